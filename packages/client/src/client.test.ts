@@ -1,0 +1,78 @@
+import ky from 'ky'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { fakeFetch, jobBody, json } from '../test/fake-fetch.js'
+import { createClient } from './client.js'
+import { isVideoTranslationError } from './errors.js'
+
+afterEach(() => {
+  vi.unstubAllEnvs()
+})
+
+describe('createClient', () => {
+  it('should explain a missing or malformed baseUrl', () => {
+    vi.stubEnv('VT_BASE_URL', '')
+    expect(() => createClient({ apiKey: 'k' })).toThrow(/needs a baseUrl .*VT_BASE_URL/)
+    expect(() => createClient({ baseUrl: 'ftp://x' })).toThrow(/"ftp:\/\/x"/)
+  })
+
+  it('should read VT_BASE_URL and VT_API_KEY when options leave them out', async () => {
+    vi.stubEnv('VT_BASE_URL', 'http://from-env.test')
+    vi.stubEnv('VT_API_KEY', 'env_key')
+    const fetch = fakeFetch(() => json(jobBody()))
+    await createClient({ fetch }).jobs.get('job_1')
+    expect(fetch.calls[0]?.url).toBe('http://from-env.test/v1/jobs/job_1')
+    expect(fetch.calls[0]?.headers.get('authorization')).toBe('Bearer env_key')
+  })
+
+  it('should prefer options over the environment', async () => {
+    vi.stubEnv('VT_BASE_URL', 'http://from-env.test')
+    vi.stubEnv('VT_API_KEY', 'env_key')
+    const fetch = fakeFetch(() => json(jobBody()))
+    await createClient({ baseUrl: 'http://option.test', apiKey: 'opt', fetch }).jobs.get('job_1')
+    expect(fetch.calls[0]?.url).toBe('http://option.test/v1/jobs/job_1')
+    expect(fetch.calls[0]?.headers.get('authorization')).toBe('Bearer opt')
+  })
+
+  it('should send no Authorization header without a key', async () => {
+    vi.stubEnv('VT_API_KEY', '')
+    const fetch = fakeFetch(() => json(jobBody()))
+    await createClient({ baseUrl: 'http://x.test', fetch }).jobs.get('job_1')
+    expect(fetch.calls[0]?.headers.has('authorization')).toBe(false)
+  })
+
+  it('should say how to fix a runtime without fetch', () => {
+    vi.stubGlobal('fetch', undefined)
+    try {
+      const error = (() => {
+        try {
+          createClient({ baseUrl: 'http://x.test' })
+        } catch (e) {
+          return e
+        }
+      })()
+      expect(isVideoTranslationError(error)).toBe(true)
+      expect((error as Error).message).toMatch(/createClient\(\{ fetch \}\)/)
+    } finally {
+      vi.unstubAllGlobals()
+    }
+  })
+
+  it('should reject a non-positive requestTimeoutMs', () => {
+    expect(() => createClient({ baseUrl: 'http://x.test', requestTimeoutMs: 0 })).toThrow(
+      /requestTimeoutMs/,
+    )
+  })
+
+  it('should work with a ky-backed fetch', async () => {
+    const inner = fakeFetch(() => json(jobBody({ id: 'job_ky' })))
+    const viaKy = ky.create({ fetch: inner, retry: 0, throwHttpErrors: false, timeout: false })
+    const client = createClient({
+      baseUrl: 'http://ky.test',
+      apiKey: 'k',
+      fetch: (input, init) => viaKy(input, init),
+    })
+    const job = await client.jobs.get('job_ky')
+    expect(job.id).toBe('job_ky')
+    expect(inner.calls).toHaveLength(1)
+  })
+})

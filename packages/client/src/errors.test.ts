@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest'
+import {
+  ApiError,
+  AuthenticationError,
+  createApiError,
+  isApiError,
+  isAuthenticationError,
+  isNotFoundError,
+  isRateLimitError,
+  isServerError,
+  isVideoTranslationError,
+  NotFoundError,
+  RateLimitError,
+  ServerError,
+} from './errors.js'
+
+const request = { method: 'GET', path: '/v1/jobs/job_1' }
+
+function apiError(status: number) {
+  return createApiError({
+    status,
+    problem: undefined,
+    requestId: undefined,
+    headers: new Headers(),
+    request,
+  })
+}
+
+describe('createApiError', () => {
+  it.each([
+    [400, ApiError, false],
+    [401, AuthenticationError, false],
+    [403, AuthenticationError, false],
+    [404, NotFoundError, false],
+    [408, ApiError, true],
+    [409, ApiError, false],
+    [429, RateLimitError, true],
+    [500, ServerError, true],
+    [503, ServerError, true],
+  ])('should map %i to its class and retryability', (status, cls, retryable) => {
+    const error = apiError(status)
+    expect(error).toBeInstanceOf(cls)
+    expect(error.constructor).toBe(cls)
+    expect(error.retryable).toBe(retryable)
+    expect(error.name).toBe(cls.name)
+  })
+})
+
+describe('guards', () => {
+  it('should recognise errors from another realm by name', () => {
+    const foreign = { name: 'NotFoundError', message: 'x', status: 404 }
+    expect(isNotFoundError(foreign)).toBe(true)
+    expect(isApiError(foreign)).toBe(true)
+    expect(isVideoTranslationError(foreign)).toBe(true)
+    expect(isServerError(foreign)).toBe(false)
+  })
+
+  it('should reject values that are not SDK errors', () => {
+    for (const value of [null, undefined, 'NotFoundError', new Error('x'), { name: 42 }]) {
+      expect(isVideoTranslationError(value)).toBe(false)
+      expect(isApiError(value)).toBe(false)
+    }
+  })
+
+  it('should match each subclass only to its own guard and the ApiError guard', () => {
+    expect(isAuthenticationError(apiError(401))).toBe(true)
+    expect(isRateLimitError(apiError(429))).toBe(true)
+    expect(isRateLimitError(apiError(503))).toBe(false)
+    expect(isApiError(apiError(500))).toBe(true)
+  })
+})

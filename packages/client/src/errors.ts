@@ -1,0 +1,207 @@
+/**
+ * The error hierarchy. Every error the client throws is a `VideoTranslationError` that says
+ * whether trying again can help (`retryable`). Guards compare `name` rather than using
+ * `instanceof`, so they hold across realms (iframes, workers, duplicated bundles).
+ */
+import type { Job, Problem } from './types.js'
+
+/** Base class of every error this SDK throws. */
+export class VideoTranslationError extends Error {
+  override name = 'VideoTranslationError'
+  /** Whether the same call may succeed if made again. */
+  readonly retryable: boolean
+
+  constructor(message: string, options: { retryable?: boolean; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.retryable = options.retryable ?? false
+  }
+}
+
+/** What the client knows of the request an error came from. The API key is never part of it. */
+export interface RequestInfo {
+  method: string
+  /** Path and query, without the base URL. */
+  path: string
+}
+
+/** The server answered with a non-2xx status. */
+export class ApiError extends VideoTranslationError {
+  override name = 'ApiError'
+  /** The HTTP status code. */
+  readonly status: number
+  /** The RFC 9457 problem body, when the server sent one. */
+  readonly problem: Problem | undefined
+  /** The server's `X-Request-Id`, to quote when asking for support. */
+  readonly requestId: string | undefined
+  /** The response headers (hints such as `Retry-After` live here). */
+  readonly headers: Headers
+  readonly request: RequestInfo
+
+  constructor(init: {
+    status: number
+    problem: Problem | undefined
+    requestId: string | undefined
+    headers: Headers
+    request: RequestInfo
+  }) {
+    super(apiErrorMessage(init), { retryable: isRetryableStatus(init.status) })
+    this.status = init.status
+    this.problem = init.problem
+    this.requestId = init.requestId
+    this.headers = init.headers
+    this.request = init.request
+  }
+}
+
+/** 401 or 403: the API key is missing, wrong or not allowed to do this. */
+export class AuthenticationError extends ApiError {
+  override name = 'AuthenticationError'
+}
+
+/** 404: no such job for this API key (jobs of other keys are invisible too). */
+export class NotFoundError extends ApiError {
+  override name = 'NotFoundError'
+}
+
+/** 429: too many requests; `Retry-After` says when to come back. */
+export class RateLimitError extends ApiError {
+  override name = 'RateLimitError'
+}
+
+/** 5xx: the server failed; usually worth another try. */
+export class ServerError extends ApiError {
+  override name = 'ServerError'
+}
+
+/** The request never got an HTTP response: DNS, refused or reset connection, CORS, offline. */
+export class NetworkError extends VideoTranslationError {
+  override name = 'NetworkError'
+  readonly request: RequestInfo
+
+  constructor(request: RequestInfo, cause: unknown) {
+    super(
+      `${request.method} ${request.path} failed before a response arrived: ${describeCause(cause)}. Check that the server is reachable from here (base URL, network, CORS).`,
+      { retryable: true, cause },
+    )
+    this.request = request
+  }
+}
+
+/** A 2xx response whose body is not what protocol v1 promises (not JSON, or not a Job). */
+export class InvalidResponseError extends VideoTranslationError {
+  override name = 'InvalidResponseError'
+  readonly status: number
+  readonly requestId: string | undefined
+  readonly request: RequestInfo
+
+  constructor(init: {
+    request: RequestInfo
+    status: number
+    requestId: string | undefined
+    reason: string
+    cause?: unknown
+  }) {
+    super(
+      `${init.request.method} ${init.request.path} returned ${init.status} with an invalid body: ${init.reason}${requestIdSuffix(init.requestId)}`,
+      { retryable: true, cause: init.cause },
+    )
+    this.status = init.status
+    this.requestId = init.requestId
+    this.request = init.request
+  }
+}
+
+/** A time limit ran out: one request's (`scope: 'request'`) or a whole wait's (`scope: 'wait'`). */
+export class TimeoutError extends VideoTranslationError {
+  override name = 'TimeoutError'
+  readonly scope: 'request' | 'wait'
+  readonly timeoutMs: number
+  /** For a wait: the last Job seen before the time ran out. */
+  readonly job: Job | undefined
+
+  constructor(init: { scope: 'request' | 'wait'; timeoutMs: number; what: string; job?: Job }) {
+    super(`${init.what} timed out after ${init.timeoutMs} ms`, {
+      retryable: init.scope === 'request',
+    })
+    this.scope = init.scope
+    this.timeoutMs = init.timeoutMs
+    this.job = init.job
+  }
+}
+
+/** Picks the `ApiError` subclass for a status code. */
+export function createApiError(init: ConstructorParameters<typeof ApiError>[0]): ApiError {
+  const { status } = init
+  if (status === 401 || status === 403) return new AuthenticationError(init)
+  if (status === 404) return new NotFoundError(init)
+  if (status === 429) return new RateLimitError(init)
+  if (status >= 500) return new ServerError(init)
+  return new ApiError(init)
+}
+
+/** 408, 429 and 5xx may succeed on another try; other 4xx will not. */
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500
+}
+
+const API_ERROR_NAMES = [
+  'ApiError',
+  'AuthenticationError',
+  'NotFoundError',
+  'RateLimitError',
+  'ServerError',
+] as const
+
+/** Builds a guard that recognises errors by `name`, which survives crossing realms. */
+function guardFor<T extends VideoTranslationError>(...names: readonly string[]) {
+  const accepted = new Set(names)
+  return (error: unknown): error is T =>
+    typeof error === 'object' &&
+    error !== null &&
+    accepted.has(String((error as { name?: unknown }).name))
+}
+
+/** Whether `error` is any error of this SDK. */
+export const isVideoTranslationError = guardFor<VideoTranslationError>(
+  'VideoTranslationError',
+  'NetworkError',
+  'InvalidResponseError',
+  'TimeoutError',
+  ...API_ERROR_NAMES,
+)
+/** Whether `error` is an `ApiError` (any HTTP status). */
+export const isApiError = guardFor<ApiError>(...API_ERROR_NAMES)
+/** Whether `error` is an `AuthenticationError`. */
+export const isAuthenticationError = guardFor<AuthenticationError>('AuthenticationError')
+/** Whether `error` is a `NotFoundError`. */
+export const isNotFoundError = guardFor<NotFoundError>('NotFoundError')
+/** Whether `error` is a `RateLimitError`. */
+export const isRateLimitError = guardFor<RateLimitError>('RateLimitError')
+/** Whether `error` is a `ServerError`. */
+export const isServerError = guardFor<ServerError>('ServerError')
+/** Whether `error` is a `NetworkError`. */
+export const isNetworkError = guardFor<NetworkError>('NetworkError')
+/** Whether `error` is an `InvalidResponseError`. */
+export const isInvalidResponseError = guardFor<InvalidResponseError>('InvalidResponseError')
+/** Whether `error` is a `TimeoutError`. */
+export const isTimeoutError = guardFor<TimeoutError>('TimeoutError')
+
+function apiErrorMessage(init: {
+  status: number
+  problem: Problem | undefined
+  requestId: string | undefined
+  request: RequestInfo
+}): string {
+  const { problem } = init
+  const what = problem?.detail ?? problem?.title ?? 'no problem details in the response'
+  return `${init.request.method} ${init.request.path} failed with HTTP ${init.status}: ${what}${requestIdSuffix(init.requestId)}`
+}
+
+function requestIdSuffix(requestId: string | undefined): string {
+  return requestId === undefined ? '' : ` (request id ${requestId})`
+}
+
+function describeCause(cause: unknown): string {
+  if (cause instanceof Error) return cause.message || cause.name
+  return String(cause)
+}

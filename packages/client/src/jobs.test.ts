@@ -1,0 +1,176 @@
+import { describe, expect, it } from 'vitest'
+import { fakeFetch, hangingFetch, jobBody, json, problemResponse } from '../test/fake-fetch.js'
+import { createClient } from './client.js'
+import {
+  isApiError,
+  isInvalidResponseError,
+  isNetworkError,
+  isNotFoundError,
+  isServerError,
+  isTimeoutError,
+  type NotFoundError,
+} from './errors.js'
+
+const API_KEY = 'vt_secret_key_do_not_leak'
+
+function clientWith(fetch: ReturnType<typeof fakeFetch>, requestTimeoutMs = 10_000) {
+  return createClient({
+    baseUrl: 'http://api.test/base/',
+    apiKey: API_KEY,
+    fetch,
+    requestTimeoutMs,
+  })
+}
+
+describe('jobs.get', () => {
+  it('should return the typed job and send the key as a bearer token', async () => {
+    const fetch = fakeFetch(() =>
+      json(
+        jobBody({
+          id: 'job_42',
+          status: 'completed',
+          progress: 1,
+          result: { url: 'https://cdn.test/x.mp4' },
+        }),
+      ),
+    )
+    const job = await clientWith(fetch).jobs.get('job_42')
+    expect(job.status).toBe('completed')
+    expect(job.result).toEqual({ url: 'https://cdn.test/x.mp4' })
+    expect(fetch.calls).toHaveLength(1)
+    expect(fetch.calls[0]?.url).toBe('http://api.test/base/v1/jobs/job_42')
+    expect(fetch.calls[0]?.method).toBe('GET')
+    expect(fetch.calls[0]?.headers.get('authorization')).toBe(`Bearer ${API_KEY}`)
+  })
+
+  it('should encode the id into the path', async () => {
+    const fetch = fakeFetch(() => json(jobBody()))
+    await clientWith(fetch).jobs.get('a/b?c')
+    expect(fetch.calls[0]?.url).toBe('http://api.test/base/v1/jobs/a%2Fb%3Fc')
+  })
+
+  it('should throw NotFoundError with the problem body and request id on 404', async () => {
+    const fetch = fakeFetch(() => problemResponse(404, 'Job not found', 'req_abc'))
+    const error = (await clientWith(fetch)
+      .jobs.get('job_x')
+      .catch((e: unknown) => e)) as NotFoundError
+    expect(isNotFoundError(error)).toBe(true)
+    expect(isApiError(error)).toBe(true)
+    expect(error.status).toBe(404)
+    expect(error.requestId).toBe('req_abc')
+    expect(error.problem?.title).toBe('Job not found')
+    expect(error.retryable).toBe(false)
+    expect(error.message).toContain('GET /v1/jobs/job_x failed with HTTP 404')
+    expect(error.message).toContain('req_abc')
+  })
+
+  it('should throw a retryable ServerError on 503 even without a problem body', async () => {
+    const fetch = fakeFetch(() => new Response('upstream down', { status: 503 }))
+    const error = await clientWith(fetch)
+      .jobs.get('job_1')
+      .catch((e: unknown) => e)
+    expect(isServerError(error)).toBe(true)
+    expect(error).toMatchObject({ status: 503, retryable: true, problem: undefined })
+  })
+
+  it('should throw a retryable NetworkError when fetch itself fails', async () => {
+    const fetch = fakeFetch(() => Promise.reject(new TypeError('fetch failed')))
+    const error = await clientWith(fetch)
+      .jobs.get('job_1')
+      .catch((e: unknown) => e)
+    expect(isNetworkError(error)).toBe(true)
+    expect(error).toMatchObject({ retryable: true })
+    expect((error as Error).message).toContain('fetch failed')
+  })
+
+  it.each([
+    [
+      'malformed JSON',
+      () => new Response('{"id":', { headers: { 'content-type': 'application/json' } }),
+    ],
+    [
+      'a wrong content type',
+      () => new Response('<html></html>', { headers: { 'content-type': 'text/html' } }),
+    ],
+    ['a body that is not a Job', () => json({ id: 'job_1', status: 'exploded' })],
+    ['a progress out of range', () => json(jobBody({ progress: 7 }))],
+  ])('should throw InvalidResponseError on %s', async (_, respond) => {
+    const error = await clientWith(fakeFetch(respond))
+      .jobs.get('job_1')
+      .catch((e: unknown) => e)
+    expect(isInvalidResponseError(error)).toBe(true)
+    expect(error).toMatchObject({ retryable: true, status: 200 })
+  })
+
+  it('should reject with the signal reason and send nothing when already aborted', async () => {
+    const fetch = fakeFetch(() => json(jobBody()))
+    const controller = new AbortController()
+    const reason = new Error('user left the page')
+    controller.abort(reason)
+    await expect(clientWith(fetch).jobs.get('job_1', { signal: controller.signal })).rejects.toBe(
+      reason,
+    )
+    expect(fetch.calls).toHaveLength(0)
+  })
+
+  it('should reject with the signal reason when aborted mid-request', async () => {
+    const fetch = hangingFetch()
+    const controller = new AbortController()
+    const pending = clientWith(fetch).jobs.get('job_1', { signal: controller.signal })
+    const reason = new Error('stop')
+    controller.abort(reason)
+    await expect(pending).rejects.toBe(reason)
+  })
+
+  it('should time out a hanging request with a retryable TimeoutError', async () => {
+    const fetch = hangingFetch()
+    const error = await clientWith(fetch, 20)
+      .jobs.get('job_1')
+      .catch((e: unknown) => e)
+    expect(isTimeoutError(error)).toBe(true)
+    expect(error).toMatchObject({ scope: 'request', timeoutMs: 20, retryable: true })
+    expect(fetch.calls[0]?.signal?.aborted).toBe(true)
+  })
+
+  it('should never put the API key in an error message', async () => {
+    const responses = [
+      () => problemResponse(401, 'Unauthorized'),
+      () => Promise.reject(new TypeError('fetch failed')),
+      () => json({ nope: true }),
+    ]
+    for (const respond of responses) {
+      const error = await clientWith(fakeFetch(respond))
+        .jobs.get('job_1')
+        .catch((e: unknown) => e)
+      expect(String((error as Error).message)).not.toContain(API_KEY)
+      expect(JSON.stringify(error)).not.toContain(API_KEY)
+    }
+  })
+})
+
+describe('jobs.create', () => {
+  it('should POST the params as JSON with a generated idempotency key', async () => {
+    const fetch = fakeFetch(() => json(jobBody({ status: 'pending', progress: 0 }), 202))
+    const params = { video_url: 'https://example.com/a.mp4', target_language: 'es' }
+    const job = await clientWith(fetch).jobs.create(params)
+    expect(job.status).toBe('pending')
+    const call = fetch.calls[0]
+    expect(call?.method).toBe('POST')
+    expect(call?.url).toBe('http://api.test/base/v1/jobs')
+    expect(call?.headers.get('content-type')).toBe('application/json')
+    expect(JSON.parse(call?.body ?? '')).toEqual(params)
+    expect(call?.headers.get('idempotency-key')).toMatch(/^[0-9a-f-]{36}$/)
+  })
+
+  it('should send the idempotency key it is given, and a new one per call otherwise', async () => {
+    const fetch = fakeFetch(() => json(jobBody(), 202))
+    const client = clientWith(fetch)
+    const params = { video_url: 'https://example.com/a.mp4', target_language: 'es' }
+    await client.jobs.create(params, { idempotencyKey: 'mine' })
+    await client.jobs.create(params)
+    await client.jobs.create(params)
+    const keys = fetch.calls.map((call) => call.headers.get('idempotency-key'))
+    expect(keys[0]).toBe('mine')
+    expect(keys[1]).not.toBe(keys[2])
+  })
+})

@@ -1,0 +1,62 @@
+/**
+ * Wire types of protocol v1: what the server sends and accepts, field for field (snake_case, as
+ * on the wire), so a Job logged by the client reads exactly like the HTTP response it came from.
+ */
+
+/** Where a job is in its life: `pending` (queued) → `running` → one of the terminal statuses. */
+export type JobStatus = 'pending' | 'running' | 'completed' | 'error' | 'canceled'
+
+/** The statuses a job never leaves. */
+export type TerminalJobStatus = 'completed' | 'error' | 'canceled'
+
+/** A video translation job as the server reports it. */
+export interface Job {
+  /** Opaque identifier, `job_…`. */
+  id: string
+  status: JobStatus
+  /** Fraction done, from 0 to 1. */
+  progress: number
+  /** The server's estimate of the milliseconds left, or `null` when it gives none. */
+  eta_ms: number | null
+  /** ISO-8601 time of creation. */
+  created_at: string
+  /** ISO-8601 time of the last status or progress change. */
+  updated_at: string
+  video_url: string
+  target_language: string
+  title: string | null
+  /** Set once the job is `completed`. */
+  result: { url: string } | null
+  /** Set once the job ended in `error`. */
+  error: { code: string; message: string } | null
+}
+
+/** The body of `POST /v1/jobs`. */
+export interface CreateJobParams {
+  /** The video to translate (http or https URL). */
+  video_url: string
+  /** BCP 47 language tag of the translation, e.g. `es`. */
+  target_language: string
+  title?: string
+  /** The server POSTs the terminal Job here, signed. */
+  callback_url?: string
+  /** Mock server only: force the duration and outcome of this job. */
+  simulate?: { duration_ms?: number; outcome?: 'completed' | 'error' }
+}
+
+/** An RFC 9457 problem details body (`application/problem+json`). */
+export interface Problem {
+  type: string
+  title: string
+  status: number
+  detail?: string
+  request_id?: string
+  [extension: string]: unknown
+}
+
+const TERMINAL: ReadonlySet<string> = new Set<TerminalJobStatus>(['completed', 'error', 'canceled'])
+
+/** Whether a status is terminal: the job will never change again. */
+export function isTerminalStatus(status: JobStatus): status is TerminalJobStatus {
+  return TERMINAL.has(status)
+}

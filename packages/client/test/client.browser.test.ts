@@ -1,0 +1,32 @@
+/**
+ * The client in a real headless Chromium against the mock server on a loopback port: proves the
+ * package runs in a browser (no Node built-ins, CORS headers readable).
+ */
+import { describe, expect, inject, it } from 'vitest'
+import { createClient, isNotFoundError } from '../src/index.js'
+
+describe('client in Chromium', () => {
+  it('should run in a real browser, not Node', () => {
+    expect(typeof window).toBe('object')
+    expect(navigator.userAgent).toMatch(/Chrome/)
+    expect((globalThis as { process?: unknown }).process).toBeUndefined()
+  })
+
+  it('should create a job and fetch it across origins', async () => {
+    const client = createClient({ baseUrl: inject('baseUrl'), apiKey: 'vt_browser' })
+    const created = await client.jobs.create({
+      video_url: 'https://example.com/a.mp4',
+      target_language: 'it',
+    })
+    const fetched = await client.jobs.get(created.id)
+    expect(fetched.id).toBe(created.id)
+    expect(fetched.target_language).toBe('it')
+  })
+
+  it('should read the problem body and request id of an error response', async () => {
+    const client = createClient({ baseUrl: inject('baseUrl'), apiKey: 'vt_browser' })
+    const error = await client.jobs.get('job_missing').catch((e: unknown) => e)
+    expect(isNotFoundError(error)).toBe(true)
+    expect(error).toMatchObject({ status: 404, requestId: expect.stringMatching(/^req_/) })
+  })
+})

@@ -1,0 +1,54 @@
+/**
+ * The Node entry: serves `createApp()` over HTTP with `@hono/node-server`, on 127.0.0.1 unless
+ * told otherwise.
+ */
+import type { AddressInfo } from 'node:net'
+import { serve } from '@hono/node-server'
+import { type AppOptions, createApp } from './app.js'
+
+/** Options of `startServer`. */
+export interface StartServerOptions extends AppOptions {
+  /** The interface to listen on. @default '127.0.0.1' */
+  host?: string
+  /** The port; 0 picks a free one. @default 0 */
+  port?: number
+}
+
+/** A running server. */
+export interface RunningServer {
+  /** The base URL, e.g. `http://127.0.0.1:41234`. */
+  url: string
+  port: number
+  /** Stops accepting connections, ends open ones, and resolves once the server is closed. */
+  close(): Promise<void>
+}
+
+/**
+ * Starts the mock server on a real port.
+ * @example
+ * const server = await startServer({ port: 0 })
+ * console.log(server.url)
+ * await server.close()
+ */
+export function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
+  const { host = '127.0.0.1', port = 0, ...appOptions } = options
+  const app = createApp(appOptions)
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch: app.fetch, hostname: host, port }, (info: AddressInfo) => {
+      server.off('error', reject)
+      const hostForUrl = info.family === 'IPv6' ? `[${info.address}]` : info.address
+      resolve({
+        url: `http://${hostForUrl}:${info.port}`,
+        port: info.port,
+        close: () =>
+          new Promise<void>((done, fail) => {
+            server.close((error) => (error ? fail(error) : done()))
+            if ('closeAllConnections' in server) server.closeAllConnections()
+          }),
+      })
+    })
+    server.once('error', reject)
+  })
+}
+
+export { type AppOptions, createApp } from './app.js'

@@ -1,0 +1,36 @@
+/**
+ * The Node entry over a real loopback socket.
+ */
+import { describe, expect, it } from 'vitest'
+import { startServer } from '../src/node.js'
+
+describe('startServer', () => {
+  it('should listen on 127.0.0.1, serve the app, and close', async () => {
+    const server = await startServer({ port: 0 })
+    try {
+      expect(server.url).toBe(`http://127.0.0.1:${server.port}`)
+      const created = await fetch(`${server.url}/v1/jobs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ video_url: 'https://example.com/a.mp4', target_language: 'es' }),
+      })
+      expect(created.status).toBe(202)
+      const { id } = (await created.json()) as { id: string }
+      const fetched = await fetch(`${server.url}/v1/jobs/${id}`)
+      expect(fetched.status).toBe(200)
+      expect(((await fetched.json()) as { id: string }).id).toBe(id)
+    } finally {
+      await server.close()
+    }
+    await expect(fetch(`${server.url}/healthz`)).rejects.toThrow()
+  })
+
+  it('should reject when the port is taken', async () => {
+    const first = await startServer({ port: 0 })
+    try {
+      await expect(startServer({ port: first.port })).rejects.toMatchObject({ code: 'EADDRINUSE' })
+    } finally {
+      await first.close()
+    }
+  })
+})
