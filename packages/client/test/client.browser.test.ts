@@ -13,7 +13,7 @@ describe('client in Chromium', () => {
   })
 
   it('should create a job and fetch it across origins', async () => {
-    const client = createClient({ baseUrl: inject('baseUrl'), apiKey: 'vt_browser' })
+    const client = createClient({ baseUrl: inject('baseUrl'), apiKey: 'vt_dev_key' })
     const created = await client.jobs.create({
       video_url: 'https://example.com/a.mp4',
       target_language: 'it',
@@ -24,7 +24,7 @@ describe('client in Chromium', () => {
   })
 
   it('should read the problem body and request id of an error response', async () => {
-    const client = createClient({ baseUrl: inject('baseUrl'), apiKey: 'vt_browser' })
+    const client = createClient({ baseUrl: inject('baseUrl'), apiKey: 'vt_dev_key' })
     const error = await client.jobs.get('job_missing').catch((e: unknown) => e)
     expect(isNotFoundError(error)).toBe(true)
     expect(error).toMatchObject({ status: 404, requestId: expect.stringMatching(/^req_/) })

@@ -1,16 +1,16 @@
 /**
  * The client against the real mock server in-process: `app.request()` as the fetch, no network.
  */
-import { createApp, createManualClock } from '@video-translation/mock-server'
+import { createApp, createManualClock, DEV_API_KEY } from '@video-translation/mock-server'
 import { describe, expect, it } from 'vitest'
 import { createClient, isApiError, isNotFoundError } from '../src/index.js'
 
 function setup() {
   const clock = createManualClock()
-  const app = createApp({ clock, seed: 7 })
+  const app = createApp({ clock, simulation: { seed: 7, hints: { mode: 'eta', eta_noise: 0 } } })
   const client = createClient({
     baseUrl: 'http://mock.test',
-    apiKey: 'vt_test',
+    apiKey: DEV_API_KEY,
     fetch: async (input, init) => app.request(input, init),
   })
   return { clock, client }

@@ -12,7 +12,11 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject) {
-  const server = await startServer({ host: '127.0.0.1', port: 0, defaultDurationMs: 200 })
+  const server = await startServer({
+    host: '127.0.0.1',
+    port: 0,
+    simulation: { durations: { distribution: 'fixed', ms: 200 } },
+  })
   project.provide('baseUrl', server.url)
   return () => server.close()
 }

@@ -1,17 +1,59 @@
 /**
- * `createApp`: the mock server as a Hono app. It imports nothing Node-only, so it serves from
- * Node, Bun, Deno, a worker, or in-process through `app.request()` with no network at all.
+ * `createApp`: the mock server as a Hono app, with its middleware in order (request id, secure
+ * headers, CORS, body limit, timeout, auth, rate limit, faults) and its routes. It imports nothing
+ * Node-only, so it serves from Node, Bun, Deno, a worker, or in-process through `app.request()`.
  */
-import { Hono } from 'hono'
+import { OpenAPIHono } from '@hono/zod-openapi'
+import { bodyLimit } from 'hono/body-limit'
 import { cors } from 'hono/cors'
 import { requestId } from 'hono/request-id'
+import { secureHeaders } from 'hono/secure-headers'
 import type { AppEnv } from './env.js'
-import { errorProblem, notFoundProblem } from './middleware/problem.js'
-import { jobRoutes } from './routes/jobs.js'
-import { createSimulator, type SimulatorOptions } from './simulator/simulator.js'
+import { adminAuth, apiKeyAuth } from './middleware/auth.js'
+import { faults } from './middleware/faults.js'
+import { errorProblem, notFoundProblem, problem, validationHook } from './middleware/problem.js'
+import { rateLimit } from './middleware/rate-limit.js'
+import { requireJson } from './middleware/require-json.js'
+import { requestTimeout } from './middleware/timeout.js'
+import { registerEventRoutes } from './routes/events.js'
+import { registerJobRoutes } from './routes/jobs.js'
+import { registerLegacyRoutes } from './routes/legacy.js'
+import { registerSimulationRoutes } from './routes/simulation.js'
+import type { SimulationPatch } from './schemas/simulation.js'
+import type { Clock } from './simulator/clock.js'
+import { createSimulator, type Simulator } from './simulator/simulator.js'
+import type { WebhookFetch } from './simulator/webhooks.js'
+
+/** The API key a server accepts when none are configured. */
+export const DEV_API_KEY = 'vt_dev_key'
+/** The admin key a server accepts when none is configured. */
+export const DEV_ADMIN_KEY = 'vt_admin_key'
+/** The webhook signing secret when none is configured. */
+export const DEV_WEBHOOK_SECRET = 'whsec_dev_secret'
 
 /** Options of `createApp`. */
-export interface AppOptions extends SimulatorOptions {}
+export interface AppOptions {
+  /** Simulator settings over the defaults (the body of `PUT /v1/simulation`). */
+  simulation?: SimulationPatch
+  /** Where time comes from. @default the system clock */
+  clock?: Clock
+  /** Accepted API keys, each its own tenant. @default [DEV_API_KEY] */
+  apiKeys?: readonly string[]
+  /** The key for `/v1/simulation`. @default DEV_ADMIN_KEY */
+  adminKey?: string
+  /** Signs webhooks. @default DEV_WEBHOOK_SECRET */
+  webhookSecret?: string
+  /** Delivers webhooks. @default globalThis.fetch */
+  webhookFetch?: WebhookFetch
+  /** Origins allowed by CORS. @default any http(s) origin on localhost, 127.0.0.1 or [::1] */
+  corsOrigins?: '*' | readonly string[]
+  /** Largest accepted body. @default 65_536 */
+  maxBodyBytes?: number
+  /** Time limit of a request (long-polls add their wait; event streams are exempt). @default 30_000 */
+  requestTimeoutMs?: number
+  /** Serve this simulator (shared state) instead of making one from the options above. */
+  simulator?: Simulator
+}
 
 /** Headers a browser client must be able to read. */
 const EXPOSED_HEADERS = [
@@ -21,23 +63,119 @@ const EXPOSED_HEADERS = [
   'ETag',
   'Location',
   'X-Request-Id',
+  'Idempotent-Replayed',
+  'Preference-Applied',
 ]
+
+const ALLOWED_HEADERS = [
+  'Authorization',
+  'X-Api-Key',
+  'Content-Type',
+  'Idempotency-Key',
+  'Prefer',
+  'If-None-Match',
+  'Last-Event-ID',
+  'X-Request-Id',
+]
+
+const LOCAL_ORIGIN = /^https?:\/\/(?:localhost|127\.0\.0\.1|\[::1\])(?::\d{1,5})?$/
+
+/** The mock server: its Hono app and the simulator behind it. */
+export interface MockServer {
+  app: OpenAPIHono<AppEnv>
+  simulator: Simulator
+}
+
+/**
+ * Creates the mock server app and its simulator.
+ * @example
+ * const { app, simulator } = createMockServer({ simulation: { seed: 42 } })
+ */
+export function createMockServer(options: AppOptions = {}): MockServer {
+  const simulator =
+    options.simulator ??
+    createSimulator(options.simulation, {
+      webhookSecret: options.webhookSecret ?? DEV_WEBHOOK_SECRET,
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.webhookFetch ? { webhookFetch: options.webhookFetch } : {}),
+    })
+  const keys = options.apiKeys ?? [DEV_API_KEY]
+  if (keys.length === 0 || keys.some((key) => key.length < 8)) {
+    throw new TypeError('apiKeys must hold at least one key, each of at least 8 characters')
+  }
+  const adminKey = options.adminKey ?? DEV_ADMIN_KEY
+  const requestTimeoutMs = options.requestTimeoutMs ?? 30_000
+  let requests = 0
+
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
+  app.use(requestId({ generator: () => `req_${(++requests).toString(36).padStart(8, '0')}` }))
+  app.use(secureHeaders())
+  app.use(
+    cors({
+      origin: corsOrigin(options.corsOrigins),
+      allowHeaders: ALLOWED_HEADERS,
+      exposeHeaders: EXPOSED_HEADERS,
+      maxAge: 600,
+    }),
+  )
+  app.use(
+    bodyLimit({
+      maxSize: options.maxBodyBytes ?? 65_536,
+      onError: (c) =>
+        problem(c, {
+          status: 413,
+          kind: 'body-too-large',
+          title: 'Payload Too Large',
+          detail: `Bodies are limited to ${options.maxBodyBytes ?? 65_536} bytes.`,
+        }),
+    }),
+  )
+  app.use(requireJson())
+  app.use(requestTimeout({ ms: requestTimeoutMs }))
+  const injectFaults = faults({ simulator, hangMs: requestTimeoutMs })
+  app.use('/v1/jobs/*', apiKeyAuth({ keys }), rateLimit({ simulator }), injectFaults)
+  app.use('/v1/simulation', adminAuth({ adminKey, keys }))
+  app.use('/status', injectFaults)
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }))
+  registerJobRoutes(app, simulator)
+  registerEventRoutes(app, simulator)
+  registerSimulationRoutes(app, simulator)
+  registerLegacyRoutes(app, simulator)
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+  })
+  app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-Api-Key',
+  })
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Video translation API (mock server)',
+      version: '1.0.0',
+      description: 'Wire protocol v1: jobs, long-poll, Server-Sent Events, batch status, webhooks.',
+    },
+  })
+  app.notFound(notFoundProblem)
+  app.onError(errorProblem)
+  return { app, simulator }
+}
 
 /**
  * Creates the mock server app.
  * @example
- * const app = createApp({ seed: 42 })
- * const res = await app.request('/v1/jobs/job_123')
+ * const app = createApp({ simulation: { seed: 42 } })
+ * const res = await app.request('/v1/jobs/job_123', { headers: { authorization: `Bearer ${DEV_API_KEY}` } })
  */
-export function createApp(options: AppOptions = {}): Hono<AppEnv> {
-  const simulator = createSimulator(options)
-  let requests = 0
-  const app = new Hono<AppEnv>()
-  app.use(requestId({ generator: () => `req_${(++requests).toString(36).padStart(8, '0')}` }))
-  app.use(cors({ origin: '*', exposeHeaders: EXPOSED_HEADERS, maxAge: 600 }))
-  app.get('/healthz', (c) => c.json({ status: 'ok' }))
-  app.route('/v1/jobs', jobRoutes(simulator))
-  app.notFound(notFoundProblem)
-  app.onError(errorProblem)
-  return app
+export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
+  return createMockServer(options).app
+}
+
+function corsOrigin(origins: AppOptions['corsOrigins']) {
+  if (origins === '*') return '*'
+  if (origins !== undefined) return [...origins]
+  return (origin: string) => (LOCAL_ORIGIN.test(origin) ? origin : null)
 }

@@ -2,4 +2,9 @@
 import type { RequestIdVariables } from 'hono/request-id'
 
 /** Variables every handler can read from the context. */
-export type AppEnv = { Variables: RequestIdVariables }
+export type AppEnv = {
+  Variables: RequestIdVariables & {
+    /** The tenant of the API key that authenticated the request. Never sent back. */
+    tenant: string
+  }
+}

@@ -2,10 +2,33 @@
  * @video-translation/mock-server: a deterministic simulator of the video translation backend as a
  * Hono app. This entry has no Node-only import; `@video-translation/mock-server/node` serves it.
  */
-export { type AppOptions, createApp } from './app.js'
+export {
+  type AppOptions,
+  createApp,
+  createMockServer,
+  DEV_ADMIN_KEY,
+  DEV_API_KEY,
+  DEV_WEBHOOK_SECRET,
+  type MockServer,
+} from './app.js'
 export type { AppEnv } from './env.js'
 export { PROBLEM_CONTENT_TYPE } from './middleware/problem.js'
-export type { CreateJobBody } from './schemas.js'
-export { type Clock, createManualClock, type ManualClock, systemClock } from './simulator/clock.js'
-export type { JobView } from './simulator/lifecycle.js'
-export type { SimulatorOptions } from './simulator/simulator.js'
+export type { CreateJobBody } from './schemas/job.js'
+export {
+  DEFAULT_SETTINGS,
+  FAULT_KINDS,
+  type SimulationPatch,
+  type SimulationSettings,
+} from './schemas/simulation.js'
+export {
+  type Cancel,
+  type Clock,
+  createManualClock,
+  createSystemClock,
+  type ManualClock,
+  sleep,
+  systemClock,
+} from './simulator/clock.js'
+export type { JobView, Snapshot } from './simulator/lifecycle.js'
+export { createSimulator, type FaultKind, Simulator } from './simulator/simulator.js'
+export { signWebhook, type WebhookAttempt, type WebhookFetch } from './simulator/webhooks.js'

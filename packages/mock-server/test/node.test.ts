@@ -2,6 +2,7 @@
  * The Node entry over a real loopback socket.
  */
 import { describe, expect, it } from 'vitest'
+import { DEV_API_KEY } from '../src/app.js'
 import { startServer } from '../src/node.js'
 
 describe('startServer', () => {
@@ -11,12 +12,14 @@ describe('startServer', () => {
       expect(server.url).toBe(`http://127.0.0.1:${server.port}`)
       const created = await fetch(`${server.url}/v1/jobs`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${DEV_API_KEY}` },
         body: JSON.stringify({ video_url: 'https://example.com/a.mp4', target_language: 'es' }),
       })
       expect(created.status).toBe(202)
       const { id } = (await created.json()) as { id: string }
-      const fetched = await fetch(`${server.url}/v1/jobs/${id}`)
+      const fetched = await fetch(`${server.url}/v1/jobs/${id}`, {
+        headers: { 'x-api-key': DEV_API_KEY },
+      })
       expect(fetched.status).toBe(200)
       expect(((await fetched.json()) as { id: string }).id).toBe(id)
     } finally {

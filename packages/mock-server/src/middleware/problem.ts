@@ -1,28 +1,36 @@
 /**
- * RFC 9457 problem details: the one way this server reports an error, including unknown routes
- * and its own bugs, so a client can always parse what went wrong.
+ * RFC 9457 problem details: the one way this server reports an error, including unknown routes,
+ * invalid input and its own bugs, so a client can always parse what went wrong.
  */
-import type { Context, ErrorHandler, NotFoundHandler } from 'hono'
+import type { Hook } from '@hono/zod-openapi'
+import type { Context, ErrorHandler, NotFoundHandler, TypedResponse } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { AppEnv } from '../env.js'
 
+/**
+ * A response built by hand (problem+json, a job with its ETag) that zod-openapi accepts for any
+ * status a route declares: `never` phantom types fit every typed response.
+ */
+export type HandBuiltResponse = Response & TypedResponse<never, never, never>
+
 /** The media type of every error response. */
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
 
-/** Fields of a problem body beyond `type`, `title`, `status` and `request_id`. */
+/** What a problem response says. */
 export interface ProblemInit {
   status: ContentfulStatusCode
   /** Short slug naming the kind of problem, e.g. `validation`; becomes the `type` URN. */
   kind: string
   title: string
   detail: string
-  /** Extension members, e.g. the invalid field. */
+  /** Extension members, e.g. the invalid `field`. */
   extensions?: Record<string, unknown>
+  headers?: Record<string, string>
 }
 
 /** A problem+json response. */
-export function problem(c: Context<AppEnv>, init: ProblemInit): Response {
+export function problem(c: Context<AppEnv>, init: ProblemInit): HandBuiltResponse {
   const body = {
     type: `urn:video-translation:problem:${init.kind}`,
     title: init.title,
@@ -31,7 +39,43 @@ export function problem(c: Context<AppEnv>, init: ProblemInit): Response {
     request_id: c.get('requestId'),
     ...init.extensions,
   }
-  return c.body(JSON.stringify(body), init.status, { 'content-type': PROBLEM_CONTENT_TYPE })
+  const response = c.body(JSON.stringify(body), init.status, {
+    ...init.headers,
+    'content-type': PROBLEM_CONTENT_TYPE,
+  })
+  return response as HandBuiltResponse
+}
+
+/** A 400 naming the first invalid field of `issues` as a JSON pointer. */
+export function validationProblem(
+  c: Context<AppEnv>,
+  where: string,
+  issues: readonly { path: readonly PropertyKey[]; message: string }[],
+): HandBuiltResponse {
+  const issue = issues[0]
+  const path = issue?.path.map((part) => String(part).replaceAll('~', '~0').replaceAll('/', '~1'))
+  const field = `/${path?.join('/') ?? ''}`
+  return problem(c, {
+    status: 400,
+    kind: 'validation',
+    title: `Invalid ${where}`,
+    detail: `${where} ${field}: ${issue?.message ?? 'is invalid'}`,
+    extensions: { field, in: where },
+  })
+}
+
+const TARGET_NAMES: Record<string, string> = {
+  json: 'body',
+  query: 'query',
+  param: 'path',
+  header: 'header',
+}
+
+/** The zod-openapi hook: failed validation of any part of a request becomes a 400 problem. */
+export const validationHook: Hook<unknown, AppEnv, string, unknown> = (result, c) => {
+  if (!result.success) {
+    return validationProblem(c, TARGET_NAMES[result.target] ?? result.target, result.error.issues)
+  }
 }
 
 /** Unknown routes answer 404 problem+json, not hono's plain text. */
@@ -48,7 +92,7 @@ export const errorProblem: ErrorHandler<AppEnv> = (error, c) => {
   if (error instanceof HTTPException) {
     return problem(c, {
       status: error.status,
-      kind: 'http',
+      kind: error.status === 504 ? 'timeout' : 'http',
       title: error.message || 'Request failed',
       detail: error.message || `HTTP ${error.status}`,
     })
@@ -59,4 +103,9 @@ export const errorProblem: ErrorHandler<AppEnv> = (error, c) => {
     title: 'Internal Server Error',
     detail: 'The mock server failed unexpectedly; this is a bug in the mock server.',
   })
+}
+
+/** The answer to a client that went away: nobody reads it, and it must not count as a 5xx. */
+export function clientGone(): HandBuiltResponse {
+  return new Response(null, { status: 499 }) as HandBuiltResponse
 }

@@ -1,72 +1,179 @@
 /**
- * The jobs API: `POST /v1/jobs` and `GET /v1/jobs/:id`.
+ * The jobs API: create (idempotent), get (ETag, long-poll), batch get and cancel.
  */
-import { Hono } from 'hono'
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi'
 import type { AppEnv } from '../env.js'
-import { problem } from '../middleware/problem.js'
-import { parseCreateJobBody } from '../schemas.js'
+import { clientGone, type HandBuiltResponse, problem } from '../middleware/problem.js'
+import { waitSeconds } from '../middleware/timeout.js'
+import {
+  BatchQuery,
+  BatchResponse,
+  CreateJobBody,
+  CreateJobHeaders,
+  GetJobHeaders,
+  GetJobQuery,
+  Job,
+  JobParams,
+  MAX_WAIT_S,
+} from '../schemas/job.js'
+import { problemResponses } from '../schemas/problem.js'
+import { TERMINAL } from '../simulator/lifecycle.js'
 import type { Simulator } from '../simulator/simulator.js'
+import { etagOf, jobResponse, matchesEtag } from './respond.js'
 
-/** Routes of `/v1/jobs`, served from `simulator`. */
-export function jobRoutes(simulator: Simulator): Hono<AppEnv> {
-  const routes = new Hono<AppEnv>()
-
-  routes.post('/', async (c) => {
-    if (!/^application\/(?:[\w.+-]+\+)?json\b/i.test(c.req.header('content-type') ?? '')) {
-      return problem(c, {
-        status: 415,
-        kind: 'unsupported-media-type',
-        title: 'Unsupported Media Type',
-        detail: 'Send the job as JSON with Content-Type: application/json.',
-      })
-    }
-    let body: unknown
-    try {
-      body = await c.req.json()
-    } catch {
-      return problem(c, {
-        status: 400,
-        kind: 'malformed-json',
-        title: 'Malformed JSON',
-        detail: 'The request body is not valid JSON.',
-      })
-    }
-    const parsed = parseCreateJobBody(body)
-    if ('field' in parsed) {
-      return problem(c, {
-        status: 400,
-        kind: 'validation',
-        title: 'Invalid request body',
-        detail: `${parsed.field}: ${parsed.message}`,
-        extensions: { field: parsed.field },
-      })
-    }
-    const job = simulator.createJob(parsed)
-    c.header('Location', `/v1/jobs/${job.id}`)
-    setRetryAfter(c.header.bind(c), job.eta_ms)
-    return c.json(job, 202)
-  })
-
-  routes.get('/:id', (c) => {
-    const id = c.req.param('id')
-    const job = simulator.getJob(id)
-    if (job === undefined) {
-      return problem(c, {
-        status: 404,
-        kind: 'job-not-found',
-        title: 'Job not found',
-        detail: `No job with id ${JSON.stringify(id)}.`,
-      })
-    }
-    setRetryAfter(c.header.bind(c), job.eta_ms)
-    return c.json(job, 200)
-  })
-
-  return routes
+const security = [{ bearer: [] }, { apiKey: [] }]
+const jobContent = { 'application/json': { schema: Job } }
+const hintHeaders = {
+  'Retry-After': {
+    schema: { type: 'string' as const },
+    description: 'Seconds until the next poll is worth making (hint).',
+  },
+  ETag: { schema: { type: 'string' as const } },
 }
 
-/** The server's hint for the next poll: the ETA in whole seconds, within [1, 60]. */
-function setRetryAfter(setHeader: (name: string, value: string) => void, etaMs: number | null) {
-  if (etaMs === null) return
-  setHeader('Retry-After', String(Math.min(60, Math.max(1, Math.ceil(etaMs / 1000)))))
+const createJob = createRoute({
+  method: 'post',
+  path: '/v1/jobs',
+  summary: 'Create a job',
+  security,
+  request: {
+    headers: CreateJobHeaders,
+    body: { required: true, content: { 'application/json': { schema: CreateJobBody } } },
+  },
+  responses: {
+    202: {
+      description: 'Accepted; `Location` names the job.',
+      content: jobContent,
+      headers: hintHeaders,
+    },
+    ...problemResponses(400, 401, 413, 415, 422, 429),
+  },
+})
+
+const getJob = createRoute({
+  method: 'get',
+  path: '/v1/jobs/{id}',
+  summary: 'Get a job; optionally long-poll until its status changes',
+  security,
+  request: { params: JobParams, query: GetJobQuery, headers: GetJobHeaders },
+  responses: {
+    200: { description: 'The job.', content: jobContent, headers: hintHeaders },
+    304: { description: 'Unchanged since the `If-None-Match` ETag.' },
+    ...problemResponses(400, 401, 404, 429),
+  },
+})
+
+const batchJobs = createRoute({
+  method: 'get',
+  path: '/v1/jobs',
+  summary: 'Get up to 100 jobs at once',
+  security,
+  request: { query: BatchQuery },
+  responses: {
+    200: {
+      description: 'The jobs found, in the order asked, and the ids not found.',
+      content: { 'application/json': { schema: BatchResponse } },
+    },
+    ...problemResponses(400, 401, 429),
+  },
+})
+
+const cancelJob = createRoute({
+  method: 'post',
+  path: '/v1/jobs/{id}/cancel',
+  summary: 'Cancel a job that has not finished',
+  security,
+  request: { params: JobParams },
+  responses: {
+    202: { description: 'Canceled.', content: jobContent },
+    ...problemResponses(401, 404, 409, 429),
+  },
+})
+
+/** Registers the jobs routes on `app`, served from `simulator`. */
+export function registerJobRoutes(app: OpenAPIHono<AppEnv>, simulator: Simulator): void {
+  app.openapi(createJob, (c) => {
+    const body = c.req.valid('json')
+    const key = c.req.valid('header')['idempotency-key']
+    const result = simulator.createJob(c.get('tenant'), body, key)
+    if (result.kind === 'conflict') {
+      return problem(c, {
+        status: 422,
+        kind: 'idempotency-conflict',
+        title: 'Idempotency key reused',
+        detail: `The Idempotency-Key was first used with another body (job ${result.jobId}); use a new key for a new job.`,
+      })
+    }
+    const { id } = result.snapshot.view
+    const headers: Record<string, string> = { location: `/v1/jobs/${id}` }
+    if (result.kind === 'replayed') headers['idempotent-replayed'] = 'true'
+    return jobResponse(c, result.snapshot, 202, undefined, headers)
+  })
+
+  app.openapi(getJob, async (c) => {
+    const { id } = c.req.valid('param')
+    const { wait } = c.req.valid('query')
+    const { prefer, 'if-none-match': ifNoneMatch } = c.req.valid('header')
+    const tenant = c.get('tenant')
+    const waitS = Math.min(MAX_WAIT_S, wait ?? waitSeconds(undefined, prefer))
+    let job = simulator.getJob(tenant, id)
+    if (job === undefined) return jobNotFound(c, id)
+    const preferred: Record<string, string> =
+      wait === undefined && waitS > 0 ? { 'preference-applied': `wait=${waitS}` } : {}
+    const behind =
+      ifNoneMatch !== undefined && !matchesEtag(ifNoneMatch, etagOf(JSON.stringify(job.view)))
+    if (waitS > 0 && !behind) {
+      const from = job.view.status
+      const deadline = simulator.clock.now() + waitS * 1000
+      try {
+        while (
+          job.view.status === from &&
+          !TERMINAL.has(from) &&
+          simulator.clock.now() < deadline
+        ) {
+          const until = Math.min(job.nextStatusChangeAt ?? deadline, deadline)
+          await simulator.waitForChange(id, until, c.req.raw.signal)
+          job = simulator.getJob(tenant, id)
+          if (job === undefined) return jobNotFound(c, id)
+        }
+      } catch {
+        return clientGone()
+      }
+    }
+    return jobResponse(c, job, 200, ifNoneMatch, preferred)
+  })
+
+  app.openapi(batchJobs, (c) => {
+    const { ids } = c.req.valid('query')
+    const { jobs, missing } = simulator.getJobs(c.get('tenant'), ids)
+    const hints = jobs.map((job) => job.retryAfterS).filter((s): s is number => s !== null)
+    if (hints.length > 0) c.header('retry-after', String(Math.min(...hints)))
+    return c.json({ jobs: jobs.map((job) => job.view), missing }, 200)
+  })
+
+  app.openapi(cancelJob, (c) => {
+    const { id } = c.req.valid('param')
+    const result = simulator.cancelJob(c.get('tenant'), id)
+    if (result.kind === 'not-found') return jobNotFound(c, id)
+    if (result.kind === 'terminal') {
+      return problem(c, {
+        status: 409,
+        kind: 'job-terminal',
+        title: 'Job already finished',
+        detail: `Job ${id} is already ${result.snapshot.view.status}; a finished job cannot be canceled.`,
+        extensions: { job_status: result.snapshot.view.status },
+      })
+    }
+    return jobResponse(c, result.snapshot, 202)
+  })
+}
+
+/** The 404 of a job id the tenant cannot see. */
+export function jobNotFound(c: Parameters<typeof problem>[0], id: string): HandBuiltResponse {
+  return problem(c, {
+    status: 404,
+    kind: 'job-not-found',
+    title: 'Job not found',
+    detail: `No job with id ${JSON.stringify(id)} for this API key.`,
+  })
 }

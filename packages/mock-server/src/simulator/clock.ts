@@ -1,30 +1,130 @@
 /**
- * Where the simulator's time comes from. Jobs derive their status from `now()`, so a manual
- * clock replays hours of job lifecycles in no real time at all.
+ * Where the simulator's time comes from, timers included. Jobs derive their status from `now()`
+ * and every wait (long-poll, SSE, webhooks, faults) goes through `schedule`, so a manual clock
+ * replays hours of job lifecycles in no real time at all.
  */
 
-/** A source of the current time in epoch milliseconds. */
+/** Cancels a scheduled callback; calling it after the callback ran does nothing. */
+export type Cancel = () => void
+
+/** A source of time: the current instant and callbacks after a delay. */
 export interface Clock {
+  /** The current time in epoch milliseconds. */
   now(): number
+  /** Runs `callback` once `ms` milliseconds have passed on this clock. */
+  schedule(ms: number, callback: () => void): Cancel
+}
+
+/** Resolves after `ms` on `clock`, or rejects with the signal's reason when it aborts first. */
+export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason)
+    const onAbort = () => {
+      cancel()
+      reject(signal?.reason)
+    }
+    const cancel = clock.schedule(ms, () => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    })
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
+/**
+ * Real time, optionally sped up: at `scale` 10, a job of one minute finishes in six seconds.
+ * Timers are unref'd where the runtime allows, so a pending webhook retry never keeps a process
+ * alive on its own.
+ */
+export function createSystemClock(scale = 1): Clock {
+  if (!(scale > 0)) throw new RangeError(`time scale must be positive (got ${scale})`)
+  const origin = Date.now()
+  return {
+    now: () => (scale === 1 ? Date.now() : origin + Math.round((Date.now() - origin) * scale)),
+    schedule(ms, callback) {
+      const timer = setTimeout(callback, Math.max(0, ms / scale))
+      ;(timer as { unref?: () => void }).unref?.()
+      return () => clearTimeout(timer)
+    },
+  }
 }
 
 /** Real wall-clock time. */
-export const systemClock: Clock = { now: () => Date.now() }
+export const systemClock: Clock = createSystemClock()
 
 /** A clock that only moves when told to: for tests and virtual-time runs. */
 export interface ManualClock extends Clock {
-  /** Moves time forward by `ms` milliseconds. */
+  /** Moves time forward by `ms`, running due callbacks in time order, synchronously. */
   advance(ms: number): void
+  /**
+   * Moves time forward by `ms` like `advance`, but lets pending promise chains and I/O settle
+   * before each due callback and after the last, so work that a callback starts (and the timers
+   * it schedules) runs as it would in real time.
+   */
+  tickAsync(ms: number): Promise<void>
+  /** How many callbacks are waiting. */
+  pending(): number
+}
+
+interface Timer {
+  at: number
+  seq: number
+  callback: () => void
 }
 
 /** Creates a manual clock starting at `start` (epoch milliseconds). */
 export function createManualClock(start = Date.UTC(2026, 0, 1)): ManualClock {
   let current = start
+  let seq = 0
+  const timers = new Set<Timer>()
+
+  const nextDue = (until: number): Timer | undefined => {
+    let next: Timer | undefined
+    for (const timer of timers) {
+      if (timer.at > until) continue
+      if (!next || timer.at < next.at || (timer.at === next.at && timer.seq < next.seq)) {
+        next = timer
+      }
+    }
+    return next
+  }
+  const fire = (timer: Timer) => {
+    timers.delete(timer)
+    current = Math.max(current, timer.at)
+    timer.callback()
+  }
+  const target = (ms: number) => {
+    if (!(ms >= 0)) throw new RangeError(`a clock only moves forward (got ${ms} ms)`)
+    return current + ms
+  }
+
   return {
     now: () => current,
-    advance(ms) {
-      if (!(ms >= 0)) throw new RangeError(`a clock only moves forward (got ${ms} ms)`)
-      current += ms
+    schedule(ms, callback) {
+      const timer = { at: current + Math.max(0, ms), seq: seq++, callback }
+      timers.add(timer)
+      return () => timers.delete(timer)
     },
+    advance(ms) {
+      const until = target(ms)
+      for (let timer = nextDue(until); timer; timer = nextDue(until)) fire(timer)
+      current = until
+    },
+    async tickAsync(ms) {
+      const until = target(ms)
+      await settle()
+      for (let timer = nextDue(until); timer; timer = nextDue(until)) {
+        fire(timer)
+        await settle()
+      }
+      current = until
+      await settle()
+    },
+    pending: () => timers.size,
   }
+}
+
+/** Lets queued microtasks and already-due macrotasks run. */
+function settle(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0))
 }

@@ -1,71 +1,91 @@
 import { describe, expect, it } from 'vitest'
-import { type JobRecord, viewJob } from './lifecycle.js'
+import { type JobRecord, snapshot } from './lifecycle.js'
 
 const T0 = Date.UTC(2026, 0, 1)
+const EXACT = { mode: 'eta', eta_noise: 0 } as const
 
 function record(overrides: Partial<JobRecord> = {}): JobRecord {
   return {
     id: 'job_1',
+    tenant: 't',
     createdAt: T0,
     durationMs: 10_000,
     outcome: 'completed',
+    seed: 1,
+    intervalMs: 1_000,
+    canceledAt: null,
     video_url: 'https://example.com/a.mp4',
     target_language: 'es',
     title: null,
+    callback_url: null,
     ...overrides,
   }
 }
 
-describe('viewJob', () => {
-  it('should be pending while queued, then running, then completed', () => {
+describe('snapshot', () => {
+  it('should say when the representation and the status change next', () => {
     const job = record()
-    expect(viewJob(job, T0)).toMatchObject({ status: 'pending', progress: 0, eta_ms: 10_000 })
-    expect(viewJob(job, T0 + 999)).toMatchObject({ status: 'pending', eta_ms: 9_001 })
-    expect(viewJob(job, T0 + 1_000)).toMatchObject({ status: 'running', progress: 0 })
-    expect(viewJob(job, T0 + 5_500)).toMatchObject({
-      status: 'running',
-      progress: 0.5,
-      eta_ms: 4_500,
+    expect(snapshot(job, T0, EXACT)).toMatchObject({
+      version: 1,
+      nextChangeAt: T0 + 1_000,
+      nextStatusChangeAt: T0 + 1_000,
     })
-    expect(viewJob(job, T0 + 10_000)).toMatchObject({
-      status: 'completed',
-      progress: 1,
-      eta_ms: null,
-      error: null,
-      result: { url: expect.stringContaining('job_1') },
+    expect(snapshot(job, T0 + 2_500, EXACT)).toMatchObject({
+      version: 3,
+      nextChangeAt: T0 + 3_000,
+      nextStatusChangeAt: T0 + 10_000,
+    })
+    expect(snapshot(job, T0 + 9_999, EXACT)).toMatchObject({
+      version: 10,
+      nextChangeAt: T0 + 10_000,
+    })
+    expect(snapshot(job, T0 + 10_000, EXACT)).toMatchObject({
+      version: 12,
+      nextChangeAt: null,
+      nextStatusChangeAt: null,
+      retryAfterS: null,
     })
   })
 
-  it('should end in error with a code and message when the outcome is error', () => {
-    const view = viewJob(record({ outcome: 'error' }), T0 + 60_000)
-    expect(view.status).toBe('error')
-    expect(view.result).toBeNull()
-    expect(view.error).toEqual({ code: 'translation_failed', message: expect.any(String) })
-  })
-
-  it('should stamp updated_at with the moment of the last change', () => {
-    const job = record()
-    expect(viewJob(job, T0 + 500).updated_at).toBe(new Date(T0).toISOString())
-    expect(viewJob(job, T0 + 3_000).updated_at).toBe(new Date(T0 + 1_000).toISOString())
-    expect(viewJob(job, T0 + 99_000).updated_at).toBe(new Date(T0 + 10_000).toISOString())
-  })
-
-  it('should never move backwards as time passes', () => {
+  it('should grow the version with every change and never move status backwards', () => {
     const order = ['pending', 'running', 'completed']
-    let lastRank = 0
-    let lastProgress = 0
+    let last = { rank: 0, progress: 0, version: 0 }
     for (let t = 0; t <= 12_000; t += 250) {
-      const view = viewJob(record(), T0 + t)
+      const { view, version } = snapshot(record(), T0 + t, EXACT)
       const rank = order.indexOf(view.status)
-      expect(rank).toBeGreaterThanOrEqual(lastRank)
-      expect(view.progress).toBeGreaterThanOrEqual(lastProgress)
-      lastRank = rank
-      lastProgress = view.progress
+      expect(rank).toBeGreaterThanOrEqual(last.rank)
+      expect(view.progress).toBeGreaterThanOrEqual(last.progress)
+      expect(version).toBeGreaterThanOrEqual(last.version)
+      last = { rank, progress: view.progress, version }
     }
-    expect(lastRank).toBe(2)
+    expect(last.rank).toBe(2)
+  })
+
+  it('should freeze a canceled job at its cancel time, one version past the last', () => {
+    const job = record({ canceledAt: T0 + 4_200 })
+    const before = snapshot(record(), T0 + 4_200, EXACT)
+    const after = snapshot(job, T0 + 50_000, EXACT)
+    expect(after.view).toMatchObject({
+      status: 'canceled',
+      progress: before.view.progress,
+      eta_ms: null,
+      updated_at: new Date(T0 + 4_200).toISOString(),
+    })
+    expect(after.version).toBe(before.version + 1)
+  })
+
+  it('should ignore a cancel time after the job finished', () => {
+    expect(snapshot(record({ canceledAt: T0 + 20_000 }), T0 + 30_000, EXACT).view.status).toBe(
+      'completed',
+    )
   })
 
   it('should finish at once a job of zero duration', () => {
-    expect(viewJob(record({ durationMs: 0 }), T0).status).toBe('completed')
+    expect(snapshot(record({ durationMs: 0 }), T0, EXACT).view.status).toBe('completed')
+  })
+
+  it('should clamp Retry-After to [1, 60] seconds', () => {
+    expect(snapshot(record({ durationMs: 600_000 }), T0, EXACT).retryAfterS).toBe(60)
+    expect(snapshot(record(), T0 + 9_500, EXACT).retryAfterS).toBe(1)
   })
 })

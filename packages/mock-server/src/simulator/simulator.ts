@@ -1,49 +1,273 @@
 /**
- * The simulator: decides each new job's duration and outcome, and answers what any job looks like
- * now, by the injected clock.
+ * The simulator: decides each new job's duration and outcome, answers what any job looks like
+ * now by the injected clock, cancels jobs, waits for changes (long-poll, SSE) and sends webhooks.
  */
-import type { CreateJobBody } from '../schemas.js'
-import { type Clock, systemClock } from './clock.js'
-import { type JobView, viewJob } from './lifecycle.js'
-import { createRandom } from './rng.js'
+import type { CreateJobBody } from '../schemas/job.js'
+import {
+  DEFAULT_SETTINGS,
+  FAULT_KINDS,
+  mergeSettings,
+  type SimulationSettings,
+} from '../schemas/simulation.js'
+import { type Cancel, type Clock, sleep, systemClock } from './clock.js'
+import { sampleDuration } from './durations.js'
+import {
+  type JobRecord,
+  type JobView,
+  type Snapshot,
+  snapshot,
+  TERMINAL,
+  timeline,
+} from './lifecycle.js'
+import { createRandom, type Random, randomHex } from './rng.js'
 import { JobStore } from './store.js'
+import { type WebhookFetch, WebhookSender } from './webhooks.js'
 
-/** Settings of the simulator. */
-export interface SimulatorOptions {
-  /** Where time comes from. @default the system clock */
+/** The tenant of the original challenge's single job, which needs no key. */
+const LEGACY_TENANT = ''
+
+/** What the simulator needs besides its settings. */
+export interface SimulatorDeps {
   clock?: Clock
-  /** Seed of the PRNG behind ids and outcomes. @default 1 */
-  seed?: number
-  /** How long a job takes when it does not say. @default 5_000 */
-  defaultDurationMs?: number
+  /** Secret that signs webhooks. */
+  webhookSecret: string
+  /** The fetch that delivers webhooks. @default globalThis.fetch */
+  webhookFetch?: WebhookFetch
 }
+
+/** The result of a create. */
+export type CreateResult =
+  | { kind: 'created' | 'replayed'; snapshot: Snapshot }
+  | { kind: 'conflict'; jobId: string }
+
+/** One kind of injected fault. */
+export type FaultKind = (typeof FAULT_KINDS)[number]
 
 /** A simulated backend holding jobs in memory. */
-export interface Simulator {
-  createJob(body: CreateJobBody): JobView
-  getJob(id: string): JobView | undefined
+export class Simulator {
+  readonly clock: Clock
+  readonly webhooks: WebhookSender
+  readonly #store = new JobStore()
+  readonly #listeners = new Map<string, Set<() => void>>()
+  readonly #webhookTimers = new Map<string, Cancel>()
+  #settings: SimulationSettings
+  #jobRandom: Random
+  #faultRandom: Random
+  #legacy: JobRecord
+
+  constructor(settings: SimulationSettings, deps: SimulatorDeps) {
+    this.clock = deps.clock ?? systemClock
+    this.#settings = settings
+    this.#jobRandom = createRandom(settings.seed)
+    this.#faultRandom = createRandom(settings.seed ^ 0x5bd1e995)
+    this.webhooks = new WebhookSender({
+      clock: this.clock,
+      secret: deps.webhookSecret,
+      fetch: deps.webhookFetch ?? ((input, init) => globalThis.fetch(input, init)),
+    })
+    this.#legacy = this.#newRecord(LEGACY_TENANT, settings.legacy_completion_time_s * 1000, {
+      video_url: 'https://example.com/original-challenge.mp4',
+      target_language: 'es',
+    })
+  }
+
+  /** How many jobs are held in memory (finished ones leave after `job_ttl_ms`). */
+  get jobCount(): number {
+    return this.#store.size
+  }
+
+  /** The current settings. */
+  get settings(): SimulationSettings {
+    return this.#settings
+  }
+
+  /** Applies a settings patch; a new seed restarts the random sequences. */
+  updateSettings(patch: unknown): ReturnType<typeof mergeSettings> {
+    const result = mergeSettings(this.#settings, patch)
+    if (!result.success) return result
+    const reseed = result.data.seed !== this.#settings.seed
+    this.#settings = result.data
+    if (reseed) {
+      this.#jobRandom = createRandom(result.data.seed)
+      this.#faultRandom = createRandom(result.data.seed ^ 0x5bd1e995)
+    }
+    return result
+  }
+
+  /** Creates a job, or replays the one an idempotency key already made. */
+  createJob(tenant: string, body: CreateJobBody, idempotencyKey?: string): CreateResult {
+    const now = this.clock.now()
+    this.#store.sweep(now, this.#settings.job_ttl_ms)
+    const fingerprint = JSON.stringify(body)
+    if (idempotencyKey !== undefined) {
+      const entry = this.#store.getIdempotent(tenant, idempotencyKey)
+      const existing = entry && this.#store.get(tenant, entry.jobId, now, this.#settings.job_ttl_ms)
+      if (entry && existing) {
+        if (entry.fingerprint !== fingerprint) return { kind: 'conflict', jobId: entry.jobId }
+        return { kind: 'replayed', snapshot: this.#snapshot(existing) }
+      }
+    }
+    const durationMs =
+      body.simulate?.duration_ms ?? sampleDuration(this.#settings.durations, this.#jobRandom)
+    const record = this.#newRecord(tenant, durationMs, body)
+    this.#store.add(record)
+    if (idempotencyKey !== undefined) {
+      this.#store.setIdempotent(tenant, idempotencyKey, { fingerprint, jobId: record.id })
+    }
+    if (record.callback_url !== null) this.#scheduleWebhook(record)
+    return { kind: 'created', snapshot: this.#snapshot(record) }
+  }
+
+  /** The tenant's job as it is now. */
+  getJob(tenant: string, id: string): Snapshot | undefined {
+    const record = this.#find(tenant, id)
+    return record && this.#snapshot(record)
+  }
+
+  /** Several jobs at once, in the order asked, and the ids not found. */
+  getJobs(tenant: string, ids: readonly string[]): { jobs: Snapshot[]; missing: string[] } {
+    const jobs: Snapshot[] = []
+    const missing: string[] = []
+    for (const id of ids) {
+      const found = this.getJob(tenant, id)
+      if (found) jobs.push(found)
+      else missing.push(id)
+    }
+    return { jobs, missing }
+  }
+
+  /** Cancels a job that is not terminal yet. */
+  cancelJob(
+    tenant: string,
+    id: string,
+  ): { kind: 'not-found' } | { kind: 'terminal' | 'canceled'; snapshot: Snapshot } {
+    const record = this.#find(tenant, id)
+    if (record === undefined) return { kind: 'not-found' }
+    const before = this.#snapshot(record)
+    if (TERMINAL.has(before.view.status)) return { kind: 'terminal', snapshot: before }
+    record.canceledAt = this.clock.now()
+    this.#webhookTimers.get(record.id)?.()
+    this.#webhookTimers.delete(record.id)
+    const after = this.#snapshot(record)
+    if (record.callback_url !== null) void this.webhooks.send(record.callback_url, after.view)
+    this.#notify(record.id)
+    return { kind: 'canceled', snapshot: after }
+  }
+
+  /**
+   * Resolves at `at` on the clock, or earlier when the job is acted on (canceled). Rejects with
+   * the signal's reason if it aborts first, releasing its timer and listener.
+   */
+  async waitForChange(id: string, at: number, signal?: AbortSignal): Promise<void> {
+    const delay = at - this.clock.now()
+    if (delay <= 0) return
+    const listeners = this.#listeners.get(id) ?? new Set()
+    this.#listeners.set(id, listeners)
+    const controller = new AbortController()
+    const wake = () => controller.abort()
+    const onAbort = () => controller.abort(signal?.reason)
+    listeners.add(wake)
+    signal?.addEventListener('abort', onAbort, { once: true })
+    try {
+      await sleep(this.clock, delay, controller.signal)
+    } catch (error) {
+      if (signal?.aborted) throw error
+    } finally {
+      listeners.delete(wake)
+      if (listeners.size === 0) this.#listeners.delete(id)
+      signal?.removeEventListener('abort', onAbort)
+    }
+  }
+
+  /** The original challenge's job. */
+  legacyStatus(): JobView['status'] {
+    return snapshot(this.#legacy, this.clock.now(), this.#settings.hints).view.status
+  }
+
+  /** Restarts the original challenge's job so that it ends `seconds` from now. */
+  setLegacyCompletionTime(seconds: number): void {
+    this.#legacy = this.#newRecord(LEGACY_TENANT, Math.round(seconds * 1000), this.#legacy)
+  }
+
+  /** Draws the fault to inject into one request, if any. */
+  drawFault(): FaultKind | null {
+    const draw = this.#faultRandom()
+    let threshold = 0
+    for (const kind of FAULT_KINDS) {
+      threshold += this.#settings.faults[`rate_${kind}`]
+      if (draw < threshold) return kind
+    }
+    return null
+  }
+
+  /** Draws the latency to add to one response, in ms. */
+  drawLatency(): number {
+    const { min, max } = this.#settings.latency_ms
+    return max === min ? min : Math.round(min + this.#faultRandom() * (max - min))
+  }
+
+  #find(tenant: string, id: string): JobRecord | undefined {
+    return this.#store.get(tenant, id, this.clock.now(), this.#settings.job_ttl_ms)
+  }
+
+  #snapshot(record: JobRecord): Snapshot {
+    return snapshot(record, this.clock.now(), this.#settings.hints)
+  }
+
+  #newRecord(
+    tenant: string,
+    durationMs: number,
+    body: {
+      video_url: string
+      target_language: string
+      title?: string | null | undefined
+      callback_url?: string | null | undefined
+      simulate?: CreateJobBody['simulate']
+    },
+  ): JobRecord {
+    let id: string
+    do id = `job_${randomHex(this.#jobRandom, 16)}`
+    while (this.#store.has(id))
+    const failed = this.#jobRandom() < this.#settings.error_rate
+    return {
+      id,
+      tenant,
+      createdAt: this.clock.now(),
+      durationMs,
+      outcome: body.simulate?.outcome ?? (failed ? 'error' : 'completed'),
+      seed: Math.floor(this.#jobRandom() * 0x1_0000_0000),
+      intervalMs: this.#settings.progress_interval_ms,
+      canceledAt: null,
+      video_url: body.video_url,
+      target_language: body.target_language,
+      title: body.title ?? null,
+      callback_url: body.callback_url ?? null,
+    }
+  }
+
+  #scheduleWebhook(record: JobRecord): void {
+    const delay = timeline(record).finish - this.clock.now()
+    const cancel = this.clock.schedule(delay, () => {
+      this.#webhookTimers.delete(record.id)
+      if (record.callback_url !== null)
+        void this.webhooks.send(record.callback_url, this.#snapshot(record).view)
+    })
+    this.#webhookTimers.set(record.id, cancel)
+  }
+
+  #notify(id: string): void {
+    for (const wake of [...(this.#listeners.get(id) ?? [])]) wake()
+  }
 }
 
-/** Creates a simulator. */
-export function createSimulator(options: SimulatorOptions = {}): Simulator {
-  const clock = options.clock ?? systemClock
-  const store = new JobStore(createRandom(options.seed ?? 1))
-  const defaultDurationMs = options.defaultDurationMs ?? 5_000
-  return {
-    createJob(body) {
-      const record = store.create({
-        createdAt: clock.now(),
-        durationMs: body.simulate?.duration_ms ?? defaultDurationMs,
-        outcome: body.simulate?.outcome ?? 'completed',
-        video_url: body.video_url,
-        target_language: body.target_language,
-        title: body.title ?? null,
-      })
-      return viewJob(record, clock.now())
-    },
-    getJob(id) {
-      const record = store.get(id)
-      return record && viewJob(record, clock.now())
-    },
+/** Creates a simulator from a settings patch over the defaults. */
+export function createSimulator(patch: unknown, deps: SimulatorDeps): Simulator {
+  const result = mergeSettings(DEFAULT_SETTINGS, patch ?? {})
+  if (!result.success) {
+    const issue = result.error.issues[0]
+    throw new TypeError(
+      `invalid simulation settings at /${issue?.path.join('/') ?? ''}: ${issue?.message ?? 'invalid'}`,
+    )
   }
+  return new Simulator(result.data, deps)
 }

@@ -1,0 +1,90 @@
+/**
+ * Fault injection: adds the configured latency, then, by the configured rates, answers with a
+ * 500, 503 or 429, answers late, never answers, cuts the connection mid-body, or sends a broken
+ * body. Draws come from the seeded PRNG, so a run's faults are reproducible.
+ */
+import type { Context, MiddlewareHandler } from 'hono'
+import type { AppEnv } from '../env.js'
+import { sleep } from '../simulator/clock.js'
+import type { Simulator } from '../simulator/simulator.js'
+import { clientGone, problem } from './problem.js'
+
+/** Injects the simulator's faults; `hangMs` is how long a hung request waits before a 504. */
+export function faults({
+  simulator,
+  hangMs,
+}: {
+  simulator: Simulator
+  hangMs: number
+}): MiddlewareHandler<AppEnv> {
+  return async function faults(c, next) {
+    const signal = c.req.raw.signal
+    const fault = simulator.drawFault()
+    const latency =
+      simulator.drawLatency() + (fault === 'slow' ? simulator.settings.faults.slow_ms : 0)
+    try {
+      if (latency > 0) await sleep(simulator.clock, latency, signal)
+      if (fault === 'hang') await sleep(simulator.clock, hangMs, signal)
+    } catch {
+      return clientGone()
+    }
+    const retryAfter = { 'retry-after': String(simulator.settings.faults.retry_after_s) }
+    switch (fault) {
+      case 'hang':
+        return injected(c, 504, 'Gateway Timeout', 'the upstream never answered')
+      case '500':
+        return injected(c, 500, 'Internal Server Error', 'an injected server error')
+      case '503':
+        return injected(c, 503, 'Service Unavailable', 'an injected outage', retryAfter)
+      case '429':
+        return injected(c, 429, 'Too Many Requests', 'an injected rate limit', retryAfter)
+    }
+    await next()
+    if (fault === null || fault === 'slow' || isStream(c.res)) return
+    c.res = await breakBody(c.res, fault)
+  }
+}
+
+function injected(
+  c: Context<AppEnv>,
+  status: 429 | 500 | 503 | 504,
+  title: string,
+  what: string,
+  headers: Record<string, string> = {},
+): Response {
+  return problem(c, {
+    status,
+    kind: 'injected-fault',
+    title,
+    detail: `Fault injection: ${what}. Turn it off with PUT /v1/simulation.`,
+    headers,
+  })
+}
+
+function isStream(response: Response): boolean {
+  return (response.headers.get('content-type') ?? '').startsWith('text/event-stream')
+}
+
+/** The response with its body broken the way `fault` says. */
+async function breakBody(response: Response, fault: 'reset' | 'malformed' | 'wrong_content_type') {
+  const text = await response.text()
+  const headers = new Headers(response.headers)
+  headers.delete('content-length')
+  headers.delete('etag')
+  const init = { status: response.status, headers }
+  if (fault === 'malformed') return new Response(text.slice(0, Math.floor(text.length / 2)), init)
+  if (fault === 'wrong_content_type') {
+    headers.set('content-type', 'text/html; charset=utf-8')
+    return new Response('<!doctype html><title>Bad Gateway</title><h1>Bad Gateway</h1>', init)
+  }
+  const head = new TextEncoder().encode(text.slice(0, Math.floor(text.length / 2)))
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(head)
+    },
+    pull(controller) {
+      controller.error(new Error('connection reset by the fault injector'))
+    },
+  })
+  return new Response(response.status === 304 ? null : body, init)
+}

@@ -1,0 +1,34 @@
+/**
+ * Per-key rate limiting with a token bucket. Every response says where the caller stands
+ * (`RateLimit`, `RateLimit-Policy`, IETF httpapi draft); a refused request gets 429 with
+ * `Retry-After`.
+ */
+import type { MiddlewareHandler } from 'hono'
+import type { AppEnv } from '../env.js'
+import type { Simulator } from '../simulator/simulator.js'
+import { TokenBuckets } from '../simulator/token-bucket.js'
+import { problem } from './problem.js'
+
+/** Limits each tenant to the simulator's `rate_limit` settings. */
+export function rateLimit({ simulator }: { simulator: Simulator }): MiddlewareHandler<AppEnv> {
+  const buckets = new TokenBuckets()
+  return async function rateLimit(c, next) {
+    const { capacity, refill_per_s } = simulator.settings.rate_limit
+    const taken = buckets.take(c.get('tenant'), simulator.clock.now(), capacity, refill_per_s)
+    const headers = {
+      'ratelimit-policy': `"default";q=${capacity};w=${Math.max(1, Math.ceil(capacity / refill_per_s))}`,
+      ratelimit: `"default";r=${taken.remaining};t=${taken.resetS}`,
+    }
+    if (!taken.allowed) {
+      return problem(c, {
+        status: 429,
+        kind: 'rate-limited',
+        title: 'Too Many Requests',
+        detail: `This key may make ${capacity} requests in a burst and ${refill_per_s} per second after that; retry in ${taken.retryAfterS} s.`,
+        headers: { ...headers, 'retry-after': String(taken.retryAfterS) },
+      })
+    }
+    await next()
+    for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value)
+  }
+}

@@ -1,0 +1,25 @@
+/** Bodies must be JSON: anything else is a 415 before validation sees it. */
+import type { MiddlewareHandler } from 'hono'
+import type { AppEnv } from '../env.js'
+import { problem } from './problem.js'
+
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i
+
+/** Answers 415 to a POST or PUT whose body is not declared as JSON. */
+export function requireJson(): MiddlewareHandler<AppEnv> {
+  return async function requireJson(c, next) {
+    const { method } = c.req
+    const hasBody = c.req.header('content-length') !== '0' && c.req.raw.body !== null
+    if ((method === 'POST' || method === 'PUT') && hasBody) {
+      if (!JSON_TYPE.test(c.req.header('content-type') ?? '')) {
+        return problem(c, {
+          status: 415,
+          kind: 'unsupported-media-type',
+          title: 'Unsupported Media Type',
+          detail: 'Send the body as JSON with Content-Type: application/json.',
+        })
+      }
+    }
+    await next()
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * Server-Sent Events of one job: `event: status`, `id: <version>`, `data: <Job>` on every change
+ * (status and progress), a comment every 15 s so proxies keep the stream open, and the end of the
+ * stream after a terminal status. `Last-Event-ID` resumes: only newer versions are sent.
+ */
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
+import { streamSSE } from 'hono/streaming'
+import type { AppEnv } from '../env.js'
+import { JobParams } from '../schemas/job.js'
+import { problemResponses } from '../schemas/problem.js'
+import { TERMINAL } from '../simulator/lifecycle.js'
+import type { Simulator } from '../simulator/simulator.js'
+import { jobNotFound } from './jobs.js'
+
+/** How often an idle stream sends a keep-alive comment. */
+export const HEARTBEAT_MS = 15_000
+
+const jobEvents = createRoute({
+  method: 'get',
+  path: '/v1/jobs/{id}/events',
+  summary: 'Stream a job’s changes as Server-Sent Events',
+  security: [{ bearer: [] }, { apiKey: [] }],
+  request: {
+    params: JobParams,
+    headers: z.object({
+      'last-event-id': z
+        .string()
+        .regex(/^\d{1,9}$/, 'must be an event id this stream sent')
+        .optional(),
+    }),
+  },
+  responses: {
+    200: {
+      description:
+        '`event: status` with the Job as `data` on every change; ends after a terminal status.',
+      content: { 'text/event-stream': { schema: z.string() } },
+    },
+    ...problemResponses(400, 401, 404, 429),
+  },
+})
+
+/** Registers the events route on `app`. */
+export function registerEventRoutes(app: OpenAPIHono<AppEnv>, simulator: Simulator): void {
+  app.openapi(jobEvents, (c) => {
+    const { id } = c.req.valid('param')
+    const lastEventId = Number(c.req.valid('header')['last-event-id'] ?? 0)
+    const tenant = c.get('tenant')
+    const first = simulator.getJob(tenant, id)
+    if (first === undefined) return jobNotFound(c, id)
+    const signal = c.req.raw.signal
+    return streamSSE(c, async (stream) => {
+      let job = first
+      let sent = lastEventId
+      while (!stream.aborted && !stream.closed) {
+        if (job.version > sent) {
+          await stream.writeSSE({
+            event: 'status',
+            id: String(job.version),
+            data: JSON.stringify(job.view),
+          })
+          sent = job.version
+        }
+        if (TERMINAL.has(job.view.status)) break
+        const heartbeatAt = simulator.clock.now() + HEARTBEAT_MS
+        const changeAt = job.nextChangeAt ?? heartbeatAt
+        try {
+          await simulator.waitForChange(id, Math.min(changeAt, heartbeatAt), signal)
+        } catch {
+          break
+        }
+        const next = simulator.getJob(tenant, id)
+        if (next === undefined) break
+        if (next.version === job.version && simulator.clock.now() >= heartbeatAt) {
+          await stream.write(': keep-alive\n\n')
+        }
+        job = next
+      }
+    })
+  })
+}

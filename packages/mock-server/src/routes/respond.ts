@@ -1,0 +1,43 @@
+/** Writing a job to the wire: body, ETag, hint headers, and 304 for a matching `If-None-Match`. */
+import type { Context } from 'hono'
+import type { AppEnv } from '../env.js'
+import type { HandBuiltResponse } from '../middleware/problem.js'
+import type { Snapshot } from '../simulator/lifecycle.js'
+
+/** A strong ETag for a body: FNV-1a, 32 bits, base 36. */
+export function etagOf(body: string): string {
+  let hash = 0x811c9dc5
+  for (let i = 0; i < body.length; i++) {
+    hash ^= body.charCodeAt(i)
+    hash = Math.imul(hash, 0x01000193)
+  }
+  return `"${(hash >>> 0).toString(36)}"`
+}
+
+/** Whether an `If-None-Match` value names `etag` (or is `*`). */
+export function matchesEtag(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (ifNoneMatch === undefined) return false
+  return ifNoneMatch
+    .split(',')
+    .map((tag) => tag.trim().replace(/^W\//, ''))
+    .some((tag) => tag === etag || tag === '*')
+}
+
+/** The job as a response: 200 (or `status`), or 304 when the caller already has this version. */
+export function jobResponse(
+  c: Context<AppEnv>,
+  job: Snapshot,
+  status: 200 | 202,
+  ifNoneMatch?: string,
+  headers: Record<string, string> = {},
+): HandBuiltResponse {
+  const body = JSON.stringify(job.view)
+  const etag = etagOf(body)
+  const common: Record<string, string> = { ...headers, etag, 'cache-control': 'no-cache' }
+  if (job.retryAfterS !== null) common['retry-after'] = String(job.retryAfterS)
+  const response =
+    status === 200 && matchesEtag(ifNoneMatch, etag)
+      ? c.body(null, 304, common)
+      : c.body(body, status, { ...common, 'content-type': 'application/json' })
+  return response as HandBuiltResponse
+}

@@ -1,0 +1,34 @@
+/** The RFC 9457 problem details schema, the body of every error response. */
+import { z } from '@hono/zod-openapi'
+
+/** An error response body. */
+export const Problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.int(),
+    detail: z.string(),
+    request_id: z.string(),
+    field: z.string().optional().openapi({ description: 'The invalid input, as a JSON pointer.' }),
+  })
+  .openapi('Problem')
+
+/** Responses every route may give, as OpenAPI response objects. */
+export function problemResponses<const Codes extends readonly number[]>(...codes: Codes) {
+  const content = { 'application/problem+json': { schema: Problem } }
+  return Object.fromEntries(
+    codes.map((code) => [code, { description: PROBLEM_DESCRIPTIONS[code] ?? 'Error', content }]),
+  ) as { [K in Codes[number]]: { description: string; content: typeof content } }
+}
+
+const PROBLEM_DESCRIPTIONS: Record<number, string> = {
+  400: 'Invalid input; `field` names it.',
+  401: 'Missing or unknown API key.',
+  403: 'The key may not do this.',
+  404: 'No such job for this key.',
+  409: 'The job is already terminal.',
+  413: 'The body is too large.',
+  415: 'The body is not JSON.',
+  422: 'The idempotency key was used with another body.',
+  429: 'Rate limited; see Retry-After.',
+}

@@ -1,0 +1,40 @@
+/**
+ * Per-key token buckets for rate limiting: each request takes a token, tokens refill at a steady
+ * rate up to the capacity, so bursts are allowed and sustained floods are not.
+ */
+
+/** The outcome of taking a token. */
+export interface TakeResult {
+  allowed: boolean
+  /** Whole tokens left after this request. */
+  remaining: number
+  /** Seconds until a token is available (0 when allowed). */
+  retryAfterS: number
+  /** Seconds until the bucket is full again. */
+  resetS: number
+}
+
+interface Bucket {
+  tokens: number
+  at: number
+}
+
+/** Token buckets by key. Keys are API keys, so their number is bounded by the configuration. */
+export class TokenBuckets {
+  readonly #buckets = new Map<string, Bucket>()
+
+  /** Takes a token from `key`'s bucket at `now`. */
+  take(key: string, now: number, capacity: number, refillPerS: number): TakeResult {
+    const bucket = this.#buckets.get(key) ?? { tokens: capacity, at: now }
+    const refilled = Math.min(capacity, bucket.tokens + ((now - bucket.at) / 1000) * refillPerS)
+    const allowed = refilled >= 1
+    const tokens = allowed ? refilled - 1 : refilled
+    this.#buckets.set(key, { tokens, at: now })
+    return {
+      allowed,
+      remaining: Math.floor(tokens),
+      retryAfterS: allowed ? 0 : Math.ceil((1 - tokens) / refillPerS),
+      resetS: Math.ceil((capacity - tokens) / refillPerS),
+    }
+  }
+}
