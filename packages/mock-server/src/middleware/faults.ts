@@ -41,7 +41,7 @@ export function faults({
     }
     await next()
     if (fault === null || fault === 'slow' || isStream(c.res)) return
-    c.res = await breakBody(c.res, fault)
+    c.res = await breakBody(c.res, fault, nodeSocket(c.env))
   }
 }
 
@@ -65,8 +65,22 @@ function isStream(response: Response): boolean {
   return (response.headers.get('content-type') ?? '').startsWith('text/event-stream')
 }
 
-/** The response with its body broken the way `fault` says. */
-async function breakBody(response: Response, fault: 'reset' | 'malformed' | 'wrong_content_type') {
+/** A Node socket behind the request, when served by `@hono/node-server` (duck-typed: no Node import). */
+function nodeSocket(env: unknown): { destroy(): void } | undefined {
+  const socket = (env as { incoming?: { socket?: { destroy?: unknown } } } | undefined)?.incoming
+    ?.socket
+  return typeof socket?.destroy === 'function' ? (socket as { destroy(): void }) : undefined
+}
+
+/**
+ * The response with its body broken the way `fault` says. A reset sends half the body, then
+ * destroys the socket where there is one (a real TCP reset), or errors the stream in-process.
+ */
+async function breakBody(
+  response: Response,
+  fault: 'reset' | 'malformed' | 'wrong_content_type',
+  socket: { destroy(): void } | undefined,
+) {
   const text = await response.text()
   const headers = new Headers(response.headers)
   headers.delete('content-length')
@@ -83,7 +97,12 @@ async function breakBody(response: Response, fault: 'reset' | 'malformed' | 'wro
       controller.enqueue(head)
     },
     pull(controller) {
-      controller.error(new Error('connection reset by the fault injector'))
+      if (socket) {
+        socket.destroy()
+        controller.close()
+      } else {
+        controller.error(new Error('connection reset by the fault injector'))
+      }
     },
   })
   return new Response(response.status === 304 ? null : body, init)

@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest'
+import type { JobView } from '../src/simulator/lifecycle.js'
+import { harness, problemOf } from './harness.js'
+import { collect, parseSse } from './sse.js'
+
+describe('GET /v1/jobs/:id/events', () => {
+  it('should stream every change with growing ids, then end after the terminal status', async () => {
+    const { clock, call, createJob } = harness()
+    const { id } = await createJob({ simulate: { duration_ms: 5_000 } })
+    const response = await call('GET', `/v1/jobs/${id}/events`)
+    expect(response.status).toBe(200)
+    expect(response.headers.get('content-type')).toContain('text/event-stream')
+    const body = collect(response)
+    for (let i = 0; i < 20 && !body.state.done; i++) await clock.tickAsync(500)
+    expect(body.state.done).toBe(true)
+    const { events } = parseSse(body.state.text)
+    const jobs = events.map((event) => JSON.parse(event.data) as JobView)
+    expect(events.every((event) => event.event === 'status')).toBe(true)
+    expect(jobs.map((job) => job.status)).toEqual([
+      'pending',
+      'running',
+      'running',
+      'running',
+      'running',
+      'running',
+      'completed',
+    ])
+    expect(jobs.map((job) => job.progress)).toEqual([0, 0, 0.222, 0.444, 0.667, 0.889, 1])
+    const ids = events.map((event) => Number(event.id))
+    expect(ids).toEqual([...ids].sort((a, b) => a - b))
+    expect(new Set(ids).size).toBe(ids.length)
+  })
+
+  it('should resume after Last-Event-ID with only newer versions', async () => {
+    const { clock, call, createJob } = harness()
+    const { id } = await createJob({ simulate: { duration_ms: 5_000 } })
+    clock.advance(3_200)
+    const response = await call('GET', `/v1/jobs/${id}/events`, {
+      headers: { 'last-event-id': '3' },
+    })
+    const body = collect(response)
+    for (let i = 0; i < 20 && !body.state.done; i++) await clock.tickAsync(500)
+    const ids = parseSse(body.state.text).events.map((event) => Number(event.id))
+    expect(ids[0]).toBe(4)
+    expect(Math.min(...ids)).toBeGreaterThan(3)
+  })
+
+  it('should send nothing and end at once when Last-Event-ID is already the terminal one', async () => {
+    const { clock, call, createJob } = harness()
+    const { id } = await createJob({ simulate: { duration_ms: 2_000 } })
+    clock.advance(3_000)
+    const first = parseSse(await (await call('GET', `/v1/jobs/${id}/events`)).text()).events
+    expect(first).toHaveLength(1)
+    const again = await call('GET', `/v1/jobs/${id}/events`, {
+      headers: { 'last-event-id': first[0]?.id ?? '' },
+    })
+    expect(parseSse(await again.text()).events).toEqual([])
+  })
+
+  it('should send a keep-alive comment while nothing changes', async () => {
+    const { clock, call, createJob } = harness({ simulation: { progress_interval_ms: 60_000 } })
+    const { id } = await createJob({ simulate: { duration_ms: 3_600_000 } })
+    clock.advance(400_000)
+    const body = collect(await call('GET', `/v1/jobs/${id}/events`))
+    // Quiet at 415 s, a progress step at 420 s, quiet again 15 s later at 435 s.
+    await clock.tickAsync(36_000)
+    const { events, comments } = parseSse(body.state.text)
+    expect(comments).toBe(2)
+    expect(events).toHaveLength(2)
+    expect(body.state.done).toBe(false)
+    await body.cancel()
+  })
+
+  it('should end with a canceled event when the job is canceled mid-stream', async () => {
+    const { clock, call, createJob } = harness()
+    const { id } = await createJob({ simulate: { duration_ms: 60_000 } })
+    const body = collect(await call('GET', `/v1/jobs/${id}/events`))
+    await clock.tickAsync(2_000)
+    await call('POST', `/v1/jobs/${id}/cancel`)
+    await clock.tickAsync(0)
+    await body.finished
+    const statuses = parseSse(body.state.text).events.map(
+      (event) => (JSON.parse(event.data) as JobView).status,
+    )
+    expect(statuses.at(-1)).toBe('canceled')
+  })
+
+  it('should answer 404 problem+json for an unknown job and 400 for a bad Last-Event-ID', async () => {
+    const { call, createJob } = harness()
+    const missing = await call('GET', '/v1/jobs/job_nope/events')
+    expect(missing.status).toBe(404)
+    await problemOf(missing)
+    const { id } = await createJob()
+    const bad = await call('GET', `/v1/jobs/${id}/events`, { headers: { 'last-event-id': 'abc' } })
+    expect(bad.status).toBe(400)
+    expect(await problemOf(bad)).toMatchObject({ field: '/last-event-id' })
+  })
+})

@@ -1,0 +1,128 @@
+/**
+ * Long-poll, Server-Sent Events, webhooks and faults over real sockets on 127.0.0.1, in real
+ * (short) time: what only a real HTTP stack shows.
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { DEV_ADMIN_KEY, DEV_API_KEY, DEV_WEBHOOK_SECRET } from '../src/app.js'
+import { type RunningServer, startServer } from '../src/node.js'
+import type { JobView } from '../src/simulator/lifecycle.js'
+import { signWebhook } from '../src/simulator/webhooks.js'
+import { VALID_BODY } from './harness.js'
+import { parseSse } from './sse.js'
+
+const auth = { authorization: `Bearer ${DEV_API_KEY}` }
+let server: RunningServer
+
+beforeAll(async () => {
+  server = await startServer({
+    port: 0,
+    simulation: {
+      durations: { distribution: 'fixed', ms: 600 },
+      error_rate: 0,
+      progress_interval_ms: 100,
+      rate_limit: { capacity: 10_000, refill_per_s: 10_000 },
+    },
+  })
+})
+
+afterAll(async () => {
+  await server.close()
+})
+
+afterEach(async () => {
+  await fetch(`${server.url}/v1/simulation`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${DEV_ADMIN_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ faults: { rate_reset: 0 } }),
+  })
+})
+
+async function create(extra: Record<string, unknown> = {}): Promise<JobView> {
+  const response = await fetch(`${server.url}/v1/jobs`, {
+    method: 'POST',
+    headers: { ...auth, 'content-type': 'application/json' },
+    body: JSON.stringify({ ...VALID_BODY, ...extra }),
+  })
+  expect(response.status).toBe(202)
+  return (await response.json()) as JobView
+}
+
+describe('over loopback', () => {
+  it('should hold a long-poll until the job finishes, then answer', async () => {
+    const { id } = await create()
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    const started = performance.now()
+    const response = await fetch(`${server.url}/v1/jobs/${id}?wait=10`, { headers: auth })
+    const waited = performance.now() - started
+    expect(await response.json()).toMatchObject({ status: 'completed' })
+    expect(waited).toBeGreaterThan(300)
+    expect(waited).toBeLessThan(5_000)
+  })
+
+  it('should stream SSE to the end, and resume from Last-Event-ID', async () => {
+    const { id } = await create()
+    const full = await fetch(`${server.url}/v1/jobs/${id}/events`, { headers: auth })
+    expect(full.headers.get('content-type')).toContain('text/event-stream')
+    const events = parseSse(await full.text()).events
+    expect(events.at(-1)?.event).toBe('status')
+    expect((JSON.parse(events.at(-1)?.data ?? '') as JobView).status).toBe('completed')
+    expect(events.length).toBeGreaterThan(3)
+    const middle = events[2]?.id ?? ''
+    const resumed = await fetch(`${server.url}/v1/jobs/${id}/events`, {
+      headers: { ...auth, 'last-event-id': middle },
+    })
+    const rest = parseSse(await resumed.text()).events
+    expect(rest.length).toBeGreaterThan(0)
+    expect(rest.every((event) => Number(event.id) > Number(middle))).toBe(true)
+    expect(rest.at(-1)?.id).toBe(events.at(-1)?.id)
+  })
+
+  it('should deliver a signed webhook to a real receiver', async () => {
+    const received: { body: string; signature: string }[] = []
+    const receiver: Server = createServer((req: IncomingMessage, res) => {
+      let body = ''
+      req.on('data', (chunk: Buffer) => {
+        body += chunk.toString()
+      })
+      req.on('end', () => {
+        received.push({ body, signature: String(req.headers['webhook-signature']) })
+        res.writeHead(received.length === 1 ? 500 : 204).end()
+      })
+    })
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve))
+    try {
+      const { port } = receiver.address() as AddressInfo
+      const { id } = await create({
+        callback_url: `http://127.0.0.1:${port}/hooks`,
+        simulate: { duration_ms: 50 },
+      })
+      for (let i = 0; i < 60 && received.length < 2; i++)
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      expect(received).toHaveLength(2)
+      const last = received[1]
+      expect(JSON.parse(last?.body ?? '')).toMatchObject({ id, status: 'completed' })
+      const t = Number(/^t=(\d+),/.exec(last?.signature ?? '')?.[1])
+      expect(last?.signature).toBe(await signWebhook(DEV_WEBHOOK_SECRET, t, last?.body ?? ''))
+    } finally {
+      await new Promise((resolve) => receiver.close(resolve))
+    }
+  })
+
+  it('should make a reset fault a network error for the client', async () => {
+    const { id } = await create()
+    await fetch(`${server.url}/v1/simulation`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${DEV_ADMIN_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ faults: { rate_reset: 1 } }),
+    })
+    const failure = await fetch(`${server.url}/v1/jobs/${id}`, { headers: auth })
+      .then((response) => response.text())
+      .then(
+        () => 'no error',
+        (error: unknown) => String(error),
+      )
+    expect(failure).not.toBe('no error')
+  })
+})

@@ -1,0 +1,148 @@
+import { describe, expect, it } from 'vitest'
+import { DEV_ADMIN_KEY, DEV_API_KEY } from '../src/app.js'
+import { constantTimeEqual } from '../src/middleware/auth.js'
+import { harness, problemOf } from './harness.js'
+
+describe('authentication', () => {
+  it.each([
+    ['no key', {}],
+    ['a wrong bearer key', { authorization: 'Bearer vt_wrong_key' }],
+    ['a wrong X-Api-Key', { 'x-api-key': 'vt_wrong_key' }],
+    [
+      'a key that is a prefix of a real one',
+      { authorization: `Bearer ${DEV_API_KEY.slice(0, -1)}` },
+    ],
+    ['a Basic scheme', { authorization: `Basic ${btoa(`${DEV_API_KEY}:`)}` }],
+  ])('should answer 401 with a challenge to %s', async (_, headers) => {
+    const { call } = harness()
+    const response = await call('GET', '/v1/jobs/job_x', { key: null, headers })
+    expect(response.status).toBe(401)
+    expect(response.headers.get('www-authenticate')).toMatch(/^Bearer/)
+    await problemOf(response)
+  })
+
+  it('should accept the key as a bearer token or as X-Api-Key', async () => {
+    const { call, createJob } = harness()
+    const { id } = await createJob()
+    expect(
+      (await call('GET', `/v1/jobs/${id}`, { key: null, headers: { 'x-api-key': DEV_API_KEY } }))
+        .status,
+    ).toBe(200)
+    expect(
+      (
+        await call('GET', `/v1/jobs/${id}`, {
+          key: null,
+          headers: { authorization: `bearer  ${DEV_API_KEY}` },
+        })
+      ).status,
+    ).toBe(200)
+  })
+
+  it('should hide one tenant’s jobs from another everywhere', async () => {
+    const { call, createJob } = harness({ apiKeys: ['tenant_a_key', 'tenant_b_key'] })
+    const { id } = await createJob({}, { key: 'tenant_a_key' })
+    const b = { key: 'tenant_b_key' }
+    expect((await call('GET', `/v1/jobs/${id}`, b)).status).toBe(404)
+    expect((await call('GET', `/v1/jobs/${id}?wait=5`, b)).status).toBe(404)
+    expect((await call('GET', `/v1/jobs/${id}/events`, b)).status).toBe(404)
+    expect((await call('POST', `/v1/jobs/${id}/cancel`, b)).status).toBe(404)
+    expect((await call('GET', `/v1/jobs/${id}`, { key: 'tenant_a_key' })).status).toBe(200)
+  })
+
+  it('should keep /v1/simulation for the admin key: 401 without a key, 403 with a tenant key', async () => {
+    const { call, admin } = harness()
+    expect((await call('GET', '/v1/simulation', { key: null })).status).toBe(401)
+    const forbidden = await call('GET', '/v1/simulation')
+    expect(forbidden.status).toBe(403)
+    await problemOf(forbidden)
+    expect((await admin('GET', '/v1/simulation')).status).toBe(200)
+    expect((await call('GET', '/v1/jobs/job_x', { key: DEV_ADMIN_KEY })).status).toBe(401)
+  })
+
+  it('should refuse to start without a usable API key', async () => {
+    expect(() => harness({ apiKeys: [] })).toThrow(/apiKeys/)
+    expect(() => harness({ apiKeys: ['short'] })).toThrow(/8 characters/)
+  })
+})
+
+describe('constantTimeEqual', () => {
+  it('should be true only for equal strings', () => {
+    expect(constantTimeEqual('secret-key', 'secret-key')).toBe(true)
+    expect(constantTimeEqual('secret-key', 'secret-kez')).toBe(false)
+    expect(constantTimeEqual('secret-key', 'secret-key-longer')).toBe(false)
+    expect(constantTimeEqual('secret-key', 'secret')).toBe(false)
+    expect(constantTimeEqual('secret-key', '')).toBe(false)
+  })
+})
+
+describe('rate limiting', () => {
+  it('should allow a burst of `capacity`, then 429 with Retry-After until tokens refill', async () => {
+    const { clock, call, createJob } = harness({
+      simulation: { rate_limit: { capacity: 3, refill_per_s: 0.5 } },
+    })
+    const { id } = await createJob()
+    const ok = [await call('GET', `/v1/jobs/${id}`), await call('GET', `/v1/jobs/${id}`)]
+    expect(ok.map((r) => r.status)).toEqual([200, 200])
+    expect(ok[1]?.headers.get('ratelimit')).toBe('"default";r=0;t=6')
+    expect(ok[1]?.headers.get('ratelimit-policy')).toBe('"default";q=3;w=6')
+    const limited = await call('GET', `/v1/jobs/${id}`)
+    expect(limited.status).toBe(429)
+    expect(limited.headers.get('retry-after')).toBe('2')
+    expect((await problemOf(limited)).type).toContain('rate-limited')
+    clock.advance(2_000)
+    expect((await call('GET', `/v1/jobs/${id}`)).status).toBe(200)
+  })
+
+  it('should count each key on its own', async () => {
+    const { call } = harness({
+      apiKeys: ['tenant_a_key', 'tenant_b_key'],
+      simulation: { rate_limit: { capacity: 1, refill_per_s: 0.001 } },
+    })
+    expect((await call('GET', '/v1/jobs/job_x', { key: 'tenant_a_key' })).status).toBe(404)
+    expect((await call('GET', '/v1/jobs/job_x', { key: 'tenant_a_key' })).status).toBe(429)
+    expect((await call('GET', '/v1/jobs/job_x', { key: 'tenant_b_key' })).status).toBe(404)
+  })
+})
+
+describe('headers on every response', () => {
+  it('should carry X-Request-Id and secure headers, also on errors', async () => {
+    const { call } = harness()
+    for (const response of [
+      await call('GET', '/healthz'),
+      await call('GET', '/nope'),
+      await call('GET', '/v1/jobs/x', { key: null }),
+    ]) {
+      expect(response.headers.get('x-request-id')).toMatch(/^req_[0-9a-z]{8}$/)
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff')
+    }
+  })
+
+  it('should allow local origins by CORS and expose the hint headers, and not foreign ones', async () => {
+    const { call } = harness()
+    const local = await call('OPTIONS', '/v1/jobs', {
+      key: null,
+      headers: {
+        origin: 'http://localhost:5173',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization,idempotency-key,content-type',
+      },
+    })
+    expect(local.status).toBe(204)
+    expect(local.headers.get('access-control-allow-origin')).toBe('http://localhost:5173')
+    expect(local.headers.get('access-control-allow-headers')?.toLowerCase()).toContain(
+      'idempotency-key',
+    )
+    const get = await call('GET', '/healthz', { headers: { origin: 'http://127.0.0.1:8080' } })
+    for (const header of ['Retry-After', 'ETag', 'Location', 'X-Request-Id', 'RateLimit']) {
+      expect(get.headers.get('access-control-expose-headers')).toContain(header)
+    }
+    const foreign = await call('GET', '/healthz', { headers: { origin: 'https://evil.example' } })
+    expect(foreign.headers.get('access-control-allow-origin')).toBeNull()
+  })
+
+  it('should allow the origins it is given', async () => {
+    const { call } = harness({ corsOrigins: ['https://demo.example'] })
+    const response = await call('GET', '/healthz', { headers: { origin: 'https://demo.example' } })
+    expect(response.headers.get('access-control-allow-origin')).toBe('https://demo.example')
+  })
+})

@@ -1,0 +1,171 @@
+import { describe, expect, it } from 'vitest'
+import { createMockServer } from '../src/app.js'
+import type { DEFAULT_SETTINGS } from '../src/schemas/simulation.js'
+import { sampleDuration } from '../src/simulator/durations.js'
+import { createRandom } from '../src/simulator/rng.js'
+import { harness, problemOf, VALID_BODY } from './harness.js'
+
+describe('/v1/simulation', () => {
+  it('should read the settings and merge a patch into them', async () => {
+    const { admin } = harness()
+    const before = (await (await admin('GET', '/v1/simulation')).json()) as typeof DEFAULT_SETTINGS
+    expect(before.hints).toEqual({ mode: 'eta', eta_noise: 0 })
+    const response = await admin('PUT', '/v1/simulation', {
+      hints: { mode: 'none' },
+      faults: { rate_503: 0.25 },
+    })
+    expect(response.status).toBe(200)
+    const after = (await response.json()) as typeof DEFAULT_SETTINGS
+    expect(after.hints).toEqual({ mode: 'none', eta_noise: 0 })
+    expect(after.faults).toEqual({ ...before.faults, rate_503: 0.25 })
+    expect(after.durations).toEqual(before.durations)
+  })
+
+  it('should apply new settings to the very next request', async () => {
+    const { admin, clock, call, createJob } = harness()
+    const { id } = await createJob()
+    clock.advance(2_000)
+    await admin('PUT', '/v1/simulation', { hints: { mode: 'none' } })
+    const response = await call('GET', `/v1/jobs/${id}`)
+    expect(response.headers.get('retry-after')).toBeNull()
+    expect(((await response.json()) as { eta_ms: unknown }).eta_ms).toBeNull()
+  })
+
+  it.each([
+    [{ error_rate: 2 }, '/error_rate'],
+    [{ hints: { mode: 'psychic' } }, '/hints/mode'],
+    [{ durations: { distribution: 'uniform', min_ms: 5, max_ms: 1 } }, '/durations/max_ms'],
+    [{ durations: { distribution: 'poisson' } }, '/durations/distribution'],
+    [{ faults: { rate_500: 0.6, rate_503: 0.6 } }, '/faults'],
+    [{ latency_ms: { min: 10, max: 5 } }, '/latency_ms/max'],
+    [{ rate_limit: { capacity: 0 } }, '/rate_limit/capacity'],
+    [{ warp_speed: true }, '/'],
+  ])('should reject patch #%# with 400 naming the field', async (patch, field) => {
+    const { admin } = harness()
+    const response = await admin('PUT', '/v1/simulation', patch)
+    expect(response.status).toBe(400)
+    expect((await problemOf(response)).field).toBe(field)
+  })
+
+  it('should refuse invalid settings at startup with the field in the message', () => {
+    expect(() => createMockServer({ simulation: { error_rate: 5 } })).toThrow(/error_rate/)
+  })
+
+  it('should make jobs fail at the configured error rate', async () => {
+    const { clock, createJob, getJob } = harness({ simulation: { error_rate: 0.3 } })
+    const ids: string[] = []
+    for (let i = 0; i < 300; i++) ids.push((await createJob()).id)
+    clock.advance(10_000)
+    let failed = 0
+    for (const id of ids) if ((await getJob(id)).status === 'error') failed++
+    expect(failed / ids.length).toBeGreaterThan(0.22)
+    expect(failed / ids.length).toBeLessThan(0.38)
+  })
+
+  it('should draw durations from the configured distribution', async () => {
+    const { clock, createJob, getJob } = harness({
+      simulation: { durations: { distribution: 'uniform', min_ms: 1_000, max_ms: 2_000 } },
+    })
+    const jobs = await Promise.all(Array.from({ length: 20 }, () => createJob(VALID_BODY)))
+    clock.advance(999)
+    for (const { id } of jobs) expect((await getJob(id)).status).not.toBe('completed')
+    clock.advance(1_001)
+    for (const { id } of jobs) expect((await getJob(id)).status).toBe('completed')
+  })
+})
+
+describe('sampleDuration', () => {
+  it('should give fixed, bounded uniform, and lognormal durations around the median', () => {
+    const random = createRandom(3)
+    expect(sampleDuration({ distribution: 'fixed', ms: 1_234 }, random)).toBe(1_234)
+    const uniform = Array.from({ length: 1_000 }, () =>
+      sampleDuration({ distribution: 'uniform', min_ms: 100, max_ms: 200 }, random),
+    )
+    expect(Math.min(...uniform)).toBeGreaterThanOrEqual(100)
+    expect(Math.max(...uniform)).toBeLessThanOrEqual(200)
+    const lognormal = Array.from({ length: 2_001 }, () =>
+      sampleDuration({ distribution: 'lognormal', median_ms: 6_000, sigma: 0.5 }, random),
+    ).sort((a, b) => a - b)
+    const median = lognormal[1_000] ?? 0
+    expect(median).toBeGreaterThan(5_400)
+    expect(median).toBeLessThan(6_600)
+    expect(lognormal.at(-1)).toBeGreaterThan(12_000)
+  })
+})
+
+describe('original challenge endpoints', () => {
+  it('should serve GET /status as pending, then completed after the completion time', async () => {
+    const { clock, call } = harness({ simulation: { legacy_completion_time_s: 3 } })
+    expect(await (await call('GET', '/status', { key: null })).json()).toEqual({
+      result: 'pending',
+    })
+    clock.advance(3_000)
+    expect(await (await call('GET', '/status', { key: null })).json()).toEqual({
+      result: 'completed',
+    })
+  })
+
+  it('should restart the job with POST /set_completion_time', async () => {
+    const { clock, call } = harness({ simulation: { legacy_completion_time_s: 1 } })
+    clock.advance(1_000)
+    const set = await call('POST', '/set_completion_time', {
+      key: null,
+      body: { completion_time: 10 },
+    })
+    expect(set.status).toBe(200)
+    expect(await set.json()).toEqual({ completion_time: 10, result: 'pending' })
+    clock.advance(9_999)
+    expect(await (await call('GET', '/status', { key: null })).json()).toEqual({
+      result: 'pending',
+    })
+    clock.advance(1)
+    expect(await (await call('GET', '/status', { key: null })).json()).toEqual({
+      result: 'completed',
+    })
+  })
+
+  it('should report error for a job that fails', async () => {
+    const { clock, call } = harness({ simulation: { error_rate: 1, legacy_completion_time_s: 0 } })
+    clock.advance(1)
+    expect(await (await call('GET', '/status', { key: null })).json()).toEqual({ result: 'error' })
+  })
+
+  it.each([{ completion_time: -1 }, { completion_time: 'soon' }, {}])(
+    'should reject %j with 400',
+    async (body) => {
+      const { call } = harness()
+      const response = await call('POST', '/set_completion_time', { key: null, body })
+      expect(response.status).toBe(400)
+      await problemOf(response)
+    },
+  )
+})
+
+describe('GET /openapi.json', () => {
+  it('should describe every endpoint in OpenAPI 3.1 from the validation schemas', async () => {
+    const { call } = harness()
+    const doc = (await (await call('GET', '/openapi.json', { key: null })).json()) as {
+      openapi: string
+      paths: Record<string, Record<string, unknown>>
+      components: {
+        schemas: Record<string, { required?: string[] }>
+        securitySchemes: Record<string, unknown>
+      }
+    }
+    expect(doc.openapi).toBe('3.1.0')
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      '/set_completion_time',
+      '/status',
+      '/v1/jobs',
+      '/v1/jobs/{id}',
+      '/v1/jobs/{id}/cancel',
+      '/v1/jobs/{id}/events',
+      '/v1/simulation',
+    ])
+    expect(Object.keys(doc.paths['/v1/jobs'] ?? {}).sort()).toEqual(['get', 'post'])
+    expect(doc.components.schemas.CreateJobBody?.required).toEqual(['video_url', 'target_language'])
+    expect(doc.components.schemas.Job).toBeDefined()
+    expect(doc.components.schemas.Problem).toBeDefined()
+    expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(['apiKey', 'bearer'])
+  })
+})

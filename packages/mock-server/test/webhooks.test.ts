@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest'
+import { DEV_WEBHOOK_SECRET } from '../src/app.js'
+import type { JobView } from '../src/simulator/lifecycle.js'
+import { signWebhook } from '../src/simulator/webhooks.js'
+import { harness } from './harness.js'
+
+interface Received {
+  url: string
+  body: string
+  headers: Headers
+}
+
+/** A webhook receiver that answers with the statuses given, in turn, then 200. */
+function receiver(statuses: number[] = []) {
+  const received: Received[] = []
+  const fetch = async (url: string, init: RequestInit) => {
+    received.push({ url, body: String(init.body), headers: new Headers(init.headers) })
+    return new Response(null, { status: statuses.shift() ?? 200 })
+  }
+  return { received, fetch }
+}
+
+describe('webhooks', () => {
+  it('should POST the terminal job, signed, the moment it finishes', async () => {
+    const hook = receiver()
+    const { clock, createJob } = harness({ webhookFetch: hook.fetch })
+    const { id } = await createJob({
+      callback_url: 'https://hooks.example/done',
+      simulate: { duration_ms: 5_000 },
+    })
+    await clock.tickAsync(4_999)
+    expect(hook.received).toHaveLength(0)
+    await clock.tickAsync(1)
+    expect(hook.received).toHaveLength(1)
+    const [delivery] = hook.received
+    const job = JSON.parse(delivery?.body ?? '') as JobView
+    expect(job).toMatchObject({ id, status: 'completed' })
+    const signature = delivery?.headers.get('webhook-signature') ?? ''
+    const timestamp = Number(/^t=(\d+),v1=[0-9a-f]{64}$/.exec(signature)?.[1])
+    expect(timestamp).toBe(Math.floor(clock.now() / 1000))
+    expect(signature).toBe(await signWebhook(DEV_WEBHOOK_SECRET, timestamp, delivery?.body ?? ''))
+    expect(signature).not.toBe(await signWebhook('another secret', timestamp, delivery?.body ?? ''))
+  })
+
+  it('should retry a failing receiver with exponential backoff, then stop', async () => {
+    const hook = receiver([500, 503, 500, 500, 500, 500])
+    const { clock, createJob, simulator } = harness({ webhookFetch: hook.fetch })
+    await createJob({ callback_url: 'https://hooks.example/flaky', simulate: { duration_ms: 0 } })
+    await clock.tickAsync(0)
+    const times = [clock.now()]
+    for (const wait of [1_000, 2_000, 4_000, 8_000]) {
+      await clock.tickAsync(wait - 1)
+      expect(hook.received).toHaveLength(times.length)
+      await clock.tickAsync(1)
+      times.push(clock.now())
+      expect(hook.received).toHaveLength(times.length)
+    }
+    await clock.tickAsync(120_000)
+    expect(hook.received).toHaveLength(5)
+    expect(simulator.webhooks.log.map((a) => [a.attempt, a.status])).toEqual([
+      [1, 500],
+      [2, 503],
+      [3, 500],
+      [4, 500],
+      [5, 500],
+    ])
+  })
+
+  it('should stop retrying once the receiver accepts', async () => {
+    const hook = receiver([500])
+    const { clock, createJob } = harness({ webhookFetch: hook.fetch })
+    await createJob({ callback_url: 'https://hooks.example/x', simulate: { duration_ms: 0 } })
+    await clock.tickAsync(60_000)
+    expect(hook.received.map((r) => r.headers.get('webhook-attempt'))).toEqual(['1', '2'])
+  })
+
+  it('should retry when the receiver cannot be reached', async () => {
+    let calls = 0
+    const { clock, createJob, simulator } = harness({
+      webhookFetch: async () => {
+        calls++
+        if (calls === 1) throw new TypeError('connect ECONNREFUSED')
+        return new Response(null, { status: 204 })
+      },
+    })
+    await createJob({ callback_url: 'https://hooks.example/x', simulate: { duration_ms: 0 } })
+    await clock.tickAsync(5_000)
+    expect(calls).toBe(2)
+    expect(simulator.webhooks.log[0]?.error).toContain('ECONNREFUSED')
+  })
+
+  it('should deliver a canceled job at once, and nothing when it would have finished', async () => {
+    const hook = receiver()
+    const { clock, call, createJob } = harness({ webhookFetch: hook.fetch })
+    const { id } = await createJob({ callback_url: 'https://hooks.example/x' })
+    await clock.tickAsync(1_000)
+    await call('POST', `/v1/jobs/${id}/cancel`)
+    await clock.tickAsync(0)
+    expect(hook.received).toHaveLength(1)
+    expect(JSON.parse(hook.received[0]?.body ?? '')).toMatchObject({ status: 'canceled' })
+    await clock.tickAsync(60_000)
+    expect(hook.received).toHaveLength(1)
+  })
+
+  it('should never hold up the request that created the job', async () => {
+    const { call } = harness({ webhookFetch: () => new Promise<Response>(() => undefined) })
+    const response = await call('POST', '/v1/jobs', {
+      body: {
+        video_url: 'https://example.com/a.mp4',
+        target_language: 'es',
+        callback_url: 'https://hooks.example/slow',
+        simulate: { duration_ms: 0 },
+      },
+    })
+    expect(response.status).toBe(202)
+  })
+})
