@@ -6,15 +6,13 @@
 import { OpenAPIHono } from '@hono/zod-openapi'
 import { bodyLimit } from 'hono/body-limit'
 import { cors } from 'hono/cors'
-import { requestId } from 'hono/request-id'
-import { secureHeaders } from 'hono/secure-headers'
 import type { AppEnv } from './env.js'
 import { adminAuth, apiKeyAuth } from './middleware/auth.js'
 import { faults } from './middleware/faults.js'
 import { errorProblem, notFoundProblem, problem, validationHook } from './middleware/problem.js'
 import { rateLimit } from './middleware/rate-limit.js'
 import { requireJson } from './middleware/require-json.js'
-import { requestTimeout } from './middleware/timeout.js'
+import { responseHeaders, sendJson } from './middleware/response.js'
 import { registerEventRoutes } from './routes/events.js'
 import { registerJobRoutes } from './routes/jobs.js'
 import { registerLegacyRoutes } from './routes/legacy.js'
@@ -49,7 +47,11 @@ export interface AppOptions {
   corsOrigins?: '*' | readonly string[]
   /** Largest accepted body. @default 65_536 */
   maxBodyBytes?: number
-  /** Time limit of a request (long-polls add their wait; event streams are exempt). @default 30_000 */
+  /**
+   * The longest the server makes a request wait (injected latency, a hang) before answering 504.
+   * Long-polls wait at most their `wait` (60 s); event streams last as long as their job.
+   * @default 30_000
+   */
   requestTimeoutMs?: number
   /** Serve this simulator (shared state) instead of making one from the options above. */
   simulator?: Simulator
@@ -105,39 +107,42 @@ export function createMockServer(options: AppOptions = {}): MockServer {
   }
   const adminKey = options.adminKey ?? DEV_ADMIN_KEY
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000
-  let requests = 0
 
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
-  app.use(requestId({ generator: () => `req_${(++requests).toString(36).padStart(8, '0')}` }))
-  app.use(secureHeaders())
-  app.use(
-    cors({
-      origin: corsOrigin(options.corsOrigins),
-      allowHeaders: ALLOWED_HEADERS,
-      exposeHeaders: EXPOSED_HEADERS,
-      maxAge: 600,
-    }),
-  )
-  app.use(
+  app.use(responseHeaders())
+  const allowCors = cors({
+    origin: corsOrigin(options.corsOrigins),
+    allowHeaders: ALLOWED_HEADERS,
+    exposeHeaders: EXPOSED_HEADERS,
+    maxAge: 600,
+  })
+  // Only browsers send Origin, and only they need CORS headers; hono's cors middleware mutates
+  // the response, which costs @hono/node-server its fast path, so other clients skip it.
+  app.use(async function corsForBrowsers(c, next) {
+    return c.req.header('origin') === undefined ? next() : allowCors(c, next)
+  })
+  const maxBodyBytes = options.maxBodyBytes ?? 65_536
+  app.on(
+    ['POST', 'PUT', 'PATCH', 'DELETE'],
+    '*',
+    requireJson(),
     bodyLimit({
-      maxSize: options.maxBodyBytes ?? 65_536,
+      maxSize: maxBodyBytes,
       onError: (c) =>
         problem(c, {
           status: 413,
           kind: 'body-too-large',
           title: 'Payload Too Large',
-          detail: `Bodies are limited to ${options.maxBodyBytes ?? 65_536} bytes.`,
+          detail: `Bodies are limited to ${maxBodyBytes} bytes.`,
         }),
     }),
   )
-  app.use(requireJson())
-  app.use(requestTimeout({ ms: requestTimeoutMs }))
-  const injectFaults = faults({ simulator, hangMs: requestTimeoutMs })
+  const injectFaults = faults({ simulator, timeoutMs: requestTimeoutMs })
   app.use('/v1/jobs/*', apiKeyAuth({ keys }), rateLimit({ simulator }), injectFaults)
   app.use('/v1/simulation', adminAuth({ adminKey, keys }))
   app.use('/status', injectFaults)
 
-  app.get('/healthz', (c) => c.json({ status: 'ok' }))
+  app.get('/healthz', (c) => sendJson(c, { status: 'ok' }, 200))
   registerJobRoutes(app, simulator)
   registerEventRoutes(app, simulator)
   registerSimulationRoutes(app, simulator)

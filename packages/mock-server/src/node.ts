@@ -48,6 +48,12 @@ export function startServer(options: StartServerOptions = {}): Promise<RunningSe
       })
     })
     server.once('error', reject)
+    // A client must send its whole request within these limits (slow-loris protection); how
+    // long the server takes to answer is bounded by the app itself.
+    if ('headersTimeout' in server) {
+      server.headersTimeout = 10_000
+      server.requestTimeout = appOptions.requestTimeoutMs ?? 30_000
+    }
   })
 }
 

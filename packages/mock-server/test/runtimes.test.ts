@@ -26,7 +26,8 @@ const RUNTIMES = {
 let child: ChildProcess | undefined
 
 afterEach(() => {
-  child?.kill('SIGKILL')
+  // The npm packages start the runtime through a wrapper: end the whole process group.
+  if (child?.pid !== undefined && child.exitCode === null) process.kill(-child.pid, 'SIGKILL')
   child = undefined
 })
 
@@ -36,6 +37,7 @@ async function serve(runtime: keyof typeof RUNTIMES): Promise<string> {
     cwd: fileURLToPath(new URL('..', import.meta.url)),
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NO_COLOR: '1' },
+    detached: true,
   })
   let output = ''
   child.stdout?.on('data', (chunk: Buffer) => {

@@ -9,29 +9,35 @@ import { sleep } from '../simulator/clock.js'
 import type { Simulator } from '../simulator/simulator.js'
 import { clientGone, problem } from './problem.js'
 
-/** Injects the simulator's faults; `hangMs` is how long a hung request waits before a 504. */
+/**
+ * Injects the simulator's faults. `timeoutMs` is the server's time limit: a hung request, or one
+ * whose latency would pass it, gets a 504 once it is reached.
+ */
 export function faults({
   simulator,
-  hangMs,
+  timeoutMs,
 }: {
   simulator: Simulator
-  hangMs: number
+  timeoutMs: number
 }): MiddlewareHandler<AppEnv> {
   return async function faults(c, next) {
-    const signal = c.req.raw.signal
     const fault = simulator.drawFault()
     const latency =
       simulator.drawLatency() + (fault === 'slow' ? simulator.settings.faults.slow_ms : 0)
-    try {
-      if (latency > 0) await sleep(simulator.clock, latency, signal)
-      if (fault === 'hang') await sleep(simulator.clock, hangMs, signal)
-    } catch {
-      return clientGone()
+    const wait = fault === 'hang' ? timeoutMs : Math.min(latency, timeoutMs)
+    if (wait > 0) {
+      try {
+        // Read the signal only when waiting: it makes @hono/node-server build a full Request.
+        await sleep(simulator.clock, wait, c.req.raw.signal)
+      } catch {
+        return clientGone()
+      }
+      if (wait >= timeoutMs) {
+        return injected(c, 504, 'Gateway Timeout', `no answer within ${timeoutMs} ms`)
+      }
     }
     const retryAfter = { 'retry-after': String(simulator.settings.faults.retry_after_s) }
     switch (fault) {
-      case 'hang':
-        return injected(c, 504, 'Gateway Timeout', 'the upstream never answered')
       case '500':
         return injected(c, 500, 'Internal Server Error', 'an injected server error')
       case '503':
@@ -40,7 +46,7 @@ export function faults({
         return injected(c, 429, 'Too Many Requests', 'an injected rate limit', retryAfter)
     }
     await next()
-    if (fault === null || fault === 'slow' || isStream(c.res)) return
+    if (fault === null || fault === 'slow' || fault === 'hang' || isStream(c.res)) return
     c.res = await breakBody(c.res, fault, nodeSocket(c.env))
   }
 }

@@ -3,16 +3,11 @@
  * invalid input and its own bugs, so a client can always parse what went wrong.
  */
 import type { Hook } from '@hono/zod-openapi'
-import type { Context, ErrorHandler, NotFoundHandler, TypedResponse } from 'hono'
+import type { Context, ErrorHandler, NotFoundHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { AppEnv } from '../env.js'
-
-/**
- * A response built by hand (problem+json, a job with its ETag) that zod-openapi accepts for any
- * status a route declares: `never` phantom types fit every typed response.
- */
-export type HandBuiltResponse = Response & TypedResponse<never, never, never>
+import { type HandBuiltResponse, send } from './response.js'
 
 /** The media type of every error response. */
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
@@ -39,11 +34,10 @@ export function problem(c: Context<AppEnv>, init: ProblemInit): HandBuiltRespons
     request_id: c.get('requestId'),
     ...init.extensions,
   }
-  const response = c.body(JSON.stringify(body), init.status, {
+  return send(c, JSON.stringify(body), init.status, {
     ...init.headers,
     'content-type': PROBLEM_CONTENT_TYPE,
   })
-  return response as HandBuiltResponse
 }
 
 /** A 400 naming the first invalid field of `issues` as a JSON pointer. */
@@ -106,6 +100,6 @@ export const errorProblem: ErrorHandler<AppEnv> = (error, c) => {
 }
 
 /** The answer to a client that went away: nobody reads it, and it must not count as a 5xx. */
-export function clientGone(): HandBuiltResponse {
-  return new Response(null, { status: 499 }) as HandBuiltResponse
+export function clientGone(): Response {
+  return new Response(null, { status: 499 })
 }

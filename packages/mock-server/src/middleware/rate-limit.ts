@@ -8,6 +8,7 @@ import type { AppEnv } from '../env.js'
 import type { Simulator } from '../simulator/simulator.js'
 import { TokenBuckets } from '../simulator/token-bucket.js'
 import { problem } from './problem.js'
+import { setHeader } from './response.js'
 
 /** Limits each tenant to the simulator's `rate_limit` settings. */
 export function rateLimit({ simulator }: { simulator: Simulator }): MiddlewareHandler<AppEnv> {
@@ -28,7 +29,8 @@ export function rateLimit({ simulator }: { simulator: Simulator }): MiddlewareHa
         headers: { ...headers, 'retry-after': String(taken.retryAfterS) },
       })
     }
+    setHeader(c, 'ratelimit-policy', headers['ratelimit-policy'])
+    setHeader(c, 'ratelimit', headers.ratelimit)
     await next()
-    for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value)
   }
 }

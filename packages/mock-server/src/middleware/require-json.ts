@@ -9,7 +9,10 @@ const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i
 export function requireJson(): MiddlewareHandler<AppEnv> {
   return async function requireJson(c, next) {
     const { method } = c.req
-    const hasBody = c.req.header('content-length') !== '0' && c.req.raw.body !== null
+    // Headers only: touching the body stream would make @hono/node-server build a full Request.
+    const length = c.req.header('content-length')
+    const hasBody =
+      (length !== undefined && length !== '0') || c.req.header('transfer-encoding') !== undefined
     if ((method === 'POST' || method === 'PUT') && hasBody) {
       if (!JSON_TYPE.test(c.req.header('content-type') ?? '')) {
         return problem(c, {

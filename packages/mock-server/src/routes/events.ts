@@ -48,6 +48,7 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>, simulator: Simulat
     const first = simulator.getJob(tenant, id)
     if (first === undefined) return jobNotFound(c, id)
     const signal = c.req.raw.signal
+    for (const [name, value] of Object.entries(c.get('headers'))) c.header(name, value)
     return streamSSE(c, async (stream) => {
       let job = first
       let sent = lastEventId

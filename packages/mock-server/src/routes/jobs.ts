@@ -3,8 +3,8 @@
  */
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi'
 import type { AppEnv } from '../env.js'
-import { clientGone, type HandBuiltResponse, problem } from '../middleware/problem.js'
-import { waitSeconds } from '../middleware/timeout.js'
+import { clientGone, problem } from '../middleware/problem.js'
+import { type HandBuiltResponse, sendJson } from '../middleware/response.js'
 import {
   BatchQuery,
   BatchResponse,
@@ -19,7 +19,7 @@ import {
 import { problemResponses } from '../schemas/problem.js'
 import { TERMINAL } from '../simulator/lifecycle.js'
 import type { Simulator } from '../simulator/simulator.js'
-import { etagOf, jobResponse, matchesEtag } from './respond.js'
+import { jobResponse, matchesEtag, serialize } from './respond.js'
 
 const security = [{ bearer: [] }, { apiKey: [] }]
 const jobContent = { 'application/json': { schema: Job } }
@@ -115,13 +115,12 @@ export function registerJobRoutes(app: OpenAPIHono<AppEnv>, simulator: Simulator
     const { wait } = c.req.valid('query')
     const { prefer, 'if-none-match': ifNoneMatch } = c.req.valid('header')
     const tenant = c.get('tenant')
-    const waitS = Math.min(MAX_WAIT_S, wait ?? waitSeconds(undefined, prefer))
+    const waitS = Math.min(MAX_WAIT_S, wait ?? preferredWait(prefer))
     let job = simulator.getJob(tenant, id)
     if (job === undefined) return jobNotFound(c, id)
     const preferred: Record<string, string> =
       wait === undefined && waitS > 0 ? { 'preference-applied': `wait=${waitS}` } : {}
-    const behind =
-      ifNoneMatch !== undefined && !matchesEtag(ifNoneMatch, etagOf(JSON.stringify(job.view)))
+    const behind = ifNoneMatch !== undefined && !matchesEtag(ifNoneMatch, serialize(job).etag)
     if (waitS > 0 && !behind) {
       const from = job.view.status
       const deadline = simulator.clock.now() + waitS * 1000
@@ -147,8 +146,8 @@ export function registerJobRoutes(app: OpenAPIHono<AppEnv>, simulator: Simulator
     const { ids } = c.req.valid('query')
     const { jobs, missing } = simulator.getJobs(c.get('tenant'), ids)
     const hints = jobs.map((job) => job.retryAfterS).filter((s): s is number => s !== null)
-    if (hints.length > 0) c.header('retry-after', String(Math.min(...hints)))
-    return c.json({ jobs: jobs.map((job) => job.view), missing }, 200)
+    const extra = hints.length > 0 ? { 'retry-after': String(Math.min(...hints)) } : undefined
+    return sendJson(c, { jobs: jobs.map((job) => job.view), missing }, 200, extra)
   })
 
   app.openapi(cancelJob, (c) => {
@@ -166,6 +165,12 @@ export function registerJobRoutes(app: OpenAPIHono<AppEnv>, simulator: Simulator
     }
     return jobResponse(c, result.snapshot, 202)
   })
+}
+
+/** The long-poll wait of an RFC 7240 `Prefer: wait=N` header, in seconds (0 when absent). */
+export function preferredWait(prefer: string | undefined): number {
+  const match = /(?:^|[,;\s])wait\s*=\s*"?(\d{1,6})"?/i.exec(prefer ?? '')
+  return match?.[1] === undefined ? 0 : Number(match[1])
 }
 
 /** The 404 of a job id the tenant cannot see. */

@@ -5,6 +5,7 @@
  */
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
 import type { AppEnv } from '../env.js'
+import { sendJson } from '../middleware/response.js'
 import { problemResponses } from '../schemas/problem.js'
 import type { Simulator } from '../simulator/simulator.js'
 
@@ -57,11 +58,11 @@ function legacyResult(status: string): 'pending' | 'completed' | 'error' {
 
 /** Registers the compatibility routes on `app`. */
 export function registerLegacyRoutes(app: OpenAPIHono<AppEnv>, simulator: Simulator): void {
-  app.openapi(status, (c) => c.json({ result: legacyResult(simulator.legacyStatus()) }, 200))
+  app.openapi(status, (c) => sendJson(c, { result: legacyResult(simulator.legacyStatus()) }, 200))
 
   app.openapi(setCompletionTime, (c) => {
     const { completion_time } = c.req.valid('json')
     simulator.setLegacyCompletionTime(completion_time)
-    return c.json({ completion_time, result: legacyResult(simulator.legacyStatus()) }, 200)
+    return sendJson(c, { completion_time, result: legacyResult(simulator.legacyStatus()) }, 200)
   })
 }

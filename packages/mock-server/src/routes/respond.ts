@@ -1,7 +1,7 @@
 /** Writing a job to the wire: body, ETag, hint headers, and 304 for a matching `If-None-Match`. */
 import type { Context } from 'hono'
 import type { AppEnv } from '../env.js'
-import type { HandBuiltResponse } from '../middleware/problem.js'
+import { type HandBuiltResponse, send } from '../middleware/response.js'
 import type { Snapshot } from '../simulator/lifecycle.js'
 
 /** A strong ETag for a body: FNV-1a, 32 bits, base 36. */
@@ -23,6 +23,20 @@ export function matchesEtag(ifNoneMatch: string | undefined, etag: string): bool
     .some((tag) => tag === etag || tag === '*')
 }
 
+/** Each snapshot's body and ETag, computed once: a snapshot is reused while its job is unchanged. */
+const SERIALIZED = new WeakMap<Snapshot, { body: string; etag: string }>()
+
+/** The JSON body of a job and its ETag. */
+export function serialize(job: Snapshot): { body: string; etag: string } {
+  let serialized = SERIALIZED.get(job)
+  if (serialized === undefined) {
+    const body = JSON.stringify(job.view)
+    serialized = { body, etag: etagOf(body) }
+    SERIALIZED.set(job, serialized)
+  }
+  return serialized
+}
+
 /** The job as a response: 200 (or `status`), or 304 when the caller already has this version. */
 export function jobResponse(
   c: Context<AppEnv>,
@@ -31,13 +45,9 @@ export function jobResponse(
   ifNoneMatch?: string,
   headers: Record<string, string> = {},
 ): HandBuiltResponse {
-  const body = JSON.stringify(job.view)
-  const etag = etagOf(body)
+  const { body, etag } = serialize(job)
   const common: Record<string, string> = { ...headers, etag, 'cache-control': 'no-cache' }
   if (job.retryAfterS !== null) common['retry-after'] = String(job.retryAfterS)
-  const response =
-    status === 200 && matchesEtag(ifNoneMatch, etag)
-      ? c.body(null, 304, common)
-      : c.body(body, status, { ...common, 'content-type': 'application/json' })
-  return response as HandBuiltResponse
+  if (status === 200 && matchesEtag(ifNoneMatch, etag)) return send(c, null, 304, common)
+  return send(c, body, status, { ...common, 'content-type': 'application/json' })
 }

@@ -5,6 +5,7 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi'
 import type { AppEnv } from '../env.js'
 import { validationProblem } from '../middleware/problem.js'
+import { sendJson } from '../middleware/response.js'
 import { problemResponses } from '../schemas/problem.js'
 import { SimulationPatch, SimulationSettings } from '../schemas/simulation.js'
 import type { Simulator } from '../simulator/simulator.js'
@@ -39,11 +40,11 @@ const putSettings = createRoute({
 
 /** Registers the settings routes on `app`. */
 export function registerSimulationRoutes(app: OpenAPIHono<AppEnv>, simulator: Simulator): void {
-  app.openapi(getSettings, (c) => c.json(simulator.settings, 200))
+  app.openapi(getSettings, (c) => sendJson(c, simulator.settings, 200))
 
   app.openapi(putSettings, (c) => {
     const result = simulator.updateSettings(c.req.valid('json'))
     if (!result.success) return validationProblem(c, 'body', result.error.issues)
-    return c.json(result.data, 200)
+    return sendJson(c, result.data, 200)
   })
 }

@@ -69,95 +69,126 @@ export function timeline(record: JobRecord) {
   return { runStart, finish, end }
 }
 
-/** The job as it stands at `now`, with the hints of `hints`. */
-export function snapshot(
-  record: JobRecord,
-  now: number,
-  hints: SimulationSettings['hints'],
-): Snapshot {
-  const { runStart, finish, end } = timeline(record)
-  const steps = Math.ceil((finish - runStart) / record.intervalMs)
-  if (now >= end) {
-    const canceled = end < finish
-    const before = canceled ? progressAt(record, end, runStart, finish) : undefined
-    const status = canceled ? 'canceled' : record.outcome
+/** Where a job stands at one instant: everything its representation depends on but the hints. */
+interface State {
+  status: JobView['status']
+  progress: number
+  /** When the representation last changed. */
+  since: number
+  version: number
+  /** When the representation changes next by itself, or null once terminal. */
+  nextAt: number | null
+  /** When the status changes next by itself, or null once terminal. */
+  nextStatusAt: number | null
+}
+
+/** The job's state at `now`. */
+function stateAt(record: JobRecord, now: number): State {
+  const { finish, end } = timeline(record)
+  if (now < end) return liveStateAt(record, now)
+  if (end < finish) {
+    const before = liveStateAt(record, end)
     return {
-      view: {
-        id: record.id,
-        status,
-        progress: before?.progress ?? 1,
-        eta_ms: null,
-        created_at: iso(record.createdAt),
-        updated_at: iso(end),
-        video_url: record.video_url,
-        target_language: record.target_language,
-        title: record.title,
-        result:
-          status === 'completed'
-            ? { url: `https://cdn.example.com/translated/${record.id}.mp4` }
-            : null,
-        error:
-          status === 'error'
-            ? { code: 'translation_failed', message: 'The speech track could not be translated.' }
-            : null,
-      },
-      version: canceled ? (before?.version ?? 1) + 1 : 3 + steps,
-      retryAfterS: null,
-      nextChangeAt: null,
-      nextStatusChangeAt: null,
+      status: 'canceled',
+      progress: before.progress,
+      since: end,
+      version: before.version + 1,
+      nextAt: null,
+      nextStatusAt: null,
     }
   }
-  const state = progressAt(record, now, runStart, finish)
-  const trueEta = finish - state.since
-  const noisyEta = Math.max(
-    0,
-    Math.round(trueEta * (1 + hints.eta_noise * (2 * hashUnit(record.seed, state.version) - 1))),
-  )
+  const { runStart } = timeline(record)
+  const steps = Math.ceil((finish - runStart) / record.intervalMs)
   return {
-    view: {
-      id: record.id,
-      status: state.status,
-      progress: state.progress,
-      eta_ms: hints.mode === 'eta' ? noisyEta : null,
-      created_at: iso(record.createdAt),
-      updated_at: iso(state.since),
-      video_url: record.video_url,
-      target_language: record.target_language,
-      title: record.title,
-      result: null,
-      error: null,
-    },
-    version: state.version,
-    retryAfterS:
-      hints.mode === 'none' ? null : Math.min(60, Math.max(1, Math.ceil(noisyEta / 1000))),
-    nextChangeAt: Math.min(state.nextAt, end),
-    nextStatusChangeAt: state.status === 'pending' ? Math.min(runStart, end) : end,
+    status: record.outcome,
+    progress: 1,
+    since: end,
+    version: 3 + steps,
+    nextAt: null,
+    nextStatusAt: null,
   }
 }
 
-/** Status, quantized progress and version of a job that is not terminal at `now`. */
-function progressAt(record: JobRecord, now: number, runStart: number, finish: number) {
-  if (now < runStart) {
+/** The state at `t` before the job's end, as if nothing else happened (pending or running). */
+function liveStateAt(record: JobRecord, t: number): State {
+  const { runStart, finish, end } = timeline(record)
+  if (t < runStart) {
+    const next = Math.min(runStart, end)
     return {
-      status: 'pending' as const,
+      status: 'pending',
       progress: 0,
       since: record.createdAt,
       version: 1,
-      nextAt: runStart,
+      nextAt: next,
+      nextStatusAt: next,
     }
   }
-  const step = Math.floor((now - runStart) / record.intervalMs)
+  const step = Math.floor((t - runStart) / record.intervalMs)
   const since = runStart + step * record.intervalMs
   const progress = Math.min(
     0.999,
     Math.round(((since - runStart) / (finish - runStart)) * 1000) / 1000,
   )
   return {
-    status: 'running' as const,
+    status: 'running',
     progress,
     since,
     version: 2 + step,
-    nextAt: since + record.intervalMs,
+    nextAt: Math.min(since + record.intervalMs, end),
+    nextStatusAt: end,
+  }
+}
+
+/** The last snapshot of each job, reused while its version and the hint settings stay the same. */
+const SNAPSHOTS = new WeakMap<JobRecord, { key: string; snapshot: Snapshot }>()
+
+/** The job as it stands at `now`, with the hints of `hints`. */
+export function snapshot(
+  record: JobRecord,
+  now: number,
+  hints: SimulationSettings['hints'],
+): Snapshot {
+  const state = stateAt(record, now)
+  const key = `${state.version}|${hints.mode}|${hints.eta_noise}`
+  const cached = SNAPSHOTS.get(record)
+  if (cached?.key === key) return cached.snapshot
+  const built = build(record, state, hints)
+  SNAPSHOTS.set(record, { key, snapshot: built })
+  return built
+}
+
+function build(record: JobRecord, state: State, hints: SimulationSettings['hints']): Snapshot {
+  const terminal = state.nextAt === null
+  const trueEta = timeline(record).finish - state.since
+  const noise = hints.eta_noise * (2 * hashUnit(record.seed, state.version) - 1)
+  const eta = terminal ? null : Math.max(0, Math.round(trueEta * (1 + noise)))
+  return {
+    view: {
+      id: record.id,
+      status: state.status,
+      progress: state.progress,
+      eta_ms: hints.mode === 'eta' ? eta : null,
+      created_at: iso(record.createdAt),
+      updated_at: iso(state.since),
+      video_url: record.video_url,
+      target_language: record.target_language,
+      title: record.title,
+      result:
+        state.status === 'completed'
+          ? { url: `https://cdn.example.com/translated/${record.id}.mp4` }
+          : null,
+      error:
+        state.status === 'error'
+          ? { code: 'translation_failed', message: 'The speech track could not be translated.' }
+          : null,
+    },
+    version: state.version,
+    retryAfterS:
+      eta === null || hints.mode === 'none'
+        ? null
+        : Math.min(60, Math.max(1, Math.ceil(eta / 1000))),
+    nextChangeAt: state.nextAt,
+    nextStatusChangeAt: state.nextStatusAt,
   }
 }
 
