@@ -1,10 +1,34 @@
 /**
- * `createClient`: reads the options once, fills in defaults, and hands each resource the shared
- * HTTP configuration.
+ * `createClient`: reads the options once, fills in defaults, and builds the parts every resource
+ * shares (HTTP settings, clock, retries, breaker, polling strategy, events, history).
  */
+import { CircuitBreaker, type CircuitBreakerOptions } from './breaker.js'
+import { type Clock, systemClock } from './clock.js'
+import type { ClientCore, Logger } from './core.js'
+import { Emitter, type Listener } from './emitter.js'
 import { VideoTranslationError } from './errors.js'
+import type { ClientEvents } from './events.js'
+import { History } from './history.js'
 import type { FetchLike, HttpConfig } from './http.js'
 import { Jobs } from './jobs.js'
+import { Legacy } from './legacy.js'
+import {
+  type BackoffOptions,
+  exponentialBackoff,
+  type HintOptions,
+  hintAware,
+  type PollingStrategy,
+} from './polling/strategy.js'
+import { RetryBudget, type RetryOptions } from './retry.js'
+
+/** Settings of the default polling strategy. */
+export interface PollingOptions extends BackoffOptions, HintOptions {
+  /**
+   * Follow the server's `Retry-After` and `eta_ms` when it sends them.
+   * @default true
+   */
+  useServerHints?: boolean
+}
 
 /** Options of `createClient`. */
 export interface ClientOptions {
@@ -14,8 +38,8 @@ export interface ClientOptions {
    */
   baseUrl?: string
   /**
-   * Sent as `Authorization: Bearer <apiKey>`; never logged or put in an error message. In Node,
-   * Bun and Deno, `VT_API_KEY` is used when this is not given.
+   * Sent as `Authorization: Bearer <apiKey>`; never logged, emitted or put in an error message.
+   * In Node, Bun and Deno, `VT_API_KEY` is used when this is not given.
    * @example 'vt_dev_key'
    */
   apiKey?: string
@@ -28,26 +52,114 @@ export interface ClientOptions {
   /**
    * How long one request may take, in milliseconds, before it fails with a `TimeoutError`.
    * @default 10_000
-   * @example requestTimeoutMs: 2_000
    */
   requestTimeoutMs?: number
+  /**
+   * How `wait` paces its status checks: a strategy, or settings of the default one (server hints
+   * first, else exponential backoff 500 ms × 2 up to 30 s with full jitter, clamped to
+   * [100 ms, 30 s]).
+   * @example polling: { initialIntervalMs: 1_000, jitter: 'equal' }
+   * @example polling: fixedInterval(2_000)
+   */
+  polling?: PollingOptions | PollingStrategy
+  /**
+   * Retries of failed requests (network, 408, 429, 5xx), within a client-wide budget; `false`
+   * sends each request once.
+   * @default { maxRetries: 3, initialDelayMs: 200, maxDelayMs: 5_000 }
+   */
+  retry?: RetryOptions | false
+  /**
+   * Fail fast while the server keeps failing; `false` turns it off.
+   * @default { failureThreshold: 5, resetTimeoutMs: 30_000 }
+   */
+  circuitBreaker?: CircuitBreakerOptions | false
+  /**
+   * Where time comes from: `now()` and an abortable `sleep()`. Tests pass a virtual clock.
+   * @default real time
+   */
+  clock?: Clock
+  /**
+   * Uniform random numbers in [0, 1) for jitter; pass a seeded one for reproducible schedules.
+   * @default Math.random
+   */
+  random?: () => number
+  /**
+   * Receives debug messages (retries) and errors thrown by event listeners.
+   * @example logger: console
+   */
+  logger?: Logger
 }
 
 /** A client of the video translation API. */
 export interface Client {
-  /** Create and inspect jobs. */
+  /** Create, inspect, cancel and wait for jobs. */
   readonly jobs: Jobs
+  /** The original challenge's `/status` and `/set_completion_time`. */
+  readonly legacy: Legacy
+  /** Calls `listener` on every `type` event; returns the function that stops it. */
+  on<K extends keyof ClientEvents>(type: K, listener: Listener<ClientEvents[K]>): () => void
+  /** Stops calling `listener` on `type` events. */
+  off<K extends keyof ClientEvents>(type: K, listener: Listener<ClientEvents[K]>): void
 }
 
 /**
  * Creates a client.
  * @example
  * const client = createClient({ baseUrl: 'http://127.0.0.1:8787', apiKey: 'vt_dev_key' })
- * const job = await client.jobs.get('job_123')
+ * const job = await client.jobs.createAndWait({ video_url: 'https://example.com/a.mp4', target_language: 'es' })
  */
 export function createClient(options: ClientOptions = {}): Client {
-  const http = resolveHttpConfig(options)
-  return { jobs: new Jobs(http) }
+  const clock = options.clock ?? systemClock
+  const logger = options.logger ?? {}
+  const events = new Emitter<ClientEvents>((error, type) =>
+    logger.error?.(`a listener of ${String(type)} threw`, { error: String(error) }),
+  )
+  const retry = options.retry === false ? { maxRetries: 0 } : (options.retry ?? {})
+  const breakerOptions = options.circuitBreaker
+  const breaker =
+    breakerOptions === false
+      ? undefined
+      : new CircuitBreaker(breakerOptions ?? {}, clock, (state) =>
+          events.emit(`circuit:${state === 'closed' ? 'close' : state}`, {
+            state: breaker?.state ?? { state: 'closed', failures: 0 },
+          }),
+        )
+  const core: ClientCore = {
+    http: resolveHttpConfig(options),
+    clock,
+    random: options.random ?? Math.random,
+    events,
+    breaker,
+    budget: new RetryBudget(retry.budget ?? {}),
+    retry,
+    polling: resolvePolling(options.polling),
+    history: new History(),
+    logger,
+  }
+  return {
+    jobs: new Jobs(core),
+    legacy: new Legacy(core),
+    on: (type, listener) => events.on(type, listener),
+    off: (type, listener) => events.off(type, listener),
+  }
+}
+
+function resolvePolling(polling: ClientOptions['polling']): PollingStrategy {
+  if (polling !== undefined && 'nextDelay' in polling) return polling
+  const { useServerHints = true, minIntervalMs, maxIntervalMs, ...backoff } = polling ?? {}
+  const bounds = {
+    ...(minIntervalMs === undefined ? {} : { minIntervalMs }),
+    ...(maxIntervalMs === undefined ? {} : { maxIntervalMs }),
+  }
+  const fallback = exponentialBackoff({
+    ...backoff,
+    ...(maxIntervalMs === undefined ? {} : { maxIntervalMs }),
+  })
+  const hinted = hintAware(fallback, bounds)
+  // Without hints the same bounds apply: the strategy just never sees what the server said.
+  return useServerHints
+    ? hinted
+    : { nextDelay: (context) => hinted.nextDelay({ ...context, hints: {} }) }
 }
 
 function resolveHttpConfig(options: ClientOptions): HttpConfig {

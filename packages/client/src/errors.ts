@@ -119,13 +119,46 @@ export class TimeoutError extends VideoTranslationError {
   /** For a wait: the last Job seen before the time ran out. */
   readonly job: Job | undefined
 
-  constructor(init: { scope: 'request' | 'wait'; timeoutMs: number; what: string; job?: Job }) {
-    super(`${init.what} timed out after ${init.timeoutMs} ms`, {
+  constructor(init: {
+    scope: 'request' | 'wait'
+    timeoutMs: number
+    what: string
+    job?: Job | undefined
+    message?: string
+  }) {
+    super(init.message ?? `${init.what} timed out after ${init.timeoutMs} ms`, {
       retryable: init.scope === 'request',
     })
     this.scope = init.scope
     this.timeoutMs = init.timeoutMs
     this.job = init.job
+  }
+}
+
+/** The circuit breaker is open: the server failed too often lately, so the call was not sent. */
+export class CircuitOpenError extends VideoTranslationError {
+  override name = 'CircuitOpenError'
+  /** When the breaker lets a probe through, in ms from now (0 while a probe is in flight). */
+  readonly retryAfterMs: number
+
+  constructor(retryAfterMs: number) {
+    super(
+      `Not sent: the circuit breaker is open after repeated server failures; it lets a probe through ${retryAfterMs > 0 ? `in ${Math.ceil(retryAfterMs)} ms` : 'once the current probe answers'}.`,
+      { retryable: true },
+    )
+    this.retryAfterMs = retryAfterMs
+  }
+}
+
+/** The job ended in `error` (or was canceled) while being waited for; the Job is attached. */
+export class JobFailedError extends VideoTranslationError {
+  override name = 'JobFailedError'
+  readonly job: Job
+
+  constructor(job: Job) {
+    const why = job.error ? `${job.error.code}: ${job.error.message}` : 'no error details'
+    super(`Job ${job.id} ended ${job.status === 'canceled' ? 'canceled' : `in error (${why})`}.`)
+    this.job = job
   }
 }
 
@@ -167,6 +200,8 @@ export const isVideoTranslationError = guardFor<VideoTranslationError>(
   'NetworkError',
   'InvalidResponseError',
   'TimeoutError',
+  'CircuitOpenError',
+  'JobFailedError',
   ...API_ERROR_NAMES,
 )
 /** Whether `error` is an `ApiError` (any HTTP status). */
@@ -183,6 +218,10 @@ export const isServerError = guardFor<ServerError>('ServerError')
 export const isNetworkError = guardFor<NetworkError>('NetworkError')
 /** Whether `error` is an `InvalidResponseError`. */
 export const isInvalidResponseError = guardFor<InvalidResponseError>('InvalidResponseError')
+/** Whether `error` is a `CircuitOpenError`. */
+export const isCircuitOpenError = guardFor<CircuitOpenError>('CircuitOpenError')
+/** Whether `error` is a `JobFailedError`. */
+export const isJobFailedError = guardFor<JobFailedError>('JobFailedError')
 /** Whether `error` is a `TimeoutError`. */
 export const isTimeoutError = guardFor<TimeoutError>('TimeoutError')
 

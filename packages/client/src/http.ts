@@ -30,6 +30,8 @@ export interface HttpRequest {
   body?: unknown
   headers?: Record<string, string>
   signal?: AbortSignal | undefined
+  /** This request's time limit when shorter than the client's (a wait's deadline is near). */
+  timeoutMs?: number | undefined
 }
 
 /** A 2xx (or 304) response with its body parsed. */
@@ -45,7 +47,8 @@ export interface HttpResponse {
 export async function send(config: HttpConfig, request: HttpRequest): Promise<HttpResponse> {
   request.signal?.throwIfAborted()
   const info: RequestInfo = { method: request.method, path: request.path }
-  const deadline = linkTimeout(request.signal, config.requestTimeoutMs)
+  const timeoutMs = Math.min(config.requestTimeoutMs, request.timeoutMs ?? Number.POSITIVE_INFINITY)
+  const deadline = linkTimeout(request.signal, timeoutMs)
   try {
     let response: Response
     let text: string
@@ -62,7 +65,7 @@ export async function send(config: HttpConfig, request: HttpRequest): Promise<Ht
       if (deadline.timedOut()) {
         throw new TimeoutError({
           scope: 'request',
-          timeoutMs: config.requestTimeoutMs,
+          timeoutMs,
           what: `${info.method} ${info.path}`,
         })
       }

@@ -2,20 +2,33 @@
  * @video-translation/client: create video translation jobs and wait for them, in any runtime
  * with `fetch`. This file only re-exports.
  */
-export { type Client, type ClientOptions, createClient } from './client.js'
+export type { CircuitBreakerOptions, CircuitState } from './breaker.js'
+export {
+  type Client,
+  type ClientOptions,
+  createClient,
+  type PollingOptions,
+} from './client.js'
+export type { Clock } from './clock.js'
+export type { Logger } from './core.js'
+export type { Listener } from './emitter.js'
 export {
   ApiError,
   AuthenticationError,
+  CircuitOpenError,
   InvalidResponseError,
   isApiError,
   isAuthenticationError,
+  isCircuitOpenError,
   isInvalidResponseError,
+  isJobFailedError,
   isNetworkError,
   isNotFoundError,
   isRateLimitError,
   isServerError,
   isTimeoutError,
   isVideoTranslationError,
+  JobFailedError,
   NetworkError,
   NotFoundError,
   RateLimitError,
@@ -24,8 +37,23 @@ export {
   TimeoutError,
   VideoTranslationError,
 } from './errors.js'
+export type { ClientEvents } from './events.js'
+export type { HistoryEntry } from './history.js'
 export type { FetchLike } from './http.js'
-export type { CreateJobOptions, Jobs, RequestOptions } from './jobs.js'
+export type { CreateJobOptions, Jobs, RequestOptions, WaitOptions } from './jobs.js'
+export type { Legacy, LegacyResult, LegacyWaitOptions } from './legacy.js'
+export { parseRetryAfter, type ServerHints } from './polling/hints.js'
+export {
+  type BackoffOptions,
+  exponentialBackoff,
+  fixedInterval,
+  type HintOptions,
+  hintAware,
+  type Jitter,
+  type PollContext,
+  type PollingStrategy,
+} from './polling/strategy.js'
+export type { RetryOptions } from './retry.js'
 export {
   type CreateJobParams,
   isTerminalStatus,
@@ -34,3 +62,4 @@ export {
   type Problem,
   type TerminalJobStatus,
 } from './types.js'
+export type { WaitLimits } from './wait.js'

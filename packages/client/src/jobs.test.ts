@@ -18,6 +18,8 @@ function clientWith(fetch: ReturnType<typeof fakeFetch>, requestTimeoutMs = 10_0
     baseUrl: 'http://api.test/base/',
     apiKey: API_KEY,
     fetch,
+    // One attempt per call: these tests are about mapping each response; retries have their own.
+    retry: false,
     requestTimeoutMs,
   })
 }

@@ -1,12 +1,17 @@
 /**
- * The jobs resource: `client.jobs.*`. Each method is one call of wire protocol v1, with its
- * response validated into a typed Job.
+ * The jobs resource: `client.jobs.*`. Each method is one call of wire protocol v1 (with retries
+ * where they are safe), plus `wait`, which polls until a job is done.
  */
-import { InvalidResponseError } from './errors.js'
-import { type HttpConfig, type HttpResponse, send } from './http.js'
+import { type ClientCore, request } from './core.js'
+import { InvalidResponseError, isApiError, JobFailedError } from './errors.js'
+import type { HistoryEntry } from './history.js'
+import type { HttpResponse } from './http.js'
 import { parseJob } from './parse.js'
+import { parseRetryAfter } from './polling/hints.js'
 import { randomId } from './random-id.js'
 import type { CreateJobParams, Job } from './types.js'
+import { isTerminalStatus } from './types.js'
+import { pollUntilDone, type WaitLimits } from './wait.js'
 
 /** Options every call accepts. */
 export interface RequestOptions {
@@ -17,18 +22,37 @@ export interface RequestOptions {
 /** Options of `jobs.create`. */
 export interface CreateJobOptions extends RequestOptions {
   /**
-   * Makes the create safe to repeat: the server returns the same job for the same key and body.
+   * Makes the create safe to repeat: the server returns the same job for the same key and body,
+   * so a create is retried only with a key.
    * @default a random UUID per call
    */
   idempotencyKey?: string
 }
 
-/** `client.jobs`: create and inspect video translation jobs. */
-export class Jobs {
-  readonly #http: HttpConfig
+/** Options of `jobs.wait` and `jobs.createAndWait`. */
+export interface WaitOptions extends WaitLimits {
+  /** Called with the job after every status check. */
+  onProgress?: (job: Job) => void
+  /**
+   * Resubmit a job that ended in `error` (as a new job with the same parameters), up to this
+   * many times; `true` means once.
+   * @default false
+   */
+  retryOnError?: boolean | number
+  /**
+   * Reject with `JobFailedError` when the job ends in `error` or is canceled; with `false`,
+   * resolve with the failed job instead.
+   * @default true
+   */
+  throwOnError?: boolean
+}
 
-  constructor(http: HttpConfig) {
-    this.#http = http
+/** `client.jobs`: create, inspect, cancel and wait for video translation jobs. */
+export class Jobs {
+  readonly #core: ClientCore
+
+  constructor(core: ClientCore) {
+    this.#core = core
   }
 
   /**
@@ -36,14 +60,16 @@ export class Jobs {
    * @example const job = await client.jobs.create({ video_url: 'https://example.com/a.mp4', target_language: 'es' })
    */
   async create(params: CreateJobParams, options: CreateJobOptions = {}): Promise<Job> {
-    const response = await send(this.#http, {
+    const response = await request(this.#core, {
       method: 'POST',
       path: '/v1/jobs',
       body: params,
       headers: { 'idempotency-key': options.idempotencyKey ?? randomId() },
       signal: options.signal,
     })
-    return toJob('POST', '/v1/jobs', response)
+    const job = toJob('POST', '/v1/jobs', response)
+    this.#core.events.emit('job:created', { job })
+    return job
   }
 
   /**
@@ -51,10 +77,152 @@ export class Jobs {
    * @example const { status, progress } = await client.jobs.get('job_123')
    */
   async get(id: string, options: RequestOptions = {}): Promise<Job> {
-    const path = `/v1/jobs/${encodeURIComponent(id)}`
-    const response = await send(this.#http, { method: 'GET', path, signal: options.signal })
-    return toJob('GET', path, response)
+    return (await this.#check(id, 0, options.signal, undefined)).job
   }
+
+  /**
+   * Cancels a job that has not finished. A finished job answers 409 (an `ApiError`).
+   * @example await client.jobs.cancel(job.id)
+   */
+  async cancel(id: string, options: RequestOptions = {}): Promise<Job> {
+    const path = `${jobPath(id)}/cancel`
+    const response = await request(this.#core, { method: 'POST', path, signal: options.signal })
+    return toJob('POST', path, response)
+  }
+
+  /**
+   * Waits until a job is `completed` and resolves with it. Polls as the server's hints say, else
+   * with exponential backoff and jitter. Rejects with `JobFailedError` when the job ends in
+   * `error` or is canceled, `TimeoutError` when a limit is reached, the signal's reason on abort.
+   * @example const done = await client.jobs.wait(job.id, { timeoutMs: 600_000, signal })
+   */
+  async wait(id: string, options: WaitOptions = {}): Promise<Job> {
+    return this.#waitWithResubmits(id, options, (failed) =>
+      this.create(
+        {
+          video_url: failed.video_url,
+          target_language: failed.target_language,
+          ...(failed.title === null ? {} : { title: failed.title }),
+        },
+        options.signal ? { signal: options.signal } : {},
+      ),
+    )
+  }
+
+  /**
+   * Creates a job and waits for it: `create` then `wait`, resubmitting with the same parameters
+   * when `retryOnError` asks.
+   * @example const done = await client.jobs.createAndWait({ video_url, target_language: 'de' })
+   */
+  async createAndWait(
+    params: CreateJobParams,
+    options: WaitOptions & CreateJobOptions = {},
+  ): Promise<Job> {
+    const signal = options.signal ? { signal: options.signal } : {}
+    const job = await this.create(params, {
+      ...signal,
+      ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
+    })
+    return this.#waitWithResubmits(job.id, options, () => this.create(params, signal))
+  }
+
+  /**
+   * Every status check this client made of job `id`: time, status, HTTP status, latency, attempt.
+   * @example console.table(client.jobs.history(job.id))
+   */
+  history(id: string): HistoryEntry[] {
+    return this.#core.history.get(id)
+  }
+
+  async #waitWithResubmits(
+    firstId: string,
+    options: WaitOptions,
+    resubmit: (failed: Job) => Promise<Job>,
+  ): Promise<Job> {
+    const { clock, events } = this.#core
+    const start = clock.now()
+    let resubmits = options.retryOnError === true ? 1 : Number(options.retryOnError || 0)
+    let id = firstId
+    for (;;) {
+      const timeoutMs =
+        options.timeoutMs === undefined ? undefined : options.timeoutMs - (clock.now() - start)
+      let last: Job | undefined
+      const { value: job, outcome } = await pollUntilDone(
+        this.#core,
+        id,
+        { ...options, timeoutMs },
+        async (attempt, limitMs) => {
+          const { job, retryAfterMs } = await this.#check(id, attempt, options.signal, limitMs)
+          events.emit('job:status', { job, attempt, changed: job.status !== last?.status })
+          last = job
+          options.onProgress?.(job)
+          return {
+            value: job,
+            job,
+            outcome: !isTerminalStatus(job.status)
+              ? 'pending'
+              : job.status === 'completed'
+                ? 'completed'
+                : 'failed',
+            hints: {
+              ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+              ...(job.eta_ms === null ? {} : { etaMs: job.eta_ms }),
+            },
+          }
+        },
+      )
+      if (outcome === 'completed') {
+        events.emit('job:completed', { job })
+        return job
+      }
+      events.emit('job:failed', { job })
+      if (job.status === 'error' && resubmits > 0) {
+        resubmits--
+        id = (await resubmit(job)).id
+        continue
+      }
+      if (options.throwOnError === false) return job
+      throw new JobFailedError(job)
+    }
+  }
+
+  /** One status check of job `id`, recorded in the history. */
+  async #check(
+    id: string,
+    attempt: number,
+    signal: AbortSignal | undefined,
+    timeoutMs: number | undefined,
+  ) {
+    const { clock, history } = this.#core
+    const path = jobPath(id)
+    const started = clock.now()
+    try {
+      const response = await request(this.#core, { method: 'GET', path, signal, timeoutMs })
+      const job = toJob('GET', path, response)
+      history.record(id, {
+        at: clock.now(),
+        status: job.status,
+        httpStatus: response.status,
+        latencyMs: clock.now() - started,
+        attempt,
+      })
+      return { job, retryAfterMs: parseRetryAfter(response.headers.get('retry-after'), Date.now()) }
+    } catch (error) {
+      history.record(id, {
+        at: clock.now(),
+        status: null,
+        httpStatus: isApiError(error) ? error.status : null,
+        latencyMs: clock.now() - started,
+        attempt,
+        error: error instanceof Error ? error.message : String(error),
+      })
+      throw error
+    }
+  }
+}
+
+function jobPath(id: string): string {
+  return `/v1/jobs/${encodeURIComponent(id)}`
 }
 
 function toJob(method: string, path: string, response: HttpResponse): Job {

@@ -1,0 +1,93 @@
+/**
+ * A consecutive-failure circuit breaker. After `failureThreshold` transient failures in a row it
+ * opens: calls fail fast with `CircuitOpenError` for `resetTimeoutMs`; then one probe goes
+ * through (half-open) while others still fail fast; its success closes the circuit, its failure
+ * opens it again. Client errors (4xx other than 408/429) say nothing about the server's health
+ * and never trip it.
+ */
+import type { Clock } from './clock.js'
+import { CircuitOpenError } from './errors.js'
+import { isTransient } from './retry.js'
+
+/** Options of the circuit breaker. */
+export interface CircuitBreakerOptions {
+  /** Transient failures in a row that open the circuit. @default 5 */
+  failureThreshold?: number
+  /** How long the circuit stays open before a probe. @default 30_000 */
+  resetTimeoutMs?: number
+}
+
+/** The breaker's state. */
+export type CircuitState =
+  | { state: 'closed'; failures: number }
+  | { state: 'open'; openedAt: number }
+  | { state: 'half-open' }
+
+/** Fails fast while the server looks down. */
+export class CircuitBreaker {
+  #state: CircuitState = { state: 'closed', failures: 0 }
+  readonly #threshold: number
+  readonly #resetMs: number
+  readonly #clock: Clock
+  readonly #onChange: (state: CircuitState['state']) => void
+
+  constructor(
+    options: CircuitBreakerOptions,
+    clock: Clock,
+    onChange: (state: CircuitState['state']) => void,
+  ) {
+    this.#threshold = options.failureThreshold ?? 5
+    this.#resetMs = options.resetTimeoutMs ?? 30_000
+    this.#clock = clock
+    this.#onChange = onChange
+  }
+
+  /** The current state. */
+  get state(): CircuitState {
+    return this.#state
+  }
+
+  /** Runs `call` unless the circuit is open. */
+  async run<T>(call: () => Promise<T>): Promise<T> {
+    const probe = this.#admit()
+    try {
+      const result = await call()
+      if (this.#state.state !== 'closed' || this.#state.failures > 0)
+        this.#set({ state: 'closed', failures: 0 })
+      return result
+    } catch (error) {
+      if (isTransient(error)) this.#fail()
+      else if (probe) this.#set({ state: 'closed', failures: 0 })
+      throw error
+    }
+  }
+
+  /** Lets a call through, or throws `CircuitOpenError`; true when the call is the probe. */
+  #admit(): boolean {
+    const current = this.#state
+    if (current.state === 'open') {
+      const retryAt = current.openedAt + this.#resetMs
+      if (this.#clock.now() < retryAt) throw new CircuitOpenError(retryAt - this.#clock.now())
+      this.#set({ state: 'half-open' })
+      return true
+    }
+    // Half-open: the one probe is in flight; everyone else waits for its verdict.
+    if (current.state === 'half-open') throw new CircuitOpenError(0)
+    return false
+  }
+
+  #fail(): void {
+    const current = this.#state
+    if (current.state === 'closed' && current.failures + 1 < this.#threshold) {
+      this.#state = { state: 'closed', failures: current.failures + 1 }
+      return
+    }
+    this.#set({ state: 'open', openedAt: this.#clock.now() })
+  }
+
+  #set(next: CircuitState): void {
+    const changed = next.state !== this.#state.state
+    this.#state = next
+    if (changed) this.#onChange(next.state)
+  }
+}

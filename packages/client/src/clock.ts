@@ -1,0 +1,33 @@
+/**
+ * Where the client's time comes from: `now()` and an abortable `sleep()`. Tests pass a virtual
+ * clock; the default is real time.
+ */
+
+/** A source of time for waiting. */
+export interface Clock {
+  /** The current time in milliseconds (any epoch, as long as it only moves forward). */
+  now(): number
+  /**
+   * Resolves after `ms`; rejects at once with `signal.reason` when the signal aborts, clearing
+   * its timer so nothing is left behind.
+   */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>
+}
+
+/** Real time. */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms, signal) =>
+    new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason)
+      const onAbort = () => {
+        clearTimeout(timer)
+        reject(signal?.reason)
+      }
+      const timer = setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort)
+        resolve()
+      }, ms)
+      signal?.addEventListener('abort', onAbort, { once: true })
+    }),
+}

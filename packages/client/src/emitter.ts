@@ -1,0 +1,47 @@
+/**
+ * A small typed event emitter. `on` returns the unsubscribe function; dispatch iterates over a
+ * copy, so a listener may unsubscribe while being called; a listener that throws is reported to
+ * `onListenerError` and never breaks the caller (a wait keeps polling).
+ */
+
+/** A listener of one event type. */
+export type Listener<Payload> = (payload: Payload) => void
+
+/** Emits the events of `Events`, a map from event name to payload. */
+export class Emitter<Events extends object> {
+  readonly #listeners = new Map<keyof Events, Set<Listener<never>>>()
+  readonly #onListenerError: (error: unknown, type: keyof Events) => void
+
+  constructor(onListenerError: (error: unknown, type: keyof Events) => void) {
+    this.#onListenerError = onListenerError
+  }
+
+  /** Calls `listener` for every `type` event; returns a function that stops it. */
+  on<K extends keyof Events>(type: K, listener: Listener<Events[K]>): () => void {
+    let set = this.#listeners.get(type)
+    if (!set) {
+      set = new Set()
+      this.#listeners.set(type, set)
+    }
+    set.add(listener as Listener<never>)
+    return () => this.off(type, listener)
+  }
+
+  /** Stops calling `listener` for `type`. */
+  off<K extends keyof Events>(type: K, listener: Listener<Events[K]>): void {
+    this.#listeners.get(type)?.delete(listener as Listener<never>)
+  }
+
+  /** Calls every listener of `type` with `payload`. */
+  emit<K extends keyof Events>(type: K, payload: Events[K]): void {
+    const set = this.#listeners.get(type)
+    if (!set || set.size === 0) return
+    for (const listener of [...set]) {
+      try {
+        ;(listener as Listener<Events[K]>)(payload)
+      } catch (error) {
+        this.#onListenerError(error, type)
+      }
+    }
+  }
+}

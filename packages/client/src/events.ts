@@ -1,0 +1,33 @@
+/** The client's events: each name with its payload. */
+import type { CircuitState } from './breaker.js'
+import type { Job } from './types.js'
+
+/** Every event the client emits, by name. */
+export interface ClientEvents {
+  /** A job was created. */
+  'job:created': { job: Job }
+  /** A status check of a job being waited for answered (`changed` when the status moved). */
+  'job:status': { job: Job; attempt: number; changed: boolean }
+  /** A job being waited for completed. */
+  'job:completed': { job: Job }
+  /** A job being waited for ended in `error` or was canceled. */
+  'job:failed': { job: Job }
+  /** A wait ran out of time or attempts. */
+  'job:timeout': { id: string; job: Job | undefined; elapsedMs: number; attempts: number }
+  /** A request failed transiently and will be sent again after `delayMs`. */
+  'request:retry': {
+    method: string
+    path: string
+    attempt: number
+    delayMs: number
+    error: unknown
+  }
+  /** A request failed for good, or a status check failed and the wait goes on. */
+  'request:error': { method: string; path: string; error: unknown }
+  /** The circuit breaker opened: calls fail fast for a while. */
+  'circuit:open': { state: CircuitState }
+  /** The circuit breaker lets one probe through. */
+  'circuit:half-open': { state: CircuitState }
+  /** The circuit breaker closed again. */
+  'circuit:close': { state: CircuitState }
+}

@@ -1,0 +1,101 @@
+/**
+ * The waiting loop every wait shares: check, stop on a terminal outcome, otherwise sleep as the
+ * polling strategy says (clamped to the deadline), and again. A check that fails transiently is
+ * a missed look, never a failed job: the loop goes on, up to `maxConsecutiveErrors` in a row.
+ * Aborting rejects at once with the signal's reason, mid-sleep or mid-request. Transports that
+ * push (long-poll, SSE) plug in as other `check` functions.
+ */
+import type { ClientCore } from './core.js'
+import { isCircuitOpenError, TimeoutError } from './errors.js'
+import type { ServerHints } from './polling/hints.js'
+import type { PollingStrategy } from './polling/strategy.js'
+import { isTransient } from './retry.js'
+import type { Job } from './types.js'
+
+/** What one check found. */
+export interface Check<T> {
+  value: T
+  /** The job as seen, for the polling strategy (undefined where there is none). */
+  job: Job | undefined
+  outcome: 'pending' | 'completed' | 'failed'
+  hints: ServerHints
+}
+
+/** Limits of one wait. */
+export interface WaitLimits {
+  /** Abort the wait: it rejects at once with the signal's reason and sends nothing more. */
+  signal?: AbortSignal | undefined
+  /** Give up after this long, in ms, with a `TimeoutError` carrying the last Job. */
+  timeoutMs?: number | undefined
+  /** Give up after this many checks, with a `TimeoutError`. */
+  maxAttempts?: number | undefined
+  /**
+   * Give up after this many failed checks in a row (each already retried by the request layer),
+   * rethrowing the last error.
+   * @default 10
+   */
+  maxConsecutiveErrors?: number | undefined
+  /** The polling strategy of this wait. @default the client's */
+  polling?: PollingStrategy | undefined
+}
+
+/** Runs `check` until it reports a terminal outcome, or a limit is reached. */
+export async function pollUntilDone<T>(
+  core: ClientCore,
+  id: string,
+  limits: WaitLimits,
+  check: (attempt: number, timeoutMs: number | undefined) => Promise<Check<T>>,
+): Promise<{ value: T; outcome: 'completed' | 'failed' }> {
+  const { clock } = core
+  const { signal, timeoutMs, maxAttempts, maxConsecutiveErrors = 10 } = limits
+  const strategy = limits.polling ?? core.polling
+  const start = clock.now()
+  const deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : start + timeoutMs
+  let job: Job | undefined
+  let previousDelayMs: number | undefined
+  let failures = 0
+  for (let attempt = 1; ; attempt++) {
+    signal?.throwIfAborted()
+    const remaining = deadline - clock.now()
+    let hints: ServerHints = {}
+    try {
+      const found = await check(
+        attempt,
+        Number.isFinite(remaining) ? Math.max(1, remaining) : undefined,
+      )
+      failures = 0
+      job = found.job ?? job
+      if (found.outcome !== 'pending') return { value: found.value, outcome: found.outcome }
+      hints = found.hints
+    } catch (error) {
+      if (signal?.aborted) throw signal.reason
+      if (!isTransient(error) || ++failures >= maxConsecutiveErrors) throw error
+      if (isCircuitOpenError(error)) hints = { retryAfterMs: error.retryAfterMs }
+    }
+    const elapsedMs = clock.now() - start
+    if (clock.now() >= deadline || (maxAttempts !== undefined && attempt >= maxAttempts)) {
+      core.events.emit('job:timeout', { id, job, elapsedMs, attempts: attempt })
+      throw new TimeoutError({
+        scope: 'wait',
+        timeoutMs: timeoutMs ?? elapsedMs,
+        what: `Waiting for job ${id}`,
+        job,
+        ...(clock.now() < deadline
+          ? {
+              message: `Waiting for job ${id} gave up after ${attempt} status checks (maxAttempts)`,
+            }
+          : {}),
+      })
+    }
+    const delay = strategy.nextDelay({
+      attempt,
+      elapsedMs,
+      job,
+      hints,
+      previousDelayMs,
+      random: core.random,
+    })
+    previousDelayMs = delay
+    await clock.sleep(Math.max(0, Math.min(delay, deadline - clock.now())), signal)
+  }
+}
