@@ -41,6 +41,7 @@ export class RetryBudget {
 
   /** Records a failure; true when a retry is allowed. */
   spend(): boolean {
+    if (this.#max === Number.POSITIVE_INFINITY) return true
     this.#tokens = Math.max(0, this.#tokens - 1)
     return this.#tokens > this.#max / 2
   }

@@ -23,6 +23,31 @@ describe('client in Chromium', () => {
     expect(fetched.target_language).toBe('it')
   })
 
+  it('should wait for a job to complete, following the server hints read through CORS', async () => {
+    const client = createClient({ baseUrl: inject('baseUrl'), apiKey: 'vt_dev_key' })
+    const statuses: string[] = []
+    const job = await client.jobs.createAndWait(
+      { video_url: 'https://example.com/a.mp4', target_language: 'fr' },
+      { timeoutMs: 10_000, onProgress: (j) => statuses.push(j.status) },
+    )
+    expect(job.status).toBe('completed')
+    expect(statuses.at(-1)).toBe('completed')
+    expect(client.jobs.history(job.id).every((h) => h.httpStatus === 200)).toBe(true)
+  })
+
+  it('should reject at once when the wait is aborted', async () => {
+    const client = createClient({ baseUrl: inject('baseUrl'), apiKey: 'vt_dev_key' })
+    const job = await client.jobs.create({
+      video_url: 'https://example.com/a.mp4',
+      target_language: 'fr',
+      simulate: { duration_ms: 60_000 },
+    })
+    const controller = new AbortController()
+    const waiting = client.jobs.wait(job.id, { signal: controller.signal })
+    controller.abort(new DOMException('left the page', 'AbortError'))
+    await expect(waiting).rejects.toMatchObject({ name: 'AbortError' })
+  })
+
   it('should read the problem body and request id of an error response', async () => {
     const client = createClient({ baseUrl: inject('baseUrl'), apiKey: 'vt_dev_key' })
     const error = await client.jobs.get('job_missing').catch((e: unknown) => e)

@@ -82,8 +82,10 @@ export function exponentialBackoff(options: BackoffOptions = {}): PollingStrateg
         case 'equal':
           return base / 2 + (random() * base) / 2
         case 'decorrelated': {
-          const upper = Math.max(initialIntervalMs, (previousDelayMs ?? initialIntervalMs) * 3)
-          return Math.min(maxIntervalMs, initialIntervalMs + random() * (upper - initialIntervalMs))
+          // Drawn below the cap rather than capped after: AWS's min(cap, …) sticks at the cap.
+          const grown = Math.max(initialIntervalMs, (previousDelayMs ?? initialIntervalMs) * 3)
+          const upper = Math.min(maxIntervalMs, grown)
+          return initialIntervalMs + random() * (upper - initialIntervalMs)
         }
       }
     },

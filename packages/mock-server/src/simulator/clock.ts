@@ -64,6 +64,8 @@ export interface ManualClock extends Clock {
   tickAsync(ms: number): Promise<void>
   /** How many callbacks are waiting. */
   pending(): number
+  /** When the next callback is due, or undefined when none waits. */
+  nextDueAt(): number | undefined
 }
 
 interface Timer {
@@ -121,6 +123,7 @@ export function createManualClock(start = Date.UTC(2026, 0, 1)): ManualClock {
       await settle()
     },
     pending: () => timers.size,
+    nextDueAt: () => nextDue(Number.POSITIVE_INFINITY)?.at,
   }
 }
 

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest'
+import { fakeFetch, jobBody, json, problemResponse } from '../test/fake-fetch.js'
+import { virtualClock } from '../test/virtual-time.js'
+import { createClient } from './client.js'
+import { isCircuitOpenError, isNotFoundError, isServerError } from './errors.js'
+
+function setup(respond: () => Response | Promise<Response>) {
+  const { manual, clock } = virtualClock()
+  const fetch = fakeFetch(respond)
+  const transitions: string[] = []
+  const client = createClient({
+    baseUrl: 'http://api.test',
+    apiKey: 'k',
+    fetch,
+    clock,
+    retry: false,
+    circuitBreaker: { failureThreshold: 3, resetTimeoutMs: 10_000 },
+  })
+  for (const type of ['circuit:open', 'circuit:half-open', 'circuit:close'] as const) {
+    client.on(type, () => transitions.push(type))
+  }
+  return { client, fetch, manual, transitions }
+}
+
+describe('circuit breaker', () => {
+  it('should open after the threshold, fail fast without sending, probe after the reset, and close on success', async () => {
+    let status = 503
+    const { client, fetch, manual, transitions } = setup(() =>
+      status === 200 ? json(jobBody()) : problemResponse(status, 'down'),
+    )
+    for (let i = 0; i < 3; i++)
+      await expect(client.jobs.get('job_1')).rejects.toSatisfy(isServerError)
+    expect(transitions).toEqual(['circuit:open'])
+    const error = await client.jobs.get('job_1').catch((e: unknown) => e)
+    expect(isCircuitOpenError(error)).toBe(true)
+    expect(error).toMatchObject({ retryAfterMs: 10_000, retryable: true })
+    expect(fetch.calls).toHaveLength(3)
+    manual.advance(10_000)
+    status = 200
+    expect((await client.jobs.get('job_1')).id).toBe('job_1')
+    expect(transitions).toEqual(['circuit:open', 'circuit:half-open', 'circuit:close'])
+    expect(fetch.calls).toHaveLength(4)
+  })
+
+  it('should let only one probe through while half-open, and reopen when it fails', async () => {
+    let release: (r: Response) => void = () => undefined
+    let hold = false
+    const { client, fetch, manual, transitions } = setup(() =>
+      hold
+        ? new Promise<Response>((resolve) => {
+            release = resolve
+          })
+        : problemResponse(500, 'down'),
+    )
+    for (let i = 0; i < 3; i++) await client.jobs.get('job_1').catch(() => undefined)
+    manual.advance(10_000)
+    hold = true
+    const probe = client.jobs.get('job_1').catch((e: unknown) => e)
+    await expect(client.jobs.get('job_1')).rejects.toSatisfy(isCircuitOpenError)
+    expect(fetch.calls).toHaveLength(4)
+    release(problemResponse(500, 'still down'))
+    expect(isServerError(await probe)).toBe(true)
+    expect(transitions).toEqual(['circuit:open', 'circuit:half-open', 'circuit:open'])
+  })
+
+  it('should not be tripped by client errors', async () => {
+    const { client, transitions } = setup(() => problemResponse(404, 'nope'))
+    for (let i = 0; i < 10; i++)
+      await expect(client.jobs.get('job_1')).rejects.toSatisfy(isNotFoundError)
+    expect(transitions).toEqual([])
+  })
+
+  it('should reset the failure count on a success', async () => {
+    let calls = 0
+    const { client, transitions } = setup(() =>
+      ++calls % 3 === 0 ? json(jobBody()) : problemResponse(503, 'blip'),
+    )
+    for (let i = 0; i < 12; i++) await client.jobs.get('job_1').catch(() => undefined)
+    expect(transitions).toEqual([])
+  })
+})

@@ -1,0 +1,65 @@
+import { describe, expect, expectTypeOf, it } from 'vitest'
+import { Emitter } from './emitter.js'
+
+interface Events {
+  ping: { n: number }
+  pong: { text: string }
+}
+
+describe('Emitter', () => {
+  it('should call listeners of the type with the payload, until unsubscribed', () => {
+    const emitter = new Emitter<Events>(() => undefined)
+    const seen: number[] = []
+    const off = emitter.on('ping', (e) => seen.push(e.n))
+    emitter.emit('ping', { n: 1 })
+    emitter.emit('pong', { text: 'x' })
+    off()
+    emitter.emit('ping', { n: 2 })
+    expect(seen).toEqual([1])
+  })
+
+  it('should let a listener unsubscribe while being called, without skipping others', () => {
+    const emitter = new Emitter<Events>(() => undefined)
+    const seen: string[] = []
+    const offA = emitter.on('ping', () => {
+      seen.push('a')
+      offA()
+    })
+    emitter.on('ping', () => seen.push('b'))
+    emitter.emit('ping', { n: 1 })
+    emitter.emit('ping', { n: 2 })
+    expect(seen).toEqual(['a', 'b', 'b'])
+  })
+
+  it('should report a throwing listener and still call the rest', () => {
+    const errors: unknown[] = []
+    const emitter = new Emitter<Events>((error) => errors.push(error))
+    const seen: number[] = []
+    emitter.on('ping', () => {
+      throw new Error('boom')
+    })
+    emitter.on('ping', (e) => seen.push(e.n))
+    expect(() => emitter.emit('ping', { n: 3 })).not.toThrow()
+    expect(seen).toEqual([3])
+    expect(errors).toHaveLength(1)
+  })
+
+  it('should remove a listener with off', () => {
+    const emitter = new Emitter<Events>(() => undefined)
+    const seen: number[] = []
+    const listener = (e: { n: number }) => seen.push(e.n)
+    emitter.on('ping', listener)
+    emitter.off('ping', listener)
+    emitter.emit('ping', { n: 1 })
+    expect(seen).toEqual([])
+  })
+
+  it('should type payloads by event name', () => {
+    const emitter = new Emitter<Events>(() => undefined)
+    emitter.on('pong', (e) => expectTypeOf(e).toEqualTypeOf<{ text: string }>())
+    // @ts-expect-error: 'ping' carries { n }, not { text }
+    emitter.emit('ping', { text: 'x' })
+    // @ts-expect-error: no such event
+    emitter.on('nope', () => undefined)
+  })
+})

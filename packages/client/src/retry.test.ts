@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest'
+import { fakeFetch, jobBody, json, problemResponse } from '../test/fake-fetch.js'
+import { virtualClock } from '../test/virtual-time.js'
+import { type ClientOptions, createClient } from './client.js'
+import { isNotFoundError, isServerError } from './errors.js'
+import { RetryBudget } from './retry.js'
+
+function setup(respond: () => Response | Promise<Response>, options: Partial<ClientOptions> = {}) {
+  const { manual, clock } = virtualClock()
+  const fetch = fakeFetch(respond)
+  const retries: { attempt: number; delayMs: number }[] = []
+  const client = createClient({
+    baseUrl: 'http://api.test',
+    apiKey: 'secret_key_123',
+    fetch,
+    clock,
+    circuitBreaker: false,
+    random: () => 0.5,
+    ...options,
+  })
+  client.on('request:retry', ({ attempt, delayMs }) => retries.push({ attempt, delayMs }))
+  return { client, fetch, manual, retries }
+}
+
+/** Settles `promise`, advancing the manual clock between sleeps. */
+async function drive<T>(
+  manual: ReturnType<typeof virtualClock>['manual'],
+  promise: Promise<T>,
+): Promise<T> {
+  let done = false
+  promise.then(
+    () => (done = true),
+    () => (done = true),
+  )
+  for (let i = 0; i < 100 && !done; i++) await manual.tickAsync(1_000)
+  return promise
+}
+
+describe('request retries', () => {
+  it('should retry a transient failure with growing jittered backoff and succeed', async () => {
+    let calls = 0
+    const { client, fetch, manual, retries } = setup(() =>
+      ++calls < 3 ? problemResponse(503, 'busy') : json(jobBody()),
+    )
+    expect((await drive(manual, client.jobs.get('job_1'))).id).toBe('job_1')
+    expect(fetch.calls).toHaveLength(3)
+    expect(retries).toEqual([
+      { attempt: 1, delayMs: 100 },
+      { attempt: 2, delayMs: 200 },
+    ])
+  })
+
+  it('should honour Retry-After when it asks for longer than the backoff', async () => {
+    let calls = 0
+    const { client, manual, retries } = setup(() =>
+      ++calls === 1
+        ? new Response(null, { status: 429, headers: { 'retry-after': '4' } })
+        : json(jobBody()),
+    )
+    await drive(manual, client.jobs.get('job_1'))
+    expect(retries).toEqual([{ attempt: 1, delayMs: 4_000 }])
+  })
+
+  it('should give up after maxRetries with the last error', async () => {
+    const { client, fetch, manual } = setup(() => problemResponse(500, 'down'), {
+      retry: { maxRetries: 2 },
+    })
+    await expect(drive(manual, client.jobs.get('job_1'))).rejects.toSatisfy(isServerError)
+    expect(fetch.calls).toHaveLength(3)
+  })
+
+  it('should not retry a client error', async () => {
+    const { client, fetch } = setup(() => problemResponse(404, 'nope'))
+    await expect(client.jobs.get('job_1')).rejects.toSatisfy(isNotFoundError)
+    expect(fetch.calls).toHaveLength(1)
+  })
+
+  it('should stop retrying when the budget is spent, across requests', async () => {
+    const { client, fetch, manual } = setup(() => problemResponse(503, 'down'), {
+      retry: { maxRetries: 10, budget: { maxTokens: 10, tokenRatio: 0.1 } },
+    })
+    for (let i = 0; i < 5; i++) await drive(manual, client.jobs.get('job_1')).catch(() => undefined)
+    // 10 tokens; retries stop at 5 or fewer left: 4 retries, then one attempt per request.
+    expect(fetch.calls).toHaveLength(4 + 5)
+  })
+
+  it('should retry a create, which always carries an idempotency key, with the same key', async () => {
+    let calls = 0
+    const { client, fetch, manual } = setup(() =>
+      ++calls === 1 ? problemResponse(502, 'bad gateway') : json(jobBody(), 202),
+    )
+    await drive(
+      manual,
+      client.jobs.create({ video_url: 'https://example.com/a.mp4', target_language: 'es' }),
+    )
+    const keys = fetch.calls.map((call) => call.headers.get('idempotency-key'))
+    expect(keys).toHaveLength(2)
+    expect(keys[0]).toBe(keys[1])
+  })
+})
+
+describe('RetryBudget', () => {
+  it('should allow retries while more than half the tokens are left, and earn them back', () => {
+    const budget = new RetryBudget({ maxTokens: 4, tokenRatio: 0.5 })
+    expect(budget.spend()).toBe(true)
+    expect(budget.spend()).toBe(false)
+    for (let i = 0; i < 4; i++) budget.earn()
+    expect(budget.spend()).toBe(true)
+  })
+
+  it('should never refuse when turned off', () => {
+    const budget = new RetryBudget(false)
+    for (let i = 0; i < 1_000; i++) expect(budget.spend()).toBe(true)
+  })
+})
+
+describe('secrets', () => {
+  it('should keep the API key out of errors, events and log lines', async () => {
+    const logged: string[] = []
+    const emitted: unknown[] = []
+    let calls = 0
+    const { client, manual } = setup(
+      () => (++calls % 2 ? problemResponse(503, 'busy') : problemResponse(401, 'no')),
+      {
+        logger: {
+          debug: (m, d) => logged.push(m + JSON.stringify(d)),
+          error: (m, d) => logged.push(m + JSON.stringify(d)),
+        },
+      },
+    )
+    for (const type of ['request:retry', 'request:error'] as const)
+      client.on(type, (e) => emitted.push(e))
+    const error = await drive(manual, client.jobs.get('job_1')).catch((e: unknown) => e)
+    const everything = JSON.stringify([
+      String(error),
+      (error as Error).message,
+      emitted.map(String),
+      logged,
+      JSON.stringify(emitted),
+    ])
+    expect(emitted.length).toBeGreaterThan(0)
+    expect(everything).not.toContain('secret_key_123')
+  })
+})

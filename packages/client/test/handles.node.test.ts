@@ -1,0 +1,112 @@
+/**
+ * Nothing left running: after a finished wait and after an aborted one, over a real socket with
+ * real time, every timer the client started has fired or been cleared.
+ */
+import { DEV_API_KEY } from '@video-translation/mock-server'
+import { type RunningServer, startServer } from '@video-translation/mock-server/node'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { createClient } from '../src/index.js'
+
+let server: RunningServer
+const live = new Map<ReturnType<typeof setTimeout>, number>()
+const realSetTimeout = globalThis.setTimeout
+const realClearTimeout = globalThis.clearTimeout
+
+beforeAll(async () => {
+  server = await startServer({
+    port: 0,
+    simulation: {
+      durations: { distribution: 'fixed', ms: 300 },
+      error_rate: 0,
+      hints: { mode: 'eta', eta_noise: 0 },
+    },
+  })
+})
+
+afterAll(async () => {
+  await server.close()
+})
+
+beforeEach(() => {
+  live.clear()
+  globalThis.setTimeout = ((
+    callback: (...args: unknown[]) => void,
+    ms?: number,
+    ...args: unknown[]
+  ) => {
+    const timer = realSetTimeout(() => {
+      live.delete(timer)
+      callback(...args)
+    }, ms)
+    // Only the client's own timers: the server and undici share this process.
+    if (new Error().stack?.includes('/packages/client/src/')) live.set(timer, ms ?? 0)
+    return timer
+  }) as typeof setTimeout
+  globalThis.clearTimeout = ((timer: ReturnType<typeof setTimeout>) => {
+    live.delete(timer)
+    realClearTimeout(timer)
+  }) as typeof clearTimeout
+})
+
+afterEach(() => {
+  globalThis.setTimeout = realSetTimeout
+  globalThis.clearTimeout = realClearTimeout
+})
+
+/** The client's timers still pending: its sleeps and request timeouts. */
+const pendingTimers = () => [...live.values()]
+
+describe('resources', () => {
+  it('should leave no timer after a finished wait', async () => {
+    const client = createClient({ baseUrl: server.url, apiKey: DEV_API_KEY })
+    const job = await client.jobs.createAndWait({
+      video_url: 'https://example.com/a.mp4',
+      target_language: 'es',
+    })
+    expect(job.status).toBe('completed')
+    expect(pendingTimers()).toEqual([])
+  })
+
+  it('should leave no timer after a wait aborted mid-sleep', async () => {
+    const client = createClient({
+      baseUrl: server.url,
+      apiKey: DEV_API_KEY,
+      polling: {
+        useServerHints: false,
+        initialIntervalMs: 60_000,
+        minIntervalMs: 60_000,
+        maxIntervalMs: 60_000,
+        jitter: 'none',
+      },
+    })
+    const job = await client.jobs.create({
+      video_url: 'https://example.com/a.mp4',
+      target_language: 'es',
+      simulate: { duration_ms: 600_000 },
+    })
+    const controller = new AbortController()
+    const waiting = client.jobs.wait(job.id, { signal: controller.signal })
+    await new Promise((resolve) => realSetTimeout(resolve, 100))
+    expect(pendingTimers()).toContain(60_000)
+    controller.abort(new Error('stop'))
+    await expect(waiting).rejects.toThrow('stop')
+    expect(pendingTimers()).toEqual([])
+  })
+
+  it('should leave no timer after a request aborted mid-flight', async () => {
+    const client = createClient({ baseUrl: server.url, apiKey: DEV_API_KEY })
+    const job = await client.jobs.create({
+      video_url: 'https://example.com/a.mp4',
+      target_language: 'es',
+      simulate: { duration_ms: 600_000 },
+    })
+    const controller = new AbortController()
+    const pending = client.jobs.wait(job.id, {
+      signal: controller.signal,
+      polling: { nextDelay: () => 0 },
+    })
+    controller.abort(new Error('now'))
+    await expect(pending).rejects.toThrow('now')
+    expect(pendingTimers()).toEqual([])
+  })
+})

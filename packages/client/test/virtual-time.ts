@@ -1,0 +1,119 @@
+/**
+ * The client against the real mock server in-process, both on one virtual clock: hours of
+ * polling run in milliseconds, with every request the client sent recorded.
+ */
+import {
+  createManualClock,
+  createMockServer,
+  DEV_ADMIN_KEY,
+  DEV_API_KEY,
+  type ManualClock,
+  type SimulationPatch,
+  sleep,
+} from '@video-translation/mock-server'
+import { type ClientOptions, createClient } from '../src/client.js'
+import type { Clock } from '../src/clock.js'
+
+/** A seeded PRNG (mulberry32), so jittered schedules repeat. */
+export function seededRandom(seed = 1): () => number {
+  let state = seed >>> 0
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = Math.imul(state ^ (state >>> 15), state | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/** A client clock driven by a mock-server manual clock. */
+export function virtualClock(start?: number): { manual: ManualClock; clock: Clock } {
+  const manual = createManualClock(start)
+  return {
+    manual,
+    clock: { now: () => manual.now(), sleep: (ms, signal) => sleep(manual, ms, signal) },
+  }
+}
+
+/** Builds the pair; `simulation` patches exact-hint, error-free, 10 s jobs. */
+export function virtualSetup(
+  options: { simulation?: SimulationPatch; client?: Partial<ClientOptions> } = {},
+) {
+  const { manual, clock } = virtualClock()
+  const { app, simulator } = createMockServer({
+    clock: manual,
+    simulation: {
+      durations: { distribution: 'fixed', ms: 10_000 },
+      error_rate: 0,
+      hints: { mode: 'eta', eta_noise: 0 },
+      rate_limit: { capacity: 1_000_000, refill_per_s: 1_000_000 },
+      ...options.simulation,
+    },
+  })
+  const requests: { at: number; method: string; path: string }[] = []
+  const client = createClient({
+    baseUrl: 'http://mock.test',
+    apiKey: DEV_API_KEY,
+    clock,
+    random: seededRandom(),
+    fetch: async (input, init) => {
+      const url = new URL(input)
+      requests.push({
+        at: manual.now(),
+        method: init.method ?? 'GET',
+        path: url.pathname + url.search,
+      })
+      return app.request(input, init)
+    },
+    ...options.client,
+  })
+
+  /** Moves virtual time from timer to timer until `promise` settles (at most `maxMs`). */
+  async function settle<T>(promise: Promise<T>, maxMs = 24 * 3_600_000): Promise<T> {
+    let done = false
+    promise.then(
+      () => {
+        done = true
+      },
+      () => {
+        done = true
+      },
+    )
+    const until = manual.now() + maxMs
+    for (let idle = 0; !done && idle < 50; ) {
+      await manual.tickAsync(0)
+      const next = manual.nextDueAt()
+      if (done) break
+      if (next === undefined || next > until) {
+        idle++
+        continue
+      }
+      idle = 0
+      await manual.tickAsync(next - manual.now())
+    }
+    return promise
+  }
+
+  /** Changes the simulation settings with the admin key. */
+  async function simulate(patch: SimulationPatch): Promise<void> {
+    const response = await app.request('/v1/simulation', {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${DEV_ADMIN_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify(patch),
+    })
+    if (response.status !== 200)
+      throw new Error(`simulation update failed: ${await response.text()}`)
+  }
+
+  const polls = (id: string) =>
+    requests.filter((r) => r.method === 'GET' && r.path === `/v1/jobs/${id}`)
+  return { client, manual, simulator, requests, polls, settle, simulate }
+}
+
+/** A valid create body with a fixed duration and outcome. */
+export function jobParams(duration_ms = 10_000, outcome: 'completed' | 'error' = 'completed') {
+  return {
+    video_url: 'https://example.com/a.mp4',
+    target_language: 'es',
+    simulate: { duration_ms, outcome },
+  }
+}

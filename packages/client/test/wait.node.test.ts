@@ -1,0 +1,216 @@
+/**
+ * `jobs.wait` and friends against the real mock server in-process, in virtual time.
+ */
+import { describe, expect, it } from 'vitest'
+import {
+  isJobFailedError,
+  isNotFoundError,
+  isTimeoutError,
+  type JobFailedError,
+  type TimeoutError,
+} from '../src/errors.js'
+import { fixedInterval } from '../src/polling/strategy.js'
+import { jobParams, virtualSetup } from './virtual-time.js'
+
+describe('jobs.wait', () => {
+  it('should resolve with the completed job soon after it finishes, in few requests when hinted', async () => {
+    const { client, manual, polls, settle } = virtualSetup()
+    const job = await client.jobs.create(jobParams(60_000))
+    const done = await settle(client.jobs.wait(job.id))
+    expect(done).toMatchObject({ id: job.id, status: 'completed' })
+    expect(manual.now() - Date.parse(job.created_at)).toBeLessThanOrEqual(60_000 + 1_000)
+    expect(polls(job.id).length).toBeLessThanOrEqual(4)
+  })
+
+  it('should back off exponentially, within bounds, when the server gives no hints', async () => {
+    const { client, polls, settle } = virtualSetup({
+      simulation: { hints: { mode: 'none', eta_noise: 0 } },
+    })
+    const job = await client.jobs.create(jobParams(120_000))
+    await settle(client.jobs.wait(job.id))
+    const times = polls(job.id).map((r) => r.at)
+    const gaps = times.slice(1).map((t, i) => t - (times[i] ?? 0))
+    expect(gaps.every((gap) => gap >= 100 && gap <= 30_000)).toBe(true)
+    expect(times.length).toBeGreaterThan(5)
+    expect(times.length).toBeLessThan(40)
+  })
+
+  it('should reject with JobFailedError carrying the job when it ends in error', async () => {
+    const { client, settle } = virtualSetup()
+    const job = await client.jobs.create(jobParams(5_000, 'error'))
+    const error = (await settle(client.jobs.wait(job.id)).catch(
+      (e: unknown) => e,
+    )) as JobFailedError
+    expect(isJobFailedError(error)).toBe(true)
+    expect(error.job).toMatchObject({
+      id: job.id,
+      status: 'error',
+      error: { code: 'translation_failed' },
+    })
+    expect(error.message).toContain('translation_failed')
+  })
+
+  it('should resolve with the failed job when throwOnError is false', async () => {
+    const { client, settle } = virtualSetup()
+    const job = await client.jobs.create(jobParams(5_000, 'error'))
+    expect(await settle(client.jobs.wait(job.id, { throwOnError: false }))).toMatchObject({
+      status: 'error',
+    })
+  })
+
+  it('should resubmit a failed job with retryOnError, bounded', async () => {
+    const { client, requests, settle, simulate } = virtualSetup()
+    await simulate({ error_rate: 1 })
+    const job = await client.jobs.create({
+      video_url: 'https://example.com/a.mp4',
+      target_language: 'es',
+    })
+    const error = await settle(client.jobs.wait(job.id, { retryOnError: 2 })).catch(
+      (e: unknown) => e,
+    )
+    expect(isJobFailedError(error)).toBe(true)
+    expect(requests.filter((r) => r.method === 'POST')).toHaveLength(3)
+  })
+
+  it('should succeed when a resubmitted job completes', async () => {
+    const { client, requests, settle, simulate } = virtualSetup()
+    await simulate({ error_rate: 1 })
+    const first = await client.jobs.create({
+      video_url: 'https://example.com/a.mp4',
+      target_language: 'es',
+    })
+    await simulate({ error_rate: 0 })
+    const done = await settle(client.jobs.wait(first.id, { retryOnError: true }))
+    expect(done.status).toBe('completed')
+    expect(done.id).not.toBe(first.id)
+    expect(requests.filter((r) => r.method === 'POST')).toHaveLength(2)
+  })
+
+  it('should time out with the last job, after a last look at the deadline', async () => {
+    const { client, manual, polls, settle } = virtualSetup()
+    const job = await client.jobs.create(jobParams(600_000))
+    const start = manual.now()
+    const error = (await settle(client.jobs.wait(job.id, { timeoutMs: 90_000 })).catch(
+      (e: unknown) => e,
+    )) as TimeoutError
+    expect(isTimeoutError(error)).toBe(true)
+    expect(error).toMatchObject({
+      scope: 'wait',
+      timeoutMs: 90_000,
+      job: { id: job.id, status: 'running' },
+    })
+    expect(manual.now() - start).toBe(90_000)
+    expect(polls(job.id).at(-1)?.at).toBe(start + 90_000)
+  })
+
+  it('should stop after maxAttempts checks', async () => {
+    const { client, polls, settle } = virtualSetup()
+    const job = await client.jobs.create(jobParams(600_000))
+    const error = await settle(client.jobs.wait(job.id, { maxAttempts: 3 })).catch(
+      (e: unknown) => e,
+    )
+    expect(isTimeoutError(error)).toBe(true)
+    expect((error as Error).message).toContain('3 status checks')
+    expect(polls(job.id)).toHaveLength(3)
+  })
+
+  it('should reject at once with the abort reason mid-sleep, and send nothing after', async () => {
+    const { client, manual, requests } = virtualSetup()
+    const job = await client.jobs.create(jobParams(600_000))
+    const controller = new AbortController()
+    const waiting = client.jobs.wait(job.id, { signal: controller.signal })
+    await manual.tickAsync(0)
+    const sent = requests.length
+    const reason = new Error('user navigated away')
+    controller.abort(reason)
+    await expect(waiting).rejects.toBe(reason)
+    await manual.tickAsync(3_600_000)
+    expect(requests.length).toBe(sent)
+    expect(manual.pending()).toBe(0)
+  })
+
+  it('should reject with the abort reason when aborted before it starts', async () => {
+    const { client, requests } = virtualSetup()
+    const controller = new AbortController()
+    controller.abort('gone')
+    await expect(client.jobs.wait('job_x', { signal: controller.signal })).rejects.toBe('gone')
+    expect(requests).toHaveLength(0)
+  })
+
+  it('should fail fast on a job that does not exist', async () => {
+    const { client, requests, settle } = virtualSetup()
+    await expect(settle(client.jobs.wait('job_missing'))).rejects.toSatisfy(isNotFoundError)
+    expect(requests).toHaveLength(1)
+  })
+
+  it('should call onProgress after each check and follow a custom strategy', async () => {
+    const { client, polls, settle } = virtualSetup()
+    const job = await client.jobs.create(jobParams(10_000))
+    const seen: number[] = []
+    await settle(
+      client.jobs.wait(job.id, {
+        polling: fixedInterval(2_000),
+        onProgress: (j) => seen.push(j.progress),
+      }),
+    )
+    expect(polls(job.id)).toHaveLength(6)
+    expect(seen).toEqual([...seen].sort((a, b) => a - b))
+    expect(seen.at(-1)).toBe(1)
+  })
+
+  it('should keep waiting through a 503 storm and never call it a failed job', async () => {
+    const { client, settle, simulate } = virtualSetup()
+    const job = await client.jobs.create(jobParams(30_000))
+    await simulate({ faults: { rate_503: 0.6, retry_after_s: 1 } })
+    const retries: number[] = []
+    client.on('request:retry', (e) => retries.push(e.attempt))
+    const done = await settle(client.jobs.wait(job.id))
+    expect(done.status).toBe('completed')
+    expect(retries.length).toBeGreaterThan(0)
+  })
+
+  it('should record every check in the history', async () => {
+    const { client, settle } = virtualSetup()
+    const job = await client.jobs.create(jobParams(10_000))
+    await settle(client.jobs.wait(job.id))
+    const history = client.jobs.history(job.id)
+    expect(history.length).toBeGreaterThan(1)
+    expect(history.map((h) => h.attempt)).toEqual(history.map((_, i) => i + 1))
+    expect(history.at(-1)).toMatchObject({ status: 'completed', httpStatus: 200 })
+    expect(history[0]).toMatchObject({ status: 'pending', latencyMs: expect.any(Number) })
+  })
+})
+
+describe('jobs.createAndWait and jobs.cancel', () => {
+  it('should create and wait in one call, emitting events in order', async () => {
+    const { client, settle } = virtualSetup()
+    const events: string[] = []
+    client.on('job:created', () => events.push('created'))
+    client.on('job:status', (e) => events.push(`status:${e.job.status}${e.changed ? '*' : ''}`))
+    client.on('job:completed', () => events.push('completed'))
+    const done = await settle(client.jobs.createAndWait(jobParams(10_000)))
+    expect(done.status).toBe('completed')
+    expect(events[0]).toBe('created')
+    expect(events.at(-1)).toBe('completed')
+    expect(events.at(-2)).toBe('status:completed*')
+  })
+
+  it('should cancel a job, and a wait on it then fails with the canceled job', async () => {
+    const { client, manual, settle } = virtualSetup()
+    const job = await client.jobs.create(jobParams(60_000))
+    const waiting = client.jobs.wait(job.id).catch((e: unknown) => e)
+    await manual.tickAsync(5_000)
+    expect(await client.jobs.cancel(job.id)).toMatchObject({ status: 'canceled' })
+    const error = (await settle(waiting)) as JobFailedError
+    expect(isJobFailedError(error)).toBe(true)
+    expect(error.job.status).toBe('canceled')
+  })
+
+  it('should keep polling when a listener throws', async () => {
+    const { client, settle } = virtualSetup({ client: { logger: { error: () => undefined } } })
+    client.on('job:status', () => {
+      throw new Error('listener bug')
+    })
+    expect((await settle(client.jobs.createAndWait(jobParams(5_000)))).status).toBe('completed')
+  })
+})
