@@ -45,6 +45,11 @@ export default defineConfig({
           include: ['src/**/*.test.ts', 'test/**/*.node.test.ts'],
         },
       },
+      {
+        // The built package in other runtimes: run by `check`, after the build.
+        extends: true,
+        test: { name: 'runtimes', environment: 'node', include: ['test/runtimes/*.test.ts'] },
+      },
       ...(chromium === undefined ? [] : [browserProject(chromium)]),
     ],
   },
