@@ -120,12 +120,12 @@ function tryParseJson(text: string): { value: unknown } | { value?: undefined; e
   }
 }
 
-function buildHeaders(apiKey: string | undefined, request: HttpRequest): Headers {
-  const headers = new Headers({ accept: 'application/json' })
-  if (apiKey !== undefined) headers.set('authorization', `Bearer ${apiKey}`)
-  if (request.body !== undefined) headers.set('content-type', 'application/json')
-  for (const [name, value] of Object.entries(request.headers ?? {})) headers.set(name, value)
-  return headers
+/** A plain object: fetch builds its own Headers from it, so building one here would be twice. */
+function buildHeaders(apiKey: string | undefined, request: HttpRequest): Record<string, string> {
+  const headers: Record<string, string> = { accept: 'application/json' }
+  if (apiKey !== undefined) headers.authorization = `Bearer ${apiKey}`
+  if (request.body !== undefined) headers['content-type'] = 'application/json'
+  return request.headers ? Object.assign(headers, request.headers) : headers
 }
 
 /** Joins without `new URL(path, base)`, which would drop a path prefix such as `/api`. */
