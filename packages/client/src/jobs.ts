@@ -34,8 +34,9 @@ export interface WaitOptions extends WaitLimits {
   /** Called with the job after every status check. */
   onProgress?: (job: Job) => void
   /**
-   * Resubmit a job that ended in `error` (as a new job with the same parameters), up to this
-   * many times; `true` means once.
+   * Resubmit a job that ended in `error` as a new job, up to this many times; `true` means once.
+   * `createAndWait` resubmits its parameters; `wait` resubmits the job's `video_url`,
+   * `target_language` and `title` (a callback URL is not part of a Job).
    * @default false
    */
   retryOnError?: boolean | number

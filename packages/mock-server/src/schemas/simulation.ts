@@ -101,7 +101,7 @@ export const SimulationSettings = z
 /** Every simulator setting, validated. */
 export type SimulationSettings = z.infer<typeof SimulationSettings>
 
-/** Settings to change: any top-level field; `hints`, `faults`, `rate_limit`, `latency_ms` merge. */
+/** Settings to change: some of the top-level fields; `hints`, `faults`, `rate_limit`, `latency_ms` merge. */
 export const SimulationPatch = z
   .strictObject({
     seed: z.unknown(),
