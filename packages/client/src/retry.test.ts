@@ -61,6 +61,20 @@ describe('request retries', () => {
     expect(retries).toEqual([{ attempt: 1, delayMs: 4_000 }])
   })
 
+  it('should reject at once with the abort reason during a retry backoff, and send nothing more', async () => {
+    const { client, fetch, manual } = setup(() => problemResponse(503, 'busy'))
+    const controller = new AbortController()
+    const pending = client.jobs.get('job_1', { signal: controller.signal })
+    await manual.tickAsync(0)
+    expect(fetch.calls).toHaveLength(1)
+    const reason = new Error('stop')
+    controller.abort(reason)
+    await expect(pending).rejects.toBe(reason)
+    await manual.tickAsync(60_000)
+    expect(fetch.calls).toHaveLength(1)
+    expect(manual.pending()).toBe(0)
+  })
+
   it('should give up after maxRetries with the last error', async () => {
     const { client, fetch, manual } = setup(() => problemResponse(500, 'down'), {
       retry: { maxRetries: 2 },
