@@ -1,0 +1,89 @@
+/**
+ * The demo page in a real headless Chromium (Playwright driving Debian's chromium): submit a job,
+ * see it complete with its timeline, turn on a 503 storm and see the page recover. Saves a
+ * screenshot to test-results/ (and to docs/demo.png with UPDATE_SCREENSHOT=1).
+ */
+import { mkdirSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { type Browser, chromium, type Page } from 'playwright'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CHROMIUM_ARGS, findChromium } from '../../../scripts/chromium.mjs'
+import { type Demo, startDemo } from '../src/dev.js'
+
+const executablePath = findChromium()
+if (!executablePath && process.env.CI)
+  throw new Error('No Chromium found: on CI the page test must run.')
+
+// Skipped only where no Chromium is installed outside CI; vitest.config.ts says so loudly.
+describe.skipIf(!executablePath)('demo page in Chromium', () => {
+  let demo: Demo
+  let browser: Browser
+  let page: Page
+  const problems: string[] = []
+
+  beforeAll(async () => {
+    demo = await startDemo({ apiPort: 0, pagePort: 0 })
+    browser = await chromium.launch({
+      ...(executablePath ? { executablePath } : {}),
+      headless: true,
+      args: CHROMIUM_ARGS,
+    })
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`))
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(`console error: ${message.text()}`)
+    })
+    await page.goto(demo.pageUrl)
+  }, 60_000)
+
+  afterAll(async () => {
+    await browser?.close()
+    await demo?.close()
+  })
+
+  async function submit(duration: string) {
+    await page.getByLabel('Duration (s)').fill(duration)
+    await page.getByRole('button', { name: 'Submit' }).click()
+  }
+
+  it('should show a submitted job completing, with its timeline', async () => {
+    await submit('2')
+    const card = page.locator('li.job').first()
+    await card
+      .and(page.locator('[data-status="completed"]'))
+      .waitFor({ timeout: 20_000 })
+      .catch(async () => {
+        throw new Error(`the job never completed: ${await card.textContent()}`)
+      })
+    expect(await card.getByTestId('status').textContent()).toBe('completed')
+    expect(
+      await card.locator('svg[data-testid="timeline"] circle.request').count(),
+    ).toBeGreaterThan(0)
+    expect(await card.getByTestId('requests').textContent()).toMatch(/^[1-9]\d* requests$/)
+    expect(problems).toEqual([])
+  }, 30_000)
+
+  it('should ride out a 503 storm and still complete the next job', async () => {
+    await page.getByLabel('503 rate').fill('0.5')
+    await page.getByRole('button', { name: 'Apply' }).click()
+    await page.locator('#status', { hasText: 'Simulator settings applied.' }).waitFor()
+    await submit('3')
+    await page.waitForFunction(
+      () => document.querySelectorAll('li.job[data-status="completed"]').length === 2,
+      undefined,
+      { timeout: 30_000 },
+    )
+    expect(await page.locator('.problem').count()).toBe(0)
+    expect((await page.locator('#status').getAttribute('class')) ?? '').not.toContain('error')
+    const out = fileURLToPath(new URL('../test-results/', import.meta.url))
+    mkdirSync(out, { recursive: true })
+    await page.screenshot({ path: `${out}demo.png`, fullPage: true })
+    if (process.env.UPDATE_SCREENSHOT) {
+      await page.screenshot({
+        path: fileURLToPath(new URL('../../../docs/demo.png', import.meta.url)),
+        fullPage: true,
+      })
+    }
+    expect(problems).toEqual([])
+  }, 45_000)
+})

@@ -1,0 +1,69 @@
+/**
+ * `pnpm dev`: the mock server on 127.0.0.1 with watchable settings, and the demo page (Vite),
+ * both URLs printed, both stopped cleanly on Ctrl-C.
+ */
+import { fileURLToPath } from 'node:url'
+import { DEV_ADMIN_KEY, DEV_API_KEY } from '@video-translation/mock-server'
+import { type RunningServer, startServer } from '@video-translation/mock-server/node'
+import { createServer, type ViteDevServer } from 'vite'
+
+/** The running demo. */
+export interface Demo {
+  apiUrl: string
+  pageUrl: string
+  close(): Promise<void>
+}
+
+/** Starts the mock server and the page; `apiPort`/`pagePort` 0 pick free ports. */
+export async function startDemo({ apiPort = 8787, pagePort = 5173 } = {}): Promise<Demo> {
+  const api: RunningServer = await startServer({
+    host: '127.0.0.1',
+    port: apiPort,
+    simulation: {
+      durations: { distribution: 'lognormal', median_ms: 6_000, sigma: 0.5 },
+      error_rate: 0.05,
+    },
+  })
+  let page: ViteDevServer | undefined
+  try {
+    page = await createServer({
+      configFile: fileURLToPath(new URL('../vite.config.ts', import.meta.url)),
+      server: { port: pagePort, host: '127.0.0.1' },
+      define: {
+        __DEMO_CONFIG__: JSON.stringify({
+          apiUrl: api.url,
+          apiKey: DEV_API_KEY,
+          adminKey: DEV_ADMIN_KEY,
+        }),
+      },
+    })
+    await page.listen()
+  } catch (error) {
+    await api.close()
+    throw error
+  }
+  const vite = page
+  const address = vite.resolvedUrls?.local[0] ?? `http://127.0.0.1:${pagePort}/`
+  return {
+    apiUrl: api.url,
+    pageUrl: address,
+    close: async () => {
+      await Promise.all([vite.close(), api.close()])
+    },
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const demo = await startDemo()
+  console.log(`mock server  ${demo.apiUrl}  (API key ${DEV_API_KEY}, admin key ${DEV_ADMIN_KEY})`)
+  console.log(`demo page    ${demo.pageUrl}`)
+  console.log('Ctrl-C stops both.')
+  const stop = () => {
+    demo.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    )
+  }
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+}

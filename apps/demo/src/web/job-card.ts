@@ -1,0 +1,150 @@
+/**
+ * One job as a card: status, progress, ETA, what it cost (requests, detection latency) and a
+ * timeline of every status request against the moment the job really ended.
+ */
+import type { HistoryEntry, Job } from '@video-translation/client'
+
+/** What the page knows about one job. */
+export interface JobState {
+  job: Job
+  /** The polling strategy's name. */
+  strategy: string
+  /** When this page learned the job was terminal (ms since the epoch). */
+  detectedAt?: number
+  /** An error to show, written for a person. */
+  problem?: string
+  history: HistoryEntry[]
+  /** Attempts that failed and were retried inside one status check (time, what happened). */
+  retried: { at: number; what: string }[]
+  cancel: () => void
+}
+
+const TERMINAL = new Set(['completed', 'error', 'canceled'])
+const SVG = 'http://www.w3.org/2000/svg'
+
+/** The card of `state` at `now`. */
+export function renderJob(state: JobState, now: number): HTMLLIElement {
+  const { job } = state
+  const card = element('li', { class: 'job', 'data-job-id': job.id, 'data-status': job.status })
+  const header = element('header')
+  header.append(
+    element('strong', {}, job.title ?? 'Untitled'),
+    element('span', { class: 'id' }, job.id),
+    element('span', { class: `badge ${job.status}`, 'data-testid': 'status' }, job.status),
+    element('span', { class: 'metrics' }, `${job.target_language} · ${state.strategy}`),
+  )
+  if (!TERMINAL.has(job.status)) {
+    const cancel = element('button', { type: 'button', class: 'secondary' }, 'Cancel')
+    cancel.setAttribute('aria-label', `Cancel job ${job.id}`)
+    cancel.addEventListener('click', state.cancel)
+    header.append(cancel)
+  }
+  const progress = element('progress', { max: '1', value: String(job.progress) })
+  progress.setAttribute('aria-label', `Progress of job ${job.id}`)
+  const finishedAt = TERMINAL.has(job.status) ? Date.parse(job.updated_at) : undefined
+  const detection =
+    finishedAt !== undefined && state.detectedAt !== undefined
+      ? `detected ${Math.max(0, state.detectedAt - finishedAt)} ms after it ended`
+      : ''
+  const metrics = element('div', { class: 'metrics' })
+  metrics.append(
+    element('span', {}, `${Math.round(job.progress * 100)} %`),
+    element('span', {}, job.eta_ms === null ? '' : `ETA ${(job.eta_ms / 1000).toFixed(1)} s`),
+    element(
+      'span',
+      { 'data-testid': 'requests' },
+      `${state.history.length + state.retried.length} requests`,
+    ),
+    element('span', {}, detection),
+  )
+  card.append(header, progress, metrics, timeline(state, now, finishedAt))
+  if (state.problem) card.append(element('p', { class: 'problem', role: 'alert' }, state.problem))
+  return card
+}
+
+/** Every status request as a dot (green: answered, red: failed) and the real end as a line. */
+function timeline(state: JobState, now: number, finishedAt: number | undefined): SVGSVGElement {
+  const start = Date.parse(state.job.created_at)
+  const seen = [...state.history.map((h) => h.at), ...state.retried.map((r) => r.at)]
+  const last = Math.max(state.detectedAt ?? now, finishedAt ?? 0, ...seen)
+  const span = Math.max(1_000, last - start)
+  const x = (t: number) => 8 + ((t - start) / span) * 984
+  const svg = document.createElementNS(SVG, 'svg')
+  svg.setAttribute('class', 'timeline')
+  svg.setAttribute('viewBox', '0 0 1000 44')
+  svg.setAttribute('preserveAspectRatio', 'none')
+  svg.setAttribute('role', 'img')
+  svg.setAttribute('data-testid', 'timeline')
+  svg.setAttribute(
+    'aria-label',
+    `${state.history.length + state.retried.length} status requests over ${(span / 1000).toFixed(1)} s`,
+  )
+  svg.append(
+    shape('line', {
+      x1: '8',
+      x2: '992',
+      y1: '22',
+      y2: '22',
+      stroke: '#c4cad6',
+      'stroke-width': '2',
+    }),
+  )
+  if (finishedAt !== undefined) {
+    svg.append(
+      shape('line', {
+        x1: String(x(finishedAt)),
+        x2: String(x(finishedAt)),
+        y1: '4',
+        y2: '40',
+        stroke: '#1d2330',
+        'stroke-dasharray': '4 3',
+        'stroke-width': '2',
+      }),
+    )
+  }
+  for (const retry of state.retried) {
+    const dot = shape('circle', {
+      cx: String(x(retry.at)),
+      cy: '22',
+      r: '5',
+      fill: '#d93025',
+      class: 'request retried',
+    })
+    const title = document.createElementNS(SVG, 'title')
+    title.textContent = `${new Date(retry.at).toISOString().slice(11, 23)} poll failed, retried: ${retry.what}`
+    dot.append(title)
+    svg.append(dot)
+  }
+  for (const entry of state.history) {
+    const ok = entry.httpStatus !== null && entry.httpStatus < 400
+    const dot = shape('circle', {
+      cx: String(x(entry.at)),
+      cy: '22',
+      r: '6',
+      fill: ok ? '#1f9d55' : '#d93025',
+      class: 'request',
+    })
+    const title = document.createElementNS(SVG, 'title')
+    title.textContent = `${new Date(entry.at).toISOString().slice(11, 23)} poll → ${entry.httpStatus ?? 'no response'} ${entry.status ?? entry.error ?? ''} (${entry.latencyMs} ms)`
+    dot.append(title)
+    svg.append(dot)
+  }
+  return svg
+}
+
+function element<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attributes: Record<string, string> = {},
+  text?: string,
+) {
+  const node = document.createElement(tag)
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value)
+  if (text !== undefined) node.textContent = text
+  return node
+}
+
+function shape(tag: string, attributes: Record<string, string>): SVGElement {
+  const node = document.createElementNS(SVG, tag)
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value)
+  return node
+}

@@ -1,0 +1,160 @@
+/**
+ * The demo page: submits jobs with @video-translation/client (in the browser, across origins),
+ * waits for each, and draws every request it cost; the simulator panel changes the mock server's
+ * settings through its admin API.
+ */
+import {
+  createClient,
+  exponentialBackoff,
+  fixedInterval,
+  hintAware,
+  isJobFailedError,
+  isNetworkError,
+  isVideoTranslationError,
+  type PollingStrategy,
+} from '@video-translation/client'
+import { type JobState, renderJob } from './job-card.js'
+
+declare const __DEMO_CONFIG__: { apiUrl: string; apiKey: string; adminKey: string }
+const config = __DEMO_CONFIG__
+
+const client = createClient({ baseUrl: config.apiUrl, apiKey: config.apiKey })
+const states = new Map<string, JobState>()
+const list = document.querySelector<HTMLOListElement>('#jobs')
+const status = document.querySelector<HTMLParagraphElement>('#status')
+const totals = document.querySelector<HTMLSpanElement>('#totals')
+
+const withHints = hintAware(exponentialBackoff())
+const STRATEGIES: Record<string, PollingStrategy> = {
+  hints: withHints,
+  // The same schedule, blind to what the server says.
+  backoff: { nextDelay: (context) => withHints.nextDelay({ ...context, hints: {} }) },
+  fixed: fixedInterval(1_000),
+}
+
+/** A sentence a person can act on. */
+function explain(error: unknown): string {
+  if (isJobFailedError(error)) {
+    return error.job.status === 'canceled'
+      ? 'Canceled.'
+      : `The job failed: ${error.job.error?.message ?? 'no details'}`
+  }
+  if (isNetworkError(error))
+    return `Cannot reach the mock server at ${config.apiUrl}: is \`pnpm dev\` still running?`
+  if (isVideoTranslationError(error)) return error.message
+  return String(error)
+}
+
+function say(message: string, isError = false): void {
+  if (!status) return
+  status.textContent = message
+  status.classList.toggle('error', isError)
+}
+
+function render(): void {
+  if (!list) return
+  const now = Date.now()
+  list.replaceChildren(...[...states.values()].reverse().map((state) => renderJob(state, now)))
+  const all = [...states.values()]
+  const requests = all.reduce((sum, s) => sum + s.history.length + s.retried.length, 0)
+  if (totals) totals.textContent = all.length ? `(${all.length}, ${requests} requests)` : ''
+}
+
+async function follow(id: string, strategyName: string): Promise<void> {
+  const state = states.get(id)
+  if (!state) return
+  state.cancel = () => {
+    client.jobs.cancel(id).catch((error: unknown) => say(explain(error), true))
+  }
+  const options = {
+    timeoutMs: 15 * 60_000,
+    onProgress: (job: JobState['job']) => {
+      state.job = job
+      state.history = client.jobs.history(id)
+      render()
+    },
+  }
+  try {
+    state.job = await client.jobs.wait(id, {
+      ...options,
+      polling: STRATEGIES[strategyName] ?? withHints,
+    })
+  } catch (error) {
+    if (isJobFailedError(error)) state.job = error.job
+    state.problem = explain(error)
+  }
+  state.detectedAt = Date.now()
+  state.history = client.jobs.history(id)
+  render()
+}
+
+// Attempts retried inside one status check never reach the history: draw them from the events.
+client.on('request:retry', ({ path, error }) => {
+  const id = /^\/v1\/jobs\/([^/]+)$/.exec(path)?.[1]
+  const state = id === undefined ? undefined : states.get(decodeURIComponent(id))
+  state?.retried.push({
+    at: Date.now(),
+    what: isVideoTranslationError(error) ? error.message : String(error),
+  })
+})
+
+document
+  .querySelector<HTMLFormElement>('#submit-form')
+  ?.addEventListener('submit', async (event) => {
+    event.preventDefault()
+    const form = new FormData(event.currentTarget as HTMLFormElement)
+    const count = Math.min(20, Math.max(1, Number(form.get('count')) || 1))
+    const strategy = String(form.get('strategy'))
+    say(`Submitting ${count} job${count > 1 ? 's' : ''}…`)
+    try {
+      for (let i = 0; i < count; i++) {
+        const job = await client.jobs.create({
+          video_url: String(form.get('video_url')),
+          target_language: String(form.get('target_language')),
+          title: `Job ${states.size + 1}`,
+          simulate: {
+            duration_ms: Math.round(Number(form.get('duration')) * 1000),
+            outcome: form.get('outcome') === 'error' ? 'error' : 'completed',
+          },
+        })
+        states.set(job.id, { job, strategy, history: [], retried: [], cancel: () => undefined })
+        void follow(job.id, strategy)
+      }
+      say(`Submitted ${count} job${count > 1 ? 's' : ''}.`)
+    } catch (error) {
+      say(explain(error), true)
+    }
+    render()
+  })
+
+document.querySelector<HTMLFormElement>('#sim-form')?.addEventListener('submit', async (event) => {
+  event.preventDefault()
+  const form = new FormData(event.currentTarget as HTMLFormElement)
+  const latency = Number(form.get('latency'))
+  const patch = {
+    hints: { mode: String(form.get('hints')) },
+    error_rate: Number(form.get('error_rate')),
+    faults: { rate_503: Number(form.get('rate_503')), retry_after_s: 1 },
+    latency_ms: { min: latency, max: latency },
+  }
+  try {
+    const response = await fetch(`${config.apiUrl}/v1/simulation`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${config.adminKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify(patch),
+    })
+    const body = (await response.json()) as { detail?: string }
+    if (!response.ok) throw new Error(body.detail ?? `HTTP ${response.status}`)
+    say('Simulator settings applied.')
+  } catch (error) {
+    say(
+      `Could not change the simulator: ${error instanceof Error ? error.message : String(error)}`,
+      true,
+    )
+  }
+})
+
+setInterval(() => {
+  if ([...states.values()].some((s) => s.detectedAt === undefined)) render()
+}, 500)
+render()
