@@ -60,6 +60,7 @@ export async function request(
       },
       once,
       request.signal,
+      request.timeoutMs === undefined ? undefined : core.clock.now() + request.timeoutMs,
     )
   } catch (error) {
     if (!request.signal?.aborted) core.events.emit('request:error', { method, path, error })

@@ -67,11 +67,15 @@ export function isTransient(error: unknown): boolean {
   return isVideoTranslationError(error) && error.retryable
 }
 
-/** Runs `attempt` until it succeeds, fails for good, or the retries or the budget run out. */
+/**
+ * Runs `attempt` until it succeeds, fails for good, or the retries, the budget or the time run
+ * out: a retry that would start after `deadline` (on the context's clock) is not made.
+ */
 export async function withRetries<T>(
   context: RetryContext,
   attempt: () => Promise<T>,
   signal?: AbortSignal,
+  deadline = Number.POSITIVE_INFINITY,
 ): Promise<T> {
   const { clock, budget, options, random } = context
   const { maxRetries = 3, initialDelayMs = 200, maxDelayMs = 5_000 } = options
@@ -90,6 +94,7 @@ export async function withRetries<T>(
         ? parseRetryAfter(error.headers.get('retry-after'), Date.now())
         : undefined
       const delay = Math.max(backoff, hinted ?? 0)
+      if (clock.now() + delay >= deadline) throw error
       context.onRetry(retry + 1, delay, error)
       await clock.sleep(delay, signal)
     }

@@ -12,6 +12,9 @@ import type { PollingStrategy } from './polling/strategy.js'
 import { isTransient } from './retry.js'
 import type { Job } from './types.js'
 
+/** How long the check at the deadline may take: a wait overruns its timeout by at most this. */
+const LAST_LOOK_MS = 1_000
+
 /** What one check found. */
 export interface Check<T> {
   value: T
@@ -59,10 +62,9 @@ export async function pollUntilDone<T>(
     const remaining = deadline - clock.now()
     let hints: ServerHints = {}
     try {
-      const found = await check(
-        attempt,
-        Number.isFinite(remaining) ? Math.max(1, remaining) : undefined,
-      )
+      // The last look, at the deadline, still gets up to a second to be answered.
+      const limitMs = Number.isFinite(remaining) ? Math.max(LAST_LOOK_MS, remaining) : undefined
+      const found = await check(attempt, limitMs)
       failures = 0
       job = found.job ?? job
       if (found.outcome !== 'pending') return { value: found.value, outcome: found.outcome }
