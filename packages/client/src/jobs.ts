@@ -7,7 +7,7 @@ import { InvalidResponseError, isApiError, JobFailedError } from './errors.js'
 import type { HistoryEntry } from './history.js'
 import type { HttpResponse } from './http.js'
 import { parseJob } from './parse.js'
-import { parseRetryAfter } from './polling/hints.js'
+import { parseRetryAfter, type ServerHints } from './polling/hints.js'
 import { randomId } from './random-id.js'
 import type { CreateJobParams, Job } from './types.js'
 import { isTerminalStatus } from './types.js'
@@ -61,6 +61,11 @@ export class Jobs {
    * @example const job = await client.jobs.create({ video_url: 'https://example.com/a.mp4', target_language: 'es' })
    */
   async create(params: CreateJobParams, options: CreateJobOptions = {}): Promise<Job> {
+    return (await this.#create(params, options)).job
+  }
+
+  /** A create, with the hints its answer carried. */
+  async #create(params: CreateJobParams, options: CreateJobOptions): Promise<Observed> {
     const response = await request(this.#core, {
       method: 'POST',
       path: '/v1/jobs',
@@ -70,7 +75,7 @@ export class Jobs {
     })
     const job = toJob('POST', '/v1/jobs', response)
     this.#core.events.emit('job:created', { job })
-    return job
+    return { job, hints: hintsOf(job, response) }
   }
 
   /**
@@ -98,8 +103,8 @@ export class Jobs {
    * @example const done = await client.jobs.wait(job.id, { timeoutMs: 600_000, signal })
    */
   async wait(id: string, options: WaitOptions = {}): Promise<Job> {
-    return this.#waitWithResubmits(id, options, (failed) =>
-      this.create(
+    return this.#waitWithResubmits(id, undefined, options, (failed) =>
+      this.#create(
         {
           video_url: failed.video_url,
           target_language: failed.target_language,
@@ -120,11 +125,13 @@ export class Jobs {
     options: WaitOptions & CreateJobOptions = {},
   ): Promise<Job> {
     const signal = options.signal ? { signal: options.signal } : {}
-    const job = await this.create(params, {
+    const created = await this.#create(params, {
       ...signal,
       ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
     })
-    return this.#waitWithResubmits(job.id, options, () => this.create(params, signal))
+    return this.#waitWithResubmits(created.job.id, created, options, () =>
+      this.#create(params, signal),
+    )
   }
 
   /**
@@ -135,15 +142,21 @@ export class Jobs {
     return this.#core.history.get(id)
   }
 
+  /**
+   * Waits for `firstId`; `created` (the create's answer, when the job was just made) lets the
+   * first look wait for the hint instead of asking at once.
+   */
   async #waitWithResubmits(
     firstId: string,
+    created: Observed | undefined,
     options: WaitOptions,
-    resubmit: (failed: Job) => Promise<Job>,
+    resubmit: (failed: Job) => Promise<Observed>,
   ): Promise<Job> {
     const { clock, events } = this.#core
     const start = clock.now()
     let resubmits = options.retryOnError === true ? 1 : Number(options.retryOnError || 0)
     let id = firstId
+    let initial = created
     for (;;) {
       const timeoutMs =
         options.timeoutMs === undefined ? undefined : options.timeoutMs - (clock.now() - start)
@@ -153,7 +166,7 @@ export class Jobs {
         id,
         { ...options, timeoutMs },
         async (attempt, limitMs) => {
-          const { job, retryAfterMs } = await this.#check(id, attempt, options.signal, limitMs)
+          const { job, hints } = await this.#check(id, attempt, options.signal, limitMs)
           events.emit('job:status', { job, attempt, changed: job.status !== last?.status })
           last = job
           options.onProgress?.(job)
@@ -165,12 +178,10 @@ export class Jobs {
               : job.status === 'completed'
                 ? 'completed'
                 : 'failed',
-            hints: {
-              ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-              ...(job.eta_ms === null ? {} : { etaMs: job.eta_ms }),
-            },
+            hints,
           }
         },
+        initial,
       )
       if (outcome === 'completed') {
         events.emit('job:completed', { job })
@@ -179,7 +190,8 @@ export class Jobs {
       events.emit('job:failed', { job })
       if (job.status === 'error' && resubmits > 0) {
         resubmits--
-        id = (await resubmit(job)).id
+        initial = await resubmit(job)
+        id = initial.job.id
         continue
       }
       if (options.throwOnError === false) return job
@@ -193,7 +205,7 @@ export class Jobs {
     attempt: number,
     signal: AbortSignal | undefined,
     timeoutMs: number | undefined,
-  ) {
+  ): Promise<Observed> {
     const { clock, history } = this.#core
     const path = jobPath(id)
     const started = clock.now()
@@ -207,7 +219,7 @@ export class Jobs {
         latencyMs: clock.now() - started,
         attempt,
       })
-      return { job, retryAfterMs: parseRetryAfter(response.headers.get('retry-after'), Date.now()) }
+      return { job, hints: hintsOf(job, response) }
     } catch (error) {
       history.record(id, {
         at: clock.now(),
@@ -219,6 +231,21 @@ export class Jobs {
       })
       throw error
     }
+  }
+}
+
+/** A job as one response showed it, with the server's hints. */
+interface Observed {
+  job: Job
+  hints: ServerHints
+}
+
+/** The hints of a response about `job`: its `Retry-After` and the job's `eta_ms`. */
+function hintsOf(job: Job, response: HttpResponse): ServerHints {
+  const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), Date.now())
+  return {
+    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+    ...(job.eta_ms === null ? {} : { etaMs: job.eta_ms }),
   }
 }
 

@@ -48,15 +48,29 @@ export async function pollUntilDone<T>(
   id: string,
   limits: WaitLimits,
   check: (attempt: number, timeoutMs: number | undefined) => Promise<Check<T>>,
+  initial?: { job: Job; hints: ServerHints },
 ): Promise<{ value: T; outcome: 'completed' | 'failed' }> {
   const { clock } = core
   const { signal, timeoutMs, maxAttempts, maxConsecutiveErrors = 10 } = limits
   const strategy = limits.polling ?? core.polling
   const start = clock.now()
   const deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : start + timeoutMs
-  let job: Job | undefined
+  let job: Job | undefined = initial?.job
   let previousDelayMs: number | undefined
   let failures = 0
+  if (initial) {
+    // Just created: the create's answer already says when a first look is worth making.
+    const hints = initial.hints
+    previousDelayMs = strategy.nextDelay({
+      attempt: 0,
+      elapsedMs: 0,
+      job,
+      hints,
+      previousDelayMs,
+      random: core.random,
+    })
+    await clock.sleep(Math.max(0, Math.min(previousDelayMs, deadline - clock.now())), signal)
+  }
   for (let attempt = 1; ; attempt++) {
     signal?.throwIfAborted()
     const remaining = deadline - clock.now()

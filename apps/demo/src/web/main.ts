@@ -145,7 +145,7 @@ document.querySelector<HTMLFormElement>('#sim-form')?.addEventListener('submit',
     })
     const body = (await response.json()) as { detail?: string }
     if (!response.ok) throw new Error(body.detail ?? `HTTP ${response.status}`)
-    say('Simulator settings applied.')
+    say(`Simulator settings applied (503 rate ${patch.faults.rate_503}).`)
   } catch (error) {
     say(
       `Could not change the simulator: ${error instanceof Error ? error.message : String(error)}`,

@@ -85,9 +85,11 @@ describe('hintAware(exponentialBackoff())', () => {
 
   it('should prefer Retry-After, then eta_ms, then backoff', () => {
     const strategy = hintAware(fixedInterval(7_000))
-    expect(strategy.nextDelay(context({ hints: { retryAfterMs: 3_000, etaMs: 5_000 } }))).toBe(
-      3_000,
-    )
+    const hinted = (retryAfterMs: number, etaMs: number) =>
+      strategy.nextDelay(context({ hints: { retryAfterMs, etaMs } }))
+    expect(hinted(3_000, 5_000)).toBe(3_000)
+    expect(hinted(3_000, 2_400)).toBe(2_400)
+    expect(hinted(3_000, 1_500)).toBe(3_000)
     expect(strategy.nextDelay(context({ hints: { etaMs: 5_000 } }))).toBe(5_000)
     expect(strategy.nextDelay(context())).toBe(7_000)
     expect(strategy.nextDelay(context({ hints: { etaMs: 10 } }))).toBe(100)

@@ -93,8 +93,17 @@ export function exponentialBackoff(options: BackoffOptions = {}): PollingStrateg
 }
 
 /**
- * The server's hint when there is one (`Retry-After`, else `eta_ms`), else `fallback`; every
- * delay clamped to `[minIntervalMs, maxIntervalMs]`. The default strategy.
+ * `Retry-After` comes in whole seconds, rounded up; an ETA in the same second says more exactly
+ * when to look. Anything further off, `Retry-After` (the server's instruction) wins.
+ */
+function refine(retryAfterMs: number, etaMs: number): number {
+  return etaMs < retryAfterMs && etaMs > retryAfterMs - 1_000 ? etaMs : retryAfterMs
+}
+
+/**
+ * The server's hint when there is one (`Retry-After`, refined by `eta_ms` within its second; else
+ * `eta_ms`), else `fallback`; every delay clamped to `[minIntervalMs, maxIntervalMs]`. The
+ * default strategy.
  */
 export function hintAware(
   fallback: PollingStrategy = exponentialBackoff(),
@@ -104,7 +113,10 @@ export function hintAware(
   return {
     nextDelay(context) {
       const { retryAfterMs, etaMs } = context.hints
-      const delay = retryAfterMs ?? etaMs ?? fallback.nextDelay(context)
+      const delay =
+        retryAfterMs !== undefined && etaMs !== undefined
+          ? refine(retryAfterMs, etaMs)
+          : (retryAfterMs ?? etaMs ?? fallback.nextDelay(context))
       return Math.min(maxIntervalMs, Math.max(minIntervalMs, delay))
     },
   }
