@@ -3,6 +3,7 @@
  * both URLs printed, both stopped cleanly on Ctrl-C.
  */
 import { fileURLToPath } from 'node:url'
+import { createClient } from '@video-translation/client'
 import { DEV_ADMIN_KEY, DEV_API_KEY } from '@video-translation/mock-server'
 import { type RunningServer, startServer } from '@video-translation/mock-server/node'
 import { createServer, type ViteDevServer } from 'vite'
@@ -57,6 +58,20 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const demo = await startDemo()
   console.log(`mock server  ${demo.apiUrl}  (API key ${DEV_API_KEY}, admin key ${DEV_ADMIN_KEY})`)
   console.log(`demo page    ${demo.pageUrl}`)
+  // A first job through the client, so the terminal shows the pair working before the page does.
+  const client = createClient({ baseUrl: demo.apiUrl, apiKey: DEV_API_KEY })
+  const job = await client.jobs.createAndWait(
+    {
+      video_url: 'https://example.com/videos/welcome.mp4',
+      target_language: 'es',
+      title: 'Welcome',
+      simulate: { duration_ms: 1_500 },
+    },
+    { timeoutMs: 30_000 },
+  )
+  console.log(
+    `first job    ${job.id} ${job.status} after ${client.jobs.history(job.id).length} status checks: ${JSON.stringify(job)}`,
+  )
   console.log('Ctrl-C stops both.')
   const stop = () => {
     demo.close().then(
