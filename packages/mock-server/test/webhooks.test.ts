@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { DEV_WEBHOOK_SECRET } from '../src/app.js'
 import type { JobView } from '../src/simulator/lifecycle.js'
 import { signWebhook } from '../src/simulator/webhooks.js'
@@ -8,6 +8,14 @@ interface Received {
   url: string
   body: string
   headers: Headers
+}
+
+/**
+ * Waits (in real time, briefly) until `received` holds `count` deliveries: signing runs on Web
+ * Crypto, whose promises can settle after the virtual clock's tick has returned.
+ */
+async function delivered(received: unknown[], count: number): Promise<void> {
+  await vi.waitFor(() => expect(received).toHaveLength(count), { timeout: 2_000, interval: 5 })
 }
 
 /** A webhook receiver that answers with the statuses given, in turn, then 200. */
@@ -31,7 +39,7 @@ describe('webhooks', () => {
     await clock.tickAsync(4_999)
     expect(hook.received).toHaveLength(0)
     await clock.tickAsync(1)
-    expect(hook.received).toHaveLength(1)
+    await delivered(hook.received, 1)
     const [delivery] = hook.received
     const job = JSON.parse(delivery?.body ?? '') as JobView
     expect(job).toMatchObject({ id, status: 'completed' })
@@ -47,13 +55,12 @@ describe('webhooks', () => {
     const { clock, createJob, simulator } = harness({ webhookFetch: hook.fetch })
     await createJob({ callback_url: 'https://hooks.example/flaky', simulate: { duration_ms: 0 } })
     await clock.tickAsync(0)
-    const times = [clock.now()]
-    for (const wait of [1_000, 2_000, 4_000, 8_000]) {
+    await delivered(hook.received, 1)
+    for (const [i, wait] of [1_000, 2_000, 4_000, 8_000].entries()) {
       await clock.tickAsync(wait - 1)
-      expect(hook.received).toHaveLength(times.length)
+      expect(hook.received).toHaveLength(i + 1)
       await clock.tickAsync(1)
-      times.push(clock.now())
-      expect(hook.received).toHaveLength(times.length)
+      await delivered(hook.received, i + 2)
     }
     await clock.tickAsync(120_000)
     expect(hook.received).toHaveLength(5)
@@ -70,7 +77,10 @@ describe('webhooks', () => {
     const hook = receiver([500])
     const { clock, createJob } = harness({ webhookFetch: hook.fetch })
     await createJob({ callback_url: 'https://hooks.example/x', simulate: { duration_ms: 0 } })
+    await clock.tickAsync(0)
+    await delivered(hook.received, 1)
     await clock.tickAsync(60_000)
+    await delivered(hook.received, 2)
     expect(hook.received.map((r) => r.headers.get('webhook-attempt'))).toEqual(['1', '2'])
   })
 
@@ -84,8 +94,13 @@ describe('webhooks', () => {
       },
     })
     await createJob({ callback_url: 'https://hooks.example/x', simulate: { duration_ms: 0 } })
+    await clock.tickAsync(0)
+    await vi.waitFor(() => expect(simulator.webhooks.log).toHaveLength(1), {
+      timeout: 2_000,
+      interval: 5,
+    })
     await clock.tickAsync(5_000)
-    expect(calls).toBe(2)
+    await vi.waitFor(() => expect(calls).toBe(2), { timeout: 2_000, interval: 5 })
     expect(simulator.webhooks.log[0]?.error).toContain('ECONNREFUSED')
   })
 
@@ -96,7 +111,7 @@ describe('webhooks', () => {
     await clock.tickAsync(1_000)
     await call('POST', `/v1/jobs/${id}/cancel`)
     await clock.tickAsync(0)
-    expect(hook.received).toHaveLength(1)
+    await delivered(hook.received, 1)
     expect(JSON.parse(hook.received[0]?.body ?? '')).toMatchObject({ status: 'canceled' })
     await clock.tickAsync(60_000)
     expect(hook.received).toHaveLength(1)
