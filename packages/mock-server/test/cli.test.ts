@@ -33,7 +33,7 @@ describe('vt-mock-server', () => {
     })
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
     try {
-      for (let i = 0; i < 200 && !/listening on/.test(output); i++)
+      for (let i = 0; i < 600 && !/listening on/.test(output); i++)
         await new Promise((r) => setTimeout(r, 50))
       const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1]
       expect(url).toBeDefined()
@@ -46,5 +46,5 @@ describe('vt-mock-server', () => {
       child.kill('SIGINT')
     }
     expect(await exited).toBe(0)
-  }, 20_000)
+  }, 45_000)
 })
