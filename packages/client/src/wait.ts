@@ -58,19 +58,15 @@ export async function pollUntilDone<T>(
   let job: Job | undefined = initial?.job
   let previousDelayMs: number | undefined
   let failures = 0
-  if (initial) {
-    // Just created: the create's answer already says when a first look is worth making.
-    const hints = initial.hints
-    previousDelayMs = strategy.nextDelay({
-      attempt: 0,
-      elapsedMs: 0,
-      job,
-      hints,
-      previousDelayMs,
-      random: core.random,
-    })
+  /** Sleeps as the strategy says after `attempt` checks, never past the deadline. */
+  const pause = async (attempt: number, hints: ServerHints) => {
+    const elapsedMs = clock.now() - start
+    const context = { attempt, elapsedMs, job, hints, previousDelayMs, random: core.random }
+    previousDelayMs = strategy.nextDelay(context)
     await clock.sleep(Math.max(0, Math.min(previousDelayMs, deadline - clock.now())), signal)
   }
+  // Just created: the create's answer already says when a first look is worth making.
+  if (initial) await pause(0, initial.hints)
   for (let attempt = 1; ; attempt++) {
     signal?.throwIfAborted()
     const remaining = deadline - clock.now()
@@ -103,15 +99,6 @@ export async function pollUntilDone<T>(
           : {}),
       })
     }
-    const delay = strategy.nextDelay({
-      attempt,
-      elapsedMs,
-      job,
-      hints,
-      previousDelayMs,
-      random: core.random,
-    })
-    previousDelayMs = delay
-    await clock.sleep(Math.max(0, Math.min(delay, deadline - clock.now())), signal)
+    await pause(attempt, hints)
   }
 }

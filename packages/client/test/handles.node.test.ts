@@ -4,7 +4,7 @@
  */
 import { DEV_API_KEY } from '@video-translation/mock-server'
 import { type RunningServer, startServer } from '@video-translation/mock-server/node'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createClient } from '../src/index.js'
 
 let server: RunningServer
@@ -86,8 +86,10 @@ describe('resources', () => {
     })
     const controller = new AbortController()
     const waiting = client.jobs.wait(job.id, { signal: controller.signal })
-    await new Promise((resolve) => realSetTimeout(resolve, 100))
-    expect(pendingTimers()).toContain(60_000)
+    await vi.waitFor(() => expect(pendingTimers()).toContain(60_000), {
+      timeout: 10_000,
+      interval: 20,
+    })
     controller.abort(new Error('stop'))
     await expect(waiting).rejects.toThrow('stop')
     expect(pendingTimers()).toEqual([])

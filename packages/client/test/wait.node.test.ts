@@ -103,6 +103,25 @@ describe('jobs.wait', () => {
     expect(polls(job.id).at(-1)?.at).toBe(start + 90_000)
   })
 
+  it('should not let request retries run past the deadline', async () => {
+    const { client, manual, settle, simulate } = virtualSetup({
+      client: {
+        retry: { initialDelayMs: 4_000, maxDelayMs: 60_000, budget: false },
+        circuitBreaker: false,
+        random: () => 0.999,
+      },
+    })
+    const job = await client.jobs.create(jobParams(600_000))
+    await simulate({ faults: { rate_503: 1, retry_after_s: 0 } })
+    const start = manual.now()
+    const error = await settle(client.jobs.wait(job.id, { timeoutMs: 5_000 })).catch(
+      (e: unknown) => e,
+    )
+    expect(isTimeoutError(error)).toBe(true)
+    // The last look may take its second; a backoff never starts past the deadline.
+    expect(manual.now() - start).toBeLessThanOrEqual(5_000 + 1_000)
+  })
+
   it('should stop after maxAttempts checks', async () => {
     const { client, polls, settle } = virtualSetup()
     const job = await client.jobs.create(jobParams(600_000))
