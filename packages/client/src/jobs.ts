@@ -169,7 +169,7 @@ export class Jobs {
           const { job, hints } = await this.#check(id, attempt, options.signal, limitMs)
           events.emit('job:status', { job, attempt, changed: job.status !== last?.status })
           last = job
-          options.onProgress?.(job)
+          this.#progress(options.onProgress, job)
           return {
             value: job,
             job,
@@ -196,6 +196,15 @@ export class Jobs {
       }
       if (options.throwOnError === false) return job
       throw new JobFailedError(job)
+    }
+  }
+
+  /** Calls `onProgress`; like an event listener, a throwing callback never stops the wait. */
+  #progress(onProgress: WaitOptions['onProgress'], job: Job): void {
+    try {
+      onProgress?.(job)
+    } catch (error) {
+      this.#core.logger.error?.('onProgress threw', { error: String(error) })
     }
   }
 

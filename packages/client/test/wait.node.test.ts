@@ -225,6 +225,22 @@ describe('jobs.createAndWait and jobs.cancel', () => {
     expect(error.job.status).toBe('canceled')
   })
 
+  it('should keep polling when onProgress throws, and log it', async () => {
+    const logged: string[] = []
+    const { client, settle } = virtualSetup({
+      client: { logger: { error: (m) => logged.push(m) } },
+    })
+    const done = await settle(
+      client.jobs.createAndWait(jobParams(5_000), {
+        onProgress: () => {
+          throw new Error('ui bug')
+        },
+      }),
+    )
+    expect(done.status).toBe('completed')
+    expect(logged).toContain('onProgress threw')
+  })
+
   it('should keep polling when a listener throws', async () => {
     const { client, settle } = virtualSetup({ client: { logger: { error: () => undefined } } })
     client.on('job:status', () => {
