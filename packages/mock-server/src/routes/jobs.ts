@@ -3,7 +3,7 @@
  */
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi'
 import type { AppEnv } from '../env.js'
-import { clientGone, problem } from '../middleware/problem.js'
+import { clientGone, problem, validationProblem } from '../middleware/problem.js'
 import { type HandBuiltResponse, sendJson } from '../middleware/response.js'
 import {
   BatchQuery,
@@ -110,10 +110,22 @@ export function registerJobRoutes(app: OpenAPIHono<AppEnv>, simulator: Simulator
     return jobResponse(c, result.snapshot, 202, undefined, headers)
   })
 
-  app.openapi(getJob, async (c) => {
-    const { id } = c.req.valid('param')
-    const { wait } = c.req.valid('query')
-    const { prefer, 'if-none-match': ifNoneMatch } = c.req.valid('header')
+  // The hot path: documented from its route, validated inline with the same schemas, one pass
+  // instead of three validator middlewares (and no record of every request header).
+  app.openAPIRegistry.registerPath(getJob)
+  app.get('/v1/jobs/:id', async (c) => {
+    const params = JobParams.safeParse({ id: c.req.param('id') })
+    if (!params.success) return validationProblem(c, 'path', params.error.issues)
+    const query = GetJobQuery.safeParse({ wait: c.req.query('wait') })
+    if (!query.success) return validationProblem(c, 'query', query.error.issues)
+    const headers = GetJobHeaders.safeParse({
+      prefer: c.req.header('prefer'),
+      'if-none-match': c.req.header('if-none-match'),
+    })
+    if (!headers.success) return validationProblem(c, 'header', headers.error.issues)
+    const { id } = params.data
+    const { wait } = query.data
+    const { prefer, 'if-none-match': ifNoneMatch } = headers.data
     const tenant = c.get('tenant')
     const waitS = Math.min(MAX_WAIT_S, wait ?? preferredWait(prefer))
     let job = simulator.getJob(tenant, id)
