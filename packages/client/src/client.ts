@@ -34,12 +34,14 @@ export interface PollingOptions extends BackoffOptions, HintOptions {
 export interface ClientOptions {
   /**
    * Where the API lives. In Node, Bun and Deno, `VT_BASE_URL` is used when this is not given.
+   * @default process.env.VT_BASE_URL (where there is one)
    * @example 'http://127.0.0.1:8787'
    */
   baseUrl?: string
   /**
    * Sent as `Authorization: Bearer <apiKey>`; never logged, emitted or put in an error message.
    * In Node, Bun and Deno, `VT_API_KEY` is used when this is not given.
+   * @default process.env.VT_API_KEY (where there is one)
    * @example 'vt_dev_key'
    */
   apiKey?: string
@@ -52,6 +54,7 @@ export interface ClientOptions {
   /**
    * How long one request may take, in milliseconds, before it fails with a `TimeoutError`.
    * @default 10_000
+   * @example requestTimeoutMs: 3_000
    */
   requestTimeoutMs?: number
   /**
@@ -65,26 +68,31 @@ export interface ClientOptions {
   /**
    * Retries of failed requests (network, 408, 429, 5xx), within a client-wide budget; `false`
    * sends each request once.
-   * @default { maxRetries: 3, initialDelayMs: 200, maxDelayMs: 5_000 }
+   * @default { maxRetries: 3, initialDelayMs: 200, maxDelayMs: 5_000, budget: { maxTokens: 10, tokenRatio: 0.1 } }
+   * @example retry: { maxRetries: 5, budget: false }
    */
   retry?: RetryOptions | false
   /**
    * Fail fast while the server keeps failing; `false` turns it off.
    * @default { failureThreshold: 5, resetTimeoutMs: 30_000 }
+   * @example circuitBreaker: { failureThreshold: 3, resetTimeoutMs: 10_000 }
    */
   circuitBreaker?: CircuitBreakerOptions | false
   /**
    * Where time comes from: `now()` and an abortable `sleep()`. Tests pass a virtual clock.
    * @default real time
+   * @example clock: { now: () => virtual.now(), sleep: (ms, signal) => virtual.sleep(ms, signal) }
    */
   clock?: Clock
   /**
    * Uniform random numbers in [0, 1) for jitter; pass a seeded one for reproducible schedules.
    * @default Math.random
+   * @example random: seededRandom(42)
    */
   random?: () => number
   /**
-   * Receives debug messages (retries) and errors thrown by event listeners.
+   * Receives debug messages (retries) and errors thrown by event listeners and `onProgress`.
+   * @default none
    * @example logger: console
    */
   logger?: Logger

@@ -52,7 +52,10 @@ export interface HintOptions {
   maxIntervalMs?: number
 }
 
-/** Every poll after the same delay. */
+/**
+ * Every poll after the same delay.
+ * @example client.jobs.wait(id, { polling: fixedInterval(2_000) })
+ */
 export function fixedInterval(ms: number): PollingStrategy {
   return { nextDelay: () => ms }
 }
