@@ -87,7 +87,7 @@ export interface ClientOptions {
   /**
    * Uniform random numbers in [0, 1) for jitter; pass a seeded one for reproducible schedules.
    * @default Math.random
-   * @example random: seededRandom(42)
+   * @example random: () => 0.5 // the middle of every jitter range: a reproducible schedule
    */
   random?: () => number
   /**

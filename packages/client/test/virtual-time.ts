@@ -5,6 +5,7 @@
 import {
   createManualClock,
   createMockServer,
+  createRandom,
   DEV_ADMIN_KEY,
   DEV_API_KEY,
   type ManualClock,
@@ -13,17 +14,6 @@ import {
 } from '@video-translation/mock-server'
 import { type ClientOptions, createClient } from '../src/client.js'
 import type { Clock } from '../src/clock.js'
-
-/** A seeded PRNG (mulberry32), so jittered schedules repeat. */
-export function seededRandom(seed = 1): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = Math.imul(state ^ (state >>> 15), state | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** A client clock driven by a mock-server manual clock. */
 export function virtualClock(start?: number): { manual: ManualClock; clock: Clock } {
@@ -54,7 +44,7 @@ export function virtualSetup(
     baseUrl: 'http://mock.test',
     apiKey: DEV_API_KEY,
     clock,
-    random: seededRandom(),
+    random: createRandom(1),
     fetch: async (input, init) => {
       const url = new URL(input)
       requests.push({

@@ -30,5 +30,6 @@ export {
   systemClock,
 } from './simulator/clock.js'
 export type { JobView, Snapshot } from './simulator/lifecycle.js'
+export { createRandom, type Random } from './simulator/rng.js'
 export { createSimulator, type FaultKind, Simulator } from './simulator/simulator.js'
 export { signWebhook, type WebhookAttempt, type WebhookFetch } from './simulator/webhooks.js'
