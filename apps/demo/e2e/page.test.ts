@@ -45,13 +45,12 @@ describe.skipIf(!executablePath)('demo page in Chromium', () => {
 
   async function applyFaultRate(rate: string) {
     await page.getByLabel('503 rate').fill(rate)
-    await page.getByRole('button', { name: 'Apply' }).click()
-    await page.waitForFunction(
-      (r) =>
-        document.querySelector('#status')?.textContent ===
-        `Simulator settings applied (503 rate ${r}).`,
-      rate,
+    const applied = page.waitForResponse(
+      (response) =>
+        response.url().endsWith('/v1/simulation') && response.request().method() === 'PUT',
     )
+    await page.getByRole('button', { name: 'Apply' }).click()
+    expect((await applied).status()).toBe(200)
   }
 
   async function submit(duration: string) {

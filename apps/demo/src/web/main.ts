@@ -18,7 +18,12 @@ import { type JobState, renderJob } from './job-card.js'
 declare const __DEMO_CONFIG__: { apiUrl: string; apiKey: string; adminKey: string }
 const config = __DEMO_CONFIG__
 
-const client = createClient({ baseUrl: config.apiUrl, apiKey: config.apiKey })
+// A demo recovers in seconds: the breaker probes again after 5 s rather than the default 30 s.
+const client = createClient({
+  baseUrl: config.apiUrl,
+  apiKey: config.apiKey,
+  circuitBreaker: { failureThreshold: 5, resetTimeoutMs: 5_000 },
+})
 const states = new Map<string, JobState>()
 const list = document.querySelector<HTMLOListElement>('#jobs')
 const status = document.querySelector<HTMLParagraphElement>('#status')
@@ -87,6 +92,11 @@ async function follow(id: string, strategyName: string): Promise<void> {
   state.history = client.jobs.history(id)
   render()
 }
+
+client.on('circuit:open', () =>
+  say('The server keeps failing: requests pause for 5 s (circuit open).', true),
+)
+client.on('circuit:close', () => say('The server answers again (circuit closed).'))
 
 // Attempts retried inside one status check never reach the history: draw them from the events.
 client.on('request:retry', ({ path, error }) => {
