@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { FaultKind } from '../src/simulator/simulator.js'
-import { harness, problemOf } from './harness.js'
+import { harness, problemOf, track } from './harness.js'
 
 /** A server where every API request meets `kind`, with one job created before faults are on. */
 async function withFault(kind: FaultKind, extra: Record<string, number> = {}) {
@@ -31,30 +31,22 @@ describe('fault injection', () => {
 
   it('should answer a slow response only after slow_ms', async () => {
     const { clock, call, id } = await withFault('slow', { slow_ms: 4_000 })
-    let done = false
-    const pending = call('GET', `/v1/jobs/${id}`).then((response) => {
-      done = true
-      return response
-    })
+    const poll = track(call('GET', `/v1/jobs/${id}`))
     await clock.tickAsync(3_999)
-    expect(done).toBe(false)
+    expect(poll.done).toBe(false)
     await clock.tickAsync(1)
-    expect((await pending).status).toBe(200)
+    expect((await poll.response).status).toBe(200)
   })
 
   it('should hang until the request timeout, then answer 504', async () => {
     const h = harness({ requestTimeoutMs: 20_000 })
     const { id } = await h.createJob()
     await h.admin('PUT', '/v1/simulation', { faults: { rate_hang: 1 } })
-    let done = false
-    const pending = h.call('GET', `/v1/jobs/${id}`).then((response) => {
-      done = true
-      return response
-    })
+    const poll = track(h.call('GET', `/v1/jobs/${id}`))
     await h.clock.tickAsync(19_999)
-    expect(done).toBe(false)
+    expect(poll.done).toBe(false)
     await h.clock.tickAsync(1)
-    const response = await pending
+    const response = await poll.response
     expect(response.status).toBe(504)
     await problemOf(response)
   })
@@ -99,15 +91,12 @@ describe('fault injection', () => {
 
   it('should add latency between latency_ms.min and max', async () => {
     const h = harness({ simulation: { latency_ms: { min: 200, max: 300 } } })
-    let done = false
-    const pending = h.call('GET', '/v1/jobs/job_x').then(() => {
-      done = true
-    })
+    const poll = track(h.call('GET', '/v1/jobs/job_x'))
     await h.clock.tickAsync(199)
-    expect(done).toBe(false)
+    expect(poll.done).toBe(false)
     await h.clock.tickAsync(101)
-    await pending
-    expect(done).toBe(true)
+    await poll.response
+    expect(poll.done).toBe(true)
   })
 
   it('should inject faults at roughly the configured rate, reproducibly for a seed', async () => {

@@ -92,3 +92,12 @@ export async function problemOf(response: Response): Promise<Record<string, unkn
     throw new Error('request ids differ')
   return body
 }
+
+/** Starts a request and reports whether it has answered yet. */
+export function track(response: Promise<Response>) {
+  const state: { done: boolean; response: Promise<Response> } = { done: false, response }
+  void response.then(() => {
+    state.done = true
+  })
+  return state
+}

@@ -1,14 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { harness, problemOf } from './harness.js'
-
-/** Starts a request and reports whether it has answered yet. */
-function track(response: Promise<Response>) {
-  const state: { done: boolean; response: Promise<Response> } = { done: false, response }
-  void response.then(() => {
-    state.done = true
-  })
-  return state
-}
+import { harness, problemOf, track } from './harness.js'
 
 describe('long-poll GET /v1/jobs/:id?wait=N', () => {
   it('should hold until the status changes, then answer at once', async () => {
