@@ -12,7 +12,7 @@ import { faults } from './middleware/faults.js'
 import { errorProblem, notFoundProblem, problem, validationHook } from './middleware/problem.js'
 import { rateLimit } from './middleware/rate-limit.js'
 import { requireJson } from './middleware/require-json.js'
-import { responseHeaders, sendJson } from './middleware/response.js'
+import { requestIds, sendJson, stampHeaders } from './middleware/response.js'
 import { registerEventRoutes } from './routes/events.js'
 import { registerJobRoutes } from './routes/jobs.js'
 import { registerLegacyRoutes } from './routes/legacy.js'
@@ -109,7 +109,7 @@ export function createMockServer(options: AppOptions = {}): MockServer {
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000
 
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
-  app.use(responseHeaders())
+  app.use(requestIds())
   const allowCors = cors({
     origin: corsOrigin(options.corsOrigins),
     allowHeaders: ALLOWED_HEADERS,
@@ -117,9 +117,15 @@ export function createMockServer(options: AppOptions = {}): MockServer {
     maxAge: 600,
   })
   // Only browsers send Origin, and only they need CORS headers; hono's cors middleware mutates
-  // the response, which costs @hono/node-server its fast path, so other clients skip it.
-  app.use(async function corsForBrowsers(c, next) {
-    return c.req.header('origin') === undefined ? next() : allowCors(c, next)
+  // the response, which costs @hono/node-server its fast path, so other clients skip it. Its
+  // preflight answers are made by hono, so they get this request's headers stamped on.
+  const stamp = stampHeaders()
+  app.use(function corsForBrowsers(c, next) {
+    if (c.req.header('origin') === undefined) return next()
+    return stamp(c, async () => {
+      const preflight = await allowCors(c, next)
+      if (preflight) c.res = preflight
+    })
   })
   const maxBodyBytes = options.maxBodyBytes ?? 65_536
   app.on(
@@ -147,6 +153,7 @@ export function createMockServer(options: AppOptions = {}): MockServer {
   registerEventRoutes(app, simulator)
   registerSimulationRoutes(app, simulator)
   registerLegacyRoutes(app, simulator)
+  app.use('/openapi.json', stamp)
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',

@@ -7,7 +7,10 @@ export type AppEnv = {
     requestId: string
     /** The tenant of the API key that authenticated the request. Never sent back. */
     tenant: string
-    /** Headers every response to this request carries (see `middleware/response.ts`). */
-    headers: Record<string, string>
+    /**
+     * Headers middleware added for every response to this request, beyond the base ones (see
+     * `middleware/response.ts`); unset when none were.
+     */
+    headers: Record<string, string> | undefined
   }
 }

@@ -105,12 +105,19 @@ describe('rate limiting', () => {
 })
 
 describe('headers on every response', () => {
-  it('should carry X-Request-Id and secure headers, also on errors', async () => {
+  it('should carry X-Request-Id and secure headers, also on errors, preflights and the OpenAPI document', async () => {
     const { call } = harness()
+    const origin = 'http://localhost:5173'
     for (const response of [
       await call('GET', '/healthz'),
       await call('GET', '/nope'),
       await call('GET', '/v1/jobs/x', { key: null }),
+      await call('GET', '/openapi.json', { key: null }),
+      await call('GET', '/v1/jobs/x', { headers: { origin } }),
+      await call('OPTIONS', '/v1/jobs', {
+        key: null,
+        headers: { origin, 'access-control-request-method': 'POST' },
+      }),
     ]) {
       expect(response.headers.get('x-request-id')).toMatch(/^req_[0-9a-z]{8}$/)
       expect(response.headers.get('x-content-type-options')).toBe('nosniff')

@@ -34,10 +34,8 @@ export function problem(c: Context<AppEnv>, init: ProblemInit): HandBuiltRespons
     request_id: c.get('requestId'),
     ...init.extensions,
   }
-  return send(c, JSON.stringify(body), init.status, {
-    ...init.headers,
-    'content-type': PROBLEM_CONTENT_TYPE,
-  })
+  const headers: Record<string, string> = { 'content-type': PROBLEM_CONTENT_TYPE }
+  return send(c, JSON.stringify(body), init.status, Object.assign(headers, init.headers))
 }
 
 /** A 400 naming the first invalid field of `issues` as a JSON pointer. */

@@ -1,6 +1,6 @@
 /**
- * Building responses. Middleware add the headers every response carries (request id, security,
- * rate limit) to a plain object, and handlers build each response once from it with `send`.
+ * Building responses. Each request gets an id; middleware may add headers (rate limit) for every
+ * response of the request, and handlers build each response once, with all of them, by `send`.
  * Hono's `c.header` keeps a WHATWG `Headers` and its security and request-id middleware mutate
  * the finished response; either costs @hono/node-server its fast path and, here, most of the
  * throughput (docs/mock-server-benchmarks.md).
@@ -14,45 +14,65 @@ import type { AppEnv } from '../env.js'
  */
 export type HandBuiltResponse = Response & TypedResponse<never, never, never>
 
-/** Security headers for a JSON API (OWASP REST guidance). */
-const SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
-  'cross-origin-resource-policy': 'cross-origin',
-  'referrer-policy': 'no-referrer',
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-}
-
 const CLIENT_REQUEST_ID = /^[\w\-=.:]{1,128}$/
 
-/** Responses built by `send`, which already carry this request's headers. */
-const SENT = new WeakSet<Response>()
+/**
+ * The headers every response carries: the request id and security headers for a JSON API (OWASP
+ * REST guidance). An object literal on purpose: V8 builds it many times faster than it copies a
+ * shared object with spread, and this runs once a response.
+ */
+function baseHeaders(requestId: string): Record<string, string> {
+  return {
+    'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+    'cross-origin-resource-policy': 'cross-origin',
+    'referrer-policy': 'no-referrer',
+    'x-content-type-options': 'nosniff',
+    'x-frame-options': 'DENY',
+    'x-request-id': requestId,
+  }
+}
 
 /**
- * Gives each request its id (the caller's `X-Request-Id` when it is a sane one, else the next of
- * a counter, so runs are reproducible) and starts its headers with the id and security headers.
+ * Gives each request its id: the caller's `X-Request-Id` when it is a sane one, else the next of
+ * a counter, so runs are reproducible.
  */
-export function responseHeaders(): MiddlewareHandler<AppEnv> {
+export function requestIds(): MiddlewareHandler<AppEnv> {
   let requests = 0
-  return async function responseHeaders(c, next) {
+  return function requestIds(c, next) {
     const given = c.req.header('x-request-id')
     const id =
       given !== undefined && CLIENT_REQUEST_ID.test(given)
         ? given
         : `req_${(++requests).toString(36).padStart(8, '0')}`
     c.set('requestId', id)
-    c.set('headers', { ...SECURITY_HEADERS, 'x-request-id': id })
-    await next()
-    // Responses made elsewhere (the OpenAPI document, CORS preflights) get the headers too.
-    if (!SENT.has(c.res)) {
-      for (const [name, value] of Object.entries(c.get('headers'))) c.res.headers.set(name, value)
-    }
+    return next()
   }
 }
 
-/** Adds a header to every response of this request. */
+/** Adds a header to every response of this request (after the base headers). */
 export function setHeader(c: Context<AppEnv>, name: string, value: string): void {
-  c.get('headers')[name] = value
+  const added = c.get('headers')
+  if (added === undefined) c.set('headers', { [name]: value })
+  else added[name] = value
+}
+
+/** Every header this request's responses carry: the base headers and those middleware added. */
+export function responseHeaders(c: Context<AppEnv>): Record<string, string> {
+  const headers = baseHeaders(c.get('requestId'))
+  const added = c.get('headers')
+  return added === undefined ? headers : Object.assign(headers, added)
+}
+
+/**
+ * Gives responses that `send` did not build (hono's CORS preflight, the OpenAPI document) this
+ * request's headers once they are made.
+ */
+export function stampHeaders(): MiddlewareHandler<AppEnv> {
+  return async function stampHeaders(c, next) {
+    await next()
+    if (c.res.headers.has('x-request-id')) return
+    for (const [name, value] of Object.entries(responseHeaders(c))) c.res.headers.set(name, value)
+  }
 }
 
 /** A response with this request's headers plus `extra`. */
@@ -62,10 +82,9 @@ export function send(
   status: number,
   extra?: Record<string, string>,
 ): HandBuiltResponse {
-  const headers = extra === undefined ? c.get('headers') : { ...c.get('headers'), ...extra }
-  const response = new Response(body, { status, headers })
-  SENT.add(response)
-  return response as HandBuiltResponse
+  const headers = responseHeaders(c)
+  if (extra !== undefined) Object.assign(headers, extra)
+  return new Response(body, { status, headers }) as HandBuiltResponse
 }
 
 /** A JSON response with this request's headers. */
@@ -75,5 +94,6 @@ export function sendJson(
   status: number,
   extra?: Record<string, string>,
 ): HandBuiltResponse {
-  return send(c, JSON.stringify(value), status, { 'content-type': 'application/json', ...extra })
+  const headers: Record<string, string> = { 'content-type': 'application/json' }
+  return send(c, JSON.stringify(value), status, extra ? Object.assign(headers, extra) : headers)
 }

@@ -6,6 +6,7 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
 import { streamSSE } from 'hono/streaming'
 import type { AppEnv } from '../env.js'
+import { responseHeaders } from '../middleware/response.js'
 import { JobParams } from '../schemas/job.js'
 import { problemResponses } from '../schemas/problem.js'
 import { TERMINAL } from '../simulator/lifecycle.js'
@@ -48,7 +49,7 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>, simulator: Simulat
     const first = simulator.getJob(tenant, id)
     if (first === undefined) return jobNotFound(c, id)
     const signal = c.req.raw.signal
-    for (const [name, value] of Object.entries(c.get('headers'))) c.header(name, value)
+    for (const [name, value] of Object.entries(responseHeaders(c))) c.header(name, value)
     return streamSSE(c, async (stream) => {
       let job = first
       let sent = lastEventId

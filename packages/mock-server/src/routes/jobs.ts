@@ -130,8 +130,8 @@ export function registerJobRoutes(app: OpenAPIHono<AppEnv>, simulator: Simulator
     const waitS = Math.min(MAX_WAIT_S, wait ?? preferredWait(prefer))
     let job = simulator.getJob(tenant, id)
     if (job === undefined) return jobNotFound(c, id)
-    const preferred: Record<string, string> =
-      wait === undefined && waitS > 0 ? { 'preference-applied': `wait=${waitS}` } : {}
+    const preferred =
+      wait === undefined && waitS > 0 ? { 'preference-applied': `wait=${waitS}` } : undefined
     const behind = ifNoneMatch !== undefined && !matchesEtag(ifNoneMatch, serialize(job).etag)
     if (waitS > 0 && !behind) {
       const from = job.view.status

@@ -43,11 +43,13 @@ export function jobResponse(
   job: Snapshot,
   status: 200 | 202,
   ifNoneMatch?: string,
-  headers: Record<string, string> = {},
+  headers?: Record<string, string>,
 ): HandBuiltResponse {
   const { body, etag } = serialize(job)
-  const common: Record<string, string> = { ...headers, etag, 'cache-control': 'no-cache' }
-  if (job.retryAfterS !== null) common['retry-after'] = String(job.retryAfterS)
-  if (status === 200 && matchesEtag(ifNoneMatch, etag)) return send(c, null, 304, common)
-  return send(c, body, status, { ...common, 'content-type': 'application/json' })
+  const extra: Record<string, string> = { etag, 'cache-control': 'no-cache' }
+  if (job.retryAfterS !== null) extra['retry-after'] = String(job.retryAfterS)
+  if (headers !== undefined) Object.assign(extra, headers)
+  if (status === 200 && matchesEtag(ifNoneMatch, etag)) return send(c, null, 304, extra)
+  extra['content-type'] = 'application/json'
+  return send(c, body, status, extra)
 }

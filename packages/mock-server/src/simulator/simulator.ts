@@ -43,6 +43,9 @@ export type CreateResult =
 /** One kind of injected fault. */
 export type FaultKind = (typeof FAULT_KINDS)[number]
 
+/** Each fault with the name of its rate setting, made once rather than on every draw. */
+const FAULT_RATES = FAULT_KINDS.map((kind) => [kind, `rate_${kind}` as const] as const)
+
 /** A simulated backend holding jobs in memory. */
 export class Simulator {
   readonly clock: Clock
@@ -193,8 +196,8 @@ export class Simulator {
   drawFault(): FaultKind | null {
     const draw = this.#faultRandom()
     let threshold = 0
-    for (const kind of FAULT_KINDS) {
-      threshold += this.#settings.faults[`rate_${kind}`]
+    for (const [kind, rate] of FAULT_RATES) {
+      threshold += this.#settings.faults[rate]
       if (draw < threshold) return kind
     }
     return null
