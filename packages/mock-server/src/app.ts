@@ -1,6 +1,6 @@
 /**
- * `createApp`: the mock server as a Hono app, with its middleware in order (request id, secure
- * headers, CORS, body limit, timeout, auth, rate limit, faults) and its routes. It imports nothing
+ * `createApp`: the mock server as a Hono app, with its middleware in order (request id, CORS,
+ * content type and body limit, then one gate of auth, rate limit and faults) and its routes. It imports nothing
  * Node-only, so it serves from Node, Bun, Deno, a worker, or in-process through `app.request()`.
  */
 import { OpenAPIHono } from '@hono/zod-openapi'
@@ -9,6 +9,7 @@ import { cors } from 'hono/cors'
 import type { AppEnv } from './env.js'
 import { adminAuth, apiKeyAuth } from './middleware/auth.js'
 import { faults } from './middleware/faults.js'
+import { gate } from './middleware/gate.js'
 import { errorProblem, notFoundProblem, problem, validationHook } from './middleware/problem.js'
 import { rateLimit } from './middleware/rate-limit.js'
 import { requireJson } from './middleware/require-json.js'
@@ -144,8 +145,8 @@ export function createMockServer(options: AppOptions = {}): MockServer {
     }),
   )
   const injectFaults = faults({ simulator, timeoutMs: requestTimeoutMs })
-  app.use('/v1/jobs/*', apiKeyAuth({ keys }), rateLimit({ simulator }), injectFaults)
-  app.use('/v1/simulation', adminAuth({ adminKey, keys }))
+  app.use('/v1/jobs/*', gate([apiKeyAuth({ keys }), rateLimit({ simulator })], injectFaults))
+  app.use('/v1/simulation', gate([adminAuth({ adminKey, keys })]))
   app.use('/status', injectFaults)
 
   app.get('/healthz', (c) => sendJson(c, { status: 'ok' }, 200))

@@ -2,8 +2,7 @@
  * API-key authentication: `Authorization: Bearer <key>` or `X-Api-Key: <key>`, compared in
  * constant time. Each key is a tenant; the admin key alone may change the simulation.
  */
-import type { MiddlewareHandler } from 'hono'
-import type { AppEnv } from '../env.js'
+import type { Check } from './gate.js'
 import { problem } from './problem.js'
 
 /** Compares a secret with a presented value in time that depends only on the secret's length. */
@@ -32,8 +31,8 @@ function matchKey(keys: readonly string[], presented: string | undefined): strin
 const CHALLENGE = { 'www-authenticate': 'Bearer realm="video-translation"' }
 
 /** Lets through requests with one of `keys`, setting the `tenant`; others get 401. */
-export function apiKeyAuth({ keys }: { keys: readonly string[] }): MiddlewareHandler<AppEnv> {
-  return async function apiKeyAuth(c, next) {
+export function apiKeyAuth({ keys }: { keys: readonly string[] }): Check {
+  return function apiKeyAuth(c) {
     const key = matchKey(
       keys,
       presentedKey(c.req.header('authorization'), c.req.header('x-api-key')),
@@ -48,7 +47,7 @@ export function apiKeyAuth({ keys }: { keys: readonly string[] }): MiddlewareHan
       })
     }
     c.set('tenant', key)
-    await next()
+    return undefined
   }
 }
 
@@ -59,10 +58,10 @@ export function adminAuth({
 }: {
   adminKey: string
   keys: readonly string[]
-}): MiddlewareHandler<AppEnv> {
-  return async function adminAuth(c, next) {
+}): Check {
+  return function adminAuth(c) {
     const presented = presentedKey(c.req.header('authorization'), c.req.header('x-api-key'))
-    if (matchKey([adminKey], presented) !== undefined) return next()
+    if (matchKey([adminKey], presented) !== undefined) return undefined
     const known = matchKey(keys, presented) !== undefined
     return problem(c, {
       status: known ? 403 : 401,

@@ -3,10 +3,10 @@
  * 500, 503 or 429, answers late, never answers, cuts the connection mid-body, or sends a broken
  * body. Draws come from the seeded PRNG, so a run's faults are reproducible.
  */
-import type { Context, MiddlewareHandler } from 'hono'
+import type { Context, MiddlewareHandler, Next } from 'hono'
 import type { AppEnv } from '../env.js'
 import { sleep } from '../simulator/clock.js'
-import type { Simulator } from '../simulator/simulator.js'
+import type { FaultKind, Simulator } from '../simulator/simulator.js'
 import { clientGone, problem } from './problem.js'
 
 /**
@@ -20,11 +20,22 @@ export function faults({
   simulator: Simulator
   timeoutMs: number
 }): MiddlewareHandler<AppEnv> {
-  return async function faults(c, next) {
+  return function faults(c, next) {
     const fault = simulator.drawFault()
     const latency =
       simulator.drawLatency() + (fault === 'slow' ? simulator.settings.faults.slow_ms : 0)
     const wait = fault === 'hang' ? timeoutMs : Math.min(latency, timeoutMs)
+    // Nothing to inject: the route runs without another layer of awaiting.
+    if (fault === null && wait === 0) return next()
+    return inject(c, next, fault, wait)
+  }
+
+  async function inject(
+    c: Context<AppEnv>,
+    next: Next,
+    fault: FaultKind | null,
+    wait: number,
+  ): Promise<Response | undefined> {
     if (wait > 0) {
       try {
         // Read the signal only when waiting: it makes @hono/node-server build a full Request.

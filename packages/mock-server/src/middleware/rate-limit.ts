@@ -3,17 +3,16 @@
  * (`RateLimit`, `RateLimit-Policy`, IETF httpapi draft); a refused request gets 429 with
  * `Retry-After`.
  */
-import type { MiddlewareHandler } from 'hono'
-import type { AppEnv } from '../env.js'
 import type { Simulator } from '../simulator/simulator.js'
 import { TokenBuckets } from '../simulator/token-bucket.js'
+import type { Check } from './gate.js'
 import { problem } from './problem.js'
 import { setHeader } from './response.js'
 
 /** Limits each tenant to the simulator's `rate_limit` settings. */
-export function rateLimit({ simulator }: { simulator: Simulator }): MiddlewareHandler<AppEnv> {
+export function rateLimit({ simulator }: { simulator: Simulator }): Check {
   const buckets = new TokenBuckets()
-  return async function rateLimit(c, next) {
+  return function rateLimit(c) {
     const { capacity, refill_per_s } = simulator.settings.rate_limit
     const taken = buckets.take(c.get('tenant'), simulator.clock.now(), capacity, refill_per_s)
     const headers = {
@@ -31,6 +30,6 @@ export function rateLimit({ simulator }: { simulator: Simulator }): MiddlewareHa
     }
     setHeader(c, 'ratelimit-policy', headers['ratelimit-policy'])
     setHeader(c, 'ratelimit', headers.ratelimit)
-    await next()
+    return undefined
   }
 }
