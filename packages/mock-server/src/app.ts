@@ -1,19 +1,20 @@
 /**
- * `createApp`: the mock server as a Hono app, with its middleware in order (request id, CORS,
- * content type and body limit, then one gate of auth, rate limit and faults) and its routes. It imports nothing
- * Node-only, so it serves from Node, Bun, Deno, a worker, or in-process through `app.request()`.
+ * `createApp`: the mock server as a Hono app. Each request goes through, in order: the preamble
+ * (request id, CORS), the content type and body limit of a body, a gate (API key or admin key,
+ * rate limit), fault injection, then its route. It imports nothing Node-only, so it serves from
+ * Node, Bun, Deno, a worker, or in-process through `app.request()`.
  */
 import { OpenAPIHono } from '@hono/zod-openapi'
 import { bodyLimit } from 'hono/body-limit'
-import { cors } from 'hono/cors'
 import type { AppEnv } from './env.js'
 import { adminAuth, apiKeyAuth } from './middleware/auth.js'
 import { faults } from './middleware/faults.js'
-import { gate } from './middleware/gate.js'
+import { preamble } from './middleware/preamble.js'
 import { errorProblem, notFoundProblem, problem, validationHook } from './middleware/problem.js'
 import { rateLimit } from './middleware/rate-limit.js'
 import { requireJson } from './middleware/require-json.js'
-import { requestIds, sendJson, stampHeaders } from './middleware/response.js'
+import { sendJson, stampHeaders } from './middleware/response.js'
+import { asMiddleware, gate } from './middleware/steps.js'
 import { registerEventRoutes } from './routes/events.js'
 import { registerJobRoutes } from './routes/jobs.js'
 import { registerLegacyRoutes } from './routes/legacy.js'
@@ -58,31 +59,6 @@ export interface AppOptions {
   simulator?: Simulator
 }
 
-/** Headers a browser client must be able to read. */
-const EXPOSED_HEADERS = [
-  'Retry-After',
-  'RateLimit',
-  'RateLimit-Policy',
-  'ETag',
-  'Location',
-  'X-Request-Id',
-  'Idempotent-Replayed',
-  'Preference-Applied',
-]
-
-const ALLOWED_HEADERS = [
-  'Authorization',
-  'X-Api-Key',
-  'Content-Type',
-  'Idempotency-Key',
-  'Prefer',
-  'If-None-Match',
-  'Last-Event-ID',
-  'X-Request-Id',
-]
-
-const LOCAL_ORIGIN = /^https?:\/\/(?:localhost|127\.0\.0\.1|\[::1\])(?::\d{1,5})?$/
-
 /** The mock server: its Hono app and the simulator behind it. */
 export interface MockServer {
   app: OpenAPIHono<AppEnv>
@@ -110,24 +86,18 @@ export function createMockServer(options: AppOptions = {}): MockServer {
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000
 
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
-  app.use(requestIds())
-  const allowCors = cors({
-    origin: corsOrigin(options.corsOrigins),
-    allowHeaders: ALLOWED_HEADERS,
-    exposeHeaders: EXPOSED_HEADERS,
-    maxAge: 600,
-  })
-  // Only browsers send Origin, and only they need CORS headers; hono's cors middleware mutates
-  // the response, which costs @hono/node-server its fast path, so other clients skip it. Its
-  // preflight answers are made by hono, so they get this request's headers stamped on.
-  const stamp = stampHeaders()
-  app.use(function corsForBrowsers(c, next) {
-    if (c.req.header('origin') === undefined) return next()
-    return stamp(c, async () => {
-      const preflight = await allowCors(c, next)
-      if (preflight) c.res = preflight
-    })
-  })
+  const pre = preamble({ corsOrigins: options.corsOrigins })
+  const injectFaults = faults({ simulator, timeoutMs: requestTimeoutMs })
+  const jobsGate = gate([apiKeyAuth({ keys }), rateLimit({ simulator })])
+
+  // Every request runs the preamble first (it is idempotent, so running it twice is harmless).
+  // The hot route, GET /v1/jobs/:id, runs it, its gate and faults inline (middleware/steps.ts),
+  // so no middleware may match that route: hence paths spelled out below rather than
+  // `app.use('*')` or `/v1/jobs/:id/*`, and no `/v1/jobs/:id/:action` either (beside
+  // `/v1/jobs/:id/cancel`, it makes hono fall back from its RegExpRouter to the slower
+  // TrieRouter). A request no route takes gets the preamble in `notFound`.
+  const preambleOnly = asMiddleware(pre)
+  app.on(['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'], '*', preambleOnly)
   const maxBodyBytes = options.maxBodyBytes ?? 65_536
   app.on(
     ['POST', 'PUT', 'PATCH', 'DELETE'],
@@ -144,17 +114,23 @@ export function createMockServer(options: AppOptions = {}): MockServer {
         }),
     }),
   )
-  const injectFaults = faults({ simulator, timeoutMs: requestTimeoutMs })
-  app.use('/v1/jobs/*', gate([apiKeyAuth({ keys }), rateLimit({ simulator })], injectFaults))
-  app.use('/v1/simulation', gate([adminAuth({ adminKey, keys })]))
-  app.use('/status', injectFaults)
+  const jobsMiddleware = asMiddleware(pre, jobsGate, injectFaults)
+  app.use('/v1/jobs', jobsMiddleware)
+  app.use('/v1/jobs/:id/cancel', jobsMiddleware)
+  app.use('/v1/jobs/:id/events', jobsMiddleware)
+  app.use('/v1/simulation', asMiddleware(pre, gate([adminAuth({ adminKey, keys })])))
+  app.use('/status', asMiddleware(pre, injectFaults))
+  app.use('/healthz', preambleOnly)
+  app.use('/openapi.json', preambleOnly, async (c, next) => {
+    await next()
+    stampHeaders(c, c.res)
+  })
 
   app.get('/healthz', (c) => sendJson(c, { status: 'ok' }, 200))
-  registerJobRoutes(app, simulator)
+  registerJobRoutes(app, simulator, [pre, jobsGate, injectFaults])
   registerEventRoutes(app, simulator)
   registerSimulationRoutes(app, simulator)
   registerLegacyRoutes(app, simulator)
-  app.use('/openapi.json', stamp)
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',
@@ -172,8 +148,8 @@ export function createMockServer(options: AppOptions = {}): MockServer {
       description: 'Wire protocol v1: jobs, long-poll, Server-Sent Events, batch status, webhooks.',
     },
   })
-  app.notFound(notFoundProblem)
-  app.onError(errorProblem)
+  app.notFound((c) => pre(c, notFoundProblem))
+  app.onError((error, c) => pre(c, (c) => errorProblem(error, c)))
   return { app, simulator }
 }
 
@@ -185,10 +161,4 @@ export function createMockServer(options: AppOptions = {}): MockServer {
  */
 export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
   return createMockServer(options).app
-}
-
-function corsOrigin(origins: AppOptions['corsOrigins']) {
-  if (origins === '*') return '*'
-  if (origins !== undefined) return [...origins]
-  return (origin: string) => (LOCAL_ORIGIN.test(origin) ? origin : null)
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { DEV_API_KEY } from '../src/app.js'
 import { harness, problemOf, VALID_BODY } from './harness.js'
 
 describe('POST /v1/jobs', () => {
@@ -137,6 +138,26 @@ describe('POST /v1/jobs', () => {
 })
 
 describe('GET /v1/jobs/:id', () => {
+  it('should answer synchronously when it has nothing to wait for (no middleware on the hot route)', async () => {
+    const { app, createJob } = harness()
+    const { id } = await createJob()
+    const request = () =>
+      new Request(`http://127.0.0.1/v1/jobs/${id}`, {
+        headers: { authorization: `Bearer ${DEV_API_KEY}` },
+      })
+    const answer = app.fetch(request())
+    expect(answer).toBeInstanceOf(Response)
+    expect(app.router.name).toBe('SmartRouter + RegExpRouter')
+    expect((answer as Response).status).toBe(200)
+    expect((answer as Response).headers.get('x-request-id')).toMatch(/^req_/)
+    // A browser's request goes through hono's cors middleware, which is asynchronous.
+    const browser = request()
+    browser.headers.set('origin', 'http://localhost:5173')
+    const pending = app.fetch(browser)
+    expect(pending).toBeInstanceOf(Promise)
+    expect((await pending).headers.get('access-control-allow-origin')).toBe('http://localhost:5173')
+  })
+
   it('should go pending → running with stepped progress → completed as the clock moves', async () => {
     const { clock, createJob, getJob } = harness()
     const { id } = await createJob()

@@ -2,8 +2,9 @@
  * API-key authentication: `Authorization: Bearer <key>` or `X-Api-Key: <key>`, compared in
  * constant time. Each key is a tenant; the admin key alone may change the simulation.
  */
-import type { Check } from './gate.js'
+
 import { problem } from './problem.js'
+import type { Check } from './steps.js'
 
 /** Compares a secret with a presented value in time that depends only on the secret's length. */
 export function constantTimeEqual(secret: string, presented: string): boolean {

@@ -3,11 +3,12 @@
  * 500, 503 or 429, answers late, never answers, cuts the connection mid-body, or sends a broken
  * body. Draws come from the seeded PRNG, so a run's faults are reproducible.
  */
-import type { Context, MiddlewareHandler, Next } from 'hono'
+import type { Context } from 'hono'
 import type { AppEnv } from '../env.js'
 import { sleep } from '../simulator/clock.js'
 import type { FaultKind, Simulator } from '../simulator/simulator.js'
 import { clientGone, problem } from './problem.js'
+import type { Route, Step } from './steps.js'
 
 /**
  * Injects the simulator's faults. `timeoutMs` is the server's time limit: a hung request, or one
@@ -19,23 +20,23 @@ export function faults({
 }: {
   simulator: Simulator
   timeoutMs: number
-}): MiddlewareHandler<AppEnv> {
-  return function faults(c, next) {
+}): Step {
+  return function faults(c, route) {
     const fault = simulator.drawFault()
     const latency =
       simulator.drawLatency() + (fault === 'slow' ? simulator.settings.faults.slow_ms : 0)
     const wait = fault === 'hang' ? timeoutMs : Math.min(latency, timeoutMs)
-    // Nothing to inject: the route runs without another layer of awaiting.
-    if (fault === null && wait === 0) return next()
-    return inject(c, next, fault, wait)
+    // Nothing to inject: the route runs as if this step were not there.
+    if (fault === null && wait === 0) return route(c)
+    return inject(c, route, fault, wait)
   }
 
   async function inject(
     c: Context<AppEnv>,
-    next: Next,
+    route: Route,
     fault: FaultKind | null,
     wait: number,
-  ): Promise<Response | undefined> {
+  ): Promise<Response> {
     if (wait > 0) {
       try {
         // Read the signal only when waiting: it makes @hono/node-server build a full Request.
@@ -56,9 +57,11 @@ export function faults({
       case '429':
         return injected(c, 429, 'Too Many Requests', 'an injected rate limit', retryAfter)
     }
-    await next()
-    if (fault === null || fault === 'slow' || fault === 'hang' || isStream(c.res)) return
-    c.res = await breakBody(c.res, fault, nodeSocket(c.env))
+    const response = await route(c)
+    if (fault === null || fault === 'slow' || fault === 'hang' || isStream(response)) {
+      return response
+    }
+    return breakBody(response, fault, nodeSocket(c.env))
   }
 }
 

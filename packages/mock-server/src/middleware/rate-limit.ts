@@ -5,9 +5,9 @@
  */
 import type { Simulator } from '../simulator/simulator.js'
 import { TokenBuckets } from '../simulator/token-bucket.js'
-import type { Check } from './gate.js'
 import { problem } from './problem.js'
 import { setHeader } from './response.js'
+import type { Check } from './steps.js'
 
 /** Limits each tenant to the simulator's `rate_limit` settings. */
 export function rateLimit({ simulator }: { simulator: Simulator }): Check {

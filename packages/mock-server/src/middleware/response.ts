@@ -5,7 +5,7 @@
  * the finished response; either costs @hono/node-server its fast path and, here, most of the
  * throughput (docs/mock-server-benchmarks.md).
  */
-import type { Context, MiddlewareHandler, TypedResponse } from 'hono'
+import type { Context, TypedResponse } from 'hono'
 import type { AppEnv } from '../env.js'
 
 /**
@@ -13,8 +13,6 @@ import type { AppEnv } from '../env.js'
  * phantom types fit every typed response.
  */
 export type HandBuiltResponse = Response & TypedResponse<never, never, never>
-
-const CLIENT_REQUEST_ID = /^[\w\-=.:]{1,128}$/
 
 /**
  * The headers every response carries: the request id and security headers for a JSON API (OWASP
@@ -32,23 +30,6 @@ function baseHeaders(requestId: string): Record<string, string> {
   }
 }
 
-/**
- * Gives each request its id: the caller's `X-Request-Id` when it is a sane one, else the next of
- * a counter, so runs are reproducible.
- */
-export function requestIds(): MiddlewareHandler<AppEnv> {
-  let requests = 0
-  return function requestIds(c, next) {
-    const given = c.req.header('x-request-id')
-    const id =
-      given !== undefined && CLIENT_REQUEST_ID.test(given)
-        ? given
-        : `req_${(++requests).toString(36).padStart(8, '0')}`
-    c.set('requestId', id)
-    return next()
-  }
-}
-
 /** Adds a header to every response of this request (after the base headers). */
 export function setHeader(c: Context<AppEnv>, name: string, value: string): void {
   const added = c.get('headers')
@@ -63,16 +44,10 @@ export function responseHeaders(c: Context<AppEnv>): Record<string, string> {
   return added === undefined ? headers : Object.assign(headers, added)
 }
 
-/**
- * Gives responses that `send` did not build (hono's CORS preflight, the OpenAPI document) this
- * request's headers once they are made.
- */
-export function stampHeaders(): MiddlewareHandler<AppEnv> {
-  return async function stampHeaders(c, next) {
-    await next()
-    if (c.res.headers.has('x-request-id')) return
-    for (const [name, value] of Object.entries(responseHeaders(c))) c.res.headers.set(name, value)
-  }
+/** Adds this request's headers to a response that hono made (a preflight, the OpenAPI document). */
+export function stampHeaders(c: Context<AppEnv>, response: Response): void {
+  if (response.headers.has('x-request-id')) return
+  for (const [name, value] of Object.entries(responseHeaders(c))) response.headers.set(name, value)
 }
 
 /** A response with this request's headers plus `extra`. */

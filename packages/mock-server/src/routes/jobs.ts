@@ -2,9 +2,11 @@
  * The jobs API: create (idempotent), get (ETag, long-poll), batch get and cancel.
  */
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi'
+import type { Context } from 'hono'
 import type { AppEnv } from '../env.js'
 import { clientGone, problem, validationProblem } from '../middleware/problem.js'
 import { type HandBuiltResponse, sendJson } from '../middleware/response.js'
+import { chain, type Step } from '../middleware/steps.js'
 import {
   BatchQuery,
   BatchResponse,
@@ -17,7 +19,7 @@ import {
   MAX_WAIT_S,
 } from '../schemas/job.js'
 import { problemResponses } from '../schemas/problem.js'
-import { TERMINAL } from '../simulator/lifecycle.js'
+import { type Snapshot, TERMINAL } from '../simulator/lifecycle.js'
 import type { Simulator } from '../simulator/simulator.js'
 import { jobResponse, matchesEtag, serialize } from './respond.js'
 
@@ -90,8 +92,15 @@ const cancelJob = createRoute({
   },
 })
 
-/** Registers the jobs routes on `app`, served from `simulator`. */
-export function registerJobRoutes(app: OpenAPIHono<AppEnv>, simulator: Simulator): void {
+/**
+ * Registers the jobs routes on `app`, served from `simulator`. `GET /v1/jobs/:id` runs `steps`
+ * (preamble, gate, faults) inline; the app gives the other routes the same steps as middleware.
+ */
+export function registerJobRoutes(
+  app: OpenAPIHono<AppEnv>,
+  simulator: Simulator,
+  steps: readonly Step[],
+): void {
   app.openapi(createJob, (c) => {
     const body = c.req.valid('json')
     const key = c.req.valid('header')['idempotency-key']
@@ -110,10 +119,12 @@ export function registerJobRoutes(app: OpenAPIHono<AppEnv>, simulator: Simulator
     return jobResponse(c, result.snapshot, 202, undefined, headers)
   })
 
-  // The hot path: documented from its route, validated inline with the same schemas, one pass
-  // instead of three validator middlewares (and no record of every request header).
+  // The hot path: documented from its route, validated inline with the same schemas (one pass
+  // instead of three validator middlewares), answered synchronously unless it long-polls.
   app.openAPIRegistry.registerPath(getJob)
-  app.get('/v1/jobs/:id', async (c) => {
+  app.get('/v1/jobs/:id', chain(steps, getJobRoute))
+
+  function getJobRoute(c: Context<AppEnv>): Response | Promise<Response> {
     const params = JobParams.safeParse({ id: c.req.param('id') })
     if (!params.success) return validationProblem(c, 'path', params.error.issues)
     const query = GetJobQuery.safeParse({ wait: c.req.query('wait') })
@@ -126,33 +137,41 @@ export function registerJobRoutes(app: OpenAPIHono<AppEnv>, simulator: Simulator
     const { id } = params.data
     const { wait } = query.data
     const { prefer, 'if-none-match': ifNoneMatch } = headers.data
-    const tenant = c.get('tenant')
-    const waitS = Math.min(MAX_WAIT_S, wait ?? preferredWait(prefer))
-    let job = simulator.getJob(tenant, id)
+    const job = simulator.getJob(c.get('tenant'), id)
     if (job === undefined) return jobNotFound(c, id)
+    const waitS = Math.min(MAX_WAIT_S, wait ?? preferredWait(prefer))
     const preferred =
       wait === undefined && waitS > 0 ? { 'preference-applied': `wait=${waitS}` } : undefined
     const behind = ifNoneMatch !== undefined && !matchesEtag(ifNoneMatch, serialize(job).etag)
-    if (waitS > 0 && !behind) {
-      const from = job.view.status
-      const deadline = simulator.clock.now() + waitS * 1000
-      try {
-        while (
-          job.view.status === from &&
-          !TERMINAL.has(from) &&
-          simulator.clock.now() < deadline
-        ) {
-          const until = Math.min(job.nextStatusChangeAt ?? deadline, deadline)
-          await simulator.waitForChange(id, until, c.req.raw.signal)
-          job = simulator.getJob(tenant, id)
-          if (job === undefined) return jobNotFound(c, id)
-        }
-      } catch {
-        return clientGone()
+    if (waitS === 0 || behind) return jobResponse(c, job, 200, ifNoneMatch, preferred)
+    return longPoll(c, job, waitS).then((latest) =>
+      latest instanceof Response ? latest : jobResponse(c, latest, 200, ifNoneMatch, preferred),
+    )
+  }
+
+  /** The job once its status changes, or as it is after `waitS`; a response if it cannot be. */
+  async function longPoll(
+    c: Context<AppEnv>,
+    first: Snapshot,
+    waitS: number,
+  ): Promise<Snapshot | Response> {
+    const { id } = first.view
+    const from = first.view.status
+    const deadline = simulator.clock.now() + waitS * 1000
+    let job = first
+    try {
+      while (job.view.status === from && !TERMINAL.has(from) && simulator.clock.now() < deadline) {
+        const until = Math.min(job.nextStatusChangeAt ?? deadline, deadline)
+        await simulator.waitForChange(id, until, c.req.raw.signal)
+        const latest = simulator.getJob(c.get('tenant'), id)
+        if (latest === undefined) return jobNotFound(c, id)
+        job = latest
       }
+    } catch {
+      return clientGone()
     }
-    return jobResponse(c, job, 200, ifNoneMatch, preferred)
-  })
+    return job
+  }
 
   app.openapi(batchJobs, (c) => {
     const { ids } = c.req.valid('query')

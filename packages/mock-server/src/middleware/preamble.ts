@@ -1,0 +1,86 @@
+/**
+ * The preamble every request goes through first: it gets an id, and a browser's request (one
+ * with an `Origin`) gets CORS headers from hono's cors middleware, which also answers preflights.
+ */
+import { cors } from 'hono/cors'
+import { stampHeaders } from './response.js'
+import type { Step } from './steps.js'
+
+/** Headers a browser client must be able to read. */
+const EXPOSED_HEADERS = [
+  'Retry-After',
+  'RateLimit',
+  'RateLimit-Policy',
+  'ETag',
+  'Location',
+  'X-Request-Id',
+  'Idempotent-Replayed',
+  'Preference-Applied',
+]
+
+const ALLOWED_HEADERS = [
+  'Authorization',
+  'X-Api-Key',
+  'Content-Type',
+  'Idempotency-Key',
+  'Prefer',
+  'If-None-Match',
+  'Last-Event-ID',
+  'X-Request-Id',
+]
+
+const LOCAL_ORIGIN = /^https?:\/\/(?:localhost|127\.0\.0\.1|\[::1\])(?::\d{1,5})?$/
+
+const CLIENT_REQUEST_ID = /^[\w\-=.:]{1,128}$/
+
+/** Options of `preamble`. */
+export interface PreambleOptions {
+  /** Origins allowed by CORS. @default any http(s) origin on localhost, 127.0.0.1 or [::1] */
+  corsOrigins?: '*' | readonly string[] | undefined
+}
+
+/**
+ * The preamble step. A request keeps the caller's `X-Request-Id` when it is a sane one, else gets
+ * the next of a counter, so runs are reproducible. Running it again on the same request (the
+ * not-found and error handlers do, for requests no route took) changes nothing.
+ */
+export function preamble(options: PreambleOptions = {}): Step {
+  let requests = 0
+  const allowCors = cors({
+    origin: corsOrigin(options.corsOrigins),
+    allowHeaders: ALLOWED_HEADERS,
+    exposeHeaders: EXPOSED_HEADERS,
+    maxAge: 600,
+  })
+
+  return function preamble(c, route) {
+    if (c.get('requestId') !== undefined) return route(c)
+    const given = c.req.header('x-request-id')
+    const id =
+      given !== undefined && CLIENT_REQUEST_ID.test(given)
+        ? given
+        : `req_${(++requests).toString(36).padStart(8, '0')}`
+    c.set('requestId', id)
+    // Only browsers send Origin, and only they need CORS: hono's cors middleware mutates the
+    // response, which costs @hono/node-server its fast path, so other clients skip it.
+    if (c.req.header('origin') === undefined) return route(c)
+    return forBrowser(c, route)
+  }
+
+  async function forBrowser(c: Parameters<Step>[0], route: Parameters<Step>[1]) {
+    const preflight = await allowCors(c, async () => {
+      const response = await route(c)
+      // hono's cors put its headers on the context's response: setting this one merges them in.
+      if (response !== c.res) c.res = response
+    })
+    const response = preflight ?? c.res
+    stampHeaders(c, response)
+    return response
+  }
+}
+
+function corsOrigin(origins: PreambleOptions['corsOrigins']) {
+  if (origins === '*') return '*'
+  if (origins !== undefined) return [...origins]
+  return (origin: string) => (LOCAL_ORIGIN.test(origin) ? origin : null)
+}
