@@ -5,6 +5,7 @@
 import { CircuitBreaker, type CircuitBreakerOptions } from './breaker.js'
 import { type Clock, systemClock } from './clock.js'
 import type { ClientCore, Logger } from './core.js'
+import { SharedDeadlines } from './deadlines.js'
 import { Emitter, type Listener } from './emitter.js'
 import { VideoTranslationError } from './errors.js'
 import type { ClientEvents } from './events.js'
@@ -155,15 +156,10 @@ export function createClient(options: ClientOptions = {}): Client {
 function resolvePolling(polling: ClientOptions['polling']): PollingStrategy {
   if (polling !== undefined && 'nextDelay' in polling) return polling
   const { useServerHints = true, minIntervalMs, maxIntervalMs, ...backoff } = polling ?? {}
-  const bounds = {
-    ...(minIntervalMs === undefined ? {} : { minIntervalMs }),
-    ...(maxIntervalMs === undefined ? {} : { maxIntervalMs }),
-  }
-  const fallback = exponentialBackoff({
-    ...backoff,
-    ...(maxIntervalMs === undefined ? {} : { maxIntervalMs }),
+  const hinted = hintAware(exponentialBackoff({ ...backoff, maxIntervalMs }), {
+    minIntervalMs,
+    maxIntervalMs,
   })
-  const hinted = hintAware(fallback, bounds)
   // Without hints the same bounds apply: the strategy just never sees what the server said.
   return useServerHints
     ? hinted
@@ -189,7 +185,12 @@ function resolveHttpConfig(options: ClientOptions): HttpConfig {
       `requestTimeoutMs must be a positive number of milliseconds (got ${requestTimeoutMs}).`,
     )
   }
-  return { baseUrl, apiKey: options.apiKey ?? readEnv('VT_API_KEY'), fetch, requestTimeoutMs }
+  return {
+    baseUrl,
+    apiKey: options.apiKey ?? readEnv('VT_API_KEY'),
+    fetch,
+    deadlines: new SharedDeadlines(requestTimeoutMs),
+  }
 }
 
 /** Reads an environment variable where there is one; browsers have no `process` and get none. */

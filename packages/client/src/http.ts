@@ -1,7 +1,9 @@
 /**
- * One HTTP request: URL and headers, a per-request timeout tied to the caller's signal, and the
+ * One HTTP request: URL and headers, a per-request timeout (see deadlines.ts), and the
  * mapping of every way it can fail to a typed error. Retries and polling live above this layer.
  */
+
+import { ownDeadline, type SharedDeadlines } from './deadlines.js'
 import {
   createApiError,
   InvalidResponseError,
@@ -19,7 +21,8 @@ export interface HttpConfig {
   baseUrl: string
   apiKey: string | undefined
   fetch: FetchLike
-  requestTimeoutMs: number
+  /** Deadlines of the client's `requestTimeoutMs`. */
+  deadlines: SharedDeadlines
 }
 
 /** One request to make. */
@@ -47,8 +50,12 @@ export interface HttpResponse {
 export async function send(config: HttpConfig, request: HttpRequest): Promise<HttpResponse> {
   request.signal?.throwIfAborted()
   const info: RequestInfo = { method: request.method, path: request.path }
-  const timeoutMs = Math.min(config.requestTimeoutMs, request.timeoutMs ?? Number.POSITIVE_INFINITY)
-  const deadline = linkTimeout(request.signal, timeoutMs)
+  const { deadlines } = config
+  const timeoutMs = Math.min(deadlines.timeoutMs, request.timeoutMs ?? Number.POSITIVE_INFINITY)
+  const deadline =
+    request.signal === undefined && timeoutMs === deadlines.timeoutMs
+      ? deadlines.start()
+      : ownDeadline(request.signal, timeoutMs)
   try {
     let response: Response
     let text: string
@@ -86,25 +93,34 @@ function interpret(info: RequestInfo, response: Response, text: string): HttpRes
     throw createApiError({ status, problem, requestId, headers, request: info })
   }
   if (text === '') return { status, headers, data: undefined, requestId }
-  if (json === undefined) {
-    const type = headers.get('content-type') ?? 'none'
+  if (json === undefined || 'error' in json) {
     throw new InvalidResponseError({
       request: info,
       status,
       requestId,
-      reason: `expected JSON, got content type ${type}`,
-    })
-  }
-  if ('error' in json) {
-    throw new InvalidResponseError({
-      request: info,
-      status,
-      requestId,
-      reason: 'malformed JSON',
-      cause: json.error,
+      reason: json
+        ? 'malformed JSON'
+        : `expected JSON, got content type ${headers.get('content-type') ?? 'none'}`,
+      cause: json?.error,
     })
   }
   return { status, headers, data: json.value, requestId }
+}
+
+/** What `parse` makes of a response's body (an object), or an `InvalidResponseError` with the reason it gives. */
+export function readBody<T extends object>(
+  request: RequestInfo,
+  response: HttpResponse,
+  parse: (data: unknown) => T | string,
+): T {
+  const value = parse(response.data)
+  if (typeof value !== 'string') return value
+  throw new InvalidResponseError({
+    request,
+    status: response.status,
+    requestId: response.requestId,
+    reason: value,
+  })
 }
 
 function isJson(headers: Headers): boolean {
@@ -131,29 +147,4 @@ function buildHeaders(apiKey: string | undefined, request: HttpRequest): Record<
 /** Joins without `new URL(path, base)`, which would drop a path prefix such as `/api`. */
 function joinUrl(baseUrl: string, path: string): string {
   return baseUrl.replace(/\/+$/, '') + path
-}
-
-/**
- * A signal that aborts when the caller's does or when `timeoutMs` passes. Written by hand because
- * `AbortSignal.any` is missing on Node 18; `dispose` clears the timer and the listener so nothing
- * outlives the request.
- */
-function linkTimeout(parent: AbortSignal | undefined, timeoutMs: number) {
-  const controller = new AbortController()
-  let timedOut = false
-  const onAbort = () => controller.abort(parent?.reason)
-  parent?.addEventListener('abort', onAbort, { once: true })
-  if (parent?.aborted) onAbort()
-  const timer = setTimeout(() => {
-    timedOut = true
-    controller.abort()
-  }, timeoutMs)
-  return {
-    signal: controller.signal,
-    timedOut: () => timedOut,
-    dispose: () => {
-      clearTimeout(timer)
-      parent?.removeEventListener('abort', onAbort)
-    },
-  }
 }

@@ -3,11 +3,11 @@
  * where they are safe), plus `wait`, which polls until a job is done.
  */
 import { type ClientCore, request } from './core.js'
-import { InvalidResponseError, isApiError, JobFailedError } from './errors.js'
+import { isApiError, JobFailedError } from './errors.js'
 import type { HistoryEntry } from './history.js'
-import type { HttpResponse } from './http.js'
+import { type HttpResponse, readBody } from './http.js'
 import { parseJob } from './parse.js'
-import { parseRetryAfter, type ServerHints } from './polling/hints.js'
+import { retryAfterOf, type ServerHints } from './polling/hints.js'
 import { randomId } from './random-id.js'
 import type { CreateJobParams, Job } from './types.js'
 import { isTerminalStatus } from './types.js'
@@ -16,7 +16,7 @@ import { pollUntilDone, type WaitLimits } from './wait.js'
 /** Options every call accepts. */
 export interface RequestOptions {
   /** Abort the call; it rejects with the signal's reason and sends nothing more. */
-  signal?: AbortSignal
+  signal?: AbortSignal | undefined
 }
 
 /** Options of `jobs.create`. */
@@ -24,7 +24,7 @@ export interface CreateJobOptions extends RequestOptions {
   /**
    * Makes the create safe to repeat: the server returns the same job for the same key and body,
    * so a create is retried only with a key.
-   * @default a random UUID per call
+   * @default a random UUID (32 random hex digits where the runtime has no `crypto.randomUUID`)
    */
   idempotencyKey?: string
 }
@@ -110,7 +110,7 @@ export class Jobs {
           target_language: failed.target_language,
           ...(failed.title === null ? {} : { title: failed.title }),
         },
-        options.signal ? { signal: options.signal } : {},
+        { signal: options.signal },
       ),
     )
   }
@@ -124,13 +124,10 @@ export class Jobs {
     params: CreateJobParams,
     options: WaitOptions & CreateJobOptions = {},
   ): Promise<Job> {
-    const signal = options.signal ? { signal: options.signal } : {}
-    const created = await this.#create(params, {
-      ...signal,
-      ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
-    })
+    const created = await this.#create(params, options)
+    // A resubmit is a new job: it must not replay the first one's idempotency key.
     return this.#waitWithResubmits(created.job.id, created, options, () =>
-      this.#create(params, signal),
+      this.#create(params, { signal: options.signal }),
     )
   }
 
@@ -251,11 +248,7 @@ interface Observed {
 
 /** The hints of a response about `job`: its `Retry-After` and the job's `eta_ms`. */
 function hintsOf(job: Job, response: HttpResponse): ServerHints {
-  const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), Date.now())
-  return {
-    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-    ...(job.eta_ms === null ? {} : { etaMs: job.eta_ms }),
-  }
+  return { retryAfterMs: retryAfterOf(response.headers), etaMs: job.eta_ms ?? undefined }
 }
 
 function jobPath(id: string): string {
@@ -263,14 +256,5 @@ function jobPath(id: string): string {
 }
 
 function toJob(method: string, path: string, response: HttpResponse): Job {
-  const job = parseJob(response.data)
-  if (typeof job === 'string') {
-    throw new InvalidResponseError({
-      request: { method, path },
-      status: response.status,
-      requestId: response.requestId,
-      reason: job,
-    })
-  }
-  return job
+  return readBody({ method, path }, response, parseJob)
 }

@@ -4,8 +4,9 @@
  * on the same polling, retries and breaker as the rest of the client.
  */
 import { type ClientCore, request } from './core.js'
-import { InvalidResponseError } from './errors.js'
-import { parseRetryAfter } from './polling/hints.js'
+import { readBody } from './http.js'
+import type { RequestOptions } from './jobs.js'
+import { retryAfterOf } from './polling/hints.js'
 import { pollUntilDone } from './wait.js'
 
 /** The original challenge's three results. */
@@ -21,7 +22,7 @@ export interface LegacyWaitOptions {
   timeout?: number
   /** Retry failed requests (network, 5xx, 429); with `false` the first failure rejects. @default true */
   retryOnError?: boolean
-  signal?: AbortSignal
+  signal?: AbortSignal | undefined
 }
 
 /** `client.legacy`: the original challenge's endpoints. */
@@ -33,12 +34,12 @@ export class Legacy {
   }
 
   /** `GET /status`: the result of the one job. */
-  async status(options: { signal?: AbortSignal } = {}): Promise<LegacyResult> {
+  async status(options: RequestOptions = {}): Promise<LegacyResult> {
     return (await this.#status(options.signal, undefined, true)).result
   }
 
   /** `POST /set_completion_time`: restarts the job to finish `seconds` from now. */
-  async setCompletionTime(seconds: number, options: { signal?: AbortSignal } = {}): Promise<void> {
+  async setCompletionTime(seconds: number, options: RequestOptions = {}): Promise<void> {
     await request(this.#core, {
       method: 'POST',
       path: '/set_completion_time',
@@ -78,7 +79,7 @@ export class Legacy {
           job: undefined,
           outcome:
             result === 'pending' ? 'pending' : result === 'completed' ? 'completed' : 'failed',
-          hints: retryAfterMs === undefined ? {} : { retryAfterMs },
+          hints: { retryAfterMs },
         }
       },
     )
@@ -91,18 +92,17 @@ export class Legacy {
       { method: 'GET', path: '/status', signal, timeoutMs },
       { retry },
     )
-    const result = (response.data as { result?: unknown } | undefined)?.result
-    if (result !== 'pending' && result !== 'completed' && result !== 'error') {
-      throw new InvalidResponseError({
-        request: { method: 'GET', path: '/status' },
-        status: response.status,
-        requestId: response.requestId,
-        reason: '"result" must be pending, completed or error',
-      })
-    }
-    return {
-      result: result as LegacyResult,
-      retryAfterMs: parseRetryAfter(response.headers.get('retry-after'), Date.now()),
-    }
+    // A reason is a string too, so a valid result is wrapped.
+    const { result } = readBody<{ result: LegacyResult }>(
+      { method: 'GET', path: '/status' },
+      response,
+      (data) => {
+        const result = (data as { result?: unknown } | undefined)?.result
+        return result === 'pending' || result === 'completed' || result === 'error'
+          ? { result }
+          : '"result" must be pending, completed or error'
+      },
+    )
+    return { result, retryAfterMs: retryAfterOf(response.headers) }
   }
 }

@@ -6,7 +6,7 @@
  */
 import type { Clock } from './clock.js'
 import { isApiError, isCircuitOpenError, isVideoTranslationError } from './errors.js'
-import { parseRetryAfter } from './polling/hints.js'
+import { retryAfterOf } from './polling/hints.js'
 
 /** Options of request retries. */
 export interface RetryOptions {
@@ -90,9 +90,7 @@ export async function withRetries<T>(
       const allowed = isTransient(error) && !isCircuitOpenError(error) && budget.spend()
       if (!allowed || retry >= maxRetries) throw error
       const backoff = random() * Math.min(maxDelayMs, initialDelayMs * 2 ** retry)
-      const hinted = isApiError(error)
-        ? parseRetryAfter(error.headers.get('retry-after'), Date.now())
-        : undefined
+      const hinted = isApiError(error) ? retryAfterOf(error.headers) : undefined
       const delay = Math.max(backoff, hinted ?? 0)
       if (clock.now() + delay >= deadline) throw error
       context.onRetry(retry + 1, delay, error)

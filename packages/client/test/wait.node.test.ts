@@ -86,6 +86,23 @@ describe('jobs.wait', () => {
     expect(requests.filter((r) => r.method === 'POST')).toHaveLength(2)
   })
 
+  it('should resubmit from createAndWait as a new job, not by replaying the idempotency key', async () => {
+    const { client, requests, settle } = virtualSetup()
+    const created: string[] = []
+    client.on('job:created', ({ job }) => created.push(job.id))
+    const error = await settle(
+      client.jobs.createAndWait(jobParams(3_000, 'error'), {
+        idempotencyKey: 'order-7',
+        retryOnError: 1,
+      }),
+    ).catch((e: unknown) => e)
+    expect(isJobFailedError(error)).toBe(true)
+    expect(requests.filter((r) => r.method === 'POST')).toHaveLength(2)
+    expect(created).toHaveLength(2)
+    expect(new Set(created).size).toBe(2)
+    expect((error as JobFailedError).job.id).toBe(created[1])
+  })
+
   it('should time out with the last job, after a last look at the deadline', async () => {
     const { client, manual, polls, settle } = virtualSetup()
     const job = await client.jobs.create(jobParams(600_000))

@@ -9,8 +9,9 @@
  */
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
-import { type AppOptions, createApp } from '../src/index.js'
-import { startServer } from '../src/node.js'
+// The built package, as users run it (`pnpm bench` builds it first).
+import { type AppOptions, createApp } from '@video-translation/mock-server'
+import { startServer } from '@video-translation/mock-server/node'
 
 const BENCH_KEY = 'bench_key_0001'
 const [mode = '', duration = '3600000'] = process.argv.slice(2)

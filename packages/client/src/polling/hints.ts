@@ -3,9 +3,9 @@
 /** What the server said about when to ask again. */
 export interface ServerHints {
   /** From `Retry-After`, in ms; undefined when absent or malformed. */
-  retryAfterMs?: number
+  retryAfterMs?: number | undefined
   /** From the job's `eta_ms`; undefined when absent. */
-  etaMs?: number
+  etaMs?: number | undefined
 }
 
 /** Parses a `Retry-After` value into milliseconds from `now`; malformed values are ignored. */
@@ -17,4 +17,9 @@ export function parseRetryAfter(value: string | null | undefined, now: number): 
     return undefined
   const date = Date.parse(trimmed)
   return Number.isNaN(date) ? undefined : Math.max(0, date - now)
+}
+
+/** A response's `Retry-After`, in ms from now. */
+export function retryAfterOf(headers: Headers): number | undefined {
+  return parseRetryAfter(headers.get('retry-after'), Date.now())
 }

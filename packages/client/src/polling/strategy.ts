@@ -35,21 +35,21 @@ export type Jitter = 'full' | 'equal' | 'decorrelated' | 'none'
 /** Options of `exponentialBackoff`. */
 export interface BackoffOptions {
   /** @default 500 */
-  initialIntervalMs?: number
+  initialIntervalMs?: number | undefined
   /** @default 2 */
-  multiplier?: number
+  multiplier?: number | undefined
   /** @default 30_000 */
-  maxIntervalMs?: number
+  maxIntervalMs?: number | undefined
   /** @default 'full' */
-  jitter?: Jitter
+  jitter?: Jitter | undefined
 }
 
 /** Options of `hintAware`: the bounds every delay is clamped to. */
 export interface HintOptions {
   /** @default 100 */
-  minIntervalMs?: number
+  minIntervalMs?: number | undefined
   /** @default 30_000 */
-  maxIntervalMs?: number
+  maxIntervalMs?: number | undefined
 }
 
 /**
