@@ -5,7 +5,7 @@
 import { CircuitBreaker, type CircuitBreakerOptions } from './breaker.js'
 import { type Clock, systemClock } from './clock.js'
 import type { ClientCore, Logger } from './core.js'
-import { SharedDeadlines } from './deadlines.js'
+import { sharedDeadlines } from './deadlines.js'
 import { Emitter, type Listener } from './emitter.js'
 import { VideoTranslationError } from './errors.js'
 import type { ClientEvents } from './events.js'
@@ -166,6 +166,8 @@ function resolvePolling(polling: ClientOptions['polling']): PollingStrategy {
     : { nextDelay: (context) => hinted.nextDelay({ ...context, hints: {} }) }
 }
 
+const ACCEPT = { accept: 'application/json' }
+
 function resolveHttpConfig(options: ClientOptions): HttpConfig {
   const baseUrl = options.baseUrl ?? readEnv('VT_BASE_URL')
   if (baseUrl === undefined || !/^https?:\/\//i.test(baseUrl)) {
@@ -176,9 +178,10 @@ function resolveHttpConfig(options: ClientOptions): HttpConfig {
   const fetch = options.fetch ?? globalThis.fetch?.bind(globalThis)
   if (typeof fetch !== 'function') {
     throw new VideoTranslationError(
-      'No fetch function found: this runtime has no global fetch. Pass one with createClient({ fetch }), e.g. from undici.',
+      'This runtime has no global fetch: pass one with createClient({ fetch }).',
     )
   }
+  const apiKey = options.apiKey ?? readEnv('VT_API_KEY')
   const requestTimeoutMs = options.requestTimeoutMs ?? 10_000
   if (!(requestTimeoutMs > 0)) {
     throw new VideoTranslationError(
@@ -186,10 +189,11 @@ function resolveHttpConfig(options: ClientOptions): HttpConfig {
     )
   }
   return {
-    baseUrl,
-    apiKey: options.apiKey ?? readEnv('VT_API_KEY'),
+    // Joined by hand, not with `new URL(path, base)`, which would drop a prefix such as `/api`.
+    baseUrl: baseUrl.replace(/\/+$/, ''),
+    headers: apiKey === undefined ? ACCEPT : { ...ACCEPT, authorization: `Bearer ${apiKey}` },
     fetch,
-    deadlines: new SharedDeadlines(requestTimeoutMs),
+    deadlines: sharedDeadlines(requestTimeoutMs),
   }
 }
 

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { ownDeadline, SharedDeadlines } from './deadlines.js'
+import { ownDeadline, sharedDeadlines } from './deadlines.js'
 
 beforeEach(() => {
   vi.useFakeTimers({ now: 0 })
@@ -11,7 +11,7 @@ afterEach(() => {
 
 describe('SharedDeadlines', () => {
   it('should share one signal among requests that start in the same window, and not beyond it', () => {
-    const deadlines = new SharedDeadlines(1_000)
+    const deadlines = sharedDeadlines(1_000)
     const first = deadlines.start()
     vi.advanceTimersByTime(9)
     const second = deadlines.start()
@@ -23,7 +23,7 @@ describe('SharedDeadlines', () => {
   })
 
   it('should give every request at least its limit and at most one window more', () => {
-    const deadlines = new SharedDeadlines(1_000)
+    const deadlines = sharedDeadlines(1_000)
     const first = deadlines.start()
     vi.advanceTimersByTime(9)
     const last = deadlines.start()
@@ -41,7 +41,7 @@ describe('SharedDeadlines', () => {
   })
 
   it('should scale the window with short limits', () => {
-    const deadlines = new SharedDeadlines(100)
+    const deadlines = sharedDeadlines(100)
     const first = deadlines.start()
     vi.advanceTimersByTime(1)
     const second = deadlines.start()
@@ -55,8 +55,8 @@ describe('SharedDeadlines', () => {
     expect(vi.getTimerCount()).toBe(0)
   })
 
-  it('should clear the timer once its last request is done, and start afresh after', () => {
-    const deadlines = new SharedDeadlines(1_000)
+  it('should clear the timer once its last request is done, then carry the unfired signal on', () => {
+    const deadlines = sharedDeadlines(1_000)
     const first = deadlines.start()
     const second = deadlines.start()
     expect(vi.getTimerCount()).toBe(1)
@@ -65,15 +65,28 @@ describe('SharedDeadlines', () => {
     second.dispose()
     expect(vi.getTimerCount()).toBe(0)
     expect(first.signal.aborted).toBe(false)
+    // One request after another: the idle signal serves the next window, with a timer of its own.
     const next = deadlines.start()
-    expect(next.signal).not.toBe(first.signal)
+    expect(next.signal).toBe(first.signal)
     expect(vi.getTimerCount()).toBe(1)
     next.dispose()
     expect(vi.getTimerCount()).toBe(0)
   })
 
+  it('should take a fresh signal after a hundred requests on one', () => {
+    const deadlines = sharedDeadlines(1_000)
+    const signals = new Set<AbortSignal>()
+    for (let i = 0; i < 250; i++) {
+      const deadline = deadlines.start()
+      signals.add(deadline.signal)
+      deadline.dispose()
+    }
+    expect(signals.size).toBe(3)
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
   it('should not hand out a signal that has already timed out', () => {
-    const deadlines = new SharedDeadlines(5)
+    const deadlines = sharedDeadlines(5)
     const first = deadlines.start()
     vi.advanceTimersByTime(5)
     expect(first.timedOut()).toBe(true)

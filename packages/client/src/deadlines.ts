@@ -18,48 +18,75 @@ export interface Deadline {
 }
 
 const MAX_WINDOW_MS = 10
+/** Requests one signal serves at most: undici drops its listener on a signal only at GC. */
+const MAX_USES = 100
 
-/** Requests that started in one window: their shared deadline and how many are still open. */
-interface Window {
-  closesAt: number
-  open: number
-  deadline: Deadline
+/** Deadlines of one limit, shared by the requests that start close together. */
+export interface SharedDeadlines {
+  readonly timeoutMs: number
+  /** A deadline `timeoutMs` (plus at most one window) from now. */
+  start(): Deadline
 }
 
 /** Deadlines of `timeoutMs`, shared by the requests that start close together. */
-export class SharedDeadlines {
-  readonly timeoutMs: number
-  readonly #windowMs: number
-  #current: Window | undefined
-
-  constructor(timeoutMs: number) {
-    this.timeoutMs = timeoutMs
-    this.#windowMs = Math.min(MAX_WINDOW_MS, timeoutMs / 100)
-  }
-
-  /** A deadline `timeoutMs` (plus at most one window) from now. */
-  start(): Deadline {
-    const now = Date.now()
-    let window = this.#current
-    // A window whose requests are all done has no timer left; one that timed out is spent.
-    if (!window || now >= window.closesAt || window.open === 0 || window.deadline.timedOut()) {
-      window = this.#current = {
-        closesAt: now + this.#windowMs,
-        open: 0,
-        deadline: ownDeadline(undefined, this.#windowMs + this.timeoutMs),
+export function sharedDeadlines(timeoutMs: number): SharedDeadlines {
+  const windowMs = Math.min(MAX_WINDOW_MS, timeoutMs / 100)
+  let current: Window | undefined
+  return {
+    timeoutMs,
+    start() {
+      const now = Date.now()
+      let window = current
+      // A window whose requests are all done has no timer left. (One times out only after it
+      // closes, and an idle one that timed out is not carried on.)
+      if (!window || now >= window.closesAt || window.open === 0) {
+        // An idle window's signal never fired: the next window may carry it on (a new signal
+        // costs more than the rest of a request's bookkeeping; one after another, requests
+        // would otherwise each make one).
+        const idle = window?.open === 0 && !window.timedOut() && window.uses < MAX_USES
+        window = current = openWindow(
+          now + windowMs,
+          windowMs + timeoutMs,
+          idle ? window : undefined,
+        )
       }
-    }
-    const { deadline } = window
-    const shared = window
-    shared.open++
-    return {
-      signal: deadline.signal,
-      timedOut: deadline.timedOut,
-      dispose: () => {
-        if (--shared.open === 0) deadline.dispose()
-      },
-    }
+      window.open++
+      window.uses++
+      return window
+    },
   }
+}
+
+/** The requests that started in one window: one signal, one timer. */
+interface Window extends Deadline {
+  closesAt: number
+  /** Requests not yet done; the timer is cleared when the last is. */
+  open: number
+  /** Requests the signal has served, in this window and the idle ones it was carried on from. */
+  uses: number
+  controller: AbortController
+}
+
+/** A window with a timer of `timeoutMs`, carrying on the signal of `idle` if given. */
+function openWindow(closesAt: number, timeoutMs: number, idle?: Window): Window {
+  const controller = idle ? idle.controller : new AbortController()
+  let timedOut = false
+  const timer = setTimeout(() => {
+    timedOut = true
+    controller.abort()
+  }, timeoutMs)
+  const window: Window = {
+    closesAt,
+    open: 0,
+    uses: idle ? idle.uses : 0,
+    controller,
+    signal: controller.signal,
+    timedOut: () => timedOut,
+    dispose: () => {
+      if (--window.open === 0) clearTimeout(timer)
+    },
+  }
+  return window
 }
 
 /**
@@ -68,21 +95,18 @@ export class SharedDeadlines {
  * `AbortSignal.any` is missing on Node 18.
  */
 export function ownDeadline(parent: AbortSignal | undefined, timeoutMs: number): Deadline {
-  const controller = new AbortController()
-  let timedOut = false
-  const onAbort = () => controller.abort(parent?.reason)
-  parent?.addEventListener('abort', onAbort, { once: true })
-  if (parent?.aborted) onAbort()
-  const timer = setTimeout(() => {
-    timedOut = true
-    controller.abort()
-  }, timeoutMs)
+  const own = openWindow(0, timeoutMs)
+  own.open = 1
+  if (!parent) return own
+  const onAbort = () => own.controller.abort(parent.reason)
+  parent.addEventListener('abort', onAbort, { once: true })
+  if (parent.aborted) onAbort()
   return {
-    signal: controller.signal,
-    timedOut: () => timedOut,
+    signal: own.signal,
+    timedOut: own.timedOut,
     dispose: () => {
-      clearTimeout(timer)
-      parent?.removeEventListener('abort', onAbort)
+      own.dispose()
+      parent.removeEventListener('abort', onAbort)
     },
   }
 }

@@ -18,8 +18,10 @@ export type FetchLike = (input: string, init: RequestInit) => Promise<Response>
 
 /** What every request of one client shares. */
 export interface HttpConfig {
+  /** Without a trailing slash; paths start with one. */
   baseUrl: string
-  apiKey: string | undefined
+  /** What every request sends (accept, and the API key when there is one); never mutated. */
+  headers: Readonly<Record<string, string>>
   fetch: FetchLike
   /** Deadlines of the client's `requestTimeoutMs`. */
   deadlines: SharedDeadlines
@@ -43,7 +45,6 @@ export interface HttpResponse {
   headers: Headers
   /** Parsed JSON body; `undefined` for an empty body. */
   data: unknown
-  requestId: string | undefined
 }
 
 /** Sends one request and returns its parsed 2xx body, or throws a typed error. */
@@ -51,7 +52,7 @@ export async function send(config: HttpConfig, request: HttpRequest): Promise<Ht
   request.signal?.throwIfAborted()
   const info: RequestInfo = { method: request.method, path: request.path }
   const { deadlines } = config
-  const timeoutMs = Math.min(deadlines.timeoutMs, request.timeoutMs ?? Number.POSITIVE_INFINITY)
+  const timeoutMs = Math.min(deadlines.timeoutMs, request.timeoutMs ?? Infinity)
   const deadline =
     request.signal === undefined && timeoutMs === deadlines.timeoutMs
       ? deadlines.start()
@@ -60,9 +61,9 @@ export async function send(config: HttpConfig, request: HttpRequest): Promise<Ht
     let response: Response
     let text: string
     try {
-      response = await config.fetch(joinUrl(config.baseUrl, request.path), {
+      response = await config.fetch(config.baseUrl + request.path, {
         method: request.method,
-        headers: buildHeaders(config.apiKey, request),
+        headers: buildHeaders(config.headers, request),
         ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
         signal: deadline.signal,
       })
@@ -86,25 +87,36 @@ export async function send(config: HttpConfig, request: HttpRequest): Promise<Ht
 
 function interpret(info: RequestInfo, response: Response, text: string): HttpResponse {
   const { status, headers } = response
-  const requestId = headers.get('x-request-id') ?? undefined
-  const json = isJson(headers) ? tryParseJson(text) : undefined
+  // Parsed before the content type is read: reading a response header costs undici about as
+  // much as the rest of this function, and a valid body needs no look at it.
+  const json = text === '' ? undefined : tryParseJson(text)
   if (status < 200 || (status >= 300 && status !== 304)) {
     const problem = parseProblem(json?.value)
-    throw createApiError({ status, problem, requestId, headers, request: info })
+    throw createApiError({
+      status,
+      problem,
+      requestId: requestIdOf(headers),
+      headers,
+      request: info,
+    })
   }
-  if (text === '') return { status, headers, data: undefined, requestId }
-  if (json === undefined || 'error' in json) {
+  if (json === undefined) return { status, headers, data: undefined }
+  if ('error' in json) {
+    const type = headers.get('content-type') ?? 'none'
     throw new InvalidResponseError({
       request: info,
       status,
-      requestId,
-      reason: json
-        ? 'malformed JSON'
-        : `expected JSON, got content type ${headers.get('content-type') ?? 'none'}`,
-      cause: json?.error,
+      requestId: requestIdOf(headers),
+      reason: JSON_TYPE.test(type) ? 'malformed JSON' : `expected JSON, got content type ${type}`,
+      cause: json.error,
     })
   }
-  return { status, headers, data: json.value, requestId }
+  return { status, headers, data: json.value }
+}
+
+/** The server's id of the request, for errors (read only when one is thrown). */
+function requestIdOf(headers: Headers): string | undefined {
+  return headers.get('x-request-id') ?? undefined
 }
 
 /** What `parse` makes of a response's body (an object), or an `InvalidResponseError` with the reason it gives. */
@@ -118,15 +130,12 @@ export function readBody<T extends object>(
   throw new InvalidResponseError({
     request,
     status: response.status,
-    requestId: response.requestId,
+    requestId: requestIdOf(response.headers),
     reason: value,
   })
 }
 
-function isJson(headers: Headers): boolean {
-  const type = headers.get('content-type') ?? ''
-  return /^application\/(?:[\w.+-]+\+)?json\b/i.test(type)
-}
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\b/i
 
 function tryParseJson(text: string): { value: unknown } | { value?: undefined; error: unknown } {
   try {
@@ -136,15 +145,16 @@ function tryParseJson(text: string): { value: unknown } | { value?: undefined; e
   }
 }
 
-/** A plain object: fetch builds its own Headers from it, so building one here would be twice. */
-function buildHeaders(apiKey: string | undefined, request: HttpRequest): Record<string, string> {
-  const headers: Record<string, string> = { accept: 'application/json' }
-  if (apiKey !== undefined) headers.authorization = `Bearer ${apiKey}`
+/**
+ * A plain object: fetch builds its own Headers from it, so building one here would be twice. A
+ * plain GET sends the client's shared object as it is (fetch only reads it).
+ */
+function buildHeaders(
+  base: Readonly<Record<string, string>>,
+  request: HttpRequest,
+): Readonly<Record<string, string>> {
+  if (request.body === undefined && request.headers === undefined) return base
+  const headers: Record<string, string> = { ...base, ...request.headers }
   if (request.body !== undefined) headers['content-type'] = 'application/json'
-  return request.headers ? Object.assign(headers, request.headers) : headers
-}
-
-/** Joins without `new URL(path, base)`, which would drop a path prefix such as `/api`. */
-function joinUrl(baseUrl: string, path: string): string {
-  return baseUrl.replace(/\/+$/, '') + path
+  return headers
 }

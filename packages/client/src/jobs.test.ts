@@ -89,19 +89,26 @@ describe('jobs.get', () => {
     [
       'malformed JSON',
       () => new Response('{"id":', { headers: { 'content-type': 'application/json' } }),
+      'malformed JSON',
     ],
     [
       'a wrong content type',
       () => new Response('<html></html>', { headers: { 'content-type': 'text/html' } }),
+      'expected JSON, got content type text/html',
     ],
-    ['a body that is not a Job', () => json({ id: 'job_1', status: 'exploded' })],
-    ['a progress out of range', () => json(jobBody({ progress: 7 }))],
-  ])('should throw InvalidResponseError on %s', async (_, respond) => {
+    [
+      'a body that is not a Job',
+      () => json({ id: 'job_1', status: 'exploded' }),
+      '"status" must be one of',
+    ],
+    ['a progress out of range', () => json(jobBody({ progress: 7 })), '"progress" must be'],
+  ])('should throw InvalidResponseError on %s', async (_, respond, reason) => {
     const error = await clientWith(fakeFetch(respond))
       .jobs.get('job_1')
       .catch((e: unknown) => e)
     expect(isInvalidResponseError(error)).toBe(true)
     expect(error).toMatchObject({ retryable: true, status: 200 })
+    expect((error as Error).message).toContain(reason)
   })
 
   it('should reject with the signal reason and send nothing when already aborted', async () => {

@@ -163,7 +163,7 @@ export class Jobs {
         id,
         { ...options, timeoutMs },
         async (attempt, limitMs) => {
-          const { job, hints } = await this.#check(id, attempt, options.signal, limitMs)
+          const { job, response } = await this.#check(id, attempt, options.signal, limitMs)
           events.emit('job:status', { job, attempt, changed: job.status !== last?.status })
           last = job
           this.#progress(options.onProgress, job)
@@ -175,7 +175,7 @@ export class Jobs {
               : job.status === 'completed'
                 ? 'completed'
                 : 'failed',
-            hints,
+            hints: hintsOf(job, response),
           }
         },
         initial,
@@ -205,33 +205,35 @@ export class Jobs {
     }
   }
 
-  /** One status check of job `id`, recorded in the history. */
+  /** One status check of job `id`, recorded in the history; the hints are read for waits only. */
   async #check(
     id: string,
     attempt: number,
     signal: AbortSignal | undefined,
     timeoutMs: number | undefined,
-  ): Promise<Observed> {
+  ): Promise<{ job: Job; response: HttpResponse }> {
     const { clock, history } = this.#core
     const path = jobPath(id)
     const started = clock.now()
     try {
       const response = await request(this.#core, { method: 'GET', path, signal, timeoutMs })
       const job = toJob('GET', path, response)
+      const at = clock.now()
       history.record(id, {
-        at: clock.now(),
+        at,
         status: job.status,
         httpStatus: response.status,
-        latencyMs: clock.now() - started,
+        latencyMs: at - started,
         attempt,
       })
-      return { job, hints: hintsOf(job, response) }
+      return { job, response }
     } catch (error) {
+      const at = clock.now()
       history.record(id, {
-        at: clock.now(),
+        at,
         status: null,
         httpStatus: isApiError(error) ? error.status : null,
-        latencyMs: clock.now() - started,
+        latencyMs: at - started,
         attempt,
         error: error instanceof Error ? error.message : String(error),
       })

@@ -65,10 +65,7 @@ export class Legacy {
         maxConsecutiveErrors: retry ? undefined : 1,
       },
       async (_, limitMs) => {
-        const timeoutMs = Math.min(
-          requestMs ?? Number.POSITIVE_INFINITY,
-          limitMs ?? Number.POSITIVE_INFINITY,
-        )
+        const timeoutMs = Math.min(requestMs ?? Infinity, limitMs ?? Infinity)
         const { result, retryAfterMs } = await this.#status(
           options.signal,
           Number.isFinite(timeoutMs) ? timeoutMs : undefined,

@@ -34,14 +34,14 @@ export class RetryBudget {
   readonly #ratio: number
 
   constructor(options: { maxTokens?: number; tokenRatio?: number } | false = {}) {
-    this.#max = options === false ? Number.POSITIVE_INFINITY : (options.maxTokens ?? 10)
+    this.#max = options === false ? Infinity : (options.maxTokens ?? 10)
     this.#ratio = options === false ? 0 : (options.tokenRatio ?? 0.1)
     this.#tokens = this.#max
   }
 
   /** Records a failure; true when a retry is allowed. */
   spend(): boolean {
-    if (this.#max === Number.POSITIVE_INFINITY) return true
+    if (this.#max === Infinity) return true
     this.#tokens = Math.max(0, this.#tokens - 1)
     return this.#tokens > this.#max / 2
   }
@@ -75,7 +75,7 @@ export async function withRetries<T>(
   context: RetryContext,
   attempt: () => Promise<T>,
   signal?: AbortSignal,
-  deadline = Number.POSITIVE_INFINITY,
+  deadline = Infinity,
 ): Promise<T> {
   const { clock, budget, options, random } = context
   const { maxRetries = 3, initialDelayMs = 200, maxDelayMs = 5_000 } = options

@@ -54,7 +54,7 @@ export async function pollUntilDone<T>(
   const { signal, timeoutMs, maxAttempts, maxConsecutiveErrors = 10 } = limits
   const strategy = limits.polling ?? core.polling
   const start = clock.now()
-  const deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : start + timeoutMs
+  const deadline = timeoutMs === undefined ? Infinity : start + timeoutMs
   let job: Job | undefined = initial?.job
   let previousDelayMs: number | undefined
   let failures = 0
