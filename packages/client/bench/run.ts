@@ -1,7 +1,8 @@
 /**
  * `pnpm bench`: the cost of `client.jobs.get` over a bare `fetch` + `json()`, on loopback against
  * a minimal server in another process; and the client's bundle size. Writes
- * docs/client-benchmarks.md. Bounded: a fixed number of requests per round.
+ * docs/client-benchmarks.md. Bounded: a fixed number of requests per round. It runs the built
+ * package, as users do (`pnpm bench` builds it first).
  *
  * Target: jobs.get / bare fetch <= 1.10 (client CPU time, totals of many interleaved rounds).
  */
@@ -9,7 +10,6 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { fileURLToPath } from 'node:url'
-// The built package, as users run it (`pnpm bench` builds it first).
 import { createClient } from '@video-translation/client'
 
 const ROUNDS = 200

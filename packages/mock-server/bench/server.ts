@@ -5,13 +5,13 @@
  * - `replay`: a bare hono route sending, unchanged, the response the mock server gives for
  *   `GET /v1/jobs/:id` (same status, headers and body), computed once at start;
  * - `minimal`: a bare hono route sending the same body with only a content type.
- * Prints its URL, answers `stats` messages on its IPC channel, and serves until SIGTERM.
+ * Prints its URL, answers `stats` messages on its IPC channel, and serves until SIGTERM. It runs
+ * the built package, as users do (`pnpm bench` builds it first).
  */
 import { serve } from '@hono/node-server'
-import { Hono } from 'hono'
-// The built package, as users run it (`pnpm bench` builds it first).
 import { type AppOptions, createApp } from '@video-translation/mock-server'
 import { startServer } from '@video-translation/mock-server/node'
+import { Hono } from 'hono'
 
 const BENCH_KEY = 'bench_key_0001'
 const [mode = '', duration = '3600000'] = process.argv.slice(2)
