@@ -4,7 +4,7 @@
  *
  * Why: hono answers a route that has a single handler by calling it directly, and when that
  * handler returns its response synchronously, @hono/node-server writes it on its fast path. One
- * middleware on the route makes both asynchronous, and that cost about a fifth of the hot route's
+ * middleware on the route makes both asynchronous, and that cost about 15 % of the hot route's
  * throughput (docs/mock-server-benchmarks.md). So `GET /v1/jobs/:id` runs its steps inline with
  * `chain`, and stays synchronous unless a step must wait; every other route gets the same steps
  * as middleware through `asMiddleware`.
