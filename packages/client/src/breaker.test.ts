@@ -78,4 +78,26 @@ describe('circuit breaker', () => {
     for (let i = 0; i < 12; i++) await client.jobs.get('job_1').catch(() => undefined)
     expect(transitions).toEqual([])
   })
+  it('should not count the calls it refuses as failures: they neither push back the probe nor reopen', async () => {
+    let release: (r: Response) => void = () => undefined
+    let down = true
+    const { client, fetch, manual, transitions } = setup(() =>
+      down
+        ? problemResponse(503, 'down')
+        : new Promise<Response>((resolve) => {
+            release = resolve
+          }),
+    )
+    for (let i = 0; i < 3; i++) await client.jobs.get('job_1').catch(() => undefined)
+    manual.advance(5_000)
+    await expect(client.jobs.get('job_1')).rejects.toSatisfy(isCircuitOpenError)
+    manual.advance(5_000)
+    down = false
+    const probe = client.jobs.get('job_1')
+    await expect(client.jobs.get('job_1')).rejects.toSatisfy(isCircuitOpenError)
+    release(json(jobBody()))
+    expect((await probe).id).toBe('job_1')
+    expect(transitions).toEqual(['circuit:open', 'circuit:half-open', 'circuit:close'])
+    expect(fetch.calls).toHaveLength(4)
+  })
 })

@@ -47,23 +47,11 @@ export class CircuitBreaker {
     return this.#state
   }
 
-  /** Runs `call` unless the circuit is open. */
-  async run<T>(call: () => Promise<T>): Promise<T> {
-    const probe = this.#admit()
-    try {
-      const result = await call()
-      if (this.#state.state !== 'closed' || this.#state.failures > 0)
-        this.#set({ state: 'closed', failures: 0 })
-      return result
-    } catch (error) {
-      if (isTransient(error)) this.#fail()
-      else if (probe) this.#set({ state: 'closed', failures: 0 })
-      throw error
-    }
-  }
-
-  /** Lets a call through, or throws `CircuitOpenError`; true when the call is the probe. */
-  #admit(): boolean {
+  /**
+   * Lets a call through, or throws `CircuitOpenError`; true when the call is the half-open probe.
+   * Each call it lets through must be reported to `succeeded` or `failed`.
+   */
+  admit(): boolean {
     const current = this.#state
     if (current.state === 'open') {
       const retryAt = current.openedAt + this.#resetMs
@@ -74,6 +62,18 @@ export class CircuitBreaker {
     // Half-open: the one probe is in flight; everyone else waits for its verdict.
     if (current.state === 'half-open') throw new CircuitOpenError(0)
     return false
+  }
+
+  /** A call that was let through succeeded: the circuit closes. */
+  succeeded(): void {
+    if (this.#state.state !== 'closed' || this.#state.failures > 0)
+      this.#set({ state: 'closed', failures: 0 })
+  }
+
+  /** A call that was let through failed; `probe` is what `admit` said of it. */
+  failed(error: unknown, probe: boolean): void {
+    if (isTransient(error)) this.#fail()
+    else if (probe) this.#set({ state: 'closed', failures: 0 })
   }
 
   #fail(): void {

@@ -9,7 +9,7 @@ import type { ClientEvents } from './events.js'
 import type { History } from './history.js'
 import { type HttpConfig, type HttpRequest, type HttpResponse, send } from './http.js'
 import type { PollingStrategy } from './polling/strategy.js'
-import { type RetryBudget, type RetryOptions, withRetries } from './retry.js'
+import { type RetryBudget, type RetryOptions, retryDelay } from './retry.js'
 
 /** Where the client reports what it does; every method is optional. */
 export interface Logger {
@@ -32,38 +32,41 @@ export interface ClientCore {
   logger: Logger
 }
 
-/** Sends `request` with retries and the breaker; a final failure is reported and thrown. */
+/**
+ * Sends `request` through the breaker, retrying transient failures (see retry.ts) unless
+ * `options.retry` is false; a final failure is reported and thrown. One loop rather than
+ * wrappers around `send`: this is every call's path, and each async layer costs.
+ */
 export async function request(
   core: ClientCore,
   request: HttpRequest,
   options: { retry?: boolean } = {},
 ): Promise<HttpResponse> {
-  const { method, path } = request
-  const once = () =>
-    core.breaker ? core.breaker.run(() => send(core.http, request)) : send(core.http, request)
-  try {
-    if (options.retry === false) return await once()
-    return await withRetries(
-      {
-        clock: core.clock,
-        budget: core.budget,
-        options: core.retry,
-        random: core.random,
-        onRetry: (attempt, delayMs, error) => {
-          core.logger.debug?.(`retrying ${method} ${path}`, {
-            attempt,
-            delayMs,
-            error: String(error),
-          })
-          core.events.emit('request:retry', { method, path, attempt, delayMs, error })
-        },
-      },
-      once,
-      request.signal,
-      request.timeoutMs === undefined ? undefined : core.clock.now() + request.timeoutMs,
-    )
-  } catch (error) {
-    if (!request.signal?.aborted) core.events.emit('request:error', { method, path, error })
-    throw error
+  const { breaker, clock, events } = core
+  const { method, path, signal } = request
+  // A retry that would start after the request's time limit is not made.
+  const deadline = request.timeoutMs === undefined ? Infinity : clock.now() + request.timeoutMs
+  for (let retry = 0; ; retry++) {
+    // Whether the breaker let this attempt through as its probe; undefined when it refused it.
+    let probe: boolean | undefined
+    try {
+      probe = breaker ? breaker.admit() : false
+      const response = await send(core.http, request)
+      breaker?.succeeded()
+      core.budget.earn()
+      return response
+    } catch (error) {
+      if (probe !== undefined) breaker?.failed(error, probe)
+      signal?.throwIfAborted()
+      const delayMs = options.retry === false ? undefined : retryDelay(core, retry, error)
+      if (delayMs === undefined || clock.now() + delayMs >= deadline) {
+        events.emit('request:error', { method, path, error })
+        throw error
+      }
+      const attempt = retry + 1
+      core.logger.debug?.(`retrying ${method} ${path}`, { attempt, delayMs, error: String(error) })
+      events.emit('request:retry', { method, path, attempt, delayMs, error })
+      await clock.sleep(delayMs, signal)
+    }
   }
 }

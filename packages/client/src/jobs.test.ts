@@ -131,6 +131,18 @@ describe('jobs.get', () => {
     await expect(pending).rejects.toBe(reason)
   })
 
+  it('should not report an aborted request as a failed one', async () => {
+    const client = clientWith(hangingFetch())
+    const reported: string[] = []
+    client.on('request:error', () => reported.push('request:error'))
+    client.on('request:retry', () => reported.push('request:retry'))
+    const controller = new AbortController()
+    const pending = client.jobs.get('job_1', { signal: controller.signal })
+    controller.abort(new Error('stop'))
+    await pending.catch(() => undefined)
+    expect(reported).toEqual([])
+  })
+
   it('should time out a hanging request with a retryable TimeoutError', async () => {
     const fetch = hangingFetch()
     const error = await clientWith(fetch, 20)

@@ -1,10 +1,9 @@
 /**
- * Retrying one request: transient failures (network, timeouts, 408, 429, 5xx, a broken body) are
+ * When to retry one request (the loop is `request` in core.ts): transient failures (network, timeouts, 408, 429, 5xx, a broken body) are
  * tried again with jittered backoff, honouring `Retry-After`, within a per-request attempt limit
  * and a client-wide token-bucket budget (gRPC retry throttling): when most recent requests fail,
  * retries stop adding load to a struggling server.
  */
-import type { Clock } from './clock.js'
 import { isApiError, isCircuitOpenError, isVideoTranslationError } from './errors.js'
 import { retryAfterOf } from './polling/hints.js'
 
@@ -52,14 +51,11 @@ export class RetryBudget {
   }
 }
 
-/** What `withRetries` needs from the client. */
+/** What a retry decision needs from the client. */
 export interface RetryContext {
-  clock: Clock
   budget: RetryBudget
-  options: RetryOptions
+  retry: RetryOptions
   random: () => number
-  /** Called before each retry. */
-  onRetry(attempt: number, delayMs: number, error: unknown): void
 }
 
 /** Whether an error is worth another try of the same request. */
@@ -68,33 +64,21 @@ export function isTransient(error: unknown): boolean {
 }
 
 /**
- * Runs `attempt` until it succeeds, fails for good, or the retries, the budget or the time run
- * out: a retry that would start after `deadline` (on the context's clock) is not made.
+ * How long to wait before retrying a request whose attempt number `retry` (0 for the first)
+ * failed with `error`: jittered exponential backoff, or the server's `Retry-After` when longer.
+ * `undefined` when it must not be retried: the failure is not transient, the circuit is open,
+ * the budget is spent or the request's retries are used up.
  */
-export async function withRetries<T>(
+export function retryDelay(
   context: RetryContext,
-  attempt: () => Promise<T>,
-  signal?: AbortSignal,
-  deadline = Infinity,
-): Promise<T> {
-  const { clock, budget, options, random } = context
-  const { maxRetries = 3, initialDelayMs = 200, maxDelayMs = 5_000 } = options
-  for (let retry = 0; ; retry++) {
-    try {
-      const result = await attempt()
-      budget.earn()
-      return result
-    } catch (error) {
-      signal?.throwIfAborted()
-      // An open circuit stays open for a while: retrying now would only spend the budget.
-      const allowed = isTransient(error) && !isCircuitOpenError(error) && budget.spend()
-      if (!allowed || retry >= maxRetries) throw error
-      const backoff = random() * Math.min(maxDelayMs, initialDelayMs * 2 ** retry)
-      const hinted = isApiError(error) ? retryAfterOf(error.headers) : undefined
-      const delay = Math.max(backoff, hinted ?? 0)
-      if (clock.now() + delay >= deadline) throw error
-      context.onRetry(retry + 1, delay, error)
-      await clock.sleep(delay, signal)
-    }
-  }
+  retry: number,
+  error: unknown,
+): number | undefined {
+  // An open circuit stays open for a while: retrying now would only spend the budget.
+  if (!isTransient(error) || isCircuitOpenError(error) || !context.budget.spend()) return undefined
+  const { maxRetries = 3, initialDelayMs = 200, maxDelayMs = 5_000 } = context.retry
+  if (retry >= maxRetries) return undefined
+  const backoff = context.random() * Math.min(maxDelayMs, initialDelayMs * 2 ** retry)
+  const hinted = isApiError(error) ? retryAfterOf(error.headers) : undefined
+  return Math.max(backoff, hinted ?? 0)
 }
