@@ -64,8 +64,8 @@ export async function send(config: HttpConfig, request: HttpRequest): Promise<Ht
       response = await config.fetch(config.baseUrl + request.path, {
         method: request.method,
         headers: buildHeaders(config.headers, request),
-        // Undefined is no body (a spread here would copy the object, on every request).
-        body: request.body === undefined ? undefined : JSON.stringify(request.body),
+        // Null is no body (a spread here would copy the object, on every request).
+        body: request.body === undefined ? null : JSON.stringify(request.body),
         signal: deadline.signal,
       })
       text = await response.text()
