@@ -34,19 +34,19 @@ export interface ClientCore {
 
 /**
  * Sends `request` through the breaker, retrying transient failures (see retry.ts) unless
- * `options.retry` is false; a final failure is reported and thrown. One loop rather than
+ * `retry` is false; a final failure is reported and thrown. One loop rather than
  * wrappers around `send`: this is every call's path, and each async layer costs.
  */
 export async function request(
   core: ClientCore,
   request: HttpRequest,
-  options: { retry?: boolean } = {},
+  retry = true,
 ): Promise<HttpResponse> {
   const { breaker, clock, events } = core
   const { method, path, signal } = request
   // A retry that would start after the request's time limit is not made.
   const deadline = request.timeoutMs === undefined ? Infinity : clock.now() + request.timeoutMs
-  for (let retry = 0; ; retry++) {
+  for (let retries = 0; ; retries++) {
     // Whether the breaker let this attempt through as its probe; undefined when it refused it.
     let probe: boolean | undefined
     try {
@@ -58,12 +58,12 @@ export async function request(
     } catch (error) {
       if (probe !== undefined) breaker?.failed(error, probe)
       signal?.throwIfAborted()
-      const delayMs = options.retry === false ? undefined : retryDelay(core, retry, error)
+      const delayMs = retry ? retryDelay(core, retries, error) : undefined
       if (delayMs === undefined || clock.now() + delayMs >= deadline) {
         events.emit('request:error', { method, path, error })
         throw error
       }
-      const attempt = retry + 1
+      const attempt = retries + 1
       core.logger.debug?.(`retrying ${method} ${path}`, { attempt, delayMs, error: String(error) })
       events.emit('request:retry', { method, path, attempt, delayMs, error })
       await clock.sleep(delayMs, signal)

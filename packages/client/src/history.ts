@@ -25,18 +25,21 @@ const MAX_ENTRIES = 1_000
 /** Status checks by job id. */
 export class History {
   readonly #byJob = new Map<string, HistoryEntry[]>()
+  /** The job checked last, which is already last in the map's order. */
+  #newest: string | undefined
 
   /** Records a check of job `id`. */
   record(id: string, entry: HistoryEntry): void {
     let entries = this.#byJob.get(id)
-    if (entries) {
-      this.#byJob.delete(id)
-    } else {
-      entries = []
-      if (this.#byJob.size >= MAX_JOBS)
+    // The most recently checked job goes last, so that the least recent is dropped first.
+    if (!entries || id !== this.#newest) {
+      if (entries) this.#byJob.delete(id)
+      else if (this.#byJob.size >= MAX_JOBS)
         this.#byJob.delete(this.#byJob.keys().next().value as string)
+      entries ??= []
+      this.#byJob.set(id, entries)
+      this.#newest = id
     }
-    this.#byJob.set(id, entries)
     entries.push(entry)
     if (entries.length > MAX_ENTRIES) entries.shift()
   }

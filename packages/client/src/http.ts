@@ -61,13 +61,10 @@ export async function send(config: HttpConfig, request: HttpRequest): Promise<Ht
     let response: Response
     let text: string
     try {
-      response = await config.fetch(config.baseUrl + request.path, {
-        method: request.method,
-        headers: buildHeaders(config.headers, request),
-        // Null is no body (a spread here would copy the object, on every request).
-        body: request.body === undefined ? null : JSON.stringify(request.body),
-        signal: deadline.signal,
-      })
+      response = await config.fetch(
+        config.baseUrl + request.path,
+        initOf(config.headers, request, deadline.signal),
+      )
       text = await response.text()
     } catch (cause) {
       request.signal?.throwIfAborted()
@@ -147,15 +144,19 @@ function tryParseJson(text: string): { value: unknown } | { value?: undefined; e
 }
 
 /**
- * A plain object: fetch builds its own Headers from it, so building one here would be twice. A
- * plain GET sends the client's shared object as it is (fetch only reads it).
+ * The fetch options of `request`. Headers are a plain object: fetch builds its own Headers from
+ * it, so building one here would be twice. A plain GET sends what a bare fetch would, the
+ * client's shared headers and the signal: fetch has less to read and check.
  */
-function buildHeaders(
+function initOf(
   base: Readonly<Record<string, string>>,
   request: HttpRequest,
-): Readonly<Record<string, string>> {
-  if (request.body === undefined && request.headers === undefined) return base
+  signal: AbortSignal,
+): RequestInit {
+  const { method, body } = request
+  if (method === 'GET' && body === undefined && request.headers === undefined)
+    return { headers: base, signal }
   const headers: Record<string, string> = { ...base, ...request.headers }
-  if (request.body !== undefined) headers['content-type'] = 'application/json'
-  return headers
+  if (body !== undefined) headers['content-type'] = 'application/json'
+  return { method, headers, body: body === undefined ? null : JSON.stringify(body), signal }
 }

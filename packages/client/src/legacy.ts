@@ -87,7 +87,7 @@ export class Legacy {
     const response = await request(
       this.#core,
       { method: 'GET', path: '/status', signal, timeoutMs },
-      { retry },
+      retry,
     )
     // A reason is a string too, so a valid result is wrapped.
     const { result } = readBody<{ result: LegacyResult }>(

@@ -12,6 +12,9 @@ const STATUSES: ReadonlySet<string> = new Set<JobStatus>([
   'canceled',
 ])
 
+/** The fields of a Job that must be strings, besides `id` and `status`. */
+const STRING_FIELDS = ['created_at', 'updated_at', 'video_url', 'target_language'] as const
+
 type Fields = Record<string, unknown>
 
 function isObject(value: unknown): value is Fields {
@@ -32,7 +35,7 @@ export function parseJob(value: unknown): Job | string {
   if (eta_ms !== null && eta_ms !== undefined && typeof eta_ms !== 'number') {
     return '"eta_ms" must be a number or null'
   }
-  for (const field of ['created_at', 'updated_at', 'video_url', 'target_language'] as const) {
+  for (const field of STRING_FIELDS) {
     if (typeof value[field] !== 'string') return `"${field}" must be a string`
   }
   return {

@@ -64,21 +64,21 @@ export function isTransient(error: unknown): boolean {
 }
 
 /**
- * How long to wait before retrying a request whose attempt number `retry` (0 for the first)
- * failed with `error`: jittered exponential backoff, or the server's `Retry-After` when longer.
- * `undefined` when it must not be retried: the failure is not transient, the circuit is open,
- * the budget is spent or the request's retries are used up.
+ * How long to wait before retrying a request that failed with `error` after `retries` retries:
+ * jittered exponential backoff, or the server's `Retry-After` when longer. `undefined` when it
+ * must not be retried: the failure is not transient, the circuit is open, the budget is spent or
+ * the request's retries are used up.
  */
 export function retryDelay(
   context: RetryContext,
-  retry: number,
+  retries: number,
   error: unknown,
 ): number | undefined {
   // An open circuit stays open for a while: retrying now would only spend the budget.
   if (!isTransient(error) || isCircuitOpenError(error) || !context.budget.spend()) return undefined
   const { maxRetries = 3, initialDelayMs = 200, maxDelayMs = 5_000 } = context.retry
-  if (retry >= maxRetries) return undefined
-  const backoff = context.random() * Math.min(maxDelayMs, initialDelayMs * 2 ** retry)
+  if (retries >= maxRetries) return undefined
+  const backoff = context.random() * Math.min(maxDelayMs, initialDelayMs * 2 ** retries)
   const hinted = isApiError(error) ? retryAfterOf(error.headers) : undefined
   return Math.max(backoff, hinted ?? 0)
 }
