@@ -73,7 +73,7 @@ describe('SharedDeadlines', () => {
     expect(vi.getTimerCount()).toBe(0)
   })
 
-  it('should take a fresh signal after a hundred requests on one', () => {
+  it('should take a fresh signal after sixteen requests on one, carried on or in one window', () => {
     const deadlines = sharedDeadlines(1_000)
     const signals = new Set<AbortSignal>()
     for (let i = 0; i < 250; i++) {
@@ -81,7 +81,15 @@ describe('SharedDeadlines', () => {
       signals.add(deadline.signal)
       deadline.dispose()
     }
-    expect(signals.size).toBe(3)
+    expect(signals.size).toBe(16)
+    expect(vi.getTimerCount()).toBe(0)
+    const concurrent = sharedDeadlines(1_000)
+    const together = Array.from({ length: 40 }, () => concurrent.start())
+    const uses = new Map<AbortSignal, number>()
+    for (const { signal } of together) uses.set(signal, (uses.get(signal) ?? 0) + 1)
+    expect([...uses.values()].sort((a, b) => a - b)).toEqual([8, 16, 16])
+    expect(vi.getTimerCount()).toBe(3)
+    for (const deadline of together) deadline.dispose()
     expect(vi.getTimerCount()).toBe(0)
   })
 

@@ -18,8 +18,12 @@ export interface Deadline {
 }
 
 const MAX_WINDOW_MS = 10
-/** Requests one signal serves at most: undici drops its listener on a signal only at GC. */
-const MAX_USES = 100
+/**
+ * Requests one signal serves at most, in one window or carried on. Undici drops its listener on a
+ * signal only at GC, and each request's fetch lists the listeners already there: a signal of many
+ * requests costs each of them more than a new signal and timer would.
+ */
+const MAX_USES = 16
 
 /** Deadlines of one limit, shared by the requests that start close together. */
 export interface SharedDeadlines {
@@ -39,7 +43,7 @@ export function sharedDeadlines(timeoutMs: number): SharedDeadlines {
       let window = current
       // A window whose requests are all done has no timer left. (One times out only after it
       // closes, and an idle one that timed out is not carried on.)
-      if (!window || now >= window.closesAt || window.open === 0) {
+      if (!window || now >= window.closesAt || window.open === 0 || window.uses >= MAX_USES) {
         // An idle window's signal never fired: the next window may carry it on (a new signal
         // costs more than the rest of a request's bookkeeping; one after another, requests
         // would otherwise each make one).

@@ -41,6 +41,8 @@ export interface HttpRequest {
 
 /** A 2xx (or 304) response with its body parsed. */
 export interface HttpResponse {
+  /** The request it answers, for errors. */
+  request: RequestInfo
   status: number
   headers: Headers
   /** Parsed JSON body; `undefined` for an empty body. */
@@ -98,7 +100,7 @@ function interpret(info: RequestInfo, response: Response, text: string): HttpRes
       request: info,
     })
   }
-  if (json === undefined) return { status, headers, data: undefined }
+  if (json === undefined) return { request: info, status, headers, data: undefined }
   if ('error' in json) {
     const type = headers.get('content-type') ?? 'none'
     throw new InvalidResponseError({
@@ -109,7 +111,7 @@ function interpret(info: RequestInfo, response: Response, text: string): HttpRes
       cause: json.error,
     })
   }
-  return { status, headers, data: json.value }
+  return { request: info, status, headers, data: json.value }
 }
 
 /** The server's id of the request, for errors (read only when one is thrown). */
@@ -119,14 +121,13 @@ function requestIdOf(headers: Headers): string | undefined {
 
 /** What `parse` makes of a response's body (an object), or an `InvalidResponseError` with the reason it gives. */
 export function readBody<T extends object>(
-  request: RequestInfo,
   response: HttpResponse,
   parse: (data: unknown) => T | string,
 ): T {
   const value = parse(response.data)
   if (typeof value !== 'string') return value
   throw new InvalidResponseError({
-    request,
+    request: response.request,
     status: response.status,
     requestId: requestIdOf(response.headers),
     reason: value,

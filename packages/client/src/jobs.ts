@@ -73,7 +73,7 @@ export class Jobs {
       headers: { 'idempotency-key': options.idempotencyKey ?? randomId() },
       signal: options.signal,
     })
-    const job = toJob('POST', '/v1/jobs', response)
+    const job = readBody(response, parseJob)
     this.#core.events.emit('job:created', { job })
     return { job, hints: hintsOf(job, response) }
   }
@@ -82,8 +82,8 @@ export class Jobs {
    * Fetches a job's current status once.
    * @example const { status, progress } = await client.jobs.get('job_123')
    */
-  async get(id: string, options: RequestOptions = {}): Promise<Job> {
-    return (await this.#check(id, 0, options.signal, undefined)).job
+  async get(id: string, options?: RequestOptions): Promise<Job> {
+    return (await this.#check(id, 0, options?.signal, undefined)).job
   }
 
   /**
@@ -93,7 +93,7 @@ export class Jobs {
   async cancel(id: string, options: RequestOptions = {}): Promise<Job> {
     const path = `${jobPath(id)}/cancel`
     const response = await request(this.#core, { method: 'POST', path, signal: options.signal })
-    return toJob('POST', path, response)
+    return readBody(response, parseJob)
   }
 
   /**
@@ -217,7 +217,7 @@ export class Jobs {
     const started = clock.now()
     try {
       const response = await request(this.#core, { method: 'GET', path, signal, timeoutMs })
-      const job = toJob('GET', path, response)
+      const job = readBody(response, parseJob)
       const at = clock.now()
       history.record(id, {
         at,
@@ -255,8 +255,4 @@ function hintsOf(job: Job, response: HttpResponse): ServerHints {
 
 function jobPath(id: string): string {
   return `/v1/jobs/${encodeURIComponent(id)}`
-}
-
-function toJob(method: string, path: string, response: HttpResponse): Job {
-  return readBody({ method, path }, response, parseJob)
 }

@@ -90,16 +90,12 @@ export class Legacy {
       retry,
     )
     // A reason is a string too, so a valid result is wrapped.
-    const { result } = readBody<{ result: LegacyResult }>(
-      { method: 'GET', path: '/status' },
-      response,
-      (data) => {
-        const result = (data as { result?: unknown } | undefined)?.result
-        return result === 'pending' || result === 'completed' || result === 'error'
-          ? { result }
-          : '"result" must be pending, completed or error'
-      },
-    )
+    const { result } = readBody<{ result: LegacyResult }>(response, (data) => {
+      const result = (data as { result?: unknown } | undefined)?.result
+      return result === 'pending' || result === 'completed' || result === 'error'
+        ? { result }
+        : '"result" must be pending, completed or error'
+    })
     return { result, retryAfterMs: retryAfterOf(response.headers) }
   }
 }
