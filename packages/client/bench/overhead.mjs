@@ -1,22 +1,18 @@
-// One process of the jobs.get overhead benchmark (bench/run.ts starts two, one per order):
-// `node --expose-gc bench/overhead.mjs <url> <rounds> <requests> <concurrency> <first> <second>`
-// runs the two sides in interleaved rounds of <requests> calls, <concurrency> at a time, `first`
-// leading, and prints each side's CPU and wall time per round as JSON. It imports the built package, as users do. Plain JavaScript run by node itself,
-// so no loader touches the code being measured.
+// One side of the jobs.get overhead benchmark, in a process of its own (bench/run.ts starts one
+// per side): `node --expose-gc bench/overhead.mjs <url> <requests> <concurrency> <bare|sdk>`.
+// Each message from the parent runs one round of <requests> calls, <concurrency> at a time, and
+// answers with this process's CPU time and the wall time per call. A process of its own, because
+// two sides in one process share the JIT's view of fetch: whichever ran first ran a few per cent
+// faster. It imports the built package, as users do; plain JavaScript run by node itself, so no
+// loader touches the code being measured.
 import { createClient } from '@video-translation/client'
 
-const [url, ...rest] = process.argv.slice(2)
-const [rounds, requests, concurrency] = rest.slice(0, 3).map(Number)
-const [first, second] = rest.slice(3)
-if (
-  !url ||
-  !(rounds > 0 && requests > 0 && concurrency > 0) ||
-  !first ||
-  !second ||
-  !globalThis.gc
-) {
+const [url, requestsArg, concurrencyArg, side] = process.argv.slice(2)
+const requests = Number(requestsArg)
+const concurrency = Number(concurrencyArg)
+if (!url || !(requests > 0 && concurrency > 0) || !process.send || !globalThis.gc) {
   console.error(
-    'usage: node --expose-gc overhead.mjs <url> <rounds> <requests> <concurrency> <first> <second>',
+    'usage (from bench/run.ts): node --expose-gc overhead.mjs <url> <requests> <concurrency> <bare|sdk>',
   )
   process.exit(2)
 }
@@ -32,13 +28,18 @@ const sides = {
   },
   sdk: () => client.jobs.get(id),
 }
+const once = sides[side]
+if (!once) {
+  console.error(`unknown side ${side}`)
+  process.exit(2)
+}
 
 /**
- * `requests` calls of `once`, `concurrency` at a time: this process's CPU time and the wall time per
- * request, in µs. A round starts from a collected young generation and ends by collecting what it
- * left (counted), so each side pays for its own garbage rather than the next round's.
+ * One round: this process's CPU time and the wall time per call, in µs. A round starts from a
+ * collected young generation and ends by collecting what it left (counted), so each round pays
+ * for its own garbage.
  */
-async function measure(once) {
+async function round() {
   let next = 0
   globalThis.gc({ type: 'minor' })
   const cpuBefore = process.cpuUsage()
@@ -54,16 +55,8 @@ async function measure(once) {
   return { wall, cpu: (cpu.user + cpu.system) / requests }
 }
 
-const order = [first, second]
-for (const side of order) {
-  await measure(sides[side])
-  await measure(sides[side])
-}
-const times = { [first]: [], [second]: [] }
-// ABBA: within this process each side leads every other round.
-for (let round = 0; round < rounds; round++) {
-  for (const side of round % 2 === 0 ? order : [second, first]) {
-    times[side].push(await measure(sides[side]))
-  }
-}
-console.log(JSON.stringify(times))
+process.on('message', async (message) => {
+  if (message === 'round') process.send(await round())
+  else process.disconnect()
+})
+process.send('ready')

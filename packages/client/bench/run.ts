@@ -6,13 +6,13 @@
  *
  * Target: jobs.get / bare fetch <= 1.10 (client CPU time, totals of many interleaved rounds).
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { fileURLToPath } from 'node:url'
 
-/** Rounds of each side, half of them in each of two processes. */
-const ROUNDS = 200
+/** Rounds of each side. */
+const ROUNDS = 400
 const REQUESTS = 250
 const CONCURRENCY = 8
 const TARGET = 1.1
@@ -36,28 +36,36 @@ async function startServer(): Promise<{ url: string; child: ChildProcess }> {
   throw new Error('benchmark server did not start')
 }
 
-type Times = Record<Side, { wall: number; cpu: number }[]>
 type Side = 'bare' | 'sdk'
+type Round = { wall: number; cpu: number }
 
-/**
- * Runs bench/overhead.mjs: ROUNDS / 2 interleaved rounds of both sides, `first` leading. The side
- * a process starts with runs faster (by about 3 % on this machine, either way round), so the
- * benchmark runs one process in each order.
- */
-function runOrder(url: string, first: Side, second: Side): Times {
-  const output = execFileSync(
-    process.execPath,
-    [
-      '--expose-gc',
-      here('./overhead.mjs'),
-      url,
-      ...[ROUNDS / 2, REQUESTS, CONCURRENCY].map(String),
-      first,
-      second,
-    ],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
-  )
-  return JSON.parse(output) as Times
+/** A process running bench/overhead.mjs for one side, one round per `round()`. */
+async function startSide(
+  url: string,
+  side: Side,
+): Promise<{ round(): Promise<Round>; stop(): void }> {
+  const child = fork(here('./overhead.mjs'), [url, String(REQUESTS), String(CONCURRENCY), side], {
+    execArgv: ['--expose-gc'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
+  const next = () =>
+    new Promise<unknown>((resolve, reject) => {
+      const onExit = (code: number | null) => reject(new Error(`${side} side exited (${code})`))
+      child.once('exit', onExit)
+      child.once('message', (message) => {
+        child.off('exit', onExit)
+        resolve(message)
+      })
+    })
+  await next()
+  return {
+    round: () => {
+      const answer = next()
+      child.send('round')
+      return answer as Promise<Round>
+    },
+    stop: () => child.kill('SIGTERM'),
+  }
 }
 
 /** size-limit's JSON report; it exits non-zero when over the budget, which is reported too. */
@@ -77,19 +85,33 @@ const median = (values: number[]) =>
 async function main() {
   const server = await startServer()
   try {
-    const bareFirst = runOrder(server.url, 'bare', 'sdk')
-    const sdkFirst = runOrder(server.url, 'sdk', 'bare')
-    const times: Times = {
-      bare: [...bareFirst.bare, ...sdkFirst.bare],
-      sdk: [...bareFirst.sdk, ...sdkFirst.sdk],
+    const sides = {
+      bare: await startSide(server.url, 'bare'),
+      sdk: await startSide(server.url, 'sdk'),
     }
-    const med = (which: Side, key: 'wall' | 'cpu') => median(times[which].map((t) => t[key]))
+    const times: Record<Side, Round[]> = { bare: [], sdk: [] }
+    try {
+      for (const side of ['bare', 'sdk'] as const) {
+        await sides[side].round()
+        await sides[side].round()
+      }
+      // One side at a time, in ABBA order, so that neither always runs first.
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const side of round % 2 === 0
+          ? (['bare', 'sdk'] as const)
+          : (['sdk', 'bare'] as const))
+          times[side].push(await sides[side].round())
+      }
+    } finally {
+      sides.bare.stop()
+      sides.sdk.stop()
+    }
+    const med = (which: Side, key: keyof Round) => median(times[which].map((t) => t[key]))
     // The ratio of the totals: the noise of a busy machine averages out over the interleaved
     // rounds, and a round's garbage is collected within it.
-    const total = (of: Times, which: Side, key: 'wall' | 'cpu') =>
-      of[which].reduce((sum, t) => sum + t[key], 0)
-    const paired = (key: 'wall' | 'cpu', of = times) =>
-      total(of, 'sdk', key) / total(of, 'bare', key)
+    const total = (which: Side, key: keyof Round) =>
+      times[which].reduce((sum, t) => sum + t[key], 0)
+    const paired = (key: keyof Round) => total('sdk', key) / total('bare', key)
     const ratio = paired('cpu')
     const wallRatio = paired('wall')
     const [bundle] = JSON.parse(sizeLimitJson()) as {
@@ -110,11 +132,11 @@ Machine: ${machine}. One run; compare the ratio rather than the absolute times.
 \`client.jobs.get(id)\` of the built package (URL and headers, per-request timeout, retry and breaker wrappers, JSON
 validation into a typed Job, history) against a bare \`fetch\` + \`json()\` of the same URL, both
 with the runtime's fetch, against a minimal \`node:http\` server in another process on 127.0.0.1.
-${REQUESTS} requests per round, ${CONCURRENCY} at a time, ${ROUNDS} rounds each, interleaved in ABBA order, half of them in
-a process that starts with the bare side and half in one that starts with the SDK (the side a
-process starts with runs a few per cent faster). Each round ends with a young-generation garbage
-collection counted in it, so each side pays for its own garbage. The ratio is the client
-processes' total CPU time for the SDK's rounds over the bare rounds' (the server's work is in
+Each side runs in a process of its own (in one process the two share the JIT's view of fetch,
+and whichever ran first ran a few per cent faster); one side at a time, ${ROUNDS} rounds each of
+${REQUESTS} requests, ${CONCURRENCY} at a time, interleaved in ABBA order. Each round ends with a
+young-generation garbage collection counted in it, so each side pays for its own garbage. The
+ratio is the total CPU time of the SDK's rounds over the bare rounds' (the server's work is in
 another process); the table shows medians per round; wall time is shown too.
 
 | | client CPU µs per request | wall µs per request |
@@ -123,7 +145,6 @@ another process); the table shows medians per round; wall time is shown too.
 | client.jobs.get | ${med('sdk', 'cpu').toFixed(1)} | ${med('sdk', 'wall').toFixed(1)} |
 
 **Ratio (CPU): ${ratio.toFixed(3)}** (target ≤ ${TARGET}): ${verdict(ratio <= TARGET)}. Wall-time ratio: ${wallRatio.toFixed(3)}.
-By process: ${paired('cpu', bareFirst).toFixed(3)} when the bare side starts, ${paired('cpu', sdkFirst).toFixed(3)} when the SDK does.
 
 ## Bundle size
 
