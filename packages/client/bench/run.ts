@@ -129,7 +129,7 @@ Machine: ${machine}. One run; compare the ratio rather than the absolute times.
 
 ## \`jobs.get\` overhead
 
-\`client.jobs.get(id)\` of the built package (URL and headers, per-request timeout, retry and breaker wrappers, JSON
+\`client.jobs.get(id)\` of the built package (URL and headers, per-request timeout, retry loop and breaker checks, JSON
 validation into a typed Job, history) against a bare \`fetch\` + \`json()\` of the same URL, both
 with the runtime's fetch, against a minimal \`node:http\` server in another process on 127.0.0.1.
 Each side runs in a process of its own (in one process the two share the JIT's view of fetch,
