@@ -29,12 +29,12 @@ export class CircuitBreaker {
   readonly #threshold: number
   readonly #resetMs: number
   readonly #clock: Clock
-  readonly #onChange: (state: CircuitState['state']) => void
+  readonly #onChange: (state: CircuitState) => void
 
   constructor(
     options: CircuitBreakerOptions,
     clock: Clock,
-    onChange: (state: CircuitState['state']) => void,
+    onChange: (state: CircuitState) => void,
   ) {
     this.#threshold = options.failureThreshold ?? 5
     this.#resetMs = options.resetTimeoutMs ?? 30_000
@@ -88,6 +88,6 @@ export class CircuitBreaker {
   #set(next: CircuitState): void {
     const changed = next.state !== this.#state.state
     this.#state = next
-    if (changed) this.#onChange(next.state)
+    if (changed) this.#onChange(next)
   }
 }

@@ -129,9 +129,7 @@ export function createClient(options: ClientOptions = {}): Client {
     breakerOptions === false
       ? undefined
       : new CircuitBreaker(breakerOptions ?? {}, clock, (state) =>
-          events.emit(`circuit:${state === 'closed' ? 'close' : state}`, {
-            state: breaker?.state ?? { state: 'closed', failures: 0 },
-          }),
+          events.emit(`circuit:${state.state === 'closed' ? 'close' : state.state}`, { state }),
         )
   const core: ClientCore = {
     http: resolveHttpConfig(options),

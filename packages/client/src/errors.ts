@@ -124,7 +124,7 @@ export class TimeoutError extends VideoTranslationError {
     timeoutMs: number
     what: string
     job?: Job | undefined
-    message?: string
+    message?: string | undefined
   }) {
     super(init.message ?? `${init.what} timed out after ${init.timeoutMs} ms`, {
       retryable: init.scope === 'request',

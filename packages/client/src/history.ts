@@ -22,30 +22,41 @@ export interface HistoryEntry {
 const MAX_JOBS = 1_000
 const MAX_ENTRIES = 1_000
 
+/** The checks of one job: a ring of at most MAX_ENTRIES, `next` the slot the next one takes. */
+interface Checks {
+  entries: HistoryEntry[]
+  next: number
+}
+
 /** Status checks by job id. */
 export class History {
-  readonly #byJob = new Map<string, HistoryEntry[]>()
+  readonly #byJob = new Map<string, Checks>()
   /** The job checked last, which is already last in the map's order. */
   #newest: string | undefined
 
   /** Records a check of job `id`. */
   record(id: string, entry: HistoryEntry): void {
-    let entries = this.#byJob.get(id)
+    let checks = this.#byJob.get(id)
     // The most recently checked job goes last, so that the least recent is dropped first.
-    if (!entries || id !== this.#newest) {
-      if (entries) this.#byJob.delete(id)
+    if (!checks || id !== this.#newest) {
+      if (checks) this.#byJob.delete(id)
       else if (this.#byJob.size >= MAX_JOBS)
         this.#byJob.delete(this.#byJob.keys().next().value as string)
-      entries ??= []
-      this.#byJob.set(id, entries)
+      checks ??= { entries: [], next: 0 }
+      this.#byJob.set(id, checks)
       this.#newest = id
     }
-    entries.push(entry)
-    if (entries.length > MAX_ENTRIES) entries.shift()
+    // A full ring overwrites its oldest entry: no shifting of a long array on every check.
+    checks.entries[checks.next] = entry
+    checks.next = (checks.next + 1) % MAX_ENTRIES
   }
 
   /** A copy of the checks of job `id`, oldest first. */
   get(id: string): HistoryEntry[] {
-    return [...(this.#byJob.get(id) ?? [])]
+    const checks = this.#byJob.get(id)
+    if (!checks) return []
+    // Until the ring is full, `next` is its length and the first slice is empty.
+    const { entries, next } = checks
+    return [...entries.slice(next), ...entries.slice(0, next)]
   }
 }

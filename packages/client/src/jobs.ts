@@ -253,6 +253,14 @@ function hintsOf(job: Job, response: HttpResponse): ServerHints {
   return { retryAfterMs: retryAfterOf(response.headers), etaMs: job.eta_ms ?? undefined }
 }
 
+/** The last id and its path: a wait asks for the same job again and again. */
+let lastId = ''
+let lastPath = ''
+
 function jobPath(id: string): string {
-  return `/v1/jobs/${encodeURIComponent(id)}`
+  if (id !== lastId) {
+    lastId = id
+    lastPath = `/v1/jobs/${encodeURIComponent(id)}`
+  }
+  return lastPath
 }

@@ -80,7 +80,7 @@ export async function pollUntilDone<T>(
       if (found.outcome !== 'pending') return { value: found.value, outcome: found.outcome }
       hints = found.hints
     } catch (error) {
-      if (signal?.aborted) throw signal.reason
+      signal?.throwIfAborted()
       if (!isTransient(error) || ++failures >= maxConsecutiveErrors) throw error
       if (isCircuitOpenError(error)) hints = { retryAfterMs: error.retryAfterMs }
     }
@@ -92,11 +92,10 @@ export async function pollUntilDone<T>(
         timeoutMs: timeoutMs ?? elapsedMs,
         what: `Waiting for job ${id}`,
         job,
-        ...(clock.now() < deadline
-          ? {
-              message: `Waiting for job ${id} gave up after ${attempt} status checks (maxAttempts)`,
-            }
-          : {}),
+        message:
+          clock.now() < deadline
+            ? `Waiting for job ${id} gave up after ${attempt} status checks (maxAttempts)`
+            : undefined,
       })
     }
     await pause(attempt, hints)
