@@ -33,9 +33,9 @@ export interface ClientCore {
 }
 
 /**
- * Sends `request` through the breaker, retrying transient failures (see retry.ts) unless
- * `retry` is false; a final failure is reported and thrown. One loop rather than
- * wrappers around `send`: this is every call's path, and each async layer costs.
+ * Sends `request` through the breaker, retrying transient failures (see retry.ts) unless `retry`
+ * is false; a final failure is reported and thrown. One loop rather than wrappers around `send`:
+ * this is every call's path, and each async layer costs.
  */
 export async function request(
   core: ClientCore,
