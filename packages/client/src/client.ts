@@ -13,6 +13,7 @@ import { History } from './history.js'
 import type { FetchLike, HttpConfig } from './http.js'
 import { Jobs } from './jobs.js'
 import { Legacy } from './legacy.js'
+import { type AdaptiveOptions, adaptivePolling } from './polling/adaptive.js'
 import {
   type BackoffOptions,
   exponentialBackoff,
@@ -22,14 +23,12 @@ import {
 } from './polling/strategy.js'
 import { RetryBudget, type RetryOptions } from './retry.js'
 
-/** Settings of the default polling strategy. */
-export interface PollingOptions extends BackoffOptions, HintOptions {
-  /**
-   * Follow the server's `Retry-After` and `eta_ms` when it sends them.
-   * @default true
-   */
-  useServerHints?: boolean
-}
+/**
+ * Settings of the default polling strategy, `adaptivePolling` (its options). Giving any of the
+ * backoff settings (`initialIntervalMs`, `multiplier`, `jitter`) chooses the earlier default
+ * instead: server hints first, else exponential backoff, within the same bounds.
+ */
+export interface PollingOptions extends AdaptiveOptions, BackoffOptions, HintOptions {}
 
 /** Options of `createClient`. */
 export interface ClientOptions {
@@ -59,10 +58,11 @@ export interface ClientOptions {
    */
   requestTimeoutMs?: number
   /**
-   * How `wait` paces its status checks: a strategy, or settings of the default one (server hints
-   * first, else exponential backoff 500 ms × 2 up to 30 s with full jitter, clamped to
-   * [100 ms, 30 s]).
-   * @example polling: { initialIntervalMs: 1_000, jitter: 'equal' }
+   * How `wait` paces its status checks: a strategy, or settings of the default one,
+   * `adaptivePolling` (it learns how long jobs take and how good the server's ETAs are, and
+   * places checks by the optimal-checking rule; one request is worth `requestCostMs` = 1 s of
+   * lateness; delays within [100 ms, 30 s], a server's `Retry-After` up to 5 min).
+   * @example polling: { requestCostMs: 3_000 } // fewer requests, later news
    * @example polling: fixedInterval(2_000)
    */
   polling?: PollingOptions | PollingStrategy
@@ -153,11 +153,13 @@ export function createClient(options: ClientOptions = {}): Client {
 
 function resolvePolling(polling: ClientOptions['polling']): PollingStrategy {
   if (polling !== undefined && 'nextDelay' in polling) return polling
-  const { useServerHints = true, minIntervalMs, maxIntervalMs, ...backoff } = polling ?? {}
-  const hinted = hintAware(exponentialBackoff({ ...backoff, maxIntervalMs }), {
-    minIntervalMs,
-    maxIntervalMs,
-  })
+  const { initialIntervalMs, multiplier, jitter, ...adaptive } = polling ?? {}
+  if (initialIntervalMs === undefined && multiplier === undefined && jitter === undefined) {
+    return adaptivePolling(adaptive)
+  }
+  const { useServerHints = true, minIntervalMs, maxIntervalMs, maxHintMs } = adaptive
+  const backoff = { initialIntervalMs, multiplier, jitter, maxIntervalMs }
+  const hinted = hintAware(exponentialBackoff(backoff), { minIntervalMs, maxIntervalMs, maxHintMs })
   // Without hints the same bounds apply: the strategy just never sees what the server said.
   return useServerHints
     ? hinted

@@ -42,6 +42,12 @@ export type { HistoryEntry } from './history.js'
 export type { FetchLike } from './http.js'
 export type { CreateJobOptions, Jobs, RequestOptions, WaitOptions } from './jobs.js'
 export type { Legacy, LegacyResult, LegacyWaitOptions } from './legacy.js'
+export {
+  type AdaptiveOptions,
+  type AdaptivePolling,
+  type AdaptiveState,
+  adaptivePolling,
+} from './polling/adaptive.js'
 export { parseRetryAfter, type ServerHints } from './polling/hints.js'
 export {
   type BackoffOptions,

@@ -75,7 +75,7 @@ export class Jobs {
     })
     const job = readBody(response, parseJob)
     this.#core.events.emit('job:created', { job })
-    return { job, hints: hintsOf(job, response) }
+    return { job, hints: hintsOf(job, response, this.#core.clock.now()) }
   }
 
   /**
@@ -175,7 +175,7 @@ export class Jobs {
               : job.status === 'completed'
                 ? 'completed'
                 : 'failed',
-            hints: hintsOf(job, response),
+            hints: hintsOf(job, response, clock.now()),
           }
         },
         initial,
@@ -249,8 +249,8 @@ interface Observed {
 }
 
 /** The hints of a response about `job`: its `Retry-After` and the job's `eta_ms`. */
-function hintsOf(job: Job, response: HttpResponse): ServerHints {
-  return { retryAfterMs: retryAfterOf(response.headers), etaMs: job.eta_ms ?? undefined }
+function hintsOf(job: Job, response: HttpResponse, now: number): ServerHints {
+  return { retryAfterMs: retryAfterOf(response.headers, now), etaMs: job.eta_ms ?? undefined }
 }
 
 /** The last id and its path: a wait asks for the same job again and again. */

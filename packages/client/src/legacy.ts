@@ -96,6 +96,6 @@ export class Legacy {
         ? { result }
         : '"result" must be pending, completed or error'
     })
-    return { result, retryAfterMs: retryAfterOf(response.headers) }
+    return { result, retryAfterMs: retryAfterOf(response.headers, this.#core.clock.now()) }
   }
 }

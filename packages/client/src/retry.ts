@@ -57,6 +57,8 @@ export interface RetryContext {
   budget: RetryBudget
   retry: RetryOptions
   random: () => number
+  /** Reads an HTTP-date `Retry-After` against the client's clock. */
+  clock: { now(): number }
 }
 
 /** Whether an error is worth another try of the same request. */
@@ -80,6 +82,6 @@ export function retryDelay(
   const { maxRetries = 3, initialDelayMs = 200, maxDelayMs = 5_000 } = context.retry
   if (retries >= maxRetries) return undefined
   const backoff = context.random() * Math.min(maxDelayMs, initialDelayMs * 2 ** retries)
-  const hinted = isApiError(error) ? retryAfterOf(error.headers) : undefined
+  const hinted = isApiError(error) ? retryAfterOf(error.headers, context.clock.now()) : undefined
   return Math.max(backoff, hinted ?? 0)
 }

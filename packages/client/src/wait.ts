@@ -55,18 +55,41 @@ export async function pollUntilDone<T>(
   const strategy = limits.polling ?? core.polling
   const start = clock.now()
   const deadline = timeoutMs === undefined ? Infinity : start + timeoutMs
-  let job: Job | undefined = initial?.job
+  let job: Job | undefined
   let previousDelayMs: number | undefined
+  let delays = 0
   let failures = 0
+  /** When the job was created, on the client's clock (the latest the answers allow). */
+  let bornAt = Infinity
+  const ageMs = () => (bornAt === Infinity ? undefined : Math.max(0, clock.now() - bornAt))
+  /** Takes in an answer: the job, its age (it was at least `updated_at - created_at` old). */
+  const saw = (seen: Job) => {
+    job = seen
+    const shown = Date.parse(seen.updated_at) - Date.parse(seen.created_at)
+    if (shown >= 0) bornAt = Math.min(bornAt, clock.now() - shown)
+    strategy.observe?.(seen, ageMs())
+  }
   /** Sleeps as the strategy says after `attempt` checks, never past the deadline. */
   const pause = async (attempt: number, hints: ServerHints) => {
     const elapsedMs = clock.now() - start
-    const context = { attempt, elapsedMs, job, hints, previousDelayMs, random: core.random }
+    const context = {
+      attempt,
+      delays: delays++,
+      elapsedMs,
+      ageMs: ageMs(),
+      job,
+      hints,
+      previousDelayMs,
+      random: core.random,
+    }
     previousDelayMs = strategy.nextDelay(context)
     await clock.sleep(Math.max(0, Math.min(previousDelayMs, deadline - clock.now())), signal)
   }
   // Just created: the create's answer already says when a first look is worth making.
-  if (initial) await pause(0, initial.hints)
+  if (initial) {
+    saw(initial.job)
+    await pause(0, initial.hints)
+  }
   for (let attempt = 1; ; attempt++) {
     signal?.throwIfAborted()
     const remaining = deadline - clock.now()
@@ -76,7 +99,7 @@ export async function pollUntilDone<T>(
       const limitMs = Number.isFinite(remaining) ? Math.max(LAST_LOOK_MS, remaining) : undefined
       const found = await check(attempt, limitMs)
       failures = 0
-      job = found.job ?? job
+      if (found.job) saw(found.job)
       if (found.outcome !== 'pending') return { value: found.value, outcome: found.outcome }
       hints = found.hints
     } catch (error) {

@@ -8,18 +8,27 @@ export interface ServerHints {
   etaMs?: number | undefined
 }
 
-/** Parses a `Retry-After` value into milliseconds from `now`; malformed values are ignored. */
+/**
+ * The longest hint taken from a server, in ms (one day): a larger `Retry-After` (or a date years
+ * ahead) is read as this, so no hint can overflow a timer or be mistaken for "now".
+ */
+export const MAX_HINT_MS = 86_400_000
+
+/**
+ * Parses a `Retry-After` value into milliseconds from `now` (the client's clock, in epoch ms for
+ * an HTTP-date), within [0, MAX_HINT_MS]; malformed values are ignored.
+ */
 export function parseRetryAfter(value: string | null | undefined, now: number): number | undefined {
   if (value === null || value === undefined) return undefined
   const trimmed = value.trim()
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000
+  if (/^\d+$/.test(trimmed)) return Math.min(MAX_HINT_MS, Number(trimmed) * 1000)
   if (!/^[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/.test(trimmed))
     return undefined
   const date = Date.parse(trimmed)
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
+  return Number.isNaN(date) ? undefined : Math.min(MAX_HINT_MS, Math.max(0, date - now))
 }
 
-/** A response's `Retry-After`, in ms from now. */
-export function retryAfterOf(headers: Headers): number | undefined {
-  return parseRetryAfter(headers.get('retry-after'), Date.now())
+/** A response's `Retry-After`, in ms from `now` on the client's clock. */
+export function retryAfterOf(headers: Headers, now: number): number | undefined {
+  return parseRetryAfter(headers.get('retry-after'), now)
 }

@@ -12,7 +12,9 @@ import {
 function context(overrides: Partial<PollContext> = {}): PollContext {
   return {
     attempt: 1,
+    delays: 0,
     elapsedMs: 0,
+    ageMs: undefined,
     job: undefined,
     hints: {},
     previousDelayMs: undefined,
@@ -27,7 +29,7 @@ const bounds = fc
   .map(([a, b]) => ({ minIntervalMs: Math.min(a, b), maxIntervalMs: Math.max(a, b) }))
 
 describe('hintAware(exponentialBackoff())', () => {
-  it('should keep every delay within [min, max], hints or not', () => {
+  it('should keep every delay within [min, max] (a Retry-After within [min, maxHintMs])', () => {
     fc.assert(
       fc.property(
         bounds,
@@ -48,7 +50,11 @@ describe('hintAware(exponentialBackoff())', () => {
           const delay = strategy.nextDelay(
             context({ attempt, hints, random: () => r, previousDelayMs: 1_000 }),
           )
-          return delay >= range.minIntervalMs && delay <= range.maxIntervalMs
+          const max =
+            retryAfterMs === undefined
+              ? range.maxIntervalMs
+              : Math.max(range.maxIntervalMs, 300_000)
+          return delay >= range.minIntervalMs && delay <= max
         },
       ),
     )
@@ -78,9 +84,46 @@ describe('hintAware(exponentialBackoff())', () => {
 
   it('should grow 500, 1000, 2000 … up to 30 s without jitter', () => {
     const strategy = exponentialBackoff({ jitter: 'none' })
-    expect([1, 2, 3, 4, 7, 20].map((attempt) => strategy.nextDelay(context({ attempt })))).toEqual([
+    expect([0, 1, 2, 3, 6, 19].map((delays) => strategy.nextDelay(context({ delays })))).toEqual([
       500, 1_000, 2_000, 4_000, 30_000, 30_000,
     ])
+  })
+
+  it('should take its n-th delay as initial × multiplier^n, capped, whatever the attempt', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 10_000 }),
+        fc.double({ min: 1, max: 4, noNaN: true }),
+        fc.integer({ min: 1, max: 600_000 }),
+        fc.integer({ min: 0, max: 40 }),
+        fc.integer({ min: 0, max: 1_000 }),
+        (initialIntervalMs, multiplier, maxIntervalMs, delays, attempt) => {
+          const strategy = exponentialBackoff({
+            initialIntervalMs,
+            multiplier,
+            maxIntervalMs,
+            jitter: 'none',
+          })
+          const expected = Math.min(maxIntervalMs, initialIntervalMs * multiplier ** delays)
+          return strategy.nextDelay(context({ delays, attempt })) === expected
+        },
+      ),
+    )
+  })
+
+  it('should follow a Retry-After above maxIntervalMs, up to maxHintMs', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 100, max: 60_000 }),
+        fc.integer({ min: 0, max: 86_400_000 }),
+        fc.integer({ min: 60_000, max: 3_600_000 }),
+        (maxIntervalMs, retryAfterMs, maxHintMs) => {
+          const strategy = hintAware(fixedInterval(1_000), { maxIntervalMs, maxHintMs })
+          const delay = strategy.nextDelay(context({ hints: { retryAfterMs } }))
+          return delay === Math.max(100, Math.min(retryAfterMs, maxHintMs))
+        },
+      ),
+    )
   })
 
   it('should prefer Retry-After, then eta_ms, then backoff', () => {
@@ -93,7 +136,9 @@ describe('hintAware(exponentialBackoff())', () => {
     expect(strategy.nextDelay(context({ hints: { etaMs: 5_000 } }))).toBe(5_000)
     expect(strategy.nextDelay(context())).toBe(7_000)
     expect(strategy.nextDelay(context({ hints: { etaMs: 10 } }))).toBe(100)
-    expect(strategy.nextDelay(context({ hints: { retryAfterMs: 3_600_000 } }))).toBe(30_000)
+    expect(strategy.nextDelay(context({ hints: { retryAfterMs: 60_000 } }))).toBe(60_000)
+    expect(strategy.nextDelay(context({ hints: { retryAfterMs: 3_600_000 } }))).toBe(300_000)
+    expect(strategy.nextDelay(context({ hints: { etaMs: 3_600_000 } }))).toBe(30_000)
   })
 })
 
@@ -108,6 +153,25 @@ describe('parseRetryAfter', () => {
     ['Sat, 21 Nov 2026 11:59:00 GMT', 0],
   ])('should read %j as %i ms', (value, ms) => {
     expect(parseRetryAfter(value, now)).toBe(ms)
+  })
+
+  it('should read an HTTP-date against the clock it is given, whatever its epoch', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 4_000_000_000 }),
+        fc.integer({ min: 0, max: 86_400 }),
+        (seconds, ahead) => {
+          const clockNow = seconds * 1_000
+          const date = new Date(clockNow + ahead * 1_000).toUTCString()
+          return parseRetryAfter(date, clockNow) === ahead * 1_000
+        },
+      ),
+    )
+  })
+
+  it('should cap a hint at one day, so no timer overflows', () => {
+    expect(parseRetryAfter('99999999999', now)).toBe(86_400_000)
+    expect(parseRetryAfter('Fri, 31 Dec 9999 23:59:59 GMT', now)).toBe(86_400_000)
   })
 
   it.each([

@@ -11,8 +11,16 @@ import type { ServerHints } from './hints.js'
 export interface PollContext {
   /** Status checks made so far (1 after the first). */
   attempt: number
+  /** Delays this wait has already taken (0 when choosing the first). */
+  delays: number
   /** Milliseconds since the wait began. */
   elapsedMs: number
+  /**
+   * The job's age in ms, as well as the client can tell: from its own create, or from the
+   * `created_at` and `updated_at` of the last answer (server times, so clock skew does not
+   * matter); undefined until known.
+   */
+  ageMs: number | undefined
   /** The job as last seen (undefined until a status check succeeds, and for the legacy API). */
   job: Job | undefined
   /** The server's hints from the last response. */
@@ -27,6 +35,11 @@ export interface PollContext {
 export interface PollingStrategy {
   /** The next delay in milliseconds. */
   nextDelay(context: PollContext): number
+  /**
+   * Optional: sees every answer of a wait (the job and its age then, terminal ones included), so
+   * a strategy can learn how long jobs take.
+   */
+  observe?(job: Job, ageMs: number | undefined): void
 }
 
 /** How backoff delays are randomised (AWS's terms); jitter stays on once the cap is reached. */
@@ -34,7 +47,7 @@ export type Jitter = 'full' | 'equal' | 'decorrelated' | 'none'
 
 /** Options of `exponentialBackoff`. */
 export interface BackoffOptions {
-  /** @default 500 */
+  /** The first delay; the n-th (from 0) is `initialIntervalMs * multiplier ** n`, capped. @default 500 */
   initialIntervalMs?: number | undefined
   /** @default 2 */
   multiplier?: number | undefined
@@ -48,8 +61,14 @@ export interface BackoffOptions {
 export interface HintOptions {
   /** @default 100 */
   minIntervalMs?: number | undefined
-  /** @default 30_000 */
+  /** The longest delay the client chooses by itself. @default 30_000 */
   maxIntervalMs?: number | undefined
+  /**
+   * The longest server hint followed: a `Retry-After` above `maxIntervalMs` is the server asking
+   * for fewer requests, so it wins up to this.
+   * @default 300_000
+   */
+  maxHintMs?: number | undefined
 }
 
 /**
@@ -72,11 +91,8 @@ export function exponentialBackoff(options: BackoffOptions = {}): PollingStrateg
     jitter = 'full',
   } = options
   return {
-    nextDelay({ attempt, previousDelayMs, random }) {
-      const base = Math.min(
-        maxIntervalMs,
-        initialIntervalMs * multiplier ** Math.max(0, attempt - 1),
-      )
+    nextDelay({ delays, previousDelayMs, random }) {
+      const base = Math.min(maxIntervalMs, initialIntervalMs * multiplier ** delays)
       switch (jitter) {
         case 'none':
           return base
@@ -105,14 +121,14 @@ function refine(retryAfterMs: number, etaMs: number): number {
 
 /**
  * The server's hint when there is one (`Retry-After`, refined by `eta_ms` within its second; else
- * `eta_ms`), else `fallback`; every delay clamped to `[minIntervalMs, maxIntervalMs]`. The
- * default strategy.
+ * `eta_ms`), else `fallback`. Every delay is at least `minIntervalMs`; the client's own choices
+ * (`eta_ms`, the fallback) are at most `maxIntervalMs`, a `Retry-After` at most `maxHintMs`.
  */
 export function hintAware(
   fallback: PollingStrategy = exponentialBackoff(),
   options: HintOptions = {},
 ): PollingStrategy {
-  const { minIntervalMs = 100, maxIntervalMs = 30_000 } = options
+  const { minIntervalMs = 100, maxIntervalMs = 30_000, maxHintMs = 300_000 } = options
   return {
     nextDelay(context) {
       const { retryAfterMs, etaMs } = context.hints
@@ -120,7 +136,10 @@ export function hintAware(
         retryAfterMs !== undefined && etaMs !== undefined
           ? refine(retryAfterMs, etaMs)
           : (retryAfterMs ?? etaMs ?? fallback.nextDelay(context))
-      return Math.min(maxIntervalMs, Math.max(minIntervalMs, delay))
+      const ceiling =
+        retryAfterMs === undefined ? maxIntervalMs : Math.max(maxIntervalMs, maxHintMs)
+      return Math.min(ceiling, Math.max(minIntervalMs, delay))
     },
+    ...(fallback.observe && { observe: fallback.observe.bind(fallback) }),
   }
 }

@@ -1,0 +1,160 @@
+/**
+ * The adaptive polling strategy, the default: it learns how long this client's jobs take and how
+ * far off the server's ETAs are, and places each check by the optimal-checking rule (see
+ * sketch.ts) for what it learned, conditioned on the job's age. One knob, `requestCostMs`: what
+ * one status request is worth in milliseconds of learning late. The strategy lab
+ * (`pnpm bench:strategies`, docs/strategies.md) measures it against other SDKs' schedules and
+ * against the optimal schedule for the true distribution.
+ *
+ * - With an ETA (`eta_ms`), the time left is the ETA times a learned error ratio, so the first
+ *   check comes near the earliest plausible end and each answer's fresher ETA tightens the next.
+ * - With only `Retry-After`, it follows the server (up to `maxHintMs`).
+ * - Without hints, checks follow the learned duration distribution from the job's age, so a wait
+ *   resumed late is placed right, and no check is spent while no job can have finished.
+ */
+import type { Job } from '../types.js'
+import { isTerminalStatus } from '../types.js'
+import { LogSketch } from './sketch.js'
+import type { PollContext, PollingStrategy } from './strategy.js'
+
+/** What the strategy learned: a small JSON value (about 1 kB) to save and pass back later. */
+export interface AdaptiveState {
+  version: 1
+  /** Weights of job durations, in ms, on the bins of DURATIONS. */
+  durations: number[]
+  /** Weights of (time the job really had left) / `eta_ms`, on the bins of ETA_RATIOS. */
+  etaRatios: number[]
+}
+
+/** Options of `adaptivePolling`. */
+export interface AdaptiveOptions {
+  /**
+   * What one status request is worth in milliseconds of learning of the end late: higher spends
+   * fewer requests, lower learns sooner. At the default, a job of the lab's hint-less workload
+   * (median 30 s) costs about 8 requests and is known about 1.5 s after it ends, on average.
+   * @default 1_000
+   */
+  requestCostMs?: number | undefined
+  /** The shortest delay. @default 100 */
+  minIntervalMs?: number | undefined
+  /** The longest delay the strategy chooses by itself. @default 30_000 */
+  maxIntervalMs?: number | undefined
+  /** The longest `Retry-After` followed (a longer one is the server asking). @default 300_000 */
+  maxHintMs?: number | undefined
+  /**
+   * Use `eta_ms` when the server sends it. A `Retry-After` without one is followed either way:
+   * it is the server's instruction (or the open circuit breaker's).
+   * @default true
+   */
+  useServerHints?: boolean | undefined
+  /** What an earlier run learned (`exportState()`); ignored when it does not fit. */
+  state?: AdaptiveState | undefined
+}
+
+/** The adaptive strategy, with what it learned. */
+export interface AdaptivePolling extends PollingStrategy {
+  /** What it learned so far, to pass as `state` to a later client. */
+  exportState(): AdaptiveState
+}
+
+/** Durations from 250 ms to about two days, bins 20 % apart. */
+const DURATIONS = { min: 250, ratio: 1.2, bins: 74 }
+/** ETA error ratios from 0.1 to 10, bins 5 % apart. */
+const ETA_RATIOS = { min: 0.1, ratio: 1.05, bins: 95 }
+/** Each job's weight fades to a third after 100 more jobs: the sketch follows a change. */
+const DURATION_WEIGHTS = { decay: 0.99, floor: 0.1 }
+const RATIO_WEIGHTS = { decay: 0.995, floor: 0.05 }
+/** ETA observations kept per job, and jobs followed at once. */
+const ETAS_PER_JOB = 8
+const JOBS_FOLLOWED = 1_000
+/** ±10 %: enough that jobs created together do not stay in step. */
+const JITTER = 0.2
+
+/**
+ * Creates the adaptive strategy. Pass it as `polling` to share what it learns across clients,
+ * or to save it: `JSON.stringify(strategy.exportState())`.
+ * @example const polling = adaptivePolling({ requestCostMs: 3_000, state: saved })
+ */
+export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling {
+  const {
+    requestCostMs = 1_000,
+    minIntervalMs = 100,
+    maxIntervalMs = 30_000,
+    maxHintMs = 300_000,
+    useServerHints = true,
+    state,
+  } = options
+  const durations = new LogSketch(DURATIONS, DURATION_WEIGHTS, state?.durations)
+  const ratios = new LogSketch(ETA_RATIOS, RATIO_WEIGHTS, state?.etaRatios)
+  // Before any job ends: anything from a second to an hour, equally likely on a log scale;
+  // ETAs right to within 40 %.
+  if (durations.isEmpty()) durations.spread(1_000, 3_600_000, 2)
+  if (ratios.isEmpty()) ratios.spread(0.7, 1.4, 2)
+  /** Per job: its ETAs as (age when seen, eta), newest last, until it ends. */
+  const etas = new Map<string, [number, number][]>()
+  /** Jobs already learned from (a job seen ending by two waits counts once). */
+  const ended = new Set<string>()
+  const budget = Math.sqrt(2 * requestCostMs)
+
+  /** The delay the rule gives, before jitter and bounds; `hinted` when the server set it. */
+  function choose(context: PollContext): { delay: number; hinted: boolean } {
+    const age = context.ageMs ?? context.elapsedMs
+    const { retryAfterMs, etaMs } = context.hints
+    // A `Retry-After` alone is the server's (or the open circuit's) word: follow it.
+    if (retryAfterMs !== undefined && (etaMs === undefined || !useServerHints)) {
+      return { delay: retryAfterMs, hinted: true }
+    }
+    const seen = useServerHints && context.job ? etas.get(context.job.id)?.at(-1) : undefined
+    if (seen) {
+      const [seenAt, eta] = seen
+      const next = ratios.next((age - seenAt) / eta, budget / Math.sqrt(eta))
+      return { delay: seenAt + eta * next - age, hinted: false }
+    }
+    return { delay: durations.next(age, budget) - age, hinted: false }
+  }
+
+  return {
+    nextDelay(context) {
+      const { delay, hinted } = choose(context)
+      const jittered = delay * (1 - JITTER / 2 + JITTER * context.random())
+      const ceiling = hinted ? Math.max(maxIntervalMs, maxHintMs) : maxIntervalMs
+      return Math.min(ceiling, Math.max(minIntervalMs, jittered))
+    },
+    observe(job: Job, ageMs: number | undefined) {
+      if (isTerminalStatus(job.status)) {
+        learn(job)
+        return
+      }
+      if (job.eta_ms === null || ageMs === undefined) return
+      let seen = etas.get(job.id)
+      if (!seen) {
+        if (etas.size >= JOBS_FOLLOWED) etas.delete(etas.keys().next().value as string)
+        seen = []
+        etas.set(job.id, seen)
+      }
+      // An ETA of 0 on a job still running says "any moment": read it as a second.
+      seen.push([ageMs, Math.max(1_000, job.eta_ms)])
+      if (seen.length > ETAS_PER_JOB) seen.shift()
+    },
+    exportState: () => ({
+      version: 1,
+      durations: durations.toJSON(),
+      etaRatios: ratios.toJSON(),
+    }),
+  }
+
+  function learn(job: Job): void {
+    const seen = etas.get(job.id)
+    etas.delete(job.id)
+    if (job.status === 'canceled' || ended.has(job.id)) return
+    if (ended.size >= JOBS_FOLLOWED) ended.delete(ended.keys().next().value as string)
+    ended.add(job.id)
+    const duration = Date.parse(job.updated_at) - Date.parse(job.created_at)
+    if (!(duration >= 0)) return
+    durations.add(duration)
+    for (const [seenAt, eta] of seen ?? []) {
+      const ratio = (duration - seenAt) / eta
+      if (ratio > 0) ratios.add(ratio, 1 / (seen?.length ?? 1))
+    }
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * A small, bounded picture of a distribution of positive values (how long jobs take, or how far
+ * off the server's ETAs are) and the optimal-checking rule on it.
+ *
+ * The picture: weights in log-spaced bins. Each observation is spread over its bin and the two
+ * next to it (a cheap kernel, so a hundred observations already give a smooth shape), and older
+ * weight fades by `decay` per observation, so the sketch follows a workload that changes. Under
+ * it lies a faint log-uniform floor that never fades: no value in range is ever impossible, so a
+ * job older than any seen so far is still checked at a sane pace rather than at once.
+ *
+ * The rule (Keller 1974): to minimise `c1 * checks + c2 * delay`, check with density
+ * `n(t) = sqrt(h(t) / (2 * c1 / c2))`, h the hazard rate. The next check after `t0` is where
+ * `∫ n = 1`. With a density constant within a bin, `∫ sqrt(h) dt` over part of a bin is
+ * `2 * (sqrt(S(a)) - sqrt(S(b))) / sqrt(f)` (S the weight above), which inverts exactly.
+ */
+
+/** The bins of a sketch: `bins` bins from `min`, each `ratio` times wider than the one before. */
+export interface SketchShape {
+  min: number
+  ratio: number
+  bins: number
+}
+
+/** How a sketch weighs what it sees. */
+export interface SketchWeights {
+  /** What weight the past keeps per new observation. */
+  decay: number
+  /** The total weight of the everlasting log-uniform floor, spread evenly over the bins. */
+  floor: number
+}
+
+/** A sketch of a distribution on log-spaced bins. */
+export class LogSketch {
+  readonly #edges: number[]
+  readonly #logRatio: number
+  readonly #weights: number[]
+  readonly #options: SketchWeights
+
+  /** `weights` restores an exported sketch (ignored unless it fits the shape). */
+  constructor(shape: SketchShape, options: SketchWeights, weights?: readonly number[]) {
+    this.#edges = Array.from({ length: shape.bins + 1 }, (_, i) => shape.min * shape.ratio ** i)
+    this.#logRatio = Math.log(shape.ratio)
+    this.#options = options
+    this.#weights =
+      weights?.length === shape.bins && weights.every((w) => Number.isFinite(w) && w >= 0)
+        ? [...weights]
+        : new Array<number>(shape.bins).fill(0)
+  }
+
+  /** Whether nothing has been recorded or restored yet. */
+  isEmpty(): boolean {
+    return this.#weights.every((w) => w === 0)
+  }
+
+  /** Adds `weight` spread log-uniformly over [from, to] (a prior), without fading the rest. */
+  spread(from: number, to: number, weight: number): void {
+    const first = this.#bin(from)
+    const last = this.#bin(to)
+    for (let i = first; i <= last; i++) this.#put(i, weight / (last - first + 1))
+  }
+
+  /** Records one observation of `value` with `weight`, fading the past by `decay`. */
+  add(value: number, weight = 1): void {
+    const faded = this.#options.decay ** weight
+    this.#weights.forEach((w, i) => {
+      this.#weights[i] = w * faded
+    })
+    const bin = this.#bin(value)
+    this.#put(bin, weight / 2)
+    this.#put(Math.max(0, bin - 1), weight / 4)
+    this.#put(Math.min(this.#weights.length - 1, bin + 1), weight / 4)
+  }
+
+  #put(bin: number, weight: number): void {
+    this.#weights[bin] = (this.#weights[bin] as number) + weight
+  }
+
+  /**
+   * Where the next check goes after `from`: the point where `∫ sqrt(h) = budget`, or Infinity
+   * when the whole range above `from` holds less.
+   */
+  next(from: number, budget: number): number {
+    const edges = this.#edges
+    const floor = this.#options.floor / this.#weights.length
+    let start = Math.max(from, edges[0] as number)
+    let i = this.#bin(start)
+    // The weight above `start`: the rest of its bin, then every bin above.
+    let above = 0
+    for (let j = this.#weights.length - 1; j > i; j--) above += (this.#weights[j] as number) + floor
+    let left = budget
+    for (; i < this.#weights.length; i++) {
+      const low = edges[i] as number
+      const high = edges[i + 1] as number
+      const density = ((this.#weights[i] as number) + floor) / (high - low)
+      const atStart = above + density * (high - start)
+      const whole = (2 * (Math.sqrt(atStart) - Math.sqrt(above))) / Math.sqrt(density)
+      if (whole >= left) {
+        const root = Math.sqrt(atStart) - (left * Math.sqrt(density)) / 2
+        return start + (atStart - root * root) / density
+      }
+      left -= whole
+      start = high
+      above -= i + 1 < this.#weights.length ? (this.#weights[i + 1] as number) + floor : 0
+    }
+    return Number.POSITIVE_INFINITY
+  }
+
+  /** The learned weights, rounded to 3 decimals: a small JSON value. */
+  toJSON(): number[] {
+    return this.#weights.map((w) => Math.round(w * 1000) / 1000)
+  }
+
+  #bin(value: number): number {
+    const min = this.#edges[0] as number
+    if (!(value > min)) return 0
+    return Math.min(this.#weights.length - 1, Math.floor(Math.log(value / min) / this.#logRatio))
+  }
+}
