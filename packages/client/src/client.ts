@@ -60,16 +60,16 @@ export interface ClientOptions {
   /**
    * How `wait` paces its status checks: a strategy, or settings of the default one,
    * `adaptivePolling` (it learns how long jobs take and how good the server's ETAs are, and
-   * places checks by the optimal-checking rule; one request is worth `requestCostMs` = 1 s of
+   * places checks by the optimal-checking rule; one request is worth `requestCostMs` = 300 ms of
    * lateness; delays within [100 ms, 30 s], a server's `Retry-After` up to 5 min).
-   * @example polling: { requestCostMs: 3_000 } // fewer requests, later news
+   * @example polling: { requestCostMs: 1_000 } // fewer requests, later news
    * @example polling: fixedInterval(2_000)
    */
   polling?: PollingOptions | PollingStrategy
   /**
    * Retries of failed requests (network, 408, 429, 5xx), within a client-wide budget; `false`
    * sends each request once.
-   * @default { maxRetries: 3, initialDelayMs: 200, maxDelayMs: 5_000, budget: { maxTokens: 10, tokenRatio: 0.1 } }
+   * @default { maxRetries: 3, initialDelayMs: 200, maxDelayMs: 5_000, budget: { maxTokens: 10, tokenRatio: 0.2 } }
    * @example retry: { maxRetries: 5, budget: false }
    */
   retry?: RetryOptions | false

@@ -46,7 +46,9 @@ export async function request(
   const { method, path, signal } = request
   // A retry that would start after the request's time limit is not made.
   const deadline = request.timeoutMs === undefined ? Infinity : clock.now() + request.timeoutMs
-  for (let retries = 0; ; retries++) {
+  let failures = 0
+  let paced = 0
+  for (;;) {
     // Whether the breaker let this attempt through as its probe; undefined when it refused it.
     let probe: boolean | undefined
     try {
@@ -58,12 +60,15 @@ export async function request(
     } catch (error) {
       if (probe !== undefined) breaker?.failed(error, probe)
       signal?.throwIfAborted()
-      const delayMs = retry ? retryDelay(core, retries, error) : undefined
-      if (delayMs === undefined || clock.now() + delayMs >= deadline) {
+      const next = retry ? retryDelay(core, failures, paced, error) : undefined
+      if (next === undefined || clock.now() + next.delayMs >= deadline) {
         events.emit('request:error', { method, path, error })
         throw error
       }
-      const attempt = retries + 1
+      const { delayMs } = next
+      if (next.paced) paced++
+      else failures++
+      const attempt = failures + paced
       core.logger.debug?.(`retrying ${method} ${path}`, { attempt, delayMs, error: String(error) })
       events.emit('request:retry', { method, path, attempt, delayMs, error })
       await clock.sleep(delayMs, signal)

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest'
 import { fakeFetch, jobBody, json, problemResponse } from '../test/fake-fetch.js'
 import { virtualClock } from '../test/virtual-time.js'
 import { type ClientOptions, createClient } from './client.js'
-import { isNotFoundError, isServerError } from './errors.js'
-import { RetryBudget } from './retry.js'
+import { isNotFoundError, isRateLimitError, isServerError } from './errors.js'
+import { MAX_PACED_RETRIES, RetryBudget } from './retry.js'
 
 function setup(respond: () => Response | Promise<Response>, options: Partial<ClientOptions> = {}) {
   const { manual, clock } = virtualClock()
@@ -96,6 +96,34 @@ describe('request retries', () => {
     for (let i = 0; i < 5; i++) await drive(manual, client.jobs.get('job_1')).catch(() => undefined)
     // 10 tokens; retries stop at 5 or fewer left: 4 retries, then one attempt per request.
     expect(fetch.calls).toHaveLength(4 + 5)
+  })
+
+  it('should wait out 429s and 503s that say when to come back, beyond maxRetries and the budget', async () => {
+    const paced = (status: number) => {
+      const response = problemResponse(status, 'slow down')
+      response.headers.set('retry-after', '1')
+      return response
+    }
+    let calls = 0
+    // Each request meets five paced answers before its job.
+    const { client, fetch, manual } = setup(
+      () => (++calls % 6 === 0 ? json(jobBody()) : paced(calls % 2 === 0 ? 429 : 503)),
+      { retry: { maxRetries: 2, budget: { maxTokens: 2, tokenRatio: 0.1 } } },
+    )
+    for (let i = 0; i < 3; i++) {
+      await expect(drive(manual, client.jobs.get('job_1'))).resolves.toMatchObject({ id: 'job_1' })
+    }
+    expect(fetch.calls).toHaveLength(3 * 6)
+  })
+
+  it('should give up on a server that paces every answer, after MAX_PACED_RETRIES', async () => {
+    const { client, fetch, manual } = setup(() => {
+      const response = problemResponse(429, 'slow down')
+      response.headers.set('retry-after', '1')
+      return response
+    })
+    await expect(drive(manual, client.jobs.get('job_1'))).rejects.toSatisfy(isRateLimitError)
+    expect(fetch.calls).toHaveLength(MAX_PACED_RETRIES + 1)
   })
 
   it('should retry a create, which always carries an idempotency key, with the same key', async () => {
