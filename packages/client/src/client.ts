@@ -61,7 +61,7 @@ export interface ClientOptions {
    * How `wait` paces its status checks: a strategy, or settings of the default one,
    * `adaptivePolling` (it learns how long jobs take and how good the server's ETAs are, and
    * places checks by the optimal-checking rule; one request is worth `requestCostMs` = 300 ms of
-   * lateness; delays within [100 ms, 30 s], a server's `Retry-After` up to 5 min).
+   * lateness; delays within [100 ms, 2 min], a server's `Retry-After` up to 5 min).
    * @example polling: { requestCostMs: 1_000 } // fewer requests, later news
    * @example polling: fixedInterval(2_000)
    */

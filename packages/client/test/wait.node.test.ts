@@ -2,6 +2,7 @@
  * `jobs.wait` and friends against the real mock server in-process, in virtual time.
  */
 import { describe, expect, it } from 'vitest'
+import { createClient } from '../src/client.js'
 import {
   isJobFailedError,
   isNotFoundError,
@@ -9,8 +10,9 @@ import {
   type JobFailedError,
   type TimeoutError,
 } from '../src/errors.js'
-import { fixedInterval } from '../src/polling/strategy.js'
-import { jobParams, virtualSetup } from './virtual-time.js'
+import { fixedInterval, type PollContext } from '../src/polling/strategy.js'
+import { fakeFetch, jobBody, json } from './fake-fetch.js'
+import { jobParams, virtualClock, virtualSetup } from './virtual-time.js'
 
 describe('jobs.wait', () => {
   it('should resolve with the completed job soon after it finishes, in few requests when hinted', async () => {
@@ -23,9 +25,10 @@ describe('jobs.wait', () => {
       expect(manual.now() - Date.parse(job.created_at)).toBeLessThanOrEqual(60_000 + 1_500)
       checks.push(polls(job.id).length)
     }
-    // The first wait (at once, then at most 30 s apart) learns how good the ETAs are.
-    expect(checks[0]).toBeLessThanOrEqual(5)
-    expect(checks.at(-1)).toBeLessThanOrEqual(4)
+    // At once, then at most 30 s apart, then tighter as the end nears; and fewer once the
+    // first waits have shown how good the ETAs are.
+    expect(checks[0]).toBeLessThanOrEqual(6)
+    expect(checks.at(-1)).toBeLessThanOrEqual(5)
   })
 
   it('should back off exponentially, within bounds, when the server gives no hints', async () => {
@@ -198,6 +201,48 @@ describe('jobs.wait', () => {
     expect(polls(job.id)).toHaveLength(6)
     expect(seen).toEqual([...seen].sort((a, b) => a - b))
     expect(seen.at(-1)).toBe(1)
+  })
+
+  it('should tell the strategy the job’s age, from the server’s times, for a wait that starts late', async () => {
+    const { client, manual, settle } = virtualSetup()
+    const job = await client.jobs.create(jobParams(60_000))
+    manual.advance(30_000)
+    const contexts: PollContext[] = []
+    await settle(
+      client.jobs.wait(job.id, {
+        polling: {
+          nextDelay: (context) => {
+            contexts.push(context)
+            return 10_000
+          },
+        },
+      }),
+    )
+    // At least `updated_at - created_at` old (the mock steps progress every 500 ms).
+    expect(contexts[0]?.ageMs).toBeGreaterThanOrEqual(29_500)
+    expect(contexts[0]?.ageMs).toBeLessThanOrEqual(30_000)
+    expect(contexts[0]?.elapsedMs).toBe(0)
+    expect(contexts.map((c) => c.delays)).toEqual([0, 1, 2])
+    expect(contexts[1]?.ageMs).toBeGreaterThanOrEqual(39_500)
+  })
+
+  it('should read a Retry-After HTTP-date on the client’s clock, whatever its epoch', async () => {
+    // A virtual clock in 1990: against Date.now() every date it sends would be long past.
+    const { manual, clock } = virtualClock(Date.UTC(1990, 0, 1))
+    const start = manual.now()
+    const fetch = fakeFetch(() => {
+      const done = manual.now() - start >= 60_000
+      const headers = { 'retry-after': new Date(start + 60_000).toUTCString() }
+      return json(jobBody({ status: done ? 'completed' : 'running', eta_ms: null }), 200, headers)
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, random: () => 0.5 })
+    let done = false
+    const wait = client.jobs.wait('job_1').finally(() => {
+      done = true
+    })
+    for (let i = 0; i < 200 && !done; i++) await manual.tickAsync(1_000)
+    await expect(wait).resolves.toMatchObject({ status: 'completed' })
+    expect(fetch.calls).toHaveLength(2)
   })
 
   it('should keep waiting through a 503 storm and never call it a failed job', async () => {

@@ -1,0 +1,138 @@
+/**
+ * The schedules the lab compares, each a `PollingStrategy` given to the same client, so only the
+ * schedule differs. The anchors reproduce other SDKs' published polling formulas; `delays` is the
+ * number of delays already taken, and delay 0 is the one between the create and the first check.
+ */
+import {
+  adaptivePolling,
+  exponentialBackoff,
+  fixedInterval,
+  hintAware,
+  type PollingStrategy,
+} from '@video-translation/client'
+
+/** One schedule of the lab. */
+export interface Contender {
+  id: string
+  label: string
+  /** Where the schedule comes from, for the report. */
+  source: string
+  /** A curve of the chart this point belongs to (a sweep of one knob), if any. */
+  family?: string
+  /** A new strategy, with nothing learned yet. */
+  make(): PollingStrategy
+}
+
+/** `min` plus a uniform draw below `max - min`. */
+const between = (random: () => number, min: number, max: number) => min + random() * (max - min)
+
+/** The default: the adaptive strategy with its default price of a request (300 ms). */
+export const DEFAULT: Contender = {
+  id: 'default',
+  label: 'default (adaptive, 0.3 s a request)',
+  source: 'this SDK: `adaptivePolling()`, packages/client/src/polling/adaptive.ts',
+  family: 'adaptive',
+  make: () => adaptivePolling(),
+}
+
+/** The adaptive strategy at other prices of a request: its curve. */
+export const ADAPTIVE_SWEEP: readonly Contender[] = [100, 1_000, 3_000, 10_000].map((ms) => ({
+  id: `adaptive-${ms}`,
+  label: `adaptive, ${ms / 1000} s a request`,
+  source: `this SDK: \`adaptivePolling({ requestCostMs: ${ms} })\``,
+  family: 'adaptive',
+  make: () => adaptivePolling({ requestCostMs: ms }),
+}))
+
+/** Fixed intervals: their curve. */
+export const FIXED_SWEEP: readonly Contender[] = [2, 3.5, 5.4, 8, 13].map((s) => ({
+  id: `fixed-${s}`,
+  label: `fixed ${s} s`,
+  source: 'a plain loop',
+  family: 'fixed',
+  make: () => fixedInterval(s * 1000),
+}))
+
+export const ANCHORS: readonly Contender[] = [
+  {
+    id: 'previous-default',
+    label: 'previous default (hints, else backoff 0.5 s ×2 to 30 s, full jitter)',
+    source: 'this SDK before the lab: `hintAware(exponentialBackoff())`',
+    make: () => hintAware(exponentialBackoff()),
+  },
+  {
+    id: 'fixed-1',
+    label: 'fixed 1 s',
+    source: 'a plain loop',
+    family: 'fixed',
+    make: () => fixedInterval(1_000),
+  },
+  {
+    id: 'azure',
+    label: 'Azure core-lro',
+    source:
+      '@azure/core-lro: first poll at once, then `intervalInMs` = 2 s, a `Retry-After` header replacing it',
+    make: () => ({
+      nextDelay: ({ delays, hints }) => (delays === 0 ? 0 : (hints.retryAfterMs ?? 2_000)),
+    }),
+  },
+  {
+    id: 'openai',
+    label: 'OpenAI poll helpers',
+    source: 'openai-node `poll` helpers: every 5 s (`pollIntervalMs` default 5000)',
+    make: () => fixedInterval(5_000),
+  },
+  {
+    id: 'aws',
+    label: 'AWS waiter (2 s to 120 s)',
+    source:
+      '@smithy/util-waiter: first check at once, then attempt k waits U(min, min(min·2^(k−1), max)), max once k passes log2(max/min)+1',
+    make: () => ({
+      nextDelay: ({ delays, random }) => {
+        if (delays === 0) return 0
+        const min = 2_000
+        const max = 120_000
+        const ceiling = Math.log2(max / min) + 1
+        return delays > ceiling ? max : between(random, min, Math.min(max, min * 2 ** (delays - 1)))
+      },
+    }),
+  },
+  {
+    id: 'gax',
+    label: 'google-gax LRO',
+    source:
+      'google-gax long-running operations: 100 ms, ×1.3 per poll, at most 60 s (initialRetryDelayMillis, retryDelayMultiplier, maxRetryDelayMillis)',
+    make: () => ({ nextDelay: ({ delays }) => Math.min(60_000, 100 * 1.3 ** delays) }),
+  },
+  {
+    id: 'runway',
+    label: 'Runway SDK',
+    source: 'Runway’s `waitForTaskOutput`: every 6 s, jittered by ±1.5 s',
+    make: () => ({ nextDelay: ({ random }) => between(random, 4_500, 7_500) }),
+  },
+  {
+    id: 'heygen-cli',
+    label: 'HeyGen CLI',
+    source: 'HeyGen’s own CLI: 2 s, ×2 per poll, ±25 % jitter, at most 30 s',
+    make: () => ({
+      nextDelay: ({ delays, random }) =>
+        Math.min(30_000, 2_000 * 2 ** delays * between(random, 0.75, 1.25)),
+    }),
+  },
+  {
+    id: 'challenge-a',
+    label: 'challenge client A (1 s ×2 to 60 s)',
+    source: 'a published client of the original challenge: 1 s, doubling, capped at 60 s',
+    make: () => ({ nextDelay: ({ delays }) => Math.min(60_000, 1_000 * 2 ** delays) }),
+  },
+  {
+    id: 'challenge-b',
+    label: 'challenge client B (0.5 s ×2 to 5 s, 10 % jitter)',
+    source:
+      'a published client of the original challenge: 0.5 s, doubling, capped at 5 s, ±10 % jitter',
+    make: () => ({
+      nextDelay: ({ delays, random }) =>
+        Math.min(5_000, 500 * 2 ** delays) * between(random, 0.9, 1.1),
+    }),
+  },
+]

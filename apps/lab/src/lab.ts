@@ -1,0 +1,147 @@
+/**
+ * The whole lab: every contender on every workload, the optimal frontier of each, and the
+ * figures the report and the chart are made of. Pure data out; report.ts and chart.ts render it.
+ */
+import { ADAPTIVE_SWEEP, ANCHORS, type Contender, DEFAULT, FIXED_SWEEP } from './anchors.js'
+import { frontierAt, type Summary, summarize } from './metrics.js'
+import { evaluate, optimalSchedule, tabulate } from './optimal.js'
+import { type JobOutcome, simulate } from './simulate.js'
+import { drawJobs, WORKLOADS, type Workload } from './workloads.js'
+
+/** How big a lab run is. */
+export interface Profile {
+  jobs: number
+  /** Draws that stand for each workload's true distribution. */
+  samples: number
+  seed: number
+  contenders: readonly Contender[]
+  workloads: readonly Workload[]
+}
+
+export const FULL: Profile = {
+  jobs: 1_000,
+  samples: 200_000,
+  seed: 1,
+  contenders: [DEFAULT, ...ADAPTIVE_SWEEP, ...ANCHORS, ...FIXED_SWEEP],
+  workloads: WORKLOADS,
+}
+
+/** For CI: fewer jobs and contenders, same code paths. */
+export const QUICK: Profile = {
+  jobs: 200,
+  samples: 20_000,
+  seed: 1,
+  contenders: [
+    DEFAULT,
+    ...ANCHORS.filter((a) => ['previous-default', 'openai', 'aws'].includes(a.id)),
+  ],
+  workloads: WORKLOADS,
+}
+
+/** Prices of a request (ms of lateness) the frontier is drawn at. */
+const FRONTIER_PRICES = Array.from({ length: 28 }, (_, i) => 20 * 1.4 ** i)
+
+/** Jobs whose figures are reported apart: the first tenth is learned from, not yet known. */
+export const COLD_SHARE = 0.1
+
+/** A contender's figures on one workload. */
+export interface Result {
+  contender: Contender
+  all: Summary
+  /** The first COLD_SHARE of the jobs, and the rest. */
+  cold: Summary
+  warm: Summary
+  /** Mean lateness over the optimal's at equal mean requests, minus 1, on the same jobs. */
+  gap: { all: number | undefined; cold: number | undefined; warm: number | undefined }
+  /** Shift workload: the gap in windows of 100 jobs after the change. */
+  windows?: { from: number; gap: number | undefined }[]
+}
+
+/** One workload's figures. */
+export interface WorkloadResult {
+  workload: Workload
+  results: Result[]
+  /** The optimal schedules' figures on all jobs, one point per price. */
+  frontier: Summary[]
+}
+
+/** Runs the lab; `progress` hears of each finished run. */
+export async function runLab(
+  profile: Profile,
+  progress: (line: string) => void = () => {},
+): Promise<WorkloadResult[]> {
+  const out: WorkloadResult[] = []
+  for (const workload of profile.workloads) {
+    const jobs = drawJobs(workload, profile.jobs, profile.seed)
+    const durations = jobs.map((j) => j.durationMs)
+    const optimal = optimalFrontier(workload, durations, profile)
+    const results: Result[] = []
+    for (const contender of profile.contenders) {
+      const outcomes = await simulate(workload, contender.make(), profile.jobs, profile.seed)
+      results.push(describe(contender, outcomes, optimal, workload, profile.jobs))
+      progress(`${workload.id} ${contender.id}`)
+    }
+    out.push({ workload, results, frontier: optimal(0, profile.jobs) })
+  }
+  return out
+}
+
+/**
+ * The frontier of `workload` on any range of its jobs: each phase's optimal schedules (for the
+ * true distribution of that phase), evaluated on exactly those jobs.
+ */
+function optimalFrontier(workload: Workload, durations: number[], profile: Profile) {
+  const phases = workload.phases.map((position, p) => {
+    const dist = tabulate((r) => workload.duration(position, r), profile.samples, 1_000 + p)
+    return {
+      from: Math.round(position * durations.length),
+      schedules: FRONTIER_PRICES.map((price) => optimalSchedule(dist, price)),
+    }
+  })
+  return (from: number, to: number): Summary[] =>
+    FRONTIER_PRICES.map((_, k) => {
+      const evaluated = []
+      for (let p = 0; p < phases.length; p++) {
+        const start = Math.max(from, phases[p]?.from ?? 0)
+        const end = Math.min(to, phases[p + 1]?.from ?? durations.length)
+        if (start >= end) continue
+        const schedule = phases[p]?.schedules[k] ?? []
+        evaluated.push(...evaluate(schedule, durations.slice(start, end)))
+      }
+      return summarize(evaluated)
+    })
+}
+
+function describe(
+  contender: Contender,
+  outcomes: JobOutcome[],
+  optimal: (from: number, to: number) => Summary[],
+  workload: Workload,
+  count: number,
+): Result {
+  const split = Math.round(count * COLD_SHARE)
+  const part = (from: number, to: number) => {
+    const summary = summarize(outcomes.slice(from, to))
+    const best = frontierAt(optimal(from, to), summary.requests)
+    return { summary, gap: best === undefined ? undefined : summary.meanMs / best - 1 }
+  }
+  const all = part(0, count)
+  const cold = part(0, split)
+  const warm = part(split, count)
+  const result: Result = {
+    contender,
+    all: all.summary,
+    cold: cold.summary,
+    warm: warm.summary,
+    gap: { all: all.gap, cold: cold.gap, warm: warm.gap },
+  }
+  const change = workload.phases[1]
+  if (change !== undefined) {
+    const at = Math.round(change * count)
+    result.windows = []
+    for (let from = at; from + 100 <= count; from += 100) {
+      result.windows.push({ from, gap: part(from, from + 100).gap })
+    }
+  }
+  return result
+}

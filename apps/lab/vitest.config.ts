@@ -1,0 +1,7 @@
+import { defineConfig } from 'vitest/config'
+import { sourceResolve } from '../../vitest.shared.ts'
+
+export default defineConfig({
+  ...sourceResolve,
+  test: { name: 'lab', environment: 'node', include: ['src/**/*.test.ts'] },
+})

@@ -1,0 +1,165 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import type { Job } from '../types.js'
+import { type AdaptiveOptions, type AdaptivePolling, adaptivePolling } from './adaptive.js'
+import type { PollContext } from './strategy.js'
+
+const CREATED = Date.parse('2026-01-01T00:00:00.000Z')
+
+/** A job `ageMs` old, as the server shows it. */
+function job(id: string, ageMs: number, overrides: Partial<Job> = {}): Job {
+  return {
+    id,
+    status: 'running',
+    progress: 0.5,
+    eta_ms: null,
+    created_at: new Date(CREATED).toISOString(),
+    updated_at: new Date(CREATED + ageMs).toISOString(),
+    video_url: 'https://example.com/a.mp4',
+    target_language: 'es',
+    title: null,
+    result: null,
+    error: null,
+    ...overrides,
+  }
+}
+
+function context(overrides: Partial<PollContext> = {}): PollContext {
+  return {
+    attempt: 1,
+    delays: 1,
+    elapsedMs: 0,
+    ageMs: 0,
+    job: undefined,
+    hints: {},
+    previousDelayMs: undefined,
+    random: () => 0,
+    ...overrides,
+  }
+}
+
+/** Teaches `strategy` that `count` jobs took `durationMs` each. */
+function teach(strategy: AdaptivePolling, durationMs: number, count: number, prefix = 'done') {
+  for (let i = 0; i < count; i++) {
+    strategy.observe?.(job(`${prefix}_${i}`, durationMs, { status: 'completed', progress: 1 }), 0)
+  }
+}
+
+/** The ages at which a job of `durationMs` is checked, the last one seeing it done. */
+function checks(strategy: AdaptivePolling, durationMs: number, id = 'job_x'): number[] {
+  const ages: number[] = []
+  let age = 0
+  while (ages.length < 500) {
+    age += strategy.nextDelay(context({ ageMs: age, job: job(id, age) }))
+    ages.push(age)
+    if (age >= durationMs) return ages
+  }
+  throw new Error('no end in 500 checks')
+}
+
+describe('adaptivePolling', () => {
+  it('should learn how long jobs take: no check long before they end, few after', () => {
+    const strategy = adaptivePolling()
+    const cold = checks(strategy, 20_000)
+    teach(strategy, 20_000, 50)
+    const warm = checks(strategy, 20_000)
+    expect(warm.length).toBeLessThan(cold.length)
+    // The jobs have all taken 20 s (spread over ±20 % by the sketch's kernel).
+    expect(warm[0]).toBeGreaterThan(12_000)
+    expect((warm.at(-1) as number) - 20_000).toBeLessThan(2_500)
+  })
+
+  it('should place checks from the job’s age, so a wait that starts late is placed right', () => {
+    const strategy = adaptivePolling()
+    teach(strategy, 20_000, 50)
+    const fromStart = strategy.nextDelay(context({ ageMs: 0 }))
+    const late = strategy.nextDelay(context({ ageMs: 19_000 }))
+    expect(fromStart).toBeGreaterThan(10_000)
+    expect(late).toBeLessThan(3_000)
+  })
+
+  it('should learn each job once, however many waits saw it end', () => {
+    const once = adaptivePolling()
+    const twice = adaptivePolling()
+    teach(once, 20_000, 10)
+    teach(twice, 20_000, 10)
+    teach(twice, 20_000, 10) // the same ids again
+    expect(twice.exportState()).toEqual(once.exportState())
+  })
+
+  it('should not learn a canceled job’s duration', () => {
+    const strategy = adaptivePolling()
+    const before = strategy.exportState()
+    strategy.observe?.(job('c', 5_000, { status: 'canceled' }), 5_000)
+    expect(strategy.exportState()).toEqual(before)
+  })
+
+  it('should export what it learned as a small JSON value that a new strategy starts from', () => {
+    const trained = adaptivePolling()
+    for (let i = 0; i < 2_000; i++) {
+      teach(trained, 1_000 + ((i * 7_919) % 600_000), 1, `j${i}`)
+    }
+    const json = JSON.stringify(trained.exportState())
+    expect(json.length).toBeLessThanOrEqual(4_096)
+    const restored = adaptivePolling({ state: JSON.parse(json) })
+    expect(checks(restored, 30_000)).toEqual(checks(trained, 30_000))
+  })
+
+  it('should start from its prior when the state given does not fit', () => {
+    const broken = adaptivePolling({
+      state: { version: 1, durations: [1, 2], etaRatios: [] },
+    })
+    expect(checks(broken, 30_000)).toEqual(checks(adaptivePolling(), 30_000))
+  })
+
+  it('should use the ETA, checking near its plausible end rather than sleeping through it', () => {
+    const strategy = adaptivePolling()
+    // Jobs whose ETAs were right to within a few per cent.
+    for (let i = 0; i < 30; i++) {
+      strategy.observe?.(job(`e${i}`, 0, { eta_ms: 40_000 }), 0)
+      strategy.observe?.(job(`e${i}`, 40_000, { status: 'completed', progress: 1 }), 40_000)
+    }
+    const fresh = job('fresh', 0, { eta_ms: 40_000 })
+    strategy.observe?.(fresh, 0)
+    const delay = strategy.nextDelay(
+      context({ ageMs: 0, job: fresh, hints: { etaMs: 40_000, retryAfterMs: 40_000 } }),
+    )
+    expect(delay).toBeGreaterThan(30_000)
+    expect(delay).toBeLessThanOrEqual(40_000)
+  })
+
+  it('should follow a Retry-After given alone, above maxIntervalMs up to maxHintMs', () => {
+    const strategy = adaptivePolling({ maxIntervalMs: 30_000, maxHintMs: 300_000 })
+    const delay = (retryAfterMs: number) =>
+      strategy.nextDelay(context({ hints: { retryAfterMs }, random: () => 0 }))
+    expect(delay(60_000)).toBe(60_000)
+    expect(delay(3_600_000)).toBe(300_000)
+    expect(delay(0)).toBe(100)
+  })
+
+  it('should keep every delay within its bounds and never wait longer than the rule says', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          minIntervalMs: fc.integer({ min: 1, max: 5_000 }),
+          maxIntervalMs: fc.integer({ min: 5_000, max: 600_000 }),
+          requestCostMs: fc.integer({ min: 1, max: 100_000 }),
+        }),
+        fc.integer({ min: 0, max: 10_000_000 }),
+        fc.option(fc.integer({ min: 0, max: 3_600_000 }), { nil: undefined }),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        (options: AdaptiveOptions, ageMs, etaMs, r) => {
+          const strategy = adaptivePolling(options)
+          const seen = job('p', ageMs, { eta_ms: etaMs ?? null })
+          strategy.observe?.(seen, ageMs)
+          const at = (random: () => number) =>
+            strategy.nextDelay(context({ ageMs, job: seen, hints: { etaMs }, random }))
+          const delay = at(() => r)
+          const unjittered = at(() => 0)
+          const { minIntervalMs = 0, maxIntervalMs = 0 } = options
+          return delay >= minIntervalMs && delay <= maxIntervalMs && delay <= unjittered
+        },
+      ),
+    )
+  })
+})

@@ -1,0 +1,129 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { LogSketch } from './sketch.js'
+
+const SHAPE = { min: 250, ratio: 1.2, bins: 74 }
+const WEIGHTS = { decay: 0.99, floor: 0.1 }
+
+/** A sketch that saw `values`. */
+function sketchOf(values: number[]): LogSketch {
+  const sketch = new LogSketch(SHAPE, WEIGHTS)
+  for (const value of values) sketch.add(value)
+  return sketch
+}
+
+/** `∫ sqrt(h)` from `a` to `b`, by small steps, from the sketch's own survival `S`. */
+function integrate(survival: (t: number) => number, a: number, b: number): number {
+  const steps = 20_000
+  let sum = 0
+  for (let k = 0; k < steps; k++) {
+    const t = a + ((k + 0.5) / steps) * (b - a)
+    const dt = (b - a) / steps
+    const density = (survival(t - dt / 2) - survival(t + dt / 2)) / dt
+    sum += Math.sqrt(Math.max(0, density) / survival(t)) * dt
+  }
+  return sum
+}
+
+/** The survival weight above `t` of a sketch with `weights` (floor included), as LogSketch sees it. */
+function survivalOf(weights: number[], floor: number) {
+  const edges = weights.map((_, i) => SHAPE.min * SHAPE.ratio ** i)
+  return (t: number) => {
+    let above = 0
+    weights.forEach((w, i) => {
+      const low = edges[i] as number
+      const high = low * SHAPE.ratio
+      const mass = w + floor / weights.length
+      if (t <= low) above += mass
+      else if (t < high) above += (mass * (high - t)) / (high - low)
+    })
+    return above
+  }
+}
+
+describe('LogSketch', () => {
+  it('should place the next check where the integral of sqrt(hazard) reaches the budget (Keller)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1_000, max: 120_000 }), { minLength: 1, maxLength: 30 }),
+        fc.integer({ min: 500, max: 60_000 }),
+        fc.double({ min: 0.01, max: 0.5, noNaN: true }),
+        (values, from, budget) => {
+          const sketch = sketchOf(values)
+          const next = sketch.next(from, budget)
+          if (!Number.isFinite(next)) return true
+          const survival = survivalOf(sketch.toJSON(), WEIGHTS.floor)
+          return next > from && Math.abs(integrate(survival, from, next) - budget) < 0.01 * budget
+        },
+      ),
+      { numRuns: 30 },
+    )
+  })
+
+  it('should plan no check before the first job could end, and one soon after most do', () => {
+    const sketch = sketchOf(Array.from({ length: 100 }, () => 10_000))
+    const plan = sketch.plan(300)
+    const first = plan(0)
+    // The observations (spread over their bin and the two beside it) start at about 6.9 s.
+    expect(first).toBeGreaterThan(6_000)
+    expect(first).toBeLessThan(12_000)
+    // Past them, a job is still checked, never at once and never never.
+    const late = plan(60_000)
+    expect(late).toBeGreaterThan(60_000)
+    expect(Number.isFinite(late)).toBe(true)
+  })
+
+  it('should plan checks that cost less than any fixed interval, on its own distribution', () => {
+    const values = Array.from({ length: 300 }, (_, i) => 5_000 * Math.exp(Math.sin(i) * 1.2))
+    const sketch = sketchOf(values)
+    const price = 500
+    const cost = (schedule: (age: number) => number) => {
+      // The expected price of checks plus lateness over the observed values.
+      let total = 0
+      for (const d of values) {
+        let t = 0
+        let checks = 0
+        while (t < d) {
+          t = schedule(t)
+          checks++
+        }
+        total += price * checks + (t - d)
+      }
+      return total / values.length
+    }
+    const planned = sketch.plan(price)
+    const optimal = cost(planned)
+    for (const every of [500, 1_000, 2_000, 3_000, 5_000]) {
+      expect(optimal).toBeLessThan(cost((t) => t + every))
+    }
+  })
+
+  it('should stay a small JSON value whatever it saw, and restore exactly', () => {
+    const sketch = new LogSketch(SHAPE, WEIGHTS)
+    for (let i = 0; i < 10_000; i++) sketch.add(1 + ((i * 7_919) % 100_000_000))
+    const json = JSON.stringify(sketch.toJSON())
+    expect(json.length).toBeLessThan(2_000)
+    const restored = new LogSketch(SHAPE, WEIGHTS, JSON.parse(json))
+    expect(restored.toJSON()).toEqual(sketch.toJSON())
+    expect(restored.plan(300)(5_000)).toBeCloseTo(sketch.plan(300)(5_000), -1)
+  })
+
+  it('should ignore weights that do not fit its shape', () => {
+    expect(new LogSketch(SHAPE, WEIGHTS, [1, 2, 3]).isEmpty()).toBe(true)
+    expect(new LogSketch(SHAPE, WEIGHTS, new Array(74).fill(-1)).isEmpty()).toBe(true)
+    expect(new LogSketch(SHAPE, WEIGHTS, new Array(74).fill(0.5)).isEmpty()).toBe(false)
+  })
+
+  it('should fade what it saw long ago, so it follows a change', () => {
+    const sketch = sketchOf(Array.from({ length: 300 }, () => 10_000))
+    const share = () => {
+      const weights = sketch.toJSON()
+      const total = weights.reduce((a, b) => a + b, 0)
+      // Bins 19 to 21 hold 10 s and its neighbours (bin i starts at 250 ms · 1.2^i).
+      return weights.slice(19, 22).reduce((a, b) => a + b, 0) / total
+    }
+    expect(share()).toBeGreaterThan(0.99)
+    for (let i = 0; i < 300; i++) sketch.add(100_000)
+    expect(share()).toBeLessThan(0.06)
+  })
+})
