@@ -1,25 +1,39 @@
 /**
  * `pnpm bench:strategies [--quick] [--out DIR]`: runs the strategy lab and writes
  * `strategies.md` and `strategies.svg` into DIR (the repository's docs/ by default; `--quick`
- * writes `strategies-quick.*`, for CI).
+ * writes `strategies-quick.*`, for CI). `--realtime` runs the real-time check instead and writes
+ * `strategies-realtime.md`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
+import { cpus } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { chart } from './chart.js'
 import { FULL, QUICK, runLab } from './lab.js'
+import { checkRealTime, realTimeReport } from './realtime.js'
 import { report } from './report.js'
 
 const { values } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, out: { type: 'string' } },
+  options: {
+    quick: { type: 'boolean', default: false },
+    realtime: { type: 'boolean', default: false },
+    out: { type: 'string' },
+  },
 })
 const profile = values.quick ? QUICK : FULL
 const out = values.out ?? join(import.meta.dirname, '..', '..', '..', 'docs')
+mkdirSync(out, { recursive: true })
+if (values.realtime) {
+  const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}`
+  const agreements = await checkRealTime(profile.seed)
+  writeFileSync(join(out, 'strategies-realtime.md'), realTimeReport(agreements, machine))
+  process.stderr.write(`lab: wrote ${join(out, 'strategies-realtime.md')}\n`)
+  process.exit(0)
+}
 const name = values.quick ? 'strategies-quick' : 'strategies'
 const started = performance.now()
 const results = await runLab(profile, (line) => process.stderr.write(`lab: ${line}\n`))
 const command = `pnpm bench:strategies${values.quick ? ' --quick' : ''}`
-mkdirSync(out, { recursive: true })
 writeFileSync(
   join(out, `${name}.md`),
   report(results, profile, command).replace('strategies.svg', `${name}.svg`),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { ANCHORS, DEFAULT } from './anchors.js'
 import { chart } from './chart.js'
-import { type Profile, runLab } from './lab.js'
+import { type Profile, QUICK, runLab } from './lab.js'
 import { frontierAt, summarize } from './metrics.js'
 import { evaluate, optimalSchedule, tabulate } from './optimal.js'
 import { report } from './report.js'
@@ -114,5 +114,26 @@ describe('the lab', () => {
     const w4 = first.find((r) => r.workload.id === 'W4')
     // Every job of the faulty workload still ends completed, for every schedule.
     for (const result of w4?.results ?? []) expect(result.all.failures).toBe(0)
+  })
+
+  it('should find the default meeting the hinted and faulty targets on the quick profile', async () => {
+    const results = await runLab(QUICK)
+    const get = (workload: string, contender: string) => {
+      const found = results
+        .find((r) => r.workload.id === workload)
+        ?.results.find((r) => r.contender.id === contender)
+      if (!found) throw new Error(`${workload} ${contender}`)
+      return found.all
+    }
+    expect(get('W2', 'default').requests).toBeLessThanOrEqual(6)
+    expect(get('W2', 'default').p95Ms).toBeLessThanOrEqual(500)
+    expect(get('W4', 'default').failures).toBe(0)
+    expect(get('W4', 'default').requests).toBeLessThanOrEqual(1.2 * get('W2', 'default').requests)
+    // On W1, no anchor both cheaper and faster at p95.
+    const w1 = get('W1', 'default')
+    for (const anchor of ['previous-default', 'openai', 'aws']) {
+      const other = get('W1', anchor)
+      expect(other.requests < w1.requests && other.p95Ms < w1.p95Ms).toBe(false)
+    }
   })
 })

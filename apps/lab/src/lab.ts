@@ -77,7 +77,8 @@ export async function runLab(
     const optimal = optimalFrontier(workload, durations, profile)
     const results: Result[] = []
     for (const contender of profile.contenders) {
-      const outcomes = await simulate(workload, contender.make(), profile.jobs, profile.seed)
+      const plan = { workload, strategy: contender.make(), count: profile.jobs, seed: profile.seed }
+      const outcomes = await simulate(plan)
       results.push(describe(contender, outcomes, optimal, workload, profile.jobs))
       progress(`${workload.id} ${contender.id}`)
     }

@@ -1,17 +1,27 @@
 /**
- * One run: the real client against the real mock server in this process, both on one manual
- * clock, waiting for a workload's jobs with one strategy. Virtual time moves from timer to timer
- * once everything in flight has settled, so a run of hours takes seconds and is the same on
- * every run and every machine.
+ * One run: the real client waiting for a workload's jobs with one strategy, against the real
+ * mock server. `simulate` runs both in this process on one manual clock: virtual time moves from
+ * timer to timer once everything in flight has settled, so a run of hours takes seconds and is
+ * the same on every run and every machine. `simulateRealTime` serves the mock over a loopback
+ * port on a sped-up system clock, to check that the virtual figures hold over real HTTP.
  */
-import { createClient, type PollingStrategy } from '@video-translation/client'
 import {
+  type Client,
+  type ClientOptions,
+  createClient,
+  type FetchLike,
+  type PollingStrategy,
+} from '@video-translation/client'
+import {
+  type Clock,
   createManualClock,
   createMockServer,
   createRandom,
+  createSystemClock,
   DEV_API_KEY,
   sleep,
 } from '@video-translation/mock-server'
+import { startServer } from '@video-translation/mock-server/node'
 import { BASE_SIMULATION, drawJobs, type Workload } from './workloads.js'
 
 /** What happened to one job. */
@@ -25,73 +35,40 @@ export interface JobOutcome {
   failure?: string
 }
 
-/** Runs `count` jobs of `workload`, waited with `strategy`. */
-export async function simulate(
-  workload: Workload,
-  strategy: PollingStrategy,
-  count: number,
-  seed: number,
-): Promise<JobOutcome[]> {
+/** What a run waits for. */
+export interface RunPlan {
+  workload: Workload
+  strategy: PollingStrategy
+  count: number
+  seed: number
+  /** Mean time between arrivals. @default 30_000 */
+  meanGapMs?: number
+}
+
+/** Runs the plan in virtual time. */
+export async function simulate(plan: RunPlan): Promise<JobOutcome[]> {
   const clock = createManualClock(Date.UTC(2026, 0, 1))
-  const start = clock.now()
-  const { app } = createMockServer({
-    clock,
-    simulation: { ...BASE_SIMULATION, ...workload.simulation },
-  })
-  const requests = new Map<string, number>()
+  const { app } = createMockServer({ clock, simulation: simulationOf(plan.workload) })
   let inflight = 0
-  const client = createClient({
-    baseUrl: 'http://lab.test',
-    apiKey: DEV_API_KEY,
-    clock: { now: () => clock.now(), sleep: (ms, signal) => sleep(clock, ms, signal) },
-    random: createRandom(seed ^ 0x2545f491),
-    polling: strategy,
-    // The server answers in no virtual time; the whole body is read here, so a reset surfaces
-    // as the failed fetch it is over a network.
-    fetch: async (input, init) => {
-      inflight++
-      try {
-        const path = new URL(input).pathname
-        if ((init.method ?? 'GET') === 'GET') requests.set(path, (requests.get(path) ?? 0) + 1)
-        const response = await app.request(input, init)
-        let body: string
-        try {
-          body = await response.text()
-        } catch (cause) {
-          throw new TypeError('fetch failed', { cause })
-        }
-        return new Response(body === '' ? null : body, response)
-      } finally {
-        inflight--
-      }
-    },
-  })
-
-  const outcomes: JobOutcome[] = []
-  const waits = drawJobs(workload, count, seed).map(async ({ arrivesAt, durationMs }, i) => {
-    await sleep(clock, arrivesAt - (clock.now() - start))
-    const params = {
-      video_url: 'https://example.com/lab.mp4',
-      target_language: 'es',
-      simulate: { duration_ms: durationMs, outcome: 'completed' as const },
-    }
-    const created = clock.now()
+  // The server answers in no virtual time; the whole body is read here, so a reset surfaces as
+  // the failed fetch it is over a network.
+  const fetch: FetchLike = async (input, init) => {
+    inflight++
     try {
-      const job = await client.jobs.createAndWait(params)
-      outcomes[i] = outcome(durationMs, job.id, clock.now() - (created + durationMs))
-    } catch (error) {
-      const id = (error as { job?: { id: string } }).job?.id
-      outcomes[i] = { ...outcome(durationMs, id, Number.NaN), failure: String(error) }
+      const response = await app.request(input, init)
+      let body: string
+      try {
+        body = await response.text()
+      } catch (cause) {
+        throw new TypeError('fetch failed', { cause })
+      }
+      return new Response(body === '' ? null : body, response)
+    } finally {
+      inflight--
     }
-  })
-  const outcome = (durationMs: number, id: string | undefined, latencyMs: number) => ({
-    durationMs,
-    requests: id === undefined ? 0 : (requests.get(`/v1/jobs/${id}`) ?? 0),
-    latencyMs,
-  })
-
+  }
   let done = false
-  const all = Promise.all(waits).then(() => {
+  const run = waitForJobs(plan, clock, 'http://lab.test', fetch).finally(() => {
     done = true
   })
   while (!done) {
@@ -102,9 +79,71 @@ export async function simulate(
     if (done) break
     const next = clock.nextDueAt()
     if (next === undefined)
-      throw new Error(`${workload.id}: nothing left to wait for, yet waits remain`)
+      throw new Error(`${plan.workload.id}: nothing to wait for, yet waits remain`)
     clock.advance(Math.max(0, next - clock.now()))
   }
-  await all
-  return outcomes
+  return run
+}
+
+/** Runs the plan over a loopback port, with time running `scale` times faster than real. */
+export async function simulateRealTime(plan: RunPlan, scale: number): Promise<JobOutcome[]> {
+  const clock = createSystemClock(scale)
+  const server = await startServer({ clock, simulation: simulationOf(plan.workload) })
+  try {
+    return await waitForJobs(plan, clock, server.url, (input, init) => fetch(input, init))
+  } finally {
+    await server.close()
+  }
+}
+
+function simulationOf(workload: Workload) {
+  return { ...BASE_SIMULATION, ...workload.simulation }
+}
+
+/** Creates and waits for the plan's jobs as they arrive, with one client on `clock`. */
+async function waitForJobs(
+  plan: RunPlan,
+  clock: Clock,
+  baseUrl: string,
+  fetch: FetchLike,
+): Promise<JobOutcome[]> {
+  const requests = new Map<string, number>()
+  const options: ClientOptions = {
+    baseUrl,
+    apiKey: DEV_API_KEY,
+    clock: { now: () => clock.now(), sleep: (ms, signal) => sleep(clock, ms, signal) },
+    random: createRandom(plan.seed ^ 0x2545f491),
+    polling: plan.strategy,
+    fetch: (input, init) => {
+      const path = new URL(input).pathname
+      if ((init.method ?? 'GET') === 'GET') requests.set(path, (requests.get(path) ?? 0) + 1)
+      return fetch(input, init)
+    },
+  }
+  const client: Client = createClient(options)
+  const start = clock.now()
+  const jobs = drawJobs(plan.workload, plan.count, plan.seed, plan.meanGapMs)
+  return Promise.all(
+    jobs.map(async ({ arrivesAt, durationMs }): Promise<JobOutcome> => {
+      await sleep(clock, arrivesAt - (clock.now() - start))
+      const params = {
+        video_url: 'https://example.com/lab.mp4',
+        target_language: 'es',
+        simulate: { duration_ms: durationMs, outcome: 'completed' as const },
+      }
+      const sent = clock.now()
+      const count = (id: string | undefined) =>
+        id === undefined ? 0 : (requests.get(`/v1/jobs/${id}`) ?? 0)
+      try {
+        const job = await client.jobs.createAndWait(params)
+        // The job ended `durationMs` after the server created it.
+        const latencyMs = clock.now() - (Date.parse(job.created_at) + durationMs)
+        return { durationMs, requests: count(job.id), latencyMs }
+      } catch (error) {
+        const id = (error as { job?: { id: string } }).job?.id
+        const failure = `${String(error)} (created ${clock.now() - sent} ms ago)`
+        return { durationMs, requests: count(id), latencyMs: Number.NaN, failure }
+      }
+    }),
+  )
 }

@@ -107,13 +107,13 @@ export const WORKLOADS: readonly Workload[] = [
   },
 ]
 
-/** The jobs of a run: arrival times (Poisson, one every 30 s on average) and durations. */
-export function drawJobs(workload: Workload, count: number, seed: number) {
+/** The jobs of a run: arrival times (Poisson, one every `meanGapMs` on average) and durations. */
+export function drawJobs(workload: Workload, count: number, seed: number, meanGapMs = 30_000) {
   const random = createRandom(seed)
   const jobs: { arrivesAt: number; durationMs: number }[] = []
   let at = 0
   for (let i = 0; i < count; i++) {
-    at += Math.round(-30_000 * Math.log(1 - random()))
+    at += Math.round(-meanGapMs * Math.log(1 - random()))
     jobs.push({ arrivesAt: at, durationMs: workload.duration(i / count, random) })
   }
   return jobs
