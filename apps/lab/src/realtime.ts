@@ -1,7 +1,7 @@
 /**
  * The real-time check: W1 and W2 over a loopback port, time sped up, against the same jobs in
  * virtual time. The virtual figures stand for real HTTP only if the two agree; this says how
- * closely. Bounded: 100 jobs a workload, about a minute of wall time for both together.
+ * closely. Bounded: 300 jobs a workload, about a minute and a half of wall time for both together.
  */
 import { adaptivePolling } from '@video-translation/client'
 import { type Summary, summarize } from './metrics.js'
@@ -9,9 +9,9 @@ import { simulate, simulateRealTime } from './simulate.js'
 import { WORKLOADS } from './workloads.js'
 
 /** Virtual time runs this many times faster than real time over the port. */
-export const SCALE = 5
-const JOBS = 100
-const MEAN_GAP_MS = 2_000
+export const SCALE = 8
+const JOBS = 300
+const MEAN_GAP_MS = 1_000
 
 /** One workload in both modes. */
 export interface Agreement {
