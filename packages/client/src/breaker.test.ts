@@ -100,4 +100,48 @@ describe('circuit breaker', () => {
     expect(transitions).toEqual(['circuit:open', 'circuit:half-open', 'circuit:close'])
     expect(fetch.calls).toHaveLength(4)
   })
+
+  it('should not open on 429s or 503s that say when to come back: the server is up and pacing', async () => {
+    let retryAfter: string | undefined = '1'
+    const { client, fetch, transitions } = setup(() => {
+      const response = problemResponse(fetch.calls.length % 2 === 0 ? 429 : 503, 'busy')
+      if (retryAfter !== undefined) response.headers.set('retry-after', retryAfter)
+      return response
+    })
+    for (let i = 0; i < 10; i++) await expect(client.jobs.get('job_1')).rejects.toThrow()
+    expect(transitions).toEqual([])
+    expect(fetch.calls).toHaveLength(10)
+    // Without the header, a 503 is a failure like any other.
+    retryAfter = undefined
+    for (let i = 0; i < 3; i++) await expect(client.jobs.get('job_1')).rejects.toThrow()
+    expect(transitions).toEqual(['circuit:open'])
+  })
+
+  it('should let other waits wait out a slow probe instead of failing on its refusals', async () => {
+    const { manual, clock } = virtualClock()
+    let calls = 0
+    const fetch = fakeFetch(async (call) => {
+      calls++
+      if (calls <= 3) return problemResponse(500, 'broken')
+      // Recovered, but the first answer (the probe) takes 2.5 s.
+      if (calls === 4) await new Promise<void>((resolve) => clock.sleep(2_500).then(resolve))
+      const id = new URL(call.url).pathname.split('/').pop()
+      return json(jobBody({ id, status: 'completed', progress: 1 }))
+    })
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      fetch,
+      clock,
+      retry: false,
+      circuitBreaker: { failureThreshold: 3, resetTimeoutMs: 1_000 },
+      polling: { requestCostMs: 100, minIntervalMs: 100 },
+    })
+    let settled = 0
+    const waits = ['job_a', 'job_b'].map((id) =>
+      client.jobs.wait(id, { timeoutMs: 60_000 }).finally(() => settled++),
+    )
+    for (let i = 0; i < 600 && settled < 2; i++) await manual.tickAsync(100)
+    const results = await Promise.allSettled(waits)
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled'])
+  })
 })

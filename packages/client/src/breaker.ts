@@ -2,12 +2,12 @@
  * A consecutive-failure circuit breaker. After `failureThreshold` transient failures in a row it
  * opens: calls fail fast with `CircuitOpenError` for `resetTimeoutMs`; then one probe goes
  * through (half-open) while others still fail fast; its success closes the circuit, its failure
- * opens it again. Client errors (4xx other than 408/429) say nothing about the server's health
- * and never trip it.
+ * opens it again. Client errors (4xx other than 408/429) and answers that pace the client (429 or
+ * 503 with `Retry-After`) say nothing against the server's health and never trip it.
  */
 import type { Clock } from './clock.js'
 import { CircuitOpenError } from './errors.js'
-import { isTransient } from './retry.js'
+import { isTransient, pacedDelay } from './retry.js'
 
 /** Options of the circuit breaker. */
 export interface CircuitBreakerOptions {
@@ -70,9 +70,13 @@ export class CircuitBreaker {
       this.#set({ state: 'closed', failures: 0 })
   }
 
-  /** A call that was let through failed; `probe` is what `admit` said of it. */
+  /**
+   * A call that was let through failed; `probe` is what `admit` said of it. A 429 or 503 with
+   * `Retry-After` is the server up and pacing its clients: like a client error, it says nothing
+   * against the server's health (and a probe so answered closes the circuit).
+   */
   failed(error: unknown, probe: boolean): void {
-    if (isTransient(error)) this.#fail()
+    if (isTransient(error) && pacedDelay(error, this.#clock.now()) === undefined) this.#fail()
     else if (probe) this.#set({ state: 'closed', failures: 0 })
   }
 

@@ -11,7 +11,8 @@ import { retryAfterOf } from './polling/hints.js'
 /** Options of request retries. */
 export interface RetryOptions {
   /**
-   * Retries of one request after its first attempt.
+   * Retries of one request after its first attempt that failed (a 429 or 503 with `Retry-After`
+   * is waited out without counting here, up to 30 times, unless this is 0).
    * @default 3
    */
   maxRetries?: number
@@ -68,6 +69,16 @@ export function isTransient(error: unknown): boolean {
   return isVideoTranslationError(error) && error.retryable
 }
 
+/**
+ * The `Retry-After` of a 429 or 503 that has one, in ms from `now`: the server pacing its
+ * clients rather than failing. Such an answer spends no retry budget and never trips the
+ * circuit breaker. Undefined for any other error.
+ */
+export function pacedDelay(error: unknown, now: number): number | undefined {
+  if (!isApiError(error) || (error.status !== 429 && error.status !== 503)) return undefined
+  return retryAfterOf(error.headers, now)
+}
+
 /** At most this many retries of one request that the server paced (429 or 503 with `Retry-After`). */
 export const MAX_PACED_RETRIES = 30
 
@@ -95,11 +106,14 @@ export function retryDelay(
   // An open circuit stays open for a while: retrying now would only spend the budget.
   if (!isTransient(error) || isCircuitOpenError(error)) return undefined
   const { maxRetries = 3, initialDelayMs = 200, maxDelayMs = 5_000 } = context.retry
-  const hinted = isApiError(error) ? retryAfterOf(error.headers, context.clock.now()) : undefined
-  if (hinted !== undefined && isApiError(error) && (error.status === 429 || error.status === 503)) {
-    return paced < MAX_PACED_RETRIES ? { delayMs: hinted, paced: true } : undefined
+  // `retry: false` (no retries at all) sends each request once, paced or not.
+  if (maxRetries <= 0) return undefined
+  const pacedMs = pacedDelay(error, context.clock.now())
+  if (pacedMs !== undefined) {
+    return paced < MAX_PACED_RETRIES ? { delayMs: pacedMs, paced: true } : undefined
   }
   if (failures >= maxRetries || !context.budget.spend()) return undefined
+  const hinted = isApiError(error) ? retryAfterOf(error.headers, context.clock.now()) : undefined
   const backoff = context.random() * Math.min(maxDelayMs, initialDelayMs * 2 ** failures)
   return { delayMs: Math.max(backoff, hinted ?? 0), paced: false }
 }

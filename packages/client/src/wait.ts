@@ -34,7 +34,8 @@ export interface WaitLimits {
   maxAttempts?: number | undefined
   /**
    * Give up after this many failed checks in a row (each already retried by the request layer),
-   * rethrowing the last error.
+   * rethrowing the last error. A check the open circuit breaker refuses is not a failed check:
+   * the wait waits for the breaker's probe instead.
    * @default 10
    */
   maxConsecutiveErrors?: number | undefined
@@ -104,8 +105,13 @@ export async function pollUntilDone<T>(
       hints = found.hints
     } catch (error) {
       signal?.throwIfAborted()
-      if (!isTransient(error) || ++failures >= maxConsecutiveErrors) throw error
-      if (isCircuitOpenError(error)) hints = { retryAfterMs: error.retryAfterMs }
+      if (isCircuitOpenError(error)) {
+        // Refused by the open circuit, not a failed look at the job: wait for the probe (or
+        // for its verdict, while it is in flight), within this wait's own deadline.
+        hints = { retryAfterMs: error.retryAfterMs }
+      } else if (!isTransient(error) || ++failures >= maxConsecutiveErrors) {
+        throw error
+      }
     }
     const elapsedMs = clock.now() - start
     if (clock.now() >= deadline || (maxAttempts !== undefined && attempt >= maxAttempts)) {
