@@ -13,6 +13,7 @@ import { History } from './history.js'
 import type { FetchLike, HttpConfig } from './http.js'
 import { Jobs } from './jobs.js'
 import { Legacy } from './legacy.js'
+import { Pacer } from './pacing.js'
 import { type AdaptiveOptions, adaptivePolling } from './polling/adaptive.js'
 import {
   type BackoffOptions,
@@ -80,6 +81,14 @@ export interface ClientOptions {
    */
   circuitBreaker?: CircuitBreakerOptions | false
   /**
+   * Space requests to the rate limit the server states (`RateLimit-Policy` and `RateLimit`
+   * headers), so that many waits together are not refused; the first request goes alone to
+   * learn the limit. `false` sends every request at once.
+   * @default true
+   * @example pacing: false
+   */
+  pacing?: boolean
+  /**
    * Where time comes from: `now()` and an abortable `sleep()`. Tests pass a virtual clock.
    * @default real time
    * @example clock: { now: () => virtual.now(), sleep: (ms, signal) => virtual.sleep(ms, signal) }
@@ -142,6 +151,7 @@ export function createClient(options: ClientOptions = {}): Client {
     polling: resolvePolling(options.polling),
     history: new History(),
     logger,
+    pacer: options.pacing === false ? undefined : new Pacer(clock),
   }
   return {
     jobs: new Jobs(core),

@@ -5,9 +5,12 @@
 import type { CircuitBreaker } from './breaker.js'
 import type { Clock } from './clock.js'
 import type { Emitter } from './emitter.js'
+import { isApiError } from './errors.js'
 import type { ClientEvents } from './events.js'
 import type { History } from './history.js'
 import { type HttpConfig, type HttpRequest, type HttpResponse, send } from './http.js'
+import type { Pacer } from './pacing.js'
+import { retryAfterOf } from './polling/hints.js'
 import type { PollingStrategy } from './polling/strategy.js'
 import { type RetryBudget, type RetryOptions, retryDelay } from './retry.js'
 
@@ -30,6 +33,8 @@ export interface ClientCore {
   polling: PollingStrategy
   history: History
   logger: Logger
+  /** Spaces requests to the server's rate limit; undefined with `pacing: false`. */
+  pacer: Pacer | undefined
 }
 
 /**
@@ -53,7 +58,7 @@ export async function request(
     let probe: boolean | undefined
     try {
       probe = breaker ? breaker.admit() : false
-      const response = await send(core.http, request)
+      const response = await sendPaced(core, request)
       breaker?.succeeded()
       core.budget.earn()
       return response
@@ -73,5 +78,24 @@ export async function request(
       events.emit('request:retry', { method, path, attempt, delayMs, error })
       await clock.sleep(delayMs, signal)
     }
+  }
+}
+
+/** Sends `request` when the pacer gives it a turn, and tells the pacer how the server answered. */
+async function sendPaced(core: ClientCore, request: HttpRequest): Promise<HttpResponse> {
+  const { pacer } = core
+  if (!pacer) return send(core.http, request)
+  await pacer.take(request.signal)
+  try {
+    const response = await send(core.http, request)
+    pacer.answered(response.headers)
+    return response
+  } catch (error) {
+    const refused = isApiError(error) && error.status === 429
+    pacer.answered(
+      isApiError(error) ? error.headers : undefined,
+      refused ? retryAfterOf(error.headers, core.clock.now()) : undefined,
+    )
+    throw error
   }
 }

@@ -1,0 +1,176 @@
+import { describe, expect, it } from 'vitest'
+import { fakeFetch, jobBody, json, problemResponse } from '../test/fake-fetch.js'
+import { virtualClock } from '../test/virtual-time.js'
+import { type ClientOptions, createClient } from './client.js'
+import type { FetchLike } from './http.js'
+
+/** A server with a token bucket (`capacity`, `perS` a second) that states it as the mock does. */
+function limitedServer(manual: { now(): number }, capacity: number, perS: number) {
+  let tokens = capacity
+  let at = manual.now()
+  let refused = 0
+  const times: number[] = []
+  const fetch = fakeFetch(() => {
+    times.push(manual.now())
+    tokens = Math.min(capacity, tokens + ((manual.now() - at) / 1_000) * perS)
+    at = manual.now()
+    const headers = {
+      'ratelimit-policy': `"default";q=${capacity};w=${Math.ceil(capacity / perS)}`,
+      ratelimit: `"default";r=${Math.max(0, Math.floor(tokens - 1))};t=1`,
+    }
+    if (tokens < 1) {
+      refused++
+      const response = problemResponse(429, 'Too Many Requests')
+      for (const [k, v] of Object.entries({ ...headers, 'retry-after': '1' })) {
+        response.headers.set(k, v)
+      }
+      return response
+    }
+    tokens -= 1
+    return json(jobBody(), 200, headers)
+  })
+  return { fetch, refused: () => refused, times }
+}
+
+function setup(fetch: FetchLike, options: Partial<ClientOptions> = {}) {
+  const { manual, clock } = virtualClock()
+  const client = createClient({
+    baseUrl: 'http://api.test',
+    fetch,
+    clock,
+    circuitBreaker: false,
+    ...options,
+  })
+  return { client, manual }
+}
+
+/** Settles `promises`, moving virtual time in 100 ms steps (at most a minute). */
+async function drive(
+  manual: ReturnType<typeof virtualClock>['manual'],
+  promises: Promise<unknown>[],
+) {
+  let done = 0
+  for (const p of promises)
+    p.then(
+      () => done++,
+      () => done++,
+    )
+  for (let i = 0; i < 600 && done < promises.length; i++) await manual.tickAsync(100)
+  return Promise.allSettled(promises)
+}
+
+describe('pacing', () => {
+  it('should keep 300 concurrent requests within the stated limit: none refused, none failed', async () => {
+    const { manual, clock } = virtualClock()
+    const server = limitedServer(manual, 100, 50)
+    const client = createClient({ baseUrl: 'http://api.test', fetch: server.fetch, clock })
+    const start = manual.now()
+    const sentAt: number[] = []
+    const gets = Array.from({ length: 300 }, () =>
+      client.jobs.get('job_1').then(() => sentAt.push(manual.now() - start)),
+    )
+    const results = await drive(manual, gets)
+    expect(results.every((r) => r.status === 'fulfilled')).toBe(true)
+    expect(server.refused()).toBe(0)
+    expect(server.fetch.calls).toHaveLength(300)
+    // A burst of 100, then 50 a second: the last at about 4 s.
+    expect(Math.max(...sentAt)).toBeGreaterThanOrEqual(3_800)
+    expect(Math.max(...sentAt)).toBeLessThanOrEqual(4_500)
+  })
+
+  it('should send the first request alone, and all the rest at once when no limit is stated', async () => {
+    let answer: () => void = () => {}
+    const fetch = fakeFetch(
+      () =>
+        new Promise<Response>((resolve) => {
+          answer = () => resolve(json(jobBody()))
+          if (fetch.calls.length > 1) answer()
+        }),
+    )
+    const { client, manual } = setup(fetch)
+    const gets = Array.from({ length: 20 }, () => client.jobs.get('job_1'))
+    await manual.tickAsync(0)
+    expect(fetch.calls).toHaveLength(1)
+    answer()
+    await manual.tickAsync(0)
+    expect(fetch.calls).toHaveLength(20)
+    await Promise.all(gets)
+  })
+
+  it('should hold every request until a 429’s Retry-After has passed', async () => {
+    const { manual, clock } = virtualClock()
+    const server = limitedServer(manual, 1, 0.25) // one request, then one per 4 s
+    const client = createClient({ baseUrl: 'http://api.test', fetch: server.fetch, clock })
+    await drive(manual, [client.jobs.get('job_1')])
+    const before = server.fetch.calls.length
+    const results = await drive(manual, [client.jobs.get('job_1'), client.jobs.get('job_1')])
+    expect(results.every((r) => r.status === 'fulfilled')).toBe(true)
+    expect(server.fetch.calls.length - before).toBe(2)
+    expect(server.refused()).toBe(0)
+  })
+
+  it('should send nothing more until a 429’s Retry-After has passed, whatever the stated limit', async () => {
+    const { manual, clock } = virtualClock()
+    const times: number[] = []
+    const headers = { 'ratelimit-policy': '100;w=1', ratelimit: 'limit=100, remaining=99, reset=1' }
+    // Another client of the same key used the quota: the second request is refused for 3 s.
+    const fetch = fakeFetch(() => {
+      times.push(manual.now())
+      if (times.length !== 2) return json(jobBody(), 200, headers)
+      const response = problemResponse(429, 'Too Many Requests')
+      response.headers.set('retry-after', '3')
+      return response
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock })
+    await drive(manual, [client.jobs.get('job_1')])
+    const refused = client.jobs.get('job_1')
+    await manual.tickAsync(0)
+    const results = await drive(manual, [
+      refused,
+      client.jobs.get('job_1'),
+      client.jobs.get('job_1'),
+    ])
+    expect(results.every((r) => r.status === 'fulfilled')).toBe(true)
+    expect(times).toHaveLength(5)
+    const after = times.slice(2).map((t) => t - (times[1] as number))
+    expect(Math.min(...after)).toBeGreaterThanOrEqual(3_000)
+  })
+
+  it('should let a request waiting for its turn be aborted, and leave no timer behind', async () => {
+    const { manual, clock } = virtualClock()
+    const server = limitedServer(manual, 2, 1)
+    const client = createClient({ baseUrl: 'http://api.test', fetch: server.fetch, clock })
+    const controller = new AbortController()
+    const reason = new Error('stop')
+    const gets = Array.from({ length: 6 }, (_, i) =>
+      client.jobs.get('job_1', i === 4 ? { signal: controller.signal } : {}),
+    )
+    await manual.tickAsync(0)
+    controller.abort(reason)
+    const results = await drive(manual, gets)
+    expect(results[4]).toEqual({ status: 'rejected', reason })
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(5)
+    expect(server.fetch.calls).toHaveLength(5)
+    // Two at once, then one a second: the aborted request took no turn from the others.
+    expect((server.times.at(-1) as number) - (server.times[0] as number)).toBeLessThanOrEqual(3_100)
+    expect(manual.pending()).toBe(0)
+  })
+
+  it('should send everything at once with pacing: false', async () => {
+    const { manual, clock } = virtualClock()
+    const server = limitedServer(manual, 5, 1)
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      fetch: server.fetch,
+      clock,
+      pacing: false,
+      retry: false,
+    })
+    const results = await drive(
+      manual,
+      Array.from({ length: 10 }, () => client.jobs.get('job_1')),
+    )
+    expect(results.filter((r) => r.status === 'rejected')).toHaveLength(5)
+    expect(server.refused()).toBe(5)
+  })
+})

@@ -1,0 +1,155 @@
+/**
+ * Pacing: every request of a client waits its turn here, so that many waits together stay
+ * within the server's rate limit instead of being refused by it.
+ *
+ * The server says its limit in `RateLimit-Policy` (a quota `q` per window of `w` seconds) and
+ * where the caller stands in `RateLimit` (`r` requests remaining); both IETF httpapi draft forms
+ * are read (`"default";q=100;w=2` / `100;w=2`, and `"default";r=42;t=1` /
+ * `limit=100, remaining=42, reset=1`). The pacer mirrors the server's token bucket: a token per
+ * request, refilled at q/w per second, never above what the server last said was left; a 429's
+ * `Retry-After` empties it until then. Requests wait in order of arrival.
+ *
+ * Until the first answer the limit is unknown, so the first request goes alone and the rest wait
+ * for its answer (one round trip): a burst of a thousand waits learns the limit before it sends
+ * a thousand requests. A server that states no limit is not paced at all.
+ */
+import type { Clock } from './clock.js'
+
+/** One request waiting for its turn. */
+interface Turn {
+  resolve: () => void
+  reject: (reason: unknown) => void
+  signal: AbortSignal | undefined
+  onAbort: () => void
+}
+
+/** What the pacer knows of the server's limit. */
+type Limit =
+  /** No answer yet: one request at a time. */
+  | { kind: 'unknown'; probing: boolean }
+  /** The server states no limit. */
+  | { kind: 'none' }
+  /** `tokens` at `at`, refilled at `perMs` up to `capacity`. */
+  | { kind: 'bucket'; tokens: number; at: number; perMs: number; capacity: number }
+
+/** Spaces a client's requests to the server's stated rate limit. */
+export class Pacer {
+  readonly #clock: Clock
+  #limit: Limit = { kind: 'unknown', probing: false }
+  readonly #queue: Turn[] = []
+  /** Cancels the timer that releases the next turn, when one is set. */
+  #timer: AbortController | undefined
+
+  constructor(clock: Clock) {
+    this.#clock = clock
+  }
+
+  /** Resolves when a request may be sent; rejects with the signal's reason if it aborts first. */
+  take(signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted()
+    if (this.#queue.length === 0 && this.#admit()) return Promise.resolve()
+    return new Promise((resolve, reject) => {
+      const turn: Turn = {
+        resolve,
+        reject,
+        signal,
+        onAbort: () => {
+          this.#queue.splice(this.#queue.indexOf(turn), 1)
+          reject(signal?.reason)
+          this.#drain()
+        },
+      }
+      signal?.addEventListener('abort', turn.onAbort, { once: true })
+      this.#queue.push(turn)
+      this.#drain()
+    })
+  }
+
+  /**
+   * A request taken through `take` ended: `headers` are its answer's (undefined when none came),
+   * `retryAfterMs` a 429's `Retry-After`.
+   */
+  answered(headers: Headers | undefined, retryAfterMs?: number): void {
+    const now = this.#clock.now()
+    const stated = headers && readLimit(headers)
+    const limit = this.#limit
+    if (stated) {
+      const perMs = stated.quota / (stated.windowS * 1_000)
+      const tokens =
+        limit.kind === 'bucket'
+          ? Math.min(refill(limit, now), stated.remaining ?? Infinity)
+          : (stated.remaining ?? stated.quota)
+      this.#limit = { kind: 'bucket', tokens, at: now, perMs, capacity: stated.quota }
+    } else if (headers && limit.kind === 'unknown') {
+      this.#limit = { kind: 'none' }
+    } else if (limit.kind === 'unknown') {
+      // No answer to the first request: the next one goes alone in its place.
+      this.#limit = { kind: 'unknown', probing: false }
+    }
+    const current = this.#limit
+    if (retryAfterMs !== undefined && current.kind === 'bucket') {
+      // Nothing more until the server said, then one token's worth.
+      current.tokens = Math.min(current.tokens, 1 - retryAfterMs * current.perMs)
+    }
+    this.#drain()
+  }
+
+  /** Takes a turn now if the limit allows one. */
+  #admit(): boolean {
+    const limit = this.#limit
+    if (limit.kind === 'none') return true
+    if (limit.kind === 'unknown') {
+      if (limit.probing) return false
+      limit.probing = true
+      return true
+    }
+    const now = this.#clock.now()
+    limit.tokens = refill(limit, now)
+    limit.at = now
+    if (limit.tokens < 1) return false
+    limit.tokens -= 1
+    return true
+  }
+
+  /** Lets waiting turns go while the limit allows; otherwise sets a timer for the next one. */
+  #drain(): void {
+    this.#timer?.abort()
+    this.#timer = undefined
+    while (this.#queue.length > 0 && this.#admit()) {
+      const turn = this.#queue.shift() as Turn
+      turn.signal?.removeEventListener('abort', turn.onAbort)
+      turn.resolve()
+    }
+    const limit = this.#limit
+    if (this.#queue.length === 0 || limit.kind !== 'bucket') return
+    const timer = new AbortController()
+    this.#timer = timer
+    const waitMs = (1 - limit.tokens) / limit.perMs
+    this.#clock.sleep(waitMs, timer.signal).then(
+      () => this.#drain(),
+      () => {},
+    )
+  }
+}
+
+/** Tokens of `limit` at `now`. */
+function refill(
+  limit: { tokens: number; at: number; perMs: number; capacity: number },
+  now: number,
+) {
+  return Math.min(limit.capacity, limit.tokens + (now - limit.at) * limit.perMs)
+}
+
+/** The limit a response states, if it states one. */
+function readLimit(
+  headers: Headers,
+): { quota: number; windowS: number; remaining?: number } | undefined {
+  const policy = headers.get('ratelimit-policy')
+  if (!policy) return undefined
+  const quota = Number(/(?:^|[;,\s])q=(\d+)/.exec(policy)?.[1] ?? /^\s*(\d+)/.exec(policy)?.[1])
+  const windowS = Number(/(?:^|[;,\s])w=(\d+)/.exec(policy)?.[1])
+  if (!(quota > 0 && windowS > 0)) return undefined
+  const state = headers.get('ratelimit') ?? ''
+  const remaining = Number(/(?:^|[;,\s])(?:r|remaining)=(\d+)/.exec(state)?.[1] ?? Number.NaN)
+  return Number.isNaN(remaining) ? { quota, windowS } : { quota, windowS, remaining }
+}
