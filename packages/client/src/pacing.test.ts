@@ -156,6 +156,22 @@ describe('pacing', () => {
     expect(manual.pending()).toBe(0)
   })
 
+  it('should make progress when a turn is a fraction of a millisecond away', async () => {
+    // A huge stated rate and nothing left: the next token is due in a microsecond, which a
+    // clock at an epoch of 1.7e12 ms cannot add.
+    const headers = {
+      'ratelimit-policy': '"default";q=1000000000;w=1',
+      ratelimit: '"default";r=0;t=1',
+    }
+    const fetch = fakeFetch(() => json(jobBody(), 200, headers))
+    const { client, manual } = setup(fetch)
+    const results = await drive(
+      manual,
+      [1, 2, 3].map(() => client.jobs.get('job_1')),
+    )
+    expect(results.every((r) => r.status === 'fulfilled')).toBe(true)
+  })
+
   it('should send everything at once with pacing: false', async () => {
     const { manual, clock } = virtualClock()
     const server = limitedServer(manual, 5, 1)

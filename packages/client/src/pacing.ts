@@ -124,7 +124,9 @@ export class Pacer {
     if (this.#queue.length === 0 || limit.kind !== 'bucket') return
     const timer = new AbortController()
     this.#timer = timer
-    const waitMs = (1 - limit.tokens) / limit.perMs
+    // Whole milliseconds, at least one: a wait of a fraction of one may not move a clock whose
+    // epoch dwarfs it, and the turn would never come.
+    const waitMs = Math.max(1, Math.ceil((1 - limit.tokens) / limit.perMs))
     this.#clock.sleep(waitMs, timer.signal).then(
       () => this.#drain(),
       () => {},
