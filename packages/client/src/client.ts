@@ -22,6 +22,7 @@ import {
   hintAware,
   type PollingStrategy,
 } from './polling/strategy.js'
+import { redactor } from './redact.js'
 import { RetryBudget, type RetryOptions } from './retry.js'
 
 /**
@@ -192,6 +193,12 @@ function resolveHttpConfig(options: ClientOptions): HttpConfig {
     )
   }
   const apiKey = options.apiKey ?? readEnv('VT_API_KEY')
+  if (apiKey !== undefined && /[\r\n\0]/.test(apiKey)) {
+    // Said without quoting the key: no message carries it.
+    throw new VideoTranslationError(
+      'apiKey contains a line break or a NUL character, which no HTTP header can carry.',
+    )
+  }
   const requestTimeoutMs = options.requestTimeoutMs ?? 10_000
   if (!(requestTimeoutMs > 0)) {
     throw new VideoTranslationError(
@@ -204,6 +211,7 @@ function resolveHttpConfig(options: ClientOptions): HttpConfig {
     headers: apiKey === undefined ? ACCEPT : { ...ACCEPT, authorization: `Bearer ${apiKey}` },
     fetch,
     deadlines: sharedDeadlines(requestTimeoutMs),
+    redact: redactor(apiKey),
   }
 }
 

@@ -12,6 +12,7 @@ import {
   TimeoutError,
 } from './errors.js'
 import { parseProblem } from './parse.js'
+import { type Redactor, redactError } from './redact.js'
 
 /** Any function with the shape of the standard `fetch` (undici, ky, a test double, …). */
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>
@@ -25,6 +26,8 @@ export interface HttpConfig {
   fetch: FetchLike
   /** Deadlines of the client's `requestTimeoutMs`. */
   deadlines: SharedDeadlines
+  /** Takes the API key out of text the client did not write. */
+  redact: Redactor
 }
 
 /** One request to make. */
@@ -77,21 +80,25 @@ export async function send(config: HttpConfig, request: HttpRequest): Promise<Ht
           what: `${info.method} ${info.path}`,
         })
       }
-      throw new NetworkError(info, cause)
+      throw new NetworkError(info, redactError(cause, config.redact))
     }
-    return interpret(info, response, text)
+    return interpret(info, response, text, config.redact)
   } finally {
     deadline.dispose()
   }
 }
 
-function interpret(info: RequestInfo, response: Response, text: string): HttpResponse {
+function interpret(
+  info: RequestInfo,
+  response: Response,
+  text: string,
+  redact: Redactor,
+): HttpResponse {
   const { status, headers } = response
-  // Parsed before the content type is read: reading a response header costs undici about as
-  // much as the rest of this function, and a valid body needs no look at it.
-  const json = text === '' ? undefined : tryParseJson(text)
   if (status < 200 || (status >= 300 && status !== 304)) {
-    const problem = parseProblem(json?.value)
+    // An error body becomes messages, events and logs: whatever it echoes, not the key.
+    const body = redact(text)
+    const problem = parseProblem(body === '' ? undefined : tryParseJson(body).value)
     throw createApiError({
       status,
       problem,
@@ -100,6 +107,9 @@ function interpret(info: RequestInfo, response: Response, text: string): HttpRes
       request: info,
     })
   }
+  // Parsed before the content type is read: reading a response header costs undici about as
+  // much as the rest of this function, and a valid body needs no look at it.
+  const json = text === '' ? undefined : tryParseJson(text)
   if (json === undefined) return { request: info, status, headers, data: undefined }
   if ('error' in json) {
     const type = headers.get('content-type') ?? 'none'

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest'
+import { fakeFetch, jobBody, json } from '../test/fake-fetch.js'
+import { virtualClock } from '../test/virtual-time.js'
+import { createClient } from './client.js'
+import { redactError, redactor } from './redact.js'
+
+const KEY = 'vt_live_S3CR3T'
+
+describe('redaction of the API key', () => {
+  it('should take the key out of text and of error messages down their causes', () => {
+    const redact = redactor(KEY)
+    expect(redact(`Bearer ${KEY} is not valid; ${KEY}`)).toBe(
+      'Bearer [redacted] is not valid; [redacted]',
+    )
+    const inner = new TypeError(`bad header "Bearer ${KEY}"`)
+    const outer = new Error('fetch failed', { cause: inner })
+    const clean = redactError(outer, redact) as Error
+    expect(clean.message).toBe('fetch failed')
+    expect((clean.cause as Error).message).toBe('bad header "Bearer [redacted]"')
+    expect((clean.cause as Error).name).toBe('TypeError')
+    const harmless = new Error('nothing here')
+    expect(redactError(harmless, redact)).toBe(harmless)
+  })
+
+  it('should keep the key out of errors, events, logs and the history, whatever the server echoes', async () => {
+    const { manual, clock } = virtualClock()
+    let calls = 0
+    const fetch = fakeFetch((call) => {
+      calls++
+      const echoed = call.headers.get('authorization') ?? ''
+      if (calls <= 2) {
+        return json(
+          { type: 'about:blank', title: `Bad ${echoed}`, status: 503, detail: `key ${echoed}` },
+          503,
+          { 'content-type': 'application/problem+json' },
+        )
+      }
+      if (calls === 3) throw new TypeError(`socket hang up while sending ${echoed}`)
+      return json(jobBody({ status: 'completed', progress: 1 }))
+    })
+    const seen: string[] = []
+    const log = (message: string, data?: Record<string, unknown>) =>
+      seen.push(message, JSON.stringify(data ?? {}))
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      apiKey: KEY,
+      fetch,
+      clock,
+      logger: { debug: log, warn: log, error: log },
+      retry: { maxRetries: 1 },
+      polling: { requestCostMs: 100 },
+    })
+    for (const type of ['request:retry', 'request:error', 'job:status'] as const) {
+      client.on(type, (event) => {
+        const { error } = event as { error?: Error }
+        seen.push(JSON.stringify(event), String(error?.message), String(error?.cause))
+      })
+    }
+    let done = false
+    const wait = client.jobs.wait('job_1').finally(() => {
+      done = true
+    })
+    for (let i = 0; i < 300 && !done; i++) await manual.tickAsync(1_000)
+    await expect(wait).resolves.toMatchObject({ status: 'completed' })
+    for (const entry of client.jobs.history('job_1')) seen.push(JSON.stringify(entry))
+    expect(calls).toBeGreaterThanOrEqual(4)
+    const all = seen.join('\n')
+    expect(all).toContain('[redacted]')
+    expect(all).not.toContain(KEY)
+  })
+
+  it('should refuse a key no header can carry, without quoting it', () => {
+    expect(() => createClient({ baseUrl: 'http://api.test', apiKey: `${KEY}\nx` })).toThrow(
+      /line break/,
+    )
+    try {
+      createClient({ baseUrl: 'http://api.test', apiKey: `${KEY}\nx` })
+    } catch (error) {
+      expect(String(error)).not.toContain(KEY)
+    }
+  })
+})

@@ -1,0 +1,32 @@
+/**
+ * Keeping the API key out of everything the client builds from text it did not write: a
+ * server's error body (which may echo the `Authorization` header) and a runtime's error message
+ * (which may quote a header value). Applied where such text enters the client, in http.ts, so
+ * error messages, events, log lines and the history never carry the key.
+ */
+
+/** What stands in for the key. */
+export const REDACTED = '[redacted]'
+
+/** Replaces every occurrence of `secret` in text; the identity when there is no secret. */
+export type Redactor = (text: string) => string
+
+/** A redactor for the API key `secret` (and so for its `Bearer` form too). */
+export function redactor(secret: string | undefined): Redactor {
+  if (!secret) return (text) => text
+  return (text) => (text.includes(secret) ? text.split(secret).join(REDACTED) : text)
+}
+
+/**
+ * `error` with the secret taken out of its message and the messages of its causes: the same
+ * error when none holds it, else a plain `Error` of the same name and redacted message.
+ */
+export function redactError(error: unknown, redact: Redactor, depth = 0): unknown {
+  if (!(error instanceof Error) || depth > 5) return error
+  const cause = redactError(error.cause, redact, depth + 1)
+  const message = redact(error.message)
+  if (message === error.message && cause === error.cause) return error
+  const clean = new Error(message, cause === undefined ? undefined : { cause })
+  clean.name = error.name
+  return clean
+}
