@@ -24,6 +24,7 @@ import {
 } from './polling/strategy.js'
 import { redactor } from './redact.js'
 import { RetryBudget, type RetryOptions } from './retry.js'
+import { checkNumber } from './validate.js'
 
 /**
  * Settings of the default polling strategy, `adaptivePolling` (its options). Giving any of the
@@ -54,7 +55,8 @@ export interface ClientOptions {
    */
   fetch?: FetchLike
   /**
-   * How long one request may take, in milliseconds, before it fails with a `TimeoutError`.
+   * How long one request may take, in milliseconds, before it fails with a `TimeoutError`;
+   * `Infinity` sets no limit (and no timer).
    * @default 10_000
    * @example requestTimeoutMs: 3_000
    */
@@ -128,6 +130,7 @@ export interface Client {
  * const job = await client.jobs.createAndWait({ video_url: 'https://example.com/a.mp4', target_language: 'es' })
  */
 export function createClient(options: ClientOptions = {}): Client {
+  checkOptions(options)
   const clock = options.clock ?? systemClock
   const logger = options.logger ?? {}
   const events = new Emitter<ClientEvents>((error, type) =>
@@ -159,6 +162,36 @@ export function createClient(options: ClientOptions = {}): Client {
     legacy: new Legacy(core),
     on: (type, listener) => events.on(type, listener),
     off: (type, listener) => events.off(type, listener),
+  }
+}
+
+/** Every numeric option, checked where it is given (see validate.ts). */
+function checkOptions(options: ClientOptions): void {
+  checkNumber('requestTimeoutMs', options.requestTimeoutMs, { min: 1, infinite: true })
+  const { polling, retry, circuitBreaker } = options
+  if (polling !== undefined && !('nextDelay' in polling)) {
+    checkNumber('polling.requestCostMs', polling.requestCostMs, { min: Number.MIN_VALUE })
+    checkNumber('polling.minIntervalMs', polling.minIntervalMs)
+    checkNumber('polling.maxIntervalMs', polling.maxIntervalMs, { min: 1 })
+    checkNumber('polling.maxHintMs', polling.maxHintMs)
+    checkNumber('polling.initialIntervalMs', polling.initialIntervalMs, { min: 1 })
+    checkNumber('polling.multiplier', polling.multiplier, { min: 1, max: 100 })
+  }
+  if (retry) {
+    checkNumber('retry.maxRetries', retry.maxRetries, { integer: true, max: 100 })
+    checkNumber('retry.initialDelayMs', retry.initialDelayMs)
+    checkNumber('retry.maxDelayMs', retry.maxDelayMs)
+    if (retry.budget) {
+      checkNumber('retry.budget.maxTokens', retry.budget.maxTokens, { min: 1, infinite: true })
+      checkNumber('retry.budget.tokenRatio', retry.budget.tokenRatio, { max: 1_000 })
+    }
+  }
+  if (circuitBreaker) {
+    checkNumber('circuitBreaker.failureThreshold', circuitBreaker.failureThreshold, {
+      min: 1,
+      integer: true,
+    })
+    checkNumber('circuitBreaker.resetTimeoutMs', circuitBreaker.resetTimeoutMs, { min: 1 })
   }
 }
 
@@ -200,11 +233,6 @@ function resolveHttpConfig(options: ClientOptions): HttpConfig {
     )
   }
   const requestTimeoutMs = options.requestTimeoutMs ?? 10_000
-  if (!(requestTimeoutMs > 0)) {
-    throw new VideoTranslationError(
-      `requestTimeoutMs must be a positive number of milliseconds (got ${requestTimeoutMs}).`,
-    )
-  }
   return {
     // Joined by hand, not with `new URL(path, base)`, which would drop a prefix such as `/api`.
     baseUrl: baseUrl.replace(/\/+$/, ''),

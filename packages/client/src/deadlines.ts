@@ -76,10 +76,13 @@ interface Window extends Deadline {
 function openWindow(closesAt: number, timeoutMs: number, idle?: Window): Window {
   const controller = idle ? idle.controller : new AbortController()
   let timedOut = false
-  const timer = setTimeout(() => {
-    timedOut = true
-    controller.abort()
-  }, timeoutMs)
+  // No limit (`requestTimeoutMs: Infinity`): no timer at all.
+  const timer = Number.isFinite(timeoutMs)
+    ? setTimeout(() => {
+        timedOut = true
+        controller.abort()
+      }, timeoutMs)
+    : undefined
   const window: Window = {
     closesAt,
     open: 0,

@@ -11,6 +11,7 @@ import { retryAfterOf, type ServerHints } from './polling/hints.js'
 import { randomId } from './random-id.js'
 import type { CreateJobParams, Job } from './types.js'
 import { isTerminalStatus } from './types.js'
+import { checkJobId, checkNumber } from './validate.js'
 import { pollUntilDone, type WaitLimits } from './wait.js'
 
 /** Options every call accepts. */
@@ -149,6 +150,7 @@ export class Jobs {
     options: WaitOptions,
     resubmit: (failed: Job) => Promise<Observed>,
   ): Promise<Job> {
+    checkWaitOptions(options)
     const { clock, events } = this.#core
     const start = clock.now()
     let resubmits = options.retryOnError === true ? 1 : Number(options.retryOnError || 0)
@@ -253,14 +255,22 @@ function hintsOf(job: Job, response: HttpResponse, now: number): ServerHints {
   return { retryAfterMs: retryAfterOf(response.headers, now), etaMs: job.eta_ms ?? undefined }
 }
 
-/** The last id and its path: a wait asks for the same job again and again. */
-let lastId = ''
-let lastPath = ''
-
+/** The path of job `id`, which must stay one path segment (see `checkJobId`). */
 function jobPath(id: string): string {
-  if (id !== lastId) {
-    lastId = id
-    lastPath = `/v1/jobs/${encodeURIComponent(id)}`
+  checkJobId(id)
+  return `/v1/jobs/${encodeURIComponent(id)}`
+}
+
+/** The numeric limits of a wait, checked where they are given (see validate.ts). */
+function checkWaitOptions(options: WaitOptions): void {
+  checkNumber('timeoutMs', options.timeoutMs, { infinite: true })
+  checkNumber('maxAttempts', options.maxAttempts, { min: 1, integer: true, infinite: true })
+  checkNumber('maxConsecutiveErrors', options.maxConsecutiveErrors, {
+    min: 1,
+    integer: true,
+    infinite: true,
+  })
+  if (typeof options.retryOnError !== 'boolean') {
+    checkNumber('retryOnError', options.retryOnError, { integer: true, max: 1_000 })
   }
-  return lastPath
 }

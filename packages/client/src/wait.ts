@@ -11,6 +11,7 @@ import type { ServerHints } from './polling/hints.js'
 import type { PollingStrategy } from './polling/strategy.js'
 import { isTransient } from './retry.js'
 import type { Job } from './types.js'
+import { MAX_TIMER_MS } from './validate.js'
 
 /** How long the check at the deadline may take: a wait overruns its timeout by at most this. */
 const LAST_LOOK_MS = 1_000
@@ -83,8 +84,12 @@ export async function pollUntilDone<T>(
       previousDelayMs,
       random: core.random,
     }
-    previousDelayMs = strategy.nextDelay(context)
-    await clock.sleep(Math.max(0, Math.min(previousDelayMs, deadline - clock.now())), signal)
+    const delay = strategy.nextDelay(context)
+    if (!(delay >= 0)) throw new TypeError(`The polling strategy returned a delay of ${delay} ms.`)
+    previousDelayMs = delay
+    // A delay beyond what a timer holds wakes early and looks again: harmless.
+    const until = Math.min(delay, deadline - clock.now(), MAX_TIMER_MS)
+    await clock.sleep(Math.max(0, until), signal)
   }
   // Just created: the create's answer already says when a first look is worth making.
   if (initial) {

@@ -1,0 +1,102 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { fakeFetch, jobBody, json } from '../test/fake-fetch.js'
+import { type ClientOptions, createClient } from './client.js'
+
+const fetch = () => fakeFetch(() => json(jobBody()))
+const base = { baseUrl: 'http://api.test' }
+
+/** Options with `value` at `path` (a dotted name). */
+function withOption(path: string, value: unknown): ClientOptions {
+  const [head, ...rest] = path.split('.')
+  if (rest.length === 0) return { ...base, [head as string]: value }
+  return {
+    ...base,
+    ...(rest.length === 1
+      ? { [head as string]: { [rest[0] as string]: value } }
+      : { [head as string]: { [rest[0] as string]: { [rest[1] as string]: value } } }),
+  }
+}
+
+const CLIENT_OPTIONS = [
+  'requestTimeoutMs',
+  'polling.requestCostMs',
+  'polling.minIntervalMs',
+  'polling.maxIntervalMs',
+  'polling.maxHintMs',
+  'polling.initialIntervalMs',
+  'polling.multiplier',
+  'retry.maxRetries',
+  'retry.initialDelayMs',
+  'retry.maxDelayMs',
+  'retry.budget.maxTokens',
+  'retry.budget.tokenRatio',
+  'circuitBreaker.failureThreshold',
+  'circuitBreaker.resetTimeoutMs',
+]
+
+const bad = fc.constantFrom(
+  Number.NaN,
+  -1,
+  -Number.MIN_VALUE,
+  Number.NEGATIVE_INFINITY,
+  2 ** 40,
+  '5',
+)
+
+describe('option checks', () => {
+  it('should refuse a numeric client option that is not a number it can mean, naming it', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...CLIENT_OPTIONS), bad, (path, value) => {
+        const make = () => createClient(withOption(path, value))
+        expect(make).toThrow(TypeError)
+        expect(make).toThrow(path)
+      }),
+    )
+  })
+
+  it('should take requestTimeoutMs: Infinity as no limit, with no timer', async () => {
+    const fake = fetch()
+    const client = createClient({
+      ...base,
+      fetch: fake,
+      requestTimeoutMs: Number.POSITIVE_INFINITY,
+    })
+    await expect(client.jobs.get('job_1')).resolves.toMatchObject({ id: 'job_1' })
+    expect(() => createClient({ ...base, requestTimeoutMs: 2 ** 31 })).toThrow(/requestTimeoutMs/)
+  })
+
+  it('should refuse a wait’s NaN or fractional limits before sending anything', async () => {
+    const fake = fetch()
+    const client = createClient({ ...base, fetch: fake })
+    await expect(client.jobs.wait('job_1', { timeoutMs: Number.NaN })).rejects.toThrow(/timeoutMs/)
+    await expect(client.jobs.wait('job_1', { maxAttempts: 1.5 })).rejects.toThrow(/maxAttempts/)
+    await expect(client.jobs.wait('job_1', { maxConsecutiveErrors: 0 })).rejects.toThrow(
+      /maxConsecutiveErrors/,
+    )
+    await expect(client.jobs.wait('job_1', { retryOnError: -1 })).rejects.toThrow(/retryOnError/)
+    expect(fake.calls).toHaveLength(0)
+  })
+
+  it('should refuse a strategy’s NaN delay instead of polling in a loop', async () => {
+    const fake = fakeFetch(() => json(jobBody({ status: 'running' })))
+    const client = createClient({ ...base, fetch: fake, polling: { nextDelay: () => Number.NaN } })
+    await expect(client.jobs.wait('job_1')).rejects.toThrow(
+      /polling strategy returned a delay of NaN/,
+    )
+    expect(fake.calls).toHaveLength(1)
+  })
+
+  it('should refuse ids that would leave the jobs path, and encode the rest as one segment', async () => {
+    const fake = fetch()
+    const client = createClient({ ...base, fetch: fake })
+    for (const id of ['', '.', '..']) {
+      await expect(client.jobs.get(id)).rejects.toThrow(TypeError)
+      await expect(client.jobs.cancel(id)).rejects.toThrow(TypeError)
+      await expect(client.jobs.wait(id)).rejects.toThrow(TypeError)
+    }
+    expect(fake.calls).toHaveLength(0)
+    await client.jobs.get('../x')
+    expect(fake.calls[0]?.url).toBe('http://api.test/v1/jobs/..%2Fx')
+  })
+})

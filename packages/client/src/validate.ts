@@ -1,0 +1,53 @@
+/**
+ * Checks of what callers pass, made where they pass it (`createClient`, each call): a value that
+ * is not what the option means fails at once with a `TypeError` naming the option, rather than
+ * as a loop of requests 1 ms apart (`NaN`) or a timer that overflows.
+ */
+
+/** The longest delay a timer can hold (2^31 - 1 ms, about 24.8 days). */
+export const MAX_TIMER_MS = 2_147_483_647
+
+/** What a numeric option accepts. */
+export interface NumberRule {
+  /** The smallest value allowed. @default 0 */
+  min?: number
+  /** Whole numbers only. */
+  integer?: boolean
+  /** `Infinity` allowed, meaning "no limit"; otherwise at most MAX_TIMER_MS for durations. */
+  infinite?: boolean
+  /** The largest finite value. @default MAX_TIMER_MS */
+  max?: number
+}
+
+/** Throws a `TypeError` unless `value` is undefined or a number `rule` accepts. */
+export function checkNumber(name: string, value: unknown, rule: NumberRule = {}): void {
+  if (value === undefined) return
+  const { min = 0, integer = false, infinite = false, max = MAX_TIMER_MS } = rule
+  if (typeof value === 'number' && value === Number.POSITIVE_INFINITY && infinite) return
+  const ok =
+    typeof value === 'number' &&
+    Number.isFinite(value) &&
+    value >= min &&
+    value <= max &&
+    (!integer || Number.isInteger(value))
+  if (ok) return
+  const kind = integer ? 'a whole number' : 'a number'
+  const limit = `${kind} from ${min} to ${max}${infinite ? ', or Infinity for no limit' : ''}`
+  throw new TypeError(`${name} must be ${limit} (got ${describe(value)}).`)
+}
+
+/**
+ * Throws a `TypeError` unless `id` stays one segment of a URL path once percent-encoded (which
+ * takes care of `/`, `?` and `#`): `.` and `..` would move up the path (`jobs.get('..')` would ask
+ * for `/v1/`), and an empty id would ask for the list.
+ */
+export function checkJobId(id: unknown): asserts id is string {
+  if (typeof id === 'string' && id !== '' && id !== '.' && id !== '..') return
+  throw new TypeError(
+    `A job id must be a non-empty string other than "." and ".." (got ${describe(id)}).`,
+  )
+}
+
+function describe(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : String(value)
+}
