@@ -1,5 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { jobBody } from '../../test/fake-fetch.js'
 import type { Job } from '../types.js'
 import { type AdaptiveOptions, type AdaptivePolling, adaptivePolling } from './adaptive.js'
 import type { PollContext } from './strategy.js'
@@ -8,20 +9,13 @@ const CREATED = Date.parse('2026-01-01T00:00:00.000Z')
 
 /** A job `ageMs` old, as the server shows it. */
 function job(id: string, ageMs: number, overrides: Partial<Job> = {}): Job {
-  return {
+  return jobBody({
     id,
-    status: 'running',
-    progress: 0.5,
     eta_ms: null,
     created_at: new Date(CREATED).toISOString(),
     updated_at: new Date(CREATED + ageMs).toISOString(),
-    video_url: 'https://example.com/a.mp4',
-    target_language: 'es',
-    title: null,
-    result: null,
-    error: null,
     ...overrides,
-  }
+  }) as unknown as Job
 }
 
 function context(overrides: Partial<PollContext> = {}): PollContext {
