@@ -147,6 +147,31 @@ describe('headers on every response', () => {
     expect(foreign.headers.get('access-control-allow-origin')).toBeNull()
   })
 
+  it('should put CORS headers on every answer to an allowed origin, errors included', async () => {
+    const origin = 'http://localhost:5173'
+    const { call } = harness()
+    const unauthorized = [
+      ['POST', '/v1/jobs'],
+      ['POST', '/v1/jobs/job_x/cancel'],
+      ['PUT', '/v1/simulation'],
+      ['GET', '/v1/jobs/job_x'],
+    ] as const
+    for (const [method, path] of unauthorized) {
+      const body = method === 'GET' ? undefined : {}
+      const response = await call(method, path, { key: null, headers: { origin }, body })
+      expect(response.status, `${method} ${path}`).toBe(401)
+      expect(response.headers.get('access-control-allow-origin'), `${method} ${path}`).toBe(origin)
+    }
+    const faulty = harness({ simulation: { faults: { rate_503: 1 } } })
+    const injected = await faulty.call('POST', '/v1/jobs', {
+      headers: { origin },
+      body: { video_url: 'https://example.com/a.mp4', target_language: 'es' },
+    })
+    expect(injected.status).toBe(503)
+    expect(injected.headers.get('access-control-allow-origin')).toBe(origin)
+    expect(injected.headers.get('access-control-expose-headers')).toContain('Retry-After')
+  })
+
   it('should allow the origins it is given', async () => {
     const { call } = harness({ corsOrigins: ['https://demo.example'] })
     const response = await call('GET', '/healthz', { headers: { origin: 'https://demo.example' } })

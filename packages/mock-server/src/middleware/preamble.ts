@@ -33,6 +33,9 @@ const LOCAL_ORIGIN = /^https?:\/\/(?:localhost|127\.0\.0\.1|\[::1\])(?::\d{1,5})
 
 const CLIENT_REQUEST_ID = /^[\w\-=.:]{1,128}$/
 
+/** The headers hono's cors sets on an actual (not preflight) request. */
+const CORS_HEADER = /^(?:access-control-|vary$)/i
+
 /** Options of `preamble`. */
 export interface PreambleOptions {
   /** Origins allowed by CORS. @default any http(s) origin on localhost, 127.0.0.1 or [::1] */
@@ -69,8 +72,17 @@ export function preamble(options: PreambleOptions = {}): Step {
 
   async function forBrowser(c: Parameters<Step>[0], route: Parameters<Step>[1]) {
     const preflight = await allowCors(c, async () => {
-      const response = await route(c)
-      // hono's cors put its headers on the context's response: setting this one merges them in.
+      // hono's cors has put its headers on the context's response by now. A later step may
+      // replace that response outright (an auth or fault answer does), so they are carried
+      // onto whatever the route answers: every answer to an allowed origin, whatever its status.
+      const corsHeaders = [...c.res.headers].filter(([name]) => CORS_HEADER.test(name))
+      let response = await route(c)
+      if (corsHeaders.some(([name]) => !response.headers.has(name))) {
+        response = new Response(response.body, response)
+        for (const [name, value] of corsHeaders) {
+          if (!response.headers.has(name)) response.headers.set(name, value)
+        }
+      }
       if (response !== c.res) c.res = response
     })
     const response = preflight ?? c.res
