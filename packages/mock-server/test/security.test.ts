@@ -93,6 +93,24 @@ describe('rate limiting', () => {
     expect((await call('GET', `/v1/jobs/${id}`)).status).toBe(200)
   })
 
+  it('should refuse a refill rate whose Retry-After no client could read, and keep headers integers', async () => {
+    const { call } = harness()
+    const admin = { key: DEV_ADMIN_KEY }
+    const tiny = await call('PUT', '/v1/simulation', {
+      ...admin,
+      body: { rate_limit: { refill_per_s: 1e-300 } },
+    })
+    expect(tiny.status).toBe(400)
+    expect((await problemOf(tiny)).detail).toContain('refill_per_s')
+    const slowest = harness({ simulation: { rate_limit: { capacity: 1, refill_per_s: 0.001 } } })
+    const { id } = await slowest.createJob()
+    const limited = await slowest.call('GET', `/v1/jobs/${id}`)
+    expect(limited.status).toBe(429)
+    for (const header of ['retry-after', 'ratelimit', 'ratelimit-policy']) {
+      expect(limited.headers.get(header)).toMatch(/^[\w";=]*\d{1,7}$/)
+    }
+  })
+
   it('should count each key on its own', async () => {
     const { call } = harness({
       apiKeys: ['tenant_a_key', 'tenant_b_key'],

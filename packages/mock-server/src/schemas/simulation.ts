@@ -91,7 +91,9 @@ export const SimulationSettings = z
     faults: Faults,
     rate_limit: z.strictObject({
       capacity: z.int().min(1).max(1_000_000),
-      refill_per_s: z.number().positive().max(1_000_000),
+      // At least one request in 1,000 s, so `Retry-After` stays a short integer (1e-300 made it
+      // 9.999999999999999e+299, which no client parses).
+      refill_per_s: z.number().min(0.001).max(1_000_000),
     }),
     job_ttl_ms: Ms.min(1_000).openapi({ description: 'How long a finished job is kept.' }),
     legacy_completion_time_s: z.number().min(0).max(86_400),
