@@ -8,6 +8,7 @@ import { OpenAPIHono } from '@hono/zod-openapi'
 import { bodyLimit } from 'hono/body-limit'
 import type { AppEnv } from './env.js'
 import { adminAuth, apiKeyAuth } from './middleware/auth.js'
+import { closeUnreadBody } from './middleware/close-unread.js'
 import { faults } from './middleware/faults.js'
 import { preamble } from './middleware/preamble.js'
 import { errorProblem, notFoundProblem, problem, validationHook } from './middleware/problem.js'
@@ -102,6 +103,7 @@ export function createMockServer(options: AppOptions = {}): MockServer {
   app.on(
     ['POST', 'PUT', 'PATCH', 'DELETE'],
     '*',
+    closeUnreadBody(),
     requireJson(),
     bodyLimit({
       maxSize: maxBodyBytes,

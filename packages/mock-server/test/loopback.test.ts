@@ -130,4 +130,44 @@ describe('over loopback', () => {
       )
     expect(failure).not.toBe('no error')
   })
+
+  it('should close the connection after answering before the body was read, so the next request is safe', async () => {
+    const { Agent, request } = await import('node:http')
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+    const url = new URL(server.url)
+    const send = (method: string, path: string, headers: Record<string, string>, body?: string) =>
+      new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
+        const req = request(
+          { host: url.hostname, port: url.port, method, path, agent, headers },
+          (res) => {
+            res.resume()
+            res.on('end', () =>
+              resolve({ status: res.statusCode ?? 0, connection: res.headers.connection }),
+            )
+          },
+        )
+        req.on('error', reject)
+        req.end(body)
+      })
+    const json = { ...auth, 'content-type': 'application/json' }
+    try {
+      const tooLarge = await send('POST', '/v1/jobs', json, 'x'.repeat(200_000))
+      expect(tooLarge).toEqual({ status: 413, connection: 'close' })
+      expect((await send('GET', '/healthz', {})).status).toBe(200)
+      const body = JSON.stringify(VALID_BODY)
+      const unauthorized = await send(
+        'POST',
+        '/v1/jobs',
+        { 'content-type': 'application/json' },
+        body,
+      )
+      expect(unauthorized).toEqual({ status: 401, connection: 'close' })
+      // A body that was read keeps the connection.
+      const created = await send('POST', '/v1/jobs', json, body)
+      expect(created).toEqual({ status: 202, connection: 'keep-alive' })
+      expect((await send('GET', '/healthz', {})).status).toBe(200)
+    } finally {
+      agent.destroy()
+    }
+  })
 })
