@@ -12,7 +12,15 @@ export interface StartServerOptions extends AppOptions {
   host?: string
   /** The port; 0 picks a free one. @default 0 */
   port?: number
+  /** How long a client may take to send a request's headers before the socket is closed. @default 10_000 */
+  headersTimeoutMs?: number
 }
+
+/**
+ * How often Node checks its request timeouts (30 s by default, which held half-sent requests up
+ * to 30 s past their limit).
+ */
+const TIMEOUT_CHECK_MS = 1_000
 
 /** A running server. */
 export interface RunningServer {
@@ -31,10 +39,18 @@ export interface RunningServer {
  * await server.close()
  */
 export function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
-  const { host = '127.0.0.1', port = 0, ...appOptions } = options
+  const { host = '127.0.0.1', port = 0, headersTimeoutMs = 10_000, ...appOptions } = options
   const app = createApp(appOptions)
+  // A client must send its whole request within these limits (slow-loris protection); how long
+  // the server takes to answer is bounded by the app itself.
+  const serverOptions = {
+    headersTimeout: headersTimeoutMs,
+    requestTimeout: appOptions.requestTimeoutMs ?? 30_000,
+    connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_MS, headersTimeoutMs),
+  }
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, hostname: host, port }, (info: AddressInfo) => {
+    const serving = { fetch: app.fetch, hostname: host, port, serverOptions }
+    const server = serve(serving, (info: AddressInfo) => {
       server.off('error', reject)
       const hostForUrl = info.family === 'IPv6' ? `[${info.address}]` : info.address
       resolve({
@@ -48,12 +64,6 @@ export function startServer(options: StartServerOptions = {}): Promise<RunningSe
       })
     })
     server.once('error', reject)
-    // A client must send its whole request within these limits (slow-loris protection); how
-    // long the server takes to answer is bounded by the app itself.
-    if ('headersTimeout' in server) {
-      server.headersTimeout = 10_000
-      server.requestTimeout = appOptions.requestTimeoutMs ?? 30_000
-    }
   })
 }
 
