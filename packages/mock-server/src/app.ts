@@ -11,7 +11,13 @@ import { adminAuth, apiKeyAuth } from './middleware/auth.js'
 import { closeUnreadBody } from './middleware/close-unread.js'
 import { faults } from './middleware/faults.js'
 import { preamble } from './middleware/preamble.js'
-import { errorProblem, notFoundProblem, problem, validationHook } from './middleware/problem.js'
+import {
+  errorProblem,
+  methodNotAllowed,
+  notFoundProblem,
+  problem,
+  validationHook,
+} from './middleware/problem.js'
 import { rateLimit } from './middleware/rate-limit.js'
 import { requireJson } from './middleware/require-json.js'
 import { sendJson, stampHeaders } from './middleware/response.js'
@@ -150,7 +156,13 @@ export function createMockServer(options: AppOptions = {}): MockServer {
       description: 'Wire protocol v1: jobs, long-poll, Server-Sent Events, batch status, webhooks.',
     },
   })
-  app.notFound((c) => pre(c, notFoundProblem))
+  // A path that exists under another method gets 405 with `Allow`, from the routes themselves.
+  let methodsByPath: ((path: string) => string[]) | undefined
+  app.notFound((c) => {
+    methodsByPath ??= routeMethods(app.routes)
+    const allowed = methodsByPath(c.req.path)
+    return pre(c, allowed.length > 0 ? (c) => methodNotAllowed(c, allowed) : notFoundProblem)
+  })
   app.onError((error, c) => pre(c, (c) => errorProblem(error, c)))
   return { app, simulator }
 }
@@ -163,4 +175,19 @@ export function createMockServer(options: AppOptions = {}): MockServer {
  */
 export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
   return createMockServer(options).app
+}
+
+/** For a path, the methods the app's routes take on it (middleware's wildcard paths aside). */
+function routeMethods(routes: readonly { method: string; path: string }[]) {
+  const patterns = routes
+    .filter((route) => route.method !== 'ALL' && !route.path.includes('*'))
+    .map((route) => ({
+      method: route.method,
+      pattern: new RegExp(`^${route.path.replace(/:[^/]+/g, '[^/]+')}$`),
+    }))
+  return (path: string): string[] => {
+    const methods = new Set(patterns.filter((p) => p.pattern.test(path)).map((p) => p.method))
+    if (methods.has('GET')) methods.add('HEAD')
+    return methods.size === 0 ? [] : [...methods, 'OPTIONS'].sort()
+  }
 }

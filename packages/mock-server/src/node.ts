@@ -3,8 +3,10 @@
  * told otherwise.
  */
 import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
 import { serve } from '@hono/node-server'
 import { type AppOptions, createApp } from './app.js'
+import { PROBLEM_CONTENT_TYPE } from './middleware/problem.js'
 
 /** Options of `startServer`. */
 export interface StartServerOptions extends AppOptions {
@@ -64,7 +66,48 @@ export function startServer(options: StartServerOptions = {}): Promise<RunningSe
       })
     })
     server.once('error', reject)
+    server.on('clientError', answerClientError)
   })
 }
 
 export { type AppOptions, createApp } from './app.js'
+
+/** What Node's HTTP parser refuses, as the problem it is. */
+const CLIENT_ERRORS: Record<string, [status: number, title: string, kind: string, detail: string]> =
+  {
+    HPE_HEADER_OVERFLOW: [
+      431,
+      'Request Header Fields Too Large',
+      'headers-too-large',
+      'The request headers are larger than this server accepts.',
+    ],
+    ERR_HTTP_REQUEST_TIMEOUT: [
+      408,
+      'Request Timeout',
+      'request-timeout',
+      'The request was not sent in time.',
+    ],
+  }
+
+/**
+ * Answers a request Node's HTTP parser refused before the app saw it (oversized headers, bad
+ * header bytes, a request too slow) with a problem+json body like every other error, instead of
+ * Node's bare status line, and closes the connection.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (!socket.writable || error.code === 'ECONNRESET') {
+    socket.destroy()
+    return
+  }
+  const [status, title, kind, detail] = CLIENT_ERRORS[error.code ?? ''] ?? [
+    400,
+    'Bad Request',
+    'malformed-request',
+    'The request is not valid HTTP/1.1.',
+  ]
+  const type = `urn:video-translation:problem:${kind}`
+  const body = JSON.stringify({ type, title, status, detail })
+  socket.end(
+    `HTTP/1.1 ${status} ${title}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  )
+}

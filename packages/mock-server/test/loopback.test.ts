@@ -190,4 +190,33 @@ describe('over loopback', () => {
       await slow.close()
     }
   }, 15_000)
+
+  it('should answer what the HTTP parser refuses as problem+json too, and close', async () => {
+    const url = new URL(server.url)
+    const raw = (request: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(url.port), url.hostname)
+        let text = ''
+        socket.on('data', (chunk) => {
+          text += String(chunk)
+        })
+        socket.on('close', () => resolve(text))
+        socket.on('error', reject)
+        socket.end(request)
+      })
+    const bad = await raw('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nNo colon here\r\n\r\n')
+    const huge = await raw(
+      `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'a'.repeat(40_000)}\r\n\r\n`,
+    )
+    for (const [answer, status] of [
+      [bad, 400],
+      [huge, 431],
+    ] as const) {
+      expect(answer).toMatch(new RegExp(`^HTTP/1.1 ${status} `))
+      expect(answer.toLowerCase()).toContain('content-type: application/problem+json')
+      expect(answer.toLowerCase()).toContain('connection: close')
+      const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))
+      expect(body).toMatchObject({ status, type: expect.stringMatching(/^urn:video-translation/) })
+    }
+  })
 })

@@ -190,6 +190,23 @@ describe('headers on every response', () => {
     expect(injected.headers.get('access-control-expose-headers')).toContain('Retry-After')
   })
 
+  it('should answer a wrong method on an existing path 405 with Allow, and an unknown path 404', async () => {
+    const { call } = harness()
+    const cases = [
+      ['DELETE', '/v1/jobs/job_x', 'GET, HEAD, OPTIONS', DEV_API_KEY],
+      ['PUT', '/v1/jobs', 'GET, HEAD, OPTIONS, POST', DEV_API_KEY],
+      ['GET', '/v1/jobs/job_x/cancel', 'OPTIONS, POST', DEV_API_KEY],
+      ['DELETE', '/v1/simulation', 'GET, HEAD, OPTIONS, PUT', DEV_ADMIN_KEY],
+    ] as const
+    for (const [method, path, allow, key] of cases) {
+      const response = await call(method, path, { key })
+      expect(response.status, `${method} ${path}`).toBe(405)
+      expect(response.headers.get('allow')).toBe(allow)
+      expect((await problemOf(response)).type).toContain('method-not-allowed')
+    }
+    expect((await call('DELETE', '/v1/nothing')).status).toBe(404)
+  })
+
   it('should allow the origins it is given', async () => {
     const { call } = harness({ corsOrigins: ['https://demo.example'] })
     const response = await call('GET', '/healthz', { headers: { origin: 'https://demo.example' } })

@@ -79,6 +79,17 @@ export const notFoundProblem: NotFoundHandler<AppEnv> = (c) =>
     detail: `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`,
   })
 
+/** A 405 for a path that exists, with the methods it takes in `Allow`. */
+export function methodNotAllowed(c: Context<AppEnv>, allowed: readonly string[]): Response {
+  return problem(c, {
+    status: 405,
+    kind: 'method-not-allowed',
+    title: 'Method Not Allowed',
+    detail: `${new URL(c.req.url).pathname} takes ${allowed.join(', ')}, not ${c.req.method}.`,
+    headers: { allow: allowed.join(', ') },
+  })
+}
+
 /** Errors thrown by middleware keep their status; anything else is a bug and says so. */
 export const errorProblem: ErrorHandler<AppEnv> = (error, c) => {
   if (error instanceof HTTPException) {
