@@ -5,6 +5,7 @@
  */
 import {
   createClient,
+  fixedInterval,
   isJobFailedError,
   isTimeoutError,
   type JobFailedError,
@@ -115,7 +116,8 @@ describe('end to end over loopback', () => {
     const { client: c, requests } = client()
     const job = await c.jobs.create({ ...params, simulate: { duration_ms: 60_000 } })
     const controller = new AbortController()
-    const waiting = c.jobs.wait(job.id, { signal: controller.signal })
+    // Checks every 100 ms: a wait that kept going after the abort would show within 1.5 s.
+    const waiting = c.jobs.wait(job.id, { signal: controller.signal, polling: fixedInterval(100) })
     await new Promise((resolve) => setTimeout(resolve, 200))
     controller.abort(new Error('done here'))
     await expect(waiting).rejects.toThrow('done here')

@@ -9,6 +9,8 @@ import { createClient } from '../src/index.js'
 
 let server: RunningServer
 const live = new Map<ReturnType<typeof setTimeout>, number>()
+/** How many timers the client started in this test: a positive control for the stack filter. */
+let started = 0
 const realSetTimeout = globalThis.setTimeout
 const realClearTimeout = globalThis.clearTimeout
 
@@ -29,6 +31,7 @@ afterAll(async () => {
 
 beforeEach(() => {
   live.clear()
+  started = 0
   globalThis.setTimeout = ((
     callback: (...args: unknown[]) => void,
     ms?: number,
@@ -39,7 +42,10 @@ beforeEach(() => {
       callback(...args)
     }, ms)
     // Only the client's own timers: the server and undici share this process.
-    if (new Error().stack?.includes('/packages/client/src/')) live.set(timer, ms ?? 0)
+    if (new Error().stack?.includes('/packages/client/src/')) {
+      live.set(timer, ms ?? 0)
+      started++
+    }
     return timer
   }) as typeof setTimeout
   globalThis.clearTimeout = ((timer: ReturnType<typeof setTimeout>) => {
@@ -64,6 +70,7 @@ describe('resources', () => {
       target_language: 'es',
     })
     expect(job.status).toBe('completed')
+    expect(started).toBeGreaterThan(0)
     expect(pendingTimers()).toEqual([])
   })
 
@@ -96,7 +103,18 @@ describe('resources', () => {
   })
 
   it('should leave no timer after a request aborted mid-flight', async () => {
-    const client = createClient({ baseUrl: server.url, apiKey: DEV_API_KEY })
+    let inFlight: () => void = () => {}
+    const sent = new Promise<void>((resolve) => {
+      inFlight = resolve
+    })
+    const client = createClient({
+      baseUrl: server.url,
+      apiKey: DEV_API_KEY,
+      fetch: (input, init) => {
+        if (input.includes('/v1/jobs/')) inFlight()
+        return fetch(input, init)
+      },
+    })
     const job = await client.jobs.create({
       video_url: 'https://example.com/a.mp4',
       target_language: 'es',
@@ -107,8 +125,11 @@ describe('resources', () => {
       signal: controller.signal,
       polling: { nextDelay: () => 0 },
     })
+    await sent
     controller.abort(new Error('now'))
     await expect(pending).rejects.toThrow('now')
+    // The request's own time limit was started, and is gone.
+    expect(started).toBeGreaterThan(0)
     expect(pendingTimers()).toEqual([])
   })
 })

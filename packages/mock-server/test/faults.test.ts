@@ -95,8 +95,9 @@ describe('fault injection', () => {
     await h.clock.tickAsync(199)
     expect(poll.done).toBe(false)
     await h.clock.tickAsync(101)
-    await poll.response
+    // Answered by the time 300 ms have passed, without waiting for the answer any longer.
     expect(poll.done).toBe(true)
+    expect((await poll.response).status).toBe(404)
   })
 
   it('should inject faults at roughly the configured rate, reproducibly for a seed', async () => {

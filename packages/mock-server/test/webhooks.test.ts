@@ -117,8 +117,14 @@ describe('webhooks', () => {
     expect(hook.received).toHaveLength(1)
   })
 
-  it('should never hold up the request that created the job', async () => {
-    const { call } = harness({ webhookFetch: () => new Promise<Response>(() => undefined) })
+  it('should never hold up the request that created the job, nor any other', async () => {
+    let deliveries = 0
+    const { call, clock } = harness({
+      webhookFetch: () => {
+        deliveries++
+        return new Promise<Response>(() => undefined)
+      },
+    })
     const response = await call('POST', '/v1/jobs', {
       body: {
         video_url: 'https://example.com/a.mp4',
@@ -128,5 +134,10 @@ describe('webhooks', () => {
       },
     })
     expect(response.status).toBe(202)
+    const { id } = (await response.json()) as { id: string }
+    // The delivery starts, and never answers: the server goes on answering.
+    await clock.tickAsync(0)
+    expect(deliveries).toBe(1)
+    expect((await call('GET', `/v1/jobs/${id}`)).status).toBe(200)
   })
 })
