@@ -50,7 +50,7 @@ function headline(get: (w: string, c: string) => Result | undefined): string[] {
     '| workload | schedule | requests / job | mean lateness | p95 lateness |',
     '| --- | --- | ---: | ---: | ---: |',
   ]
-  for (const w of ['W1', 'W2']) {
+  for (const w of ['W1', 'W2', 'progress']) {
     for (const c of ['default', 'previous-default', 'openai', 'fixed-5.4', 'aws']) {
       const r = get(w, c)
       if (r)

@@ -54,8 +54,8 @@ export const WORKLOADS: readonly Workload[] = [
     id: 'W1',
     title: 'W1 hint-less',
     description:
-      'No hints at all, as on the original challenge’s server: durations lognormal, median 30 s, σ 1.',
-    simulation: { hints: { mode: 'none', eta_noise: 0 } },
+      'No hints at all, as on the original challenge’s server (status only: no `Retry-After`, no `eta_ms`, no progress): durations lognormal, median 30 s, σ 1.',
+    simulation: { hints: { mode: 'none', eta_noise: 0, progress: false } },
     duration: (_, random) => lognormal(random, 30_000, 1),
     phases: [0],
   },
@@ -87,11 +87,20 @@ export const WORKLOADS: readonly Workload[] = [
     phases: [0],
   },
   {
+    id: 'progress',
+    title: 'Progress only',
+    description:
+      'The W1 durations; the server sends no `Retry-After` and no `eta_ms`, but a `progress` that grows steadily while the job runs (after 10 % of its time queued).',
+    simulation: { hints: { mode: 'none', eta_noise: 0, progress: true } },
+    duration: (_, random) => lognormal(random, 30_000, 1),
+    phases: [0],
+  },
+  {
     id: 'bimodal',
     title: 'Bimodal, hint-less',
     description:
       '80 % short clips (lognormal, median 10 s, σ 0.3) and 20 % long films (median 10 min, σ 0.3); no hints.',
-    simulation: { hints: { mode: 'none', eta_noise: 0 } },
+    simulation: { hints: { mode: 'none', eta_noise: 0, progress: false } },
     duration: (_, random) =>
       random() < 0.8 ? lognormal(random, 10_000, 0.3) : lognormal(random, 600_000, 0.3),
     phases: [0],
@@ -101,7 +110,7 @@ export const WORKLOADS: readonly Workload[] = [
     title: 'Shift, hint-less',
     description:
       'W1’s durations for the first 500 jobs, then twice as long (median 60 s) from job 501 on; no hints.',
-    simulation: { hints: { mode: 'none', eta_noise: 0 } },
+    simulation: { hints: { mode: 'none', eta_noise: 0, progress: false } },
     duration: (position, random) => lognormal(random, position < 0.5 ? 30_000 : 60_000, 1),
     phases: [0, 0.5],
   },

@@ -33,7 +33,7 @@ describe('jobs.wait', () => {
 
   it('should space its checks wider as a job gets older, within bounds, when the server gives no hints', async () => {
     const { client, polls, settle } = virtualSetup({
-      simulation: { hints: { mode: 'none', eta_noise: 0 } },
+      simulation: { hints: { mode: 'none', eta_noise: 0, progress: false } },
     })
     const job = await client.jobs.create(jobParams(120_000))
     await settle(client.jobs.wait(job.id))
@@ -44,6 +44,25 @@ describe('jobs.wait', () => {
     expect(times.length).toBeLessThan(40)
     // Before it has learned anything, the older a job the less likely it ends in the next second.
     expect(gaps.at(-2) as number).toBeGreaterThan(2 * (gaps[0] as number))
+  })
+
+  it('should read an ETA into the progress when the server gives no other hint', async () => {
+    const hintless = { hints: { mode: 'none', eta_noise: 0, progress: false } } as const
+    const withProgress = { hints: { mode: 'none', eta_noise: 0, progress: true } } as const
+    const checks = async (simulation: typeof hintless | typeof withProgress) => {
+      const { client, manual, polls, settle } = virtualSetup({ simulation })
+      const job = await client.jobs.create(jobParams(120_000))
+      await settle(client.jobs.wait(job.id))
+      return {
+        count: polls(job.id).length,
+        late: manual.now() - Date.parse(job.created_at) - 120_000,
+      }
+    }
+    const blind = await checks(hintless)
+    const paced = await checks(withProgress)
+    expect(paced.late).toBeLessThan(blind.late)
+    expect(paced.late).toBeLessThanOrEqual(1_500)
+    expect(paced.count).toBeLessThanOrEqual(blind.count)
   })
 
   it('should reject with JobFailedError carrying the job when it ends in error', async () => {

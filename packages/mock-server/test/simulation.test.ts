@@ -72,6 +72,20 @@ describe('/v1/simulation', () => {
     expect(failed.length / ids.length).toBeLessThan(0.34)
   })
 
+  it('should hide progress when told, like a server that reports status alone', async () => {
+    const { clock, createJob, getJob } = harness({
+      simulation: { hints: { mode: 'none', eta_noise: 0, progress: false } },
+    })
+    const { id } = await createJob()
+    clock.advance(6_000)
+    const running = await getJob(id)
+    expect(running).toMatchObject({ status: 'running', progress: 0, eta_ms: null })
+    // Running since 10 % of its 10 s: the last status change, not the last progress step.
+    expect(running.updated_at).toBe('2026-01-01T00:00:01.000Z')
+    clock.advance(5_000)
+    expect(await getJob(id)).toMatchObject({ status: 'completed', progress: 1 })
+  })
+
   it('should draw durations from the configured distribution', async () => {
     const { clock, createJob, getJob } = harness({
       simulation: { durations: { distribution: 'uniform', min_ms: 1_000, max_ms: 2_000 } },

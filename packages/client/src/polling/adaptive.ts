@@ -6,8 +6,9 @@
  * (`pnpm bench:strategies`, docs/strategies.md) measures it against other SDKs' schedules and
  * against the optimal schedule for the true distribution.
  *
- * - With an ETA (`eta_ms`), the time left is the ETA times a learned error ratio, so the first
- *   check comes near the earliest plausible end and each answer's fresher ETA tightens the next.
+ * - With an ETA (`eta_ms`, or one implied by `progress`), the time left is the ETA times a
+ *   learned error ratio, so the first check comes near the earliest plausible end and each
+ *   answer's fresher ETA tightens the next.
  * - With only `Retry-After`, it follows the server (up to `maxHintMs`).
  * - Without hints, checks follow the learned duration distribution from the job's age, so a wait
  *   resumed late is placed right, and no check is spent while no job can have finished.
@@ -103,6 +104,8 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
   if (ratios.isEmpty()) ratios.spread(0.7, 1.4, 1)
   /** Per job: its ETAs as (age at `updated_at`, eta), newest last, until it ends. */
   const etas = new Map<string, [number, number][]>()
+  /** Per job: the first progress seen, as (age at `updated_at`, progress). */
+  const paces = new Map<string, [number, number]>()
   /** Jobs already learned from (a job seen ending by two waits counts once). */
   const ended = new Set<string>()
   const budget = Math.sqrt(2 * requestCostMs)
@@ -147,15 +150,11 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
       // An ETA is read as of the job's `updated_at` (the representation it belongs to), which
       // both times are on the server's clock: no offset from when the answer arrived.
       const seenAt = Date.parse(job.updated_at) - Date.parse(job.created_at)
-      if (job.eta_ms === null || !(seenAt >= 0)) return
-      let seen = etas.get(job.id)
-      if (!seen) {
-        if (etas.size >= JOBS_FOLLOWED) etas.delete(etas.keys().next().value as string)
-        seen = []
-        etas.set(job.id, seen)
-      }
+      const eta = useServerHints ? (job.eta_ms ?? etaFromProgress(job, seenAt)) : null
+      if (eta === null || !(seenAt >= 0)) return
+      const seen = etas.get(job.id) ?? follow(etas, job.id, [])
       // An ETA of 0 on a job still running says "any moment".
-      seen.push([seenAt, Math.max(minIntervalMs, job.eta_ms)])
+      seen.push([seenAt, Math.max(minIntervalMs, eta)])
       if (seen.length > ETAS_PER_JOB) seen.shift()
     },
     exportState: () => ({
@@ -165,9 +164,26 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
     }),
   }
 
+  /**
+   * Without `eta_ms`, a running job's progress implies one: at the pace since the first progress
+   * this strategy saw of it, the rest takes (1 − p) / pace (at first, the pace since creation,
+   * which a queue before the work started slows). It goes through the same learned error ratio
+   * as a server's ETA.
+   */
+  function etaFromProgress(job: Job, ageMs: number): number | null {
+    const { id, status, progress } = job
+    // Below 5 %, a step of rounding is a large share of it: no ETA worth the name yet.
+    if (status !== 'running' || !(progress >= 0.05 && progress < 1)) return null
+    const first = paces.get(id)
+    if (!first) follow(paces, id, [ageMs, progress])
+    const [since, from] = first && progress > first[1] ? first : [0, 0]
+    return ((ageMs - since) * (1 - progress)) / (progress - from)
+  }
+
   function learn(job: Job): void {
     const seen = etas.get(job.id)
     etas.delete(job.id)
+    paces.delete(job.id)
     if (job.status === 'canceled' || ended.has(job.id)) return
     if (ended.size >= JOBS_FOLLOWED) ended.delete(ended.keys().next().value as string)
     ended.add(job.id)
@@ -179,4 +195,11 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
     const long = seen?.filter(([, eta]) => eta >= 1_000) ?? []
     for (const [seenAt, eta] of long) ratios.add((duration - seenAt) / eta, 1 / long.length)
   }
+}
+
+/** Sets `value` for job `id` in `map`, forgetting the oldest job past JOBS_FOLLOWED. */
+function follow<V>(map: Map<string, V>, id: string, value: V): V {
+  if (map.size >= JOBS_FOLLOWED) map.delete(map.keys().next().value as string)
+  map.set(id, value)
+  return value
 }

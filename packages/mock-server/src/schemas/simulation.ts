@@ -35,6 +35,10 @@ export const Hints = z
     eta_noise: Rate.openapi({
       description: 'ETA error: each estimate is off by up to ±this share.',
     }),
+    progress: z.boolean().optional().openapi({
+      description:
+        '`false`: `progress` stays 0 until the job ends and `updated_at` moves only when the status does, like a server that reports status alone (the original challenge). Default true.',
+    }),
   })
   .openapi('Hints')
 

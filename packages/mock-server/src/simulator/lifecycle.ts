@@ -149,7 +149,7 @@ export function snapshot(
   hints: SimulationSettings['hints'],
 ): Snapshot {
   const state = stateAt(record, now)
-  const key = `${state.version}|${hints.mode}|${hints.eta_noise}`
+  const key = `${state.version}|${hints.mode}|${hints.eta_noise}|${hints.progress !== false}`
   const cached = SNAPSHOTS.get(record)
   if (cached?.key === key) return cached.snapshot
   const built = build(record, state, hints)
@@ -162,14 +162,17 @@ function build(record: JobRecord, state: State, hints: SimulationSettings['hints
   const trueEta = timeline(record).finish - state.since
   const noise = hints.eta_noise * (2 * hashUnit(record.seed, state.version) - 1)
   const eta = terminal ? null : Math.max(0, Math.round(trueEta * (1 + noise)))
+  // Without progress, a running job shows nothing between its status changes.
+  const silent = hints.progress === false && state.status === 'running'
   return {
     view: {
       id: record.id,
       status: state.status,
-      progress: state.progress,
+      progress:
+        silent || (hints.progress === false && state.status === 'canceled') ? 0 : state.progress,
       eta_ms: hints.mode === 'eta' ? eta : null,
       created_at: iso(record.createdAt),
-      updated_at: iso(state.since),
+      updated_at: iso(silent ? timeline(record).runStart : state.since),
       video_url: record.video_url,
       target_language: record.target_language,
       title: record.title,
