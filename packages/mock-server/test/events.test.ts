@@ -45,16 +45,25 @@ describe('GET /v1/jobs/:id/events', () => {
     expect(Math.min(...ids)).toBeGreaterThan(3)
   })
 
-  it('should send nothing and end at once when Last-Event-ID is already the terminal one', async () => {
+  it('should tell a reconnect after the end with nothing newer to stop: 204 No Content', async () => {
     const { clock, call, createJob } = harness()
     const { id } = await createJob({ simulate: { duration_ms: 2_000 } })
     clock.advance(3_000)
-    const first = parseSse(await (await call('GET', `/v1/jobs/${id}/events`)).text()).events
+    const stream = await call('GET', `/v1/jobs/${id}/events`)
+    const text = await stream.text()
+    // A stream starts with how long to wait before reconnecting.
+    expect(text.startsWith('retry: 3000\n\n')).toBe(true)
+    const first = parseSse(text).events
     expect(first).toHaveLength(1)
     const again = await call('GET', `/v1/jobs/${id}/events`, {
       headers: { 'last-event-id': first[0]?.id ?? '' },
     })
-    expect(parseSse(await again.text()).events).toEqual([])
+    expect(again.status).toBe(204)
+    expect(await again.text()).toBe('')
+    // An older id still gets the terminal event.
+    const older = await call('GET', `/v1/jobs/${id}/events`, { headers: { 'last-event-id': '1' } })
+    expect(older.status).toBe(200)
+    expect(parseSse(await older.text()).events.map((e) => e.id)).toEqual([first[0]?.id])
   })
 
   it('should send a keep-alive comment while nothing changes', async () => {

@@ -1,7 +1,8 @@
 /**
  * Server-Sent Events of one job: `event: status`, `id: <version>`, `data: <Job>` on every change
  * (status and progress), a comment every 15 s so proxies keep the stream open, and the end of the
- * stream after a terminal status. `Last-Event-ID` resumes: only newer versions are sent.
+ * stream after a terminal status. `Last-Event-ID` resumes: only newer versions are sent, and a
+ * reconnect after the end with nothing newer gets 204 No Content. Streams start with `retry:`.
  */
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
 import { streamSSE } from 'hono/streaming'
@@ -15,6 +16,9 @@ import { jobNotFound } from './jobs.js'
 
 /** How often an idle stream sends a keep-alive comment. */
 export const HEARTBEAT_MS = 15_000
+
+/** The `retry:` a stream starts with: reconnect after 3 s. */
+export const RECONNECT_MS = 3_000
 
 const jobEvents = createRoute({
   method: 'get',
@@ -33,8 +37,12 @@ const jobEvents = createRoute({
   responses: {
     200: {
       description:
-        '`event: status` with the Job as `data` on every change; ends after a terminal status.',
+        '`retry:`, then `event: status` with the Job as `data` on every change; ends after a terminal status.',
       content: { 'text/event-stream': { schema: z.string() } },
+    },
+    204: {
+      description:
+        'The job has ended and `Last-Event-ID` leaves nothing newer: a standard EventSource stops.',
     },
     ...problemResponses(400, 401, 404, 429),
   },
@@ -48,11 +56,16 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>, simulator: Simulat
     const tenant = c.get('tenant')
     const first = simulator.getJob(tenant, id)
     if (first === undefined) return jobNotFound(c, id)
-    const signal = c.req.raw.signal
     for (const [name, value] of Object.entries(responseHeaders(c))) c.header(name, value)
+    // A reconnect after the end with nothing newer: 204 tells a standard EventSource to stop
+    // (WHATWG), where an empty stream would have it reconnect forever.
+    if (TERMINAL.has(first.view.status) && first.version <= lastEventId) return c.body(null, 204)
+    const signal = c.req.raw.signal
     return streamSSE(c, async (stream) => {
       let job = first
       let sent = lastEventId
+      // How long a client waits before reconnecting after a dropped stream.
+      await stream.write(`retry: ${RECONNECT_MS}\n\n`)
       while (!stream.aborted && !stream.closed) {
         if (job.version > sent) {
           await stream.writeSSE({
