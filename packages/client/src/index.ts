@@ -69,3 +69,10 @@ export {
   type TerminalJobStatus,
 } from './types.js'
 export type { WaitLimits } from './wait.js'
+export {
+  isWebhookVerificationError,
+  type VerifyWebhookOptions,
+  verifyWebhook,
+  type WebhookRefusal,
+  WebhookVerificationError,
+} from './webhooks.js'
