@@ -24,7 +24,7 @@ import {
 } from './polling/strategy.js'
 import { redactor } from './redact.js'
 import { RetryBudget, type RetryOptions } from './retry.js'
-import { checkNumber } from './validate.js'
+import { checkNumber, MAX_TIMER_MS } from './validate.js'
 
 /**
  * Settings of the default polling strategy, `adaptivePolling` (its options). Giving any of the
@@ -167,11 +167,16 @@ export function createClient(options: ClientOptions = {}): Client {
 
 /** Every numeric option, checked where it is given (see validate.ts). */
 function checkOptions(options: ClientOptions): void {
-  checkNumber('requestTimeoutMs', options.requestTimeoutMs, { min: 1, infinite: true })
+  // A second below the timer's range: a time limit's timer also covers its sharing window.
+  checkNumber('requestTimeoutMs', options.requestTimeoutMs, {
+    min: 1,
+    max: MAX_TIMER_MS - 1_000,
+    infinite: true,
+  })
   const { polling, retry, circuitBreaker } = options
   if (polling !== undefined && !('nextDelay' in polling)) {
     checkNumber('polling.requestCostMs', polling.requestCostMs, { min: Number.MIN_VALUE })
-    checkNumber('polling.minIntervalMs', polling.minIntervalMs)
+    checkNumber('polling.minIntervalMs', polling.minIntervalMs, { min: 1 })
     checkNumber('polling.maxIntervalMs', polling.maxIntervalMs, { min: 1 })
     checkNumber('polling.maxHintMs', polling.maxHintMs)
     checkNumber('polling.initialIntervalMs', polling.initialIntervalMs, { min: 1 })

@@ -5,7 +5,7 @@
 import type { CircuitBreaker } from './breaker.js'
 import type { Clock } from './clock.js'
 import type { Emitter } from './emitter.js'
-import { isApiError } from './errors.js'
+import { isApiError, TimeoutError } from './errors.js'
 import type { ClientEvents } from './events.js'
 import type { History } from './history.js'
 import { type HttpConfig, type HttpRequest, type HttpResponse, send } from './http.js'
@@ -83,9 +83,9 @@ export async function request(
 
 /** Sends `request` when the pacer gives it a turn, and tells the pacer how the server answered. */
 async function sendPaced(core: ClientCore, request: HttpRequest): Promise<HttpResponse> {
-  const { pacer } = core
+  const { pacer, clock } = core
   if (!pacer) return send(core.http, request)
-  await pacer.take(request.signal)
+  await waitForTurn(pacer, clock, request)
   try {
     const response = await send(core.http, request)
     pacer.answered(response.headers)
@@ -97,5 +97,29 @@ async function sendPaced(core: ClientCore, request: HttpRequest): Promise<HttpRe
       refused ? retryAfterOf(error.headers, core.clock.now()) : undefined,
     )
     throw error
+  }
+}
+
+/**
+ * Waits for the pacer's turn within the request's own time limit (a wait's deadline, say): a turn
+ * that would come later fails the request with a `TimeoutError` instead of holding it.
+ */
+async function waitForTurn(pacer: Pacer, clock: Clock, request: HttpRequest): Promise<void> {
+  const { timeoutMs, signal } = request
+  if (timeoutMs === undefined) return pacer.take(signal)
+  const gate = new AbortController()
+  const onAbort = () => gate.abort(signal?.reason)
+  signal?.addEventListener('abort', onAbort, { once: true })
+  const timer = new AbortController()
+  const what = `${request.method} ${request.path} (waiting for its turn under the rate limit)`
+  clock.sleep(timeoutMs, timer.signal).then(
+    () => gate.abort(new TimeoutError({ scope: 'request', timeoutMs, what })),
+    () => {},
+  )
+  try {
+    await pacer.take(gate.signal)
+  } finally {
+    timer.abort()
+    signal?.removeEventListener('abort', onAbort)
   }
 }

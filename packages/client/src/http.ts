@@ -118,7 +118,8 @@ function interpret(
       status,
       requestId: requestIdOf(headers),
       reason: JSON_TYPE.test(type) ? 'malformed JSON' : `expected JSON, got content type ${type}`,
-      cause: json.error,
+      // The parser's message quotes the body, which may echo the key.
+      cause: redactError(json.error, redact),
     })
   }
   return { request: info, status, headers, data: json.value }

@@ -125,6 +125,8 @@ export class Jobs {
     params: CreateJobParams,
     options: WaitOptions & CreateJobOptions = {},
   ): Promise<Job> {
+    // Checked before the create: a job nobody waits for would still be made (and billed).
+    checkWaitOptions(options)
     const created = await this.#create(params, options)
     // A resubmit is a new job: it must not replay the first one's idempotency key.
     return this.#waitWithResubmits(created.job.id, created, options, () =>

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest'
 import { fakeFetch, jobBody, json, problemResponse } from '../test/fake-fetch.js'
 import { virtualClock } from '../test/virtual-time.js'
 import { type ClientOptions, createClient } from './client.js'
+import { isTimeoutError } from './errors.js'
 import type { FetchLike } from './http.js'
+import { fixedInterval } from './polling/strategy.js'
 
 /** A server with a token bucket (`capacity`, `perS` a second) that states it as the mock does. */
 function limitedServer(manual: { now(): number }, capacity: number, perS: number) {
@@ -170,6 +172,18 @@ describe('pacing', () => {
       [1, 2, 3].map(() => client.jobs.get('job_1')),
     )
     expect(results.every((r) => r.status === 'fulfilled')).toBe(true)
+  })
+
+  it('should not hold a wait past its timeout waiting for a turn', async () => {
+    const headers = { 'ratelimit-policy': '1;w=6', ratelimit: 'limit=1, remaining=0, reset=6' }
+    const fetch = fakeFetch(() => json(jobBody({ status: 'running' }), 200, headers))
+    const { client, manual } = setup(fetch, { polling: fixedInterval(100) })
+    const start = manual.now()
+    const [result] = await drive(manual, [client.jobs.wait('job_1', { timeoutMs: 1_000 })])
+    expect(result?.status).toBe('rejected')
+    expect(isTimeoutError((result as PromiseRejectedResult).reason)).toBe(true)
+    // The deadline, plus the last look's second at most: not the 6 s the next turn was away.
+    expect(manual.now() - start).toBeLessThanOrEqual(2_100)
   })
 
   it('should send everything at once with pacing: false', async () => {

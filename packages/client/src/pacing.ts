@@ -14,6 +14,7 @@
  * a thousand requests. A server that states no limit is not paced at all.
  */
 import type { Clock } from './clock.js'
+import { MAX_TIMER_MS } from './validate.js'
 
 /** One request waiting for its turn. */
 interface Turn {
@@ -126,7 +127,7 @@ export class Pacer {
     this.#timer = timer
     // Whole milliseconds, at least one: a wait of a fraction of one may not move a clock whose
     // epoch dwarfs it, and the turn would never come.
-    const waitMs = Math.max(1, Math.ceil((1 - limit.tokens) / limit.perMs))
+    const waitMs = Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil((1 - limit.tokens) / limit.perMs)))
     this.#clock.sleep(waitMs, timer.signal).then(
       () => this.#drain(),
       () => {},

@@ -69,6 +69,37 @@ describe('redaction of the API key', () => {
     expect(all).not.toContain(KEY)
   })
 
+  it('should take out the key as JSON escapes it, and from a broken body’s parse error', async () => {
+    const key = 'vt_live/abc"def'
+    const escaped = JSON.stringify(key).slice(1, -1).replaceAll('/', '\\/')
+    const bodies = [
+      () =>
+        new Response(
+          `{"type":"about:blank","title":"t","status":401,"detail":"bad key ${escaped}"}`,
+          {
+            status: 401,
+            headers: { 'content-type': 'application/problem+json' },
+          },
+        ),
+      () =>
+        new Response(`Bearer ${key}`, {
+          status: 200,
+          headers: { 'content-type': 'application/json' },
+        }),
+    ]
+    for (const body of bodies) {
+      const client = createClient({
+        baseUrl: 'http://api.test',
+        apiKey: key,
+        fetch: fakeFetch(body),
+        retry: false,
+      })
+      const error = (await client.jobs.get('job_1').catch((e: unknown) => e)) as Error
+      const text = JSON.stringify({ message: error.message, cause: String(error.cause), error })
+      expect(text).not.toContain('abc')
+    }
+  })
+
   it('should refuse a key no header can carry, without quoting it', () => {
     expect(() => createClient({ baseUrl: 'http://api.test', apiKey: `${KEY}\nx` })).toThrow(
       /line break/,

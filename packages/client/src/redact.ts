@@ -11,10 +11,16 @@ export const REDACTED = '[redacted]'
 /** Replaces every occurrence of `secret` in text; the identity when there is no secret. */
 export type Redactor = (text: string) => string
 
-/** A redactor for the API key `secret` (and so for its `Bearer` form too). */
+/**
+ * A redactor for the API key `secret` (and so for its `Bearer` form too), as written plainly or
+ * escaped in JSON (`\"`, `\\`, and `\/` as some servers write `/`).
+ */
 export function redactor(secret: string | undefined): Redactor {
   if (!secret) return (text) => text
-  return (text) => (text.includes(secret) ? text.split(secret).join(REDACTED) : text)
+  const escaped = JSON.stringify(secret).slice(1, -1)
+  const forms = [...new Set([secret, escaped, escaped.replaceAll('/', '\\/')])]
+  return (text) =>
+    forms.reduce((out, form) => (out.includes(form) ? out.split(form).join(REDACTED) : out), text)
 }
 
 /**

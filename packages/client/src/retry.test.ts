@@ -116,6 +116,19 @@ describe('request retries', () => {
     expect(fetch.calls).toHaveLength(3 * 6)
   })
 
+  it('should back off even when a paced answer says to come back at once', async () => {
+    const { client, fetch, manual } = setup(() => {
+      const response = problemResponse(429, 'slow down')
+      response.headers.set('retry-after', '0')
+      return response
+    })
+    const start = manual.now()
+    await expect(drive(manual, client.jobs.get('job_1'))).rejects.toSatisfy(isRateLimitError)
+    expect(fetch.calls).toHaveLength(MAX_PACED_RETRIES + 1)
+    // 100, 200, 400 … ms (half of each jittered range), capped at 2.5 s: not 31 requests at once.
+    expect(manual.now() - start).toBeGreaterThan(30_000)
+  })
+
   it('should give up on a server that paces every answer, after MAX_PACED_RETRIES', async () => {
     const { client, fetch, manual } = setup(() => {
       const response = problemResponse(429, 'slow down')

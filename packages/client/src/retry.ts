@@ -110,7 +110,10 @@ export function retryDelay(
   if (maxRetries <= 0) return undefined
   const pacedMs = pacedDelay(error, context.clock.now())
   if (pacedMs !== undefined) {
-    return paced < MAX_PACED_RETRIES ? { delayMs: pacedMs, paced: true } : undefined
+    if (paced >= MAX_PACED_RETRIES) return undefined
+    // A `Retry-After: 0` (or a date already past) still backs off: never a burst of retries.
+    const backoff = context.random() * Math.min(maxDelayMs, initialDelayMs * 2 ** paced)
+    return { delayMs: Math.max(pacedMs, backoff), paced: true }
   }
   if (failures >= maxRetries || !context.budget.spend()) return undefined
   const hinted = isApiError(error) ? retryAfterOf(error.headers, context.clock.now()) : undefined

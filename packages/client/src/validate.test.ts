@@ -64,6 +64,11 @@ describe('option checks', () => {
     })
     await expect(client.jobs.get('job_1')).resolves.toMatchObject({ id: 'job_1' })
     expect(() => createClient({ ...base, requestTimeoutMs: 2 ** 31 })).toThrow(/requestTimeoutMs/)
+    // Its timer also covers a sharing window: the last second of the range would overflow.
+    expect(() => createClient({ ...base, requestTimeoutMs: 2 ** 31 - 1 })).toThrow(
+      /requestTimeoutMs/,
+    )
+    expect(() => createClient({ ...base, polling: { minIntervalMs: 0 } })).toThrow(/minIntervalMs/)
   })
 
   it('should refuse a wait’s NaN or fractional limits before sending anything', async () => {
@@ -75,6 +80,11 @@ describe('option checks', () => {
       /maxConsecutiveErrors/,
     )
     await expect(client.jobs.wait('job_1', { retryOnError: -1 })).rejects.toThrow(/retryOnError/)
+    // Before the create: no job is made for a wait that cannot start.
+    const params = { video_url: 'https://example.com/a.mp4', target_language: 'es' }
+    await expect(client.jobs.createAndWait(params, { timeoutMs: Number.NaN })).rejects.toThrow(
+      /timeoutMs/,
+    )
     expect(fake.calls).toHaveLength(0)
   })
 

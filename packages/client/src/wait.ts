@@ -16,6 +16,9 @@ import { MAX_TIMER_MS } from './validate.js'
 /** How long the check at the deadline may take: a wait overruns its timeout by at most this. */
 const LAST_LOOK_MS = 1_000
 
+/** How often a wait looks again while the circuit breaker's probe is in flight. */
+const PROBE_WAIT_MS = 1_000
+
 /** What one check found. */
 export interface Check<T> {
   value: T
@@ -112,8 +115,8 @@ export async function pollUntilDone<T>(
       signal?.throwIfAborted()
       if (isCircuitOpenError(error)) {
         // Refused by the open circuit, not a failed look at the job: wait for the probe (or
-        // for its verdict, while it is in flight), within this wait's own deadline.
-        hints = { retryAfterMs: error.retryAfterMs }
+        // look again in a second while it is in flight), within this wait's own deadline.
+        hints = { retryAfterMs: Math.max(PROBE_WAIT_MS, error.retryAfterMs) }
       } else if (!isTransient(error) || ++failures >= maxConsecutiveErrors) {
         throw error
       }

@@ -51,6 +51,13 @@ describe('verifyWebhook', () => {
     expect(await outcome(BODY, header, { now: NOW + 299_000 })).toBe('accepted')
   })
 
+  it('should refuse a tolerance that is not a number and an empty secret, at once', async () => {
+    const header = await signWebhook(SECRET, T, BODY)
+    const nan = { now: NOW, toleranceSec: Number('5m') }
+    await expect(verifyWebhook(BODY, header, SECRET, nan)).rejects.toThrow(/toleranceSec/)
+    await expect(verifyWebhook(BODY, header, '', { now: NOW })).rejects.toThrow(TypeError)
+  })
+
   it('should accept any of several signatures, for secret rotation', async () => {
     const old = await signWebhook('whsec_old', T, BODY)
     const current = await signWebhook(SECRET, T, BODY)

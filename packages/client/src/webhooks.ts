@@ -8,6 +8,7 @@
 import { VideoTranslationError } from './errors.js'
 import { parseJob } from './parse.js'
 import type { Job } from './types.js'
+import { checkNumber } from './validate.js'
 
 /** Why a webhook was refused. */
 export type WebhookRefusal = 'malformed' | 'expired' | 'mismatch' | 'invalid-body'
@@ -53,6 +54,10 @@ export async function verifyWebhook(
   options: VerifyWebhookOptions = {},
 ): Promise<Job> {
   const { toleranceSec = 300, now = Date.now() } = options
+  checkNumber('toleranceSec', toleranceSec, { max: 86_400 * 365 })
+  if (typeof secret !== 'string' || secret === '') {
+    throw new TypeError('verifyWebhook needs the webhook secret, a non-empty string.')
+  }
   const parts = (signatureHeader ?? '').split(',').map((part) => part.trim().split('='))
   const t = Number(parts.find(([key]) => key === 't')?.[1])
   const given = parts.filter(([key, value]) => key === 'v1' && /^[0-9a-f]{64}$/i.test(value ?? ''))

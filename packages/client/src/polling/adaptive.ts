@@ -15,6 +15,7 @@
  */
 import type { Job } from '../types.js'
 import { isTerminalStatus } from '../types.js'
+import { checkNumber } from '../validate.js'
 import { LogSketch } from './sketch.js'
 import type { PollContext, PollingStrategy } from './strategy.js'
 
@@ -96,6 +97,10 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
     useServerHints = true,
     state,
   } = options
+  checkNumber('requestCostMs', requestCostMs, { min: Number.MIN_VALUE })
+  checkNumber('minIntervalMs', minIntervalMs, { min: 1 })
+  checkNumber('maxIntervalMs', maxIntervalMs, { min: 1 })
+  checkNumber('maxHintMs', maxHintMs)
   const durations = new LogSketch(DURATIONS, DURATION_WEIGHTS, state?.durations)
   const ratios = new LogSketch(ETA_RATIOS, RATIO_WEIGHTS, state?.etaRatios)
   // Before any job ends: anything from a second to an hour, equally likely on a log scale;

@@ -10,7 +10,7 @@
  *
  * Two ways to place checks on it, each minimising `price * checks + lateness` on average:
  * - `plan`: the exact optimal schedule (Barlow, Hunter and Proschan 1963) by dynamic programming
- *   over a grid of check times (four per bin), for any age at once. Used for job durations,
+ *   over a grid of check times (twelve per bin), for any age at once. Used for job durations,
  *   whose distribution can have gaps and sharp peaks.
  * - `next`: Keller's (1974) density `n(t) = sqrt(h(t) / (2 * price))`, h the hazard rate: the
  *   next check after `t0` is where `∫ n = 1`. With a density constant within a bin,
@@ -115,7 +115,8 @@ export class LogSketch {
 
   /**
    * The optimal checks at `priceMs` a check: a function from a job's age (not yet done) to when
-   * to check next (its age then), Infinity past the range. Costs O(grid²), about 0.1 ms: call it once per change.
+   * to check next (its age then), Infinity past the range. Costs O(grid²), about 1 ms: make it
+   * again only when enough has changed.
    */
   plan(priceMs: number): (age: number) => number {
     const floor = this.#options.floor / this.#weights.length
