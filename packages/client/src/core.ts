@@ -94,7 +94,7 @@ async function sendPaced(core: ClientCore, request: HttpRequest): Promise<HttpRe
     const refused = isApiError(error) && error.status === 429
     pacer.answered(
       isApiError(error) ? error.headers : undefined,
-      refused ? retryAfterOf(error.headers, core.clock.now()) : undefined,
+      refused ? retryAfterOf(error.headers, clock.now()) : undefined,
     )
     throw error
   }

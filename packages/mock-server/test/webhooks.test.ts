@@ -1,6 +1,8 @@
 import { describe, expect, it, vi } from 'vitest'
 import { DEV_WEBHOOK_SECRET } from '../src/app.js'
+import { type Clock, createManualClock } from '../src/simulator/clock.js'
 import type { JobView } from '../src/simulator/lifecycle.js'
+import { createSimulator } from '../src/simulator/simulator.js'
 import { signWebhook } from '../src/simulator/webhooks.js'
 import { harness } from './harness.js'
 
@@ -115,6 +117,35 @@ describe('webhooks', () => {
     expect(JSON.parse(hook.received[0]?.body ?? '')).toMatchObject({ status: 'canceled' })
     await clock.tickAsync(60_000)
     expect(hook.received).toHaveLength(1)
+  })
+
+  it('should send the terminal job even when its timer fires a moment early', async () => {
+    const manual = createManualClock()
+    // Real timers may fire a millisecond before the wall clock reaches their time.
+    const early: Clock = {
+      now: () => manual.now(),
+      schedule: (ms, callback) => manual.schedule(Math.max(0, ms - 1), callback),
+    }
+    const sent: JobView[] = []
+    const simulator = createSimulator(
+      { error_rate: 0 },
+      {
+        clock: early,
+        webhookSecret: DEV_WEBHOOK_SECRET,
+        webhookFetch: async (_url, init) => {
+          sent.push(JSON.parse(String(init.body)) as JobView)
+          return new Response(null, { status: 204 })
+        },
+      },
+    )
+    simulator.createJob('tenant', {
+      video_url: 'https://example.com/a.mp4',
+      target_language: 'es',
+      callback_url: 'https://hooks.example/done',
+      simulate: { duration_ms: 5_000 },
+    })
+    await manual.tickAsync(4_999)
+    expect(sent.map((job) => job.status)).toEqual(['completed'])
   })
 
   it('should never hold up the request that created the job, nor any other', async () => {

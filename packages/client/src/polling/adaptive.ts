@@ -33,8 +33,8 @@ export interface AdaptiveOptions {
   /**
    * What one status request is worth in milliseconds of learning of the end late: higher spends
    * fewer requests, lower learns sooner. At the default, a job of the lab's hint-less workload
-   * (lognormal, median 30 s) costs about 9.3 requests and is known 2.5 s after it ends on
-   * average (5.0 s at p95); with ETAs off by up to 20 %, 3.4 requests and 0.4 s at p95.
+   * (lognormal, median 30 s) costs about 8.9 requests and is known 2.7 s after it ends on
+   * average (5.6 s at p95); with ETAs off by up to 20 %, 2.9 requests and 0.4 s at p95.
    * @default 300
    */
   requestCostMs?: number | undefined
@@ -69,7 +69,10 @@ export interface AdaptivePolling extends PollingStrategy {
 const DURATIONS = { min: 250, ratio: 1.2, bins: 74 }
 /** ETA error ratios from 0.1 to 10, bins 5 % apart. */
 const ETA_RATIOS = { min: 0.1, ratio: 1.05, bins: 95 }
-/** A job's weight fades to a third after 100 more jobs (an ETA error's after 50): the sketches follow a change. */
+/**
+ * A job's weight fades to a third after 100 more jobs (an ETA error's after 50): the sketches
+ * follow a change.
+ */
 const DURATION_WEIGHTS = { decay: 0.99, floor: 0.1 }
 const RATIO_WEIGHTS = { decay: 0.98, floor: 0.05 }
 /** How many learned jobs make the durations' plan worth making again, once past the first. */

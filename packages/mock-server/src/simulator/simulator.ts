@@ -213,8 +213,9 @@ export class Simulator {
     return this.#store.get(tenant, id, this.clock.now(), this.#settings.job_ttl_ms)
   }
 
-  #snapshot(record: JobRecord): Snapshot {
-    return snapshot(record, this.clock.now(), this.#settings.hints)
+  /** The job as it stands now, or at `at` if that is later. */
+  #snapshot(record: JobRecord, at = this.clock.now()): Snapshot {
+    return snapshot(record, Math.max(at, this.clock.now()), this.#settings.hints)
   }
 
   #newRecord(
@@ -249,11 +250,13 @@ export class Simulator {
   }
 
   #scheduleWebhook(record: JobRecord): void {
-    const delay = timeline(record).finish - this.clock.now()
-    const cancel = this.clock.schedule(delay, () => {
+    const { finish } = timeline(record)
+    const cancel = this.clock.schedule(finish - this.clock.now(), () => {
       this.#webhookTimers.delete(record.id)
+      // As of the end: a real timer may fire a millisecond before the wall clock reaches it,
+      // and the webhook must carry the terminal job, never a running one.
       if (record.callback_url !== null)
-        void this.webhooks.send(record.callback_url, this.#snapshot(record).view)
+        void this.webhooks.send(record.callback_url, this.#snapshot(record, finish).view)
     })
     this.#webhookTimers.set(record.id, cancel)
   }
