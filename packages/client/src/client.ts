@@ -12,7 +12,8 @@ import type { ClientEvents } from './events.js'
 import { History } from './history.js'
 import type { FetchLike, HttpConfig } from './http.js'
 import { Jobs } from './jobs.js'
-import { Legacy } from './legacy.js'
+import { Monitor } from './observe/monitor.js'
+import { batchSource } from './observe/sources/batch.js'
 import { Pacer } from './pacing.js'
 import { type AdaptiveOptions, adaptivePolling } from './polling/adaptive.js'
 import {
@@ -115,8 +116,6 @@ export interface ClientOptions {
 export interface Client {
   /** Create, inspect, cancel and wait for jobs. */
   readonly jobs: Jobs
-  /** The original challenge's `/status` and `/set_completion_time`. */
-  readonly legacy: Legacy
   /** Calls `listener` on every `type` event; returns the function that stops it. */
   on<K extends keyof ClientEvents>(type: K, listener: Listener<ClientEvents[K]>): () => void
   /** Stops calling `listener` on `type` events. */
@@ -130,6 +129,17 @@ export interface Client {
  * const job = await client.jobs.createAndWait({ video_url: 'https://example.com/a.mp4', target_language: 'es' })
  */
 export function createClient(options: ClientOptions = {}): Client {
+  const core = createCore(options)
+  const { events } = core
+  return {
+    jobs: new Jobs(core, new Monitor(core, batchSource(core))),
+    on: (type, listener) => events.on(type, listener),
+    off: (type, listener) => events.off(type, listener),
+  }
+}
+
+/** Reads the options once and builds the parts every resource of one client shares. */
+export function createCore(options: ClientOptions): ClientCore {
   checkOptions(options)
   const clock = options.clock ?? systemClock
   const logger = options.logger ?? {}
@@ -144,7 +154,7 @@ export function createClient(options: ClientOptions = {}): Client {
       : new CircuitBreaker(breakerOptions ?? {}, clock, (state) =>
           events.emit(`circuit:${state.state === 'closed' ? 'close' : state.state}`, { state }),
         )
-  const core: ClientCore = {
+  return {
     http: resolveHttpConfig(options),
     clock,
     random: options.random ?? Math.random,
@@ -156,12 +166,6 @@ export function createClient(options: ClientOptions = {}): Client {
     history: new History(),
     logger,
     pacer: options.pacing === false ? undefined : new Pacer(clock),
-  }
-  return {
-    jobs: new Jobs(core),
-    legacy: new Legacy(core),
-    on: (type, listener) => events.on(type, listener),
-    off: (type, listener) => events.off(type, listener),
   }
 }
 

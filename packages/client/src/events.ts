@@ -1,5 +1,6 @@
 /** The client's events: each name with its payload. */
 import type { CircuitState } from './breaker.js'
+import type { BatchProgress } from './observe/wait-many.js'
 import type { Job } from './types.js'
 
 /** Every event the client emits, by name. */
@@ -24,6 +25,8 @@ export interface ClientEvents {
   }
   /** A request failed for good, or a status check failed and the wait goes on. */
   'request:error': { method: string; path: string; error: unknown }
+  /** A job of a `waitAll` changed status or settled: the jobs by status. */
+  'batch:progress': BatchProgress
   /** The circuit breaker opened: calls fail fast for a while. */
   'circuit:open': { state: CircuitState }
   /** The circuit breaker lets one probe through. */

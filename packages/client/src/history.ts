@@ -2,6 +2,7 @@
  * Every status check the client made, per job: when, what it saw, the HTTP status, how long it
  * took and which attempt it was. Bounded: the last 1,000 checks of the last 1,000 jobs.
  */
+import { isApiError } from './errors.js'
 import type { JobStatus } from './types.js'
 
 /** One status check. */
@@ -58,5 +59,32 @@ export class History {
     // Until the ring is full, `next` is its length and the first slice is empty.
     const { entries, next } = checks
     return [...entries.slice(next), ...entries.slice(0, next)]
+  }
+}
+
+/**
+ * Records a check of job `id` that began at `startedAt` and ended at `at`: the status it saw
+ * (`null` for a 304 that showed none new) with the HTTP status, or the error it failed with.
+ */
+export function recordCheck(
+  history: History,
+  id: string,
+  check: { startedAt: number; at: number; attempt: number },
+  outcome: { status: JobStatus | null; httpStatus: number } | { error: unknown },
+): void {
+  const { startedAt, at, attempt } = check
+  const latencyMs = at - startedAt
+  if ('error' in outcome) {
+    const { error } = outcome
+    history.record(id, {
+      at,
+      status: null,
+      httpStatus: isApiError(error) ? error.status : null,
+      latencyMs,
+      attempt,
+      error: error instanceof Error ? error.message : String(error),
+    })
+  } else {
+    history.record(id, { at, ...outcome, latencyMs, attempt })
   }
 }

@@ -40,8 +40,21 @@ export {
 export type { ClientEvents } from './events.js'
 export type { HistoryEntry } from './history.js'
 export type { FetchLike } from './http.js'
-export type { CreateJobOptions, Jobs, RequestOptions, WaitOptions } from './jobs.js'
-export type { Legacy, LegacyResult, LegacyWaitOptions } from './legacy.js'
+export type {
+  CreateBatchOptions,
+  CreateJobOptions,
+  CreateOutcome,
+  Jobs,
+  RequestOptions,
+  WaitManyOptions,
+  WaitOptions,
+  WatchOptions,
+} from './jobs.js'
+export type { ProgressEstimate } from './observe/estimate.js'
+export type { WaitLimits, WaitState } from './observe/observation.js'
+export type { OnProgress } from './observe/wait.js'
+export type { BatchProgress, WaitOutcome } from './observe/wait-many.js'
+export type { JobWatch } from './observe/watch.js'
 export {
   type AdaptiveOptions,
   type AdaptivePolling,
@@ -61,6 +74,7 @@ export {
 } from './polling/strategy.js'
 export type { RetryOptions } from './retry.js'
 export {
+  type CompletedJob,
   type CreateJobParams,
   isTerminalStatus,
   type Job,
@@ -68,7 +82,6 @@ export {
   type Problem,
   type TerminalJobStatus,
 } from './types.js'
-export type { WaitLimits } from './wait.js'
 export {
   isWebhookVerificationError,
   type VerifyWebhookOptions,

@@ -1,18 +1,23 @@
 /**
- * The jobs resource: `client.jobs.*`. Each method is one call of wire protocol v1 (with retries
- * where they are safe), plus `wait`, which polls until a job is done.
+ * The jobs resource: `client.jobs.*`. Each call of wire protocol v1 is one method (with retries
+ * where they are safe); every way of waiting (`wait`, `watch`, `waitAll`, `waitAny`) is a thin
+ * consumer of the client's monitor (observe/).
  */
 import { type ClientCore, request } from './core.js'
-import { isApiError, JobFailedError } from './errors.js'
+import { JobFailedError } from './errors.js'
 import type { HistoryEntry } from './history.js'
-import { type HttpResponse, readBody } from './http.js'
+import { readBody } from './http.js'
+import { decodeToken } from './observe/cursor.js'
+import type { Created, Monitor, Start } from './observe/monitor.js'
+import type { WaitLimits } from './observe/observation.js'
+import { getJob, hintsOf } from './observe/sources/poll.js'
+import { type OnProgress, waitForEnd } from './observe/wait.js'
+import { type BatchProgress, type WaitOutcome, waitAll, waitAny } from './observe/wait-many.js'
+import { JobWatch } from './observe/watch.js'
 import { parseJob } from './parse.js'
-import { retryAfterOf, type ServerHints } from './polling/hints.js'
 import { randomId } from './random-id.js'
-import type { CreateJobParams, Job } from './types.js'
-import { isTerminalStatus } from './types.js'
-import { checkJobId, checkNumber } from './validate.js'
-import { pollUntilDone, type WaitLimits } from './wait.js'
+import type { CompletedJob, CreateJobParams, Job } from './types.js'
+import { checkJobId, checkNumber, jobPath } from './validate.js'
 
 /** Options every call accepts. */
 export interface RequestOptions {
@@ -30,31 +35,60 @@ export interface CreateJobOptions extends RequestOptions {
   idempotencyKey?: string
 }
 
+/** Options of `jobs.watch`. */
+export interface WatchOptions extends WaitLimits {
+  /**
+   * A token from `resumeToken()` of an earlier wait or watch of the same job (in this process or
+   * another): the schedule, deadline and last ETag go on from it, and the first check is at once.
+   * A `timeoutMs` given with it replaces its deadline, counted from now.
+   */
+  resume?: string | undefined
+}
+
 /** Options of `jobs.wait` and `jobs.createAndWait`. */
-export interface WaitOptions extends WaitLimits {
-  /** Called with the job after every status check. */
-  onProgress?: (job: Job) => void
+export interface WaitOptions extends WatchOptions {
+  /** Called with the job after every status check, and the wait's state (estimate, resume token). */
+  onProgress?: OnProgress | undefined
   /**
    * Resubmit a job that ended in `error` as a new job, up to this many times; `true` means once.
    * `createAndWait` resubmits its parameters; `wait` resubmits the job's `video_url`,
    * `target_language` and `title` (a callback URL is not part of a Job).
    * @default false
    */
-  retryOnError?: boolean | number
+  retryOnError?: boolean | number | undefined
   /**
    * Reject with `JobFailedError` when the job ends in `error` or is canceled; with `false`,
    * resolve with the failed job instead.
    * @default true
    */
-  throwOnError?: boolean
+  throwOnError?: boolean | undefined
 }
+
+/** Options of `jobs.waitAll` and `jobs.waitAny`: one deadline and one signal for every job. */
+export interface WaitManyOptions extends WaitLimits {
+  /** Called on every change with the jobs by status (the `batch:progress` event's payload). */
+  onProgress?: ((progress: BatchProgress) => void) | undefined
+}
+
+/** Options of `jobs.createBatch`. */
+export interface CreateBatchOptions extends RequestOptions {
+  /** Creates in flight at once. @default 8 */
+  concurrency?: number | undefined
+}
+
+/** How one create of a batch ended. */
+export type CreateOutcome =
+  | { status: 'fulfilled'; job: Job }
+  | { status: 'rejected'; reason: unknown }
 
 /** `client.jobs`: create, inspect, cancel and wait for video translation jobs. */
 export class Jobs {
   readonly #core: ClientCore
+  readonly #monitor: Monitor
 
-  constructor(core: ClientCore) {
+  constructor(core: ClientCore, monitor: Monitor) {
     this.#core = core
+    this.#monitor = monitor
   }
 
   /**
@@ -66,7 +100,7 @@ export class Jobs {
   }
 
   /** A create, with the hints its answer carried. */
-  async #create(params: CreateJobParams, options: CreateJobOptions): Promise<Observed> {
+  async #create(params: CreateJobParams, options: CreateJobOptions): Promise<Created> {
     const response = await request(this.#core, {
       method: 'POST',
       path: '/v1/jobs',
@@ -76,7 +110,36 @@ export class Jobs {
     })
     const job = readBody(response, parseJob)
     this.#core.events.emit('job:created', { job })
-    return { job, hints: hintsOf(job, response, this.#core.clock.now()) }
+    return { job, hints: hintsOf(job, response.headers, this.#core.clock.now()) }
+  }
+
+  /**
+   * Submits many jobs, at most `concurrency` at a time, each with its own idempotency key (so
+   * each is retried safely); resolves with one outcome per job, in the order given.
+   * @example const created = await client.jobs.createBatch(videos.map((video_url) => ({ video_url, target_language: 'es' })))
+   */
+  async createBatch(
+    paramsList: readonly CreateJobParams[],
+    options: CreateBatchOptions = {},
+  ): Promise<CreateOutcome[]> {
+    checkNumber('concurrency', options.concurrency, { min: 1, integer: true })
+    const outcomes: CreateOutcome[] = []
+    let next = 0
+    const worker = async () => {
+      while (next < paramsList.length) {
+        const i = next++
+        try {
+          const job = await this.create(paramsList[i] as CreateJobParams, options)
+          outcomes[i] = { status: 'fulfilled', job }
+        } catch (reason) {
+          options.signal?.throwIfAborted()
+          outcomes[i] = { status: 'rejected', reason }
+        }
+      }
+    }
+    const workers = Math.min(options.concurrency ?? 8, paramsList.length)
+    await Promise.all(Array.from({ length: workers }, worker))
+    return outcomes
   }
 
   /**
@@ -84,7 +147,7 @@ export class Jobs {
    * @example const { status, progress } = await client.jobs.get('job_123')
    */
   async get(id: string, options?: RequestOptions): Promise<Job> {
-    return (await this.#check(id, 0, options?.signal, undefined)).job
+    return (await getJob(this.#core, id, { attempt: 0, signal: options?.signal })).job as Job
   }
 
   /**
@@ -98,13 +161,20 @@ export class Jobs {
   }
 
   /**
-   * Waits until a job is `completed` and resolves with it. Polls as the server's hints say, else
-   * with exponential backoff and jitter. Rejects with `JobFailedError` when the job ends in
-   * `error` or is canceled, `TimeoutError` when a limit is reached, the signal's reason on abort.
+   * Waits until a job is `completed` and resolves with it. Checks as the polling strategy says
+   * (the server's hints first); concurrent waits and watches of one job share its checks.
+   * Rejects with `JobFailedError` when the job ends in `error` or is canceled, `TimeoutError`
+   * when a limit is reached, the signal's reason on abort.
    * @example const done = await client.jobs.wait(job.id, { timeoutMs: 600_000, signal })
    */
+  wait(
+    id: string,
+    options?: WaitOptions & { throwOnError?: true | undefined },
+  ): Promise<CompletedJob>
+  wait(id: string, options: WaitOptions): Promise<Job>
   async wait(id: string, options: WaitOptions = {}): Promise<Job> {
-    return this.#waitWithResubmits(id, undefined, options, (failed) =>
+    checkWaitOptions(options)
+    return this.#waitWithResubmits(id, startOf(id, options), options, (failed) =>
       this.#create(
         {
           video_url: failed.video_url,
@@ -121,6 +191,11 @@ export class Jobs {
    * when `retryOnError` asks.
    * @example const done = await client.jobs.createAndWait({ video_url, target_language: 'de' })
    */
+  createAndWait(
+    params: CreateJobParams,
+    options?: WaitOptions & CreateJobOptions & { throwOnError?: true | undefined },
+  ): Promise<CompletedJob>
+  createAndWait(params: CreateJobParams, options: WaitOptions & CreateJobOptions): Promise<Job>
   async createAndWait(
     params: CreateJobParams,
     options: WaitOptions & CreateJobOptions = {},
@@ -129,9 +204,48 @@ export class Jobs {
     checkWaitOptions(options)
     const created = await this.#create(params, options)
     // A resubmit is a new job: it must not replay the first one's idempotency key.
-    return this.#waitWithResubmits(created.job.id, created, options, () =>
+    return this.#waitWithResubmits(created.job.id, { created }, options, () =>
       this.#create(params, { signal: options.signal }),
     )
+  }
+
+  /**
+   * Every change of a job, as an async iterator: yields the job whenever its status or progress
+   * moves, ends after its terminal status (which it yields, `error` and `canceled` included).
+   * `break`, `return()` or the signal end it and its requests at once; a limit or a failure
+   * throws from the loop. Shares checks with every other wait and watch of the job.
+   * @example for await (const job of client.jobs.watch(id)) console.log(job.status, job.progress)
+   */
+  watch(id: string, options: WatchOptions = {}): JobWatch {
+    checkJobId(id)
+    checkWaitOptions(options)
+    return new JobWatch(this.#monitor, id, options, startOf(id, options))
+  }
+
+  /**
+   * Waits for every job in `ids` under one deadline and signal, checking all those due in the
+   * same tick in batch requests of up to 100 ids. Resolves with one outcome per job, in the order
+   * given (never rejects for a job: only for the signal).
+   * @example
+   * const outcomes = await client.jobs.waitAll(ids, { timeoutMs: 3_600_000 })
+   * const statusById = Object.fromEntries(outcomes.map((o, i) => [ids[i], o.job?.status ?? 'unknown']))
+   */
+  waitAll(ids: readonly string[], options: WaitManyOptions = {}): Promise<WaitOutcome[]> {
+    for (const id of ids) checkJobId(id)
+    checkWaitOptions(options)
+    const { onProgress, ...limits } = options
+    return waitAll(this.#many(), ids, limits, onProgress)
+  }
+
+  /**
+   * Resolves with the first job in `ids` to complete and stops waiting for the rest; rejects
+   * with an `AggregateError` of every job's reason when none completes.
+   * @example const first = await client.jobs.waitAny([a.id, b.id])
+   */
+  waitAny(ids: readonly string[], options: WaitLimits = {}): Promise<CompletedJob> {
+    for (const id of ids) checkJobId(id)
+    checkWaitOptions(options)
+    return waitAny(this.#many(), ids, options)
   }
 
   /**
@@ -142,129 +256,56 @@ export class Jobs {
     return this.#core.history.get(id)
   }
 
-  /**
-   * Waits for `firstId`; `created` (the create's answer, when the job was just made) lets the
-   * first look wait for the hint instead of asking at once.
-   */
+  #many() {
+    const { events, logger } = this.#core
+    return { monitor: this.#monitor, events, logger }
+  }
+
+  /** Waits for `firstId`, resubmitting a job that ended in error when `retryOnError` asks. */
   async #waitWithResubmits(
     firstId: string,
-    created: Observed | undefined,
+    firstStart: Start,
     options: WaitOptions,
-    resubmit: (failed: Job) => Promise<Observed>,
+    resubmit: (failed: Job) => Promise<Created>,
   ): Promise<Job> {
-    checkWaitOptions(options)
-    const { clock, events } = this.#core
+    const { clock, logger } = this.#core
     const start = clock.now()
     let resubmits = options.retryOnError === true ? 1 : Number(options.retryOnError || 0)
     let id = firstId
-    let initial = created
+    let begin = firstStart
     for (;;) {
+      // Resubmits share the first wait's time limit.
       const timeoutMs =
         options.timeoutMs === undefined ? undefined : options.timeoutMs - (clock.now() - start)
-      let last: Job | undefined
-      const { value: job, outcome } = await pollUntilDone(
-        this.#core,
-        id,
-        { ...options, timeoutMs },
-        async (attempt, limitMs) => {
-          const { job, response } = await this.#check(id, attempt, options.signal, limitMs)
-          events.emit('job:status', { job, attempt, changed: job.status !== last?.status })
-          last = job
-          this.#progress(options.onProgress, job)
-          return {
-            value: job,
-            job,
-            outcome: !isTerminalStatus(job.status)
-              ? 'pending'
-              : job.status === 'completed'
-                ? 'completed'
-                : 'failed',
-            hints: hintsOf(job, response, clock.now()),
-          }
-        },
-        initial,
-      )
-      if (outcome === 'completed') {
-        events.emit('job:completed', { job })
-        return job
-      }
-      events.emit('job:failed', { job })
+      const limits = { ...options, timeoutMs }
+      const job = await waitForEnd(this.#monitor, id, limits, begin, options.onProgress, logger)
+      if (job.status === 'completed') return job
       if (job.status === 'error' && resubmits > 0) {
         resubmits--
-        initial = await resubmit(job)
-        id = initial.job.id
+        const created = await resubmit(job)
+        id = created.job.id
+        begin = { created }
         continue
       }
       if (options.throwOnError === false) return job
       throw new JobFailedError(job)
     }
   }
-
-  /** Calls `onProgress`; like an event listener, a throwing callback never stops the wait. */
-  #progress(onProgress: WaitOptions['onProgress'], job: Job): void {
-    try {
-      onProgress?.(job)
-    } catch (error) {
-      this.#core.logger.error?.('onProgress threw', { error: String(error) })
-    }
-  }
-
-  /** One status check of job `id`, recorded in the history; the hints are read for waits only. */
-  async #check(
-    id: string,
-    attempt: number,
-    signal: AbortSignal | undefined,
-    timeoutMs: number | undefined,
-  ): Promise<{ job: Job; response: HttpResponse }> {
-    const { clock, history } = this.#core
-    const path = jobPath(id)
-    const started = clock.now()
-    try {
-      const response = await request(this.#core, { method: 'GET', path, signal, timeoutMs })
-      const job = readBody(response, parseJob)
-      const at = clock.now()
-      history.record(id, {
-        at,
-        status: job.status,
-        httpStatus: response.status,
-        latencyMs: at - started,
-        attempt,
-      })
-      return { job, response }
-    } catch (error) {
-      const at = clock.now()
-      history.record(id, {
-        at,
-        status: null,
-        httpStatus: isApiError(error) ? error.status : null,
-        latencyMs: at - started,
-        attempt,
-        error: error instanceof Error ? error.message : String(error),
-      })
-      throw error
-    }
-  }
 }
 
-/** A job as one response showed it, with the server's hints. */
-interface Observed {
-  job: Job
-  hints: ServerHints
-}
-
-/** The hints of a response about `job`: its `Retry-After` and the job's `eta_ms`. */
-function hintsOf(job: Job, response: HttpResponse, now: number): ServerHints {
-  return { retryAfterMs: retryAfterOf(response.headers, now), etaMs: job.eta_ms ?? undefined }
-}
-
-/** The path of job `id`, which must stay one path segment (see `checkJobId`). */
-function jobPath(id: string): string {
+/** How a wait or watch of `id` starts: from a resume token when given. */
+function startOf(id: string, options: WatchOptions): Start {
   checkJobId(id)
-  return `/v1/jobs/${encodeURIComponent(id)}`
+  if (options.resume === undefined) return {}
+  const resume = decodeToken(options.resume)
+  if (resume.id !== id) {
+    throw new TypeError(`resume holds a wait of job ${resume.id}, not of job ${id}.`)
+  }
+  return { resume }
 }
 
 /** The numeric limits of a wait, checked where they are given (see validate.ts). */
-function checkWaitOptions(options: WaitOptions): void {
+function checkWaitOptions(options: WaitLimits & Pick<WaitOptions, 'retryOnError'>): void {
   checkNumber('timeoutMs', options.timeoutMs, { infinite: true })
   checkNumber('maxAttempts', options.maxAttempts, { min: 1, integer: true, infinite: true })
   checkNumber('maxConsecutiveErrors', options.maxConsecutiveErrors, {

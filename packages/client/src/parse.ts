@@ -38,6 +38,10 @@ export function parseJob(value: unknown): Job | string {
   for (const field of STRING_FIELDS) {
     if (typeof value[field] !== 'string') return `"${field}" must be a string`
   }
+  const result = parseResult(value.result)
+  if (status === 'completed' && result === null) {
+    return '"result" must be an object with a "url" once the job is completed'
+  }
   return {
     id,
     status: status as JobStatus,
@@ -48,7 +52,7 @@ export function parseJob(value: unknown): Job | string {
     video_url: value.video_url as string,
     target_language: value.target_language as string,
     title: typeof value.title === 'string' ? value.title : null,
-    result: parseResult(value.result),
+    result,
     error: parseJobError(value.error),
   }
 }

@@ -31,6 +31,12 @@ export interface Job {
   error: { code: string; message: string } | null
 }
 
+/** A job that completed: what a successful wait resolves with. */
+export interface CompletedJob extends Job {
+  status: 'completed'
+  result: { url: string }
+}
+
 /** The body of `POST /v1/jobs`. */
 export interface CreateJobParams {
   /** The video to translate (http or https URL). */

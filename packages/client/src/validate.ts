@@ -48,6 +48,12 @@ export function checkJobId(id: unknown): asserts id is string {
   )
 }
 
+/** The path of job `id`, which stays one path segment whatever it holds. */
+export function jobPath(id: unknown): string {
+  checkJobId(id)
+  return `/v1/jobs/${encodeURIComponent(id)}`
+}
+
 function describe(value: unknown): string {
   return typeof value === 'string' ? JSON.stringify(value) : String(value)
 }

@@ -76,7 +76,7 @@ export function jobBody(overrides: Record<string, unknown> = {}): Record<string,
     video_url: 'https://example.com/a.mp4',
     target_language: 'es',
     title: null,
-    result: null,
+    result: overrides.status === 'completed' ? { url: 'https://cdn.example.com/a.es.mp4' } : null,
     error: null,
     ...overrides,
   }

@@ -1,55 +1,53 @@
 /**
- * The original challenge's API through `client.legacy`, against the mock server in virtual time.
+ * The original challenge's API through `createLegacyClient` (the `/legacy` subpath), against the mock server in virtual time.
  */
 import { describe, expect, it } from 'vitest'
 import { isTimeoutError } from '../src/errors.js'
 import { virtualSetup } from './virtual-time.js'
 
-describe('client.legacy', () => {
+describe('createLegacyClient', () => {
   it('should read the status and restart the job with setCompletionTime', async () => {
-    const { client, manual } = virtualSetup({ simulation: { legacy_completion_time_s: 2 } })
-    expect(await client.legacy.status()).toBe('pending')
+    const { legacy, manual } = virtualSetup({ simulation: { legacy_completion_time_s: 2 } })
+    expect(await legacy.status()).toBe('pending')
     manual.advance(2_000)
-    expect(await client.legacy.status()).toBe('completed')
-    await client.legacy.setCompletionTime(30)
-    expect(await client.legacy.status()).toBe('pending')
+    expect(await legacy.status()).toBe('completed')
+    await legacy.setCompletionTime(30)
+    expect(await legacy.status()).toBe('pending')
   })
 
   it('should wait for the result, polling /status', async () => {
-    const { client, requests, settle } = virtualSetup()
-    await client.legacy.setCompletionTime(20)
-    expect(await settle(client.legacy.waitForResult({ maxWaitTime: 60 }))).toBe('completed')
+    const { legacy, requests, settle } = virtualSetup()
+    await legacy.setCompletionTime(20)
+    expect(await settle(legacy.waitForResult({ maxWaitTime: 60 }))).toBe('completed')
     expect(requests.filter((r) => r.path === '/status').length).toBeGreaterThan(2)
   })
 
   it('should resolve with error when the job fails', async () => {
-    const { client, settle, simulate } = virtualSetup()
+    const { legacy, settle, simulate } = virtualSetup()
     await simulate({ error_rate: 1 })
-    await client.legacy.setCompletionTime(3)
-    expect(await settle(client.legacy.waitForResult())).toBe('error')
+    await legacy.setCompletionTime(3)
+    expect(await settle(legacy.waitForResult())).toBe('error')
   })
 
   it('should give up after maxWaitTime seconds, or maxRetries checks', async () => {
-    const { client, requests, settle } = virtualSetup()
-    await client.legacy.setCompletionTime(3_600)
-    await expect(settle(client.legacy.waitForResult({ maxWaitTime: 30 }))).rejects.toSatisfy(
+    const { legacy, requests, settle } = virtualSetup()
+    await legacy.setCompletionTime(3_600)
+    await expect(settle(legacy.waitForResult({ maxWaitTime: 30 }))).rejects.toSatisfy(
       isTimeoutError,
     )
     const before = requests.length
-    await expect(settle(client.legacy.waitForResult({ maxRetries: 4 }))).rejects.toSatisfy(
-      isTimeoutError,
-    )
+    await expect(settle(legacy.waitForResult({ maxRetries: 4 }))).rejects.toSatisfy(isTimeoutError)
     expect(requests.length - before).toBe(4)
   })
 
   it('should stop at the first failure when retryOnError is false', async () => {
-    const { client, requests, settle, simulate } = virtualSetup()
-    await client.legacy.setCompletionTime(60)
+    const { legacy, requests, settle, simulate } = virtualSetup()
+    await legacy.setCompletionTime(60)
     await simulate({ faults: { rate_500: 1 } })
     const before = requests.length
-    await expect(
-      settle(client.legacy.waitForResult({ retryOnError: false })),
-    ).rejects.toMatchObject({ status: 500 })
+    await expect(settle(legacy.waitForResult({ retryOnError: false }))).rejects.toMatchObject({
+      status: 500,
+    })
     expect(requests.length - before).toBe(1)
   })
 })

@@ -14,6 +14,7 @@ import {
 } from '@video-translation/mock-server'
 import { type ClientOptions, createClient } from '../src/client.js'
 import type { Clock } from '../src/clock.js'
+import { createLegacyClient } from '../src/legacy/index.js'
 
 /** A client clock driven by a mock-server manual clock. */
 export function virtualClock(start?: number): { manual: ManualClock; clock: Clock } {
@@ -40,7 +41,7 @@ export function virtualSetup(
     },
   })
   const requests: { at: number; method: string; path: string }[] = []
-  const client = createClient({
+  const clientOptions: ClientOptions = {
     baseUrl: 'http://mock.test',
     apiKey: DEV_API_KEY,
     clock,
@@ -55,7 +56,9 @@ export function virtualSetup(
       return app.request(input, init)
     },
     ...options.client,
-  })
+  }
+  const client = createClient(clientOptions)
+  const legacy = createLegacyClient(clientOptions)
 
   /** Moves virtual time from timer to timer until `promise` settles (at most `maxMs`). */
   async function settle<T>(promise: Promise<T>, maxMs = 24 * 3_600_000): Promise<T> {
@@ -96,7 +99,7 @@ export function virtualSetup(
 
   const polls = (id: string) =>
     requests.filter((r) => r.method === 'GET' && r.path === `/v1/jobs/${id}`)
-  return { client, manual, simulator, requests, polls, settle, simulate }
+  return { client, legacy, manual, simulator, requests, polls, settle, simulate }
 }
 
 /** A valid create body with a fixed duration and outcome. */

@@ -1,0 +1,136 @@
+/**
+ * The original challenge's API (`GET /status`, `POST /set_completion_time`) and a waiter with
+ * the options its client libraries had (`maxRetries`, `maxWaitTime`, `timeout`, `retryOnError`).
+ * `/status` is read as a Job (see `legacyJob`), so the waiter is the same engine as `jobs.wait`:
+ * the same polling, retries, pacing and breaker.
+ */
+import { type ClientOptions, createCore } from '../client.js'
+import { type ClientCore, request } from '../core.js'
+import { readBody } from '../http.js'
+import type { RequestOptions } from '../jobs.js'
+import { Monitor, type Source } from '../observe/monitor.js'
+import { waitForEnd } from '../observe/wait.js'
+import { retryAfterOf } from '../polling/hints.js'
+import type { Job } from '../types.js'
+
+/** The original challenge's three results. */
+export type LegacyResult = 'pending' | 'completed' | 'error'
+
+/** Options of `waitForResult`, named as in the original challenge's clients. */
+export interface LegacyWaitOptions {
+  /** Status checks at most. */
+  maxRetries?: number
+  /** Seconds to wait in all. */
+  maxWaitTime?: number
+  /** Seconds one request may take. */
+  timeout?: number
+  /** Retry failed requests (network, 5xx, 429); with `false` the first failure rejects. @default true */
+  retryOnError?: boolean
+  signal?: AbortSignal | undefined
+}
+
+/** The one job of the original challenge, as the engine's Job. */
+const LEGACY_ID = 'status'
+
+/**
+ * A client of the original challenge's endpoints, with the same options as `createClient`.
+ * @example
+ * const legacy = createLegacyClient({ baseUrl: 'http://127.0.0.1:8787' })
+ * const result = await legacy.waitForResult({ maxWaitTime: 60 })
+ */
+export function createLegacyClient(options: ClientOptions = {}): Legacy {
+  return new Legacy(createCore(options))
+}
+
+/** The original challenge's endpoints. */
+export class Legacy {
+  readonly #core: ClientCore
+
+  constructor(core: ClientCore) {
+    this.#core = core
+  }
+
+  /** `GET /status`: the result of the one job. */
+  async status(options: RequestOptions = {}): Promise<LegacyResult> {
+    return (await this.#status(options.signal, undefined, true)).result
+  }
+
+  /** `POST /set_completion_time`: restarts the job to finish `seconds` from now. */
+  async setCompletionTime(seconds: number, options: RequestOptions = {}): Promise<void> {
+    await request(this.#core, {
+      method: 'POST',
+      path: '/set_completion_time',
+      body: { completion_time: seconds },
+      signal: options.signal,
+    })
+  }
+
+  /**
+   * Polls `GET /status` until the result is `completed` or `error`, and resolves with it.
+   * @example const result = await legacy.waitForResult({ maxWaitTime: 60 })
+   */
+  async waitForResult(options: LegacyWaitOptions = {}): Promise<'completed' | 'error'> {
+    const retry = options.retryOnError !== false
+    const requestMs = options.timeout === undefined ? undefined : options.timeout * 1000
+    const source: Source = {
+      one: async (observation, signal) => {
+        const limitMs = Math.min(
+          requestMs ?? Infinity,
+          observation.requestLimitMs(this.#core.clock.now()) ?? Infinity,
+        )
+        const timeoutMs = Number.isFinite(limitMs) ? limitMs : undefined
+        const { result, retryAfterMs } = await this.#status(signal, timeoutMs, retry)
+        observation.answered(legacyJob(result, this.#core.clock.now()), { retryAfterMs })
+      },
+    }
+    const job = await waitForEnd(
+      new Monitor(this.#core, source),
+      LEGACY_ID,
+      {
+        signal: options.signal,
+        timeoutMs: options.maxWaitTime === undefined ? undefined : options.maxWaitTime * 1000,
+        maxAttempts: options.maxRetries,
+        maxConsecutiveErrors: retry ? undefined : 1,
+      },
+      {},
+      undefined,
+      this.#core.logger,
+    )
+    return job.status === 'completed' ? 'completed' : 'error'
+  }
+
+  async #status(signal: AbortSignal | undefined, timeoutMs: number | undefined, retry: boolean) {
+    const response = await request(
+      this.#core,
+      { method: 'GET', path: '/status', signal, timeoutMs },
+      retry,
+    )
+    // A reason is a string too, so a valid result is wrapped.
+    const { result } = readBody<{ result: LegacyResult }>(response, (data) => {
+      const result = (data as { result?: unknown } | undefined)?.result
+      return result === 'pending' || result === 'completed' || result === 'error'
+        ? { result }
+        : '"result" must be pending, completed or error'
+    })
+    return { result, retryAfterMs: retryAfterOf(response.headers, this.#core.clock.now()) }
+  }
+}
+
+/** `/status`'s result as a Job: `pending` is a job still running; the rest are its end. */
+function legacyJob(result: LegacyResult, now: number): Job {
+  const at = new Date(now).toISOString()
+  return {
+    id: LEGACY_ID,
+    status: result === 'pending' ? 'running' : result,
+    progress: result === 'pending' ? 0 : 1,
+    eta_ms: null,
+    // Unknown: the legacy API tells no times, so no age is read from them.
+    created_at: at,
+    updated_at: at,
+    video_url: '',
+    target_language: '',
+    title: null,
+    result: result === 'completed' ? { url: '' } : null,
+    error: result === 'error' ? { code: 'error', message: 'GET /status reported error' } : null,
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * The cursor: the state of one observation's schedule (what the polling strategy is told) and
+ * of one wait on it (its deadline and checks), small enough to serialise. A resume token is a
+ * cursor written out, so a wait can go on in another process or tab where it left off.
+ */
+import { VideoTranslationError } from '../errors.js'
+import { parseJob } from '../parse.js'
+import type { ServerHints } from '../polling/hints.js'
+import type { PollContext, PollingStrategy } from '../polling/strategy.js'
+import type { Job } from '../types.js'
+
+/** The schedule of one observation: every field is what a resume token carries. */
+export interface CursorState {
+  /** Status checks made so far (answered or not). */
+  checks: number
+  /** Delays taken so far. */
+  delays: number
+  previousDelayMs?: number | undefined
+  /**
+   * When the job was created, on the client's clock: the latest its answers allow (an answer
+   * shows the job at least `updated_at - created_at` old; server times, so no clock skew).
+   */
+  bornAt?: number | undefined
+  /** The last answer's `ETag`, sent as `If-None-Match`. */
+  etag?: string | undefined
+  /** The job as last seen, and when. */
+  job?: Job | undefined
+  seenAt?: number | undefined
+  /** Progress per ms between the last two answers that moved it, for estimates between checks. */
+  progressRate?: number | undefined
+}
+
+/** A wait's own part: its deadline (client clock, ms; absent for none). */
+export interface ResumeToken extends CursorState {
+  id: string
+  deadline?: number | undefined
+}
+
+/** The schedule of one observation. */
+export class Cursor {
+  state: CursorState
+
+  constructor(state: CursorState = { checks: 0, delays: 0 }) {
+    this.state = state
+  }
+
+  /** The job's age at `now`, in ms; undefined until an answer tells it. */
+  ageMs(now: number): number | undefined {
+    const { bornAt } = this.state
+    return bornAt === undefined ? undefined : Math.max(0, now - bornAt)
+  }
+
+  /** Takes in an answer about the job (`undefined` for a 304: unchanged). */
+  saw(job: Job | undefined, etag: string | undefined, now: number): void {
+    const state = this.state
+    if (etag !== undefined) state.etag = etag
+    if (job === undefined) return
+    const previous = state.job
+    if (previous && state.seenAt !== undefined && job.progress > previous.progress) {
+      state.progressRate = (job.progress - previous.progress) / Math.max(1, now - state.seenAt)
+    }
+    if (!previous || job.progress !== previous.progress || job.status !== previous.status) {
+      state.seenAt = now
+    }
+    state.job = job
+    const shown = Date.parse(job.updated_at) - Date.parse(job.created_at)
+    if (shown >= 0) state.bornAt = Math.min(state.bornAt ?? Infinity, now - shown)
+  }
+
+  /**
+   * The delay before the next check, the shortest any of `strategies` asks for (waits sharing an
+   * observation may bring their own).
+   */
+  nextDelay(
+    strategies: Iterable<PollingStrategy>,
+    hints: ServerHints,
+    now: number,
+    startedAt: number,
+    random: () => number,
+  ): number {
+    const state = this.state
+    const context: PollContext = {
+      attempt: state.checks,
+      delays: state.delays++,
+      elapsedMs: now - startedAt,
+      ageMs: this.ageMs(now),
+      job: state.job,
+      hints,
+      previousDelayMs: state.previousDelayMs,
+      random,
+    }
+    let delay = Infinity
+    for (const strategy of strategies) {
+      const ms = strategy.nextDelay(context)
+      if (!(ms >= 0)) throw new TypeError(`The polling strategy returned a delay of ${ms} ms.`)
+      delay = Math.min(delay, ms)
+    }
+    state.previousDelayMs = delay
+    return delay
+  }
+}
+
+const PREFIX = 'vt1.'
+
+/** Writes a resume token: `vt1.` and the cursor as base64url JSON. */
+export function encodeToken(token: ResumeToken): string {
+  const bytes = new TextEncoder().encode(JSON.stringify(token))
+  let binary = ''
+  for (const byte of bytes) binary += String.fromCharCode(byte)
+  return PREFIX + btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+}
+
+/** Reads a resume token, or throws a `VideoTranslationError` saying it is not one. */
+export function decodeToken(text: unknown): ResumeToken {
+  const bad = () =>
+    new VideoTranslationError(
+      'resume is not a resume token of this client (a string from resumeToken(), starting vt1.)',
+    )
+  if (typeof text !== 'string' || !text.startsWith(PREFIX)) throw bad()
+  let token: ResumeToken
+  try {
+    const binary = atob(text.slice(PREFIX.length).replace(/-/g, '+').replace(/_/g, '/'))
+    const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0))
+    token = JSON.parse(new TextDecoder().decode(bytes)) as ResumeToken
+  } catch {
+    throw bad()
+  }
+  // Read from storage a user controls: every field is checked before it steers requests.
+  const counts = [token?.checks, token?.delays]
+  const times = [token?.deadline, token?.bornAt, token?.seenAt, token?.previousDelayMs]
+  if (
+    typeof token?.id !== 'string' ||
+    !counts.every((n) => Number.isInteger(n) && (n as number) >= 0) ||
+    !times.every((t) => t === undefined || typeof t === 'number') ||
+    (token.etag !== undefined && typeof token.etag !== 'string') ||
+    (token.job !== undefined && typeof parseJob(token.job) === 'string')
+  ) {
+    throw bad()
+  }
+  return token
+}

@@ -1,0 +1,205 @@
+/**
+ * The monitor: one per client (and one for the legacy API). It keeps one observation per job id,
+ * shared by every wait and watch on it, and one timer for all of them: when it fires, the
+ * observations due go out together, one request for one job, batch requests of up to 100 ids
+ * for several (where the source can).
+ *
+ * Observations due close together are gathered into one tick: while more than one job is
+ * observed, a planned check is brought forward to a grid of at most an eighth of its delay (a
+ * power of two in ms, the same grid for every job), so checks planned near each other fall on
+ * the same instant and share a request, and no check moves by more than 1/8 of its delay. A
+ * single wait keeps its strategy's exact schedule.
+ */
+import type { ClientCore } from '../core.js'
+import type { ServerHints } from '../polling/hints.js'
+import type { Job } from '../types.js'
+import { MAX_TIMER_MS } from '../validate.js'
+import { Cursor, type CursorState, type ResumeToken } from './cursor.js'
+import {
+  InFlight,
+  Observation,
+  type Planner,
+  type Subscriber,
+  Subscription,
+  type WaitLimits,
+} from './observation.js'
+import { Schedule } from './schedule.js'
+
+/** The most ids in one batch request (the protocol's limit). */
+export const MAX_BATCH = 100
+
+/** How a monitor looks at jobs. */
+export interface Source {
+  /** Checks one job, reporting to the observation (`answered` or `failed`). */
+  one(observation: Observation, signal: AbortSignal): Promise<void>
+  /**
+   * Checks several jobs in one request; false when the server has no batch endpoint (they are
+   * then checked one by one, and the monitor stops asking). Absent: no batch form.
+   */
+  many?(observations: Observation[], signal: AbortSignal): Promise<boolean>
+}
+
+/** A job as its create answered, with the answer's hints. */
+export interface Created {
+  job: Job
+  hints: ServerHints
+}
+
+/** How a subscription starts. */
+export interface Start {
+  /** The job as a create just answered, with its hints: the first check waits for them. */
+  created?: Created | undefined
+  /** A resume token's state: the schedule goes on from it, first check at once. */
+  resume?: ResumeToken | undefined
+}
+
+/** Observations by job id, and the timer that checks them. */
+export class Monitor implements Planner {
+  readonly #core: ClientCore
+  readonly #source: Source
+  readonly #observations = new Map<string, Observation>()
+  readonly #schedule = new Schedule<Observation>()
+  /** Where each observation stands in the schedule, to mark it stale when re-planned. */
+  readonly #planned = new Map<Observation, ReturnType<Schedule<Observation>['add']>>()
+  #timer: { at: number; controller: AbortController } | undefined
+  #batch = true
+
+  constructor(core: ClientCore, source: Source) {
+    this.#core = core
+    this.#source = source
+  }
+
+  /** Subscribes to job `id`, starting its observation unless one is live. */
+  subscribe(id: string, limits: WaitLimits, subscriber: Subscriber, start: Start = {}) {
+    const now = this.#core.clock.now()
+    let observation = this.#observations.get(id)
+    const fresh = observation === undefined
+    if (!observation) {
+      const cursor = new Cursor(start.resume && stateOf(start.resume))
+      observation = new Observation(id, this.#core, cursor, this)
+      this.#observations.set(id, observation)
+    }
+    const subscription = new Subscription(
+      observation,
+      limits,
+      subscriber,
+      now,
+      start.resume?.deadline,
+    )
+    observation.join(subscription)
+    if (fresh) {
+      if (start.created) {
+        observation.created(start.created.job, start.created.hints)
+      } else {
+        this.plan(observation, 0)
+      }
+    }
+    return subscription
+  }
+
+  /** The live observation of job `id`, if any. */
+  observation(id: string): Observation | undefined {
+    return this.#observations.get(id)
+  }
+
+  plan(observation: Observation, delayMs: number): void {
+    const now = this.#core.clock.now()
+    let at = now + Math.min(delayMs, MAX_TIMER_MS)
+    if (this.#observations.size > 1 && delayMs >= 16) {
+      const grid = 2 ** Math.floor(Math.log2(delayMs / 8))
+      at = Math.max(now, Math.floor(at / grid) * grid)
+    }
+    // Never past the nearest deadline: the last look is at it.
+    for (const s of observation.subscriptions) at = Math.min(at, Math.max(now, s.deadline))
+    this.planAt(observation, at)
+  }
+
+  planAt(observation: Observation, at: number): void {
+    const current = this.#planned.get(observation)
+    if (current && current.at <= at) return
+    if (current) current.stale = true
+    this.#planned.set(observation, this.#schedule.add(at, observation))
+    this.#arm()
+  }
+
+  release(observation: Observation): void {
+    if (this.#observations.get(observation.id) === observation) {
+      this.#observations.delete(observation.id)
+    }
+    const current = this.#planned.get(observation)
+    if (current) current.stale = true
+    this.#planned.delete(observation)
+    this.#arm()
+  }
+
+  /** Sets the one timer for the earliest planned check (or clears it when none is). */
+  #arm(): void {
+    const next = this.#schedule.next()
+    if (this.#timer && this.#timer.at === next) return
+    this.#timer?.controller.abort()
+    this.#timer = undefined
+    if (next === undefined) return
+    const { clock } = this.#core
+    const timer = { at: next, controller: new AbortController() }
+    this.#timer = timer
+    const delay = Math.min(MAX_TIMER_MS, Math.max(0, next - clock.now()))
+    clock.sleep(delay, timer.controller.signal).then(
+      () => {
+        if (this.#timer !== timer) return
+        this.#timer = undefined
+        this.#tick()
+      },
+      () => {},
+    )
+  }
+
+  /** Sends the checks that are due: alone, or in batches. */
+  #tick(): void {
+    const due = this.#schedule.takeDue(this.#core.clock.now())
+    for (const observation of due) this.#planned.delete(observation)
+    const { many } = this.#source
+    if (due.length > 1 && many && this.#batch) {
+      for (let i = 0; i < due.length; i += MAX_BATCH) {
+        const group = due.slice(i, i + MAX_BATCH)
+        if (group.length === 1) this.#one(group[0] as Observation)
+        else this.#many(many, group)
+      }
+    } else {
+      for (const observation of due) this.#one(observation)
+    }
+    this.#arm()
+  }
+
+  #one(observation: Observation): void {
+    const inFlight = new InFlight(1)
+    observation.begin(inFlight)
+    this.#source.one(observation, inFlight.controller.signal).catch((error: unknown) => {
+      observation.failed(error)
+    })
+  }
+
+  #many(many: NonNullable<Source['many']>, group: Observation[]): void {
+    const inFlight = new InFlight(group.length)
+    for (const observation of group) observation.begin(inFlight)
+    many(group, inFlight.controller.signal).then(
+      (supported) => {
+        if (supported) return
+        // No batch endpoint: these go one by one, and so does everything from now on.
+        this.#batch = false
+        for (const observation of group) {
+          observation.cursor.state.checks--
+          if (!observation.ended) this.#one(observation)
+        }
+      },
+      (error: unknown) => {
+        for (const observation of group) observation.failed(error)
+      },
+    )
+  }
+}
+
+/** The cursor's part of a resume token. */
+function stateOf(token: ResumeToken): CursorState {
+  const { id: _id, deadline: _deadline, ...state } = token
+  return state
+}

@@ -1,0 +1,319 @@
+/**
+ * One job observed over time, shared by every wait and watch on it: the last answer, the
+ * schedule (a cursor), and the subscriptions, each with its own deadline, limits and signal. A
+ * check's answer reaches every subscription; the last one leaving ends the observation and
+ * aborts its request in flight.
+ */
+import type { ClientCore } from '../core.js'
+import { isCircuitOpenError, TimeoutError } from '../errors.js'
+import type { ServerHints } from '../polling/hints.js'
+import type { PollingStrategy } from '../polling/strategy.js'
+import { isTransient } from '../retry.js'
+import { isTerminalStatus, type Job } from '../types.js'
+import { type Cursor, encodeToken } from './cursor.js'
+import { estimateProgress, type ProgressEstimate } from './estimate.js'
+
+/** How long the check at a deadline may take: a wait overruns its timeout by at most this. */
+const LAST_LOOK_MS = 1_000
+
+/** How often a wait looks again while the circuit breaker's probe is in flight. */
+const PROBE_WAIT_MS = 1_000
+
+/** Limits of one wait. */
+export interface WaitLimits {
+  /** Abort the wait: it rejects at once with the signal's reason and sends nothing more. */
+  signal?: AbortSignal | undefined
+  /** Give up after this long, in ms, with a `TimeoutError` carrying the last Job. */
+  timeoutMs?: number | undefined
+  /** Give up after this many checks, with a `TimeoutError`. */
+  maxAttempts?: number | undefined
+  /**
+   * Give up after this many failed checks in a row (each already retried by the request layer),
+   * rethrowing the last error. A check the open circuit breaker refuses is not a failed check:
+   * the wait waits for the breaker's probe instead.
+   * @default 10
+   */
+  maxConsecutiveErrors?: number | undefined
+  /** The polling strategy of this wait. @default the client's */
+  polling?: PollingStrategy | undefined
+}
+
+/** What a subscription is told. */
+export interface Subscriber {
+  /** Every answer: the job, and whether its status or progress moved since the last one. */
+  next(job: Job, changed: boolean, subscription: Subscription): void
+  /** The subscription ended without a terminal job: a limit, a failure or its signal. */
+  end(error: unknown): void
+}
+
+/** Where the observation's plans go: the monitor. */
+export interface Planner {
+  /** Plans the next check of `observation` `delayMs` from now (0: at once). */
+  plan(observation: Observation, delayMs: number): void
+  /** Plans the check at a subscription's deadline (exactly then, not aligned). */
+  planAt(observation: Observation, at: number): void
+  /** The observation ended: forget it. */
+  release(observation: Observation): void
+}
+
+/** What a wait or a watch can tell between checks. */
+export interface WaitState {
+  /**
+   * A token (a short string) holding this wait's state: its job, deadline, schedule and last
+   * ETag. Pass it as `resume` to `jobs.wait` or `jobs.watch` in another process or tab to go
+   * on where this one stands.
+   */
+  resumeToken(): string
+  /** Progress and time left now, interpolated from the last answer; below 1 until it ends. */
+  estimate(): ProgressEstimate
+}
+
+/** One wait's (or watch's) part of an observation. */
+export class Subscription implements WaitState {
+  readonly deadline: number
+  readonly #timeoutMs: number | undefined
+  readonly #maxAttempts: number
+  readonly #maxErrors: number
+  readonly #joinedAt: number
+  readonly strategy: PollingStrategy
+  attempts = 0
+  failures = 0
+  #onAbort: (() => void) | undefined
+  readonly #signal: AbortSignal | undefined
+
+  constructor(
+    readonly observation: Observation,
+    limits: WaitLimits,
+    readonly subscriber: Subscriber,
+    now: number,
+    /** An absolute deadline (a resumed wait's), used when `limits.timeoutMs` is not given. */
+    deadline?: number,
+  ) {
+    this.#timeoutMs = limits.timeoutMs
+    this.deadline = limits.timeoutMs === undefined ? (deadline ?? Infinity) : now + limits.timeoutMs
+    this.#maxAttempts = limits.maxAttempts ?? Infinity
+    this.#maxErrors = limits.maxConsecutiveErrors ?? 10
+    this.#joinedAt = now
+    this.strategy = limits.polling ?? observation.core.polling
+    const signal = limits.signal
+    this.#signal = signal
+    if (signal) {
+      this.#onAbort = () => {
+        this.close()
+        subscriber.end(signal.reason)
+      }
+      signal.addEventListener('abort', this.#onAbort, { once: true })
+    }
+  }
+
+  /** Leaves the observation (the last one leaving ends it); sends nothing more for this wait. */
+  close(): void {
+    if (this.#onAbort) this.#signal?.removeEventListener('abort', this.#onAbort)
+    this.#onAbort = undefined
+    this.observation.leave(this)
+  }
+
+  /** After a check: ends this subscription with a `TimeoutError` when a limit is reached. */
+  checkLimits(now: number): boolean {
+    if (now < this.deadline && this.attempts < this.#maxAttempts) return false
+    const { id, core, cursor } = this.observation
+    const job = cursor.state.job
+    const elapsedMs = now - this.#joinedAt
+    core.events.emit('job:timeout', { id, job, elapsedMs, attempts: this.attempts })
+    this.close()
+    this.subscriber.end(
+      new TimeoutError({
+        scope: 'wait',
+        timeoutMs: this.#timeoutMs ?? elapsedMs,
+        what: `Waiting for job ${id}`,
+        job,
+        message:
+          now < this.deadline
+            ? `Waiting for job ${id} gave up after ${this.attempts} status checks (maxAttempts)`
+            : undefined,
+      }),
+    )
+    return true
+  }
+
+  /** A token to pass as `resume` to go on with this wait elsewhere (see cursor.ts). */
+  resumeToken(): string {
+    const { id, cursor } = this.observation
+    const deadline = Number.isFinite(this.deadline) ? this.deadline : undefined
+    return encodeToken({ ...cursor.state, id, deadline })
+  }
+
+  /** Where the job probably is now, between checks (see estimate.ts). */
+  estimate(): ProgressEstimate {
+    const { cursor, core } = this.observation
+    return estimateProgress(cursor.state, core.clock.now())
+  }
+
+  /** A failed check: true when this subscription gives up on it. */
+  failedCheck(error: unknown): boolean {
+    if (++this.failures < this.#maxErrors) return false
+    this.close()
+    this.subscriber.end(error)
+    return true
+  }
+}
+
+/** A request in flight for one or more observations: aborted once none of them is wanted. */
+export class InFlight {
+  readonly controller = new AbortController()
+  open: number
+
+  constructor(observations: number) {
+    this.open = observations
+  }
+
+  /** One of its observations ended. */
+  drop(): void {
+    if (--this.open === 0) this.controller.abort()
+  }
+}
+
+/** One job, observed for every wait and watch on it. */
+export class Observation {
+  readonly subscriptions = new Set<Subscription>()
+  /** Answers received in this process (a resumed cursor's job is not fresh news). */
+  answers = 0
+  /** The request in flight for it, if any. */
+  inFlight: InFlight | undefined
+  readonly startedAt: number
+  ended = false
+
+  constructor(
+    readonly id: string,
+    readonly core: ClientCore,
+    readonly cursor: Cursor,
+    readonly planner: Planner,
+  ) {
+    this.startedAt = core.clock.now()
+  }
+
+  /** Adds a subscription; a live observation tells it the job as last seen at once. */
+  join(subscription: Subscription): void {
+    this.subscriptions.add(subscription)
+    const { job } = this.cursor.state
+    if (job && this.answers > 0) subscription.subscriber.next(job, true, subscription)
+    if (subscription.deadline < Infinity && !this.inFlight) {
+      this.planner.planAt(this, subscription.deadline)
+    }
+  }
+
+  leave(subscription: Subscription): void {
+    if (!this.subscriptions.delete(subscription) || this.subscriptions.size > 0) return
+    this.#end()
+  }
+
+  /** The limit of a check's request: up to the nearest deadline, and a last look after it. */
+  requestLimitMs(now: number): number | undefined {
+    let deadline = Infinity
+    for (const s of this.subscriptions) deadline = Math.min(deadline, s.deadline)
+    return deadline === Infinity ? undefined : Math.max(LAST_LOOK_MS, deadline - now)
+  }
+
+  /** A check begins: counted, and the request it goes in noted. */
+  begin(inFlight: InFlight): number {
+    this.inFlight = inFlight
+    return ++this.cursor.state.checks
+  }
+
+  /** A job just created: the create's answer says when a first look is worth making. */
+  created(job: Job, hints: ServerHints): void {
+    const now = this.core.clock.now()
+    this.cursor.saw(job, undefined, now)
+    this.#planNext(hints, now)
+  }
+
+  /** A check's answer: `job`, or undefined for a 304 (unchanged since the ETag sent). */
+  answered(job: Job | undefined, hints: ServerHints, etag?: string): void {
+    this.inFlight = undefined
+    if (this.ended) return
+    const { clock, events } = this.core
+    const now = clock.now()
+    const previous = this.cursor.state.job
+    this.cursor.saw(job, etag, now)
+    const seen = job ?? previous
+    this.answers++
+    if (seen) {
+      const changed =
+        !previous || seen.status !== previous.status || seen.progress !== previous.progress
+      const ageMs = this.cursor.ageMs(now)
+      for (const strategy of this.#strategies()) strategy.observe?.(seen, ageMs)
+      events.emit('job:status', { job: seen, attempt: this.cursor.state.checks, changed })
+      for (const s of [...this.subscriptions]) {
+        if (!this.subscriptions.has(s)) continue
+        s.attempts++
+        s.failures = 0
+        s.subscriber.next(seen, changed, s)
+      }
+      if (isTerminalStatus(seen.status)) {
+        events.emit(seen.status === 'completed' ? 'job:completed' : 'job:failed', { job: seen })
+        // Every subscriber has the final job: the observation ends with the last of them.
+        for (const s of [...this.subscriptions]) s.close()
+        this.#end()
+        return
+      }
+    } else {
+      for (const s of this.subscriptions) s.attempts++
+    }
+    this.#next(hints, now)
+  }
+
+  /** A check failed (after the request layer's retries). */
+  failed(error: unknown): void {
+    this.inFlight = undefined
+    if (this.ended) return
+    const now = this.core.clock.now()
+    let hints: ServerHints = {}
+    if (isCircuitOpenError(error)) {
+      // Refused by the open circuit, not a failed look at the job: wait for the probe (or look
+      // again in a second while it is in flight), within each wait's own deadline.
+      hints = { retryAfterMs: Math.max(PROBE_WAIT_MS, error.retryAfterMs) }
+      for (const s of this.subscriptions) s.attempts++
+    } else if (!isTransient(error)) {
+      for (const s of [...this.subscriptions]) {
+        s.close()
+        s.subscriber.end(error)
+      }
+      return
+    } else {
+      for (const s of [...this.subscriptions]) {
+        s.attempts++
+        s.failedCheck(error)
+      }
+    }
+    this.#next(hints, now)
+  }
+
+  /** After a check: each subscription's limits, then the next check if anyone still waits. */
+  #next(hints: ServerHints, now: number): void {
+    for (const s of [...this.subscriptions]) s.checkLimits(now)
+    if (!this.ended) this.#planNext(hints, now)
+  }
+
+  /** Plans the next check as the strategies say. */
+  #planNext(hints: ServerHints, now: number): void {
+    const { random } = this.core
+    const delay = this.cursor.nextDelay(this.#strategies(), hints, now, this.startedAt, random)
+    this.planner.plan(this, delay)
+  }
+
+  /** The strategies of its subscriptions, each once. */
+  #strategies(): Set<PollingStrategy> {
+    const strategies = new Set<PollingStrategy>()
+    for (const s of this.subscriptions) strategies.add(s.strategy)
+    if (strategies.size === 0) strategies.add(this.core.polling)
+    return strategies
+  }
+
+  #end(): void {
+    if (this.ended) return
+    this.ended = true
+    this.inFlight?.drop()
+    this.inFlight = undefined
+    this.planner.release(this)
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * The batch source: `GET /v1/jobs?ids=a,b,…` checks up to 100 jobs in one request (one request
+ * against the rate limit, not a hundred). Each job's answer goes to its observation; an id the
+ * server lists as missing fails its observation with a `NotFoundError`.
+ */
+import { type ClientCore, request } from '../../core.js'
+import { createApiError, InvalidResponseError, isApiError } from '../../errors.js'
+import { recordCheck } from '../../history.js'
+import { readBody } from '../../http.js'
+import { parseJob } from '../../parse.js'
+import type { Job } from '../../types.js'
+import type { Source } from '../monitor.js'
+import type { Observation } from '../observation.js'
+import { pollSource } from './poll.js'
+
+/** Statuses that say the server has no batch endpoint (rather than that a job is missing). */
+const UNSUPPORTED = new Set([404, 405, 501])
+
+/** Checks jobs one request each, or up to 100 in one batch request. */
+export function batchSource(core: ClientCore): Source {
+  return { one: pollSource(core).one, many: (group, signal) => checkMany(core, group, signal) }
+}
+
+async function checkMany(
+  core: ClientCore,
+  group: Observation[],
+  signal: AbortSignal,
+): Promise<boolean> {
+  const { clock, history } = core
+  const ids = group.map((o) => o.id)
+  // An id holding a comma cannot be told apart in the list: such ids are checked alone.
+  if (ids.some((id) => id.includes(','))) return false
+  const path = `/v1/jobs?ids=${ids.map(encodeURIComponent).join(',')}`
+  let limitMs: number | undefined
+  for (const o of group) {
+    const ms = o.requestLimitMs(clock.now())
+    if (ms !== undefined) limitMs = Math.min(limitMs ?? Infinity, ms)
+  }
+  const startedAt = clock.now()
+  let found: { jobs: Job[]; missing: string[] }
+  let response: Awaited<ReturnType<typeof request>>
+  try {
+    response = await request(core, { method: 'GET', path, signal, timeoutMs: limitMs })
+    found = readBody(response, parseBatch)
+  } catch (error) {
+    if (isApiError(error) && UNSUPPORTED.has(error.status)) return false
+    const at = clock.now()
+    for (const o of group) {
+      recordCheck(history, o.id, { startedAt, at, attempt: o.cursor.state.checks }, { error })
+    }
+    throw error
+  }
+  const at = clock.now()
+  const byId = new Map(found.jobs.map((job) => [job.id, job]))
+  const missing = new Set(found.missing)
+  for (const o of group) {
+    const job = byId.get(o.id)
+    const check = { startedAt, at, attempt: o.cursor.state.checks }
+    if (job) {
+      recordCheck(history, o.id, check, { status: job.status, httpStatus: response.status })
+      // The batch's `Retry-After` is about the soonest of its jobs, not this one: ETA only.
+      o.answered(job, { etaMs: job.eta_ms ?? undefined })
+      continue
+    }
+    if (!missing.has(o.id)) {
+      // Neither found nor missing: a broken answer, worth another look.
+      const error = new InvalidResponseError({
+        request: response.request,
+        status: response.status,
+        requestId: response.headers.get('x-request-id') ?? undefined,
+        reason: `job ${o.id} is neither in "jobs" nor in "missing"`,
+      })
+      recordCheck(history, o.id, check, { error })
+      o.failed(error)
+      continue
+    }
+    const error = createApiError({
+      status: 404,
+      problem: {
+        type: 'about:blank',
+        title: 'Job not found',
+        status: 404,
+        detail: `The batch status lists job ${o.id} as missing.`,
+      },
+      requestId: response.headers.get('x-request-id') ?? undefined,
+      headers: response.headers,
+      request: response.request,
+    })
+    recordCheck(history, o.id, check, { error })
+    o.failed(error)
+  }
+  return true
+}
+
+/** `{ jobs: Job[], missing: string[] }`, or why the body is not that. */
+function parseBatch(data: unknown): { jobs: Job[]; missing: string[] } | string {
+  const body = data as { jobs?: unknown; missing?: unknown } | undefined
+  if (!Array.isArray(body?.jobs)) return '"jobs" must be an array of jobs'
+  const jobs: Job[] = []
+  for (const item of body.jobs) {
+    const job = parseJob(item)
+    if (typeof job === 'string') return `a job in "jobs" is invalid: ${job}`
+    jobs.push(job)
+  }
+  const missing = Array.isArray(body.missing)
+    ? body.missing.filter((id): id is string => typeof id === 'string')
+    : []
+  return { jobs, missing }
+}

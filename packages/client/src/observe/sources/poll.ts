@@ -1,0 +1,69 @@
+/**
+ * The poll source: one `GET /v1/jobs/:id` per check, with `If-None-Match` once an answer gave
+ * an `ETag` (a 304 says nothing changed), and the answer's hints for the schedule.
+ */
+import { type ClientCore, request } from '../../core.js'
+import { recordCheck } from '../../history.js'
+import { type HttpResponse, readBody } from '../../http.js'
+import { parseJob } from '../../parse.js'
+import { retryAfterOf, type ServerHints } from '../../polling/hints.js'
+import type { Job } from '../../types.js'
+import { jobPath } from '../../validate.js'
+import type { Source } from '../monitor.js'
+
+/** One status check of job `id`, recorded in the history; `job` is undefined for a 304. */
+export async function getJob(
+  core: ClientCore,
+  id: string,
+  check: {
+    attempt: number
+    signal?: AbortSignal | undefined
+    timeoutMs?: number | undefined
+    etag?: string | undefined
+  },
+): Promise<{ job: Job | undefined; response: HttpResponse }> {
+  const { clock, history } = core
+  const path = jobPath(id)
+  const { attempt, signal, timeoutMs, etag } = check
+  const startedAt = clock.now()
+  try {
+    const response = await request(core, {
+      method: 'GET',
+      path,
+      signal,
+      timeoutMs,
+      ...(etag !== undefined && { headers: { 'if-none-match': etag } }),
+    })
+    const job = response.status === 304 ? undefined : readBody(response, parseJob)
+    const at = clock.now()
+    const status = job?.status ?? null
+    recordCheck(history, id, { startedAt, at, attempt }, { status, httpStatus: response.status })
+    return { job, response }
+  } catch (error) {
+    recordCheck(history, id, { startedAt, at: clock.now(), attempt }, { error })
+    throw error
+  }
+}
+
+/** The hints of a response about `job`: its `Retry-After` and the job's `eta_ms`. */
+export function hintsOf(job: Job | undefined, headers: Headers, now: number): ServerHints {
+  return { retryAfterMs: retryAfterOf(headers, now), etaMs: job?.eta_ms ?? undefined }
+}
+
+/** Checks jobs one request each. */
+export function pollSource(core: ClientCore): Source {
+  return {
+    async one(observation, signal) {
+      const { state } = observation.cursor
+      const { job, response } = await getJob(core, observation.id, {
+        attempt: state.checks,
+        signal,
+        timeoutMs: observation.requestLimitMs(core.clock.now()),
+        // Without a job to fall back on, a 304 would say nothing: ask for the body.
+        etag: state.job ? state.etag : undefined,
+      })
+      const hints = hintsOf(job ?? state.job, response.headers, core.clock.now())
+      observation.answered(job, hints, response.headers.get('etag') ?? undefined)
+    },
+  }
+}

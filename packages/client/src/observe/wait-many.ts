@@ -1,0 +1,161 @@
+/**
+ * `waitAll` and `waitAny` as consumers of the monitor: one subscription per job under one
+ * deadline and one signal. The monitor puts every job due in the same tick into batch requests,
+ * so a thousand waits cost ten requests a round, not a thousand.
+ */
+
+import type { Logger } from '../core.js'
+import type { Emitter } from '../emitter.js'
+import { JobFailedError } from '../errors.js'
+import type { ClientEvents } from '../events.js'
+import { type CompletedJob, isTerminalStatus, type Job, type JobStatus } from '../types.js'
+import type { Monitor } from './monitor.js'
+import type { Subscription, WaitLimits } from './observation.js'
+import { callSafely } from './wait.js'
+
+/** How one job of a batch ended: like `Promise.allSettled`, with the job as last seen. */
+export type WaitOutcome =
+  | { status: 'fulfilled'; job: CompletedJob }
+  | {
+      status: 'rejected'
+      /** `JobFailedError` (error or canceled), `TimeoutError`, or what the checks failed with. */
+      reason: unknown
+      /** The job as last seen; undefined when no check of it succeeded. */
+      job: Job | undefined
+    }
+
+/** Jobs of a batch by status (`unknown`: not seen yet), and how many have settled. */
+export interface BatchProgress {
+  total: number
+  settled: number
+  counts: Record<JobStatus | 'unknown', number>
+}
+
+/** What waiting on many jobs needs from the client. */
+export interface ManyContext {
+  monitor: Monitor
+  events: Emitter<ClientEvents>
+  logger: Logger
+}
+
+/**
+ * Waits for every job in `ids`; resolves with their outcomes in the order given. Rejects only
+ * with the signal's reason.
+ */
+export function waitAll(
+  context: ManyContext,
+  ids: readonly string[],
+  limits: WaitLimits,
+  onProgress: ((progress: BatchProgress) => void) | undefined,
+): Promise<WaitOutcome[]> {
+  return new Promise((resolve, reject) => {
+    const outcomes: (WaitOutcome | undefined)[] = ids.map(() => undefined)
+    const seen: (JobStatus | 'unknown')[] = ids.map(() => 'unknown')
+    let settled = 0
+    const report = () => {
+      const counts = { unknown: 0, pending: 0, running: 0, completed: 0, error: 0, canceled: 0 }
+      for (const status of seen) counts[status]++
+      const progress = { total: ids.length, settled, counts }
+      context.events.emit('batch:progress', progress)
+      callSafely(context.logger, 'onProgress', () => onProgress?.(progress))
+    }
+    const settle = (i: number, outcome: WaitOutcome) => {
+      if (outcomes[i]) return
+      outcomes[i] = outcome
+      settled++
+      report()
+      if (settled < ids.length) return
+      stop()
+      resolve(outcomes as WaitOutcome[])
+    }
+    const stop = subscribeAll(context, ids, limits, {
+      next(i, job, changed) {
+        seen[i] = job.status
+        if (job.status === 'completed') settle(i, { status: 'fulfilled', job: job as CompletedJob })
+        else if (isTerminalStatus(job.status)) {
+          settle(i, { status: 'rejected', reason: new JobFailedError(job), job })
+        } else if (changed) report()
+      },
+      end: (i, error, job) => settle(i, { status: 'rejected', reason: error, job }),
+      aborted: reject,
+    })
+    if (ids.length === 0) resolve([])
+  })
+}
+
+/**
+ * Resolves with the first job in `ids` to complete, and stops waiting for the others; rejects
+ * with an `AggregateError` of every job's reason when none completes, or with the signal's reason.
+ */
+export function waitAny(
+  context: ManyContext,
+  ids: readonly string[],
+  limits: WaitLimits,
+): Promise<CompletedJob> {
+  return new Promise((resolve, reject) => {
+    const reasons: unknown[] = ids.map(() => undefined)
+    let failed = 0
+    const fail = (i: number, reason: unknown) => {
+      reasons[i] = reason
+      if (++failed < ids.length) return
+      stop()
+      reject(new AggregateError(reasons, 'None of the jobs completed.'))
+    }
+    const stop = subscribeAll(context, ids, limits, {
+      next(i, job) {
+        if (job.status === 'completed') {
+          stop()
+          resolve(job as CompletedJob)
+        } else if (isTerminalStatus(job.status)) fail(i, new JobFailedError(job))
+      },
+      end: fail,
+      aborted: reject,
+    })
+    if (ids.length === 0) reject(new AggregateError([], 'No jobs to wait for.'))
+  })
+}
+
+/**
+ * One subscription per id under one deadline; each callback gets the id's index. The signal is
+ * listened to once for all of them (a listener per job would be thousands on one signal).
+ * Returns the function that ends every subscription.
+ */
+function subscribeAll(
+  context: ManyContext,
+  ids: readonly string[],
+  limits: WaitLimits,
+  subscriber: {
+    next(i: number, job: Job, changed: boolean): void
+    end(i: number, error: unknown, job: Job | undefined): void
+    aborted(reason: unknown): void
+  },
+): () => void {
+  const { signal, ...own } = limits
+  const subscriptions: Subscription[] = []
+  const stop = () => {
+    signal?.removeEventListener('abort', onAbort)
+    for (const s of subscriptions) s.close()
+  }
+  const onAbort = () => {
+    stop()
+    subscriber.aborted(signal?.reason)
+  }
+  if (signal?.aborted) {
+    onAbort()
+    return stop
+  }
+  signal?.addEventListener('abort', onAbort, { once: true })
+  for (const [i, id] of ids.entries()) {
+    let last: Job | undefined
+    subscriptions.push(
+      context.monitor.subscribe(id, own, {
+        next(job, changed) {
+          last = job
+          subscriber.next(i, job, changed)
+        },
+        end: (error) => subscriber.end(i, error, last),
+      }),
+    )
+  }
+  return stop
+}

@@ -1,0 +1,112 @@
+/**
+ * `watch` as a consumer of the monitor: an async iterator of the job's changes. It yields the
+ * job whenever its status or progress moves (while the caller is busy, progress-only changes
+ * collapse into the latest; no status is skipped), ends after the terminal status, and throws
+ * what ended the observation early (a limit, a failure, the signal's reason). `break`,
+ * `return()` or the signal end it and its requests at once.
+ */
+import { isTerminalStatus, type Job } from '../types.js'
+import type { ProgressEstimate } from './estimate.js'
+import type { Monitor, Start } from './monitor.js'
+import type { Subscription, WaitLimits, WaitState } from './observation.js'
+
+/** The iterator `jobs.watch` returns. */
+export class JobWatch implements AsyncIterableIterator<Job>, WaitState {
+  readonly #queue: Job[] = []
+  #reader: ((result: IteratorResult<Job>) => void) | undefined
+  #readerFailed: ((error: unknown) => void) | undefined
+  /** Set once the observation ended for this watch: normally, or with `error`. */
+  #ended: { error?: unknown } | undefined
+  readonly #subscription: Subscription | undefined
+
+  constructor(monitor: Monitor, id: string, limits: WaitLimits, start: Start) {
+    if (limits.signal?.aborted) {
+      this.#ended = { error: limits.signal.reason }
+      return
+    }
+    this.#subscription = monitor.subscribe(
+      id,
+      limits,
+      {
+        next: (job, changed) => {
+          if (changed) this.#push(job)
+          if (isTerminalStatus(job.status)) this.#finish({})
+        },
+        end: (error) => this.#finish({ error }),
+      },
+      start,
+    )
+  }
+
+  next(): Promise<IteratorResult<Job>> {
+    const job = this.#queue.shift()
+    if (job) return Promise.resolve({ value: job, done: false })
+    const ended = this.#ended
+    if (ended) {
+      // The error is thrown once; after it the iterator is simply done.
+      this.#ended = {}
+      return 'error' in ended ? Promise.reject(ended.error) : Promise.resolve(done())
+    }
+    return new Promise((resolve, reject) => {
+      this.#reader = resolve
+      this.#readerFailed = reject
+    })
+  }
+
+  /** Ends the watch (what `break` calls): its subscription leaves, its requests stop. */
+  return(): Promise<IteratorResult<Job>> {
+    this.#queue.length = 0
+    this.#finish({})
+    this.#ended = {}
+    return Promise.resolve(done())
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this
+  }
+
+  resumeToken(): string {
+    return this.#state().resumeToken()
+  }
+
+  estimate(): ProgressEstimate {
+    return this.#state().estimate()
+  }
+
+  #state(): Subscription {
+    if (!this.#subscription)
+      throw new TypeError('This watch never started: its signal was aborted.')
+    return this.#subscription
+  }
+
+  #push(job: Job): void {
+    const reader = this.#reader
+    if (reader) {
+      this.#reader = this.#readerFailed = undefined
+      reader({ value: job, done: false })
+      return
+    }
+    const last = this.#queue.at(-1)
+    if (last && last.status === job.status) this.#queue[this.#queue.length - 1] = job
+    else this.#queue.push(job)
+  }
+
+  #finish(ended: { error?: unknown }): void {
+    if (this.#ended) return
+    this.#subscription?.close()
+    const reader = this.#reader
+    const failed = this.#readerFailed
+    this.#reader = this.#readerFailed = undefined
+    if (reader && failed) {
+      this.#ended = {}
+      if ('error' in ended) failed(ended.error)
+      else reader(done())
+      return
+    }
+    this.#ended = ended
+  }
+}
+
+function done(): IteratorResult<Job> {
+  return { value: undefined, done: true }
+}
