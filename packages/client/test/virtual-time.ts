@@ -99,7 +99,9 @@ export function virtualSetup(
 
   const polls = (id: string) =>
     requests.filter((r) => r.method === 'GET' && r.path === `/v1/jobs/${id}`)
-  return { client, legacy, manual, simulator, requests, polls, settle, simulate }
+  /** Another client of the same server, as another process would have. */
+  const newClient = () => createClient(clientOptions)
+  return { client, legacy, newClient, manual, simulator, requests, polls, settle, simulate }
 }
 
 /** A valid create body with a fixed duration and outcome. */

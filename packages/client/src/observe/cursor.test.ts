@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest'
+import { jobBody } from '../../test/fake-fetch.js'
+import type { Job } from '../types.js'
+import { decodeToken, encodeToken } from './cursor.js'
+
+describe('resume tokens', () => {
+  it('should carry a cursor through a string and back, non-ASCII titles included', () => {
+    const job = jobBody({ title: 'Vidéo – 字幕' }) as unknown as Job
+    const token = { id: job.id, deadline: 123_456, checks: 3, delays: 2, etag: '"abc"', job }
+    const text = encodeToken(token)
+    expect(text).toMatch(/^vt1\.[\w-]+$/)
+    expect(decodeToken(text)).toEqual(token)
+  })
+
+  it('should refuse what is not a token, or a token whose fields were tampered with', () => {
+    const refused = /not a resume token/
+    expect(() => decodeToken(42)).toThrow(refused)
+    expect(() => decodeToken('vt1.!!!')).toThrow(refused)
+    expect(() => decodeToken(encodeToken({ id: 'j', checks: -1, delays: 0 }))).toThrow(refused)
+    const badJob = { id: 'j', checks: 1, delays: 0, job: { id: 'j' } as Job }
+    expect(() => decodeToken(encodeToken(badJob))).toThrow(refused)
+    const badTime = { id: 'j', checks: 1, delays: 0, deadline: 'soon' as unknown as number }
+    expect(() => decodeToken(encodeToken(badTime))).toThrow(refused)
+  })
+})

@@ -1,0 +1,319 @@
+/**
+ * The waiting engine's consumers (watch, shared waits, waitAll, waitAny, createBatch, resume,
+ * estimates) against the real mock server in-process, in virtual time.
+ */
+import { describe, expect, it } from 'vitest'
+import { createClient } from '../src/client.js'
+import { isJobFailedError, isTimeoutError } from '../src/errors.js'
+import type { WaitState } from '../src/observe/observation.js'
+import { fixedInterval } from '../src/polling/strategy.js'
+import type { Job } from '../src/types.js'
+import { fakeFetch, jobBody, json, problemResponse } from './fake-fetch.js'
+import { jobParams, virtualClock, virtualSetup } from './virtual-time.js'
+
+/** Status requests (single and batch) grouped by the virtual time they were sent at. */
+function statusRequestsByTime(requests: { at: number; method: string; path: string }[]) {
+  const byTime = new Map<number, string[]>()
+  for (const r of requests) {
+    if (r.method !== 'GET' || !r.path.startsWith('/v1/jobs')) continue
+    byTime.set(r.at, [...(byTime.get(r.at) ?? []), r.path])
+  }
+  return byTime
+}
+
+describe('jobs.watch', () => {
+  it('should yield every status change in order and end after the terminal one', async () => {
+    const { client, manual, settle } = virtualSetup()
+    const job = await client.jobs.create(jobParams(10_000))
+    const seen: Job[] = []
+    const iterate = (async () => {
+      for await (const update of client.jobs.watch(job.id)) seen.push(update)
+    })()
+    await settle(iterate)
+    const statuses = seen.map((j) => j.status).filter((s, i, all) => s !== all[i - 1])
+    expect(statuses).toEqual(['pending', 'running', 'completed'])
+    const progress = seen.map((j) => j.progress)
+    expect(progress).toEqual([...progress].sort((a, b) => a - b))
+    expect(manual.now() - Date.parse(job.created_at)).toBeLessThan(12_000)
+  })
+
+  it('should stop its requests at once on break, and on its signal', async () => {
+    const { client, manual, polls, settle } = virtualSetup()
+    const job = await client.jobs.create(jobParams(3_600_000))
+    const broken = (async () => {
+      for await (const update of client.jobs.watch(job.id)) if (update.status === 'running') break
+    })()
+    await settle(broken)
+    const afterBreak = polls(job.id).length
+    await manual.tickAsync(120_000)
+    expect(polls(job.id)).toHaveLength(afterBreak)
+
+    const controller = new AbortController()
+    const watched = (async () => {
+      for await (const _ of client.jobs.watch(job.id, { signal: controller.signal })) {
+        controller.abort(new Error('enough'))
+      }
+    })()
+    await expect(settle(watched)).rejects.toThrow('enough')
+    const afterAbort = polls(job.id).length
+    await manual.tickAsync(120_000)
+    expect(polls(job.id)).toHaveLength(afterAbort)
+  })
+
+  it('should throw a TimeoutError from the loop when its deadline passes', async () => {
+    const { client, settle } = virtualSetup()
+    const job = await client.jobs.create(jobParams(60_000))
+    const loop = (async () => {
+      for await (const _ of client.jobs.watch(job.id, { timeoutMs: 5_000 })) {
+        // keep watching
+      }
+    })()
+    await expect(settle(loop)).rejects.toSatisfy(isTimeoutError)
+  })
+
+  it('should estimate progress between checks from the last answer', async () => {
+    const { client, manual, settle } = virtualSetup()
+    const job = await client.jobs.create(jobParams(200_000))
+    const watch = client.jobs.watch(job.id, { polling: fixedInterval(30_000) })
+    await settle(watch.next())
+    const { value: seen } = await settle(watch.next())
+    const first = watch.estimate()
+    expect(first.job).toEqual(seen)
+    await manual.tickAsync(10_000)
+    const later = watch.estimate()
+    expect(later.progress).toBeGreaterThan(first.progress)
+    expect(later.progress).toBeLessThan(1)
+    expect(later.etaMs).toBeCloseTo((first.etaMs as number) - 10_000, -2)
+    await watch.return()
+  })
+})
+
+describe('shared observation', () => {
+  it('should serve 100 concurrent waits on one job with one request per tick', async () => {
+    const { client, requests, polls, settle } = virtualSetup()
+    const job = await client.jobs.create(jobParams(30_000))
+    const waits = Array.from({ length: 100 }, () => client.jobs.wait(job.id))
+    const done = await settle(Promise.all(waits))
+    expect(done.every((j) => j.id === job.id && j.status === 'completed')).toBe(true)
+    const byTime = statusRequestsByTime(requests)
+    expect([...byTime.values()].every((paths) => paths.length === 1)).toBe(true)
+    // As few as one wait alone would make.
+    expect(polls(job.id).length).toBeLessThanOrEqual(8)
+  })
+
+  it('should keep each wait’s own deadline and signal, and stop when the last one leaves', async () => {
+    const { client, manual, polls, settle } = virtualSetup()
+    const job = await client.jobs.create(jobParams(60_000))
+    const controller = new AbortController()
+    const short = client.jobs.wait(job.id, { timeoutMs: 5_000 })
+    const aborted = client.jobs.wait(job.id, { signal: controller.signal })
+    const long = client.jobs.wait(job.id, { timeoutMs: 20_000 })
+    await expect(settle(short)).rejects.toSatisfy(isTimeoutError)
+    controller.abort('mine')
+    await expect(aborted).rejects.toBe('mine')
+    await expect(settle(long)).rejects.toSatisfy(isTimeoutError)
+    expect(manual.now() - Date.parse(job.created_at)).toBeLessThan(22_000)
+    const count = polls(job.id).length
+    await manual.tickAsync(120_000)
+    expect(polls(job.id)).toHaveLength(count)
+  })
+
+  it('should give a wait that joins late the job as last seen, and the same final job', async () => {
+    const { client, manual, requests, settle } = virtualSetup()
+    const job = await client.jobs.create(jobParams(30_000))
+    const first = client.jobs.wait(job.id)
+    await manual.tickAsync(10_000)
+    const seen: Job[] = []
+    const before = requests.length
+    const second = client.jobs.wait(job.id, { onProgress: (j) => seen.push(j) })
+    // Told at once, without a request of its own.
+    expect(seen).toHaveLength(1)
+    expect(requests).toHaveLength(before)
+    const [a, b] = await settle(Promise.all([first, second]))
+    expect(a).toEqual(b)
+  })
+})
+
+describe('jobs.waitAll', () => {
+  it('should settle every job in order, in batch requests of at most 100 ids per tick', async () => {
+    const { client, requests, settle } = virtualSetup({
+      simulation: { durations: { distribution: 'lognormal', median_ms: 30_000, sigma: 1 } },
+    })
+    const params = Array.from({ length: 250 }, (_, i) =>
+      i % 10 === 3
+        ? jobParams(20_000, 'error')
+        : { video_url: 'https://example.com/a.mp4', target_language: 'es' },
+    )
+    const created = await client.jobs.createBatch(params)
+    const ids = created.map((c) => (c.status === 'fulfilled' ? c.job.id : ''))
+    const progress: number[] = []
+    client.on('batch:progress', (p) => progress.push(p.settled))
+    const since = requests.length
+    const outcomes = await settle(client.jobs.waitAll(ids))
+    expect(outcomes).toHaveLength(250)
+    outcomes.forEach((outcome, i) => {
+      if (i % 10 === 3) {
+        expect(outcome.status).toBe('rejected')
+        expect(outcome.status === 'rejected' && isJobFailedError(outcome.reason)).toBe(true)
+      } else {
+        expect(outcome).toMatchObject({ status: 'fulfilled', job: { id: ids[i] } })
+      }
+    })
+    // Per tick, at most ceil(pending / 100) requests, each of at most 100 ids.
+    const byTime = statusRequestsByTime(requests.slice(since))
+    for (const paths of byTime.values()) {
+      expect(paths.length).toBeLessThanOrEqual(3)
+      for (const path of paths) {
+        const ids = path.startsWith('/v1/jobs?ids=') ? path.split('=')[1]?.split(',') : [path]
+        expect(ids?.length).toBeLessThanOrEqual(100)
+      }
+    }
+    // Fewer requests than checks: jobs due together share one.
+    const checks = ids.reduce((sum, id) => sum + client.jobs.history(id).length, 0)
+    expect(requests.length - since).toBeLessThan(checks / 2)
+    expect(progress.at(-1)).toBe(250)
+  })
+
+  it('should reject the pending ones with a TimeoutError at the shared deadline', async () => {
+    const { client, settle } = virtualSetup()
+    const fast = await client.jobs.create(jobParams(2_000))
+    const slow = await client.jobs.create(jobParams(600_000))
+    const outcomes = await settle(client.jobs.waitAll([fast.id, slow.id], { timeoutMs: 30_000 }))
+    expect(outcomes[0]).toMatchObject({ status: 'fulfilled', job: { id: fast.id } })
+    expect(outcomes[1]?.status).toBe('rejected')
+    expect(outcomes[1]?.status === 'rejected' && isTimeoutError(outcomes[1].reason)).toBe(true)
+    expect(outcomes[1]?.job?.status).toMatch(/pending|running/)
+  })
+
+  it('should reject with the signal’s reason and send nothing more', async () => {
+    const { client, manual, requests, settle } = virtualSetup()
+    const jobs = await client.jobs.createBatch([jobParams(60_000), jobParams(60_000)])
+    const ids = jobs.map((j) => (j.status === 'fulfilled' ? j.job.id : ''))
+    const controller = new AbortController()
+    const all = client.jobs.waitAll(ids, { signal: controller.signal })
+    await manual.tickAsync(5_000)
+    controller.abort('stop')
+    await expect(settle(all)).rejects.toBe('stop')
+    const count = requests.length
+    await manual.tickAsync(120_000)
+    expect(requests).toHaveLength(count)
+  })
+
+  it('should check one by one a server that has no batch endpoint', async () => {
+    const { manual, clock } = virtualClock()
+    const fetch = fakeFetch((call) => {
+      if (call.url.includes('?ids=')) return problemResponse(404, 'no such route')
+      const id = call.url.split('/').pop() as string
+      const done = manual.now() >= 10_000 + start
+      return json(jobBody({ id, status: done ? 'completed' : 'running', eta_ms: null }))
+    })
+    const start = manual.now()
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, random: () => 0.5 })
+    const all = client.jobs.waitAll(['job_a', 'job_b'], { polling: fixedInterval(1_000) })
+    for (let i = 0; i < 30; i++) await manual.tickAsync(1_000)
+    const outcomes = await all
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled'])
+    const batches = fetch.calls.filter((c) => c.url.includes('?ids='))
+    expect(batches).toHaveLength(1)
+  })
+})
+
+describe('jobs.waitAny', () => {
+  it('should resolve with the first job to complete and stop checking the others', async () => {
+    const { client, manual, requests, settle } = virtualSetup()
+    const slow = await client.jobs.create(jobParams(120_000))
+    const failing = await client.jobs.create(jobParams(3_000, 'error'))
+    const fast = await client.jobs.create(jobParams(10_000))
+    const first = await settle(client.jobs.waitAny([slow.id, failing.id, fast.id]))
+    expect(first.id).toBe(fast.id)
+    const count = requests.length
+    await manual.tickAsync(300_000)
+    expect(requests).toHaveLength(count)
+  })
+
+  it('should reject with every reason when none completes', async () => {
+    const { client, settle } = virtualSetup()
+    const a = await client.jobs.create(jobParams(3_000, 'error'))
+    const b = await client.jobs.create(jobParams(5_000, 'error'))
+    const error = (await settle(client.jobs.waitAny([a.id, b.id])).catch(
+      (e) => e,
+    )) as AggregateError
+    expect(error).toBeInstanceOf(AggregateError)
+    expect(error.errors.every(isJobFailedError)).toBe(true)
+  })
+})
+
+describe('jobs.createBatch', () => {
+  it('should create each job once, at most `concurrency` at a time, with per-item results', async () => {
+    const { client, requests } = virtualSetup()
+    const params = [jobParams(), { video_url: 'not a url', target_language: 'es' }, jobParams()]
+    const outcomes = await client.jobs.createBatch(params, { concurrency: 2 })
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled'])
+    expect(requests.filter((r) => r.method === 'POST')).toHaveLength(3)
+  })
+
+  it('should bound the creates in flight and give each its own idempotency key', async () => {
+    let inFlight = 0
+    let most = 0
+    const keys = new Set<string>()
+    const fetch = fakeFetch(async (call) => {
+      keys.add(call.headers.get('idempotency-key') ?? '')
+      most = Math.max(most, ++inFlight)
+      await new Promise((resolve) => setTimeout(resolve, 5))
+      inFlight--
+      return json(jobBody({ status: 'pending', progress: 0 }), 202)
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch })
+    const outcomes = await client.jobs.createBatch(
+      Array.from({ length: 20 }, () => jobParams()),
+      { concurrency: 3 },
+    )
+    expect(outcomes.every((o) => o.status === 'fulfilled')).toBe(true)
+    expect(most).toBe(3)
+    expect(keys.size).toBe(20)
+  })
+})
+
+describe('resume', () => {
+  it('should go on elsewhere from a token: same deadline, first check at once, ETag sent', async () => {
+    const { client, newClient, manual, requests, settle } = virtualSetup({
+      simulation: { hints: { mode: 'none', eta_noise: 0, progress: false } },
+    })
+    const job = await client.jobs.create(jobParams(90_000))
+    const controller = new AbortController()
+    let state: WaitState | undefined
+    const first = client.jobs.wait(job.id, {
+      timeoutMs: 60_000,
+      signal: controller.signal,
+      onProgress: (_, s) => {
+        state = s
+      },
+    })
+    await manual.tickAsync(20_000)
+    const token = state?.resumeToken() as string
+    controller.abort('restart')
+    await expect(first).rejects.toBe('restart')
+    expect(token.length).toBeLessThan(1_000)
+
+    // "Another process": a new client on the same server, after a pause.
+    await manual.tickAsync(5_000)
+    const since = requests.length
+    const other = newClient()
+    const resumed = other.jobs.wait(job.id, { resume: token })
+    await manual.tickAsync(0)
+    expect(requests[since]?.at).toBe(manual.now())
+    // Nothing changed while it was away: the server says so in a 304.
+    expect(other.jobs.history(job.id)[0]?.httpStatus).toBe(304)
+    // The deadline stays where the first wait put it: 60 s after it began.
+    await expect(settle(resumed)).rejects.toSatisfy(isTimeoutError)
+    expect(manual.now() - Date.parse(job.created_at)).toBeLessThanOrEqual(61_000)
+  })
+
+  it('should refuse a token of another job, or one that is not a token', async () => {
+    const { client } = virtualSetup()
+    expect(() => client.jobs.watch('job_a', { resume: 'nonsense' })).toThrow(/resume token/)
+    const job = await client.jobs.create(jobParams())
+    const token = client.jobs.watch(job.id).resumeToken()
+    expect(() => client.jobs.watch('job_other', { resume: token })).toThrow(/not of job job_other/)
+  })
+})
