@@ -4,11 +4,12 @@
  * observations due go out together, one request for one job, batch requests of up to 100 ids
  * for several (where the source can).
  *
- * Observations due close together are gathered into one tick: while more than one job is
- * observed, a planned check is brought forward to a grid of at most an eighth of its delay (a
- * power of two in ms, the same grid for every job), so checks planned near each other fall on
- * the same instant and share a request, and no check moves by more than 1/8 of its delay. A
- * single wait keeps its strategy's exact schedule.
+ * Checks due at the same instant share a tick. The checks of a wait for many jobs (`waitAll`,
+ * `waitAny`) are also gathered: a planned check is brought forward to a grid of at most an eighth
+ * of its delay (a power of two in ms, the same grid for every job), so checks planned near each
+ * other fall on the same instant and share a request, and no check moves by more than 1/8 of its
+ * delay. A wait for one job keeps its strategy's exact schedule (moving a check planned at the
+ * server's ETA earlier would cost a look before the end and another after it).
  */
 import type { ClientCore } from '../core.js'
 import type { ServerHints } from '../polling/hints.js'
@@ -51,6 +52,11 @@ export interface Start {
   created?: Created | undefined
   /** A resume token's state: the schedule goes on from it, first check at once. */
   resume?: ResumeToken | undefined
+  /**
+   * Part of a wait for many jobs (`waitAll`, `waitAny`): its checks may move earlier to share a
+   * tick with the others'. A wait for one job keeps its strategy's exact schedule.
+   */
+  align?: boolean | undefined
 }
 
 /** Observations by job id, and the timer that checks them. */
@@ -87,6 +93,7 @@ export class Monitor implements Planner {
       start.resume?.deadline,
     )
     observation.join(subscription)
+    if (start.align) observation.align = true
     if (fresh) {
       if (start.created) {
         observation.created(start.created.job, start.created.hints)
@@ -105,7 +112,7 @@ export class Monitor implements Planner {
   plan(observation: Observation, delayMs: number): void {
     const now = this.#core.clock.now()
     let at = now + Math.min(delayMs, MAX_TIMER_MS)
-    if (this.#observations.size > 1 && delayMs >= 16) {
+    if (observation.align && this.#observations.size > 1 && delayMs >= 16) {
       const grid = 2 ** Math.floor(Math.log2(delayMs / 8))
       at = Math.max(now, Math.floor(at / grid) * grid)
     }

@@ -182,6 +182,8 @@ export class Observation {
   inFlight: InFlight | undefined
   readonly startedAt: number
   ended = false
+  /** Whether its checks may move earlier to share a tick (see monitor.ts). */
+  align = false
 
   constructor(
     readonly id: string,

@@ -148,13 +148,18 @@ function subscribeAll(
   for (const [i, id] of ids.entries()) {
     let last: Job | undefined
     subscriptions.push(
-      context.monitor.subscribe(id, own, {
-        next(job, changed) {
-          last = job
-          subscriber.next(i, job, changed)
+      context.monitor.subscribe(
+        id,
+        own,
+        {
+          next(job, changed) {
+            last = job
+            subscriber.next(i, job, changed)
+          },
+          end: (error) => subscriber.end(i, error, last),
         },
-        end: (error) => subscriber.end(i, error, last),
-      }),
+        { align: true },
+      ),
     )
   }
   return stop
