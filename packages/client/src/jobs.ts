@@ -217,7 +217,6 @@ export class Jobs {
    * @example for await (const job of client.jobs.watch(id)) console.log(job.status, job.progress)
    */
   watch(id: string, options: WatchOptions = {}): JobWatch {
-    checkJobId(id)
     checkWaitOptions(options)
     return new JobWatch(this.#monitor, id, options, startOf(id, options))
   }
@@ -230,7 +229,7 @@ export class Jobs {
    * const outcomes = await client.jobs.waitAll(ids, { timeoutMs: 3_600_000 })
    * const statusById = Object.fromEntries(outcomes.map((o, i) => [ids[i], o.job?.status ?? 'unknown']))
    */
-  waitAll(ids: readonly string[], options: WaitManyOptions = {}): Promise<WaitOutcome[]> {
+  async waitAll(ids: readonly string[], options: WaitManyOptions = {}): Promise<WaitOutcome[]> {
     for (const id of ids) checkJobId(id)
     checkWaitOptions(options)
     const { onProgress, ...limits } = options
@@ -242,7 +241,7 @@ export class Jobs {
    * with an `AggregateError` of every job's reason when none completes.
    * @example const first = await client.jobs.waitAny([a.id, b.id])
    */
-  waitAny(ids: readonly string[], options: WaitLimits = {}): Promise<CompletedJob> {
+  async waitAny(ids: readonly string[], options: WaitLimits = {}): Promise<CompletedJob> {
     for (const id of ids) checkJobId(id)
     checkWaitOptions(options)
     return waitAny(this.#many(), ids, options)
@@ -269,14 +268,16 @@ export class Jobs {
     resubmit: (failed: Job) => Promise<Created>,
   ): Promise<Job> {
     const { clock, logger } = this.#core
-    const start = clock.now()
+    // Resubmits share the first wait's deadline (a resumed one's included).
+    const deadline =
+      options.timeoutMs === undefined
+        ? (firstStart.resume?.deadline ?? Infinity)
+        : clock.now() + options.timeoutMs
     let resubmits = options.retryOnError === true ? 1 : Number(options.retryOnError || 0)
     let id = firstId
     let begin = firstStart
     for (;;) {
-      // Resubmits share the first wait's time limit.
-      const timeoutMs =
-        options.timeoutMs === undefined ? undefined : options.timeoutMs - (clock.now() - start)
+      const timeoutMs = Number.isFinite(deadline) ? Math.max(0, deadline - clock.now()) : undefined
       const limits = { ...options, timeoutMs }
       const job = await waitForEnd(this.#monitor, id, limits, begin, options.onProgress, logger)
       if (job.status === 'completed') return job

@@ -126,11 +126,28 @@ describe('shared observation', () => {
     const seen: Job[] = []
     const before = requests.length
     const second = client.jobs.wait(job.id, { onProgress: (j) => seen.push(j) })
-    // Told at once, without a request of its own.
+    // Told at once (in a microtask, not inside the call), without a request of its own.
+    expect(seen).toHaveLength(0)
+    await Promise.resolve()
     expect(seen).toHaveLength(1)
     expect(requests).toHaveLength(before)
     const [a, b] = await settle(Promise.all([first, second]))
     expect(a).toEqual(b)
+  })
+})
+
+describe('what the polling strategy is shown', () => {
+  it('should show it every answer, the create’s included (its ETA is what a learner calibrates)', async () => {
+    const { client, settle } = virtualSetup()
+    const observed: string[] = []
+    const polling = {
+      nextDelay: () => 4_000,
+      observe: (job: Job) => observed.push(job.status),
+    }
+    await settle(client.jobs.createAndWait(jobParams(10_000), { polling }))
+    expect(observed[0]).toBe('pending')
+    expect(observed.at(-1)).toBe('completed')
+    expect(observed.length).toBeGreaterThanOrEqual(3)
   })
 })
 
@@ -315,5 +332,63 @@ describe('resume', () => {
     const job = await client.jobs.create(jobParams())
     const token = client.jobs.watch(job.id).resumeToken()
     expect(() => client.jobs.watch('job_other', { resume: token })).toThrow(/not of job job_other/)
+  })
+})
+
+describe('the engine under stress', () => {
+  it('should end a wait that joined during a slow check at its own deadline', async () => {
+    const { manual, clock } = virtualClock()
+    let release: ((response: Response) => void) | undefined
+    const fetch = fakeFetch(
+      () =>
+        new Promise<Response>((resolve) => {
+          release = resolve
+        }),
+    )
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock })
+    const watch = client.jobs.watch('job_1')
+    const first = watch.next()
+    await manual.tickAsync(0)
+    const joined = client.jobs.wait('job_1', { timeoutMs: 2_000 }).catch((error: unknown) => error)
+    await manual.tickAsync(3_100)
+    expect(isTimeoutError(await joined)).toBe(true)
+    release?.(json(jobBody({ status: 'running' })))
+    await expect(first).resolves.toMatchObject({ value: { status: 'running' } })
+    await watch.return()
+  })
+
+  it('should reject the waits of a job whose strategy throws, and leave nothing running', async () => {
+    const { client, manual, polls, settle } = virtualSetup()
+    const job = await client.jobs.create(jobParams(30_000))
+    const polling = {
+      nextDelay: (context: { attempt: number }) => {
+        if (context.attempt >= 2) throw new Error('strategy broke')
+        return 1_000
+      },
+    }
+    await expect(settle(client.jobs.wait(job.id, { polling }))).rejects.toThrow('strategy broke')
+    const count = polls(job.id).length
+    await manual.tickAsync(60_000)
+    expect(polls(job.id)).toHaveLength(count)
+    // The job can be waited for again.
+    await expect(settle(client.jobs.wait(job.id))).resolves.toMatchObject({ status: 'completed' })
+  })
+
+  it('should settle every pending next() of a watch, in order', async () => {
+    const { client, settle } = virtualSetup()
+    const job = await client.jobs.create(jobParams(3_000))
+    const watch = client.jobs.watch(job.id)
+    const results = await settle(Promise.all([watch.next(), watch.next(), watch.next()]))
+    expect(results.map((r) => r.done)).toEqual([false, false, false])
+    expect(results[0]?.value?.status).toBe('pending')
+    await watch.return()
+    await expect(watch.next()).resolves.toEqual({ value: undefined, done: true })
+  })
+
+  it('should answer waitAll and waitAny of no ids at once', async () => {
+    const { client } = virtualSetup()
+    const controller = new AbortController()
+    await expect(client.jobs.waitAll([], { signal: controller.signal })).resolves.toEqual([])
+    await expect(client.jobs.waitAny([])).rejects.toBeInstanceOf(AggregateError)
   })
 })

@@ -80,7 +80,7 @@ export class Legacy {
         )
         const timeoutMs = Number.isFinite(limitMs) ? limitMs : undefined
         const { result, retryAfterMs } = await this.#status(signal, timeoutMs, retry)
-        observation.answered(legacyJob(result, this.#core.clock.now()), { retryAfterMs })
+        observation.answered(legacyJob(result), { retryAfterMs })
       },
     }
     const job = await waitForEnd(
@@ -117,16 +117,15 @@ export class Legacy {
 }
 
 /** `/status`'s result as a Job: `pending` is a job still running; the rest are its end. */
-function legacyJob(result: LegacyResult, now: number): Job {
-  const at = new Date(now).toISOString()
+function legacyJob(result: LegacyResult): Job {
   return {
     id: LEGACY_ID,
     status: result === 'pending' ? 'running' : result,
     progress: result === 'pending' ? 0 : 1,
     eta_ms: null,
-    // Unknown: the legacy API tells no times, so no age is read from them.
-    created_at: at,
-    updated_at: at,
+    // Unknown: the legacy API tells no times (so no age is read, and none learned).
+    created_at: '',
+    updated_at: '',
     video_url: '',
     target_language: '',
     title: null,

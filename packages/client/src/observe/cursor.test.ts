@@ -21,5 +21,15 @@ describe('resume tokens', () => {
     expect(() => decodeToken(encodeToken(badJob))).toThrow(refused)
     const badTime = { id: 'j', checks: 1, delays: 0, deadline: 'soon' as unknown as number }
     expect(() => decodeToken(encodeToken(badTime))).toThrow(refused)
+    const endless = { id: 'j', checks: 1, delays: 0, bornAt: -Infinity }
+    expect(() => decodeToken(encodeToken(endless))).toThrow(refused)
+    const otherJob = { id: 'job_2', checks: 1, delays: 0, job: jobBody() as unknown as Job }
+    expect(() => decodeToken(encodeToken(otherJob))).toThrow(refused)
+  })
+
+  it('should not trust a finished job from a token, nor keep fields it does not know', () => {
+    const done = jobBody({ status: 'completed', progress: 1 }) as unknown as Job
+    const token = { id: done.id, checks: 4, delays: 3, etag: '"v9"', job: done, extra: 'x' }
+    expect(decodeToken(encodeToken(token))).toEqual({ id: done.id, checks: 4, delays: 3 })
   })
 })

@@ -7,7 +7,7 @@ import { VideoTranslationError } from '../errors.js'
 import { parseJob } from '../parse.js'
 import type { ServerHints } from '../polling/hints.js'
 import type { PollContext, PollingStrategy } from '../polling/strategy.js'
-import type { Job } from '../types.js'
+import { isTerminalStatus, type Job } from '../types.js'
 
 /** The schedule of one observation: every field is what a resume token carries. */
 export interface CursorState {
@@ -23,10 +23,11 @@ export interface CursorState {
   bornAt?: number | undefined
   /** The last answer's `ETag`, sent as `If-None-Match`. */
   etag?: string | undefined
-  /** The job as last seen, and when. */
+  /** The job as last seen, and when its body came (client clock, ms). */
   job?: Job | undefined
   seenAt?: number | undefined
-  /** Progress per ms between the last two answers that moved it, for estimates between checks. */
+  /** When progress last moved, and its pace per ms then: for estimates between checks. */
+  progressAt?: number | undefined
   progressRate?: number | undefined
 }
 
@@ -56,12 +57,14 @@ export class Cursor {
     if (etag !== undefined) state.etag = etag
     if (job === undefined) return
     const previous = state.job
-    if (previous && state.seenAt !== undefined && job.progress > previous.progress) {
-      state.progressRate = (job.progress - previous.progress) / Math.max(1, now - state.seenAt)
+    if (!previous || job.progress !== previous.progress) {
+      if (previous && state.progressAt !== undefined && job.progress > previous.progress) {
+        state.progressRate =
+          (job.progress - previous.progress) / Math.max(1, now - state.progressAt)
+      }
+      state.progressAt = now
     }
-    if (!previous || job.progress !== previous.progress || job.status !== previous.status) {
-      state.seenAt = now
-    }
+    state.seenAt = now
     state.job = job
     const shown = Date.parse(job.updated_at) - Date.parse(job.created_at)
     if (shown >= 0) state.bornAt = Math.min(state.bornAt ?? Infinity, now - shown)
@@ -117,25 +120,38 @@ export function decodeToken(text: unknown): ResumeToken {
       'resume is not a resume token of this client (a string from resumeToken(), starting vt1.)',
     )
   if (typeof text !== 'string' || !text.startsWith(PREFIX)) throw bad()
-  let token: ResumeToken
+  let raw: Record<string, unknown>
   try {
     const binary = atob(text.slice(PREFIX.length).replace(/-/g, '+').replace(/_/g, '/'))
     const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0))
-    token = JSON.parse(new TextDecoder().decode(bytes)) as ResumeToken
+    raw = JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>
   } catch {
     throw bad()
   }
-  // Read from storage a user controls: every field is checked before it steers requests.
-  const counts = [token?.checks, token?.delays]
-  const times = [token?.deadline, token?.bornAt, token?.seenAt, token?.previousDelayMs]
-  if (
-    typeof token?.id !== 'string' ||
-    !counts.every((n) => Number.isInteger(n) && (n as number) >= 0) ||
-    !times.every((t) => t === undefined || typeof t === 'number') ||
-    (token.etag !== undefined && typeof token.etag !== 'string') ||
-    (token.job !== undefined && typeof parseJob(token.job) === 'string')
-  ) {
+  // Read from storage a user controls: only known fields, each checked, steer requests.
+  const count = (value: unknown) =>
+    Number.isSafeInteger(value) && (value as number) >= 0 ? (value as number) : undefined
+  const time = (value: unknown) => (Number.isFinite(value) ? (value as number) : undefined)
+  const { id, checks, delays, etag, job } = raw ?? {}
+  if (typeof id !== 'string' || count(checks) === undefined || count(delays) === undefined)
     throw bad()
+  const parsed = job === undefined ? undefined : parseJob(job)
+  if (typeof parsed === 'string' || (parsed && parsed.id !== id)) throw bad()
+  const token: ResumeToken = { id, checks: checks as number, delays: delays as number }
+  for (const field of ['deadline', 'previousDelayMs', 'bornAt', 'progressAt'] as const) {
+    if (raw[field] === undefined) continue
+    const value = time(raw[field])
+    if (value === undefined) throw bad()
+    token[field] = value
+  }
+  const rate = time(raw.progressRate)
+  if (rate !== undefined && rate > 0) token.progressRate = rate
+  // A finished job's last answer is not taken on trust: the first check fetches it again.
+  if (parsed && !isTerminalStatus(parsed.status)) {
+    token.job = parsed
+    const seenAt = time(raw.seenAt)
+    if (seenAt !== undefined) token.seenAt = seenAt
+    if (typeof etag === 'string') token.etag = etag
   }
   return token
 }

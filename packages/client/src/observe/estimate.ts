@@ -22,6 +22,7 @@ const MAX_ESTIMATE = 0.99
 /** The estimate at `now` from what the cursor last saw. */
 export function estimateProgress(state: CursorState, now: number): ProgressEstimate {
   const { job, seenAt = now, progressRate } = state
+  // From the last body: its progress and ETA were as of then.
   if (!job) return { progress: 0, etaMs: undefined, job }
   if (isTerminalStatus(job.status)) return { progress: job.progress, etaMs: 0, job }
   const elapsed = Math.max(0, now - seenAt)

@@ -34,10 +34,11 @@ export interface Source {
   /** Checks one job, reporting to the observation (`answered` or `failed`). */
   one(observation: Observation, signal: AbortSignal): Promise<void>
   /**
-   * Checks several jobs in one request; false when the server has no batch endpoint (they are
-   * then checked one by one, and the monitor stops asking). Absent: no batch form.
+   * Checks several jobs in one request; resolves with those it could not ask about (to check one
+   * by one), or 'unsupported' when the server has no batch endpoint (all are then checked one by
+   * one, and the monitor stops asking). Absent: no batch form.
    */
-  many?(observations: Observation[], signal: AbortSignal): Promise<boolean>
+  many?(observations: Observation[], signal: AbortSignal): Promise<Observation[] | 'unsupported'>
 }
 
 /** A job as its create answered, with the answer's hints. */
@@ -85,15 +86,11 @@ export class Monitor implements Planner {
       observation = new Observation(id, this.#core, cursor, this)
       this.#observations.set(id, observation)
     }
-    const subscription = new Subscription(
-      observation,
-      limits,
-      subscriber,
-      now,
-      start.resume?.deadline,
-    )
-    observation.join(subscription)
-    if (start.align) observation.align = true
+    const subscription = new Subscription(observation, limits, subscriber, now, {
+      deadline: start.resume?.deadline,
+      align: start.align === true,
+    })
+    observation.join(subscription, !fresh)
     if (fresh) {
       if (start.created) {
         observation.created(start.created.job, start.created.hints)
@@ -104,27 +101,23 @@ export class Monitor implements Planner {
     return subscription
   }
 
-  /** The live observation of job `id`, if any. */
-  observation(id: string): Observation | undefined {
-    return this.#observations.get(id)
-  }
-
   plan(observation: Observation, delayMs: number): void {
     const now = this.#core.clock.now()
-    let at = now + Math.min(delayMs, MAX_TIMER_MS)
-    if (observation.align && this.#observations.size > 1 && delayMs >= 16) {
-      const grid = 2 ** Math.floor(Math.log2(delayMs / 8))
+    const capped = Math.min(delayMs, MAX_TIMER_MS)
+    let at = now + capped
+    const align = [...observation.subscriptions].some((s) => s.align)
+    if (align && this.#observations.size > 1 && capped >= 16) {
+      const grid = 2 ** Math.floor(Math.log2(capped / 8))
       at = Math.max(now, Math.floor(at / grid) * grid)
     }
     // Never past the nearest deadline: the last look is at it.
-    for (const s of observation.subscriptions) at = Math.min(at, Math.max(now, s.deadline))
-    this.planAt(observation, at)
+    this.planAt(observation, Math.min(at, Math.max(now, observation.nearestDeadline())))
   }
 
   planAt(observation: Observation, at: number): void {
     const current = this.#planned.get(observation)
     if (current && current.at <= at) return
-    if (current) current.stale = true
+    if (current) this.#schedule.drop(current)
     this.#planned.set(observation, this.#schedule.add(at, observation))
     this.#arm()
   }
@@ -134,7 +127,7 @@ export class Monitor implements Planner {
       this.#observations.delete(observation.id)
     }
     const current = this.#planned.get(observation)
-    if (current) current.stale = true
+    if (current) this.#schedule.drop(current)
     this.#planned.delete(observation)
     this.#arm()
   }
@@ -189,11 +182,10 @@ export class Monitor implements Planner {
     const inFlight = new InFlight(group.length)
     for (const observation of group) observation.begin(inFlight)
     many(group, inFlight.controller.signal).then(
-      (supported) => {
-        if (supported) return
-        // No batch endpoint: these go one by one, and so does everything from now on.
-        this.#batch = false
-        for (const observation of group) {
+      (left) => {
+        // No batch endpoint: everything goes one by one from now on.
+        if (left === 'unsupported') this.#batch = false
+        for (const observation of left === 'unsupported' ? group : left) {
           observation.cursor.state.checks--
           if (!observation.ended) this.#one(observation)
         }

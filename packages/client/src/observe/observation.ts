@@ -10,6 +10,7 @@ import type { ServerHints } from '../polling/hints.js'
 import type { PollingStrategy } from '../polling/strategy.js'
 import { isTransient } from '../retry.js'
 import { isTerminalStatus, type Job } from '../types.js'
+import { MAX_TIMER_MS } from '../validate.js'
 import { type Cursor, encodeToken } from './cursor.js'
 import { estimateProgress, type ProgressEstimate } from './estimate.js'
 
@@ -76,21 +77,27 @@ export class Subscription implements WaitState {
   readonly #maxErrors: number
   readonly #joinedAt: number
   readonly strategy: PollingStrategy
+  /** Part of a wait for many jobs: its checks may move to share a tick (see monitor.ts). */
+  readonly align: boolean
   attempts = 0
   failures = 0
   #onAbort: (() => void) | undefined
   readonly #signal: AbortSignal | undefined
+  /** Ends this wait at its deadline if a check that began before it joined is still out. */
+  #guard: AbortController | undefined
 
   constructor(
     readonly observation: Observation,
     limits: WaitLimits,
     readonly subscriber: Subscriber,
     now: number,
-    /** An absolute deadline (a resumed wait's), used when `limits.timeoutMs` is not given. */
-    deadline?: number,
+    /** `deadline`: a resumed wait's, used when `limits.timeoutMs` is not given. */
+    options: { deadline?: number | undefined; align?: boolean } = {},
   ) {
     this.#timeoutMs = limits.timeoutMs
-    this.deadline = limits.timeoutMs === undefined ? (deadline ?? Infinity) : now + limits.timeoutMs
+    this.deadline =
+      limits.timeoutMs === undefined ? (options.deadline ?? Infinity) : now + limits.timeoutMs
+    this.align = options.align === true
     this.#maxAttempts = limits.maxAttempts ?? Infinity
     this.#maxErrors = limits.maxConsecutiveErrors ?? 10
     this.#joinedAt = now
@@ -110,7 +117,29 @@ export class Subscription implements WaitState {
   close(): void {
     if (this.#onAbort) this.#signal?.removeEventListener('abort', this.#onAbort)
     this.#onAbort = undefined
+    this.#guard?.abort()
     this.observation.leave(this)
+  }
+
+  /**
+   * A check began before this wait joined, with a time limit set for the others: if it is still
+   * out a last look's time after this wait's deadline, the wait ends then.
+   */
+  guardDeadline(): void {
+    const { clock } = this.observation.core
+    if (!Number.isFinite(this.deadline) || this.#guard) return
+    const guard = new AbortController()
+    this.#guard = guard
+    const delay = Math.min(MAX_TIMER_MS, this.deadline + LAST_LOOK_MS - clock.now())
+    clock.sleep(Math.max(0, delay), guard.signal).then(
+      () => {
+        this.#guard = undefined
+        if (this.observation.inFlight && this.observation.subscriptions.has(this)) {
+          this.checkLimits(clock.now())
+        }
+      },
+      () => {},
+    )
   }
 
   /** After a check: ends this subscription with a `TimeoutError` when a limit is reached. */
@@ -173,6 +202,11 @@ export class InFlight {
   }
 }
 
+/** A request's time limit for a deadline: up to it, and a last look after it. */
+export function requestLimitMs(deadline: number, now: number): number | undefined {
+  return deadline === Infinity ? undefined : Math.max(LAST_LOOK_MS, deadline - now)
+}
+
 /** One job, observed for every wait and watch on it. */
 export class Observation {
   readonly subscriptions = new Set<Subscription>()
@@ -194,14 +228,26 @@ export class Observation {
     this.startedAt = core.clock.now()
   }
 
-  /** Adds a subscription; a live observation tells it the job as last seen at once. */
-  join(subscription: Subscription): void {
+  /**
+   * Adds a subscription to a live observation (`live`), or to one about to be planned. A live one
+   * tells it the job as last seen (in a microtask, not inside the caller's call), checks at once
+   * for a wait that brings a strategy of its own, and holds its deadline.
+   */
+  join(subscription: Subscription, live: boolean): void {
+    const strategies = this.#strategies()
     this.subscriptions.add(subscription)
+    if (!live) return
     const { job } = this.cursor.state
-    if (job && this.answers > 0) subscription.subscriber.next(job, true, subscription)
-    if (subscription.deadline < Infinity && !this.inFlight) {
-      this.planner.planAt(this, subscription.deadline)
+    if (job && this.answers > 0) {
+      queueMicrotask(() => {
+        if (this.subscriptions.has(subscription))
+          subscription.subscriber.next(job, true, subscription)
+      })
     }
+    if (this.inFlight) subscription.guardDeadline()
+    else if (!strategies.has(subscription.strategy))
+      this.planner.planAt(this, this.core.clock.now())
+    else if (subscription.deadline < Infinity) this.planner.planAt(this, subscription.deadline)
   }
 
   leave(subscription: Subscription): void {
@@ -209,24 +255,29 @@ export class Observation {
     this.#end()
   }
 
-  /** The limit of a check's request: up to the nearest deadline, and a last look after it. */
-  requestLimitMs(now: number): number | undefined {
+  /** The nearest deadline of its subscriptions (Infinity for none). */
+  nearestDeadline(): number {
     let deadline = Infinity
     for (const s of this.subscriptions) deadline = Math.min(deadline, s.deadline)
-    return deadline === Infinity ? undefined : Math.max(LAST_LOOK_MS, deadline - now)
+    return deadline
+  }
+
+  /** The limit of a check's request: up to the nearest deadline, and a last look after it. */
+  requestLimitMs(now: number): number | undefined {
+    return requestLimitMs(this.nearestDeadline(), now)
   }
 
   /** A check begins: counted, and the request it goes in noted. */
-  begin(inFlight: InFlight): number {
+  begin(inFlight: InFlight): void {
     this.inFlight = inFlight
-    return ++this.cursor.state.checks
+    this.cursor.state.checks++
   }
 
   /** A job just created: the create's answer says when a first look is worth making. */
   created(job: Job, hints: ServerHints): void {
     const now = this.core.clock.now()
     this.cursor.saw(job, undefined, now)
-    this.#planNext(hints, now)
+    if (this.#observe(job, now)) this.#planNext(hints, now)
   }
 
   /** A check's answer: `job`, or undefined for a 304 (unchanged since the ETag sent). */
@@ -240,10 +291,8 @@ export class Observation {
     const seen = job ?? previous
     this.answers++
     if (seen) {
-      const changed =
-        !previous || seen.status !== previous.status || seen.progress !== previous.progress
-      const ageMs = this.cursor.ageMs(now)
-      for (const strategy of this.#strategies()) strategy.observe?.(seen, ageMs)
+      const changed = !previous || seen.status !== previous.status
+      if (!this.#observe(seen, now)) return
       events.emit('job:status', { job: seen, attempt: this.cursor.state.checks, changed })
       for (const s of [...this.subscriptions]) {
         if (!this.subscriptions.has(s)) continue
@@ -276,10 +325,7 @@ export class Observation {
       hints = { retryAfterMs: Math.max(PROBE_WAIT_MS, error.retryAfterMs) }
       for (const s of this.subscriptions) s.attempts++
     } else if (!isTransient(error)) {
-      for (const s of [...this.subscriptions]) {
-        s.close()
-        s.subscriber.end(error)
-      }
+      this.#endAll(error)
       return
     } else {
       for (const s of [...this.subscriptions]) {
@@ -296,11 +342,38 @@ export class Observation {
     if (!this.ended) this.#planNext(hints, now)
   }
 
-  /** Plans the next check as the strategies say. */
+  /** Plans the next check as the strategies say; a strategy that throws ends every wait. */
   #planNext(hints: ServerHints, now: number): void {
     const { random } = this.core
-    const delay = this.cursor.nextDelay(this.#strategies(), hints, now, this.startedAt, random)
-    this.planner.plan(this, delay)
+    try {
+      const delay = this.cursor.nextDelay(this.#strategies(), hints, now, this.startedAt, random)
+      this.planner.plan(this, delay)
+    } catch (error) {
+      this.#endAll(error)
+    }
+  }
+
+  /** Ends every subscription with `error`. */
+  #endAll(error: unknown): void {
+    for (const s of [...this.subscriptions]) {
+      s.close()
+      s.subscriber.end(error)
+    }
+  }
+
+  /**
+   * Shows the strategies an answer (learning ones take in durations and ETAs); false when one
+   * threw, which ends every wait on the job.
+   */
+  #observe(job: Job, now: number): boolean {
+    const ageMs = this.cursor.ageMs(now)
+    try {
+      for (const strategy of this.#strategies()) strategy.observe?.(job, ageMs)
+      return true
+    } catch (error) {
+      this.#endAll(error)
+      return false
+    }
   }
 
   /** The strategies of its subscriptions, each once. */

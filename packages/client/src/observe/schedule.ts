@@ -1,19 +1,22 @@
 /**
  * When each observation is next due: a binary min-heap of due times. An entry that was moved or
- * dropped stays in the heap, marked stale, until it reaches the top (cheaper than finding it).
+ * dropped stays in the heap, marked stale, until it reaches the top (cheaper than finding it);
+ * once stale entries outnumber live ones the heap is rebuilt without them, so a dropped entry
+ * planned far ahead does not keep its item alive until then.
  */
 
 /** One planned check. */
 export interface Due<T> {
   at: number
   item: T
-  /** Set when the plan changed: the entry is skipped. */
+  /** Set by `drop`: the entry is skipped. */
   stale: boolean
 }
 
 /** Planned checks, earliest first. */
 export class Schedule<T> {
-  readonly #heap: Due<T>[] = []
+  #heap: Due<T>[] = []
+  #stale = 0
 
   /** Plans a check of `item` at `at`; returns the entry, to mark stale when the plan changes. */
   add(at: number, item: T): Due<T> {
@@ -30,6 +33,16 @@ export class Schedule<T> {
     }
     heap[i] = entry
     return entry
+  }
+
+  /** Drops a planned entry (its plan changed, or its item ended). */
+  drop(entry: Due<T>): void {
+    if (entry.stale) return
+    entry.stale = true
+    if (++this.#stale <= this.#heap.length / 2) return
+    // Rebuilt without the stale entries: a sorted array is a valid heap.
+    this.#heap = this.#heap.filter((e) => !e.stale).sort((a, b) => a.at - b.at)
+    this.#stale = 0
   }
 
   /** The earliest live entry's time, or undefined when nothing is planned. */
@@ -51,7 +64,10 @@ export class Schedule<T> {
   }
 
   #dropStale(): void {
-    while (this.#heap[0]?.stale) this.#pop()
+    while (this.#heap[0]?.stale) {
+      this.#pop()
+      this.#stale--
+    }
   }
 
   #pop(): void {

@@ -48,38 +48,51 @@ export function waitAll(
   limits: WaitLimits,
   onProgress: ((progress: BatchProgress) => void) | undefined,
 ): Promise<WaitOutcome[]> {
+  if (ids.length === 0) return Promise.resolve([])
   return new Promise((resolve, reject) => {
     const outcomes: (WaitOutcome | undefined)[] = ids.map(() => undefined)
     const seen: (JobStatus | 'unknown')[] = ids.map(() => 'unknown')
+    const counts = {
+      unknown: ids.length,
+      pending: 0,
+      running: 0,
+      completed: 0,
+      error: 0,
+      canceled: 0,
+    }
     let settled = 0
     const report = () => {
-      const counts = { unknown: 0, pending: 0, running: 0, completed: 0, error: 0, canceled: 0 }
-      for (const status of seen) counts[status]++
-      const progress = { total: ids.length, settled, counts }
+      const progress = { total: ids.length, settled, counts: { ...counts } }
       context.events.emit('batch:progress', progress)
       callSafely(context.logger, 'onProgress', () => onProgress?.(progress))
     }
-    const settle = (i: number, outcome: WaitOutcome) => {
-      if (outcomes[i]) return
-      outcomes[i] = outcome
-      settled++
-      report()
-      if (settled < ids.length) return
-      stop()
-      resolve(outcomes as WaitOutcome[])
-    }
-    const stop = subscribeAll(context, ids, limits, {
-      next(i, job, changed) {
-        seen[i] = job.status
-        if (job.status === 'completed') settle(i, { status: 'fulfilled', job: job as CompletedJob })
-        else if (isTerminalStatus(job.status)) {
-          settle(i, { status: 'rejected', reason: new JobFailedError(job), job })
-        } else if (changed) report()
-      },
-      end: (i, error, job) => settle(i, { status: 'rejected', reason: error, job }),
-      aborted: reject,
+    subscribeAll(context, ids, limits, (stop) => {
+      const settle = (i: number, outcome: WaitOutcome) => {
+        if (outcomes[i]) return
+        outcomes[i] = outcome
+        settled++
+        report()
+        if (settled < ids.length) return
+        stop()
+        resolve(outcomes as WaitOutcome[])
+      }
+      return {
+        next(i, job) {
+          const before = seen[i] as JobStatus | 'unknown'
+          if (before === job.status) return
+          counts[before]--
+          counts[job.status]++
+          seen[i] = job.status
+          if (job.status === 'completed')
+            settle(i, { status: 'fulfilled', job: job as CompletedJob })
+          else if (isTerminalStatus(job.status)) {
+            settle(i, { status: 'rejected', reason: new JobFailedError(job), job })
+          } else report()
+        },
+        end: (i, error, job) => settle(i, { status: 'rejected', reason: error, job }),
+        aborted: reject,
+      }
     })
-    if (ids.length === 0) resolve([])
   })
 }
 
@@ -92,75 +105,76 @@ export function waitAny(
   ids: readonly string[],
   limits: WaitLimits,
 ): Promise<CompletedJob> {
+  if (ids.length === 0) return Promise.reject(new AggregateError([], 'No jobs to wait for.'))
   return new Promise((resolve, reject) => {
     const reasons: unknown[] = ids.map(() => undefined)
     let failed = 0
-    const fail = (i: number, reason: unknown) => {
-      reasons[i] = reason
-      if (++failed < ids.length) return
-      stop()
-      reject(new AggregateError(reasons, 'None of the jobs completed.'))
-    }
-    const stop = subscribeAll(context, ids, limits, {
-      next(i, job) {
-        if (job.status === 'completed') {
-          stop()
-          resolve(job as CompletedJob)
-        } else if (isTerminalStatus(job.status)) fail(i, new JobFailedError(job))
-      },
-      end: fail,
-      aborted: reject,
+    subscribeAll(context, ids, limits, (stop) => {
+      const fail = (i: number, reason: unknown) => {
+        if (reasons[i] !== undefined) return
+        reasons[i] = reason
+        if (++failed < ids.length) return
+        stop()
+        reject(new AggregateError(reasons, 'None of the jobs completed.'))
+      }
+      return {
+        next(i, job) {
+          if (job.status === 'completed') {
+            stop()
+            resolve(job as CompletedJob)
+          } else if (isTerminalStatus(job.status)) fail(i, new JobFailedError(job))
+        },
+        end: fail,
+        aborted: reject,
+      }
     })
-    if (ids.length === 0) reject(new AggregateError([], 'No jobs to wait for.'))
   })
 }
 
+/** What `subscribeAll` tells, each callback with the id's index. */
+interface ManySubscriber {
+  next(i: number, job: Job): void
+  end(i: number, error: unknown, job: Job | undefined): void
+  aborted(reason: unknown): void
+}
+
 /**
- * One subscription per id under one deadline; each callback gets the id's index. The signal is
- * listened to once for all of them (a listener per job would be thousands on one signal).
- * Returns the function that ends every subscription.
+ * One subscription per id under one deadline. The signal is listened to once for all of them (a
+ * listener per job would be thousands on one signal). `make` builds the callbacks around `stop`,
+ * which ends every subscription, those not yet made included.
  */
 function subscribeAll(
   context: ManyContext,
   ids: readonly string[],
   limits: WaitLimits,
-  subscriber: {
-    next(i: number, job: Job, changed: boolean): void
-    end(i: number, error: unknown, job: Job | undefined): void
-    aborted(reason: unknown): void
-  },
-): () => void {
+  make: (stop: () => void) => ManySubscriber,
+): void {
   const { signal, ...own } = limits
   const subscriptions: Subscription[] = []
+  let stopped = false
   const stop = () => {
+    stopped = true
     signal?.removeEventListener('abort', onAbort)
     for (const s of subscriptions) s.close()
   }
+  const subscriber = make(stop)
   const onAbort = () => {
     stop()
     subscriber.aborted(signal?.reason)
   }
   if (signal?.aborted) {
     onAbort()
-    return stop
+    return
   }
   signal?.addEventListener('abort', onAbort, { once: true })
   for (const [i, id] of ids.entries()) {
+    if (stopped) return
     let last: Job | undefined
-    subscriptions.push(
-      context.monitor.subscribe(
-        id,
-        own,
-        {
-          next(job, changed) {
-            last = job
-            subscriber.next(i, job, changed)
-          },
-          end: (error) => subscriber.end(i, error, last),
-        },
-        { align: true },
-      ),
-    )
+    const next = (job: Job) => {
+      last = job
+      subscriber.next(i, job)
+    }
+    const end = (error: unknown) => subscriber.end(i, error, last)
+    subscriptions.push(context.monitor.subscribe(id, own, { next, end }, { align: true }))
   }
-  return stop
 }

@@ -13,8 +13,13 @@ import type { Subscription, WaitLimits, WaitState } from './observation.js'
 /** The iterator `jobs.watch` returns. */
 export class JobWatch implements AsyncIterableIterator<Job>, WaitState {
   readonly #queue: Job[] = []
-  #reader: ((result: IteratorResult<Job>) => void) | undefined
-  #readerFailed: ((error: unknown) => void) | undefined
+  /** Calls of `next()` waiting for a value, in order. */
+  readonly #readers: {
+    resolve: (result: IteratorResult<Job>) => void
+    reject: (error: unknown) => void
+  }[] = []
+  /** The job this watch yielded last (or queued). */
+  #last: Job | undefined
   /** Set once the observation ended for this watch: normally, or with `error`. */
   #ended: { error?: unknown } | undefined
   readonly #subscription: Subscription | undefined
@@ -28,8 +33,10 @@ export class JobWatch implements AsyncIterableIterator<Job>, WaitState {
       id,
       limits,
       {
-        next: (job, changed) => {
-          if (changed) this.#push(job)
+        next: (job) => {
+          // Whatever the observation saw before, this watch yields every change it has not.
+          const last = this.#last
+          if (!last || last.status !== job.status || last.progress !== job.progress) this.#push(job)
           if (isTerminalStatus(job.status)) this.#finish({})
         },
         end: (error) => this.#finish({ error }),
@@ -47,10 +54,7 @@ export class JobWatch implements AsyncIterableIterator<Job>, WaitState {
       this.#ended = {}
       return 'error' in ended ? Promise.reject(ended.error) : Promise.resolve(done())
     }
-    return new Promise((resolve, reject) => {
-      this.#reader = resolve
-      this.#readerFailed = reject
-    })
+    return new Promise((resolve, reject) => this.#readers.push({ resolve, reject }))
   }
 
   /** Ends the watch (what `break` calls): its subscription leaves, its requests stop. */
@@ -80,10 +84,10 @@ export class JobWatch implements AsyncIterableIterator<Job>, WaitState {
   }
 
   #push(job: Job): void {
-    const reader = this.#reader
+    this.#last = job
+    const reader = this.#readers.shift()
     if (reader) {
-      this.#reader = this.#readerFailed = undefined
-      reader({ value: job, done: false })
+      reader.resolve({ value: job, done: false })
       return
     }
     const last = this.#queue.at(-1)
@@ -94,16 +98,17 @@ export class JobWatch implements AsyncIterableIterator<Job>, WaitState {
   #finish(ended: { error?: unknown }): void {
     if (this.#ended) return
     this.#subscription?.close()
-    const reader = this.#reader
-    const failed = this.#readerFailed
-    this.#reader = this.#readerFailed = undefined
-    if (reader && failed) {
-      this.#ended = {}
-      if ('error' in ended) failed(ended.error)
-      else reader(done())
+    const readers = this.#readers.splice(0)
+    if (readers.length === 0) {
+      this.#ended = ended
       return
     }
-    this.#ended = ended
+    // The first waiting call gets the error (once); the rest, and later calls, are done.
+    this.#ended = {}
+    for (const [i, reader] of readers.entries()) {
+      if (i === 0 && 'error' in ended) reader.reject(ended.error)
+      else reader.resolve(done())
+    }
   }
 }
 

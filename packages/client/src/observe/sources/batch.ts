@@ -10,11 +10,13 @@ import { readBody } from '../../http.js'
 import { parseJob } from '../../parse.js'
 import type { Job } from '../../types.js'
 import type { Source } from '../monitor.js'
-import type { Observation } from '../observation.js'
+import { type Observation, requestLimitMs } from '../observation.js'
 import { pollSource } from './poll.js'
 
 /** Statuses that say the server has no batch endpoint (rather than that a job is missing). */
 const UNSUPPORTED = new Set([404, 405, 501])
+/** Statuses that say this batch could not be asked (a list too long for a proxy, say). */
+const UNASKABLE = new Set([400, 414, 431])
 
 /** Checks jobs one request each, or up to 100 in one batch request. */
 export function batchSource(core: ClientCore): Source {
@@ -23,19 +25,17 @@ export function batchSource(core: ClientCore): Source {
 
 async function checkMany(
   core: ClientCore,
-  group: Observation[],
+  all: Observation[],
   signal: AbortSignal,
-): Promise<boolean> {
+): Promise<Observation[] | 'unsupported'> {
   const { clock, history } = core
-  const ids = group.map((o) => o.id)
   // An id holding a comma cannot be told apart in the list: such ids are checked alone.
-  if (ids.some((id) => id.includes(','))) return false
-  const path = `/v1/jobs?ids=${ids.map(encodeURIComponent).join(',')}`
-  let limitMs: number | undefined
-  for (const o of group) {
-    const ms = o.requestLimitMs(clock.now())
-    if (ms !== undefined) limitMs = Math.min(limitMs ?? Infinity, ms)
-  }
+  const alone = all.filter((o) => o.id.includes(','))
+  const group = all.filter((o) => !o.id.includes(','))
+  if (group.length < 2) return all
+  const path = `/v1/jobs?ids=${group.map((o) => encodeURIComponent(o.id)).join(',')}`
+  const deadline = Math.min(...group.map((o) => o.nearestDeadline()))
+  const limitMs = requestLimitMs(deadline, clock.now())
   const startedAt = clock.now()
   let found: { jobs: Job[]; missing: string[] }
   let response: Awaited<ReturnType<typeof request>>
@@ -43,7 +43,8 @@ async function checkMany(
     response = await request(core, { method: 'GET', path, signal, timeoutMs: limitMs })
     found = readBody(response, parseBatch)
   } catch (error) {
-    if (isApiError(error) && UNSUPPORTED.has(error.status)) return false
+    if (isApiError(error) && UNSUPPORTED.has(error.status)) return 'unsupported'
+    if (isApiError(error) && UNASKABLE.has(error.status)) return all
     const at = clock.now()
     for (const o of group) {
       recordCheck(history, o.id, { startedAt, at, attempt: o.cursor.state.checks }, { error })
@@ -89,7 +90,7 @@ async function checkMany(
     recordCheck(history, o.id, check, { error })
     o.failed(error)
   }
-  return true
+  return alone
 }
 
 /** `{ jobs: Job[], missing: string[] }`, or why the body is not that. */
