@@ -27,7 +27,7 @@ import { BASE_SIMULATION, drawJobs, type Workload } from './workloads.js'
 /** What happened to one job. */
 export interface JobOutcome {
   durationMs: number
-  /** Status requests sent for it (retries included; the create not). */
+  /** Status requests sent for it (retries included; the create not; a batch request of k jobs counts 1/k). */
   requests: number
   /** From the job's end to the moment its wait resolved; NaN when the wait failed. */
   latencyMs: number
@@ -115,8 +115,13 @@ async function waitForJobs(
     random: createRandom(plan.seed ^ 0x2545f491),
     polling: plan.strategy,
     fetch: (input, init) => {
-      const path = new URL(input).pathname
-      if ((init.method ?? 'GET') === 'GET') requests.set(path, (requests.get(path) ?? 0) + 1)
+      if ((init.method ?? 'GET') === 'GET') {
+        // A batch request of k jobs (several due in the same tick) counts 1/k for each.
+        const url = new URL(input)
+        const ids = url.searchParams.get('ids')?.split(',')
+        const paths = ids ? ids.map((id) => `/v1/jobs/${id}`) : [url.pathname]
+        for (const path of paths) requests.set(path, (requests.get(path) ?? 0) + 1 / paths.length)
+      }
       return fetch(input, init)
     },
   }
