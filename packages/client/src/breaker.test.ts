@@ -129,6 +129,7 @@ describe('circuit breaker', () => {
       return json(jobBody({ id, status: 'completed', progress: 1 }))
     })
     const client = createClient({
+      transport: 'poll',
       baseUrl: 'http://api.test',
       fetch,
       clock,

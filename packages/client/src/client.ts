@@ -12,8 +12,11 @@ import type { ClientEvents } from './events.js'
 import { History } from './history.js'
 import type { FetchLike, HttpConfig } from './http.js'
 import { Jobs } from './jobs.js'
-import { Monitor } from './observe/monitor.js'
+import { Monitor, type Sources } from './observe/monitor.js'
+import type { Transport } from './observe/observation.js'
 import { batchSource } from './observe/sources/batch.js'
+import { longPollSource } from './observe/sources/long-poll.js'
+import { sseSource } from './observe/sources/sse.js'
 import { Pacer } from './pacing.js'
 import { type AdaptiveOptions, adaptivePolling } from './polling/adaptive.js'
 import {
@@ -71,6 +74,17 @@ export interface ClientOptions {
    * @example polling: fixedInterval(2_000)
    */
   polling?: PollingOptions | PollingStrategy
+  /**
+   * How a wait for one job learns of its changes: `'sse'` (the job's event stream: the end is
+   * known the moment the server sends it), `'long-poll'` (requests the server holds until the
+   * status changes), `'poll'` (status checks placed by `polling`), or `'auto'`: SSE, falling
+   * back to long-poll when the server has no streams (or a proxy buffers them), and to polling
+   * when it ignores `wait`; each fallback is remembered by the client and emitted as
+   * `transport:fallback`. `waitAll` and `waitAny` always poll, in batches.
+   * @default 'auto'
+   * @example transport: 'poll'
+   */
+  transport?: 'auto' | 'poll' | 'long-poll' | 'sse'
   /**
    * Retries of failed requests (network, 408, 429, 5xx), within a client-wide budget; `false`
    * sends each request once.
@@ -132,7 +146,7 @@ export function createClient(options: ClientOptions = {}): Client {
   const core = createCore(options)
   const { events } = core
   return {
-    jobs: new Jobs(core, new Monitor(core, batchSource(core))),
+    jobs: new Jobs(core, new Monitor(core, resolveSources(core), resolveTransport(options))),
     on: (type, listener) => events.on(type, listener),
     off: (type, listener) => events.off(type, listener),
   }
@@ -167,6 +181,21 @@ export function createCore(options: ClientOptions): ClientCore {
     logger,
     pacer: options.pacing === false ? undefined : new Pacer(clock),
   }
+}
+
+/** The transport single-job waits start with. */
+function resolveTransport(options: ClientOptions): Transport {
+  const { transport = 'auto' } = options
+  if (transport === 'auto') return 'sse'
+  if (transport === 'poll' || transport === 'long-poll' || transport === 'sse') return transport
+  throw new TypeError(
+    `transport must be 'auto', 'sse', 'long-poll' or 'poll' (got ${JSON.stringify(transport)}).`,
+  )
+}
+
+/** The ways the client's monitor can look at jobs. */
+function resolveSources(core: ClientCore): Sources {
+  return { poll: batchSource(core), 'long-poll': longPollSource(core), sse: sseSource(core) }
 }
 
 /** Every numeric option, checked where it is given (see validate.ts). */

@@ -82,14 +82,32 @@ export async function request(
 }
 
 /** Sends `request` when the pacer gives it a turn, and tells the pacer how the server answered. */
-async function sendPaced(core: ClientCore, request: HttpRequest): Promise<HttpResponse> {
+function sendPaced(core: ClientCore, request: HttpRequest): Promise<HttpResponse> {
+  return paced(
+    core,
+    request,
+    () => send(core.http, request),
+    (response) => response.headers,
+  )
+}
+
+/**
+ * Makes `attempt` (one request, `request`) when the pacer gives it a turn, and tells the pacer
+ * what the answer (`headersOf` it) or the error said of the rate limit.
+ */
+export async function paced<T>(
+  core: ClientCore,
+  request: HttpRequest,
+  attempt: () => Promise<T>,
+  headersOf: (answer: T) => Headers,
+): Promise<T> {
   const { pacer, clock } = core
-  if (!pacer) return send(core.http, request)
+  if (!pacer) return attempt()
   await waitForTurn(pacer, clock, request)
   try {
-    const response = await send(core.http, request)
-    pacer.answered(response.headers)
-    return response
+    const answer = await attempt()
+    pacer.answered(headersOf(answer))
+    return answer
   } catch (error) {
     const refused = isApiError(error) && error.status === 429
     pacer.answered(

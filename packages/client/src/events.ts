@@ -27,6 +27,15 @@ export interface ClientEvents {
   'request:error': { method: string; path: string; error: unknown }
   /** A job of a `waitAll` changed status or settled: the jobs by status. */
   'batch:progress': BatchProgress
+  /** A job is observed by a push transport (the client's choice for it). */
+  'transport:selected': { id: string; transport: 'long-poll' | 'sse' }
+  /** A transport did not work with this server: the job (and the client's next ones) use `to`. */
+  'transport:fallback': {
+    id: string
+    from: 'poll' | 'long-poll' | 'sse'
+    to: 'poll' | 'long-poll' | 'sse'
+    reason: string
+  }
   /** The circuit breaker opened: calls fail fast for a while. */
   'circuit:open': { state: CircuitState }
   /** The circuit breaker lets one probe through. */

@@ -7,6 +7,7 @@ import { ownDeadline, type SharedDeadlines } from './deadlines.js'
 import {
   createApiError,
   InvalidResponseError,
+  isVideoTranslationError,
   NetworkError,
   type RequestInfo,
   TimeoutError,
@@ -40,6 +41,8 @@ export interface HttpRequest {
   signal?: AbortSignal | undefined
   /** This request's time limit when shorter than the client's (a wait's deadline is near). */
   timeoutMs?: number | undefined
+  /** How long the server may hold it before answering (a long-poll): added to the limit. */
+  holdMs?: number | undefined
 }
 
 /** A 2xx (or 304) response with its body parsed. */
@@ -57,7 +60,8 @@ export async function send(config: HttpConfig, request: HttpRequest): Promise<Ht
   request.signal?.throwIfAborted()
   const info: RequestInfo = { method: request.method, path: request.path }
   const { deadlines } = config
-  const timeoutMs = Math.min(deadlines.timeoutMs, request.timeoutMs ?? Infinity)
+  const timeoutMs =
+    Math.min(deadlines.timeoutMs, request.timeoutMs ?? Infinity) + (request.holdMs ?? 0)
   const deadline =
     request.signal === undefined && timeoutMs === deadlines.timeoutMs
       ? deadlines.start()
@@ -86,6 +90,58 @@ export async function send(config: HttpConfig, request: HttpRequest): Promise<Ht
   } finally {
     deadline.dispose()
   }
+}
+
+/** A response whose body is read as it comes (a stream of events). */
+export interface HttpStream {
+  response: Response
+  /** Ends the stream: the request is aborted, nothing is left open. */
+  close(): void
+}
+
+/**
+ * Opens a request whose body is a stream: the time limit covers the answer's headers only;
+ * after them the stream lasts until `close()` or the caller's signal. A non-2xx answer is read
+ * and thrown as `send` would.
+ */
+export async function openStream(config: HttpConfig, request: HttpRequest): Promise<HttpStream> {
+  request.signal?.throwIfAborted()
+  const info: RequestInfo = { method: request.method, path: request.path }
+  const timeoutMs = Math.min(config.deadlines.timeoutMs, request.timeoutMs ?? Infinity)
+  const controller = new AbortController()
+  const close = () => {
+    request.signal?.removeEventListener('abort', onAbort)
+    controller.abort()
+  }
+  const onAbort = () => controller.abort(request.signal?.reason)
+  request.signal?.addEventListener('abort', onAbort, { once: true })
+  let timedOut = false
+  const timer = Number.isFinite(timeoutMs)
+    ? setTimeout(() => {
+        timedOut = true
+        controller.abort()
+      }, timeoutMs)
+    : undefined
+  let response: Response
+  try {
+    response = await config.fetch(config.baseUrl + request.path, {
+      headers: { ...config.headers, accept: 'text/event-stream', ...request.headers },
+      signal: controller.signal,
+    })
+    if (response.status < 200 || response.status >= 300) {
+      interpret(info, response, await response.text(), config.redact)
+    }
+  } catch (cause) {
+    close()
+    request.signal?.throwIfAborted()
+    if (timedOut)
+      throw new TimeoutError({ scope: 'request', timeoutMs, what: `${info.method} ${info.path}` })
+    if (isVideoTranslationError(cause)) throw cause
+    throw new NetworkError(info, redactError(cause, config.redact))
+  } finally {
+    clearTimeout(timer)
+  }
+  return { response, close }
 }
 
 function interpret(

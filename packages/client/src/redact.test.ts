@@ -42,6 +42,7 @@ describe('redaction of the API key', () => {
     const log = (message: string, data?: Record<string, unknown>) =>
       seen.push(message, JSON.stringify(data ?? {}))
     const client = createClient({
+      transport: 'poll',
       baseUrl: 'http://api.test',
       apiKey: KEY,
       fetch,

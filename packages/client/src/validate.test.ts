@@ -90,7 +90,12 @@ describe('option checks', () => {
 
   it('should refuse a strategy’s NaN delay instead of polling in a loop', async () => {
     const fake = fakeFetch(() => json(jobBody({ status: 'running' })))
-    const client = createClient({ ...base, fetch: fake, polling: { nextDelay: () => Number.NaN } })
+    const client = createClient({
+      transport: 'poll',
+      ...base,
+      fetch: fake,
+      polling: { nextDelay: () => Number.NaN },
+    })
     await expect(client.jobs.wait('job_1')).rejects.toThrow(
       /polling strategy returned a delay of NaN/,
     )

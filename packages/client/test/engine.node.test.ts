@@ -345,7 +345,7 @@ describe('the engine under stress', () => {
           release = resolve
         }),
     )
-    const client = createClient({ baseUrl: 'http://api.test', fetch, clock })
+    const client = createClient({ transport: 'poll', baseUrl: 'http://api.test', fetch, clock })
     const watch = client.jobs.watch('job_1')
     const first = watch.next()
     await manual.tickAsync(0)

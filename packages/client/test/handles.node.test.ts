@@ -76,6 +76,7 @@ describe('resources', () => {
 
   it('should leave no timer after a wait aborted mid-sleep', async () => {
     const client = createClient({
+      transport: 'poll',
       baseUrl: server.url,
       apiKey: DEV_API_KEY,
       polling: {

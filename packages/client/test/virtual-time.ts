@@ -46,6 +46,8 @@ export function virtualSetup(
     apiKey: DEV_API_KEY,
     clock,
     random: createRandom(1),
+    // These tests are about polling; push transports have tests of their own.
+    transport: 'poll',
     fetch: async (input, init) => {
       const url = new URL(input)
       requests.push({

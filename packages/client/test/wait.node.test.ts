@@ -256,7 +256,13 @@ describe('jobs.wait', () => {
       const headers = { 'retry-after': new Date(start + 60_000).toUTCString() }
       return json(jobBody({ status: done ? 'completed' : 'running', eta_ms: null }), 200, headers)
     })
-    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, random: () => 0.5 })
+    const client = createClient({
+      transport: 'poll',
+      baseUrl: 'http://api.test',
+      fetch,
+      clock,
+      random: () => 0.5,
+    })
     let done = false
     const wait = client.jobs.wait('job_1').finally(() => {
       done = true

@@ -84,7 +84,7 @@ export class Legacy {
       },
     }
     const job = await waitForEnd(
-      new Monitor(this.#core, source),
+      new Monitor(this.#core, { poll: source }),
       LEGACY_ID,
       {
         signal: options.signal,

@@ -23,6 +23,8 @@ export interface CursorState {
   bornAt?: number | undefined
   /** The last answer's `ETag`, sent as `If-None-Match`. */
   etag?: string | undefined
+  /** The last event id of the job's event stream, sent as `Last-Event-ID` on reconnecting. */
+  eventId?: string | undefined
   /** The job as last seen, and when its body came (client clock, ms). */
   job?: Job | undefined
   seenAt?: number | undefined
@@ -152,6 +154,7 @@ export function decodeToken(text: unknown): ResumeToken {
     const seenAt = time(raw.seenAt)
     if (seenAt !== undefined) token.seenAt = seenAt
     if (typeof etag === 'string') token.etag = etag
+    if (typeof raw.eventId === 'string') token.eventId = raw.eventId
   }
   return token
 }

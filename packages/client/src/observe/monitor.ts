@@ -22,6 +22,7 @@ import {
   type Planner,
   type Subscriber,
   Subscription,
+  type Transport,
   type WaitLimits,
 } from './observation.js'
 import { Schedule } from './schedule.js'
@@ -60,10 +61,22 @@ export interface Start {
   align?: boolean | undefined
 }
 
+/** How a monitor looks at jobs, by transport; polling is always there. */
+export interface Sources {
+  poll: Source
+  'long-poll'?: Source | undefined
+  sse?: Source | undefined
+}
+
+/** The transports from the best to the last resort. */
+const DOWNGRADES: readonly Transport[] = ['sse', 'long-poll', 'poll']
+
 /** Observations by job id, and the timer that checks them. */
 export class Monitor implements Planner {
   readonly #core: ClientCore
-  readonly #source: Source
+  readonly #sources: Sources
+  /** The transport new single-job observations start with; only ever moves down. */
+  #preferred: Transport
   readonly #observations = new Map<string, Observation>()
   readonly #schedule = new Schedule<Observation>()
   /** Where each observation stands in the schedule, to mark it stale when re-planned. */
@@ -71,9 +84,10 @@ export class Monitor implements Planner {
   #timer: { at: number; controller: AbortController } | undefined
   #batch = true
 
-  constructor(core: ClientCore, source: Source) {
+  constructor(core: ClientCore, sources: Sources, transport: Transport = 'poll') {
     this.#core = core
-    this.#source = source
+    this.#sources = sources
+    this.#preferred = transport
   }
 
   /** Subscribes to job `id`, starting its observation unless one is live. */
@@ -84,7 +98,12 @@ export class Monitor implements Planner {
     if (!observation) {
       const cursor = new Cursor(start.resume && stateOf(start.resume))
       observation = new Observation(id, this.#core, cursor, this)
+      // A wait for many jobs polls them in batches; a push transport would hold one each.
+      observation.transport = start.align ? 'poll' : this.#preferred
       this.#observations.set(id, observation)
+      if (observation.transport !== 'poll') {
+        this.#core.events.emit('transport:selected', { id, transport: observation.transport })
+      }
     }
     const subscription = new Subscription(observation, limits, subscriber, now, {
       deadline: start.resume?.deadline,
@@ -112,6 +131,15 @@ export class Monitor implements Planner {
     }
     // Never past the nearest deadline: the last look is at it.
     this.planAt(observation, Math.min(at, Math.max(now, observation.nearestDeadline())))
+  }
+
+  fallback(observation: Observation, to: Transport, reason: string): void {
+    const from = observation.transport
+    if (DOWNGRADES.indexOf(to) <= DOWNGRADES.indexOf(from)) return
+    observation.transport = to
+    if (DOWNGRADES.indexOf(to) > DOWNGRADES.indexOf(this.#preferred)) this.#preferred = to
+    this.#core.events.emit('transport:fallback', { id: observation.id, from, to, reason })
+    this.#core.logger.warn?.(`${from} does not work here (${reason}): using ${to}`)
   }
 
   planAt(observation: Observation, at: number): void {
@@ -155,9 +183,14 @@ export class Monitor implements Planner {
 
   /** Sends the checks that are due: alone, or in batches. */
   #tick(): void {
-    const due = this.#schedule.takeDue(this.#core.clock.now())
-    for (const observation of due) this.#planned.delete(observation)
-    const { many } = this.#source
+    const all = this.#schedule.takeDue(this.#core.clock.now())
+    const due: Observation[] = []
+    for (const observation of all) {
+      this.#planned.delete(observation)
+      if (observation.transport === 'poll') due.push(observation)
+      else this.#one(observation)
+    }
+    const { many } = this.#sources.poll
     if (due.length > 1 && many && this.#batch) {
       for (let i = 0; i < due.length; i += MAX_BATCH) {
         const group = due.slice(i, i + MAX_BATCH)
@@ -173,7 +206,8 @@ export class Monitor implements Planner {
   #one(observation: Observation): void {
     const inFlight = new InFlight(1)
     observation.begin(inFlight)
-    this.#source.one(observation, inFlight.controller.signal).catch((error: unknown) => {
+    const source = this.#sources[observation.transport] ?? this.#sources.poll
+    source.one(observation, inFlight.controller.signal).catch((error: unknown) => {
       observation.failed(error)
     })
   }

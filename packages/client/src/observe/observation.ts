@@ -47,6 +47,9 @@ export interface Subscriber {
   end(error: unknown): void
 }
 
+/** How a job is observed: polled (alone or in batches), held requests, or an event stream. */
+export type Transport = 'poll' | 'long-poll' | 'sse'
+
 /** Where the observation's plans go: the monitor. */
 export interface Planner {
   /** Plans the next check of `observation` `delayMs` from now (0: at once). */
@@ -55,6 +58,8 @@ export interface Planner {
   planAt(observation: Observation, at: number): void
   /** The observation ended: forget it. */
   release(observation: Observation): void
+  /** `observation`'s transport does not work here: it (and the client's next jobs) use `to`. */
+  fallback(observation: Observation, to: Transport, reason: string): void
 }
 
 /** What a wait or a watch can tell between checks. */
@@ -216,8 +221,8 @@ export class Observation {
   inFlight: InFlight | undefined
   readonly startedAt: number
   ended = false
-  /** Whether its checks may move earlier to share a tick (see monitor.ts). */
-  align = false
+  /** How it is observed (the monitor picks it, and moves it down when one does not work). */
+  transport: Transport = 'poll'
 
   constructor(
     readonly id: string,
@@ -280,9 +285,18 @@ export class Observation {
     if (this.#observe(job, now)) this.#planNext(hints, now)
   }
 
-  /** A check's answer: `job`, or undefined for a 304 (unchanged since the ETag sent). */
-  answered(job: Job | undefined, hints: ServerHints, etag?: string): void {
-    this.inFlight = undefined
+  /**
+   * A check's answer: `job`, or undefined for a 304 (unchanged since the ETag sent). `next` says
+   * what follows: the strategy's delay (`plan`), another check at once (`now`: a held request
+   * answered), or nothing (`stream`: an event of a stream that stays open, not a check).
+   */
+  answered(
+    job: Job | undefined,
+    hints: ServerHints,
+    etag?: string,
+    next: 'plan' | 'now' | 'stream' = 'plan',
+  ): void {
+    if (next !== 'stream') this.inFlight = undefined
     if (this.ended) return
     const { clock, events } = this.core
     const now = clock.now()
@@ -296,7 +310,7 @@ export class Observation {
       events.emit('job:status', { job: seen, attempt: this.cursor.state.checks, changed })
       for (const s of [...this.subscriptions]) {
         if (!this.subscriptions.has(s)) continue
-        s.attempts++
+        if (next !== 'stream') s.attempts++
         s.failures = 0
         s.subscriber.next(seen, changed, s)
       }
@@ -310,7 +324,25 @@ export class Observation {
     } else {
       for (const s of this.subscriptions) s.attempts++
     }
+    if (next === 'stream') return
+    if (next === 'now') {
+      for (const s of [...this.subscriptions]) s.checkLimits(now)
+      if (!this.ended) this.planner.plan(this, 0)
+      return
+    }
     this.#next(hints, now)
+  }
+
+  /** Ask again at once (the transport changed): the check in flight is over. */
+  requeue(): void {
+    this.inFlight = undefined
+    this.cursor.state.checks--
+    if (!this.ended) this.planner.plan(this, 0)
+  }
+
+  /** While a stream is open: each wait still ends at its deadline. */
+  guardDeadlines(): void {
+    for (const s of this.subscriptions) s.guardDeadline()
   }
 
   /** A check failed (after the request layer's retries). */

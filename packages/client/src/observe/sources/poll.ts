@@ -20,11 +20,13 @@ export async function getJob(
     signal?: AbortSignal | undefined
     timeoutMs?: number | undefined
     etag?: string | undefined
+    /** Ask the server to hold the request up to this many seconds for a change (long-poll). */
+    holdS?: number | undefined
   },
 ): Promise<{ job: Job | undefined; response: HttpResponse }> {
   const { clock, history } = core
-  const path = jobPath(id)
-  const { attempt, signal, timeoutMs, etag } = check
+  const { attempt, signal, timeoutMs, etag, holdS } = check
+  const path = holdS === undefined ? jobPath(id) : `${jobPath(id)}?wait=${holdS}`
   const startedAt = clock.now()
   try {
     const response = await request(core, {
@@ -32,6 +34,7 @@ export async function getJob(
       path,
       signal,
       timeoutMs,
+      ...(holdS !== undefined && { holdMs: holdS * 1000 }),
       ...(etag !== undefined && { headers: { 'if-none-match': etag } }),
     })
     const job = response.status === 304 ? undefined : readBody(response, parseJob)

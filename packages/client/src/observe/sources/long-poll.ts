@@ -1,0 +1,62 @@
+/**
+ * The long-poll source: `GET /v1/jobs/:id?wait=N` with the last `ETag`; the server holds the
+ * request until the job's status changes or N seconds pass, so the end is known one round trip
+ * after it happens, at about one request per N seconds. Its time limit is the hold plus the
+ * client's request limit, so a dropped connection is noticed within it. A server that ignores
+ * `wait` (answers at once, with nothing new, twice in a row) is polled instead.
+ */
+import type { ClientCore } from '../../core.js'
+import type { Source } from '../monitor.js'
+import { getJob, hintsOf } from './poll.js'
+
+/** How long the server is asked to hold a request, in seconds (the protocol allows up to 60). */
+export const HOLD_S = 30
+
+/** An answer faster than this, with nothing new, means the server did not hold it. */
+const QUICK_MS = 1_000
+
+/** Answers in a row the server did not hold before the job is polled instead. */
+const IGNORED_LIMIT = 2
+
+/** Checks jobs with held requests. */
+export function longPollSource(core: ClientCore): Source {
+  /** Per observation: how many answers in a row came back at once with nothing new. */
+  const ignored = new WeakMap<object, number>()
+  return {
+    async one(observation, signal) {
+      const { clock } = core
+      const { state } = observation.cursor
+      const startedAt = clock.now()
+      const left = observation.nearestDeadline() - startedAt
+      // Never held past the nearest deadline: the wait ends on time.
+      const holdS = Math.max(1, Math.min(HOLD_S, Math.floor(left / 1_000)))
+      const previous = state.job
+      const { job, response } = await getJob(core, observation.id, {
+        attempt: state.checks,
+        signal,
+        etag: previous ? state.etag : undefined,
+        holdS,
+      })
+      const now = clock.now()
+      const hints = hintsOf(job ?? previous, response.headers, now)
+      const etag = response.headers.get('etag') ?? undefined
+      const nothingNew =
+        job === undefined ||
+        (previous !== undefined &&
+          job.status === previous.status &&
+          job.progress === previous.progress)
+      if (now - startedAt < QUICK_MS && nothingNew) {
+        const times = (ignored.get(observation) ?? 0) + 1
+        ignored.set(observation, times)
+        if (times >= IGNORED_LIMIT)
+          observation.planner.fallback(observation, 'poll', 'wait ignored')
+        // Not held: the strategy says when to ask again.
+        observation.answered(job, hints, etag)
+        return
+      }
+      ignored.set(observation, 0)
+      // Held until something changed (or the hold ran out): ask again at once.
+      observation.answered(job, hints, etag, 'now')
+    },
+  }
+}

@@ -1,0 +1,168 @@
+/**
+ * Push transports (SSE, long-poll) and `transport: 'auto'`, against the real mock server
+ * in-process in virtual time, and against fake servers that lack them.
+ */
+import { describe, expect, it } from 'vitest'
+import { createClient } from '../src/client.js'
+import type { ClientEvents } from '../src/events.js'
+import { fixedInterval } from '../src/polling/strategy.js'
+import type { Job } from '../src/types.js'
+import { type FetchCall, fakeFetch, jobBody, json, problemResponse } from './fake-fetch.js'
+import { jobParams, virtualClock, virtualSetup } from './virtual-time.js'
+
+/** A text/event-stream response whose body the test writes. */
+function eventStream() {
+  let controller: ReadableStreamDefaultController<Uint8Array> | undefined
+  const body = new ReadableStream<Uint8Array>({
+    start(c) {
+      controller = c
+    },
+  })
+  const encoder = new TextEncoder()
+  return {
+    response: new Response(body, { headers: { 'content-type': 'text/event-stream' } }),
+    write: (text: string) => controller?.enqueue(encoder.encode(text)),
+    close: () => controller?.close(),
+  }
+}
+
+const statusEvent = (job: Record<string, unknown>, id: number) =>
+  `event: status\nid: ${id}\ndata: ${JSON.stringify(job)}\n\n`
+
+describe('transport: sse', () => {
+  it('should learn of the end the instant the server sends it, over one stream', async () => {
+    const { client, manual, requests, settle } = virtualSetup({ client: { transport: 'sse' } })
+    const job = await client.jobs.create(jobParams(42_000))
+    const done = await settle(client.jobs.wait(job.id))
+    expect(done.status).toBe('completed')
+    expect(manual.now()).toBe(Date.parse(job.created_at) + 42_000)
+    const after = requests.filter((r) => r.method === 'GET')
+    expect(after.map((r) => r.path)).toEqual([`/v1/jobs/${job.id}/events`])
+  })
+
+  it('should let a watch see every progress step through the stream', async () => {
+    const { client, settle } = virtualSetup({
+      client: { transport: 'sse' },
+      simulation: { hints: { mode: 'eta', eta_noise: 0, progress: true } },
+    })
+    const job = await client.jobs.create(jobParams(5_000))
+    const seen: Job[] = []
+    await settle(
+      (async () => {
+        for await (const update of client.jobs.watch(job.id)) seen.push(update)
+      })(),
+    )
+    expect(seen.length).toBeGreaterThan(4)
+    expect(seen.at(-1)?.status).toBe('completed')
+  })
+
+  it('should reconnect with Last-Event-ID after a drop, and stop on a 204', async () => {
+    const { manual, clock } = virtualClock()
+    const streams: ReturnType<typeof eventStream>[] = []
+    const fetch = fakeFetch((call) => {
+      if (call.url.endsWith('/events')) {
+        if (streams.length === 2) return new Response(null, { status: 204 })
+        const stream = eventStream()
+        streams.push(stream)
+        return stream.response
+      }
+      return json(jobBody({ status: 'completed', progress: 1 }))
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'sse' })
+    const wait = client.jobs.wait('job_1')
+    await manual.tickAsync(0)
+    streams[0]?.write('retry: 2000\n\n')
+    streams[0]?.write(statusEvent(jobBody({ status: 'running' }), 7))
+    streams[0]?.close()
+    await manual.tickAsync(0)
+    await manual.tickAsync(2_000)
+    const second = fetch.calls.filter((c) => c.url.endsWith('/events'))[1] as FetchCall
+    expect(second.headers.get('last-event-id')).toBe('7')
+    streams[1]?.close()
+    for (let i = 0; i < 10; i++) await manual.tickAsync(3_000)
+    await expect(wait).resolves.toMatchObject({ status: 'completed' })
+    expect(fetch.calls.at(-1)?.url).toBe('http://api.test/v1/jobs/job_1')
+  })
+})
+
+describe('transport: long-poll', () => {
+  it('should hold one request at a time and learn of the end at once', async () => {
+    const { client, manual, requests, settle } = virtualSetup({
+      client: { transport: 'long-poll' },
+    })
+    const job = await client.jobs.create(jobParams(100_000))
+    const done = await settle(client.jobs.wait(job.id))
+    expect(done.status).toBe('completed')
+    expect(manual.now()).toBe(Date.parse(job.created_at) + 100_000)
+    const held = requests.filter((r) => r.method === 'GET')
+    // At most 1 + duration / hold (30 s), plus one for the pending -> running change.
+    expect(held.length).toBeLessThanOrEqual(1 + Math.ceil(100 / 30) + 1)
+    expect(held.every((r) => r.path === `/v1/jobs/${job.id}?wait=30`)).toBe(true)
+  })
+
+  it('should never hold a request past the wait’s deadline', async () => {
+    const { client, manual, requests, settle } = virtualSetup({
+      client: { transport: 'long-poll' },
+    })
+    const job = await client.jobs.create(jobParams(600_000))
+    const start = manual.now()
+    await expect(settle(client.jobs.wait(job.id, { timeoutMs: 12_000 }))).rejects.toThrow(
+      /timed out/,
+    )
+    expect(manual.now() - start).toBeLessThanOrEqual(13_000)
+    expect(requests.some((r) => /wait=(1[0-2]|[1-9])$/.test(r.path))).toBe(true)
+  })
+})
+
+describe("transport: 'auto'", () => {
+  it('should fall back from SSE to long-poll to polling on a server with neither, and remember', async () => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    const fetch = fakeFetch((call) => {
+      if (call.url.endsWith('/events')) return problemResponse(404, 'Not Found')
+      const done = manual.now() - start >= 20_000
+      return json(jobBody({ status: done ? 'completed' : 'running', eta_ms: null }))
+    })
+    const polling = fixedInterval(1_000)
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, polling })
+    const fallbacks: ClientEvents['transport:fallback'][] = []
+    client.on('transport:fallback', (e) => fallbacks.push(e))
+    const wait = client.jobs.wait('job_1')
+    for (let i = 0; i < 60; i++) await manual.tickAsync(1_000)
+    await expect(wait).resolves.toMatchObject({ status: 'completed' })
+    expect(fallbacks.map((f) => `${f.from}->${f.to}`)).toEqual([
+      'sse->long-poll',
+      'long-poll->poll',
+    ])
+    // The next wait starts where the first ended up: no stream, no held request.
+    const before = fetch.calls.length
+    const again = client.jobs.wait('job_1')
+    await manual.tickAsync(0)
+    await again
+    expect(fetch.calls.slice(before).map((c) => c.url)).toEqual(['http://api.test/v1/jobs/job_1'])
+  })
+
+  it('should take a stream whose first event never comes for a buffering proxy', async () => {
+    const { manual, clock } = virtualClock()
+    const fetch = fakeFetch((call) => {
+      if (call.url.endsWith('/events')) return eventStream().response
+      return json(jobBody({ status: 'completed', progress: 1 }))
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock })
+    const reasons: string[] = []
+    client.on('transport:fallback', (e) => reasons.push(e.reason))
+    const wait = client.jobs.wait('job_1')
+    for (let i = 0; i < 10; i++) await manual.tickAsync(1_000)
+    await expect(wait).resolves.toMatchObject({ status: 'completed' })
+    expect(reasons[0]).toMatch(/no event within 5000 ms/)
+    expect(fetch.calls.at(-1)?.url).toBe('http://api.test/v1/jobs/job_1?wait=30')
+  })
+
+  it('should poll the jobs of a waitAll in batches whatever the transport', async () => {
+    const { client, requests, settle } = virtualSetup({ client: { transport: 'auto' } })
+    const a = await client.jobs.create(jobParams(10_000))
+    const b = await client.jobs.create(jobParams(10_000))
+    await settle(client.jobs.waitAll([a.id, b.id]))
+    expect(requests.some((r) => r.path.endsWith('/events') || r.path.includes('wait='))).toBe(false)
+  })
+})
