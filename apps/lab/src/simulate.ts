@@ -114,6 +114,8 @@ async function waitForJobs(
     clock: { now: () => clock.now(), sleep: (ms, signal) => sleep(clock, ms, signal) },
     random: createRandom(plan.seed ^ 0x2545f491),
     polling: plan.strategy,
+    // The lab compares polling schedules: push (the server offers it) would take their place.
+    transport: 'poll',
     fetch: (input, init) => {
       if ((init.method ?? 'GET') === 'GET') {
         // A batch request of k jobs (several due in the same tick) counts 1/k for each.

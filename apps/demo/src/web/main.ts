@@ -23,6 +23,8 @@ const client = createClient({
   baseUrl: config.apiUrl,
   apiKey: config.apiKey,
   circuitBreaker: { failureThreshold: 5, resetTimeoutMs: 5_000 },
+  // The page shows polling strategies at work, check by check: no push transport.
+  transport: 'poll',
 })
 const states = new Map<string, JobState>()
 const list = document.querySelector<HTMLOListElement>('#jobs')
