@@ -99,7 +99,7 @@ export async function runTerminalDemo(options: TerminalDemoOptions = {}): Promis
       const ended = Date.parse(job.updated_at)
       return {
         job,
-        requests: client.jobs.history(job.id).length,
+        requests: requestsOf(client.jobs.history(job.id)),
         durationMs: ended - Date.parse(job.created_at),
         detectedAfterMs: Math.max(0, (detected.get(job.id) ?? ended) - ended),
       }
@@ -127,4 +127,10 @@ export async function runTerminalDemo(options: TerminalDemoOptions = {}): Promis
   } finally {
     await server.close()
   }
+}
+
+/** Requests a job cost: its status checks, and one for its event stream if it had one. */
+function requestsOf(history: { pushed?: true }[]): number {
+  const checks = history.filter((entry) => !entry.pushed).length
+  return checks + (history.some((entry) => entry.pushed) ? 1 : 0)
 }

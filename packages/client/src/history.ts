@@ -18,6 +18,8 @@ export interface HistoryEntry {
   attempt: number
   /** What went wrong, when the check failed. */
   error?: string
+  /** Set for a status the server pushed on the job's event stream (no request of its own). */
+  pushed?: true
 }
 
 const MAX_JOBS = 1_000
@@ -70,7 +72,7 @@ export function recordCheck(
   history: History,
   id: string,
   check: { startedAt: number; at: number; attempt: number },
-  outcome: { status: JobStatus | null; httpStatus: number } | { error: unknown },
+  outcome: { status: JobStatus | null; httpStatus: number; pushed?: true } | { error: unknown },
 ): void {
   const { startedAt, at, attempt } = check
   const latencyMs = at - startedAt

@@ -189,7 +189,7 @@ describe('jobs.waitAll', () => {
     const checks = ids.reduce((sum, id) => sum + client.jobs.history(id).length, 0)
     expect(requests.length - since).toBeLessThan(checks / 2)
     expect(progress.at(-1)).toBe(250)
-  })
+  }, 60_000)
 
   it('should reject the pending ones with a TimeoutError at the shared deadline', async () => {
     const { client, settle } = virtualSetup()

@@ -8,6 +8,7 @@
  */
 import { type ClientCore, paced } from '../../core.js'
 import { InvalidResponseError, isApiError, NetworkError } from '../../errors.js'
+import { recordCheck } from '../../history.js'
 import { type HttpRequest, type HttpStream, openStream } from '../../http.js'
 import { parseJob } from '../../parse.js'
 import { jobPath } from '../../validate.js'
@@ -99,6 +100,13 @@ async function listen(
       }
       events++
       if (event.id !== '') state.eventId = event.id
+      const at = clock.now()
+      const check = { startedAt: at, at, attempt: state.checks }
+      recordCheck(core.history, observation.id, check, {
+        status: job.status,
+        httpStatus: stream.response.status,
+        pushed: true,
+      })
       observation.answered(job, {}, undefined, 'stream')
     },
     (ms) => {
