@@ -1,3 +1,4 @@
+import { type ManualClock, sleep } from '@video-translation/mock-server'
 import { describe, expect, it } from 'vitest'
 import { fakeFetch, jobBody, json, problemResponse } from '../test/fake-fetch.js'
 import { virtualClock } from '../test/virtual-time.js'
@@ -7,12 +8,24 @@ import type { FetchLike } from './http.js'
 import { fixedInterval } from './polling/strategy.js'
 
 /** A server with a token bucket (`capacity`, `perS` a second) that states it as the mock does. */
-function limitedServer(manual: { now(): number }, capacity: number, perS: number) {
+function limitedServer(
+  manual: ManualClock,
+  capacity: number,
+  perS: number,
+  /** How long each answer takes to come back after the server counted the request. */
+  latencyMs: () => number = () => 0,
+) {
   let tokens = capacity
   let at = manual.now()
   let refused = 0
   const times: number[] = []
-  const fetch = fakeFetch(() => {
+  const fetch = fakeFetch(async () => {
+    const answer = count()
+    const latency = latencyMs()
+    if (latency > 0) await sleep(manual, latency)
+    return answer
+  })
+  const count = () => {
     times.push(manual.now())
     tokens = Math.min(capacity, tokens + ((manual.now() - at) / 1_000) * perS)
     at = manual.now()
@@ -30,7 +43,7 @@ function limitedServer(manual: { now(): number }, capacity: number, perS: number
     }
     tokens -= 1
     return json(jobBody(), 200, headers)
-  })
+  }
   return { fetch, refused: () => refused, times }
 }
 
@@ -62,6 +75,18 @@ async function drive(
 }
 
 describe('pacing', () => {
+  it('should count the requests still in flight against what an answer says is left', async () => {
+    const { manual, clock } = virtualClock()
+    // Answers come back 20-300 ms after the server counted them, out of order.
+    let n = 0
+    const server = limitedServer(manual, 100, 50, () => 20 + ((n++ * 97) % 280))
+    const client = createClient({ baseUrl: 'http://api.test', fetch: server.fetch, clock })
+    const gets = Array.from({ length: 400 }, () => client.jobs.get('job_1'))
+    const results = await drive(manual, gets)
+    expect(results.every((r) => r.status === 'fulfilled')).toBe(true)
+    expect(server.refused()).toBe(0)
+  })
+
   it('should keep 300 concurrent requests within the stated limit: none refused, none failed', async () => {
     const { manual, clock } = virtualClock()
     const server = limitedServer(manual, 100, 50)

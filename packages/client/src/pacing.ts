@@ -40,6 +40,8 @@ export class Pacer {
   readonly #queue: Turn[] = []
   /** Cancels the timer that releases the next turn, when one is set. */
   #timer: AbortController | undefined
+  /** Requests given a turn and not yet answered. */
+  #inFlight = 0
 
   constructor(clock: Clock) {
     this.#clock = clock
@@ -48,7 +50,10 @@ export class Pacer {
   /** Resolves when a request may be sent; rejects with the signal's reason if it aborts first. */
   take(signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted()
-    if (this.#queue.length === 0 && this.#admit()) return Promise.resolve()
+    if (this.#queue.length === 0 && this.#admit()) {
+      this.#inFlight++
+      return Promise.resolve()
+    }
     return new Promise((resolve, reject) => {
       const turn: Turn = {
         resolve,
@@ -74,12 +79,17 @@ export class Pacer {
     const now = this.#clock.now()
     const stated = headers && readLimit(headers)
     const limit = this.#limit
+    // The others in flight may have reached the server after this one: what it says is left
+    // is not theirs to count on.
+    const others = Math.max(0, this.#inFlight - 1)
+    this.#inFlight = others
     if (stated) {
       const perMs = stated.quota / (stated.windowS * 1_000)
+      const remaining = stated.remaining === undefined ? undefined : stated.remaining - others
       const tokens =
         limit.kind === 'bucket'
-          ? Math.min(refill(limit, now), stated.remaining ?? Infinity)
-          : (stated.remaining ?? stated.quota)
+          ? Math.min(refill(limit, now), remaining ?? Infinity)
+          : (remaining ?? stated.quota - others)
       this.#limit = { kind: 'bucket', tokens, at: now, perMs, capacity: stated.quota }
     } else if (headers && limit.kind === 'unknown') {
       this.#limit = { kind: 'none' }
@@ -117,6 +127,7 @@ export class Pacer {
     this.#timer?.abort()
     this.#timer = undefined
     while (this.#queue.length > 0 && this.#admit()) {
+      this.#inFlight++
       const turn = this.#queue.shift() as Turn
       turn.signal?.removeEventListener('abort', turn.onAbort)
       turn.resolve()
