@@ -80,7 +80,9 @@ ${rows
   .join('\n')}
 
 Requests take turns at the rate the server states (\`RateLimit-Policy\`, \`RateLimit\`); the
-first request goes alone to learn it. Before pacing (and before 429s with \`Retry-After\` stopped
+first request goes alone to learn it, and requests still in flight count against what an answer
+says is left. Each wait follows its job on the job's event stream (\`transport: 'auto'\`): one
+request a job besides its create. Before pacing (and before 429s with \`Retry-After\` stopped
 counting as failures), 200 such calls lost 62 waits to \`RateLimitError\`.
 ${
   rows.some((r) => r.otherFailures.length > 0)
