@@ -5,7 +5,6 @@
 import { CircuitBreaker, type CircuitBreakerOptions } from './breaker.js'
 import { type Clock, systemClock } from './clock.js'
 import type { ClientCore, Logger } from './core.js'
-import { sharedDeadlines } from './deadlines.js'
 import { Emitter, type Listener } from './emitter.js'
 import { VideoTranslationError } from './errors.js'
 import type { ClientEvents } from './events.js'
@@ -200,10 +199,10 @@ function resolveSources(core: ClientCore): Sources {
 
 /** Every numeric option, checked where it is given (see validate.ts). */
 function checkOptions(options: ClientOptions): void {
-  // A second below the timer's range: a time limit's timer also covers its sharing window.
+  // A minute below the timer's range: a long-poll's hold (30 s) is added to it.
   checkNumber('requestTimeoutMs', options.requestTimeoutMs, {
     min: 1,
-    max: MAX_TIMER_MS - 1_000,
+    max: MAX_TIMER_MS - 60_000,
     infinite: true,
   })
   const { polling, retry, circuitBreaker } = options
@@ -276,7 +275,7 @@ function resolveHttpConfig(options: ClientOptions): HttpConfig {
     baseUrl: baseUrl.replace(/\/+$/, ''),
     headers: apiKey === undefined ? ACCEPT : { ...ACCEPT, authorization: `Bearer ${apiKey}` },
     fetch,
-    deadlines: sharedDeadlines(requestTimeoutMs),
+    timeoutMs: requestTimeoutMs,
     redact: redactor(apiKey),
   }
 }

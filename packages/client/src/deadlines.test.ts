@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { ownDeadline, sharedDeadlines } from './deadlines.js'
+import { startDeadline } from './deadlines.js'
 
 beforeEach(() => {
   vi.useFakeTimers({ now: 0 })
@@ -9,106 +9,10 @@ afterEach(() => {
   vi.useRealTimers()
 })
 
-describe('SharedDeadlines', () => {
-  it('should share one signal among requests that start in the same window, and not beyond it', () => {
-    const deadlines = sharedDeadlines(1_000)
-    const first = deadlines.start()
-    vi.advanceTimersByTime(9)
-    const second = deadlines.start()
-    expect(second.signal).toBe(first.signal)
-    vi.advanceTimersByTime(1)
-    const third = deadlines.start()
-    expect(third.signal).not.toBe(first.signal)
-    for (const deadline of [first, second, third]) deadline.dispose()
-  })
-
-  it('should give every request at least its limit and at most one window more', () => {
-    const deadlines = sharedDeadlines(1_000)
-    const first = deadlines.start()
-    vi.advanceTimersByTime(9)
-    const last = deadlines.start()
-    // `last` started 9 ms after `first`, the window closes at 10 ms: the shared timer fires a
-    // limit after that, so `last` gets 1,001 ms and `first` 1,010 ms (its limit plus one window).
-    vi.advanceTimersByTime(1_000)
-    expect(last.signal.aborted).toBe(false)
-    vi.advanceTimersByTime(1)
-    expect(Date.now()).toBe(1_010)
-    expect(last.signal.aborted).toBe(true)
-    expect(last.timedOut()).toBe(true)
-    expect(first.timedOut()).toBe(true)
-    first.dispose()
-    last.dispose()
-  })
-
-  it('should scale the window with short limits', () => {
-    const deadlines = sharedDeadlines(100)
-    const first = deadlines.start()
-    vi.advanceTimersByTime(1)
-    const second = deadlines.start()
-    expect(second.signal).not.toBe(first.signal)
-    // A 1 ms window: `second` started at 1 ms, its window closes at 2 ms, its timer fires at 102.
-    vi.advanceTimersByTime(100)
-    expect(first.signal.aborted).toBe(true)
-    expect(second.signal.aborted).toBe(false)
-    vi.advanceTimersByTime(1)
-    expect(second.signal.aborted).toBe(true)
-    expect(vi.getTimerCount()).toBe(0)
-  })
-
-  it('should clear the timer once its last request is done, then carry the unfired signal on', () => {
-    const deadlines = sharedDeadlines(1_000)
-    const first = deadlines.start()
-    const second = deadlines.start()
-    expect(vi.getTimerCount()).toBe(1)
-    first.dispose()
-    expect(vi.getTimerCount()).toBe(1)
-    second.dispose()
-    expect(vi.getTimerCount()).toBe(0)
-    expect(first.signal.aborted).toBe(false)
-    // One request after another: the idle signal serves the next window, with a timer of its own.
-    const next = deadlines.start()
-    expect(next.signal).toBe(first.signal)
-    expect(vi.getTimerCount()).toBe(1)
-    next.dispose()
-    expect(vi.getTimerCount()).toBe(0)
-  })
-
-  it('should take a fresh signal after sixteen requests on one, carried on or in one window', () => {
-    const deadlines = sharedDeadlines(1_000)
-    const signals = new Set<AbortSignal>()
-    for (let i = 0; i < 250; i++) {
-      const deadline = deadlines.start()
-      signals.add(deadline.signal)
-      deadline.dispose()
-    }
-    expect(signals.size).toBe(16)
-    expect(vi.getTimerCount()).toBe(0)
-    const concurrent = sharedDeadlines(1_000)
-    const together = Array.from({ length: 40 }, () => concurrent.start())
-    const uses = new Map<AbortSignal, number>()
-    for (const { signal } of together) uses.set(signal, (uses.get(signal) ?? 0) + 1)
-    expect([...uses.values()].sort((a, b) => a - b)).toEqual([8, 16, 16])
-    expect(vi.getTimerCount()).toBe(3)
-    for (const deadline of together) deadline.dispose()
-    expect(vi.getTimerCount()).toBe(0)
-  })
-
-  it('should not hand out a signal that has already timed out', () => {
-    const deadlines = sharedDeadlines(5)
-    const first = deadlines.start()
-    vi.advanceTimersByTime(5)
-    expect(first.timedOut()).toBe(true)
-    const next = deadlines.start()
-    expect(next.signal.aborted).toBe(false)
-    first.dispose()
-    next.dispose()
-  })
-})
-
-describe('ownDeadline', () => {
+describe('startDeadline', () => {
   it('should abort with the parent, not as a timeout, and leave nothing behind', () => {
     const parent = new AbortController()
-    const deadline = ownDeadline(parent.signal, 1_000)
+    const deadline = startDeadline(parent.signal, 1_000)
     const reason = new Error('stop')
     parent.abort(reason)
     expect(deadline.signal.reason).toBe(reason)
@@ -117,11 +21,32 @@ describe('ownDeadline', () => {
     expect(vi.getTimerCount()).toBe(0)
   })
 
-  it('should time out after its limit', () => {
-    const deadline = ownDeadline(undefined, 50)
-    vi.advanceTimersByTime(50)
+  it('should time out after its limit, and not before', () => {
+    const deadline = startDeadline(undefined, 50)
+    vi.advanceTimersByTime(49)
+    expect(deadline.signal.aborted).toBe(false)
+    vi.advanceTimersByTime(1)
     expect(deadline.signal.aborted).toBe(true)
     expect(deadline.timedOut()).toBe(true)
     deadline.dispose()
+  })
+
+  it('should set no timer for no limit, and keep the parent linked once the timer stops', () => {
+    const parent = new AbortController()
+    const endless = startDeadline(parent.signal, Number.POSITIVE_INFINITY)
+    expect(vi.getTimerCount()).toBe(0)
+    const stream = startDeadline(parent.signal, 100)
+    stream.stopTimer()
+    vi.advanceTimersByTime(1_000)
+    expect(stream.signal.aborted).toBe(false)
+    parent.abort('gone')
+    expect([endless.signal.reason, stream.signal.reason]).toEqual(['gone', 'gone'])
+    for (const deadline of [endless, stream]) deadline.dispose()
+  })
+
+  it('should start aborted under a parent that already is', () => {
+    const parent = new AbortController()
+    parent.abort('early')
+    expect(startDeadline(parent.signal, 100).signal.reason).toBe('early')
   })
 })

@@ -3,7 +3,7 @@
  * mapping of every way it can fail to a typed error. Retries and polling live above this layer.
  */
 
-import { ownDeadline, type SharedDeadlines } from './deadlines.js'
+import { startDeadline } from './deadlines.js'
 import {
   createApiError,
   InvalidResponseError,
@@ -25,8 +25,8 @@ export interface HttpConfig {
   /** What every request sends (accept, and the API key when there is one); never mutated. */
   headers: Readonly<Record<string, string>>
   fetch: FetchLike
-  /** Deadlines of the client's `requestTimeoutMs`. */
-  deadlines: SharedDeadlines
+  /** The client's `requestTimeoutMs` (`Infinity`: no limit). */
+  timeoutMs: number
   /** Takes the API key out of text the client did not write. */
   redact: Redactor
 }
@@ -59,13 +59,9 @@ export interface HttpResponse {
 export async function send(config: HttpConfig, request: HttpRequest): Promise<HttpResponse> {
   request.signal?.throwIfAborted()
   const info: RequestInfo = { method: request.method, path: request.path }
-  const { deadlines } = config
   const timeoutMs =
-    Math.min(deadlines.timeoutMs, request.timeoutMs ?? Infinity) + (request.holdMs ?? 0)
-  const deadline =
-    request.signal === undefined && timeoutMs === deadlines.timeoutMs
-      ? deadlines.start()
-      : ownDeadline(request.signal, timeoutMs)
+    Math.min(config.timeoutMs, request.timeoutMs ?? Infinity) + (request.holdMs ?? 0)
+  const deadline = startDeadline(request.signal, timeoutMs)
   try {
     let response: Response
     let text: string
@@ -107,39 +103,31 @@ export interface HttpStream {
 export async function openStream(config: HttpConfig, request: HttpRequest): Promise<HttpStream> {
   request.signal?.throwIfAborted()
   const info: RequestInfo = { method: request.method, path: request.path }
-  const timeoutMs = Math.min(config.deadlines.timeoutMs, request.timeoutMs ?? Infinity)
-  const controller = new AbortController()
-  const close = () => {
-    request.signal?.removeEventListener('abort', onAbort)
-    controller.abort()
-  }
-  const onAbort = () => controller.abort(request.signal?.reason)
-  request.signal?.addEventListener('abort', onAbort, { once: true })
-  let timedOut = false
-  const timer = Number.isFinite(timeoutMs)
-    ? setTimeout(() => {
-        timedOut = true
-        controller.abort()
-      }, timeoutMs)
-    : undefined
+  const timeoutMs = Math.min(config.timeoutMs, request.timeoutMs ?? Infinity)
+  const deadline = startDeadline(request.signal, timeoutMs)
   let response: Response
   try {
     response = await config.fetch(config.baseUrl + request.path, {
       headers: { ...config.headers, accept: 'text/event-stream', ...request.headers },
-      signal: controller.signal,
+      signal: deadline.signal,
     })
     if (response.status < 200 || response.status >= 300) {
       interpret(info, response, await response.text(), config.redact)
     }
   } catch (cause) {
-    close()
+    deadline.dispose()
     request.signal?.throwIfAborted()
-    if (timedOut)
+    if (deadline.timedOut()) {
       throw new TimeoutError({ scope: 'request', timeoutMs, what: `${info.method} ${info.path}` })
+    }
     if (isVideoTranslationError(cause)) throw cause
     throw new NetworkError(info, redactError(cause, config.redact))
-  } finally {
-    clearTimeout(timer)
+  }
+  // The limit was for the headers: the stream lasts until it is closed, or the caller aborts.
+  deadline.stopTimer()
+  const close = () => {
+    deadline.dispose()
+    deadline.cancel()
   }
   return { response, close }
 }
