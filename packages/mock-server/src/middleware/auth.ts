@@ -1,6 +1,8 @@
 /**
  * API-key authentication: `Authorization: Bearer <key>` or `X-Api-Key: <key>`, compared in
- * constant time. Each key is a tenant; the admin key alone may change the simulation.
+ * constant time. Each key is a tenant; the admin key alone may change the simulation. A job's
+ * event stream also takes the key as `?access_token=` (RFC 6750, 2.3), as a browser's
+ * `EventSource` can send no header; nothing else does, so keys stay out of other URLs.
  */
 
 import { problem } from './problem.js'
@@ -29,21 +31,26 @@ function matchKey(keys: readonly string[], presented: string | undefined): strin
   return match
 }
 
+/** The route whose key may come in the query: a job's event stream. */
+const EVENTS_PATH = /^\/v1\/jobs\/[^/]+\/events$/
+
 const CHALLENGE = { 'www-authenticate': 'Bearer realm="video-translation"' }
 
 /** Lets through requests with one of `keys`, setting the `tenant`; others get 401. */
 export function apiKeyAuth({ keys }: { keys: readonly string[] }): Check {
   return function apiKeyAuth(c) {
+    const fromQuery = EVENTS_PATH.test(c.req.path) ? c.req.query('access_token') : undefined
     const key = matchKey(
       keys,
-      presentedKey(c.req.header('authorization'), c.req.header('x-api-key')),
+      presentedKey(c.req.header('authorization'), c.req.header('x-api-key')) ?? fromQuery,
     )
     if (key === undefined) {
       return problem(c, {
         status: 401,
         kind: 'unauthorized',
         title: 'Unauthorized',
-        detail: 'Send a valid API key as "Authorization: Bearer <key>" or "X-Api-Key: <key>".',
+        detail:
+          'Send a valid API key as "Authorization: Bearer <key>" or "X-Api-Key: <key>" (an event stream also takes "?access_token=<key>").',
         headers: CHALLENGE,
       })
     }

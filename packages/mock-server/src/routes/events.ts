@@ -27,6 +27,12 @@ const jobEvents = createRoute({
   security: [{ bearer: [] }, { apiKey: [] }],
   request: {
     params: JobParams,
+    query: z.object({
+      access_token: z.string().optional().openapi({
+        description:
+          'The API key, for clients that cannot send headers (a browser EventSource). It lands in URLs and logs: prefer the header wherever one can be sent.',
+      }),
+    }),
     headers: z.object({
       'last-event-id': z
         .string()
