@@ -3,7 +3,9 @@
  * package runs in a browser (no Node built-ins, CORS headers readable).
  */
 import { describe, expect, inject, it } from 'vitest'
-import { createClient, isNotFoundError } from '../src/index.js'
+import { createClient, fixedInterval, isNotFoundError, isTimeoutError } from '../src/index.js'
+import { fakeFetch, jobBody, json } from './fake-fetch.js'
+import { virtualClock } from './virtual-time.js'
 
 describe('client in Chromium', () => {
   it('should run in a real browser, not Node', () => {
@@ -53,5 +55,121 @@ describe('client in Chromium', () => {
     const error = await client.jobs.get('job_missing').catch((e: unknown) => e)
     expect(isNotFoundError(error)).toBe(true)
     expect(error).toMatchObject({ status: 404, requestId: expect.stringMatching(/^req_/) })
+  })
+})
+
+/** Makes the page look hidden (or shown) and tells it, as a browser does. */
+function setHidden(hidden: boolean): void {
+  Object.defineProperty(document, 'visibilityState', {
+    configurable: true,
+    get: () => (hidden ? 'hidden' : 'visible'),
+  })
+  document.dispatchEvent(new Event('visibilitychange'))
+}
+
+/** Makes the browser look offline (or online) and tells the page. */
+function setOffline(offline: boolean): void {
+  Object.defineProperty(navigator, 'onLine', { configurable: true, get: () => !offline })
+  window.dispatchEvent(new Event(offline ? 'offline' : 'online'))
+}
+
+/**
+ * Moves a virtual clock on by `ms` in 10 ms steps, letting the browser run its tasks in between:
+ * a fake response's body is read in a task, not a microtask, in Chromium.
+ */
+async function advance(manual: ReturnType<typeof virtualClock>['manual'], ms: number) {
+  for (let left = ms; left >= 0; left -= 10) {
+    await manual.tickAsync(Math.min(10, left))
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    if (left === 0) break
+  }
+}
+
+describe('browser manners', () => {
+  it('should follow a job on its event stream: one request, every status pushed', async () => {
+    const client = createClient({
+      baseUrl: inject('baseUrl'),
+      apiKey: 'vt_dev_key',
+      transport: 'sse',
+    })
+    const job = await client.jobs.createAndWait(
+      { video_url: 'https://example.com/a.mp4', target_language: 'de' },
+      { timeoutMs: 10_000 },
+    )
+    expect(job.status).toBe('completed')
+    const history = client.jobs.history(job.id)
+    expect(history.at(-1)).toMatchObject({ status: 'completed', pushed: true })
+    expect(history.every((h) => h.pushed)).toBe(true)
+  })
+
+  it('should check less often while the page is hidden, and at once when it is shown', async () => {
+    const { manual, clock } = virtualClock()
+    const fetch = fakeFetch(() => json(jobBody({ status: 'running', eta_ms: null })))
+    const polling = fixedInterval(200)
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      fetch,
+      clock,
+      polling,
+      transport: 'poll',
+    })
+    const controller = new AbortController()
+    const waiting = client.jobs.wait('job_1', { signal: controller.signal }).catch(() => {})
+    try {
+      await advance(manual, 1_100)
+      // At 0, 200, …, 1,000 ms.
+      expect(fetch.calls).toHaveLength(6)
+      setHidden(true)
+      await advance(manual, 1_800)
+      // At 1,200 (planned while shown), then every 800 ms: 2,000 and 2,800; shown, it would be 9.
+      expect(fetch.calls).toHaveLength(9)
+      setHidden(false)
+      await advance(manual, 10)
+      expect(fetch.calls).toHaveLength(10)
+    } finally {
+      setHidden(false)
+      controller.abort()
+      await waiting
+    }
+  })
+
+  it('should send nothing while offline and check at once when back online', async () => {
+    const { manual, clock } = virtualClock()
+    const fetch = fakeFetch(() => json(jobBody({ status: 'completed', progress: 1 })))
+    const polling = fixedInterval(200)
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      fetch,
+      clock,
+      polling,
+      transport: 'poll',
+    })
+    setOffline(true)
+    try {
+      const waiting = client.jobs.wait('job_1', { timeoutMs: 20_000 })
+      await advance(manual, 1_500)
+      expect(fetch.calls).toHaveLength(0)
+      setOffline(false)
+      await advance(manual, 0)
+      await expect(waiting).resolves.toMatchObject({ status: 'completed' })
+      expect(fetch.calls).toHaveLength(1)
+    } finally {
+      setOffline(false)
+    }
+  })
+
+  it('should still end a wait at its deadline while offline', async () => {
+    const { manual, clock } = virtualClock()
+    const fetch = fakeFetch(() => json(jobBody({ status: 'running' })))
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
+    setOffline(true)
+    try {
+      const waiting = client.jobs.wait('job_1', { timeoutMs: 3_000 }).catch((e: unknown) => e)
+      await advance(manual, 3_000)
+      expect(isTimeoutError(await waiting)).toBe(true)
+      expect(fetch.calls).toHaveLength(0)
+    } finally {
+      setOffline(false)
+    }
   })
 })

@@ -25,7 +25,11 @@ import {
   type Transport,
   type WaitLimits,
 } from './observation.js'
+import { currentPage, HIDDEN_FACTOR, type Page } from './page.js'
 import { Schedule } from './schedule.js'
+
+/** How far apart the checks go when the page is back (they would all fire at once). */
+const STAGGER_MS = 25
 
 /** The most ids in one batch request (the protocol's limit). */
 export const MAX_BATCH = 100
@@ -83,6 +87,11 @@ export class Monitor implements Planner {
   readonly #planned = new Map<Observation, ReturnType<Schedule<Observation>['add']>>()
   #timer: { at: number; controller: AbortController } | undefined
   #batch = true
+  /** The page it runs in (browsers only), and the stopper of its listener while jobs are observed. */
+  readonly #page: Page | undefined = currentPage()
+  #stopListening: (() => void) | undefined
+  /** Due while the browser was offline: checked when it is back. */
+  #parked: Observation[] = []
 
   constructor(core: ClientCore, sources: Sources, transport: Transport = 'poll') {
     this.#core = core
@@ -101,6 +110,7 @@ export class Monitor implements Planner {
       // A wait for many jobs polls them in batches; a push transport would hold one each.
       observation.transport = start.align ? 'poll' : this.#preferred
       this.#observations.set(id, observation)
+      this.#stopListening ??= this.#page?.onReturn(() => this.#resume())
       if (observation.transport !== 'poll') {
         this.#core.events.emit('transport:selected', { id, transport: observation.transport })
       }
@@ -122,7 +132,8 @@ export class Monitor implements Planner {
 
   plan(observation: Observation, delayMs: number): void {
     const now = this.#core.clock.now()
-    const capped = Math.min(delayMs, MAX_TIMER_MS)
+    const wanted = this.#page?.hidden() ? delayMs * HIDDEN_FACTOR : delayMs
+    const capped = Math.min(wanted, MAX_TIMER_MS)
     let at = now + capped
     const align = [...observation.subscriptions].some((s) => s.align)
     if (align && this.#observations.size > 1 && capped >= 16) {
@@ -157,7 +168,40 @@ export class Monitor implements Planner {
     const current = this.#planned.get(observation)
     if (current) this.#schedule.drop(current)
     this.#planned.delete(observation)
+    if (this.#observations.size === 0) {
+      this.#stopListening?.()
+      this.#stopListening = undefined
+      this.#parked = []
+    }
     this.#arm()
+  }
+
+  /**
+   * Offline: nothing can be sent, so these are checked when the network is back; meanwhile each
+   * wait still ends at its deadline.
+   */
+  #park(due: Observation[]): void {
+    const now = this.#core.clock.now()
+    for (const observation of due) {
+      for (const s of [...observation.subscriptions]) s.checkLimits(now)
+      if (observation.ended) continue
+      this.#parked.push(observation)
+      const deadline = observation.nearestDeadline()
+      if (deadline > now && deadline < Infinity) this.planAt(observation, deadline)
+    }
+    this.#arm()
+  }
+
+  /** The page is shown again or back online: every job is checked now, a little apart. */
+  #resume(): void {
+    const now = this.#core.clock.now()
+    const parked = this.#parked
+    this.#parked = []
+    const all = new Set([...parked, ...this.#planned.keys()])
+    let i = 0
+    for (const observation of all) {
+      if (!observation.ended) this.planAt(observation, now + Math.min(1_000, i++ * STAGGER_MS))
+    }
   }
 
   /** Sets the one timer for the earliest planned check (or clears it when none is). */
@@ -184,9 +228,13 @@ export class Monitor implements Planner {
   /** Sends the checks that are due: alone, or in batches. */
   #tick(): void {
     const all = this.#schedule.takeDue(this.#core.clock.now())
+    for (const observation of all) this.#planned.delete(observation)
+    if (this.#page?.offline()) {
+      this.#park(all)
+      return
+    }
     const due: Observation[] = []
     for (const observation of all) {
-      this.#planned.delete(observation)
       if (observation.transport === 'poll') due.push(observation)
       else this.#one(observation)
     }
