@@ -77,7 +77,14 @@ export async function runLab(
     const optimal = optimalFrontier(workload, durations, profile)
     const results: Result[] = []
     for (const contender of profile.contenders) {
-      const plan = { workload, strategy: contender.make(), count: profile.jobs, seed: profile.seed }
+      const plan = {
+        workload,
+        strategy: contender.make(),
+        count: profile.jobs,
+        seed: profile.seed,
+        transport:
+          workload.push && contender.id === 'default' ? ('auto' as const) : ('poll' as const),
+      }
       const outcomes = await simulate(plan)
       results.push(describe(contender, outcomes, optimal, workload, profile.jobs))
       progress(`${workload.id} ${contender.id}`)

@@ -50,7 +50,7 @@ function headline(get: (w: string, c: string) => Result | undefined): string[] {
     '| workload | schedule | requests / job | mean lateness | p95 lateness |',
     '| --- | --- | ---: | ---: | ---: |',
   ]
-  for (const w of ['W1', 'W2', 'progress']) {
+  for (const w of ['W1', 'W2', 'W3', 'progress']) {
     for (const c of ['default', 'previous-default', 'openai', 'fixed-5.4', 'aws']) {
       const r = get(w, c)
       if (r)
@@ -85,6 +85,12 @@ function targets(
   if (w2) {
     out.push(
       `| W2: at most 6 requests and p95 at most 0.5 s | ${n(w2.all.requests)} requests, p95 ${s(w2.all.p95Ms)} | ${yes(w2.all.requests <= 6 && w2.all.p95Ms <= 500)} |`,
+    )
+  }
+  const w3 = get('W3', 'default')
+  if (w3) {
+    out.push(
+      `| W3 (issue 12): \`auto\` picks push: one request a job, p95 under 0.1 s | ${n(w3.all.requests)} requests, p95 ${s(w3.all.p95Ms)} | ${yes(w3.all.requests <= 1.05 && w3.all.p95Ms < 100)} |`,
     )
   }
   const w4 = get('W4', 'default')

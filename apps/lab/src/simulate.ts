@@ -43,6 +43,8 @@ export interface RunPlan {
   seed: number
   /** Mean time between arrivals. @default 30_000 */
   meanGapMs?: number
+  /** How the client learns of changes. @default 'poll' (the lab compares polling schedules) */
+  transport?: 'auto' | 'poll'
 }
 
 /** Runs the plan in virtual time. */
@@ -50,12 +52,14 @@ export async function simulate(plan: RunPlan): Promise<JobOutcome[]> {
   const clock = createManualClock(Date.UTC(2026, 0, 1))
   const { app } = createMockServer({ clock, simulation: simulationOf(plan.workload) })
   let inflight = 0
-  // The server answers in no virtual time; the whole body is read here, so a reset surfaces as
-  // the failed fetch it is over a network.
+  // The server answers in no virtual time; the whole body is read here (but for event streams),
+  // so a reset surfaces as the failed fetch it is over a network.
   const fetch: FetchLike = async (input, init) => {
     inflight++
     try {
       const response = await app.request(input, init)
+      // An event stream (W3) lasts as long as its job: handed over as it comes, not awaited.
+      if (response.headers.get('content-type')?.startsWith('text/event-stream')) return response
       let body: string
       try {
         body = await response.text()
@@ -115,13 +119,15 @@ async function waitForJobs(
     random: createRandom(plan.seed ^ 0x2545f491),
     polling: plan.strategy,
     // The lab compares polling schedules: push (the server offers it) would take their place.
-    transport: 'poll',
+    transport: plan.transport ?? 'poll',
     fetch: (input, init) => {
       if ((init.method ?? 'GET') === 'GET') {
         // A batch request of k jobs (several due in the same tick) counts 1/k for each.
         const url = new URL(input)
         const ids = url.searchParams.get('ids')?.split(',')
-        const paths = ids ? ids.map((id) => `/v1/jobs/${id}`) : [url.pathname]
+        // A job's event stream is one of its requests too.
+        const path = url.pathname.replace(/\/events$/, '')
+        const paths = ids ? ids.map((id) => `/v1/jobs/${id}`) : [path]
         for (const path of paths) requests.set(path, (requests.get(path) ?? 0) + 1 / paths.length)
       }
       return fetch(input, init)

@@ -20,6 +20,11 @@ export interface Workload {
   duration(position: number, random: Random): number
   /** Where the true distribution changes: positions that start a new phase (0 included). */
   phases: number[]
+  /**
+   * The server's push (event streams, long-poll) is open to the default client, which keeps its
+   * default `transport: 'auto'`; the other schedules still poll, for comparison.
+   */
+  push?: true
 }
 
 /** Settings every workload shares: no failed jobs, no rate limit in the way, steady progress. */
@@ -67,6 +72,16 @@ export const WORKLOADS: readonly Workload[] = [
     simulation: HINTED,
     duration: (_, random) => lognormal(random, 30_000, 1),
     phases: [0],
+  },
+  {
+    id: 'W3',
+    title: 'W3 push-capable',
+    description:
+      "W1 (durations, no hints), on a server that also offers event streams and long-poll, as the mock server does: the default client keeps `transport: 'auto'`; the polling schedules poll, for comparison.",
+    simulation: { hints: { mode: 'none', eta_noise: 0, progress: false } },
+    duration: (_, random) => lognormal(random, 30_000, 1),
+    phases: [0],
+    push: true,
   },
   {
     id: 'W4',

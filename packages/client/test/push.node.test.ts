@@ -40,6 +40,16 @@ describe('transport: sse', () => {
     expect(after.map((r) => r.path)).toEqual([`/v1/jobs/${job.id}/events`])
   })
 
+  it('should open the stream at once after a create, whatever the strategy would wait', async () => {
+    const { client, manual, requests, settle } = virtualSetup({ client: { transport: 'sse' } })
+    const done = client.jobs.createAndWait(jobParams(2_500))
+    await manual.tickAsync(0)
+    const opened = requests.find((r) => r.path.endsWith('/events'))
+    expect(opened?.at).toBe(requests[0]?.at)
+    const job = await settle(done)
+    expect(manual.now()).toBe(Date.parse(job.created_at) + 2_500)
+  })
+
   it('should let a watch see every progress step through the stream', async () => {
     const { client, settle } = virtualSetup({
       client: { transport: 'sse' },

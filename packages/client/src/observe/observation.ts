@@ -282,7 +282,10 @@ export class Observation {
   created(job: Job, hints: ServerHints): void {
     const now = this.core.clock.now()
     this.cursor.saw(job, undefined, now)
-    if (this.#observe(job, now)) this.#planNext(hints, now)
+    if (!this.#observe(job, now)) return
+    // A stream or a held request costs the same whenever it starts: it starts at once.
+    if (this.transport === 'poll') this.#planNext(hints, now)
+    else this.planner.plan(this, 0)
   }
 
   /**
