@@ -54,16 +54,18 @@ export function lognormal(random: Random, medianMs: number, sigma: number): numb
 
 const HINTED = { hints: { mode: 'eta', eta_noise: 0.2 } } as const
 
+const W1: Workload = {
+  id: 'W1',
+  title: 'W1 hint-less',
+  description:
+    'No hints at all, as on the original challenge’s server (status only: no `Retry-After`, no `eta_ms`, no progress): durations lognormal, median 30 s, σ 1.',
+  simulation: { hints: { mode: 'none', eta_noise: 0, progress: false } },
+  duration: (_, random) => lognormal(random, 30_000, 1),
+  phases: [0],
+}
+
 export const WORKLOADS: readonly Workload[] = [
-  {
-    id: 'W1',
-    title: 'W1 hint-less',
-    description:
-      'No hints at all, as on the original challenge’s server (status only: no `Retry-After`, no `eta_ms`, no progress): durations lognormal, median 30 s, σ 1.',
-    simulation: { hints: { mode: 'none', eta_noise: 0, progress: false } },
-    duration: (_, random) => lognormal(random, 30_000, 1),
-    phases: [0],
-  },
+  W1,
   {
     id: 'W2',
     title: 'W2 hinted',
@@ -74,13 +76,11 @@ export const WORKLOADS: readonly Workload[] = [
     phases: [0],
   },
   {
+    ...W1,
     id: 'W3',
     title: 'W3 push-capable',
     description:
-      "W1 (durations, no hints), on a server that also offers event streams and long-poll, as the mock server does: the default client keeps `transport: 'auto'`; the polling schedules poll, for comparison.",
-    simulation: { hints: { mode: 'none', eta_noise: 0, progress: false } },
-    duration: (_, random) => lognormal(random, 30_000, 1),
-    phases: [0],
+      "W1 on a server that also offers event streams and long-poll, as the mock server does: the default client keeps `transport: 'auto'`; the polling schedules poll, for comparison.",
     push: true,
   },
   {

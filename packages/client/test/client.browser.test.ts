@@ -85,6 +85,21 @@ async function advance(manual: ReturnType<typeof virtualClock>['manual'], ms: nu
   }
 }
 
+/** A client polling every 200 ms on a virtual clock, against a fake server answering `body`. */
+function polledEvery200ms(body: Record<string, unknown>) {
+  const { manual, clock } = virtualClock()
+  const fetch = fakeFetch(() => json(body))
+  const polling = fixedInterval(200)
+  const client = createClient({
+    baseUrl: 'http://api.test',
+    fetch,
+    clock,
+    polling,
+    transport: 'poll',
+  })
+  return { manual, fetch, client }
+}
+
 describe('browser manners', () => {
   it('should follow a job on its event stream: one request, every status pushed', async () => {
     const client = createClient({
@@ -103,16 +118,7 @@ describe('browser manners', () => {
   })
 
   it('should check less often while the page is hidden, and at once when it is shown', async () => {
-    const { manual, clock } = virtualClock()
-    const fetch = fakeFetch(() => json(jobBody({ status: 'running', eta_ms: null })))
-    const polling = fixedInterval(200)
-    const client = createClient({
-      baseUrl: 'http://api.test',
-      fetch,
-      clock,
-      polling,
-      transport: 'poll',
-    })
+    const { manual, fetch, client } = polledEvery200ms(jobBody({ status: 'running', eta_ms: null }))
     const controller = new AbortController()
     const waiting = client.jobs.wait('job_1', { signal: controller.signal }).catch(() => {})
     try {
@@ -134,16 +140,9 @@ describe('browser manners', () => {
   })
 
   it('should send nothing while offline and check at once when back online', async () => {
-    const { manual, clock } = virtualClock()
-    const fetch = fakeFetch(() => json(jobBody({ status: 'completed', progress: 1 })))
-    const polling = fixedInterval(200)
-    const client = createClient({
-      baseUrl: 'http://api.test',
-      fetch,
-      clock,
-      polling,
-      transport: 'poll',
-    })
+    const { manual, fetch, client } = polledEvery200ms(
+      jobBody({ status: 'completed', progress: 1 }),
+    )
     setOffline(true)
     try {
       const waiting = client.jobs.wait('job_1', { timeoutMs: 20_000 })

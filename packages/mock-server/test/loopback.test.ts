@@ -4,6 +4,7 @@
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import { type AddressInfo, connect } from 'node:net'
+import { EventSource } from 'eventsource'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { DEV_ADMIN_KEY, DEV_API_KEY, DEV_WEBHOOK_SECRET } from '../src/app.js'
 import { type RunningServer, startServer } from '../src/node.js'
@@ -222,5 +223,57 @@ describe('over loopback', () => {
       const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))
       expect(body).toMatchObject({ status, type: expect.stringMatching(/^urn:video-translation/) })
     }
+  })
+})
+
+/**
+ * A job's event stream read by a standard `EventSource` (the `eventsource` package, the WHATWG
+ * EventSource for Node), as a browser reads it: the key in `?access_token=` (it can send no
+ * header), every status as an event, and after the end, on its automatic reconnect with
+ * `Last-Event-ID`, a 204 that makes it stop for good.
+ */
+describe('a standard EventSource', () => {
+  it('should follow a job to its end with the key in the query, then stop on the 204', async () => {
+    const job = await create()
+    const url = `${server.url}/v1/jobs/${job.id}/events?access_token=${DEV_API_KEY}`
+    const statuses: string[] = []
+    const ids: string[] = []
+    let opens = 0
+    const source = new EventSource(url)
+    const closed = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the EventSource never stopped')), 15_000)
+      source.addEventListener('open', () => opens++)
+      source.addEventListener('status', (event) => {
+        statuses.push((JSON.parse(event.data) as JobView).status)
+        ids.push(event.lastEventId)
+      })
+      source.addEventListener('error', () => {
+        // After the stream ends it reconnects once (after the server's retry:) with
+        // Last-Event-ID; the 204 then closes it for good.
+        if (source.readyState === EventSource.CLOSED) {
+          clearTimeout(timer)
+          resolve()
+        }
+      })
+    })
+    await closed
+    source.close()
+    expect(statuses[0]).toBe('pending')
+    expect(statuses.at(-1)).toBe('completed')
+    expect(new Set(ids).size).toBe(ids.length)
+    expect(opens).toBe(1)
+  }, 20_000)
+
+  it('should be refused without a key, and the key in the query is taken on event streams only', async () => {
+    const job = await create()
+    const refused = await fetch(`${server.url}/v1/jobs/${job.id}/events`)
+    expect(refused.status).toBe(401)
+    await refused.body?.cancel()
+    const elsewhere = await fetch(`${server.url}/v1/jobs/${job.id}?access_token=${DEV_API_KEY}`)
+    expect(elsewhere.status).toBe(401)
+    await elsewhere.body?.cancel()
+    const wrong = await fetch(`${server.url}/v1/jobs/${job.id}/events?access_token=nope`)
+    expect(wrong.status).toBe(401)
+    await wrong.body?.cancel()
   })
 })
