@@ -133,4 +133,42 @@ describe('resources', () => {
     expect(started).toBeGreaterThan(0)
     expect(pendingTimers()).toEqual([])
   })
+
+  it('should leave no timer after a watch of an event stream is broken off', async () => {
+    const client = createClient({ baseUrl: server.url, apiKey: DEV_API_KEY, transport: 'sse' })
+    const job = await client.jobs.create({
+      video_url: 'https://example.com/a.mp4',
+      target_language: 'es',
+      simulate: { duration_ms: 600_000 },
+    })
+    for await (const seen of client.jobs.watch(job.id)) {
+      expect(seen.id).toBe(job.id)
+      break
+    }
+    expect(started).toBeGreaterThan(0)
+    expect(pendingTimers()).toEqual([])
+  })
+
+  it('should leave no timer after a long-poll is aborted while held', async () => {
+    const client = createClient({
+      baseUrl: server.url,
+      apiKey: DEV_API_KEY,
+      transport: 'long-poll',
+    })
+    const job = await client.jobs.create({
+      video_url: 'https://example.com/a.mp4',
+      target_language: 'es',
+      simulate: { duration_ms: 600_000 },
+    })
+    const controller = new AbortController()
+    const waiting = client.jobs.wait(job.id, { signal: controller.signal })
+    // The held request's time limit: the hold (30 s) plus the request limit (10 s).
+    await vi.waitFor(() => expect(pendingTimers()).toContain(40_000), {
+      timeout: 10_000,
+      interval: 20,
+    })
+    controller.abort(new Error('leaving'))
+    await expect(waiting).rejects.toThrow('leaving')
+    expect(pendingTimers()).toEqual([])
+  })
 })
