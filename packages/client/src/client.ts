@@ -16,6 +16,7 @@ import type { Transport } from './observe/observation.js'
 import { batchSource } from './observe/sources/batch.js'
 import { longPollSource } from './observe/sources/long-poll.js'
 import { sseSource } from './observe/sources/sse.js'
+import { type Tabs, tabsOf } from './observe/tabs.js'
 import { Pacer } from './pacing.js'
 import { type AdaptiveOptions, adaptivePolling } from './polling/adaptive.js'
 import {
@@ -85,6 +86,15 @@ export interface ClientOptions {
    */
   transport?: 'auto' | 'poll' | 'long-poll' | 'sse'
   /**
+   * In a browser: the tabs of one origin (with this base URL and key) observe each job once. The
+   * tab holding the job's Web Lock asks the server and posts every answer to the others on a
+   * BroadcastChannel; when it closes or stops waiting, another waiting tab takes over. Ignored
+   * where either API is missing (Node, Bun, Deno, older browsers).
+   * @default false
+   * @example shareTabs: true
+   */
+  shareTabs?: boolean
+  /**
    * Retries of failed requests (network, 408, 429, 5xx), within a client-wide budget; `false`
    * sends each request once.
    * @default { maxRetries: 3, initialDelayMs: 200, maxDelayMs: 5_000, budget: { maxTokens: 10, tokenRatio: 0.2 } }
@@ -145,7 +155,15 @@ export function createClient(options: ClientOptions = {}): Client {
   const core = createCore(options)
   const { events } = core
   return {
-    jobs: new Jobs(core, new Monitor(core, resolveSources(core), resolveTransport(options))),
+    jobs: new Jobs(
+      core,
+      new Monitor(
+        core,
+        resolveSources(core),
+        resolveTransport(options),
+        resolveTabs(options, core),
+      ),
+    ),
     on: (type, listener) => events.on(type, listener),
     off: (type, listener) => events.off(type, listener),
   }
@@ -180,6 +198,21 @@ export function createCore(options: ClientOptions): ClientCore {
     logger,
     pacer: options.pacing === false ? undefined : new Pacer(clock),
   }
+}
+
+/** The tabs to share jobs with, when asked to and the browser can. */
+function resolveTabs(options: ClientOptions, core: ClientCore): Tabs | undefined {
+  if (options.shareTabs !== true) return undefined
+  // Tabs share jobs of the same API and key; the key itself is not put in the channel's name.
+  const { baseUrl, headers } = core.http
+  return tabsOf(`${baseUrl}#${fingerprint(headers.authorization ?? '')}`)
+}
+
+/** A short FNV-1a fingerprint of `text` (not a secret's protection: it only tells keys apart). */
+function fingerprint(text: string): string {
+  let hash = 0x811c9dc5
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193)
+  return (hash >>> 0).toString(36)
 }
 
 /** The transport single-job waits start with. */

@@ -2,7 +2,7 @@
  * The client in a real headless Chromium against the mock server on a loopback port: proves the
  * package runs in a browser (no Node built-ins, CORS headers readable).
  */
-import { describe, expect, inject, it } from 'vitest'
+import { describe, expect, inject, it, vi } from 'vitest'
 import { createClient, fixedInterval, isNotFoundError, isTimeoutError } from '../src/index.js'
 import { fakeFetch, jobBody, json } from './fake-fetch.js'
 import { virtualClock } from './virtual-time.js'
@@ -170,5 +170,61 @@ describe('browser manners', () => {
     } finally {
       setOffline(false)
     }
+  })
+})
+
+describe('tabs that share (shareTabs)', () => {
+  /** A client as one tab would have it, counting the requests it sends. */
+  function tab() {
+    const sent: string[] = []
+    const client = createClient({
+      baseUrl: inject('baseUrl'),
+      apiKey: 'vt_dev_key',
+      shareTabs: true,
+      transport: 'poll',
+      polling: fixedInterval(100),
+      fetch: (input, init) => {
+        if ((init.method ?? 'GET') === 'GET') sent.push(input)
+        return fetch(input, init)
+      },
+    })
+    return { client, sent }
+  }
+
+  it('should have one tab ask for a job while the others listen', async () => {
+    const tabs = [tab(), tab(), tab()]
+    const job = await tabs[0]?.client.jobs.create({
+      video_url: 'https://example.com/a.mp4',
+      target_language: 'sv',
+      simulate: { duration_ms: 1_000 },
+    })
+    const id = job?.id as string
+    const done = await Promise.all(tabs.map((t) => t.client.jobs.wait(id, { timeoutMs: 10_000 })))
+    expect(done.map((j) => j.status)).toEqual(['completed', 'completed', 'completed'])
+    const asking = tabs.filter((t) => t.sent.length > 0)
+    expect(asking).toHaveLength(1)
+  })
+
+  it('should hand the job to another tab when the asking one stops waiting', async () => {
+    const [first, second] = [tab(), tab()]
+    const job = await first.client.jobs.create({
+      video_url: 'https://example.com/a.mp4',
+      target_language: 'fi',
+      simulate: { duration_ms: 1_500 },
+    })
+    const controller = new AbortController()
+    const leaving = first.client.jobs
+      .wait(job.id, { signal: controller.signal })
+      .catch(() => 'left')
+    // The first tab leads once it asks.
+    await vi.waitFor(() => expect(first.sent.length).toBeGreaterThan(0))
+    const staying = second.client.jobs.wait(job.id, { timeoutMs: 10_000 })
+    const asked = first.sent.length
+    await vi.waitFor(() => expect(first.sent.length).toBeGreaterThan(asked + 1))
+    expect(second.sent).toHaveLength(0)
+    controller.abort()
+    expect(await leaving).toBe('left')
+    await expect(staying).resolves.toMatchObject({ status: 'completed' })
+    expect(second.sent.length).toBeGreaterThan(0)
   })
 })

@@ -27,6 +27,7 @@ import {
 } from './observation.js'
 import { currentPage, HIDDEN_FACTOR, type Page } from './page.js'
 import { Schedule } from './schedule.js'
+import type { Tabs } from './tabs.js'
 
 /** How far apart the checks go when the page is back (they would all fire at once). */
 const STAGGER_MS = 25
@@ -93,10 +94,14 @@ export class Monitor implements Planner {
   /** Due while the browser was offline: checked when it is back. */
   #parked: Observation[] = []
 
-  constructor(core: ClientCore, sources: Sources, transport: Transport = 'poll') {
+  /** Other tabs of the page's origin sharing jobs (`shareTabs`), where a browser offers it. */
+  readonly #tabs: Tabs | undefined
+
+  constructor(core: ClientCore, sources: Sources, transport: Transport = 'poll', tabs?: Tabs) {
     this.#core = core
     this.#sources = sources
     this.#preferred = transport
+    this.#tabs = tabs
   }
 
   /** Subscribes to job `id`, starting its observation unless one is live. */
@@ -121,11 +126,11 @@ export class Monitor implements Planner {
     })
     observation.join(subscription, !fresh)
     if (fresh) {
-      if (start.created) {
-        observation.created(start.created.job, start.created.hints)
-      } else {
-        this.plan(observation, 0)
-      }
+      const { created } = start
+      const begin = (o: Observation) =>
+        created ? o.created(created.job, created.hints) : this.plan(o, 0)
+      if (this.#tabs) this.#share(this.#tabs, observation, begin)
+      else begin(observation)
     }
     return subscription
   }
@@ -142,6 +147,34 @@ export class Monitor implements Planner {
     }
     // Never past the nearest deadline: the last look is at it.
     this.planAt(observation, Math.min(at, Math.max(now, observation.nearestDeadline())))
+  }
+
+  relay(job: Job): void {
+    this.#tabs?.post(job)
+  }
+
+  /**
+   * Shares `observation` with the other tabs: it listens to the tab that leads it (an answer is
+   * awaited from elsewhere, so its waits' deadlines are guarded as for a stream) until this tab
+   * is handed the lead, then `begin`s checking, and lets go of it when it ends.
+   */
+  #share(tabs: Tabs, observation: Observation, begin: (o: Observation) => void): void {
+    const following = new InFlight(1)
+    observation.inFlight = following
+    observation.guardDeadlines()
+    tabs.share(observation.id, following.controller.signal, {
+      lead: () =>
+        new Promise<void>((resolve) => {
+          if (observation.ended) return resolve()
+          observation.onEnd = () => {
+            following.controller.abort()
+            resolve()
+          }
+          observation.inFlight = undefined
+          begin(observation)
+        }),
+      follow: (job) => observation.answered(job, {}, undefined, 'relayed'),
+    })
   }
 
   fallback(observation: Observation, to: Transport, reason: string): void {

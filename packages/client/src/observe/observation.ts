@@ -58,6 +58,8 @@ export interface Planner {
   planAt(observation: Observation, at: number): void
   /** The observation ended: forget it. */
   release(observation: Observation): void
+  /** An answer from the server: other tabs sharing the job hear of it too. */
+  relay(job: Job): void
   /** `observation`'s transport does not work here: it (and the client's next jobs) use `to`. */
   fallback(observation: Observation, to: Transport, reason: string): void
 }
@@ -223,6 +225,8 @@ export class Observation {
   ended = false
   /** How it is observed (the monitor picks it, and moves it down when one does not work). */
   transport: Transport = 'poll'
+  /** Called once when it ends (a tab leading it then lets another lead). */
+  onEnd: (() => void) | undefined
 
   constructor(
     readonly id: string,
@@ -291,16 +295,19 @@ export class Observation {
   /**
    * A check's answer: `job`, or undefined for a 304 (unchanged since the ETag sent). `next` says
    * what follows: the strategy's delay (`plan`), another check at once (`now`: a held request
-   * answered), or nothing (`stream`: an event of a stream that stays open, not a check).
+   * answered), or nothing: `stream` (an event of a stream that stays open, not a check) and
+   * `relayed` (another tab's answer: that tab asks, this one listens).
    */
   answered(
     job: Job | undefined,
     hints: ServerHints,
     etag?: string,
-    next: 'plan' | 'now' | 'stream' = 'plan',
+    next: 'plan' | 'now' | 'stream' | 'relayed' = 'plan',
   ): void {
-    if (next !== 'stream') this.inFlight = undefined
+    const pushed = next === 'stream' || next === 'relayed'
+    if (!pushed) this.inFlight = undefined
     if (this.ended) return
+    if (job && next !== 'relayed') this.planner.relay(job)
     const { clock, events } = this.core
     const now = clock.now()
     const previous = this.cursor.state.job
@@ -313,7 +320,7 @@ export class Observation {
       events.emit('job:status', { job: seen, attempt: this.cursor.state.checks, changed })
       for (const s of [...this.subscriptions]) {
         if (!this.subscriptions.has(s)) continue
-        if (next !== 'stream') s.attempts++
+        if (!pushed) s.attempts++
         s.failures = 0
         s.subscriber.next(seen, changed, s)
       }
@@ -327,7 +334,7 @@ export class Observation {
     } else {
       for (const s of this.subscriptions) s.attempts++
     }
-    if (next === 'stream') return
+    if (pushed) return
     if (next === 'now') {
       for (const s of [...this.subscriptions]) s.checkLimits(now)
       if (!this.ended) this.planner.plan(this, 0)
@@ -422,6 +429,7 @@ export class Observation {
   #end(): void {
     if (this.ended) return
     this.ended = true
+    this.onEnd?.()
     this.inFlight?.drop()
     this.inFlight = undefined
     this.planner.release(this)

@@ -1,0 +1,58 @@
+/**
+ * Tabs that share (opt-in, `shareTabs: true`): the tabs of one origin observe each job once. The
+ * tab holding the job's Web Lock asks the server and posts every answer on a BroadcastChannel;
+ * the others only listen. When the asking tab stops (closed, or its waits ended), the browser
+ * hands the lock to another tab still waiting, which asks from then on. Ten open tabs cost one
+ * tab's requests.
+ */
+import type { Job } from '../types.js'
+
+/** What the monitor does with a shared job. */
+export interface SharedJob {
+  /** This tab holds the lock: ask the server until the returned promise settles. */
+  lead(): Promise<void>
+  /** Another tab posted an answer. */
+  follow(job: Job): void
+}
+
+/** The tabs of one origin, for one API (base URL and key). */
+export interface Tabs {
+  /** Shares job `id` until `signal` aborts: leads when given the lock, follows meanwhile. */
+  share(id: string, signal: AbortSignal, job: SharedJob): void
+  /** Posts an answer about job `id` to the other tabs. */
+  post(job: Job): void
+}
+
+/** Tabs sharing jobs of `scope`, or undefined where a browser lacks BroadcastChannel or Web Locks. */
+export function tabsOf(scope: string): Tabs | undefined {
+  const { BroadcastChannel, navigator } = globalThis as {
+    BroadcastChannel?: typeof globalThis.BroadcastChannel
+    navigator?: { locks?: LockManager }
+  }
+  const locks = navigator?.locks
+  if (!BroadcastChannel || !locks) return undefined
+  const name = `video-translation:${scope}`
+  const channel = new BroadcastChannel(name)
+  const followers = new Map<string, Set<SharedJob>>()
+  channel.onmessage = (event: MessageEvent<{ job?: Job }>) => {
+    const job = event.data?.job
+    if (job && typeof job.id === 'string')
+      for (const f of followers.get(job.id) ?? []) f.follow(job)
+  }
+  return {
+    share(id, signal, job) {
+      const listening = followers.get(id) ?? new Set()
+      listening.add(job)
+      followers.set(id, listening)
+      const stop = () => {
+        listening.delete(job)
+        if (listening.size === 0) followers.delete(id)
+      }
+      signal.addEventListener('abort', stop, { once: true })
+      locks.request(`${name}:${id}`, { signal }, () => job.lead()).catch(() => {})
+    },
+    post(job) {
+      channel.postMessage({ job })
+    },
+  }
+}
