@@ -73,15 +73,13 @@ export async function send(config: HttpConfig, request: HttpRequest): Promise<Ht
       text = await response.text()
     } catch (cause) {
       request.signal?.throwIfAborted()
-      if (deadline.timedOut()) {
-        throw new TimeoutError({
-          scope: 'request',
-          timeoutMs,
-          what: `${info.method} ${info.path}`,
-        })
-      }
+      if (deadline.timedOut()) throw timeoutOf(info, timeoutMs)
       throw new NetworkError(info, redactError(cause, config.redact))
     }
+    // A fetch that answers after its signal aborted (an in-process app: its server saw the
+    // client leave, 499) is the timeout it would have been over a network.
+    const failed = response.status < 200 || (response.status >= 300 && response.status !== 304)
+    if (failed && deadline.timedOut()) throw timeoutOf(info, timeoutMs)
     return interpret(info, response, text, config.redact)
   } finally {
     deadline.dispose()
@@ -117,9 +115,7 @@ export async function openStream(config: HttpConfig, request: HttpRequest): Prom
   } catch (cause) {
     deadline.dispose()
     request.signal?.throwIfAborted()
-    if (deadline.timedOut()) {
-      throw new TimeoutError({ scope: 'request', timeoutMs, what: `${info.method} ${info.path}` })
-    }
+    if (deadline.timedOut()) throw timeoutOf(info, timeoutMs)
     if (isVideoTranslationError(cause)) throw cause
     throw new NetworkError(info, redactError(cause, config.redact))
   }
@@ -167,6 +163,11 @@ function interpret(
     })
   }
   return { request: info, status, headers, data: json.value }
+}
+
+/** The error of a request whose time limit ran out. */
+function timeoutOf(info: RequestInfo, timeoutMs: number): TimeoutError {
+  return new TimeoutError({ scope: 'request', timeoutMs, what: `${info.method} ${info.path}` })
 }
 
 /** The server's id of the request, for errors (read only when one is thrown). */

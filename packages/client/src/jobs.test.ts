@@ -25,6 +25,24 @@ function clientWith(fetch: ReturnType<typeof fakeFetch>, requestTimeoutMs = 10_0
 }
 
 describe('jobs.get', () => {
+  it('should take an error answered after its time limit ran out for the timeout it is', async () => {
+    // An in-process app answers an aborted request (its server saw the client leave: 499)
+    // where a network fetch would reject.
+    const fetch = fakeFetch(
+      (call) =>
+        new Promise((resolve) => {
+          call.signal?.addEventListener('abort', () =>
+            resolve(problemResponse(499, 'Client Closed Request')),
+          )
+        }),
+    )
+    const error = await clientWith(fetch, 20)
+      .jobs.get('job_1')
+      .catch((e: unknown) => e)
+    expect(isTimeoutError(error)).toBe(true)
+    expect(error).toMatchObject({ scope: 'request', retryable: true })
+  })
+
   it('should return the typed job and send the key as a bearer token', async () => {
     const fetch = fakeFetch(() =>
       json(

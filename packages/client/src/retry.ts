@@ -25,7 +25,7 @@ export interface RetryOptions {
    * while fewer than half of `maxTokens` are left. So retries stay below about a fifth of the
    * requests that succeed (Finagle's default share): a flaky server gets them, a broken one does
    * not. `false` turns the budget off.
-   * @default { maxTokens: 10, tokenRatio: 0.2 }
+   * @default { maxTokens: 100, tokenRatio: 0.2 }
    */
   budget?: { maxTokens?: number; tokenRatio?: number } | false
 }
@@ -37,7 +37,7 @@ export class RetryBudget {
   readonly #ratio: number
 
   constructor(options: { maxTokens?: number; tokenRatio?: number } | false = {}) {
-    this.#max = options === false ? Infinity : (options.maxTokens ?? 10)
+    this.#max = options === false ? Infinity : (options.maxTokens ?? 100)
     this.#ratio = options === false ? 0 : (options.tokenRatio ?? 0.2)
     this.#tokens = this.#max
   }

@@ -235,6 +235,22 @@ describe('jobs.waitAll', () => {
   })
 })
 
+describe('a server without a batch endpoint', () => {
+  it('should be asked one job at a time when ?ids= answers something else with a 200', async () => {
+    const { manual, clock } = virtualClock()
+    const fetch = fakeFetch((call) => {
+      const id = new URL(call.url).pathname.split('/')[3] ?? 'job_list'
+      return json(jobBody({ id, status: 'completed', progress: 1 }))
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
+    const all = client.jobs.waitAll(['job_a', 'job_b'])
+    for (let i = 0; i < 5; i++) await manual.tickAsync(10)
+    const outcomes = await all
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled'])
+    expect(fetch.calls.filter((c) => c.url.includes('?ids='))).toHaveLength(1)
+  })
+})
+
 describe('jobs.waitAny', () => {
   it('should resolve with the first job to complete and stop checking the others', async () => {
     const { client, manual, requests, settle } = virtualSetup()

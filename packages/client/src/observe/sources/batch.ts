@@ -1,12 +1,12 @@
 /**
  * The batch source: `GET /v1/jobs?ids=a,b,…` checks up to 100 jobs in one request (one request
  * against the rate limit, not a hundred). Each job's answer goes to its observation; an id the
- * server lists as missing fails its observation with a `NotFoundError`.
+ * server lists as missing fails its observation with a `NotFoundError`. A server without the
+ * endpoint (404, 405, 501, or a 200 that is not `{ jobs, missing }`) is asked one job at a time.
  */
 import { type ClientCore, request } from '../../core.js'
 import { createApiError, InvalidResponseError, isApiError } from '../../errors.js'
 import { recordCheck } from '../../history.js'
-import { readBody } from '../../http.js'
 import { parseJob } from '../../parse.js'
 import type { Job } from '../../types.js'
 import type { Source } from '../monitor.js'
@@ -41,7 +41,6 @@ async function checkMany(
   let response: Awaited<ReturnType<typeof request>>
   try {
     response = await request(core, { method: 'GET', path, signal, timeoutMs: limitMs })
-    found = readBody(response, parseBatch)
   } catch (error) {
     if (isApiError(error) && UNSUPPORTED.has(error.status)) return 'unsupported'
     if (isApiError(error) && UNASKABLE.has(error.status)) return all
@@ -51,6 +50,10 @@ async function checkMany(
     }
     throw error
   }
+  const parsed = parseBatch(response.data)
+  // Something else lives at that address (a list, a page): this server has no batch endpoint.
+  if (typeof parsed === 'string') return 'unsupported'
+  found = parsed
   const at = clock.now()
   const byId = new Map(found.jobs.map((job) => [job.id, job]))
   const missing = new Set(found.missing)
