@@ -16,8 +16,11 @@ import { type RetryBudget, type RetryOptions, retryDelay } from './retry.js'
 
 /** Where the client reports what it does; every method is optional. */
 export interface Logger {
+  /** Retries, with the attempt and the delay. */
   debug?(message: string, data?: Record<string, unknown>): void
+  /** A transport that does not work with this server, and the one used instead. */
   warn?(message: string, data?: Record<string, unknown>): void
+  /** A listener, `onProgress` or another callback of yours that threw (the wait goes on). */
   error?(message: string, data?: Record<string, unknown>): void
 }
 

@@ -45,6 +45,7 @@ export class JobWatch implements AsyncIterableIterator<Job>, WaitState {
     )
   }
 
+  /** The next change of the job (what `for await` calls). */
   next(): Promise<IteratorResult<Job>> {
     const job = this.#queue.shift()
     if (job) return Promise.resolve({ value: job, done: false })
@@ -65,6 +66,7 @@ export class JobWatch implements AsyncIterableIterator<Job>, WaitState {
     return Promise.resolve(done())
   }
 
+  /** The watch is its own iterator: `for await (const job of watch)`. */
   [Symbol.asyncIterator](): this {
     return this
   }
