@@ -21,8 +21,13 @@ describe('terminal demo', () => {
     expect(
       lines.some((line) => /^job +status +duration +requests +detected after$/.test(line)),
     ).toBe(true)
+    // Not a terminal: plain lines, no escape codes.
+    expect(lines.some((line) => line.includes('\x1b['))).toBe(false)
+    // Each job followed on its event stream: one request, every status pushed and listed.
+    expect(reports.every((r) => r.requests === 1)).toBe(true)
     expect(
-      lines.filter((line) => /^ {2}\+ *\d+\.\d\d s {2}\w+ +HTTP 200/.test(line)).length,
-    ).toBeGreaterThanOrEqual(4)
+      lines.filter((line) => /^ {2}\+ *\d+\.\d\d s {2}\w+ +pushed on the event stream$/.test(line))
+        .length,
+    ).toBeGreaterThanOrEqual(8)
   }, 60_000)
 })

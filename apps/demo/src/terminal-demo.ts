@@ -1,9 +1,16 @@
 /**
  * The terminal demo (the original challenge's integration test, made pleasant): starts the mock
- * server on a free loopback port, creates N jobs, waits for all of them with a live progress
- * display, then prints a summary table and each job's status history.
+ * server on a free loopback port, creates N jobs, watches all of them with a live view (progress
+ * and time left interpolated between answers, in colour unless NO_COLOR is set; plain lines of
+ * status changes when the output is not a terminal), then prints a summary table and each job's
+ * status history.
  */
-import { createClient, isJobFailedError, type Job } from '@video-translation/client'
+import {
+  createClient,
+  isTerminalStatus,
+  type Job,
+  type ProgressEstimate,
+} from '@video-translation/client'
 import { DEV_API_KEY } from '@video-translation/mock-server'
 import { startServer } from '@video-translation/mock-server/node'
 
@@ -17,6 +24,8 @@ export interface TerminalDemoOptions {
   log?: (line: string) => void
   /** Redraw progress bars in place (a terminal); otherwise print status changes only. */
   live?: boolean
+  /** Colour the live view (ANSI). @default live, unless NO_COLOR is set */
+  color?: boolean
 }
 
 /** One job's result. */
@@ -34,9 +43,30 @@ function bar(progress: number): string {
   return `[${'#'.repeat(filled)}${'.'.repeat(BAR - filled)}]`
 }
 
+/** ANSI colours by status: only where the terminal takes them. */
+const COLORS: Record<Job['status'], string> = {
+  pending: '\x1b[2m',
+  running: '\x1b[33m',
+  completed: '\x1b[32m',
+  error: '\x1b[31m',
+  canceled: '\x1b[35m',
+}
+
+/** One job's line: bar, per cent, status and time left (estimated between answers). */
+function line(job: Job, estimate: ProgressEstimate | undefined, color: boolean): string {
+  const progress = estimate?.progress ?? job.progress
+  const eta =
+    estimate?.etaMs !== undefined && !isTerminalStatus(job.status)
+      ? `  ~${Math.ceil(estimate.etaMs / 1000)} s left`
+      : ''
+  const text = `${job.id}  ${bar(progress)} ${String(Math.floor(progress * 100)).padStart(3)}%  ${job.status}${eta}`
+  return color ? `${COLORS[job.status]}${text}\x1b[0m` : text
+}
+
 /** Runs the demo; resolves with a report per job. */
 export async function runTerminalDemo(options: TerminalDemoOptions = {}): Promise<JobReport[]> {
   const { jobs: count = 3, seed = 7, log = console.log, live = false } = options
+  const color = options.color ?? (live && !process.env.NO_COLOR)
   const server = await startServer({
     port: 0,
     simulation: {
@@ -58,38 +88,31 @@ export async function runTerminalDemo(options: TerminalDemoOptions = {}): Promis
       ),
     )
     const latest = new Map(created.map((job) => [job.id, job]))
-    const line = (job: Job) =>
-      `${job.id}  ${bar(job.progress)} ${String(Math.round(job.progress * 100)).padStart(3)}%  ${job.status}`
+    // Every change of every job, as it happens (event streams where the server has them).
+    const watches = new Map(
+      created.map((job) => [job.id, client.jobs.watch(job.id, { timeoutMs: 120_000 })]),
+    )
     let drawn = 0
     const redraw = () => {
-      const lines = [...latest.values()].map(line)
+      const lines = [...latest.values()].map((job) =>
+        line(job, watches.get(job.id)?.estimate(), color),
+      )
       if (drawn > 0) process.stdout.write(`\x1b[${drawn}A`)
       process.stdout.write(`${lines.map((l) => `\x1b[2K${l}`).join('\n')}\n`)
       drawn = lines.length
     }
-    const timer = live ? setInterval(redraw, 150) : undefined
+    const timer = live ? setInterval(redraw, 100) : undefined
     const detected = new Map<string, number>()
     const settled = await Promise.all(
-      created.map((job) =>
-        client.jobs
-          .wait(job.id, {
-            timeoutMs: 120_000,
-            onProgress: (next) => {
-              const previous = latest.get(next.id)
-              latest.set(next.id, next)
-              if (!live && previous?.status !== next.status) log(line(next))
-            },
-          })
-          .catch((error: unknown) => {
-            if (isJobFailedError(error)) return error.job
-            throw error
-          })
-          .then((final) => {
-            detected.set(final.id, Date.now())
-            latest.set(final.id, final)
-            return final
-          }),
-      ),
+      [...watches.entries()].map(async ([id, watch]) => {
+        for await (const next of watch) {
+          const previous = latest.get(id)
+          latest.set(id, next)
+          if (!live && previous?.status !== next.status) log(line(next, undefined, false))
+        }
+        detected.set(id, Date.now())
+        return latest.get(id) as Job
+      }),
     )
     if (timer) {
       clearInterval(timer)
@@ -119,7 +142,7 @@ export async function runTerminalDemo(options: TerminalDemoOptions = {}): Promis
       const start = Date.parse(r.job.created_at)
       for (const check of client.jobs.history(r.job.id)) {
         log(
-          `  +${((check.at - start) / 1000).toFixed(2).padStart(6)} s  ${String(check.status).padEnd(9)} HTTP ${check.httpStatus ?? '---'}  ${check.latencyMs} ms`,
+          `  +${((check.at - start) / 1000).toFixed(2).padStart(6)} s  ${String(check.status).padEnd(9)} ${check.pushed ? 'pushed on the event stream' : `HTTP ${check.httpStatus ?? '---'}  ${check.latencyMs} ms`}`,
         )
       }
     }
