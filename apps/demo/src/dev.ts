@@ -69,9 +69,11 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     },
     { timeoutMs: 30_000 },
   )
-  console.log(
-    `first job    ${job.id} ${job.status} after ${client.jobs.history(job.id).length} status checks: ${JSON.stringify(job)}`,
-  )
+  const seen = client.jobs.history(job.id)
+  const how = seen.some((entry) => entry.pushed)
+    ? 'followed on its event stream'
+    : `${seen.length} status checks`
+  console.log(`first job    ${job.id} ${job.status} (${how}): ${job.result?.url ?? ''}`)
   console.log('Ctrl-C stops both.')
   const stop = () => {
     demo.close().then(
