@@ -112,7 +112,11 @@ A third finish, a third time out, a third are aborted; the first two share one s
 
 ## Elsewhere
 
-- Races, timers and signals: test/engine.node.test.ts and test/push.node.test.ts (abort, timeout,
+- Races: test/races.node.test.ts, with fast-check's scheduler (answers, an abort, deadlines and a
+  watch that may break off, on one shared job, in 100 drawn orders: each wait settles once, a
+  watch never leaves a terminal status, nothing is sent once every waiter has left; it catches an
+  observation that goes on after its last waiter).
+- Timers and signals: test/engine.node.test.ts and test/push.node.test.ts (abort, timeout,
   reply and joins in every order the engine allows: a wait joining during a slow check, a
   throwing strategy, a stream dropped or buffered), src/breaker.test.ts (a slow half-open probe).
 - Bad input to the server: packages/mock-server/test/fuzz.test.ts and security.test.ts; from the
