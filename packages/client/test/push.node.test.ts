@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { createClient } from '../src/client.js'
+import { isNotFoundError, isTimeoutError } from '../src/errors.js'
 import type { ClientEvents } from '../src/events.js'
 import { fixedInterval } from '../src/polling/strategy.js'
 import type { Job } from '../src/types.js'
@@ -164,7 +165,7 @@ describe("transport: 'auto'", () => {
     const wait = client.jobs.wait('job_1')
     for (let i = 0; i < 10; i++) await manual.tickAsync(1_000)
     await expect(wait).resolves.toMatchObject({ status: 'completed' })
-    expect(reasons[0]).toMatch(/no event within 5000 ms/)
+    expect(reasons[0]).toMatch(/nothing within 5000 ms/)
     expect(fetch.calls.at(-1)?.url).toBe('http://api.test/v1/jobs/job_1?wait=30')
   })
 
@@ -174,5 +175,57 @@ describe("transport: 'auto'", () => {
     const b = await client.jobs.create(jobParams(10_000))
     await settle(client.jobs.waitAll([a.id, b.id]))
     expect(requests.some((r) => r.path.endsWith('/events') || r.path.includes('wait='))).toBe(false)
+  })
+
+  it('should not give up on streams for a job that does not exist', async () => {
+    const { client, settle } = virtualSetup({ client: { transport: 'auto' } })
+    const fallbacks: string[] = []
+    client.on('transport:fallback', (e) => fallbacks.push(e.reason))
+    await expect(settle(client.jobs.wait('job_missing'))).rejects.toSatisfy(isNotFoundError)
+    expect(fallbacks).toEqual([])
+  })
+
+  it('should never ask in a loop a server that ignores wait while progress moves', async () => {
+    const { manual, clock } = virtualClock()
+    let progress = 0
+    const fetch = fakeFetch(() => {
+      progress = Math.min(0.99, progress + 0.001)
+      return json(jobBody({ status: 'running', progress, eta_ms: null }))
+    })
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      fetch,
+      clock,
+      transport: 'long-poll',
+    })
+    const wait = client.jobs.wait('job_1', { timeoutMs: 3_000 }).catch((e: unknown) => e)
+    for (let i = 0; i < 40; i++) await manual.tickAsync(100)
+    expect(isTimeoutError(await wait)).toBe(true)
+    // The strategy's delays between answers given at once: a few dozen at most, not thousands.
+    expect(fetch.calls.length).toBeLessThan(40)
+  })
+
+  it('should wait out a stream refused with 503 and Retry-After instead of failing', async () => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    const fetch = fakeFetch((call) => {
+      const down = manual.now() - start < 120_000
+      if (down) {
+        const refused = problemResponse(503, 'Maintenance')
+        refused.headers.set('retry-after', '10')
+        return refused
+      }
+      if (call.url.endsWith('/events')) {
+        const stream = eventStream()
+        stream.write(statusEvent(jobBody({ status: 'completed', progress: 1 }), 9))
+        stream.close()
+        return stream.response
+      }
+      return json(jobBody({ status: 'completed', progress: 1 }))
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'sse' })
+    const wait = client.jobs.wait('job_1')
+    for (let i = 0; i < 30; i++) await manual.tickAsync(10_000)
+    await expect(wait).resolves.toMatchObject({ status: 'completed' })
   })
 })

@@ -8,7 +8,7 @@ import type { ClientCore } from '../core.js'
 import { isCircuitOpenError, TimeoutError } from '../errors.js'
 import type { ServerHints } from '../polling/hints.js'
 import type { PollingStrategy } from '../polling/strategy.js'
-import { isTransient } from '../retry.js'
+import { isTransient, pacedDelay } from '../retry.js'
 import { isTerminalStatus, type Job } from '../types.js'
 import { MAX_TIMER_MS } from '../validate.js'
 import { type Cursor, encodeToken } from './cursor.js'
@@ -361,7 +361,13 @@ export class Observation {
     if (this.ended) return
     const now = this.core.clock.now()
     let hints: ServerHints = {}
-    if (isCircuitOpenError(error)) {
+    const pacedMs = pacedDelay(error, now)
+    if (pacedMs !== undefined) {
+      // A 429 or 503 with Retry-After (a stream's open, say, which has no retries of its own):
+      // the server pacing its clients, not a failed look.
+      hints = { retryAfterMs: pacedMs }
+      for (const s of this.subscriptions) s.attempts++
+    } else if (isCircuitOpenError(error)) {
       // Refused by the open circuit, not a failed look at the job: wait for the probe (or look
       // again in a second while it is in flight), within each wait's own deadline.
       hints = { retryAfterMs: Math.max(PROBE_WAIT_MS, error.retryAfterMs) }

@@ -31,9 +31,12 @@ export function longPollSource(core: ClientCore): Source {
       // Never held past the nearest deadline: the wait ends on time.
       const holdS = Math.max(1, Math.min(HOLD_S, Math.floor(left / 1_000)))
       const previous = state.job
+      // The hold is within the deadline; the request's own limit (and its retries) too.
+      observation.guardDeadlines()
       const { job, response } = await getJob(core, observation.id, {
         attempt: state.checks,
         signal,
+        timeoutMs: observation.requestLimitMs(startedAt),
         etag: previous ? state.etag : undefined,
         holdS,
       })
@@ -45,12 +48,17 @@ export function longPollSource(core: ClientCore): Source {
         (previous !== undefined &&
           job.status === previous.status &&
           job.progress === previous.progress)
-      if (now - startedAt < QUICK_MS && nothingNew) {
-        const times = (ignored.get(observation) ?? 0) + 1
-        ignored.set(observation, times)
-        if (times >= IGNORED_LIMIT)
-          observation.planner.fallback(observation, 'poll', 'wait ignored')
-        // Not held: the strategy says when to ask again.
+      if (now - startedAt < QUICK_MS) {
+        // Not held (the server ignores wait, or something had changed already): the strategy
+        // says when to ask again, so a server that always answers at once is never asked in a
+        // loop. Twice at once with nothing new, and the job is polled.
+        if (nothingNew) {
+          const times = (ignored.get(observation) ?? 0) + 1
+          ignored.set(observation, times)
+          if (times >= IGNORED_LIMIT) {
+            observation.planner.fallback(observation, 'poll', 'wait ignored')
+          }
+        }
         observation.answered(job, hints, etag)
         return
       }

@@ -11,6 +11,7 @@ import { InvalidResponseError, isApiError, NetworkError } from '../../errors.js'
 import { recordCheck } from '../../history.js'
 import { type HttpRequest, type HttpStream, openStream } from '../../http.js'
 import { parseJob } from '../../parse.js'
+import { redactError } from '../../redact.js'
 import { jobPath } from '../../validate.js'
 import type { Source } from '../monitor.js'
 import type { Observation } from '../observation.js'
@@ -19,6 +20,9 @@ import { createSseParser } from './sse-parser.js'
 
 /** How long the first bytes may take after the headers before the stream is taken as buffered. */
 export const FIRST_EVENT_MS = 5_000
+
+/** Streams of an observation in a row that ended without an event. */
+const emptyStreams = new WeakMap<Observation, number>()
 
 /** How long a stream may stay silent (the server sends a comment every 15 s) before it is dropped. */
 export const SILENT_MS = 45_000
@@ -50,7 +54,8 @@ export function sseSource(core: ClientCore): Source {
           (opened) => opened.response.headers,
         )
       } catch (error) {
-        if (isApiError(error) && UNSUPPORTED.has(error.status)) {
+        // A job that does not exist (or not for this key) is not a server without streams.
+        if (isApiError(error) && UNSUPPORTED.has(error.status) && !isJobNotFound(error)) {
           return fallBack(observation, `GET ${path} answered ${error.status}`)
         }
         throw error
@@ -71,6 +76,11 @@ export function sseSource(core: ClientCore): Source {
   }
 }
 
+/** The protocol's problem for a job that does not exist (or not for this key). */
+function isJobNotFound(error: { status: number; problem?: { type: string } | undefined }): boolean {
+  return error.status === 404 && /(?:^|[:/])job-not-found$/.test(error.problem?.type ?? '')
+}
+
 /** This job (and the client's next ones) go to long-poll; the job is asked again at once. */
 function fallBack(observation: Observation, reason: string): void {
   observation.planner.fallback(observation, 'long-poll', reason)
@@ -89,6 +99,7 @@ async function listen(
   const info = { method: 'GET', path: `${jobPath(observation.id)}/events` }
   let retryMs: number | undefined
   let events = 0
+  let bytes = false
   let invalid: string | undefined
   const parser = createSseParser(
     (event) => {
@@ -143,12 +154,14 @@ async function listen(
       if (done || observation.ended) break
       parser.feed(decoder.decode(value, { stream: true }))
       if (invalid) break
-      if (events > 0) watch(SILENT_MS, 'silence')
+      // Bytes came (an event, `retry:` or a keep-alive): the stream is not buffered, and alive.
+      bytes = true
+      watch(SILENT_MS, 'silence')
     }
   } catch (error) {
     if (!silence && !observation.ended) {
       signal.throwIfAborted()
-      throw new NetworkError(info, error)
+      throw new NetworkError(info, redactError(error, core.http.redact))
     }
   } finally {
     signal.removeEventListener('abort', cancel)
@@ -161,9 +174,13 @@ async function listen(
     const reason = `a status event is not a Job: ${invalid}`
     throw new InvalidResponseError({ request: info, status: 200, requestId, reason })
   }
-  if (silence === 'first event' && events === 0) {
-    return fallBack(observation, `no event within ${FIRST_EVENT_MS} ms (a buffering proxy?)`)
+  if (silence === 'first event' && !bytes) {
+    return fallBack(observation, `nothing within ${FIRST_EVENT_MS} ms (a buffering proxy?)`)
   }
+  // A stream that ends at once without a word, twice in a row, is not one to keep opening.
+  const empties = events === 0 && !silence ? (emptyStreams.get(observation) ?? 0) + 1 : 0
+  emptyStreams.set(observation, empties)
+  if (empties >= 2) return fallBack(observation, 'the event stream ends empty')
   // Dropped or ended without the job's end: open it again after the server's `retry:`.
   observation.answered(undefined, { retryAfterMs: retryMs })
 }
