@@ -9,7 +9,7 @@ import { isApiError, TimeoutError } from './errors.js'
 import type { ClientEvents } from './events.js'
 import type { History } from './history.js'
 import { type HttpConfig, type HttpRequest, type HttpResponse, send } from './http.js'
-import type { Pacer } from './pacing.js'
+import type { Pacer, Ticket } from './pacing.js'
 import { retryAfterOf } from './polling/hints.js'
 import type { PollingStrategy } from './polling/strategy.js'
 import { type RetryBudget, type RetryOptions, retryDelay } from './retry.js'
@@ -106,16 +106,19 @@ export async function paced<T>(
 ): Promise<T> {
   const { pacer, clock } = core
   if (!pacer) return attempt()
-  await waitForTurn(pacer, clock, request)
+  const ticket = await waitForTurn(pacer, clock, request)
+  const held = request.holdMs !== undefined
   try {
     const answer = await attempt()
-    pacer.answered(headersOf(answer))
+    pacer.answered(ticket, headersOf(answer), undefined, held)
     return answer
   } catch (error) {
     const refused = isApiError(error) && error.status === 429
     pacer.answered(
+      ticket,
       isApiError(error) ? error.headers : undefined,
       refused ? retryAfterOf(error.headers, clock.now()) : undefined,
+      held,
     )
     throw error
   }
@@ -125,9 +128,10 @@ export async function paced<T>(
  * Waits for the pacer's turn within the request's own time limit (a wait's deadline, say): a turn
  * that would come later fails the request with a `TimeoutError` instead of holding it.
  */
-async function waitForTurn(pacer: Pacer, clock: Clock, request: HttpRequest): Promise<void> {
+async function waitForTurn(pacer: Pacer, clock: Clock, request: HttpRequest): Promise<Ticket> {
   const { timeoutMs, signal } = request
-  if (timeoutMs === undefined) return pacer.take(signal)
+  const held = request.holdMs !== undefined
+  if (timeoutMs === undefined) return pacer.take(signal, held)
   const gate = new AbortController()
   const onAbort = () => gate.abort(signal?.reason)
   signal?.addEventListener('abort', onAbort, { once: true })
@@ -138,7 +142,7 @@ async function waitForTurn(pacer: Pacer, clock: Clock, request: HttpRequest): Pr
     () => {},
   )
   try {
-    await pacer.take(gate.signal)
+    return await pacer.take(gate.signal, held)
   } finally {
     timer.abort()
     signal?.removeEventListener('abort', onAbort)

@@ -16,9 +16,12 @@
 import type { Clock } from './clock.js'
 import { MAX_TIMER_MS } from './validate.js'
 
+/** A request given its turn: what `answered` is told it was. */
+export type Ticket = number
+
 /** One request waiting for its turn. */
 interface Turn {
-  resolve: () => void
+  resolve: (ticket: Ticket) => void
   reject: (reason: unknown) => void
   signal: AbortSignal | undefined
   onAbort: () => void
@@ -40,20 +43,23 @@ export class Pacer {
   readonly #queue: Turn[] = []
   /** Cancels the timer that releases the next turn, when one is set. */
   #timer: AbortController | undefined
-  /** Requests given a turn and not yet answered. */
-  #inFlight = 0
+  /** Requests given a turn and not yet answered, by ticket (tickets grow in order of turns). */
+  readonly #inFlight = new Set<Ticket>()
+  #tickets = 0
 
   constructor(clock: Clock) {
     this.#clock = clock
   }
 
-  /** Resolves when a request may be sent; rejects with the signal's reason if it aborts first. */
-  take(signal?: AbortSignal): Promise<void> {
+  /**
+   * Resolves with a ticket when a request may be sent; rejects with the signal's reason if it
+   * aborts first. A request the server may hold (a long-poll) never goes as the probe: its
+   * answer could be half a minute away, and every other request would wait for it.
+   */
+  take(signal?: AbortSignal, held = false): Promise<Ticket> {
     signal?.throwIfAborted()
-    if (this.#queue.length === 0 && this.#admit()) {
-      this.#inFlight++
-      return Promise.resolve()
-    }
+    if (held && this.#limit.kind === 'unknown') return Promise.resolve(-1)
+    if (this.#queue.length === 0 && this.#admit()) return Promise.resolve(this.#ticket())
     return new Promise((resolve, reject) => {
       const turn: Turn = {
         resolve,
@@ -71,25 +77,40 @@ export class Pacer {
     })
   }
 
+  /** A new ticket, in flight until answered. */
+  #ticket(): Ticket {
+    const ticket = ++this.#tickets
+    this.#inFlight.add(ticket)
+    return ticket
+  }
+
   /**
-   * A request taken through `take` ended: `headers` are its answer's (undefined when none came),
-   * `retryAfterMs` a 429's `Retry-After`.
+   * The request of `ticket` ended: `headers` are its answer's (undefined when none came),
+   * `retryAfterMs` a 429's `Retry-After`; `held`, when the server held it (what it said was left
+   * is as old as the hold, so only the policy is read).
    */
-  answered(headers: Headers | undefined, retryAfterMs?: number): void {
+  answered(
+    ticket: Ticket,
+    headers: Headers | undefined,
+    retryAfterMs?: number,
+    held = false,
+  ): void {
     const now = this.#clock.now()
     const stated = headers && readLimit(headers)
     const limit = this.#limit
-    // The others in flight may have reached the server after this one: what it says is left
-    // is not theirs to count on.
-    const others = Math.max(0, this.#inFlight - 1)
-    this.#inFlight = others
+    // Requests given their turn after this one may have reached the server after it: what it
+    // says is left is not theirs to count on.
+    this.#inFlight.delete(ticket)
+    let later = 0
+    for (const other of this.#inFlight) if (other > ticket) later++
     if (stated) {
       const perMs = stated.quota / (stated.windowS * 1_000)
-      const remaining = stated.remaining === undefined ? undefined : stated.remaining - others
+      const remaining =
+        stated.remaining === undefined || held ? undefined : stated.remaining - later
       const tokens =
         limit.kind === 'bucket'
           ? Math.min(refill(limit, now), remaining ?? Infinity)
-          : (remaining ?? stated.quota - others)
+          : (remaining ?? stated.quota - later)
       this.#limit = { kind: 'bucket', tokens, at: now, perMs, capacity: stated.quota }
     } else if (headers && limit.kind === 'unknown') {
       this.#limit = { kind: 'none' }
@@ -127,10 +148,9 @@ export class Pacer {
     this.#timer?.abort()
     this.#timer = undefined
     while (this.#queue.length > 0 && this.#admit()) {
-      this.#inFlight++
       const turn = this.#queue.shift() as Turn
       turn.signal?.removeEventListener('abort', turn.onAbort)
-      turn.resolve()
+      turn.resolve(this.#ticket())
     }
     const limit = this.#limit
     if (this.#queue.length === 0 || limit.kind !== 'bucket') return

@@ -111,6 +111,24 @@ describe('transport: long-poll', () => {
     expect(held.every((r) => r.path === `/v1/jobs/${job.id}?wait=30`)).toBe(true)
   })
 
+  it('should not make other requests wait for a held one to learn the rate limit', async () => {
+    const { client, newClient, manual } = virtualSetup({ client: { transport: 'long-poll' } })
+    const job = await client.jobs.create(jobParams(600_000))
+    // A new client whose first request is a held one (it would be its rate-limit probe).
+    const other = newClient()
+    const waiting = other.jobs.wait(job.id, { timeoutMs: 120_000 }).catch(() => {})
+    await manual.tickAsync(0)
+    let got = false
+    const get = other.jobs.get(job.id).then(() => {
+      got = true
+    })
+    await manual.tickAsync(10)
+    expect(got).toBe(true)
+    await get
+    await manual.tickAsync(130_000)
+    await waiting
+  })
+
   it('should never hold a request past the wait’s deadline', async () => {
     const { client, manual, requests, settle } = virtualSetup({
       client: { transport: 'long-poll' },
