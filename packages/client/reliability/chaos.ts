@@ -101,16 +101,17 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     unhandled++
   }
   process.on('unhandledRejection', onUnhandled)
+  // Every text the client produces (and every URL it asks for), scanned for the key at the end.
+  const said: string[] = []
   let requests = 0
   let successes = 0
   const fetch: FetchLike = async (input, init) => {
     requests++
+    said.push(input)
     const response = await app.request(input, init)
     if (response.ok) successes++
     return options.tamper ? options.tamper(response, input) : response
   }
-  // Every text the client produces, scanned for the key at the end.
-  const said: string[] = []
   const log = (message: string, data?: Record<string, unknown>) => {
     said.push(message, JSON.stringify(data ?? {}))
   }
@@ -126,7 +127,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     // real-time limit would fire at the machine's speed and make the run depend on it.
     requestTimeoutMs: 60_000,
   })
-  for (const type of ['request:retry', 'request:error', 'job:timeout', 'job:failed'] as const) {
+  for (const type of [
+    'request:retry',
+    'request:error',
+    'job:timeout',
+    'job:failed',
+    'job:status',
+    'transport:fallback',
+  ] as const) {
     client.on(type, (event) =>
       said.push(JSON.stringify(event), String((event as { error?: unknown }).error)),
     )
@@ -197,7 +205,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     if (report.examples.length < 5) report.examples.push(why)
   }
   for (const { id, at, job, error } of settled) {
-    said.push(String(error), JSON.stringify(id === undefined ? [] : client.jobs.history(id)))
+    said.push(...causes(error), JSON.stringify(id === undefined ? [] : client.jobs.history(id)))
     const truth = id === undefined ? undefined : simulator.getJob(DEV_API_KEY, id)?.view
     // A terminal status known before the server reached it is as wrong as a wrong status.
     const early = truth !== undefined && Date.parse(truth.updated_at) > at
@@ -224,4 +232,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   report.budgetBound = BUDGET_TOKENS / 2 + 0.2 * report.successes + 1
   report.wallMs = performance.now() - started
   return report
+}
+
+/** An error's message and those of its causes, down the chain. */
+function causes(error: unknown): string[] {
+  const out: string[] = []
+  for (let e = error, depth = 0; e !== undefined && depth < 5; depth++) {
+    out.push(String(e))
+    e = (e as { cause?: unknown })?.cause
+  }
+  return out
 }

@@ -43,8 +43,13 @@ const broken = {
   leaks: await runLeaks(300, true),
 }
 
+// Nothing wrong, and not by waiting for nothing: nine jobs in ten at least end as the server has them.
 const holds = (r: ChaosReport) =>
-  r.wrong === 0 && r.unhandled === 0 && !r.keySeen && r.budgetRetries <= r.budgetBound
+  r.wrong === 0 &&
+  r.unhandled === 0 &&
+  !r.keySeen &&
+  r.budgetRetries <= r.budgetBound &&
+  r.completed + r.failedAsFailed >= 0.9 * r.jobs
 const ok =
   chaos.every((c) => holds(c.report)) &&
   leaks.realTimers + leaks.virtualTimers + leaks.listeners === 0 &&

@@ -117,6 +117,29 @@ describe('browser manners', () => {
     expect(history.every((h) => h.pushed)).toBe(true)
   })
 
+  it('should hold at most four streams open in a page, and poll the other jobs', async () => {
+    const streams: string[] = []
+    const client = createClient({
+      baseUrl: inject('baseUrl'),
+      apiKey: 'vt_dev_key',
+      transport: 'sse',
+      fetch: (input, init) => {
+        if (input.endsWith('/events')) streams.push(input)
+        return fetch(input, init)
+      },
+    })
+    const params = {
+      video_url: 'https://example.com/a.mp4',
+      target_language: 'ja',
+      simulate: { duration_ms: 800, outcome: 'completed' as const },
+    }
+    const done = await Promise.all(
+      Array.from({ length: 6 }, () => client.jobs.createAndWait(params, { timeoutMs: 10_000 })),
+    )
+    expect(done.every((job) => job.status === 'completed')).toBe(true)
+    expect(new Set(streams).size).toBe(4)
+  })
+
   it('should check less often while the page is hidden, and at once when it is shown', async () => {
     const { manual, fetch, client } = polledEvery200ms(jobBody({ status: 'running', eta_ms: null }))
     const controller = new AbortController()
@@ -196,7 +219,7 @@ describe('tabs that share (shareTabs)', () => {
     const job = await tabs[0]?.client.jobs.create({
       video_url: 'https://example.com/a.mp4',
       target_language: 'sv',
-      simulate: { duration_ms: 1_000 },
+      simulate: { duration_ms: 1_000, outcome: 'completed' },
     })
     const id = job?.id as string
     const done = await Promise.all(tabs.map((t) => t.client.jobs.wait(id, { timeoutMs: 10_000 })))
@@ -210,7 +233,7 @@ describe('tabs that share (shareTabs)', () => {
     const job = await first.client.jobs.create({
       video_url: 'https://example.com/a.mp4',
       target_language: 'fi',
-      simulate: { duration_ms: 1_500 },
+      simulate: { duration_ms: 1_500, outcome: 'completed' },
     })
     const controller = new AbortController()
     const leaving = first.client.jobs

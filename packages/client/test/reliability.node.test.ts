@@ -3,6 +3,7 @@
  * docs/reliability.md): chaos through the real client and server in virtual time, and a
  * deliberately broken client it must catch.
  */
+import { DEV_API_KEY } from '@video-translation/mock-server'
 import { describe, expect, it } from 'vitest'
 import { runChaos } from '../reliability/chaos.js'
 import { runLeaks } from '../reliability/leaks.js'
@@ -24,6 +25,8 @@ describe('reliability: chaos', () => {
     const report = await runChaos({ jobs: 150, seed: 4, transport: 'auto' })
     expect(report.wrong, report.examples.join('\n')).toBe(0)
     expect(report.unhandled).toBe(0)
+    expect(report.keySeen).toBe(false)
+    expect(report.completed + report.failedAsFailed).toBeGreaterThanOrEqual(142)
   }, 60_000)
 
   it('should catch a client that reports a running job as completed (a test of the test)', async () => {
@@ -45,6 +48,23 @@ describe('reliability: chaos', () => {
     })
     expect(lies).toBe(1)
     expect(report.wrong).toBe(1)
+  }, 60_000)
+})
+
+describe('reliability: the key scan', () => {
+  it('should see the key where any output carries it (a test of the test)', async () => {
+    const report = await runChaos({
+      jobs: 5,
+      seed: 6,
+      faults: {},
+      // A server echoing the key in a job's title: it reaches the job:status events.
+      tamper: async (response) => {
+        const body = await response.clone().text()
+        if (!body.includes('"title":null')) return response
+        return new Response(body.replace('"title":null', `"title":"${DEV_API_KEY}"`), response)
+      },
+    })
+    expect(report.keySeen).toBe(true)
   }, 60_000)
 })
 

@@ -29,6 +29,12 @@ import { currentPage, HIDDEN_FACTOR, type Page } from './page.js'
 import { Schedule } from './schedule.js'
 import type { Tabs } from './tabs.js'
 
+/** Connections a page may hold open for push at once (browsers allow about six per host). */
+const MAX_HELD_IN_PAGE = 4
+
+/** How long a tab taking over a job's lead waits for the last answer of the tab before it. */
+const TAKEOVER_MS = 100
+
 /** How far apart the checks go when the page is back (they would all fire at once). */
 const STAGGER_MS = 25
 
@@ -112,8 +118,11 @@ export class Monitor implements Planner {
     if (!observation) {
       const cursor = new Cursor(start.resume && stateOf(start.resume))
       observation = new Observation(id, this.#core, cursor, this)
-      // A wait for many jobs polls them in batches; a push transport would hold one each.
-      observation.transport = start.align ? 'poll' : this.#preferred
+      // A wait for many jobs polls them in batches; a push transport would hold one each. In a
+      // page, a browser keeps about six connections per host over HTTP/1.1: a few held ones at
+      // most, so that creates and checks are never queued behind streams.
+      const held = this.#page ? this.#heldConnections() : 0
+      observation.transport = start.align || held >= MAX_HELD_IN_PAGE ? 'poll' : this.#preferred
       this.#observations.set(id, observation)
       this.#stopListening ??= this.#page?.onReturn(() => this.#resume())
       if (observation.transport !== 'poll') {
@@ -171,7 +180,10 @@ export class Monitor implements Planner {
             resolve()
           }
           observation.inFlight = undefined
-          begin(observation)
+          // Taking over from a tab that led: its last answer may be on its way still (the lock
+          // and the channel are not ordered), so the first check waits a moment for it.
+          if (observation.answers > 0) this.plan(observation, TAKEOVER_MS)
+          else begin(observation)
         }),
       follow: (job) => observation.answered(job, {}, undefined, 'relayed'),
     })
@@ -223,6 +235,13 @@ export class Monitor implements Planner {
       if (deadline > now && deadline < Infinity) this.planAt(observation, deadline)
     }
     this.#arm()
+  }
+
+  /** Observations holding a connection open (a stream, a held request). */
+  #heldConnections(): number {
+    let held = 0
+    for (const o of this.#observations.values()) if (o.transport !== 'poll') held++
+    return held
   }
 
   /** The page is shown again or back online: every job is checked now, a little apart. */

@@ -5,6 +5,7 @@
  * hands the lock to another tab still waiting, which asks from then on. Ten open tabs cost one
  * tab's requests.
  */
+import { parseJob } from '../parse.js'
 import type { Job } from '../types.js'
 
 /** What the monitor does with a shared job. */
@@ -34,10 +35,10 @@ export function tabsOf(scope: string): Tabs | undefined {
   const name = `video-translation:${scope}`
   const channel = new BroadcastChannel(name)
   const followers = new Map<string, Set<SharedJob>>()
-  channel.onmessage = (event: MessageEvent<{ job?: Job }>) => {
-    const job = event.data?.job
-    if (job && typeof job.id === 'string')
-      for (const f of followers.get(job.id) ?? []) f.follow(job)
+  channel.onmessage = (event: MessageEvent<{ job?: unknown }>) => {
+    // Read like any answer: another tab may run another version, or be any script of the origin.
+    const job = parseJob(event.data?.job)
+    if (typeof job !== 'string') for (const f of followers.get(job.id) ?? []) f.follow(job)
   }
   return {
     share(id, signal, job) {
