@@ -37,7 +37,6 @@ async function checkMany(
   const deadline = Math.min(...group.map((o) => o.nearestDeadline()))
   const limitMs = requestLimitMs(deadline, clock.now())
   const startedAt = clock.now()
-  let found: { jobs: Job[]; missing: string[] }
   let response: Awaited<ReturnType<typeof request>>
   try {
     response = await request(core, { method: 'GET', path, signal, timeoutMs: limitMs })
@@ -53,7 +52,7 @@ async function checkMany(
   const parsed = parseBatch(response.data)
   // Something else lives at that address (a list, a page): this server has no batch endpoint.
   if (typeof parsed === 'string') return 'unsupported'
-  found = parsed
+  const found = parsed
   const at = clock.now()
   const byId = new Map(found.jobs.map((job) => [job.id, job]))
   const missing = new Set(found.missing)
