@@ -59,6 +59,15 @@ afterEach(() => {
   globalThis.clearTimeout = realClearTimeout
 })
 
+/** A job that runs for ten minutes: long past every test. */
+function longJob(client: ReturnType<typeof createClient>) {
+  return client.jobs.create({
+    video_url: 'https://example.com/a.mp4',
+    target_language: 'es',
+    simulate: { duration_ms: 600_000 },
+  })
+}
+
 /** The client's timers still pending: its sleeps and request timeouts. */
 const pendingTimers = () => [...live.values()]
 
@@ -87,11 +96,7 @@ describe('resources', () => {
         jitter: 'none',
       },
     })
-    const job = await client.jobs.create({
-      video_url: 'https://example.com/a.mp4',
-      target_language: 'es',
-      simulate: { duration_ms: 600_000 },
-    })
+    const job = await longJob(client)
     const controller = new AbortController()
     const waiting = client.jobs.wait(job.id, { signal: controller.signal })
     await vi.waitFor(() => expect(pendingTimers()).toContain(60_000), {
@@ -116,11 +121,7 @@ describe('resources', () => {
         return fetch(input, init)
       },
     })
-    const job = await client.jobs.create({
-      video_url: 'https://example.com/a.mp4',
-      target_language: 'es',
-      simulate: { duration_ms: 600_000 },
-    })
+    const job = await longJob(client)
     const controller = new AbortController()
     const pending = client.jobs.wait(job.id, {
       signal: controller.signal,
@@ -136,11 +137,7 @@ describe('resources', () => {
 
   it('should leave no timer after a watch of an event stream is broken off', async () => {
     const client = createClient({ baseUrl: server.url, apiKey: DEV_API_KEY, transport: 'sse' })
-    const job = await client.jobs.create({
-      video_url: 'https://example.com/a.mp4',
-      target_language: 'es',
-      simulate: { duration_ms: 600_000 },
-    })
+    const job = await longJob(client)
     for await (const seen of client.jobs.watch(job.id)) {
       expect(seen.id).toBe(job.id)
       break
@@ -155,11 +152,7 @@ describe('resources', () => {
       apiKey: DEV_API_KEY,
       transport: 'long-poll',
     })
-    const job = await client.jobs.create({
-      video_url: 'https://example.com/a.mp4',
-      target_language: 'es',
-      simulate: { duration_ms: 600_000 },
-    })
+    const job = await longJob(client)
     const controller = new AbortController()
     const waiting = client.jobs.wait(job.id, { signal: controller.signal })
     // The held request's time limit: the hold (30 s) plus the request limit (10 s).
