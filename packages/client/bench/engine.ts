@@ -39,6 +39,8 @@ function setup() {
     baseUrl: 'http://mock.test',
     apiKey: DEV_API_KEY,
     random: createRandom(7),
+    // The engine's sharing and batching of status checks (push has its own report).
+    transport: 'poll',
     clock: { now: () => manual.now(), sleep: (ms, signal) => sleep(manual, ms, signal) },
     fetch: async (input, init) => {
       const url = new URL(input)

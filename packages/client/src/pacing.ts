@@ -100,9 +100,10 @@ export class Pacer {
     const limit = this.#limit
     // Requests given their turn after this one may have reached the server after it: what it
     // says is left is not theirs to count on.
+    // Counted without a walk through thousands of held requests: at most those still in
+    // flight, and at most those given their turn after this one.
     this.#inFlight.delete(ticket)
-    let later = 0
-    for (const other of this.#inFlight) if (other > ticket) later++
+    const later = ticket < 0 ? 0 : Math.min(this.#inFlight.size, this.#tickets - ticket)
     if (stated) {
       const perMs = stated.quota / (stated.windowS * 1_000)
       const remaining =

@@ -43,22 +43,17 @@ export function longPollSource(core: ClientCore): Source {
       const now = clock.now()
       const hints = hintsOf(job ?? previous, response.headers, now)
       const etag = response.headers.get('etag') ?? undefined
-      const nothingNew =
-        job === undefined ||
-        (previous !== undefined &&
-          job.status === previous.status &&
-          job.progress === previous.progress)
-      if (now - startedAt < QUICK_MS) {
-        // Not held (the server ignores wait, or something had changed already): the strategy
-        // says when to ask again, so a server that always answers at once is never asked in a
-        // loop. Twice at once with nothing new, and the job is polled.
-        if (nothingNew) {
-          const times = (ignored.get(observation) ?? 0) + 1
-          ignored.set(observation, times)
-          if (times >= IGNORED_LIMIT) {
-            observation.planner.fallback(observation, 'poll', 'wait ignored')
-          }
-        }
+      // A held request ends when the status changes: a quick answer with a new status is a
+      // hold that ended at once, and the next one goes at once too.
+      const newStatus = job !== undefined && job.status !== previous?.status
+      if (now - startedAt < QUICK_MS && !newStatus) {
+        // Not held (the server ignores wait; progress moving does not count): the strategy says
+        // when to ask again, so a server that answers at once is never asked in a loop; twice
+        // in a row, and the job is polled.
+        const times = (ignored.get(observation) ?? 0) + 1
+        ignored.set(observation, times)
+        if (times >= IGNORED_LIMIT)
+          observation.planner.fallback(observation, 'poll', 'wait ignored')
         observation.answered(job, hints, etag)
         return
       }
