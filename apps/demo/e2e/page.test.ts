@@ -72,6 +72,11 @@ describe.skipIf(!executablePath)('demo page in Chromium', () => {
       await card.locator('svg[data-testid="timeline"] circle.request').count(),
     ).toBeGreaterThan(0)
     expect(await card.getByTestId('requests').textContent()).toMatch(/^[1-9]\d* requests$/)
+    // The result, as a link, and the job numbered as the first submitted.
+    expect(await card.getByTestId('result').locator('a').getAttribute('href')).toMatch(
+      /^https:\/\/cdn\.example\.com\//,
+    )
+    expect(await card.locator('strong').textContent()).toBe('Job 1')
     expect(problems).toEqual([])
   }, 30_000)
 

@@ -39,11 +39,16 @@ export function renderJob(state: JobState, now: number): HTMLLIElement {
     cancel.addEventListener('click', state.cancel)
     header.append(cancel)
   }
-  const progress = element('progress', { max: '1', value: String(job.progress) })
+  const progress = element('progress', {
+    max: '1',
+    value: String(job.progress),
+    class: `progress ${job.status}`,
+  })
   progress.setAttribute('aria-label', `Progress of job ${job.id}`)
   const finishedAt = TERMINAL.has(job.status) ? Date.parse(job.updated_at) : undefined
+  // A job canceled from this page was not detected: it was ended here.
   const detection =
-    finishedAt !== undefined && state.detectedAt !== undefined
+    finishedAt !== undefined && state.detectedAt !== undefined && job.status !== 'canceled'
       ? `detected ${Math.max(0, state.detectedAt - finishedAt)} ms after it ended`
       : ''
   const metrics = element('div', { class: 'metrics' })
@@ -58,6 +63,17 @@ export function renderJob(state: JobState, now: number): HTMLLIElement {
     element('span', {}, detection),
   )
   card.append(header, progress, metrics, timeline(state, now, finishedAt))
+  // The result, as a link only when it is one (a server could send a javascript: URL).
+  if (job.result) {
+    const { url } = job.result
+    const result = element('p', { class: 'metrics result', 'data-testid': 'result' }, 'Result: ')
+    result.append(
+      /^https?:\/\//i.test(url)
+        ? element('a', { href: url, target: '_blank', rel: 'noopener noreferrer' }, url)
+        : document.createTextNode(url),
+    )
+    card.append(result)
+  }
   if (state.problem) card.append(element('p', { class: 'problem', role: 'alert' }, state.problem))
   return card
 }

@@ -110,6 +110,9 @@ client.on('request:retry', ({ path, error }) => {
   })
 })
 
+/** Jobs submitted from this page so far: their titles' numbers. */
+let numbered = 0
+
 document
   .querySelector<HTMLFormElement>('#submit-form')
   ?.addEventListener('submit', async (event) => {
@@ -118,23 +121,26 @@ document
     const count = Math.min(20, Math.max(1, Number(form.get('count')) || 1))
     const strategy = String(form.get('strategy'))
     say(`Submitting ${count} job${count > 1 ? 's' : ''}…`)
+    let created = 0
     try {
       for (let i = 0; i < count; i++) {
         const job = await client.jobs.create({
           video_url: String(form.get('video_url')),
           target_language: String(form.get('target_language')),
-          title: `Job ${states.size + 1}`,
+          // Numbered in the order submitted, whatever else is on the page.
+          title: `Job ${++numbered}`,
           simulate: {
             duration_ms: Math.round(Number(form.get('duration')) * 1000),
             outcome: form.get('outcome') === 'error' ? 'error' : 'completed',
           },
         })
         states.set(job.id, { job, strategy, history: [], retried: [], cancel: () => undefined })
+        created++
         void follow(job.id, strategy)
       }
-      say(`Submitted ${count} job${count > 1 ? 's' : ''}.`)
+      say(`Submitted ${created} job${created > 1 ? 's' : ''}.`)
     } catch (error) {
-      say(explain(error), true)
+      say(`Submitted ${created} of ${count}: ${explain(error)}`, true)
     }
     render()
   })
