@@ -59,6 +59,7 @@ describe.skipIf(!executablePath)('demo page in Chromium', () => {
   }
 
   it('should show a submitted job completing, with its timeline', async () => {
+    await expect(page.locator('#empty').isVisible()).resolves.toBe(true)
     await submit('2')
     const card = page.locator('li.job').first()
     await card
@@ -77,6 +78,11 @@ describe.skipIf(!executablePath)('demo page in Chromium', () => {
       /^https:\/\/cdn\.example\.com\//,
     )
     expect(await card.locator('strong').textContent()).toBe('Job 1')
+    // The summary strip counts it, with the requests it cost and how late its end was learned.
+    expect(await page.getByTestId('summary-completed').textContent()).toBe('1')
+    expect(await page.getByTestId('summary-requests').textContent()).toMatch(/^[1-9]\d*$/)
+    expect(await page.getByTestId('summary-median-lateness').textContent()).toMatch(/^\d+ ms$/)
+    await expect(page.locator('#empty').isVisible()).resolves.toBe(false)
     expect(problems).toEqual([])
   }, 30_000)
 

@@ -14,6 +14,7 @@ import {
   type PollingStrategy,
 } from '@video-translation/client'
 import { type JobState, renderJob } from './job-card.js'
+import { renderSummary } from './summary.js'
 
 declare const __DEMO_CONFIG__: { apiUrl: string; apiKey: string; adminKey: string }
 const config = __DEMO_CONFIG__
@@ -30,6 +31,8 @@ const states = new Map<string, JobState>()
 const list = document.querySelector<HTMLOListElement>('#jobs')
 const status = document.querySelector<HTMLParagraphElement>('#status')
 const totals = document.querySelector<HTMLSpanElement>('#totals')
+const summary = document.querySelector<HTMLElement>('#summary')
+const empty = document.querySelector<HTMLParagraphElement>('#empty')
 
 const withHints = hintAware(exponentialBackoff())
 const STRATEGIES: Record<string, PollingStrategy> = {
@@ -65,6 +68,8 @@ function render(): void {
   const all = [...states.values()]
   const requests = all.reduce((sum, s) => sum + s.history.length + s.retried.length, 0)
   if (totals) totals.textContent = all.length ? `(${all.length}, ${requests} requests)` : ''
+  if (summary) renderSummary(summary, all)
+  if (empty) empty.hidden = all.length > 0
 }
 
 async function follow(id: string, strategyName: string): Promise<void> {
