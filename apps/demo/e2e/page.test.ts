@@ -110,4 +110,25 @@ describe.skipIf(!executablePath)('demo page in Chromium', () => {
     }
     expect(problems).toEqual([])
   }, 60_000)
+
+  it('should race the same jobs: the SDK spends fewer requests and learns of the ends sooner', async () => {
+    await page.getByRole('button', { name: 'Start the race' }).click()
+    const sdk = page.getByTestId('race-sdk')
+    const loop = page.getByTestId('race-loop')
+    await page.waitForFunction(
+      () =>
+        [...document.querySelectorAll('#race tbody tr')].every((row) =>
+          row.textContent?.includes('5 of 5'),
+        ),
+      undefined,
+      { timeout: 40_000 },
+    )
+    const figures = async (row: typeof sdk) =>
+      (await row.locator('td').allTextContents()).map((text) => Number.parseInt(text, 10))
+    const [sdkRequests, , sdkLate] = await figures(sdk)
+    const [loopRequests, , loopLate] = await figures(loop)
+    expect(sdkRequests).toBeLessThan(loopRequests as number)
+    expect(sdkLate).toBeLessThan(loopLate as number)
+    expect(problems).toEqual([])
+  }, 60_000)
 })

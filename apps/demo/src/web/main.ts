@@ -14,6 +14,7 @@ import {
   type PollingStrategy,
 } from '@video-translation/client'
 import { type JobState, renderJob } from './job-card.js'
+import { race, type Side } from './race.js'
 import { renderSummary } from './summary.js'
 
 declare const __DEMO_CONFIG__: { apiUrl: string; apiKey: string; adminKey: string }
@@ -174,6 +175,49 @@ document.querySelector<HTMLFormElement>('#sim-form')?.addEventListener('submit',
       `Could not change the simulator: ${error instanceof Error ? error.message : String(error)}`,
       true,
     )
+  }
+})
+
+const raceTable = document.querySelector<HTMLTableElement>('#race')
+const raceButton = document.querySelector<HTMLButtonElement>('#race-start')
+
+/** Draws the race's two rows. */
+function drawRace(sides: readonly Side[]): void {
+  const body = raceTable?.tBodies[0]
+  if (!raceTable || !body) return
+  raceTable.hidden = false
+  body.replaceChildren(
+    ...sides.map((side, i) => {
+      const row = document.createElement('tr')
+      row.dataset.testid = i === 0 ? 'race-sdk' : 'race-loop'
+      const mean = side.lateness.length
+        ? `${Math.round(side.lateness.reduce((a, b) => a + b, 0) / side.lateness.length)} ms`
+        : '–'
+      for (const text of [
+        side.label,
+        String(side.requests),
+        `${side.lateness.length} of 5`,
+        mean,
+      ]) {
+        const cell = document.createElement(row.children.length === 0 ? 'th' : 'td')
+        cell.textContent = text
+        row.append(cell)
+      }
+      return row
+    }),
+  )
+}
+
+raceButton?.addEventListener('click', async () => {
+  raceButton.disabled = true
+  say('Racing five jobs…')
+  try {
+    const [sdk, loop] = await race(config, 5, drawRace)
+    say(`Race over: ${sdk.requests} requests against ${loop.requests}.`)
+  } catch (error) {
+    say(explain(error), true)
+  } finally {
+    raceButton.disabled = false
   }
 })
 
