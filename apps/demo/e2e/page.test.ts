@@ -91,6 +91,9 @@ describe.skipIf(!executablePath)('demo page in Chromium', () => {
     const card = page.locator('li.job').first()
     await applyFaultRate('1')
     await card.locator('circle.retried').first().waitFor({ timeout: 20_000 })
+    // Each failure is readable on the card, not only on hover; the timeline has its axis.
+    expect(await card.getByTestId('failures').textContent()).toMatch(/\+\d+\.\d s: .*503/)
+    expect(await card.getByTestId('axis').textContent()).toMatch(/^0 s.*real end.*\d+\.\d s$/)
     await applyFaultRate('0')
     await page.waitForFunction(
       () => document.querySelectorAll('li.job[data-status="completed"]').length === 2,
@@ -129,6 +132,18 @@ describe.skipIf(!executablePath)('demo page in Chromium', () => {
     const [loopRequests, , loopLate] = await figures(loop)
     expect(sdkRequests).toBeLessThan(loopRequests as number)
     expect(sdkLate).toBeLessThan(loopLate as number)
+    expect(problems).toEqual([])
+  }, 60_000)
+
+  it('should show many jobs one line each', async () => {
+    await page.getByLabel('Jobs', { exact: true }).fill('9')
+    await submit('1')
+    await page.waitForFunction(() => document.querySelectorAll('li.job').length >= 9, undefined, {
+      timeout: 20_000,
+    })
+    expect(await page.locator('#jobs').getAttribute('class')).toContain('compact')
+    expect(await page.locator('li.job').first().locator('svg.timeline').isVisible()).toBe(false)
+    await page.getByLabel('Jobs', { exact: true }).fill('1')
     expect(problems).toEqual([])
   }, 60_000)
 })

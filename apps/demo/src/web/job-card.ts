@@ -62,7 +62,22 @@ export function renderJob(state: JobState, now: number): HTMLLIElement {
     ),
     element('span', {}, detection),
   )
-  card.append(header, progress, metrics, timeline(state, now, finishedAt))
+  card.append(
+    header,
+    progress,
+    metrics,
+    timeline(state, now, finishedAt),
+    axis(state, now, finishedAt),
+  )
+  // Failed attempts, readable without hovering over their dots: the last three.
+  if (state.retried.length > 0) {
+    const failures = element('ul', { class: 'failures', 'data-testid': 'failures' })
+    for (const retry of state.retried.slice(-3)) {
+      const at = ((retry.at - Date.parse(job.created_at)) / 1000).toFixed(1)
+      failures.append(element('li', {}, `+${at} s: ${retry.what}`))
+    }
+    card.append(failures)
+  }
   // The result, as a link only when it is one (a server could send a javascript: URL).
   if (job.result) {
     const { url } = job.result
@@ -78,12 +93,40 @@ export function renderJob(state: JobState, now: number): HTMLLIElement {
   return card
 }
 
+/** The time a card's timeline spans, from the job's creation, in ms. */
+function spanOf(state: JobState, now: number, finishedAt: number | undefined): number {
+  const seen = [...state.history.map((h) => h.at), ...state.retried.map((r) => r.at)]
+  const last = Math.max(state.detectedAt ?? now, finishedAt ?? 0, ...seen)
+  return Math.max(1_000, last - Date.parse(state.job.created_at))
+}
+
+/** Under the timeline: its time axis and what its marks mean. */
+function axis(state: JobState, now: number, finishedAt: number | undefined): HTMLElement {
+  const row = element('div', { class: 'axis', 'data-testid': 'axis' })
+  row.append(
+    element('span', {}, '0 s'),
+    legend(),
+    element('span', {}, `${(spanOf(state, now, finishedAt) / 1000).toFixed(1)} s`),
+  )
+  return row
+}
+
+/** What the timeline's marks mean, in their colours. */
+function legend(): HTMLElement {
+  const row = element('span', { class: 'legend' })
+  row.append(
+    element('span', { class: 'ok' }, '●'),
+    ' answered   ',
+    element('span', { class: 'failed' }, '●'),
+    ' failed, retried   ┆ the job’s real end',
+  )
+  return row
+}
+
 /** Every status request as a dot (green: answered, red: failed) and the real end as a line. */
 function timeline(state: JobState, now: number, finishedAt: number | undefined): SVGSVGElement {
   const start = Date.parse(state.job.created_at)
-  const seen = [...state.history.map((h) => h.at), ...state.retried.map((r) => r.at)]
-  const last = Math.max(state.detectedAt ?? now, finishedAt ?? 0, ...seen)
-  const span = Math.max(1_000, last - start)
+  const span = spanOf(state, now, finishedAt)
   const x = (t: number) => 8 + ((t - start) / span) * 984
   const svg = document.createElementNS(SVG, 'svg')
   svg.setAttribute('class', 'timeline')

@@ -66,6 +66,8 @@ function render(): void {
   if (!list) return
   const now = Date.now()
   list.replaceChildren(...[...states.values()].reverse().map((state) => renderJob(state, now)))
+  // Many jobs: one line each (status, progress, requests), so the page stays a page.
+  list.classList.toggle('compact', states.size > 8)
   const all = [...states.values()]
   const requests = all.reduce((sum, s) => sum + s.history.length + s.retried.length, 0)
   if (totals) totals.textContent = all.length ? `(${all.length}, ${requests} requests)` : ''
