@@ -146,4 +146,19 @@ describe.skipIf(!executablePath)('demo page in Chromium', () => {
     await page.getByLabel('Jobs', { exact: true }).fill('1')
     expect(problems).toEqual([])
   }, 60_000)
+
+  it('should fit a 420 px wide screen without scrolling sideways', async () => {
+    await page.setViewportSize({ width: 420, height: 900 })
+    const overflow = await page.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    )
+    const wide = await page.evaluate(() =>
+      [...document.querySelectorAll('body *')]
+        .filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth)
+        .slice(0, 5)
+        .map((e) => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`),
+    )
+    await page.setViewportSize({ width: 1280, height: 900 })
+    expect(overflow, wide.join(', ')).toBeLessThanOrEqual(0)
+  })
 })
