@@ -24,6 +24,7 @@ for (const [name, transport] of [
   process.stderr.write(`reliability: chaos, ${name}\n`)
 }
 const leaks: LeakReport = await runLeaks(waits)
+const streamed: LeakReport = await runLeaks(Math.round(waits / 3), { transport: 'sse' })
 process.stderr.write('reliability: leaks\n')
 const broken = {
   chaos: await runChaos({
@@ -40,7 +41,7 @@ const broken = {
       return new Response(lie, response)
     },
   }),
-  leaks: await runLeaks(300, true),
+  leaks: await runLeaks(300, { leaky: true }),
 }
 
 // Nothing wrong, and not by waiting for nothing: nine jobs in ten at least end as the server has them.
@@ -52,10 +53,14 @@ const holds = (r: ChaosReport) =>
   r.completed + r.failedAsFailed >= 0.9 * r.jobs
 const ok =
   chaos.every((c) => holds(c.report)) &&
-  leaks.realTimers + leaks.virtualTimers + leaks.listeners === 0 &&
+  [leaks, streamed].every(
+    (l) => l.realTimers + l.virtualTimers + l.listeners + l.openStreams === 0,
+  ) &&
   broken.chaos.wrong > 0 &&
   broken.leaks.listeners > 0
 
+const bytes = (l: LeakReport) =>
+  l.heapPerWait === undefined ? 'not measured (--expose-gc)' : `${l.heapPerWait.toFixed(0)} bytes`
 const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}`
 const typed = (r: ChaosReport) =>
   Object.entries(r.typedErrors)
@@ -101,17 +106,21 @@ API key.
 **Caught by it (a test of the test):** a client that once reported a running job as completed:
 ${broken.chaos.wrong} wrong outcome${broken.chaos.wrong === 1 ? '' : 's'} flagged.
 
-## Leaks: ${waits.toLocaleString('en')} waits on one client
+## Leaks: thousands of waits on one client
 
-A third finish, a third time out, a third are aborted; the first two share one signal.
+A third finish, a third time out, a third are aborted; the first two share one signal. Polled,
+and on event streams (each job's stream open until its end, its wait's deadline or its abort).
 
-| | left after |
-| --- | ---: |
-| waits completed / timed out / aborted | ${leaks.completed} / ${leaks.timedOut} / ${leaks.aborted} |
-| client timers (request limits) | ${leaks.realTimers} |
-| planned sleeps (virtual clock) | ${leaks.virtualTimers} |
-| abort listeners on the shared signal | ${leaks.listeners} |
-| heap growth per wait, collected | ${leaks.heapPerWait === undefined ? 'not measured (run with --expose-gc)' : `${leaks.heapPerWait.toFixed(0)} bytes (the history keeps the last 1,000 jobs by design)`} |
+| left after | polled (${leaks.waits.toLocaleString('en')} waits) | event streams (${streamed.waits.toLocaleString('en')} waits) |
+| --- | ---: | ---: |
+| waits completed / timed out / aborted | ${leaks.completed} / ${leaks.timedOut} / ${leaks.aborted} | ${streamed.completed} / ${streamed.timedOut} / ${streamed.aborted} |
+| client timers (request limits) | ${leaks.realTimers} | ${streamed.realTimers} |
+| planned sleeps and watchdogs (virtual clock) | ${leaks.virtualTimers} | ${streamed.virtualTimers} |
+| abort listeners on the shared signal | ${leaks.listeners} | ${streamed.listeners} |
+| event streams still open | ${leaks.openStreams} | ${streamed.openStreams} |
+| heap growth per wait, collected | ${bytes(leaks)} | ${bytes(streamed)} |
+
+(The history keeps the last 1,000 jobs by design.)
 
 **Caught by it:** a signal that never lets its listeners go: ${broken.leaks.listeners} listeners left.
 

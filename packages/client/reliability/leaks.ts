@@ -18,6 +18,8 @@ export interface LeakReport {
   virtualTimers: number
   /** Abort listeners left on the signal every wait shared. */
   listeners: number
+  /** Event streams still open (with `transport: 'sse'`). */
+  openStreams: number
   /** Heap growth per wait once collected, in bytes; undefined without `--expose-gc`. */
   heapPerWait: number | undefined
 }
@@ -26,15 +28,20 @@ export interface LeakReport {
  * Runs `waits` waits on one client against a fake server, a third of each kind. `leaky` swaps
  * in a deliberately broken signal that never lets its listeners go (a test of the test).
  */
-export async function runLeaks(waits: number, leaky = false): Promise<LeakReport> {
+export async function runLeaks(
+  waits: number,
+  options: { leaky?: boolean; transport?: 'poll' | 'sse' } = {},
+): Promise<LeakReport> {
+  const { leaky = false, transport = 'poll' } = options
   const gc = (globalThis as { gc?: () => void }).gc
   const manual = createManualClock(Date.UTC(2026, 0, 1))
   const start = manual.now()
+  const FINISH_MS = 5_000
   // Jobs `job_<n>` complete 5 s after the start when n is even, never when odd.
-  const fetch: FetchLike = async (input) => {
-    const id = new URL(input).pathname.split('/')[3] ?? ''
-    const done = Number(id.slice(4)) % 2 === 0 && manual.now() - start >= 5_000
-    const body = {
+  const finishes = (id: string) => Number(id.slice(4)) % 2 === 0
+  const bodyOf = (id: string) => {
+    const done = finishes(id) && manual.now() - start >= FINISH_MS
+    return {
       id,
       status: done ? 'completed' : 'running',
       progress: done ? 1 : 0.5,
@@ -47,7 +54,52 @@ export async function runLeaks(waits: number, leaky = false): Promise<LeakReport
       result: done ? { url: 'https://cdn.example.com/a.mp4' } : null,
       error: null,
     }
-    return new Response(JSON.stringify(body), { headers: { 'content-type': 'application/json' } })
+  }
+  let openStreams = 0
+  const encoder = new TextEncoder()
+  const fetch: FetchLike = async (input, init) => {
+    const path = new URL(input).pathname
+    const id = path.split('/')[3] ?? ''
+    if (!path.endsWith('/events')) {
+      return new Response(JSON.stringify(bodyOf(id)), {
+        headers: { 'content-type': 'application/json' },
+      })
+    }
+    // An event stream: the job now, its end when it comes; open until then or the abort.
+    const signal = init.signal ?? undefined
+    let open = true
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        openStreams++
+        const close = () => {
+          if (!open) return
+          open = false
+          openStreams--
+          controller.close()
+        }
+        const send = () =>
+          controller.enqueue(
+            encoder.encode(`event: status\ndata: ${JSON.stringify(bodyOf(id))}\n\n`),
+          )
+        send()
+        signal?.addEventListener('abort', close, { once: true })
+        if (bodyOf(id).status === 'completed') return close()
+        if (!finishes(id)) return
+        sleep(manual, FINISH_MS - (manual.now() - start), signal).then(
+          () => {
+            if (!open) return
+            send()
+            close()
+          },
+          () => {},
+        )
+      },
+      cancel() {
+        if (open) openStreams--
+        open = false
+      },
+    })
+    return new Response(body, { headers: { 'content-type': 'text/event-stream' } })
   }
   const pending = new Set<ReturnType<typeof setTimeout>>()
   const realSetTimeout = globalThis.setTimeout
@@ -68,7 +120,7 @@ export async function runLeaks(waits: number, leaky = false): Promise<LeakReport
     const client = createClient({
       baseUrl: 'http://leaks.test',
       fetch,
-      transport: 'poll',
+      transport,
       polling: fixedInterval(1_000),
       clock: { now: () => manual.now(), sleep: (ms, signal) => sleep(manual, ms, signal) },
     })
@@ -109,6 +161,7 @@ export async function runLeaks(waits: number, leaky = false): Promise<LeakReport
       virtualTimers: manual.nextDueAt() === undefined ? 0 : 1,
       listeners: getEventListeners(shared, 'abort').length,
       heapPerWait: gc ? (heapAfter - heapBefore) / waits : undefined,
+      openStreams,
     }
   } finally {
     globalThis.setTimeout = realSetTimeout

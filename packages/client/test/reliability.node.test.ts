@@ -72,11 +72,17 @@ describe('reliability: leaks', () => {
   it('should leave no timer and no listener after thousands of waits that end every way', async () => {
     const report = await runLeaks(3_000)
     expect(report).toMatchObject({ completed: 1_000, timedOut: 1_000, aborted: 1_000 })
-    expect(report).toMatchObject({ realTimers: 0, virtualTimers: 0, listeners: 0 })
+    expect(report).toMatchObject({ realTimers: 0, virtualTimers: 0, listeners: 0, openStreams: 0 })
+  }, 60_000)
+
+  it('should leave no stream, timer or listener after waits on event streams', async () => {
+    const report = await runLeaks(900, { transport: 'sse' })
+    expect(report).toMatchObject({ completed: 300, timedOut: 300, aborted: 300 })
+    expect(report).toMatchObject({ realTimers: 0, virtualTimers: 0, listeners: 0, openStreams: 0 })
   }, 60_000)
 
   it('should catch a signal that keeps its listeners (a test of the test)', async () => {
-    const report = await runLeaks(300, true)
+    const report = await runLeaks(300, { leaky: true })
     expect(report.listeners).toBeGreaterThan(0)
   }, 60_000)
 })
