@@ -42,12 +42,19 @@ export interface RunningServer {
  */
 export function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
   const { host = '127.0.0.1', port = 0, headersTimeoutMs = 10_000, ...appOptions } = options
+  const requestTimeoutMs = appOptions.requestTimeoutMs ?? 30_000
+  // Said plainly here rather than as Node's ERR_OUT_OF_RANGE from inside the HTTP server.
+  if (!(headersTimeoutMs > 0 && headersTimeoutMs <= requestTimeoutMs)) {
+    throw new TypeError(
+      `headersTimeoutMs must be a positive number of ms, at most requestTimeoutMs (${requestTimeoutMs}): the headers are part of the request (got ${headersTimeoutMs}).`,
+    )
+  }
   const app = createApp(appOptions)
   // A client must send its whole request within these limits (slow-loris protection); how long
   // the server takes to answer is bounded by the app itself.
   const serverOptions = {
     headersTimeout: headersTimeoutMs,
-    requestTimeout: appOptions.requestTimeoutMs ?? 30_000,
+    requestTimeout: requestTimeoutMs,
     connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_MS, headersTimeoutMs),
   }
   return new Promise((resolve, reject) => {

@@ -28,6 +28,13 @@ describe('startServer', () => {
     await expect(fetch(`${server.url}/healthz`)).rejects.toThrow()
   })
 
+  it('should refuse a headers limit longer than the request limit, saying why', () => {
+    expect(() => startServer({ headersTimeoutMs: 60_000 })).toThrow(
+      /headersTimeoutMs must be .* at most requestTimeoutMs \(30000\)/,
+    )
+    expect(() => startServer({ headersTimeoutMs: Number.NaN })).toThrow(TypeError)
+  })
+
   it('should reject when the port is taken', async () => {
     const first = await startServer({ port: 0 })
     try {
