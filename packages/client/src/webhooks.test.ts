@@ -6,7 +6,7 @@ import {
   signWebhook,
 } from '@video-translation/mock-server'
 import fc from 'fast-check'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { jobBody } from '../test/fake-fetch.js'
 import { isWebhookVerificationError, verifyWebhook, type WebhookRefusal } from './webhooks.js'
 
@@ -110,7 +110,8 @@ describe('verifyWebhook', () => {
     })
     const { id } = (await created.json()) as { id: string }
     await clock.tickAsync(2_000)
-    expect(deliveries).toHaveLength(1)
+    // Signing runs on Web Crypto (real asynchrony, outside the virtual clock): wait for it.
+    await vi.waitFor(() => expect(deliveries).toHaveLength(1), { timeout: 5_000 })
     const [delivery] = deliveries
     const job = await verifyWebhook(delivery?.body ?? '', delivery?.signature, DEV_WEBHOOK_SECRET, {
       now: clock.now(),
