@@ -135,6 +135,23 @@ describe.skipIf(!executablePath)('demo page in Chromium', () => {
     expect(problems).toEqual([])
   }, 60_000)
 
+  it('should mark a failed job red, a canceled one without a detection time, and say what was submitted', async () => {
+    await page.getByLabel('Outcome').selectOption('error')
+    await submit('1')
+    await page.getByLabel('Outcome').selectOption('completed')
+    expect(await page.locator('#status').textContent()).toBe('Submitted 1 job.')
+    const failed = page.locator('li.job').first()
+    await failed.and(page.locator('[data-status="error"]')).waitFor({ timeout: 20_000 })
+    expect(await failed.locator('progress').getAttribute('class')).toContain('error')
+    await submit('60')
+    const running = page.locator('li.job').first()
+    await running.getByRole('button', { name: /^Cancel job/ }).click()
+    await running.and(page.locator('[data-status="canceled"]')).waitFor({ timeout: 20_000 })
+    expect(await running.locator('progress').getAttribute('class')).toContain('canceled')
+    expect(await running.textContent()).not.toContain('detected')
+    expect(problems).toEqual([])
+  }, 60_000)
+
   it('should show many jobs one line each', async () => {
     await page.getByLabel('Jobs', { exact: true }).fill('9')
     await submit('1')

@@ -79,7 +79,14 @@ async function follow(id: string, strategyName: string): Promise<void> {
   const state = states.get(id)
   if (!state) return
   state.cancel = () => {
-    client.jobs.cancel(id).catch((error: unknown) => say(explain(error), true))
+    // The cancel's answer is the canceled job: shown at once, not at the wait's next check.
+    client.jobs.cancel(id).then(
+      (job) => {
+        state.job = job
+        render()
+      },
+      (error: unknown) => say(explain(error), true),
+    )
   }
   const options = {
     timeoutMs: 15 * 60_000,
