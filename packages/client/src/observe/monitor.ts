@@ -16,17 +16,10 @@ import type { ServerHints } from '../polling/hints.js'
 import type { Job } from '../types.js'
 import { MAX_TIMER_MS } from '../validate.js'
 import { Cursor, type CursorState, type ResumeToken } from './cursor.js'
-import {
-  InFlight,
-  Observation,
-  type Planner,
-  type Subscriber,
-  Subscription,
-  type Transport,
-  type WaitLimits,
-} from './observation.js'
+import { InFlight, Observation, type Planner, type Transport } from './observation.js'
 import { currentPage, HIDDEN_FACTOR, type Page } from './page.js'
 import { Schedule } from './schedule.js'
+import { type Subscriber, Subscription, type WaitLimits } from './subscription.js'
 import type { Tabs } from './tabs.js'
 
 /** Connections a page may hold open for push at once (browsers allow about six per host). */

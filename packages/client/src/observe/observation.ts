@@ -5,47 +5,16 @@
  * aborts its request in flight.
  */
 import type { ClientCore } from '../core.js'
-import { isCircuitOpenError, TimeoutError } from '../errors.js'
+import { isCircuitOpenError } from '../errors.js'
 import type { ServerHints } from '../polling/hints.js'
 import type { PollingStrategy } from '../polling/strategy.js'
 import { isTransient, pacedDelay } from '../retry.js'
 import { isTerminalStatus, type Job } from '../types.js'
-import { MAX_TIMER_MS } from '../validate.js'
-import { type Cursor, encodeToken } from './cursor.js'
-import { estimateProgress, type ProgressEstimate } from './estimate.js'
-
-/** How long the check at a deadline may take: a wait overruns its timeout by at most this. */
-const LAST_LOOK_MS = 1_000
+import type { Cursor } from './cursor.js'
+import { requestLimitMs, type Subscription } from './subscription.js'
 
 /** How often a wait looks again while the circuit breaker's probe is in flight. */
 const PROBE_WAIT_MS = 1_000
-
-/** Limits of one wait. */
-export interface WaitLimits {
-  /** Abort the wait: it rejects at once with the signal's reason and sends nothing more. */
-  signal?: AbortSignal | undefined
-  /** Give up after this long, in ms, with a `TimeoutError` carrying the last Job. */
-  timeoutMs?: number | undefined
-  /** Give up after this many checks, with a `TimeoutError`. */
-  maxAttempts?: number | undefined
-  /**
-   * Give up after this many failed checks in a row (each already retried by the request layer),
-   * rethrowing the last error. A check the open circuit breaker refuses is not a failed check:
-   * the wait waits for the breaker's probe instead.
-   * @default 10
-   */
-  maxConsecutiveErrors?: number | undefined
-  /** The polling strategy of this wait. @default the client's */
-  polling?: PollingStrategy | undefined
-}
-
-/** What a subscription is told. */
-export interface Subscriber {
-  /** Every answer: the job, and whether its status or progress moved since the last one. */
-  next(job: Job, changed: boolean, subscription: Subscription): void
-  /** The subscription ended without a terminal job: a limit, a failure or its signal. */
-  end(error: unknown): void
-}
 
 /** How a job is observed: polled (alone or in batches), held requests, or an event stream. */
 export type Transport = 'poll' | 'long-poll' | 'sse'
@@ -64,136 +33,6 @@ export interface Planner {
   fallback(observation: Observation, to: Transport, reason: string): void
 }
 
-/** What a wait or a watch can tell between checks. */
-export interface WaitState {
-  /**
-   * A token (a short string) holding this wait's state: its job, deadline, schedule and last
-   * ETag. Pass it as `resume` to `jobs.wait` or `jobs.watch` in another process or tab to go
-   * on where this one stands.
-   */
-  resumeToken(): string
-  /** Progress and time left now, interpolated from the last answer; below 1 until it ends. */
-  estimate(): ProgressEstimate
-}
-
-/** One wait's (or watch's) part of an observation. */
-export class Subscription implements WaitState {
-  readonly deadline: number
-  readonly #timeoutMs: number | undefined
-  readonly #maxAttempts: number
-  readonly #maxErrors: number
-  readonly #joinedAt: number
-  readonly strategy: PollingStrategy
-  /** Part of a wait for many jobs: its checks may move to share a tick (see monitor.ts). */
-  readonly align: boolean
-  attempts = 0
-  failures = 0
-  #onAbort: (() => void) | undefined
-  readonly #signal: AbortSignal | undefined
-  /** Ends this wait at its deadline if a check that began before it joined is still out. */
-  #guard: AbortController | undefined
-
-  constructor(
-    readonly observation: Observation,
-    limits: WaitLimits,
-    readonly subscriber: Subscriber,
-    now: number,
-    /** `deadline`: a resumed wait's, used when `limits.timeoutMs` is not given. */
-    options: { deadline?: number | undefined; align?: boolean } = {},
-  ) {
-    this.#timeoutMs = limits.timeoutMs
-    this.deadline =
-      limits.timeoutMs === undefined ? (options.deadline ?? Infinity) : now + limits.timeoutMs
-    this.align = options.align === true
-    this.#maxAttempts = limits.maxAttempts ?? Infinity
-    this.#maxErrors = limits.maxConsecutiveErrors ?? 10
-    this.#joinedAt = now
-    this.strategy = limits.polling ?? observation.core.polling
-    const signal = limits.signal
-    this.#signal = signal
-    if (signal) {
-      this.#onAbort = () => {
-        this.close()
-        subscriber.end(signal.reason)
-      }
-      signal.addEventListener('abort', this.#onAbort, { once: true })
-    }
-  }
-
-  /** Leaves the observation (the last one leaving ends it); sends nothing more for this wait. */
-  close(): void {
-    if (this.#onAbort) this.#signal?.removeEventListener('abort', this.#onAbort)
-    this.#onAbort = undefined
-    this.#guard?.abort()
-    this.observation.leave(this)
-  }
-
-  /**
-   * A check began before this wait joined, with a time limit set for the others: if it is still
-   * out a last look's time after this wait's deadline, the wait ends then.
-   */
-  guardDeadline(): void {
-    const { clock } = this.observation.core
-    if (!Number.isFinite(this.deadline) || this.#guard) return
-    const guard = new AbortController()
-    this.#guard = guard
-    const delay = Math.min(MAX_TIMER_MS, this.deadline + LAST_LOOK_MS - clock.now())
-    clock.sleep(Math.max(0, delay), guard.signal).then(
-      () => {
-        this.#guard = undefined
-        if (this.observation.inFlight && this.observation.subscriptions.has(this)) {
-          this.checkLimits(clock.now())
-        }
-      },
-      () => {},
-    )
-  }
-
-  /** After a check: ends this subscription with a `TimeoutError` when a limit is reached. */
-  checkLimits(now: number): boolean {
-    if (now < this.deadline && this.attempts < this.#maxAttempts) return false
-    const { id, core, cursor } = this.observation
-    const job = cursor.state.job
-    const elapsedMs = now - this.#joinedAt
-    core.events.emit('job:timeout', { id, job, elapsedMs, attempts: this.attempts })
-    this.close()
-    this.subscriber.end(
-      new TimeoutError({
-        scope: 'wait',
-        timeoutMs: this.#timeoutMs ?? elapsedMs,
-        what: `Waiting for job ${id}`,
-        job,
-        message:
-          now < this.deadline
-            ? `Waiting for job ${id} gave up after ${this.attempts} status checks (maxAttempts)`
-            : undefined,
-      }),
-    )
-    return true
-  }
-
-  /** A token to pass as `resume` to go on with this wait elsewhere (see cursor.ts). */
-  resumeToken(): string {
-    const { id, cursor } = this.observation
-    const deadline = Number.isFinite(this.deadline) ? this.deadline : undefined
-    return encodeToken({ ...cursor.state, id, deadline })
-  }
-
-  /** Where the job probably is now, between checks (see estimate.ts). */
-  estimate(): ProgressEstimate {
-    const { cursor, core } = this.observation
-    return estimateProgress(cursor.state, core.clock.now())
-  }
-
-  /** A failed check: true when this subscription gives up on it. */
-  failedCheck(error: unknown): boolean {
-    if (++this.failures < this.#maxErrors) return false
-    this.close()
-    this.subscriber.end(error)
-    return true
-  }
-}
-
 /** A request in flight for one or more observations: aborted once none of them is wanted. */
 export class InFlight {
   readonly controller = new AbortController()
@@ -207,11 +46,6 @@ export class InFlight {
   drop(): void {
     if (--this.open === 0) this.controller.abort()
   }
-}
-
-/** A request's time limit for a deadline: up to it, and a last look after it. */
-export function requestLimitMs(deadline: number, now: number): number | undefined {
-  return deadline === Infinity ? undefined : Math.max(LAST_LOOK_MS, deadline - now)
 }
 
 /** One job, observed for every wait and watch on it. */

@@ -10,7 +10,7 @@ import { JobFailedError } from '../errors.js'
 import type { ClientEvents } from '../events.js'
 import { type CompletedJob, isTerminalStatus, type Job, type JobStatus } from '../types.js'
 import type { Monitor } from './monitor.js'
-import type { Subscription, WaitLimits } from './observation.js'
+import type { Subscription, WaitLimits } from './subscription.js'
 import { callSafely } from './wait.js'
 
 /** How one job of a batch ended: like `Promise.allSettled`, with the job as last seen. */

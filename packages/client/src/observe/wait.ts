@@ -5,7 +5,7 @@
 import type { Logger } from '../core.js'
 import { isTerminalStatus, type Job } from '../types.js'
 import type { Monitor, Start } from './monitor.js'
-import type { WaitLimits, WaitState } from './observation.js'
+import type { WaitLimits, WaitState } from './subscription.js'
 
 /** Called with the job after every status check, and the wait's state. */
 export type OnProgress = (job: Job, state: WaitState) => void

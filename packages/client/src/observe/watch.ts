@@ -8,7 +8,7 @@
 import { isTerminalStatus, type Job } from '../types.js'
 import type { ProgressEstimate } from './estimate.js'
 import type { Monitor, Start } from './monitor.js'
-import type { Subscription, WaitLimits, WaitState } from './observation.js'
+import type { Subscription, WaitLimits, WaitState } from './subscription.js'
 
 /** The iterator `jobs.watch` returns. */
 export class JobWatch implements AsyncIterableIterator<Job>, WaitState {

@@ -10,7 +10,8 @@ import { recordCheck } from '../../history.js'
 import { parseJob } from '../../parse.js'
 import type { Job } from '../../types.js'
 import type { Source } from '../monitor.js'
-import { type Observation, requestLimitMs } from '../observation.js'
+import type { Observation } from '../observation.js'
+import { requestLimitMs } from '../subscription.js'
 import { pollSource } from './poll.js'
 
 /** Statuses that say the server has no batch endpoint (rather than that a job is missing). */
