@@ -14,7 +14,7 @@ import type { WaitLimits } from './observe/subscription.js'
 import { type OnProgress, waitForEnd } from './observe/wait.js'
 import { type BatchProgress, type WaitOutcome, waitAll, waitAny } from './observe/wait-many.js'
 import { JobWatch } from './observe/watch.js'
-import { parseJob } from './parse.js'
+import { jobParser, parseJob } from './parse.js'
 import { randomId } from './random-id.js'
 import type { CompletedJob, CreateJobParams, Job } from './types.js'
 import { checkJobId, checkNumber, jobPath } from './validate.js'
@@ -157,7 +157,7 @@ export class Jobs {
   async cancel(id: string, options: RequestOptions = {}): Promise<Job> {
     const path = `${jobPath(id)}/cancel`
     const response = await request(this.#core, { method: 'POST', path, signal: options.signal })
-    return readBody(response, parseJob)
+    return readBody(response, jobParser(id))
   }
 
   /**

@@ -57,6 +57,18 @@ export function parseJob(value: unknown): Job | string {
   }
 }
 
+/**
+ * A parser of the answer about job `id`: a Job with another id is as wrong as a broken one (a
+ * proxy's cache or a server's mix-up must never end a wait with another job's result).
+ */
+export function jobParser(id: string): (value: unknown) => Job | string {
+  return (value) => {
+    const job = parseJob(value)
+    if (typeof job === 'string' || job.id === id) return job
+    return `"id" is ${JSON.stringify(job.id.slice(0, 80))}, not the job asked for`
+  }
+}
+
 function parseResult(value: unknown): Job['result'] {
   return isObject(value) && typeof value.url === 'string' ? { url: value.url } : null
 }

@@ -103,7 +103,7 @@ describe('option checks', () => {
   })
 
   it('should refuse ids that would leave the jobs path, and encode the rest as one segment', async () => {
-    const fake = fetch()
+    const fake = fakeFetch(() => json(jobBody({ id: '../x' })))
     const client = createClient({ ...base, fetch: fake })
     for (const id of ['', '.', '..']) {
       await expect(client.jobs.get(id)).rejects.toThrow(TypeError)

@@ -5,7 +5,7 @@
 import { type ClientCore, request } from '../../core.js'
 import { recordCheck } from '../../history.js'
 import { type HttpResponse, readBody } from '../../http.js'
-import { parseJob } from '../../parse.js'
+import { jobParser } from '../../parse.js'
 import { retryAfterOf, type ServerHints } from '../../polling/hints.js'
 import type { Job } from '../../types.js'
 import { jobPath } from '../../validate.js'
@@ -37,7 +37,7 @@ export async function getJob(
       ...(holdS !== undefined && { holdMs: holdS * 1000 }),
       ...(etag !== undefined && { headers: { 'if-none-match': etag } }),
     })
-    const job = response.status === 304 ? undefined : readBody(response, parseJob)
+    const job = response.status === 304 ? undefined : readBody(response, jobParser(id))
     const at = clock.now()
     const status = job?.status ?? null
     recordCheck(history, id, { startedAt, at, attempt }, { status, httpStatus: response.status })

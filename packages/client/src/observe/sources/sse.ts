@@ -10,7 +10,7 @@ import { type ClientCore, paced } from '../../core.js'
 import { InvalidResponseError, isApiError, NetworkError } from '../../errors.js'
 import { recordCheck } from '../../history.js'
 import { type HttpRequest, type HttpStream, openStream } from '../../http.js'
-import { parseJob } from '../../parse.js'
+import { jobParser } from '../../parse.js'
 import { redactError } from '../../redact.js'
 import { jobPath } from '../../validate.js'
 import type { Source } from '../monitor.js'
@@ -101,6 +101,7 @@ async function listen(
   let events = 0
   let bytes = false
   let invalid: string | undefined
+  const parseJob = jobParser(observation.id)
   const parser = createSseParser(
     (event) => {
       if (event.event !== 'status') return
