@@ -82,6 +82,12 @@ describe('redaction of the API key', () => {
             headers: { 'content-type': 'application/problem+json' },
           },
         ),
+      // The header quoted as JSON inside the JSON body: escaped twice.
+      () =>
+        new Response(
+          JSON.stringify({ title: 't', status: 401, detail: JSON.stringify(`Bearer ${key}`) }),
+          { status: 401, headers: { 'content-type': 'application/problem+json' } },
+        ),
       () =>
         new Response(`Bearer ${key}`, {
           status: 200,

@@ -13,12 +13,19 @@ export type Redactor = (text: string) => string
 
 /**
  * A redactor for the API key `secret` (and so for its `Bearer` form too), as written plainly or
- * escaped in JSON (`\"`, `\\`, and `\/` as some servers write `/`).
+ * escaped in JSON once or twice (`\"`, `\\`, and `\/` as some servers write `/`): a server that
+ * quotes the header as JSON inside its JSON body escapes it twice, and the body's text is
+ * redacted before it is parsed.
  */
 export function redactor(secret: string | undefined): Redactor {
   if (!secret) return (text) => text
-  const escaped = JSON.stringify(secret).slice(1, -1)
-  const forms = [...new Set([secret, escaped, escaped.replaceAll('/', '\\/')])]
+  const escape = (text: string) => JSON.stringify(text).slice(1, -1)
+  const forms = [...new Set([secret, escape(secret), escape(escape(secret))])].flatMap((form) => [
+    form,
+    form.replaceAll('/', '\\/'),
+  ])
+  // The longest first, so no form is cut into by a shorter one.
+  forms.sort((a, b) => b.length - a.length)
   return (text) =>
     forms.reduce((out, form) => (out.includes(form) ? out.split(form).join(REDACTED) : out), text)
 }
