@@ -11,107 +11,19 @@
 import { writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
-import { createClient } from '@video-translation/client'
-import { DEV_API_KEY } from '@video-translation/mock-server'
-import { startServer } from '@video-translation/mock-server/node'
+import { HOLD_S, type LoadReport, runLoad } from '../reliability/load.js'
 
-const gc = (globalThis as { gc?: () => void }).gc
-/** The hold the client asks for (`HOLD_S` in long-poll.ts). */
-const HOLD_S = 30
-
-type Transport = 'sse' | 'long-poll' | 'poll'
-
-interface Row {
-  transport: Transport
-  jobs: number
-  completed: number
-  errors: string[]
-  p50: number
-  p99: number
-  max: number
-  requestsPerJob: number
-  worstRequests: number
-  heapPerWaitKb: number | undefined
-  seconds: number
-}
-
-function quantile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN
-}
-
-async function run(transport: Transport, jobs: number, durationMs: (i: number) => number) {
-  const server = await startServer({
-    // The bench measures transports, not the rate limit (the concurrency bench does that).
-    simulation: { rate_limit: { capacity: 1_000_000, refill_per_s: 1_000_000 }, error_rate: 0 },
-  })
-  const requests = new Map<string, number>()
-  const client = createClient({
-    baseUrl: server.url,
-    apiKey: DEV_API_KEY,
-    transport,
-    fetch: (input, init) => {
-      if ((init.method ?? 'GET') === 'GET') {
-        const id = new URL(input).pathname.split('/')[3] ?? ''
-        requests.set(id, (requests.get(id) ?? 0) + 1)
-      }
-      return fetch(input, init)
-    },
-  })
-  gc?.()
-  const heapBefore = process.memoryUsage().heapUsed
-  let heapPeak = heapBefore
-  const sampler = setInterval(() => {
-    heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed)
-  }, 500)
-  const started = performance.now()
-  const results = await Promise.allSettled(
-    Array.from({ length: jobs }, async (_, i) => {
-      const duration = durationMs(i)
-      const job = await client.jobs.createAndWait(
-        {
-          video_url: 'https://example.com/a.mp4',
-          target_language: 'es',
-          simulate: { duration_ms: duration, outcome: 'completed' },
-        },
-        { timeoutMs: 120_000 },
-      )
-      return {
-        latency: Date.now() - (Date.parse(job.created_at) + duration),
-        requests: requests.get(job.id) ?? 0,
-        allowed: transport === 'long-poll' ? 1 + Math.ceil(duration / (HOLD_S * 1_000)) + 1 : 1,
-      }
-    }),
-  )
-  clearInterval(sampler)
-  const seconds = (performance.now() - started) / 1000
-  await server.close()
-  const done = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
-  const errors = results.flatMap((r) => (r.status === 'rejected' ? [String(r.reason)] : []))
-  const latencies = done.map((d) => d.latency).sort((a, b) => a - b)
-  return {
-    transport,
-    jobs,
-    completed: done.length,
-    errors,
-    p50: quantile(latencies, 0.5),
-    p99: quantile(latencies, 0.99),
-    max: latencies.at(-1) ?? Number.NaN,
-    requestsPerJob: done.reduce((n, d) => n + d.requests, 0) / Math.max(1, done.length),
-    worstRequests: Math.max(0, ...done.map((d) => d.requests - d.allowed)),
-    heapPerWaitKb: gc ? (heapPeak - heapBefore) / jobs / 1024 : undefined,
-    seconds,
-  } satisfies Row
-}
+type Row = LoadReport
 
 const rows: Row[] = []
 for (const transport of ['sse', 'long-poll'] as const) {
-  rows.push(await run(transport, 300, (i) => 2_000 + ((i * 37) % 3_000)))
+  rows.push(await runLoad(transport, 300, (i) => 2_000 + ((i * 37) % 3_000)))
   process.stderr.write(`push: ${transport} latency done\n`)
 }
 const scale: Row[] = []
-scale.push(await run('sse', 2_000, (i) => 18_000 + ((i * 7) % 4_000)))
+scale.push(await runLoad('sse', 2_000, (i) => 18_000 + ((i * 7) % 4_000)))
 process.stderr.write('push: 2,000 streams done\n')
-scale.push(await run('long-poll', 5_000, (i) => 18_000 + ((i * 7) % 4_000)))
+scale.push(await runLoad('long-poll', 5_000, (i) => 18_000 + ((i * 7) % 4_000)))
 process.stderr.write('push: 5,000 long-polls done\n')
 
 const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}`

@@ -34,7 +34,10 @@ const BODIES: [string, BodyInit | undefined][] = [
   ['70 kB (over the limit)', JSON.stringify({ ...VALID, title: 'x'.repeat(70_000) })],
   ['bytes that are not UTF-8', new Uint8Array([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x3a, 0x31, 0x7d])],
   ['a NUL in a string', JSON.stringify({ ...VALID, title: 'a\u0000b' })],
-  ['a settings patch out of range', JSON.stringify({ error_rate: 7, rate_limit: { refill_per_s: 1e-300 } })],
+  [
+    'a settings patch out of range',
+    JSON.stringify({ error_rate: 7, rate_limit: { refill_per_s: 1e-300 } }),
+  ],
 ]
 
 /** Headers beside the key. */
@@ -42,7 +45,10 @@ const HEADERS: [string, Record<string, string>][] = [
   ['plain', {}],
   ['text/plain', { 'content-type': 'text/plain' }],
   ['JSON in latin1', { 'content-type': 'application/json; charset=latin1' }],
-  ['a gzip claim on a plain body', { 'content-encoding': 'gzip', 'content-type': 'application/json' }],
+  [
+    'a gzip claim on a plain body',
+    { 'content-encoding': 'gzip', 'content-type': 'application/json' },
+  ],
   ['odd Prefer and If-None-Match', { prefer: 'wait=-1, wait=99999', 'if-none-match': '*' }],
   ['a long Last-Event-ID', { 'last-event-id': '9'.repeat(1_000) }],
   ['a 300-character idempotency key', { 'idempotency-key': 'k'.repeat(300) }],
@@ -169,12 +175,17 @@ export async function runHostileRequests(
     await send('PATCH', paths[0] ?? path, { headers: { authorization: auth(path) } })
     for (const method of methods) {
       for (const target of paths) {
-        for (const query of QUERIES) await send(method, target + query, { headers: { authorization: auth(path) } })
+        for (const query of QUERIES)
+          await send(method, target + query, { headers: { authorization: auth(path) } })
         if (method === 'GET' || method === 'HEAD') continue
         for (const [, body] of BODIES) {
           for (const [, headers] of HEADERS) {
             await send(method, target, {
-              headers: { authorization: auth(path), 'content-type': 'application/json', ...headers },
+              headers: {
+                authorization: auth(path),
+                'content-type': 'application/json',
+                ...headers,
+              },
               ...(body === undefined ? {} : { body }),
             })
           }
@@ -202,11 +213,20 @@ async function socketCases(): Promise<HostileRequestsReport['sockets']> {
   const server = await startServer({ headersTimeoutMs: 2_000, requestTimeoutMs: 5_000 })
   const { port } = server
   const cases: [string, string | Uint8Array][] = [
-    ['headers of 20 kB', `GET /v1/jobs/x HTTP/1.1\r\nhost: a\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`],
+    [
+      'headers of 20 kB',
+      `GET /v1/jobs/x HTTP/1.1\r\nhost: a\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`,
+    ],
     ['a control byte in a header', 'GET /v1/jobs/x HTTP/1.1\r\nhost: a\r\nx-bad: a\u0001b\r\n\r\n'],
     ['a broken request line', 'GARBAGE\r\n\r\n'],
-    ['a body longer than its length', `POST /v1/jobs HTTP/1.1\r\nhost: a\r\ncontent-type: application/json\r\nauthorization: Bearer ${DEV_API_KEY}\r\ncontent-length: 2\r\n\r\n{"video_url":1}`],
-    ['broken chunked encoding', `POST /v1/jobs HTTP/1.1\r\nhost: a\r\ntransfer-encoding: chunked\r\ncontent-type: application/json\r\n\r\nzz\r\n{}\r\n0\r\n\r\n`],
+    [
+      'a body longer than its length',
+      `POST /v1/jobs HTTP/1.1\r\nhost: a\r\ncontent-type: application/json\r\nauthorization: Bearer ${DEV_API_KEY}\r\ncontent-length: 2\r\n\r\n{"video_url":1}`,
+    ],
+    [
+      'broken chunked encoding',
+      `POST /v1/jobs HTTP/1.1\r\nhost: a\r\ntransfer-encoding: chunked\r\ncontent-type: application/json\r\n\r\nzz\r\n{}\r\n0\r\n\r\n`,
+    ],
   ]
   const out: HostileRequestsReport['sockets'] = []
   try {

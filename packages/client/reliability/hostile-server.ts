@@ -91,13 +91,18 @@ export const BAD_CASES: BadCase[] = [
   },
   {
     name: 'a redirect to another host',
-    answer: () => new Response(null, { status: 302, headers: { location: 'http://elsewhere.test/' } }),
+    answer: () =>
+      new Response(null, { status: 302, headers: { location: 'http://elsewhere.test/' } }),
   },
   { name: '204 without cause', answer: () => new Response(null, { status: 204 }) },
   { name: '304 with no ETag asked', answer: () => new Response(null, { status: 304 }) },
   {
     name: 'Retry-After beyond the timer range',
-    answer: () => json({ title: 'busy', status: 503 }, { status: 503, headers: { 'retry-after': '99999999999' } }),
+    answer: () =>
+      json(
+        { title: 'busy', status: 503 },
+        { status: 503, headers: { 'retry-after': '99999999999' } },
+      ),
   },
   {
     name: 'Retry-After in the year 9999',
@@ -109,11 +114,13 @@ export const BAD_CASES: BadCase[] = [
   },
   {
     name: 'Retry-After negative',
-    answer: () => json({ title: 'slow down', status: 429 }, { status: 429, headers: { 'retry-after': '-1' } }),
+    answer: () =>
+      json({ title: 'slow down', status: 429 }, { status: 429, headers: { 'retry-after': '-1' } }),
   },
   {
     name: 'Retry-After: 0 on every 429',
-    answer: () => json({ title: 'slow down', status: 429 }, { status: 429, headers: { 'retry-after': '0' } }),
+    answer: () =>
+      json({ title: 'slow down', status: 429 }, { status: 429, headers: { 'retry-after': '0' } }),
   },
   {
     name: 'rate-limit headers of zero',
@@ -155,7 +162,9 @@ export const BAD_CASES: BadCase[] = [
     name: "an event stream of another job's end",
     via: 'sse',
     answer: () =>
-      stream(`event: status\nid: 1\ndata: ${JSON.stringify(jobBody({ ...COMPLETED, id: OTHER }))}\n\n`),
+      stream(
+        `event: status\nid: 1\ndata: ${JSON.stringify(jobBody({ ...COMPLETED, id: OTHER }))}\n\n`,
+      ),
   },
 ]
 

@@ -65,7 +65,10 @@ export async function runSecurity(
     },
     webhookFetch: async (_url, init) => {
       const headers = new Headers(init.headers)
-      deliveries.push({ body: String(init.body), signature: headers.get('webhook-signature') ?? '' })
+      deliveries.push({
+        body: String(init.body),
+        signature: headers.get('webhook-signature') ?? '',
+      })
       return new Response(null, { status: 204 })
     },
   })
@@ -200,10 +203,16 @@ async function clientRepeatsKey(): Promise<boolean> {
     logger: { debug: log, warn: log, error: log },
   })
   for (const type of ['request:retry', 'request:error', 'job:timeout'] as const) {
-    client.on(type, (event) => said.push(JSON.stringify(event), String(event.error)))
+    client.on(type, (event) =>
+      said.push(JSON.stringify(event), String((event as { error?: unknown }).error)),
+    )
   }
   const waiting = client.jobs.wait('job_1', { timeoutMs: 120_000 })
-  await drive(manual, waiting.catch(() => {}), 180_000)
+  await drive(
+    manual,
+    waiting.catch(() => {}),
+    180_000,
+  )
   const error = await waiting.catch((e: unknown) => e)
   for (let e = error, depth = 0; e !== undefined && depth < 5; depth++) {
     said.push(String(e), JSON.stringify(e))

@@ -5,7 +5,7 @@
 import type { CircuitBreaker } from './breaker.js'
 import type { Clock } from './clock.js'
 import type { Emitter } from './emitter.js'
-import { isApiError, TimeoutError } from './errors.js'
+import { isApiError, isNetworkError, TimeoutError } from './errors.js'
 import type { ClientEvents } from './events.js'
 import type { History } from './history.js'
 import { type HttpConfig, type HttpRequest, type HttpResponse, send } from './http.js'
@@ -55,28 +55,44 @@ export async function request(
   // A retry that would start after the request's time limit is not made.
   const deadline = request.timeoutMs === undefined ? Infinity : clock.now() + request.timeoutMs
   let failures = 0
-  let paced = 0
+  let pacedRetries = 0
   for (;;) {
     // Whether the breaker let this attempt through as its probe; undefined when it refused it.
     let probe: boolean | undefined
+    let sentAt = Infinity
     try {
       probe = breaker ? breaker.admit() : false
-      const response = await sendPaced(core, request)
+      const response = await paced(
+        core,
+        request,
+        () => {
+          sentAt = clock.now()
+          return send(core.http, request)
+        },
+        (answer) => answer.headers,
+      )
       breaker?.succeeded()
       core.budget.earn()
       return response
     } catch (error) {
+      if (isCutHold(request, error, clock.now() - sentAt)) {
+        // Something on the way held the request, then cut it: no failure of the server's. The
+        // long-poll source asks again with a shorter hold; no retry, breaker or budget here.
+        if (probe !== undefined) breaker?.succeeded()
+        cutHolds.add(error as object)
+        throw error
+      }
       if (probe !== undefined) breaker?.failed(error, probe)
       signal?.throwIfAborted()
-      const next = retry ? retryDelay(core, failures, paced, error) : undefined
+      const next = retry ? retryDelay(core, failures, pacedRetries, error) : undefined
       if (next === undefined || clock.now() + next.delayMs >= deadline) {
         events.emit('request:error', { method, path, error })
         throw error
       }
       const { delayMs } = next
-      if (next.paced) paced++
+      if (next.paced) pacedRetries++
       else failures++
-      const attempt = failures + paced
+      const attempt = failures + pacedRetries
       core.logger.debug?.(`retrying ${method} ${path}`, { attempt, delayMs, error: String(error) })
       events.emit('request:retry', { method, path, attempt, delayMs, error })
       await clock.sleep(delayMs, signal)
@@ -84,15 +100,16 @@ export async function request(
   }
 }
 
-/** Sends `request` when the pacer gives it a turn, and tells the pacer how the server answered. */
-function sendPaced(core: ClientCore, request: HttpRequest): Promise<HttpResponse> {
-  return paced(
-    core,
-    request,
-    () => send(core.http, request),
-    (response) => response.headers,
-  )
+/** A held request lasting at least this long before the network cut it was held on the way. */
+export const HELD_MS = 1_000
+
+/** Whether `error`, after `lastedMs`, is a held request (long-poll) cut on the way. */
+function isCutHold(request: HttpRequest, error: unknown, lastedMs: number): boolean {
+  return request.holdMs !== undefined && isNetworkError(error) && lastedMs >= HELD_MS
 }
+
+/** The errors `request` threw for held requests cut on the way (not retried), for their source. */
+export const cutHolds = new WeakSet<object>()
 
 /**
  * Makes `attempt` (one request, `request`) when the pacer gives it a turn, and tells the pacer

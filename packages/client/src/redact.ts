@@ -19,8 +19,8 @@ export type Redactor = (text: string) => string
  */
 export function redactor(secret: string | undefined): Redactor {
   if (!secret) return (text) => text
-  const escape = (text: string) => JSON.stringify(text).slice(1, -1)
-  const forms = [...new Set([secret, escape(secret), escape(escape(secret))])].flatMap((form) => [
+  const inJson = (text: string) => JSON.stringify(text).slice(1, -1)
+  const forms = [...new Set([secret, inJson(secret), inJson(inJson(secret))])].flatMap((form) => [
     form,
     form.replaceAll('/', '\\/'),
   ])

@@ -2,6 +2,7 @@
  * Push transports (SSE, long-poll) and `transport: 'auto'`, against the real mock server
  * in-process in virtual time, and against fake servers that lack them.
  */
+import { DEV_API_KEY, sleep } from '@video-translation/mock-server'
 import { describe, expect, it } from 'vitest'
 import { createClient } from '../src/client.js'
 import { isNotFoundError, isTimeoutError } from '../src/errors.js'
@@ -140,6 +141,38 @@ describe('transport: long-poll', () => {
     )
     expect(manual.now() - start).toBeLessThanOrEqual(13_000)
     expect(requests.some((r) => /wait=(1[0-2]|[1-9])$/.test(r.path))).toBe(true)
+  })
+
+  it('should hold less, not fail, behind a proxy that cuts held requests after 5 s', async () => {
+    const { app, manual, settle } = virtualSetup()
+    const paths: string[] = []
+    const client = createClient({
+      baseUrl: 'http://mock.test',
+      apiKey: DEV_API_KEY,
+      clock: { now: () => manual.now(), sleep: (ms, signal) => sleep(manual, ms, signal) },
+      transport: 'long-poll',
+      fetch: async (input, init) => {
+        const url = new URL(input)
+        paths.push(url.pathname + url.search)
+        const answer = Promise.resolve(app.request(input, init))
+        if (!url.searchParams.has('wait')) return answer
+        const cut = sleep(manual, 5_000, init.signal ?? undefined).then(() => {
+          throw new TypeError('terminated')
+        })
+        return Promise.race([answer, cut])
+      },
+    })
+    const retries: unknown[] = []
+    client.on('request:retry', (event) => retries.push(event))
+    const job = await client.jobs.create(jobParams(60_000))
+    const done = await settle(client.jobs.wait(job.id))
+    // Known the moment it ended, with no retry spent and holds that end before the cut.
+    expect(done.status).toBe('completed')
+    expect(manual.now()).toBe(Date.parse(job.created_at) + 60_000)
+    expect(retries).toHaveLength(0)
+    const holds = paths.filter((p) => p.includes('wait=')).map((p) => Number(p.split('wait=')[1]))
+    expect(holds.filter((s) => s > 4)).toHaveLength(1)
+    expect(holds.length).toBeLessThanOrEqual(2 + Math.ceil(60 / 4) + 2)
   })
 })
 

@@ -103,7 +103,7 @@ export function virtualSetup(
     requests.filter((r) => r.method === 'GET' && r.path === `/v1/jobs/${id}`)
   /** Another client of the same server, as another process would have. */
   const newClient = () => createClient(clientOptions)
-  return { client, legacy, newClient, manual, simulator, requests, polls, settle, simulate }
+  return { app, client, legacy, newClient, manual, simulator, requests, polls, settle, simulate }
 }
 
 /** A valid create body with a fixed duration and outcome. */

@@ -3,9 +3,11 @@
  * request until the job's status changes or N seconds pass, so the end is known one round trip
  * after it happens, at about one request per N seconds. Its time limit is the hold plus the
  * client's request limit, so a dropped connection is noticed within it. A server that ignores
- * `wait` (answers at once, with nothing new, twice in a row) is polled instead.
+ * `wait` (answers at once, with nothing new, twice in a row) is polled instead. A held request
+ * cut on the way (a proxy's idle limit below the hold) is asked again at once, with the hold
+ * lowered for the whole client to end before the cut does.
  */
-import type { ClientCore } from '../../core.js'
+import { type ClientCore, cutHolds } from '../../core.js'
 import type { Source } from '../monitor.js'
 import { getJob, hintsOf } from './poll.js'
 
@@ -22,6 +24,8 @@ const IGNORED_LIMIT = 2
 export function longPollSource(core: ClientCore): Source {
   /** Per observation: how many answers in a row came back at once with nothing new. */
   const ignored = new WeakMap<object, number>()
+  /** The longest hold that was not cut on the way, in seconds. */
+  let holdLimitS = HOLD_S
   return {
     async one(observation, signal) {
       const { clock } = core
@@ -29,17 +33,40 @@ export function longPollSource(core: ClientCore): Source {
       const startedAt = clock.now()
       const left = observation.nearestDeadline() - startedAt
       // Never held past the nearest deadline: the wait ends on time.
-      const holdS = Math.max(1, Math.min(HOLD_S, Math.floor(left / 1_000)))
+      const holdS = Math.max(1, Math.min(holdLimitS, Math.floor(left / 1_000)))
       const previous = state.job
+      const sentEtag = previous ? state.etag : undefined
       // The hold is within the deadline; the request's own limit (and its retries) too.
       observation.guardDeadlines()
-      const { job, response } = await getJob(core, observation.id, {
-        attempt: state.checks,
-        signal,
-        timeoutMs: observation.requestLimitMs(startedAt),
-        etag: previous ? state.etag : undefined,
-        holdS,
-      })
+      let answer: Awaited<ReturnType<typeof getJob>>
+      try {
+        answer = await getJob(core, observation.id, {
+          attempt: state.checks,
+          signal,
+          timeoutMs: observation.requestLimitMs(startedAt),
+          etag: sentEtag,
+          holdS,
+        })
+      } catch (error) {
+        if (!cutHolds.has(error as object)) throw error
+        // Cut after holding a while: nothing changed meanwhile. Hold a second less than lasted.
+        const lastedS = Math.floor((clock.now() - startedAt) / 1_000)
+        const limit = Math.max(1, Math.min(holdLimitS, lastedS - 1))
+        if (limit < holdLimitS) {
+          core.logger.debug?.('a held request was cut on the way: shorter holds from now on', {
+            holdS: limit,
+          })
+        }
+        holdLimitS = limit
+        observation.answered(
+          undefined,
+          hintsOf(previous, new Headers(), clock.now()),
+          undefined,
+          'now',
+        )
+        return
+      }
+      const { job, response } = answer
       const now = clock.now()
       const hints = hintsOf(job ?? previous, response.headers, now)
       const etag = response.headers.get('etag') ?? undefined
@@ -47,14 +74,16 @@ export function longPollSource(core: ClientCore): Source {
       // hold that ended at once, and the next one goes at once too.
       const newStatus = job !== undefined && job.status !== previous?.status
       if (now - startedAt < QUICK_MS && !newStatus) {
-        // Not held (the server ignores wait; progress moving does not count): the strategy says
-        // when to ask again, so a server that answers at once is never asked in a loop; twice
-        // in a row, and the job is polled.
+        // Not held. The first such answer in a row with a new ETag (progress moved since the one
+        // sent, as after a gap) is the server catching up: ask again at once. Otherwise the
+        // server may ignore wait: the strategy says when to ask again, so a server that answers
+        // at once is never asked in a loop; twice in a row, and the job is polled.
         const times = (ignored.get(observation) ?? 0) + 1
         ignored.set(observation, times)
         if (times >= IGNORED_LIMIT)
           observation.planner.fallback(observation, 'poll', 'wait ignored')
-        observation.answered(job, hints, etag)
+        const caughtUp = times === 1 && etag !== undefined && etag !== sentEtag
+        observation.answered(job, hints, etag, caughtUp ? 'now' : 'plan')
         return
       }
       ignored.set(observation, 0)

@@ -1,0 +1,134 @@
+/**
+ * Load: thousands of jobs waited at once by one client over push transports (one event stream
+ * each, or one held request at a time each) against `vt-mock-server` on a loopback port, in real
+ * time, bounded by count and by each wait's deadline. Used by the reliability suite and by
+ * `pnpm bench` (bench/push.ts, which writes docs/client-push.md).
+ *
+ * Each job must complete, with at most one stream per job (SSE) or at most 1 + duration / hold
+ * requests plus one per status change (long-poll), and nothing may stay open after.
+ */
+import { createClient, type FetchLike } from '@video-translation/client'
+import { DEV_API_KEY } from '@video-translation/mock-server'
+import { startServer } from '@video-translation/mock-server/node'
+
+/** The hold the client asks for (`HOLD_S` in src/observe/sources/long-poll.ts). */
+export const HOLD_S = 30
+
+export type LoadTransport = 'sse' | 'long-poll' | 'poll'
+
+/** What one load run measured. */
+export interface LoadReport {
+  transport: LoadTransport
+  jobs: number
+  completed: number
+  errors: string[]
+  /** Detection latency after the server's change, in ms. */
+  p50: number
+  p99: number
+  max: number
+  requestsPerJob: number
+  /** The most status requests one job took beyond its bound. */
+  worstRequests: number
+  /** Peak heap growth per wait (client and server together), in kB; needs `--expose-gc`. */
+  heapPerWaitKb: number | undefined
+  /** Timers and sockets of the process left over once every wait had ended and the server closed. */
+  handlesLeft: number
+  seconds: number
+}
+
+function quantile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN
+}
+
+/**
+ * Waits for `jobs` jobs of `durationMs(i)` each at once. `cutAfterMs` puts a broken proxy in
+ * front of the server that cuts every status request after that long (a test of the test).
+ */
+export async function runLoad(
+  transport: LoadTransport,
+  jobs: number,
+  durationMs: (i: number) => number,
+  options: { cutAfterMs?: number } = {},
+): Promise<LoadReport> {
+  const gc = (globalThis as { gc?: () => void }).gc
+  const server = await startServer({
+    // Transports, not the rate limit, are measured here (the concurrency bench does that).
+    simulation: { rate_limit: { capacity: 1_000_000, refill_per_s: 1_000_000 }, error_rate: 0 },
+  })
+  const requests = new Map<string, number>()
+  const handles = () =>
+    process.getActiveResourcesInfo().filter((r) => r === 'Timeout' || r === 'TCPSocketWrap').length
+  const handlesBefore = handles()
+  const fetchVia: FetchLike = (input, init) => {
+    if ((init.method ?? 'GET') !== 'GET') return fetch(input, init)
+    const id = new URL(input).pathname.split('/')[3] ?? ''
+    requests.set(id, (requests.get(id) ?? 0) + 1)
+    if (options.cutAfterMs === undefined) return fetch(input, init)
+    const signal = AbortSignal.any([
+      AbortSignal.timeout(options.cutAfterMs),
+      ...(init.signal ? [init.signal] : []),
+    ])
+    return fetch(input, { ...init, signal })
+  }
+  const client = createClient({
+    baseUrl: server.url,
+    apiKey: DEV_API_KEY,
+    transport,
+    fetch: fetchVia,
+  })
+  gc?.()
+  const heapBefore = process.memoryUsage().heapUsed
+  let heapPeak = heapBefore
+  const sampler = setInterval(() => {
+    heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed)
+  }, 500)
+  const started = performance.now()
+  const results = await Promise.allSettled(
+    Array.from({ length: jobs }, async (_, i) => {
+      const duration = durationMs(i)
+      const job = await client.jobs.createAndWait(
+        {
+          video_url: 'https://example.com/a.mp4',
+          target_language: 'es',
+          simulate: { duration_ms: duration, outcome: 'completed' },
+        },
+        { timeoutMs: 120_000 },
+      )
+      return {
+        latency: Date.now() - (Date.parse(job.created_at) + duration),
+        requests: requests.get(job.id) ?? 0,
+        allowed: transport === 'long-poll' ? 1 + Math.ceil(duration / (HOLD_S * 1_000)) + 1 : 1,
+      }
+    }),
+  )
+  clearInterval(sampler)
+  const seconds = (performance.now() - started) / 1000
+  await server.close()
+  // Every wait has ended and the server is gone: whatever is still open was left by the client.
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  const handlesLeft = Math.max(0, handles() - handlesBefore)
+  const done = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
+  const errors = results.flatMap((r) => (r.status === 'rejected' ? [String(r.reason)] : []))
+  const latencies = done.map((d) => d.latency).sort((a, b) => a - b)
+  return {
+    transport,
+    jobs,
+    completed: done.length,
+    errors,
+    p50: quantile(latencies, 0.5),
+    p99: quantile(latencies, 0.99),
+    max: latencies.at(-1) ?? Number.NaN,
+    requestsPerJob: done.reduce((n, d) => n + d.requests, 0) / Math.max(1, done.length),
+    worstRequests: Math.max(0, ...done.map((d) => d.requests - d.allowed)),
+    heapPerWaitKb: gc ? (heapPeak - heapBefore) / jobs / 1024 : undefined,
+    handlesLeft,
+    seconds,
+  }
+}
+
+/** Whether a run breaks no promise: see the module's comment. */
+export function loadHeldUp(r: LoadReport): boolean {
+  return (
+    r.completed === r.jobs && r.errors.length === 0 && r.worstRequests === 0 && r.handlesLeft === 0
+  )
+}
