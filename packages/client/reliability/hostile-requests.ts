@@ -258,6 +258,15 @@ async function socketCases(): Promise<HostileRequestsReport['sockets']> {
   return out
 }
 
+/** A deliberately broken server for `tamper`: its error answers lost their problem type. */
+export function plainTextErrors(response: Response): Response {
+  if (response.status < 400) return response
+  return new Response('failed', {
+    status: response.status,
+    headers: { 'content-type': 'text/plain' },
+  })
+}
+
 /** Whether the report breaks no promise: see the module's comment. */
 export function serverHeldUp(r: HostileRequestsReport): boolean {
   return (

@@ -192,9 +192,10 @@ export type Waiter = (
   ids: string[],
   via: NonNullable<BadCase['via']>,
   clock: ReturnType<typeof virtualClock>['clock'],
+  deadlineMs: number,
 ) => Promise<Job[]>
 
-const sdkWaiter: Waiter = async (fetch, ids, via, clock) => {
+const sdkWaiter: Waiter = async (fetch, ids, via, clock, deadlineMs) => {
   const client = createClient({
     baseUrl: 'http://hostile.test',
     apiKey: 'vt_bad_input_key',
@@ -202,16 +203,20 @@ const sdkWaiter: Waiter = async (fetch, ids, via, clock) => {
     clock,
     transport: via === 'sse' ? 'sse' : 'poll',
   })
-  if (via !== 'waitAll') return [await client.jobs.wait(ids[0] ?? ID, { timeoutMs: DEADLINE_MS })]
-  const outcomes = await client.jobs.waitAll(ids, { timeoutMs: DEADLINE_MS })
+  if (via !== 'waitAll') return [await client.jobs.wait(ids[0] ?? ID, { timeoutMs: deadlineMs })]
+  const outcomes = await client.jobs.waitAll(ids, { timeoutMs: deadlineMs })
   return outcomes.map((outcome) => {
     if (outcome.status === 'rejected') throw outcome.reason
     return outcome.job
   })
 }
 
-/** Runs one hostile server against a waiter. */
-export async function runBadCase(bad: BadCase, waiter: Waiter = sdkWaiter): Promise<BadCaseResult> {
+/** Runs one hostile server against a waiter, whose waits must end within `deadlineMs`. */
+export async function runBadCase(
+  bad: BadCase,
+  waiter: Waiter = sdkWaiter,
+  deadlineMs = DEADLINE_MS,
+): Promise<BadCaseResult> {
   const { manual, clock } = virtualClock()
   const times: number[] = []
   /** Ids the server sent as completed with a result, valid as far as the wire goes. */
@@ -236,7 +241,7 @@ export async function runBadCase(bad: BadCase, waiter: Waiter = sdkWaiter): Prom
   const ids = via === 'waitAll' ? [ID, 'job_bad2'] : [ID]
   let jobs: Job[] | undefined
   let error: unknown
-  const waiting = waiter(fetch, ids, via, clock).then(
+  const waiting = waiter(fetch, ids, via, clock, deadlineMs).then(
     (value) => {
       jobs = value
     },
@@ -244,7 +249,7 @@ export async function runBadCase(bad: BadCase, waiter: Waiter = sdkWaiter): Prom
       error = reason
     },
   )
-  const settled = await drive(manual, waiting, DEADLINE_MS + 60_000)
+  const settled = await drive(manual, waiting, deadlineMs + 60_000)
   // One more turn for a rejection nobody handled to be reported.
   await new Promise((resolve) => setTimeout(resolve, 0))
   process.off('unhandledRejection', onUnhandled)
@@ -300,7 +305,7 @@ export const naiveWaiter: Waiter = async (fetch, ids, _via, clock) => {
     for (;;) {
       const response = await fetch(`http://hostile.test/v1/jobs/${id}`, {})
       if (response.status >= 500 || response.status === 429) {
-        await clock.sleep(10)
+        await clock.sleep(50)
         continue
       }
       const job = (await response.json()) as Job

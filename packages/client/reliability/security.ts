@@ -222,6 +222,14 @@ async function clientRepeatsKey(): Promise<boolean> {
   return said.some((text) => text.includes(key) || text.includes(JSON.stringify(key).slice(1, -1)))
 }
 
+/** A deliberately broken gateway for `gateway`: it forwards tenant A's key for tenant B. */
+export function wrongTenantGateway(headers: Headers): Headers {
+  if (headers.get('authorization') === `Bearer ${TENANT_B}`) {
+    headers.set('authorization', `Bearer ${TENANT_A}`)
+  }
+  return headers
+}
+
 /** Whether the report breaks no promise. */
 export function securityHeldUp(r: SecurityReport): boolean {
   return (

@@ -1,12 +1,20 @@
 /**
  * The reliability suite's fast profile (the long one: `pnpm test:reliability`, which writes
- * docs/reliability.md): chaos through the real client and server in virtual time, and a
- * deliberately broken client it must catch.
+ * docs/reliability.md): each category through the real client and server, and a deliberately
+ * broken variant each must catch. Races have their own file (races.node.test.ts).
  */
 import { DEV_API_KEY } from '@video-translation/mock-server'
 import { describe, expect, it } from 'vitest'
 import { runChaos } from '../reliability/chaos.js'
+import {
+  plainTextErrors,
+  runHostileRequests,
+  serverHeldUp,
+} from '../reliability/hostile-requests.js'
+import { BAD_CASES, heldUp, naiveWaiter, runBadCase } from '../reliability/hostile-server.js'
 import { runLeaks } from '../reliability/leaks.js'
+import { loadHeldUp, runLoad } from '../reliability/load.js'
+import { runSecurity, securityHeldUp, wrongTenantGateway } from '../reliability/security.js'
 
 describe('reliability: chaos', () => {
   it('should end every job with its true status or a typed error, under a storm of faults', async () => {
@@ -85,4 +93,80 @@ describe('reliability: leaks', () => {
     const report = await runLeaks(300, { leaky: true })
     expect(report.listeners).toBeGreaterThan(0)
   }, 60_000)
+})
+
+describe('reliability: bad input from the server', () => {
+  it('should end every wait on a hostile server with a typed error or its true job, on time', async () => {
+    for (const bad of BAD_CASES) {
+      const result = await runBadCase(bad)
+      expect(heldUp(result), JSON.stringify(result)).toBe(true)
+    }
+  }, 60_000)
+
+  it('should flag a naive polling loop (a test of the test)', async () => {
+    const results = []
+    // A minute each is enough to see it hang.
+    for (const bad of BAD_CASES) results.push(await runBadCase(bad, naiveWaiter, 60_000))
+    const outcomes = new Set(results.filter((r) => !heldUp(r)).map((r) => r.outcome))
+    // It throws untyped errors, hangs, and takes another job's or an unfinished result.
+    expect(outcomes).toEqual(new Set(['untyped', 'hung', 'job']))
+    expect(results.filter((r) => !heldUp(r)).length).toBeGreaterThan(20)
+  }, 60_000)
+})
+
+describe('reliability: bad input to the server', () => {
+  it('should answer every hostile request on every route below 500, as problem+json', async () => {
+    const report = await runHostileRequests()
+    expect(report.examples).toEqual([])
+    expect(report.routes).toBeGreaterThanOrEqual(10)
+    expect(report.sockets).toHaveLength(5)
+    expect(serverHeldUp(report), JSON.stringify(report)).toBe(true)
+  }, 60_000)
+
+  it('should flag a server whose errors lost their problem type (a test of the test)', async () => {
+    const report = await runHostileRequests({
+      sockets: false,
+      tamper: plainTextErrors,
+    })
+    expect(report.notProblems).toBeGreaterThan(1_000)
+    expect(serverHeldUp(report)).toBe(false)
+  }, 60_000)
+})
+
+describe('reliability: security', () => {
+  it('should hold keys, tenants, rate limits and webhook signatures on every route', async () => {
+    const report = await runSecurity()
+    expect(report.failures).toEqual([])
+    expect(report.checks).toBeGreaterThanOrEqual(20)
+    expect(securityHeldUp(report), JSON.stringify(report)).toBe(true)
+  }, 60_000)
+
+  it("should flag a gateway that forwards another tenant's key (a test of the test)", async () => {
+    const report = await runSecurity({
+      gateway: wrongTenantGateway,
+    })
+    expect(report.failures.map((f) => f.what)).toContain(
+      "GET /v1/jobs/:id with another tenant's key",
+    )
+  }, 60_000)
+})
+
+describe('reliability: load (loopback, real time)', () => {
+  // Bounded: a few hundred jobs of 2-5 s, each under a 2 min deadline. No timing is asserted.
+  it('should carry hundreds of event streams and held requests with no error and nothing left', async () => {
+    for (const [transport, jobs] of [
+      ['sse', 200],
+      ['long-poll', 500],
+    ] as const) {
+      const report = await runLoad(transport, jobs, (i) => 2_000 + ((i * 37) % 3_000))
+      expect(report.errors.slice(0, 3)).toEqual([])
+      expect(loadHeldUp(report), JSON.stringify(report)).toBe(true)
+    }
+  }, 120_000)
+
+  it('should flag a proxy that cuts every held request (a test of the test)', async () => {
+    const report = await runLoad('sse', 20, () => 4_000, { cutAfterMs: 1_500 })
+    expect(report.worstRequests).toBeGreaterThan(0)
+    expect(loadHeldUp(report)).toBe(false)
+  }, 120_000)
 })
