@@ -4,7 +4,7 @@
  */
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
-import { serve } from '@hono/node-server'
+import { createAdaptorServer } from '@hono/node-server'
 import { type AppOptions, createApp } from './app.js'
 import { PROBLEM_CONTENT_TYPE } from './middleware/problem.js'
 
@@ -23,6 +23,9 @@ export interface StartServerOptions extends AppOptions {
  * to 30 s past their limit).
  */
 const TIMEOUT_CHECK_MS = 1_000
+
+/** Connections the kernel may queue before the server accepts them (capped by the system's). */
+const LISTEN_BACKLOG = 4_096
 
 /** A running server. */
 export interface RunningServer {
@@ -58,9 +61,13 @@ export function startServer(options: StartServerOptions = {}): Promise<RunningSe
     connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_MS, headersTimeoutMs),
   }
   return new Promise((resolve, reject) => {
-    const serving = { fetch: app.fetch, hostname: host, port, serverOptions }
-    const server = serve(serving, (info: AddressInfo) => {
+    const server = createAdaptorServer({ fetch: app.fetch, serverOptions })
+    // Thousands of clients may connect at once (a load test, a fleet restarting): past Node's
+    // default queue of 511 unaccepted connections, the kernel drops connection attempts and
+    // clients retry them seconds later (seen as creates timing out under 2,000 streams).
+    server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
       server.off('error', reject)
+      const info = server.address() as AddressInfo
       const hostForUrl = info.family === 'IPv6' ? `[${info.address}]` : info.address
       resolve({
         url: `http://${hostForUrl}:${info.port}`,
