@@ -5,13 +5,19 @@
  * (the long one, which writes docs/reliability.md).
  */
 import {
+  type Clock,
   createManualClock,
   createMockServer,
   createRandom,
+  createSimulator,
+  createSystemClock,
   DEV_API_KEY,
+  DEV_WEBHOOK_SECRET,
+  type ManualClock,
   type SimulationPatch,
   sleep,
 } from '@video-translation/mock-server'
+import { startServer } from '@video-translation/mock-server/node'
 import {
   type ClientOptions,
   createClient,
@@ -79,23 +85,36 @@ export interface ChaosOptions {
    * (a test of the test; nothing shipped does this).
    */
   tamper?: (response: Response, url: string) => Promise<Response>
+  /**
+   * Over a loopback port instead of in process: `vt-mock-server` and the client on one clock
+   * running `scale` times faster than real time (bounded: a few hundred jobs at most).
+   */
+  loopback?: { scale: number }
 }
 
 /** Runs `options.jobs` createAndWait calls under faults and checks every outcome. */
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const started = performance.now()
   const seed = options.seed ?? 1
-  const manual = createManualClock(Date.UTC(2026, 0, 1))
-  const { app, simulator } = createMockServer({
-    clock: manual,
-    simulation: {
+  const manual: ManualClock | undefined = options.loopback
+    ? undefined
+    : createManualClock(Date.UTC(2026, 0, 1))
+  const clock: Clock = manual ?? createSystemClock(options.loopback?.scale)
+  const simulator = createSimulator(
+    {
       seed,
       durations: { distribution: 'lognormal', median_ms: 30_000, sigma: 1 },
       error_rate: 0.05,
       rate_limit: { capacity: 1_000_000, refill_per_s: 1_000_000 },
       faults: options.faults ?? FAULT_MIX,
     },
-  })
+    { clock, webhookSecret: DEV_WEBHOOK_SECRET },
+  )
+  const server = options.loopback ? await startServer({ clock, simulator }) : undefined
+  const { app } = createMockServer({ clock, simulator })
+  const send: FetchLike = server
+    ? (input, init) => globalThis.fetch(input.replace('http://chaos.test', server.url), init)
+    : (input, init) => Promise.resolve(app.request(input, init))
   let unhandled = 0
   const onUnhandled = () => {
     unhandled++
@@ -108,7 +127,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const fetch: FetchLike = async (input, init) => {
     requests++
     said.push(input)
-    const response = await app.request(input, init)
+    const response = await send(input, init)
     if (response.ok) successes++
     return options.tamper ? options.tamper(response, input) : response
   }
@@ -121,7 +140,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     logger: { debug: log, warn: log, error: log },
     fetch,
     random: createRandom(seed),
-    clock: { now: () => manual.now(), sleep: (ms, signal) => sleep(manual, ms, signal) },
+    clock: { now: () => clock.now(), sleep: (ms, signal) => sleep(clock, ms, signal) },
     transport: options.transport ?? 'poll',
     // The server ends a hung request itself (a 504 after its own limit, in virtual time); a
     // real-time limit would fire at the machine's speed and make the run depend on it.
@@ -155,13 +174,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const settled: { id: string | undefined; at: number; job?: Job; error?: unknown }[] = []
   const waits = Array.from({ length: options.jobs }, async (_, i) => {
     // Arrivals spread over the first minutes, as a service's would be.
-    await sleep(manual, (i * 7_919) % 120_000)
+    await sleep(clock, (i * 7_919) % 120_000)
     try {
       const job = await client.jobs.createAndWait(params, { timeoutMs: 2 * 3_600_000 })
-      settled.push({ id: job.id, at: manual.now(), job })
+      settled.push({ id: job.id, at: clock.now(), job })
     } catch (error) {
       const job = (error as { job?: Job }).job
-      settled.push({ id: job?.id, at: manual.now(), error })
+      settled.push({ id: job?.id, at: clock.now(), error })
     }
   })
   let done = false
@@ -169,7 +188,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     done = true
   })
   // Virtual time from timer to timer, letting every answer land between steps.
-  while (!done) {
+  while (manual && !done) {
     for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve))
     if (done) break
     const next = manual.nextDueAt()
@@ -181,6 +200,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     manual.advance(Math.max(0, next - manual.now()))
   }
   await all
+  await server?.close()
   process.off('unhandledRejection', onUnhandled)
 
   const report: ChaosReport = {

@@ -30,6 +30,18 @@ for (const [name, transport] of [
   chaos.push({ name, report: await runChaos({ jobs, seed: 11, transport }) })
   process.stderr.write(`reliability: chaos, ${name}\n`)
 }
+// A bounded subset over a loopback port: `vt-mock-server` and the client on a clock 30× real time.
+const loopbackJobs = long ? 300 : 60
+chaos.push({
+  name: `polling over loopback (${loopbackJobs} jobs, 30× time)`,
+  report: await runChaos({
+    jobs: loopbackJobs,
+    seed: 12,
+    transport: 'poll',
+    loopback: { scale: 30 },
+  }),
+})
+process.stderr.write('reliability: chaos over loopback\n')
 const leaks: LeakReport = await runLeaks(waits)
 const streamed: LeakReport = await runLeaks(Math.round(waits / 3), { transport: 'sse' })
 process.stderr.write('reliability: leaks\n')
@@ -139,7 +151,8 @@ ${ok ? 'Every invariant below holds.' : '**An invariant does not hold: see the f
 Faults on every request: ${faults} (429 and 503 with \`Retry-After: 1\`, slow answers 2 s late);
 1 job in 20 ends in \`error\` by design. Each job is a \`createAndWait\` with a 2 h deadline;
 each outcome is checked against the server's own record, status and time (a terminal status
-known before the server reached it counts as wrong).
+known before the server reached it counts as wrong). The last row runs over a loopback port, in
+real time sped up 30×: real sockets, real resets and hangs.
 
 | transport | completed | failed as the server has it | other typed errors (why) | wrong | unhandled rejections | key in any output | retries on the budget / allowed |
 | --- | ---: | ---: | --- | ---: | ---: | --- | ---: |

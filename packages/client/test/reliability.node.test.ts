@@ -37,6 +37,14 @@ describe('reliability: chaos', () => {
     expect(report.completed + report.failedAsFailed).toBeGreaterThanOrEqual(142)
   }, 60_000)
 
+  it('should hold over a loopback port too (real sockets, time 30× faster)', async () => {
+    const report = await runChaos({ jobs: 40, seed: 13, loopback: { scale: 30 } })
+    expect(report.wrong, report.examples.join('\n')).toBe(0)
+    expect(report.unhandled).toBe(0)
+    expect(report.keySeen).toBe(false)
+    expect(report.completed + report.failedAsFailed).toBeGreaterThanOrEqual(36)
+  }, 120_000)
+
   it('should catch a client that reports a running job as completed (a test of the test)', async () => {
     let lies = 0
     const report = await runChaos({
