@@ -20,13 +20,10 @@ import { InFlight, Observation, type Planner, type Transport } from './observati
 import { currentPage, HIDDEN_FACTOR, type Page } from './page.js'
 import { Schedule } from './schedule.js'
 import { type Subscriber, Subscription, type WaitLimits } from './subscription.js'
-import type { Tabs } from './tabs.js'
+import { shareObservation, type Tabs } from './tabs.js'
 
 /** Connections a page may hold open for push at once (browsers allow about six per host). */
 const MAX_HELD_IN_PAGE = 4
-
-/** How long a tab taking over a job's lead waits for the last answer of the tab before it. */
-const TAKEOVER_MS = 100
 
 /** How far apart the checks go when the page is back (they would all fire at once). */
 const STAGGER_MS = 25
@@ -131,7 +128,7 @@ export class Monitor implements Planner {
       const { created } = start
       const begin = (o: Observation) =>
         created ? o.created(created.job, created.hints) : this.plan(o, 0)
-      if (this.#tabs) this.#share(this.#tabs, observation, begin)
+      if (this.#tabs) shareObservation(this.#tabs, observation, begin, (o, ms) => this.plan(o, ms))
       else begin(observation)
     }
     return subscription
@@ -153,33 +150,6 @@ export class Monitor implements Planner {
 
   relay(job: Job): void {
     this.#tabs?.post(job)
-  }
-
-  /**
-   * Shares `observation` with the other tabs: it listens to the tab that leads it (an answer is
-   * awaited from elsewhere, so its waits' deadlines are guarded as for a stream) until this tab
-   * is handed the lead, then `begin`s checking, and lets go of it when it ends.
-   */
-  #share(tabs: Tabs, observation: Observation, begin: (o: Observation) => void): void {
-    const following = new InFlight(1)
-    observation.inFlight = following
-    observation.guardDeadlines()
-    tabs.share(observation.id, following.controller.signal, {
-      lead: () =>
-        new Promise<void>((resolve) => {
-          if (observation.ended) return resolve()
-          observation.onEnd = () => {
-            following.controller.abort()
-            resolve()
-          }
-          observation.inFlight = undefined
-          // Taking over from a tab that led: its last answer may be on its way still (the lock
-          // and the channel are not ordered), so the first check waits a moment for it.
-          if (observation.answers > 0) this.plan(observation, TAKEOVER_MS)
-          else begin(observation)
-        }),
-      follow: (job) => observation.answered(job, {}, undefined, 'relayed'),
-    })
   }
 
   fallback(observation: Observation, to: Transport, reason: string): void {

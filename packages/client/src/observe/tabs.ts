@@ -7,6 +7,10 @@
  */
 import { parseJob } from '../parse.js'
 import type { Job } from '../types.js'
+import { InFlight, type Observation } from './observation.js'
+
+/** How long a tab taking over a job's lead waits for the last answer of the tab before it. */
+const TAKEOVER_MS = 100
 
 /** What the monitor does with a shared job. */
 export interface SharedJob {
@@ -56,4 +60,37 @@ export function tabsOf(scope: string): Tabs | undefined {
       channel.postMessage({ job })
     },
   }
+}
+
+/**
+ * Shares `observation` with the other tabs: it listens to the tab that leads it (an answer is
+ * awaited from elsewhere, so its waits' deadlines are guarded as for a stream) until this tab
+ * is handed the lead, then `begin`s checking (or `plan`s a check, taking over from a tab that
+ * led), and lets go of it when it ends.
+ */
+export function shareObservation(
+  tabs: Tabs,
+  observation: Observation,
+  begin: (o: Observation) => void,
+  plan: (o: Observation, delayMs: number) => void,
+): void {
+  const following = new InFlight(1)
+  observation.inFlight = following
+  observation.guardDeadlines()
+  tabs.share(observation.id, following.controller.signal, {
+    lead: () =>
+      new Promise<void>((resolve) => {
+        if (observation.ended) return resolve()
+        observation.onEnd = () => {
+          following.controller.abort()
+          resolve()
+        }
+        observation.inFlight = undefined
+        // Taking over from a tab that led: its last answer may be on its way still (the lock
+        // and the channel are not ordered), so the first check waits a moment for it.
+        if (observation.answers > 0) plan(observation, TAKEOVER_MS)
+        else begin(observation)
+      }),
+    follow: (job) => observation.answered(job, {}, undefined, 'relayed'),
+  })
 }
