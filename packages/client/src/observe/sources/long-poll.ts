@@ -4,8 +4,9 @@
  * after it happens, at about one request per N seconds. Its time limit is the hold plus the
  * client's request limit, so a dropped connection is noticed within it. A server that ignores
  * `wait` (answers at once, with nothing new, twice in a row) is polled instead. A held request
- * cut on the way (a proxy's idle limit below the hold) is asked again at once, with the hold
- * lowered for the whole client to end before the cut does.
+ * cut on the way is asked again at once; cut twice in a row (a proxy's idle limit below the hold,
+ * rather than a server restarting once), the hold is lowered for the whole client to end before
+ * the cut does.
  */
 import { type ClientCore, cutHolds } from '../../core.js'
 import type { Source } from '../monitor.js'
@@ -20,11 +21,16 @@ const QUICK_MS = 1_000
 /** Answers in a row the server did not hold before the job is polled instead. */
 const IGNORED_LIMIT = 2
 
+/** Held requests of a job cut in a row before the holds are made shorter. */
+const CUT_LIMIT = 2
+
 /** Checks jobs with held requests. */
 export function longPollSource(core: ClientCore): Source {
   /** Per observation: how many answers in a row came back at once with nothing new. */
   const ignored = new WeakMap<object, number>()
-  /** The longest hold that was not cut on the way, in seconds. */
+  /** Per observation: how many held requests in a row were cut on the way. */
+  const cuts = new WeakMap<object, number>()
+  /** The longest hold asked for, in seconds: lowered when held requests are cut on the way. */
   let holdLimitS = HOLD_S
   return {
     async one(observation, signal) {
@@ -49,15 +55,19 @@ export function longPollSource(core: ClientCore): Source {
         })
       } catch (error) {
         if (!cutHolds.has(error as object)) throw error
-        // Cut after holding a while: nothing changed meanwhile. Hold a second less than lasted.
+        // Cut after holding a while: nothing changed meanwhile. Cut again, and the holds end a
+        // second before the cut did from now on.
+        const times = (cuts.get(observation) ?? 0) + 1
+        cuts.set(observation, times)
+        // Something held it: the server does not ignore wait.
+        ignored.set(observation, 0)
         const lastedS = Math.floor((clock.now() - startedAt) / 1_000)
-        const limit = Math.max(1, Math.min(holdLimitS, lastedS - 1))
-        if (limit < holdLimitS) {
-          core.logger.debug?.('a held request was cut on the way: shorter holds from now on', {
-            holdS: limit,
+        if (times >= CUT_LIMIT && lastedS - 1 < holdLimitS) {
+          holdLimitS = Math.max(1, lastedS - 1)
+          core.logger.debug?.('held requests are cut on the way: shorter holds from now on', {
+            holdS: holdLimitS,
           })
         }
-        holdLimitS = limit
         observation.answered(
           undefined,
           hintsOf(previous, new Headers(), clock.now()),
@@ -87,6 +97,8 @@ export function longPollSource(core: ClientCore): Source {
         return
       }
       ignored.set(observation, 0)
+      // A hold that ended by itself: the path held it this long without cutting it.
+      cuts.delete(observation)
       // Held until something changed (or the hold ran out): ask again at once.
       observation.answered(job, hints, etag, 'now')
     },
