@@ -15,6 +15,7 @@ import {
   DEV_WEBHOOK_SECRET,
   type ManualClock,
   type SimulationPatch,
+  type Simulator,
   sleep,
 } from '@video-translation/mock-server'
 import { startServer } from '@video-translation/mock-server/node'
@@ -94,7 +95,6 @@ export interface ChaosOptions {
 
 /** Runs `options.jobs` createAndWait calls under faults and checks every outcome. */
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
-  const started = performance.now()
   const seed = options.seed ?? 1
   const manual: ManualClock | undefined = options.loopback
     ? undefined
@@ -111,10 +111,30 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     { clock, webhookSecret: DEV_WEBHOOK_SECRET },
   )
   const server = options.loopback ? await startServer({ clock, simulator }) : undefined
-  const { app } = createMockServer({ clock, simulator })
-  const send: FetchLike = server
-    ? (input, init) => globalThis.fetch(input.replace('http://chaos.test', server.url), init)
-    : (input, init) => Promise.resolve(app.request(input, init))
+  try {
+    return await run(options, seed, { clock, manual, simulator }, server)
+  } finally {
+    await server?.close()
+  }
+}
+
+/** The run itself, against `server` over loopback or the app in process. */
+async function run(
+  options: ChaosOptions,
+  seed: number,
+  {
+    clock,
+    manual,
+    simulator,
+  }: { clock: Clock; manual: ManualClock | undefined; simulator: Simulator },
+  server: { url: string } | undefined,
+): Promise<ChaosReport> {
+  const started = performance.now()
+  const app = server ? undefined : createMockServer({ clock, simulator }).app
+  const send: FetchLike = (input, init) =>
+    app
+      ? Promise.resolve(app.request(input, init))
+      : globalThis.fetch(input.replace('http://chaos.test', server?.url ?? ''), init)
   let unhandled = 0
   const onUnhandled = () => {
     unhandled++
@@ -200,7 +220,6 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     manual.advance(Math.max(0, next - manual.now()))
   }
   await all
-  await server?.close()
   process.off('unhandledRejection', onUnhandled)
 
   const report: ChaosReport = {

@@ -7,6 +7,7 @@
  * A wait must end by its deadline with its true job or a typed error (never an untyped one, never
  * a job the server did not complete), without an unhandled rejection and without a request loop.
  */
+import { sleep } from '@video-translation/mock-server'
 import {
   createClient,
   type FetchLike,
@@ -53,8 +54,10 @@ const stream = (text: string) =>
 export interface BadCase {
   name: string
   answer: (n: number, url: URL) => Response
-  /** How the client waits: one job (the default), two in a batch, or on an event stream. */
-  via?: 'wait' | 'waitAll' | 'sse'
+  /** How the client waits: one job polled (the default), two in a batch, or pushed. */
+  via?: 'wait' | 'waitAll' | 'sse' | 'long-poll'
+  /** The connection dropped `afterMs` into each held request (`all`: into every request). */
+  cut?: { afterMs: number; all?: boolean }
 }
 
 /** The hostile servers, one way of being wrong each. */
@@ -154,6 +157,26 @@ export const BAD_CASES: BadCase[] = [
         : json(jobBody()),
   },
   {
+    name: 'a status flipping between pending and running (long-poll)',
+    via: 'long-poll',
+    answer: (n) =>
+      json(jobBody({ status: n % 2 === 0 ? 'pending' : 'running' }), {
+        headers: { etag: `"e${n}"` },
+      }),
+  },
+  {
+    name: 'held requests dropped after 2 s (long-poll)',
+    via: 'long-poll',
+    answer: () => json(jobBody()),
+    cut: { afterMs: 2_000 },
+  },
+  {
+    name: 'every request dropped after 2 s (long-poll)',
+    via: 'long-poll',
+    answer: () => json(jobBody()),
+    cut: { afterMs: 2_000, all: true },
+  },
+  {
     name: 'an event stream of garbage',
     via: 'sse',
     answer: () => stream('retry: -5\nevent: status\ndata: {not json\n\ndata: \u0000\n\n'),
@@ -201,7 +224,7 @@ const sdkWaiter: Waiter = async (fetch, ids, via, clock, deadlineMs) => {
     apiKey: 'vt_bad_input_key',
     fetch,
     clock,
-    transport: via === 'sse' ? 'sse' : 'poll',
+    transport: via === 'sse' || via === 'long-poll' ? via : 'poll',
   })
   if (via !== 'waitAll') return [await client.jobs.wait(ids[0] ?? ID, { timeoutMs: deadlineMs })]
   const outcomes = await client.jobs.waitAll(ids, { timeoutMs: deadlineMs })
@@ -221,10 +244,14 @@ export async function runBadCase(
   const times: number[] = []
   /** Ids the server sent as completed with a result, valid as far as the wire goes. */
   const completedSent = new Set<string>()
-  const fetch: FetchLike = async (input) => {
+  const fetch: FetchLike = async (input, init) => {
     const url = new URL(input)
     const response = bad.answer(times.length, url)
     times.push(manual.now())
+    if (bad.cut && (bad.cut.all || url.searchParams.has('wait'))) {
+      await sleep(manual, bad.cut.afterMs, init.signal ?? undefined)
+      throw new TypeError('terminated')
+    }
     const text = await response.clone().text()
     if (/"status":"completed"/.test(text) && /"result":\{"url"/.test(text)) {
       const completed: string[] = text.match(/"id":"(job_\w+)"/g) ?? []

@@ -17,6 +17,7 @@ import {
   verifyWebhook,
 } from '../src/index.js'
 import { drive, virtualClock } from './drive.js'
+import { jobBody } from './hostile-server.js'
 
 const TENANT_A = 'vt_tenant_a_key_0001'
 const TENANT_B = 'vt_tenant_b_key_0002'
@@ -177,14 +178,20 @@ async function accepted(body: string, header: string | null, now: number): Promi
 
 /**
  * A server that echoes the key it was sent (raw, as a bearer token and JSON-escaped) in every
- * error's detail: a wait through it fails; then its error and causes, every event, log line and
- * history entry are searched for the key.
+ * error's detail and in the id of every job it answers: a wait through it fails; then its error
+ * and causes, every event, log line and history entry are searched for the key.
  */
 async function clientRepeatsKey(): Promise<boolean> {
   const key = 'vt_secret_"key"_0003'
   const { manual, clock } = virtualClock()
+  let calls = 0
   const fetch: FetchLike = async (_input, init) => {
     const sent = new Headers(init.headers).get('authorization') ?? ''
+    // In turn: an error whose detail echoes the key, and a 200 whose job id does.
+    if (calls++ % 2 === 1) {
+      const body = { ...jobBody(), id: `echo ${sent} ${JSON.stringify(sent)}` }
+      return new Response(JSON.stringify(body), { headers: { 'content-type': 'application/json' } })
+    }
     const detail = `key ${sent} (${sent.slice(7)}) refused: ${JSON.stringify(sent)}`
     return new Response(JSON.stringify({ title: 'Nope', status: 503, detail }), {
       status: 503,

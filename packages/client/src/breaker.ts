@@ -80,6 +80,15 @@ export class CircuitBreaker {
     else if (probe) this.#set({ state: 'closed', failures: 0 })
   }
 
+  /**
+   * A call let through that says nothing of the server's health either way (a held request cut
+   * on the way): the circuit stays as it was, and a probe so ended lets the next call probe.
+   */
+  released(probe: boolean): void {
+    // Silently: the circuit was open a moment ago and is again, with a probe due at once.
+    if (probe) this.#state = { state: 'open', openedAt: this.#clock.now() - this.#resetMs }
+  }
+
   #fail(): void {
     const current = this.#state
     if (current.state === 'closed' && current.failures + 1 < this.#threshold) {

@@ -75,11 +75,13 @@ export async function request(
       core.budget.earn()
       return response
     } catch (error) {
-      if (isCutHold(request, error, clock.now() - sentAt)) {
-        // Something on the way held the request, then cut it: no failure of the server's. The
-        // long-poll source asks again with a shorter hold; no retry, breaker or budget here.
-        if (probe !== undefined) breaker?.succeeded()
-        cutHolds.add(error as object)
+      const lastedMs = clock.now() - sentAt
+      if (isCutHold(request, error, lastedMs)) {
+        // Something on the way held the request a while, then cut it: nothing against the
+        // server's health, nor a failure to retry here. The long-poll source decides what it
+        // means (sources/long-poll.ts), knowing how long this attempt lasted.
+        if (probe !== undefined) breaker?.released(probe)
+        cutHolds.set(error as object, lastedMs)
         throw error
       }
       if (probe !== undefined) breaker?.failed(error, probe)
@@ -101,15 +103,18 @@ export async function request(
 }
 
 /** A held request lasting at least this long before the network cut it was held on the way. */
-export const HELD_MS = 1_000
+const HELD_MS = 1_000
 
 /** Whether `error`, after `lastedMs`, is a held request (long-poll) cut on the way. */
 function isCutHold(request: HttpRequest, error: unknown, lastedMs: number): boolean {
   return request.holdMs !== undefined && isNetworkError(error) && lastedMs >= HELD_MS
 }
 
-/** The errors `request` threw for held requests cut on the way (not retried), for their source. */
-export const cutHolds = new WeakSet<object>()
+/**
+ * The errors `request` threw for held requests cut on the way (not retried), with how long the
+ * attempt lasted in ms, for their source.
+ */
+export const cutHolds = new WeakMap<object, number>()
 
 /**
  * Makes `attempt` (one request, `request`) when the pacer gives it a turn, and tells the pacer

@@ -69,13 +69,21 @@ describe('jobs.get', () => {
     expect(fetch.calls[0]?.url).toBe('http://api.test/base/v1/jobs/a%2Fb%3Fc')
   })
 
+  it('should refuse a 304 to a request that sent no If-None-Match', async () => {
+    const fetch = fakeFetch(() => new Response(null, { status: 304 }))
+    const error = await clientWith(fetch)
+      .jobs.get('job_42')
+      .catch((e: unknown) => e)
+    expect(isInvalidResponseError(error)).toBe(true)
+  })
+
   it("should refuse an answer about another job (a proxy's or a server's mix-up)", async () => {
     const fetch = fakeFetch(() => json(jobBody({ id: 'job_other', status: 'completed' })))
     const error = await clientWith(fetch)
       .jobs.get('job_42')
       .catch((e: unknown) => e)
     expect(isInvalidResponseError(error)).toBe(true)
-    expect(String(error)).toMatch(/"job_other", not the job asked for/)
+    expect(String(error)).toMatch(/"id" is not the job asked for/)
   })
 
   it('should throw NotFoundError with the problem body and request id on 404', async () => {

@@ -65,7 +65,8 @@ export function jobParser(id: string): (value: unknown) => Job | string {
   return (value) => {
     const job = parseJob(value)
     if (typeof job === 'string' || job.id === id) return job
-    return `"id" is ${JSON.stringify(job.id.slice(0, 80))}, not the job asked for`
+    // Not quoted: a server may echo anything there, the API key included.
+    return '"id" is not the job asked for (an answer about another job)'
   }
 }
 

@@ -82,6 +82,15 @@ describe('redaction of the API key', () => {
             headers: { 'content-type': 'application/problem+json' },
           },
         ),
+      // The header quoted as JSON inside the JSON body, `/` escaped at both levels (PHP).
+      () => {
+        const php = (value: unknown) => JSON.stringify(value).replaceAll('/', '\\/')
+        const detail = php(`Bearer ${key}`)
+        return new Response(php({ title: 't', status: 401, detail }), {
+          status: 401,
+          headers: { 'content-type': 'application/problem+json' },
+        })
+      },
       // The header quoted as JSON inside the JSON body: escaped twice.
       () =>
         new Response(

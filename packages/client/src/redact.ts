@@ -20,10 +20,10 @@ export type Redactor = (text: string) => string
 export function redactor(secret: string | undefined): Redactor {
   if (!secret) return (text) => text
   const inJson = (text: string) => JSON.stringify(text).slice(1, -1)
-  const forms = [...new Set([secret, inJson(secret), inJson(inJson(secret))])].flatMap((form) => [
-    form,
-    form.replaceAll('/', '\\/'),
-  ])
+  // Each level of JSON escaping, with `/` escaped or not (PHP's json_encode escapes it).
+  const escapings = (text: string) => [inJson(text), inJson(text).replaceAll('/', '\\/')]
+  const once = escapings(secret)
+  const forms = [...new Set([secret, ...once, ...once.flatMap(escapings)])]
   // The longest first, so no form is cut into by a shorter one.
   forms.sort((a, b) => b.length - a.length)
   return (text) =>

@@ -5,7 +5,12 @@
 import { DEV_API_KEY, sleep } from '@video-translation/mock-server'
 import { describe, expect, it } from 'vitest'
 import { createClient } from '../src/client.js'
-import { isNotFoundError, isTimeoutError } from '../src/errors.js'
+import {
+  isCircuitOpenError,
+  isNotFoundError,
+  isTimeoutError,
+  isVideoTranslationError,
+} from '../src/errors.js'
 import type { ClientEvents } from '../src/events.js'
 import { fixedInterval } from '../src/polling/strategy.js'
 import type { Job } from '../src/types.js'
@@ -172,21 +177,87 @@ describe('transport: long-poll', () => {
     return { ...setup, client, holds, retries }
   }
 
-  it('should hold less, not fail, behind a proxy that cuts held requests after 5 s', async () => {
-    const { client, manual, settle, holds, retries } = behindProxy(() => 5_000)
-    const job = await client.jobs.create(jobParams(60_000))
+  it('should hold less, not fail, behind a proxy that cuts held requests after 10 s', async () => {
+    const { client, manual, settle, holds, retries } = behindProxy(() => 10_000)
+    const job = await client.jobs.create(jobParams(120_000))
     const done = await settle(client.jobs.wait(job.id))
     // Known the moment it ended, with no retry spent and holds that end before the cut.
     expect(done.status).toBe('completed')
-    expect(manual.now()).toBe(Date.parse(job.created_at) + 60_000)
+    expect(manual.now()).toBe(Date.parse(job.created_at) + 120_000)
     expect(retries).toHaveLength(0)
-    // Cut twice in a row at 30 s (a hold that ended at the job's start in between), then 4 s
-    // holds for the rest.
-    const lowered = holds.indexOf(4)
+    // Cut twice in a row (a hold that ended at the job's start in between), then 9 s holds.
+    const lowered = holds.indexOf(9)
     expect(lowered).toBeGreaterThan(0)
     expect(lowered).toBeLessThanOrEqual(5)
-    expect(holds.slice(lowered).every((s) => s === 4)).toBe(true)
-    expect(holds.length).toBeLessThanOrEqual(lowered + Math.ceil(60 / 4) + 2)
+    expect(holds.slice(lowered).every((s) => s === 9)).toBe(true)
+    expect(holds.length).toBeLessThanOrEqual(lowered + Math.ceil(120 / 9) + 2)
+  })
+
+  it('should poll a job whose held requests are cut within seconds', async () => {
+    const { client, settle, holds, retries } = behindProxy(() => 3_000)
+    const fallbacks: ClientEvents['transport:fallback'][] = []
+    client.on('transport:fallback', (event) => fallbacks.push(event))
+    const job = await client.jobs.create(jobParams(60_000))
+    const done = await settle(client.jobs.wait(job.id))
+    expect(done.status).toBe('completed')
+    expect(retries).toHaveLength(0)
+    expect(fallbacks).toMatchObject([{ from: 'long-poll', to: 'poll' }])
+    expect(fallbacks[0]?.reason).toMatch(/cut after 3 s/)
+    expect(holds.length).toBeLessThanOrEqual(6)
+  })
+
+  it('should end a wait whose every request is dropped, by its deadline, without a loop', async () => {
+    const { manual, clock } = virtualClock()
+    const fetch = fakeFetch(async () => {
+      await sleep(manual, 2_000)
+      throw new TypeError('terminated')
+    })
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      fetch,
+      clock,
+      transport: 'long-poll',
+    })
+    const start = manual.now()
+    const wait = client.jobs.wait('job_1', { timeoutMs: 300_000 }).catch((e: unknown) => e)
+    let ended = false
+    void wait.then(() => {
+      ended = true
+    })
+    for (let i = 0; i < 400 && !ended; i++) await manual.tickAsync(1_000)
+    expect(isVideoTranslationError(await wait)).toBe(true)
+    expect(manual.now() - start).toBeLessThanOrEqual(302_000)
+    // Each request lasts 2 s: a loop would send one every 2 s (150); backoff and the breaker
+    // send far fewer.
+    expect(fetch.calls.length).toBeLessThan(60)
+  })
+
+  it('should not let held requests cut on the way close an open circuit', async () => {
+    const { manual, clock } = virtualClock()
+    const fetch = fakeFetch(async (call) => {
+      if (!call.url.includes('wait=')) return problemResponse(503, 'down')
+      await sleep(manual, 1_500)
+      throw new TypeError('terminated')
+    })
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      fetch,
+      clock,
+      transport: 'long-poll',
+      retry: false,
+      circuitBreaker: { failureThreshold: 3, resetTimeoutMs: 30_000 },
+    })
+    const wait = client.jobs.wait('job_1', { timeoutMs: 20_000 }).catch(() => {})
+    const gets: unknown[] = []
+    for (let i = 0; i < 20; i++) {
+      gets.push(await client.jobs.get('job_2').catch((e: unknown) => e))
+      await manual.tickAsync(500)
+    }
+    // Three failures open the circuit; the cuts meanwhile neither close it nor let gets through.
+    expect(gets.slice(3).every((e) => isCircuitOpenError(e))).toBe(true)
+    expect(fetch.calls.filter((c) => c.url.endsWith('/job_2'))).toHaveLength(3)
+    await manual.tickAsync(30_000)
+    await wait
   })
 
   it('should keep its holds after a single cut (a server restarting, say)', async () => {

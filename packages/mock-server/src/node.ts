@@ -61,7 +61,9 @@ export function startServer(options: StartServerOptions = {}): Promise<RunningSe
     connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_MS, headersTimeoutMs),
   }
   return new Promise((resolve, reject) => {
-    const server = createAdaptorServer({ fetch: app.fetch, serverOptions })
+    // The host requests without a `Host` header (HTTP/1.0) are read against, as a URL host.
+    const hostname = host.includes(':') ? `[${host}]` : host
+    const server = createAdaptorServer({ fetch: app.fetch, hostname, serverOptions })
     // Thousands of clients may connect at once (a load test, a fleet restarting): past Node's
     // default queue of 511 unaccepted connections, the kernel drops connection attempts and
     // clients retry them seconds later (seen as creates timing out under 2,000 streams).

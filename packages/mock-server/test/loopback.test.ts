@@ -258,7 +258,12 @@ describe('a standard EventSource', () => {
     })
     await closed
     source.close()
-    expect(statuses[0]).toBe('pending')
+    // The job may have started before the stream opened on a busy machine: either way in order.
+    const order = ['pending', 'running', 'completed']
+    expect(['pending', 'running']).toContain(statuses[0])
+    expect(statuses.map((s) => order.indexOf(s))).toEqual(
+      [...statuses.map((s) => order.indexOf(s))].sort((a, b) => a - b),
+    )
     expect(statuses.at(-1)).toBe('completed')
     expect(new Set(ids).size).toBe(ids.length)
     expect(opens).toBe(1)

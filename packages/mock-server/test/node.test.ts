@@ -1,6 +1,7 @@
 /**
  * The Node entry over a real loopback socket.
  */
+import { connect } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { DEV_API_KEY } from '../src/app.js'
 import { startServer } from '../src/node.js'
@@ -41,6 +42,26 @@ describe('startServer', () => {
       await expect(startServer({ port: first.port })).rejects.toMatchObject({ code: 'EADDRINUSE' })
     } finally {
       await first.close()
+    }
+  })
+
+  it('should answer an HTTP/1.0 request without a Host header', async () => {
+    const server = await startServer({ port: 0 })
+    try {
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = connect(server.port, '127.0.0.1')
+        let text = ''
+        socket.on('data', (chunk) => {
+          text += chunk.toString('latin1')
+        })
+        socket.on('end', () => resolve(text))
+        socket.on('error', reject)
+        socket.write('GET /healthz HTTP/1.0\r\n\r\n')
+      })
+      expect(answer).toMatch(/^HTTP\/1\.1 200/)
+      expect(answer).toContain('{"status":"ok"}')
+    } finally {
+      await server.close()
     }
   })
 })

@@ -3,12 +3,17 @@
  * request until the job's status changes or N seconds pass, so the end is known one round trip
  * after it happens, at about one request per N seconds. Its time limit is the hold plus the
  * client's request limit, so a dropped connection is noticed within it. A server that ignores
- * `wait` (answers at once, with nothing new, twice in a row) is polled instead. A held request
- * cut on the way is asked again at once; cut twice in a row (a proxy's idle limit below the hold,
- * rather than a server restarting once), the hold is lowered for the whole client to end before
- * the cut does.
+ * `wait` (answers at once, with nothing new, twice in a row) is polled instead.
+ *
+ * Held requests cut on the way (a proxy's idle limit below the hold): a cut is asked again at
+ * once; cut again at about the same point, the holds of the whole client end a second before it
+ * from then on (or, below MIN_HOLD_S, the job is polled); cut yet again, or at scattered points,
+ * each cut is a failed check like any other, so a dead path ends the wait as a dead server
+ * would. After RETRY_LONGEST_AFTER holds that ran their full length, the longest hold is tried
+ * again.
  */
 import { type ClientCore, cutHolds } from '../../core.js'
+import type { JobStatus } from '../../types.js'
 import type { Source } from '../monitor.js'
 import { getJob, hintsOf } from './poll.js'
 
@@ -21,17 +26,30 @@ const QUICK_MS = 1_000
 /** Answers in a row the server did not hold before the job is polled instead. */
 const IGNORED_LIMIT = 2
 
-/** Held requests of a job cut in a row before the holds are made shorter. */
-const CUT_LIMIT = 2
+/** A path that cuts held requests sooner than this is not worth holding on: the job is polled. */
+const MIN_HOLD_S = 5
+
+/** Full-length holds at a lowered limit before the longest hold is tried again. */
+const RETRY_LONGEST_AFTER = 20
+
+/** How far along a job is: a quick answer that moves it forward is a hold that ended at once. */
+const STAGE: Record<JobStatus, number> = {
+  pending: 0,
+  running: 1,
+  completed: 2,
+  error: 2,
+  canceled: 2,
+}
 
 /** Checks jobs with held requests. */
 export function longPollSource(core: ClientCore): Source {
   /** Per observation: how many answers in a row came back at once with nothing new. */
   const ignored = new WeakMap<object, number>()
-  /** Per observation: how many held requests in a row were cut on the way. */
-  const cuts = new WeakMap<object, number>()
-  /** The longest hold asked for, in seconds: lowered when held requests are cut on the way. */
+  /** Per observation: how long (s) its held requests cut in a row lasted. */
+  const cuts = new WeakMap<object, number[]>()
+  /** The longest hold asked for, in seconds, and the full-length holds made at it since lowered. */
   let holdLimitS = HOLD_S
+  let fullHolds = 0
   return {
     async one(observation, signal) {
       const { clock } = core
@@ -54,53 +72,57 @@ export function longPollSource(core: ClientCore): Source {
           holdS,
         })
       } catch (error) {
-        if (!cutHolds.has(error as object)) throw error
-        // Cut after holding a while: nothing changed meanwhile. Cut again, and the holds end a
-        // second before the cut did from now on.
-        const times = (cuts.get(observation) ?? 0) + 1
-        cuts.set(observation, times)
+        const lastedMs = cutHolds.get(error as object)
+        if (lastedMs === undefined) throw error
         // Something held it: the server does not ignore wait.
         ignored.set(observation, 0)
-        const lastedS = Math.floor((clock.now() - startedAt) / 1_000)
-        if (times >= CUT_LIMIT && lastedS - 1 < holdLimitS) {
-          holdLimitS = Math.max(1, lastedS - 1)
-          core.logger.debug?.('held requests are cut on the way: shorter holds from now on', {
+        const lasted = [...(cuts.get(observation) ?? []), Math.floor(lastedMs / 1_000)]
+        cuts.set(observation, lasted)
+        const [before, last = 0] = lasted
+        if (lasted.length === 1) return observation.requeue()
+        if (lasted.length > 2 || Math.abs(last - (before ?? 0)) > 1) throw error
+        // Cut twice at the same point: something on the way limits held requests.
+        cuts.delete(observation)
+        if (last - 1 < MIN_HOLD_S) {
+          observation.planner.fallback(observation, 'poll', `held requests cut after ${last} s`)
+        } else if (last - 1 < holdLimitS) {
+          holdLimitS = last - 1
+          fullHolds = 0
+          core.logger.debug?.('held requests are cut on the way: shorter holds', {
             holdS: holdLimitS,
           })
         }
-        observation.answered(
-          undefined,
-          hintsOf(previous, new Headers(), clock.now()),
-          undefined,
-          'now',
-        )
-        return
+        return observation.requeue()
       }
       const { job, response } = answer
       const now = clock.now()
       const hints = hintsOf(job ?? previous, response.headers, now)
       const etag = response.headers.get('etag') ?? undefined
-      // A held request ends when the status changes: a quick answer with a new status is a
-      // hold that ended at once, and the next one goes at once too.
-      const newStatus = job !== undefined && job.status !== previous?.status
-      if (now - startedAt < QUICK_MS && !newStatus) {
-        // Not held. The first such answer in a row with a new ETag (progress moved since the one
-        // sent, as after a gap) is the server catching up: ask again at once. Otherwise the
-        // server may ignore wait: the strategy says when to ask again, so a server that answers
-        // at once is never asked in a loop; twice in a row, and the job is polled.
-        const times = (ignored.get(observation) ?? 0) + 1
-        ignored.set(observation, times)
-        if (times >= IGNORED_LIMIT)
-          observation.planner.fallback(observation, 'poll', 'wait ignored')
-        const caughtUp = times === 1 && etag !== undefined && etag !== sentEtag
-        observation.answered(job, hints, etag, caughtUp ? 'now' : 'plan')
-        return
+      if (now - startedAt >= QUICK_MS) {
+        // Held until something changed or the hold ran out, and not cut: ask again at once.
+        cuts.delete(observation)
+        ignored.set(observation, 0)
+        if (holdLimitS < HOLD_S && holdS === holdLimitS && now - startedAt >= holdS * 1_000) {
+          if (++fullHolds >= RETRY_LONGEST_AFTER) holdLimitS = HOLD_S
+        }
+        return observation.answered(job, hints, etag, 'now')
       }
-      ignored.set(observation, 0)
-      // A hold that ended by itself: the path held it this long without cutting it.
-      cuts.delete(observation)
-      // Held until something changed (or the hold ran out): ask again at once.
-      observation.answered(job, hints, etag, 'now')
+      // A held request ends when the status changes: a quick answer moving the job forward is a
+      // hold that ended at once, and the next one goes at once too. (Not one moving it back:
+      // a server flipping a job's status would be asked in a loop.)
+      // The 'ignored' count goes on: only a held answer resets it.
+      if (job !== undefined && STAGE[job.status] > (previous ? STAGE[previous.status] : -1)) {
+        return observation.answered(job, hints, etag, 'now')
+      }
+      // Not held. The first such answer in a row with a new ETag (progress moved since the one
+      // sent, as after a gap) is the server catching up: ask again at once. Otherwise the
+      // server may ignore wait: the strategy says when to ask again, so a server that answers
+      // at once is never asked in a loop; twice in a row, and the job is polled.
+      const times = (ignored.get(observation) ?? 0) + 1
+      ignored.set(observation, times)
+      if (times >= IGNORED_LIMIT) observation.planner.fallback(observation, 'poll', 'wait ignored')
+      const caughtUp = times === 1 && etag !== undefined && etag !== sentEtag
+      observation.answered(job, hints, etag, caughtUp ? 'now' : 'plan')
     },
   }
 }

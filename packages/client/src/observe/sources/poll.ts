@@ -37,7 +37,9 @@ export async function getJob(
       ...(holdS !== undefined && { holdMs: holdS * 1000 }),
       ...(etag !== undefined && { headers: { 'if-none-match': etag } }),
     })
-    const job = response.status === 304 ? undefined : readBody(response, jobParser(id))
+    // A 304 answers only an `If-None-Match`: without one it says nothing of the job.
+    const notModified = response.status === 304 && etag !== undefined
+    const job = notModified ? undefined : readBody(response, jobParser(id))
     const at = clock.now()
     const status = job?.status ?? null
     recordCheck(history, id, { startedAt, at, attempt }, { status, httpStatus: response.status })
