@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { createClient } from '../src/client.js'
 import {
   isCircuitOpenError,
+  isNetworkError,
   isNotFoundError,
   isTimeoutError,
   isVideoTranslationError,
@@ -230,6 +231,31 @@ describe('transport: long-poll', () => {
     // Each request lasts 2 s: a loop would send one every 2 s (150); backoff and the breaker
     // send far fewer.
     expect(fetch.calls.length).toBeLessThan(60)
+  })
+
+  it('should count as failed checks held requests cut after their hold should have ended', async () => {
+    const { manual, clock } = virtualClock()
+    // The server never answers a hold; something drops each such request 35 s in.
+    const fetch = fakeFetch(async (call) => {
+      if (!call.url.includes('wait=')) return json(jobBody({ status: 'running' }))
+      await sleep(manual, 35_000)
+      throw new TypeError('terminated')
+    })
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      fetch,
+      clock,
+      transport: 'long-poll',
+    })
+    const wait = client.jobs.wait('job_1', { timeoutMs: 3_600_000 }).catch((e: unknown) => e)
+    let ended = false
+    void wait.then(() => {
+      ended = true
+    })
+    for (let i = 0; i < 4_000 && !ended; i++) await manual.tickAsync(1_000)
+    // Ten failed checks in a row end it, long before its hour.
+    expect(isNetworkError(await wait)).toBe(true)
+    expect(fetch.calls.length).toBeLessThan(20)
   })
 
   it('should not let held requests cut on the way close an open circuit', async () => {

@@ -7,10 +7,10 @@
  *
  * Held requests cut on the way (a proxy's idle limit below the hold): a cut is asked again at
  * once; cut again at about the same point, the holds of the whole client end a second before it
- * from then on (or, below MIN_HOLD_S, the job is polled); cut yet again, or at scattered points,
- * each cut is a failed check like any other, so a dead path ends the wait as a dead server
- * would. After RETRY_LONGEST_AFTER holds that ran their full length, the longest hold is tried
- * again.
+ * from then on (or, below MIN_HOLD_S, the job is polled); cut yet again, at scattered points or
+ * after the hold should have been answered, each cut is a failed check like any other, so a dead
+ * path ends the wait as a dead server would. After RETRY_LONGEST_AFTER holds that ran their full
+ * length, the longest hold is tried again.
  */
 import { type ClientCore, cutHolds } from '../../core.js'
 import type { JobStatus } from '../../types.js'
@@ -76,11 +76,14 @@ export function longPollSource(core: ClientCore): Source {
         if (lastedMs === undefined) throw error
         // Something held it: the server does not ignore wait.
         ignored.set(observation, 0)
-        const lasted = [...(cuts.get(observation) ?? []), Math.floor(lastedMs / 1_000)]
+        const lasted = [...(cuts.get(observation) ?? []), Math.floor(lastedMs / 1_000)].slice(-3)
         cuts.set(observation, lasted)
         const [before, last = 0] = lasted
         if (lasted.length === 1) return observation.requeue()
-        if (lasted.length > 2 || Math.abs(last - (before ?? 0)) > 1) throw error
+        // Cut at scattered points, or after the hold should have been answered: not an idle
+        // limit on the way but a failing path or server.
+        const agree = lasted.length === 2 && Math.abs(last - (before ?? 0)) <= 1
+        if (!agree || last >= holdS) throw error
         // Cut twice at the same point: something on the way limits held requests.
         cuts.delete(observation)
         if (last - 1 < MIN_HOLD_S) {
