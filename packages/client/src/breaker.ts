@@ -49,7 +49,7 @@ export class CircuitBreaker {
 
   /**
    * Lets a call through, or throws `CircuitOpenError`; true when the call is the half-open probe.
-   * Each call it lets through must be reported to `succeeded` or `failed`.
+   * Each call it lets through must be reported to `succeeded`, `failed` or `released`.
    */
   admit(): boolean {
     const current = this.#state

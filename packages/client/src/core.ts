@@ -82,6 +82,7 @@ export async function request(
         // means (sources/long-poll.ts), knowing how long this attempt lasted.
         if (probe !== undefined) breaker?.released(probe)
         cutHolds.set(error as object, lastedMs)
+        events.emit('request:error', { method, path, error })
         throw error
       }
       if (probe !== undefined) breaker?.failed(error, probe)
