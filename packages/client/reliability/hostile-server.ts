@@ -15,6 +15,7 @@ import {
   type Job,
   type JobStatus,
 } from '../src/index.js'
+import { jobBody } from '../test/fake-fetch.js'
 import { drive, virtualClock } from './drive.js'
 
 const ID = 'job_bad'
@@ -22,23 +23,9 @@ const OTHER = 'job_other'
 /** Each wait's deadline. */
 const DEADLINE_MS = 10 * 60_000
 
-/** A job's wire body: running unless `patch` says otherwise. */
-export function jobBody(patch: Record<string, unknown> = {}, at = Date.UTC(2026, 0, 1)) {
-  return {
-    id: ID,
-    status: 'running' as JobStatus,
-    progress: 0.5,
-    eta_ms: null,
-    created_at: new Date(at).toISOString(),
-    updated_at: new Date(at).toISOString(),
-    video_url: 'https://example.com/a.mp4',
-    target_language: 'es',
-    title: null,
-    result: null,
-    error: null,
-    ...patch,
-  }
-}
+/** A job's wire body: running, with no ETA, unless `patch` says otherwise. */
+const body = (patch: Record<string, unknown> = {}) =>
+  jobBody({ id: ID, eta_ms: null, result: null, ...patch })
 
 const COMPLETED = { status: 'completed', progress: 1, result: { url: 'https://cdn.test/a.mp4' } }
 
@@ -69,28 +56,28 @@ export const BAD_CASES: BadCase[] = [
   },
   { name: 'an empty body', answer: () => json('') },
   { name: 'JSON null', answer: () => json('null') },
-  { name: 'a JSON array', answer: () => json([jobBody()]) },
-  { name: 'a status of the wrong type', answer: () => json(jobBody({ status: 42 })) },
-  { name: 'an unknown status', answer: () => json(jobBody({ status: 'paused' })) },
-  { name: 'progress out of range', answer: () => json(jobBody({ progress: 7 })) },
+  { name: 'a JSON array', answer: () => json([body()]) },
+  { name: 'a status of the wrong type', answer: () => json(body({ status: 42 })) },
+  { name: 'an unknown status', answer: () => json(body({ status: 'paused' })) },
+  { name: 'progress out of range', answer: () => json(body({ progress: 7 })) },
   { name: 'eta_ms beyond any number', answer: () => json('{"eta_ms":1e400,"id":"job_bad"}') },
-  { name: 'a negative eta_ms', answer: () => json(jobBody({ eta_ms: -5_000 })) },
-  { name: 'completed without a result', answer: () => json(jobBody({ status: 'completed' })) },
+  { name: 'a negative eta_ms', answer: () => json(body({ eta_ms: -5_000 })) },
+  { name: 'completed without a result', answer: () => json(body({ status: 'completed' })) },
   {
     name: "another job's body, completed",
-    answer: () => json(jobBody({ ...COMPLETED, id: OTHER })),
+    answer: () => json(body({ ...COMPLETED, id: OTHER })),
   },
   {
     name: 'prototype keys in the body',
     answer: () =>
       json(
-        `{"__proto__":{"status":"completed","result":{"url":"x"}},${JSON.stringify(jobBody()).slice(1)}`,
+        `{"__proto__":{"status":"completed","result":{"url":"x"}},${JSON.stringify(body()).slice(1)}`,
       ),
   },
   { name: 'deeply nested JSON', answer: () => json(`${'['.repeat(5_000)}${']'.repeat(5_000)}`) },
   {
     name: 'a 4 MB body',
-    answer: () => json(jobBody({ title: 'x'.repeat(4_000_000) })),
+    answer: () => json(body({ title: 'x'.repeat(4_000_000) })),
   },
   {
     name: 'a redirect to another host',
@@ -128,7 +115,7 @@ export const BAD_CASES: BadCase[] = [
   {
     name: 'rate-limit headers of zero',
     answer: () =>
-      json(jobBody(), {
+      json(body(), {
         headers: { ratelimit: 'limit=0, remaining=0, reset=0', 'ratelimit-policy': '0;w=0' },
       }),
   },
@@ -138,7 +125,7 @@ export const BAD_CASES: BadCase[] = [
   },
   {
     name: 'a status going backwards after completing',
-    answer: (n) => json(jobBody(n === 2 ? COMPLETED : { status: n > 2 ? 'pending' : 'running' })),
+    answer: (n) => json(body(n === 2 ? COMPLETED : { status: n > 2 ? 'pending' : 'running' })),
   },
   {
     name: 'a batch answer missing the ids asked',
@@ -146,34 +133,34 @@ export const BAD_CASES: BadCase[] = [
     answer: (_n, url) =>
       url.searchParams.has('ids')
         ? json({ jobs: [], missing: [] })
-        : json(jobBody({ ...COMPLETED, id: url.pathname.split('/')[3] })),
+        : json(body({ ...COMPLETED, id: url.pathname.split('/')[3] })),
   },
   {
     name: 'a batch answer of jobs not asked for',
     via: 'waitAll',
     answer: (_n, url) =>
       url.searchParams.has('ids')
-        ? json({ jobs: [jobBody({ ...COMPLETED, id: OTHER })], missing: [] })
-        : json(jobBody()),
+        ? json({ jobs: [body({ ...COMPLETED, id: OTHER })], missing: [] })
+        : json(body()),
   },
   {
     name: 'a status flipping between pending and running (long-poll)',
     via: 'long-poll',
     answer: (n) =>
-      json(jobBody({ status: n % 2 === 0 ? 'pending' : 'running' }), {
+      json(body({ status: n % 2 === 0 ? 'pending' : 'running' }), {
         headers: { etag: `"e${n}"` },
       }),
   },
   {
     name: 'held requests dropped after 2 s (long-poll)',
     via: 'long-poll',
-    answer: () => json(jobBody()),
+    answer: () => json(body()),
     cut: { afterMs: 2_000 },
   },
   {
     name: 'every request dropped after 2 s (long-poll)',
     via: 'long-poll',
-    answer: () => json(jobBody()),
+    answer: () => json(body()),
     cut: { afterMs: 2_000, all: true },
   },
   {
@@ -186,7 +173,7 @@ export const BAD_CASES: BadCase[] = [
     via: 'sse',
     answer: () =>
       stream(
-        `event: status\nid: 1\ndata: ${JSON.stringify(jobBody({ ...COMPLETED, id: OTHER }))}\n\n`,
+        `event: status\nid: 1\ndata: ${JSON.stringify(body({ ...COMPLETED, id: OTHER }))}\n\n`,
       ),
   },
 ]

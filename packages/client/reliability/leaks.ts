@@ -6,6 +6,7 @@
 import { getEventListeners } from 'node:events'
 import { createManualClock, sleep } from '@video-translation/mock-server'
 import { createClient, type FetchLike, fixedInterval } from '../src/index.js'
+import { jobBody } from '../test/fake-fetch.js'
 
 /** What was left after the waits. */
 export interface LeakReport {
@@ -41,19 +42,12 @@ export async function runLeaks(
   const finishes = (id: string) => Number(id.slice(4)) % 2 === 0
   const bodyOf = (id: string) => {
     const done = finishes(id) && manual.now() - start >= FINISH_MS
-    return {
-      id,
-      status: done ? 'completed' : 'running',
-      progress: done ? 1 : 0.5,
-      eta_ms: null,
-      created_at: new Date(start).toISOString(),
-      updated_at: new Date(start).toISOString(),
-      video_url: 'https://example.com/a.mp4',
-      target_language: 'es',
-      title: null,
-      result: done ? { url: 'https://cdn.example.com/a.mp4' } : null,
-      error: null,
+    const end = {
+      status: 'completed',
+      progress: 1,
+      result: { url: 'https://cdn.example.com/a.mp4' },
     }
+    return jobBody({ id, ...(done ? end : {}) })
   }
   let openStreams = 0
   const encoder = new TextEncoder()

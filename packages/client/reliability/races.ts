@@ -5,8 +5,8 @@
  */
 import fc from 'fast-check'
 import { createClient, fixedInterval, isTerminalStatus, type Job } from '../src/index.js'
+import { jobBody } from '../test/fake-fetch.js'
 import { virtualClock } from './drive.js'
-import { jobBody } from './hostile-server.js'
 
 /** What the drawn orders broke, if anything. */
 export interface RaceReport {

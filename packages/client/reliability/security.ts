@@ -16,8 +16,8 @@ import {
   isWebhookVerificationError,
   verifyWebhook,
 } from '../src/index.js'
+import { jobBody } from '../test/fake-fetch.js'
 import { drive, virtualClock } from './drive.js'
-import { jobBody } from './hostile-server.js'
 
 const TENANT_A = 'vt_tenant_a_key_0001'
 const TENANT_B = 'vt_tenant_b_key_0002'

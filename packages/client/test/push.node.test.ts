@@ -2,7 +2,7 @@
  * Push transports (SSE, long-poll) and `transport: 'auto'`, against the real mock server
  * in-process in virtual time, and against fake servers that lack them.
  */
-import { DEV_API_KEY, sleep } from '@video-translation/mock-server'
+import { DEV_API_KEY, type ManualClock, sleep } from '@video-translation/mock-server'
 import { describe, expect, it } from 'vitest'
 import { createClient } from '../src/client.js'
 import {
@@ -207,26 +207,36 @@ describe('transport: long-poll', () => {
     expect(holds.length).toBeLessThanOrEqual(6)
   })
 
-  it('should end a wait whose every request is dropped, by its deadline, without a loop', async () => {
+  /** A long-poll client whose server is `respond`, and a wait run a second at a time to its end. */
+  function longPollClient(respond: (call: FetchCall, manual: ManualClock) => Promise<Response>) {
     const { manual, clock } = virtualClock()
-    const fetch = fakeFetch(async () => {
-      await sleep(manual, 2_000)
-      throw new TypeError('terminated')
-    })
+    const fetch = fakeFetch((call) => respond(call, manual))
     const client = createClient({
       baseUrl: 'http://api.test',
       fetch,
       clock,
       transport: 'long-poll',
     })
-    const start = manual.now()
-    const wait = client.jobs.wait('job_1', { timeoutMs: 300_000 }).catch((e: unknown) => e)
-    let ended = false
-    void wait.then(() => {
-      ended = true
+    async function outcome(wait: Promise<unknown>, maxS: number): Promise<unknown> {
+      const settled = wait.catch((e: unknown) => e)
+      let ended = false
+      void settled.then(() => {
+        ended = true
+      })
+      for (let i = 0; i < maxS && !ended; i++) await manual.tickAsync(1_000)
+      return settled
+    }
+    return { client, fetch, manual, outcome }
+  }
+
+  it('should end a wait whose every request is dropped, by its deadline, without a loop', async () => {
+    const { client, fetch, manual, outcome } = longPollClient(async (_call, manual) => {
+      await sleep(manual, 2_000)
+      throw new TypeError('terminated')
     })
-    for (let i = 0; i < 400 && !ended; i++) await manual.tickAsync(1_000)
-    expect(isVideoTranslationError(await wait)).toBe(true)
+    const start = manual.now()
+    const error = await outcome(client.jobs.wait('job_1', { timeoutMs: 300_000 }), 400)
+    expect(isVideoTranslationError(error)).toBe(true)
     expect(manual.now() - start).toBeLessThanOrEqual(302_000)
     // Each request lasts 2 s: a loop would send one every 2 s (150); backoff and the breaker
     // send far fewer.
@@ -234,27 +244,15 @@ describe('transport: long-poll', () => {
   })
 
   it('should count as failed checks held requests cut after their hold should have ended', async () => {
-    const { manual, clock } = virtualClock()
     // The server never answers a hold; something drops each such request 35 s in.
-    const fetch = fakeFetch(async (call) => {
+    const { client, fetch, outcome } = longPollClient(async (call, manual) => {
       if (!call.url.includes('wait=')) return json(jobBody({ status: 'running' }))
       await sleep(manual, 35_000)
       throw new TypeError('terminated')
     })
-    const client = createClient({
-      baseUrl: 'http://api.test',
-      fetch,
-      clock,
-      transport: 'long-poll',
-    })
-    const wait = client.jobs.wait('job_1', { timeoutMs: 3_600_000 }).catch((e: unknown) => e)
-    let ended = false
-    void wait.then(() => {
-      ended = true
-    })
-    for (let i = 0; i < 4_000 && !ended; i++) await manual.tickAsync(1_000)
+    const error = await outcome(client.jobs.wait('job_1', { timeoutMs: 3_600_000 }), 4_000)
     // Ten failed checks in a row end it, long before its hour.
-    expect(isNetworkError(await wait)).toBe(true)
+    expect(isNetworkError(error)).toBe(true)
     expect(fetch.calls.length).toBeLessThan(20)
   })
 
