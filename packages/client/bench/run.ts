@@ -12,6 +12,7 @@ import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process
 import { writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { fileURLToPath } from 'node:url'
+import { featureCosts, featureTable } from './bundle.js'
 
 /** Rounds of each side, spread over PAIRS pairs of processes. */
 const ROUNDS = 400
@@ -187,6 +188,12 @@ Per pair of processes: ${pairRatios.map((r) => r.toFixed(3)).join(', ')}.
 
 ${bundle?.name ?? 'whole client'}: **${((bundle?.size ?? 0) / 1000).toFixed(2)} kB** minified and brotlied (budget ${((bundle?.sizeLimit ?? 0) / 1000).toFixed(1)} kB):
 ${verdict(bundle?.passed ?? false)}.
+
+What each feature costs in it (esbuild, minified, brotli at quality 11: the whole client against
+the same with the feature's modules emptied; bench/bundle.ts). The engine issue's 10 kB target
+is about what is left without all of them:
+
+${featureTable(await featureCosts())}
 `
     writeFileSync(here('../../../docs/client-benchmarks.md'), report)
     console.log(report)
