@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { fakeFetch, jobBody, json, problemResponse } from '../test/fake-fetch.js'
 import { virtualClock } from '../test/virtual-time.js'
+import { CircuitBreaker } from './breaker.js'
 import { createClient } from './client.js'
-import { isCircuitOpenError, isNotFoundError, isServerError } from './errors.js'
+import { isCircuitOpenError, isNotFoundError, isServerError, NetworkError } from './errors.js'
 
 function setup(respond: () => Response | Promise<Response>) {
   const { manual, clock } = virtualClock()
@@ -144,5 +145,70 @@ describe('circuit breaker', () => {
     for (let i = 0; i < 600 && settled < 2; i++) await manual.tickAsync(100)
     const results = await Promise.allSettled(waits)
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled'])
+  })
+
+  it('should leave the circuit as it was for a call released, and let the next call probe', () => {
+    const { clock, manual } = virtualClock()
+    const states: string[] = []
+    const breaker = new CircuitBreaker(
+      { failureThreshold: 1, resetTimeoutMs: 1_000 },
+      clock,
+      (state) => states.push(state.state),
+    )
+    breaker.admit()
+    breaker.failed(new NetworkError({ method: 'GET', path: '/' }, new TypeError('down')), false)
+    manual.advance(1_000)
+    expect(breaker.admit()).toBe(true)
+    breaker.released(true)
+    // The probe gave its turn back: still not closed, and the next call probes.
+    expect(breaker.state.state).toBe('open')
+    expect(breaker.admit()).toBe(true)
+    // A probe released after another call closed the circuit changes nothing.
+    breaker.succeeded()
+    breaker.released(true)
+    expect(breaker.state.state).toBe('closed')
+    expect(states).toEqual(['open', 'half-open', 'half-open', 'closed'])
+  })
+
+  it('should not close the circuit on a probe its caller aborted', async () => {
+    const { manual, clock } = virtualClock()
+    let down = true
+    const fetch = fakeFetch((call) =>
+      down
+        ? problemResponse(503, 'down')
+        : new Promise<Response>((_, reject) =>
+            call.signal?.addEventListener('abort', () => reject(call.signal?.reason)),
+          ),
+    )
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      fetch,
+      clock,
+      retry: false,
+      circuitBreaker: { failureThreshold: 2, resetTimeoutMs: 10_000 },
+    })
+    const transitions: string[] = []
+    for (const type of ['circuit:open', 'circuit:half-open', 'circuit:close'] as const) {
+      client.on(type, () => transitions.push(type))
+    }
+    for (let i = 0; i < 2; i++) await client.jobs.get('job_1').catch(() => {})
+    expect(transitions).toEqual(['circuit:open'])
+    down = false
+    await manual.tickAsync(10_000)
+    const controller = new AbortController()
+    const probe = client.jobs.get('job_1', { signal: controller.signal }).catch((e: unknown) => e)
+    await manual.tickAsync(0)
+    controller.abort(new Error('left'))
+    await probe
+    expect(transitions).toEqual(['circuit:open', 'circuit:half-open'])
+    // The next call probes again (the aborted one learned nothing).
+    down = true
+    expect(isServerError(await client.jobs.get('job_1').catch((e: unknown) => e))).toBe(true)
+    expect(transitions).toEqual([
+      'circuit:open',
+      'circuit:half-open',
+      'circuit:half-open',
+      'circuit:open',
+    ])
   })
 })

@@ -82,11 +82,15 @@ export class CircuitBreaker {
 
   /**
    * A call let through that says nothing of the server's health either way (a held request cut
-   * on the way): the circuit stays as it was, and a probe so ended lets the next call probe.
+   * on the way, a call its caller aborted): the circuit stays as it was, and a probe so ended
+   * lets the next call probe.
    */
   released(probe: boolean): void {
-    // Silently: the circuit was open a moment ago and is again, with a probe due at once.
-    if (probe) this.#state = { state: 'open', openedAt: this.#clock.now() - this.#resetMs }
+    // Silently: the circuit was open a moment ago and is again, with a probe due at once (unless
+    // another call closed it meanwhile).
+    if (probe && this.#state.state === 'half-open') {
+      this.#state = { state: 'open', openedAt: this.#clock.now() - this.#resetMs }
+    }
   }
 
   #fail(): void {

@@ -73,6 +73,7 @@ export async function request(
       )
       breaker?.succeeded()
       core.budget.earn()
+      response.sentAt = sentAt
       return response
     } catch (error) {
       const lastedMs = clock.now() - sentAt
@@ -85,8 +86,12 @@ export async function request(
         events.emit('request:error', { method, path, error })
         throw error
       }
+      if (signal?.aborted) {
+        // The caller left: nothing learned of the server (an aborted probe must not close it).
+        if (probe !== undefined) breaker?.released(probe)
+        signal.throwIfAborted()
+      }
       if (probe !== undefined) breaker?.failed(error, probe)
-      signal?.throwIfAborted()
       const next = retry ? retryDelay(core, failures, pacedRetries, error) : undefined
       if (next === undefined || clock.now() + next.delayMs >= deadline) {
         events.emit('request:error', { method, path, error })

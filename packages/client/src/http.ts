@@ -53,6 +53,8 @@ export interface HttpResponse {
   headers: Headers
   /** Parsed JSON body; `undefined` for an empty body. */
   data: unknown
+  /** When the attempt that got this answer was sent, on the client's clock (set by `request`). */
+  sentAt?: number
 }
 
 /** Sends one request and returns its parsed 2xx body, or throws a typed error. */

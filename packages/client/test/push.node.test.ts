@@ -205,6 +205,11 @@ describe('transport: long-poll', () => {
     expect(fallbacks).toMatchObject([{ from: 'long-poll', to: 'poll' }])
     expect(fallbacks[0]?.reason).toMatch(/cut after 3 s/)
     expect(holds.length).toBeLessThanOrEqual(6)
+    // This job's path, or a passing outage: the client's next job is long-polled again.
+    const before = holds.length
+    const next = await client.jobs.create(jobParams(10_000))
+    await settle(client.jobs.wait(next.id))
+    expect(holds.length).toBeGreaterThan(before)
   })
 
   /** A long-poll client whose server is `respond`, and a wait run a second at a time to its end. */
@@ -254,6 +259,55 @@ describe('transport: long-poll', () => {
     // Ten failed checks in a row end it, long before its hour.
     expect(isNetworkError(error)).toBe(true)
     expect(fetch.calls.length).toBeLessThan(20)
+  })
+
+  it('should poll, not hold, a server that ignores wait and answers slowly', async () => {
+    // 1.1 s to answer, nothing ever changes: not a hold, however long it took.
+    const { client, fetch, outcome } = longPollClient(async (_call, manual) => {
+      await sleep(manual, 1_100)
+      return json(jobBody({ status: 'running', eta_ms: 3_600_000 }), 200, { etag: '"same"' })
+    })
+    await outcome(client.jobs.wait('job_1', { timeoutMs: 600_000 }), 700)
+    expect(fetch.calls.length).toBeLessThan(60)
+  })
+
+  it('should poll, not hold, a server that ignores wait and paces every other request', async () => {
+    let n = 0
+    const { client, fetch, outcome } = longPollClient(async () =>
+      n++ % 2 === 0
+        ? new Response(JSON.stringify({ title: 'slow down', status: 429 }), {
+            status: 429,
+            headers: { 'content-type': 'application/problem+json', 'retry-after': '1' },
+          })
+        : json(jobBody({ status: 'running', eta_ms: 3_600_000 }), 200, { etag: '"same"' }),
+    )
+    await outcome(client.jobs.wait('job_1', { timeoutMs: 600_000 }), 700)
+    expect(fetch.calls.length).toBeLessThan(80)
+  })
+
+  it('should probe an open circuit with a plain check, not a held one', async () => {
+    let n = 0
+    const { manual, clock } = virtualClock()
+    const fetch = fakeFetch(() =>
+      n++ < 2 ? problemResponse(503, 'down') : json(jobBody({ status: 'running' })),
+    )
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      fetch,
+      clock,
+      transport: 'long-poll',
+      retry: false,
+      circuitBreaker: { failureThreshold: 2, resetTimeoutMs: 5_000 },
+    })
+    const wait = client.jobs.wait('job_1', { timeoutMs: 60_000 }).catch(() => {})
+    for (let i = 0; i < 20; i++) await manual.tickAsync(1_000)
+    const urls = fetch.calls.map((c) => c.url)
+    expect(urls.slice(0, 2).every((u) => u.includes('wait='))).toBe(true)
+    // The probe after the reset: a plain GET; held ones again once it closed the circuit.
+    expect(urls[2]).not.toContain('wait=')
+    expect(urls[3]).toContain('wait=')
+    await manual.tickAsync(60_000)
+    await wait
   })
 
   it('should not let held requests cut on the way close an open circuit', async () => {

@@ -152,11 +152,13 @@ export class Monitor implements Planner {
     this.#tabs?.post(job)
   }
 
-  fallback(observation: Observation, to: Transport, reason: string): void {
+  fallback(observation: Observation, to: Transport, reason: string, remember = true): void {
     const from = observation.transport
     if (DOWNGRADES.indexOf(to) <= DOWNGRADES.indexOf(from)) return
     observation.transport = to
-    if (DOWNGRADES.indexOf(to) > DOWNGRADES.indexOf(this.#preferred)) this.#preferred = to
+    if (remember && DOWNGRADES.indexOf(to) > DOWNGRADES.indexOf(this.#preferred)) {
+      this.#preferred = to
+    }
     this.#core.events.emit('transport:fallback', { id: observation.id, from, to, reason })
     this.#core.logger.warn?.(`${from} does not work here (${reason}): using ${to}`)
   }

@@ -29,8 +29,11 @@ export interface Planner {
   release(observation: Observation): void
   /** An answer from the server: other tabs sharing the job hear of it too. */
   relay(job: Job): void
-  /** `observation`'s transport does not work here: it (and the client's next jobs) use `to`. */
-  fallback(observation: Observation, to: Transport, reason: string): void
+  /**
+   * `observation`'s transport does not work here: it uses `to`, and so do the client's next jobs
+   * unless `remember` is false (what failed may be this job's path only, or passing).
+   */
+  fallback(observation: Observation, to: Transport, reason: string, remember?: boolean): void
 }
 
 /** A request in flight for one or more observations: aborted once none of them is wanted. */

@@ -60,6 +60,9 @@ export function longPollSource(core: ClientCore): Source {
       const holdS = Math.max(1, Math.min(holdLimitS, Math.floor(left / 1_000)))
       const previous = state.job
       const sentEtag = previous ? state.etag : undefined
+      // While the circuit breaker is not closed, a plain check: it may be the breaker's probe,
+      // and a probe held for a hold would keep every other call refused meanwhile.
+      const plain = core.breaker !== undefined && core.breaker.state.state !== 'closed'
       // The hold is within the deadline; the request's own limit (and its retries) too.
       observation.guardDeadlines()
       let answer: Awaited<ReturnType<typeof getJob>>
@@ -69,7 +72,7 @@ export function longPollSource(core: ClientCore): Source {
           signal,
           timeoutMs: observation.requestLimitMs(startedAt),
           etag: sentEtag,
-          holdS,
+          holdS: plain ? undefined : holdS,
         })
       } catch (error) {
         const lastedMs = cutHolds.get(error as object)
@@ -84,10 +87,12 @@ export function longPollSource(core: ClientCore): Source {
         // limit on the way but a failing path or server.
         const agree = lasted.length === 2 && Math.abs(last - (before ?? 0)) <= 1
         if (!agree || last >= holdS) throw error
-        // Cut twice at the same point: something on the way limits held requests.
+        // Cut twice at the same point: something on the way limits held requests (or the
+        // network was down a while: so this job alone is polled, and lower holds recover).
         cuts.delete(observation)
         if (last - 1 < MIN_HOLD_S) {
-          observation.planner.fallback(observation, 'poll', `held requests cut after ${last} s`)
+          const reason = `held requests cut after ${last} s`
+          observation.planner.fallback(observation, 'poll', reason, false)
         } else if (last - 1 < holdLimitS) {
           holdLimitS = last - 1
           fullHolds = 0
@@ -101,11 +106,20 @@ export function longPollSource(core: ClientCore): Source {
       const now = clock.now()
       const hints = hintsOf(job ?? previous, response.headers, now)
       const etag = response.headers.get('etag') ?? undefined
-      if (now - startedAt >= QUICK_MS) {
-        // Held until something changed or the hold ran out, and not cut: ask again at once.
+      // A plain check while the breaker probed: ask again at once (held, once it is closed).
+      if (plain) return observation.answered(job, hints, etag, 'now')
+      // How long the server held the attempt that answered (not the pacer's wait or retries).
+      const heldMs = now - (response.sentAt ?? startedAt)
+      const changed =
+        job !== undefined &&
+        (job.status !== previous?.status || (etag !== undefined && etag !== sentEtag))
+      // Held: until something changed, or for a good part of the hold (a server may hold less
+      // than asked). An unchanged answer after a second or two is a slow server ignoring wait.
+      if (heldMs >= QUICK_MS && (changed || heldMs >= (holdS * 1_000) / 4)) {
+        // Not cut: ask again at once.
         cuts.delete(observation)
         ignored.set(observation, 0)
-        if (holdLimitS < HOLD_S && holdS === holdLimitS && now - startedAt >= holdS * 1_000) {
+        if (holdLimitS < HOLD_S && holdS === holdLimitS && heldMs >= holdS * 1_000) {
           if (++fullHolds >= RETRY_LONGEST_AFTER) holdLimitS = HOLD_S
         }
         return observation.answered(job, hints, etag, 'now')
