@@ -7,7 +7,7 @@
  * A wait must end by its deadline with its true job or a typed error (never an untyped one, never
  * a job the server did not complete), without an unhandled rejection and without a request loop.
  */
-import { sleep } from '@video-translation/mock-server'
+import { createRandom, sleep } from '@video-translation/mock-server'
 import {
   createClient,
   type FetchLike,
@@ -211,6 +211,8 @@ const sdkWaiter: Waiter = async (fetch, ids, via, clock, deadlineMs) => {
     apiKey: 'vt_bad_input_key',
     fetch,
     clock,
+    // Seeded: the figures are the same on every run.
+    random: createRandom(7),
     transport: via === 'sse' || via === 'long-poll' ? via : 'poll',
   })
   if (via !== 'waitAll') return [await client.jobs.wait(ids[0] ?? ID, { timeoutMs: deadlineMs })]
