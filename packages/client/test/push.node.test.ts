@@ -4,7 +4,7 @@
  */
 import { DEV_API_KEY, type ManualClock, sleep } from '@video-translation/mock-server'
 import { describe, expect, it } from 'vitest'
-import { createClient } from '../src/client.js'
+import { type ClientOptions, createClient } from '../src/client.js'
 import {
   isCircuitOpenError,
   isNetworkError,
@@ -213,7 +213,10 @@ describe('transport: long-poll', () => {
   })
 
   /** A long-poll client whose server is `respond`, and a wait run a second at a time to its end. */
-  function longPollClient(respond: (call: FetchCall, manual: ManualClock) => Promise<Response>) {
+  function longPollClient(
+    respond: (call: FetchCall, manual: ManualClock) => Response | Promise<Response>,
+    options: Partial<ClientOptions> = {},
+  ) {
     const { manual, clock } = virtualClock()
     const fetch = fakeFetch((call) => respond(call, manual))
     const client = createClient({
@@ -221,6 +224,7 @@ describe('transport: long-poll', () => {
       fetch,
       clock,
       transport: 'long-poll',
+      ...options,
     })
     async function outcome(wait: Promise<unknown>, maxS: number): Promise<unknown> {
       const settled = wait.catch((e: unknown) => e)
@@ -287,18 +291,10 @@ describe('transport: long-poll', () => {
 
   it('should probe an open circuit with a plain check, not a held one', async () => {
     let n = 0
-    const { manual, clock } = virtualClock()
-    const fetch = fakeFetch(() =>
-      n++ < 2 ? problemResponse(503, 'down') : json(jobBody({ status: 'running' })),
+    const { client, fetch, manual } = longPollClient(
+      () => (n++ < 2 ? problemResponse(503, 'down') : json(jobBody({ status: 'running' }))),
+      { retry: false, circuitBreaker: { failureThreshold: 2, resetTimeoutMs: 5_000 } },
     )
-    const client = createClient({
-      baseUrl: 'http://api.test',
-      fetch,
-      clock,
-      transport: 'long-poll',
-      retry: false,
-      circuitBreaker: { failureThreshold: 2, resetTimeoutMs: 5_000 },
-    })
     const wait = client.jobs.wait('job_1', { timeoutMs: 60_000 }).catch(() => {})
     for (let i = 0; i < 20; i++) await manual.tickAsync(1_000)
     const urls = fetch.calls.map((c) => c.url)
@@ -311,20 +307,14 @@ describe('transport: long-poll', () => {
   })
 
   it('should not let held requests cut on the way close an open circuit', async () => {
-    const { manual, clock } = virtualClock()
-    const fetch = fakeFetch(async (call) => {
-      if (!call.url.includes('wait=')) return problemResponse(503, 'down')
-      await sleep(manual, 1_500)
-      throw new TypeError('terminated')
-    })
-    const client = createClient({
-      baseUrl: 'http://api.test',
-      fetch,
-      clock,
-      transport: 'long-poll',
-      retry: false,
-      circuitBreaker: { failureThreshold: 3, resetTimeoutMs: 30_000 },
-    })
+    const { client, fetch, manual } = longPollClient(
+      async (call, manual) => {
+        if (!call.url.includes('wait=')) return problemResponse(503, 'down')
+        await sleep(manual, 1_500)
+        throw new TypeError('terminated')
+      },
+      { retry: false, circuitBreaker: { failureThreshold: 3, resetTimeoutMs: 30_000 } },
+    )
     const wait = client.jobs.wait('job_1', { timeoutMs: 20_000 }).catch(() => {})
     const gets: unknown[] = []
     for (let i = 0; i < 20; i++) {
