@@ -98,7 +98,7 @@ describe('webhooks', () => {
     await createJob({ callback_url: 'https://hooks.example/x', simulate: { duration_ms: 0 } })
     await clock.tickAsync(0)
     await vi.waitFor(() => expect(simulator.webhooks.log).toHaveLength(1), {
-      timeout: 2_000,
+      timeout: 5_000,
       interval: 5,
     })
     await clock.tickAsync(5_000)
