@@ -28,6 +28,7 @@ import {
   isVideoTranslationError,
   type Job,
 } from '../src/index.js'
+import { keyScan } from './key-scan.js'
 
 /** The fault mix of issue 13: 20 % 5xx, 5 % 429, 2 % hangs, 2 % resets, 1 % malformed, … */
 export const FAULT_MIX: NonNullable<SimulationPatch['faults']> = {
@@ -141,23 +142,20 @@ async function run(
   }
   process.on('unhandledRejection', onUnhandled)
   // Every text the client produces (and every URL it asks for), scanned for the key at the end.
-  const said: string[] = []
+  const scan = keyScan()
   let requests = 0
   let successes = 0
   const fetch: FetchLike = async (input, init) => {
     requests++
-    said.push(input)
+    scan.said.push(input)
     const response = await send(input, init)
     if (response.ok) successes++
     return options.tamper ? options.tamper(response, input) : response
   }
-  const log = (message: string, data?: Record<string, unknown>) => {
-    said.push(message, JSON.stringify(data ?? {}))
-  }
   const client = createClient({
     baseUrl: 'http://chaos.test',
     apiKey: DEV_API_KEY,
-    logger: { debug: log, warn: log, error: log },
+    logger: scan.logger,
     fetch,
     random: createRandom(seed),
     clock: { now: () => clock.now(), sleep: (ms, signal) => sleep(clock, ms, signal) },
@@ -166,18 +164,14 @@ async function run(
     // real-time limit would fire at the machine's speed and make the run depend on it.
     requestTimeoutMs: 60_000,
   })
-  for (const type of [
+  scan.listen(client, [
     'request:retry',
     'request:error',
     'job:timeout',
     'job:failed',
     'job:status',
     'transport:fallback',
-  ] as const) {
-    client.on(type, (event) =>
-      said.push(JSON.stringify(event), String((event as { error?: unknown }).error)),
-    )
-  }
+  ])
   let budgetRetries = 0
   client.on('request:retry', ({ error }) => {
     const paced =
@@ -244,7 +238,8 @@ async function run(
     if (report.examples.length < 5) report.examples.push(why)
   }
   for (const { id, at, job, error } of settled) {
-    said.push(...causes(error), JSON.stringify(id === undefined ? [] : client.jobs.history(id)))
+    scan.error(error)
+    scan.said.push(JSON.stringify(id === undefined ? [] : client.jobs.history(id)))
     const truth = id === undefined ? undefined : simulator.getJob(DEV_API_KEY, id)?.view
     // A terminal status known before the server reached it is as wrong as a wrong status.
     const early = truth !== undefined && Date.parse(truth.updated_at) > at
@@ -265,20 +260,10 @@ async function run(
       wrong(`an untyped error: ${String(error)}`)
     }
   }
-  report.keySeen = said.some((text) => text.includes(DEV_API_KEY))
+  report.keySeen = scan.holds(DEV_API_KEY)
   report.successes = successes
   // Retries go on while more than half the tokens are left; each success earns a fifth of one.
   report.budgetBound = BUDGET_TOKENS / 2 + 0.2 * report.successes + 1
   report.wallMs = performance.now() - started
   return report
-}
-
-/** An error's message and those of its causes, down the chain. */
-function causes(error: unknown): string[] {
-  const out: string[] = []
-  for (let e = error, depth = 0; e !== undefined && depth < 5; depth++) {
-    out.push(String(e))
-    e = (e as { cause?: unknown })?.cause
-  }
-  return out
 }

@@ -18,6 +18,7 @@ import {
 } from '../src/index.js'
 import { jobBody } from '../test/fake-fetch.js'
 import { drive, virtualClock } from './drive.js'
+import { keyScan } from './key-scan.js'
 
 const TENANT_A = 'vt_tenant_a_key_0001'
 const TENANT_B = 'vt_tenant_b_key_0002'
@@ -198,35 +199,25 @@ async function clientRepeatsKey(): Promise<boolean> {
       headers: { 'content-type': 'application/problem+json' },
     })
   }
-  const said: string[] = []
-  const log = (message: string, data?: Record<string, unknown>) =>
-    said.push(message, JSON.stringify(data ?? {}))
+  const scan = keyScan()
   const client = createClient({
     baseUrl: 'http://echo.test',
     apiKey: key,
     fetch,
     clock,
     transport: 'poll',
-    logger: { debug: log, warn: log, error: log },
+    logger: scan.logger,
   })
-  for (const type of ['request:retry', 'request:error', 'job:timeout'] as const) {
-    client.on(type, (event) =>
-      said.push(JSON.stringify(event), String((event as { error?: unknown }).error)),
-    )
-  }
+  scan.listen(client, ['request:retry', 'request:error', 'job:timeout'])
   const waiting = client.jobs.wait('job_1', { timeoutMs: 120_000 })
   await drive(
     manual,
     waiting.catch(() => {}),
     180_000,
   )
-  const error = await waiting.catch((e: unknown) => e)
-  for (let e = error, depth = 0; e !== undefined && depth < 5; depth++) {
-    said.push(String(e), JSON.stringify(e))
-    e = (e as { cause?: unknown }).cause
-  }
-  said.push(JSON.stringify(client.jobs.history('job_1')))
-  return said.some((text) => text.includes(key) || text.includes(JSON.stringify(key).slice(1, -1)))
+  scan.error(await waiting.catch((e: unknown) => e))
+  scan.said.push(JSON.stringify(client.jobs.history('job_1')))
+  return scan.holds(key)
 }
 
 /** A deliberately broken gateway for `gateway`: it forwards tenant A's key for tenant B. */

@@ -11,7 +11,8 @@ import {
   runHostileRequests,
   serverHeldUp,
 } from '../reliability/hostile-requests.js'
-import { BAD_CASES, heldUp, naiveWaiter, runBadCase } from '../reliability/hostile-server.js'
+import { heldUp, naiveWaiter, runBadCase } from '../reliability/hostile-server.js'
+import { BAD_CASES } from '../reliability/hostile-server-cases.js'
 import { runLeaks } from '../reliability/leaks.js'
 import { loadHeldUp, runLoad } from '../reliability/load.js'
 import { runSecurity, securityHeldUp, wrongTenantGateway } from '../reliability/security.js'
