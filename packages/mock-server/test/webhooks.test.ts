@@ -145,6 +145,7 @@ describe('webhooks', () => {
       simulate: { duration_ms: 5_000 },
     })
     await manual.tickAsync(4_999)
+    await delivered(sent, 1)
     expect(sent.map((job) => job.status)).toEqual(['completed'])
   })
 
