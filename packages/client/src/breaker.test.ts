@@ -3,7 +3,13 @@ import { fakeFetch, jobBody, json, problemResponse } from '../test/fake-fetch.js
 import { virtualClock } from '../test/virtual-time.js'
 import { CircuitBreaker } from './breaker.js'
 import { createClient } from './client.js'
-import { isCircuitOpenError, isNotFoundError, isServerError, NetworkError } from './errors.js'
+import {
+  isCircuitOpenError,
+  isNetworkError,
+  isNotFoundError,
+  isServerError,
+  NetworkError,
+} from './errors.js'
 
 function setup(respond: () => Response | Promise<Response>) {
   const { manual, clock } = virtualClock()
@@ -145,6 +151,37 @@ describe('circuit breaker', () => {
     for (let i = 0; i < 600 && settled < 2; i++) await manual.tickAsync(100)
     const results = await Promise.allSettled(waits)
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled'])
+  })
+
+  it('should end waits on a server that stays down after maxConsecutiveErrors openings', async () => {
+    const { manual, clock } = virtualClock()
+    const fetch = fakeFetch(() => Promise.reject(new TypeError('fetch failed')))
+    const client = createClient({
+      transport: 'poll',
+      baseUrl: 'http://api.test',
+      fetch,
+      clock,
+      circuitBreaker: { failureThreshold: 5, resetTimeoutMs: 1_000 },
+    })
+    const limits = { maxConsecutiveErrors: 3 }
+    const start = manual.now()
+    let settled = 0
+    const one = client.jobs.wait('job_a', limits).catch((e: unknown) => e)
+    const all = client.jobs.waitAll(['job_b', 'job_c'], limits)
+    const waits = [one.finally(() => settled++), all.finally(() => settled++)]
+    for (let i = 0; i < 600 && settled < 2; i++) await manual.tickAsync(100)
+    const [alone, many] = await Promise.all(waits)
+    // Each opening of the circuit (the first, then each failed probe) is one failed check; the
+    // refusal carries the server's failure as its cause.
+    expect(isCircuitOpenError(alone)).toBe(true)
+    expect((alone as Error).message).toContain('(last: GET /v1/jobs')
+    expect(isNetworkError((alone as Error).cause)).toBe(true)
+    expect(many).toMatchObject([{ status: 'rejected' }, { status: 'rejected' }])
+    expect(manual.now() - start).toBeLessThan(10_000)
+    // Nothing left to send: the clock moving on sends no request.
+    const sent = fetch.calls.length
+    await manual.tickAsync(60_000)
+    expect(fetch.calls).toHaveLength(sent)
   })
 
   it('should leave the circuit as it was for a call released, and let the next call probe', () => {

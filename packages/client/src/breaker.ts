@@ -30,6 +30,8 @@ export class CircuitBreaker {
   readonly #resetMs: number
   readonly #clock: Clock
   readonly #onChange: (state: CircuitState) => void
+  /** The failure that opened the circuit last: the cause of its refusals. */
+  #lastFailure: unknown
 
   constructor(
     options: CircuitBreakerOptions,
@@ -55,12 +57,13 @@ export class CircuitBreaker {
     const current = this.#state
     if (current.state === 'open') {
       const retryAt = current.openedAt + this.#resetMs
-      if (this.#clock.now() < retryAt) throw new CircuitOpenError(retryAt - this.#clock.now())
+      const now = this.#clock.now()
+      if (now < retryAt) throw new CircuitOpenError(retryAt - now, this.#lastFailure)
       this.#set({ state: 'half-open' })
       return true
     }
     // Half-open: the one probe is in flight; everyone else waits for its verdict.
-    if (current.state === 'half-open') throw new CircuitOpenError(0)
+    if (current.state === 'half-open') throw new CircuitOpenError(0, this.#lastFailure)
     return false
   }
 
@@ -76,7 +79,7 @@ export class CircuitBreaker {
    * against the server's health (and a probe so answered closes the circuit).
    */
   failed(error: unknown, probe: boolean): void {
-    if (isTransient(error) && pacedDelay(error, this.#clock.now()) === undefined) this.#fail()
+    if (isTransient(error) && pacedDelay(error, this.#clock.now()) === undefined) this.#fail(error)
     else if (probe) this.#set({ state: 'closed', failures: 0 })
   }
 
@@ -93,7 +96,8 @@ export class CircuitBreaker {
     }
   }
 
-  #fail(): void {
+  #fail(error: unknown): void {
+    this.#lastFailure = error
     const current = this.#state
     if (current.state === 'closed' && current.failures + 1 < this.#threshold) {
       this.#state = { state: 'closed', failures: current.failures + 1 }

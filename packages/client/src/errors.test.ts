@@ -5,14 +5,18 @@ import {
   createApiError,
   isApiError,
   isAuthenticationError,
+  isNetworkError,
   isNotFoundError,
   isRateLimitError,
   isServerError,
+  isTimeoutError,
   isVideoTranslationError,
   NotFoundError,
   RateLimitError,
   ServerError,
+  TimeoutError,
 } from './errors.js'
+import { isWebhookVerificationError, WebhookVerificationError } from './webhooks.js'
 
 const request = { method: 'GET', path: '/v1/jobs/job_1' }
 
@@ -47,19 +51,45 @@ describe('createApiError', () => {
 })
 
 describe('guards', () => {
-  it('should recognise errors from another realm by name', () => {
-    const foreign = { name: 'NotFoundError', message: 'x', status: 404 }
+  it('should recognise errors from another copy of the SDK or another realm', () => {
+    // What another bundle's (or an iframe's) NotFoundError looks like: its own prototype chain,
+    // the brand registered with Symbol.for.
+    const brand = Symbol.for('@video-translation/client/error')
+    const foreign = Object.assign(Object.create({ [brand]: true }), { name: 'NotFoundError' })
     expect(isNotFoundError(foreign)).toBe(true)
     expect(isApiError(foreign)).toBe(true)
     expect(isVideoTranslationError(foreign)).toBe(true)
     expect(isServerError(foreign)).toBe(false)
   })
 
-  it('should reject values that are not SDK errors', () => {
-    for (const value of [null, undefined, 'NotFoundError', new Error('x'), { name: 42 }]) {
+  it('should reject values that are not SDK errors, whatever their name', () => {
+    const platform = [
+      new DOMException('The operation timed out.', 'TimeoutError'),
+      new DOMException('offline', 'NetworkError'),
+      { name: 'NotFoundError', message: 'x', status: 404 },
+    ]
+    for (const value of [
+      null,
+      undefined,
+      'NotFoundError',
+      new Error('x'),
+      { name: 42 },
+      ...platform,
+    ]) {
       expect(isVideoTranslationError(value)).toBe(false)
       expect(isApiError(value)).toBe(false)
+      expect(isTimeoutError(value)).toBe(false)
+      expect(isNetworkError(value)).toBe(false)
     }
+  })
+
+  it('should recognise every error of the SDK, the webhook one included', () => {
+    const webhook = new WebhookVerificationError('expired', 'old')
+    expect(isVideoTranslationError(webhook)).toBe(true)
+    expect(isWebhookVerificationError(webhook)).toBe(true)
+    expect(
+      isVideoTranslationError(new TimeoutError({ scope: 'wait', timeoutMs: 1, what: 'x' })),
+    ).toBe(true)
   })
 
   it('should match each subclass only to its own guard and the ApiError guard', () => {

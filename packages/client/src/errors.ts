@@ -1,9 +1,14 @@
 /**
  * The error hierarchy. Every error the client throws is a `VideoTranslationError` that says
- * whether trying again can help (`retryable`). Guards compare `name` rather than using
- * `instanceof`, so they hold across realms (iframes, workers, duplicated bundles).
+ * whether trying again can help (`retryable`). Guards check a brand registered with `Symbol.for`
+ * and the error's `name` rather than using `instanceof`, so they hold across realms (iframes) and
+ * duplicated bundles, and never take another library's error of the same name (the platform's
+ * `TimeoutError` or `NetworkError` DOMException) for one of ours.
  */
 import type { Job, Problem } from './types.js'
+
+/** The brand every error of this SDK carries (on its prototype), whichever copy made it. */
+const BRAND = Symbol.for('@video-translation/client/error')
 
 /** Base class of every error this SDK throws. */
 export class VideoTranslationError extends Error {
@@ -16,6 +21,7 @@ export class VideoTranslationError extends Error {
     this.retryable = options.retryable ?? false
   }
 }
+Object.defineProperty(VideoTranslationError.prototype, BRAND, { value: true })
 
 /** What the client knows of the request an error came from. The API key is never part of it. */
 export interface RequestInfo {
@@ -135,16 +141,23 @@ export class TimeoutError extends VideoTranslationError {
   }
 }
 
-/** The circuit breaker is open: the server failed too often lately, so the call was not sent. */
+/**
+ * The circuit breaker is open: the server failed too often lately, so the call was not sent. Its
+ * `cause` is the failure that opened the circuit.
+ */
 export class CircuitOpenError extends VideoTranslationError {
   override name = 'CircuitOpenError'
   /** When the breaker lets a probe through, in ms from now (0 while a probe is in flight). */
   readonly retryAfterMs: number
 
-  constructor(retryAfterMs: number) {
+  constructor(retryAfterMs: number, cause?: unknown) {
+    const when =
+      retryAfterMs > 0 ? `in ${Math.ceil(retryAfterMs)} ms` : 'once the current probe answers'
+    // The cause's message is quoted only when it is one of ours (already free of the key).
+    const last = isVideoTranslationError(cause) ? ` (last: ${cause.message})` : ''
     super(
-      `Not sent: the circuit breaker is open after repeated server failures; it lets a probe through ${retryAfterMs > 0 ? `in ${Math.ceil(retryAfterMs)} ms` : 'once the current probe answers'}.`,
-      { retryable: true },
+      `Not sent: the circuit breaker is open after repeated server failures${last}; it lets a probe through ${when}.`,
+      { retryable: true, cause },
     )
     this.retryAfterMs = retryAfterMs
   }
@@ -186,25 +199,18 @@ const API_ERROR_NAMES = [
   'ServerError',
 ] as const
 
-/** Builds a guard that recognises errors by `name`, which survives crossing realms. */
-function guardFor<T extends VideoTranslationError>(...names: readonly string[]) {
+/** Builds a guard for errors of this SDK named one of `names` (any name when none is given). */
+export function guardFor<T extends VideoTranslationError>(...names: readonly string[]) {
   const accepted = new Set(names)
   return (error: unknown): error is T =>
     typeof error === 'object' &&
     error !== null &&
-    accepted.has(String((error as { name?: unknown }).name))
+    (error as { [BRAND]?: unknown })[BRAND] === true &&
+    (accepted.size === 0 || accepted.has(String((error as { name?: unknown }).name)))
 }
 
 /** Whether `error` is any error of this SDK. */
-export const isVideoTranslationError = guardFor<VideoTranslationError>(
-  'VideoTranslationError',
-  'NetworkError',
-  'InvalidResponseError',
-  'TimeoutError',
-  'CircuitOpenError',
-  'JobFailedError',
-  ...API_ERROR_NAMES,
-)
+export const isVideoTranslationError = guardFor<VideoTranslationError>()
 /** Whether `error` is an `ApiError` (any HTTP status). */
 export const isApiError = guardFor<ApiError>(...API_ERROR_NAMES)
 /** Whether `error` is an `AuthenticationError`. */

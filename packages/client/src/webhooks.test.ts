@@ -51,6 +51,16 @@ describe('verifyWebhook', () => {
     expect(await outcome(BODY, header, { now: NOW + 299_000 })).toBe('accepted')
   })
 
+  it('should say how old (or how far ahead) a stale signature is', async () => {
+    const header = await signWebhook(SECRET, T, BODY)
+    await expect(verifyWebhook(BODY, header, SECRET, { now: NOW + 400_000 })).rejects.toThrow(
+      'The webhook was signed 400 s ago, beyond the tolerance of 300 s.',
+    )
+    await expect(verifyWebhook(BODY, header, SECRET, { now: NOW - 400_000 })).rejects.toThrow(
+      'signed 400 s in the future',
+    )
+  })
+
   it('should refuse a tolerance that is not a number and an empty secret, at once', async () => {
     const header = await signWebhook(SECRET, T, BODY)
     const nan = { now: NOW, toleranceSec: Number('5m') }

@@ -5,7 +5,7 @@
  * runs wherever a webhook lands: Node, Bun, Deno, edge functions. A subpath of its own: the
  * receiving side rarely waits for jobs, and the waiting side needs none of this.
  */
-import { VideoTranslationError } from './errors.js'
+import { guardFor, VideoTranslationError } from './errors.js'
 import { parseJob } from './parse.js'
 import type { Job } from './types.js'
 import { checkNumber } from './validate.js'
@@ -64,10 +64,12 @@ export async function verifyWebhook(
   if (!Number.isInteger(t) || given.length === 0) {
     throw new WebhookVerificationError('malformed', 'No valid Webhook-Signature (t=…,v1=…).')
   }
+  const ageSec = Math.round(now / 1000 - t)
   if (Math.abs(now / 1000 - t) > toleranceSec) {
+    const when = ageSec >= 0 ? `${ageSec} s ago` : `${-ageSec} s in the future`
     throw new WebhookVerificationError(
       'expired',
-      `The webhook was signed ${Math.round(now / 1000 - t)} s from now, beyond ${toleranceSec} s.`,
+      `The webhook was signed ${when}, beyond the tolerance of ${toleranceSec} s.`,
     )
   }
   const subtle = options.subtle ?? globalThis.crypto?.subtle
@@ -106,7 +108,7 @@ function sameBytes(bytes: Uint8Array, hex: string): boolean {
   return difference === 0
 }
 
-/** Whether `error` is a `WebhookVerificationError` (by name, so across realms too). */
-export function isWebhookVerificationError(error: unknown): error is WebhookVerificationError {
-  return (error as { name?: unknown } | null)?.name === 'WebhookVerificationError'
-}
+/** Whether `error` is a `WebhookVerificationError` (of any copy of this SDK, in any realm). */
+export const isWebhookVerificationError = guardFor<WebhookVerificationError>(
+  'WebhookVerificationError',
+)

@@ -205,10 +205,16 @@ export class Observation {
       hints = { retryAfterMs: pacedMs }
       for (const s of this.subscriptions) s.attempts++
     } else if (isCircuitOpenError(error)) {
-      // Refused by the open circuit, not a failed look at the job: wait for the probe (or look
-      // again in a second while it is in flight), within each wait's own deadline.
+      // Refused by the breaker: wait for its probe (or look again in a second while the probe is
+      // out), within each wait's own deadline. A refusal while the probe is out is not a failed
+      // look at the job; one while the circuit is open is: the server failed (once more, when a
+      // probe failed). Each wait is refused once an opening, as it then waits for the probe, so
+      // a server that stays down ends the wait after `maxConsecutiveErrors` openings.
       hints = { retryAfterMs: Math.max(PROBE_WAIT_MS, error.retryAfterMs) }
-      for (const s of this.subscriptions) s.attempts++
+      for (const s of [...this.subscriptions]) {
+        s.attempts++
+        if (error.retryAfterMs > 0) s.failedCheck(error)
+      }
     } else if (!isTransient(error)) {
       this.#endAll(error)
       return

@@ -24,8 +24,9 @@ export interface WaitLimits {
   maxAttempts?: number | undefined
   /**
    * Give up after this many failed checks in a row (each already retried by the request layer),
-   * rethrowing the last error. A check the open circuit breaker refuses is not a failed check:
-   * the wait waits for the breaker's probe instead.
+   * rethrowing the last error. While the circuit breaker is open, the wait waits for its probe:
+   * each opening counts as one failed check (a `CircuitOpenError` whose `cause` is the server's
+   * failure); a check refused while the probe is out does not count.
    * @default 10
    */
   maxConsecutiveErrors?: number | undefined
