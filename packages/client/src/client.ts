@@ -80,7 +80,10 @@ export interface ClientOptions {
    * status changes), `'poll'` (status checks placed by `polling`), or `'auto'`: SSE, falling
    * back to long-poll when the server has no streams (or a proxy buffers them), and to polling
    * when it ignores `wait`; each fallback is remembered by the client and emitted as
-   * `transport:fallback`. `waitAll` and `waitAny` always poll, in batches.
+   * `transport:fallback`. A transport named is kept: `'sse'` on a server without streams (or
+   * behind a buffering proxy) fails the wait with a `VideoTranslationError` saying why;
+   * `'long-poll'` on a server that ignores `wait` keeps asking, spaced by `polling`. `waitAll`
+   * and `waitAny` always poll, in batches.
    * @default 'auto'
    * @example transport: 'poll'
    */
@@ -157,12 +160,10 @@ export function createClient(options: ClientOptions = {}): Client {
   return {
     jobs: new Jobs(
       core,
-      new Monitor(
-        core,
-        resolveSources(core),
-        resolveTransport(options),
-        resolveTabs(options, core),
-      ),
+      new Monitor(core, resolveSources(core), {
+        ...resolveTransport(options),
+        tabs: resolveTabs(options, core),
+      }),
     ),
     on: (type, listener) => events.on(type, listener),
     off: (type, listener) => events.off(type, listener),
@@ -215,11 +216,13 @@ function fingerprint(text: string): string {
   return (hash >>> 0).toString(36)
 }
 
-/** The transport single-job waits start with. */
-function resolveTransport(options: ClientOptions): Transport {
+/** The transport single-job waits start with, and whether it may fall back. */
+function resolveTransport(options: ClientOptions): { transport: Transport; auto: boolean } {
   const { transport = 'auto' } = options
-  if (transport === 'auto') return 'sse'
-  if (transport === 'poll' || transport === 'long-poll' || transport === 'sse') return transport
+  if (transport === 'auto') return { transport: 'sse', auto: true }
+  if (transport === 'poll' || transport === 'long-poll' || transport === 'sse') {
+    return { transport, auto: false }
+  }
   throw new TypeError(
     `transport must be 'auto', 'sse', 'long-poll' or 'poll' (got ${JSON.stringify(transport)}).`,
   )

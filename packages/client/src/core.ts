@@ -8,7 +8,14 @@ import type { Emitter } from './emitter.js'
 import { isApiError, isNetworkError, TimeoutError } from './errors.js'
 import type { ClientEvents } from './events.js'
 import type { History } from './history.js'
-import { type HttpConfig, type HttpRequest, type HttpResponse, send } from './http.js'
+import {
+  type HttpConfig,
+  type HttpRequest,
+  type HttpResponse,
+  type HttpStream,
+  openStream,
+  send as sendRequest,
+} from './http.js'
 import type { Pacer, Ticket } from './pacing.js'
 import { retryAfterOf } from './polling/hints.js'
 import type { PollingStrategy } from './polling/strategy.js'
@@ -42,14 +49,41 @@ export interface ClientCore {
 
 /**
  * Sends `request` through the breaker, retrying transient failures (see retry.ts) unless `retry`
- * is false; a final failure is reported and thrown. One loop rather than wrappers around `send`:
- * this is every call's path, and each async layer costs.
+ * is false; a final failure is reported and thrown.
  */
 export async function request(
   core: ClientCore,
   request: HttpRequest,
   retry = true,
 ): Promise<HttpResponse> {
+  const send = () => sendRequest(core.http, request)
+  const { answer, sentAt } = await attempts(core, request, retry, send, (r) => r.headers)
+  answer.sentAt = sentAt
+  return answer
+}
+
+/**
+ * Opens an event stream as `request` would send a request: through the breaker, with retries,
+ * events and the rate limit; the stream itself is then the caller's to read.
+ */
+export async function requestStream(core: ClientCore, request: HttpRequest): Promise<HttpStream> {
+  const open = () => openStream(core.http, request)
+  const { answer } = await attempts(core, request, true, open, (stream) => stream.response.headers)
+  return answer
+}
+
+/**
+ * The attempts of one request (`attempt` makes one): through the breaker and the pacer, each
+ * transient failure retried, the last reported and thrown. Resolves with the answer and when the
+ * attempt that got it was sent.
+ */
+async function attempts<T>(
+  core: ClientCore,
+  request: HttpRequest,
+  retry: boolean,
+  attempt: () => Promise<T>,
+  headersOf: (answer: T) => Headers,
+): Promise<{ answer: T; sentAt: number }> {
   const { breaker, clock, events } = core
   const { method, path, signal } = request
   // A retry that would start after the request's time limit is not made.
@@ -62,19 +96,18 @@ export async function request(
     let sentAt = Infinity
     try {
       probe = breaker ? breaker.admit() : false
-      const response = await paced(
+      const answer = await paced(
         core,
         request,
         () => {
           sentAt = clock.now()
-          return send(core.http, request)
+          return attempt()
         },
-        (answer) => answer.headers,
+        headersOf,
       )
       breaker?.succeeded()
       core.budget.earn()
-      response.sentAt = sentAt
-      return response
+      return { answer, sentAt }
     } catch (error) {
       const lastedMs = clock.now() - sentAt
       if (isCutHold(request, error, lastedMs)) {
@@ -100,9 +133,13 @@ export async function request(
       const { delayMs } = next
       if (next.paced) pacedRetries++
       else failures++
-      const attempt = failures + pacedRetries
-      core.logger.debug?.(`retrying ${method} ${path}`, { attempt, delayMs, error: String(error) })
-      events.emit('request:retry', { method, path, attempt, delayMs, error })
+      const retried = failures + pacedRetries
+      core.logger.debug?.(`retrying ${method} ${path}`, {
+        attempt: retried,
+        delayMs,
+        error: String(error),
+      })
+      events.emit('request:retry', { method, path, attempt: retried, delayMs, error })
       await clock.sleep(delayMs, signal)
     }
   }
@@ -126,7 +163,7 @@ export const cutHolds = new WeakMap<object, number>()
  * Makes `attempt` (one request, `request`) when the pacer gives it a turn, and tells the pacer
  * what the answer (`headersOf` it) or the error said of the rate limit.
  */
-export async function paced<T>(
+async function paced<T>(
   core: ClientCore,
   request: HttpRequest,
   attempt: () => Promise<T>,

@@ -149,8 +149,14 @@ describe('transport: long-poll', () => {
     expect(requests.some((r) => /wait=(1[0-2]|[1-9])$/.test(r.path))).toBe(true)
   })
 
-  /** A client over the in-process server behind a proxy that may cut held requests. */
-  function behindProxy(cut: (held: number) => number | undefined) {
+  /**
+   * A client over the in-process server behind a proxy that may cut held requests (and, for
+   * `transport: 'auto'`, has no event streams, so that long-poll is what it falls back to).
+   */
+  function behindProxy(
+    cut: (held: number) => number | undefined,
+    transport: 'long-poll' | 'auto' = 'long-poll',
+  ) {
     const setup = virtualSetup()
     const { app, manual } = setup
     const holds: number[] = []
@@ -158,9 +164,10 @@ describe('transport: long-poll', () => {
       baseUrl: 'http://mock.test',
       apiKey: DEV_API_KEY,
       clock: { now: () => manual.now(), sleep: (ms, signal) => sleep(manual, ms, signal) },
-      transport: 'long-poll',
+      transport,
       fetch: async (input, init) => {
         const url = new URL(input)
+        if (url.pathname.endsWith('/events')) return new Response(null, { status: 404 })
         const answer = Promise.resolve(app.request(input, init))
         const hold = url.searchParams.get('wait')
         if (hold === null) return answer
@@ -194,22 +201,37 @@ describe('transport: long-poll', () => {
     expect(holds.length).toBeLessThanOrEqual(lowered + Math.ceil(120 / 9) + 2)
   })
 
-  it('should poll a job whose held requests are cut within seconds', async () => {
-    const { client, settle, holds, retries } = behindProxy(() => 3_000)
+  it('should poll a job whose held requests are cut within seconds (auto)', async () => {
+    const { client, settle, holds, retries } = behindProxy(() => 3_000, 'auto')
     const fallbacks: ClientEvents['transport:fallback'][] = []
     client.on('transport:fallback', (event) => fallbacks.push(event))
     const job = await client.jobs.create(jobParams(60_000))
     const done = await settle(client.jobs.wait(job.id))
     expect(done.status).toBe('completed')
     expect(retries).toHaveLength(0)
-    expect(fallbacks).toMatchObject([{ from: 'long-poll', to: 'poll' }])
-    expect(fallbacks[0]?.reason).toMatch(/cut after 3 s/)
+    expect(fallbacks).toMatchObject([
+      { from: 'sse', to: 'long-poll' },
+      { from: 'long-poll', to: 'poll' },
+    ])
+    expect(fallbacks[1]?.reason).toMatch(/cut after 3 s/)
     expect(holds.length).toBeLessThanOrEqual(6)
     // This job's path, or a passing outage: the client's next job is long-polled again.
     const before = holds.length
     const next = await client.jobs.create(jobParams(10_000))
     await settle(client.jobs.wait(next.id))
     expect(holds.length).toBeGreaterThan(before)
+  })
+
+  it('should hold less, not poll, behind such a proxy when long-poll was chosen', async () => {
+    const { client, manual, settle, holds } = behindProxy(() => 3_000)
+    const fallbacks: unknown[] = []
+    client.on('transport:fallback', (event) => fallbacks.push(event))
+    const job = await client.jobs.create(jobParams(60_000))
+    const done = await settle(client.jobs.wait(job.id))
+    expect(done.status).toBe('completed')
+    expect(manual.now()).toBe(Date.parse(job.created_at) + 60_000)
+    expect(fallbacks).toEqual([])
+    expect(holds.at(-1)).toBe(2)
   })
 
   /** A long-poll client whose server is `respond`, and a wait run a second at a time to its end. */
@@ -265,7 +287,7 @@ describe('transport: long-poll', () => {
     expect(fetch.calls.length).toBeLessThan(20)
   })
 
-  it('should poll, not hold, a server that ignores wait and answers slowly', async () => {
+  it('should never ask in a loop a server that ignores wait and answers slowly', async () => {
     // 1.1 s to answer, nothing ever changes: not a hold, however long it took.
     const { client, fetch, outcome } = longPollClient(async (_call, manual) => {
       await sleep(manual, 1_100)
@@ -275,7 +297,7 @@ describe('transport: long-poll', () => {
     expect(fetch.calls.length).toBeLessThan(60)
   })
 
-  it('should poll, not hold, a server that ignores wait and paces every other request', async () => {
+  it('should never ask in a loop a server that ignores wait and paces every other request', async () => {
     let n = 0
     const { client, fetch, outcome } = longPollClient(async () =>
       n++ % 2 === 0
@@ -338,6 +360,51 @@ describe('transport: long-poll', () => {
     expect(manual.now()).toBe(Date.parse(job.created_at) + 100_000)
     expect(retries).toHaveLength(0)
     expect(holds.every((s) => s === 30)).toBe(true)
+  })
+})
+
+describe('a transport chosen by the user', () => {
+  it("should fail a wait with transport: 'sse' on a server without streams, saying why", async () => {
+    const { manual, clock } = virtualClock()
+    const fetch = fakeFetch((call) =>
+      call.url.endsWith('/events')
+        ? problemResponse(404, 'Not Found')
+        : json(jobBody({ status: 'running' })),
+    )
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'sse' })
+    const fallbacks: unknown[] = []
+    client.on('transport:fallback', (event) => fallbacks.push(event))
+    const wait = client.jobs.wait('job_1').catch((e: unknown) => e)
+    await manual.tickAsync(1_000)
+    const error = await wait
+    expect(isVideoTranslationError(error)).toBe(true)
+    expect((error as Error).message).toMatch(/transport 'sse' does not work .*answered 404/)
+    expect(fallbacks).toEqual([])
+    expect(fetch.calls.map((c) => c.url)).toEqual(['http://api.test/v1/jobs/job_1/events'])
+  })
+
+  it("should keep long-polling, spaced, a server that ignores wait with transport: 'long-poll'", async () => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    const fetch = fakeFetch(() => {
+      const done = manual.now() - start >= 20_000
+      return json(jobBody({ status: done ? 'completed' : 'running', eta_ms: null }))
+    })
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      fetch,
+      clock,
+      transport: 'long-poll',
+      polling: fixedInterval(2_000),
+    })
+    const fallbacks: unknown[] = []
+    client.on('transport:fallback', (event) => fallbacks.push(event))
+    const wait = client.jobs.wait('job_1')
+    for (let i = 0; i < 30; i++) await manual.tickAsync(1_000)
+    await expect(wait).resolves.toMatchObject({ status: 'completed' })
+    expect(fallbacks).toEqual([])
+    expect(fetch.calls.every((c) => c.url.includes('wait='))).toBe(true)
+    expect(fetch.calls.length).toBeLessThanOrEqual(12)
   })
 })
 
@@ -443,5 +510,63 @@ describe("transport: 'auto'", () => {
     const wait = client.jobs.wait('job_1')
     for (let i = 0; i < 30; i++) await manual.tickAsync(10_000)
     await expect(wait).resolves.toMatchObject({ status: 'completed' })
+  })
+})
+
+describe('push: deadlines and failures, as polling has them', () => {
+  it.each([
+    ['sse', 0],
+    ['sse', 3_000],
+    ['long-poll', 0],
+    ['long-poll', 500],
+    ['long-poll', 3_000],
+    ['poll', 0],
+    ['poll', 3_000],
+  ] as const)(
+    'should end a %s wait at its timeout of %i ms, without a loop',
+    async (transport, timeoutMs) => {
+      const { client, manual, requests, settle } = virtualSetup({ client: { transport } })
+      const job = await client.jobs.create(jobParams(600_000))
+      const start = manual.now()
+      const sent = requests.length
+      const error = await settle(client.jobs.wait(job.id, { timeoutMs })).catch((e: unknown) => e)
+      expect(isTimeoutError(error)).toBe(true)
+      // A stream watched all along needs no look past the deadline; a check may take a moment.
+      expect(manual.now() - start).toBeLessThanOrEqual(timeoutMs + (transport === 'sse' ? 0 : 100))
+      expect(requests.length - sent).toBeLessThanOrEqual(4)
+    },
+  )
+
+  it('should report a stream that cannot be opened as a request would: events, history, breaker', async () => {
+    const { manual, clock } = virtualClock()
+    const fetch = fakeFetch(() => Promise.reject(new TypeError('connect ECONNREFUSED')))
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      fetch,
+      clock,
+      transport: 'sse',
+      circuitBreaker: { failureThreshold: 5, resetTimeoutMs: 1_000 },
+    })
+    const seen: string[] = []
+    client.on('request:retry', () => seen.push('retry'))
+    client.on('request:error', () => seen.push('error'))
+    client.on('circuit:open', () => seen.push('open'))
+    let settled = false
+    const wait = client.jobs
+      .wait('job_1', { maxConsecutiveErrors: 3 })
+      .catch((e: unknown) => e)
+      .finally(() => {
+        settled = true
+      })
+    for (let i = 0; i < 600 && !settled; i++) await manual.tickAsync(100)
+    const error = await wait
+    expect(isCircuitOpenError(error) || isNetworkError(error)).toBe(true)
+    expect(seen).toContain('retry')
+    expect(seen).toContain('error')
+    expect(seen).toContain('open')
+    const history = client.jobs.history('job_1')
+    expect(history.length).toBeGreaterThan(0)
+    expect(history[0]).toMatchObject({ status: null, httpStatus: null })
+    expect(history[0]?.error).toContain('ECONNREFUSED')
   })
 })

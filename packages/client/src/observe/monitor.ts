@@ -78,6 +78,8 @@ export class Monitor implements Planner {
   readonly #sources: Sources
   /** The transport new single-job observations start with; only ever moves down. */
   #preferred: Transport
+  /** Whether the transport is the client's to choose (`'auto'`): it may fall back. */
+  readonly #auto: boolean
   readonly #observations = new Map<string, Observation>()
   readonly #schedule = new Schedule<Observation>()
   /** Where each observation stands in the schedule, to mark it stale when re-planned. */
@@ -93,11 +95,20 @@ export class Monitor implements Planner {
   /** Other tabs of the page's origin sharing jobs (`shareTabs`), where a browser offers it. */
   readonly #tabs: Tabs | undefined
 
-  constructor(core: ClientCore, sources: Sources, transport: Transport = 'poll', tabs?: Tabs) {
+  /**
+   * `transport`: how single-job waits start (polling by default); `auto`: whether it may fall
+   * back to the next when it does not work. `tabs`: other tabs to share jobs with.
+   */
+  constructor(
+    core: ClientCore,
+    sources: Sources,
+    options: { transport?: Transport; auto?: boolean; tabs?: Tabs | undefined } = {},
+  ) {
     this.#core = core
     this.#sources = sources
-    this.#preferred = transport
-    this.#tabs = tabs
+    this.#preferred = options.transport ?? 'poll'
+    this.#auto = options.auto ?? true
+    this.#tabs = options.tabs
   }
 
   /** Subscribes to job `id`, starting its observation unless one is live. */
@@ -152,15 +163,17 @@ export class Monitor implements Planner {
     this.#tabs?.post(job)
   }
 
-  fallback(observation: Observation, to: Transport, reason: string, remember = true): void {
+  fallback(observation: Observation, to: Transport, reason: string, remember = true): boolean {
     const from = observation.transport
-    if (DOWNGRADES.indexOf(to) <= DOWNGRADES.indexOf(from)) return
+    // A transport the user chose (not 'auto') is kept: its source copes, or fails the wait.
+    if (!this.#auto || DOWNGRADES.indexOf(to) <= DOWNGRADES.indexOf(from)) return false
     observation.transport = to
     if (remember && DOWNGRADES.indexOf(to) > DOWNGRADES.indexOf(this.#preferred)) {
       this.#preferred = to
     }
     this.#core.events.emit('transport:fallback', { id: observation.id, from, to, reason })
     this.#core.logger.warn?.(`${from} does not work here (${reason}): using ${to}`)
+    return true
   }
 
   planAt(observation: Observation, at: number): void {

@@ -11,7 +11,7 @@ import type { PollingStrategy } from '../polling/strategy.js'
 import { isTransient, pacedDelay } from '../retry.js'
 import { isTerminalStatus, type Job } from '../types.js'
 import type { Cursor } from './cursor.js'
-import { requestLimitMs, type Subscription } from './subscription.js'
+import { LAST_LOOK_MS, requestLimitMs, type Subscription } from './subscription.js'
 
 /** How often a wait looks again while the circuit breaker's probe is in flight. */
 const PROBE_WAIT_MS = 1_000
@@ -31,9 +31,10 @@ export interface Planner {
   relay(job: Job): void
   /**
    * `observation`'s transport does not work here: it uses `to`, and so do the client's next jobs
-   * unless `remember` is false (what failed may be this job's path only, or passing).
+   * unless `remember` is false (what failed may be this job's path only, or passing). False when
+   * it keeps its transport (one the user chose, not 'auto'): the source copes or fails the wait.
    */
-  fallback(observation: Observation, to: Transport, reason: string, remember?: boolean): void
+  fallback(observation: Observation, to: Transport, reason: string, remember?: boolean): boolean
 }
 
 /** A request in flight for one or more observations: aborted once none of them is wanted. */
@@ -90,7 +91,8 @@ export class Observation {
           subscription.subscriber.next(job, true, subscription)
       })
     }
-    if (this.inFlight) subscription.guardDeadline()
+    // An open stream needs no last look past the deadline: it was watching all along.
+    if (this.inFlight) subscription.guardDeadline(this.transport === 'sse' ? 0 : LAST_LOOK_MS)
     else if (!strategies.has(subscription.strategy))
       this.planner.planAt(this, this.core.clock.now())
     else if (subscription.deadline < Infinity) this.planner.planAt(this, subscription.deadline)
@@ -187,9 +189,12 @@ export class Observation {
     if (!this.ended) this.planner.plan(this, 0)
   }
 
-  /** While a stream is open: each wait still ends at its deadline. */
-  guardDeadlines(): void {
-    for (const s of this.subscriptions) s.guardDeadline()
+  /**
+   * While a stream or a held request is out: each wait still ends at its deadline, `lastLookMs`
+   * after it (the time a check at the deadline may take; none for a stream, open all along).
+   */
+  guardDeadlines(lastLookMs = LAST_LOOK_MS): void {
+    for (const s of this.subscriptions) s.guardDeadline(lastLookMs)
   }
 
   /** A check failed (after the request layer's retries). */

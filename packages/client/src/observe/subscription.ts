@@ -30,7 +30,10 @@ export interface WaitLimits {
    * @default 10
    */
   maxConsecutiveErrors?: number | undefined
-  /** The polling strategy of this wait. @default the client's */
+  /**
+   * The polling strategy of this wait: it places the status checks of `transport: 'poll'` (and
+   * long-poll's after answers not held); an event stream has none to place. @default the client's
+   */
   polling?: PollingStrategy | undefined
 }
 
@@ -107,15 +110,16 @@ export class Subscription implements WaitState {
   }
 
   /**
-   * A check began before this wait joined, with a time limit set for the others: if it is still
-   * out a last look's time after this wait's deadline, the wait ends then.
+   * A check is out that may outlast this wait's deadline (a stream, a held request, or one that
+   * began before this wait joined, with a time limit set for the others): if it is still out
+   * `lastLookMs` after the deadline, the wait ends then.
    */
-  guardDeadline(): void {
+  guardDeadline(lastLookMs = LAST_LOOK_MS): void {
     const { clock } = this.observation.core
     if (!Number.isFinite(this.deadline) || this.#guard) return
     const guard = new AbortController()
     this.#guard = guard
-    const delay = Math.min(MAX_TIMER_MS, this.deadline + LAST_LOOK_MS - clock.now())
+    const delay = Math.min(MAX_TIMER_MS, this.deadline + lastLookMs - clock.now())
     clock.sleep(Math.max(0, delay), guard.signal).then(
       () => {
         this.#guard = undefined

@@ -56,13 +56,15 @@ export function longPollSource(core: ClientCore): Source {
       const { state } = observation.cursor
       const startedAt = clock.now()
       const left = observation.nearestDeadline() - startedAt
-      // Never held past the nearest deadline: the wait ends on time.
-      const holdS = Math.max(1, Math.min(holdLimitS, Math.floor(left / 1_000)))
+      // Never held past the nearest deadline: the wait ends on time (under a second left, the
+      // last look is a plain check).
+      const holdS = Math.min(holdLimitS, Math.floor(left / 1_000))
       const previous = state.job
       const sentEtag = previous ? state.etag : undefined
       // While the circuit breaker is not closed, a plain check: it may be the breaker's probe,
       // and a probe held for a hold would keep every other call refused meanwhile.
-      const plain = core.breaker !== undefined && core.breaker.state.state !== 'closed'
+      const probing = core.breaker !== undefined && core.breaker.state.state !== 'closed'
+      const plain = probing || holdS < 1
       // The hold is within the deadline; the request's own limit (and its retries) too.
       observation.guardDeadlines()
       let answer: Awaited<ReturnType<typeof getJob>>
@@ -90,11 +92,13 @@ export function longPollSource(core: ClientCore): Source {
         // Cut twice at the same point: something on the way limits held requests (or the
         // network was down a while: so this job alone is polled, and lower holds recover).
         cuts.delete(observation)
-        if (last - 1 < MIN_HOLD_S) {
-          const reason = `held requests cut after ${last} s`
-          observation.planner.fallback(observation, 'poll', reason, false)
-        } else if (last - 1 < holdLimitS) {
-          holdLimitS = last - 1
+        const lowered = Math.max(1, last - 1)
+        const reason = `held requests cut after ${last} s`
+        // Short holds are not worth it: poll, unless long-poll was chosen (then hold less).
+        const polled =
+          lowered < MIN_HOLD_S && observation.planner.fallback(observation, 'poll', reason, false)
+        if (!polled && lowered < holdLimitS) {
+          holdLimitS = lowered
           fullHolds = 0
           core.logger.debug?.('held requests are cut on the way: shorter holds', {
             holdS: holdLimitS,
@@ -107,7 +111,8 @@ export function longPollSource(core: ClientCore): Source {
       const hints = hintsOf(job ?? previous, response.headers, now)
       const etag = response.headers.get('etag') ?? undefined
       // A plain check while the breaker probed: ask again at once (held, once it is closed).
-      if (plain) return observation.answered(job, hints, etag, 'now')
+      // One under a second before the deadline: the next (if any) as the strategy says.
+      if (plain) return observation.answered(job, hints, etag, probing ? 'now' : 'plan')
       // How long the server held the attempt that answered (not the pacer's wait or retries).
       const heldMs = now - (response.sentAt ?? startedAt)
       const changed =

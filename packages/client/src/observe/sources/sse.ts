@@ -6,10 +6,15 @@
  * connection gone quiet) is dropped. A server without the endpoint, or whose first event does
  * not arrive in time, is asked by long-poll instead.
  */
-import { type ClientCore, paced } from '../../core.js'
-import { InvalidResponseError, isApiError, NetworkError } from '../../errors.js'
+import { type ClientCore, requestStream } from '../../core.js'
+import {
+  InvalidResponseError,
+  isApiError,
+  NetworkError,
+  VideoTranslationError,
+} from '../../errors.js'
 import { recordCheck } from '../../history.js'
-import { type HttpRequest, type HttpStream, openStream } from '../../http.js'
+import type { HttpRequest, HttpStream } from '../../http.js'
 import { jobParser } from '../../parse.js'
 import { redactError } from '../../redact.js'
 import { jobPath } from '../../validate.js'
@@ -38,26 +43,25 @@ export function sseSource(core: ClientCore): Source {
       const { state } = observation.cursor
       const path = `${jobPath(observation.id)}/events`
       let stream: HttpStream
-      // A stream has no time limit of its own: each wait still ends at its deadline.
-      observation.guardDeadlines()
+      // A stream has no time limit of its own, and nothing to look at past a deadline: each wait
+      // ends at its own.
+      observation.guardDeadlines(0)
       const request: HttpRequest = {
         method: 'GET',
         path,
         signal,
         ...(state.eventId !== undefined && { headers: { 'last-event-id': state.eventId } }),
       }
+      const startedAt = core.clock.now()
       try {
-        stream = await paced(
-          core,
-          request,
-          () => openStream(core.http, request),
-          (opened) => opened.response.headers,
-        )
+        stream = await requestStream(core, request)
       } catch (error) {
         // A job that does not exist (or not for this key) is not a server without streams.
         if (isApiError(error) && UNSUPPORTED.has(error.status) && !isJobNotFound(error)) {
           return fallBack(observation, `GET ${path} answered ${error.status}`)
         }
+        const check = { startedAt, at: core.clock.now(), attempt: state.checks }
+        recordCheck(core.history, observation.id, check, { error })
         throw error
       }
       const { response } = stream
@@ -81,9 +85,16 @@ function isJobNotFound(error: { status: number; problem?: { type: string } | und
   return error.status === 404 && /(?:^|[:/])job-not-found$/.test(error.problem?.type ?? '')
 }
 
-/** This job (and the client's next ones) go to long-poll; the job is asked again at once. */
+/**
+ * This job (and the client's next ones) go to long-poll, and the job is asked again at once; with
+ * `transport: 'sse'` chosen, the wait fails instead, saying why.
+ */
 function fallBack(observation: Observation, reason: string): void {
-  observation.planner.fallback(observation, 'long-poll', reason)
+  if (!observation.planner.fallback(observation, 'long-poll', reason)) {
+    throw new VideoTranslationError(
+      `transport 'sse' does not work with this server (${reason}); transport 'auto' would fall back to long-poll or polling.`,
+    )
+  }
   observation.requeue()
 }
 
