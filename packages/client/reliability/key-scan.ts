@@ -25,22 +25,27 @@ export function keyScan(): KeyScan {
   const log = (message: string, data?: Record<string, unknown>) => {
     said.push(message, JSON.stringify(data ?? {}))
   }
+  const error = (error: unknown) => {
+    for (let e = error, depth = 0; e !== undefined && depth < 5; depth++) {
+      said.push(String(e), fields(e))
+      // An ApiError's response headers (JSON.stringify shows a Headers object as `{}`).
+      const { headers } = (e ?? {}) as { headers?: unknown }
+      if (headers instanceof Headers) said.push(JSON.stringify([...headers]))
+      e = (e as { cause?: unknown })?.cause
+    }
+  }
   return {
     said,
     logger: { debug: log, warn: log, error: log },
     listen(client, types) {
       for (const type of types) {
-        client.on(type, (event) =>
-          said.push(JSON.stringify(event), String((event as { error?: unknown }).error)),
-        )
+        client.on(type, (event) => {
+          said.push(JSON.stringify(event))
+          error((event as { error?: unknown }).error)
+        })
       }
     },
-    error(error) {
-      for (let e = error, depth = 0; e !== undefined && depth < 5; depth++) {
-        said.push(String(e), fields(e))
-        e = (e as { cause?: unknown })?.cause
-      }
-    },
+    error,
     holds(key) {
       const escaped = JSON.stringify(key).slice(1, -1)
       return said.some((text) => text.includes(key) || text.includes(escaped))

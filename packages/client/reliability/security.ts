@@ -179,7 +179,7 @@ async function accepted(body: string, header: string | null, now: number): Promi
 
 /**
  * A server that echoes the key it was sent (raw, as a bearer token and JSON-escaped) in every
- * error's detail and in the id of every job it answers: a wait through it fails; then its error
+ * error's detail and headers and in the id of every job it answers: a wait through it fails; then its error
  * and causes, every event, log line and history entry are searched for the key.
  */
 async function clientRepeatsKey(): Promise<boolean> {
@@ -196,7 +196,7 @@ async function clientRepeatsKey(): Promise<boolean> {
     const detail = `key ${sent} (${sent.slice(7)}) refused: ${JSON.stringify(sent)}`
     return new Response(JSON.stringify({ title: 'Nope', status: 503, detail }), {
       status: 503,
-      headers: { 'content-type': 'application/problem+json' },
+      headers: { 'content-type': 'application/problem+json', 'x-seen-authorization': sent },
     })
   }
   const scan = keyScan()

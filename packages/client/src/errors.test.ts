@@ -11,6 +11,7 @@ import {
   isServerError,
   isTimeoutError,
   isVideoTranslationError,
+  NetworkError,
   NotFoundError,
   RateLimitError,
   ServerError,
@@ -47,6 +48,23 @@ describe('createApiError', () => {
     expect(error.constructor).toBe(cls)
     expect(error.retryable).toBe(retryable)
     expect(error.name).toBe(cls.name)
+  })
+})
+
+describe('NetworkError', () => {
+  it('should say what the runtime said underneath its top error', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8787'), {
+      code: 'ECONNREFUSED',
+    })
+    const error = new NetworkError(request, new TypeError('fetch failed', { cause: refused }))
+    expect(error.message).toContain(
+      'failed before a response arrived: fetch failed (connect ECONNREFUSED 127.0.0.1:8787).',
+    )
+    // An error with no message of its own (Node's AggregateError of each address) gives its code.
+    const aggregate = Object.assign(new AggregateError([], ''), { code: 'ECONNREFUSED' })
+    const bare = new NetworkError(request, new TypeError('fetch failed', { cause: aggregate }))
+    expect(bare.message).toContain(': fetch failed (ECONNREFUSED).')
+    expect(new NetworkError(request, 'offline').message).toContain(': offline.')
   })
 })
 

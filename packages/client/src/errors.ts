@@ -247,7 +247,18 @@ function requestIdSuffix(requestId: string | undefined): string {
   return requestId === undefined ? '' : ` (request id ${requestId})`
 }
 
+/**
+ * A runtime's error and what it says was underneath: `fetch failed (connect ECONNREFUSED
+ * 127.0.0.1:8787)` rather than the bare `fetch failed` Node gives at the top.
+ */
 function describeCause(cause: unknown): string {
-  if (cause instanceof Error) return cause.message || cause.name
-  return String(cause)
+  const said: string[] = []
+  for (let at = cause, depth = 0; at !== undefined && depth < 4; depth++) {
+    const error = at as { message?: unknown; code?: unknown; name?: unknown; cause?: unknown }
+    const text = at instanceof Error ? error.message || error.code || error.name : at
+    if (text !== undefined && text !== '' && !said.includes(String(text))) said.push(String(text))
+    at = at instanceof Error ? error.cause : undefined
+  }
+  const [top = String(cause), ...under] = said
+  return under.length === 0 ? top : `${top} (${under.join(': ')})`
 }

@@ -145,7 +145,7 @@ function interpret(
       status,
       problem,
       requestId: requestIdOf(headers),
-      headers,
+      headers: redactHeaders(headers, redact),
       request: info,
     })
   }
@@ -165,6 +165,18 @@ function interpret(
     })
   }
   return { request: info, status, headers, data: json.value }
+}
+
+/** `headers`, or a copy without the key where a value echoes it (an error's, for the user). */
+function redactHeaders(headers: Headers, redact: Redactor): Headers {
+  let clean: Headers | undefined
+  headers.forEach((value, name) => {
+    const redacted = redact(value)
+    if (redacted === value) return
+    clean ??= new Headers(headers)
+    clean.set(name, redacted)
+  })
+  return clean ?? headers
 }
 
 /** The error of a request whose time limit ran out. */

@@ -32,7 +32,7 @@ describe('redaction of the API key', () => {
         return json(
           { type: 'about:blank', title: `Bad ${echoed}`, status: 503, detail: `key ${echoed}` },
           503,
-          { 'content-type': 'application/problem+json' },
+          { 'content-type': 'application/problem+json', 'x-debug-authorization': echoed },
         )
       }
       if (calls === 3) throw new TypeError(`socket hang up while sending ${echoed}`)
@@ -55,6 +55,8 @@ describe('redaction of the API key', () => {
       client.on(type, (event) => {
         const { error } = event as { error?: Error }
         seen.push(JSON.stringify(event), String(error?.message), String(error?.cause))
+        const { headers } = error as { headers?: Headers }
+        if (headers) seen.push(JSON.stringify([...headers]))
       })
     }
     let done = false
