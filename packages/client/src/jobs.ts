@@ -99,14 +99,20 @@ export class Jobs {
     return (await this.#create(params, options)).job
   }
 
-  /** A create, with the hints its answer carried. */
-  async #create(params: CreateJobParams, options: CreateJobOptions): Promise<Created> {
+  /** A create (within a wait's `deadline`, when it is part of one), with its answer's hints. */
+  async #create(
+    params: CreateJobParams,
+    options: CreateJobOptions,
+    deadline = Infinity,
+  ): Promise<Created> {
+    const left = deadline - this.#core.clock.now()
     const response = await request(this.#core, {
       method: 'POST',
       path: '/v1/jobs',
       body: params,
       headers: { 'idempotency-key': options.idempotencyKey ?? randomId() },
       signal: options.signal,
+      ...(Number.isFinite(left) && { timeoutMs: Math.max(0, left) }),
     })
     const job = readBody(response, parseJob)
     this.#core.events.emit('job:created', { job })
@@ -174,7 +180,10 @@ export class Jobs {
   wait(id: string, options: WaitOptions): Promise<Job>
   async wait(id: string, options: WaitOptions = {}): Promise<Job> {
     checkWaitOptions(options)
-    return this.#waitWithResubmits(id, startOf(id, options), options, (failed) =>
+    const start = startOf(id, options)
+    // A resumed wait keeps its deadline unless given a new timeout.
+    const deadline = this.#deadline(options, start.resume?.deadline)
+    return this.#waitWithResubmits(id, start, options, deadline, (failed) =>
       this.#create(
         {
           video_url: failed.video_url,
@@ -182,6 +191,7 @@ export class Jobs {
           ...(failed.title === null ? {} : { title: failed.title }),
         },
         { signal: options.signal },
+        deadline,
       ),
     )
   }
@@ -202,11 +212,19 @@ export class Jobs {
   ): Promise<Job> {
     // Checked before the create: a job nobody waits for would still be made (and billed).
     checkWaitOptions(options)
-    const created = await this.#create(params, options)
+    // The timeout covers the create too.
+    const deadline = this.#deadline(options)
+    const created = await this.#create(params, options, deadline)
     // A resubmit is a new job: it must not replay the first one's idempotency key.
-    return this.#waitWithResubmits(created.job.id, { created }, options, () =>
-      this.#create(params, { signal: options.signal }),
+    return this.#waitWithResubmits(created.job.id, { created }, options, deadline, () =>
+      this.#create(params, { signal: options.signal }, deadline),
     )
+  }
+
+  /** When a wait given `options` ends at the latest: its timeout from now, else `otherwise`. */
+  #deadline(options: WaitOptions, otherwise = Infinity): number {
+    const { timeoutMs } = options
+    return timeoutMs === undefined ? otherwise : this.#core.clock.now() + timeoutMs
   }
 
   /**
@@ -265,14 +283,11 @@ export class Jobs {
     firstId: string,
     firstStart: Start,
     options: WaitOptions,
+    deadline: number,
     resubmit: (failed: Job) => Promise<Created>,
   ): Promise<Job> {
     const { clock, logger } = this.#core
-    // Resubmits share the first wait's deadline (a resumed one's included).
-    const deadline =
-      options.timeoutMs === undefined
-        ? (firstStart.resume?.deadline ?? Infinity)
-        : clock.now() + options.timeoutMs
+    // Resubmits share the first wait's deadline.
     let resubmits = options.retryOnError === true ? 1 : Number(options.retryOnError || 0)
     let id = firstId
     let begin = firstStart

@@ -32,12 +32,25 @@ describe('createLegacyClient', () => {
   it('should give up after maxWaitTime seconds, or maxRetries checks', async () => {
     const { legacy, requests, settle } = virtualSetup()
     await legacy.setCompletionTime(3_600)
-    await expect(settle(legacy.waitForResult({ maxWaitTime: 30 }))).rejects.toSatisfy(
-      isTimeoutError,
+    await expect(settle(legacy.waitForResult({ maxWaitTime: 30 }))).rejects.toThrow(
+      'GET /status was still pending after maxWaitTime = 30 s',
     )
     const before = requests.length
-    await expect(settle(legacy.waitForResult({ maxRetries: 4 }))).rejects.toSatisfy(isTimeoutError)
+    const error = await settle(legacy.waitForResult({ maxRetries: 4 })).catch((e: unknown) => e)
+    expect(isTimeoutError(error)).toBe(true)
+    expect((error as Error).message).toBe(
+      'GET /status was still pending after maxRetries = 4 checks',
+    )
     expect(requests.length - before).toBe(4)
+  })
+
+  it('should refuse options and completion times that are not numbers it can use, naming them', async () => {
+    const { legacy, requests } = virtualSetup()
+    await expect(legacy.waitForResult({ maxWaitTime: -1 })).rejects.toThrow(/maxWaitTime must be/)
+    await expect(legacy.waitForResult({ maxRetries: 0 })).rejects.toThrow(/maxRetries must be/)
+    await expect(legacy.waitForResult({ timeout: Number('x') })).rejects.toThrow(TypeError)
+    await expect(legacy.setCompletionTime(Number.NaN)).rejects.toThrow(/seconds must be/)
+    expect(requests).toHaveLength(0)
   })
 
   it('should stop at the first failure when retryOnError is false', async () => {

@@ -343,4 +343,23 @@ describe('jobs.createAndWait and jobs.cancel', () => {
     })
     expect((await settle(client.jobs.createAndWait(jobParams(5_000)))).status).toBe('completed')
   })
+
+  it('should count the create within the timeout of createAndWait', async () => {
+    const { manual, clock } = virtualClock()
+    // A server whose creates hang until the request is given up.
+    const fetch = fakeFetch(
+      (call) =>
+        new Promise<Response>((_, reject) =>
+          call.signal?.addEventListener('abort', () => reject(call.signal?.reason)),
+        ),
+    )
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, retry: false })
+    const start = manual.now()
+    const wait = client.jobs.createAndWait(jobParams(1_000), { timeoutMs: 2_000 })
+    const outcome = wait.catch((e: unknown) => e)
+    await manual.tickAsync(2_000)
+    const error = await outcome
+    expect(isTimeoutError(error)).toBe(true)
+    expect(manual.now() - start).toBe(2_000)
+  })
 })

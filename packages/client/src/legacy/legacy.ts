@@ -6,23 +6,25 @@
  */
 import { type ClientOptions, createCore } from '../client.js'
 import { type ClientCore, request } from '../core.js'
+import { isTimeoutError, TimeoutError } from '../errors.js'
 import { readBody } from '../http.js'
 import type { RequestOptions } from '../jobs.js'
 import { Monitor, type Source } from '../observe/monitor.js'
 import { waitForEnd } from '../observe/wait.js'
 import { retryAfterOf } from '../polling/hints.js'
 import type { Job } from '../types.js'
+import { checkNumber, MAX_TIMER_MS } from '../validate.js'
 
 /** The original challenge's three results. */
 export type LegacyResult = 'pending' | 'completed' | 'error'
 
 /** Options of `waitForResult`, named as in the original challenge's clients. */
 export interface LegacyWaitOptions {
-  /** Status checks at most. */
+  /** Status checks at most (the name the original clients gave it). */
   maxRetries?: number
-  /** Seconds to wait in all. */
+  /** Seconds to wait in all; `Infinity` for no limit. */
   maxWaitTime?: number
-  /** Seconds one request may take. */
+  /** Seconds one request may take (seconds, as in the original clients; `createClient`'s options are in ms). */
   timeout?: number
   /** Retry failed requests (network, 5xx, 429); with `false` the first failure rejects. @default true */
   retryOnError?: boolean
@@ -57,6 +59,7 @@ export class Legacy {
 
   /** `POST /set_completion_time`: restarts the job to finish `seconds` from now. */
   async setCompletionTime(seconds: number, options: RequestOptions = {}): Promise<void> {
+    checkNumber('seconds', seconds, { max: MAX_TIMER_MS / 1000 })
     await request(this.#core, {
       method: 'POST',
       path: '/set_completion_time',
@@ -70,6 +73,10 @@ export class Legacy {
    * @example const result = await legacy.waitForResult({ maxWaitTime: 60 })
    */
   async waitForResult(options: LegacyWaitOptions = {}): Promise<'completed' | 'error'> {
+    const { clock } = this.#core
+    checkNumber('maxRetries', options.maxRetries, { min: 1, integer: true, infinite: true })
+    checkNumber('maxWaitTime', options.maxWaitTime, { max: MAX_TIMER_MS / 1000, infinite: true })
+    checkNumber('timeout', options.timeout, { min: 0.001, max: MAX_TIMER_MS / 1000 - 60 })
     const retry = options.retryOnError !== false
     const requestMs = options.timeout === undefined ? undefined : options.timeout * 1000
     const source: Source = {
@@ -83,19 +90,35 @@ export class Legacy {
         observation.answered(legacyJob(result), { retryAfterMs })
       },
     }
+    const { maxWaitTime = Infinity, maxRetries } = options
+    const waitMs = maxWaitTime * 1000
+    const startedAt = clock.now()
     const job = await waitForEnd(
       new Monitor(this.#core, { poll: source }),
       LEGACY_ID,
       {
         signal: options.signal,
-        timeoutMs: options.maxWaitTime === undefined ? undefined : options.maxWaitTime * 1000,
-        maxAttempts: options.maxRetries,
+        timeoutMs: Number.isFinite(waitMs) ? waitMs : undefined,
+        maxAttempts: maxRetries,
         maxConsecutiveErrors: retry ? undefined : 1,
       },
       {},
       undefined,
       this.#core.logger,
-    )
+    ).catch((error: unknown) => {
+      if (!isTimeoutError(error) || error.scope !== 'wait') throw error
+      // Said with this API's options, not the engine's.
+      const outOfChecks = clock.now() < startedAt + waitMs
+      throw new TimeoutError({
+        scope: 'wait',
+        timeoutMs: error.timeoutMs,
+        what: 'GET /status',
+        job: error.job,
+        message: outOfChecks
+          ? `GET /status was still pending after maxRetries = ${maxRetries} checks`
+          : `GET /status was still pending after maxWaitTime = ${maxWaitTime} s`,
+      })
+    })
     return job.status === 'completed' ? 'completed' : 'error'
   }
 

@@ -18,7 +18,10 @@ export const LAST_LOOK_MS = 1_000
 export interface WaitLimits {
   /** Abort the wait: it rejects at once with the signal's reason and sends nothing more. */
   signal?: AbortSignal | undefined
-  /** Give up after this long, in ms, with a `TimeoutError` carrying the last Job. */
+  /**
+   * Give up after this long, in ms, with a `TimeoutError` carrying the last Job (for
+   * `createAndWait`, counted from the call: the create is part of it).
+   */
   timeoutMs?: number | undefined
   /** Give up after this many checks, with a `TimeoutError`. */
   maxAttempts?: number | undefined
