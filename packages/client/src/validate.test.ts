@@ -71,6 +71,13 @@ describe('option checks', () => {
     expect(() => createClient({ ...base, polling: { minIntervalMs: 0 } })).toThrow(/minIntervalMs/)
   })
 
+  it('should refuse a jitter it does not know, naming the ones it does', () => {
+    const polling = { jitter: 'bogus' } as unknown as ClientOptions['polling']
+    expect(() => createClient({ ...base, polling })).toThrow(
+      'jitter must be one of full, equal, decorrelated, none (got "bogus").',
+    )
+  })
+
   it('should refuse a wait’s NaN or fractional limits before sending anything', async () => {
     const fake = fetch()
     const client = createClient({ ...base, fetch: fake })

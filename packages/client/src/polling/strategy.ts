@@ -44,6 +44,7 @@ export interface PollingStrategy {
 
 /** How backoff delays are randomised (AWS's terms); jitter stays on once the cap is reached. */
 export type Jitter = 'full' | 'equal' | 'decorrelated' | 'none'
+const JITTERS: readonly Jitter[] = ['full', 'equal', 'decorrelated', 'none']
 
 /** Options of `exponentialBackoff`. */
 export interface BackoffOptions {
@@ -90,6 +91,10 @@ export function exponentialBackoff(options: BackoffOptions = {}): PollingStrateg
     maxIntervalMs = 30_000,
     jitter = 'full',
   } = options
+  if (!JITTERS.includes(jitter)) {
+    const got = JSON.stringify(jitter) ?? String(jitter)
+    throw new TypeError(`jitter must be one of ${JITTERS.join(', ')} (got ${got}).`)
+  }
   return {
     nextDelay({ delays, previousDelayMs, random }) {
       const base = Math.min(maxIntervalMs, initialIntervalMs * multiplier ** delays)
