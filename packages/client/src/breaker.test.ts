@@ -10,6 +10,7 @@ import {
   isServerError,
   NetworkError,
 } from './errors.js'
+import { fixedInterval } from './polling/strategy.js'
 
 function setup(respond: () => Response | Promise<Response>) {
   const { manual, clock } = virtualClock()
@@ -182,6 +183,39 @@ describe('circuit breaker', () => {
     const sent = fetch.calls.length
     await manual.tickAsync(60_000)
     expect(fetch.calls).toHaveLength(sent)
+  })
+
+  it.each([
+    ['the default strategy', undefined, false],
+    ['a fixed 100 ms interval, deaf to hints', fixedInterval(100), false],
+    ['waitAll (aligned checks)', undefined, true],
+  ] as const)('should count each opening once per wait, with %s', async (_, polling, many) => {
+    const { manual, clock } = virtualClock()
+    const fetch = fakeFetch(() => Promise.reject(new TypeError('fetch failed')))
+    const client = createClient({
+      transport: 'poll',
+      baseUrl: 'http://api.test',
+      fetch,
+      clock,
+      retry: false,
+      circuitBreaker: { failureThreshold: 1, resetTimeoutMs: 5_000 },
+    })
+    let opens = 0
+    client.on('circuit:open', () => opens++)
+    const limits = { maxConsecutiveErrors: 3, ...(polling && { polling }) }
+    let openedAtEnd: number | undefined
+    const wait = (
+      many ? client.jobs.waitAll(['job_a', 'job_b'], limits) : client.jobs.wait('job_a', limits)
+    )
+      .catch(() => undefined)
+      .finally(() => {
+        openedAtEnd = opens
+      })
+    for (let i = 0; i < 600 && openedAtEnd === undefined; i++) await manual.tickAsync(100)
+    await wait
+    // The first failure opened it (one failed check), each failed probe opened it again: the
+    // refusals in between, however many, counted for nothing.
+    expect(openedAtEnd).toBe(3)
   })
 
   it('should leave the circuit as it was for a call released, and let the next call probe', () => {

@@ -32,6 +32,8 @@ export class CircuitBreaker {
   readonly #onChange: (state: CircuitState) => void
   /** The failure that opened the circuit last: the cause of its refusals. */
   #lastFailure: unknown
+  /** How many times the circuit has opened (from closed or half-open): its openings' numbers. */
+  #openings = 0
 
   constructor(
     options: CircuitBreakerOptions,
@@ -49,6 +51,11 @@ export class CircuitBreaker {
     return this.#state
   }
 
+  /** The number of the circuit's latest opening (0 before the first). */
+  get openings(): number {
+    return this.#openings
+  }
+
   /**
    * Lets a call through, or throws `CircuitOpenError`; true when the call is the half-open probe.
    * Each call it lets through must be reported to `succeeded`, `failed` or `released`.
@@ -58,12 +65,16 @@ export class CircuitBreaker {
     if (current.state === 'open') {
       const retryAt = current.openedAt + this.#resetMs
       const now = this.#clock.now()
-      if (now < retryAt) throw new CircuitOpenError(retryAt - now, this.#lastFailure)
+      if (now < retryAt) {
+        throw new CircuitOpenError(retryAt - now, this.#lastFailure, this.#openings)
+      }
       this.#set({ state: 'half-open' })
       return true
     }
     // Half-open: the one probe is in flight; everyone else waits for its verdict.
-    if (current.state === 'half-open') throw new CircuitOpenError(0, this.#lastFailure)
+    if (current.state === 'half-open') {
+      throw new CircuitOpenError(0, this.#lastFailure, this.#openings)
+    }
     return false
   }
 
@@ -108,6 +119,7 @@ export class CircuitBreaker {
 
   #set(next: CircuitState): void {
     const changed = next.state !== this.#state.state
+    if (changed && next.state === 'open') this.#openings++
     this.#state = next
     if (changed) this.#onChange(next)
   }

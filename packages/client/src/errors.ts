@@ -149,8 +149,10 @@ export class CircuitOpenError extends VideoTranslationError {
   override name = 'CircuitOpenError'
   /** When the breaker lets a probe through, in ms from now (0 while a probe is in flight). */
   readonly retryAfterMs: number
+  /** Which opening of the circuit refused the call (1 for the first): one outage, one number. */
+  readonly opening: number
 
-  constructor(retryAfterMs: number, cause?: unknown) {
+  constructor(retryAfterMs: number, cause?: unknown, opening = 0) {
     const when =
       retryAfterMs > 0 ? `in ${Math.ceil(retryAfterMs)} ms` : 'once the current probe answers'
     // The cause's message is quoted only when it is one of ours (already free of the key).
@@ -160,6 +162,7 @@ export class CircuitOpenError extends VideoTranslationError {
       { retryable: true, cause },
     )
     this.retryAfterMs = retryAfterMs
+    this.opening = opening
   }
 }
 

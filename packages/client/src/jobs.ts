@@ -99,20 +99,14 @@ export class Jobs {
     return (await this.#create(params, options)).job
   }
 
-  /** A create (within a wait's `deadline`, when it is part of one), with its answer's hints. */
-  async #create(
-    params: CreateJobParams,
-    options: CreateJobOptions,
-    deadline = Infinity,
-  ): Promise<Created> {
-    const left = deadline - this.#core.clock.now()
+  /** A create, with the hints its answer carried. */
+  async #create(params: CreateJobParams, options: CreateJobOptions): Promise<Created> {
     const response = await request(this.#core, {
       method: 'POST',
       path: '/v1/jobs',
       body: params,
       headers: { 'idempotency-key': options.idempotencyKey ?? randomId() },
       signal: options.signal,
-      ...(Number.isFinite(left) && { timeoutMs: Math.max(0, left) }),
     })
     const job = readBody(response, parseJob)
     this.#core.events.emit('job:created', { job })
@@ -191,7 +185,6 @@ export class Jobs {
           ...(failed.title === null ? {} : { title: failed.title }),
         },
         { signal: options.signal },
-        deadline,
       ),
     )
   }
@@ -212,12 +205,13 @@ export class Jobs {
   ): Promise<Job> {
     // Checked before the create: a job nobody waits for would still be made (and billed).
     checkWaitOptions(options)
-    // The timeout covers the create too.
+    // The timeout counts from the call, but a create is never cut short by it (the job it made
+    // would be lost): one that ends past the deadline gives a TimeoutError carrying the job.
     const deadline = this.#deadline(options)
-    const created = await this.#create(params, options, deadline)
+    const created = await this.#create(params, options)
     // A resubmit is a new job: it must not replay the first one's idempotency key.
     return this.#waitWithResubmits(created.job.id, { created }, options, deadline, () =>
-      this.#create(params, { signal: options.signal }, deadline),
+      this.#create(params, { signal: options.signal }),
     )
   }
 

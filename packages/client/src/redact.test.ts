@@ -20,6 +20,10 @@ describe('redaction of the API key', () => {
     expect((clean.cause as Error).name).toBe('TypeError')
     const harmless = new Error('nothing here')
     expect(redactError(harmless, redact)).toBe(harmless)
+    // A string thrown, or given as a cause (a custom fetch may do either).
+    expect(redactError(`sent ${KEY}`, redact)).toBe('sent [redacted]')
+    const stringCause = redactError(new Error('failed', { cause: `with ${KEY}` }), redact) as Error
+    expect(stringCause.cause).toBe('with [redacted]')
   })
 
   it('should keep the key out of errors, events, logs and the history, whatever the server echoes', async () => {

@@ -31,10 +31,12 @@ export function redactor(secret: string | undefined): Redactor {
 }
 
 /**
- * `error` with the secret taken out of its message and the messages of its causes: the same
- * error when none holds it, else a plain `Error` of the same name and redacted message.
+ * `error` with the secret taken out of its message and the messages of its causes (or of the
+ * string thrown or given as a cause): the same error when none holds it, else a plain `Error` of
+ * the same name and redacted message.
  */
 export function redactError(error: unknown, redact: Redactor, depth = 0): unknown {
+  if (typeof error === 'string') return redact(error)
   if (!(error instanceof Error) || depth > 5) return error
   const cause = redactError(error.cause, redact, depth + 1)
   const message = redact(error.message)

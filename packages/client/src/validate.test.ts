@@ -72,7 +72,7 @@ describe('option checks', () => {
   })
 
   it('should refuse a jitter it does not know, naming the ones it does', () => {
-    const polling = { jitter: 'bogus' } as unknown as ClientOptions['polling']
+    const polling = { jitter: 'bogus' } as unknown as NonNullable<ClientOptions['polling']>
     expect(() => createClient({ ...base, polling })).toThrow(
       'jitter must be one of full, equal, decorrelated, none (got "bogus").',
     )

@@ -560,7 +560,9 @@ describe('push: deadlines and failures, as polling has them', () => {
       })
     for (let i = 0; i < 600 && !settled; i++) await manual.tickAsync(100)
     const error = await wait
-    expect(isCircuitOpenError(error) || isNetworkError(error)).toBe(true)
+    // The circuit's refusal, with the stream's failure as its cause.
+    expect(isCircuitOpenError(error)).toBe(true)
+    expect(isNetworkError((error as Error).cause)).toBe(true)
     expect(seen).toContain('retry')
     expect(seen).toContain('error')
     expect(seen).toContain('open')

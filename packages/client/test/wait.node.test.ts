@@ -344,22 +344,28 @@ describe('jobs.createAndWait and jobs.cancel', () => {
     expect((await settle(client.jobs.createAndWait(jobParams(5_000)))).status).toBe('completed')
   })
 
-  it('should count the create within the timeout of createAndWait', async () => {
+  it('should count the create within the timeout of createAndWait, never cutting it short', async () => {
     const { manual, clock } = virtualClock()
-    // A server whose creates hang until the request is given up.
-    const fetch = fakeFetch(
-      (call) =>
-        new Promise<Response>((_, reject) =>
-          call.signal?.addEventListener('abort', () => reject(call.signal?.reason)),
-        ),
-    )
-    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, retry: false })
+    // A server whose creates take 3 s.
+    const fetch = fakeFetch(async (call) => {
+      if (call.method !== 'POST') return json(jobBody({ id: 'job_slow' }))
+      await clock.sleep(3_000)
+      return json(jobBody({ id: 'job_slow' }), 201)
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
     const start = manual.now()
-    const wait = client.jobs.createAndWait(jobParams(1_000), { timeoutMs: 2_000 })
-    const outcome = wait.catch((e: unknown) => e)
-    await manual.tickAsync(2_000)
-    const error = await outcome
+    const outcome = client.jobs
+      .createAndWait(jobParams(60_000), { timeoutMs: 2_000 })
+      .catch((e: unknown) => e)
+    await manual.tickAsync(3_000)
+    await manual.tickAsync(0)
+    const error = (await outcome) as TimeoutError
+    // Past its deadline when the create answered: the wait ends at once, with the job made.
     expect(isTimeoutError(error)).toBe(true)
-    expect(manual.now() - start).toBe(2_000)
+    expect(error.scope).toBe('wait')
+    expect(error.job?.id).toBe('job_slow')
+    expect(manual.now() - start).toBe(3_000)
+    // The create, and at most a last look at the deadline.
+    expect(fetch.calls.length).toBeLessThanOrEqual(2)
   })
 })

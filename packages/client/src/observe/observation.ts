@@ -205,28 +205,33 @@ export class Observation {
     let hints: ServerHints = {}
     const pacedMs = pacedDelay(error, now)
     if (pacedMs !== undefined) {
-      // A 429 or 503 with Retry-After (a stream's open, say, which has no retries of its own):
+      // A 429 or 503 with Retry-After (left to the wait when its retries are spent, or off):
       // the server pacing its clients, not a failed look.
       hints = { retryAfterMs: pacedMs }
       for (const s of this.subscriptions) s.attempts++
     } else if (isCircuitOpenError(error)) {
       // Refused by the breaker: wait for its probe (or look again in a second while the probe is
-      // out), within each wait's own deadline. A refusal while the probe is out is not a failed
-      // look at the job; one while the circuit is open is: the server failed (once more, when a
-      // probe failed). Each wait is refused once an opening, as it then waits for the probe, so
-      // a server that stays down ends the wait after `maxConsecutiveErrors` openings.
+      // out), within each wait's own deadline. Each opening of the circuit (the server failing,
+      // once more when a probe failed) is one failed check of each wait, however often it is
+      // refused meanwhile: a server that stays down ends the wait after `maxConsecutiveErrors`
+      // openings. A refusal while the probe is out is none.
       hints = { retryAfterMs: Math.max(PROBE_WAIT_MS, error.retryAfterMs) }
       for (const s of [...this.subscriptions]) {
         s.attempts++
-        if (error.retryAfterMs > 0) s.failedCheck(error)
+        if (error.retryAfterMs > 0) s.failedOpening(error.opening, error)
       }
     } else if (!isTransient(error)) {
       this.#endAll(error)
       return
     } else {
+      // A failure that opened the circuit (or a probe's that opened it again) is that opening's
+      // failed check: the refusals that follow in it count no more.
+      const { breaker } = this.core
+      const opening = breaker?.state.state === 'open' ? breaker.openings : undefined
       for (const s of [...this.subscriptions]) {
         s.attempts++
-        s.failedCheck(error)
+        if (opening === undefined) s.failedCheck(error)
+        else s.failedOpening(opening, error)
       }
     }
     this.#next(hints, now)

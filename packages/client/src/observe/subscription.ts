@@ -19,8 +19,9 @@ export interface WaitLimits {
   /** Abort the wait: it rejects at once with the signal's reason and sends nothing more. */
   signal?: AbortSignal | undefined
   /**
-   * Give up after this long, in ms, with a `TimeoutError` carrying the last Job (for
-   * `createAndWait`, counted from the call: the create is part of it).
+   * Give up after this long, in ms, with a `TimeoutError` carrying the last Job. For
+   * `createAndWait`, counted from the call; the create itself is never cut short (bounded by
+   * `requestTimeoutMs` and its retries), so its job is never lost.
    */
   timeoutMs?: number | undefined
   /** Give up after this many checks, with a `TimeoutError`. */
@@ -72,10 +73,12 @@ export class Subscription implements WaitState {
   readonly align: boolean
   attempts = 0
   failures = 0
+  /** The breaker's opening this wait last counted as a failed check. */
+  #opening = 0
   #onAbort: (() => void) | undefined
   readonly #signal: AbortSignal | undefined
-  /** Ends this wait at its deadline if a check that began before it joined is still out. */
-  #guard: AbortController | undefined
+  /** Ends this wait `lastLookMs` after its deadline if a check is still out then. */
+  #guard: (AbortController & { lastLookMs: number }) | undefined
 
   constructor(
     readonly observation: Observation,
@@ -119,8 +122,10 @@ export class Subscription implements WaitState {
    */
   guardDeadline(lastLookMs = LAST_LOOK_MS): void {
     const { clock } = this.observation.core
-    if (!Number.isFinite(this.deadline) || this.#guard) return
-    const guard = new AbortController()
+    if (!Number.isFinite(this.deadline) || this.#guard?.lastLookMs === lastLookMs) return
+    // Set again when the look changes (a tab that followed another starts a stream, say).
+    this.#guard?.abort()
+    const guard = Object.assign(new AbortController(), { lastLookMs })
     this.#guard = guard
     const delay = Math.min(MAX_TIMER_MS, this.deadline + lastLookMs - clock.now())
     clock.sleep(Math.max(0, delay), guard.signal).then(
@@ -168,6 +173,16 @@ export class Subscription implements WaitState {
   estimate(): ProgressEstimate {
     const { cursor, core } = this.observation
     return estimateProgress(cursor.state, core.clock.now())
+  }
+
+  /**
+   * A failed check in opening `opening` of the circuit breaker: counted once an opening, however
+   * many checks it fails meanwhile. True when this subscription gives up on it.
+   */
+  failedOpening(opening: number, error: unknown): boolean {
+    if (opening === this.#opening) return false
+    this.#opening = opening
+    return this.failedCheck(error)
   }
 
   /** A failed check: true when this subscription gives up on it. */

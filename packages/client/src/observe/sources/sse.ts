@@ -144,6 +144,8 @@ async function listen(
     stream.close()
   }
   signal.addEventListener('abort', cancel, { once: true })
+  // Aborted while the stream was being opened: a fetch that ignores aborts still gets it closed.
+  if (signal.aborted) cancel()
   const decoder = new TextDecoder()
   /** Set when the stream went quiet for too long: why it was dropped. */
   let silence: string | undefined
