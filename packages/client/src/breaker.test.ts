@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { fakeFetch, jobBody, json, problemResponse } from '../test/fake-fetch.js'
 import { virtualClock } from '../test/virtual-time.js'
 import { CircuitBreaker } from './breaker.js'
-import { createClient } from './client.js'
+import { type ClientOptions, createClient } from './client.js'
 import {
   isCircuitOpenError,
   isNetworkError,
@@ -154,7 +154,8 @@ describe('circuit breaker', () => {
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled'])
   })
 
-  it('should end waits on a server that stays down after maxConsecutiveErrors openings', async () => {
+  /** A polling client of a server that refuses every connection. */
+  function deadServer(options: Partial<ClientOptions>) {
     const { manual, clock } = virtualClock()
     const fetch = fakeFetch(() => Promise.reject(new TypeError('fetch failed')))
     const client = createClient({
@@ -162,6 +163,13 @@ describe('circuit breaker', () => {
       baseUrl: 'http://api.test',
       fetch,
       clock,
+      ...options,
+    })
+    return { client, fetch, manual }
+  }
+
+  it('should end waits on a server that stays down after maxConsecutiveErrors openings', async () => {
+    const { client, fetch, manual } = deadServer({
       circuitBreaker: { failureThreshold: 5, resetTimeoutMs: 1_000 },
     })
     const limits = { maxConsecutiveErrors: 3 }
@@ -190,13 +198,7 @@ describe('circuit breaker', () => {
     ['a fixed 100 ms interval, deaf to hints', fixedInterval(100), false],
     ['waitAll (aligned checks)', undefined, true],
   ] as const)('should count each opening once per wait, with %s', async (_, polling, many) => {
-    const { manual, clock } = virtualClock()
-    const fetch = fakeFetch(() => Promise.reject(new TypeError('fetch failed')))
-    const client = createClient({
-      transport: 'poll',
-      baseUrl: 'http://api.test',
-      fetch,
-      clock,
+    const { client, manual } = deadServer({
       retry: false,
       circuitBreaker: { failureThreshold: 1, resetTimeoutMs: 5_000 },
     })
