@@ -17,16 +17,10 @@ import type { Job } from '../types.js'
 import { MAX_TIMER_MS } from '../validate.js'
 import { Cursor, type CursorState, type ResumeToken } from './cursor.js'
 import { InFlight, Observation, type Planner, type Transport } from './observation.js'
-import { currentPage, HIDDEN_FACTOR, type Page } from './page.js'
+import { type PageManners, pageManners } from './page.js'
 import { Schedule } from './schedule.js'
 import { type Subscriber, Subscription, type WaitLimits } from './subscription.js'
 import { shareObservation, type Tabs } from './tabs.js'
-
-/** Connections a page may hold open for push at once (browsers allow about six per host). */
-const MAX_HELD_IN_PAGE = 4
-
-/** How far apart the checks go when the page is back (they would all fire at once). */
-const STAGGER_MS = 25
 
 /** The most ids in one batch request (the protocol's limit). */
 export const MAX_BATCH = 100
@@ -86,11 +80,13 @@ export class Monitor implements Planner {
   readonly #planned = new Map<Observation, ReturnType<Schedule<Observation>['add']>>()
   #timer: { at: number; controller: AbortController } | undefined
   #batch = true
-  /** The page it runs in (browsers only), and the stopper of its listener while jobs are observed. */
-  readonly #page: Page | undefined = currentPage()
-  #stopListening: (() => void) | undefined
-  /** Due while the browser was offline: checked when it is back. */
-  #parked: Observation[] = []
+  /** Its manners in the page it runs in (browsers only): see page.ts. */
+  readonly #page: PageManners | undefined = pageManners({
+    now: () => this.#core.clock.now(),
+    planAt: (observation, at) => this.planAt(observation, at),
+    observations: () => this.#observations.values(),
+    planned: () => this.#planned.keys(),
+  })
 
   /** Other tabs of the page's origin sharing jobs (`shareTabs`), where a browser offers it. */
   readonly #tabs: Tabs | undefined
@@ -119,13 +115,12 @@ export class Monitor implements Planner {
     if (!observation) {
       const cursor = new Cursor(start.resume && stateOf(start.resume))
       observation = new Observation(id, this.#core, cursor, this)
-      // A wait for many jobs polls them in batches; a push transport would hold one each. In a
-      // page, a browser keeps about six connections per host over HTTP/1.1: a few held ones at
-      // most, so that creates and checks are never queued behind streams.
-      const held = this.#page ? this.#heldConnections() : 0
-      observation.transport = start.align || held >= MAX_HELD_IN_PAGE ? 'poll' : this.#preferred
+      // A wait for many jobs polls them in batches; a push transport would hold one each (and a
+      // page only a few).
+      const push = !start.align && (this.#page?.mayHold() ?? true)
+      observation.transport = push ? this.#preferred : 'poll'
       this.#observations.set(id, observation)
-      this.#stopListening ??= this.#page?.onReturn(() => this.#resume())
+      this.#page?.observing()
       if (observation.transport !== 'poll') {
         this.#core.events.emit('transport:selected', { id, transport: observation.transport })
       }
@@ -147,7 +142,7 @@ export class Monitor implements Planner {
 
   plan(observation: Observation, delayMs: number): void {
     const now = this.#core.clock.now()
-    const wanted = this.#page?.hidden() ? delayMs * HIDDEN_FACTOR : delayMs
+    const wanted = this.#page?.delay(delayMs) ?? delayMs
     const capped = Math.min(wanted, MAX_TIMER_MS)
     let at = now + capped
     const align = [...observation.subscriptions].some((s) => s.align)
@@ -191,47 +186,8 @@ export class Monitor implements Planner {
     const current = this.#planned.get(observation)
     if (current) this.#schedule.drop(current)
     this.#planned.delete(observation)
-    if (this.#observations.size === 0) {
-      this.#stopListening?.()
-      this.#stopListening = undefined
-      this.#parked = []
-    }
+    if (this.#observations.size === 0) this.#page?.idle()
     this.#arm()
-  }
-
-  /**
-   * Offline: nothing can be sent, so these are checked when the network is back; meanwhile each
-   * wait still ends at its deadline.
-   */
-  #park(due: Observation[]): void {
-    const now = this.#core.clock.now()
-    for (const observation of due) {
-      for (const s of [...observation.subscriptions]) s.checkLimits(now)
-      if (observation.ended) continue
-      this.#parked.push(observation)
-      const deadline = observation.nearestDeadline()
-      if (deadline > now && deadline < Infinity) this.planAt(observation, deadline)
-    }
-    this.#arm()
-  }
-
-  /** Observations holding a connection open (a stream, a held request). */
-  #heldConnections(): number {
-    let held = 0
-    for (const o of this.#observations.values()) if (o.transport !== 'poll') held++
-    return held
-  }
-
-  /** The page is shown again or back online: every job is checked now, a little apart. */
-  #resume(): void {
-    const now = this.#core.clock.now()
-    const parked = this.#parked
-    this.#parked = []
-    const all = new Set([...parked, ...this.#planned.keys()])
-    let i = 0
-    for (const observation of all) {
-      if (!observation.ended) this.planAt(observation, now + Math.min(1_000, i++ * STAGGER_MS))
-    }
   }
 
   /** Sets the one timer for the earliest planned check (or clears it when none is). */
@@ -259,8 +215,9 @@ export class Monitor implements Planner {
   #tick(): void {
     const all = this.#schedule.takeDue(this.#core.clock.now())
     for (const observation of all) this.#planned.delete(observation)
-    if (this.#page?.offline()) {
-      this.#park(all)
+    // Offline: parked until the network is back.
+    if (this.#page?.park(all)) {
+      this.#arm()
       return
     }
     const due: Observation[] = []

@@ -2,8 +2,10 @@
  * Browser manners: while the page is hidden, checks are spaced four times wider; while the
  * browser is offline, nothing is sent; when the page is shown again or the network comes back,
  * the jobs are checked at once, a few milliseconds apart (browsers run the timers they deferred
- * all together). Where there is no page (Node, Bun, Deno, a worker) none of this exists.
+ * all together); a page holds at most a few connections open for push. `PageManners` is the
+ * monitor's side of it. Where there is no page (Node, Bun, Deno, a worker) none of this exists.
  */
+import type { Observation } from './observation.js'
 
 /** What the monitor needs to know of the page it runs in. */
 export interface Page {
@@ -38,5 +40,100 @@ export function currentPage(): Page | undefined {
         window.removeEventListener('online', back)
       }
     },
+  }
+}
+
+/** Connections a page may hold open for push at once (browsers allow about six per host). */
+const MAX_HELD_IN_PAGE = 4
+
+/** How far apart the checks go when the page is back (they would all fire at once). */
+const STAGGER_MS = 25
+
+/** What the page's manners need of the monitor they belong to. */
+export interface PagePlanner {
+  now(): number
+  /** Plans a check of `observation` at `at` (or keeps an earlier one). */
+  planAt(observation: Observation, at: number): void
+  /** The observations live now. */
+  observations(): Iterable<Observation>
+  /** The observations with a check planned. */
+  planned(): Iterable<Observation>
+}
+
+/** A monitor's manners in a page; `undefined` where there is no page. */
+export function pageManners(planner: PagePlanner): PageManners | undefined {
+  const page = currentPage()
+  return page && new PageManners(page, planner)
+}
+
+/** The monitor's side of the page: how checks are spaced, parked and resumed. */
+export class PageManners {
+  readonly #page: Page
+  readonly #planner: PagePlanner
+  /** Due while the browser was offline: checked when it is back. */
+  #parked: Observation[] = []
+  /** Stops listening for the page's return; set while jobs are observed. */
+  #stop: (() => void) | undefined
+
+  constructor(page: Page, planner: PagePlanner) {
+    this.#page = page
+    this.#planner = planner
+  }
+
+  /** Jobs are observed: listen for the page's return. */
+  observing(): void {
+    this.#stop ??= this.#page.onReturn(() => this.#back())
+  }
+
+  /** No job is observed any more: stop listening, forget what was parked. */
+  idle(): void {
+    this.#stop?.()
+    this.#stop = undefined
+    this.#parked = []
+  }
+
+  /** The delay to plan with: wider while the page is hidden. */
+  delay(ms: number): number {
+    return this.#page.hidden() ? ms * HIDDEN_FACTOR : ms
+  }
+
+  /**
+   * Whether a new observation may hold a connection open (a stream, a held request): a browser
+   * keeps about six per host over HTTP/1.1, so a few at most, and creates and checks are never
+   * queued behind streams.
+   */
+  mayHold(): boolean {
+    let held = 0
+    for (const o of this.#planner.observations()) if (o.transport !== 'poll') held++
+    return held < MAX_HELD_IN_PAGE
+  }
+
+  /**
+   * Offline: nothing can be sent, so the checks due are parked until the network is back;
+   * meanwhile each wait still ends at its deadline. Returns whether it parked them.
+   */
+  park(due: Observation[]): boolean {
+    if (!this.#page.offline()) return false
+    const now = this.#planner.now()
+    for (const observation of due) {
+      for (const s of [...observation.subscriptions]) s.checkLimits(now)
+      if (observation.ended) continue
+      this.#parked.push(observation)
+      const deadline = observation.nearestDeadline()
+      if (deadline > now && deadline < Infinity) this.#planner.planAt(observation, deadline)
+    }
+    return true
+  }
+
+  /** The page is shown again or back online: every job is checked now, a little apart. */
+  #back(): void {
+    const now = this.#planner.now()
+    const all = new Set([...this.#parked, ...this.#planner.planned()])
+    this.#parked = []
+    let i = 0
+    for (const observation of all) {
+      if (observation.ended) continue
+      this.#planner.planAt(observation, now + Math.min(1_000, i++ * STAGGER_MS))
+    }
   }
 }
