@@ -20,7 +20,7 @@ import {
 } from './middleware/problem.js'
 import { rateLimit } from './middleware/rate-limit.js'
 import { requireJson } from './middleware/require-json.js'
-import { sendJson, stampHeaders } from './middleware/response.js'
+import { send, sendJson, stampHeaders } from './middleware/response.js'
 import { asMiddleware, gate } from './middleware/steps.js'
 import { registerEventRoutes } from './routes/events.js'
 import { registerJobRoutes } from './routes/jobs.js'
@@ -156,12 +156,17 @@ export function createMockServer(options: AppOptions = {}): MockServer {
       description: 'Wire protocol v1: jobs, long-poll, Server-Sent Events, batch status, webhooks.',
     },
   })
-  // A path that exists under another method gets 405 with `Allow`, from the routes themselves.
+  // A path that exists under another method gets 405 with `Allow`, from the routes themselves;
+  // a plain OPTIONS (not a CORS preflight, which the preamble answers) gets 204 with `Allow`.
   let methodsByPath: ((path: string) => string[]) | undefined
   app.notFound((c) => {
     methodsByPath ??= routeMethods(app.routes)
     const allowed = methodsByPath(c.req.path)
-    return pre(c, allowed.length > 0 ? (c) => methodNotAllowed(c, allowed) : notFoundProblem)
+    if (allowed.length === 0) return pre(c, notFoundProblem)
+    if (c.req.method === 'OPTIONS') {
+      return pre(c, (c) => send(c, null, 204, { allow: allowed.join(', ') }))
+    }
+    return pre(c, (c) => methodNotAllowed(c, allowed))
   })
   app.onError((error, c) => pre(c, (c) => errorProblem(error, c)))
   return { app, simulator }

@@ -27,7 +27,7 @@ export const FLAGS = {
   },
   'time-scale': {
     env: 'VT_MOCK_TIME_SCALE',
-    help: 'speed of simulated time: 10 runs a 1 min job in 6 s (default 1)',
+    help: 'speed of simulated time: 10 runs a 1 min job in 6 s; every time the server sends (timestamps, Retry-After, eta_ms, holds, rate limits, webhook t) is simulated time (default 1)',
   },
   hints: { env: 'VT_MOCK_HINTS', help: 'none | retry-after | eta (default eta)' },
   'eta-noise': { env: 'VT_MOCK_ETA_NOISE', help: 'ETA error as a share, 0 to 1 (default 0.1)' },

@@ -37,6 +37,13 @@ describe('POST /v1/jobs', () => {
     expect(response.headers.get('x-request-id')).toMatch(/^req_/)
   })
 
+  it('should take back a title of null, as every Job shows one it was not given', async () => {
+    const { call } = harness()
+    const response = await call('POST', '/v1/jobs', { body: { ...VALID_BODY, title: null } })
+    expect(response.status).toBe(202)
+    expect(await response.json()).toMatchObject({ title: null })
+  })
+
   it('should replay the same job for the same idempotency key and body', async () => {
     const { call } = harness()
     const headers = { 'idempotency-key': 'order-42' }

@@ -205,6 +205,17 @@ describe('headers on every response', () => {
       expect((await problemOf(response)).type).toContain('method-not-allowed')
     }
     expect((await call('DELETE', '/v1/nothing')).status).toBe(404)
+    // A plain OPTIONS (no Origin: not a preflight) is a method every path takes.
+    for (const [path, allow] of [
+      ['/healthz', 'GET, HEAD, OPTIONS'],
+      ['/status', 'GET, HEAD, OPTIONS'],
+      ['/v1/jobs/job_x', 'GET, HEAD, OPTIONS'],
+    ] as const) {
+      const options = await call('OPTIONS', path, { key: DEV_API_KEY })
+      expect(options.status, `OPTIONS ${path}`).toBe(204)
+      expect(options.headers.get('allow')).toBe(allow)
+      expect(options.headers.get('x-request-id')).toMatch(/^req_/)
+    }
   })
 
   it('should allow the origins it is given', async () => {

@@ -129,6 +129,18 @@ describe('original challenge endpoints', () => {
     })
   })
 
+  it('should restart the job when the settings change its completion time', async () => {
+    const { admin, clock, call } = harness({ simulation: { legacy_completion_time_s: 1 } })
+    clock.advance(1_000)
+    const status = async () =>
+      (await (await call('GET', '/status', { key: null })).json()) as unknown
+    expect(await status()).toEqual({ result: 'completed' })
+    await admin('PUT', '/v1/simulation', { legacy_completion_time_s: 100 })
+    expect(await status()).toEqual({ result: 'pending' })
+    clock.advance(100_000)
+    expect(await status()).toEqual({ result: 'completed' })
+  })
+
   it('should restart the job with POST /set_completion_time', async () => {
     const { clock, call } = harness({ simulation: { legacy_completion_time_s: 1 } })
     clock.advance(1_000)

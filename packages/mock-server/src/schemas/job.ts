@@ -71,7 +71,7 @@ export const CreateJobBody = z
     target_language: z
       .string()
       .regex(LANGUAGE_TAG, 'must be a language tag such as "es" or "pt-BR"'),
-    title: z.string().max(200).optional(),
+    title: z.string().max(200).nullable().optional(),
     callback_url: httpUrl(2048).optional(),
     simulate: z
       .strictObject({

@@ -47,6 +47,18 @@ describe('snapshot', () => {
     })
   })
 
+  it('should keep eta_ms as of updated_at when progress is off: the view stands still while running', () => {
+    const silent = { mode: 'eta', eta_noise: 0.2, progress: false } as const
+    const job = record()
+    const views = [2_500, 5_000, 8_000].map((t) => snapshot(job, T0 + t, silent).view)
+    expect(views.every((v) => v.status === 'running')).toBe(true)
+    expect(new Set(views.map((v) => `${v.updated_at} ${v.eta_ms}`)).size).toBe(1)
+    // The ETA counts from updated_at, within the noise of the job's true end.
+    const [first] = views
+    const end = Date.parse(first?.updated_at ?? '') + (first?.eta_ms ?? 0)
+    expect(Math.abs(end - (T0 + 10_000))).toBeLessThanOrEqual(0.2 * 10_000)
+  })
+
   it('should grow the version with every change and never move status backwards', () => {
     const order = ['pending', 'running', 'completed']
     let last = { rank: 0, progress: 0, version: 0 }

@@ -159,11 +159,13 @@ export function snapshot(
 
 function build(record: JobRecord, state: State, hints: SimulationSettings['hints']): Snapshot {
   const terminal = state.nextAt === null
-  const trueEta = timeline(record).finish - state.since
-  const noise = hints.eta_noise * (2 * hashUnit(record.seed, state.version) - 1)
-  const eta = terminal ? null : Math.max(0, Math.round(trueEta * (1 + noise)))
-  // Without progress, a running job shows nothing between its status changes.
+  // Without progress, a running job shows nothing between its status changes: its ETA is the one
+  // as of its start (`updated_at`), with that moment's noise.
   const silent = hints.progress === false && state.status === 'running'
+  const { finish, runStart } = timeline(record)
+  const asOf = silent ? runStart : state.since
+  const noise = hints.eta_noise * (2 * hashUnit(record.seed, silent ? -1 : state.version) - 1)
+  const eta = terminal ? null : Math.max(0, Math.round((finish - asOf) * (1 + noise)))
   return {
     view: {
       id: record.id,
@@ -172,7 +174,7 @@ function build(record: JobRecord, state: State, hints: SimulationSettings['hints
         silent || (hints.progress === false && state.status === 'canceled') ? 0 : state.progress,
       eta_ms: hints.mode === 'eta' ? eta : null,
       created_at: iso(record.createdAt),
-      updated_at: iso(silent ? timeline(record).runStart : state.since),
+      updated_at: iso(asOf),
       video_url: record.video_url,
       target_language: record.target_language,
       title: record.title,

@@ -89,7 +89,11 @@ export class Simulator {
     const result = mergeSettings(this.#settings, patch)
     if (!result.success) return result
     const reseed = result.data.seed !== this.#settings.seed
+    const legacyS = result.data.legacy_completion_time_s
+    const restartLegacy = legacyS !== this.#settings.legacy_completion_time_s
     this.#settings = result.data
+    // A new completion time restarts the original challenge's job, as `set_completion_time` does.
+    if (restartLegacy) this.setLegacyCompletionTime(legacyS)
     if (reseed) {
       this.#jobRandom = createRandom(result.data.seed)
       this.#faultRandom = createRandom(result.data.seed ^ 0x5bd1e995)
