@@ -125,7 +125,7 @@ describe('POST /v1/jobs', () => {
     const { call } = harness()
     const malformed = await call('POST', '/v1/jobs', { body: '{"video_url":' })
     expect(malformed.status).toBe(400)
-    await problemOf(malformed)
+    expect(await problemOf(malformed)).toMatchObject({ field: '/', in: 'body' })
     const text = await call('POST', '/v1/jobs', {
       body: 'video_url=x',
       headers: { 'content-type': 'text/plain' },

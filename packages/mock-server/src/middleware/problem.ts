@@ -92,6 +92,10 @@ export function methodNotAllowed(c: Context<AppEnv>, allowed: readonly string[])
 
 /** Errors thrown by middleware keep their status; anything else is a bug and says so. */
 export const errorProblem: ErrorHandler<AppEnv> = (error, c) => {
+  // A body that is not JSON at all is invalid input like any other: it names where.
+  if (error instanceof HTTPException && error.status === 400 && /json/i.test(error.message)) {
+    return validationProblem(c, 'body', [{ path: [], message: 'is not valid JSON' }])
+  }
   if (error instanceof HTTPException) {
     return problem(c, {
       status: error.status,
