@@ -537,6 +537,30 @@ describe('push: deadlines and failures, as polling has them', () => {
     },
   )
 
+  it('should end an SSE wait at its deadline on a clock whose timers fire a moment early', async () => {
+    const { manual, clock } = virtualClock()
+    // Real timers may fire a millisecond before the clock reads their time (never at once).
+    const early = {
+      now: () => manual.now(),
+      sleep: (ms: number, signal?: AbortSignal) => clock.sleep(ms > 1 ? ms - 1 : ms, signal),
+    }
+    const open = eventStream()
+    open.write(statusEvent(jobBody({ status: 'running' }), 1))
+    const fetch = fakeFetch(() => open.response)
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      fetch,
+      clock: early,
+      transport: 'sse',
+    })
+    const start = manual.now()
+    const wait = client.jobs.wait('job_1', { timeoutMs: 800 }).catch((e: unknown) => e)
+    await manual.tickAsync(800)
+    await manual.tickAsync(1)
+    expect(isTimeoutError(await wait)).toBe(true)
+    expect(manual.now() - start).toBeLessThanOrEqual(801)
+  })
+
   it('should report a stream that cannot be opened as a request would: events, history, breaker', async () => {
     const { manual, clock } = virtualClock()
     const fetch = fakeFetch(() => Promise.reject(new TypeError('connect ECONNREFUSED')))

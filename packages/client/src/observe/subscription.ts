@@ -131,9 +131,9 @@ export class Subscription implements WaitState {
     clock.sleep(Math.max(0, delay), guard.signal).then(
       () => {
         this.#guard = undefined
-        if (this.observation.inFlight && this.observation.subscriptions.has(this)) {
-          this.checkLimits(clock.now())
-        }
+        if (!this.observation.inFlight || !this.observation.subscriptions.has(this)) return
+        // A real timer may fire a moment before its time (by the clock's reading): again then.
+        if (!this.checkLimits(clock.now())) this.guardDeadline(lastLookMs)
       },
       () => {},
     )
