@@ -1,6 +1,7 @@
 /**
  * `jobs.wait` and friends against the real mock server in-process, in virtual time.
  */
+import { getEventListeners } from 'node:events'
 import { describe, expect, it } from 'vitest'
 import { createClient } from '../src/client.js'
 import {
@@ -367,5 +368,29 @@ describe('jobs.createAndWait and jobs.cancel', () => {
     expect(manual.now() - start).toBe(3_000)
     // The create, and at most a last look at the deadline.
     expect(fetch.calls.length).toBeLessThanOrEqual(2)
+  })
+
+  it('should listen to a signal shared by many waits once, and leave it as it found it', async () => {
+    const { client, manual, settle } = virtualSetup({ client: { transport: 'poll' } })
+    const controller = new AbortController()
+    const { signal } = controller
+    const jobs = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => client.jobs.create(jobParams(1_000 + i * 100))),
+    )
+    const done = Promise.all(jobs.map((job) => client.jobs.wait(job.id, { signal })))
+    await manual.tickAsync(0)
+    expect(getEventListeners(signal, 'abort')).toHaveLength(1)
+    await settle(done)
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0)
+    // And an abort still ends every wait on it.
+    const more = await Promise.all(
+      Array.from({ length: 12 }, () => client.jobs.create(jobParams(600_000))),
+    )
+    const waits = more.map((job) => client.jobs.wait(job.id, { signal }).catch((e: unknown) => e))
+    await manual.tickAsync(1_000)
+    controller.abort(new Error('left the page'))
+    const reasons = await Promise.all(waits)
+    expect(reasons.every((r) => (r as Error).message === 'left the page')).toBe(true)
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0)
   })
 })

@@ -75,8 +75,8 @@ export class Subscription implements WaitState {
   failures = 0
   /** The breaker's opening this wait last counted as a failed check. */
   #opening = 0
-  #onAbort: (() => void) | undefined
-  readonly #signal: AbortSignal | undefined
+  /** Stops listening to the wait's signal. */
+  #stopListening: (() => void) | undefined
   /** Ends this wait `lastLookMs` after its deadline if a check is still out then. */
   #guard: (AbortController & { lastLookMs: number }) | undefined
 
@@ -96,21 +96,19 @@ export class Subscription implements WaitState {
     this.#maxErrors = limits.maxConsecutiveErrors ?? 10
     this.#joinedAt = now
     this.strategy = limits.polling ?? observation.core.polling
-    const signal = limits.signal
-    this.#signal = signal
-    if (signal) {
-      this.#onAbort = () => {
-        this.close()
-        subscriber.end(signal.reason)
-      }
-      signal.addEventListener('abort', this.#onAbort, { once: true })
-    }
+    const { signal } = limits
+    this.#stopListening = signal
+      ? whenAborted(signal, () => {
+          this.close()
+          subscriber.end(signal.reason)
+        })
+      : undefined
   }
 
   /** Leaves the observation (the last one leaving ends it); sends nothing more for this wait. */
   close(): void {
-    if (this.#onAbort) this.#signal?.removeEventListener('abort', this.#onAbort)
-    this.#onAbort = undefined
+    this.#stopListening?.()
+    this.#stopListening = undefined
     this.#guard?.abort()
     this.observation.leave(this)
   }
@@ -191,6 +189,35 @@ export class Subscription implements WaitState {
     this.close()
     this.subscriber.end(error)
     return true
+  }
+}
+
+/** The waits listening to each signal: one listener on it, however many waits share it. */
+const listeners = new WeakMap<AbortSignal, { waits: Set<() => void>; fire: () => void }>()
+
+/**
+ * Calls `callback` when `signal` aborts; returns the function that stops it. Many waits on one
+ * signal (a `waitAll` of 10,000 jobs, a page's controller) add one listener to it, not one each.
+ */
+function whenAborted(signal: AbortSignal, callback: () => void): () => void {
+  let entry = listeners.get(signal)
+  if (!entry) {
+    const waits = new Set<() => void>()
+    const fire = () => {
+      listeners.delete(signal)
+      for (const wait of waits) wait()
+    }
+    entry = { waits, fire }
+    listeners.set(signal, entry)
+    signal.addEventListener('abort', fire, { once: true })
+  }
+  const own = entry
+  own.waits.add(callback)
+  return () => {
+    own.waits.delete(callback)
+    if (own.waits.size > 0 || listeners.get(signal) !== own) return
+    listeners.delete(signal)
+    signal.removeEventListener('abort', own.fire)
   }
 }
 
