@@ -86,6 +86,20 @@ describe('snapshot', () => {
     expect(after.version).toBe(before.version + 1)
   })
 
+  it('should leave a failed job at the progress it had made, and only a completed one at 1', () => {
+    const before = snapshot(record(), T0 + 9_999, EXACT).view.progress
+    expect(before).toBeGreaterThan(0.5)
+    expect(before).toBeLessThan(1)
+    expect(snapshot(record({ outcome: 'error' }), T0 + 10_000, EXACT).view).toMatchObject({
+      status: 'error',
+      progress: before,
+    })
+    expect(snapshot(record(), T0 + 10_000, EXACT).view.progress).toBe(1)
+    const silent = { ...EXACT, progress: false }
+    expect(snapshot(record({ outcome: 'error' }), T0 + 10_000, silent).view.progress).toBe(0)
+    expect(snapshot(record(), T0 + 10_000, silent).view.progress).toBe(1)
+  })
+
   it('should ignore a cancel time after the job finished', () => {
     expect(snapshot(record({ canceledAt: T0 + 20_000 }), T0 + 30_000, EXACT).view.status).toBe(
       'completed',

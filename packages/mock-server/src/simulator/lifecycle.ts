@@ -101,7 +101,8 @@ function stateAt(record: JobRecord, now: number): State {
   const steps = Math.ceil((finish - runStart) / record.intervalMs)
   return {
     status: record.outcome,
-    progress: 1,
+    // A failed job keeps the progress it had made; only a completed one reaches 1.
+    progress: record.outcome === 'completed' ? 1 : liveStateAt(record, end - 1).progress,
     since: end,
     version: 3 + steps,
     nextAt: null,
@@ -171,7 +172,7 @@ function build(record: JobRecord, state: State, hints: SimulationSettings['hints
       id: record.id,
       status: state.status,
       progress:
-        silent || (hints.progress === false && state.status === 'canceled') ? 0 : state.progress,
+        silent || (hints.progress === false && state.status !== 'completed') ? 0 : state.progress,
       eta_ms: hints.mode === 'eta' ? eta : null,
       created_at: iso(record.createdAt),
       updated_at: iso(asOf),
