@@ -4,7 +4,7 @@
  * rate limit), fault injection, then its route. It imports nothing Node-only, so it serves from
  * Node, Bun, Deno, a worker, or in-process through `app.request()`.
  */
-import { OpenAPIHono } from '@hono/zod-openapi'
+import { OpenAPIHono, z } from '@hono/zod-openapi'
 import { bodyLimit } from 'hono/body-limit'
 import type { AppEnv } from './env.js'
 import { adminAuth, apiKeyAuth } from './middleware/auth.js'
@@ -135,6 +135,17 @@ export function createMockServer(options: AppOptions = {}): MockServer {
   })
 
   app.get('/healthz', (c) => sendJson(c, { status: 'ok' }, 200))
+  app.openAPIRegistry.registerPath({
+    method: 'get',
+    path: '/healthz',
+    summary: 'Whether the server is up (no key, no rate limit, no faults)',
+    responses: {
+      200: {
+        description: 'Up.',
+        content: { 'application/json': { schema: z.object({ status: z.literal('ok') }) } },
+      },
+    },
+  })
   registerJobRoutes(app, simulator, [pre, jobsGate, injectFaults])
   registerEventRoutes(app, simulator)
   registerSimulationRoutes(app, simulator)

@@ -190,6 +190,7 @@ describe('GET /openapi.json', () => {
     }
     expect(doc.openapi).toBe('3.1.0')
     expect(Object.keys(doc.paths).sort()).toEqual([
+      '/healthz',
       '/set_completion_time',
       '/status',
       '/v1/jobs',
@@ -203,5 +204,35 @@ describe('GET /openapi.json', () => {
     expect(doc.components.schemas.Job).toBeDefined()
     expect(doc.components.schemas.Problem).toBeDefined()
     expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(['apiKey', 'bearer'])
+  })
+
+  it('should document the headers the server really sends, on answers and on a 429', async () => {
+    const { call, createJob } = harness({
+      simulation: { rate_limit: { capacity: 3, refill_per_s: 0.5 } },
+    })
+    const doc = (await (await call('GET', '/openapi.json', { key: null })).json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, { headers?: object }> }>>
+    }
+    const documented = (path: string, method: string, status: number) =>
+      Object.keys(doc.paths[path]?.[method]?.responses[status]?.headers ?? {}).map((h) =>
+        h.toLowerCase(),
+      )
+    const { id } = await createJob()
+    const sent = (response: Response, names: string[]) =>
+      names.filter((name) => response.headers.has(name))
+    const wire = ['retry-after', 'etag', 'ratelimit', 'ratelimit-policy', 'preference-applied']
+    const got = await call('GET', `/v1/jobs/${id}`, { headers: { prefer: 'wait=0' } })
+    expect(got.status).toBe(200)
+    const onGet = sent(got, wire)
+    expect(onGet).toEqual(expect.arrayContaining(['etag', 'ratelimit', 'ratelimit-policy']))
+    expect(documented('/v1/jobs/{id}', 'get', 200)).toEqual(expect.arrayContaining(onGet))
+    let limited = got
+    for (let i = 0; i < 5 && limited.status !== 429; i++)
+      limited = await call('GET', `/v1/jobs/${id}`)
+    expect(limited.status).toBe(429)
+    const on429 = sent(limited, wire)
+    expect(on429).toEqual(['retry-after', 'ratelimit', 'ratelimit-policy'])
+    expect(documented('/v1/jobs/{id}', 'get', 429)).toEqual(expect.arrayContaining(on429))
+    expect(documented('/v1/jobs', 'get', 429)).toEqual(expect.arrayContaining(on429))
   })
 })

@@ -7,6 +7,7 @@ import type { AppEnv } from '../env.js'
 import { clientGone, problem, validationProblem } from '../middleware/problem.js'
 import { type HandBuiltResponse, sendJson } from '../middleware/response.js'
 import { chain, type Step } from '../middleware/steps.js'
+import { rateLimitHeaders, retryAfterHeader } from '../schemas/headers.js'
 import {
   BatchQuery,
   BatchResponse,
@@ -26,11 +27,17 @@ import { jobResponse, matchesEtag, serialize } from './respond.js'
 const security = [{ bearer: [] }, { apiKey: [] }]
 const jobContent = { 'application/json': { schema: Job } }
 const hintHeaders = {
-  'Retry-After': {
-    schema: { type: 'string' as const },
-    description: 'Seconds until the next poll is worth making (hint).',
-  },
+  ...retryAfterHeader('Seconds until the next poll is worth making (hint).'),
   ETag: { schema: { type: 'string' as const } },
+  ...rateLimitHeaders,
+}
+
+/** Answers a `Prefer: wait` held. */
+const preferenceApplied = {
+  'Preference-Applied': {
+    schema: { type: 'string' as const },
+    description: '`wait=N` when a `Prefer: wait=N` was honoured.',
+  },
 }
 
 const createJob = createRoute({
@@ -46,7 +53,7 @@ const createJob = createRoute({
     202: {
       description: 'Accepted; `Location` names the job.',
       content: jobContent,
-      headers: hintHeaders,
+      headers: { ...hintHeaders, Location: { schema: { type: 'string' as const } } },
     },
     ...problemResponses(400, 401, 413, 415, 422, 429),
   },
@@ -59,8 +66,15 @@ const getJob = createRoute({
   security,
   request: { params: JobParams, query: GetJobQuery, headers: GetJobHeaders },
   responses: {
-    200: { description: 'The job.', content: jobContent, headers: hintHeaders },
-    304: { description: 'Unchanged since the `If-None-Match` ETag.' },
+    200: {
+      description: 'The job.',
+      content: jobContent,
+      headers: { ...hintHeaders, ...preferenceApplied },
+    },
+    304: {
+      description: 'Unchanged since the `If-None-Match` ETag.',
+      headers: { ...hintHeaders, ...preferenceApplied },
+    },
     ...problemResponses(400, 401, 404, 429),
   },
 })
@@ -75,6 +89,10 @@ const batchJobs = createRoute({
     200: {
       description: 'The jobs found, in the order asked, and the ids not found.',
       content: { 'application/json': { schema: BatchResponse } },
+      headers: {
+        ...retryAfterHeader('The soonest of the jobs’ hints (seconds).'),
+        ...rateLimitHeaders,
+      },
     },
     ...problemResponses(400, 401, 429),
   },
@@ -87,7 +105,7 @@ const cancelJob = createRoute({
   security,
   request: { params: JobParams },
   responses: {
-    202: { description: 'Canceled.', content: jobContent },
+    202: { description: 'Canceled.', content: jobContent, headers: rateLimitHeaders },
     ...problemResponses(401, 404, 409, 429),
   },
 })

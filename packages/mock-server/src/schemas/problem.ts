@@ -1,5 +1,6 @@
 /** The RFC 9457 problem details schema, the body of every error response. */
 import { z } from '@hono/zod-openapi'
+import { rateLimitHeaders, retryAfterHeader } from './headers.js'
 
 /** An error response body. */
 export const Problem = z
@@ -16,8 +17,20 @@ export const Problem = z
 /** Responses every route may give, as OpenAPI response objects. */
 export function problemResponses<const Codes extends readonly number[]>(...codes: Codes) {
   const content = { 'application/problem+json': { schema: Problem } }
+  // A 429 says when to come back, and where the key stands.
+  const limited = {
+    ...retryAfterHeader('Seconds until a request would be allowed.'),
+    ...rateLimitHeaders,
+  }
   return Object.fromEntries(
-    codes.map((code) => [code, { description: PROBLEM_DESCRIPTIONS[code] ?? 'Error', content }]),
+    codes.map((code) => [
+      code,
+      {
+        description: PROBLEM_DESCRIPTIONS[code] ?? 'Error',
+        content,
+        ...(code === 429 && { headers: limited }),
+      },
+    ]),
   ) as { [K in Codes[number]]: { description: string; content: typeof content } }
 }
 
