@@ -118,6 +118,20 @@ describe('transport: long-poll', () => {
     expect(held.every((r) => r.path === `/v1/jobs/${job.id}?wait=30`)).toBe(true)
   })
 
+  it('should not ask in a loop a slow server whose ETag moves with progress on the way', async () => {
+    // Each answer takes 1.2 s to come back, progress moves every 0.5 s: the ETag a held request
+    // carries is always stale when it arrives, and the server answers a stale one at once.
+    const { client, requests, settle } = virtualSetup({
+      client: { transport: 'long-poll' },
+      simulation: { latency_ms: { min: 1_200, max: 1_200 }, progress_interval_ms: 500 },
+    })
+    const done = await settle(client.jobs.createAndWait(jobParams(20_000)))
+    expect(done.status).toBe('completed')
+    // One hold for pending -> running, one stale catch-up, one hold to the end (it was 16).
+    const held = requests.filter((r) => r.method === 'GET')
+    expect(held.length).toBeLessThanOrEqual(3)
+  })
+
   it('should not make other requests wait for a held one to learn the rate limit', async () => {
     const { client, newClient, manual } = virtualSetup({ client: { transport: 'long-poll' } })
     const job = await client.jobs.create(jobParams(600_000))

@@ -45,6 +45,13 @@ const STAGE: Record<JobStatus, number> = {
 export function longPollSource(core: ClientCore): Source {
   /** Per observation: how many answers in a row came back at once with nothing new. */
   const ignored = new WeakMap<object, number>()
+  /**
+   * Observations whose last answer came back early with only a new ETag: the one sent was stale
+   * (progress moved while it was on the way), and a server that answers a stale `If-None-Match`
+   * at once would do so again whenever the way takes longer than a progress step (a loaded
+   * server: a request loop). Their next hold goes without one: held until the status changes.
+   */
+  const staleTags = new WeakSet<object>()
   /** Per observation: how long (s) its held requests cut in a row lasted. */
   const cuts = new WeakMap<object, number[]>()
   /** The longest hold asked for, in seconds, and the full-length holds made at it since lowered. */
@@ -60,11 +67,12 @@ export function longPollSource(core: ClientCore): Source {
       // last look is a plain check).
       const holdS = Math.min(holdLimitS, Math.floor(left / 1_000))
       const previous = state.job
-      const sentEtag = previous ? state.etag : undefined
+      const knownEtag = previous ? state.etag : undefined
       // While the circuit breaker is not closed, a plain check: it may be the breaker's probe,
       // and a probe held for a hold would keep every other call refused meanwhile.
       const probing = core.breaker !== undefined && core.breaker.state.state !== 'closed'
       const plain = probing || holdS < 1
+      const sentEtag = plain || !staleTags.has(observation) ? knownEtag : undefined
       // The hold is within the deadline; the request's own limit (and its retries) too.
       observation.guardDeadlines()
       let answer: Awaited<ReturnType<typeof getJob>>
@@ -115,12 +123,14 @@ export function longPollSource(core: ClientCore): Source {
       if (plain) return observation.answered(job, hints, etag, probing ? 'now' : 'plan')
       // How long the server held the attempt that answered (not the pacer's wait or retries).
       const heldMs = now - (response.sentAt ?? startedAt)
-      const changed =
-        job !== undefined &&
-        (job.status !== previous?.status || (etag !== undefined && etag !== sentEtag))
+      const newTag = etag !== undefined && etag !== knownEtag
+      const changed = job !== undefined && (job.status !== previous?.status || newTag)
+      const early = heldMs < (holdS * 1_000) / 4
+      if (newTag && job?.status === previous?.status && early) staleTags.add(observation)
+      else staleTags.delete(observation)
       // Held: until something changed, or for a good part of the hold (a server may hold less
       // than asked). An unchanged answer after a second or two is a slow server ignoring wait.
-      if (heldMs >= QUICK_MS && (changed || heldMs >= (holdS * 1_000) / 4)) {
+      if (heldMs >= QUICK_MS && (changed || !early)) {
         // Not cut: ask again at once.
         cuts.delete(observation)
         ignored.set(observation, 0)
@@ -143,7 +153,7 @@ export function longPollSource(core: ClientCore): Source {
       const times = (ignored.get(observation) ?? 0) + 1
       ignored.set(observation, times)
       if (times >= IGNORED_LIMIT) observation.planner.fallback(observation, 'poll', 'wait ignored')
-      const caughtUp = times === 1 && etag !== undefined && etag !== sentEtag
+      const caughtUp = times === 1 && newTag
       observation.answered(job, hints, etag, caughtUp ? 'now' : 'plan')
     },
   }
