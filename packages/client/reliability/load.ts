@@ -29,7 +29,10 @@ export interface LoadReport {
   requestsPerJob: number
   /** The most status requests one job took beyond its bound. */
   worstRequests: number
-  /** Peak heap growth per wait (client and server together), in kB; needs `--expose-gc`. */
+  /**
+   * Peak heap growth per wait (clients and server together, over every group of the run), in
+   * kB; needs `--expose-gc`.
+   */
   heapPerWaitKb: number | undefined
   /** Timers and sockets of the process left over once every wait had ended and the server closed. */
   handlesLeft: number
@@ -40,16 +43,22 @@ function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN
 }
 
+/** Jobs waited in one load run with one transport (one client each). */
+export interface LoadGroup {
+  transport: LoadTransport
+  jobs: number
+}
+
 /**
- * Waits for `jobs` jobs of `durationMs(i)` each at once. `cutAfterMs` puts a broken proxy in
+ * Waits at once, in one process against one server, for every group's jobs, of `durationMs(i)`
+ * each (i counting within its group); one report per group. `cutAfterMs` puts a broken proxy in
  * front of the server that cuts every status request after that long (a test of the test).
  */
 export async function runLoad(
-  transport: LoadTransport,
-  jobs: number,
+  groups: readonly LoadGroup[],
   durationMs: (i: number) => number,
   options: { cutAfterMs?: number } = {},
-): Promise<LoadReport> {
+): Promise<LoadReport[]> {
   const gc = (globalThis as { gc?: () => void }).gc
   const server = await startServer({
     // Transports, not the rate limit, are measured here (the concurrency bench does that).
@@ -71,12 +80,6 @@ export async function runLoad(
     init.signal?.addEventListener('abort', () => cut.abort(init.signal?.reason), { once: true })
     return fetch(input, { ...init, signal: cut.signal })
   }
-  const client = createClient({
-    baseUrl: server.url,
-    apiKey: DEV_API_KEY,
-    transport,
-    fetch: fetchVia,
-  })
   gc?.()
   const heapBefore = process.memoryUsage().heapUsed
   let heapPeak = heapBefore
@@ -84,47 +87,62 @@ export async function runLoad(
     heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed)
   }, 500)
   const started = performance.now()
-  const results = await Promise.allSettled(
-    Array.from({ length: jobs }, async (_, i) => {
-      const duration = durationMs(i)
-      const job = await client.jobs.createAndWait(
-        {
-          video_url: 'https://example.com/a.mp4',
-          target_language: 'es',
-          simulate: { duration_ms: duration, outcome: 'completed' },
-        },
-        { timeoutMs: 120_000 },
+  const settled = await Promise.all(
+    groups.map(({ transport, jobs }) => {
+      const client = createClient({
+        baseUrl: server.url,
+        apiKey: DEV_API_KEY,
+        transport,
+        fetch: fetchVia,
+      })
+      return Promise.allSettled(
+        Array.from({ length: jobs }, async (_, i) => {
+          const duration = durationMs(i)
+          const job = await client.jobs.createAndWait(
+            {
+              video_url: 'https://example.com/a.mp4',
+              target_language: 'es',
+              simulate: { duration_ms: duration, outcome: 'completed' },
+            },
+            { timeoutMs: 120_000 },
+          )
+          const holds = 1 + Math.ceil(duration / (HOLD_S * 1_000)) + 1
+          return {
+            latency: Date.now() - (Date.parse(job.created_at) + duration),
+            requests: requests.get(job.id) ?? 0,
+            allowed: transport === 'long-poll' ? holds : 1,
+          }
+        }),
       )
-      return {
-        latency: Date.now() - (Date.parse(job.created_at) + duration),
-        requests: requests.get(job.id) ?? 0,
-        allowed: transport === 'long-poll' ? 1 + Math.ceil(duration / (HOLD_S * 1_000)) + 1 : 1,
-      }
     }),
   )
   clearInterval(sampler)
   const seconds = (performance.now() - started) / 1000
   await server.close()
-  // Every wait has ended and the server is gone: whatever is still open was left by the client.
+  // Every wait has ended and the server is gone: whatever is still open was left by the clients.
   await new Promise((resolve) => setTimeout(resolve, 100))
   const handlesLeft = Math.max(0, handles() - handlesBefore)
-  const done = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
-  const errors = results.flatMap((r) => (r.status === 'rejected' ? [String(r.reason)] : []))
-  const latencies = done.map((d) => d.latency).sort((a, b) => a - b)
-  return {
-    transport,
-    jobs,
-    completed: done.length,
-    errors,
-    p50: quantile(latencies, 0.5),
-    p99: quantile(latencies, 0.99),
-    max: latencies.at(-1) ?? Number.NaN,
-    requestsPerJob: done.reduce((n, d) => n + d.requests, 0) / Math.max(1, done.length),
-    worstRequests: Math.max(0, ...done.map((d) => d.requests - d.allowed)),
-    heapPerWaitKb: gc ? (heapPeak - heapBefore) / jobs / 1024 : undefined,
-    handlesLeft,
-    seconds,
-  }
+  const allJobs = groups.reduce((n, g) => n + g.jobs, 0)
+  return groups.map(({ transport, jobs }, g) => {
+    const results = settled[g] ?? []
+    const done = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
+    const errors = results.flatMap((r) => (r.status === 'rejected' ? [String(r.reason)] : []))
+    const latencies = done.map((d) => d.latency).sort((a, b) => a - b)
+    return {
+      transport,
+      jobs,
+      completed: done.length,
+      errors,
+      p50: quantile(latencies, 0.5),
+      p99: quantile(latencies, 0.99),
+      max: latencies.at(-1) ?? Number.NaN,
+      requestsPerJob: done.reduce((n, d) => n + d.requests, 0) / Math.max(1, done.length),
+      worstRequests: Math.max(0, ...done.map((d) => d.requests - d.allowed)),
+      heapPerWaitKb: gc ? (heapPeak - heapBefore) / allJobs / 1024 : undefined,
+      handlesLeft,
+      seconds,
+    }
+  })
 }
 
 /** Whether a run breaks no promise: see the module's comment. */
