@@ -1,8 +1,8 @@
 import ky from 'ky'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { fakeFetch, jobBody, json } from '../test/fake-fetch.js'
+import { fakeFetch, jobBody, json, problemResponse } from '../test/fake-fetch.js'
 import { createClient } from './client.js'
-import { isVideoTranslationError } from './errors.js'
+import { isAuthenticationError, isNotFoundError, isVideoTranslationError } from './errors.js'
 
 afterEach(() => {
   vi.unstubAllEnvs()
@@ -74,5 +74,25 @@ describe('createClient', () => {
     const job = await client.jobs.get('job_ky')
     expect(job.id).toBe('job_ky')
     expect(inner.calls).toHaveLength(1)
+  })
+
+  it('should read the answer inside the error of a fetch that throws on HTTP errors (ky by default)', async () => {
+    const inner = fakeFetch((call) =>
+      call.url.endsWith('job_gone')
+        ? problemResponse(404, 'Not Found')
+        : problemResponse(401, 'Unauthorized'),
+    )
+    const viaKy = ky.create({ fetch: inner, retry: 0, timeout: false })
+    const client = createClient({
+      baseUrl: 'http://ky.test',
+      apiKey: 'k',
+      fetch: (input, init) => viaKy(input, init),
+    })
+    const gone = await client.jobs.get('job_gone').catch((e: unknown) => e)
+    expect(isNotFoundError(gone)).toBe(true)
+    const refused = await client.jobs.get('job_1').catch((e: unknown) => e)
+    expect(isAuthenticationError(refused)).toBe(true)
+    // A typed answer, not a network failure: nothing is retried.
+    expect(inner.calls).toHaveLength(2)
   })
 })

@@ -68,7 +68,8 @@ export async function send(config: HttpConfig, request: HttpRequest): Promise<Ht
     let response: Response
     let text: string
     try {
-      response = await config.fetch(
+      response = await answerOf(
+        config.fetch,
         config.baseUrl + request.path,
         initOf(config.headers, request, deadline.signal),
       )
@@ -85,6 +86,21 @@ export async function send(config: HttpConfig, request: HttpRequest): Promise<Ht
     return interpret(info, response, text, config.redact)
   } finally {
     deadline.dispose()
+  }
+}
+
+/**
+ * The server's answer. A custom fetch that throws on HTTP errors (ky does by default) throws the
+ * answer inside its error, as `error.response`: it is read like any other, so a 404 stays a
+ * NotFoundError rather than a network failure.
+ */
+async function answerOf(fetch: FetchLike, url: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init)
+  } catch (error) {
+    const carried = (error as { response?: unknown } | null)?.response
+    if (typeof Response !== 'undefined' && carried instanceof Response) return carried
+    throw error
   }
 }
 
@@ -107,7 +123,7 @@ export async function openStream(config: HttpConfig, request: HttpRequest): Prom
   const deadline = startDeadline(request.signal, timeoutMs)
   let response: Response
   try {
-    response = await config.fetch(config.baseUrl + request.path, {
+    response = await answerOf(config.fetch, config.baseUrl + request.path, {
       headers: { ...config.headers, accept: 'text/event-stream', ...request.headers },
       signal: deadline.signal,
     })
