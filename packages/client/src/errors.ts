@@ -79,17 +79,25 @@ export class ServerError extends ApiError {
   override name = 'ServerError'
 }
 
-/** The request never got an HTTP response: DNS, refused or reset connection, CORS, offline. */
+/**
+ * The request got no whole HTTP response: DNS, refused or reset connection, CORS, offline, or
+ * the connection lost while the answer was read (`midAnswer`).
+ */
 export class NetworkError extends VideoTranslationError {
   override name = 'NetworkError'
   readonly request: RequestInfo
+  /** Whether the answer had begun (its status and headers came) when the connection failed. */
+  readonly midAnswer: boolean
 
-  constructor(request: RequestInfo, cause: unknown) {
+  constructor(request: RequestInfo, cause: unknown, midAnswer = false) {
     super(
-      `${request.method} ${request.path} failed before a response arrived: ${describeCause(cause)}. Check that the server is reachable from here (base URL, network, CORS).`,
+      midAnswer
+        ? `${request.method} ${request.path} lost its connection while the answer was read: ${describeCause(cause)}.`
+        : `${request.method} ${request.path} failed before a response arrived: ${describeCause(cause)}. Check that the server is reachable from here (base URL, network, CORS).`,
       { retryable: true, cause },
     )
     this.request = request
+    this.midAnswer = midAnswer
   }
 }
 

@@ -65,7 +65,7 @@ export async function send(config: HttpConfig, request: HttpRequest): Promise<Ht
     Math.min(config.timeoutMs, request.timeoutMs ?? Infinity) + (request.holdMs ?? 0)
   const deadline = startDeadline(request.signal, timeoutMs)
   try {
-    let response: Response
+    let response: Response | undefined
     let text: string
     try {
       response = await answerOf(
@@ -77,7 +77,7 @@ export async function send(config: HttpConfig, request: HttpRequest): Promise<Ht
     } catch (cause) {
       request.signal?.throwIfAborted()
       if (deadline.timedOut()) throw timeoutOf(info, timeoutMs)
-      throw new NetworkError(info, redactError(cause, config.redact))
+      throw new NetworkError(info, redactError(cause, config.redact), response !== undefined)
     }
     // A fetch that answers after its signal aborted (an in-process app: its server saw the
     // client leave, 499) is the timeout it would have been over a network.

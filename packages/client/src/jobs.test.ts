@@ -118,6 +118,25 @@ describe('jobs.get', () => {
     expect(isNetworkError(error)).toBe(true)
     expect(error).toMatchObject({ retryable: true })
     expect((error as Error).message).toContain('fetch failed')
+    expect(error).toMatchObject({ midAnswer: false })
+  })
+
+  it('should say when the connection was lost while the answer was read', async () => {
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('{"id":"job_1","sta'))
+        controller.error(new TypeError('terminated'))
+      },
+    })
+    const fetch = fakeFetch(
+      () => new Response(body, { headers: { 'content-type': 'application/json' } }),
+    )
+    const error = await clientWith(fetch)
+      .jobs.get('job_1')
+      .catch((e: unknown) => e)
+    expect(isNetworkError(error)).toBe(true)
+    expect(error).toMatchObject({ retryable: true, midAnswer: true })
+    expect((error as Error).message).toContain('lost its connection while the answer was read')
   })
 
   it.each([

@@ -175,7 +175,7 @@ async function listen(
   } catch (error) {
     if (!silence && !observation.ended) {
       signal.throwIfAborted()
-      throw new NetworkError(info, redactError(error, core.http.redact))
+      throw new NetworkError(info, redactError(error, core.http.redact), true)
     }
   } finally {
     signal.removeEventListener('abort', cancel)
