@@ -1,8 +1,24 @@
 /**
  * A small typed event emitter. `on` returns the unsubscribe function; dispatch iterates over a
- * copy, so a listener may unsubscribe while being called; a listener that throws is reported to
- * `onListenerError` and never breaks the caller (a wait keeps polling).
+ * copy, so a listener may unsubscribe while being called; a listener that throws (or an async one
+ * that rejects) is reported to `onListenerError` and never breaks the caller (a wait keeps
+ * polling), nor the process (no unhandled rejection).
  */
+
+/**
+ * Calls a user's callback; what it throws, or the promise it returns rejects with, goes to
+ * `report` instead of the caller (or the process's unhandled rejections).
+ */
+export function callReporting(call: () => unknown, report: (error: unknown) => void): void {
+  try {
+    const returned = call()
+    if (typeof (returned as PromiseLike<unknown> | undefined)?.then === 'function') {
+      ;(returned as PromiseLike<unknown>).then(undefined, report)
+    }
+  } catch (error) {
+    report(error)
+  }
+}
 
 /** A listener of one event type. */
 export type Listener<Payload> = (payload: Payload) => void
@@ -37,11 +53,10 @@ export class Emitter<Events extends object> {
     const set = this.#listeners.get(type)
     if (!set || set.size === 0) return
     for (const listener of [...set]) {
-      try {
-        ;(listener as Listener<Events[K]>)(payload)
-      } catch (error) {
-        this.#onListenerError(error, type)
-      }
+      callReporting(
+        () => (listener as Listener<Events[K]>)(payload),
+        (error) => this.#onListenerError(error, type),
+      )
     }
   }
 }

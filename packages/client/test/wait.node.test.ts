@@ -337,6 +337,35 @@ describe('jobs.createAndWait and jobs.cancel', () => {
     expect(logged).toContain('onProgress threw')
   })
 
+  it('should log, not let loose, what an async onProgress or listener rejects with', async () => {
+    const logged: string[] = []
+    const loose: unknown[] = []
+    const onLoose = (reason: unknown) => loose.push(reason)
+    process.on('unhandledRejection', onLoose)
+    try {
+      const { client, settle } = virtualSetup({
+        client: { logger: { error: (m) => logged.push(m) } },
+      })
+      client.on('job:status', async () => {
+        throw new Error('listener store down')
+      })
+      const done = await settle(
+        client.jobs.createAndWait(jobParams(5_000), {
+          onProgress: async () => {
+            throw new Error('store down')
+          },
+        }),
+      )
+      expect(done.status).toBe('completed')
+      await new Promise((resolve) => setTimeout(resolve, 10))
+      expect(logged).toContain('onProgress threw')
+      expect(logged.some((m) => m.includes('job:status'))).toBe(true)
+      expect(loose).toEqual([])
+    } finally {
+      process.off('unhandledRejection', onLoose)
+    }
+  })
+
   it('should keep polling when a listener throws', async () => {
     const { client, settle } = virtualSetup({ client: { logger: { error: () => undefined } } })
     client.on('job:status', () => {

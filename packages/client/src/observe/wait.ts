@@ -3,11 +3,12 @@
  * (whatever it is: jobs.ts decides what a failed job means), a limit, a failure or the signal.
  */
 import type { Logger } from '../core.js'
+import { callReporting } from '../emitter.js'
 import { isTerminalStatus, type Job } from '../types.js'
 import type { Monitor, Start } from './monitor.js'
 import type { WaitLimits, WaitState } from './subscription.js'
 
-/** Called with the job after every status check, and the wait's state. */
+/** Called with the job after every status check, and the wait's state; may be async (a rejection is logged). */
 export type OnProgress = (job: Job, state: WaitState) => void
 
 /** Resolves with job `id` once it is terminal. */
@@ -37,11 +38,7 @@ export function waitForEnd(
   })
 }
 
-/** Calls a user's callback; what it throws is logged, not let loose in the client. */
-export function callSafely(logger: Logger, name: string, call: () => void): void {
-  try {
-    call()
-  } catch (error) {
-    logger.error?.(`${name} threw`, { error: String(error) })
-  }
+/** Calls a user's callback; what it throws (or rejects with) is logged, not let loose. */
+export function callSafely(logger: Logger, name: string, call: () => unknown): void {
+  callReporting(call, (error) => logger.error?.(`${name} threw`, { error: String(error) }))
 }
