@@ -55,6 +55,8 @@ export interface HttpResponse {
   data: unknown
   /** When the attempt that got this answer was sent, on the client's clock (set by `request`). */
   sentAt?: number
+  /** The client's redactor, for an error built from this answer later (`readBody`). */
+  redact: Redactor
 }
 
 /** Sends one request and returns its parsed 2xx body, or throws a typed error. */
@@ -160,7 +162,7 @@ function interpret(
     throw createApiError({
       status,
       problem,
-      requestId: requestIdOf(headers),
+      requestId: requestIdOf(headers, redact),
       headers: redactHeaders(headers, redact),
       request: info,
     })
@@ -168,19 +170,19 @@ function interpret(
   // Parsed before the content type is read: reading a response header costs undici about as
   // much as the rest of this function, and a valid body needs no look at it.
   const json = text === '' ? undefined : tryParseJson(text)
-  if (json === undefined) return { request: info, status, headers, data: undefined }
+  if (json === undefined) return { request: info, status, headers, data: undefined, redact }
   if ('error' in json) {
     const type = headers.get('content-type') ?? 'none'
     throw new InvalidResponseError({
       request: info,
       status,
-      requestId: requestIdOf(headers),
+      requestId: requestIdOf(headers, redact),
       reason: JSON_TYPE.test(type) ? 'malformed JSON' : `expected JSON, got content type ${type}`,
       // The parser's message quotes the body, which may echo the key.
       cause: redactError(json.error, redact),
     })
   }
-  return { request: info, status, headers, data: json.value }
+  return { request: info, status, headers, data: json.value, redact }
 }
 
 /** `headers`, or a copy without the key where a value echoes it (an error's, for the user). */
@@ -200,9 +202,13 @@ function timeoutOf(info: RequestInfo, timeoutMs: number): TimeoutError {
   return new TimeoutError({ scope: 'request', timeoutMs, what: `${info.method} ${info.path}` })
 }
 
-/** The server's id of the request, for errors (read only when one is thrown). */
-function requestIdOf(headers: Headers): string | undefined {
-  return headers.get('x-request-id') ?? undefined
+/**
+ * The server's id of the request, for errors (read only when one is thrown), without the key
+ * (a server may echo any header into it).
+ */
+function requestIdOf(headers: Headers, redact: Redactor): string | undefined {
+  const id = headers.get('x-request-id')
+  return id === null ? undefined : redact(id)
 }
 
 /** What `parse` makes of a response's body (an object), or an `InvalidResponseError` with the reason it gives. */
@@ -215,7 +221,7 @@ export function readBody<T extends object>(
   throw new InvalidResponseError({
     request: response.request,
     status: response.status,
-    requestId: requestIdOf(response.headers),
+    requestId: requestIdOf(response.headers, response.redact),
     reason: value,
   })
 }

@@ -108,6 +108,22 @@ describe('redaction of the API key', () => {
           status: 200,
           headers: { 'content-type': 'application/json' },
         }),
+      // Percent-encoded (a URL quoted back), and echoed as the request id.
+      () =>
+        new Response(
+          JSON.stringify({ title: 't', status: 401, detail: `?token=${encodeURIComponent(key)}` }),
+          { status: 401, headers: { 'content-type': 'application/problem+json' } },
+        ),
+      () =>
+        new Response('{}', {
+          status: 500,
+          headers: { 'content-type': 'application/json', 'x-request-id': `Bearer ${key}` },
+        }),
+      () =>
+        new Response('not json', {
+          status: 200,
+          headers: { 'content-type': 'text/html', 'x-request-id': key },
+        }),
     ]
     for (const body of bodies) {
       const client = createClient({
@@ -126,10 +142,17 @@ describe('redaction of the API key', () => {
     expect(() => createClient({ baseUrl: 'http://api.test', apiKey: `${KEY}\nx` })).toThrow(
       /line break/,
     )
-    try {
-      createClient({ baseUrl: 'http://api.test', apiKey: `${KEY}\nx` })
-    } catch (error) {
-      expect(String(error)).not.toContain(KEY)
+    expect(() => createClient({ baseUrl: 'http://api.test', apiKey: `${KEY}…` })).toThrow(
+      /character no HTTP header can carry at position 15/,
+    )
+    for (const apiKey of [`${KEY}\nx`, `${KEY}…`]) {
+      try {
+        createClient({ baseUrl: 'http://api.test', apiKey })
+      } catch (error) {
+        expect(String(error)).not.toContain(KEY)
+      }
     }
+    // Latin-1 is what a header carries: such a key is the server's to judge.
+    expect(() => createClient({ baseUrl: 'http://api.test', apiKey: `${KEY}é` })).not.toThrow()
   })
 })

@@ -12,18 +12,19 @@ export const REDACTED = '[redacted]'
 export type Redactor = (text: string) => string
 
 /**
- * A redactor for the API key `secret` (and so for its `Bearer` form too), as written plainly or
- * escaped in JSON once or twice (`\"`, `\\`, and `\/` as some servers write `/`): a server that
- * quotes the header as JSON inside its JSON body escapes it twice, and the body's text is
- * redacted before it is parsed.
+ * A redactor for the API key `secret` (and so for its `Bearer` form too), as written plainly,
+ * percent-encoded (a server quoting a URL), or either escaped in JSON once or twice (`\"`, `\\`,
+ * and `\/` as some servers write `/`): a server that quotes the header as JSON inside its JSON
+ * body escapes it twice, and the body's text is redacted before it is parsed.
  */
 export function redactor(secret: string | undefined): Redactor {
   if (!secret) return (text) => text
   const inJson = (text: string) => JSON.stringify(text).slice(1, -1)
   // Each level of JSON escaping, with `/` escaped or not (PHP's json_encode escapes it).
   const escapings = (text: string) => [inJson(text), inJson(text).replaceAll('/', '\\/')]
-  const once = escapings(secret)
-  const forms = [...new Set([secret, ...once, ...once.flatMap(escapings)])]
+  const plain = [secret, encodeURIComponent(secret)]
+  const once = plain.flatMap(escapings)
+  const forms = [...new Set([...plain, ...once, ...once.flatMap(escapings)])]
   // The longest first, so no form is cut into by a shorter one.
   forms.sort((a, b) => b.length - a.length)
   return (text) =>

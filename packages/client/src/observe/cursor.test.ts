@@ -27,6 +27,22 @@ describe('resume tokens', () => {
     expect(() => decodeToken(encodeToken(otherJob))).toThrow(refused)
   })
 
+  it('should leave out an ETag or event id that no header could carry', () => {
+    const job = jobBody() as unknown as Job
+    const token = {
+      id: job.id,
+      checks: 1,
+      delays: 0,
+      job,
+      etag: '"a"\r\nX-Evil: 1',
+      eventId: '7\n',
+    }
+    const read = decodeToken(encodeToken(token))
+    expect(read.etag).toBeUndefined()
+    expect(read.eventId).toBeUndefined()
+    expect(read.job).toEqual(job)
+  })
+
   it('should not trust a finished job from a token, nor keep fields it does not know', () => {
     const done = jobBody({ status: 'completed', progress: 1 }) as unknown as Job
     const token = { id: done.id, checks: 4, delays: 3, etag: '"v9"', job: done, extra: 'x' }

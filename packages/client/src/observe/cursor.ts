@@ -153,8 +153,12 @@ export function decodeToken(text: unknown): ResumeToken {
     token.job = parsed
     const seenAt = time(raw.seenAt)
     if (seenAt !== undefined) token.seenAt = seenAt
-    if (typeof etag === 'string') token.etag = etag
-    if (typeof raw.eventId === 'string') token.eventId = raw.eventId
+    // Both go back into headers (`If-None-Match`, `Last-Event-ID`): one no header can carry
+    // would fail every request, so it is left out (the first answer brings a new one).
+    const headerSafe = (value: unknown): value is string =>
+      typeof value === 'string' && /^[\x20-\x7e]*$/.test(value)
+    if (headerSafe(etag)) token.etag = etag
+    if (headerSafe(raw.eventId)) token.eventId = raw.eventId
   }
   return token
 }
