@@ -302,12 +302,10 @@ function resolveHttpConfig(options: ClientOptions): HttpConfig {
   // A header carries bytes, without line breaks or NUL: fetch would throw a TypeError at every
   // request, read as a network failure (retried, and opening the circuit breaker).
   const unfit = apiKey?.search(/[\r\n\0]|[^\0-\xff]/) ?? -1
-  if (apiKey !== undefined && unfit >= 0) {
+  if (unfit >= 0) {
     // Said without quoting the key: no message carries it.
     throw new VideoTranslationError(
-      /[\r\n\0]/.test(apiKey)
-        ? 'apiKey contains a line break or a NUL character, which no HTTP header can carry.'
-        : `apiKey has a character no HTTP header can carry at position ${unfit + 1} (pasted with a typographic character, such as an ellipsis or a curly quote?).`,
+      `apiKey has a character no HTTP header can carry at position ${unfit + 1} (a line break, or a typographic one pasted with it?).`,
     )
   }
   const requestTimeoutMs = options.requestTimeoutMs ?? 10_000
