@@ -5,7 +5,7 @@
 import type { CircuitBreaker } from './breaker.js'
 import type { Clock } from './clock.js'
 import type { Emitter } from './emitter.js'
-import { isApiError, isNetworkError, TimeoutError } from './errors.js'
+import { isApiError, isNetworkError, isTimeoutError, TimeoutError } from './errors.js'
 import type { ClientEvents } from './events.js'
 import type { History } from './history.js'
 import {
@@ -64,11 +64,14 @@ export async function request(
 
 /**
  * Opens an event stream as `request` would send a request: through the breaker, with retries,
- * events and the rate limit; the stream itself is then the caller's to read.
+ * events and the rate limit; the stream itself is then the caller's to read. An open that times
+ * out is not retried: a stream whose headers do not come is more often held back by a proxy
+ * than late, and its source decides (sources/sse.ts).
  */
 export async function requestStream(core: ClientCore, request: HttpRequest): Promise<HttpStream> {
   const open = () => openStream(core.http, request)
-  const { answer } = await attempts(core, request, true, open, (stream) => stream.response.headers)
+  const retry = (error: unknown) => !isTimeoutError(error)
+  const { answer } = await attempts(core, request, retry, open, (stream) => stream.response.headers)
   return answer
 }
 
@@ -80,7 +83,7 @@ export async function requestStream(core: ClientCore, request: HttpRequest): Pro
 async function attempts<T>(
   core: ClientCore,
   request: HttpRequest,
-  retry: boolean,
+  retry: boolean | ((error: unknown) => boolean),
   attempt: () => Promise<T>,
   headersOf: (answer: T) => Headers,
 ): Promise<{ answer: T; sentAt: number }> {
@@ -125,7 +128,8 @@ async function attempts<T>(
         signal.throwIfAborted()
       }
       if (probe !== undefined) breaker?.failed(error, probe)
-      const next = retry ? retryDelay(core, failures, pacedRetries, error) : undefined
+      const retried = retry === true || (retry !== false && retry(error))
+      const next = retried ? retryDelay(core, failures, pacedRetries, error) : undefined
       if (next === undefined || clock.now() + next.delayMs >= deadline) {
         events.emit('request:error', { method, path, error })
         throw error
@@ -133,13 +137,13 @@ async function attempts<T>(
       const { delayMs } = next
       if (next.paced) pacedRetries++
       else failures++
-      const retried = failures + pacedRetries
+      const count = failures + pacedRetries
       core.logger.debug?.(`retrying ${method} ${path}`, {
-        attempt: retried,
+        attempt: count,
         delayMs,
         error: String(error),
       })
-      events.emit('request:retry', { method, path, attempt: retried, delayMs, error })
+      events.emit('request:retry', { method, path, attempt: count, delayMs, error })
       await clock.sleep(delayMs, signal)
     }
   }

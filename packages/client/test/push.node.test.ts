@@ -31,6 +31,8 @@ function eventStream() {
     response: new Response(body, { headers: { 'content-type': 'text/event-stream' } }),
     write: (text: string) => controller?.enqueue(encoder.encode(text)),
     close: () => controller?.close(),
+    /** The connection cut on the way. */
+    cut: () => controller?.error(new TypeError('terminated')),
   }
 }
 
@@ -100,6 +102,97 @@ describe('transport: sse', () => {
     for (let i = 0; i < 10; i++) await manual.tickAsync(3_000)
     await expect(wait).resolves.toMatchObject({ status: 'completed' })
     expect(fetch.calls.at(-1)?.url).toBe('http://api.test/v1/jobs/job_1')
+  })
+
+  it('should open a stream cut on the way again after the server’s retry:, not as a failure', async () => {
+    const { manual, clock } = virtualClock()
+    const streams: ReturnType<typeof eventStream>[] = []
+    const fetch = fakeFetch(() => {
+      const stream = eventStream()
+      streams.push(stream)
+      return stream.response
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'sse' })
+    const errors: unknown[] = []
+    client.on('request:error', (e) => errors.push(e.error))
+    const wait = client.jobs.wait('job_1', { timeoutMs: 120_000 })
+    await manual.tickAsync(0)
+    streams[0]?.write('retry: 3000\n\n')
+    streams[0]?.write(statusEvent(jobBody({ status: 'running' }), 4))
+    await manual.tickAsync(2_000)
+    streams[0]?.cut()
+    await manual.tickAsync(2_999)
+    expect(streams).toHaveLength(1)
+    await manual.tickAsync(1)
+    expect(streams).toHaveLength(2)
+    expect(fetch.calls[1]?.headers.get('last-event-id')).toBe('4')
+    streams[1]?.write(statusEvent(jobBody({ status: 'completed', progress: 1 }), 5))
+    await expect(wait).resolves.toMatchObject({ status: 'completed' })
+    expect(errors).toEqual([])
+  })
+
+  it('should give up on streams whose headers a proxy holds back, for long-poll (auto)', async () => {
+    const { manual, clock } = virtualClock()
+    // The answer is forwarded only once it ends, which an event stream never does.
+    const fetch = fakeFetch((call) => {
+      if (call.url.endsWith('/events')) {
+        return new Promise<Response>((_, reject) => {
+          call.signal?.addEventListener('abort', () => reject(call.signal?.reason), { once: true })
+        })
+      }
+      return json(jobBody({ status: 'completed', progress: 1 }))
+    })
+    // Requests' own limits run on real timers: a short one keeps the test short.
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, requestTimeoutMs: 20 })
+    const reasons: string[] = []
+    client.on('transport:fallback', (e) => reasons.push(e.reason))
+    const wait = client.jobs.wait('job_1', { timeoutMs: 60_000 })
+    let settled = false
+    wait.finally(() => (settled = true)).catch(() => {})
+    for (let i = 0; i < 50 && !settled; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 5))
+      await manual.tickAsync(100)
+    }
+    await expect(wait).resolves.toMatchObject({ status: 'completed' })
+    expect(reasons).toEqual([
+      expect.stringMatching(/within the request's limit \(a buffering proxy\?\)/),
+    ])
+    // One stream tried, not retried: the next request held instead.
+    expect(fetch.calls.filter((c) => c.url.endsWith('/events'))).toHaveLength(1)
+  })
+
+  it('should make a resumed wait past its deadline one plain check, and find the job done', async () => {
+    const { manual, clock } = virtualClock()
+    let done = false
+    const fetch = fakeFetch((call) => {
+      if (call.url.endsWith('/events')) {
+        const stream = eventStream()
+        stream.write(statusEvent(jobBody({ status: 'running' }), 1))
+        return stream.response
+      }
+      return json(jobBody(done ? { status: 'completed', progress: 1 } : { status: 'running' }))
+    })
+    // One process watches with a 1 s deadline, saves its token and stops.
+    const watching = createClient({ baseUrl: 'http://api.test', fetch, clock }).jobs.watch(
+      'job_1',
+      { timeoutMs: 1_000 },
+    )
+    const iterator = watching[Symbol.asyncIterator]()
+    const first = iterator.next()
+    await manual.tickAsync(10)
+    expect((await first).value).toMatchObject({ status: 'running' })
+    const token = watching.resumeToken()
+    await iterator.return?.()
+    // The job ends; another process resumes long after the deadline.
+    done = true
+    await manual.tickAsync(5_000)
+    const before = fetch.calls.length
+    const resumed = createClient({ baseUrl: 'http://api.test', fetch, clock }).jobs.wait('job_1', {
+      resume: token,
+    })
+    await manual.tickAsync(100)
+    await expect(resumed).resolves.toMatchObject({ status: 'completed' })
+    expect(fetch.calls.slice(before).map((c) => c.url)).toEqual(['http://api.test/v1/jobs/job_1'])
   })
 })
 
@@ -568,11 +661,11 @@ describe('push: deadlines and failures, as polling has them', () => {
       transport: 'sse',
     })
     const start = manual.now()
-    const wait = client.jobs.wait('job_1', { timeoutMs: 800 }).catch((e: unknown) => e)
-    await manual.tickAsync(800)
+    const wait = client.jobs.wait('job_1', { timeoutMs: 2_800 }).catch((e: unknown) => e)
+    await manual.tickAsync(2_800)
     await manual.tickAsync(1)
     expect(isTimeoutError(await wait)).toBe(true)
-    expect(manual.now() - start).toBeLessThanOrEqual(801)
+    expect(manual.now() - start).toBeLessThanOrEqual(2_801)
   })
 
   it('should report a stream that cannot be opened as a request would: events, history, breaker', async () => {

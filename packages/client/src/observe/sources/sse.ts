@@ -1,15 +1,18 @@
 /**
  * The SSE source: `GET /v1/jobs/:id/events`, one stream per observed job; every `status` event
  * is the Job as it changed, so the end is known the moment the server sends it. A stream that
- * drops is opened again with `Last-Event-ID` (after the server's `retry:`, or the strategy's
- * backoff when it failed); one that sends nothing for a while (a proxy buffering it, or a
- * connection gone quiet) is dropped. A server without the endpoint, or whose first event does
- * not arrive in time, is asked by long-poll instead.
+ * drops after it spoke is opened again with `Last-Event-ID` after the server's `retry:` (the
+ * strategy's delay when it sent none); one that fails before a word is a failed check, with the
+ * strategy's backoff; one that sends nothing for a while (a proxy buffering it, or a connection
+ * gone quiet) is dropped. A server without the endpoint, or whose stream's headers or first
+ * event do not arrive in time (a proxy holding the answer back), is asked by long-poll instead.
+ * With under a second left before a wait's deadline, the last look is a plain check.
  */
 import { type ClientCore, requestStream } from '../../core.js'
 import {
   InvalidResponseError,
   isApiError,
+  isTimeoutError,
   NetworkError,
   VideoTranslationError,
 } from '../../errors.js'
@@ -20,6 +23,7 @@ import { redactError } from '../../redact.js'
 import { jobPath } from '../../validate.js'
 import type { Source } from '../monitor.js'
 import type { Observation } from '../observation.js'
+import { LAST_LOOK_MS } from '../subscription.js'
 import { pollSource } from './poll.js'
 import { createSseParser } from './sse-parser.js'
 
@@ -42,6 +46,11 @@ export function sseSource(core: ClientCore): Source {
     async one(observation, signal) {
       const { state } = observation.cursor
       const path = `${jobPath(observation.id)}/events`
+      // Nothing a stream could say in time (a wait resumed past its deadline, say): one plain
+      // check, so a job that ended meanwhile is not reported as timed out.
+      if (observation.nearestDeadline() - core.clock.now() < LAST_LOOK_MS) {
+        return poll.one(observation, signal)
+      }
       let stream: HttpStream
       // A stream has no time limit of its own, and nothing to look at past a deadline: each wait
       // ends at its own.
@@ -59,6 +68,12 @@ export function sseSource(core: ClientCore): Source {
         // A job that does not exist (or not for this key) is not a server without streams.
         if (isApiError(error) && UNSUPPORTED.has(error.status) && !isJobNotFound(error)) {
           return fallBack(observation, `GET ${path} answered ${error.status}`)
+        }
+        // No headers within the request's limit: held back on the way (a proxy that forwards a
+        // response once it ends), or a server too slow to stream. With 'sse' chosen, a failure.
+        const late = `no answer to GET ${path} within the request's limit (a buffering proxy?)`
+        if (isTimeoutError(error) && observation.planner.fallback(observation, 'long-poll', late)) {
+          return observation.requeue()
         }
         const check = { startedAt, at: core.clock.now(), attempt: state.checks }
         recordCheck(core.history, observation.id, check, { error })
@@ -149,6 +164,8 @@ async function listen(
   const decoder = new TextDecoder()
   /** Set when the stream went quiet for too long: why it was dropped. */
   let silence: string | undefined
+  /** Set when the connection broke: how. */
+  let broken: NetworkError | undefined
   let watchdog = new AbortController()
   const watch = (ms: number, why: string) => {
     watchdog.abort()
@@ -175,7 +192,7 @@ async function listen(
   } catch (error) {
     if (!silence && !observation.ended) {
       signal.throwIfAborted()
-      throw new NetworkError(info, redactError(error, core.http.redact), true)
+      broken = new NetworkError(info, redactError(error, core.http.redact), true)
     }
   } finally {
     signal.removeEventListener('abort', cancel)
@@ -184,18 +201,24 @@ async function listen(
   }
   if (observation.ended) return
   if (invalid) {
-    const requestId = stream.response.headers.get('x-request-id') ?? undefined
+    const id = stream.response.headers.get('x-request-id')
+    const requestId = id === null ? undefined : core.http.redact(id)
     const reason = `a status event is not a Job: ${invalid}`
     throw new InvalidResponseError({ request: info, status: 200, requestId, reason })
   }
   if (silence === 'first event' && !bytes) {
     return fallBack(observation, `nothing within ${FIRST_EVENT_MS} ms (a buffering proxy?)`)
   }
-  // A stream that ends at once without a word, twice in a row, is not one to keep opening.
+  // A stream that ends (or breaks) without a word, twice in a row, is not one to keep opening.
   const empties = events === 0 && !silence ? (emptyStreams.get(observation) ?? 0) + 1 : 0
   emptyStreams.set(observation, empties)
-  if (empties >= 2) return fallBack(observation, 'the event stream ends empty')
-  // Dropped or ended without the job's end: open it again after the server's `retry:`.
+  if (empties >= 2)
+    return fallBack(observation, `the event stream ${broken ? 'breaks' : 'ends'} empty`)
+  // Broken before it said anything: a failed check, as a request's would be.
+  if (broken && !bytes) throw broken
+  // Dropped or ended without the job's end, after it spoke: open it again after the server's
+  // `retry:`, as a browser's EventSource would.
+  if (broken) core.logger.debug?.('event stream dropped: opened again', { error: String(broken) })
   observation.answered(undefined, { retryAfterMs: retryMs })
 }
 
