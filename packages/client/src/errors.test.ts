@@ -65,6 +65,8 @@ describe('NetworkError', () => {
     const bare = new NetworkError(request, new TypeError('fetch failed', { cause: aggregate }))
     expect(bare.message).toContain(': fetch failed (ECONNREFUSED).')
     expect(new NetworkError(request, 'offline').message).toContain(': offline.')
+    const dotted = new NetworkError(request, new TypeError('Header value longer than 255.'))
+    expect(dotted.message).toContain('longer than 255. Check')
   })
 })
 

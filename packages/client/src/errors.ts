@@ -271,5 +271,6 @@ function describeCause(cause: unknown): string {
     at = at instanceof Error ? error.cause : undefined
   }
   const [top = String(cause), ...under] = said
-  return under.length === 0 ? top : `${top} (${under.join(': ')})`
+  // The message goes on with a sentence of its own: no full stop of the cause's before it.
+  return (under.length === 0 ? top : `${top} (${under.join(': ')})`).replace(/\.+$/, '')
 }

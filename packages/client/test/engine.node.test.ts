@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { createClient } from '../src/client.js'
-import { isJobFailedError, isTimeoutError } from '../src/errors.js'
+import { isJobFailedError, isNotFoundError, isTimeoutError } from '../src/errors.js'
 import type { WaitState } from '../src/observe/subscription.js'
 import { fixedInterval } from '../src/polling/strategy.js'
 import type { Job } from '../src/types.js'
@@ -190,6 +190,19 @@ describe('jobs.waitAll', () => {
     expect(requests.length - since).toBeLessThan(checks / 2)
     expect(progress.at(-1)).toBe(250)
   }, 60_000)
+
+  it('should reject an id the batch lists as missing with a NotFoundError that says so', async () => {
+    const { client, settle } = virtualSetup()
+    const a = await client.jobs.create(jobParams(2_000))
+    const b = await client.jobs.create(jobParams(2_000))
+    const outcomes = await settle(client.jobs.waitAll([a.id, 'job_nowhere', b.id]))
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled'])
+    const reason = outcomes[1]?.status === 'rejected' ? outcomes[1].reason : undefined
+    expect(isNotFoundError(reason)).toBe(true)
+    expect(reason).toMatchObject({ request: { method: 'GET', path: '/v1/jobs/job_nowhere' } })
+    expect((reason as Error).message).toMatch(/lists job job_nowhere as missing/)
+    expect((reason as Error).message).toMatch(/HTTP 200/)
+  })
 
   it('should reject the pending ones with a TimeoutError at the shared deadline', async () => {
     const { client, settle } = virtualSetup()

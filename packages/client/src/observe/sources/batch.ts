@@ -9,6 +9,7 @@ import { createApiError, InvalidResponseError, isApiError } from '../../errors.j
 import { recordCheck } from '../../history.js'
 import { parseJob } from '../../parse.js'
 import type { Job } from '../../types.js'
+import { jobPath } from '../../validate.js'
 import type { Source } from '../monitor.js'
 import type { Observation } from '../observation.js'
 import { requestLimitMs } from '../subscription.js'
@@ -78,17 +79,19 @@ async function checkMany(
       o.failed(error)
       continue
     }
+    // What asking for the job alone would have answered: the batch itself answered 200.
+    const requestId = response.headers.get('x-request-id')
     const error = createApiError({
       status: 404,
       problem: {
         type: 'about:blank',
         title: 'Job not found',
         status: 404,
-        detail: `The batch status lists job ${o.id} as missing.`,
+        detail: `The batch status (${response.request.method} ${response.request.path}, HTTP ${response.status}) lists job ${o.id} as missing.`,
       },
-      requestId: response.headers.get('x-request-id') ?? undefined,
-      headers: response.headers,
-      request: response.request,
+      requestId: requestId === null ? undefined : response.redact(requestId),
+      headers: new Headers(),
+      request: { method: 'GET', path: jobPath(o.id) },
     })
     recordCheck(history, o.id, check, { error })
     o.failed(error)
