@@ -24,7 +24,10 @@ export interface WaitLimits {
    * `requestTimeoutMs` and its retries), so its job is never lost.
    */
   timeoutMs?: number | undefined
-  /** Give up after this many checks, with a `TimeoutError`. */
+  /**
+   * Give up after this many status checks, with a `TimeoutError`. An event stream makes none:
+   * with SSE, `timeoutMs` is what bounds a wait.
+   */
   maxAttempts?: number | undefined
   /**
    * Give up after this many failed checks in a row (each already retried by the request layer),
