@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest'
 import { createClient } from '../src/client.js'
 import { isJobFailedError, isNotFoundError, isTimeoutError } from '../src/errors.js'
+import type { CreateBatchOptions } from '../src/jobs.js'
 import type { WaitState } from '../src/observe/subscription.js'
 import { fixedInterval } from '../src/polling/strategy.js'
 import type { Job } from '../src/types.js'
@@ -317,6 +318,38 @@ describe('jobs.createBatch', () => {
     expect(outcomes.every((o) => o.status === 'fulfilled')).toBe(true)
     expect(most).toBe(3)
     expect(keys.size).toBe(20)
+  })
+
+  it('should find, not create again, the jobs of an aborted batch run again with its keys', async () => {
+    const { client, simulator } = virtualSetup()
+    const before = simulator.jobCount
+    const params = Array.from({ length: 12 }, () => jobParams())
+    const idempotencyKey = (_: unknown, i: number) => `nightly-${i}`
+    const controller = new AbortController()
+    let created = 0
+    client.on('job:created', () => {
+      if (++created === 5) controller.abort(new Error('shutting down'))
+    })
+    const aborted = client.jobs.createBatch(params, {
+      concurrency: 2,
+      idempotencyKey,
+      signal: controller.signal,
+    })
+    await expect(aborted).rejects.toThrow('shutting down')
+    const again = await client.jobs.createBatch(params, { concurrency: 2, idempotencyKey })
+    expect(again.every((o) => o.status === 'fulfilled')).toBe(true)
+    const ids = new Set(again.map((o) => (o.status === 'fulfilled' ? o.job.id : '')))
+    expect(ids.size).toBe(12)
+    // Every job the server holds is one of the twelve: none was made twice.
+    expect(simulator.jobCount - before).toBe(12)
+  })
+
+  it('should refuse one idempotency key for a whole batch', async () => {
+    const { client } = virtualSetup()
+    const options = { idempotencyKey: 'same-for-all' } as unknown as CreateBatchOptions
+    await expect(client.jobs.createBatch([jobParams()], options)).rejects.toThrow(
+      /function of \(params, index\)/,
+    )
   })
 })
 
