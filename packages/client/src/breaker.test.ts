@@ -220,6 +220,39 @@ describe('circuit breaker', () => {
     expect(openedAtEnd).toBe(3)
   })
 
+  it('should stay open twice as long after each failed probe, up to the most, and start over once closed', () => {
+    const { clock, manual } = virtualClock()
+    const breaker = new CircuitBreaker(
+      { failureThreshold: 1, resetTimeoutMs: 1_000, maxResetTimeoutMs: 5_000 },
+      clock,
+      () => {},
+    )
+    const down = new NetworkError({ method: 'GET', path: '/' }, new TypeError('down'))
+    /** How long the circuit stays open after the call it lets through fails. */
+    const openFor = (): number => {
+      const probe = breaker.admit()
+      breaker.failed(down, probe)
+      let waited = 0
+      for (;;) {
+        try {
+          breaker.admit()
+          // Let through: put the circuit back as the probe found it.
+          breaker.released(true)
+          return waited
+        } catch {
+          manual.advance(100)
+          waited += 100
+        }
+      }
+    }
+    expect([openFor(), openFor(), openFor(), openFor(), openFor()]).toEqual([
+      1_000, 2_000, 4_000, 5_000, 5_000,
+    ])
+    breaker.admit()
+    breaker.succeeded()
+    expect(openFor()).toBe(1_000)
+  })
+
   it('should leave the circuit as it was for a call released, and let the next call probe', () => {
     const { clock, manual } = virtualClock()
     const states: string[] = []

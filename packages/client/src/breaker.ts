@@ -2,8 +2,10 @@
  * A consecutive-failure circuit breaker. After `failureThreshold` transient failures in a row it
  * opens: calls fail fast with `CircuitOpenError` for `resetTimeoutMs`; then one probe goes
  * through (half-open) while others still fail fast; its success closes the circuit, its failure
- * opens it again. Client errors (4xx other than 408/429) and answers that pace the client (429 or
- * 503 with `Retry-After`) say nothing against the server's health and never trip it.
+ * opens it again for twice as long (up to `maxResetTimeoutMs`): a blip of a few seconds is over
+ * a few seconds after it ends, and a server that stays down is asked less and less. Client errors
+ * (4xx other than 408/429) and answers that pace the client (429 or 503 with `Retry-After`) say
+ * nothing against the server's health and never trip it.
  */
 import type { Clock } from './clock.js'
 import { CircuitOpenError } from './errors.js'
@@ -13,8 +15,10 @@ import { isTransient, pacedDelay } from './retry.js'
 export interface CircuitBreakerOptions {
   /** Transient failures in a row that open the circuit. @default 5 */
   failureThreshold?: number
-  /** How long the circuit stays open before a probe. @default 30_000 */
+  /** How long the circuit stays open before its first probe. @default 5_000 */
   resetTimeoutMs?: number
+  /** The longest it stays open: each failed probe doubles the time, up to this. @default 60_000 */
+  maxResetTimeoutMs?: number
 }
 
 /** The breaker's state. */
@@ -27,7 +31,10 @@ export type CircuitState =
 export class CircuitBreaker {
   #state: CircuitState = { state: 'closed', failures: 0 }
   readonly #threshold: number
-  readonly #resetMs: number
+  readonly #firstOpenMs: number
+  readonly #maxOpenMs: number
+  /** How long the current (or last) opening lasts. */
+  #openMs: number
   readonly #clock: Clock
   readonly #onChange: (state: CircuitState) => void
   /** The failure that opened the circuit last: the cause of its refusals. */
@@ -41,7 +48,9 @@ export class CircuitBreaker {
     onChange: (state: CircuitState) => void,
   ) {
     this.#threshold = options.failureThreshold ?? 5
-    this.#resetMs = options.resetTimeoutMs ?? 30_000
+    this.#firstOpenMs = options.resetTimeoutMs ?? 5_000
+    this.#maxOpenMs = Math.max(this.#firstOpenMs, options.maxResetTimeoutMs ?? 60_000)
+    this.#openMs = this.#firstOpenMs
     this.#clock = clock
     this.#onChange = onChange
   }
@@ -63,7 +72,7 @@ export class CircuitBreaker {
   admit(): boolean {
     const current = this.#state
     if (current.state === 'open') {
-      const retryAt = current.openedAt + this.#resetMs
+      const retryAt = current.openedAt + this.#openMs
       const now = this.#clock.now()
       if (now < retryAt) {
         throw new CircuitOpenError(retryAt - now, this.#lastFailure, this.#openings)
@@ -103,7 +112,7 @@ export class CircuitBreaker {
     // Silently: the circuit was open a moment ago and is again, with a probe due at once (unless
     // another call closed it meanwhile).
     if (probe && this.#state.state === 'half-open') {
-      this.#state = { state: 'open', openedAt: this.#clock.now() - this.#resetMs }
+      this.#state = { state: 'open', openedAt: this.#clock.now() - this.#openMs }
     }
   }
 
@@ -114,6 +123,11 @@ export class CircuitBreaker {
       this.#state = { state: 'closed', failures: current.failures + 1 }
       return
     }
+    // From closed, the first length; a failed probe, twice the last.
+    this.#openMs =
+      current.state === 'half-open'
+        ? Math.min(this.#maxOpenMs, this.#openMs * 2)
+        : this.#firstOpenMs
     this.#set({ state: 'open', openedAt: this.#clock.now() })
   }
 

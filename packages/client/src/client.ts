@@ -105,8 +105,9 @@ export interface ClientOptions {
    */
   retry?: RetryOptions | false
   /**
-   * Fail fast while the server keeps failing; `false` turns it off.
-   * @default { failureThreshold: 5, resetTimeoutMs: 30_000 }
+   * Fail fast while the server keeps failing; `false` turns it off. Open for `resetTimeoutMs`,
+   * then twice as long after each failed probe, up to `maxResetTimeoutMs`.
+   * @default { failureThreshold: 5, resetTimeoutMs: 5_000, maxResetTimeoutMs: 60_000 }
    * @example circuitBreaker: { failureThreshold: 3, resetTimeoutMs: 10_000 }
    */
   circuitBreaker?: CircuitBreakerOptions | false
@@ -265,6 +266,7 @@ function checkOptions(options: ClientOptions): void {
       integer: true,
     })
     checkNumber('circuitBreaker.resetTimeoutMs', circuitBreaker.resetTimeoutMs, { min: 1 })
+    checkNumber('circuitBreaker.maxResetTimeoutMs', circuitBreaker.maxResetTimeoutMs, { min: 1 })
   }
 }
 

@@ -33,6 +33,7 @@ const CLIENT_OPTIONS = [
   'retry.budget.tokenRatio',
   'circuitBreaker.failureThreshold',
   'circuitBreaker.resetTimeoutMs',
+  'circuitBreaker.maxResetTimeoutMs',
 ]
 
 const bad = fc.constantFrom(
