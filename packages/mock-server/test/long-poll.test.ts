@@ -29,6 +29,40 @@ describe('long-poll GET /v1/jobs/:id?wait=N', () => {
     expect(await (await poll.response).json()).toMatchObject({ status: 'running', progress: 0 })
   })
 
+  it('should hold through every status but the end with until=terminal, stale ETag or not', async () => {
+    const { clock, call, createJob, getJob } = harness()
+    const { id } = await createJob()
+    const stale = (await call('GET', `/v1/jobs/${id}`)).headers.get('etag') ?? ''
+    clock.advance(2_500)
+    // Pending -> running and two progress steps since that ETag: still held until the end.
+    expect((await getJob(id)).status).toBe('running')
+    const poll = track(
+      call('GET', `/v1/jobs/${id}?wait=30&until=terminal`, { headers: { 'if-none-match': stale } }),
+    )
+    await clock.tickAsync(7_499)
+    expect(poll.done).toBe(false)
+    await clock.tickAsync(1)
+    expect(await (await poll.response).json()).toMatchObject({ status: 'completed' })
+  })
+
+  it('should hold from pending to the end in one request with until=terminal', async () => {
+    const { clock, call, createJob } = harness()
+    const { id } = await createJob()
+    const poll = track(call('GET', `/v1/jobs/${id}?wait=30&until=terminal`))
+    await clock.tickAsync(9_999)
+    expect(poll.done).toBe(false)
+    await clock.tickAsync(1)
+    expect(await (await poll.response).json()).toMatchObject({ status: 'completed' })
+  })
+
+  it('should refuse an until it does not know', async () => {
+    const { call, createJob } = harness()
+    const { id } = await createJob()
+    const response = await call('GET', `/v1/jobs/${id}?wait=5&until=soon`)
+    expect(response.status).toBe(400)
+    expect(await problemOf(response)).toMatchObject({ field: '/until' })
+  })
+
   it('should answer with the current job when the wait runs out', async () => {
     const { clock, call, createJob } = harness()
     const { id } = await createJob({ simulate: { duration_ms: 600_000 } })

@@ -145,7 +145,7 @@ export function registerJobRoutes(
   function getJobRoute(c: Context<AppEnv>): Response | Promise<Response> {
     const params = JobParams.safeParse({ id: c.req.param('id') })
     if (!params.success) return validationProblem(c, 'path', params.error.issues)
-    const query = GetJobQuery.safeParse({ wait: c.req.query('wait') })
+    const query = GetJobQuery.safeParse({ wait: c.req.query('wait'), until: c.req.query('until') })
     if (!query.success) return validationProblem(c, 'query', query.error.issues)
     const headers = GetJobHeaders.safeParse({
       prefer: c.req.header('prefer'),
@@ -153,32 +153,41 @@ export function registerJobRoutes(
     })
     if (!headers.success) return validationProblem(c, 'header', headers.error.issues)
     const { id } = params.data
-    const { wait } = query.data
+    const { wait, until } = query.data
     const { prefer, 'if-none-match': ifNoneMatch } = headers.data
     const job = simulator.getJob(c.get('tenant'), id)
     if (job === undefined) return jobNotFound(c, id)
     const waitS = Math.min(MAX_WAIT_S, wait ?? preferredWait(prefer))
     const preferred =
       wait === undefined && waitS > 0 ? { 'preference-applied': `wait=${waitS}` } : undefined
-    const behind = ifNoneMatch !== undefined && !matchesEtag(ifNoneMatch, serialize(job).etag)
+    // A stale ETag ends a hold at once, unless only the job's end was asked for.
+    const endOnly = until === 'terminal'
+    const behind =
+      !endOnly && ifNoneMatch !== undefined && !matchesEtag(ifNoneMatch, serialize(job).etag)
     if (waitS === 0 || behind) return jobResponse(c, job, 200, ifNoneMatch, preferred)
-    return longPoll(c, job, waitS).then((latest) =>
+    return longPoll(c, job, waitS, endOnly).then((latest) =>
       latest instanceof Response ? latest : jobResponse(c, latest, 200, ifNoneMatch, preferred),
     )
   }
 
-  /** The job once its status changes, or as it is after `waitS`; a response if it cannot be. */
+  /**
+   * The job once its status changes (`endOnly`: once it ends), or as it is after `waitS`; a
+   * response if it cannot be.
+   */
   async function longPoll(
     c: Context<AppEnv>,
     first: Snapshot,
     waitS: number,
+    endOnly: boolean,
   ): Promise<Snapshot | Response> {
     const { id } = first.view
     const from = first.view.status
     const deadline = simulator.clock.now() + waitS * 1000
+    const holding = (status: Snapshot['view']['status']) =>
+      !TERMINAL.has(status) && (endOnly || status === from)
     let job = first
     try {
-      while (job.view.status === from && !TERMINAL.has(from) && simulator.clock.now() < deadline) {
+      while (holding(job.view.status) && simulator.clock.now() < deadline) {
         const until = Math.min(job.nextStatusChangeAt ?? deadline, deadline)
         await simulator.waitForChange(id, until, c.req.raw.signal)
         const latest = simulator.getJob(c.get('tenant'), id)

@@ -109,6 +109,10 @@ export const GetJobQuery = z.object({
     .openapi({
       description: `Long-poll: hold up to this many seconds (max ${MAX_WAIT_S}) until the status changes.`,
     }),
+  until: z.enum(['change', 'terminal']).optional().openapi({
+    description:
+      'With `wait`: what ends the hold. `change` (the default): any status change, or an `If-None-Match` already stale. `terminal`: only the job ending (a client that waits for the end alone, so one request covers a job shorter than the hold).',
+  }),
 })
 
 /** Headers of `GET /v1/jobs/:id`. */
