@@ -53,8 +53,8 @@ ${rows
   .join('\n')}
 
 SSE is one stream per job (its one request); long-poll at most 1 + duration / ${HOLD_S} s held
-requests a job, plus one for the change from \`pending\` to \`running\` (the server answers a
-held request at every status change).
+requests a job (a wait for the end alone asks the server to hold through the change from
+\`pending\` to \`running\`: \`until=terminal\`).
 
 ## Many at once: 2,000 streams and 5,000 held requests together (jobs of 20-50 s)
 

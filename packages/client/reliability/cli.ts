@@ -275,7 +275,7 @@ ${load
   )
   .join('\n')}
 
-The bound: one stream per job, or 1 + duration / 30 s held requests plus one per status change.
+The bound: one stream per job, or 1 + duration / 30 s held requests.
 Latency and memory figures for more transports: docs/client-push.md (\`pnpm bench\`).
 
 **Caught by it:** a proxy that cuts every event stream after 1.5 s: up to ${brokenWorst} request${brokenWorst === 1 ? '' : 's'} a job over the bound.

@@ -5,7 +5,8 @@
  * `pnpm bench` (bench/push.ts, which writes docs/client-push.md).
  *
  * Each job must complete, with at most one stream per job (SSE) or at most 1 + duration / hold
- * requests plus one per status change (long-poll), and nothing may stay open after.
+ * requests (long-poll: a wait for the end alone is held through the other status changes), and
+ * nothing may stay open after.
  */
 import { createClient, type FetchLike } from '@video-translation/client'
 import { DEV_API_KEY } from '@video-translation/mock-server'
@@ -106,7 +107,7 @@ export async function runLoad(
             },
             { timeoutMs: 120_000 },
           )
-          const holds = 1 + Math.ceil(duration / (HOLD_S * 1_000)) + 1
+          const holds = Math.floor(1 + duration / (HOLD_S * 1_000))
           return {
             latency: Date.now() - (Date.parse(job.created_at) + duration),
             requests: requests.get(job.id) ?? 0,

@@ -48,6 +48,11 @@ export class Emitter<Events extends object> {
     this.#listeners.get(type)?.delete(listener as Listener<never>)
   }
 
+  /** Whether anyone listens to `type`. */
+  listens(type: keyof Events): boolean {
+    return (this.#listeners.get(type)?.size ?? 0) > 0
+  }
+
   /** Calls every listener of `type` with `payload`. */
   emit<K extends keyof Events>(type: K, payload: Events[K]): void {
     const set = this.#listeners.get(type)

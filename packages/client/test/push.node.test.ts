@@ -206,9 +206,29 @@ describe('transport: long-poll', () => {
     expect(done.status).toBe('completed')
     expect(manual.now()).toBe(Date.parse(job.created_at) + 100_000)
     const held = requests.filter((r) => r.method === 'GET')
-    // At most 1 + duration / hold (30 s), plus one for the pending -> running change.
-    expect(held.length).toBeLessThanOrEqual(1 + Math.ceil(100 / 30) + 1)
-    expect(held.every((r) => r.path === `/v1/jobs/${job.id}?wait=30`)).toBe(true)
+    // At most 1 + duration / hold (30 s): a wait for the end alone is held through the change
+    // from pending to running.
+    expect(held.length).toBeLessThanOrEqual(1 + 100 / 30)
+    expect(held.every((r) => r.path === `/v1/jobs/${job.id}?wait=30&until=terminal`)).toBe(true)
+  })
+
+  it('should be held at every status change for a watch, and one request for a short wait', async () => {
+    const { client, requests, settle } = virtualSetup({ client: { transport: 'long-poll' } })
+    const watched = await client.jobs.create(jobParams(20_000))
+    const statuses: string[] = []
+    await settle(
+      (async () => {
+        for await (const job of client.jobs.watch(watched.id)) statuses.push(job.status)
+      })(),
+    )
+    expect(statuses).toEqual(['running', 'completed'])
+    const watchPaths = requests.filter((r) => r.method === 'GET').map((r) => r.path)
+    expect(watchPaths.every((p) => p === `/v1/jobs/${watched.id}?wait=30`)).toBe(true)
+    const since = requests.length
+    const waited = await client.jobs.create(jobParams(20_000))
+    await settle(client.jobs.wait(waited.id))
+    const waitPaths = requests.slice(since).filter((r) => r.method === 'GET')
+    expect(waitPaths.map((r) => r.path)).toEqual([`/v1/jobs/${waited.id}?wait=30&until=terminal`])
   })
 
   it('should not ask in a loop a slow server whose ETag moves with progress on the way', async () => {
@@ -218,7 +238,10 @@ describe('transport: long-poll', () => {
       client: { transport: 'long-poll' },
       simulation: { latency_ms: { min: 1_200, max: 1_200 }, progress_interval_ms: 500 },
     })
-    const done = await settle(client.jobs.createAndWait(jobParams(20_000)))
+    // With onProgress, holds end at every status change (not only the end): ETags matter.
+    const done = await settle(
+      client.jobs.createAndWait(jobParams(20_000), { onProgress: () => {} }),
+    )
     expect(done.status).toBe('completed')
     // One hold for pending -> running, one stale catch-up, one hold to the end (it was 16).
     const held = requests.filter((r) => r.method === 'GET')
@@ -253,7 +276,7 @@ describe('transport: long-poll', () => {
       /timed out/,
     )
     expect(manual.now() - start).toBeLessThanOrEqual(13_000)
-    expect(requests.some((r) => /wait=(1[0-2]|[1-9])$/.test(r.path))).toBe(true)
+    expect(requests.some((r) => /wait=(1[0-2]|[1-9])&until=terminal$/.test(r.path))).toBe(true)
   })
 
   /**
@@ -556,7 +579,7 @@ describe("transport: 'auto'", () => {
     for (let i = 0; i < 10; i++) await manual.tickAsync(1_000)
     await expect(wait).resolves.toMatchObject({ status: 'completed' })
     expect(reasons[0]).toMatch(/nothing within 5000 ms/)
-    expect(fetch.calls.at(-1)?.url).toBe('http://api.test/v1/jobs/job_1?wait=30')
+    expect(fetch.calls.at(-1)?.url).toBe('http://api.test/v1/jobs/job_1?wait=30&until=terminal')
   })
 
   it('should poll the jobs of a waitAll in batches whatever the transport', async () => {

@@ -65,6 +65,8 @@ export class Observation {
   transport: Transport = 'poll'
   /** Called once when it ends (a tab leading it then lets another lead). */
   onEnd: (() => void) | undefined
+  /** Whether other tabs hear of its answers (they may be watching every change). */
+  sharedWithTabs = false
 
   constructor(
     readonly id: string,
@@ -101,6 +103,18 @@ export class Observation {
   leave(subscription: Subscription): void {
     if (!this.subscriptions.delete(subscription) || this.subscriptions.size > 0) return
     this.#end()
+  }
+
+  /**
+   * Whether only the job's end matters to everyone who hears of it: no watch, no `onProgress`,
+   * no `job:status` listener, no other tab. A held request may then wait for the end alone.
+   */
+  endOnly(): boolean {
+    if (this.sharedWithTabs || this.core.events.listens('job:status')) return false
+    for (const subscription of this.subscriptions) {
+      if (subscription.subscriber.everyChange) return false
+    }
+    return true
   }
 
   /** The nearest deadline of its subscriptions (Infinity for none). */

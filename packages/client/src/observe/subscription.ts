@@ -46,6 +46,11 @@ export interface WaitLimits {
 
 /** What a subscription is told. */
 export interface Subscriber {
+  /**
+   * Whether it wants every change (a watch, a wait with `onProgress`), not just the end: held
+   * requests then end at every status change rather than at the end alone.
+   */
+  readonly everyChange: boolean
   /** Every answer: the job, and whether its status or progress moved since the last one. */
   next(job: Job, changed: boolean, subscription: Subscription): void
   /** The subscription ended without a terminal job: a limit, a failure or its signal. */

@@ -76,6 +76,7 @@ export function shareObservation(
 ): void {
   const following = new InFlight(1)
   observation.inFlight = following
+  observation.sharedWithTabs = true
   observation.guardDeadlines()
   tabs.share(observation.id, following.controller.signal, {
     lead: () =>

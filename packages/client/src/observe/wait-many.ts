@@ -175,6 +175,8 @@ function subscribeAll(
       subscriber.next(i, job)
     }
     const end = (error: unknown) => subscriber.end(i, error, last)
-    subscriptions.push(context.monitor.subscribe(id, own, { next, end }, { align: true }))
+    // Counts by status (`batch:progress`) follow every status change.
+    const counted = { everyChange: true, next, end }
+    subscriptions.push(context.monitor.subscribe(id, own, counted, { align: true }))
   }
 }

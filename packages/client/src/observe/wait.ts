@@ -26,6 +26,7 @@ export function waitForEnd(
       id,
       limits,
       {
+        everyChange: onProgress !== undefined,
         next(job, _changed, subscription) {
           // Like an event listener, a throwing callback never stops the wait.
           callSafely(logger, 'onProgress', () => onProgress?.(job, subscription))

@@ -33,6 +33,7 @@ export class JobWatch implements AsyncIterableIterator<Job>, WaitState {
       id,
       limits,
       {
+        everyChange: true,
         next: (job) => {
           // Whatever the observation saw before, this watch yields every change it has not.
           const last = this.#last

@@ -1,7 +1,9 @@
 /**
  * The long-poll source: `GET /v1/jobs/:id?wait=N` with the last `ETag`; the server holds the
  * request until the job's status changes or N seconds pass, so the end is known one round trip
- * after it happens, at about one request per N seconds. Its time limit is the hold plus the
+ * after it happens, at about one request per N seconds. When only the end matters to everyone
+ * listening (`Observation.endOnly`), `&until=terminal` asks the server to hold through the other
+ * changes: 1 + duration / N requests at most (a server without it ends holds at each change). Its time limit is the hold plus the
  * client's request limit, so a dropped connection is noticed within it. A server that ignores
  * `wait` (answers at once, with nothing new, twice in a row) is polled instead.
  *
@@ -83,6 +85,9 @@ export function longPollSource(core: ClientCore): Source {
           timeoutMs: observation.requestLimitMs(startedAt),
           etag: sentEtag,
           holdS: plain ? undefined : holdS,
+          // A wait for the end alone is held through the other status changes (a watch joining
+          // meanwhile hears of them from the next hold on).
+          endOnly: observation.endOnly(),
         })
       } catch (error) {
         const lastedMs = cutHolds.get(error as object)

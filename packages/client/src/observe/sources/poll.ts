@@ -22,11 +22,14 @@ export async function getJob(
     etag?: string | undefined
     /** Ask the server to hold the request up to this many seconds for a change (long-poll). */
     holdS?: number | undefined
+    /** With `holdS`: for the job's end alone, not every status change (`until=terminal`). */
+    endOnly?: boolean | undefined
   },
 ): Promise<{ job: Job | undefined; response: HttpResponse }> {
   const { clock, history } = core
-  const { attempt, signal, timeoutMs, etag, holdS } = check
-  const path = holdS === undefined ? jobPath(id) : `${jobPath(id)}?wait=${holdS}`
+  const { attempt, signal, timeoutMs, etag, holdS, endOnly } = check
+  const until = endOnly ? '&until=terminal' : ''
+  const path = holdS === undefined ? jobPath(id) : `${jobPath(id)}?wait=${holdS}${until}`
   const startedAt = clock.now()
   try {
     const response = await request(core, {
