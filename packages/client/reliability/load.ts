@@ -8,8 +8,13 @@
  * requests (long-poll: a wait for the end alone is held through the other status changes), and
  * nothing may stay open after.
  */
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { existsSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
 import { createClient, type FetchLike } from '@video-translation/client'
-import { DEV_API_KEY } from '@video-translation/mock-server'
+import { DEV_ADMIN_KEY, DEV_API_KEY, type SimulationPatch } from '@video-translation/mock-server'
 import { startServer } from '@video-translation/mock-server/node'
 
 /** The hold the client asks for (`HOLD_S` in src/observe/sources/long-poll.ts). */
@@ -31,8 +36,8 @@ export interface LoadReport {
   /** The most status requests one job took beyond its bound. */
   worstRequests: number
   /**
-   * Peak heap growth per wait (clients and server together, over every group of the run), in
-   * kB; needs `--expose-gc`.
+   * Peak heap growth per wait (over every group of the run; the server's too when it runs in
+   * this process), in kB; needs `--expose-gc`.
    */
   heapPerWaitKb: number | undefined
   /** Timers and sockets of the process left over once every wait had ended and the server closed. */
@@ -50,21 +55,73 @@ export interface LoadGroup {
   jobs: number
 }
 
+/** Transports, not the rate limit, are measured here (the concurrency bench does that). */
+const SIMULATION: SimulationPatch = {
+  rate_limit: { capacity: 1_000_000, refill_per_s: 1_000_000 },
+  error_rate: 0,
+}
+
+/** A server to load: its base URL, and how to stop it. */
+interface LoadServer {
+  url: string
+  close(): Promise<void>
+}
+
 /**
- * Waits at once, in one process against one server, for every group's jobs, of `durationMs(i)`
- * each (i counting within its group); one report per group. `cutAfterMs` puts a broken proxy in
- * front of the server that cuts every status request after that long (a test of the test).
+ * `vt-mock-server` (the built command) in a process of its own, as users run it: the clients'
+ * process then holds only the clients.
+ */
+async function spawnServer(): Promise<LoadServer> {
+  const root = dirname(
+    createRequire(import.meta.url).resolve('@video-translation/mock-server/package.json'),
+  )
+  if (!existsSync(join(root, 'dist', 'cli.js'))) {
+    throw new Error('vt-mock-server is not built: run `pnpm build` first.')
+  }
+  const child = spawn(process.execPath, [join(root, 'bin', 'vt-mock-server.js'), '--port', '0'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  let out = ''
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`vt-mock-server exited (${code}): ${out}`)))
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString()
+      const found = /listening on (http:\/\/\S+)/.exec(out)
+      if (found?.[1]) resolve(found[1])
+    })
+  })
+  child.stdout.resume()
+  const patched = await fetch(`${url}/v1/simulation`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${DEV_ADMIN_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify(SIMULATION),
+  })
+  if (!patched.ok) throw new Error(`PUT /v1/simulation: ${patched.status}`)
+  return {
+    url,
+    close: async () => {
+      child.kill('SIGTERM')
+      if (child.exitCode === null) await once(child, 'exit')
+    },
+  }
+}
+
+/**
+ * Waits at once, with one client per group against one server, for every group's jobs, of
+ * `durationMs(i)` each (i counting within its group); one report per group. The server runs in
+ * this process, or with `serverProcess` in a process of its own. `cutAfterMs` puts a broken
+ * proxy in front of the server that cuts every status request after that long (a test of the
+ * test).
  */
 export async function runLoad(
   groups: readonly LoadGroup[],
   durationMs: (i: number) => number,
-  options: { cutAfterMs?: number } = {},
+  options: { cutAfterMs?: number; serverProcess?: boolean } = {},
 ): Promise<LoadReport[]> {
   const gc = (globalThis as { gc?: () => void }).gc
-  const server = await startServer({
-    // Transports, not the rate limit, are measured here (the concurrency bench does that).
-    simulation: { rate_limit: { capacity: 1_000_000, refill_per_s: 1_000_000 }, error_rate: 0 },
-  })
+  const server = options.serverProcess
+    ? await spawnServer()
+    : await startServer({ simulation: SIMULATION })
   const requests = new Map<string, number>()
   const handles = () =>
     process.getActiveResourcesInfo().filter((r) => r === 'Timeout' || r === 'TCPSocketWrap').length
