@@ -55,7 +55,8 @@ process.stderr.write('reliability: bad input\n')
 const security = await runSecurity()
 const races = await runRaces(long ? 500 : 100)
 process.stderr.write('reliability: security, races\n')
-// SSE streams and held requests at once, in one process.
+// SSE streams and held requests at once, the clients in this process, the server in one of its
+// own, as users run it (needs `pnpm build`).
 const load: LoadReport[] = long
   ? await runLoad(
       [
@@ -63,7 +64,6 @@ const load: LoadReport[] = long
         { transport: 'long-poll', jobs: 5_000 },
       ],
       (i) => 18_000 + ((i * 7) % 4_000),
-      // The server in a process of its own, as users run it (needs `pnpm build`).
       { serverProcess: true },
     )
   : await runLoad(
@@ -72,6 +72,7 @@ const load: LoadReport[] = long
         { transport: 'long-poll', jobs: 500 },
       ],
       (i) => 2_000 + ((i * 37) % 3_000),
+      { serverProcess: true },
     )
 process.stderr.write('reliability: load\n')
 const broken = {
@@ -203,7 +204,7 @@ and on event streams (each job's stream open until its end, its wait's deadline 
 
 (The history keeps the last 1,000 jobs by design.)
 
-**Caught by it:** a signal that never lets its listeners go: ${broken.leaks.listeners} listeners left.
+**Caught by it:** a signal that never lets its listeners go: ${broken.leaks.listeners} listener${broken.leaks.listeners === 1 ? '' : 's'} left.
 
 ## Bad input from the server: ${BAD_CASES.length} hostile servers
 
@@ -265,8 +266,8 @@ may break off, on one shared job): ${races.broken === 0 ? 'each wait settled onc
 
 ## Load: push over loopback, real time
 
-A client per transport and \`vt-mock-server\` in one process over a loopback port, every job of
-both transports at once, each under a 2 min deadline.
+A client per transport in this process, \`vt-mock-server\` (the built command) in a process of its
+own, over a loopback port; every job of both transports at once, each under a 2 min deadline.
 
 | transport | jobs at once | completed | errors | p99 latency | requests / job | most over the bound | handles left | wall time |
 | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
