@@ -206,7 +206,7 @@ function timeoutOf(info: RequestInfo, timeoutMs: number): TimeoutError {
  * The server's id of the request, for errors (read only when one is thrown), without the key
  * (a server may echo any header into it).
  */
-function requestIdOf(headers: Headers, redact: Redactor): string | undefined {
+export function requestIdOf(headers: Headers, redact: Redactor): string | undefined {
   const id = headers.get('x-request-id')
   return id === null ? undefined : redact(id)
 }

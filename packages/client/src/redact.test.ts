@@ -1,7 +1,10 @@
+import { inspect } from 'node:util'
+import ky from 'ky'
 import { describe, expect, it } from 'vitest'
-import { fakeFetch, jobBody, json } from '../test/fake-fetch.js'
+import { fakeFetch, hangingFetch, jobBody, json } from '../test/fake-fetch.js'
 import { virtualClock } from '../test/virtual-time.js'
 import { createClient } from './client.js'
+import { isNetworkError } from './errors.js'
 import { redactError, redactor } from './redact.js'
 
 const KEY = 'vt_live_S3CR3T'
@@ -136,6 +139,49 @@ describe('redaction of the API key', () => {
       const text = JSON.stringify({ message: error.message, cause: String(error.cause), error })
       expect(text).not.toContain('abc')
     }
+  })
+
+  it('should take the key out of a batch answer’s request id', async () => {
+    const { manual, clock } = virtualClock()
+    const fetch = fakeFetch((call) =>
+      json({ jobs: [], missing: call.url.includes('job_2') ? ['job_2'] : [] }, 200, {
+        'x-request-id': `Bearer ${KEY}`,
+      }),
+    )
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      apiKey: KEY,
+      fetch,
+      clock,
+      transport: 'poll',
+    })
+    const all = client.jobs.waitAll(['job_1', 'job_2'], { timeoutMs: 5_000 })
+    for (let i = 0; i < 10; i++) await manual.tickAsync(1_000)
+    const outcomes = await all
+    const seen = JSON.stringify([
+      outcomes.map((o) => (o.status === 'rejected' ? String(o.reason) : '')),
+      outcomes.map((o) => (o.status === 'rejected' ? o.reason : '')),
+      client.jobs.history('job_1'),
+      client.jobs.history('job_2'),
+    ])
+    expect(fetch.calls.length).toBeGreaterThan(0)
+    expect(seen).toContain('[redacted]')
+    expect(seen).not.toContain(KEY)
+  })
+
+  it('should not let an HTTP library’s error that carries the request show the key', async () => {
+    // ky's TimeoutError holds the Request (its Authorization header) as `request`.
+    const viaKy = ky.create({ fetch: hangingFetch(), retry: 0, timeout: 20 })
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      apiKey: KEY,
+      fetch: (input, init) => viaKy(input, init),
+      retry: false,
+    })
+    const error = await client.jobs.get('job_1').catch((e: unknown) => e)
+    expect(isNetworkError(error)).toBe(true)
+    expect((error as Error).cause).toMatchObject({ name: 'TimeoutError' })
+    expect(inspect(error, { depth: 10 })).not.toContain(KEY)
   })
 
   it('should refuse a key no header can carry, without quoting it', () => {

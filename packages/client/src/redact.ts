@@ -32,17 +32,27 @@ export function redactor(secret: string | undefined): Redactor {
 }
 
 /**
+ * Fields with which an HTTP library's errors carry the request (and its `Authorization` header):
+ * ky's `request` and `options`, axios's `config`, others' `headers` or `response`.
+ */
+const CARRIERS = ['request', 'options', 'config', 'headers', 'response']
+
+/**
  * `error` with the secret taken out of its message and the messages of its causes (or of the
  * string thrown or given as a cause): the same error when none holds it, else a plain `Error` of
- * the same name and redacted message.
+ * the same name, redacted message and `code`. An error that carries its request (a custom fetch's,
+ * such as ky's `TimeoutError`) is always made plain: printed, it would show the key's header.
  */
 export function redactError(error: unknown, redact: Redactor, depth = 0): unknown {
   if (typeof error === 'string') return redact(error)
   if (!(error instanceof Error) || depth > 5) return error
   const cause = redactError(error.cause, redact, depth + 1)
   const message = redact(error.message)
-  if (message === error.message && cause === error.cause) return error
+  const carries = CARRIERS.some((field) => Object.hasOwn(error, field))
+  if (!carries && message === error.message && cause === error.cause) return error
   const clean = new Error(message, cause === undefined ? undefined : { cause })
   clean.name = error.name
+  const { code } = error as { code?: unknown }
+  if (typeof code === 'string') Object.assign(clean, { code: redact(code) })
   return clean
 }

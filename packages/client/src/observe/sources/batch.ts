@@ -7,6 +7,7 @@
 import { type ClientCore, request } from '../../core.js'
 import { createApiError, InvalidResponseError, isApiError } from '../../errors.js'
 import { recordCheck } from '../../history.js'
+import { requestIdOf } from '../../http.js'
 import { parseJob } from '../../parse.js'
 import type { Job } from '../../types.js'
 import { jobPath } from '../../validate.js'
@@ -72,7 +73,7 @@ async function checkMany(
       const error = new InvalidResponseError({
         request: response.request,
         status: response.status,
-        requestId: response.headers.get('x-request-id') ?? undefined,
+        requestId: requestIdOf(response.headers, response.redact),
         reason: `job ${o.id} is neither in "jobs" nor in "missing"`,
       })
       recordCheck(history, o.id, check, { error })
@@ -80,7 +81,6 @@ async function checkMany(
       continue
     }
     // What asking for the job alone would have answered: the batch itself answered 200.
-    const requestId = response.headers.get('x-request-id')
     const error = createApiError({
       status: 404,
       problem: {
@@ -89,7 +89,7 @@ async function checkMany(
         status: 404,
         detail: `The batch status (${response.request.method} ${response.request.path}, HTTP ${response.status}) lists job ${o.id} as missing.`,
       },
-      requestId: requestId === null ? undefined : response.redact(requestId),
+      requestId: requestIdOf(response.headers, response.redact),
       headers: new Headers(),
       request: { method: 'GET', path: jobPath(o.id) },
     })

@@ -17,7 +17,7 @@ import {
   VideoTranslationError,
 } from '../../errors.js'
 import { recordCheck } from '../../history.js'
-import type { HttpRequest, HttpStream } from '../../http.js'
+import { type HttpRequest, type HttpStream, requestIdOf } from '../../http.js'
 import { jobParser } from '../../parse.js'
 import { redactError } from '../../redact.js'
 import { jobPath } from '../../validate.js'
@@ -201,8 +201,7 @@ async function listen(
   }
   if (observation.ended) return
   if (invalid) {
-    const id = stream.response.headers.get('x-request-id')
-    const requestId = id === null ? undefined : core.http.redact(id)
+    const requestId = requestIdOf(stream.response.headers, core.http.redact)
     const reason = `a status event is not a Job: ${invalid}`
     throw new InvalidResponseError({ request: info, status: 200, requestId, reason })
   }
