@@ -158,15 +158,18 @@ export interface Client {
 export function createClient(options: ClientOptions = {}): Client {
   const core = createCore(options)
   const { events } = core
+  const monitor = new Monitor(core, resolveSources(core), {
+    ...resolveTransport(options),
+    tabs: resolveTabs(options, core),
+  })
   return {
-    jobs: new Jobs(
-      core,
-      new Monitor(core, resolveSources(core), {
-        ...resolveTransport(options),
-        tabs: resolveTabs(options, core),
-      }),
-    ),
-    on: (type, listener) => events.on(type, listener),
+    jobs: new Jobs(core, monitor),
+    on: (type, listener) => {
+      const off = events.on(type, listener)
+      // Every status change is wanted from now on, also of the jobs already held for their end.
+      if (type === 'job:status') monitor.widenHolds()
+      return off
+    },
     off: (type, listener) => events.off(type, listener),
   }
 }

@@ -212,6 +212,32 @@ describe('transport: long-poll', () => {
     expect(held.every((r) => r.path === `/v1/jobs/${job.id}?wait=30&until=terminal`)).toBe(true)
   })
 
+  it('should widen a hold for the end alone when a watch or a job:status listener joins', async () => {
+    for (const joiner of ['watch', 'listener'] as const) {
+      const { client, manual, requests, settle } = virtualSetup({
+        client: { transport: 'long-poll' },
+      })
+      const job = await client.jobs.create(jobParams(25_000))
+      const waited = client.jobs.wait(job.id)
+      await manual.tickAsync(1_000)
+      const seen: string[] = []
+      const watching =
+        joiner === 'watch'
+          ? (async () => {
+              for await (const j of client.jobs.watch(job.id)) seen.push(j.status)
+            })()
+          : undefined
+      if (joiner === 'listener') client.on('job:status', (e) => seen.push(e.job.status))
+      await settle(Promise.all([waited, watching]))
+      // The job ran from 2.5 s: the joiner heard of it then, not only at the end.
+      expect(seen).toContain('running')
+      const paths = requests.filter((r) => r.method === 'GET').map((r) => r.path)
+      expect(paths[0]).toBe(`/v1/jobs/${job.id}?wait=30&until=terminal`)
+      expect(paths.slice(1).every((p) => p === `/v1/jobs/${job.id}?wait=30`)).toBe(true)
+      expect(client.jobs.history(job.id).every((h) => h.error === undefined)).toBe(true)
+    }
+  })
+
   it('should be held at every status change for a watch, and one request for a short wait', async () => {
     const { client, requests, settle } = virtualSetup({ client: { transport: 'long-poll' } })
     const watched = await client.jobs.create(jobParams(20_000))

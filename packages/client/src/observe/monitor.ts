@@ -154,6 +154,11 @@ export class Monitor implements Planner {
     this.planAt(observation, Math.min(at, Math.max(now, observation.nearestDeadline())))
   }
 
+  /** Someone now listens to every status change: held requests for the end alone widen. */
+  widenHolds(): void {
+    for (const observation of this.#observations.values()) observation.widen?.()
+  }
+
   relay(job: Job): void {
     this.#tabs?.post(job)
   }

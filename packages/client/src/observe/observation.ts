@@ -67,6 +67,11 @@ export class Observation {
   onEnd: (() => void) | undefined
   /** Whether other tabs hear of its answers (they may be watching every change). */
   sharedWithTabs = false
+  /**
+   * Set while a held request asks for the job's end alone: ends it, to be asked again at once
+   * for every change, when someone who wants them starts listening.
+   */
+  widen: (() => void) | undefined
 
   constructor(
     readonly id: string,
@@ -86,6 +91,7 @@ export class Observation {
     const strategies = this.#strategies()
     this.subscriptions.add(subscription)
     if (!live) return
+    if (subscription.subscriber.everyChange) this.widen?.()
     const { job } = this.cursor.state
     if (job && this.answers > 0) {
       queueMicrotask(() => {

@@ -77,19 +77,31 @@ export function longPollSource(core: ClientCore): Source {
       const sentEtag = plain || !staleTags.has(observation) ? knownEtag : undefined
       // The hold is within the deadline; the request's own limit (and its retries) too.
       observation.guardDeadlines()
+      // A wait for the end alone is held through the other status changes; someone who wants
+      // them joining meanwhile ends the hold (`widen`), and the job is asked again at once.
+      const endOnly = !plain && observation.endOnly()
+      const held = new AbortController()
+      const onAbort = () => held.abort(signal.reason)
+      signal.addEventListener('abort', onAbort, { once: true })
+      const widen = () => held.abort(new Error('widened'))
+      if (endOnly) observation.widen = widen
+      const settled = () => {
+        signal.removeEventListener('abort', onAbort)
+        if (observation.widen === widen) observation.widen = undefined
+      }
       let answer: Awaited<ReturnType<typeof getJob>>
       try {
         answer = await getJob(core, observation.id, {
           attempt: state.checks,
-          signal,
+          signal: held.signal,
           timeoutMs: observation.requestLimitMs(startedAt),
           etag: sentEtag,
           holdS: plain ? undefined : holdS,
-          // A wait for the end alone is held through the other status changes (a watch joining
-          // meanwhile hears of them from the next hold on).
-          endOnly: observation.endOnly(),
+          endOnly,
         })
       } catch (error) {
+        settled()
+        if (held.signal.aborted && !signal.aborted) return observation.requeue()
         const lastedMs = cutHolds.get(error as object)
         if (lastedMs === undefined) throw error
         // Something held it: the server does not ignore wait.
@@ -119,6 +131,7 @@ export function longPollSource(core: ClientCore): Source {
         }
         return observation.requeue()
       }
+      settled()
       const { job, response } = answer
       const now = clock.now()
       const hints = hintsOf(job ?? previous, response.headers, now)

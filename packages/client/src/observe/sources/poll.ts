@@ -48,7 +48,9 @@ export async function getJob(
     recordCheck(history, id, { startedAt, at, attempt }, { status, httpStatus: response.status })
     return { job, response }
   } catch (error) {
-    recordCheck(history, id, { startedAt, at: clock.now(), attempt }, { error })
+    // A check its caller ended (every wait left, or a hold widened) says nothing of the job.
+    if (!signal?.aborted)
+      recordCheck(history, id, { startedAt, at: clock.now(), attempt }, { error })
     throw error
   }
 }
