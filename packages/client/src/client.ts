@@ -174,6 +174,12 @@ export function createClient(options: ClientOptions = {}): Client {
   }
 }
 
+/**
+ * A character no header value can carry: controls (but tab), and anything past Latin-1. Fetch
+ * would refuse it at every request, read as a network failure.
+ */
+const HEADER_UNFIT = /[^\t\x20-\x7e\x80-\xff]/
+
 /** Reads the options once and builds the parts every resource of one client shares. */
 export function createCore(options: ClientOptions): ClientCore {
   checkOptions(options)
@@ -306,7 +312,10 @@ function resolveHttpConfig(options: ClientOptions): HttpConfig {
   const apiKey = options.apiKey ?? readEnv('VT_API_KEY')
   // A header carries bytes, without line breaks or NUL: fetch would throw a TypeError at every
   // request, read as a network failure (retried, and opening the circuit breaker).
-  const unfit = apiKey?.search(/[\r\n\0]|[^\0-\xff]/) ?? -1
+  if (apiKey !== undefined && typeof apiKey !== 'string') {
+    throw new TypeError(`apiKey must be a string (got ${typeof apiKey}).`)
+  }
+  const unfit = apiKey?.search(HEADER_UNFIT) ?? -1
   if (unfit >= 0) {
     // Said without quoting the key: no message carries it.
     throw new VideoTranslationError(

@@ -109,6 +109,13 @@ export class Jobs {
 
   /** A create, with the hints its answer carried. */
   async #create(params: CreateJobParams, options: CreateJobOptions): Promise<Created> {
+    const { idempotencyKey } = options
+    const fit = typeof idempotencyKey === 'string' && /^[\x21-\x7e]{1,255}$/.test(idempotencyKey)
+    if (idempotencyKey !== undefined && !fit) {
+      // Sent as it is, fetch would refuse it (a retried network failure) or the server would.
+      const got = JSON.stringify(String(idempotencyKey).slice(0, 40))
+      throw new TypeError(`idempotencyKey must be 1 to 255 visible ASCII characters (got ${got}).`)
+    }
     const response = await request(this.#core, {
       method: 'POST',
       path: '/v1/jobs',

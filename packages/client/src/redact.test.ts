@@ -198,6 +198,11 @@ describe('redaction of the API key', () => {
         expect(String(error)).not.toContain(KEY)
       }
     }
+    expect(() => createClient({ baseUrl: 'http://api.test', apiKey: `${KEY}\x01` })).toThrow(
+      /at position 15/,
+    )
+    const notText = { baseUrl: 'http://api.test', apiKey: 42 as unknown as string }
+    expect(() => createClient(notText)).toThrow(/apiKey must be a string \(got number\)/)
     // Latin-1 is what a header carries: such a key is the server's to judge.
     expect(() => createClient({ baseUrl: 'http://api.test', apiKey: `${KEY}é` })).not.toThrow()
   })

@@ -344,6 +344,23 @@ describe('jobs.createBatch', () => {
     expect(simulator.jobCount - before).toBe(12)
   })
 
+  it('should refuse, item by item, keys no header can carry, sending nothing for them', async () => {
+    const { client, requests } = virtualSetup()
+    const params = [jobParams(), { ...jobParams(), title: 'Café ☕' }, jobParams()]
+    const outcomes = await client.jobs.createBatch(params, {
+      idempotencyKey: (p, i) => `nightly-${p.title ?? i}`,
+    })
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled'])
+    const reason = outcomes[1]?.status === 'rejected' ? outcomes[1].reason : undefined
+    expect(reason).toBeInstanceOf(TypeError)
+    expect(String(reason)).toMatch(/1 to 255 visible ASCII characters/)
+    expect(requests.filter((r) => r.method === 'POST')).toHaveLength(2)
+    // Nothing counted against the server: a later call goes through.
+    await expect(
+      client.jobs.get(outcomes[0]?.status === 'fulfilled' ? outcomes[0].job.id : ''),
+    ).resolves.toBeDefined()
+  })
+
   it('should refuse one idempotency key for a whole batch', async () => {
     const { client } = virtualSetup()
     const options = { idempotencyKey: 'same-for-all' } as unknown as CreateBatchOptions
