@@ -253,6 +253,33 @@ describe('circuit breaker', () => {
     expect(openFor()).toBe(1_000)
   })
 
+  it('should not let a call that fails late, let through before the circuit opened, move it', () => {
+    const { clock, manual } = virtualClock()
+    const breaker = new CircuitBreaker(
+      { failureThreshold: 1, resetTimeoutMs: 1_000, maxResetTimeoutMs: 8_000 },
+      clock,
+      () => {},
+    )
+    const down = new NetworkError({ method: 'GET', path: '/' }, new TypeError('down'))
+    const early = breaker.admit()
+    const opener = breaker.admit()
+    breaker.failed(down, opener)
+    manual.advance(900)
+    // The call let through before the opening fails now: the probe is still due at 1 s.
+    breaker.failed(down, early)
+    manual.advance(100)
+    const probe = breaker.admit()
+    expect(probe).toBe(true)
+    // Another late call fails while the probe is out: not the verdict.
+    breaker.failed(down, false)
+    expect(breaker.state.state).toBe('half-open')
+    breaker.failed(down, probe)
+    manual.advance(1_999)
+    expect(() => breaker.admit()).toThrow()
+    manual.advance(1)
+    expect(breaker.admit()).toBe(true)
+  })
+
   it('should leave the circuit as it was for a call released, and let the next call probe', () => {
     const { clock, manual } = virtualClock()
     const states: string[] = []

@@ -99,8 +99,12 @@ export class CircuitBreaker {
    * against the server's health (and a probe so answered closes the circuit).
    */
   failed(error: unknown, probe: boolean): void {
-    if (isTransient(error) && pacedDelay(error, this.#clock.now()) === undefined) this.#fail(error)
-    else if (probe) this.#set({ state: 'closed', failures: 0 })
+    if (isTransient(error) && pacedDelay(error, this.#clock.now()) === undefined) {
+      // Closed, a failure counts; otherwise only the probe's is the verdict: a call let through
+      // before the circuit opened, failing late, leaves the opening (and its length) as it is.
+      if (probe || this.#state.state === 'closed') this.#fail(error)
+      else this.#lastFailure = error
+    } else if (probe) this.#set({ state: 'closed', failures: 0 })
   }
 
   /**

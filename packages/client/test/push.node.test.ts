@@ -131,6 +131,28 @@ describe('transport: sse', () => {
     expect(errors).toEqual([])
   })
 
+  it('should not count a stream opened again as a status check (maxAttempts)', async () => {
+    const { manual, clock } = virtualClock()
+    const streams: ReturnType<typeof eventStream>[] = []
+    const fetch = fakeFetch(() => {
+      const stream = eventStream()
+      streams.push(stream)
+      stream.write('retry: 1000\n\n')
+      stream.write(statusEvent(jobBody({ status: 'running' }), streams.length))
+      return stream.response
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'sse' })
+    const wait = client.jobs.wait('job_1', { maxAttempts: 2 })
+    for (let i = 0; i < 4; i++) {
+      await manual.tickAsync(500)
+      streams.at(-1)?.cut()
+      await manual.tickAsync(1_000)
+    }
+    expect(streams.length).toBeGreaterThanOrEqual(4)
+    streams.at(-1)?.write(statusEvent(jobBody({ status: 'completed', progress: 1 }), 9))
+    await expect(wait).resolves.toMatchObject({ status: 'completed' })
+  })
+
   it('should give up on streams whose headers a proxy holds back, for long-poll (auto)', async () => {
     const { manual, clock } = virtualClock()
     // The answer is forwarded only once it ends, which an event stream never does.
@@ -140,26 +162,38 @@ describe('transport: sse', () => {
           call.signal?.addEventListener('abort', () => reject(call.signal?.reason), { once: true })
         })
       }
-      return json(jobBody({ status: 'completed', progress: 1 }))
+      const id = new URL(call.url).pathname.split('/')[3]
+      return json(jobBody({ id, status: 'completed', progress: 1 }))
     })
     // Requests' own limits run on real timers: a short one keeps the test short.
     const client = createClient({ baseUrl: 'http://api.test', fetch, clock, requestTimeoutMs: 20 })
     const reasons: string[] = []
     client.on('transport:fallback', (e) => reasons.push(e.reason))
-    const wait = client.jobs.wait('job_1', { timeoutMs: 60_000 })
-    let settled = false
-    wait.finally(() => (settled = true)).catch(() => {})
-    for (let i = 0; i < 50 && !settled; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 5))
-      await manual.tickAsync(100)
+    const waitFor = async (id: string) => {
+      const wait = client.jobs.wait(id, { timeoutMs: 60_000 })
+      let settled = false
+      wait.finally(() => (settled = true)).catch(() => {})
+      // Bounded by count (10 s of real time at most), not by the machine's speed.
+      for (let i = 0; i < 2_000 && !settled; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 5))
+        await manual.tickAsync(100)
+      }
+      return wait
     }
-    await expect(wait).resolves.toMatchObject({ status: 'completed' })
+    const opened = () => fetch.calls.filter((c) => c.url.endsWith('/events')).length
+    await expect(waitFor('job_1')).resolves.toMatchObject({ status: 'completed' })
     expect(reasons).toEqual([
       expect.stringMatching(/within the request's limit \(a buffering proxy\?\)/),
     ])
     // One stream tried, not retried: the next request held instead.
-    expect(fetch.calls.filter((c) => c.url.endsWith('/events'))).toHaveLength(1)
-  })
+    expect(opened()).toBe(1)
+    // Once may be a slow moment: the next job tries a stream again; twice, and the client's
+    // later jobs go to long-poll at once.
+    await expect(waitFor('job_2')).resolves.toMatchObject({ status: 'completed' })
+    expect(opened()).toBe(2)
+    await expect(waitFor('job_3')).resolves.toMatchObject({ status: 'completed' })
+    expect(opened()).toBe(2)
+  }, 60_000)
 
   it('should make a resumed wait past its deadline one plain check, and find the job done', async () => {
     const { manual, clock } = virtualClock()

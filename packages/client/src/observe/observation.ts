@@ -202,6 +202,15 @@ export class Observation {
     this.#next(hints, now)
   }
 
+  /**
+   * A stream ended or dropped without the job's end: opened again when `hints` and the strategy
+   * say. No answer, and no check spent (a stream makes none).
+   */
+  dropped(hints: ServerHints): void {
+    this.inFlight = undefined
+    if (!this.ended) this.#next(hints, this.core.clock.now())
+  }
+
   /** Ask again at once (the transport changed): the check in flight is over. */
   requeue(): void {
     this.inFlight = undefined

@@ -42,6 +42,8 @@ const UNSUPPORTED = new Set([404, 405, 406, 501])
 /** Checks jobs by listening to their event streams. */
 export function sseSource(core: ClientCore): Source {
   const poll = pollSource(core)
+  /** Stream opens in a row whose headers did not come in time. */
+  let lateOpens = 0
   return {
     async one(observation, signal) {
       const { state } = observation.cursor
@@ -71,14 +73,21 @@ export function sseSource(core: ClientCore): Source {
         }
         // No headers within the request's limit: held back on the way (a proxy that forwards a
         // response once it ends), or a server too slow to stream. With 'sse' chosen, a failure.
+        // Once may be a slow moment (a cold start, a pause): this job alone falls back; twice in
+        // a row, the client's next jobs too.
         const late = `no answer to GET ${path} within the request's limit (a buffering proxy?)`
-        if (isTimeoutError(error) && observation.planner.fallback(observation, 'long-poll', late)) {
+        const remember = isTimeoutError(error) && ++lateOpens >= 2
+        if (
+          isTimeoutError(error) &&
+          observation.planner.fallback(observation, 'long-poll', late, remember)
+        ) {
           return observation.requeue()
         }
         const check = { startedAt, at: core.clock.now(), attempt: state.checks }
         recordCheck(core.history, observation.id, check, { error })
         throw error
       }
+      lateOpens = 0
       const { response } = stream
       // The job ended and the stream has nothing newer: its last state is one GET away.
       if (response.status === 204) {
@@ -218,7 +227,7 @@ async function listen(
   // Dropped or ended without the job's end, after it spoke: open it again after the server's
   // `retry:`, as a browser's EventSource would.
   if (broken) core.logger.debug?.('event stream dropped: opened again', { error: String(broken) })
-  observation.answered(undefined, { retryAfterMs: retryMs })
+  observation.dropped({ retryAfterMs: retryMs })
 }
 
 function safeJson(text: string): unknown {
