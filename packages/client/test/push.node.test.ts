@@ -272,6 +272,32 @@ describe('transport: long-poll', () => {
     }
   })
 
+  it('should hold at every change on a server that refuses until (a 400), and remember', async () => {
+    const { manual, clock } = virtualClock()
+    let calls = 0
+    const fetch = fakeFetch((call) => {
+      calls++
+      if (call.url.includes('until=')) return problemResponse(400, 'Bad Request')
+      const id = new URL(call.url).pathname.split('/')[3]
+      return json(jobBody({ id, status: calls > 3 ? 'completed' : 'running' }))
+    })
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      fetch,
+      clock,
+      transport: 'long-poll',
+    })
+    for (const id of ['job_1', 'job_2']) {
+      const wait = client.jobs.wait(id, { timeoutMs: 60_000 })
+      for (let i = 0; i < 20; i++) await manual.tickAsync(1_000)
+      await expect(wait).resolves.toMatchObject({ status: 'completed' })
+    }
+    const asked = fetch.calls.map((c) => c.url.replace('http://api.test', ''))
+    expect(asked.filter((u) => u.includes('until='))).toEqual([
+      '/v1/jobs/job_1?wait=30&until=terminal',
+    ])
+  })
+
   it('should be held at every status change for a watch, and one request for a short wait', async () => {
     const { client, requests, settle } = virtualSetup({ client: { transport: 'long-poll' } })
     const watched = await client.jobs.create(jobParams(20_000))

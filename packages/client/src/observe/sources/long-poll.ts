@@ -15,6 +15,7 @@
  * length, the longest hold is tried again.
  */
 import { type ClientCore, cutHolds } from '../../core.js'
+import { isApiError } from '../../errors.js'
 import type { JobStatus } from '../../types.js'
 import type { Source } from '../monitor.js'
 import { getJob, hintsOf } from './poll.js'
@@ -59,6 +60,8 @@ export function longPollSource(core: ClientCore): Source {
   /** The longest hold asked for, in seconds, and the full-length holds made at it since lowered. */
   let holdLimitS = HOLD_S
   let fullHolds = 0
+  /** Set once the server refused `until` (a 400: strict about parameters it does not know). */
+  let untilRefused = false
   return {
     async one(observation, signal) {
       const { clock } = core
@@ -79,7 +82,7 @@ export function longPollSource(core: ClientCore): Source {
       observation.guardDeadlines()
       // A wait for the end alone is held through the other status changes; someone who wants
       // them joining meanwhile ends the hold (`widen`), and the job is asked again at once.
-      const endOnly = !plain && observation.endOnly()
+      const endOnly = !plain && !untilRefused && observation.endOnly()
       const held = new AbortController()
       const onAbort = () => held.abort(signal.reason)
       signal.addEventListener('abort', onAbort, { once: true })
@@ -102,6 +105,13 @@ export function longPollSource(core: ClientCore): Source {
       } catch (error) {
         settled()
         if (held.signal.aborted && !signal.aborted) return observation.requeue()
+        if (endOnly && isApiError(error) && error.status === 400) {
+          // A server that knows no `until` and refuses what it does not know: held at every
+          // change instead, from now on.
+          untilRefused = true
+          core.logger.debug?.('the server refuses until=terminal: holds end at every change')
+          return observation.requeue()
+        }
         const lastedMs = cutHolds.get(error as object)
         if (lastedMs === undefined) throw error
         // Something held it: the server does not ignore wait.
