@@ -8,7 +8,10 @@ import { isTerminalStatus, type Job } from '../types.js'
 import type { Monitor, Start } from './monitor.js'
 import type { WaitLimits, WaitState } from './subscription.js'
 
-/** Called with the job after every status check, and the wait's state; may be async (a rejection is logged). */
+/**
+ * Called with the job after every status check, and the wait's state; may be async (a rejection
+ * is logged).
+ */
 export type OnProgress = (job: Job, state: WaitState) => void
 
 /** Resolves with job `id` once it is terminal. */

@@ -3,9 +3,10 @@
  * request until the job's status changes or N seconds pass, so the end is known one round trip
  * after it happens, at about one request per N seconds. When only the end matters to everyone
  * listening (`Observation.endOnly`), `&until=terminal` asks the server to hold through the other
- * changes: 1 + duration / N requests at most (a server without it ends holds at each change). Its time limit is the hold plus the
- * client's request limit, so a dropped connection is noticed within it. A server that ignores
- * `wait` (answers at once, with nothing new, twice in a row) is polled instead.
+ * changes: 1 + duration / N requests at most (a server without it ends holds at each change).
+ * Its time limit is the hold plus the client's request limit, so a dropped connection is noticed
+ * within it. A server that ignores `wait` (answers at once, with nothing new, twice in a row) is
+ * polled instead.
  *
  * Held requests cut on the way (a proxy's idle limit below the hold): a cut is asked again at
  * once; cut again at about the same point, the holds of the whole client end a second before it
