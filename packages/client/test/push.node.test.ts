@@ -131,6 +131,32 @@ describe('transport: sse', () => {
     expect(errors).toEqual([])
   })
 
+  it('should give a plain last look before the deadline the time it takes', async () => {
+    const { manual, clock } = virtualClock()
+    const streams: ReturnType<typeof eventStream>[] = []
+    const fetch = fakeFetch(async (call) => {
+      if (call.url.endsWith('/events')) {
+        const stream = eventStream()
+        streams.push(stream)
+        return stream.response
+      }
+      // The plain check takes 600 ms: it answers after the deadline, within the last look.
+      await clock.sleep(600)
+      return json(jobBody({ status: 'completed', progress: 1 }))
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'sse' })
+    const wait = client.jobs.wait('job_1', { timeoutMs: 10_000 })
+    wait.catch(() => {})
+    await manual.tickAsync(0)
+    streams[0]?.write('retry: 100\n\n')
+    streams[0]?.write(statusEvent(jobBody({ status: 'running' }), 1))
+    await manual.tickAsync(9_400)
+    // Dropped at 9.4 s after it spoke: the last look is a plain check.
+    streams[0]?.close()
+    for (let i = 0; i < 30; i++) await manual.tickAsync(100)
+    await expect(wait).resolves.toMatchObject({ status: 'completed' })
+  })
+
   it('should not count a stream opened again as a status check (maxAttempts)', async () => {
     const { manual, clock } = virtualClock()
     const streams: ReturnType<typeof eventStream>[] = []
@@ -296,6 +322,29 @@ describe('transport: long-poll', () => {
     expect(asked.filter((u) => u.includes('until='))).toEqual([
       '/v1/jobs/job_1?wait=30&until=terminal',
     ])
+  })
+
+  it('should keep until=terminal after a 400 that was about something else', async () => {
+    const { manual, clock } = virtualClock()
+    const fetch = fakeFetch((call) => {
+      const id = new URL(call.url).pathname.split('/')[3]
+      if (id === 'job_bad') return problemResponse(400, 'Bad Request')
+      return json(jobBody({ id, status: 'completed', progress: 1 }))
+    })
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      fetch,
+      clock,
+      transport: 'long-poll',
+    })
+    const bad = client.jobs.wait('job_bad', { timeoutMs: 60_000 })
+    bad.catch(() => {})
+    for (let i = 0; i < 3; i++) await manual.tickAsync(1_000)
+    await expect(bad).rejects.toMatchObject({ status: 400 })
+    const good = client.jobs.wait('job_2', { timeoutMs: 60_000 })
+    for (let i = 0; i < 3; i++) await manual.tickAsync(1_000)
+    await expect(good).resolves.toMatchObject({ status: 'completed' })
+    expect(fetch.calls.at(-1)?.url).toBe('http://api.test/v1/jobs/job_2?wait=30&until=terminal')
   })
 
   it('should be held at every status change for a watch, and one request for a short wait', async () => {

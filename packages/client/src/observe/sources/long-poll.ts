@@ -61,8 +61,13 @@ export function longPollSource(core: ClientCore): Source {
   /** The longest hold asked for, in seconds, and the full-length holds made at it since lowered. */
   let holdLimitS = HOLD_S
   let fullHolds = 0
-  /** Set once the server refused `until` (a 400: strict about parameters it does not know). */
+  /**
+   * Set once the server refused `until` (a 400: strict about parameters it does not know) and
+   * then answered the same request without it; until then, the observations whose request with
+   * `until` got a 400 are asked once without it (a 400 may be about something else).
+   */
   let untilRefused = false
+  const untilSuspect = new WeakSet<object>()
   return {
     async one(observation, signal) {
       const { clock } = core
@@ -83,7 +88,8 @@ export function longPollSource(core: ClientCore): Source {
       observation.guardDeadlines()
       // A wait for the end alone is held through the other status changes; someone who wants
       // them joining meanwhile ends the hold (`widen`), and the job is asked again at once.
-      const endOnly = !plain && !untilRefused && observation.endOnly()
+      const endOnly =
+        !plain && !untilRefused && !untilSuspect.has(observation) && observation.endOnly()
       const held = new AbortController()
       const onAbort = () => held.abort(signal.reason)
       signal.addEventListener('abort', onAbort, { once: true })
@@ -107,10 +113,9 @@ export function longPollSource(core: ClientCore): Source {
         settled()
         if (held.signal.aborted && !signal.aborted) return observation.requeue()
         if (endOnly && isApiError(error) && error.status === 400) {
-          // A server that knows no `until` and refuses what it does not know: held at every
-          // change instead, from now on.
-          untilRefused = true
-          core.logger.debug?.('the server refuses until=terminal: holds end at every change')
+          // Perhaps a server that knows no `until` and refuses what it does not know: asked
+          // again without it, at once.
+          untilSuspect.add(observation)
           return observation.requeue()
         }
         const lastedMs = cutHolds.get(error as object)
@@ -143,6 +148,13 @@ export function longPollSource(core: ClientCore): Source {
         return observation.requeue()
       }
       settled()
+      if (untilSuspect.has(observation)) {
+        // Answered without `until`: it was what the server refused. Held at every change from
+        // now on, for every job.
+        untilSuspect.delete(observation)
+        untilRefused = true
+        core.logger.debug?.('the server refuses until=terminal: holds end at every change')
+      }
       const { job, response } = answer
       const now = clock.now()
       const hints = hintsOf(job ?? previous, response.headers, now)

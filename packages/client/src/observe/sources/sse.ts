@@ -51,6 +51,8 @@ export function sseSource(core: ClientCore): Source {
       // Nothing a stream could say in time (a wait resumed past its deadline, say): one plain
       // check, so a job that ended meanwhile is not reported as timed out.
       if (observation.nearestDeadline() - core.clock.now() < LAST_LOOK_MS) {
+        // A check's guard, not a stream's: each wait ends after the last look, not before it.
+        observation.guardDeadlines()
         return poll.one(observation, signal)
       }
       let stream: HttpStream
@@ -92,6 +94,7 @@ export function sseSource(core: ClientCore): Source {
       // The job ended and the stream has nothing newer: its last state is one GET away.
       if (response.status === 204) {
         stream.close()
+        observation.guardDeadlines()
         return poll.one(observation, signal)
       }
       const type = response.headers.get('content-type') ?? ''
