@@ -127,7 +127,12 @@ async function attempts<T>(
         if (probe !== undefined) breaker?.released(probe)
         signal.throwIfAborted()
       }
-      if (probe !== undefined) breaker?.failed(error, probe)
+      // An attempt never sent (its turn under the rate limit came too late) says nothing of the
+      // server's health either.
+      if (probe !== undefined) {
+        if (sentAt === Infinity) breaker?.released(probe)
+        else breaker?.failed(error, probe)
+      }
       const retried = retry === true || (retry !== false && retry(error))
       const next = retried ? retryDelay(core, failures, pacedRetries, error) : undefined
       if (next === undefined || clock.now() + next.delayMs >= deadline) {

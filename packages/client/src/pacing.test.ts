@@ -2,7 +2,8 @@ import { type ManualClock, sleep } from '@video-translation/mock-server'
 import { describe, expect, it } from 'vitest'
 import { fakeFetch, jobBody, json, problemResponse } from '../test/fake-fetch.js'
 import { virtualClock } from '../test/virtual-time.js'
-import { type ClientOptions, createClient } from './client.js'
+import { type ClientOptions, createClient, createCore } from './client.js'
+import { request } from './core.js'
 import { isTimeoutError } from './errors.js'
 import type { FetchLike } from './http.js'
 import { fixedInterval } from './polling/strategy.js'
@@ -209,6 +210,26 @@ describe('pacing', () => {
     expect(isTimeoutError((result as PromiseRejectedResult).reason)).toBe(true)
     // The deadline, plus the last look's second at most: not the 6 s the next turn was away.
     expect(manual.now() - start).toBeLessThanOrEqual(2_100)
+  })
+
+  it('should not count a turn that came too late against the server', async () => {
+    // One request every 6 s: the requests queued behind the first give up waiting for a turn.
+    const headers = { 'ratelimit-policy': '1;w=6', ratelimit: 'limit=1, remaining=0, reset=6' }
+    const fetch = fakeFetch(() => json(jobBody({ status: 'running' }), 200, headers))
+    const { manual, clock } = virtualClock()
+    const core = createCore({
+      baseUrl: 'http://api.test',
+      fetch,
+      clock,
+      circuitBreaker: { failureThreshold: 2 },
+    })
+    const get = (timeoutMs?: number) =>
+      request(core, { method: 'GET', path: '/v1/jobs/job_1', timeoutMs })
+    await drive(manual, [get()])
+    const late = await drive(manual, [get(1_000), get(1_000), get(1_000)])
+    expect(late.every((r) => r.status === 'rejected' && isTimeoutError(r.reason))).toBe(true)
+    expect(fetch.calls).toHaveLength(1)
+    expect(core.breaker?.state).toEqual({ state: 'closed', failures: 0 })
   })
 
   it('should send everything at once with pacing: false', async () => {
