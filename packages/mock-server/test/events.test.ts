@@ -31,6 +31,17 @@ describe('GET /v1/jobs/:id/events', () => {
     expect(new Set(ids).size).toBe(ids.length)
   })
 
+  it('should send nothing between status changes when the server reports no progress', async () => {
+    const { clock, call, createJob } = harness({
+      simulation: { hints: { mode: 'none', eta_noise: 0, progress: false } },
+    })
+    const { id } = await createJob({ simulate: { duration_ms: 5_000 } })
+    const body = collect(await call('GET', `/v1/jobs/${id}/events`))
+    for (let i = 0; i < 20 && !body.state.done; i++) await clock.tickAsync(500)
+    const jobs = parseSse(body.state.text).events.map((event) => JSON.parse(event.data) as JobView)
+    expect(jobs.map((job) => job.status)).toEqual(['pending', 'running', 'completed'])
+  })
+
   it('should resume after Last-Event-ID with only newer versions', async () => {
     const { clock, call, createJob } = harness()
     const { id } = await createJob({ simulate: { duration_ms: 5_000 } })

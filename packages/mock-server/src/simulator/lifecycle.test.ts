@@ -53,6 +53,11 @@ describe('snapshot', () => {
     const views = [2_500, 5_000, 8_000].map((t) => snapshot(job, T0 + t, silent).view)
     expect(views.every((v) => v.status === 'running')).toBe(true)
     expect(new Set(views.map((v) => `${v.updated_at} ${v.eta_ms}`)).size).toBe(1)
+    // So are its version and its next change: the job's end.
+    const snapshots = [2_500, 5_000, 8_000].map((t) => snapshot(job, T0 + t, silent))
+    expect(new Set(snapshots.map((s) => s.version)).size).toBe(1)
+    expect(snapshots.every((s) => s.nextChangeAt === T0 + 10_000)).toBe(true)
+    expect(snapshot(job, T0 + 10_000, silent).version).toBeGreaterThan(snapshots[0]?.version ?? 0)
     // The ETA counts from updated_at, within the noise of the job's true end.
     const [first] = views
     const end = Date.parse(first?.updated_at ?? '') + (first?.eta_ms ?? 0)

@@ -110,6 +110,9 @@ function stateAt(record: JobRecord, now: number): State {
   }
 }
 
+/** The version of a job's first running step (pending is 1; each step after adds one). */
+const RUNNING_VERSION = 2
+
 /** The state at `t` before the job's end, as if nothing else happened (pending or running). */
 function liveStateAt(record: JobRecord, t: number): State {
   const { runStart, finish, end } = timeline(record)
@@ -134,7 +137,7 @@ function liveStateAt(record: JobRecord, t: number): State {
     status: 'running',
     progress,
     since,
-    version: 2 + step,
+    version: RUNNING_VERSION + step,
     nextAt: Math.min(since + record.intervalMs, end),
     nextStatusAt: end,
   }
@@ -188,12 +191,14 @@ function build(record: JobRecord, state: State, hints: SimulationSettings['hints
           ? { code: 'translation_failed', message: 'The speech track could not be translated.' }
           : null,
     },
-    version: state.version,
+    // Silent, the representation is the one of the run's start until the status changes: so are
+    // its version (SSE sends no event, a long-poll is not released) and its next change.
+    version: silent ? RUNNING_VERSION : state.version,
     retryAfterS:
       eta === null || hints.mode === 'none'
         ? null
         : Math.min(60, Math.max(1, Math.ceil(eta / 1000))),
-    nextChangeAt: state.nextAt,
+    nextChangeAt: silent ? state.nextStatusAt : state.nextAt,
     nextStatusChangeAt: state.nextStatusAt,
   }
 }
