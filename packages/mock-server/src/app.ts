@@ -122,12 +122,14 @@ export function createMockServer(options: AppOptions = {}): MockServer {
         }),
     }),
   )
+  // Each gate covers the methods its path serves: another method is answered 405 (or 204 to a
+  // plain OPTIONS) without a key, as a path that does not exist is answered 404.
   const jobsMiddleware = asMiddleware(pre, jobsGate, injectFaults)
-  app.use('/v1/jobs', jobsMiddleware)
-  app.use('/v1/jobs/:id/cancel', jobsMiddleware)
-  app.use('/v1/jobs/:id/events', jobsMiddleware)
-  app.use('/v1/simulation', asMiddleware(pre, gate([adminAuth({ adminKey, keys })])))
-  app.use('/status', asMiddleware(pre, injectFaults))
+  app.on(['GET', 'POST'], '/v1/jobs', jobsMiddleware)
+  app.on('POST', '/v1/jobs/:id/cancel', jobsMiddleware)
+  app.on('GET', '/v1/jobs/:id/events', jobsMiddleware)
+  app.on(['GET', 'PUT'], '/v1/simulation', asMiddleware(pre, gate([adminAuth({ adminKey, keys })])))
+  app.get('/status', asMiddleware(pre, injectFaults))
   app.use('/healthz', preambleOnly)
   app.use('/openapi.json', preambleOnly, async (c, next) => {
     await next()

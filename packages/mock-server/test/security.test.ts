@@ -198,20 +198,29 @@ describe('headers on every response', () => {
       ['GET', '/v1/jobs/job_x/cancel', 'OPTIONS, POST', DEV_API_KEY],
       ['DELETE', '/v1/simulation', 'GET, HEAD, OPTIONS, PUT', DEV_ADMIN_KEY],
     ] as const
+    // The same answer with the path's key, with another key or with none: a method is checked
+    // before the key, as a path is.
     for (const [method, path, allow, key] of cases) {
-      const response = await call(method, path, { key })
-      expect(response.status, `${method} ${path}`).toBe(405)
-      expect(response.headers.get('allow')).toBe(allow)
-      expect((await problemOf(response)).type).toContain('method-not-allowed')
+      for (const sent of [key, DEV_API_KEY, null]) {
+        const response = await call(method, path, { key: sent })
+        expect(response.status, `${method} ${path} with ${sent}`).toBe(405)
+        expect(response.headers.get('allow')).toBe(allow)
+        expect((await problemOf(response)).type).toContain('method-not-allowed')
+      }
     }
     expect((await call('DELETE', '/v1/nothing')).status).toBe(404)
+    for (const method of ['GET', 'HEAD', 'POST']) {
+      expect((await call(method, '/v1/jobs', { key: null })).status, method).toBe(401)
+    }
     // A plain OPTIONS (no Origin: not a preflight) is a method every path takes.
     for (const [path, allow] of [
       ['/healthz', 'GET, HEAD, OPTIONS'],
       ['/status', 'GET, HEAD, OPTIONS'],
       ['/v1/jobs/job_x', 'GET, HEAD, OPTIONS'],
+      ['/v1/jobs', 'GET, HEAD, OPTIONS, POST'],
+      ['/v1/simulation', 'GET, HEAD, OPTIONS, PUT'],
     ] as const) {
-      const options = await call('OPTIONS', path, { key: DEV_API_KEY })
+      const options = await call('OPTIONS', path, { key: null })
       expect(options.status, `OPTIONS ${path}`).toBe(204)
       expect(options.headers.get('allow')).toBe(allow)
       expect(options.headers.get('x-request-id')).toMatch(/^req_/)
