@@ -132,6 +132,26 @@ describe('POST /v1/jobs', () => {
     })
     expect(text.status).toBe(415)
     await problemOf(text)
+    // JSON with parameters the validators cannot read is the same 415, said the same way.
+    for (const type of ['application/json;', 'application/json; charset', 'text/plain; a=json']) {
+      const odd = await call('POST', '/v1/jobs', {
+        body: VALID_BODY,
+        headers: { 'content-type': type },
+      })
+      expect(odd.status, type).toBe(415)
+      expect((await problemOf(odd)).type, type).toContain('unsupported-media-type')
+    }
+    for (const type of [
+      'application/json; charset=utf-8',
+      'APPLICATION/JSON',
+      'application/vnd.api+json',
+    ]) {
+      const ok = await call('POST', '/v1/jobs', {
+        body: VALID_BODY,
+        headers: { 'content-type': type },
+      })
+      expect(ok.status, type).toBe(202)
+    }
   })
 
   it('should reject a body over the size limit with 413', async () => {
@@ -307,6 +327,18 @@ describe('GET /v1/jobs?ids=', () => {
     expect(missing).toEqual(['nope'])
     // b (5 s) ran 2.5 s by its last 1 s progress step: 2.5 s left, rounded up.
     expect(response.headers.get('retry-after')).toBe('3')
+  })
+
+  it('should count the ids named, not the text: duplicates and empty entries aside', async () => {
+    const { call, createJob } = harness()
+    const { id } = await createJob()
+    const others = Array.from({ length: 99 }, (_, i) => `job_${String(i).padStart(60, '0')}`)
+    const ids = [id, ...others, id, ...others.slice(0, 20), '', '']
+    const response = await call('GET', `/v1/jobs?ids=${ids.join(',')}`)
+    expect(response.status).toBe(200)
+    const { jobs, missing } = (await response.json()) as { jobs: unknown[]; missing: string[] }
+    expect(jobs).toHaveLength(1)
+    expect(missing).toHaveLength(99)
   })
 
   it('should not show another tenant’s jobs', async () => {

@@ -96,6 +96,17 @@ describe('long-poll GET /v1/jobs/:id?wait=N', () => {
     expect(await response.json()).toMatchObject({ status: 'running' })
   })
 
+  it('should ignore a Prefer: wait it cannot read, as RFC 7240 says', async () => {
+    const { call, createJob } = harness()
+    const { id } = await createJob()
+    for (const prefer of ['wait=1e309', 'wait=3s', 'wait="3', 'wait=-3', 'wait=soon']) {
+      // Answered at once, as a request without the preference would be.
+      const response = await call('GET', `/v1/jobs/${id}`, { headers: { prefer } })
+      expect(response.status, prefer).toBe(200)
+      expect(response.headers.get('preference-applied'), prefer).toBeNull()
+    }
+  })
+
   it('should wake at once when the job is canceled', async () => {
     const { clock, call, createJob } = harness()
     const { id } = await createJob()
@@ -154,11 +165,14 @@ describe('long-poll GET /v1/jobs/:id?wait=N', () => {
     expect(clock.pending()).toBe(before)
   })
 
-  it.each(['61', '-1', 'soon', '1.5'])('should reject ?wait=%s with 400', async (wait) => {
-    const { call, createJob } = harness()
-    const { id } = await createJob()
-    const response = await call('GET', `/v1/jobs/${id}?wait=${wait}`)
-    expect(response.status).toBe(400)
-    expect(await problemOf(response)).toMatchObject({ field: '/wait', in: 'query' })
-  })
+  it.each(['61', '-1', 'soon', '1.5', '', '%20', '0x10', '1e1'])(
+    'should reject ?wait=%s with 400',
+    async (wait) => {
+      const { call, createJob } = harness()
+      const { id } = await createJob()
+      const response = await call('GET', `/v1/jobs/${id}?wait=${wait}`)
+      expect(response.status).toBe(400)
+      expect(await problemOf(response)).toMatchObject({ field: '/wait', in: 'query' })
+    },
+  )
 })

@@ -90,12 +90,25 @@ export function methodNotAllowed(c: Context<AppEnv>, allowed: readonly string[])
   })
 }
 
+/** A 415 for a body not declared as JSON the validators can read. */
+export function unsupportedMediaType(c: Context<AppEnv>): HandBuiltResponse {
+  return problem(c, {
+    status: 415,
+    kind: 'unsupported-media-type',
+    title: 'Unsupported Media Type',
+    detail:
+      'Send the body as JSON with Content-Type: application/json (parameters, if any, as name=value).',
+  })
+}
+
 /** Errors thrown by middleware keep their status; anything else is a bug and says so. */
 export const errorProblem: ErrorHandler<AppEnv> = (error, c) => {
   // A body that is not JSON at all is invalid input like any other: it names where.
   if (error instanceof HTTPException && error.status === 400 && /json/i.test(error.message)) {
     return validationProblem(c, 'body', [{ path: [], message: 'is not valid JSON' }])
   }
+  // The validators' own refusal of a media type, said as requireJson says it.
+  if (error instanceof HTTPException && error.status === 415) return unsupportedMediaType(c)
   if (error instanceof HTTPException) {
     return problem(c, {
       status: error.status,

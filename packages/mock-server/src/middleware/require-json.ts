@@ -1,9 +1,10 @@
 /** Bodies must be JSON: anything else is a 415 before validation sees it. */
 import type { MiddlewareHandler } from 'hono'
 import type { AppEnv } from '../env.js'
-import { problem } from './problem.js'
+import { unsupportedMediaType } from './problem.js'
 
-const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i
+/** A JSON media type, its parameters (if any) each `name=value`: what the validators read as JSON. */
+const JSON_TYPE = /^application\/(?:[\w.-]+\+)?json(?:;\s*[\w-]+=[^;]+)*$/i
 
 /** Answers 415 to a POST or PUT whose body is not declared as JSON. */
 export function requireJson(): MiddlewareHandler<AppEnv> {
@@ -15,12 +16,7 @@ export function requireJson(): MiddlewareHandler<AppEnv> {
       (length !== undefined && length !== '0') || c.req.header('transfer-encoding') !== undefined
     if ((method === 'POST' || method === 'PUT') && hasBody) {
       if (!JSON_TYPE.test(c.req.header('content-type') ?? '')) {
-        return problem(c, {
-          status: 415,
-          kind: 'unsupported-media-type',
-          title: 'Unsupported Media Type',
-          detail: 'Send the body as JSON with Content-Type: application/json.',
-        })
+        return unsupportedMediaType(c)
       }
     }
     await next()

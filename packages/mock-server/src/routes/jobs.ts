@@ -227,8 +227,10 @@ export function registerJobRoutes(
 
 /** The long-poll wait of an RFC 7240 `Prefer: wait=N` header, in seconds (0 when absent). */
 export function preferredWait(prefer: string | undefined): number {
-  const match = /(?:^|[,;\s])wait\s*=\s*"?(\d{1,6})"?/i.exec(prefer ?? '')
-  return match?.[1] === undefined ? 0 : Number(match[1])
+  // A preference the server cannot read (`wait=1e309`, `wait=soon`) is ignored (RFC 7240).
+  const match = /(?:^|[,;\s])wait\s*=\s*(?:(\d{1,6})|"(\d{1,6})")\s*(?:[,;]|$)/i.exec(prefer ?? '')
+  const seconds = match?.[1] ?? match?.[2]
+  return seconds === undefined ? 0 : Number(seconds)
 }
 
 /** The 404 of a job id the tenant cannot see. */

@@ -100,13 +100,17 @@ export const JobParams = z.object({ id: JobId.openapi({ param: { name: 'id', in:
 
 /** Query of `GET /v1/jobs/:id`. */
 export const GetJobQuery = z.object({
-  wait: z.coerce
-    .number()
-    .int()
-    .min(0)
-    .max(MAX_WAIT_S)
+  // Digits only: `Number()` would read '' as 0 and '0x10' as 16.
+  wait: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number of seconds')
+    .transform(Number)
+    .pipe(z.number().max(MAX_WAIT_S))
     .optional()
     .openapi({
+      type: 'integer',
+      minimum: 0,
+      maximum: MAX_WAIT_S,
       description: `Long-poll: hold up to this many seconds (max ${MAX_WAIT_S}) until the status changes.`,
     }),
   until: z.enum(['change', 'terminal']).optional().openapi({
@@ -129,7 +133,9 @@ export const GetJobHeaders = z.object({
 export const BatchQuery = z.object({
   ids: z
     .string()
-    .max(MAX_BATCH_IDS * 65)
+    // A bound on the text alone (what Node's 16 KiB of headers would let through): the ids
+    // named, duplicates and empty entries dropped, are counted below.
+    .max(16_384)
     .transform((value) => [...new Set(value.split(',').filter((id) => id !== ''))])
     .pipe(
       z
