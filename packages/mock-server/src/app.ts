@@ -93,7 +93,7 @@ export function createMockServer(options: AppOptions = {}): MockServer {
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000
 
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
-  const pre = preamble({ corsOrigins: options.corsOrigins })
+  const pre = preamble({ corsOrigins: options.corsOrigins, secrets: [...keys, adminKey] })
   const injectFaults = faults({ simulator, timeoutMs: requestTimeoutMs })
   const jobsGate = gate([apiKeyAuth({ keys }), rateLimit({ simulator })])
 

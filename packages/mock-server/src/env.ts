@@ -12,5 +12,7 @@ export type AppEnv = {
      * `middleware/response.ts`); unset when none were.
      */
     headers: Record<string, string> | undefined
+    /** Hides the server's keys in text it sends back (an id or a field a caller filled with one). */
+    redact: (text: string) => string
   }
 }

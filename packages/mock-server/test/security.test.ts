@@ -227,6 +227,27 @@ describe('headers on every response', () => {
     }
   })
 
+  it('should never send a key back, wherever a caller put one', async () => {
+    const { call } = harness({ apiKeys: [DEV_API_KEY, 'tenant_b_key'] })
+    const keys = [DEV_API_KEY, 'tenant_b_key', DEV_ADMIN_KEY]
+    const answers = await Promise.all([
+      call('GET', `/v1/jobs/${DEV_API_KEY}`),
+      call('GET', '/v1/jobs/job_1', { headers: { 'x-request-id': `id-${DEV_ADMIN_KEY}` } }),
+      call('GET', `/v1/jobs?ids=job_1,tenant_b_key`),
+      call('GET', `/v1/jobs?ids=${DEV_ADMIN_KEY}!`),
+      call('POST', '/v1/jobs', {
+        body: { video_url: 'https://e.com/a.mp4', target_language: 'es', [DEV_API_KEY]: 1 },
+      }),
+      call('POST', `/v1/jobs/${DEV_ADMIN_KEY}/cancel`),
+      call('GET', `/nowhere/${DEV_API_KEY}`),
+    ])
+    for (const answer of answers) {
+      const text = `${[...answer.headers].join('\n')}\n${await answer.text()}`
+      for (const key of keys) expect(text, answer.url).not.toContain(key)
+    }
+    expect(answers.map((a) => a.status)).toEqual([404, 404, 200, 400, 400, 404, 404])
+  })
+
   it('should allow the origins it is given', async () => {
     const { call } = harness({ corsOrigins: ['https://demo.example'] })
     const response = await call('GET', '/healthz', { headers: { origin: 'https://demo.example' } })

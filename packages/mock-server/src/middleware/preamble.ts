@@ -40,11 +40,13 @@ const CORS_HEADER = /^(?:access-control-|vary$)/i
 export interface PreambleOptions {
   /** Origins allowed by CORS. @default any http(s) origin on localhost, 127.0.0.1 or [::1] */
   corsOrigins?: '*' | readonly string[] | undefined
+  /** The keys the server accepts: never sent back, wherever a caller put one. */
+  secrets?: readonly string[] | undefined
 }
 
 /**
- * The preamble step. A request keeps the caller's `X-Request-Id` when it is a sane one, else gets
- * the next of a counter, so runs are reproducible. Running it again on the same request (the
+ * The preamble step. A request keeps the caller's `X-Request-Id` when it is a sane one (and holds
+ * no key), else gets the next of a counter, so runs are reproducible. Running it again on the same request (the
  * not-found and error handlers do, for requests no route took) changes nothing.
  */
 export function preamble(options: PreambleOptions = {}): Step {
@@ -56,14 +58,17 @@ export function preamble(options: PreambleOptions = {}): Step {
     maxAge: 600,
   })
 
+  const redact = redactor(options.secrets ?? [])
+
   return function preamble(c, route) {
     if (c.get('requestId') !== undefined) return route(c)
     const given = c.req.header('x-request-id')
     const id =
-      given !== undefined && CLIENT_REQUEST_ID.test(given)
+      given !== undefined && CLIENT_REQUEST_ID.test(given) && redact(given) === given
         ? given
         : `req_${(++requests).toString(36).padStart(8, '0')}`
     c.set('requestId', id)
+    c.set('redact', redact)
     // Only browsers send Origin, and only they need CORS: hono's cors middleware mutates the
     // response, which costs @hono/node-server its fast path, so other clients skip it.
     if (c.req.header('origin') === undefined) return route(c)
@@ -88,6 +93,17 @@ export function preamble(options: PreambleOptions = {}): Step {
     const response = preflight ?? c.res
     stampHeaders(c, response)
     return response
+  }
+}
+
+/** Replaces each of `secrets` in a text (as written, or escaped in a JSON string) with `[redacted]`. */
+export function redactor(secrets: readonly string[]): (text: string) => string {
+  const forms = secrets.flatMap((secret) => [secret, JSON.stringify(secret).slice(1, -1)])
+  return (text) => {
+    let result = text
+    for (const form of forms)
+      if (result.includes(form)) result = result.replaceAll(form, '[redacted]')
+    return result
   }
 }
 

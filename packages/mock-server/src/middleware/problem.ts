@@ -35,7 +35,9 @@ export function problem(c: Context<AppEnv>, init: ProblemInit): HandBuiltRespons
     ...init.extensions,
   }
   const headers: Record<string, string> = { 'content-type': PROBLEM_CONTENT_TYPE }
-  return send(c, JSON.stringify(body), init.status, Object.assign(headers, init.headers))
+  // A detail may quote what the caller sent (an id, a field's name): never one of the keys.
+  const text = JSON.stringify(body)
+  return send(c, c.get('redact')?.(text) ?? text, init.status, Object.assign(headers, init.headers))
 }
 
 /** A 400 naming the first invalid field of `issues` as a JSON pointer. */

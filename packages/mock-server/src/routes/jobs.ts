@@ -205,7 +205,8 @@ export function registerJobRoutes(
     const { jobs, missing } = simulator.getJobs(c.get('tenant'), ids)
     const hints = jobs.map((job) => job.retryAfterS).filter((s): s is number => s !== null)
     const extra = hints.length > 0 ? { 'retry-after': String(Math.min(...hints)) } : undefined
-    return sendJson(c, { jobs: jobs.map((job) => job.view), missing }, 200, extra)
+    const named = missing.map(c.get('redact'))
+    return sendJson(c, { jobs: jobs.map((job) => job.view), missing: named }, 200, extra)
   })
 
   app.openapi(cancelJob, (c) => {
