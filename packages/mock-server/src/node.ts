@@ -2,11 +2,17 @@
  * The Node entry: serves `createApp()` over HTTP with `@hono/node-server`, on 127.0.0.1 unless
  * told otherwise.
  */
+import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { Duplex } from 'node:stream'
-import { createAdaptorServer } from '@hono/node-server'
+import { getRequestListener } from '@hono/node-server'
 import { type AppOptions, createApp } from './app.js'
-import { PROBLEM_CONTENT_TYPE } from './middleware/problem.js'
+import {
+  answerClientError,
+  answerConnect,
+  answerExpectation,
+  refused,
+  withHostCheck,
+} from './node-problems.js'
 
 /** Options of `startServer`. */
 export interface StartServerOptions extends AppOptions {
@@ -59,11 +65,14 @@ export function startServer(options: StartServerOptions = {}): Promise<RunningSe
     headersTimeout: headersTimeoutMs,
     requestTimeout: requestTimeoutMs,
     connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_MS, headersTimeoutMs),
+    // Checked by `withHostCheck`, which answers as every other error is answered.
+    requireHostHeader: false,
   }
   return new Promise((resolve, reject) => {
     // The host requests without a `Host` header (HTTP/1.0) are read against, as a URL host.
     const hostname = host.includes(':') ? `[${host}]` : host
-    const server = createAdaptorServer({ fetch: app.fetch, hostname, serverOptions })
+    const listener = getRequestListener(app.fetch, { hostname, errorHandler: refused })
+    const server = createServer(serverOptions, withHostCheck(listener))
     // Thousands of clients may connect at once (a load test, a fleet restarting): past Node's
     // default queue of 511 unaccepted connections, the kernel drops connection attempts and
     // clients retry them seconds later (seen as creates timing out under 2,000 streams).
@@ -83,47 +92,9 @@ export function startServer(options: StartServerOptions = {}): Promise<RunningSe
     })
     server.once('error', reject)
     server.on('clientError', answerClientError)
+    server.on('checkExpectation', answerExpectation)
+    server.on('connect', answerConnect)
   })
 }
 
 export { type AppOptions, createApp } from './app.js'
-
-/** What Node's HTTP parser refuses, as the problem it is. */
-const CLIENT_ERRORS: Record<string, [status: number, title: string, kind: string, detail: string]> =
-  {
-    HPE_HEADER_OVERFLOW: [
-      431,
-      'Request Header Fields Too Large',
-      'headers-too-large',
-      'The request headers are larger than this server accepts.',
-    ],
-    ERR_HTTP_REQUEST_TIMEOUT: [
-      408,
-      'Request Timeout',
-      'request-timeout',
-      'The request was not sent in time.',
-    ],
-  }
-
-/**
- * Answers a request Node's HTTP parser refused before the app saw it (oversized headers, bad
- * header bytes, a request too slow) with a problem+json body like every other error, instead of
- * Node's bare status line, and closes the connection.
- */
-function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
-  if (!socket.writable || error.code === 'ECONNRESET') {
-    socket.destroy()
-    return
-  }
-  const [status, title, kind, detail] = CLIENT_ERRORS[error.code ?? ''] ?? [
-    400,
-    'Bad Request',
-    'malformed-request',
-    'The request is not valid HTTP/1.1.',
-  ]
-  const type = `urn:video-translation:problem:${kind}`
-  const body = JSON.stringify({ type, title, status, detail })
-  socket.end(
-    `HTTP/1.1 ${status} ${title}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  )
-}

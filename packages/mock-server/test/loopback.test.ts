@@ -209,20 +209,35 @@ describe('over loopback', () => {
         socket.on('error', reject)
         socket.end(request)
       })
-    const bad = await raw('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nNo colon here\r\n\r\n')
-    const huge = await raw(
-      `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'a'.repeat(40_000)}\r\n\r\n`,
-    )
-    for (const [answer, status] of [
-      [bad, 400],
-      [huge, 431],
-    ] as const) {
-      expect(answer).toMatch(new RegExp(`^HTTP/1.1 ${status} `))
-      expect(answer.toLowerCase()).toContain('content-type: application/problem+json')
-      expect(answer.toLowerCase()).toContain('connection: close')
+    const host = 'Host: 127.0.0.1\r\n'
+    const cases = [
+      [`GET /healthz HTTP/1.1\r\n${host}No colon here\r\n\r\n`, 400],
+      [`GET /healthz HTTP/1.1\r\n${host}X-Big: ${'a'.repeat(40_000)}\r\n\r\n`, 431],
+      // Requests Node parses but no URL can be made of, an expectation, a proxy's method.
+      ['GET /healthz HTTP/1.1\r\n\r\n', 400],
+      ['GET /healthz HTTP/1.1\r\nHost: a b\r\n\r\n', 400],
+      [`OPTIONS * HTTP/1.1\r\n${host}\r\n`, 400],
+      [`GET /v1\\jobs HTTP/1.1\r\n${host}\r\n`, 400],
+      [`GET /healthz HTTP/1.1\r\n${host}Expect: soon\r\n\r\n`, 417],
+      [`CONNECT 127.0.0.1:80 HTTP/1.1\r\n${host}\r\n`, 405],
+    ] as const
+    for (const [request, status] of cases) {
+      const answer = await raw(request)
+      const what = `${request.slice(0, 40)} -> ${answer.slice(0, 40)}`
+      expect(answer, what).toMatch(new RegExp(`^HTTP/1.1 ${status} `))
+      const head = answer.slice(0, answer.indexOf('\r\n\r\n')).toLowerCase()
+      expect(head, what).toContain('content-type: application/problem+json')
+      expect(head, what).toContain('connection: close')
       const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))
-      expect(body).toMatchObject({ status, type: expect.stringMatching(/^urn:video-translation/) })
+      expect(body, what).toMatchObject({
+        status,
+        type: expect.stringMatching(/^urn:video-translation/),
+        detail: expect.any(String),
+      })
+      expect(head, what).toContain(`x-request-id: ${body.request_id}`)
     }
+    // HTTP/1.0 needs no Host: it is read against the server's own.
+    expect(await raw('GET /healthz HTTP/1.0\r\n\r\n')).toMatch(/^HTTP\/1.1 200 /)
   })
 })
 
