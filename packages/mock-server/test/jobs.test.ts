@@ -59,6 +59,16 @@ describe('POST /v1/jobs', () => {
       headers: { 'idempotency-key': 'order-43' },
     })
     expect(other.headers.get('idempotent-replayed')).toBeNull()
+    // The same request said another way is the same request.
+    const { target_language, video_url } = VALID_BODY
+    for (const body of [
+      { target_language, video_url, title: null },
+      { ...VALID_BODY, simulate: {} },
+    ]) {
+      const again = await call('POST', '/v1/jobs', { body, headers })
+      expect(again.status, JSON.stringify(body)).toBe(202)
+      expect(again.headers.get('idempotent-replayed')).toBe('true')
+    }
   })
 
   it('should answer 422 when an idempotency key comes back with another body', async () => {

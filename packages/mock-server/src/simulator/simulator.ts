@@ -105,7 +105,7 @@ export class Simulator {
   createJob(tenant: string, body: CreateJobBody, idempotencyKey?: string): CreateResult {
     const now = this.clock.now()
     this.#store.sweep(now, this.#settings.job_ttl_ms)
-    const fingerprint = JSON.stringify(body)
+    const fingerprint = fingerprintOf(body)
     if (idempotencyKey !== undefined) {
       const entry = this.#store.getIdempotent(tenant, idempotencyKey)
       const existing = entry && this.#store.get(tenant, entry.jobId, now, this.#settings.job_ttl_ms)
@@ -280,4 +280,20 @@ export function createSimulator(patch: unknown, deps: SimulatorDeps): Simulator 
     )
   }
   return new Simulator(result.data, deps)
+}
+
+/**
+ * What an idempotent create is compared by: the job the body asks for, so that the same request
+ * said another way (`title: null` or none, `simulate: {}` or none, keys in another order) replays.
+ */
+function fingerprintOf(body: CreateJobBody): string {
+  const { video_url, target_language, title, callback_url, simulate } = body
+  return JSON.stringify([
+    video_url,
+    target_language,
+    title ?? null,
+    callback_url ?? null,
+    simulate?.duration_ms ?? null,
+    simulate?.outcome ?? null,
+  ])
 }
