@@ -155,9 +155,11 @@ function interpret(
   redact: Redactor,
 ): HttpResponse {
   const { status, headers } = response
-  if (status < 200 || (status >= 300 && status !== 304)) {
-    // An error body becomes messages, events and logs: whatever it echoes, not the key.
-    const body = redact(text)
+  const failed = status < 200 || (status >= 300 && status !== 304)
+  // A body becomes messages, events, logs and the job itself (its error's message, its title):
+  // whatever it echoes, not the key.
+  const body = failed || redact.inData ? redact(text) : text
+  if (failed) {
     const problem = parseProblem(body === '' ? undefined : tryParseJson(body).value)
     throw createApiError({
       status,
@@ -169,7 +171,7 @@ function interpret(
   }
   // Parsed before the content type is read: reading a response header costs undici about as
   // much as the rest of this function, and a valid body needs no look at it.
-  const json = text === '' ? undefined : tryParseJson(text)
+  const json = body === '' ? undefined : tryParseJson(body)
   if (json === undefined) return { request: info, status, headers, data: undefined, redact }
   if ('error' in json) {
     const type = headers.get('content-type') ?? 'none'
@@ -178,8 +180,7 @@ function interpret(
       status,
       requestId: requestIdOf(headers, redact),
       reason: JSON_TYPE.test(type) ? 'malformed JSON' : `expected JSON, got content type ${type}`,
-      // The parser's message quotes the body, which may echo the key.
-      cause: redactError(json.error, redact),
+      cause: json.error,
     })
   }
   return { request: info, status, headers, data: json.value, redact }
@@ -232,7 +233,10 @@ function tryParseJson(text: string): { value: unknown } | { value?: undefined; e
   try {
     return { value: JSON.parse(text) as unknown }
   } catch (error) {
-    return { error }
+    // Said without the engine's message, which quotes the body (and so perhaps part of a key cut
+    // short): where the parser stopped is what helps.
+    const at = /position \d+/.exec(String(error))
+    return { error: new SyntaxError(`not valid JSON${at ? ` (at ${at[0]})` : ''}`) }
   }
 }
 

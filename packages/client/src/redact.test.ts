@@ -21,8 +21,22 @@ describe('redaction of the API key', () => {
     expect(clean.message).toBe('fetch failed')
     expect((clean.cause as Error).message).toBe('bad header "Bearer [redacted]"')
     expect((clean.cause as Error).name).toBe('TypeError')
-    const harmless = new Error('nothing here')
-    expect(redactError(harmless, redact)).toBe(harmless)
+    // Every field of plain value kept (strings redacted), every object dropped: printed whole,
+    // as `console.error` prints it, a parser's error quoting the raw answer shows no key.
+    const parser = Object.assign(new Error('Response does not match the HTTP/1.1 protocol'), {
+      code: 'HPE_INVALID_STATUS',
+      data: `OOPS echo: Bearer ${KEY}`,
+      bytesParsed: 12,
+      request: { headers: { authorization: `Bearer ${KEY}` } },
+    })
+    const printed = redactError(new Error('fetch failed', { cause: parser }), redact) as Error
+    expect(printed.cause).toMatchObject({
+      code: 'HPE_INVALID_STATUS',
+      data: 'OOPS echo: Bearer [redacted]',
+      bytesParsed: 12,
+    })
+    expect(inspect(printed, { depth: 10 })).not.toContain(KEY)
+    expect(Object.hasOwn(printed.cause as object, 'request')).toBe(false)
     // A string thrown, or given as a cause (a custom fetch may do either).
     expect(redactError(`sent ${KEY}`, redact)).toBe('sent [redacted]')
     const stringCause = redactError(new Error('failed', { cause: `with ${KEY}` }), redact) as Error
@@ -139,6 +153,45 @@ describe('redaction of the API key', () => {
       const text = JSON.stringify({ message: error.message, cause: String(error.cause), error })
       expect(text).not.toContain('abc')
     }
+  })
+
+  it('should keep the key out of a job, its events and its error, whatever a 2xx body echoes', async () => {
+    const { manual, clock } = virtualClock()
+    const echo = `upstream refused Bearer ${KEY}`
+    const failed = jobBody({
+      status: 'error',
+      title: `for ${KEY}`,
+      error: { code: 'x', message: echo },
+    })
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      apiKey: KEY,
+      fetch: fakeFetch(() => json(failed)),
+      clock,
+      transport: 'poll',
+    })
+    const seen: unknown[] = []
+    client.on('job:failed', (event) => seen.push(event))
+    client.on('job:status', (event) => seen.push(event))
+    const waiting = client.jobs.wait('job_1').catch((e: unknown) => e)
+    await manual.tickAsync(1_000)
+    const error = await waiting
+    expect((error as Error).message).toContain('[redacted]')
+    const text = inspect([error, seen, client.jobs.history('job_1')], { depth: 10 })
+    expect(seen.length).toBeGreaterThan(0)
+    expect(text).not.toContain(KEY)
+  })
+
+  it('should not quote a body that is not JSON, not even a key cut short', async () => {
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      apiKey: KEY,
+      fetch: fakeFetch(() => new Response(`{"token": ${KEY.slice(0, 9)}`, { status: 200 })),
+      retry: false,
+    })
+    const error = (await client.jobs.get('job_1').catch((e: unknown) => e)) as Error
+    expect(String(error.cause)).toBe('SyntaxError: not valid JSON')
+    expect(inspect(error, { depth: 10 })).not.toContain(KEY.slice(0, 5))
   })
 
   it('should take the key out of a batch answer’s request id', async () => {

@@ -4,12 +4,20 @@
  * (which may quote a header value). Applied where such text enters the client, in http.ts, so
  * error messages, events, log lines and the history never carry the key.
  */
+import { isVideoTranslationError } from './errors.js'
 
 /** What stands in for the key. */
 export const REDACTED = '[redacted]'
 
-/** Replaces every occurrence of `secret` in text; the identity when there is no secret. */
-export type Redactor = (text: string) => string
+/**
+ * Replaces every occurrence of `secret` in text; the identity when there is no secret. `inData`:
+ * whether answers that succeeded are redacted too (a job's fields, an event): a secret shorter
+ * than `MIN_DATA_SECRET` is not looked for there, where it would be found in ordinary values.
+ */
+export type Redactor = ((text: string) => string) & { readonly inData: boolean }
+
+/** The shortest secret looked for in a job's fields: a shorter one is in ids and words. */
+export const MIN_DATA_SECRET = 8
 
 /**
  * A redactor for the API key `secret` (and so for its `Bearer` form too), as written plainly,
@@ -18,7 +26,7 @@ export type Redactor = (text: string) => string
  * body escapes it twice, and the body's text is redacted before it is parsed.
  */
 export function redactor(secret: string | undefined): Redactor {
-  if (!secret) return (text) => text
+  if (!secret) return Object.assign((text: string) => text, { inData: false })
   const inJson = (text: string) => JSON.stringify(text).slice(1, -1)
   // Each level of JSON escaping, with `/` escaped or not (PHP's json_encode escapes it).
   const escapings = (text: string) => [inJson(text), inJson(text).replaceAll('/', '\\/')]
@@ -27,32 +35,32 @@ export function redactor(secret: string | undefined): Redactor {
   const forms = [...new Set([...plain, ...once, ...once.flatMap(escapings)])]
   // The longest first, so no form is cut into by a shorter one.
   forms.sort((a, b) => b.length - a.length)
-  return (text) =>
+  const redact = (text: string) =>
     forms.reduce((out, form) => (out.includes(form) ? out.split(form).join(REDACTED) : out), text)
+  return Object.assign(redact, { inData: secret.length >= MIN_DATA_SECRET })
 }
 
 /**
- * Fields with which an HTTP library's errors carry the request (and its `Authorization` header):
- * ky's `request` and `options`, axios's `config`, others' `headers` or `response`.
- */
-const CARRIERS = ['request', 'options', 'config', 'headers', 'response']
-
-/**
- * `error` with the secret taken out of its message and the messages of its causes (or of the
- * string thrown or given as a cause): the same error when none holds it, else a plain `Error` of
- * the same name, redacted message and `code`. An error that carries its request (a custom fetch's,
- * such as ky's `TimeoutError`) is always made plain: printed, it would show the key's header.
+ * `error` as one that cannot show the secret however it is printed (`util.inspect` shows every
+ * field, down the causes): the client's own errors as they are (built from redacted text), any
+ * other a plain `Error` of the same name keeping only fields of plain values, strings redacted
+ * (`code`, `errno`, `syscall`; a parser's `data`, which may quote the raw answer), and its causes
+ * made so too. An object field (an HTTP library's `request`, `options` or `response`, holding the
+ * key's header) is dropped. A string thrown or given as a cause is redacted.
  */
 export function redactError(error: unknown, redact: Redactor, depth = 0): unknown {
   if (typeof error === 'string') return redact(error)
-  if (!(error instanceof Error) || depth > 5) return error
+  if (!(error instanceof Error) || depth > 5 || isVideoTranslationError(error)) return error
   const cause = redactError(error.cause, redact, depth + 1)
-  const message = redact(error.message)
-  const carries = CARRIERS.some((field) => Object.hasOwn(error, field))
-  if (!carries && message === error.message && cause === error.cause) return error
-  const clean = new Error(message, cause === undefined ? undefined : { cause })
+  const clean = new Error(redact(error.message), cause === undefined ? undefined : { cause })
   clean.name = error.name
-  const { code } = error as { code?: unknown }
-  if (typeof code === 'string') Object.assign(clean, { code: redact(code) })
+  if (error.stack !== undefined) clean.stack = redact(error.stack)
+  for (const [field, value] of Object.entries(error)) {
+    if (field === 'cause') continue
+    if (typeof value === 'string') Object.assign(clean, { [field]: redact(value) })
+    else if (typeof value === 'number' || typeof value === 'boolean') {
+      Object.assign(clean, { [field]: value })
+    }
+  }
   return clean
 }

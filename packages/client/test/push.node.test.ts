@@ -76,6 +76,25 @@ describe('transport: sse', () => {
     expect(seen.at(-1)?.status).toBe('completed')
   })
 
+  it('should keep the key out of a job an event echoes it in', async () => {
+    const { manual, clock } = virtualClock()
+    const key = 'vt_live_S3CR3T'
+    const stream = eventStream()
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      apiKey: key,
+      fetch: fakeFetch(() => stream.response),
+      clock,
+      transport: 'sse',
+    })
+    const wait = client.jobs.wait('job_1')
+    await manual.tickAsync(0)
+    const echoed = { result: { url: `https://cdn.test/a.mp4?token=${key}` } }
+    stream.write(statusEvent(jobBody({ status: 'completed', progress: 1, ...echoed }), 1))
+    const job = await wait
+    expect(job.result.url).toBe('https://cdn.test/a.mp4?token=[redacted]')
+  })
+
   it('should reconnect with Last-Event-ID after a drop, and stop on a 204', async () => {
     const { manual, clock } = virtualClock()
     const streams: ReturnType<typeof eventStream>[] = []

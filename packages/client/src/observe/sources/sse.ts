@@ -143,7 +143,9 @@ async function listen(
   const parser = createSseParser(
     (event) => {
       if (event.event !== 'status') return
-      const job = parseJob(safeJson(event.data))
+      // As a response's body: whatever the event echoes, not the key.
+      const { redact } = core.http
+      const job = parseJob(safeJson(redact.inData ? redact(event.data) : event.data))
       if (typeof job === 'string') {
         invalid = job
         return
