@@ -31,6 +31,76 @@ function setup(respond: () => Response | Promise<Response>) {
 }
 
 describe('circuit breaker', () => {
+  it('should not open for requests stalled on the way while the ones sent after them are answered', async () => {
+    const { manual, clock } = virtualClock()
+    let calls = 0
+    // Every third request stalls until its time limit; the others are answered at once.
+    const fetch = fakeFetch((call) => {
+      if (calls++ % 3 !== 0) return json(jobBody())
+      return new Promise<Response>((_, reject) => {
+        call.signal?.addEventListener('abort', () => reject(call.signal?.reason), { once: true })
+      })
+    })
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      fetch,
+      clock,
+      retry: false,
+      pacing: false,
+      requestTimeoutMs: 3_000,
+      circuitBreaker: { failureThreshold: 3 },
+    })
+    const opened: unknown[] = []
+    client.on('circuit:open', (event) => opened.push(event))
+    const gets: Promise<unknown>[] = []
+    for (let i = 0; i < 60; i++) {
+      gets.push(client.jobs.get('job_1').catch((e: unknown) => e))
+      await manual.tickAsync(100)
+    }
+    await manual.tickAsync(3_000)
+    const results = await Promise.all(gets)
+    expect(results.filter((r) => isCircuitOpenError(r))).toEqual([])
+    expect(results.filter((r) => r instanceof Error)).toHaveLength(20)
+    expect(opened).toEqual([])
+  })
+
+  it('should open when the requests sent after the last success fail in a row', () => {
+    const { manual, clock } = virtualClock()
+    const breaker = new CircuitBreaker({ failureThreshold: 2 }, clock, () => {})
+    const down = new NetworkError({ method: 'GET', path: '/' }, new Error('reset'))
+    const t0 = manual.now()
+    breaker.succeeded(t0 + 10)
+    // Sent before the success: old news, whenever they fail.
+    manual.advance(100)
+    breaker.failed(down, false, t0 + 5)
+    breaker.failed(down, false, t0 + 9)
+    expect(breaker.state).toEqual({ state: 'closed', failures: 0 })
+    breaker.failed(down, false, t0 + 20)
+    breaker.failed(down, false, t0 + 30)
+    expect(breaker.state.state).toBe('open')
+  })
+
+  it('should never let a held request probe: a plain call does', () => {
+    const { manual, clock } = virtualClock()
+    const breaker = new CircuitBreaker(
+      { failureThreshold: 1, resetTimeoutMs: 5_000 },
+      clock,
+      () => {},
+    )
+    breaker.failed(new NetworkError({ method: 'GET', path: '/' }, new Error('reset')), false)
+    manual.advance(5_000)
+    let refused: unknown
+    try {
+      breaker.admit(false)
+    } catch (error) {
+      refused = error
+    }
+    expect(refused).toMatchObject({ name: 'CircuitOpenError', retryAfterMs: 0 })
+    expect(breaker.state.state).toBe('open')
+    expect(breaker.admit()).toBe(true)
+    expect(breaker.state.state).toBe('half-open')
+  })
+
   it('should open after the threshold, fail fast without sending, probe after the reset, and close on success', async () => {
     let status = 503
     const { client, fetch, manual, transitions } = setup(() =>

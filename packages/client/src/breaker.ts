@@ -5,7 +5,10 @@
  * opens it again for twice as long (up to `maxResetTimeoutMs`): a blip of a few seconds is over
  * a few seconds after it ends, and a server that stays down is asked less and less. Client errors
  * (4xx other than 408/429) and answers that pace the client (429 or 503 with `Retry-After`) say
- * nothing against the server's health and never trip it.
+ * nothing against the server's health and never trip it. Nor does the failure of a request sent
+ * before one that succeeded: many requests in flight at once (some stalled on a bad connection,
+ * say, while the others are answered) are judged by the newest news of the server, so only
+ * failures that no later success contradicts count as in a row.
  */
 import type { Clock } from './clock.js'
 import { CircuitOpenError } from './errors.js'
@@ -41,6 +44,8 @@ export class CircuitBreaker {
   #lastFailure: unknown
   /** How many times the circuit has opened (from closed or half-open): its openings' numbers. */
   #openings = 0
+  /** When the newest request that succeeded was sent: a failure of one sent before is old news. */
+  #healthyAt = Number.NEGATIVE_INFINITY
 
   constructor(
     options: CircuitBreakerOptions,
@@ -67,15 +72,18 @@ export class CircuitBreaker {
 
   /**
    * Lets a call through, or throws `CircuitOpenError`; true when the call is the half-open probe.
-   * Each call it lets through must be reported to `succeeded`, `failed` or `released`.
+   * Each call it lets through must be reported to `succeeded`, `failed` or `released`. A call
+   * that may not probe (`mayProbe` false: a held request, whose verdict could be half a minute
+   * away while every other call is refused) is refused when the probe is due, with no time to
+   * wait: a plain call probes.
    */
-  admit(): boolean {
+  admit(mayProbe = true): boolean {
     const current = this.#state
     if (current.state === 'open') {
       const retryAt = current.openedAt + this.#openMs
       const now = this.#clock.now()
-      if (now < retryAt) {
-        throw new CircuitOpenError(retryAt - now, this.#lastFailure, this.#openings)
+      if (now < retryAt || !mayProbe) {
+        throw new CircuitOpenError(Math.max(0, retryAt - now), this.#lastFailure, this.#openings)
       }
       this.#set({ state: 'half-open' })
       return true
@@ -87,18 +95,22 @@ export class CircuitBreaker {
     return false
   }
 
-  /** A call that was let through succeeded: the circuit closes. */
-  succeeded(): void {
+  /** A call that was let through (and sent at `sentAt`) succeeded: the circuit closes. */
+  succeeded(sentAt = this.#clock.now()): void {
+    this.#healthyAt = Math.max(this.#healthyAt, sentAt)
     if (this.#state.state !== 'closed' || this.#state.failures > 0)
       this.#set({ state: 'closed', failures: 0 })
   }
 
   /**
-   * A call that was let through failed; `probe` is what `admit` said of it. A 429 or 503 with
+   * A call that was let through (sent at `sentAt`) failed; `probe` is what `admit` said of it;
+   * one sent before the newest call that succeeded was sent says nothing new. A 429 or 503 with
    * `Retry-After` is the server up and pacing its clients: like a client error, it says nothing
    * against the server's health (and a probe so answered closes the circuit).
    */
-  failed(error: unknown, probe: boolean): void {
+  failed(error: unknown, probe: boolean, sentAt = this.#clock.now()): void {
+    // Sent before a request that succeeded: the server was answering after it was sent.
+    if (!probe && sentAt < this.#healthyAt) return
     if (isTransient(error) && pacedDelay(error, this.#clock.now()) === undefined) {
       // Closed, a failure counts; otherwise only the probe's is the verdict: a call let through
       // before the circuit opened, failing late, leaves the opening (and its length) as it is.

@@ -98,7 +98,9 @@ async function attempts<T>(
     let probe: boolean | undefined
     let sentAt = Infinity
     try {
-      probe = breaker ? breaker.admit() : false
+      // A held request never probes: its verdict may be a whole hold away. A last look goes
+      // whatever the circuit's state, as no probe: it moves the circuit only as any call does.
+      probe = breaker && !request.lastLook ? breaker.admit(request.holdMs === undefined) : false
       const answer = await paced(
         core,
         request,
@@ -108,7 +110,7 @@ async function attempts<T>(
         },
         headersOf,
       )
-      breaker?.succeeded()
+      breaker?.succeeded(sentAt)
       core.budget.earn()
       return { answer, sentAt }
     } catch (error) {
@@ -131,7 +133,7 @@ async function attempts<T>(
       // server's health either.
       if (probe !== undefined) {
         if (sentAt === Infinity) breaker?.released(probe)
-        else breaker?.failed(error, probe)
+        else breaker?.failed(error, probe, sentAt)
       }
       const retried = retry === true || (retry !== false && retry(error))
       const next = retried ? retryDelay(core, failures, pacedRetries, error) : undefined

@@ -43,6 +43,11 @@ export interface HttpRequest {
   timeoutMs?: number | undefined
   /** How long the server may hold it before answering (a long-poll): added to the limit. */
   holdMs?: number | undefined
+  /**
+   * A wait's last look at its deadline: sent even while the circuit breaker is open (the job may
+   * have ended; the server may be back), one request per wait at most.
+   */
+  lastLook?: boolean | undefined
 }
 
 /** A 2xx (or 304) response with its body parsed. */

@@ -830,7 +830,9 @@ describe('push: deadlines and failures, as polling has them', () => {
     }
     const open = eventStream()
     open.write(statusEvent(jobBody({ status: 'running' }), 1))
-    const fetch = fakeFetch(() => open.response)
+    const fetch = fakeFetch((call) =>
+      call.url.endsWith('/events') ? open.response : json(jobBody({ status: 'running' })),
+    )
     const client = createClient({
       baseUrl: 'http://api.test',
       fetch,
@@ -843,6 +845,146 @@ describe('push: deadlines and failures, as polling has them', () => {
     await manual.tickAsync(1)
     expect(isTimeoutError(await wait)).toBe(true)
     expect(manual.now() - start).toBeLessThanOrEqual(2_801)
+    // The stream was interrupted at the deadline for a plain last look.
+    expect(fetch.calls.map((c) => new URL(c.url).pathname)).toEqual([
+      '/v1/jobs/job_1/events',
+      '/v1/jobs/job_1',
+    ])
+  })
+
+  it('should take a plain last look at the deadline when a held request is held up on the way', async () => {
+    const { manual, clock } = virtualClock()
+    // Held requests get no answer (a proxy holding them); plain ones are answered.
+    const fetch = fakeFetch((call) => {
+      if (!call.url.includes('wait=')) return json(jobBody({ status: 'completed', progress: 1 }))
+      return new Promise<Response>((_, reject) => {
+        call.signal?.addEventListener('abort', () => reject(call.signal?.reason), { once: true })
+      })
+    })
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      fetch,
+      clock,
+      transport: 'long-poll',
+      requestTimeoutMs: 3_000,
+    })
+    const wait = client.jobs.wait('job_1', { timeoutMs: 10_000 })
+    for (let i = 0; i < 12; i++) await manual.tickAsync(1_000)
+    await expect(wait).resolves.toMatchObject({ status: 'completed' })
+    expect(fetch.calls.at(-1)?.url).toBe('http://api.test/v1/jobs/job_1')
+  })
+
+  it('should take its last look while the circuit breaker is open', async () => {
+    const { manual, clock } = virtualClock()
+    let down = true
+    const fetch = fakeFetch(() =>
+      down ? problemResponse(500, 'down') : json(jobBody({ status: 'completed', progress: 1 })),
+    )
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      fetch,
+      clock,
+      transport: 'poll',
+      retry: false,
+      polling: fixedInterval(500),
+      circuitBreaker: { failureThreshold: 2, resetTimeoutMs: 60_000 },
+    })
+    const opened: unknown[] = []
+    client.on('circuit:open', (event) => opened.push(event))
+    const wait = client.jobs.wait('job_1', { timeoutMs: 10_000 })
+    await manual.tickAsync(2_000)
+    expect(opened).toHaveLength(1)
+    // The server is back, the circuit still open for a minute: the deadline's look finds the end.
+    down = false
+    for (let i = 0; i < 10; i++) await manual.tickAsync(1_000)
+    await expect(wait).resolves.toMatchObject({ status: 'completed' })
+  })
+
+  it('should move to long-poll a stream that keeps alive but sends no event first', async () => {
+    const { manual, clock } = virtualClock()
+    const fetch = fakeFetch((call) => {
+      if (!call.url.endsWith('/events')) return json(jobBody({ status: 'completed', progress: 1 }))
+      const stream = eventStream()
+      stream.write(': hello\n\n')
+      return stream.response
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock })
+    const fallbacks: ClientEvents['transport:fallback'][] = []
+    client.on('transport:fallback', (event) => fallbacks.push(event))
+    const wait = client.jobs.wait('job_1')
+    await manual.tickAsync(5_000)
+    await manual.tickAsync(100)
+    await expect(wait).resolves.toMatchObject({ status: 'completed' })
+    expect(fallbacks).toMatchObject([{ from: 'sse', to: 'long-poll' }])
+    expect(fallbacks[0]?.reason).toMatch(/^no event within 5000 ms/)
+  })
+
+  it('should fail a check on a stream line too long to hold', async () => {
+    const { manual, clock } = virtualClock()
+    const stream = eventStream()
+    const fetch = fakeFetch(() => stream.response)
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      fetch,
+      clock,
+      transport: 'sse',
+      retry: false,
+    })
+    const wait = client.jobs.wait('job_1', { maxConsecutiveErrors: 1 }).catch((e: unknown) => e)
+    await manual.tickAsync(0)
+    for (let i = 0; i < 20; i++) stream.write('x'.repeat(64 * 1024))
+    await manual.tickAsync(0)
+    const error = await wait
+    expect(error).toMatchObject({ name: 'InvalidResponseError' })
+    expect((error as Error).message).toMatch(/a line of the event stream is longer than/)
+  })
+
+  it('should take a plain last look at the deadline when the stream brought no end', async () => {
+    const { manual, clock } = virtualClock()
+    // A stream that only keeps alive, while the job has ended: the last look finds it.
+    const open = eventStream()
+    open.write(statusEvent(jobBody({ status: 'running' }), 1))
+    const fetch = fakeFetch((call) =>
+      call.url.endsWith('/events')
+        ? open.response
+        : json(jobBody({ status: 'completed', progress: 1 })),
+    )
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'sse' })
+    const wait = client.jobs.wait('job_1', { timeoutMs: 20_000 })
+    for (let i = 0; i < 20; i++) {
+      open.write(': keep-alive\n\n')
+      await manual.tickAsync(1_000)
+    }
+    await manual.tickAsync(100)
+    await expect(wait).resolves.toMatchObject({ status: 'completed' })
+  })
+
+  it('should open again a stream that brings no event for two minutes, and learn the end', async () => {
+    const { manual, clock } = virtualClock()
+    const streams: ReturnType<typeof eventStream>[] = []
+    const fetch = fakeFetch(() => {
+      const stream = eventStream()
+      const status = streams.length === 0 ? 'running' : 'completed'
+      stream.write(statusEvent(jobBody({ status, progress: status === 'completed' ? 1 : 0.1 }), 1))
+      streams.push(stream)
+      return stream.response
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'sse' })
+    let settled = false
+    const wait = client.jobs.wait('job_1').finally(() => {
+      settled = true
+    })
+    // Keep-alives alone, every 15 s: the stream is alive, but tells nothing.
+    for (let i = 0; i < 12 && !settled; i++) {
+      try {
+        streams.at(-1)?.write(': keep-alive\n\n')
+      } catch {
+        // That stream was dropped: the next one is not open yet.
+      }
+      await manual.tickAsync(15_000)
+    }
+    await expect(wait).resolves.toMatchObject({ status: 'completed' })
+    expect(streams).toHaveLength(2)
   })
 
   it('should report a stream that cannot be opened as a request would: events, history, breaker', async () => {

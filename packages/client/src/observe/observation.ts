@@ -72,6 +72,11 @@ export class Observation {
    * for every change, when someone who wants them starts listening.
    */
   widen: (() => void) | undefined
+  /**
+   * Set while a held request or a stream is out: ends it, and the job is asked again at once. A
+   * wait's deadline calls it, so that the last look is a plain check (see `guardDeadline`).
+   */
+  interrupt: (() => void) | undefined
 
   constructor(
     readonly id: string,
@@ -99,8 +104,8 @@ export class Observation {
           subscription.subscriber.next(job, true, subscription)
       })
     }
-    // An open stream needs no last look past the deadline: it was watching all along.
-    if (this.inFlight) subscription.guardDeadline(this.transport === 'sse' ? 0 : LAST_LOOK_MS)
+    // A stream or a held request out is interrupted at the deadline for a plain last look.
+    if (this.inFlight) subscription.guardDeadline(this.interrupt ? 0 : LAST_LOOK_MS)
     else if (!strategies.has(subscription.strategy))
       this.planner.planAt(this, this.core.clock.now())
     else if (subscription.deadline < Infinity) this.planner.planAt(this, subscription.deadline)
@@ -219,8 +224,9 @@ export class Observation {
   }
 
   /**
-   * While a stream or a held request is out: each wait still ends at its deadline, `lastLookMs`
-   * after it (the time a check at the deadline may take; none for a stream, open all along).
+   * While a check is out: each wait still ends at its deadline, `lastLookMs` after it (the time a
+   * check at the deadline may take); a stream or a held request (0) is interrupted at the deadline
+   * instead, for a plain last look.
    */
   guardDeadlines(lastLookMs = LAST_LOOK_MS): void {
     for (const s of this.subscriptions) s.guardDeadline(lastLookMs)

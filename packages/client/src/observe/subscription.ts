@@ -124,7 +124,8 @@ export class Subscription implements WaitState {
   /**
    * A check is out that may outlast this wait's deadline (a stream, a held request, or one that
    * began before this wait joined, with a time limit set for the others): if it is still out
-   * `lastLookMs` after the deadline, the wait ends then.
+   * `lastLookMs` after the deadline, the wait ends then; a stream or a held request still out
+   * then is interrupted instead, and the job asked plainly: the wait's last look.
    */
   guardDeadline(lastLookMs = LAST_LOOK_MS): void {
     const { clock } = this.observation.core
@@ -137,9 +138,13 @@ export class Subscription implements WaitState {
     clock.sleep(Math.max(0, delay), guard.signal).then(
       () => {
         this.#guard = undefined
-        if (!this.observation.inFlight || !this.observation.subscriptions.has(this)) return
+        const { observation } = this
+        if (!observation.inFlight || !observation.subscriptions.has(this)) return
+        const now = clock.now()
         // A real timer may fire a moment before its time (by the clock's reading): again then.
-        if (!this.checkLimits(clock.now())) this.guardDeadline(lastLookMs)
+        if (now < this.deadline) return this.guardDeadline(lastLookMs)
+        if (observation.interrupt) return observation.interrupt()
+        if (!this.checkLimits(now)) this.guardDeadline(lastLookMs)
       },
       () => {},
     )

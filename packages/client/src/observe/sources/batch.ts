@@ -42,7 +42,8 @@ async function checkMany(
   const startedAt = clock.now()
   let response: Awaited<ReturnType<typeof request>>
   try {
-    response = await request(core, { method: 'GET', path, signal, timeoutMs: limitMs })
+    const lastLook = deadline <= startedAt
+    response = await request(core, { method: 'GET', path, signal, timeoutMs: limitMs, lastLook })
   } catch (error) {
     if (isApiError(error) && UNSUPPORTED.has(error.status)) return 'unsupported'
     if (isApiError(error) && UNASKABLE.has(error.status)) return all

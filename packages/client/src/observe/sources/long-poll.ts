@@ -19,6 +19,7 @@ import { type ClientCore, cutHolds } from '../../core.js'
 import { isApiError } from '../../errors.js'
 import type { JobStatus } from '../../types.js'
 import type { Source } from '../monitor.js'
+import { LAST_LOOK_MS } from '../subscription.js'
 import { getJob, hintsOf } from './poll.js'
 
 /** How long the server is asked to hold a request, in seconds (the protocol allows up to 60). */
@@ -84,8 +85,6 @@ export function longPollSource(core: ClientCore): Source {
       const probing = core.breaker !== undefined && core.breaker.state.state !== 'closed'
       const plain = probing || holdS < 1
       const sentEtag = plain || !staleTags.has(observation) ? knownEtag : undefined
-      // The hold is within the deadline; the request's own limit (and its retries) too.
-      observation.guardDeadlines()
       // A wait for the end alone is held through the other status changes; someone who wants
       // them joining meanwhile ends the hold (`widen`), and the job is asked again at once.
       const endOnly =
@@ -93,12 +92,18 @@ export function longPollSource(core: ClientCore): Source {
       const held = new AbortController()
       const onAbort = () => held.abort(signal.reason)
       signal.addEventListener('abort', onAbort, { once: true })
-      const widen = () => held.abort(new Error('widened'))
-      if (endOnly) observation.widen = widen
+      const interrupt = () => held.abort(new Error('interrupted'))
+      if (!plain) observation.interrupt = interrupt
+      if (endOnly) observation.widen = interrupt
       const settled = () => {
         signal.removeEventListener('abort', onAbort)
-        if (observation.widen === widen) observation.widen = undefined
+        if (observation.widen === interrupt) observation.widen = undefined
+        if (observation.interrupt === interrupt) observation.interrupt = undefined
       }
+      // The hold ends by the deadline, but the request may be held up on the way: a held request
+      // still out at a wait's deadline is interrupted for a plain last look; a plain check has
+      // a second past it.
+      observation.guardDeadlines(plain ? LAST_LOOK_MS : 0)
       let answer: Awaited<ReturnType<typeof getJob>>
       try {
         answer = await getJob(core, observation.id, {
@@ -108,6 +113,7 @@ export function longPollSource(core: ClientCore): Source {
           etag: sentEtag,
           holdS: plain ? undefined : holdS,
           endOnly,
+          lastLook: left <= 0,
         })
       } catch (error) {
         settled()

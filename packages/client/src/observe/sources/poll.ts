@@ -24,10 +24,12 @@ export async function getJob(
     holdS?: number | undefined
     /** With `holdS`: for the job's end alone, not every status change (`until=terminal`). */
     endOnly?: boolean | undefined
+    /** A wait's last look at its deadline (see `HttpRequest.lastLook`). */
+    lastLook?: boolean | undefined
   },
 ): Promise<{ job: Job | undefined; response: HttpResponse }> {
   const { clock, history } = core
-  const { attempt, signal, timeoutMs, etag, holdS, endOnly } = check
+  const { attempt, signal, timeoutMs, etag, holdS, endOnly, lastLook } = check
   const until = endOnly ? '&until=terminal' : ''
   const path = holdS === undefined ? jobPath(id) : `${jobPath(id)}?wait=${holdS}${until}`
   const startedAt = clock.now()
@@ -37,6 +39,7 @@ export async function getJob(
       path,
       signal,
       timeoutMs,
+      lastLook,
       ...(holdS !== undefined && { holdMs: holdS * 1000 }),
       ...(etag !== undefined && { headers: { 'if-none-match': etag } }),
     })
@@ -65,10 +68,12 @@ export function pollSource(core: ClientCore): Source {
   return {
     async one(observation, signal) {
       const { state } = observation.cursor
+      const now = core.clock.now()
       const { job, response } = await getJob(core, observation.id, {
         attempt: state.checks,
         signal,
-        timeoutMs: observation.requestLimitMs(core.clock.now()),
+        timeoutMs: observation.requestLimitMs(now),
+        lastLook: observation.nearestDeadline() <= now,
         // Without a job to fall back on, a 304 would say nothing: ask for the body.
         etag: state.job ? state.etag : undefined,
       })

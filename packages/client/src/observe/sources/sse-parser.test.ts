@@ -1,6 +1,6 @@
 import { createParser } from 'eventsource-parser'
 import { describe, expect, it } from 'vitest'
-import { createSseParser, type SseEvent } from './sse-parser.js'
+import { createSseParser, MAX_EVENT_CHARS, type SseEvent } from './sse-parser.js'
 
 /** What our parser makes of `chunks`: its events and its retries. */
 function ours(chunks: string[]) {
@@ -92,6 +92,25 @@ describe('createSseParser', () => {
       { event: 'add', data: '', id: '' },
       { event: 'message', data: 'x', id: '1' },
     ])
+  })
+
+  it('should refuse a line, or an event, longer than it will hold', () => {
+    const events: SseEvent[] = []
+    const flood = createSseParser((event) => events.push(event))
+    const chunk = 'x'.repeat(64 * 1024)
+    // A line that never ends, a chunk at a time: refused once it passes the bound.
+    expect(() => {
+      for (let i = 0; i <= MAX_EVENT_CHARS / chunk.length; i++) flood.feed(chunk)
+    }).toThrow(RangeError)
+    const many = createSseParser((event) => events.push(event))
+    const line = `data: ${'y'.repeat(1_000)}\n`
+    expect(() => {
+      for (let i = 0; i <= MAX_EVENT_CHARS / 1_000; i++) many.feed(line)
+    }).toThrow(/an event of the event stream is longer than/)
+    // Up to the bound, all is read.
+    const big = createSseParser((event) => events.push(event))
+    big.feed(`data: ${'z'.repeat(MAX_EVENT_CHARS - 10)}\n\n`)
+    expect(events).toHaveLength(1)
   })
 
   it('should join a CR at the end of one chunk with an LF at the start of the next', () => {

@@ -4,8 +4,13 @@
  * are one line end); a leading BOM is dropped; `:` starts a comment; `field: value` loses one
  * space after the colon; `data` lines join with LF; `id` persists across events (one with a NUL
  * is ignored); `retry` takes digits only; a blank line dispatches, an event without data is not.
- * Fed decoded text in chunks cut anywhere.
+ * Fed decoded text in chunks cut anywhere. A line or an event's data longer than `MAX_EVENT_CHARS`
+ * is refused (`feed` throws a RangeError): a stream that never ends a line would grow the buffer
+ * without bound.
  */
+
+/** The longest line, and the longest data of one event, a stream may send (1 Mi characters). */
+export const MAX_EVENT_CHARS = 1 << 20
 
 /** One dispatched event. */
 export interface SseEvent {
@@ -55,6 +60,7 @@ export function createSseParser(
       case 'data':
         data = hasData ? `${data}\n${value}` : value
         hasData = true
+        if (data.length > MAX_EVENT_CHARS) throw new RangeError(tooLong('an event'))
         break
       case 'id':
         if (!value.includes('\0')) lastId = value
@@ -74,9 +80,11 @@ export function createSseParser(
       }
       if (afterCr && text.startsWith('\n')) text = text.slice(1)
       afterCr = false
+      // What is left of the last chunk holds no line end: only the new text is searched.
+      const searched = buffer.length
       buffer += text
       let start = 0
-      for (let i = 0; i < buffer.length; i++) {
+      for (let i = searched; i < buffer.length; i++) {
         const c = buffer[i]
         if (c !== '\r' && c !== '\n') continue
         line(buffer.slice(start, i))
@@ -87,6 +95,11 @@ export function createSseParser(
         start = i + 1
       }
       buffer = buffer.slice(start)
+      if (buffer.length > MAX_EVENT_CHARS) throw new RangeError(tooLong('a line'))
     },
   }
+}
+
+function tooLong(what: string): string {
+  return `${what} of the event stream is longer than ${MAX_EVENT_CHARS} characters`
 }

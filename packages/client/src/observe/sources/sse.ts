@@ -4,9 +4,12 @@
  * drops after it spoke is opened again with `Last-Event-ID` after the server's `retry:` (the
  * strategy's delay when it sent none); one that fails before a word is a failed check, with the
  * strategy's backoff; one that sends nothing for a while (a proxy buffering it, or a connection
- * gone quiet) is dropped. A server without the endpoint, or whose stream's headers or first
- * event do not arrive in time (a proxy holding the answer back), is asked by long-poll instead.
- * With under a second left before a wait's deadline, the last look is a plain check.
+ * gone quiet) is dropped, and one that brings no event for `EVENTLESS_MS` (only keep-alives: a
+ * server that lost the job's events?) is opened again, so a wait is never without news for
+ * longer. A server without the endpoint, or whose stream's headers or first event do not arrive
+ * in time (a proxy holding the answer back), is asked by long-poll instead. A stream still open
+ * at a wait's deadline is interrupted, and the last look is a plain check (so it is with under
+ * a second left before one).
  */
 import { type ClientCore, requestStream } from '../../core.js'
 import {
@@ -27,8 +30,14 @@ import { LAST_LOOK_MS } from '../subscription.js'
 import { pollSource } from './poll.js'
 import { createSseParser } from './sse-parser.js'
 
-/** How long the first bytes may take after the headers before the stream is taken as buffered. */
+/**
+ * How long the first event may take after the headers before the stream is taken as buffered (or
+ * as one that does not send the job's state first, as the protocol says it does).
+ */
 export const FIRST_EVENT_MS = 5_000
+
+/** The longest a stream may go without an event before it is opened again (2 min). */
+export const EVENTLESS_MS = 120_000
 
 /** Streams of an observation in a row that ended without an event. */
 const emptyStreams = new WeakMap<Observation, number>()
@@ -44,65 +53,86 @@ export function sseSource(core: ClientCore): Source {
   const poll = pollSource(core)
   /** Stream opens in a row whose headers did not come in time. */
   let lateOpens = 0
+
+  /** Opens the job's stream and reads it until it ends; `signal` ends both. */
+  async function stream(observation: Observation, signal: AbortSignal): Promise<void> {
+    const { state } = observation.cursor
+    const path = `${jobPath(observation.id)}/events`
+    let stream: HttpStream
+    const request: HttpRequest = {
+      method: 'GET',
+      path,
+      signal,
+      ...(state.eventId !== undefined && { headers: { 'last-event-id': state.eventId } }),
+    }
+    const startedAt = core.clock.now()
+    try {
+      stream = await requestStream(core, request)
+    } catch (error) {
+      signal.throwIfAborted()
+      // A job that does not exist (or not for this key) is not a server without streams.
+      if (isApiError(error) && UNSUPPORTED.has(error.status) && !isJobNotFound(error)) {
+        return fallBack(observation, `GET ${path} answered ${error.status}`)
+      }
+      // No headers within the request's limit: held back on the way (a proxy that forwards a
+      // response once it ends), or a server too slow to stream. With 'sse' chosen, a failure.
+      // Once may be a slow moment (a cold start, a pause): this job alone falls back; twice in
+      // a row, the client's next jobs too.
+      const late = `no answer to GET ${path} within the request's limit (a buffering proxy?)`
+      const remember = isTimeoutError(error) && ++lateOpens >= 2
+      if (
+        isTimeoutError(error) &&
+        observation.planner.fallback(observation, 'long-poll', late, remember)
+      ) {
+        return observation.requeue()
+      }
+      const check = { startedAt, at: core.clock.now(), attempt: state.checks }
+      recordCheck(core.history, observation.id, check, { error })
+      throw error
+    }
+    lateOpens = 0
+    const { response } = stream
+    // The job ended and the stream has nothing newer: its last state is one GET away.
+    if (response.status === 204) {
+      stream.close()
+      observation.guardDeadlines()
+      return poll.one(observation, signal)
+    }
+    const type = response.headers.get('content-type') ?? ''
+    if (!/^text\/event-stream\b/i.test(type) || !response.body) {
+      stream.close()
+      return fallBack(observation, `GET ${path} answered ${type || 'no content type'}`)
+    }
+    await listen(core, observation, stream, signal)
+  }
+
   return {
     async one(observation, signal) {
-      const { state } = observation.cursor
-      const path = `${jobPath(observation.id)}/events`
-      // Nothing a stream could say in time (a wait resumed past its deadline, say): one plain
-      // check, so a job that ended meanwhile is not reported as timed out.
+      // Nothing a stream could say in time (a wait resumed past its deadline, or one whose
+      // stream was interrupted at it): one plain check, so a job that ended meanwhile is not
+      // reported as timed out.
       if (observation.nearestDeadline() - core.clock.now() < LAST_LOOK_MS) {
         // A check's guard, not a stream's: each wait ends after the last look, not before it.
         observation.guardDeadlines()
         return poll.one(observation, signal)
       }
-      let stream: HttpStream
-      // A stream has no time limit of its own, and nothing to look at past a deadline: each wait
-      // ends at its own.
+      // A stream has no time limit of its own: at a wait's deadline it is interrupted (its
+      // opening too), and the job asked plainly again: the wait's last look.
+      const open = new AbortController()
+      const onAbort = () => open.abort(signal.reason)
+      signal.addEventListener('abort', onAbort, { once: true })
+      const interrupt = () => open.abort(new Error('interrupted'))
+      observation.interrupt = interrupt
       observation.guardDeadlines(0)
-      const request: HttpRequest = {
-        method: 'GET',
-        path,
-        signal,
-        ...(state.eventId !== undefined && { headers: { 'last-event-id': state.eventId } }),
-      }
-      const startedAt = core.clock.now()
       try {
-        stream = await requestStream(core, request)
+        await stream(observation, open.signal)
       } catch (error) {
-        // A job that does not exist (or not for this key) is not a server without streams.
-        if (isApiError(error) && UNSUPPORTED.has(error.status) && !isJobNotFound(error)) {
-          return fallBack(observation, `GET ${path} answered ${error.status}`)
-        }
-        // No headers within the request's limit: held back on the way (a proxy that forwards a
-        // response once it ends), or a server too slow to stream. With 'sse' chosen, a failure.
-        // Once may be a slow moment (a cold start, a pause): this job alone falls back; twice in
-        // a row, the client's next jobs too.
-        const late = `no answer to GET ${path} within the request's limit (a buffering proxy?)`
-        const remember = isTimeoutError(error) && ++lateOpens >= 2
-        if (
-          isTimeoutError(error) &&
-          observation.planner.fallback(observation, 'long-poll', late, remember)
-        ) {
-          return observation.requeue()
-        }
-        const check = { startedAt, at: core.clock.now(), attempt: state.checks }
-        recordCheck(core.history, observation.id, check, { error })
+        if (open.signal.aborted && !signal.aborted) return observation.requeue()
         throw error
+      } finally {
+        signal.removeEventListener('abort', onAbort)
+        if (observation.interrupt === interrupt) observation.interrupt = undefined
       }
-      lateOpens = 0
-      const { response } = stream
-      // The job ended and the stream has nothing newer: its last state is one GET away.
-      if (response.status === 204) {
-        stream.close()
-        observation.guardDeadlines()
-        return poll.one(observation, signal)
-      }
-      const type = response.headers.get('content-type') ?? ''
-      if (!/^text\/event-stream\b/i.test(type) || !response.body) {
-        stream.close()
-        return fallBack(observation, `GET ${path} answered ${type || 'no content type'}`)
-      }
-      await listen(core, observation, stream, signal)
     },
   }
 }
@@ -147,10 +177,11 @@ async function listen(
       const { redact } = core.http
       const job = parseJob(safeJson(redact.inData ? redact(event.data) : event.data))
       if (typeof job === 'string') {
-        invalid = job
+        invalid = `a status event is not a Job: ${job}`
         return
       }
       events++
+      eventless.start(EVENTLESS_MS, 'no event')
       if (event.id !== '') state.eventId = event.id
       const at = clock.now()
       const check = { startedAt: at, at, attempt: state.checks }
@@ -177,31 +208,44 @@ async function listen(
   if (signal.aborted) cancel()
   const decoder = new TextDecoder()
   /** Set when the stream went quiet for too long: why it was dropped. */
-  let silence: string | undefined
+  let silence: 'first event' | 'silence' | 'no event' | undefined
   /** Set when the connection broke: how. */
   let broken: NetworkError | undefined
-  let watchdog = new AbortController()
-  const watch = (ms: number, why: string) => {
-    watchdog.abort()
-    watchdog = new AbortController()
-    clock.sleep(ms, watchdog.signal).then(
-      () => {
-        silence = why
-        cancel()
+  /** Drops the stream, saying why, unless what it waits for comes first (and starts it again). */
+  const watchdog = () => {
+    let timer = new AbortController()
+    return {
+      start(ms: number, why: NonNullable<typeof silence>) {
+        timer.abort()
+        timer = new AbortController()
+        clock.sleep(ms, timer.signal).then(
+          () => {
+            silence = why
+            cancel()
+          },
+          () => {},
+        )
       },
-      () => {},
-    )
+      stop: () => timer.abort(),
+    }
   }
-  watch(FIRST_EVENT_MS, 'first event')
+  const quiet = watchdog()
+  const eventless = watchdog()
+  eventless.start(FIRST_EVENT_MS, 'first event')
   try {
     for (;;) {
       const { done, value } = await reader.read()
       if (done || observation.ended) break
-      parser.feed(decoder.decode(value, { stream: true }))
+      try {
+        parser.feed(decoder.decode(value, { stream: true }))
+      } catch (error) {
+        // A line or an event too long to hold.
+        invalid = (error as Error).message
+      }
       if (invalid) break
       // Bytes came (an event, `retry:` or a keep-alive): the stream is not buffered, and alive.
       bytes = true
-      watch(SILENT_MS, 'silence')
+      quiet.start(SILENT_MS, 'silence')
     }
   } catch (error) {
     if (!silence && !observation.ended) {
@@ -210,17 +254,22 @@ async function listen(
     }
   } finally {
     signal.removeEventListener('abort', cancel)
-    watchdog.abort()
+    quiet.stop()
+    eventless.stop()
     stream.close()
   }
   if (observation.ended) return
+  // Interrupted (a wait's deadline) or left: the caller decides what follows.
+  signal.throwIfAborted()
   if (invalid) {
     const requestId = requestIdOf(stream.response.headers, core.http.redact)
-    const reason = `a status event is not a Job: ${invalid}`
-    throw new InvalidResponseError({ request: info, status: 200, requestId, reason })
+    throw new InvalidResponseError({ request: info, status: 200, requestId, reason: invalid })
   }
-  if (silence === 'first event' && !bytes) {
-    return fallBack(observation, `nothing within ${FIRST_EVENT_MS} ms (a buffering proxy?)`)
+  if (silence === 'first event') {
+    // Nothing at all: held back on the way. Bytes without an event (keep-alives alone): a
+    // stream that does not send the job's state first, as the protocol has it.
+    const what = bytes ? 'no event' : 'nothing'
+    return fallBack(observation, `${what} within ${FIRST_EVENT_MS} ms (a buffering proxy?)`)
   }
   // A stream that ends (or breaks) without a word, twice in a row, is not one to keep opening.
   const empties = events === 0 && !silence ? (emptyStreams.get(observation) ?? 0) + 1 : 0
@@ -230,9 +279,10 @@ async function listen(
   // Broken before it said anything: a failed check, as a request's would be.
   if (broken && !bytes) throw broken
   // Dropped or ended without the job's end, after it spoke: open it again after the server's
-  // `retry:`, as a browser's EventSource would.
+  // `retry:`, as a browser's EventSource would; one that told nothing for EVENTLESS_MS, at once
+  // unless the server said otherwise (its first event will be the job's state).
   if (broken) core.logger.debug?.('event stream dropped: opened again', { error: String(broken) })
-  observation.dropped({ retryAfterMs: retryMs })
+  observation.dropped({ retryAfterMs: retryMs ?? (silence === 'no event' ? 0 : undefined) })
 }
 
 function safeJson(text: string): unknown {
