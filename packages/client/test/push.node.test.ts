@@ -919,6 +919,30 @@ describe('push: deadlines and failures, as polling has them', () => {
     expect(fallbacks[0]?.reason).toMatch(/^no event within 5000 ms/)
   })
 
+  it('should keep a resumed stream that has nothing newer yet to send', async () => {
+    const { manual, clock } = virtualClock()
+    const streams: ReturnType<typeof eventStream>[] = []
+    const fetch = fakeFetch(() => {
+      const stream = eventStream()
+      stream.write('retry: 1000\n\n')
+      if (streams.length === 0) stream.write(statusEvent(jobBody({ status: 'running' }), 7))
+      streams.push(stream)
+      return stream.response
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock })
+    const fallbacks: unknown[] = []
+    client.on('transport:fallback', (event) => fallbacks.push(event))
+    const wait = client.jobs.wait('job_1')
+    await manual.tickAsync(0)
+    streams[0]?.close()
+    // Resumed after event 7: the server has nothing newer for 20 s, then the end.
+    for (let i = 0; i < 20; i++) await manual.tickAsync(1_000)
+    streams[1]?.write(statusEvent(jobBody({ status: 'completed', progress: 1 }), 8))
+    await expect(wait).resolves.toMatchObject({ status: 'completed' })
+    expect(fallbacks).toEqual([])
+    expect(fetch.calls[1]?.headers.get('last-event-id')).toBe('7')
+  })
+
   it('should fail a check on a stream line too long to hold', async () => {
     const { manual, clock } = virtualClock()
     const stream = eventStream()

@@ -103,7 +103,7 @@ export function sseSource(core: ClientCore): Source {
       stream.close()
       return fallBack(observation, `GET ${path} answered ${type || 'no content type'}`)
     }
-    await listen(core, observation, stream, signal)
+    await listen(core, observation, stream, signal, request.headers !== undefined)
   }
 
   return {
@@ -161,6 +161,8 @@ async function listen(
   observation: Observation,
   stream: HttpStream,
   signal: AbortSignal,
+  /** Whether it was opened with `Last-Event-ID`. */
+  resumed: boolean,
 ): Promise<void> {
   const { clock } = core
   const { state } = observation.cursor
@@ -231,6 +233,8 @@ async function listen(
   }
   const quiet = watchdog()
   const eventless = watchdog()
+  // The job's state comes first, unless the stream resumes after an event id (then only newer
+  // events come, perhaps none for a while: any bytes, `retry:` or a keep-alive, will do).
   eventless.start(FIRST_EVENT_MS, 'first event')
   try {
     for (;;) {
@@ -244,6 +248,7 @@ async function listen(
       }
       if (invalid) break
       // Bytes came (an event, `retry:` or a keep-alive): the stream is not buffered, and alive.
+      if (!bytes && resumed && events === 0) eventless.start(EVENTLESS_MS, 'no event')
       bytes = true
       quiet.start(SILENT_MS, 'silence')
     }
@@ -279,10 +284,15 @@ async function listen(
   // Broken before it said anything: a failed check, as a request's would be.
   if (broken && !bytes) throw broken
   // Dropped or ended without the job's end, after it spoke: open it again after the server's
-  // `retry:`, as a browser's EventSource would; one that told nothing for EVENTLESS_MS, at once
-  // unless the server said otherwise (its first event will be the job's state).
+  // `retry:`, as a browser's EventSource would.
   if (broken) core.logger.debug?.('event stream dropped: opened again', { error: String(broken) })
-  observation.dropped({ retryAfterMs: retryMs ?? (silence === 'no event' ? 0 : undefined) })
+  // Dropped for telling nothing: opened again at once (the server's `retry:` is for streams it
+  // ended), from the job's state rather than after the last event id.
+  if (silence === 'no event') {
+    state.eventId = undefined
+    return observation.dropped({ retryAfterMs: 0 })
+  }
+  observation.dropped({ retryAfterMs: retryMs })
 }
 
 function safeJson(text: string): unknown {
