@@ -36,8 +36,11 @@ import { createSseParser } from './sse-parser.js'
  */
 export const FIRST_EVENT_MS = 5_000
 
-/** The longest a stream may go without an event before it is opened again (2 min). */
-export const EVENTLESS_MS = 120_000
+/**
+ * The longest a stream may go without an event before it is opened again (5 min, the longest a
+ * server's hint may space checks): a stream of keep-alives alone may have lost the job's events.
+ */
+export const EVENTLESS_MS = 300_000
 
 /** Streams of an observation in a row that ended without an event. */
 const emptyStreams = new WeakMap<Observation, number>()
