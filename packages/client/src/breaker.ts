@@ -75,14 +75,15 @@ export class CircuitBreaker {
    * Each call it lets through must be reported to `succeeded`, `failed` or `released`. A call
    * that may not probe (`mayProbe` false: a held request, whose verdict could be half a minute
    * away while every other call is refused) is refused when the probe is due, with no time to
-   * wait: a plain call probes.
+   * wait: a plain call probes. An `early` call (a wait's last look at its deadline: the job may
+   * have ended, the server may be back) probes at once, before the opening is over.
    */
-  admit(mayProbe = true): boolean {
+  admit(mayProbe = true, early = false): boolean {
     const current = this.#state
     if (current.state === 'open') {
       const retryAt = current.openedAt + this.#openMs
       const now = this.#clock.now()
-      if (now < retryAt || !mayProbe) {
+      if ((now < retryAt && !early) || !mayProbe) {
         throw new CircuitOpenError(Math.max(0, retryAt - now), this.#lastFailure, this.#openings)
       }
       this.#set({ state: 'half-open' })

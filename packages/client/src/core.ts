@@ -98,9 +98,10 @@ async function attempts<T>(
     let probe: boolean | undefined
     let sentAt = Infinity
     try {
-      // A held request never probes: its verdict may be a whole hold away. A last look goes
-      // whatever the circuit's state, as no probe: it moves the circuit only as any call does.
-      probe = breaker && !request.lastLook ? breaker.admit(request.holdMs === undefined) : false
+      // A held request never probes: its verdict may be a whole hold away. A wait's last look
+      // probes at once while the circuit is open: one at a time, the others refused meanwhile.
+      const mayProbe = request.holdMs === undefined
+      probe = breaker ? breaker.admit(mayProbe, request.lastLook === true) : false
       const answer = await paced(
         core,
         request,

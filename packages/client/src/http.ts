@@ -44,8 +44,8 @@ export interface HttpRequest {
   /** How long the server may hold it before answering (a long-poll): added to the limit. */
   holdMs?: number | undefined
   /**
-   * A wait's last look at its deadline: sent even while the circuit breaker is open (the job may
-   * have ended; the server may be back), one request per wait at most.
+   * A wait's last look at its deadline: while the circuit breaker is open it goes at once as the
+   * breaker's probe (the job may have ended; the server may be back), one probe at a time.
    */
   lastLook?: boolean | undefined
 }

@@ -21,6 +21,14 @@ describe('redaction of the API key', () => {
     expect(clean.message).toBe('fetch failed')
     expect((clean.cause as Error).message).toBe('bad header "Bearer [redacted]"')
     expect((clean.cause as Error).name).toBe('TypeError')
+    // Nothing to hide: the same error, its class and fields intact.
+    const harmless = Object.assign(new TypeError('fetch failed'), { code: 'ECONNREFUSED' })
+    expect(redactError(harmless, redact)).toBe(harmless)
+    // An AggregateError's errors (Node's fetch, both addresses refused) made so too, and kept.
+    const both = new AggregateError([new Error(`to ${KEY}`), new Error('to ::1')], '')
+    const aggregate = redactError(new Error('fetch failed', { cause: both }), redact) as Error
+    const errors = (aggregate.cause as { errors: Error[] }).errors
+    expect(errors.map((e) => e.message)).toEqual(['to [redacted]', 'to ::1'])
     // Every field of plain value kept (strings redacted), every object dropped: printed whole,
     // as `console.error` prints it, a parser's error quoting the raw answer shows no key.
     const parser = Object.assign(new Error('Response does not match the HTTP/1.1 protocol'), {

@@ -42,25 +42,38 @@ export function redactor(secret: string | undefined): Redactor {
 
 /**
  * `error` as one that cannot show the secret however it is printed (`util.inspect` shows every
- * field, down the causes): the client's own errors as they are (built from redacted text), any
- * other a plain `Error` of the same name keeping only fields of plain values, strings redacted
- * (`code`, `errno`, `syscall`; a parser's `data`, which may quote the raw answer), and its causes
- * made so too. An object field (an HTTP library's `request`, `options` or `response`, holding the
- * key's header) is dropped. A string thrown or given as a cause is redacted.
+ * field, down the causes): the client's own errors as they are (built from redacted text), and
+ * any other as it is when nothing in it holds the secret and no field of it is an object (an
+ * HTTP library's `request`, `options` or `response` may hold the key's header); otherwise a plain
+ * `Error` of the same name, its message and stack redacted, keeping its fields of plain values
+ * (strings redacted: `code`, `syscall`, a parser's `data` quoting the raw answer), its causes
+ * (and an `AggregateError`'s `errors`) made so too, and no object field. A string thrown or given
+ * as a cause is redacted.
  */
 export function redactError(error: unknown, redact: Redactor, depth = 0): unknown {
   if (typeof error === 'string') return redact(error)
   if (!(error instanceof Error) || depth > 5 || isVideoTranslationError(error)) return error
   const cause = redactError(error.cause, redact, depth + 1)
+  const inner = (error as { errors?: unknown }).errors
+  const errors = Array.isArray(inner) ? inner.map((e) => redactError(e, redact, depth + 1)) : inner
+  const fields = Object.entries(error).filter(([name]) => name !== 'cause' && name !== 'errors')
+  const plain = (value: unknown) => value === null || !['object', 'function'].includes(typeof value)
+  const texts = [error.message, error.stack ?? '', ...fields.map(([, v]) => v)]
+  const untouched =
+    cause === error.cause &&
+    (!Array.isArray(inner) || (errors as unknown[]).every((e, i) => e === inner[i])) &&
+    fields.every(([, value]) => plain(value)) &&
+    texts.every((text) => typeof text !== 'string' || redact(text) === text)
+  if (untouched) return error
   const clean = new Error(redact(error.message), cause === undefined ? undefined : { cause })
   clean.name = error.name
   if (error.stack !== undefined) clean.stack = redact(error.stack)
-  for (const [field, value] of Object.entries(error)) {
-    if (field === 'cause') continue
-    if (typeof value === 'string') Object.assign(clean, { [field]: redact(value) })
-    else if (typeof value === 'number' || typeof value === 'boolean') {
-      Object.assign(clean, { [field]: value })
-    }
+  // `code` may be a getter (a DOMException's): read, not only listed.
+  const { code } = error as { code?: unknown }
+  for (const [name, value] of [['code', code], ...fields] as [string, unknown][]) {
+    if (typeof value === 'string') Object.assign(clean, { [name]: redact(value) })
+    else if (value !== undefined && plain(value)) Object.assign(clean, { [name]: value })
   }
+  if (Array.isArray(errors)) Object.assign(clean, { errors })
   return clean
 }

@@ -963,6 +963,58 @@ describe('push: deadlines and failures, as polling has them', () => {
     expect((error as Error).message).toMatch(/a line of the event stream is longer than/)
   })
 
+  it('should end a wait on time when a held request or a stream ignores its abort', async () => {
+    for (const transport of ['long-poll', 'sse'] as const) {
+      const { manual, clock } = virtualClock()
+      // Held requests and stream opens never settle, aborted or not; plain checks are answered.
+      const fetch = fakeFetch((call) =>
+        call.url.includes('wait=') || call.url.endsWith('/events')
+          ? new Promise<Response>(() => {})
+          : json(jobBody({ status: 'running' })),
+      )
+      const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport })
+      const start = manual.now()
+      let ended = -1
+      const wait = client.jobs.wait('job_1', { timeoutMs: 10_000 }).catch((e: unknown) => {
+        ended = manual.now() - start
+        return e
+      })
+      for (let i = 0; i < 30 && ended < 0; i++) await manual.tickAsync(500)
+      expect(isTimeoutError(await wait), transport).toBe(true)
+      expect(ended, transport).toBeLessThanOrEqual(11_000)
+    }
+  })
+
+  it('should let one last look at a time through an open circuit breaker, not every wait’s', async () => {
+    const { manual, clock } = virtualClock()
+    const sentAt: number[] = []
+    const fetch = fakeFetch(() => {
+      sentAt.push(manual.now())
+      return problemResponse(500, 'down')
+    })
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      fetch,
+      clock,
+      transport: 'long-poll',
+      retry: false,
+      polling: fixedInterval(500),
+      circuitBreaker: { failureThreshold: 2, resetTimeoutMs: 60_000 },
+    })
+    const start = manual.now()
+    const waits = Array.from({ length: 50 }, (_, i) =>
+      client.jobs.wait(`job_${i}`, { timeoutMs: 10_000 }).catch((e: unknown) => e),
+    )
+    for (let i = 0; i < 30; i++) await manual.tickAsync(500)
+    const outcomes = await Promise.all(waits)
+    expect(outcomes.every((o) => isVideoTranslationError(o))).toBe(true)
+    // Checked one request each (held requests are not batched). The deadline's looks: the
+    // first probes the dead server, the rest are refused meanwhile.
+    const atDeadline = sentAt.filter((t) => t - start >= 9_000)
+    expect(atDeadline.length).toBeGreaterThanOrEqual(1)
+    expect(atDeadline.length).toBeLessThanOrEqual(2)
+  })
+
   it('should take a plain last look at the deadline when the stream brought no end', async () => {
     const { manual, clock } = virtualClock()
     // A stream that only keeps alive, while the job has ended: the last look finds it.

@@ -143,7 +143,12 @@ export class Subscription implements WaitState {
         const now = clock.now()
         // A real timer may fire a moment before its time (by the clock's reading): again then.
         if (now < this.deadline) return this.guardDeadline(lastLookMs)
-        if (observation.interrupt) return observation.interrupt()
+        if (lastLookMs === 0 && observation.interrupt) {
+          // The plain look that follows has its second, whatever the interrupted request does
+          // (a fetch may ignore its abort).
+          observation.interrupt()
+          return this.guardDeadline(LAST_LOOK_MS)
+        }
         if (!this.checkLimits(now)) this.guardDeadline(lastLookMs)
       },
       () => {},

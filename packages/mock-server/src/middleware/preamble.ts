@@ -99,6 +99,8 @@ export function preamble(options: PreambleOptions = {}): Step {
 /** Replaces each of `secrets` in a text (as written, or escaped in a JSON string) with `[redacted]`. */
 export function redactor(secrets: readonly string[]): (text: string) => string {
   const forms = secrets.flatMap((secret) => [secret, JSON.stringify(secret).slice(1, -1)])
+  // The longest first: a key holding another is hidden whole, not cut into.
+  forms.sort((a, b) => b.length - a.length)
   return (text) => {
     let result = text
     for (const form of forms)

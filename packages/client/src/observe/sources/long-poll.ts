@@ -75,9 +75,9 @@ export function longPollSource(core: ClientCore): Source {
       const { state } = observation.cursor
       const startedAt = clock.now()
       const left = observation.nearestDeadline() - startedAt
-      // Never held past the nearest deadline: the wait ends on time (under a second left, the
-      // last look is a plain check).
-      const holdS = Math.min(holdLimitS, Math.floor(left / 1_000))
+      // Held to end a second before the nearest deadline, so its answer comes before it (under
+      // two seconds left, the last look is a plain check).
+      const holdS = Math.min(holdLimitS, Math.floor((left - LAST_LOOK_MS) / 1_000))
       const previous = state.job
       const knownEtag = previous ? state.etag : undefined
       // While the circuit breaker is not closed, a plain check: it may be the breaker's probe,

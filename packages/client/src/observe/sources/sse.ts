@@ -98,6 +98,8 @@ export function sseSource(core: ClientCore): Source {
     // The job ended and the stream has nothing newer: its last state is one GET away.
     if (response.status === 204) {
       stream.close()
+      // A plain check, with a check's guard: nothing to interrupt at the deadline.
+      observation.interrupt = undefined
       observation.guardDeadlines()
       return poll.one(observation, signal)
     }
