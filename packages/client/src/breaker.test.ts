@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { fakeFetch, jobBody, json, problemResponse } from '../test/fake-fetch.js'
+import { fakeFetch, hangUntilAborted, jobBody, json, problemResponse } from '../test/fake-fetch.js'
 import { virtualClock } from '../test/virtual-time.js'
 import { CircuitBreaker } from './breaker.js'
 import { type ClientOptions, createClient } from './client.js'
@@ -36,10 +36,7 @@ describe('circuit breaker', () => {
     let calls = 0
     // Every third request stalls until its time limit; the others are answered at once.
     const fetch = fakeFetch((call) => {
-      if (calls++ % 3 !== 0) return json(jobBody())
-      return new Promise<Response>((_, reject) => {
-        call.signal?.addEventListener('abort', () => reject(call.signal?.reason), { once: true })
-      })
+      return calls++ % 3 !== 0 ? json(jobBody()) : hangUntilAborted(call)
     })
     const client = createClient({
       baseUrl: 'http://api.test',

@@ -56,12 +56,14 @@ export function problemResponse(status: number, title: string, requestId = 'req_
 
 /** A fetch that never answers until its signal aborts, then rejects as real fetch does. */
 export function hangingFetch(): FakeFetch {
-  return fakeFetch(
-    (call) =>
-      new Promise<Response>((_, reject) => {
-        call.signal?.addEventListener('abort', () => reject(call.signal?.reason), { once: true })
-      }),
-  )
+  return fakeFetch(hangUntilAborted)
+}
+
+/** An answer to `call` that never comes: rejected when its signal aborts, as real fetch does. */
+export function hangUntilAborted(call: FetchCall): Promise<Response> {
+  return new Promise<Response>((_, reject) => {
+    call.signal?.addEventListener('abort', () => reject(call.signal?.reason), { once: true })
+  })
 }
 
 /** A well-formed Job body with overrides. */

@@ -15,7 +15,14 @@ import {
 import type { ClientEvents } from '../src/events.js'
 import { fixedInterval } from '../src/polling/strategy.js'
 import type { Job } from '../src/types.js'
-import { type FetchCall, fakeFetch, jobBody, json, problemResponse } from './fake-fetch.js'
+import {
+  type FetchCall,
+  fakeFetch,
+  hangUntilAborted,
+  jobBody,
+  json,
+  problemResponse,
+} from './fake-fetch.js'
 import { jobParams, virtualClock, virtualSetup } from './virtual-time.js'
 
 /** A text/event-stream response whose body the test writes. */
@@ -857,9 +864,7 @@ describe('push: deadlines and failures, as polling has them', () => {
     // Held requests get no answer (a proxy holding them); plain ones are answered.
     const fetch = fakeFetch((call) => {
       if (!call.url.includes('wait=')) return json(jobBody({ status: 'completed', progress: 1 }))
-      return new Promise<Response>((_, reject) => {
-        call.signal?.addEventListener('abort', () => reject(call.signal?.reason), { once: true })
-      })
+      return hangUntilAborted(call)
     })
     const client = createClient({
       baseUrl: 'http://api.test',
