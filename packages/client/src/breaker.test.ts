@@ -77,6 +77,34 @@ describe('circuit breaker', () => {
     expect(breaker.state.state).toBe('open')
   })
 
+  it('should put the opening back as it was when an early probe (a last look) fails', () => {
+    const { manual, clock } = virtualClock()
+    const changes: string[] = []
+    const breaker = new CircuitBreaker({ failureThreshold: 1, resetTimeoutMs: 5_000 }, clock, (s) =>
+      changes.push(s.state),
+    )
+    const down = new NetworkError({ method: 'GET', path: '/' }, new Error('reset'))
+    breaker.failed(down, false)
+    const opened = breaker.state
+    manual.advance(1_000)
+    expect(breaker.admit(true, true)).toBe(true)
+    breaker.failed(down, true)
+    // Neither longer nor restarted: the regular probe is still due 5 s after the opening.
+    expect(breaker.state).toEqual(opened)
+    expect(breaker.openings).toBe(1)
+    expect(() => breaker.admit()).toThrow(expect.objectContaining({ retryAfterMs: 4_000 }))
+    manual.advance(4_000)
+    expect(breaker.admit()).toBe(true)
+    // Released early probes put it back too.
+    breaker.failed(down, true)
+    manual.advance(1_000)
+    breaker.admit(true, true)
+    breaker.released(true)
+    expect(breaker.state.state).toBe('open')
+    expect(() => breaker.admit()).toThrow(expect.objectContaining({ retryAfterMs: 9_000 }))
+    expect(changes).toEqual(['open', 'half-open', 'half-open', 'open', 'half-open'])
+  })
+
   it('should never let a held request probe: a plain call does', () => {
     const { manual, clock } = virtualClock()
     const breaker = new CircuitBreaker(

@@ -44,6 +44,10 @@ export class CircuitBreaker {
   #lastFailure: unknown
   /** How many times the circuit has opened (from closed or half-open): its openings' numbers. */
   #openings = 0
+  /** When the last early probe went. */
+  #earlyAt = Number.NEGATIVE_INFINITY
+  /** The opening an early probe is out in: put back as it was if the probe fails. */
+  #interrupted: { state: 'open'; openedAt: number } | undefined
   /** When the newest request that succeeded was sent: a failure of one sent before is old news. */
   #healthyAt = Number.NEGATIVE_INFINITY
 
@@ -76,16 +80,23 @@ export class CircuitBreaker {
    * that may not probe (`mayProbe` false: a held request, whose verdict could be half a minute
    * away while every other call is refused) is refused when the probe is due, with no time to
    * wait: a plain call probes. An `early` call (a wait's last look at its deadline: the job may
-   * have ended, the server may be back) probes at once, before the opening is over.
+   * have ended, the server may be back) probes at once, before the opening is over, at most once
+   * every `resetTimeoutMs`; its failure leaves the opening as it was.
    */
   admit(mayProbe = true, early = false): boolean {
     const current = this.#state
     if (current.state === 'open') {
       const retryAt = current.openedAt + this.#openMs
       const now = this.#clock.now()
-      if ((now < retryAt && !early) || !mayProbe) {
+      // Early at most once every `resetTimeoutMs`: a server just found down is not asked again
+      // by every wait whose deadline comes meanwhile.
+      const earlyNow = early && now - this.#earlyAt >= this.#firstOpenMs
+      if ((now < retryAt && !earlyNow) || !mayProbe) {
         throw new CircuitOpenError(Math.max(0, retryAt - now), this.#lastFailure, this.#openings)
       }
+      // Probing before its time: a failure (or a release) puts the opening back as it was.
+      this.#interrupted = now < retryAt ? current : undefined
+      if (this.#interrupted) this.#earlyAt = now
       this.#set({ state: 'half-open' })
       return true
     }
@@ -98,6 +109,7 @@ export class CircuitBreaker {
 
   /** A call that was let through (and sent at `sentAt`) succeeded: the circuit closes. */
   succeeded(sentAt = this.#clock.now()): void {
+    this.#interrupted = undefined
     this.#healthyAt = Math.max(this.#healthyAt, sentAt)
     if (this.#state.state !== 'closed' || this.#state.failures > 0)
       this.#set({ state: 'closed', failures: 0 })
@@ -129,13 +141,24 @@ export class CircuitBreaker {
     // Silently: the circuit was open a moment ago and is again, with a probe due at once (unless
     // another call closed it meanwhile).
     if (probe && this.#state.state === 'half-open') {
-      this.#state = { state: 'open', openedAt: this.#clock.now() - this.#openMs }
+      this.#state = this.#interrupted ?? {
+        state: 'open',
+        openedAt: this.#clock.now() - this.#openMs,
+      }
+      this.#interrupted = undefined
     }
   }
 
   #fail(error: unknown): void {
     this.#lastFailure = error
     const current = this.#state
+    const interrupted = this.#interrupted
+    this.#interrupted = undefined
+    if (current.state === 'half-open' && interrupted) {
+      // An early probe failed: the opening goes on as it was, neither longer nor restarted.
+      this.#state = interrupted
+      return
+    }
     if (current.state === 'closed' && current.failures + 1 < this.#threshold) {
       this.#state = { state: 'closed', failures: current.failures + 1 }
       return

@@ -101,7 +101,8 @@ async function attempts<T>(
       // A held request never probes: its verdict may be a whole hold away. A wait's last look
       // probes at once while the circuit is open: one at a time, the others refused meanwhile.
       const mayProbe = request.holdMs === undefined
-      probe = breaker ? breaker.admit(mayProbe, request.lastLook === true) : false
+      const early = request.lastLook === true && failures + pacedRetries === 0
+      probe = breaker ? breaker.admit(mayProbe, early) : false
       const answer = await paced(
         core,
         request,
