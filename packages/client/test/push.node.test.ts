@@ -1020,6 +1020,35 @@ describe('push: deadlines and failures, as polling has them', () => {
     expect(atDeadline.length).toBeLessThanOrEqual(2)
   })
 
+  it('should let every wait’s last look find its job once one of them closed the circuit', async () => {
+    const { manual, clock } = virtualClock()
+    let down = true
+    const fetch = fakeFetch(async (call) => {
+      // Answers take a little while: the other looks come while the first probes.
+      await sleep(manual, 50)
+      const id = new URL(call.url).pathname.split('/')[3]
+      if (down) return problemResponse(500, 'down')
+      return json(jobBody({ id, status: 'completed', progress: 1 }))
+    })
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      fetch,
+      clock,
+      transport: 'long-poll',
+      retry: false,
+      circuitBreaker: { failureThreshold: 2, resetTimeoutMs: 60_000 },
+    })
+    const waits = Array.from({ length: 5 }, (_, i) =>
+      client.jobs.wait(`job_${i}`, { timeoutMs: 10_000 }).catch((e: unknown) => e),
+    )
+    await manual.tickAsync(2_000)
+    // Back, while the circuit stays open for a minute: the deadline's looks find every end.
+    down = false
+    for (let i = 0; i < 100; i++) await manual.tickAsync(100)
+    const outcomes = await Promise.all(waits)
+    expect(outcomes.map((o) => (o as Job).status)).toEqual(Array(5).fill('completed'))
+  })
+
   it('should take a plain last look at the deadline when the stream brought no end', async () => {
     const { manual, clock } = virtualClock()
     // A stream that only keeps alive, while the job has ended: the last look finds it.

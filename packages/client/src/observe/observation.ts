@@ -244,6 +244,12 @@ export class Observation {
       // the server pacing its clients, not a failed look.
       hints = { retryAfterMs: pacedMs }
       for (const s of this.subscriptions) s.attempts++
+    } else if (isCircuitOpenError(error) && error.retryAfterMs === 0 && this.#lastLooking(now)) {
+      // A wait's last look refused while another call probes the circuit: looked again shortly,
+      // within the look's second (the probe's verdict may close it), not ended at once.
+      // At a set time: a plan is never past the deadline, which this look already is.
+      this.planner.planAt(this, now + PROBE_WAIT_MS / 4)
+      return
     } else if (isCircuitOpenError(error)) {
       // Refused by the breaker: wait for its probe (or look again in a second while the probe is
       // out), within each wait's own deadline. Each opening of the circuit (the server failing,
@@ -270,6 +276,12 @@ export class Observation {
       }
     }
     this.#next(hints, now)
+  }
+
+  /** Whether a wait is within the second after its deadline, its last look's. */
+  #lastLooking(now: number): boolean {
+    const deadline = this.nearestDeadline()
+    return deadline <= now && now < deadline + LAST_LOOK_MS
   }
 
   /** After a check: each subscription's limits, then the next check if anyone still waits. */
