@@ -29,6 +29,14 @@ describe('redaction of the API key', () => {
     const aggregate = redactError(new Error('fetch failed', { cause: both }), redact) as Error
     const errors = (aggregate.cause as { errors: Error[] }).errors
     expect(errors.map((e) => e.message)).toEqual(['to [redacted]', 'to ::1'])
+    // What a print shows but the message does not: a symbol's field, errors that are no errors,
+    // a cause that is a plain object. Rebuilt, or made text.
+    const symbol = Object.assign(new Error('x'), { [Symbol('req')]: `Bearer ${KEY}` })
+    const notErrors = Object.assign(new Error('y'), { errors: [{ auth: KEY }] })
+    const plainCause = new Error('z', { cause: { headers: { authorization: KEY } } })
+    for (const error of [symbol, notErrors, plainCause]) {
+      expect(inspect(redactError(error, redact), { depth: 10 })).not.toContain(KEY)
+    }
     // Every field of plain value kept (strings redacted), every object dropped: printed whole,
     // as `console.error` prints it, a parser's error quoting the raw answer shows no key.
     const parser = Object.assign(new Error('Response does not match the HTTP/1.1 protocol'), {

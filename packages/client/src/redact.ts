@@ -52,17 +52,21 @@ export function redactor(secret: string | undefined): Redactor {
  */
 export function redactError(error: unknown, redact: Redactor, depth = 0): unknown {
   if (typeof error === 'string') return redact(error)
-  if (!(error instanceof Error) || depth > 5 || isVideoTranslationError(error)) return error
+  if (isVideoTranslationError(error)) return error
+  // Anything else thrown or given as a cause (a plain object may hold the headers): its text.
+  if (!(error instanceof Error)) return isObject(error) ? redact(textOf(error)) : error
+  if (depth > 5) return new Error(redact(error.message))
   const cause = redactError(error.cause, redact, depth + 1)
   const inner = (error as { errors?: unknown }).errors
   const errors = Array.isArray(inner) ? inner.map((e) => redactError(e, redact, depth + 1)) : inner
-  const fields = Object.entries(error).filter(([name]) => name !== 'cause' && name !== 'errors')
-  const plain = (value: unknown) => value === null || !['object', 'function'].includes(typeof value)
+  const own = Reflect.ownKeys(error).filter((key) => !ERROR_KEYS.has(key))
+  const fields = own.map((key) => [key, Reflect.get(error, key)] as const)
   const texts = [error.message, error.stack ?? '', ...fields.map(([, v]) => v)]
   const untouched =
     cause === error.cause &&
-    (!Array.isArray(inner) || (errors as unknown[]).every((e, i) => e === inner[i])) &&
-    fields.every(([, value]) => plain(value)) &&
+    (inner === undefined ||
+      (Array.isArray(inner) && inner.every((e, i) => e === (errors as unknown[])[i]))) &&
+    fields.every(([key, value]) => typeof key === 'string' && !isObject(value)) &&
     texts.every((text) => typeof text !== 'string' || redact(text) === text)
   if (untouched) return error
   const clean = new Error(redact(error.message), cause === undefined ? undefined : { cause })
@@ -70,10 +74,26 @@ export function redactError(error: unknown, redact: Redactor, depth = 0): unknow
   if (error.stack !== undefined) clean.stack = redact(error.stack)
   // `code` may be a getter (a DOMException's): read, not only listed.
   const { code } = error as { code?: unknown }
-  for (const [name, value] of [['code', code], ...fields] as [string, unknown][]) {
-    if (typeof value === 'string') Object.assign(clean, { [name]: redact(value) })
-    else if (value !== undefined && plain(value)) Object.assign(clean, { [name]: value })
+  for (const [key, value] of [['code', code] as const, ...fields]) {
+    if (typeof key !== 'string' || value === undefined || isObject(value)) continue
+    Object.assign(clean, { [key]: typeof value === 'string' ? redact(value) : value })
   }
   if (Array.isArray(errors)) Object.assign(clean, { errors })
   return clean
+}
+
+/** The keys every error has, each handled on its own. */
+const ERROR_KEYS = new Set<PropertyKey>(['stack', 'message', 'cause', 'errors'])
+
+function isObject(value: unknown): value is object {
+  return (typeof value === 'object' && value !== null) || typeof value === 'function'
+}
+
+/** An object's text, to redact: its JSON where it has one. */
+function textOf(value: object): string {
+  try {
+    return JSON.stringify(value) ?? String(value)
+  } catch {
+    return String(value)
+  }
 }
