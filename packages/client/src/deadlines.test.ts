@@ -50,3 +50,24 @@ describe('startDeadline', () => {
     expect(startDeadline(parent.signal, 100).signal.reason).toBe('early')
   })
 })
+
+describe('a request whose fetch ignores its abort', () => {
+  it('should still end at its limit, a TimeoutError, whether the answer or its body hangs', async () => {
+    const { createClient } = await import('./client.js')
+    const { isTimeoutError } = await import('./errors.js')
+    const never = new Promise<Response>(() => {})
+    // A body that never ends and does not stop when cancelled.
+    const endless = () => new Response(new ReadableStream({ pull: () => new Promise(() => {}) }))
+    for (const fetch of [() => never, async () => endless()]) {
+      const client = createClient({
+        baseUrl: 'http://api.test',
+        fetch,
+        requestTimeoutMs: 1_000,
+        retry: false,
+      })
+      const get = client.jobs.get('job_1').catch((e: unknown) => e)
+      await vi.advanceTimersByTimeAsync(1_000)
+      expect(isTimeoutError(await get)).toBe(true)
+    }
+  })
+})

@@ -47,3 +47,32 @@ export function startDeadline(parent: AbortSignal | undefined, timeoutMs: number
     cancel: () => controller.abort(),
   }
 }
+
+/**
+ * `promise`, or a rejection with `signal`'s reason once it aborts first: a fetch (a wrapper, a
+ * test double) that ignores its abort cannot hold a request past its limit. What the promise
+ * does later is ignored.
+ */
+export function settleBy<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    promise.catch(() => {})
+    return Promise.reject(signal.reason)
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      promise.catch(() => {})
+      reject(signal.reason)
+    }
+    signal.addEventListener('abort', onAbort, { once: true })
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(value)
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(error)
+      },
+    )
+  })
+}

@@ -3,7 +3,7 @@
  * mapping of every way it can fail to a typed error. Retries and polling live above this layer.
  */
 
-import { startDeadline } from './deadlines.js'
+import { settleBy, startDeadline } from './deadlines.js'
 import {
   createApiError,
   InvalidResponseError,
@@ -75,12 +75,14 @@ export async function send(config: HttpConfig, request: HttpRequest): Promise<Ht
     let response: Response | undefined
     let text: string
     try {
-      response = await answerOf(
+      // Bounded by the deadline even where the fetch ignores its abort.
+      const answer = answerOf(
         config.fetch,
         config.baseUrl + request.path,
         initOf(config.headers, request, deadline.signal),
       )
-      text = await response.text()
+      response = await settleBy(answer, deadline.signal)
+      text = await settleBy(response.text(), deadline.signal)
     } catch (cause) {
       request.signal?.throwIfAborted()
       if (deadline.timedOut()) throw timeoutOf(info, timeoutMs)
@@ -130,12 +132,13 @@ export async function openStream(config: HttpConfig, request: HttpRequest): Prom
   const deadline = startDeadline(request.signal, timeoutMs)
   let response: Response
   try {
-    response = await answerOf(config.fetch, config.baseUrl + request.path, {
+    const answer = answerOf(config.fetch, config.baseUrl + request.path, {
       headers: { ...config.headers, accept: 'text/event-stream', ...request.headers },
       signal: deadline.signal,
     })
+    response = await settleBy(answer, deadline.signal)
     if (response.status < 200 || response.status >= 300) {
-      interpret(info, response, await response.text(), config.redact)
+      interpret(info, response, await settleBy(response.text(), deadline.signal), config.redact)
     }
   } catch (cause) {
     deadline.dispose()
