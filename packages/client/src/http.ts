@@ -13,7 +13,7 @@ import {
   TimeoutError,
 } from './errors.js'
 import { parseProblem } from './parse.js'
-import { type Redactor, redactError } from './redact.js'
+import { type Redactor, redactData, redactError } from './redact.js'
 
 /** Any function with the shape of the standard `fetch` (undici, ky, a test double, …). */
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>
@@ -166,7 +166,7 @@ function interpret(
   const failed = status < 200 || (status >= 300 && status !== 304)
   // A body becomes messages, events, logs and the job itself (its error's message, its title):
   // whatever it echoes, not the key.
-  const body = failed || redact.inData ? redact(text) : text
+  const body = failed ? redact(text) : redactData(redact, text)
   if (failed) {
     const problem = parseProblem(body === '' ? undefined : tryParseJson(body).value)
     throw createApiError({

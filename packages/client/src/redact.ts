@@ -40,6 +40,11 @@ export function redactor(secret: string | undefined): Redactor {
   return Object.assign(redact, { inData: secret.length >= MIN_DATA_SECRET })
 }
 
+/** `text` of an answer that succeeded (a job, an event) without the secret, where one is looked for there. */
+export function redactData(redact: Redactor, text: string): string {
+  return redact.inData ? redact(text) : text
+}
+
 /**
  * `error` as one that cannot show the secret however it is printed (`util.inspect` shows every
  * field, down the causes): the client's own errors as they are (built from redacted text), and

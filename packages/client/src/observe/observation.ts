@@ -140,6 +140,29 @@ export class Observation {
     return requestLimitMs(this.nearestDeadline(), now)
   }
 
+  /**
+   * The signal of a held request or a stream: aborted with `signal`, or by `interrupt` (set as
+   * this observation's while it is out, and as `widen` too when `widens`); `done` unhooks both.
+   * `interrupted()` tells an interrupt (the job is then asked again) from the caller leaving.
+   */
+  interruptible(signal: AbortSignal, widens: boolean) {
+    const controller = new AbortController()
+    const onAbort = () => controller.abort(signal.reason)
+    signal.addEventListener('abort', onAbort, { once: true })
+    const interrupt = () => controller.abort(new Error('interrupted'))
+    this.interrupt = interrupt
+    if (widens) this.widen = interrupt
+    return {
+      signal: controller.signal,
+      interrupted: () => controller.signal.aborted && !signal.aborted,
+      done: () => {
+        signal.removeEventListener('abort', onAbort)
+        if (this.widen === interrupt) this.widen = undefined
+        if (this.interrupt === interrupt) this.interrupt = undefined
+      },
+    }
+  }
+
   /** A check begins: counted, and the request it goes in noted. */
   begin(inFlight: InFlight): void {
     this.inFlight = inFlight

@@ -89,17 +89,10 @@ export function longPollSource(core: ClientCore): Source {
       // them joining meanwhile ends the hold (`widen`), and the job is asked again at once.
       const endOnly =
         !plain && !untilRefused && !untilSuspect.has(observation) && observation.endOnly()
-      const held = new AbortController()
-      const onAbort = () => held.abort(signal.reason)
-      signal.addEventListener('abort', onAbort, { once: true })
-      const interrupt = () => held.abort(new Error('interrupted'))
-      if (!plain) observation.interrupt = interrupt
-      if (endOnly) observation.widen = interrupt
-      const settled = () => {
-        signal.removeEventListener('abort', onAbort)
-        if (observation.widen === interrupt) observation.widen = undefined
-        if (observation.interrupt === interrupt) observation.interrupt = undefined
-      }
+      // A plain check is not interrupted: it is the look a deadline would want.
+      const held = plain
+        ? { signal, interrupted: () => false, done: () => {} }
+        : observation.interruptible(signal, endOnly)
       // The hold ends by the deadline, but the request may be held up on the way: a held request
       // still out at a wait's deadline is interrupted for a plain last look; a plain check has
       // a second past it.
@@ -116,8 +109,8 @@ export function longPollSource(core: ClientCore): Source {
           lastLook: left <= 0,
         })
       } catch (error) {
-        settled()
-        if (held.signal.aborted && !signal.aborted) return observation.requeue()
+        held.done()
+        if (held.interrupted()) return observation.requeue()
         if (endOnly && isApiError(error) && error.status === 400) {
           // Perhaps a server that knows no `until` and refuses what it does not know: asked
           // again without it, at once.
@@ -153,7 +146,7 @@ export function longPollSource(core: ClientCore): Source {
         }
         return observation.requeue()
       }
-      settled()
+      held.done()
       if (untilSuspect.has(observation)) {
         // Answered without `until`: it was what the server refused. Held at every change from
         // now on, for every job.

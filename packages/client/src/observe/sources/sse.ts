@@ -22,7 +22,7 @@ import {
 import { recordCheck } from '../../history.js'
 import { type HttpRequest, type HttpStream, requestIdOf } from '../../http.js'
 import { jobParser } from '../../parse.js'
-import { redactError } from '../../redact.js'
+import { redactData, redactError } from '../../redact.js'
 import { jobPath } from '../../validate.js'
 import type { Source } from '../monitor.js'
 import type { Observation } from '../observation.js'
@@ -123,20 +123,15 @@ export function sseSource(core: ClientCore): Source {
       }
       // A stream has no time limit of its own: at a wait's deadline it is interrupted (its
       // opening too), and the job asked plainly again: the wait's last look.
-      const open = new AbortController()
-      const onAbort = () => open.abort(signal.reason)
-      signal.addEventListener('abort', onAbort, { once: true })
-      const interrupt = () => open.abort(new Error('interrupted'))
-      observation.interrupt = interrupt
+      const open = observation.interruptible(signal, false)
       observation.guardDeadlines(0)
       try {
         await stream(observation, open.signal)
       } catch (error) {
-        if (open.signal.aborted && !signal.aborted) return observation.requeue()
+        if (open.interrupted()) return observation.requeue()
         throw error
       } finally {
-        signal.removeEventListener('abort', onAbort)
-        if (observation.interrupt === interrupt) observation.interrupt = undefined
+        open.done()
       }
     },
   }
@@ -181,8 +176,7 @@ async function listen(
     (event) => {
       if (event.event !== 'status') return
       // As a response's body: whatever the event echoes, not the key.
-      const { redact } = core.http
-      const job = parseJob(safeJson(redact.inData ? redact(event.data) : event.data))
+      const job = parseJob(safeJson(redactData(core.http.redact, event.data)))
       if (typeof job === 'string') {
         invalid = `a status event is not a Job: ${job}`
         return
