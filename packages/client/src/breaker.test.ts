@@ -102,7 +102,9 @@ describe('circuit breaker', () => {
     breaker.released(true)
     expect(breaker.state.state).toBe('open')
     expect(() => breaker.admit()).toThrow(expect.objectContaining({ retryAfterMs: 9_000 }))
-    expect(changes).toEqual(['open', 'half-open', 'half-open', 'open', 'half-open'])
+    // Each probe that ends without a verdict is told as the opening going on.
+    expect(changes).toEqual(['open', 'half-open', 'open', 'half-open', 'open', 'half-open', 'open'])
+    expect(breaker.openings).toBe(2)
   })
 
   it('should never let a held request probe: a plain call does', () => {
@@ -395,7 +397,7 @@ describe('circuit breaker', () => {
     breaker.succeeded()
     breaker.released(true)
     expect(breaker.state.state).toBe('closed')
-    expect(states).toEqual(['open', 'half-open', 'half-open', 'closed'])
+    expect(states).toEqual(['open', 'half-open', 'open', 'half-open', 'closed'])
   })
 
   it('should not close the circuit on a probe its caller aborted', async () => {
@@ -428,13 +430,15 @@ describe('circuit breaker', () => {
     await manual.tickAsync(0)
     controller.abort(new Error('left'))
     await probe
-    expect(transitions).toEqual(['circuit:open', 'circuit:half-open'])
-    // The next call probes again (the aborted one learned nothing).
+    // Open again, the same opening (the aborted probe learned nothing).
+    expect(transitions).toEqual(['circuit:open', 'circuit:half-open', 'circuit:open'])
+    // The next call probes again at once.
     down = true
     expect(isServerError(await client.jobs.get('job_1').catch((e: unknown) => e))).toBe(true)
     expect(transitions).toEqual([
       'circuit:open',
       'circuit:half-open',
+      'circuit:open',
       'circuit:half-open',
       'circuit:open',
     ])

@@ -138,27 +138,23 @@ export class CircuitBreaker {
    * lets the next call probe.
    */
   released(probe: boolean): void {
-    // Silently: the circuit was open a moment ago and is again, with a probe due at once (unless
-    // another call closed it meanwhile).
+    // The same opening goes on, with a probe due at once (unless another call closed it meanwhile).
     if (probe && this.#state.state === 'half-open') {
-      this.#state = this.#interrupted ?? {
-        state: 'open',
-        openedAt: this.#clock.now() - this.#openMs,
-      }
-      this.#interrupted = undefined
+      this.#reopen(
+        this.#interrupted ?? { state: 'open', openedAt: this.#clock.now() - this.#openMs },
+      )
     }
   }
 
   #fail(error: unknown): void {
     this.#lastFailure = error
     const current = this.#state
-    const interrupted = this.#interrupted
-    this.#interrupted = undefined
-    if (current.state === 'half-open' && interrupted) {
+    if (current.state === 'half-open' && this.#interrupted) {
       // An early probe failed: the opening goes on as it was, neither longer nor restarted.
-      this.#state = interrupted
+      this.#reopen(this.#interrupted)
       return
     }
+    this.#interrupted = undefined
     if (current.state === 'closed' && current.failures + 1 < this.#threshold) {
       this.#state = { state: 'closed', failures: current.failures + 1 }
       return
@@ -169,6 +165,13 @@ export class CircuitBreaker {
         ? Math.min(this.#maxOpenMs, this.#openMs * 2)
         : this.#firstOpenMs
     this.#set({ state: 'open', openedAt: this.#clock.now() })
+  }
+
+  /** Back to an opening a probe interrupted: told as open again, but not a new opening. */
+  #reopen(opening: CircuitState & { state: 'open' }): void {
+    this.#interrupted = undefined
+    this.#state = opening
+    this.#onChange(opening)
   }
 
   #set(next: CircuitState): void {

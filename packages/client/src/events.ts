@@ -36,7 +36,10 @@ export interface ClientEvents {
     to: 'poll' | 'long-poll' | 'sse'
     reason: string
   }
-  /** The circuit breaker opened: calls fail fast for a while. */
+  /**
+   * The circuit breaker opened: calls fail fast for a while. Also told when a probe ends without
+   * a verdict (its caller left, or a wait's early last look failed): the same opening goes on.
+   */
   'circuit:open': { state: CircuitState }
   /** The circuit breaker lets one probe through. */
   'circuit:half-open': { state: CircuitState }
