@@ -3,6 +3,7 @@ import { fakeFetch, hangUntilAborted, jobBody, json, problemResponse } from '../
 import { virtualClock } from '../test/virtual-time.js'
 import { CircuitBreaker } from './breaker.js'
 import { type ClientOptions, createClient } from './client.js'
+import { DEFAULTS } from './defaults.js'
 import {
   isCircuitOpenError,
   isNetworkError,
@@ -63,7 +64,11 @@ describe('circuit breaker', () => {
 
   it('should open when the requests sent after the last success fail in a row', () => {
     const { manual, clock } = virtualClock()
-    const breaker = new CircuitBreaker({ failureThreshold: 2 }, clock, () => {})
+    const breaker = new CircuitBreaker(
+      { ...DEFAULTS.circuitBreaker, failureThreshold: 2 },
+      clock,
+      () => {},
+    )
     const down = new NetworkError({ method: 'GET', path: '/' }, new Error('reset'))
     const t0 = manual.now()
     breaker.succeeded(t0 + 10)
@@ -80,8 +85,10 @@ describe('circuit breaker', () => {
   it('should put the opening back as it was when an early probe (a last look) fails', () => {
     const { manual, clock } = virtualClock()
     const changes: string[] = []
-    const breaker = new CircuitBreaker({ failureThreshold: 1, resetTimeoutMs: 5_000 }, clock, (s) =>
-      changes.push(s.state),
+    const breaker = new CircuitBreaker(
+      { ...DEFAULTS.circuitBreaker, failureThreshold: 1, resetTimeoutMs: 5_000 },
+      clock,
+      (s) => changes.push(s.state),
     )
     const down = new NetworkError({ method: 'GET', path: '/' }, new Error('reset'))
     breaker.failed(down, false)
@@ -110,7 +117,7 @@ describe('circuit breaker', () => {
   it('should never let a held request probe: a plain call does', () => {
     const { manual, clock } = virtualClock()
     const breaker = new CircuitBreaker(
-      { failureThreshold: 1, resetTimeoutMs: 5_000 },
+      { ...DEFAULTS.circuitBreaker, failureThreshold: 1, resetTimeoutMs: 5_000 },
       clock,
       () => {},
     )
@@ -381,7 +388,7 @@ describe('circuit breaker', () => {
     const { clock, manual } = virtualClock()
     const states: string[] = []
     const breaker = new CircuitBreaker(
-      { failureThreshold: 1, resetTimeoutMs: 1_000 },
+      { ...DEFAULTS.circuitBreaker, failureThreshold: 1, resetTimeoutMs: 1_000 },
       clock,
       (state) => states.push(state.state),
     )

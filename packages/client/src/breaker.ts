@@ -24,6 +24,9 @@ export interface CircuitBreakerOptions {
   maxResetTimeoutMs?: number
 }
 
+/** `CircuitBreakerOptions`, every one set (options.ts resolves them). */
+export type CircuitBreakerSettings = Required<CircuitBreakerOptions>
+
 /** The breaker's state. */
 export type CircuitState =
   | { state: 'closed'; failures: number }
@@ -52,13 +55,13 @@ export class CircuitBreaker {
   #healthyAt = Number.NEGATIVE_INFINITY
 
   constructor(
-    options: CircuitBreakerOptions,
+    settings: CircuitBreakerSettings,
     clock: Clock,
     onChange: (state: CircuitState) => void,
   ) {
-    this.#threshold = options.failureThreshold ?? 5
-    this.#firstOpenMs = options.resetTimeoutMs ?? 5_000
-    this.#maxOpenMs = Math.max(this.#firstOpenMs, options.maxResetTimeoutMs ?? 60_000)
+    this.#threshold = settings.failureThreshold
+    this.#firstOpenMs = settings.resetTimeoutMs
+    this.#maxOpenMs = Math.max(this.#firstOpenMs, settings.maxResetTimeoutMs)
     this.#openMs = this.#firstOpenMs
     this.#clock = clock
     this.#onChange = onChange

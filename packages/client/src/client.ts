@@ -1,143 +1,24 @@
 /**
- * `createClient`: reads the options once, fills in defaults, and builds the parts every resource
- * shares (HTTP settings, clock, retries, breaker, polling strategy, events, history).
+ * `createClient`: builds, from the options resolved once (options.ts), the parts every resource
+ * of one client shares (HTTP settings, clock, retries, breaker, pacer, polling strategy, events,
+ * history) and the monitor every wait goes through.
  */
-import { CircuitBreaker, type CircuitBreakerOptions } from './breaker.js'
-import { type Clock, systemClock } from './clock.js'
-import type { ClientCore, Logger } from './core.js'
+import { CircuitBreaker } from './breaker.js'
+import type { ClientCore } from './core.js'
 import { Emitter, type Listener } from './emitter.js'
-import { VideoTranslationError } from './errors.js'
 import type { ClientEvents } from './events.js'
 import { History } from './history.js'
-import type { FetchLike, HttpConfig } from './http.js'
 import { Jobs } from './jobs.js'
 import { Monitor, type Sources } from './observe/monitor.js'
-import type { Transport } from './observe/observation.js'
 import { batchSource } from './observe/sources/batch.js'
 import { longPollSource } from './observe/sources/long-poll.js'
 import { sseSource } from './observe/sources/sse.js'
-import { type Tabs, tabsOf } from './observe/tabs.js'
+import { tabsFor } from './observe/tabs.js'
+import { type ClientOptions, resolveOptions, type Settings } from './options.js'
 import { Pacer } from './pacing.js'
-import { type AdaptiveOptions, adaptivePolling } from './polling/adaptive.js'
-import {
-  type BackoffOptions,
-  exponentialBackoff,
-  type HintOptions,
-  hintAware,
-  type PollingStrategy,
-} from './polling/strategy.js'
-import { redactor } from './redact.js'
-import { RetryBudget, type RetryOptions } from './retry.js'
-import { checkNumber, MAX_TIMER_MS } from './validate.js'
+import { RetryBudget } from './retry.js'
 
-/**
- * Settings of the default polling strategy, `adaptivePolling` (its options). Giving any of the
- * backoff settings (`initialIntervalMs`, `multiplier`, `jitter`) chooses the earlier default
- * instead: server hints first, else exponential backoff, within the same bounds.
- */
-export interface PollingOptions extends AdaptiveOptions, BackoffOptions, HintOptions {}
-
-/** Options of `createClient`. */
-export interface ClientOptions {
-  /**
-   * Where the API lives. In Node, Bun and Deno, `VT_BASE_URL` is used when this is not given.
-   * @default process.env.VT_BASE_URL (where there is one)
-   * @example 'http://127.0.0.1:8787'
-   */
-  baseUrl?: string
-  /**
-   * Sent as `Authorization: Bearer <apiKey>`; never logged, emitted or put in an error message.
-   * In Node, Bun and Deno, `VT_API_KEY` is used when this is not given.
-   * @default process.env.VT_API_KEY (where there is one)
-   * @example 'vt_dev_key'
-   */
-  apiKey?: string
-  /**
-   * The fetch to send requests with: a custom agent, ky, a test double.
-   * @default globalThis.fetch
-   * @example fetch: (input, init) => app.request(input, init)
-   */
-  fetch?: FetchLike
-  /**
-   * How long one request may take, in milliseconds, before it fails with a `TimeoutError`;
-   * `Infinity` sets no limit (and no timer).
-   * @default 10_000
-   * @example requestTimeoutMs: 3_000
-   */
-  requestTimeoutMs?: number
-  /**
-   * How `wait` paces its status checks: a strategy, or settings of the default one,
-   * `adaptivePolling` (it learns how long jobs take and how good the server's ETAs are, and
-   * places checks by the optimal-checking rule; one request is worth `requestCostMs` = 300 ms of
-   * lateness; delays within [100 ms, 2 min], a server's `Retry-After` up to 5 min).
-   * @example polling: { requestCostMs: 1_000 } // fewer requests, later news
-   * @example polling: fixedInterval(2_000)
-   */
-  polling?: PollingOptions | PollingStrategy
-  /**
-   * How a wait for one job learns of its changes: `'sse'` (the job's event stream: the end is
-   * known the moment the server sends it), `'long-poll'` (requests the server holds until the
-   * status changes), `'poll'` (status checks placed by `polling`), or `'auto'`: SSE, falling
-   * back to long-poll when the server has no streams (or a proxy buffers them), and to polling
-   * when it ignores `wait`; each fallback is remembered by the client and emitted as
-   * `transport:fallback`. A transport named is kept: `'sse'` on a server without streams (or
-   * behind a buffering proxy) fails the wait with a `VideoTranslationError` saying why;
-   * `'long-poll'` on a server that ignores `wait` keeps asking, spaced by `polling`. `waitAll`
-   * and `waitAny` always poll, in batches.
-   * @default 'auto'
-   * @example transport: 'poll'
-   */
-  transport?: 'auto' | 'poll' | 'long-poll' | 'sse'
-  /**
-   * In a browser: the tabs of one origin (with this base URL and key) observe each job once. The
-   * tab holding the job's Web Lock asks the server and posts every answer to the others on a
-   * BroadcastChannel; when it closes or stops waiting, another waiting tab takes over. Ignored
-   * where either API is missing (Node, Bun, Deno, older browsers).
-   * @default false
-   * @example shareTabs: true
-   */
-  shareTabs?: boolean
-  /**
-   * Retries of failed requests (network, 408, 429, 5xx), within a client-wide budget; `false`
-   * sends each request once.
-   * @default { maxRetries: 3, initialDelayMs: 200, maxDelayMs: 5_000, budget: { maxTokens: 100, tokenRatio: 0.2 } }
-   * @example retry: { maxRetries: 5, budget: false }
-   */
-  retry?: RetryOptions | false
-  /**
-   * Fail fast while the server keeps failing; `false` turns it off. Open for `resetTimeoutMs`,
-   * then twice as long after each failed probe, up to `maxResetTimeoutMs`.
-   * @default { failureThreshold: 5, resetTimeoutMs: 5_000, maxResetTimeoutMs: 60_000 }
-   * @example circuitBreaker: { failureThreshold: 3, resetTimeoutMs: 10_000 }
-   */
-  circuitBreaker?: CircuitBreakerOptions | false
-  /**
-   * Space requests to the rate limit the server states (`RateLimit-Policy` and `RateLimit`
-   * headers), so that many waits together are not refused; the first request goes alone to
-   * learn the limit. `false` sends every request at once.
-   * @default true
-   * @example pacing: false
-   */
-  pacing?: boolean
-  /**
-   * Where time comes from: `now()` and an abortable `sleep()`. Tests pass a virtual clock.
-   * @default real time
-   * @example clock: { now: () => virtual.now(), sleep: (ms, signal) => virtual.sleep(ms, signal) }
-   */
-  clock?: Clock
-  /**
-   * Uniform random numbers in [0, 1) for jitter; pass a seeded one for reproducible schedules.
-   * @default Math.random
-   * @example random: () => 0.5 // the middle of every jitter range: a reproducible schedule
-   */
-  random?: () => number
-  /**
-   * Receives debug messages (retries) and errors thrown by event listeners and `onProgress`.
-   * @default none
-   * @example logger: console
-   */
-  logger?: Logger
-}
+export type { ClientOptions, PollingOptions } from './options.js'
 
 /** A client of the video translation API. */
 export interface Client {
@@ -156,11 +37,12 @@ export interface Client {
  * const job = await client.jobs.createAndWait({ video_url: 'https://example.com/a.mp4', target_language: 'es' })
  */
 export function createClient(options: ClientOptions = {}): Client {
-  const core = createCore(options)
+  const settings = resolveOptions(options)
+  const core = createCore(settings)
   const { events } = core
   const monitor = new Monitor(core, resolveSources(core), {
-    ...resolveTransport(options),
-    tabs: resolveTabs(options, core),
+    ...settings.transport,
+    tabs: settings.shareTabs ? tabsFor(core.http) : undefined,
   })
   return {
     jobs: new Jobs(core, monitor),
@@ -174,169 +56,33 @@ export function createClient(options: ClientOptions = {}): Client {
   }
 }
 
-/**
- * A character no header value can carry: controls (but tab), and anything past Latin-1. Fetch
- * would refuse it at every request, read as a network failure.
- */
-const HEADER_UNFIT = /[^\t\x20-\x7e\x80-\xff]/
-
-/** Reads the options once and builds the parts every resource of one client shares. */
-export function createCore(options: ClientOptions): ClientCore {
-  checkOptions(options)
-  const clock = options.clock ?? systemClock
-  const logger = options.logger ?? {}
+/** Builds the parts every resource of one client shares. */
+export function createCore(settings: Settings): ClientCore {
+  const { clock, logger } = settings
   const events = new Emitter<ClientEvents>((error, type) =>
     logger.error?.(`a listener of ${String(type)} threw`, { error: String(error) }),
   )
-  const retry = options.retry === false ? { maxRetries: 0 } : (options.retry ?? {})
-  const breakerOptions = options.circuitBreaker
   const breaker =
-    breakerOptions === false
-      ? undefined
-      : new CircuitBreaker(breakerOptions ?? {}, clock, (state) =>
-          events.emit(`circuit:${state.state === 'closed' ? 'close' : state.state}`, { state }),
-        )
+    settings.breaker &&
+    new CircuitBreaker(settings.breaker, clock, (state) =>
+      events.emit(`circuit:${state.state === 'closed' ? 'close' : state.state}`, { state }),
+    )
   return {
-    http: resolveHttpConfig(options),
+    http: settings.http,
     clock,
-    random: options.random ?? Math.random,
+    random: settings.random,
     events,
-    breaker,
-    budget: new RetryBudget(retry.budget ?? {}),
-    retry,
-    polling: resolvePolling(options.polling),
+    breaker: breaker || undefined,
+    budget: new RetryBudget(settings.budget),
+    retry: settings.retry,
+    polling: settings.polling,
     history: new History(),
     logger,
-    pacer: options.pacing === false ? undefined : new Pacer(clock),
+    pacer: settings.pacing ? new Pacer(clock) : undefined,
   }
-}
-
-/** The tabs to share jobs with, when asked to and the browser can. */
-function resolveTabs(options: ClientOptions, core: ClientCore): Tabs | undefined {
-  if (options.shareTabs !== true) return undefined
-  // Tabs share jobs of the same API and key; the key itself is not put in the channel's name.
-  const { baseUrl, headers } = core.http
-  return tabsOf(`${baseUrl}#${fingerprint(headers.authorization ?? '')}`)
-}
-
-/** A short FNV-1a fingerprint of `text` (not a secret's protection: it only tells keys apart). */
-function fingerprint(text: string): string {
-  let hash = 0x811c9dc5
-  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193)
-  return (hash >>> 0).toString(36)
-}
-
-/** The transport single-job waits start with, and whether it may fall back. */
-function resolveTransport(options: ClientOptions): { transport: Transport; auto: boolean } {
-  const { transport = 'auto' } = options
-  if (transport === 'auto') return { transport: 'sse', auto: true }
-  if (transport === 'poll' || transport === 'long-poll' || transport === 'sse') {
-    return { transport, auto: false }
-  }
-  throw new TypeError(
-    `transport must be 'auto', 'sse', 'long-poll' or 'poll' (got ${JSON.stringify(transport)}).`,
-  )
 }
 
 /** The ways the client's monitor can look at jobs. */
 function resolveSources(core: ClientCore): Sources {
   return { poll: batchSource(core), 'long-poll': longPollSource(core), sse: sseSource(core) }
-}
-
-/** Every numeric option, checked where it is given (see validate.ts). */
-function checkOptions(options: ClientOptions): void {
-  // A minute below the timer's range: a long-poll's hold (30 s) is added to it.
-  checkNumber('requestTimeoutMs', options.requestTimeoutMs, {
-    min: 1,
-    max: MAX_TIMER_MS - 60_000,
-    infinite: true,
-  })
-  const { polling, retry, circuitBreaker } = options
-  if (polling !== undefined && !('nextDelay' in polling)) {
-    checkNumber('polling.requestCostMs', polling.requestCostMs, { min: Number.MIN_VALUE })
-    checkNumber('polling.minIntervalMs', polling.minIntervalMs, { min: 1 })
-    checkNumber('polling.maxIntervalMs', polling.maxIntervalMs, { min: 1 })
-    checkNumber('polling.maxHintMs', polling.maxHintMs)
-    checkNumber('polling.initialIntervalMs', polling.initialIntervalMs, { min: 1 })
-    checkNumber('polling.multiplier', polling.multiplier, { min: 1, max: 100 })
-  }
-  if (retry) {
-    checkNumber('retry.maxRetries', retry.maxRetries, { integer: true, max: 100 })
-    checkNumber('retry.initialDelayMs', retry.initialDelayMs)
-    checkNumber('retry.maxDelayMs', retry.maxDelayMs)
-    if (retry.budget) {
-      checkNumber('retry.budget.maxTokens', retry.budget.maxTokens, { min: 1, infinite: true })
-      checkNumber('retry.budget.tokenRatio', retry.budget.tokenRatio, { max: 1_000 })
-    }
-  }
-  if (circuitBreaker) {
-    checkNumber('circuitBreaker.failureThreshold', circuitBreaker.failureThreshold, {
-      min: 1,
-      integer: true,
-    })
-    checkNumber('circuitBreaker.resetTimeoutMs', circuitBreaker.resetTimeoutMs, { min: 1 })
-    checkNumber('circuitBreaker.maxResetTimeoutMs', circuitBreaker.maxResetTimeoutMs, { min: 1 })
-  }
-}
-
-function resolvePolling(polling: ClientOptions['polling']): PollingStrategy {
-  if (polling !== undefined && 'nextDelay' in polling) return polling
-  const { initialIntervalMs, multiplier, jitter, ...adaptive } = polling ?? {}
-  if (initialIntervalMs === undefined && multiplier === undefined && jitter === undefined) {
-    return adaptivePolling(adaptive)
-  }
-  const { useServerHints = true, minIntervalMs, maxIntervalMs, maxHintMs } = adaptive
-  const backoff = { initialIntervalMs, multiplier, jitter, maxIntervalMs }
-  const hinted = hintAware(exponentialBackoff(backoff), { minIntervalMs, maxIntervalMs, maxHintMs })
-  // Without hints the same bounds apply: the strategy just never sees what the server said.
-  return useServerHints
-    ? hinted
-    : { nextDelay: (context) => hinted.nextDelay({ ...context, hints: {} }) }
-}
-
-const ACCEPT = { accept: 'application/json' }
-
-function resolveHttpConfig(options: ClientOptions): HttpConfig {
-  const baseUrl = options.baseUrl ?? readEnv('VT_BASE_URL')
-  if (baseUrl === undefined || !/^https?:\/\//i.test(baseUrl)) {
-    throw new VideoTranslationError(
-      `createClient needs a baseUrl starting with http:// or https:// (got ${baseUrl === undefined ? 'none' : JSON.stringify(baseUrl)}); pass { baseUrl } or set VT_BASE_URL.`,
-    )
-  }
-  const fetch = options.fetch ?? globalThis.fetch?.bind(globalThis)
-  if (typeof fetch !== 'function') {
-    throw new VideoTranslationError(
-      'This runtime has no global fetch: pass one with createClient({ fetch }).',
-    )
-  }
-  const apiKey = options.apiKey ?? readEnv('VT_API_KEY')
-  // A header carries bytes, without line breaks or NUL: fetch would throw a TypeError at every
-  // request, read as a network failure (retried, and opening the circuit breaker).
-  if (apiKey !== undefined && typeof apiKey !== 'string') {
-    throw new TypeError(`apiKey must be a string (got ${typeof apiKey}).`)
-  }
-  const unfit = apiKey?.search(HEADER_UNFIT) ?? -1
-  if (unfit >= 0) {
-    // Said without quoting the key: no message carries it.
-    throw new VideoTranslationError(
-      `apiKey has a character no HTTP header can carry at position ${unfit + 1} (a line break, or a typographic one pasted with it?).`,
-    )
-  }
-  const requestTimeoutMs = options.requestTimeoutMs ?? 10_000
-  return {
-    // Joined by hand, not with `new URL(path, base)`, which would drop a prefix such as `/api`.
-    baseUrl: baseUrl.replace(/\/+$/, ''),
-    headers: apiKey === undefined ? ACCEPT : { ...ACCEPT, authorization: `Bearer ${apiKey}` },
-    fetch,
-    timeoutMs: requestTimeoutMs,
-    redact: redactor(apiKey),
-  }
-}
-
-/** Reads an environment variable where there is one; browsers have no `process` and get none. */
-function readEnv(name: string): string | undefined {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
-    ?.env
-  const value = env?.[name]
-  return value === '' ? undefined : value
 }

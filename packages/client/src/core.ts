@@ -19,7 +19,7 @@ import {
 import type { Pacer, Ticket } from './pacing.js'
 import { retryAfterOf } from './polling/hints.js'
 import type { PollingStrategy } from './polling/strategy.js'
-import { type RetryBudget, type RetryOptions, retryDelay } from './retry.js'
+import { type RetryBudget, type RetrySettings, retryDelay } from './retry.js'
 
 /** Where the client reports what it does; every method is optional. */
 export interface Logger {
@@ -39,7 +39,7 @@ export interface ClientCore {
   events: Emitter<ClientEvents>
   breaker: CircuitBreaker | undefined
   budget: RetryBudget
-  retry: RetryOptions
+  retry: RetrySettings
   polling: PollingStrategy
   history: History
   logger: Logger

@@ -3,7 +3,9 @@
  * where they are safe); every way of waiting (`wait`, `watch`, `waitAll`, `waitAny`) is a thin
  * consumer of the client's monitor (observe/).
  */
+
 import { type ClientCore, request } from './core.js'
+import { DEFAULTS } from './defaults.js'
 import { JobFailedError } from './errors.js'
 import type { HistoryEntry } from './history.js'
 import { readBody } from './http.js'
@@ -165,7 +167,7 @@ export class Jobs {
         }
       }
     }
-    const workers = Math.min(options.concurrency ?? 8, paramsList.length)
+    const workers = Math.min(options.concurrency ?? DEFAULTS.batchConcurrency, paramsList.length)
     await Promise.all(Array.from({ length: workers }, worker))
     return outcomes
   }

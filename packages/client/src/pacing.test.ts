@@ -6,6 +6,7 @@ import { type ClientOptions, createClient, createCore } from './client.js'
 import { request } from './core.js'
 import { isTimeoutError } from './errors.js'
 import type { FetchLike } from './http.js'
+import { resolveOptions } from './options.js'
 import { fixedInterval } from './polling/strategy.js'
 
 /** A server with a token bucket (`capacity`, `perS` a second) that states it as the mock does. */
@@ -217,12 +218,14 @@ describe('pacing', () => {
     const headers = { 'ratelimit-policy': '1;w=6', ratelimit: 'limit=1, remaining=0, reset=6' }
     const fetch = fakeFetch(() => json(jobBody({ status: 'running' }), 200, headers))
     const { manual, clock } = virtualClock()
-    const core = createCore({
-      baseUrl: 'http://api.test',
-      fetch,
-      clock,
-      circuitBreaker: { failureThreshold: 2 },
-    })
+    const core = createCore(
+      resolveOptions({
+        baseUrl: 'http://api.test',
+        fetch,
+        clock,
+        circuitBreaker: { failureThreshold: 2 },
+      }),
+    )
     const get = (timeoutMs?: number) =>
       request(core, { method: 'GET', path: '/v1/jobs/job_1', timeoutMs })
     await drive(manual, [get()])

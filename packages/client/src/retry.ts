@@ -30,15 +30,22 @@ export interface RetryOptions {
   budget?: { maxTokens?: number; tokenRatio?: number } | false
 }
 
+/** `RetryOptions` but the budget, every one set (options.ts resolves them). */
+export type RetrySettings = Required<Omit<RetryOptions, 'budget'>>
+
+/** The retry budget's settings, every one set. */
+export type BudgetSettings = { maxTokens: number; tokenRatio: number }
+
 /** A client-wide retry budget. */
 export class RetryBudget {
   #tokens: number
   readonly #max: number
   readonly #ratio: number
 
-  constructor(options: { maxTokens?: number; tokenRatio?: number } | false = {}) {
-    this.#max = options === false ? Infinity : (options.maxTokens ?? 100)
-    this.#ratio = options === false ? 0 : (options.tokenRatio ?? 0.2)
+  /** `false`: no budget, every retry allowed. */
+  constructor(settings: BudgetSettings | false) {
+    this.#max = settings === false ? Infinity : settings.maxTokens
+    this.#ratio = settings === false ? 0 : settings.tokenRatio
     this.#tokens = this.#max
   }
 
@@ -58,7 +65,7 @@ export class RetryBudget {
 /** What a retry decision needs from the client. */
 export interface RetryContext {
   budget: RetryBudget
-  retry: RetryOptions
+  retry: RetrySettings
   random: () => number
   /** Reads an HTTP-date `Retry-After` against the client's clock. */
   clock: { now(): number }
@@ -105,7 +112,7 @@ export function retryDelay(
 ): Retry | undefined {
   // An open circuit stays open for a while: retrying now would only spend the budget.
   if (!isTransient(error) || isCircuitOpenError(error)) return undefined
-  const { maxRetries = 3, initialDelayMs = 200, maxDelayMs = 5_000 } = context.retry
+  const { maxRetries, initialDelayMs, maxDelayMs } = context.retry
   // `retry: false` (no retries at all) sends each request once, paced or not.
   if (maxRetries <= 0) return undefined
   const pacedMs = pacedDelay(error, context.clock.now())

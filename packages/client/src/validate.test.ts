@@ -2,6 +2,8 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { fakeFetch, jobBody, json } from '../test/fake-fetch.js'
 import { type ClientOptions, createClient } from './client.js'
+import { adaptivePolling } from './polling/adaptive.js'
+import { exponentialBackoff, fixedInterval, hintAware } from './polling/strategy.js'
 
 const fetch = () => fakeFetch(() => json(jobBody()))
 const base = { baseUrl: 'http://api.test' }
@@ -70,6 +72,19 @@ describe('option checks', () => {
       /requestTimeoutMs/,
     )
     expect(() => createClient({ ...base, polling: { minIntervalMs: 0 } })).toThrow(/minIntervalMs/)
+  })
+
+  it('should refuse a strategy factory’s numbers that would poll in a loop, naming them', () => {
+    expect(() => fixedInterval(Number.NaN)).toThrow(/fixedInterval must be a number/)
+    expect(() => exponentialBackoff({ initialIntervalMs: 0 })).toThrow(/initialIntervalMs/)
+    expect(() => exponentialBackoff({ multiplier: Number.NaN })).toThrow(/multiplier/)
+    expect(() => hintAware(undefined, { minIntervalMs: -1 })).toThrow(/minIntervalMs/)
+    expect(() => adaptivePolling({ maxHintMs: Number.NaN })).toThrow(/maxHintMs/)
+    // The same bounds, named as createClient's when given there.
+    expect(() => createClient({ ...base, polling: { multiplier: 0 } })).toThrow(
+      /polling\.multiplier/,
+    )
+    expect(fixedInterval(0).nextDelay({} as never)).toBe(0)
   })
 
   it('should refuse a jitter it does not know, naming the ones it does', () => {

@@ -4,13 +4,14 @@
  * `/status` is read as a Job (see `legacyJob`), so the waiter is the same engine as `jobs.wait`:
  * the same polling, retries, pacing and breaker.
  */
-import { type ClientOptions, createCore } from '../client.js'
+import { createCore } from '../client.js'
 import { type ClientCore, request } from '../core.js'
 import { isTimeoutError, TimeoutError } from '../errors.js'
 import { readBody } from '../http.js'
 import type { RequestOptions } from '../jobs.js'
 import { Monitor, type Source } from '../observe/monitor.js'
 import { waitForEnd } from '../observe/wait.js'
+import { type ClientOptions, resolveOptions } from '../options.js'
 import { retryAfterOf } from '../polling/hints.js'
 import type { Job } from '../types.js'
 import { checkNumber, MAX_TIMER_MS } from '../validate.js'
@@ -41,7 +42,7 @@ const LEGACY_ID = 'status'
  * const result = await legacy.waitForResult({ maxWaitTime: 60 })
  */
 export function createLegacyClient(options: ClientOptions = {}): Legacy {
-  return new Legacy(createCore(options))
+  return new Legacy(createCore(resolveOptions(options)))
 }
 
 /** The original challenge's endpoints. */

@@ -3,6 +3,7 @@
  * limits and signal, what it is told, and what it can tell between checks (a resume token, an
  * estimate).
  */
+import { DEFAULTS } from '../defaults.js'
 import { TimeoutError } from '../errors.js'
 import type { PollingStrategy } from '../polling/strategy.js'
 import type { Job } from '../types.js'
@@ -101,7 +102,7 @@ export class Subscription implements WaitState {
       limits.timeoutMs === undefined ? (options.deadline ?? Infinity) : now + limits.timeoutMs
     this.align = options.align === true
     this.#maxAttempts = limits.maxAttempts ?? Infinity
-    this.#maxErrors = limits.maxConsecutiveErrors ?? 10
+    this.#maxErrors = limits.maxConsecutiveErrors ?? DEFAULTS.maxConsecutiveErrors
     this.#joinedAt = now
     this.strategy = limits.polling ?? observation.core.polling
     const { signal } = limits

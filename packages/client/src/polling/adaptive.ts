@@ -13,11 +13,11 @@
  * - Without hints, checks follow the learned duration distribution from the job's age, so a wait
  *   resumed late is placed right, and no check is spent while no job can have finished.
  */
+import { DEFAULTS, withDefaults } from '../defaults.js'
 import type { Job } from '../types.js'
 import { isTerminalStatus } from '../types.js'
-import { checkNumber } from '../validate.js'
 import { LogSketch } from './sketch.js'
-import type { PollContext, PollingStrategy } from './strategy.js'
+import { checkPollingOptions, type PollContext, type PollingStrategy } from './strategy.js'
 
 /** What the strategy learned: a small JSON value (about 1 kB) to save and pass back later. */
 export interface AdaptiveState {
@@ -92,18 +92,12 @@ const JITTER = 0.1
  * @example const polling = adaptivePolling({ requestCostMs: 1_000, state: saved })
  */
 export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling {
-  const {
-    requestCostMs = 300,
-    minIntervalMs = 100,
-    maxIntervalMs = 120_000,
-    maxHintMs = 300_000,
-    useServerHints = true,
-    state,
-  } = options
-  checkNumber('requestCostMs', requestCostMs, { min: Number.MIN_VALUE })
-  checkNumber('minIntervalMs', minIntervalMs, { min: 1 })
-  checkNumber('maxIntervalMs', maxIntervalMs, { min: 1 })
-  checkNumber('maxHintMs', maxHintMs)
+  checkPollingOptions(options)
+  const { requestCostMs, minIntervalMs, maxIntervalMs, maxHintMs } = withDefaults(
+    { ...DEFAULTS.polling, ...DEFAULTS.adaptive },
+    options,
+  )
+  const { useServerHints = true, state } = options
   const durations = new LogSketch(DURATIONS, DURATION_WEIGHTS, state?.durations)
   const ratios = new LogSketch(ETA_RATIOS, RATIO_WEIGHTS, state?.etaRatios)
   // Before any job ends: anything from a second to an hour, equally likely on a log scale;

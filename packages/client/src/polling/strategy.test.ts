@@ -25,7 +25,7 @@ function context(overrides: Partial<PollContext> = {}): PollContext {
 
 const jitter = fc.constantFrom<Jitter>('full', 'equal', 'decorrelated', 'none')
 const bounds = fc
-  .tuple(fc.integer({ min: 0, max: 5_000 }), fc.integer({ min: 1, max: 120_000 }))
+  .tuple(fc.integer({ min: 1, max: 5_000 }), fc.integer({ min: 1, max: 120_000 }))
   .map(([a, b]) => ({ minIntervalMs: Math.min(a, b), maxIntervalMs: Math.max(a, b) }))
 
 describe('hintAware(exponentialBackoff())', () => {

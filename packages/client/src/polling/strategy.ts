@@ -4,7 +4,9 @@
  * exponential backoff with jitter, hint-aware) are such values; users and benchmarks can pass
  * their own, e.g. another SDK's published schedule, and compare on equal terms.
  */
+import { DEFAULTS, withDefaults } from '../defaults.js'
 import type { Job } from '../types.js'
+import { checkNumber } from '../validate.js'
 import type { ServerHints } from './hints.js'
 
 /** What a strategy knows when it picks the next delay. */
@@ -77,7 +79,34 @@ export interface HintOptions {
  * @example client.jobs.wait(id, { polling: fixedInterval(2_000) })
  */
 export function fixedInterval(ms: number): PollingStrategy {
+  checkNumber('fixedInterval', ms)
   return { nextDelay: () => ms }
+}
+
+/** The numbers any polling options may hold (adaptive, backoff and hint bounds). */
+type PollingNumbers = Partial<
+  Record<
+    | 'requestCostMs'
+    | 'minIntervalMs'
+    | 'maxIntervalMs'
+    | 'maxHintMs'
+    | 'initialIntervalMs'
+    | 'multiplier',
+    number | undefined
+  >
+>
+
+/**
+ * Checks the numbers of polling options where they are given (a strategy's factory, or
+ * `createClient`'s `polling`, named with `prefix`): `NaN` would poll in a loop.
+ */
+export function checkPollingOptions(options: PollingNumbers, prefix = ''): void {
+  checkNumber(`${prefix}requestCostMs`, options.requestCostMs, { min: Number.MIN_VALUE })
+  checkNumber(`${prefix}minIntervalMs`, options.minIntervalMs, { min: 1 })
+  checkNumber(`${prefix}maxIntervalMs`, options.maxIntervalMs, { min: 1 })
+  checkNumber(`${prefix}maxHintMs`, options.maxHintMs)
+  checkNumber(`${prefix}initialIntervalMs`, options.initialIntervalMs, { min: 1 })
+  checkNumber(`${prefix}multiplier`, options.multiplier, { min: 1, max: 100 })
 }
 
 /**
@@ -85,12 +114,11 @@ export function fixedInterval(ms: number): PollingStrategy {
  * @example exponentialBackoff({ initialIntervalMs: 1_000, jitter: 'equal' })
  */
 export function exponentialBackoff(options: BackoffOptions = {}): PollingStrategy {
-  const {
-    initialIntervalMs = 500,
-    multiplier = 2,
-    maxIntervalMs = 30_000,
-    jitter = 'full',
-  } = options
+  checkPollingOptions(options)
+  const { initialIntervalMs, multiplier, maxIntervalMs, jitter } = withDefaults(
+    DEFAULTS.backoff,
+    options,
+  )
   if (!JITTERS.includes(jitter)) {
     const got = JSON.stringify(jitter) ?? String(jitter)
     throw new TypeError(`jitter must be one of ${JITTERS.join(', ')} (got ${got}).`)
@@ -133,7 +161,11 @@ export function hintAware(
   fallback: PollingStrategy = exponentialBackoff(),
   options: HintOptions = {},
 ): PollingStrategy {
-  const { minIntervalMs = 100, maxIntervalMs = 30_000, maxHintMs = 300_000 } = options
+  checkPollingOptions(options)
+  const { minIntervalMs, maxIntervalMs, maxHintMs } = withDefaults(
+    { ...DEFAULTS.polling, maxIntervalMs: DEFAULTS.backoff.maxIntervalMs },
+    options,
+  )
   return {
     nextDelay(context) {
       const { retryAfterMs, etaMs } = context.hints

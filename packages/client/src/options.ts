@@ -1,0 +1,281 @@
+/**
+ * `createClient`'s options: what each means, their checks, and their resolution against the
+ * defaults (defaults.ts) into the settings the client is built from, once per client.
+ */
+import type { CircuitBreakerOptions, CircuitBreakerSettings } from './breaker.js'
+import { type Clock, systemClock } from './clock.js'
+import type { Logger } from './core.js'
+import { DEFAULTS, withDefaults } from './defaults.js'
+import { VideoTranslationError } from './errors.js'
+import type { FetchLike, HttpConfig } from './http.js'
+import type { Transport } from './observe/observation.js'
+import { type AdaptiveOptions, adaptivePolling } from './polling/adaptive.js'
+import {
+  type BackoffOptions,
+  checkPollingOptions,
+  exponentialBackoff,
+  type HintOptions,
+  hintAware,
+  type PollingStrategy,
+} from './polling/strategy.js'
+import { redactor } from './redact.js'
+import type { BudgetSettings, RetryOptions, RetrySettings } from './retry.js'
+import { checkNumber, MAX_TIMER_MS } from './validate.js'
+
+/**
+ * Settings of the default polling strategy, `adaptivePolling` (its options). Giving any of the
+ * backoff settings (`initialIntervalMs`, `multiplier`, `jitter`) chooses the earlier default
+ * instead: server hints first, else exponential backoff, within the same bounds.
+ */
+export interface PollingOptions extends AdaptiveOptions, BackoffOptions, HintOptions {}
+
+/** Options of `createClient`. */
+export interface ClientOptions {
+  /**
+   * Where the API lives. In Node, Bun and Deno, `VT_BASE_URL` is used when this is not given.
+   * @default process.env.VT_BASE_URL (where there is one)
+   * @example 'http://127.0.0.1:8787'
+   */
+  baseUrl?: string
+  /**
+   * Sent as `Authorization: Bearer <apiKey>`; never logged, emitted or put in an error message.
+   * In Node, Bun and Deno, `VT_API_KEY` is used when this is not given.
+   * @default process.env.VT_API_KEY (where there is one)
+   * @example 'vt_dev_key'
+   */
+  apiKey?: string
+  /**
+   * The fetch to send requests with: a custom agent, ky, a test double.
+   * @default globalThis.fetch
+   * @example fetch: (input, init) => app.request(input, init)
+   */
+  fetch?: FetchLike
+  /**
+   * How long one request may take, in milliseconds, before it fails with a `TimeoutError`;
+   * `Infinity` sets no limit (and no timer).
+   * @default 10_000
+   * @example requestTimeoutMs: 3_000
+   */
+  requestTimeoutMs?: number
+  /**
+   * How `wait` paces its status checks: a strategy, or settings of the default one,
+   * `adaptivePolling` (it learns how long jobs take and how good the server's ETAs are, and
+   * places checks by the optimal-checking rule; one request is worth `requestCostMs` = 300 ms of
+   * lateness; delays within [100 ms, 2 min], a server's `Retry-After` up to 5 min).
+   * @example polling: { requestCostMs: 1_000 } // fewer requests, later news
+   * @example polling: fixedInterval(2_000)
+   */
+  polling?: PollingOptions | PollingStrategy
+  /**
+   * How a wait for one job learns of its changes: `'sse'` (the job's event stream: the end is
+   * known the moment the server sends it), `'long-poll'` (requests the server holds until the
+   * status changes), `'poll'` (status checks placed by `polling`), or `'auto'`: SSE, falling
+   * back to long-poll when the server has no streams (or a proxy buffers them), and to polling
+   * when it ignores `wait`; each fallback is remembered by the client and emitted as
+   * `transport:fallback`. A transport named is kept: `'sse'` on a server without streams (or
+   * behind a buffering proxy) fails the wait with a `VideoTranslationError` saying why;
+   * `'long-poll'` on a server that ignores `wait` keeps asking, spaced by `polling`. `waitAll`
+   * and `waitAny` always poll, in batches.
+   * @default 'auto'
+   * @example transport: 'poll'
+   */
+  transport?: 'auto' | 'poll' | 'long-poll' | 'sse'
+  /**
+   * In a browser: the tabs of one origin (with this base URL and key) observe each job once. The
+   * tab holding the job's Web Lock asks the server and posts every answer to the others on a
+   * BroadcastChannel; when it closes or stops waiting, another waiting tab takes over. Ignored
+   * where either API is missing (Node, Bun, Deno, older browsers).
+   * @default false
+   * @example shareTabs: true
+   */
+  shareTabs?: boolean
+  /**
+   * Retries of failed requests (network, 408, 429, 5xx), within a client-wide budget; `false`
+   * sends each request once.
+   * @default { maxRetries: 3, initialDelayMs: 200, maxDelayMs: 5_000, budget: { maxTokens: 100, tokenRatio: 0.2 } }
+   * @example retry: { maxRetries: 5, budget: false }
+   */
+  retry?: RetryOptions | false
+  /**
+   * Fail fast while the server keeps failing; `false` turns it off. Open for `resetTimeoutMs`,
+   * then twice as long after each failed probe, up to `maxResetTimeoutMs`.
+   * @default { failureThreshold: 5, resetTimeoutMs: 5_000, maxResetTimeoutMs: 60_000 }
+   * @example circuitBreaker: { failureThreshold: 3, resetTimeoutMs: 10_000 }
+   */
+  circuitBreaker?: CircuitBreakerOptions | false
+  /**
+   * Space requests to the rate limit the server states (`RateLimit-Policy` and `RateLimit`
+   * headers), so that many waits together are not refused; the first request goes alone to
+   * learn the limit. `false` sends every request at once.
+   * @default true
+   * @example pacing: false
+   */
+  pacing?: boolean
+  /**
+   * Where time comes from: `now()` and an abortable `sleep()`. Tests pass a virtual clock.
+   * @default real time
+   * @example clock: { now: () => virtual.now(), sleep: (ms, signal) => virtual.sleep(ms, signal) }
+   */
+  clock?: Clock
+  /**
+   * Uniform random numbers in [0, 1) for jitter; pass a seeded one for reproducible schedules.
+   * @default Math.random
+   * @example random: () => 0.5 // the middle of every jitter range: a reproducible schedule
+   */
+  random?: () => number
+  /**
+   * Receives debug messages (retries) and errors thrown by event listeners and `onProgress`.
+   * @default none
+   * @example logger: console
+   */
+  logger?: Logger
+}
+
+/** The options resolved: every default filled in, every part chosen. */
+export interface Settings {
+  http: HttpConfig
+  clock: Clock
+  random: () => number
+  logger: Logger
+  /** Retries of one request (`retry: false`: none). */
+  retry: RetrySettings
+  /** The client-wide retry budget; false for none. */
+  budget: BudgetSettings | false
+  /** The circuit breaker's settings; false for none. */
+  breaker: CircuitBreakerSettings | false
+  pacing: boolean
+  polling: PollingStrategy
+  /** How single-job waits start, and whether the client may fall back (`'auto'`). */
+  transport: { transport: Transport; auto: boolean }
+  shareTabs: boolean
+}
+
+/** Checks `options` and resolves them against the defaults. */
+export function resolveOptions(options: ClientOptions): Settings {
+  checkOptions(options)
+  const { retry, circuitBreaker } = options
+  const budget = retry === false ? undefined : retry?.budget
+  return {
+    http: resolveHttpConfig(options),
+    clock: options.clock ?? systemClock,
+    random: options.random ?? Math.random,
+    logger: options.logger ?? {},
+    retry:
+      retry === false ? { ...DEFAULTS.retry, maxRetries: 0 } : withDefaults(DEFAULTS.retry, retry),
+    budget: budget === false ? false : withDefaults(DEFAULTS.retryBudget, budget),
+    breaker:
+      circuitBreaker === false ? false : withDefaults(DEFAULTS.circuitBreaker, circuitBreaker),
+    pacing: options.pacing !== false,
+    polling: resolvePolling(options.polling),
+    transport: resolveTransport(options),
+    shareTabs: options.shareTabs === true,
+  }
+}
+
+/** The transport single-job waits start with, and whether it may fall back. */
+function resolveTransport(options: ClientOptions): { transport: Transport; auto: boolean } {
+  const { transport = DEFAULTS.transport } = options
+  if (transport === 'auto') return { transport: 'sse', auto: true }
+  if (transport === 'poll' || transport === 'long-poll' || transport === 'sse') {
+    return { transport, auto: false }
+  }
+  throw new TypeError(
+    `transport must be 'auto', 'sse', 'long-poll' or 'poll' (got ${JSON.stringify(transport)}).`,
+  )
+}
+
+/** Every numeric option, checked where it is given (see validate.ts). */
+function checkOptions(options: ClientOptions): void {
+  // A minute below the timer's range: a long-poll's hold (30 s) is added to it.
+  checkNumber('requestTimeoutMs', options.requestTimeoutMs, {
+    min: 1,
+    max: MAX_TIMER_MS - 60_000,
+    infinite: true,
+  })
+  const { polling, retry, circuitBreaker } = options
+  if (polling !== undefined && !('nextDelay' in polling)) checkPollingOptions(polling, 'polling.')
+  if (retry) {
+    checkNumber('retry.maxRetries', retry.maxRetries, { integer: true, max: 100 })
+    checkNumber('retry.initialDelayMs', retry.initialDelayMs)
+    checkNumber('retry.maxDelayMs', retry.maxDelayMs)
+    if (retry.budget) {
+      checkNumber('retry.budget.maxTokens', retry.budget.maxTokens, { min: 1, infinite: true })
+      checkNumber('retry.budget.tokenRatio', retry.budget.tokenRatio, { max: 1_000 })
+    }
+  }
+  if (circuitBreaker) {
+    checkNumber('circuitBreaker.failureThreshold', circuitBreaker.failureThreshold, {
+      min: 1,
+      integer: true,
+    })
+    checkNumber('circuitBreaker.resetTimeoutMs', circuitBreaker.resetTimeoutMs, { min: 1 })
+    checkNumber('circuitBreaker.maxResetTimeoutMs', circuitBreaker.maxResetTimeoutMs, { min: 1 })
+  }
+}
+
+function resolvePolling(polling: ClientOptions['polling']): PollingStrategy {
+  if (polling !== undefined && 'nextDelay' in polling) return polling
+  const { initialIntervalMs, multiplier, jitter, ...adaptive } = polling ?? {}
+  if (initialIntervalMs === undefined && multiplier === undefined && jitter === undefined) {
+    return adaptivePolling(adaptive)
+  }
+  const { useServerHints = true, minIntervalMs, maxIntervalMs, maxHintMs } = adaptive
+  const backoff = { initialIntervalMs, multiplier, jitter, maxIntervalMs }
+  const hinted = hintAware(exponentialBackoff(backoff), { minIntervalMs, maxIntervalMs, maxHintMs })
+  // Without hints the same bounds apply: the strategy just never sees what the server said.
+  return useServerHints
+    ? hinted
+    : { nextDelay: (context) => hinted.nextDelay({ ...context, hints: {} }) }
+}
+
+/**
+ * A character no header value can carry: controls (but tab), and anything past Latin-1. Fetch
+ * would refuse it at every request, read as a network failure.
+ */
+const HEADER_UNFIT = /[^\t\x20-\x7e\x80-\xff]/
+
+const ACCEPT = { accept: 'application/json' }
+
+function resolveHttpConfig(options: ClientOptions): HttpConfig {
+  const baseUrl = options.baseUrl ?? readEnv('VT_BASE_URL')
+  if (baseUrl === undefined || !/^https?:\/\//i.test(baseUrl)) {
+    throw new VideoTranslationError(
+      `createClient needs a baseUrl starting with http:// or https:// (got ${baseUrl === undefined ? 'none' : JSON.stringify(baseUrl)}); pass { baseUrl } or set VT_BASE_URL.`,
+    )
+  }
+  const fetch = options.fetch ?? globalThis.fetch?.bind(globalThis)
+  if (typeof fetch !== 'function') {
+    throw new VideoTranslationError(
+      'This runtime has no global fetch: pass one with createClient({ fetch }).',
+    )
+  }
+  const apiKey = options.apiKey ?? readEnv('VT_API_KEY')
+  // A header carries bytes, without line breaks or NUL: fetch would throw a TypeError at every
+  // request, read as a network failure (retried, and opening the circuit breaker).
+  if (apiKey !== undefined && typeof apiKey !== 'string') {
+    throw new TypeError(`apiKey must be a string (got ${typeof apiKey}).`)
+  }
+  const unfit = apiKey?.search(HEADER_UNFIT) ?? -1
+  if (unfit >= 0) {
+    // Said without quoting the key: no message carries it.
+    throw new VideoTranslationError(
+      `apiKey has a character no HTTP header can carry at position ${unfit + 1} (a line break, or a typographic one pasted with it?).`,
+    )
+  }
+  return {
+    // Joined by hand, not with `new URL(path, base)`, which would drop a prefix such as `/api`.
+    baseUrl: baseUrl.replace(/\/+$/, ''),
+    headers: apiKey === undefined ? ACCEPT : { ...ACCEPT, authorization: `Bearer ${apiKey}` },
+    fetch,
+    timeoutMs: options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
+    redact: redactor(apiKey),
+  }
+}
+
+/** Reads an environment variable where there is one; browsers have no `process` and get none. */
+function readEnv(name: string): string | undefined {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
+    ?.env
+  const value = env?.[name]
+  return value === '' ? undefined : value
+}
