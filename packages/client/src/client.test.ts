@@ -1,6 +1,7 @@
 import ky from 'ky'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { fakeFetch, jobBody, json, problemResponse } from '../test/fake-fetch.js'
+import { virtualClock } from '../test/virtual-time.js'
 import { createClient } from './client.js'
 import { isAuthenticationError, isNotFoundError, isVideoTranslationError } from './errors.js'
 
@@ -94,5 +95,35 @@ describe('createClient', () => {
     expect(isAuthenticationError(refused)).toBe(true)
     // A typed answer, not a network failure: nothing is retried.
     expect(inner.calls).toHaveLength(2)
+  })
+})
+
+describe('polling options', () => {
+  it('should follow Retry-After but not eta_ms with useServerHints: false, on the backoff as on the default', async () => {
+    const { manual, clock } = virtualClock()
+    const at: number[] = []
+    const fetch = fakeFetch(() => {
+      at.push(manual.now())
+      const status = at.length < 3 ? 'running' : 'completed'
+      return json(jobBody({ status, eta_ms: 100 }), 200, { 'retry-after': '5' })
+    })
+    for (const polling of [
+      { useServerHints: false, initialIntervalMs: 1_000, jitter: 'none' as const },
+      { useServerHints: false },
+    ]) {
+      at.length = 0
+      const client = createClient({
+        baseUrl: 'http://x.test',
+        fetch,
+        clock,
+        transport: 'poll',
+        polling,
+      })
+      const wait = client.jobs.wait('job_1')
+      await manual.tickAsync(20_000)
+      await wait
+      const start = at[0] ?? 0
+      expect(at.map((t) => t - start)).toEqual([0, 5_000, 10_000])
+    }
   })
 })

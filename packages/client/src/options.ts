@@ -10,6 +10,7 @@ import { VideoTranslationError } from './errors.js'
 import type { FetchLike, HttpConfig } from './http.js'
 import type { Transport } from './observe/observation.js'
 import { type AdaptiveOptions, adaptivePolling } from './polling/adaptive.js'
+import type { ServerHints } from './polling/hints.js'
 import {
   type BackoffOptions,
   checkPollingOptions,
@@ -222,10 +223,16 @@ function resolvePolling(polling: ClientOptions['polling']): PollingStrategy {
   const { useServerHints = true, minIntervalMs, maxIntervalMs, maxHintMs } = adaptive
   const backoff = { initialIntervalMs, multiplier, jitter, maxIntervalMs }
   const hinted = hintAware(exponentialBackoff(backoff), { minIntervalMs, maxIntervalMs, maxHintMs })
-  // Without hints the same bounds apply: the strategy just never sees what the server said.
+  // Without hints, as with the adaptive default: `eta_ms` unseen, a `Retry-After` (the server's
+  // instruction, or the open circuit breaker's) still followed.
+  const retryAfterOnly = ({ retryAfterMs }: ServerHints) =>
+    retryAfterMs === undefined ? {} : { retryAfterMs }
   return useServerHints
     ? hinted
-    : { nextDelay: (context) => hinted.nextDelay({ ...context, hints: {} }) }
+    : {
+        nextDelay: (context) =>
+          hinted.nextDelay({ ...context, hints: retryAfterOnly(context.hints) }),
+      }
 }
 
 /**
