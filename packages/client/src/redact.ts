@@ -1,8 +1,9 @@
 /**
  * Keeping the API key out of everything the client builds from text it did not write: a
  * server's error body (which may echo the `Authorization` header) and a runtime's error message
- * (which may quote a header value). Applied where such text enters the client, in http.ts, so
- * error messages, events, log lines and the history never carry the key.
+ * (which may quote a header value). Applied where such text enters the client (http.ts for
+ * answers and errors, sources/sse.ts for events read off a stream), so error messages, events,
+ * log lines and the history never carry the key.
  */
 import { isVideoTranslationError } from './errors.js'
 

@@ -1,5 +1,5 @@
 /**
- * When to retry one request (the loop is `request` in core.ts): transient failures (network,
+ * When to retry one request (the loop is `attempts` in core.ts): transient failures (network,
  * timeouts, 408, 429, 5xx, a broken body) are tried again with jittered backoff, honouring
  * `Retry-After`, within a per-request attempt limit and a client-wide token-bucket budget (gRPC
  * retry throttling): when most recent requests fail, retries stop adding load to a struggling

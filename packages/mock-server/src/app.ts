@@ -66,6 +66,9 @@ export interface AppOptions {
   simulator?: Simulator
 }
 
+/** The longest the server makes a request wait, unless `requestTimeoutMs` says. */
+export const REQUEST_TIMEOUT_MS = 30_000
+
 /** The mock server: its Hono app and the simulator behind it. */
 export interface MockServer {
   app: OpenAPIHono<AppEnv>
@@ -90,7 +93,7 @@ export function createMockServer(options: AppOptions = {}): MockServer {
     throw new TypeError('apiKeys must hold at least one key, each of at least 8 characters')
   }
   const adminKey = options.adminKey ?? DEV_ADMIN_KEY
-  const requestTimeoutMs = options.requestTimeoutMs ?? 30_000
+  const requestTimeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS
 
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
   const pre = preamble({ corsOrigins: options.corsOrigins, secrets: [...keys, adminKey] })

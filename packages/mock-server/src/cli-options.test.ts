@@ -73,7 +73,7 @@ describe('parseCli', () => {
   it.each([
     [['--port', '70000'], /--port .* 0 to 65535/],
     [['--error-rate', '2'], /--error-rate/],
-    [['--hints', 'loud'], /--hints .* none, retry-after or eta/],
+    [['--hints', 'loud'], /--hints .* none, retry-after, eta/],
     [['--seed', '1.5'], /whole number/],
     [['--nope'], /nope/],
   ])('should reject %j, saying what is wrong', (argv, message) => {

@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util'
 import { DEV_ADMIN_KEY, DEV_API_KEY } from './app.js'
 import type { StartServerOptions } from './node.js'
-import type { SimulationPatch } from './schemas/simulation.js'
+import { Hints, type SimulationPatch } from './schemas/simulation.js'
 import { createSystemClock } from './simulator/clock.js'
 
 /** Every flag: its environment variable and its help line. */
@@ -105,10 +105,12 @@ export function parseCli(
   if (duration !== undefined) simulation.durations = { distribution: 'fixed', ms: duration }
   const faultRate = number('fault-rate', 0, 1)
   if (faultRate !== undefined) simulation.faults = { rate_503: faultRate }
-  const hints = get('hints')
-  if (hints !== undefined && hints !== 'none' && hints !== 'retry-after' && hints !== 'eta') {
+  const given = get('hints')
+  const modes = Hints.shape.mode.options
+  const hints = modes.find((mode) => mode === given)
+  if (given !== undefined && hints === undefined) {
     throw new TypeError(
-      `--hints (or VT_MOCK_HINTS) must be none, retry-after or eta, got ${JSON.stringify(hints)}`,
+      `--hints (or VT_MOCK_HINTS) must be ${modes.join(', ')}, got ${JSON.stringify(given)}`,
     )
   }
   const etaNoise = number('eta-noise', 0, 1)

@@ -5,7 +5,7 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { getRequestListener } from '@hono/node-server'
-import { type AppOptions, createApp } from './app.js'
+import { type AppOptions, createApp, REQUEST_TIMEOUT_MS } from './app.js'
 import {
   answerClientError,
   answerConnect,
@@ -51,7 +51,7 @@ export interface RunningServer {
  */
 export function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
   const { host = '127.0.0.1', port = 0, headersTimeoutMs = 10_000, ...appOptions } = options
-  const requestTimeoutMs = appOptions.requestTimeoutMs ?? 30_000
+  const requestTimeoutMs = appOptions.requestTimeoutMs ?? REQUEST_TIMEOUT_MS
   // Said plainly here rather than as Node's ERR_OUT_OF_RANGE from inside the HTTP server.
   if (!(headersTimeoutMs > 0 && headersTimeoutMs <= requestTimeoutMs)) {
     throw new TypeError(

@@ -40,6 +40,16 @@ export function problem(c: Context<AppEnv>, init: ProblemInit): HandBuiltRespons
   return send(c, c.get('redact')?.(text) ?? text, init.status, Object.assign(headers, init.headers))
 }
 
+/** The 404 of a job id the tenant cannot see. */
+export function jobNotFound(c: Context<AppEnv>, id: string): HandBuiltResponse {
+  return problem(c, {
+    status: 404,
+    kind: 'job-not-found',
+    title: 'Job not found',
+    detail: `No job with id ${JSON.stringify(id)} for this API key.`,
+  })
+}
+
 /** A 400 naming the first invalid field of `issues` as a JSON pointer. */
 export function validationProblem(
   c: Context<AppEnv>,

@@ -7,12 +7,12 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
 import { streamSSE } from 'hono/streaming'
 import type { AppEnv } from '../env.js'
+import { jobNotFound } from '../middleware/problem.js'
 import { responseHeaders } from '../middleware/response.js'
 import { JobParams } from '../schemas/job.js'
 import { problemResponses } from '../schemas/problem.js'
 import { TERMINAL } from '../simulator/lifecycle.js'
 import type { Simulator } from '../simulator/simulator.js'
-import { jobNotFound } from './jobs.js'
 
 /** How often an idle stream sends a keep-alive comment. */
 export const HEARTBEAT_MS = 15_000

@@ -4,7 +4,7 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import type { AppEnv } from '../env.js'
-import { clientGone, problem, validationProblem } from '../middleware/problem.js'
+import { clientGone, jobNotFound, problem, validationProblem } from '../middleware/problem.js'
 import { type HandBuiltResponse, sendJson } from '../middleware/response.js'
 import { chain, type Step } from '../middleware/steps.js'
 import { rateLimitHeaders, retryAfterHeader } from '../schemas/headers.js'
@@ -232,14 +232,4 @@ export function preferredWait(prefer: string | undefined): number {
   const match = /(?:^|[,;\s])wait\s*=\s*(?:(\d{1,6})|"(\d{1,6})")\s*(?:[,;]|$)/i.exec(prefer ?? '')
   const seconds = match?.[1] ?? match?.[2]
   return seconds === undefined ? 0 : Number(seconds)
-}
-
-/** The 404 of a job id the tenant cannot see. */
-export function jobNotFound(c: Parameters<typeof problem>[0], id: string): HandBuiltResponse {
-  return problem(c, {
-    status: 404,
-    kind: 'job-not-found',
-    title: 'Job not found',
-    detail: `No job with id ${JSON.stringify(id)} for this API key.`,
-  })
 }
