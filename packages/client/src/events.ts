@@ -1,5 +1,6 @@
 /** The client's events: each name with its payload. */
 import type { CircuitState } from './breaker.js'
+import type { Transport } from './observe/observation.js'
 import type { BatchProgress } from './observe/wait-many.js'
 import type { Job } from './types.js'
 
@@ -28,12 +29,12 @@ export interface ClientEvents {
   /** A job of a `waitAll` changed status or settled: the jobs by status. */
   'batch:progress': BatchProgress
   /** A job is observed by a push transport (the client's choice for it). */
-  'transport:selected': { id: string; transport: 'long-poll' | 'sse' }
+  'transport:selected': { id: string; transport: Exclude<Transport, 'poll'> }
   /** A transport did not work with this server: the job (and the client's next ones) use `to`. */
   'transport:fallback': {
     id: string
-    from: 'poll' | 'long-poll' | 'sse'
-    to: 'poll' | 'long-poll' | 'sse'
+    from: Transport
+    to: Transport
     reason: string
   }
   /**

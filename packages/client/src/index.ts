@@ -51,6 +51,7 @@ export type {
   WatchOptions,
 } from './jobs.js'
 export type { ProgressEstimate } from './observe/estimate.js'
+export type { Transport } from './observe/observation.js'
 export type { WaitLimits, WaitState } from './observe/subscription.js'
 export type { OnProgress } from './observe/wait.js'
 export type { BatchProgress, WaitOutcome } from './observe/wait-many.js'

@@ -80,7 +80,7 @@ export interface ClientOptions {
    * @default 'auto'
    * @example transport: 'poll'
    */
-  transport?: 'auto' | 'poll' | 'long-poll' | 'sse'
+  transport?: 'auto' | Transport
   /**
    * In a browser: the tabs of one origin (with this base URL and key) observe each job once. The
    * tab holding the job's Web Lock asks the server and posts every answer to the others on a
