@@ -122,6 +122,41 @@ describe('adaptivePolling', () => {
     expect(delay).toBeLessThanOrEqual(40_000)
   })
 
+  it('should place an outlived ETA’s job by the durations learned, not every maxIntervalMs', () => {
+    const withEta = adaptivePolling()
+    const without = adaptivePolling()
+    teach(withEta, 60_000, 30)
+    teach(without, 60_000, 30)
+    // ETA 4 s at age 0; the job runs on past ten times that.
+    const stalled = job('stalled', 0, { eta_ms: 4_000 })
+    withEta.observe?.(stalled, 0)
+    const at = (strategy: AdaptivePolling, ageMs: number) =>
+      strategy.nextDelay(context({ ageMs, job: stalled, hints: { etaMs: 4_000 } }))
+    // Within the errors learned, the ETA places the check; past them, the durations do.
+    expect(at(withEta, 5_000)).toBeLessThan(at(without, 5_000))
+    expect(at(withEta, 50_000)).toBe(at(without, 50_000))
+    expect(at(withEta, 50_000)).toBeLessThan(30_000)
+  })
+
+  it('should take an ETA under a second once: said again, the job outlived it', () => {
+    const strategy = adaptivePolling()
+    teach(strategy, 60_000, 30)
+    const id = 'stuck'
+    // The estimate counts down to 0 and stays there while the job goes on.
+    strategy.observe?.(job(id, 20_000, { eta_ms: 10_000 }), 20_000)
+    strategy.observe?.(job(id, 30_000, { eta_ms: 0 }), 30_000)
+    const anyMoment = strategy.nextDelay(context({ ageMs: 30_000, job: job(id, 30_000) }))
+    expect(anyMoment).toBeLessThan(1_000)
+    strategy.observe?.(job(id, 31_000, { eta_ms: 0 }), 31_000)
+    // Not another look 100 ms after each answer: the first short ETA, outlived tenfold, leaves
+    // the checks to the durations learned.
+    const after = strategy.nextDelay(context({ ageMs: 31_000, job: job(id, 31_000) }))
+    expect(after).toBeGreaterThan(1_000)
+    const fresh = adaptivePolling()
+    teach(fresh, 60_000, 30)
+    expect(after).toBe(fresh.nextDelay(context({ ageMs: 31_000, job: job('other', 31_000) })))
+  })
+
   it('should follow a Retry-After given alone, above maxIntervalMs up to maxHintMs', () => {
     const strategy = adaptivePolling({ maxIntervalMs: 30_000, maxHintMs: 300_000 })
     const delay = (retryAfterMs: number) =>

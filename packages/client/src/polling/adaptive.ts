@@ -77,6 +77,8 @@ const DURATION_WEIGHTS = { decay: 0.99, floor: 0.1 }
 const RATIO_WEIGHTS = { decay: 0.98, floor: 0.05 }
 /** How many learned jobs make the durations' plan worth making again, once past the first. */
 const REPLAN_EVERY = 10
+/** An ETA this short is about the server's rounding as much as about the job's end. */
+const SHORT_ETA_MS = 1_000
 /** ETA observations kept per job, and jobs followed at once. */
 const ETAS_PER_JOB = 8
 const JOBS_FOLLOWED = 1_000
@@ -130,7 +132,9 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
     if (seen) {
       const [seenAt, eta] = seen
       const next = ratios.next((age - seenAt) / eta, budget / Math.sqrt(eta))
-      return { delay: seenAt + eta * next - age, hinted: false }
+      // Outlived past every error learned (10 times the ETA): the ETA says nothing of this job
+      // any more, and the durations learned place its checks.
+      if (Number.isFinite(next)) return { delay: seenAt + eta * next - age, hinted: false }
     }
     planned ??= durations.plan(requestCostMs)
     return { delay: planned(age) - age, hinted: false }
@@ -155,7 +159,10 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
       const eta = useServerHints ? (job.eta_ms ?? etaFromProgress(job, seenAt)) : null
       if (eta === null || !(seenAt >= 0)) return
       const seen = etas.get(job.id) ?? follow(etas, job.id, [])
-      // An ETA of 0 on a job still running says "any moment".
+      // An ETA under a second says "any moment" once; said again, the job outlived the first
+      // (an estimate stuck at 0 on a job that goes on), and the first stands: outlived tenfold,
+      // the durations learned place the checks (not another look 100 ms after each answer).
+      if (eta < SHORT_ETA_MS && (seen.at(-1)?.[1] ?? SHORT_ETA_MS) < SHORT_ETA_MS) return
       seen.push([seenAt, Math.max(minIntervalMs, eta)])
       if (seen.length > ETAS_PER_JOB) seen.shift()
     },
@@ -194,7 +201,7 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
     durations.add(duration)
     if (++learned <= REPLAN_EVERY || learned % REPLAN_EVERY === 0) planned = undefined
     // Short ETAs say more about the server's rounding than about its estimates: not learned.
-    const long = seen?.filter(([, eta]) => eta >= 1_000) ?? []
+    const long = seen?.filter(([, eta]) => eta >= SHORT_ETA_MS) ?? []
     for (const [seenAt, eta] of long) ratios.add((duration - seenAt) / eta, 1 / long.length)
   }
 }
