@@ -72,6 +72,24 @@ describe('adaptivePolling', () => {
     expect(late).toBeLessThan(3_000)
   })
 
+  it('should let jobs created together drift apart, each on its own time scale', () => {
+    const strategy = adaptivePolling()
+    teach(strategy, 600_000, 50)
+    const ids = Array.from({ length: 20 }, (_, i) => `herd_${i}`)
+    const schedules = ids.map((id) => checks(strategy, 600_000, id))
+    const spread = (k: number) => {
+      const ages = schedules.map((ages) => ages[k] as number)
+      return Math.max(...ages) - Math.min(...ages)
+    }
+    // Not in step at the first check, and further apart with every one after.
+    expect(spread(0)).toBeGreaterThan(0)
+    expect(spread(8)).toBeGreaterThan(3 * spread(0))
+    // A job's own scale is the same for every client that waits for it.
+    expect(checks(adaptivePolling({ state: strategy.exportState() }), 600_000, 'herd_0')).toEqual(
+      checks(adaptivePolling({ state: strategy.exportState() }), 600_000, 'herd_0'),
+    )
+  })
+
   it('should learn each job once, however many waits saw it end', () => {
     const once = adaptivePolling()
     const twice = adaptivePolling()
@@ -154,7 +172,7 @@ describe('adaptivePolling', () => {
     expect(after).toBeGreaterThan(1_000)
     const fresh = adaptivePolling()
     teach(fresh, 60_000, 30)
-    expect(after).toBe(fresh.nextDelay(context({ ageMs: 31_000, job: job('other', 31_000) })))
+    expect(after).toBe(fresh.nextDelay(context({ ageMs: 31_000, job: job(id, 31_000) })))
   })
 
   it('should follow a Retry-After given alone, above maxIntervalMs up to maxHintMs', () => {
