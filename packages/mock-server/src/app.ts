@@ -96,7 +96,11 @@ export function createMockServer(options: AppOptions = {}): MockServer {
   const requestTimeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS
 
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
-  const pre = preamble({ corsOrigins: options.corsOrigins, secrets: [...keys, adminKey] })
+  const pre = preamble({
+    corsOrigins: options.corsOrigins,
+    secrets: [...keys, adminKey],
+    now: () => simulator.clock.now(),
+  })
   const injectFaults = faults({ simulator, timeoutMs: requestTimeoutMs })
   const jobsGate = gate([apiKeyAuth({ keys }), rateLimit({ simulator })])
 

@@ -14,5 +14,10 @@ export type AppEnv = {
     headers: Record<string, string> | undefined
     /** Hides the server's keys in text it sends back (an id or a field a caller filled with one). */
     redact: (text: string) => string
+    /**
+     * The simulation's clock (epoch ms): every answer's `Date` is read from it, so that a job's
+     * `created_at` and the `Date` of an answer about it agree, in virtual time too.
+     */
+    now: () => number
   }
 }

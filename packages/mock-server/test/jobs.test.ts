@@ -37,6 +37,19 @@ describe('POST /v1/jobs', () => {
     expect(response.headers.get('x-request-id')).toMatch(/^req_/)
   })
 
+  it('should date every answer by the simulation’s clock, so Date and created_at agree', async () => {
+    const { call, clock, createJob } = harness()
+    const job = await createJob()
+    clock.advance(65_432)
+    const response = await call('GET', `/v1/jobs/${job.id}`)
+    expect(response.headers.get('date')).toBe('Thu, 01 Jan 2026 00:01:05 GMT')
+    // The job's age as a client reads it: Date - created_at, within the Date's second.
+    const age = Date.parse(response.headers.get('date') ?? '') - Date.parse(job.created_at)
+    expect(age).toBe(65_000)
+    const missing = await call('GET', '/v1/jobs/job_0000000000000000')
+    expect(missing.headers.get('date')).toBe('Thu, 01 Jan 2026 00:01:05 GMT')
+  })
+
   it('should take back a title of null, as every Job shows one it was not given', async () => {
     const { call } = harness()
     const response = await call('POST', '/v1/jobs', { body: { ...VALID_BODY, title: null } })

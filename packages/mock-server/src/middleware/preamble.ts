@@ -16,6 +16,7 @@ const EXPOSED_HEADERS = [
   'X-Request-Id',
   'Idempotent-Replayed',
   'Preference-Applied',
+  'Date',
 ]
 
 const ALLOWED_HEADERS = [
@@ -42,6 +43,8 @@ export interface PreambleOptions {
   corsOrigins?: '*' | readonly string[] | undefined
   /** The keys the server accepts: never sent back, wherever a caller put one. */
   secrets?: readonly string[] | undefined
+  /** The simulation's clock, for every answer's `Date`. @default Date.now */
+  now?: (() => number) | undefined
 }
 
 /**
@@ -59,6 +62,7 @@ export function preamble(options: PreambleOptions = {}): Step {
   })
 
   const redact = redactor(options.secrets ?? [])
+  const now = options.now ?? Date.now
 
   return function preamble(c, route) {
     if (c.get('requestId') !== undefined) return route(c)
@@ -69,6 +73,7 @@ export function preamble(options: PreambleOptions = {}): Step {
         : `req_${(++requests).toString(36).padStart(8, '0')}`
     c.set('requestId', id)
     c.set('redact', redact)
+    c.set('now', now)
     // Only browsers send Origin, and only they need CORS: hono's cors middleware mutates the
     // response, which costs @hono/node-server its fast path, so other clients skip it.
     if (c.req.header('origin') === undefined) return route(c)

@@ -19,15 +19,28 @@ export type HandBuiltResponse = Response & TypedResponse<never, never, never>
  * REST guidance). An object literal on purpose: V8 builds it many times faster than it copies a
  * shared object with spread, and this runs once a response.
  */
-function baseHeaders(requestId: string): Record<string, string> {
+function baseHeaders(requestId: string, date: string): Record<string, string> {
   return {
     'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
     'cross-origin-resource-policy': 'cross-origin',
+    date,
     'referrer-policy': 'no-referrer',
     'x-content-type-options': 'nosniff',
     'x-frame-options': 'DENY',
     'x-request-id': requestId,
   }
+}
+
+/** The last `Date` made: answers in the same second share it. */
+let lastDate = { second: Number.NaN, text: '' }
+
+/** `ms` as an HTTP-date (RFC 9110 IMF-fixdate), e.g. `Sat, 05 Dec 2026 08:21:21 GMT`. */
+export function httpDate(ms: number): string {
+  const second = Math.floor(ms / 1000)
+  if (second !== lastDate.second) {
+    lastDate = { second, text: new Date(second * 1000).toUTCString() }
+  }
+  return lastDate.text
 }
 
 /** Adds a header to every response of this request (after the base headers). */
@@ -39,7 +52,9 @@ export function setHeader(c: Context<AppEnv>, name: string, value: string): void
 
 /** Every header this request's responses carry: the base headers and those middleware added. */
 export function responseHeaders(c: Context<AppEnv>): Record<string, string> {
-  const headers = baseHeaders(c.get('requestId'))
+  // Set by the preamble, which every request meets first; the system clock should one not have.
+  const now = (c.get('now') as (() => number) | undefined) ?? Date.now
+  const headers = baseHeaders(c.get('requestId'), httpDate(now()))
   const added = c.get('headers')
   return added === undefined ? headers : Object.assign(headers, added)
 }
