@@ -8,7 +8,8 @@ describe('hash32', () => {
       const unit = hash32(`job_${i}`) / 2 ** 32
       expect(unit).toBeGreaterThanOrEqual(0)
       expect(unit).toBeLessThan(1)
-      deciles[Math.floor(unit * 10)]++
+      const decile = Math.floor(unit * 10)
+      deciles[decile] = (deciles[decile] ?? 0) + 1
     }
     for (const count of deciles) expect(count).toBeGreaterThan(60)
     expect(hash32('job_1')).toBe(hash32('job_1'))

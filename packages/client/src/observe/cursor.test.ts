@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { jobBody } from '../../test/fake-fetch.js'
 import type { Job } from '../types.js'
-import { decodeToken, encodeToken } from './cursor.js'
+import { Cursor, decodeToken, encodeToken } from './cursor.js'
 
 describe('resume tokens', () => {
   it('should carry a cursor through a string and back, non-ASCII titles included', () => {
@@ -47,5 +47,39 @@ describe('resume tokens', () => {
     const done = jobBody({ status: 'completed', progress: 1 }) as unknown as Job
     const token = { id: done.id, checks: 4, delays: 3, etag: '"v9"', job: done, extra: 'x' }
     expect(decodeToken(encodeToken(token))).toEqual({ id: done.id, checks: 4, delays: 3 })
+  })
+})
+
+describe('a job’s age', () => {
+  const CREATED = Date.parse('2026-01-01T00:00:00.000Z')
+  const at = (ms: number) => new Date(CREATED + ms).toISOString()
+  // A server that reports status alone: `updated_at` moved when the job started, at 60 s.
+  const running = jobBody({
+    status: 'running',
+    created_at: at(0),
+    updated_at: at(60_000),
+  }) as unknown as Job
+
+  it('should read it from the answer’s Date where updated_at lags, on the server’s clock', () => {
+    const cursor = new Cursor()
+    const now = 1_000_000 // the client's clock, far from the server's
+    cursor.saw(running, undefined, now)
+    expect(cursor.ageMs(now)).toBe(60_000)
+    cursor.saw(running, undefined, now + 1_000, CREATED + 300_000)
+    expect(cursor.ageMs(now + 1_000)).toBe(300_000)
+    // A Date before updated_at (a cache's, a slow clock's) takes nothing away.
+    cursor.saw(running, undefined, now + 2_000, CREATED + 1_000)
+    expect(cursor.ageMs(now + 2_000)).toBe(301_000)
+  })
+
+  it('should let the first answer in a resuming process set it: the token’s was another clock’s', () => {
+    const written = new Cursor()
+    written.saw(running, undefined, 50_000, CREATED + 300_000)
+    // Read where the clock is 5 min ahead: the token's bornAt would make the job 5 min older.
+    const resumed = new Cursor(decodeToken(encodeToken({ id: running.id, ...written.state })))
+    const later = 50_000 + 300_000 + 10_000
+    expect(resumed.ageMs(later)).toBe(610_000)
+    resumed.saw(running, undefined, later, CREATED + 310_000)
+    expect(resumed.ageMs(later)).toBe(310_000)
   })
 })

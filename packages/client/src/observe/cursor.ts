@@ -18,7 +18,8 @@ export interface CursorState {
   previousDelayMs?: number | undefined
   /**
    * When the job was created, on the client's clock: the latest its answers allow (an answer
-   * shows the job at least `updated_at - created_at` old; server times, so no clock skew).
+   * shows the job at least `updated_at - created_at` old, and `Date - created_at` where it has a
+   * `Date`; server times both, so no clock skew).
    */
   bornAt?: number | undefined
   /** The last answer's `ETag`, sent as `If-None-Match`. */
@@ -43,8 +44,12 @@ export interface ResumeToken extends CursorState {
 export class Cursor {
   state: CursorState
 
-  constructor(state: CursorState = { checks: 0, delays: 0 }) {
-    this.state = state
+  /** Restored from a resume token, no answer taken in yet. */
+  #resumed: boolean
+
+  constructor(state?: CursorState) {
+    this.state = state ?? { checks: 0, delays: 0 }
+    this.#resumed = state !== undefined
   }
 
   /** The job's age at `now`, in ms; undefined until an answer tells it. */
@@ -53,8 +58,11 @@ export class Cursor {
     return bornAt === undefined ? undefined : Math.max(0, now - bornAt)
   }
 
-  /** Takes in an answer about the job (`undefined` for a 304: unchanged). */
-  saw(job: Job | undefined, etag: string | undefined, now: number): void {
+  /**
+   * Takes in an answer about the job (`undefined` for a 304: unchanged), and the server's time
+   * of the answer (its `Date`) where it has one.
+   */
+  saw(job: Job | undefined, etag: string | undefined, now: number, serverTime?: number): void {
     const state = this.state
     if (etag !== undefined) state.etag = etag
     if (job === undefined) return
@@ -68,8 +76,13 @@ export class Cursor {
     }
     state.seenAt = now
     state.job = job
-    const shown = Date.parse(job.updated_at) - Date.parse(job.created_at)
-    if (shown >= 0) state.bornAt = Math.min(state.bornAt ?? Infinity, now - shown)
+    const created = Date.parse(job.created_at)
+    const shown = Math.max(Date.parse(job.updated_at), serverTime ?? 0) - created
+    if (!(shown >= 0)) return
+    // A resumed cursor's `bornAt` was on another process's clock: the first answer here sets it.
+    const bornAt = this.#resumed ? Infinity : (state.bornAt ?? Infinity)
+    this.#resumed = false
+    state.bornAt = Math.min(bornAt, now - shown)
   }
 
   /**

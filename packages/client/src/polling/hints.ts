@@ -1,4 +1,8 @@
-/** Reading the server's hints: `Retry-After` (RFC 9110: seconds or an HTTP-date) and `eta_ms`. */
+/**
+ * Reading the server's hints: `Retry-After` (RFC 9110: seconds or an HTTP-date), `eta_ms`, and
+ * the answer's `Date` (the server's clock, which a job's age is read on).
+ */
+import type { Job } from '../types.js'
 
 /** What the server said about when to ask again. */
 export interface ServerHints {
@@ -6,6 +10,11 @@ export interface ServerHints {
   retryAfterMs?: number | undefined
   /** From the job's `eta_ms`; undefined when absent. */
   etaMs?: number | undefined
+  /**
+   * The answer's `Date` (epoch ms, server clock, whole seconds): with the job's `created_at`,
+   * its age even where `updated_at` moves only with its status. Undefined without one.
+   */
+  serverTime?: number | undefined
 }
 
 /**
@@ -26,6 +35,21 @@ export function parseRetryAfter(value: string | null | undefined, now: number): 
     return undefined
   const date = Date.parse(trimmed)
   return Number.isNaN(date) ? undefined : Math.min(MAX_HINT_MS, Math.max(0, date - now))
+}
+
+/** The hints of an answer about `job`: its `Retry-After`, the job's `eta_ms`, its `Date`. */
+export function hintsOf(job: Job | undefined, headers: Headers, now: number): ServerHints {
+  return {
+    retryAfterMs: retryAfterOf(headers, now),
+    etaMs: job?.eta_ms ?? undefined,
+    serverTime: serverTimeOf(headers),
+  }
+}
+
+/** A response's `Date`, in epoch ms (server clock); undefined when absent or malformed. */
+export function serverTimeOf(headers: Headers): number | undefined {
+  const time = Date.parse(headers.get('date') ?? '')
+  return Number.isNaN(time) ? undefined : time
 }
 
 /** A response's `Retry-After`, in ms from `now` on the client's clock. */

@@ -4,11 +4,13 @@
  * server lists as missing fails its observation with a `NotFoundError`. A server without the
  * endpoint (404, 405, 501, or a 200 that is not `{ jobs, missing }`) is asked one job at a time.
  */
+
 import { type ClientCore, request } from '../../core.js'
 import { createApiError, InvalidResponseError, isApiError } from '../../errors.js'
 import { recordCheck } from '../../history.js'
 import { requestIdOf } from '../../http.js'
 import { parseJob } from '../../parse.js'
+import { serverTimeOf } from '../../polling/hints.js'
 import type { Job } from '../../types.js'
 import { jobPath } from '../../validate.js'
 import type { Source } from '../monitor.js'
@@ -58,6 +60,7 @@ async function checkMany(
   if (typeof parsed === 'string') return 'unsupported'
   const found = parsed
   const at = clock.now()
+  const serverTime = serverTimeOf(response.headers)
   const byId = new Map(found.jobs.map((job) => [job.id, job]))
   const missing = new Set(found.missing)
   for (const o of group) {
@@ -65,8 +68,8 @@ async function checkMany(
     const check = { startedAt, at, attempt: o.cursor.state.checks }
     if (job) {
       recordCheck(history, o.id, check, { status: job.status, httpStatus: response.status })
-      // The batch's `Retry-After` is about the soonest of its jobs, not this one: ETA only.
-      o.answered(job, { etaMs: job.eta_ms ?? undefined })
+      // The batch's `Retry-After` is about the soonest of its jobs, not this one: no such hint.
+      o.answered(job, { etaMs: job.eta_ms ?? undefined, serverTime })
       continue
     }
     if (!missing.has(o.id)) {

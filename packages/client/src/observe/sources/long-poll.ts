@@ -17,10 +17,11 @@
  */
 import { type ClientCore, cutHolds } from '../../core.js'
 import { isApiError } from '../../errors.js'
+import { hintsOf } from '../../polling/hints.js'
 import type { JobStatus } from '../../types.js'
 import type { Source } from '../monitor.js'
 import { LAST_LOOK_MS } from '../subscription.js'
-import { getJob, hintsOf } from './poll.js'
+import { getJob } from './poll.js'
 
 /** How long the server is asked to hold a request, in seconds (the protocol allows up to 60). */
 export const HOLD_S = 30

@@ -6,7 +6,7 @@ import { type ClientCore, request } from '../../core.js'
 import { recordCheck } from '../../history.js'
 import { type HttpResponse, readBody } from '../../http.js'
 import { jobParser } from '../../parse.js'
-import { retryAfterOf, type ServerHints } from '../../polling/hints.js'
+import { hintsOf } from '../../polling/hints.js'
 import type { Job } from '../../types.js'
 import { jobPath } from '../../validate.js'
 import type { Source } from '../monitor.js'
@@ -56,11 +56,6 @@ export async function getJob(
       recordCheck(history, id, { startedAt, at: clock.now(), attempt }, { error })
     throw error
   }
-}
-
-/** The hints of a response about `job`: its `Retry-After` and the job's `eta_ms`. */
-export function hintsOf(job: Job | undefined, headers: Headers, now: number): ServerHints {
-  return { retryAfterMs: retryAfterOf(headers, now), etaMs: job?.eta_ms ?? undefined }
 }
 
 /** Checks jobs one request each. */
