@@ -152,7 +152,8 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
   return {
     nextDelay(context) {
       const { delay, hinted } = choose(context)
-      // A server's hint is followed as given: it asked not to be asked sooner.
+      // A `Retry-After` followed alone is followed as given: it asked not to be asked sooner.
+      // Beside an ETA it is read as that ETA rounded up to whole seconds, and the ETA places.
       const jittered = hinted ? delay : delay * (1 - JITTER * context.random())
       const ceiling = hinted ? Math.max(maxIntervalMs, maxHintMs) : maxIntervalMs
       return Math.min(ceiling, Math.max(minIntervalMs, jittered))
