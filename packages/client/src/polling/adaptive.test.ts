@@ -90,6 +90,23 @@ describe('adaptivePolling', () => {
     )
   })
 
+  it('should forget most of its past when jobs in a row fall outside what it learned', () => {
+    const strategy = adaptivePolling()
+    teach(strategy, 900_000, 200, 'film')
+    const firstCheck = () => checks(strategy, 10_000, 'next')[0] as number
+    expect(firstCheck()).toBeGreaterThan(30_000)
+    // Two short jobs: a fluke, maybe; the films still weigh most.
+    teach(strategy, 10_000, 2, 'clip_a')
+    const afterTwo = firstCheck()
+    // A third in a row: the jobs changed.
+    teach(strategy, 10_000, 1, 'clip_b')
+    expect(firstCheck()).toBeLessThan(15_000)
+    expect(afterTwo).toBeGreaterThan(3 * firstCheck())
+    // The state it exports now holds the change, not the 200 films.
+    const restored = adaptivePolling({ state: strategy.exportState() })
+    expect(checks(restored, 10_000, 'next')[0]).toBeLessThan(15_000)
+  })
+
   it('should learn each job once, however many waits saw it end', () => {
     const once = adaptivePolling()
     const twice = adaptivePolling()

@@ -76,6 +76,16 @@ const ETA_RATIOS = { min: 0.1, ratio: 1.05, bins: 95 }
  */
 const DURATION_WEIGHTS = { decay: 0.99, floor: 0.1 }
 const RATIO_WEIGHTS = { decay: 0.98, floor: 0.05 }
+/**
+ * Jobs in a row whose durations the sketch put in its outer SURPRISE (either side) that make
+ * it forget most of its past: the jobs changed (a state imported from other work, a new kind of
+ * input), and what it learned misplaces every check until it fades, a hundred jobs on. By
+ * chance, three in a row happen once in 20,000 jobs.
+ */
+const SURPRISES = 3
+const SURPRISE = 0.01
+/** What a change leaves of the past: a trace (the surprising jobs weigh thirty times as much). */
+const AFTER_CHANGE = 0.001
 /** How many learned jobs make the durations' plan worth making again, once past the first. */
 const REPLAN_EVERY = 10
 /** An ETA this short is about the server's rounding as much as about the job's end. */
@@ -108,9 +118,10 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
   const { useServerHints = true, state } = options
   const durations = new LogSketch(DURATIONS, DURATION_WEIGHTS, state?.durations)
   const ratios = new LogSketch(ETA_RATIOS, RATIO_WEIGHTS, state?.etaRatios)
-  // Before any job ends: anything from a second to an hour, equally likely on a log scale;
-  // ETAs right to within 40 %.
-  if (durations.isEmpty()) durations.spread(1_000, 3_600_000, 5)
+  // Before any job ends (and after a change): anything from a second to an hour, equally likely
+  // on a log scale; ETAs right to within 40 %.
+  const durationsPrior = () => durations.spread(1_000, 3_600_000, 5)
+  if (durations.isEmpty()) durationsPrior()
   if (ratios.isEmpty()) ratios.spread(0.7, 1.4, 1)
   /** Per job: its ETAs as (age at `updated_at`, eta), newest last, until it ends. */
   const etas = new Map<string, [number, number][]>()
@@ -125,6 +136,12 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
    */
   let planned: ((age: number) => number) | undefined
   let learned = 0
+  /**
+   * The durations of the last jobs in a row that fell outside what the sketch learned: held out
+   * of it until the run breaks (then learned) or reaches SURPRISES (then the sketch starts over
+   * from them), so that each is judged against the past alone.
+   */
+  let surprising: number[] = []
 
   /** The delay the rule gives, before jitter and bounds; `hinted` when the server set it. */
   function choose(context: PollContext): { delay: number; hinted: boolean } {
@@ -208,7 +225,19 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
     ended.add(job.id)
     const duration = Date.parse(job.updated_at) - Date.parse(job.created_at)
     if (!(duration >= 0)) return
-    durations.add(duration)
+    const share = durations.shareBelow(duration)
+    surprising.push(duration)
+    if (share > SURPRISE && share < 1 - SURPRISE) {
+      for (const d of surprising) durations.add(d)
+      surprising = []
+    } else if (surprising.length === SURPRISES) {
+      // The jobs changed: the prior and these jobs, learned again as if new.
+      durations.fade(AFTER_CHANGE)
+      durationsPrior()
+      for (const d of surprising) durations.add(d)
+      surprising = []
+      planned = undefined
+    }
     if (++learned <= REPLAN_EVERY || learned % REPLAN_EVERY === 0) planned = undefined
     // Short ETAs say more about the server's rounding than about its estimates: not learned.
     const long = seen?.filter(([, eta]) => eta >= SHORT_ETA_MS) ?? []

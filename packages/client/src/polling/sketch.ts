@@ -79,6 +79,28 @@ export class LogSketch {
     this.#put(Math.min(this.#weights.length - 1, bin + 1), weight / 4)
   }
 
+  /** The share of the weight (the floor's included) below `value`: where it falls, from 0 to 1. */
+  shareBelow(value: number): number {
+    const floor = this.#options.floor / this.#weights.length
+    const bin = this.#bin(value)
+    let below = 0
+    let total = 0
+    this.#weights.forEach((w, i) => {
+      const weight = w + floor
+      total += weight
+      // Half of its own bin: where in the bin it lies, the sketch does not know.
+      if (i <= bin) below += i < bin ? weight : weight / 2
+    })
+    return below / total
+  }
+
+  /** Keeps `share` of every weight learned: the past counts for less than what comes next. */
+  fade(share: number): void {
+    this.#weights.forEach((w, i) => {
+      this.#weights[i] = w * share
+    })
+  }
+
   #put(bin: number, weight: number): void {
     this.#weights[bin] = (this.#weights[bin] as number) + weight
   }
