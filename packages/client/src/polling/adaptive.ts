@@ -80,7 +80,7 @@ const RATIO_WEIGHTS = { decay: 0.98, floor: 0.05 }
  * Jobs in a row whose durations the sketch put in its outer SURPRISE (either side) that make
  * it forget most of its past: the jobs changed (a state imported from other work, a new kind of
  * input), and what it learned misplaces every check until it fades, a hundred jobs on. By
- * chance, three in a row happen once in 20,000 jobs.
+ * chance (2 % each), three in a row happen once in 125,000 jobs.
  */
 const SURPRISES = 3
 const SURPRISE = 0.01
