@@ -72,41 +72,6 @@ describe('adaptivePolling', () => {
     expect(late).toBeLessThan(3_000)
   })
 
-  it('should let jobs created together drift apart, each on its own time scale', () => {
-    const strategy = adaptivePolling()
-    teach(strategy, 600_000, 50)
-    const ids = Array.from({ length: 20 }, (_, i) => `herd_${i}`)
-    const schedules = ids.map((id) => checks(strategy, 600_000, id))
-    const spread = (k: number) => {
-      const ages = schedules.map((ages) => ages[k] as number)
-      return Math.max(...ages) - Math.min(...ages)
-    }
-    // Not in step at the first check, and further apart with every one after.
-    expect(spread(0)).toBeGreaterThan(0)
-    expect(spread(8)).toBeGreaterThan(3 * spread(0))
-    // A job's own scale is the same for every client that waits for it.
-    expect(checks(adaptivePolling({ state: strategy.exportState() }), 600_000, 'herd_0')).toEqual(
-      checks(adaptivePolling({ state: strategy.exportState() }), 600_000, 'herd_0'),
-    )
-  })
-
-  it('should forget most of its past when jobs in a row fall outside what it learned', () => {
-    const strategy = adaptivePolling()
-    teach(strategy, 900_000, 200, 'film')
-    const firstCheck = () => checks(strategy, 10_000, 'next')[0] as number
-    expect(firstCheck()).toBeGreaterThan(30_000)
-    // Two short jobs: a fluke, maybe; the films still weigh most.
-    teach(strategy, 10_000, 2, 'clip_a')
-    const afterTwo = firstCheck()
-    // A third in a row: the jobs changed.
-    teach(strategy, 10_000, 1, 'clip_b')
-    expect(firstCheck()).toBeLessThan(15_000)
-    expect(afterTwo).toBeGreaterThan(3 * firstCheck())
-    // The state it exports now holds the change, not the 200 films.
-    const restored = adaptivePolling({ state: strategy.exportState() })
-    expect(checks(restored, 10_000, 'next')[0]).toBeLessThan(15_000)
-  })
-
   it('should learn each job once, however many waits saw it end', () => {
     const once = adaptivePolling()
     const twice = adaptivePolling()
