@@ -129,12 +129,19 @@ export class InvalidResponseError extends VideoTranslationError {
 export class TimeoutError extends VideoTranslationError {
   override name = 'TimeoutError'
   readonly scope: 'request' | 'wait'
+  /**
+   * Which limit ran out: one request's time limit (`requestTimeoutMs`, a held request's), a
+   * wait's deadline (`timeoutMs`), or its status checks (`maxAttempts`).
+   */
+  readonly reason: 'request' | 'deadline' | 'attempts'
   readonly timeoutMs: number
   /** For a wait: the last Job seen before the time ran out. */
   readonly job: Job | undefined
 
   constructor(init: {
     scope: 'request' | 'wait'
+    /** @default 'request' for a request, 'deadline' for a wait */
+    reason?: 'deadline' | 'attempts' | undefined
     timeoutMs: number
     what: string
     job?: Job | undefined
@@ -144,6 +151,7 @@ export class TimeoutError extends VideoTranslationError {
       retryable: init.scope === 'request',
     })
     this.scope = init.scope
+    this.reason = init.scope === 'request' ? 'request' : (init.reason ?? 'deadline')
     this.timeoutMs = init.timeoutMs
     this.job = init.job
   }

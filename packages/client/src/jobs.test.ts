@@ -40,7 +40,7 @@ describe('jobs.get', () => {
       .jobs.get('job_1')
       .catch((e: unknown) => e)
     expect(isTimeoutError(error)).toBe(true)
-    expect(error).toMatchObject({ scope: 'request', retryable: true })
+    expect(error).toMatchObject({ scope: 'request', reason: 'request', retryable: true })
   })
 
   it('should return the typed job and send the key as a bearer token', async () => {

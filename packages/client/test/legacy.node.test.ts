@@ -38,6 +38,7 @@ describe('createLegacyClient', () => {
     const before = requests.length
     const error = await settle(legacy.waitForResult({ maxRetries: 4 })).catch((e: unknown) => e)
     expect(isTimeoutError(error)).toBe(true)
+    expect(error).toMatchObject({ reason: 'attempts' })
     expect((error as Error).message).toBe(
       'GET /status was still pending after maxRetries = 4 checks',
     )

@@ -144,6 +144,7 @@ describe('jobs.wait', () => {
     expect(isTimeoutError(error)).toBe(true)
     expect(error).toMatchObject({
       scope: 'wait',
+      reason: 'deadline',
       timeoutMs: 90_000,
       job: { id: job.id, status: 'running' },
     })
@@ -177,6 +178,7 @@ describe('jobs.wait', () => {
       (e: unknown) => e,
     )
     expect(isTimeoutError(error)).toBe(true)
+    expect(error).toMatchObject({ scope: 'wait', reason: 'attempts' })
     expect((error as Error).message).toContain('3 status checks')
     expect(polls(job.id)).toHaveLength(3)
   })

@@ -112,6 +112,7 @@ export class Legacy {
       const outOfChecks = clock.now() < startedAt + waitMs
       throw new TimeoutError({
         scope: 'wait',
+        reason: outOfChecks ? 'attempts' : 'deadline',
         timeoutMs: error.timeoutMs,
         what: 'GET /status',
         job: error.job,

@@ -164,16 +164,17 @@ export class Subscription implements WaitState {
     const elapsedMs = now - this.#joinedAt
     core.events.emit('job:timeout', { id, job, elapsedMs, attempts: this.attempts })
     this.close()
+    const outOfChecks = now < this.deadline
     this.subscriber.end(
       new TimeoutError({
         scope: 'wait',
+        reason: outOfChecks ? 'attempts' : 'deadline',
         timeoutMs: this.#timeoutMs ?? elapsedMs,
         what: `Waiting for job ${id}`,
         job,
-        message:
-          now < this.deadline
-            ? `Waiting for job ${id} gave up after ${this.attempts} status checks (maxAttempts)`
-            : undefined,
+        message: outOfChecks
+          ? `Waiting for job ${id} gave up after ${this.attempts} status checks (maxAttempts)`
+          : undefined,
       }),
     )
     return true
