@@ -2,7 +2,12 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { jobBody } from '../../test/fake-fetch.js'
 import type { Job } from '../types.js'
-import { type AdaptiveOptions, type AdaptivePolling, adaptivePolling } from './adaptive.js'
+import {
+  type AdaptiveOptions,
+  type AdaptivePolling,
+  type AdaptiveState,
+  adaptivePolling,
+} from './adaptive.js'
 import type { PollContext } from './strategy.js'
 
 const CREATED = Date.parse('2026-01-01T00:00:00.000Z')
@@ -94,16 +99,20 @@ describe('adaptivePolling', () => {
       teach(trained, 1_000 + ((i * 7_919) % 600_000), 1, `j${i}`)
     }
     const json = JSON.stringify(trained.exportState())
-    expect(json.length).toBeLessThanOrEqual(4_096)
+    expect(json.length).toBeLessThanOrEqual(3_000)
     const restored = adaptivePolling({ state: JSON.parse(json) })
     expect(checks(restored, 30_000)).toEqual(checks(trained, 30_000))
   })
 
   it('should start from its prior when the state given does not fit', () => {
     const broken = adaptivePolling({
-      state: { version: 1, durations: [1, 2], etaRatios: [] },
+      state: { version: 2, durations: [1, 2], etaRatios: [] },
     })
     expect(checks(broken, 30_000)).toEqual(checks(adaptivePolling(), 30_000))
+    // A state of the first version: its durations were in bins 20 % apart, relearned.
+    const older = { version: 1, durations: new Array<number>(74).fill(1), etaRatios: [] }
+    const relearning = adaptivePolling({ state: older as unknown as AdaptiveState })
+    expect(checks(relearning, 30_000)).toEqual(checks(adaptivePolling(), 30_000))
   })
 
   it('should use the ETA, checking near its plausible end rather than sleeping through it', () => {

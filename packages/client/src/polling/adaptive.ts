@@ -21,7 +21,8 @@ import { checkPollingOptions, type PollContext, type PollingStrategy } from './s
 
 /** What the strategy learned: a small JSON value (about 1 kB) to save and pass back later. */
 export interface AdaptiveState {
-  version: 1
+  /** 2 since durations are kept in bins 5 % apart (a version 1 state's durations are relearned). */
+  version: 2
   /** Weights of job durations, in ms, on the bins of DURATIONS. */
   durations: number[]
   /** Weights of (time the job really had left) / `eta_ms`, on the bins of ETA_RATIOS. */
@@ -65,15 +66,18 @@ export interface AdaptivePolling extends PollingStrategy {
   exportState(): AdaptiveState
 }
 
-/** Durations from 250 ms to about two days, bins 20 % apart. */
-const DURATIONS = { min: 250, ratio: 1.2, bins: 74 }
+/**
+ * Durations from 250 ms to about two days, bins 5 % apart: fine enough for jobs that all take
+ * about as long (60 s ± 1 s, say), each spread over as many as the spread of the jobs calls for.
+ */
+const DURATIONS = { min: 250, ratio: 1.05, bins: 275 }
 /** ETA error ratios from 0.1 to 10, bins 5 % apart. */
 const ETA_RATIOS = { min: 0.1, ratio: 1.05, bins: 95 }
 /**
  * A job's weight fades to a third after 100 more jobs (an ETA error's after 50): the sketches
  * follow a change.
  */
-const DURATION_WEIGHTS = { decay: 0.99, floor: 0.1 }
+const DURATION_WEIGHTS = { decay: 0.99, floor: 0.1, adaptive: 0.6 }
 const RATIO_WEIGHTS = { decay: 0.98, floor: 0.05 }
 /**
  * Jobs in a row whose durations the sketch put in its outer SURPRISE (either side) that make
@@ -189,7 +193,7 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
       if (seen.length > ETAS_PER_JOB) seen.shift()
     },
     exportState: () => ({
-      version: 1,
+      version: 2,
       durations: durations.toJSON(),
       etaRatios: ratios.toJSON(),
     }),

@@ -126,4 +126,24 @@ describe('LogSketch', () => {
     for (let i = 0; i < 300; i++) sketch.add(100_000)
     expect(share()).toBeLessThan(0.06)
   })
+
+  it('should keep narrow data narrow and smooth wide data, with an adaptive kernel', () => {
+    const fine = { min: 250, ratio: 1.05, bins: 275 }
+    const adaptive = { decay: 0.99, floor: 0.1, adaptive: 0.6 }
+    const narrow = new LogSketch(fine, adaptive)
+    const wide = new LogSketch(fine, adaptive)
+    for (let i = 0; i < 200; i++) {
+      narrow.add(59_000 + (i % 21) * 100) // 60 s ± 1 s
+      wide.add(30_000 * Math.exp(Math.sin(i * 12.9898) * 1.7)) // spread over a factor of 30
+    }
+    // Nearly everything within 7 % of 60 s: learned as it is, not as 41-85 s (as the fixed
+    // kernel on bins 20 % apart has it).
+    const coarse = sketchOf(Array.from({ length: 200 }, (_, i) => 59_000 + (i % 21) * 100))
+    expect(narrow.shareBelow(64_000) - narrow.shareBelow(56_000)).toBeGreaterThan(0.9)
+    expect(coarse.shareBelow(64_000) - coarse.shareBelow(56_000)).toBeLessThan(0.6)
+    // Wide data: no bin much heavier than its neighbours (smoothed, not spiky).
+    const weights = wide.toJSON()
+    const jumps = weights.slice(1).map((w, i) => Math.abs(w - (weights[i] as number)))
+    expect(Math.max(...jumps)).toBeLessThan(0.2 * Math.max(...weights))
+  })
 })

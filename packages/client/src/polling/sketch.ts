@@ -3,14 +3,16 @@
  * off the server's ETAs are) and the optimal-checking rule on it.
  *
  * The picture: weights in log-spaced bins. Each observation is spread over its bin and the two
- * next to it (a cheap kernel, so a hundred observations already give a smooth shape), and older
- * weight fades by `decay` per observation, so the sketch follows a workload that changes. Under
+ * next to it (a cheap kernel, so a hundred observations already give a smooth shape), or over as
+ * many as the data's spread calls for (`adaptive`: narrow data stay sharp, wide data smooth),
+ * and older weight fades by `decay` per observation, so the sketch follows a workload that
+ * changes. Under
  * it lies a faint log-uniform floor that never fades: no value in range is ever impossible, so a
  * job older than any seen so far is still checked at a sane pace rather than at once.
  *
  * Two ways to place checks on it, each minimising `price * checks + lateness` on average:
  * - `plan`: the exact optimal schedule (Barlow, Hunter and Proschan 1963) by dynamic programming
- *   over a grid of check times (twelve per bin), for any age at once. Used for job durations,
+ *   over a grid of check times (about 1.5 % apart), for any age at once. Used for job durations,
  *   whose distribution can have gaps and sharp peaks.
  * - `next`: Keller's (1974) density `n(t) = sqrt(h(t) / (2 * price))`, h the hazard rate: the
  *   next check after `t0` is where `∫ n = 1`. With a density constant within a bin,
@@ -19,8 +21,8 @@
  *   by each ETA), and close to exact for the smooth shapes they have.
  */
 
-/** Grid points per bin for `plan`. */
-const PLAN_STEPS = 12
+/** The grid of `plan`: points about this ratio apart (1.5 %). */
+const PLAN_SPACING = 1.015
 
 /** The bins of a sketch: `bins` bins from `min`, each `ratio` times wider than the one before. */
 export interface SketchShape {
@@ -35,6 +37,12 @@ export interface SketchWeights {
   decay: number
   /** The total weight of the everlasting log-uniform floor, spread evenly over the bins. */
   floor: number
+  /**
+   * How an observation is spread: over its bin and the two next to it (1/4, 1/2, 1/4), or, with
+   * `adaptive`, over a kernel as wide as the data are spread (Silverman's rule, in log space,
+   * times `adaptive`): narrow durations stay narrow, wide ones smooth.
+   */
+  adaptive?: number
 }
 
 /** A sketch of a distribution on log-spaced bins. */
@@ -74,9 +82,48 @@ export class LogSketch {
       this.#weights[i] = w * faded
     })
     const bin = this.#bin(value)
-    this.#put(bin, weight / 2)
-    this.#put(Math.max(0, bin - 1), weight / 4)
-    this.#put(Math.min(this.#weights.length - 1, bin + 1), weight / 4)
+    const width = this.#options.adaptive
+    if (width === undefined) {
+      this.#put(bin, weight / 2)
+      this.#put(Math.max(0, bin - 1), weight / 4)
+      this.#put(Math.min(this.#weights.length - 1, bin + 1), weight / 4)
+      return
+    }
+    // Silverman's bandwidth, in bins: the spread (the smaller of the deviation and the
+    // interquartile range's equivalent) over the fifth root of the weight learned.
+    const { deviation, iqr, total } = this.#spread()
+    const bins = Math.max(0.5, (width * Math.min(deviation, iqr / 1.349)) / total ** 0.2)
+    const reach = Math.ceil(2.5 * bins)
+    const taps: number[] = []
+    for (let j = -reach; j <= reach; j++) taps.push(Math.exp(-(j * j) / (2 * bins * bins)))
+    const sum = taps.reduce((a, b) => a + b, 0)
+    taps.forEach((tap, k) => {
+      const at = Math.min(this.#weights.length - 1, Math.max(0, bin + k - reach))
+      this.#put(at, (weight * tap) / sum)
+    })
+  }
+
+  /** How the learned weight is spread, in bins: its deviation, interquartile range and total. */
+  #spread(): { deviation: number; iqr: number; total: number } {
+    let total = 0
+    let mean = 0
+    this.#weights.forEach((w, i) => {
+      total += w
+      mean += w * i
+    })
+    if (!(total > 0)) return { deviation: 0, iqr: 0, total: 1 }
+    mean /= total
+    let variance = 0
+    let below = 0
+    let q1 = -1
+    let q3 = -1
+    this.#weights.forEach((w, i) => {
+      variance += w * (i - mean) ** 2
+      below += w
+      if (q1 < 0 && below >= total / 4) q1 = i
+      if (q3 < 0 && below >= (3 * total) / 4) q3 = i
+    })
+    return { deviation: Math.sqrt(variance / total), iqr: q3 - q1 + 1, total: Math.max(1, total) }
   }
 
   /** The share of the weight (the floor's included) below `value`: where it falls, from 0 to 1. */
@@ -148,12 +195,13 @@ export class LogSketch {
     const moment = [0]
     let weight = 0
     let first = 0
+    const steps = Math.max(1, Math.round(this.#logRatio / Math.log(PLAN_SPACING)))
     this.#weights.forEach((w, i) => {
       const low = this.#edges[i] as number
       const high = this.#edges[i + 1] as number
       const density = (w + floor) / (high - low)
-      for (let k = 1; k <= PLAN_STEPS; k++) {
-        const t = low * (high / low) ** (k / PLAN_STEPS)
+      for (let k = 1; k <= steps; k++) {
+        const t = low * (high / low) ** (k / steps)
         times.push(t)
         below.push(weight + density * (t - low))
         moment.push(first + (density * (t * t - low * low)) / 2)
