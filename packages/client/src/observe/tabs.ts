@@ -5,7 +5,6 @@
  * hands the lock to another tab still waiting, which asks from then on. Ten open tabs cost one
  * tab's requests.
  */
-import { hash32 } from '../hash.js'
 import type { HttpConfig } from '../http.js'
 import { parseJob } from '../parse.js'
 import type { Job } from '../types.js'
@@ -32,8 +31,14 @@ export interface Tabs {
 
 /** The tabs sharing jobs of one API and key; the key itself is not put in the channel's name. */
 export function tabsFor(http: HttpConfig): Tabs | undefined {
-  // A fingerprint of the key, not a secret's protection: it only tells keys apart.
-  return tabsOf(`${http.baseUrl}#${hash32(http.headers.authorization ?? '').toString(36)}`)
+  return tabsOf(`${http.baseUrl}#${fingerprint(http.headers.authorization ?? '')}`)
+}
+
+/** A short FNV-1a fingerprint of `text` (not a secret's protection: it only tells keys apart). */
+function fingerprint(text: string): string {
+  let hash = 0x811c9dc5
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193)
+  return (hash >>> 0).toString(36)
 }
 
 /** Tabs sharing jobs of `scope`, or undefined where a browser lacks BroadcastChannel or Web Locks. */
