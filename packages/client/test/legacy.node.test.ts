@@ -22,6 +22,23 @@ describe('createLegacyClient', () => {
     expect(requests.filter((r) => r.path === '/status').length).toBeGreaterThan(2)
   })
 
+  it('should share one observation of /status among concurrent waits with the same options', async () => {
+    const { legacy, requests, settle } = virtualSetup()
+    await legacy.setCompletionTime(20)
+    const before = requests.length
+    const alone = await settle(legacy.waitForResult({ maxWaitTime: 60 }))
+    const one = requests.length - before
+    await legacy.setCompletionTime(20)
+    const start = requests.length
+    const three = await settle(
+      Promise.all([0, 1, 2].map(() => legacy.waitForResult({ maxWaitTime: 60 }))),
+    )
+    expect(alone).toBe('completed')
+    expect(three).toEqual(['completed', 'completed', 'completed'])
+    // The second round's requests: its restart, then one wait's checks (not three).
+    expect(requests.length - start).toBeLessThanOrEqual(one + 1)
+  })
+
   it('should resolve with error when the job fails', async () => {
     const { legacy, settle, simulate } = virtualSetup()
     await simulate({ error_rate: 1 })

@@ -48,6 +48,11 @@ export function createLegacyClient(options: ClientOptions = {}): Legacy {
 /** The original challenge's endpoints. */
 export class Legacy {
   readonly #core: ClientCore
+  /**
+   * One monitor per set of request options (`timeout`, `retryOnError`): concurrent waits with the
+   * same options share one observation of `/status`, and its requests.
+   */
+  readonly #monitors = new Map<string, Monitor>()
 
   constructor(core: ClientCore) {
     this.#core = core
@@ -80,22 +85,11 @@ export class Legacy {
     checkNumber('timeout', options.timeout, { min: 0.001, max: MAX_TIMER_MS / 1000 - 60 })
     const retry = options.retryOnError !== false
     const requestMs = options.timeout === undefined ? undefined : options.timeout * 1000
-    const source: Source = {
-      one: async (observation, signal) => {
-        const limitMs = Math.min(
-          requestMs ?? Infinity,
-          observation.requestLimitMs(this.#core.clock.now()) ?? Infinity,
-        )
-        const timeoutMs = Number.isFinite(limitMs) ? limitMs : undefined
-        const { result, retryAfterMs } = await this.#status(signal, timeoutMs, retry)
-        observation.answered(legacyJob(result), { retryAfterMs })
-      },
-    }
     const { maxWaitTime = Infinity, maxRetries } = options
     const waitMs = maxWaitTime * 1000
     const startedAt = clock.now()
     const job = await waitForEnd(
-      new Monitor(this.#core, { poll: source }),
+      this.#monitor(requestMs, retry),
       LEGACY_ID,
       {
         signal: options.signal,
@@ -122,6 +116,27 @@ export class Legacy {
       })
     })
     return job.status === 'completed' ? 'completed' : 'error'
+  }
+
+  /** The monitor of the waits that send `/status` with these options. */
+  #monitor(requestMs: number | undefined, retry: boolean): Monitor {
+    const key = `${requestMs}|${retry}`
+    const existing = this.#monitors.get(key)
+    if (existing) return existing
+    const source: Source = {
+      one: async (observation, signal) => {
+        const limitMs = Math.min(
+          requestMs ?? Infinity,
+          observation.requestLimitMs(this.#core.clock.now()) ?? Infinity,
+        )
+        const timeoutMs = Number.isFinite(limitMs) ? limitMs : undefined
+        const { result, retryAfterMs } = await this.#status(signal, timeoutMs, retry)
+        observation.answered(legacyJob(result), { retryAfterMs })
+      },
+    }
+    const monitor = new Monitor(this.#core, { poll: source })
+    this.#monitors.set(key, monitor)
+    return monitor
   }
 
   async #status(signal: AbortSignal | undefined, timeoutMs: number | undefined, retry: boolean) {
