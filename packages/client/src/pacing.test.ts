@@ -1,7 +1,7 @@
 import { type ManualClock, sleep } from '@video-translation/mock-server'
 import { describe, expect, it } from 'vitest'
 import { fakeFetch, jobBody, json, problemResponse } from '../test/fake-fetch.js'
-import { virtualClock } from '../test/virtual-time.js'
+import { drive, virtualClock } from '../test/virtual-time.js'
 import { type ClientOptions, createClient, createCore } from './client.js'
 import { request } from './core.js'
 import { isTimeoutError } from './errors.js'
@@ -62,18 +62,8 @@ function setup(fetch: FetchLike, options: Partial<ClientOptions> = {}) {
 }
 
 /** Settles `promises`, moving virtual time in 100 ms steps (at most a minute). */
-async function drive(
-  manual: ReturnType<typeof virtualClock>['manual'],
-  promises: Promise<unknown>[],
-) {
-  let done = 0
-  for (const p of promises)
-    p.then(
-      () => done++,
-      () => done++,
-    )
-  for (let i = 0; i < 600 && done < promises.length; i++) await manual.tickAsync(100)
-  return Promise.allSettled(promises)
+function driveAll(manual: ReturnType<typeof virtualClock>['manual'], promises: Promise<unknown>[]) {
+  return drive(manual, Promise.allSettled(promises), 100, 600)
 }
 
 describe('pacing', () => {
@@ -84,7 +74,7 @@ describe('pacing', () => {
     const server = limitedServer(manual, 100, 50, () => 20 + ((n++ * 97) % 280))
     const client = createClient({ baseUrl: 'http://api.test', fetch: server.fetch, clock })
     const gets = Array.from({ length: 400 }, () => client.jobs.get('job_1'))
-    const results = await drive(manual, gets)
+    const results = await driveAll(manual, gets)
     expect(results.every((r) => r.status === 'fulfilled')).toBe(true)
     expect(server.refused()).toBe(0)
   })
@@ -98,7 +88,7 @@ describe('pacing', () => {
     const gets = Array.from({ length: 300 }, () =>
       client.jobs.get('job_1').then(() => sentAt.push(manual.now() - start)),
     )
-    const results = await drive(manual, gets)
+    const results = await driveAll(manual, gets)
     expect(results.every((r) => r.status === 'fulfilled')).toBe(true)
     expect(server.refused()).toBe(0)
     expect(server.fetch.calls).toHaveLength(300)
@@ -130,9 +120,9 @@ describe('pacing', () => {
     const { manual, clock } = virtualClock()
     const server = limitedServer(manual, 1, 0.25) // one request, then one per 4 s
     const client = createClient({ baseUrl: 'http://api.test', fetch: server.fetch, clock })
-    await drive(manual, [client.jobs.get('job_1')])
+    await driveAll(manual, [client.jobs.get('job_1')])
     const before = server.fetch.calls.length
-    const results = await drive(manual, [client.jobs.get('job_1'), client.jobs.get('job_1')])
+    const results = await driveAll(manual, [client.jobs.get('job_1'), client.jobs.get('job_1')])
     expect(results.every((r) => r.status === 'fulfilled')).toBe(true)
     expect(server.fetch.calls.length - before).toBe(2)
     expect(server.refused()).toBe(0)
@@ -151,10 +141,10 @@ describe('pacing', () => {
       return response
     })
     const client = createClient({ baseUrl: 'http://api.test', fetch, clock })
-    await drive(manual, [client.jobs.get('job_1')])
+    await driveAll(manual, [client.jobs.get('job_1')])
     const refused = client.jobs.get('job_1')
     await manual.tickAsync(0)
-    const results = await drive(manual, [
+    const results = await driveAll(manual, [
       refused,
       client.jobs.get('job_1'),
       client.jobs.get('job_1'),
@@ -176,7 +166,7 @@ describe('pacing', () => {
     )
     await manual.tickAsync(0)
     controller.abort(reason)
-    const results = await drive(manual, gets)
+    const results = await driveAll(manual, gets)
     expect(results[4]).toEqual({ status: 'rejected', reason })
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(5)
     expect(server.fetch.calls).toHaveLength(5)
@@ -194,7 +184,7 @@ describe('pacing', () => {
     }
     const fetch = fakeFetch(() => json(jobBody(), 200, headers))
     const { client, manual } = setup(fetch)
-    const results = await drive(
+    const results = await driveAll(
       manual,
       [1, 2, 3].map(() => client.jobs.get('job_1')),
     )
@@ -206,7 +196,7 @@ describe('pacing', () => {
     const fetch = fakeFetch(() => json(jobBody({ status: 'running' }), 200, headers))
     const { client, manual } = setup(fetch, { polling: fixedInterval(100) })
     const start = manual.now()
-    const [result] = await drive(manual, [client.jobs.wait('job_1', { timeoutMs: 1_000 })])
+    const [result] = await driveAll(manual, [client.jobs.wait('job_1', { timeoutMs: 1_000 })])
     expect(result?.status).toBe('rejected')
     expect(isTimeoutError((result as PromiseRejectedResult).reason)).toBe(true)
     // The deadline, plus the last look's second at most: not the 6 s the next turn was away.
@@ -228,8 +218,8 @@ describe('pacing', () => {
     )
     const get = (timeoutMs?: number) =>
       request(core, { method: 'GET', path: '/v1/jobs/job_1', timeoutMs })
-    await drive(manual, [get()])
-    const late = await drive(manual, [get(1_000), get(1_000), get(1_000)])
+    await driveAll(manual, [get()])
+    const late = await driveAll(manual, [get(1_000), get(1_000), get(1_000)])
     expect(late.every((r) => r.status === 'rejected' && isTimeoutError(r.reason))).toBe(true)
     expect(fetch.calls).toHaveLength(1)
     expect(core.breaker?.state).toEqual({ state: 'closed', failures: 0 })
@@ -245,7 +235,7 @@ describe('pacing', () => {
       pacing: false,
       retry: false,
     })
-    const results = await drive(
+    const results = await driveAll(
       manual,
       Array.from({ length: 10 }, () => client.jobs.get('job_1')),
     )

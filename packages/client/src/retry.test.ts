@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { fakeFetch, jobBody, json, problemResponse } from '../test/fake-fetch.js'
-import { virtualClock } from '../test/virtual-time.js'
+import { drive, virtualClock } from '../test/virtual-time.js'
 import { type ClientOptions, createClient } from './client.js'
 import { isNotFoundError, isRateLimitError, isServerError } from './errors.js'
 import { MAX_PACED_RETRIES, RetryBudget } from './retry.js'
@@ -20,20 +20,6 @@ function setup(respond: () => Response | Promise<Response>, options: Partial<Cli
   })
   client.on('request:retry', ({ attempt, delayMs }) => retries.push({ attempt, delayMs }))
   return { client, fetch, manual, retries }
-}
-
-/** Settles `promise`, advancing the manual clock between sleeps. */
-async function drive<T>(
-  manual: ReturnType<typeof virtualClock>['manual'],
-  promise: Promise<T>,
-): Promise<T> {
-  let done = false
-  promise.then(
-    () => (done = true),
-    () => (done = true),
-  )
-  for (let i = 0; i < 100 && !done; i++) await manual.tickAsync(1_000)
-  return promise
 }
 
 describe('request retries', () => {

@@ -25,6 +25,29 @@ export function virtualClock(start?: number): { manual: ManualClock; clock: Cloc
   }
 }
 
+/**
+ * Settles `promise`, moving the manual clock `stepMs` at a time, at most `steps` times (a unit
+ * test's bounded drive; `virtualSetup`'s `settle` jumps from timer to timer instead).
+ */
+export async function drive<T>(
+  manual: ManualClock,
+  promise: Promise<T>,
+  stepMs = 1_000,
+  steps = 100,
+): Promise<T> {
+  let done = false
+  promise.then(
+    () => {
+      done = true
+    },
+    () => {
+      done = true
+    },
+  )
+  for (let i = 0; i < steps && !done; i++) await manual.tickAsync(stepMs)
+  return promise
+}
+
 /** Builds the pair; `simulation` patches exact-hint, error-free, 10 s jobs. */
 export function virtualSetup(
   options: { simulation?: SimulationPatch; client?: Partial<ClientOptions> } = {},
