@@ -205,7 +205,7 @@ export function createApiError(init: ConstructorParameters<typeof ApiError>[0]):
 }
 
 /** 408, 429 and 5xx may succeed on another try; other 4xx will not. */
-export function isRetryableStatus(status: number): boolean {
+function isRetryableStatus(status: number): boolean {
   // 501 Not Implemented and 505 HTTP Version Not Supported do not pass with time.
   return status === 408 || status === 429 || (status >= 500 && status !== 501 && status !== 505)
 }

@@ -33,7 +33,7 @@ export interface HttpConfig {
 
 /** One request to make. */
 export interface HttpRequest {
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE'
+  method: 'GET' | 'POST'
   /** Path and query, starting with `/`. */
   path: string
   body?: unknown

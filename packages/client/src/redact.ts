@@ -8,7 +8,7 @@
 import { isVideoTranslationError } from './errors.js'
 
 /** What stands in for the key. */
-export const REDACTED = '[redacted]'
+const REDACTED = '[redacted]'
 
 /**
  * Replaces every occurrence of `secret` in text; the identity when there is no secret. `inData`:
@@ -18,7 +18,7 @@ export const REDACTED = '[redacted]'
 export type Redactor = ((text: string) => string) & { readonly inData: boolean }
 
 /** The shortest secret looked for in a job's fields: a shorter one is in ids and words. */
-export const MIN_DATA_SECRET = 8
+const MIN_DATA_SECRET = 8
 
 /**
  * A redactor for the API key `secret` (and so for its `Bearer` form too), as written plainly,

@@ -23,7 +23,7 @@ import { type Subscriber, Subscription, type WaitLimits } from './subscription.j
 import { shareObservation, type Tabs } from './tabs.js'
 
 /** The most ids in one batch request (the protocol's limit). */
-export const MAX_BATCH = 100
+const MAX_BATCH = 100
 
 /** How a monitor looks at jobs. */
 export interface Source {

@@ -16,10 +16,10 @@ export interface Page {
 }
 
 /** How much wider checks are spaced while the page is hidden. */
-export const HIDDEN_FACTOR = 4
+const HIDDEN_FACTOR = 4
 
 /** The page this code runs in, if it runs in one. */
-export function currentPage(): Page | undefined {
+function currentPage(): Page | undefined {
   const { document, window, navigator } = globalThis as {
     document?: Document
     window?: Window

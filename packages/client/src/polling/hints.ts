@@ -21,7 +21,7 @@ export interface ServerHints {
  * The longest hint taken from a server, in ms (one day): a larger `Retry-After` (or a date years
  * ahead) is read as this, so no hint can overflow a timer or be mistaken for "now".
  */
-export const MAX_HINT_MS = 86_400_000
+const MAX_HINT_MS = 86_400_000
 
 /**
  * Parses a `Retry-After` value into milliseconds from `now` (the client's clock, in epoch ms for

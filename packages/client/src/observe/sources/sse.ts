@@ -34,19 +34,19 @@ import { createSseParser } from './sse-parser.js'
  * How long the first event may take after the headers before the stream is taken as buffered (or
  * as one that does not send the job's state first, as the protocol says it does).
  */
-export const FIRST_EVENT_MS = 5_000
+const FIRST_EVENT_MS = 5_000
 
 /**
  * The longest a stream may go without an event before it is opened again (5 min, the longest a
  * server's hint may space checks): a stream of keep-alives alone may have lost the job's events.
  */
-export const EVENTLESS_MS = 300_000
+const EVENTLESS_MS = 300_000
 
 /** Streams of an observation in a row that ended without an event. */
 const emptyStreams = new WeakMap<Observation, number>()
 
 /** How long a stream may stay silent (the server sends a comment every 15 s) before it is dropped. */
-export const SILENT_MS = 45_000
+const SILENT_MS = 45_000
 
 /** Statuses that say the server has no event streams. */
 const UNSUPPORTED = new Set([404, 405, 406, 501])
