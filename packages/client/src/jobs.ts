@@ -20,7 +20,7 @@ import { jobParser, parseJob } from './parse.js'
 import { hintsOf } from './polling/hints.js'
 import { randomId } from './random-id.js'
 import type { CompletedJob, CreateJobParams, Job } from './types.js'
-import { checkJobId, checkNumber, jobPath } from './validate.js'
+import { checkJobId, checkNumber, checkWaitOptions, jobPath } from './validate.js'
 
 /** Options every call accepts. */
 export interface RequestOptions {
@@ -343,18 +343,4 @@ function startOf(id: string, options: WatchOptions): Start {
     throw new TypeError(`resume holds a wait of job ${resume.id}, not of job ${id}.`)
   }
   return { resume }
-}
-
-/** The numeric limits of a wait, checked where they are given (see validate.ts). */
-function checkWaitOptions(options: WaitLimits & Pick<WaitOptions, 'retryOnError'>): void {
-  checkNumber('timeoutMs', options.timeoutMs, { infinite: true })
-  checkNumber('maxAttempts', options.maxAttempts, { min: 1, integer: true, infinite: true })
-  checkNumber('maxConsecutiveErrors', options.maxConsecutiveErrors, {
-    min: 1,
-    integer: true,
-    infinite: true,
-  })
-  if (typeof options.retryOnError !== 'boolean') {
-    checkNumber('retryOnError', options.retryOnError, { integer: true, max: 1_000 })
-  }
 }

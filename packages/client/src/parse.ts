@@ -57,6 +57,22 @@ export function parseJob(value: unknown): Job | string {
   }
 }
 
+/** A batch answer, `{ jobs: Job[], missing: string[] }`, or why the body is not that. */
+export function parseBatch(data: unknown): { jobs: Job[]; missing: string[] } | string {
+  const body = data as { jobs?: unknown; missing?: unknown } | undefined
+  if (!Array.isArray(body?.jobs)) return '"jobs" must be an array of jobs'
+  const jobs: Job[] = []
+  for (const item of body.jobs) {
+    const job = parseJob(item)
+    if (typeof job === 'string') return `a job in "jobs" is invalid: ${job}`
+    jobs.push(job)
+  }
+  const missing = Array.isArray(body.missing)
+    ? body.missing.filter((id): id is string => typeof id === 'string')
+    : []
+  return { jobs, missing }
+}
+
 /**
  * A parser of the answer about job `id`: a Job with another id is as wrong as a broken one (a
  * proxy's cache or a server's mix-up must never end a wait with another job's result).

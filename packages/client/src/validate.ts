@@ -3,6 +3,7 @@
  * is not what the option means fails at once with a `TypeError` naming the option, rather than
  * as a loop of requests 1 ms apart (`NaN`) or a timer that overflows.
  */
+import type { WaitLimits } from './observe/subscription.js'
 
 /** The longest delay a timer can hold (2^31 - 1 ms, about 24.8 days). */
 export const MAX_TIMER_MS = 2_147_483_647
@@ -34,6 +35,22 @@ export function checkNumber(name: string, value: unknown, rule: NumberRule = {})
   const kind = integer ? 'a whole number' : 'a number'
   const limit = `${kind} from ${min} to ${max}${infinite ? ', or Infinity for no limit' : ''}`
   throw new TypeError(`${name} must be ${limit} (got ${describe(value)}).`)
+}
+
+/** The numeric limits of a wait (`wait`, `watch`, `waitAll`…), checked where they are given. */
+export function checkWaitOptions(
+  options: WaitLimits & { retryOnError?: boolean | number | undefined },
+): void {
+  checkNumber('timeoutMs', options.timeoutMs, { infinite: true })
+  checkNumber('maxAttempts', options.maxAttempts, { min: 1, integer: true, infinite: true })
+  checkNumber('maxConsecutiveErrors', options.maxConsecutiveErrors, {
+    min: 1,
+    integer: true,
+    infinite: true,
+  })
+  if (typeof options.retryOnError !== 'boolean') {
+    checkNumber('retryOnError', options.retryOnError, { integer: true, max: 1_000 })
+  }
 }
 
 /**

@@ -9,9 +9,8 @@ import { type ClientCore, request } from '../../core.js'
 import { createApiError, InvalidResponseError, isApiError } from '../../errors.js'
 import { recordCheck } from '../../history.js'
 import { requestIdOf } from '../../http.js'
-import { parseJob } from '../../parse.js'
+import { parseBatch } from '../../parse.js'
 import { serverTimeOf } from '../../polling/hints.js'
-import type { Job } from '../../types.js'
 import { jobPath } from '../../validate.js'
 import type { Source } from '../monitor.js'
 import type { Observation } from '../observation.js'
@@ -101,20 +100,4 @@ async function checkMany(
     o.failed(error)
   }
   return alone
-}
-
-/** `{ jobs: Job[], missing: string[] }`, or why the body is not that. */
-function parseBatch(data: unknown): { jobs: Job[]; missing: string[] } | string {
-  const body = data as { jobs?: unknown; missing?: unknown } | undefined
-  if (!Array.isArray(body?.jobs)) return '"jobs" must be an array of jobs'
-  const jobs: Job[] = []
-  for (const item of body.jobs) {
-    const job = parseJob(item)
-    if (typeof job === 'string') return `a job in "jobs" is invalid: ${job}`
-    jobs.push(job)
-  }
-  const missing = Array.isArray(body.missing)
-    ? body.missing.filter((id): id is string => typeof id === 'string')
-    : []
-  return { jobs, missing }
 }
