@@ -112,6 +112,25 @@ describe('guards', () => {
     ).toBe(true)
   })
 
+  it('should know every ApiError subclass in the isApiError guard (its list of names is kept by hand)', async () => {
+    const exported = Object.values(await import('./errors.js'))
+    const subclasses = exported.filter(
+      (value): value is typeof ApiError =>
+        typeof value === 'function' && value.prototype instanceof ApiError,
+    )
+    expect(subclasses.length).toBeGreaterThanOrEqual(4)
+    for (const Subclass of subclasses) {
+      const error = new Subclass({
+        status: 400,
+        problem: undefined,
+        requestId: undefined,
+        headers: new Headers(),
+        request,
+      })
+      expect(isApiError(error), Subclass.name).toBe(true)
+    }
+  })
+
   it('should match each subclass only to its own guard and the ApiError guard', () => {
     expect(isAuthenticationError(apiError(401))).toBe(true)
     expect(isRateLimitError(apiError(429))).toBe(true)

@@ -210,6 +210,7 @@ function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 429 || (status >= 500 && status !== 501 && status !== 505)
 }
 
+/** Every `ApiError`'s name (a test fails for a subclass left out). */
 const API_ERROR_NAMES = [
   'ApiError',
   'AuthenticationError',
