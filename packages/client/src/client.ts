@@ -16,6 +16,7 @@ import { sseSource } from './observe/sources/sse.js'
 import { tabsFor } from './observe/tabs.js'
 import { type ClientOptions, resolveOptions, type Settings } from './options.js'
 import { Pacer } from './pacing.js'
+import { ServerDates } from './polling/hints.js'
 import { RetryBudget } from './retry.js'
 
 export type { ClientOptions, PollingOptions } from './options.js'
@@ -79,6 +80,7 @@ export function createCore(settings: Settings): ClientCore {
     history: new History(),
     logger,
     pacer: settings.pacing ? new Pacer(clock) : undefined,
+    dates: new ServerDates(),
   }
 }
 

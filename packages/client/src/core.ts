@@ -17,7 +17,7 @@ import {
   send as sendRequest,
 } from './http.js'
 import type { Pacer, Ticket } from './pacing.js'
-import { retryAfterOf } from './polling/hints.js'
+import { retryAfterOf, type ServerDates } from './polling/hints.js'
 import type { PollingStrategy } from './polling/strategy.js'
 import { type RetryBudget, type RetrySettings, retryDelay } from './retry.js'
 
@@ -45,6 +45,8 @@ export interface ClientCore {
   logger: Logger
   /** Spaces requests to the server's rate limit; undefined with `pacing: false`. */
   pacer: Pacer | undefined
+  /** Whether the server's `Date` tells its jobs' ages. */
+  dates: ServerDates
 }
 
 /**

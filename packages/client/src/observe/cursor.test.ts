@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { jobBody } from '../../test/fake-fetch.js'
+import { ServerDates } from '../polling/hints.js'
 import type { Job } from '../types.js'
 import { Cursor, decodeToken, encodeToken } from './cursor.js'
 
@@ -60,26 +61,47 @@ describe('a job’s age', () => {
     updated_at: at(60_000),
   }) as unknown as Job
 
-  it('should read it from the answer’s Date where updated_at lags, on the server’s clock', () => {
+  it('should read it from the answer’s Date where updated_at lags, the latest standing', () => {
+    const dates = new ServerDates()
     const cursor = new Cursor()
     const now = 1_000_000 // the client's clock, far from the server's
     cursor.saw(running, undefined, now)
     expect(cursor.ageMs(now)).toBe(60_000)
-    cursor.saw(running, undefined, now + 1_000, CREATED + 300_000)
+    cursor.saw(running, undefined, now + 1_000, dates.ageOf(running, CREATED + 300_000))
     expect(cursor.ageMs(now + 1_000)).toBe(300_000)
-    // A Date before updated_at (a cache's, a slow clock's) takes nothing away.
-    cursor.saw(running, undefined, now + 2_000, CREATED + 1_000)
-    expect(cursor.ageMs(now + 2_000)).toBe(301_000)
+    // A 304 (no body) with a Date moves it too.
+    cursor.saw(undefined, '"e"', now + 2_000, dates.ageOf(running, CREATED + 305_000))
+    expect(cursor.ageMs(now + 2_000)).toBe(305_000)
+    // Without a Date, updated_at only says "at least": it takes nothing away.
+    cursor.saw(running, undefined, now + 3_000)
+    expect(cursor.ageMs(now + 3_000)).toBe(306_000)
   })
 
-  it('should let the first answer in a resuming process set it: the token’s was another clock’s', () => {
+  it('should set it from the first dated answer in a resuming process, whatever its clock', () => {
+    const dates = new ServerDates()
     const written = new Cursor()
-    written.saw(running, undefined, 50_000, CREATED + 300_000)
+    written.saw(running, undefined, 50_000, dates.ageOf(running, CREATED + 300_000))
     // Read where the clock is 5 min ahead: the token's bornAt would make the job 5 min older.
     const resumed = new Cursor(decodeToken(encodeToken({ id: running.id, ...written.state })))
     const later = 50_000 + 300_000 + 10_000
     expect(resumed.ageMs(later)).toBe(610_000)
-    resumed.saw(running, undefined, later, CREATED + 310_000)
+    resumed.saw(running, undefined, later, dates.ageOf(running, CREATED + 310_000))
     expect(resumed.ageMs(later)).toBe(310_000)
+  })
+
+  it('should stop reading Date once it disagrees with the jobs’ times', () => {
+    const justCreated = jobBody({ created_at: at(0), updated_at: at(0) }) as unknown as Job
+    const skewed = new ServerDates()
+    // The job was created this moment, yet its Date says an hour on: another clock.
+    expect(skewed.ageOf(justCreated, CREATED + 3_600_000, true)).toBeUndefined()
+    expect(skewed.ageOf(running, CREATED + 300_000)).toBeUndefined()
+    const behind = new ServerDates()
+    // A Date before the job's own updated_at: not on its clock either.
+    expect(behind.ageOf(running, CREATED + 1_000)).toBeUndefined()
+    expect(behind.ageOf(running, CREATED + 300_000)).toBeUndefined()
+    const fine = new ServerDates()
+    expect(fine.ageOf(justCreated, CREATED + 1_000, true)).toBe(1_000)
+    expect(fine.ageOf(running, CREATED + 300_000)).toBe(300_000)
+    expect(fine.ageOf(running, undefined)).toBeUndefined()
   })
 })

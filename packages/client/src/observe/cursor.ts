@@ -17,9 +17,9 @@ export interface CursorState {
   delays: number
   previousDelayMs?: number | undefined
   /**
-   * When the job was created, on the client's clock: the latest its answers allow (an answer
-   * shows the job at least `updated_at - created_at` old, and `Date - created_at` where it has a
-   * `Date`; server times both, so no clock skew).
+   * When the job was created, on the client's clock: by the last answer's `Date - created_at`
+   * where answers have a `Date`, else the latest `updated_at - created_at` allows (server times
+   * both, so no clock skew).
    */
   bornAt?: number | undefined
   /** The last answer's `ETag`, sent as `If-None-Match`. */
@@ -44,12 +44,8 @@ export interface ResumeToken extends CursorState {
 export class Cursor {
   state: CursorState
 
-  /** Restored from a resume token, no answer taken in yet. */
-  #resumed: boolean
-
-  constructor(state?: CursorState) {
-    this.state = state ?? { checks: 0, delays: 0 }
-    this.#resumed = state !== undefined
+  constructor(state: CursorState = { checks: 0, delays: 0 }) {
+    this.state = state
   }
 
   /** The job's age at `now`, in ms; undefined until an answer tells it. */
@@ -59,12 +55,15 @@ export class Cursor {
   }
 
   /**
-   * Takes in an answer about the job (`undefined` for a 304: unchanged), and the server's time
-   * of the answer (its `Date`) where it has one.
+   * Takes in an answer about the job (`undefined` for a 304: unchanged), and the job's age as
+   * the answer's `Date` tells it (`ServerDates`), where it does.
    */
-  saw(job: Job | undefined, etag: string | undefined, now: number, serverTime?: number): void {
+  saw(job: Job | undefined, etag: string | undefined, now: number, datedAge?: number): void {
     const state = this.state
     if (etag !== undefined) state.etag = etag
+    // The age as of the answer's `Date` is the age itself (within its second): the latest
+    // stands, on this process's clock (a resumed token's was on another's).
+    if (datedAge !== undefined) state.bornAt = now - datedAge
     if (job === undefined) return
     const previous = state.job
     if (!previous || job.progress !== previous.progress) {
@@ -76,13 +75,10 @@ export class Cursor {
     }
     state.seenAt = now
     state.job = job
-    const created = Date.parse(job.created_at)
-    const shown = Math.max(Date.parse(job.updated_at), serverTime ?? 0) - created
-    if (!(shown >= 0)) return
-    // A resumed cursor's `bornAt` was on another process's clock: the first answer here sets it.
-    const bornAt = this.#resumed ? Infinity : (state.bornAt ?? Infinity)
-    this.#resumed = false
-    state.bornAt = Math.min(bornAt, now - shown)
+    if (datedAge !== undefined) return
+    // Without one, `updated_at` says the job is at least that old: the oldest shown stands.
+    const shown = Date.parse(job.updated_at) - Date.parse(job.created_at)
+    if (shown >= 0) state.bornAt = Math.min(state.bornAt ?? Infinity, now - shown)
   }
 
   /**

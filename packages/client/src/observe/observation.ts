@@ -172,7 +172,7 @@ export class Observation {
   /** A job just created: the create's answer says when a first look is worth making. */
   created(job: Job, hints: ServerHints): void {
     const now = this.core.clock.now()
-    this.cursor.saw(job, undefined, now, hints.serverTime)
+    this.cursor.saw(job, undefined, now, this.core.dates.ageOf(job, hints.serverTime, true))
     if (!this.#observe(job, now)) return
     // A stream or a held request costs the same whenever it starts: it starts at once.
     if (this.transport === 'poll') this.#planNext(hints, now)
@@ -198,7 +198,9 @@ export class Observation {
     const { clock, events } = this.core
     const now = clock.now()
     const previous = this.cursor.state.job
-    this.cursor.saw(job, etag, now, hints.serverTime)
+    const known = job ?? previous
+    const datedAge = known && this.core.dates.ageOf(known, hints.serverTime)
+    this.cursor.saw(job, etag, now, datedAge)
     const seen = job ?? previous
     this.answers++
     if (seen) {

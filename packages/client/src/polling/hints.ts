@@ -37,6 +37,37 @@ export function parseRetryAfter(value: string | null | undefined, now: number): 
   return Number.isNaN(date) ? undefined : Math.min(MAX_HINT_MS, Math.max(0, date - now))
 }
 
+/** How far a server's `Date` and its jobs' times may disagree before the `Date` is not read. */
+const DATE_SLACK_MS = 5_000
+
+/**
+ * A server's `Date`, read as its jobs' age (`Date - created_at`) while it agrees with their
+ * times: a job this client just created is about 0 s old by it, and no answer's `updated_at` is
+ * past its `Date`. One disagreement by more than DATE_SLACK_MS (a `Date` from another clock than
+ * the jobs' times, a timezone slip in them) and the client stops reading it: ages then come
+ * from `updated_at` alone, which lags but never misleads.
+ */
+export class ServerDates {
+  #trusted = true
+
+  /** The age of `job` by an answer's `serverTime`; undefined without one, or once distrusted. */
+  ageOf(job: Job, serverTime: number | undefined, justCreated = false): number | undefined {
+    if (!this.#trusted || serverTime === undefined) return undefined
+    const created = Date.parse(job.created_at)
+    const dated = serverTime - created
+    const updated = Date.parse(job.updated_at) - created
+    if (
+      !(dated >= 0) ||
+      dated < updated - DATE_SLACK_MS ||
+      (justCreated && dated > DATE_SLACK_MS)
+    ) {
+      this.#trusted = false
+      return undefined
+    }
+    return Math.max(dated, updated)
+  }
+}
+
 /** The hints of an answer about `job`: its `Retry-After`, the job's `eta_ms`, its `Date`. */
 export function hintsOf(job: Job | undefined, headers: Headers, now: number): ServerHints {
   return {

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest'
+import { fakeFetch, jobBody, json } from '../../test/fake-fetch.js'
+import { drive, virtualClock } from '../../test/virtual-time.js'
+import { createClient } from '../client.js'
+import type { PollingStrategy } from '../polling/strategy.js'
+
+const CREATED = Date.parse('2026-01-01T00:00:00.000Z')
+
+/**
+ * A server that reports status alone (`updated_at` stays at the job's start, 60 s in) and dates
+ * its answers: the jobs are 5 min old when the first check goes.
+ */
+function setup() {
+  const { manual, clock } = virtualClock()
+  const start = manual.now()
+  const ages: (number | undefined)[] = []
+  const body = (id: string, status = 'running') =>
+    jobBody({
+      id,
+      status,
+      eta_ms: null,
+      created_at: new Date(CREATED).toISOString(),
+      updated_at: new Date(CREATED + 60_000).toISOString(),
+    })
+  const fetch = fakeFetch((call) => {
+    const date = new Date(CREATED + 300_000 + manual.now() - start).toUTCString()
+    const done = ages.length >= 2 ? 'completed' : 'running'
+    const url = new URL(call.url)
+    if (url.searchParams.has('ids')) {
+      const ids = (url.searchParams.get('ids') ?? '').split(',')
+      return json({ jobs: ids.map((id) => body(id, done)), missing: [] }, 200, { date })
+    }
+    if (call.method === 'POST') return json(body('job_new', 'pending'), 202, { date })
+    return json(body(url.pathname.split('/').at(-1) ?? '', done), 200, { date })
+  })
+  const polling: PollingStrategy = {
+    nextDelay(context) {
+      ages.push(context.ageMs)
+      return 1_000
+    },
+  }
+  const client = createClient({
+    baseUrl: 'http://api.test',
+    fetch,
+    clock,
+    transport: 'poll',
+    polling,
+  })
+  return { client, manual, ages }
+}
+
+describe('a job’s age from the answers’ Date', () => {
+  it('should reach the strategy through a single job’s checks', async () => {
+    const { client, manual, ages } = setup()
+    await drive(manual, client.jobs.wait('job_late'))
+    expect(ages[0]).toBe(300_000)
+  })
+
+  it('should reach it through batch checks', async () => {
+    const { client, manual, ages } = setup()
+    await drive(manual, client.jobs.waitAll(['job_a', 'job_b']))
+    expect(ages[0]).toBe(300_000)
+  })
+})
