@@ -77,6 +77,63 @@ describe('adaptivePolling', () => {
     expect(late).toBeLessThan(3_000)
   })
 
+  /** Teaches `strategy` `count` jobs of `durationMs`, each created after the one before ended. */
+  function teachInTurn(strategy: AdaptivePolling, durationMs: number, count: number, from: number) {
+    for (let i = 0; i < count; i++) {
+      const createdAt = from + i * (durationMs + 1_000)
+      strategy.observe?.(
+        jobBody({
+          id: `turn_${from}_${i}`,
+          status: 'completed',
+          progress: 1,
+          created_at: new Date(CREATED + createdAt).toISOString(),
+          updated_at: new Date(CREATED + createdAt + durationMs).toISOString(),
+        }) as unknown as Job,
+        durationMs,
+      )
+    }
+    return from + count * (durationMs + 1_000)
+  }
+
+  it('should forget most of its past when jobs in a row, one after the other, fall outside it', () => {
+    const strategy = adaptivePolling()
+    let at = teachInTurn(strategy, 900_000, 200, 0)
+    const firstCheck = () => checks(strategy, 10_000, 'next')[0] as number
+    expect(firstCheck()).toBeGreaterThan(30_000)
+    // Two short jobs: a fluke, maybe; the films still weigh most.
+    at = teachInTurn(strategy, 10_000, 2, at)
+    const afterTwo = firstCheck()
+    // A third in a row: the jobs changed.
+    teachInTurn(strategy, 10_000, 1, at)
+    expect(firstCheck()).toBeLessThan(15_000)
+    expect(afterTwo).toBeGreaterThan(3 * firstCheck())
+    // The state it exports now holds the change, not the 200 films.
+    const restored = adaptivePolling({ state: strategy.exportState() })
+    expect(checks(restored, 10_000, 'next')[0]).toBeLessThan(15_000)
+  })
+
+  it('should not take jobs that ran together ending shortest first for a change', () => {
+    const trained = adaptivePolling()
+    teachInTurn(trained, 30_000, 300, 0)
+    const batch = adaptivePolling({ state: trained.exportState() })
+    const fresh = adaptivePolling({ state: trained.exportState() })
+    // A waitAll of 50 jobs created at once: the ones seen ending first are the shortest.
+    const durations = Array.from({ length: 50 }, (_, i) => 30_000 * Math.exp((i - 25) / 12))
+    for (const [i, durationMs] of durations.entries()) {
+      batch.observe?.(job(`batch_${i}`, durationMs, { status: 'completed', progress: 1 }), 0)
+      if (i === 4) break
+    }
+    // Five short jobs learned as such, but no start over: the 300 jobs still weigh (a start over
+    // keeps a thousandth of them).
+    const weight = (strategy: AdaptivePolling) =>
+      strategy.exportState().durations.reduce((sum, w) => sum + w, 0)
+    expect(weight(batch)).toBeGreaterThan(0.9 * weight(fresh))
+    // The same five, one after the other: a change.
+    const inTurn = adaptivePolling({ state: trained.exportState() })
+    teachInTurn(inTurn, 4_000, 5, 20_000_000)
+    expect(weight(inTurn)).toBeLessThan(0.2 * weight(fresh))
+  })
+
   it('should learn each job once, however many waits saw it end', () => {
     const once = adaptivePolling()
     const twice = adaptivePolling()

@@ -83,7 +83,7 @@ const RATIO_WEIGHTS = { decay: 0.98, floor: 0.05 }
  * Jobs in a row whose durations the sketch put in its outer SURPRISE (either side) that make
  * it forget most of its past: the jobs changed (a state imported from other work, a new kind of
  * input), and what it learned misplaces every check until it fades, a hundred jobs on. By
- * chance (2 % each), three in a row happen once in 125,000 jobs.
+ * chance (2 % each), three in a row happen once in 125,000 jobs one after the other.
  */
 const SURPRISES = 3
 const SURPRISE = 0.01
@@ -139,11 +139,16 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
   let planned: ((age: number) => number) | undefined
   let learned = 0
   /**
-   * The durations of the last jobs in a row that fell outside what the sketch learned: held out
-   * of it until the run breaks (then learned) or reaches SURPRISES (then the sketch starts over
-   * from them), so that each is judged against the past alone.
+   * The durations of the last jobs in a row that fell outside what the sketch learned, each
+   * created after the one before it ended: held out of it until the run breaks (then learned)
+   * or reaches SURPRISES (then the sketch starts over from them), so that each is judged against
+   * the past alone. Jobs that ran together end in the order of their durations (a `waitAll`'s
+   * shortest first), which says nothing of a change: one running with the last held is learned
+   * as usual and neither counts nor breaks the run.
    */
   let surprising: number[] = []
+  /** When the last of them ended (server time). */
+  let surprisingUntil = Number.NEGATIVE_INFINITY
 
   /** The delay the rule gives, before jitter and bounds; `hinted` when the server set it. */
   function choose(context: PollContext): { delay: number; hinted: boolean } {
@@ -222,19 +227,28 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
     if (job.status === 'canceled' || ended.has(job.id)) return
     if (ended.size >= JOBS_FOLLOWED) ended.delete(ended.keys().next().value as string)
     ended.add(job.id)
-    const duration = Date.parse(job.updated_at) - Date.parse(job.created_at)
+    const createdAt = Date.parse(job.created_at)
+    const endedAt = Date.parse(job.updated_at)
+    const duration = endedAt - createdAt
     if (!(duration >= 0)) return
     const share = durations.shareBelow(duration)
-    surprising.push(duration)
     if (share > SURPRISE && share < 1 - SURPRISE) {
-      for (const d of surprising) durations.add(d)
+      for (const d of [...surprising, duration]) durations.add(d)
       surprising = []
-    } else if (surprising.length === SURPRISES) {
+      surprisingUntil = Number.NEGATIVE_INFINITY
+    } else if (createdAt < surprisingUntil) {
+      durations.add(duration)
+    } else {
+      surprising.push(duration)
+      surprisingUntil = endedAt
+    }
+    if (surprising.length === SURPRISES) {
       // The jobs changed: the prior and these jobs, learned again as if new.
       durations.fade(AFTER_CHANGE)
       durationsPrior()
       for (const d of surprising) durations.add(d)
       surprising = []
+      surprisingUntil = Number.NEGATIVE_INFINITY
       planned = undefined
     }
     if (++learned <= REPLAN_EVERY || learned % REPLAN_EVERY === 0) planned = undefined
