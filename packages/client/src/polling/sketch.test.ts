@@ -146,4 +146,15 @@ describe('LogSketch', () => {
     const jumps = weights.slice(1).map((w, i) => Math.abs(w - (weights[i] as number)))
     expect(Math.max(...jumps)).toBeLessThan(0.2 * Math.max(...weights))
   })
+
+  it('should not let a prior widen the kernel of the first data', () => {
+    const sketch = new LogSketch(
+      { min: 250, ratio: 1.05, bins: 275 },
+      { decay: 0.99, floor: 0.1, adaptive: 0.6 },
+    )
+    sketch.spread(1_000, 3_600_000, 5)
+    for (let i = 0; i < 20; i++) sketch.add(60_000)
+    // Twenty jobs of exactly 60 s: most of the weight near 60 s, the prior's breadth aside.
+    expect(sketch.shareBelow(75_000) - sketch.shareBelow(48_000)).toBeGreaterThan(0.6)
+  })
 })

@@ -50,6 +50,8 @@ export class LogSketch {
   readonly #edges: number[]
   readonly #logRatio: number
   readonly #weights: number[]
+  /** The share of each bin's weight that is a prior (`spread`), faded alike: not data. */
+  readonly #prior: number[]
   readonly #options: SketchWeights
 
   /** `weights` restores an exported sketch (ignored unless it fits the shape). */
@@ -61,6 +63,7 @@ export class LogSketch {
       weights?.length === shape.bins && weights.every((w) => Number.isFinite(w) && w >= 0)
         ? [...weights]
         : new Array<number>(shape.bins).fill(0)
+    this.#prior = new Array<number>(shape.bins).fill(0)
   }
 
   /** Whether nothing has been recorded or restored yet. */
@@ -72,15 +75,15 @@ export class LogSketch {
   spread(from: number, to: number, weight: number): void {
     const first = this.#bin(from)
     const last = this.#bin(to)
-    for (let i = first; i <= last; i++) this.#put(i, weight / (last - first + 1))
+    for (let i = first; i <= last; i++) {
+      this.#put(i, weight / (last - first + 1))
+      this.#prior[i] = (this.#prior[i] as number) + weight / (last - first + 1)
+    }
   }
 
   /** Records one observation of `value` with `weight`, fading the past by `decay`. */
   add(value: number, weight = 1): void {
-    const faded = this.#options.decay ** weight
-    this.#weights.forEach((w, i) => {
-      this.#weights[i] = w * faded
-    })
+    this.fade(this.#options.decay ** weight)
     const bin = this.#bin(value)
     const width = this.#options.adaptive
     if (width === undefined) {
@@ -103,11 +106,15 @@ export class LogSketch {
     })
   }
 
-  /** How the learned weight is spread, in bins: its deviation, interquartile range and total. */
+  /**
+   * How the data are spread, in bins (the prior left out: it would widen the first jobs' kernel
+   * to its own breadth): their deviation, interquartile range and total weight.
+   */
   #spread(): { deviation: number; iqr: number; total: number } {
+    const data = this.#weights.map((w, i) => Math.max(0, w - (this.#prior[i] as number)))
     let total = 0
     let mean = 0
-    this.#weights.forEach((w, i) => {
+    data.forEach((w, i) => {
       total += w
       mean += w * i
     })
@@ -117,7 +124,7 @@ export class LogSketch {
     let below = 0
     let q1 = -1
     let q3 = -1
-    this.#weights.forEach((w, i) => {
+    data.forEach((w, i) => {
       variance += w * (i - mean) ** 2
       below += w
       if (q1 < 0 && below >= total / 4) q1 = i
@@ -145,6 +152,7 @@ export class LogSketch {
   fade(share: number): void {
     this.#weights.forEach((w, i) => {
       this.#weights[i] = w * share
+      this.#prior[i] = (this.#prior[i] as number) * share
     })
   }
 
