@@ -223,6 +223,21 @@ describe('adaptivePolling', () => {
     expect(after).toBe(fresh.nextDelay(context({ ageMs: 31_000, job: job(id, 31_000) })))
   })
 
+  it('should not check every minIntervalMs while an ETA stays at 0, whatever minIntervalMs', () => {
+    for (const minIntervalMs of [100, 2_000]) {
+      const strategy = adaptivePolling({ minIntervalMs })
+      teach(strategy, 60_000, 30)
+      const id = `stuck_${minIntervalMs}`
+      let checks = 0
+      // Each answer (updated_at moving with progress) says 0 ms left, from 30 s to 60 s.
+      for (let age = 30_000; age < 60_000; checks++) {
+        strategy.observe?.(job(id, age, { eta_ms: 0 }), age)
+        age += strategy.nextDelay(context({ ageMs: age, job: job(id, age) }))
+      }
+      expect(checks, `minIntervalMs ${minIntervalMs}`).toBeLessThan(15)
+    }
+  })
+
   it('should follow a Retry-After given alone, above maxIntervalMs up to maxHintMs', () => {
     const strategy = adaptivePolling({ maxIntervalMs: 30_000, maxHintMs: 300_000 })
     const delay = (retryAfterMs: number) =>

@@ -125,7 +125,7 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
   const durationsPrior = () => durations.spread(1_000, 3_600_000, 5)
   if (durations.isEmpty()) durationsPrior()
   if (ratios.isEmpty()) ratios.spread(0.7, 1.4, 1)
-  /** Per job: its ETAs as (age at `updated_at`, eta), newest last, until it ends. */
+  /** Per job: its ETAs as (age at `updated_at`, eta as given), newest last, until it ends. */
   const etas = new Map<string, [number, number][]>()
   /** Per job: the first progress seen, as (age at `updated_at`, progress). */
   const paces = new Map<string, [number, number]>()
@@ -160,7 +160,9 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
     }
     const seen = useServerHints && context.job ? etas.get(context.job.id)?.at(-1) : undefined
     if (seen) {
-      const [seenAt, eta] = seen
+      const [seenAt, given] = seen
+      // An ETA of 0 on a job still running says "any moment".
+      const eta = Math.max(minIntervalMs, given)
       const next = ratios.next((age - seenAt) / eta, budget / Math.sqrt(eta))
       // Outlived past every error learned (10 times the ETA): the ETA says nothing of this job
       // any more, and the durations learned place its checks.
@@ -194,7 +196,7 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
       // (an estimate stuck at 0 on a job that goes on), and the first stands: outlived tenfold,
       // the durations learned place the checks (not another look 100 ms after each answer).
       if (eta < SHORT_ETA_MS && (seen.at(-1)?.[1] ?? SHORT_ETA_MS) < SHORT_ETA_MS) return
-      seen.push([seenAt, Math.max(minIntervalMs, eta)])
+      seen.push([seenAt, eta])
       if (seen.length > ETAS_PER_JOB) seen.shift()
     },
     exportState: () => ({
