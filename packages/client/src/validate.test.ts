@@ -84,7 +84,8 @@ describe('option checks', () => {
     expect(() => createClient({ ...base, polling: { multiplier: 0 } })).toThrow(
       /polling\.multiplier/,
     )
-    expect(fixedInterval(0).nextDelay({} as never)).toBe(0)
+    expect(() => fixedInterval(0)).toThrow(/fixedInterval must be a number from 1/)
+    expect(fixedInterval(1).nextDelay({} as never)).toBe(1)
   })
 
   it('should refuse a jitter it does not know, naming the ones it does', () => {

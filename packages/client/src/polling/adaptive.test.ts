@@ -166,10 +166,15 @@ describe('adaptivePolling', () => {
       state: { version: 2, durations: [1, 2], etaRatios: [] },
     })
     expect(checks(broken, 30_000)).toEqual(checks(adaptivePolling(), 30_000))
-    // A state of the first version: its durations were in bins 20 % apart, relearned.
-    const older = { version: 1, durations: new Array<number>(74).fill(1), etaRatios: [] }
+    // A state of the first version: its durations were in bins 20 % apart, relearned; its ETA
+    // errors (bins unchanged) kept.
+    const etaRatios = adaptivePolling()
+      .exportState()
+      .etaRatios.map((w, i) => w + (i === 60 ? 5 : 0))
+    const older = { version: 1, durations: new Array<number>(74).fill(1), etaRatios }
     const relearning = adaptivePolling({ state: older as unknown as AdaptiveState })
     expect(checks(relearning, 30_000)).toEqual(checks(adaptivePolling(), 30_000))
+    expect(relearning.exportState().etaRatios).toEqual(etaRatios)
   })
 
   it('should use the ETA, checking near its plausible end rather than sleeping through it', () => {

@@ -79,7 +79,8 @@ export interface HintOptions {
  * @example client.jobs.wait(id, { polling: fixedInterval(2_000) })
  */
 export function fixedInterval(ms: number): PollingStrategy {
-  checkNumber('fixedInterval', ms)
+  // At least 1 ms: 0 would check back to back.
+  checkNumber('fixedInterval', ms, { min: 1 })
   return { nextDelay: () => ms }
 }
 
