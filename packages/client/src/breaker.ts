@@ -30,7 +30,11 @@ export type CircuitBreakerSettings = Required<CircuitBreakerOptions>
 /** The breaker's state. */
 export type CircuitState =
   | { state: 'closed'; failures: number }
-  | { state: 'open'; openedAt: number }
+  /**
+   * `opening`: which opening this is (1 for the first); told again, with the same number, when a
+   * probe ends without a verdict and the same opening goes on.
+   */
+  | { state: 'open'; openedAt: number; opening: number }
   | { state: 'half-open' }
 
 /** Fails fast while the server looks down. */
@@ -50,7 +54,7 @@ export class CircuitBreaker {
   /** When the last early probe went. */
   #earlyAt = Number.NEGATIVE_INFINITY
   /** The opening an early probe is out in: put back as it was if the probe fails. */
-  #interrupted: { state: 'open'; openedAt: number } | undefined
+  #interrupted: (CircuitState & { state: 'open' }) | undefined
   /** When the newest request that succeeded was sent: a failure of one sent before is old news. */
   #healthyAt = Number.NEGATIVE_INFINITY
 
@@ -143,8 +147,9 @@ export class CircuitBreaker {
   released(probe: boolean): void {
     // The same opening goes on, with a probe due at once (unless another call closed it meanwhile).
     if (probe && this.#state.state === 'half-open') {
+      const dueNow = this.#clock.now() - this.#openMs
       this.#reopen(
-        this.#interrupted ?? { state: 'open', openedAt: this.#clock.now() - this.#openMs },
+        this.#interrupted ?? { state: 'open', openedAt: dueNow, opening: this.#openings },
       )
     }
   }
@@ -167,7 +172,8 @@ export class CircuitBreaker {
       current.state === 'half-open'
         ? Math.min(this.#maxOpenMs, this.#openMs * 2)
         : this.#firstOpenMs
-    this.#set({ state: 'open', openedAt: this.#clock.now() })
+    this.#openings++
+    this.#set({ state: 'open', openedAt: this.#clock.now(), opening: this.#openings })
   }
 
   /** Back to an opening a probe interrupted: told as open again, but not a new opening. */
@@ -179,7 +185,6 @@ export class CircuitBreaker {
 
   #set(next: CircuitState): void {
     const changed = next.state !== this.#state.state
-    if (changed && next.state === 'open') this.#openings++
     this.#state = next
     if (changed) this.#onChange(next)
   }

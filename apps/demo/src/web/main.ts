@@ -110,9 +110,13 @@ async function follow(id: string, strategyName: string): Promise<void> {
   render()
 }
 
-client.on('circuit:open', () =>
-  say('The server keeps failing: requests pause for 5 s (circuit open).', true),
-)
+// Told again, with the same number, while one opening goes on (a probe that learned nothing).
+let lastOpening = 0
+client.on('circuit:open', ({ state }) => {
+  if (state.state !== 'open' || state.opening === lastOpening) return
+  lastOpening = state.opening
+  say('The server keeps failing: requests pause a few seconds (circuit open).', true)
+})
 client.on('circuit:close', () => say('The server answers again (circuit closed).'))
 
 // Attempts retried inside one status check never reach the history: draw them from the events.
