@@ -15,8 +15,11 @@ export const DEFAULTS = {
   /** The client-wide retry budget. */
   retryBudget: { maxTokens: 100, tokenRatio: 0.2 },
   circuitBreaker: { failureThreshold: 5, resetTimeoutMs: 5_000, maxResetTimeoutMs: 60_000 },
-  /** Bounds every polling strategy keeps: the shortest delay, the longest server hint followed. */
-  polling: { minIntervalMs: 100, maxHintMs: 300_000 },
+  /**
+   * What every polling strategy keeps: the shortest delay, the longest server hint followed,
+   * and whether it reads `eta_ms`.
+   */
+  polling: { minIntervalMs: 100, maxHintMs: 300_000, useServerHints: true },
   /** `adaptivePolling`: the price of a request in ms of lateness, the longest delay it chooses. */
   adaptive: { requestCostMs: 300, maxIntervalMs: 120_000 },
   /** `exponentialBackoff` (and the longest delay `hintAware` chooses by itself). */

@@ -220,7 +220,12 @@ function resolvePolling(polling: ClientOptions['polling']): PollingStrategy {
   if (initialIntervalMs === undefined && multiplier === undefined && jitter === undefined) {
     return adaptivePolling(adaptive)
   }
-  const { useServerHints = true, minIntervalMs, maxIntervalMs, maxHintMs } = adaptive
+  const {
+    useServerHints = DEFAULTS.polling.useServerHints,
+    minIntervalMs,
+    maxIntervalMs,
+    maxHintMs,
+  } = adaptive
   const backoff = { initialIntervalMs, multiplier, jitter, maxIntervalMs }
   const hinted = hintAware(exponentialBackoff(backoff), { minIntervalMs, maxIntervalMs, maxHintMs })
   // Without hints, as with the adaptive default: `eta_ms` unseen, a `Retry-After` (the server's

@@ -113,11 +113,11 @@ const JITTER = 0.1
  */
 export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling {
   checkPollingOptions(options)
-  const { requestCostMs, minIntervalMs, maxIntervalMs, maxHintMs } = withDefaults(
+  const { requestCostMs, minIntervalMs, maxIntervalMs, maxHintMs, useServerHints } = withDefaults(
     { ...DEFAULTS.polling, ...DEFAULTS.adaptive },
     options,
   )
-  const { useServerHints = true, state } = options
+  const { state } = options
   const durations = new LogSketch(DURATIONS, DURATION_WEIGHTS, state?.durations)
   const ratios = new LogSketch(ETA_RATIOS, RATIO_WEIGHTS, state?.etaRatios)
   // Before any job ends (and after a change): anything from a second to an hour, equally likely
