@@ -9,6 +9,9 @@ import type { ServerHints } from '../polling/hints.js'
 import type { PollContext, PollingStrategy } from '../polling/strategy.js'
 import { isTerminalStatus, type Job } from '../types.js'
 
+/** How far apart two answers' `Date`s may put a job's birth and still agree (whole seconds). */
+const DATE_RESOLUTION_MS = 2_000
+
 /** The schedule of one observation: every field is what a resume token carries. */
 export interface CursorState {
   /** Status checks made so far (answered or not). */
@@ -61,9 +64,14 @@ export class Cursor {
   saw(job: Job | undefined, etag: string | undefined, now: number, datedAge?: number): void {
     const state = this.state
     if (etag !== undefined) state.etag = etag
-    // The age as of the answer's `Date` is the age itself (within its second): the latest
-    // stands, on this process's clock (a resumed token's was on another's).
-    if (datedAge !== undefined) state.bornAt = now - datedAge
+    if (datedAge !== undefined) {
+      // The answer's `Date` tells the age itself, a little short (it counts whole seconds): the
+      // earliest birth stands while answers agree within that; one further off says the last
+      // was wrong (a resumed token's, written on another process's clock; a wrong `Date`).
+      const bornAt = now - datedAge
+      const agrees = Math.abs((state.bornAt ?? Number.NaN) - bornAt) <= DATE_RESOLUTION_MS
+      state.bornAt = agrees ? Math.min(state.bornAt as number, bornAt) : bornAt
+    }
     if (job === undefined) return
     const previous = state.job
     if (!previous || job.progress !== previous.progress) {
