@@ -69,7 +69,11 @@ describe('a job’s age', () => {
     expect(cursor.ageMs(now)).toBe(60_000)
     cursor.saw(running, undefined, now + 1_000, dates.ageOf(running, CREATED + 300_000))
     expect(cursor.ageMs(now + 1_000)).toBe(300_000)
-    // A 304 (no body) with a Date moves it too.
+    // Dates count whole seconds: one that says a little less (301 s, 1.5 s on) agrees, and the
+    // earliest birth stands.
+    cursor.saw(running, undefined, now + 2_500, dates.ageOf(running, CREATED + 301_000))
+    expect(cursor.ageMs(now + 2_500)).toBe(301_500)
+    // One further off says the last was wrong; a 304 (no body) with a Date moves it too.
     cursor.saw(undefined, '"e"', now + 2_000, dates.ageOf(running, CREATED + 305_000))
     expect(cursor.ageMs(now + 2_000)).toBe(305_000)
     // Without a Date, updated_at only says "at least": it takes nothing away.
