@@ -128,7 +128,8 @@ export class Jobs {
     })
     const job = readBody(response, parseJob)
     this.#core.events.emit('job:created', { job })
-    return { job, hints: hintsOf(job, response.headers, this.#core.clock.now()) }
+    const hints = hintsOf(job, response.headers, this.#core.clock.now())
+    return { job, hints, fresh: response.headers.get('idempotent-replayed') !== 'true' }
   }
 
   /**

@@ -56,6 +56,51 @@ describe('a job’s age from the answers’ Date', () => {
     expect(ages[0]).toBe(300_000)
   })
 
+  it('should still read Date after a create in the job’s own second (Date in whole seconds)', async () => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    const createdAt = CREATED + 1_234
+    const serverNow = () => createdAt + manual.now() - start
+    const ages: (number | undefined)[] = []
+    const fetch = fakeFetch((call) => {
+      const date = new Date(serverNow()).toUTCString()
+      const id = new URL(call.url).pathname.split('/').at(-1) ?? ''
+      // The new job, made now; and an old one, made 5 min before, at 60 s in since.
+      const fresh = call.method === 'POST' || id === 'job_new'
+      const born = fresh ? createdAt : createdAt - 300_000
+      const body = jobBody({
+        id: fresh ? 'job_new' : id,
+        status: ages.length >= 6 ? 'completed' : 'running',
+        eta_ms: null,
+        created_at: new Date(born).toISOString(),
+        updated_at: new Date(born + (fresh ? 0 : 60_000)).toISOString(),
+      })
+      return json(body, call.method === 'POST' ? 202 : 200, { date })
+    })
+    const polling: PollingStrategy = {
+      nextDelay(context) {
+        ages.push(context.ageMs)
+        return 1_000
+      },
+    }
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      fetch,
+      clock,
+      transport: 'poll',
+      polling,
+    })
+    await drive(
+      manual,
+      client.jobs.createAndWait({ video_url: 'https://e.com/a.mp4', target_language: 'es' }),
+    )
+    expect(ages[0]).toBe(0)
+    ages.length = 0
+    await drive(manual, client.jobs.wait('job_old'))
+    // About 5 min (the Date's whole second short of it), not the 60 s updated_at says.
+    expect(ages[0]).toBeGreaterThan(299_000)
+  })
+
   it('should reach it through batch checks', async () => {
     const { client, manual, ages } = setup()
     await drive(manual, client.jobs.waitAll(['job_a', 'job_b']))

@@ -74,11 +74,11 @@ describe('a job’s age', () => {
     cursor.saw(running, undefined, now + 2_500, dates.ageOf(running, CREATED + 301_000))
     expect(cursor.ageMs(now + 2_500)).toBe(301_500)
     // One further off says the last was wrong; a 304 (no body) with a Date moves it too.
-    cursor.saw(undefined, '"e"', now + 2_000, dates.ageOf(running, CREATED + 305_000))
-    expect(cursor.ageMs(now + 2_000)).toBe(305_000)
-    // Without a Date, updated_at only says "at least": it takes nothing away.
-    cursor.saw(running, undefined, now + 3_000)
+    cursor.saw(undefined, '"e"', now + 3_000, dates.ageOf(running, CREATED + 306_000))
     expect(cursor.ageMs(now + 3_000)).toBe(306_000)
+    // Without a Date, updated_at only says "at least": it takes nothing away.
+    cursor.saw(running, undefined, now + 4_000)
+    expect(cursor.ageMs(now + 4_000)).toBe(307_000)
   })
 
   it('should set it from the first dated answer in a resuming process, whatever its clock', () => {
@@ -107,5 +107,26 @@ describe('a job’s age', () => {
     expect(fine.ageOf(justCreated, CREATED + 1_000, true)).toBe(1_000)
     expect(fine.ageOf(running, CREATED + 300_000)).toBe(300_000)
     expect(fine.ageOf(running, undefined)).toBeUndefined()
+  })
+
+  it('should take a Date in the job’s own second, a replayed create and odd times in stride', () => {
+    const dates = new ServerDates()
+    // Created at .234 s; the create's Date, in whole seconds, reads 234 ms before it.
+    const created = jobBody({
+      created_at: '2026-01-01T00:00:01.234Z',
+      updated_at: '2026-01-01T00:00:01.234Z',
+    }) as unknown as Job
+    expect(dates.ageOf(created, CREATED + 1_000, true)).toBe(0)
+    // An idempotent replay of a create a minute ago: not fresh, the Date's age stands.
+    expect(dates.ageOf(created, CREATED + 61_000, false)).toBe(59_766)
+    // An updated_at that does not parse: the Date alone; a created_at that does not: nothing,
+    // and the server's Date still read for other jobs.
+    const noUpdate = { ...created, updated_at: 'soon' }
+    expect(dates.ageOf(noUpdate, CREATED + 61_000)).toBe(59_766)
+    expect(dates.ageOf({ ...created, created_at: 'then' }, CREATED + 61_000)).toBeUndefined()
+    expect(dates.ageOf(created, CREATED + 62_000)).toBe(60_766)
+    const cursor = new Cursor()
+    cursor.saw(noUpdate, undefined, 5_000, dates.ageOf(noUpdate, CREATED + 61_000))
+    expect(cursor.ageMs(5_000)).toBe(59_766)
   })
 })

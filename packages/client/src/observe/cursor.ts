@@ -20,9 +20,9 @@ export interface CursorState {
   delays: number
   previousDelayMs?: number | undefined
   /**
-   * When the job was created, on the client's clock: by the last answer's `Date - created_at`
-   * where answers have a `Date`, else the latest `updated_at - created_at` allows (server times
-   * both, so no clock skew).
+   * When the job was created, on the client's clock: by the answers' `Date - created_at` where
+   * they have a `Date` (the earliest while they agree within its second, else the last), else the
+   * latest `updated_at - created_at` allows (server times both, so no clock skew).
    */
   bornAt?: number | undefined
   /** The last answer's `ETag`, sent as `If-None-Match`. */
@@ -64,7 +64,7 @@ export class Cursor {
   saw(job: Job | undefined, etag: string | undefined, now: number, datedAge?: number): void {
     const state = this.state
     if (etag !== undefined) state.etag = etag
-    if (datedAge !== undefined) {
+    if (datedAge !== undefined && datedAge >= 0) {
       // The answer's `Date` tells the age itself, a little short (it counts whole seconds): the
       // earliest birth stands while answers agree within that; one further off says the last
       // was wrong (a resumed token's, written on another process's clock; a wrong `Date`).
@@ -83,7 +83,7 @@ export class Cursor {
     }
     state.seenAt = now
     state.job = job
-    if (datedAge !== undefined) return
+    if (datedAge !== undefined && datedAge >= 0) return
     // Without one, `updated_at` says the job is at least that old: the oldest shown stands.
     const shown = Date.parse(job.updated_at) - Date.parse(job.created_at)
     if (shown >= 0) state.bornAt = Math.min(state.bornAt ?? Infinity, now - shown)

@@ -41,6 +41,8 @@ export interface Source {
 export interface Created {
   job: Job
   hints: ServerHints
+  /** The create made the job (not an idempotent replay of an earlier one): it is about 0 s old. */
+  fresh: boolean
 }
 
 /** How a subscription starts. */
@@ -132,8 +134,7 @@ export class Monitor implements Planner {
     observation.join(subscription, !fresh)
     if (fresh) {
       const { created } = start
-      const begin = (o: Observation) =>
-        created ? o.created(created.job, created.hints) : this.plan(o, 0)
+      const begin = (o: Observation) => (created ? o.created(created) : this.plan(o, 0))
       if (this.#tabs) shareObservation(this.#tabs, observation, begin, (o, ms) => this.plan(o, ms))
       else begin(observation)
     }

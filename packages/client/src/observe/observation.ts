@@ -11,6 +11,7 @@ import type { PollingStrategy } from '../polling/strategy.js'
 import { isTransient, pacedDelay } from '../retry.js'
 import { isTerminalStatus, type Job } from '../types.js'
 import type { Cursor } from './cursor.js'
+import type { Created } from './monitor.js'
 import { LAST_LOOK_MS, requestLimitMs, type Subscription } from './subscription.js'
 
 /** How often a wait looks again while the circuit breaker's probe is in flight. */
@@ -170,9 +171,9 @@ export class Observation {
   }
 
   /** A job just created: the create's answer says when a first look is worth making. */
-  created(job: Job, hints: ServerHints): void {
+  created({ job, hints, fresh }: Created): void {
     const now = this.core.clock.now()
-    this.cursor.saw(job, undefined, now, this.core.dates.ageOf(job, hints.serverTime, true))
+    this.cursor.saw(job, undefined, now, this.core.dates.ageOf(job, hints.serverTime, fresh))
     if (!this.#observe(job, now)) return
     // A stream or a held request costs the same whenever it starts: it starts at once.
     if (this.transport === 'poll') this.#planNext(hints, now)

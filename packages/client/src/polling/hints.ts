@@ -50,21 +50,27 @@ const DATE_SLACK_MS = 5_000
 export class ServerDates {
   #trusted = true
 
-  /** The age of `job` by an answer's `serverTime`; undefined without one, or once distrusted. */
+  /**
+   * The age of `job` by an answer's `serverTime`; undefined without one, or once distrusted.
+   * `justCreated`: the answer is the create's own (not an idempotent replay), so the job is
+   * about 0 s old.
+   */
   ageOf(job: Job, serverTime: number | undefined, justCreated = false): number | undefined {
-    if (!this.#trusted || serverTime === undefined) return undefined
     const created = Date.parse(job.created_at)
+    if (!this.#trusted || serverTime === undefined || Number.isNaN(created)) return undefined
+    // A `Date` counts whole seconds: within a second of the job's times (and the slack), the
+    // same clock.
     const dated = serverTime - created
     const updated = Date.parse(job.updated_at) - created
-    if (
-      !(dated >= 0) ||
+    const disagrees =
+      dated < -DATE_SLACK_MS ||
       dated < updated - DATE_SLACK_MS ||
       (justCreated && dated > DATE_SLACK_MS)
-    ) {
+    if (disagrees) {
       this.#trusted = false
       return undefined
     }
-    return Math.max(dated, updated)
+    return Math.max(0, dated, Number.isNaN(updated) ? 0 : updated)
   }
 }
 
