@@ -112,6 +112,34 @@ describe('adaptivePolling', () => {
     expect(checks(restored, 10_000, 'next')[0]).toBeLessThan(15_000)
   })
 
+  it('should notice a change in a program that waits for one job per run, saving its state', () => {
+    const trained = adaptivePolling()
+    let at = teachInTurn(trained, 900_000, 200, 0)
+    let saved = JSON.parse(JSON.stringify(trained.exportState())) as AdaptiveState
+    const firstCheck = (state: AdaptiveState) =>
+      checks(adaptivePolling({ state }), 10_000, 'next')[0] as number
+    expect(firstCheck(saved)).toBeGreaterThan(30_000)
+    // Three runs, one short job each: the run of surprises goes on from one to the next.
+    for (let run = 0; run < 3; run++) {
+      const strategy = adaptivePolling({ state: saved })
+      at = teachInTurn(strategy, 10_000, 1, at)
+      saved = JSON.parse(JSON.stringify(strategy.exportState())) as AdaptiveState
+    }
+    expect(firstCheck(saved)).toBeLessThan(15_000)
+  })
+
+  it('should learn from a saved state as it would have gone on learning', () => {
+    const live = adaptivePolling()
+    let at = teachInTurn(live, 30_000, 3, 0)
+    const restored = adaptivePolling({ state: live.exportState() })
+    at = teachInTurn(live, 31_000, 1, at)
+    teachInTurn(restored, 31_000, 1, at - 32_000)
+    const a = live.exportState().durations
+    const b = restored.exportState().durations
+    // The prior is known as such after a restore too: the fourth job is spread alike.
+    expect(Math.max(...a.map((w, i) => Math.abs(w - (b[i] as number))))).toBeLessThan(0.01)
+  })
+
   it('should not take jobs that ran together ending shortest first for a change', () => {
     const trained = adaptivePolling()
     teachInTurn(trained, 30_000, 300, 0)

@@ -27,6 +27,14 @@ export interface AdaptiveState {
   durations: number[]
   /** Weights of (time the job really had left) / `eta_ms`, on the bins of ETA_RATIOS. */
   etaRatios: number[]
+  /** How much of each duration bin from 1 s to 1 h is still the prior, not jobs seen. */
+  prior?: number | undefined
+  /**
+   * The last jobs in a row that fell outside the durations learned (not in `durations` yet), and
+   * when the last of them ended (server time, ms): a program that waits for one job per run
+   * carries the run on to the next.
+   */
+  surprising?: { durations: number[]; endedAt: number } | undefined
 }
 
 /** Options of `adaptivePolling`. */
@@ -122,8 +130,10 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
   const ratios = new LogSketch(ETA_RATIOS, RATIO_WEIGHTS, state?.etaRatios)
   // Before any job ends (and after a change): anything from a second to an hour, equally likely
   // on a log scale; ETAs right to within 40 %.
-  const durationsPrior = () => durations.spread(1_000, 3_600_000, 5)
+  const [PRIOR_FROM, PRIOR_TO] = [1_000, 3_600_000]
+  const durationsPrior = () => durations.spread(PRIOR_FROM, PRIOR_TO, 5)
   if (durations.isEmpty()) durationsPrior()
+  else durations.restorePrior(PRIOR_FROM, PRIOR_TO, state?.prior ?? 0)
   if (ratios.isEmpty()) ratios.spread(0.7, 1.4, 1)
   /** Per job: its ETAs as (age at `updated_at`, eta as given), newest last, until it ends. */
   const etas = new Map<string, [number, number][]>()
@@ -149,6 +159,17 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
   let surprising: number[] = []
   /** When the last of them ended (server time). */
   let surprisingUntil = Number.NEGATIVE_INFINITY
+  const held = state?.surprising
+  if (
+    held &&
+    Number.isFinite(held.endedAt) &&
+    Array.isArray(held.durations) &&
+    held.durations.length < SURPRISES &&
+    held.durations.every((d) => Number.isFinite(d) && d >= 0)
+  ) {
+    surprising = [...held.durations]
+    surprisingUntil = held.endedAt
+  }
 
   /** The delay the rule gives, before jitter and bounds; `hinted` when the server set it. */
   function choose(context: PollContext): { delay: number; hinted: boolean } {
@@ -203,6 +224,10 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
       version: 2,
       durations: durations.toJSON(),
       etaRatios: ratios.toJSON(),
+      prior: Math.round(durations.priorWeight() * 1e6) / 1e6,
+      ...(surprising.length > 0 && {
+        surprising: { durations: [...surprising], endedAt: surprisingUntil },
+      }),
     }),
   }
 

@@ -50,8 +50,11 @@ export class LogSketch {
   readonly #edges: number[]
   readonly #logRatio: number
   readonly #weights: number[]
-  /** The share of each bin's weight that is a prior (`spread`), faded alike: not data. */
-  readonly #prior: number[]
+  /**
+   * The prior (`spread`) in the weights, faded alike: not data. One range, the same weight in
+   * each of its bins.
+   */
+  #prior = { first: 0, last: -1, perBin: 0 }
   readonly #options: SketchWeights
 
   /** `weights` restores an exported sketch (ignored unless it fits the shape). */
@@ -63,7 +66,6 @@ export class LogSketch {
       weights?.length === shape.bins && weights.every((w) => Number.isFinite(w) && w >= 0)
         ? [...weights]
         : new Array<number>(shape.bins).fill(0)
-    this.#prior = new Array<number>(shape.bins).fill(0)
   }
 
   /** Whether nothing has been recorded or restored yet. */
@@ -75,10 +77,22 @@ export class LogSketch {
   spread(from: number, to: number, weight: number): void {
     const first = this.#bin(from)
     const last = this.#bin(to)
-    for (let i = first; i <= last; i++) {
-      this.#put(i, weight / (last - first + 1))
-      this.#prior[i] = (this.#prior[i] as number) + weight / (last - first + 1)
-    }
+    const perBin = weight / (last - first + 1)
+    for (let i = first; i <= last; i++) this.#put(i, perBin)
+    // The same range again adds to it; another replaces it (a sketch has one prior).
+    const same = this.#prior.first === first && this.#prior.last === last
+    this.#prior = { first, last, perBin: (same ? this.#prior.perBin : 0) + perBin }
+  }
+
+  /** How much prior each bin of its range still holds: to save with the weights. */
+  priorWeight(): number {
+    return this.#prior.perBin
+  }
+
+  /** Marks `perBin` of each bin of [from, to] as prior, in restored weights (adds none). */
+  restorePrior(from: number, to: number, perBin: number): void {
+    if (!(perBin >= 0) || !Number.isFinite(perBin)) return
+    this.#prior = { first: this.#bin(from), last: this.#bin(to), perBin }
   }
 
   /** Records one observation of `value` with `weight`, fading the past by `decay`. */
@@ -111,7 +125,10 @@ export class LogSketch {
    * to its own breadth): their deviation, interquartile range and total weight.
    */
   #spread(): { deviation: number; iqr: number; total: number } {
-    const data = this.#weights.map((w, i) => Math.max(0, w - (this.#prior[i] as number)))
+    const { first, last, perBin } = this.#prior
+    const data = this.#weights.map((w, i) =>
+      i >= first && i <= last ? Math.max(0, w - perBin) : w,
+    )
     let total = 0
     let mean = 0
     data.forEach((w, i) => {
@@ -150,9 +167,9 @@ export class LogSketch {
 
   /** Keeps `share` of every weight learned: the past counts for less than what comes next. */
   fade(share: number): void {
+    this.#prior.perBin *= share
     this.#weights.forEach((w, i) => {
       this.#weights[i] = w * share
-      this.#prior[i] = (this.#prior[i] as number) * share
     })
   }
 
