@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { fakeFetch, hangUntilAborted, jobBody, json, problemResponse } from '../test/fake-fetch.js'
 import { virtualClock } from '../test/virtual-time.js'
-import { CircuitBreaker } from './breaker.js'
+import { CircuitBreaker, type CircuitState } from './breaker.js'
 import { type ClientOptions, createClient } from './client.js'
 import { DEFAULTS } from './defaults.js'
 import {
@@ -111,6 +111,25 @@ describe('circuit breaker', () => {
     expect(() => breaker.admit()).toThrow(expect.objectContaining({ retryAfterMs: 9_000 }))
     // Each probe that ends without a verdict is told as the opening going on.
     expect(changes).toEqual(['open', 'half-open', 'open', 'half-open', 'open', 'half-open', 'open'])
+    expect(breaker.openings).toBe(2)
+  })
+
+  it('should number each opening, and tell the same number while one opening goes on', () => {
+    const { manual, clock } = virtualClock()
+    const told: CircuitState[] = []
+    const breaker = new CircuitBreaker(
+      { ...DEFAULTS.circuitBreaker, failureThreshold: 1, resetTimeoutMs: 1_000 },
+      clock,
+      (state) => told.push(state),
+    )
+    const down = new NetworkError({ method: 'GET', path: '/' }, new Error('reset'))
+    breaker.failed(down, false)
+    manual.advance(1_000)
+    breaker.released(breaker.admit())
+    breaker.failed(down, breaker.admit())
+    const opens = told.filter((s) => s.state === 'open').map((s) => s.opening)
+    // The first opening, the same one told again after a probe that learned nothing, a second.
+    expect(opens).toEqual([1, 1, 2])
     expect(breaker.openings).toBe(2)
   })
 
