@@ -42,8 +42,8 @@ export interface AdaptiveOptions {
   /**
    * What one status request is worth in milliseconds of learning of the end late: higher spends
    * fewer requests, lower learns sooner. At the default, a job of the lab's hint-less workload
-   * (lognormal, median 30 s) costs about 8.9 requests and is known 2.7 s after it ends on
-   * average (5.6 s at p95); with ETAs off by up to 20 %, 2.9 requests and 0.4 s at p95.
+   * (lognormal, median 30 s) costs about 8.9 requests and is known 2.5 s after it ends on
+   * average (5.3 s at p95); with ETAs off by up to 20 %, 2.9 requests and 0.4 s at p95.
    * @default 300
    */
   requestCostMs?: number | undefined
