@@ -35,17 +35,19 @@ export async function drive<T>(
   stepMs = 1_000,
   steps = 100,
 ): Promise<T> {
-  let done = false
-  promise.then(
-    () => {
-      done = true
-    },
-    () => {
-      done = true
-    },
-  )
-  for (let i = 0; i < steps && !done; i++) await manual.tickAsync(stepMs)
+  const done = settledFlag(promise)
+  for (let i = 0; i < steps && !done(); i++) await manual.tickAsync(stepMs)
   return promise
+}
+
+/** Whether `promise` has settled yet, as a function to ask. */
+function settledFlag(promise: Promise<unknown>): () => boolean {
+  let done = false
+  const settled = () => {
+    done = true
+  }
+  promise.then(settled, settled)
+  return () => done
 }
 
 /** Builds the pair; `simulation` patches exact-hint, error-free, 10 s jobs. */
@@ -87,20 +89,12 @@ export function virtualSetup(
 
   /** Moves virtual time from timer to timer until `promise` settles (at most `maxMs`). */
   async function settle<T>(promise: Promise<T>, maxMs = 24 * 3_600_000): Promise<T> {
-    let done = false
-    promise.then(
-      () => {
-        done = true
-      },
-      () => {
-        done = true
-      },
-    )
+    const settled = settledFlag(promise)
     const until = manual.now() + maxMs
-    for (let idle = 0; !done && idle < 50; ) {
+    for (let idle = 0; !settled() && idle < 50; ) {
       await manual.tickAsync(0)
       const next = manual.nextDueAt()
-      if (done) break
+      if (settled()) break
       if (next === undefined || next > until) {
         idle++
         continue

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest'
 import { fakeFetch, jobBody, json } from '../../test/fake-fetch.js'
 import { drive, virtualClock } from '../../test/virtual-time.js'
 import { createClient } from '../client.js'
+import type { Clock } from '../clock.js'
+import type { FetchLike } from '../http.js'
 import type { PollingStrategy } from '../polling/strategy.js'
 
 const CREATED = Date.parse('2026-01-01T00:00:00.000Z')
@@ -33,20 +35,18 @@ function setup() {
     if (call.method === 'POST') return json(body('job_new', 'pending'), 202, { date })
     return json(body(url.pathname.split('/').at(-1) ?? '', done), 200, { date })
   })
+  return { client: agesClient(fetch, clock, ages), manual, ages }
+}
+
+/** A polling client whose strategy notes the age it is told at each check, every second. */
+function agesClient(fetch: FetchLike, clock: Clock, ages: (number | undefined)[]) {
   const polling: PollingStrategy = {
     nextDelay(context) {
       ages.push(context.ageMs)
       return 1_000
     },
   }
-  const client = createClient({
-    baseUrl: 'http://api.test',
-    fetch,
-    clock,
-    transport: 'poll',
-    polling,
-  })
-  return { client, manual, ages }
+  return createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll', polling })
 }
 
 describe('a job’s age from the answers’ Date', () => {
@@ -77,19 +77,7 @@ describe('a job’s age from the answers’ Date', () => {
       })
       return json(body, call.method === 'POST' ? 202 : 200, { date })
     })
-    const polling: PollingStrategy = {
-      nextDelay(context) {
-        ages.push(context.ageMs)
-        return 1_000
-      },
-    }
-    const client = createClient({
-      baseUrl: 'http://api.test',
-      fetch,
-      clock,
-      transport: 'poll',
-      polling,
-    })
+    const client = agesClient(fetch, clock, ages)
     await drive(
       manual,
       client.jobs.createAndWait({ video_url: 'https://e.com/a.mp4', target_language: 'es' }),
