@@ -128,8 +128,10 @@ export class Jobs {
     })
     const job = readBody(response, parseJob)
     this.#core.events.emit('job:created', { job })
-    const hints = hintsOf(job, response.headers, this.#core.clock.now())
-    return { job, hints, fresh: response.headers.get('idempotent-replayed') !== 'true' }
+    const now = this.#core.clock.now()
+    const hints = hintsOf(job, response.headers, now)
+    const replayed = response.headers.get('idempotent-replayed') === 'true'
+    return { job, hints, madeWithinMs: replayed ? undefined : now - (response.sentAt ?? now) }
   }
 
   /**

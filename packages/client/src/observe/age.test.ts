@@ -89,6 +89,31 @@ describe('a job’s age from the answers’ Date', () => {
     expect(ages[0]).toBeGreaterThan(299_000)
   })
 
+  it('should take a replayed create’s job as old as its Date says, and go on reading Date', async () => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    const serverNow = () => CREATED + 300_000 + manual.now() - start
+    const ages: (number | undefined)[] = []
+    const fetch = fakeFetch((call) => {
+      const date = new Date(serverNow()).toUTCString()
+      const body = jobBody({
+        id: 'job_replayed',
+        status: ages.length >= 3 ? 'completed' : 'running',
+        eta_ms: null,
+        // Made by an earlier create with the same key, a minute ago.
+        created_at: new Date(CREATED + 240_000).toISOString(),
+        updated_at: new Date(CREATED + 240_000).toISOString(),
+      })
+      if (call.method !== 'POST') return json(body, 200, { date })
+      return json(body, 202, { date, 'idempotent-replayed': 'true' })
+    })
+    const client = agesClient(fetch, clock, ages)
+    const params = { video_url: 'https://e.com/a.mp4', target_language: 'es' }
+    await drive(manual, client.jobs.createAndWait(params, { idempotencyKey: 'order-1' }))
+    expect(ages[0]).toBe(60_000)
+    expect(ages[1]).toBe(61_000)
+  })
+
   it('should reach it through batch checks', async () => {
     const { client, manual, ages } = setup()
     await drive(manual, client.jobs.waitAll(['job_a', 'job_b']))

@@ -96,15 +96,17 @@ describe('a job’s age', () => {
   it('should stop reading Date once it disagrees with the jobs’ times', () => {
     const justCreated = jobBody({ created_at: at(0), updated_at: at(0) }) as unknown as Job
     const skewed = new ServerDates()
-    // The job was created this moment, yet its Date says an hour on: another clock.
-    expect(skewed.ageOf(justCreated, CREATED + 3_600_000, true)).toBeUndefined()
+    // The create took 200 ms, yet its Date says the job is an hour old: another clock.
+    expect(skewed.ageOf(justCreated, CREATED + 3_600_000, 200)).toBeUndefined()
     expect(skewed.ageOf(running, CREATED + 300_000)).toBeUndefined()
     const behind = new ServerDates()
     // A Date before the job's own updated_at: not on its clock either.
     expect(behind.ageOf(running, CREATED + 1_000)).toBeUndefined()
     expect(behind.ageOf(running, CREATED + 300_000)).toBeUndefined()
     const fine = new ServerDates()
-    expect(fine.ageOf(justCreated, CREATED + 1_000, true)).toBe(1_000)
+    expect(fine.ageOf(justCreated, CREATED + 1_000, 200)).toBe(1_000)
+    // A create that took the server 6.5 s: its Date that far on is no disagreement.
+    expect(fine.ageOf(justCreated, CREATED + 6_000, 6_600)).toBe(6_000)
     expect(fine.ageOf(running, CREATED + 300_000)).toBe(300_000)
     expect(fine.ageOf(running, undefined)).toBeUndefined()
   })
@@ -116,9 +118,9 @@ describe('a job’s age', () => {
       created_at: '2026-01-01T00:00:01.234Z',
       updated_at: '2026-01-01T00:00:01.234Z',
     }) as unknown as Job
-    expect(dates.ageOf(created, CREATED + 1_000, true)).toBe(0)
-    // An idempotent replay of a create a minute ago: not fresh, the Date's age stands.
-    expect(dates.ageOf(created, CREATED + 61_000, false)).toBe(59_766)
+    expect(dates.ageOf(created, CREATED + 1_000, 100)).toBe(0)
+    // An idempotent replay of a create a minute ago (no round trip to hold it to): the Date's age.
+    expect(dates.ageOf(created, CREATED + 61_000, undefined)).toBe(59_766)
     // An updated_at that does not parse: the Date alone; a created_at that does not: nothing,
     // and the server's Date still read for other jobs.
     const noUpdate = { ...created, updated_at: 'soon' }

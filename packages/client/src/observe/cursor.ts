@@ -67,7 +67,9 @@ export class Cursor {
     if (datedAge !== undefined && datedAge >= 0) {
       // The answer's `Date` tells the age itself, a little short (it counts whole seconds): the
       // earliest birth stands while answers agree within that; one further off says the last
-      // was wrong (a resumed token's, written on another process's clock; a wrong `Date`).
+      // was wrong (a resumed token's, written on another process's clock; a wrong `Date`). An
+      // answer that reached us over 2 s late (a blocked event loop) understates the age by that
+      // much, until the next one.
       const bornAt = now - datedAge
       const agrees = Math.abs((state.bornAt ?? Number.NaN) - bornAt) <= DATE_RESOLUTION_MS
       state.bornAt = agrees ? Math.min(state.bornAt as number, bornAt) : bornAt

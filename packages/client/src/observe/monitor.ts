@@ -41,8 +41,11 @@ export interface Source {
 export interface Created {
   job: Job
   hints: ServerHints
-  /** The create made the job (not an idempotent replay of an earlier one): it is about 0 s old. */
-  fresh: boolean
+  /**
+   * The create made the job within this many ms (its round trip), so the job is about that old
+   * at most; undefined for an idempotent replay of an earlier create.
+   */
+  madeWithinMs: number | undefined
 }
 
 /** How a subscription starts. */

@@ -171,9 +171,10 @@ export class Observation {
   }
 
   /** A job just created: the create's answer says when a first look is worth making. */
-  created({ job, hints, fresh }: Created): void {
+  created({ job, hints, madeWithinMs }: Created): void {
     const now = this.core.clock.now()
-    this.cursor.saw(job, undefined, now, this.core.dates.ageOf(job, hints.serverTime, fresh))
+    const datedAge = this.core.dates.ageOf(job, hints.serverTime, madeWithinMs)
+    this.cursor.saw(job, undefined, now, datedAge)
     if (!this.#observe(job, now)) return
     // A stream or a held request costs the same whenever it starts: it starts at once.
     if (this.transport === 'poll') this.#planNext(hints, now)

@@ -128,6 +128,23 @@ describe('adaptivePolling', () => {
     expect(firstCheck(saved)).toBeLessThan(15_000)
   })
 
+  it('should take a saved state’s odd prior or run of surprises without harm', () => {
+    const trained = adaptivePolling()
+    teachInTurn(trained, 30_000, 50, 0)
+    const state = trained.exportState()
+    const plain = checks(adaptivePolling({ state }), 30_000, 'next')
+    // A prior larger than the weights it is in counts as all of them, no more; an empty run of
+    // surprises is no run.
+    const odd = { ...state, prior: 1e9, surprising: { durations: [], endedAt: 5 } }
+    const restored = adaptivePolling({ state: odd }).exportState()
+    // The bins of 1 s to 1 h (250 ms × 1.05^28 to 1.05^196), where the prior lies.
+    const lightest = Math.min(...state.durations.slice(28, 197))
+    expect(restored.prior).toBeGreaterThan(0)
+    expect(restored.prior).toBeLessThanOrEqual(lightest)
+    expect(restored.surprising).toBeUndefined()
+    expect(checks(adaptivePolling({ state: odd }), 30_000, 'next').length).toBe(plain.length)
+  })
+
   it('should learn from a saved state as it would have gone on learning', () => {
     const live = adaptivePolling()
     let at = teachInTurn(live, 30_000, 3, 0)

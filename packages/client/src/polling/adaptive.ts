@@ -19,7 +19,7 @@ import { isTerminalStatus } from '../types.js'
 import { LogSketch } from './sketch.js'
 import { checkPollingOptions, type PollContext, type PollingStrategy } from './strategy.js'
 
-/** What the strategy learned: a small JSON value (about 1.5 kB) to save and pass back later. */
+/** What the strategy learned: a small JSON value (1-2.5 kB) to save and pass back later. */
 export interface AdaptiveState {
   /** 2 since durations are kept in bins 5 % apart (a version 1 state's durations are relearned). */
   version: 2
@@ -164,6 +164,7 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
     held &&
     Number.isFinite(held.endedAt) &&
     Array.isArray(held.durations) &&
+    held.durations.length > 0 &&
     held.durations.length < SURPRISES &&
     held.durations.every((d) => Number.isFinite(d) && d >= 0)
   ) {

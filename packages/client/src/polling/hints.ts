@@ -42,7 +42,7 @@ const DATE_SLACK_MS = 5_000
 
 /**
  * A server's `Date`, read as its jobs' age (`Date - created_at`) while it agrees with their
- * times: a job this client just created is about 0 s old by it, and no answer's `updated_at` is
+ * times: a job this client just created is no older by it than the create took, and no answer's `updated_at` is
  * past its `Date`. One disagreement by more than DATE_SLACK_MS (a `Date` from another clock than
  * the jobs' times, a timezone slip in them) and the client stops reading it: ages then come
  * from `updated_at` alone, which lags but never misleads.
@@ -52,10 +52,10 @@ export class ServerDates {
 
   /**
    * The age of `job` by an answer's `serverTime`; undefined without one, or once distrusted.
-   * `justCreated`: the answer is the create's own (not an idempotent replay), so the job is
-   * about 0 s old.
+   * `madeWithinMs`: the answer is the create's own (not an idempotent replay), which took this
+   * long, so the job is at most about that old.
    */
-  ageOf(job: Job, serverTime: number | undefined, justCreated = false): number | undefined {
+  ageOf(job: Job, serverTime: number | undefined, madeWithinMs?: number): number | undefined {
     const created = Date.parse(job.created_at)
     if (!this.#trusted || serverTime === undefined || Number.isNaN(created)) return undefined
     // A `Date` counts whole seconds: within a second of the job's times (and the slack), the
@@ -65,7 +65,7 @@ export class ServerDates {
     const disagrees =
       dated < -DATE_SLACK_MS ||
       dated < updated - DATE_SLACK_MS ||
-      (justCreated && dated > DATE_SLACK_MS)
+      (madeWithinMs !== undefined && dated > madeWithinMs + DATE_SLACK_MS)
     if (disagrees) {
       this.#trusted = false
       return undefined

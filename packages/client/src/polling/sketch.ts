@@ -89,10 +89,15 @@ export class LogSketch {
     return this.#prior.perBin
   }
 
-  /** Marks `perBin` of each bin of [from, to] as prior, in restored weights (adds none). */
+  /**
+   * Marks `perBin` of each bin of [from, to] as prior, in restored weights (adds none); at most
+   * what the lightest of them holds.
+   */
   restorePrior(from: number, to: number, perBin: number): void {
-    if (!(perBin >= 0) || !Number.isFinite(perBin)) return
-    this.#prior = { first: this.#bin(from), last: this.#bin(to), perBin }
+    const first = this.#bin(from)
+    const last = this.#bin(to)
+    const lightest = Math.min(...this.#weights.slice(first, last + 1))
+    if (perBin >= 0) this.#prior = { first, last, perBin: Math.min(perBin, lightest) }
   }
 
   /** Records one observation of `value` with `weight`, fading the past by `decay`. */
