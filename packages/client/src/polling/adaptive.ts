@@ -11,7 +11,8 @@
  *   answer's fresher ETA tightens the next.
  * - With only `Retry-After`, it follows the server (up to `maxHintMs`).
  * - Without hints, checks follow the learned duration distribution from the job's age, so a wait
- *   resumed late is placed right, and no check is spent while no job can have finished.
+ *   resumed late is placed right, and while no job can have finished, checks are at most one
+ *   every `maxIntervalMs`.
  */
 import { DEFAULTS, withDefaults } from '../defaults.js'
 import type { Job } from '../types.js'
@@ -79,6 +80,8 @@ export interface AdaptivePolling extends PollingStrategy {
  * about as long (60 s ± 1 s, say), each spread over as many as the spread of the jobs calls for.
  */
 const DURATIONS = { min: 250, ratio: 1.05, bins: 275 }
+/** What the durations are taken to be before any job ends: a second to an hour, as 5 jobs. */
+const DURATIONS_PRIOR = { from: 1_000, to: 3_600_000, weight: 5 }
 /** ETA error ratios from 0.1 to 10, bins 5 % apart. */
 const ETA_RATIOS = { min: 0.1, ratio: 1.05, bins: 95 }
 /**
@@ -130,10 +133,10 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
   const ratios = new LogSketch(ETA_RATIOS, RATIO_WEIGHTS, state?.etaRatios)
   // Before any job ends (and after a change): anything from a second to an hour, equally likely
   // on a log scale; ETAs right to within 40 %.
-  const [PRIOR_FROM, PRIOR_TO] = [1_000, 3_600_000]
-  const durationsPrior = () => durations.spread(PRIOR_FROM, PRIOR_TO, 5)
+  const { from, to, weight } = DURATIONS_PRIOR
+  const durationsPrior = () => durations.spread(from, to, weight)
   if (durations.isEmpty()) durationsPrior()
-  else durations.restorePrior(PRIOR_FROM, PRIOR_TO, state?.prior ?? 0)
+  else durations.restorePrior(from, to, state?.prior ?? 0)
   if (ratios.isEmpty()) ratios.spread(0.7, 1.4, 1)
   /** Per job: its ETAs as (age at `updated_at`, eta as given), newest last, until it ends. */
   const etas = new Map<string, [number, number][]>()
