@@ -5,17 +5,13 @@
  * aborts its request in flight.
  */
 import type { ClientCore } from '../core.js'
-import { isCircuitOpenError } from '../errors.js'
 import type { ServerHints } from '../polling/hints.js'
 import type { PollingStrategy } from '../polling/strategy.js'
-import { isTransient, pacedDelay } from '../retry.js'
 import { isTerminalStatus, type Job } from '../types.js'
 import type { Cursor } from './cursor.js'
+import { judgeFailure } from './failures.js'
 import type { Created } from './monitor.js'
 import { LAST_LOOK_MS, requestLimitMs, type Subscription } from './subscription.js'
-
-/** How often a wait looks again while the circuit breaker's probe is in flight. */
-const PROBE_WAIT_MS = 1_000
 
 /** How a job is observed: polled (alone or in batches), held requests, or an event stream. */
 export type Transport = 'poll' | 'long-poll' | 'sse'
@@ -259,50 +255,28 @@ export class Observation {
     for (const s of this.subscriptions) s.guardDeadline(lastLookMs)
   }
 
-  /** A check failed (after the request layer's retries). */
+  /** A check failed (after the request layer's retries): see failures.ts for what it means. */
   failed(error: unknown): void {
     this.inFlight = undefined
     if (this.ended) return
     const now = this.core.clock.now()
-    let hints: ServerHints = {}
-    const pacedMs = pacedDelay(error, now)
-    if (pacedMs !== undefined) {
-      // A 429 or 503 with Retry-After (left to the wait when its retries are spent, or off):
-      // the server pacing its clients, not a failed look.
-      hints = { retryAfterMs: pacedMs }
-      for (const s of this.subscriptions) s.attempts++
-    } else if (isCircuitOpenError(error) && error.retryAfterMs === 0 && this.#lastLooking(now)) {
-      // A wait's last look refused while another call probes the circuit: looked again shortly,
-      // within the look's second (the probe's verdict may close it), not ended at once.
-      // At a set time: a plan is never past the deadline, which this look already is.
-      this.planner.planAt(this, now + PROBE_WAIT_MS / 4)
-      return
-    } else if (isCircuitOpenError(error)) {
-      // Refused by the breaker: wait for its probe (or look again in a second while the probe is
-      // out), within each wait's own deadline. Each opening of the circuit (the server failing,
-      // once more when a probe failed) is one failed check of each wait, however often it is
-      // refused meanwhile: a server that stays down ends the wait after `maxConsecutiveErrors`
-      // openings. A refusal while the probe is out is none.
-      hints = { retryAfterMs: Math.max(PROBE_WAIT_MS, error.retryAfterMs) }
-      for (const s of [...this.subscriptions]) {
-        s.attempts++
-        if (error.retryAfterMs > 0) s.failedOpening(error.opening, error)
-      }
-    } else if (!isTransient(error)) {
+    const verdict = judgeFailure(error, now, this.core.breaker, this.#lastLooking(now))
+    if (verdict.kind === 'fatal') {
       this.#endAll(error)
       return
-    } else {
-      // A failure that opened the circuit (or a probe's that opened it again) is that opening's
-      // failed check: the refusals that follow in it count no more.
-      const { breaker } = this.core
-      const opening = breaker?.state.state === 'open' ? breaker.openings : undefined
-      for (const s of [...this.subscriptions]) {
-        s.attempts++
-        if (opening === undefined) s.failedCheck(error)
-        else s.failedOpening(opening, error)
-      }
     }
-    this.#next(hints, now)
+    if (verdict.kind === 'look-again') {
+      // At a set time: a plan is never past the deadline, which this look already is.
+      this.planner.planAt(this, now + verdict.inMs)
+      return
+    }
+    for (const s of [...this.subscriptions]) {
+      s.attempts++
+      if (verdict.kind === 'paced') continue
+      if (verdict.opening !== undefined) s.failedOpening(verdict.opening, error)
+      else if (verdict.kind === 'failed') s.failedCheck(error)
+    }
+    this.#next(verdict.kind === 'failed' ? {} : { retryAfterMs: verdict.retryAfterMs }, now)
   }
 
   /** Whether a wait is within the second after its deadline, its last look's. */

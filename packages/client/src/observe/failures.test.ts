@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest'
+import { virtualClock } from '../../test/virtual-time.js'
+import { CircuitBreaker } from '../breaker.js'
+import { DEFAULTS } from '../defaults.js'
+import { CircuitOpenError, createApiError, NetworkError } from '../errors.js'
+import { judgeFailure, PROBE_WAIT_MS } from './failures.js'
+
+const request = { method: 'GET', path: '/v1/jobs/job_1' }
+
+function apiError(status: number, headers: Record<string, string> = {}) {
+  return createApiError({
+    status,
+    problem: undefined,
+    requestId: undefined,
+    headers: new Headers(headers),
+    request,
+  })
+}
+
+describe('judgeFailure', () => {
+  const down = new NetworkError(request, new Error('reset'))
+
+  it('should tell pacing, refusals, fatal answers and failures apart', () => {
+    expect(judgeFailure(apiError(429, { 'retry-after': '3' }), 0, undefined, false)).toEqual({
+      kind: 'paced',
+      retryAfterMs: 3_000,
+    })
+    expect(judgeFailure(apiError(404), 0, undefined, false)).toEqual({ kind: 'fatal' })
+    expect(judgeFailure(down, 0, undefined, false)).toEqual({ kind: 'failed', opening: undefined })
+    // Refused while the circuit waits out its opening: that opening's failed check.
+    expect(judgeFailure(new CircuitOpenError(4_000, down, 2), 0, undefined, false)).toEqual({
+      kind: 'refused',
+      retryAfterMs: 4_000,
+      opening: 2,
+    })
+    // Refused while the probe is out: nothing failed; at a last look, look again shortly.
+    const probing = new CircuitOpenError(0, down, 2)
+    expect(judgeFailure(probing, 0, undefined, false)).toEqual({
+      kind: 'refused',
+      retryAfterMs: PROBE_WAIT_MS,
+      opening: undefined,
+    })
+    expect(judgeFailure(probing, 0, undefined, true)).toEqual({
+      kind: 'look-again',
+      inMs: PROBE_WAIT_MS / 4,
+    })
+  })
+
+  it('should count a failure that opened the circuit as that opening’s', () => {
+    const { clock } = virtualClock()
+    const settings = { ...DEFAULTS.circuitBreaker, failureThreshold: 1 }
+    const breaker = new CircuitBreaker(settings, clock, () => {})
+    breaker.failed(down, false)
+    expect(judgeFailure(down, clock.now(), breaker, false)).toEqual({ kind: 'failed', opening: 1 })
+  })
+})

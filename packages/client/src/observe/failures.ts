@@ -1,0 +1,62 @@
+/**
+ * What a failed check means for the waits on its job, once the request layer's own retries are
+ * spent: the rules behind `maxConsecutiveErrors` and the circuit breaker's refusals. The
+ * observation acts on them (observation.ts).
+ */
+import type { CircuitBreaker } from '../breaker.js'
+import { isCircuitOpenError } from '../errors.js'
+import { isTransient, pacedDelay } from '../retry.js'
+
+/** How often a wait looks again while the circuit breaker's probe is in flight. */
+export const PROBE_WAIT_MS = 1_000
+
+/** A failed check, judged. */
+export type FailedCheck =
+  /**
+   * A 429 or 503 with `Retry-After` (left to the wait when its retries are spent, or off): the
+   * server pacing its clients, a check made but no failure; the next after `retryAfterMs`.
+   */
+  | { kind: 'paced'; retryAfterMs: number }
+  /**
+   * A wait's last look refused while another call probes the circuit: looked again within the
+   * look's second (the probe's verdict may close it), not ended at once.
+   */
+  | { kind: 'look-again'; inMs: number }
+  /**
+   * Refused by the open circuit: wait for its probe (or look again in a second while the probe
+   * is out). Each opening (the server failing, once more when a probe failed) is one failed
+   * check of each wait, however often it is refused meanwhile, so a server that stays down ends
+   * the wait after `maxConsecutiveErrors` openings; a refusal while the probe is out (no
+   * `opening`) counts for nothing.
+   */
+  | { kind: 'refused'; retryAfterMs: number; opening: number | undefined }
+  /** Not worth another try (a client error, a broken answer): every wait on the job ends. */
+  | { kind: 'fatal' }
+  /**
+   * A transient failure: one failed check of each wait, or, when it opened the circuit (a
+   * probe's, again), that opening's, so the refusals that follow in it count no more.
+   */
+  | { kind: 'failed'; opening: number | undefined }
+
+/** Judges `error`; `lastLooking`: a wait is within the second after its deadline. */
+export function judgeFailure(
+  error: unknown,
+  now: number,
+  breaker: CircuitBreaker | undefined,
+  lastLooking: boolean,
+): FailedCheck {
+  const pacedMs = pacedDelay(error, now)
+  if (pacedMs !== undefined) return { kind: 'paced', retryAfterMs: pacedMs }
+  if (isCircuitOpenError(error)) {
+    if (error.retryAfterMs === 0 && lastLooking)
+      return { kind: 'look-again', inMs: PROBE_WAIT_MS / 4 }
+    const retryAfterMs = Math.max(PROBE_WAIT_MS, error.retryAfterMs)
+    return {
+      kind: 'refused',
+      retryAfterMs,
+      opening: error.retryAfterMs > 0 ? error.opening : undefined,
+    }
+  }
+  if (!isTransient(error)) return { kind: 'fatal' }
+  return { kind: 'failed', opening: breaker?.state.state === 'open' ? breaker.openings : undefined }
+}
