@@ -43,6 +43,23 @@ function eventStream() {
   }
 }
 
+type EventStream = ReturnType<typeof eventStream>
+
+/**
+ * The event streams a fake server opens, in order (`open` makes the next one's response);
+ * `prepare` writes what each starts with, knowing how many came before.
+ */
+function streamServer(prepare: (stream: EventStream, before: number) => void = () => {}) {
+  const streams: EventStream[] = []
+  const open = () => {
+    const stream = eventStream()
+    prepare(stream, streams.length)
+    streams.push(stream)
+    return stream.response
+  }
+  return { streams, open }
+}
+
 const statusEvent = (job: Record<string, unknown>, id: number) =>
   `event: status\nid: ${id}\ndata: ${JSON.stringify(job)}\n\n`
 
@@ -104,13 +121,11 @@ describe('transport: sse', () => {
 
   it('should reconnect with Last-Event-ID after a drop, and stop on a 204', async () => {
     const { manual, clock } = virtualClock()
-    const streams: ReturnType<typeof eventStream>[] = []
+    const { streams, open } = streamServer()
     const fetch = fakeFetch((call) => {
       if (call.url.endsWith('/events')) {
         if (streams.length === 2) return new Response(null, { status: 204 })
-        const stream = eventStream()
-        streams.push(stream)
-        return stream.response
+        return open()
       }
       return json(jobBody({ status: 'completed', progress: 1 }))
     })
@@ -132,12 +147,8 @@ describe('transport: sse', () => {
 
   it('should open a stream cut on the way again after the server’s retry:, not as a failure', async () => {
     const { manual, clock } = virtualClock()
-    const streams: ReturnType<typeof eventStream>[] = []
-    const fetch = fakeFetch(() => {
-      const stream = eventStream()
-      streams.push(stream)
-      return stream.response
-    })
+    const { streams, open } = streamServer()
+    const fetch = fakeFetch(open)
     const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'sse' })
     const errors: unknown[] = []
     client.on('request:error', (e) => errors.push(e.error))
@@ -159,13 +170,9 @@ describe('transport: sse', () => {
 
   it('should give a plain last look before the deadline the time it takes', async () => {
     const { manual, clock } = virtualClock()
-    const streams: ReturnType<typeof eventStream>[] = []
+    const { streams, open } = streamServer()
     const fetch = fakeFetch(async (call) => {
-      if (call.url.endsWith('/events')) {
-        const stream = eventStream()
-        streams.push(stream)
-        return stream.response
-      }
+      if (call.url.endsWith('/events')) return open()
       // The plain check takes 600 ms: it answers after the deadline, within the last look.
       await clock.sleep(600)
       return json(jobBody({ status: 'completed', progress: 1 }))
@@ -185,14 +192,11 @@ describe('transport: sse', () => {
 
   it('should not count a stream opened again as a status check (maxAttempts)', async () => {
     const { manual, clock } = virtualClock()
-    const streams: ReturnType<typeof eventStream>[] = []
-    const fetch = fakeFetch(() => {
-      const stream = eventStream()
-      streams.push(stream)
+    const { streams, open } = streamServer((stream, before) => {
       stream.write('retry: 1000\n\n')
-      stream.write(statusEvent(jobBody({ status: 'running' }), streams.length))
-      return stream.response
+      stream.write(statusEvent(jobBody({ status: 'running' }), before + 1))
     })
+    const fetch = fakeFetch(open)
     const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'sse' })
     const wait = client.jobs.wait('job_1', { maxAttempts: 2 })
     for (let i = 0; i < 4; i++) {
@@ -926,14 +930,11 @@ describe('push: deadlines and failures, as polling has them', () => {
 
   it('should keep a resumed stream that has nothing newer yet to send', async () => {
     const { manual, clock } = virtualClock()
-    const streams: ReturnType<typeof eventStream>[] = []
-    const fetch = fakeFetch(() => {
-      const stream = eventStream()
+    const { streams, open } = streamServer((stream, before) => {
       stream.write('retry: 1000\n\n')
-      if (streams.length === 0) stream.write(statusEvent(jobBody({ status: 'running' }), 7))
-      streams.push(stream)
-      return stream.response
+      if (before === 0) stream.write(statusEvent(jobBody({ status: 'running' }), 7))
     })
+    const fetch = fakeFetch(open)
     const client = createClient({ baseUrl: 'http://api.test', fetch, clock })
     const fallbacks: unknown[] = []
     client.on('transport:fallback', (event) => fallbacks.push(event))
@@ -1071,14 +1072,11 @@ describe('push: deadlines and failures, as polling has them', () => {
 
   it('should open again a stream that brings no event for five minutes, and learn the end', async () => {
     const { manual, clock } = virtualClock()
-    const streams: ReturnType<typeof eventStream>[] = []
-    const fetch = fakeFetch(() => {
-      const stream = eventStream()
-      const status = streams.length === 0 ? 'running' : 'completed'
+    const { streams, open } = streamServer((stream, before) => {
+      const status = before === 0 ? 'running' : 'completed'
       stream.write(statusEvent(jobBody({ status, progress: status === 'completed' ? 1 : 0.1 }), 1))
-      streams.push(stream)
-      return stream.response
     })
+    const fetch = fakeFetch(open)
     const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'sse' })
     let settled = false
     const wait = client.jobs.wait('job_1').finally(() => {
