@@ -89,6 +89,30 @@ describe('a job’s age from the answers’ Date', () => {
     expect(ages[0]).toBeGreaterThan(299_000)
   })
 
+  it('should date a new job halfway through its create’s round trip', async () => {
+    const { manual, clock } = virtualClock()
+    const ages: (number | undefined)[] = []
+    const fetch = fakeFetch(async (call) => {
+      const created = call.method === 'POST'
+      // The create takes 400 ms; the job is made on the way.
+      if (created) await clock.sleep(400)
+      const body = jobBody({
+        id: 'job_new',
+        status: ages.length >= 2 ? 'completed' : created ? 'pending' : 'running',
+        eta_ms: null,
+        created_at: new Date(CREATED).toISOString(),
+        updated_at: new Date(CREATED).toISOString(),
+      })
+      return json(body, created ? 202 : 200)
+    })
+    const client = agesClient(fetch, clock, ages)
+    await drive(
+      manual,
+      client.jobs.createAndWait({ video_url: 'https://e.com/a.mp4', target_language: 'es' }),
+    )
+    expect(ages.slice(0, 2)).toEqual([200, 1_200])
+  })
+
   it('should take a replayed create’s job as old as its Date says, and go on reading Date', async () => {
     const { manual, clock } = virtualClock()
     const start = manual.now()

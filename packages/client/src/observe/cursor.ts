@@ -91,6 +91,11 @@ export class Cursor {
     if (shown >= 0) state.bornAt = Math.min(state.bornAt ?? Infinity, now - shown)
   }
 
+  /** The job was made by `at` (client clock) at the latest. */
+  bornBy(at: number): void {
+    this.state.bornAt = Math.min(this.state.bornAt ?? Infinity, at)
+  }
+
   /**
    * The delay before the next check, the shortest any of `strategies` asks for (waits sharing an
    * observation may bring their own).
