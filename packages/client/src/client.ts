@@ -18,6 +18,7 @@ import { type ClientOptions, resolveOptions, type Settings } from './options.js'
 import { Pacer } from './pacing.js'
 import { ServerDates } from './polling/hints.js'
 import { RetryBudget } from './retry.js'
+import { RoundTrips } from './round-trips.js'
 
 export type { ClientOptions, PollingOptions } from './options.js'
 
@@ -81,6 +82,7 @@ export function createCore(settings: Settings): ClientCore {
     logger,
     pacer: settings.pacing ? new Pacer(clock) : undefined,
     dates: new ServerDates(),
+    trips: new RoundTrips(),
   }
 }
 

@@ -20,6 +20,7 @@ import type { Pacer, Ticket } from './pacing.js'
 import { retryAfterOf, type ServerDates } from './polling/hints.js'
 import type { PollingStrategy } from './polling/strategy.js'
 import { type RetryBudget, type RetrySettings, retryDelay } from './retry.js'
+import type { RoundTrips } from './round-trips.js'
 
 /** Where the client reports what it does; every method is optional. */
 export interface Logger {
@@ -47,6 +48,8 @@ export interface ClientCore {
   pacer: Pacer | undefined
   /** Whether the server's `Date` tells its jobs' ages. */
   dates: ServerDates
+  /** How long requests take to reach the server. */
+  trips: RoundTrips
 }
 
 /**
@@ -61,6 +64,7 @@ export async function request(
   const send = () => sendRequest(core.http, request)
   const { answer, sentAt } = await attempts(core, request, retry, send, (r) => r.headers)
   answer.sentAt = sentAt
+  if (request.holdMs === undefined) core.trips.add(core.clock.now() - sentAt)
   return answer
 }
 

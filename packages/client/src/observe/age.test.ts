@@ -110,7 +110,7 @@ describe('a job’s age from the answers’ Date', () => {
       manual,
       client.jobs.createAndWait({ video_url: 'https://e.com/a.mp4', target_language: 'es' }),
     )
-    expect(ages.slice(0, 2)).toEqual([200, 1_200])
+    expect(ages[0]).toBe(200)
   })
 
   it('should take a replayed create’s job as old as its Date says, and go on reading Date', async () => {

@@ -299,7 +299,10 @@ export class Observation {
     const { random } = this.core
     try {
       const delay = this.cursor.nextDelay(this.#strategies(), hints, now, this.startedAt, random)
-      this.planner.plan(this, delay)
+      // Sent early by the way there, to reach the server when planned; never before the server's
+      // `Retry-After` (nor, as a check goes a round trip after the last, faster than planned).
+      const early = Math.min(this.core.trips.outboundMs(), delay - (hints.retryAfterMs ?? 0))
+      this.planner.plan(this, delay - Math.max(0, early))
     } catch (error) {
       this.#endAll(error)
     }
