@@ -198,14 +198,14 @@ describe('browser manners', () => {
 
 describe('tabs that share (shareTabs)', () => {
   /** A client as one tab would have it, counting the requests it sends. */
-  function tab() {
+  function tab(everyMs = 100) {
     const sent: string[] = []
     const client = createClient({
       baseUrl: inject('baseUrl'),
       apiKey: 'vt_dev_key',
       shareTabs: true,
       transport: 'poll',
-      polling: fixedInterval(100),
+      polling: fixedInterval(everyMs),
       fetch: (input, init) => {
         if ((init.method ?? 'GET') === 'GET') sent.push(input)
         return fetch(input, init)
@@ -249,5 +249,55 @@ describe('tabs that share (shareTabs)', () => {
     expect(await leaving).toBe('left')
     await expect(staying).resolves.toMatchObject({ status: 'completed' })
     expect(second.sent.length).toBeGreaterThan(0)
+  })
+
+  /** A job of `durationMs`, and a first tab asking for it every 10 s (its first check at once). */
+  async function slowLeader(durationMs: number) {
+    const leader = tab(10_000)
+    const job = await leader.client.jobs.create({
+      video_url: 'https://example.com/a.mp4',
+      target_language: 'et',
+      simulate: { duration_ms: durationMs, outcome: 'completed' },
+    })
+    const controller = new AbortController()
+    const leading = leader.client.jobs.wait(job.id, { signal: controller.signal }).catch(() => {})
+    await vi.waitFor(() => expect(leader.sent).toHaveLength(1))
+    const stop = async () => {
+      controller.abort()
+      await leading
+    }
+    return { id: job.id, stop }
+  }
+
+  it('should tell a tab that starts following the job as last seen, at once', async () => {
+    const { id, stop } = await slowLeader(60_000)
+    const follower = tab()
+    const seen: string[] = []
+    const controller = new AbortController()
+    const following = follower.client.jobs
+      .wait(id, { signal: controller.signal, onProgress: (job) => seen.push(job.status) })
+      .catch(() => {})
+    try {
+      // Not at the leading tab's next answer, 10 s away: it answers the follower's ask.
+      await vi.waitFor(() => expect(seen.length).toBeGreaterThan(0), { timeout: 2_000 })
+      expect(follower.sent).toHaveLength(0)
+    } finally {
+      controller.abort()
+      await following
+      await stop()
+    }
+  })
+
+  it('should look once itself at a following tab’s deadline', async () => {
+    const { id, stop } = await slowLeader(500)
+    const follower = tab()
+    try {
+      // The job ends in time; the leading tab would only know 10 s later.
+      const job = await follower.client.jobs.wait(id, { timeoutMs: 1_500 })
+      expect(job.status).toBe('completed')
+      expect(follower.sent).toHaveLength(1)
+    } finally {
+      await stop()
+    }
   })
 })

@@ -183,16 +183,17 @@ export class Observation {
   /**
    * A check's answer: `job`, or undefined for a 304 (unchanged since the ETag sent). `next` says
    * what follows: the strategy's delay (`plan`), another check at once (`now`: a held request
-   * answered), or nothing: `stream` (an event of a stream that stays open, not a check) and
-   * `relayed` (another tab's answer: that tab asks, this one listens).
+   * answered), or nothing: `stream` (an event of a stream that stays open, not a check),
+   * `relayed` (another tab's answer: that tab asks, this one listens) and `look` (this tab's own
+   * check at a deadline while another tab asks: each wait's limits are checked, nothing planned).
    */
   answered(
     job: Job | undefined,
     hints: ServerHints,
     etag?: string,
-    next: 'plan' | 'now' | 'stream' | 'relayed' = 'plan',
+    next: 'plan' | 'now' | 'stream' | 'relayed' | 'look' = 'plan',
   ): void {
-    const pushed = next === 'stream' || next === 'relayed'
+    const pushed = next === 'stream' || next === 'relayed' || next === 'look'
     if (!pushed) this.inFlight = undefined
     if (this.ended) return
     if (job && next !== 'relayed') this.planner.relay(job)
@@ -210,7 +211,7 @@ export class Observation {
       events.emit('job:status', { job: seen, attempt: this.cursor.state.checks, changed })
       for (const s of [...this.subscriptions]) {
         if (!this.subscriptions.has(s)) continue
-        if (!pushed) s.attempts++
+        if (!pushed || next === 'look') s.attempts++
         s.failures = 0
         s.subscriber.next(seen, changed, s)
       }
@@ -224,12 +225,12 @@ export class Observation {
     } else {
       for (const s of this.subscriptions) s.attempts++
     }
-    if (pushed) return
-    if (next === 'now') {
+    if (next === 'now' || next === 'look') {
       for (const s of [...this.subscriptions]) s.checkLimits(now)
-      if (!this.ended) this.planner.plan(this, 0)
+      if (!this.ended && next === 'now') this.planner.plan(this, 0)
       return
     }
+    if (pushed) return
     this.#next(hints, now)
   }
 

@@ -7,8 +7,10 @@
  */
 import type { HttpConfig } from '../http.js'
 import { parseJob } from '../parse.js'
+import { hintsOf } from '../polling/hints.js'
 import type { Job } from '../types.js'
 import { InFlight, type Observation } from './observation.js'
+import { getJob } from './sources/poll.js'
 
 /** How long a tab taking over a job's lead waits for the last answer of the tab before it. */
 const TAKEOVER_MS = 100
@@ -19,6 +21,8 @@ export interface SharedJob {
   lead(): Promise<void>
   /** Another tab posted an answer. */
   follow(job: Job): void
+  /** The job as last seen here, for a tab that starts following it. */
+  last(): Job | undefined
 }
 
 /** The tabs of one origin, for one API (base URL and key). */
@@ -52,7 +56,15 @@ function tabsOf(scope: string): Tabs | undefined {
   const name = `video-translation:${scope}`
   const channel = new BroadcastChannel(name)
   const followers = new Map<string, Set<SharedJob>>()
-  channel.onmessage = (event: MessageEvent<{ job?: unknown }>) => {
+  const leading = new Map<string, SharedJob>()
+  channel.onmessage = (event: MessageEvent<{ job?: unknown; ask?: unknown }>) => {
+    // A tab starting to follow a job asks for it as last seen: the tab leading it tells.
+    const asked = event.data?.ask
+    if (typeof asked === 'string') {
+      const last = leading.get(asked)?.last()
+      if (last) channel.postMessage({ job: last })
+      return
+    }
     // Read like any answer: another tab may run another version, or be any script of the origin.
     const job = parseJob(event.data?.job)
     if (typeof job !== 'string') for (const f of followers.get(job.id) ?? []) f.follow(job)
@@ -67,7 +79,14 @@ function tabsOf(scope: string): Tabs | undefined {
         if (listening.size === 0) followers.delete(id)
       }
       signal.addEventListener('abort', stop, { once: true })
-      locks.request(`${name}:${id}`, { signal }, () => job.lead()).catch(() => {})
+      channel.postMessage({ ask: id })
+      const lead = () => {
+        leading.set(id, job)
+        return job.lead().finally(() => {
+          if (leading.get(id) === job) leading.delete(id)
+        })
+      }
+      locks.request(`${name}:${id}`, { signal }, lead).catch(() => {})
     },
     post(job) {
       channel.postMessage({ job })
@@ -90,7 +109,19 @@ export function shareObservation(
   const following = new InFlight(1)
   observation.inFlight = following
   observation.sharedWithTabs = true
-  observation.guardDeadlines()
+  // A wait of this tab looks once itself at its deadline: the leading tab's next answer may be
+  // far off, and a job that ended in time must not be lost for it.
+  let looking = false
+  observation.interrupt = () => {
+    if (looking) return
+    looking = true
+    lookOnce(observation, following.controller.signal)
+      .catch(() => {})
+      .finally(() => {
+        looking = false
+      })
+  }
+  observation.guardDeadlines(0)
   tabs.share(observation.id, following.controller.signal, {
     lead: () =>
       new Promise<void>((resolve) => {
@@ -100,11 +131,29 @@ export function shareObservation(
           resolve()
         }
         observation.inFlight = undefined
+        observation.interrupt = undefined
         // Taking over from a tab that led: its last answer may be on its way still (the lock
         // and the channel are not ordered), so the first check waits a moment for it.
         if (observation.answers > 0) plan(observation, TAKEOVER_MS)
         else begin(observation)
       }),
     follow: (job) => observation.answered(job, {}, undefined, 'relayed'),
+    last: () => (observation.answers > 0 ? observation.cursor.state.job : undefined),
   })
+}
+
+/** One plain check of a job another tab leads, by this tab (see `Observation.answered`'s `look`). */
+async function lookOnce(observation: Observation, signal: AbortSignal): Promise<void> {
+  const { core, cursor } = observation
+  const { state } = cursor
+  const now = core.clock.now()
+  const { job, response } = await getJob(core, observation.id, {
+    attempt: ++state.checks,
+    signal,
+    timeoutMs: observation.requestLimitMs(now),
+    lastLook: true,
+    etag: state.job ? state.etag : undefined,
+  })
+  const hints = hintsOf(job ?? state.job, response.headers, core.clock.now())
+  observation.answered(job, hints, response.headers.get('etag') ?? undefined, 'look')
 }
