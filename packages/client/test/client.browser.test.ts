@@ -140,7 +140,7 @@ describe('browser manners', () => {
     expect(new Set(streams).size).toBe(4)
   })
 
-  it('should check less often while the page is hidden, and at once when it is shown', async () => {
+  it('should check less often while the page is hidden, and as a shown page when shown', async () => {
     const { manual, fetch, client } = polledEvery200ms(jobBody({ status: 'running', eta_ms: null }))
     const controller = new AbortController()
     const waiting = client.jobs.wait('job_1', { signal: controller.signal }).catch(() => {})
@@ -149,12 +149,22 @@ describe('browser manners', () => {
       // At 0, 200, …, 1,000 ms.
       expect(fetch.calls).toHaveLength(6)
       setHidden(true)
-      await advance(manual, 1_800)
-      // At 1,200 (planned while shown), then every 800 ms: 2,000 and 2,800; shown, it would be 9.
+      await advance(manual, 2_000)
+      // At 1,200 (planned while shown), then every 800 ms: 2,000 and 2,800; shown, it would be 10.
       expect(fetch.calls).toHaveLength(9)
+      // Shown at 3,100: the check due at 3,000 goes at once.
       setHidden(false)
       await advance(manual, 10)
       expect(fetch.calls).toHaveLength(10)
+      // Hidden and shown again and again: nothing more than a shown page's checks (3,300).
+      for (let i = 0; i < 5; i++) {
+        setHidden(true)
+        setHidden(false)
+      }
+      await advance(manual, 150)
+      expect(fetch.calls).toHaveLength(10)
+      await advance(manual, 60)
+      expect(fetch.calls).toHaveLength(11)
     } finally {
       setHidden(false)
       controller.abort()
@@ -175,6 +185,33 @@ describe('browser manners', () => {
       await advance(manual, 0)
       await expect(waiting).resolves.toMatchObject({ status: 'completed' })
       expect(fetch.calls).toHaveLength(1)
+    } finally {
+      setOffline(false)
+    }
+  })
+
+  it('should check a waitAll’s jobs in batches when back online', async () => {
+    const { manual, clock } = virtualClock()
+    const fetch = fakeFetch((call) => {
+      const ids = new URL(call.url).searchParams.get('ids')?.split(',') ?? []
+      const jobs = ids.map((id) => jobBody({ id, status: 'completed', progress: 1 }))
+      return json({ jobs, missing: [] })
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
+    const ids = Array.from({ length: 150 }, (_, i) => `job_${i}`)
+    setOffline(true)
+    try {
+      const waiting = client.jobs.waitAll(ids, { timeoutMs: 20_000 })
+      await advance(manual, 1_500)
+      expect(fetch.calls).toHaveLength(0)
+      setOffline(false)
+      await advance(manual, 0)
+      const outcomes = await waiting
+      expect(outcomes.every((o) => o.status === 'fulfilled')).toBe(true)
+      // Two batch requests (100 and 50 ids), not one request a job.
+      expect(
+        fetch.calls.map((c) => new URL(c.url).searchParams.get('ids')?.split(',').length),
+      ).toEqual([100, 50])
     } finally {
       setOffline(false)
     }

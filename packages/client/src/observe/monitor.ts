@@ -91,6 +91,7 @@ export class Monitor implements Planner {
     planAt: (observation, at) => this.planAt(observation, at),
     observations: () => this.#observations.values(),
     planned: () => this.#planned.keys(),
+    batches: () => this.#batch && this.#sources.poll.many !== undefined,
   })
 
   /** Other tabs of the page's origin sharing jobs (`shareTabs`), where a browser offers it. */

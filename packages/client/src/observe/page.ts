@@ -1,9 +1,11 @@
 /**
  * Browser manners: while the page is hidden, checks are spaced four times wider; while the
  * browser is offline, nothing is sent; when the page is shown again or the network comes back,
- * the jobs are checked at once, a few milliseconds apart (browsers run the timers they deferred
- * all together); a page holds at most a few connections open for push. `PageManners` is the
- * monitor's side of it. Where there is no page (Node, Bun, Deno, a worker) none of this exists.
+ * the schedule is the one a shown page keeps: a check due meanwhile (or parked offline) goes at
+ * once, polled jobs together (in batch requests where the server takes them), held requests and
+ * streams a few milliseconds apart (browsers run the timers they deferred all together); a page
+ * holds at most a few connections open for push. `PageManners` is the monitor's side of it.
+ * Where there is no page (Node, Bun, Deno, a worker) none of this exists.
  */
 import type { Observation } from './observation.js'
 
@@ -58,6 +60,8 @@ export interface PagePlanner {
   observations(): Iterable<Observation>
   /** The observations with a check planned. */
   planned(): Iterable<Observation>
+  /** Whether polled jobs due together go in batch requests (the server takes them). */
+  batches(): boolean
 }
 
 /** A monitor's manners in a page; `undefined` where there is no page. */
@@ -125,15 +129,28 @@ export class PageManners {
     return true
   }
 
-  /** The page is shown again or back online: every job is checked now, a little apart. */
+  /**
+   * The page is shown again or back online: each job is checked when a shown page would check
+   * it (a page hidden and shown again in quick succession adds no checks).
+   */
   #back(): void {
     const now = this.#planner.now()
-    const all = new Set([...this.#parked, ...this.#planner.planned()])
+    const parked = new Set(this.#parked)
     this.#parked = []
-    let i = 0
-    for (const observation of all) {
+    let apart = 0
+    for (const observation of new Set([...parked, ...this.#planner.planned()])) {
       if (observation.ended) continue
-      this.#planner.planAt(observation, now + Math.min(1_000, i++ * STAGGER_MS))
+      const polled = observation.transport === 'poll'
+      const due = parked.has(observation) || !polled ? now : shownDue(observation, now)
+      if (due > now) this.#planner.planAt(observation, due)
+      else if (polled && this.#planner.batches()) this.#planner.planAt(observation, now)
+      else this.#planner.planAt(observation, now + Math.min(1_000, apart++ * STAGGER_MS))
     }
   }
+}
+
+/** When a polled job's next check would be had the page been shown all along. */
+function shownDue(observation: Observation, now: number): number {
+  const { seenAt, previousDelayMs } = observation.cursor.state
+  return seenAt === undefined || previousDelayMs === undefined ? now : seenAt + previousDelayMs
 }
