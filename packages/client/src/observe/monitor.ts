@@ -92,6 +92,7 @@ export class Monitor implements Planner {
     observations: () => this.#observations.values(),
     planned: () => this.#planned.keys(),
     batches: () => this.#batch && this.#sources.poll.many !== undefined,
+    isPlanned: (observation) => this.#planned.has(observation),
   })
 
   /** Other tabs of the page's origin sharing jobs (`shareTabs`), where a browser offers it. */
@@ -139,15 +140,20 @@ export class Monitor implements Planner {
     if (fresh) {
       const { created } = start
       const begin = (o: Observation) => (created ? o.created(created) : this.plan(o, 0))
-      if (this.#tabs) shareObservation(this.#tabs, observation, begin, (o, ms) => this.plan(o, ms))
-      else begin(observation)
+      if (this.#tabs) {
+        shareObservation(this.#tabs, observation, {
+          begin,
+          plan: (o, ms) => this.plan(o, ms),
+          shownElsewhere: (o) => this.#page?.shownElsewhere(o),
+        })
+      } else begin(observation)
     }
     return subscription
   }
 
   plan(observation: Observation, delayMs: number): void {
     const now = this.#core.clock.now()
-    const wanted = this.#page?.delay(delayMs) ?? delayMs
+    const wanted = this.#page?.delay(delayMs, observation) ?? delayMs
     const capped = Math.min(wanted, MAX_TIMER_MS)
     let at = now + capped
     const align = [...observation.subscriptions].some((s) => s.align)

@@ -20,6 +20,12 @@ export interface Page {
 /** How much wider checks are spaced while the page is hidden. */
 const HIDDEN_FACTOR = 4
 
+/**
+ * How long a job another tab shows (`shareTabs`) keeps a shown page's pace here after that tab
+ * last said so (it says so on each answer it hears while shown).
+ */
+const SHOWN_ELSEWHERE_MS = 30_000
+
 /** The page this code runs in, if it runs in one. */
 function currentPage(): Page | undefined {
   const { document, window, navigator } = globalThis as {
@@ -62,6 +68,8 @@ export interface PagePlanner {
   planned(): Iterable<Observation>
   /** Whether polled jobs due together go in batch requests (the server takes them). */
   batches(): boolean
+  /** Whether `observation` has a check planned. */
+  isPlanned(observation: Observation): boolean
 }
 
 /** A monitor's manners in a page; `undefined` where there is no page. */
@@ -78,6 +86,8 @@ export class PageManners {
   #parked: Observation[] = []
   /** Stops listening for the page's return; set while jobs are observed. */
   #stop: (() => void) | undefined
+  /** Jobs this tab asks for while another tab following them is shown: until when. */
+  #shownElsewhere = new WeakMap<Observation, number>()
 
   constructor(page: Page, planner: PagePlanner) {
     this.#page = page
@@ -96,9 +106,21 @@ export class PageManners {
     this.#parked = []
   }
 
-  /** The delay to plan with: wider while the page is hidden. */
-  delay(ms: number): number {
-    return this.#page.hidden() ? ms * HIDDEN_FACTOR : ms
+  /** The delay to plan `observation`'s next check with: wider while no page shows the job. */
+  delay(ms: number, observation: Observation): number {
+    if (!this.#page.hidden()) return ms
+    const shownElsewhere = (this.#shownElsewhere.get(observation) ?? 0) > this.#planner.now()
+    return shownElsewhere ? ms : ms * HIDDEN_FACTOR
+  }
+
+  /**
+   * Another tab following `observation`'s job (`shareTabs`) is shown: this tab, asking for it,
+   * keeps a shown page's pace for it a while, from now.
+   */
+  shownElsewhere(observation: Observation): void {
+    const now = this.#planner.now()
+    this.#shownElsewhere.set(observation, now + SHOWN_ELSEWHERE_MS)
+    if (this.#page.hidden() && this.#planner.isPlanned(observation)) this.#resume(observation, now)
   }
 
   /**
@@ -139,13 +161,21 @@ export class PageManners {
     this.#parked = []
     let apart = 0
     for (const observation of new Set([...parked, ...this.#planner.planned()])) {
-      if (observation.ended) continue
-      const polled = observation.transport === 'poll'
-      const due = parked.has(observation) || !polled ? now : shownDue(observation, now)
-      if (due > now) this.#planner.planAt(observation, due)
-      else if (polled && this.#planner.batches()) this.#planner.planAt(observation, now)
-      else this.#planner.planAt(observation, now + Math.min(1_000, apart++ * STAGGER_MS))
+      if (!observation.ended) apart = this.#resume(observation, now, parked.has(observation), apart)
     }
+  }
+
+  /**
+   * Plans `observation` as a shown page would (at once if `overdue`); the `apart`-th of those
+   * going now one by one goes that many staggers later. Returns the next `apart`.
+   */
+  #resume(observation: Observation, now: number, overdue = false, apart = 0): number {
+    const polled = observation.transport === 'poll'
+    const due = overdue || !polled ? now : shownDue(observation, now)
+    if (due > now) this.#planner.planAt(observation, due)
+    else if (polled && this.#planner.batches()) this.#planner.planAt(observation, now)
+    else this.#planner.planAt(observation, now + Math.min(1_000, apart++ * STAGGER_MS))
+    return apart
   }
 }
 

@@ -23,6 +23,8 @@ export interface SharedJob {
   follow(job: Job): void
   /** The job as last seen here, for a tab that starts following it. */
   last(): Job | undefined
+  /** A tab following the job this tab leads is shown to its user. */
+  shown(): void
 }
 
 /** The tabs of one origin, for one API (base URL and key). */
@@ -57,17 +59,30 @@ function tabsOf(scope: string): Tabs | undefined {
   const channel = new BroadcastChannel(name)
   const followers = new Map<string, Set<SharedJob>>()
   const leading = new Map<string, SharedJob>()
-  channel.onmessage = (event: MessageEvent<{ job?: unknown; ask?: unknown }>) => {
+  // A tab shown to its user says so of the jobs it follows (on each answer it hears, and when
+  // shown again), so that the tab asking for them, hidden perhaps, keeps a shown page's pace.
+  const { document } = globalThis as { document?: Document }
+  const shown = (id: string) => {
+    if (document?.visibilityState === 'visible' && !leading.has(id))
+      channel.postMessage({ shown: id })
+  }
+  document?.addEventListener('visibilitychange', () => {
+    for (const id of followers.keys()) shown(id)
+  })
+  channel.onmessage = (event: MessageEvent<{ job?: unknown; ask?: unknown; shown?: unknown }>) => {
+    const { ask, shown: seen } = event.data ?? {}
     // A tab starting to follow a job asks for it as last seen: the tab leading it tells.
-    const asked = event.data?.ask
-    if (typeof asked === 'string') {
-      const last = leading.get(asked)?.last()
+    if (typeof ask === 'string') {
+      const last = leading.get(ask)?.last()
       if (last) channel.postMessage({ job: last })
       return
     }
+    if (typeof seen === 'string') return leading.get(seen)?.shown()
     // Read like any answer: another tab may run another version, or be any script of the origin.
     const job = parseJob(event.data?.job)
-    if (typeof job !== 'string') for (const f of followers.get(job.id) ?? []) f.follow(job)
+    if (typeof job === 'string' || !followers.has(job.id)) return
+    for (const f of followers.get(job.id) ?? []) f.follow(job)
+    shown(job.id)
   }
   return {
     share(id, signal, job) {
@@ -80,6 +95,7 @@ function tabsOf(scope: string): Tabs | undefined {
       }
       signal.addEventListener('abort', stop, { once: true })
       channel.postMessage({ ask: id })
+      shown(id)
       const lead = () => {
         leading.set(id, job)
         return job.lead().finally(() => {
@@ -103,9 +119,14 @@ function tabsOf(scope: string): Tabs | undefined {
 export function shareObservation(
   tabs: Tabs,
   observation: Observation,
-  begin: (o: Observation) => void,
-  plan: (o: Observation, delayMs: number) => void,
+  monitor: {
+    begin: (o: Observation) => void
+    plan: (o: Observation, delayMs: number) => void
+    /** Another tab following the job is shown (this tab asks for it). */
+    shownElsewhere: (o: Observation) => void
+  },
 ): void {
+  const { begin, plan } = monitor
   const following = new InFlight(1)
   observation.inFlight = following
   observation.sharedWithTabs = true
@@ -139,6 +160,7 @@ export function shareObservation(
       }),
     follow: (job) => observation.answered(job, {}, undefined, 'relayed'),
     last: () => (observation.answers > 0 ? observation.cursor.state.job : undefined),
+    shown: () => monitor.shownElsewhere(observation),
   })
 }
 

@@ -1,0 +1,142 @@
+/**
+ * Tabs that share (`shareTabs`), in Node: each "tab" is a client made while its own fake page
+ * (document, window) is the global one, with Node's BroadcastChannel and a fake Web Locks
+ * manager, so that one tab can be hidden while another is shown (the browser tests run every
+ * tab in one page).
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { fakeFetch, jobBody, json } from '../../test/fake-fetch.js'
+import { virtualClock } from '../../test/virtual-time.js'
+import { createClient } from '../client.js'
+import { fixedInterval } from '../polling/strategy.js'
+
+/** Web Locks, first come first served: a lock is held until its callback's promise settles. */
+function fakeLocks() {
+  const queues = new Map<string, (() => void)[]>()
+  return {
+    request(name: string, options: { signal?: AbortSignal }, callback: () => unknown) {
+      return new Promise((resolve, reject) => {
+        const queue = queues.get(name) ?? []
+        queues.set(name, queue)
+        const { signal } = options
+        const onAbort = () => {
+          const at = queue.indexOf(granted)
+          // Only a request still waiting is given up; a held lock stays held.
+          if (at > 0) queue.splice(at, 1)
+          if (at > 0) reject(signal?.reason)
+        }
+        const granted = () => {
+          signal?.removeEventListener('abort', onAbort)
+          Promise.resolve()
+            .then(callback)
+            .then(resolve, reject)
+            .finally(() => {
+              queue.shift()
+              queue[0]?.()
+            })
+        }
+        signal?.addEventListener('abort', onAbort, { once: true })
+        queue.push(granted)
+        if (queue.length === 1) granted()
+      })
+    },
+  }
+}
+
+/** A page, shown or hidden, that can change. */
+function fakePage(visible: boolean) {
+  const document = Object.assign(new EventTarget(), {
+    visibilityState: visible ? 'visible' : 'hidden',
+  })
+  return {
+    document,
+    window: new EventTarget(),
+    show() {
+      document.visibilityState = 'visible'
+      document.dispatchEvent(new Event('visibilitychange'))
+    },
+  }
+}
+
+const globals = globalThis as Record<string, unknown>
+let saved: PropertyDescriptor | undefined
+
+beforeEach(() => {
+  saved = Object.getOwnPropertyDescriptor(globalThis, 'navigator')
+  const navigator = { locks: fakeLocks(), onLine: true }
+  Object.defineProperty(globalThis, 'navigator', { value: navigator, configurable: true })
+})
+
+afterEach(() => {
+  if (saved) Object.defineProperty(globalThis, 'navigator', saved)
+  else delete globals.navigator
+})
+
+/** A tab: a client made in `page`, polling every second, counting its checks. */
+function tab(page: ReturnType<typeof fakePage>, clock: ReturnType<typeof virtualClock>['clock']) {
+  let checks = 0
+  const fetch = fakeFetch(() => {
+    checks++
+    return json(jobBody({ id: 'job_1', status: 'running', eta_ms: null }))
+  })
+  globals.document = page.document
+  globals.window = page.window
+  try {
+    const client = createClient({
+      baseUrl: 'http://tabs.test',
+      fetch,
+      clock,
+      shareTabs: true,
+      transport: 'poll',
+      polling: fixedInterval(1_000),
+    })
+    return { client, checks: () => checks }
+  } finally {
+    delete globals.document
+    delete globals.window
+  }
+}
+
+describe('tabs sharing a job while the asking one is hidden', () => {
+  async function run(followerShown: boolean, showAfterMs?: number) {
+    const { manual, clock } = virtualClock()
+    const asking = tab(fakePage(false), clock)
+    const followingPage = fakePage(followerShown)
+    const following = tab(followingPage, clock)
+    const controller = new AbortController()
+    const waits = [asking, following].map(async (t) => {
+      await t.client.jobs.wait('job_1', { signal: controller.signal }).catch(() => {})
+      await manual.tickAsync(0)
+    })
+    const checksAt: number[] = []
+    for (let ms = 0; ms < 12_000; ms += 100) {
+      if (ms === showAfterMs) followingPage.show()
+      await manual.tickAsync(100)
+      checksAt.push(asking.checks())
+    }
+    controller.abort()
+    await Promise.all(waits)
+    expect(following.checks()).toBe(0)
+    return checksAt
+  }
+
+  it('should space its checks four times wider when no tab shows the job', async () => {
+    const checks = await run(false)
+    // At 0, 4, 8 and 12 s.
+    expect(checks.at(-1)).toBe(4)
+  })
+
+  it('should keep a shown page’s pace while another tab following the job is shown', async () => {
+    const checks = await run(true)
+    expect(checks.at(-1)).toBeGreaterThanOrEqual(11)
+  })
+
+  it('should check at once when a following tab is shown again, if a shown page would have', async () => {
+    // Hidden both: checks at 0 and 4 s; the following tab shown at 6 s: the check due at 5 s.
+    const checks = await run(false, 6_000)
+    expect(checks[59]).toBe(2)
+    expect(checks[61]).toBe(3)
+    // Then every second.
+    expect(checks.at(-1)).toBeGreaterThanOrEqual(8)
+  })
+})
