@@ -84,7 +84,10 @@ export function longPollSource(core: ClientCore): Source {
       // While the circuit breaker is not closed, a plain check: it may be the breaker's probe,
       // and a probe held for a hold would keep every other call refused meanwhile.
       const probing = core.breaker !== undefined && core.breaker.state.state !== 'closed'
-      const plain = probing || holdS < 1
+      // Nothing known of the job yet, and someone wants every change (a watch): a plain check
+      // first brings the job as it is now, where a held one would wait for its next change.
+      const unknown = previous === undefined && !observation.endOnly()
+      const plain = probing || holdS < 1 || unknown
       const sentEtag = plain || !staleTags.has(observation) ? knownEtag : undefined
       // A wait for the end alone is held through the other status changes; someone who wants
       // them joining meanwhile ends the hold (`widen`), and the job is asked again at once.
