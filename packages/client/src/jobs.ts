@@ -314,15 +314,14 @@ export class Jobs {
     deadline: number,
     resubmit: (failed: Job) => Promise<Created>,
   ): Promise<Job> {
-    const { clock, logger } = this.#core
+    const { logger } = this.#core
     // Resubmits share the first wait's deadline.
     let resubmits = options.retryOnError === true ? 1 : Number(options.retryOnError || 0)
     let id = firstId
     let begin = firstStart
     for (;;) {
-      const timeoutMs = Number.isFinite(deadline) ? Math.max(0, deadline - clock.now()) : undefined
-      const limits = { ...options, timeoutMs }
-      const job = await waitForEnd(this.#monitor, id, limits, begin, options.onProgress, logger)
+      const start = { ...begin, deadline: Number.isFinite(deadline) ? deadline : undefined }
+      const job = await waitForEnd(this.#monitor, id, options, start, options.onProgress, logger)
       if (job.status === 'completed') return job
       if (job.status === 'error' && resubmits > 0) {
         resubmits--

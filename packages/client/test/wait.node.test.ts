@@ -13,7 +13,7 @@ import {
 } from '../src/errors.js'
 import { fixedInterval, type PollContext } from '../src/polling/strategy.js'
 import { fakeFetch, jobBody, json } from './fake-fetch.js'
-import { jobParams, virtualClock, virtualSetup } from './virtual-time.js'
+import { drive, jobParams, virtualClock, virtualSetup } from './virtual-time.js'
 
 describe('jobs.wait', () => {
   it('should resolve with the completed job soon after it finishes, in few requests when hinted', async () => {
@@ -310,6 +310,24 @@ describe('jobs.createAndWait and jobs.cancel', () => {
     expect(events[0]).toBe('created')
     expect(events.at(-1)).toBe('completed')
     expect(events.at(-2)).toBe('status:completed*')
+  })
+
+  it('should count its timeout from the call, and name it so, whatever the create took', async () => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    const fetch = fakeFetch(async (call) => {
+      // The create takes 2 s; the job never ends.
+      if (call.method === 'POST') await clock.sleep(2_000)
+      return json(jobBody({ status: 'running', eta_ms: null }), call.method === 'POST' ? 202 : 200)
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
+    const params = { video_url: 'https://e.com/a.mp4', target_language: 'es' }
+    const waiting = client.jobs.createAndWait(params, { timeoutMs: 5_000 }).catch((e: unknown) => e)
+    const error = (await drive(manual, waiting, 100, 100)) as TimeoutError
+    expect(isTimeoutError(error)).toBe(true)
+    expect(manual.now() - start).toBeLessThanOrEqual(5_000)
+    expect(error.timeoutMs).toBe(5_000)
+    expect(error.message).toMatch(/timed out after 5000 ms/)
   })
 
   it('should cancel a job, and a wait on it then fails with the canceled job', async () => {

@@ -55,6 +55,12 @@ export interface Start {
   /** A resume token's state: the schedule goes on from it, first check at once. */
   resume?: ResumeToken | undefined
   /**
+   * When the wait ends at the latest (client clock), counted from before it (the create of
+   * `createAndWait`, a resubmitted job's first wait, a resume token's): the wait's `timeoutMs`
+   * then only names it, in its `TimeoutError`.
+   */
+  deadline?: number | undefined
+  /**
    * Part of a wait for many jobs (`waitAll`, `waitAny`): its checks may move earlier to share a
    * tick with the others'. A wait for one job keeps its strategy's exact schedule.
    */
@@ -133,7 +139,8 @@ export class Monitor implements Planner {
       }
     }
     const subscription = new Subscription(observation, limits, subscriber, now, {
-      deadline: start.resume?.deadline,
+      deadline: start.deadline,
+      resumed: start.resume?.deadline,
       align: start.align === true,
     })
     observation.join(subscription, !fresh)

@@ -94,12 +94,17 @@ export class Subscription implements WaitState {
     limits: WaitLimits,
     readonly subscriber: Subscriber,
     now: number,
-    /** `deadline`: a resumed wait's, used when `limits.timeoutMs` is not given. */
-    options: { deadline?: number | undefined; align?: boolean } = {},
+    /**
+     * `deadline`: set, it wins over `limits.timeoutMs` (see `Start.deadline`); `resumed`: a resume
+     * token's, used when neither is given.
+     */
+    options: { deadline?: number | undefined; resumed?: number | undefined; align?: boolean } = {},
   ) {
     this.#timeoutMs = limits.timeoutMs
+    const { timeoutMs } = limits
     this.deadline =
-      limits.timeoutMs === undefined ? (options.deadline ?? Infinity) : now + limits.timeoutMs
+      options.deadline ??
+      (timeoutMs === undefined ? (options.resumed ?? Infinity) : now + timeoutMs)
     this.align = options.align === true
     this.#maxAttempts = limits.maxAttempts ?? Infinity
     this.#maxErrors = limits.maxConsecutiveErrors ?? DEFAULTS.maxConsecutiveErrors
@@ -165,6 +170,13 @@ export class Subscription implements WaitState {
     core.events.emit('job:timeout', { id, job, elapsedMs, attempts: this.attempts })
     this.close()
     const outOfChecks = now < this.deadline
+    // Without a timeoutMs of its own, the deadline is a resume token's, set by the wait before.
+    const fromToken = this.#timeoutMs === undefined
+    const message = outOfChecks
+      ? `Waiting for job ${id} gave up after ${this.attempts} status checks (maxAttempts)`
+      : fromToken
+        ? `Waiting for job ${id} reached the deadline its resume token carried, ${elapsedMs} ms after it resumed`
+        : undefined
     this.subscriber.end(
       new TimeoutError({
         scope: 'wait',
@@ -172,9 +184,7 @@ export class Subscription implements WaitState {
         timeoutMs: this.#timeoutMs ?? elapsedMs,
         what: `Waiting for job ${id}`,
         job,
-        message: outOfChecks
-          ? `Waiting for job ${id} gave up after ${this.attempts} status checks (maxAttempts)`
-          : undefined,
+        message,
       }),
     )
     return true
