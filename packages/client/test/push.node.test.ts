@@ -390,8 +390,11 @@ describe('transport: long-poll', () => {
     )
     // The job as it is first (a plain check: a held one would wait for the next change).
     expect(statuses).toEqual(['pending', 'running', 'completed'])
-    const watchPaths = requests.filter((r) => r.method === 'GET').map((r) => r.path)
+    const watchGets = requests.filter((r) => r.method === 'GET')
+    const watchPaths = watchGets.map((r) => r.path)
     expect(watchPaths[0]).toBe(`/v1/jobs/${watched.id}`)
+    // Then held at once.
+    expect(watchGets[1]?.at).toBe(watchGets[0]?.at)
     expect(watchPaths.slice(1).every((p) => p === `/v1/jobs/${watched.id}?wait=30`)).toBe(true)
     const since = requests.length
     const waited = await client.jobs.create(jobParams(20_000))

@@ -162,9 +162,13 @@ export function longPollSource(core: ClientCore): Source {
       const now = clock.now()
       const hints = hintsOf(job ?? previous, response.headers, now)
       const etag = response.headers.get('etag') ?? undefined
-      // A plain check while the breaker probed: ask again at once (held, once it is closed).
-      // One under a second before the deadline: the next (if any) as the strategy says.
-      if (plain) return observation.answered(job, hints, etag, probing ? 'now' : 'plan')
+      // A plain check while the breaker probed: ask again at once (held, once it is closed); as
+      // the first look at a job, held at once. One under a second before the deadline: the
+      // next (if any) as the strategy says.
+      if (plain) {
+        const again = probing || (unknown && holdS >= 1)
+        return observation.answered(job, hints, etag, again ? 'now' : 'plan')
+      }
       // How long the server held the attempt that answered (not the pacer's wait or retries).
       const heldMs = now - (response.sentAt ?? startedAt)
       const newTag = etag !== undefined && etag !== knownEtag
