@@ -6,7 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { fakeFetch, jobBody, json } from '../../test/fake-fetch.js'
-import { virtualClock } from '../../test/virtual-time.js'
+import { drive, virtualClock } from '../../test/virtual-time.js'
 import { createClient } from '../client.js'
 import { fixedInterval } from '../polling/strategy.js'
 
@@ -72,12 +72,22 @@ afterEach(() => {
   else delete globals.navigator
 })
 
-/** A tab: a client made in `page`, polling every second, counting its checks. */
-function tab(page: ReturnType<typeof fakePage>, clock: ReturnType<typeof virtualClock>['clock']) {
+/**
+ * A tab: a client made in `page`, polling every second, counting its checks; the server takes
+ * `roundTripMs` to answer, and says the job completed from `completedAt` (virtual ms) on.
+ */
+function tab(
+  page: ReturnType<typeof fakePage>,
+  clock: ReturnType<typeof virtualClock>['clock'],
+  server: { roundTripMs?: number; completedAt?: number } = {},
+) {
   let checks = 0
-  const fetch = fakeFetch(() => {
+  const start = clock.now()
+  const fetch = fakeFetch(async () => {
     checks++
-    return json(jobBody({ id: 'job_1', status: 'running', eta_ms: null }))
+    if (server.roundTripMs) await clock.sleep(server.roundTripMs)
+    const done = clock.now() - start >= (server.completedAt ?? Infinity)
+    return json(jobBody({ id: 'job_1', status: done ? 'completed' : 'running', eta_ms: null }))
   })
   globals.document = page.document
   globals.window = page.window
@@ -138,5 +148,41 @@ describe('tabs sharing a job while the asking one is hidden', () => {
     expect(checks[61]).toBe(3)
     // Then every second.
     expect(checks.at(-1)).toBeGreaterThanOrEqual(8)
+  })
+})
+
+describe('a tab asking for a shared job', () => {
+  it('should give a check out at its wait’s deadline its second, as an unshared tab does', async () => {
+    const { manual, clock } = virtualClock()
+    // Checks at 0 and 1,200 (a second after the first answer, sent 200 ms early); the second
+    // answers at 1,600, past the 1,500 ms deadline, with the job done.
+    const alone = tab(fakePage(true), clock, { roundTripMs: 400, completedAt: 1_000 })
+    const waiting = alone.client.jobs.wait('job_1', { timeoutMs: 1_500 })
+    await expect(drive(manual, waiting, 100, 30)).resolves.toMatchObject({ status: 'completed' })
+  })
+
+  it('should answer a tab’s ask to that tab alone', async () => {
+    const { manual, clock } = virtualClock()
+    const asking = tab(fakePage(true), clock)
+    const controller = new AbortController()
+    const heard = [0, 0, 0]
+    const wait = (t: typeof asking, i: number) =>
+      t.client.jobs
+        .wait('job_1', {
+          signal: controller.signal,
+          onProgress: () => {
+            heard[i] = (heard[i] ?? 0) + 1
+          },
+        })
+        .catch(() => {})
+    const waits = [wait(asking, 0)]
+    await manual.tickAsync(100)
+    // Two tabs join after the first answer (the next is a second away): each asks for it.
+    waits.push(wait(tab(fakePage(true), clock), 1), wait(tab(fakePage(true), clock), 2))
+    await manual.tickAsync(500)
+    controller.abort()
+    await Promise.all(waits)
+    // Each told once, not once for every tab's ask.
+    expect(heard).toEqual([1, 1, 1])
   })
 })

@@ -69,15 +69,20 @@ function tabsOf(scope: string): Tabs | undefined {
   document?.addEventListener('visibilitychange', () => {
     for (const id of followers.keys()) shown(id)
   })
-  channel.onmessage = (event: MessageEvent<{ job?: unknown; ask?: unknown; shown?: unknown }>) => {
-    const { ask, shown: seen } = event.data ?? {}
-    // A tab starting to follow a job asks for it as last seen: the tab leading it tells.
-    if (typeof ask === 'string') {
-      const last = leading.get(ask)?.last()
-      if (last) channel.postMessage({ job: last })
+  /** This tab's asks not answered yet. */
+  const asked = new Set<string>()
+  type Message = { job?: unknown; ask?: unknown; shown?: unknown; for?: unknown }
+  channel.onmessage = (event: MessageEvent<Message>) => {
+    const { ask, shown: seen, for: answering } = event.data ?? {}
+    // A tab starting to follow a job asks for it as last seen (`ask`: its id and the ask's
+    // own); the tab leading it answers that ask alone.
+    if (Array.isArray(ask) && typeof ask[0] === 'string') {
+      const last = leading.get(ask[0])?.last()
+      if (last) channel.postMessage({ job: last, for: ask[1] })
       return
     }
     if (typeof seen === 'string') return leading.get(seen)?.shown()
+    if (answering !== undefined && !asked.delete(String(answering))) return
     // Read like any answer: another tab may run another version, or be any script of the origin.
     const job = parseJob(event.data?.job)
     if (typeof job === 'string' || !followers.has(job.id)) return
@@ -89,12 +94,15 @@ function tabsOf(scope: string): Tabs | undefined {
       const listening = followers.get(id) ?? new Set()
       listening.add(job)
       followers.set(id, listening)
+      const ask = `${id} ${asked.size} ${Math.random()}`
       const stop = () => {
+        asked.delete(ask)
         listening.delete(job)
         if (listening.size === 0) followers.delete(id)
       }
       signal.addEventListener('abort', stop, { once: true })
-      channel.postMessage({ ask: id })
+      asked.add(ask)
+      channel.postMessage({ ask: [id, ask] })
       shown(id)
       const lead = () => {
         leading.set(id, job)
@@ -152,7 +160,9 @@ export function shareObservation(
           resolve()
         }
         observation.inFlight = undefined
+        // Its checks are its own now: each wait gives a check out at its deadline its second.
         observation.interrupt = undefined
+        observation.guardDeadlines()
         // Taking over from a tab that led: its last answer may be on its way still (the lock
         // and the channel are not ordered), so the first check waits a moment for it.
         if (observation.answers > 0) plan(observation, TAKEOVER_MS)
