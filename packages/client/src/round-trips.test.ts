@@ -55,4 +55,32 @@ describe('checks sent early by the way there', () => {
     await wait()
     expect(sent).toEqual([1_200, 2_400, 3_600, 4_800])
   })
+
+  it('should not send early after a failed check (it may have taken no time)', async () => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    const sent: number[] = []
+    const fetch = fakeFetch(async (call) => {
+      if (call.method === 'POST') {
+        await clock.sleep(200)
+        return json(jobBody({ id: 'job_far', status: 'pending', eta_ms: null }), 202)
+      }
+      sent.push(manual.now() - start)
+      // The first check fails at once; the next finds the job done.
+      if (sent.length === 1) throw new TypeError('fetch failed')
+      return json(jobBody({ id: 'job_far', status: 'completed', eta_ms: null }))
+    })
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      fetch,
+      clock,
+      transport: 'poll',
+      retry: false,
+      polling: fixedInterval(1_000),
+    })
+    const params = { video_url: 'https://e.com/a.mp4', target_language: 'es' }
+    await drive(manual, client.jobs.createAndWait(params), 100, 100)
+    // 100 ms early after the create's answer; a full second after the failure.
+    expect(sent).toEqual([1_100, 2_100])
+  })
 })

@@ -172,6 +172,43 @@ describe('browser manners', () => {
     }
   })
 
+  it('should add no checks for a page hidden and shown again, when answers are 304s too', async () => {
+    const { manual, clock } = virtualClock()
+    const fetch = fakeFetch((call) =>
+      call.headers.get('if-none-match') === '"v1"'
+        ? new Response(null, { status: 304, headers: { etag: '"v1"' } })
+        : json(jobBody({ status: 'running', eta_ms: null }), 200, { etag: '"v1"' }),
+    )
+    const polling = fixedInterval(1_000)
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      fetch,
+      clock,
+      polling,
+      transport: 'poll',
+    })
+    const controller = new AbortController()
+    const waiting = client.jobs.wait('job_1', { signal: controller.signal }).catch(() => {})
+    try {
+      // At 0, 1,000 and 2,000 (304s after the first).
+      await advance(manual, 2_500)
+      expect(fetch.calls).toHaveLength(3)
+      for (let i = 0; i < 4; i++) {
+        setHidden(true)
+        setHidden(false)
+        await advance(manual, 100)
+      }
+      // The next is due at 3,000, as if the page had been shown all along.
+      expect(fetch.calls).toHaveLength(3)
+      await advance(manual, 110)
+      expect(fetch.calls).toHaveLength(4)
+    } finally {
+      setHidden(false)
+      controller.abort()
+      await waiting
+    }
+  })
+
   it('should send nothing while offline and check at once when back online', async () => {
     const { manual, fetch, client } = polledEvery200ms(
       jobBody({ status: 'completed', progress: 1 }),

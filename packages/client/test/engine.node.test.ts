@@ -249,6 +249,30 @@ describe('jobs.waitAll', () => {
   })
 })
 
+describe('jobs.waitAll and the server’s Retry-After', () => {
+  it('should move checks to share a tick no sooner than the server asks', async () => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    const sent: number[] = []
+    // No batch endpoint: each job is asked alone, and each answer says when to ask again.
+    const fetch = fakeFetch((call) => {
+      if (call.url.includes('?ids=')) return problemResponse(404, 'no such route')
+      if (call.url.endsWith('/job_a')) sent.push(manual.now() - start)
+      const id = call.url.split('/').pop() as string
+      const status = sent.length >= 5 ? 'completed' : 'running'
+      return json(jobBody({ id, status, eta_ms: null }), 200, { 'retry-after': '3' })
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
+    const all = client.jobs.waitAll(['job_a', 'job_b'], { polling: fixedInterval(3_000) })
+    for (let i = 0; i < 200 && sent.length < 5; i++) await manual.tickAsync(100)
+    await all
+    // On a grid shared by both jobs, but never before the 3 s the server asked for.
+    const gaps = sent.slice(1).map((at, i) => at - (sent[i] as number))
+    expect(gaps).toHaveLength(4)
+    expect(gaps.every((gap) => gap >= 3_000)).toBe(true)
+  })
+})
+
 describe('a server without a batch endpoint', () => {
   it('should be asked one job at a time when ?ids= answers something else with a 200', async () => {
     const { manual, clock } = virtualClock()

@@ -113,6 +113,32 @@ describe('a job’s age from the answers’ Date', () => {
     expect(ages[0]).toBe(200)
   })
 
+  it('should not count a slow create’s time at the server as the way there', async () => {
+    const { manual, clock } = virtualClock()
+    const ages: (number | undefined)[] = []
+    const fetch = fakeFetch(async (call) => {
+      const created = call.method === 'POST'
+      // A request takes 100 ms there and back; the create, 900 ms more at the server.
+      await clock.sleep(created ? 1_000 : 100)
+      const body = jobBody({
+        id: 'job_new',
+        status: ages.length >= 1 ? 'completed' : created ? 'pending' : 'running',
+        eta_ms: null,
+        created_at: new Date(CREATED).toISOString(),
+        updated_at: new Date(CREATED).toISOString(),
+      })
+      return json(body, created ? 202 : 200)
+    })
+    const client = agesClient(fetch, clock, ages)
+    await drive(manual, client.jobs.get('job_new'))
+    await drive(
+      manual,
+      client.jobs.createAndWait({ video_url: 'https://e.com/a.mp4', target_language: 'es' }),
+    )
+    // Dated half the shortest round trip (50 ms) before its answer, not half the create's.
+    expect(ages[0]).toBe(50)
+  })
+
   it('should take a replayed create’s job as old as its Date says, and go on reading Date', async () => {
     const { manual, clock } = virtualClock()
     const start = manual.now()

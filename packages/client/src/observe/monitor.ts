@@ -99,6 +99,7 @@ export class Monitor implements Planner {
     planned: () => this.#planned.keys(),
     batches: () => this.#batch && this.#sources.poll.many !== undefined,
     isPlanned: (observation) => this.#planned.has(observation),
+    plan: (observation, delayMs) => this.plan(observation, delayMs),
   })
 
   /** Other tabs of the page's origin sharing jobs (`shareTabs`), where a browser offers it. */
@@ -158,15 +159,16 @@ export class Monitor implements Planner {
     return subscription
   }
 
-  plan(observation: Observation, delayMs: number): void {
+  plan(observation: Observation, delayMs: number, notBeforeMs = 0): void {
     const now = this.#core.clock.now()
+    observation.shownDueAt = now + delayMs
     const wanted = this.#page?.delay(delayMs, observation) ?? delayMs
     const capped = Math.min(wanted, MAX_TIMER_MS)
     let at = now + capped
     const align = [...observation.subscriptions].some((s) => s.align)
     if (align && this.#observations.size > 1 && capped >= 16) {
       const grid = 2 ** Math.floor(Math.log2(capped / 8))
-      at = Math.max(now, Math.floor(at / grid) * grid)
+      at = Math.max(now + Math.min(notBeforeMs, capped), Math.floor(at / grid) * grid)
     }
     // Never past the nearest deadline: the last look is at it.
     this.planAt(observation, Math.min(at, Math.max(now, observation.nearestDeadline())))

@@ -19,7 +19,8 @@ export type Transport = 'poll' | 'long-poll' | 'sse'
 /** Where the observation's plans go: the monitor. */
 export interface Planner {
   /** Plans the next check of `observation` `delayMs` from now (0: at once). */
-  plan(observation: Observation, delayMs: number): void
+  /** `notBeforeMs`: however the plan is moved (to share a batch), not sooner than that. */
+  plan(observation: Observation, delayMs: number, notBeforeMs?: number): void
   /** Plans the check at a subscription's deadline (exactly then, not aligned). */
   planAt(observation: Observation, at: number): void
   /** The observation ended: forget it. */
@@ -64,6 +65,8 @@ export class Observation {
   onEnd: (() => void) | undefined
   /** Whether other tabs hear of its answers (they may be watching every change). */
   sharedWithTabs = false
+  /** When its next check is due as a shown page plans it (a hidden one plans it later). */
+  shownDueAt: number | undefined
   /**
    * Set while a held request asks for the job's end alone: ends it, to be asked again at once
    * for every change, when someone who wants them starts listening.
@@ -173,10 +176,12 @@ export class Observation {
     this.cursor.saw(job, undefined, now, datedAge)
     // The server made the job during the create's round trip: halfway through it, on average
     // (a 200 ms round trip otherwise puts every check 100 ms late).
-    if (madeWithinMs !== undefined) this.cursor.bornBy(now - madeWithinMs / 2)
+    if (madeWithinMs !== undefined) {
+      this.cursor.bornBy(now - Math.min(madeWithinMs / 2, this.core.trips.outboundMs()))
+    }
     if (!this.#observe(job, now)) return
     // A stream or a held request costs the same whenever it starts: it starts at once.
-    if (this.transport === 'poll') this.#planNext(hints, now)
+    if (this.transport === 'poll') this.#planNext(hints, now, true)
     else this.planner.plan(this, 0)
   }
 
@@ -231,7 +236,7 @@ export class Observation {
       return
     }
     if (pushed) return
-    this.#next(hints, now)
+    this.#next(hints, now, true)
   }
 
   /**
@@ -290,20 +295,24 @@ export class Observation {
   }
 
   /** After a check: each subscription's limits, then the next check if anyone still waits. */
-  #next(hints: ServerHints, now: number): void {
+  #next(hints: ServerHints, now: number, answered = false): void {
     for (const s of [...this.subscriptions]) s.checkLimits(now)
-    if (!this.ended) this.#planNext(hints, now)
+    if (!this.ended) this.#planNext(hints, now, answered)
   }
 
-  /** Plans the next check as the strategies say; a strategy that throws ends every wait. */
-  #planNext(hints: ServerHints, now: number): void {
+  /**
+   * Plans the next check as the strategies say; a strategy that throws ends every wait. After an
+   * answer (`answered`), the check is sent early by the way there, to reach the server when
+   * planned: never before the server's `Retry-After`, nor (as it goes a round trip after the
+   * last was sent) faster than planned. After a failure, which may have taken no time, not.
+   */
+  #planNext(hints: ServerHints, now: number, answered = false): void {
     const { random } = this.core
     try {
       const delay = this.cursor.nextDelay(this.#strategies(), hints, now, this.startedAt, random)
-      // Sent early by the way there, to reach the server when planned; never before the server's
-      // `Retry-After` (nor, as a check goes a round trip after the last, faster than planned).
-      const early = Math.min(this.core.trips.outboundMs(), delay - (hints.retryAfterMs ?? 0))
-      this.planner.plan(this, delay - Math.max(0, early))
+      const notBefore = hints.retryAfterMs ?? 0
+      const early = answered ? Math.min(this.core.trips.outboundMs(), delay - notBefore) : 0
+      this.planner.plan(this, delay - Math.max(0, early), notBefore)
     } catch (error) {
       this.#endAll(error)
     }

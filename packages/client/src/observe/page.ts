@@ -62,6 +62,8 @@ export interface PagePlanner {
   now(): number
   /** Plans a check of `observation` at `at` (or keeps an earlier one). */
   planAt(observation: Observation, at: number): void
+  /** Plans a check of `observation` in `delayMs`, as its answers do (page and batches minded). */
+  plan(observation: Observation, delayMs: number): void
   /** The observations live now. */
   observations(): Iterable<Observation>
   /** The observations with a check planned. */
@@ -171,16 +173,10 @@ export class PageManners {
    */
   #resume(observation: Observation, now: number, overdue = false, apart = 0): number {
     const polled = observation.transport === 'poll'
-    const due = overdue || !polled ? now : shownDue(observation, now)
-    if (due > now) this.#planner.planAt(observation, due)
+    const due = overdue || !polled ? now : (observation.shownDueAt ?? now)
+    if (due > now) this.#planner.plan(observation, due - now)
     else if (polled && this.#planner.batches()) this.#planner.planAt(observation, now)
     else this.#planner.planAt(observation, now + Math.min(1_000, apart++ * STAGGER_MS))
     return apart
   }
-}
-
-/** When a polled job's next check would be had the page been shown all along. */
-function shownDue(observation: Observation, now: number): number {
-  const { seenAt, previousDelayMs } = observation.cursor.state
-  return seenAt === undefined || previousDelayMs === undefined ? now : seenAt + previousDelayMs
 }
