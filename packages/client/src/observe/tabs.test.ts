@@ -43,11 +43,22 @@ function fakeLocks() {
   }
 }
 
-/** A page, shown or hidden, that can change. */
+/** A page, shown or hidden, that can change, counting the listeners it has. */
 function fakePage(visible: boolean) {
   const document = Object.assign(new EventTarget(), {
     visibilityState: visible ? 'visible' : 'hidden',
   })
+  let listeners = 0
+  const add = document.addEventListener.bind(document)
+  const remove = document.removeEventListener.bind(document)
+  document.addEventListener = (...args: Parameters<typeof add>) => {
+    listeners++
+    add(...args)
+  }
+  document.removeEventListener = (...args: Parameters<typeof remove>) => {
+    listeners--
+    remove(...args)
+  }
   return {
     document,
     window: new EventTarget(),
@@ -55,6 +66,7 @@ function fakePage(visible: boolean) {
       document.visibilityState = 'visible'
       document.dispatchEvent(new Event('visibilitychange'))
     },
+    listeners: () => listeners,
   }
 }
 
@@ -124,9 +136,12 @@ describe('tabs sharing a job while the asking one is hidden', () => {
       await manual.tickAsync(100)
       checksAt.push(asking.checks())
     }
+    expect(followingPage.listeners()).toBeGreaterThan(0)
     controller.abort()
     await Promise.all(waits)
     expect(following.checks()).toBe(0)
+    // Nothing left listening to the page once no job is shared.
+    expect(followingPage.listeners()).toBe(0)
     return checksAt
   }
 

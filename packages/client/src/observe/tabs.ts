@@ -66,9 +66,9 @@ function tabsOf(scope: string): Tabs | undefined {
     if (document?.visibilityState === 'visible' && !leading.has(id))
       channel.postMessage({ shown: id })
   }
-  document?.addEventListener('visibilitychange', () => {
+  const onShown = () => {
     for (const id of followers.keys()) shown(id)
-  })
+  }
   /** This tab's asks not answered yet. */
   const asked = new Set<string>()
   type Message = { job?: unknown; ask?: unknown; shown?: unknown; for?: unknown }
@@ -91,6 +91,8 @@ function tabsOf(scope: string): Tabs | undefined {
   }
   return {
     share(id, signal, job) {
+      // Listened to while this tab shares jobs.
+      if (followers.size === 0) document?.addEventListener('visibilitychange', onShown)
       const listening = followers.get(id) ?? new Set()
       listening.add(job)
       followers.set(id, listening)
@@ -99,6 +101,7 @@ function tabsOf(scope: string): Tabs | undefined {
         asked.delete(ask)
         listening.delete(job)
         if (listening.size === 0) followers.delete(id)
+        if (followers.size === 0) document?.removeEventListener('visibilitychange', onShown)
       }
       signal.addEventListener('abort', stop, { once: true })
       asked.add(ask)
