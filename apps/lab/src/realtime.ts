@@ -52,6 +52,7 @@ export async function checkRealTime(seed: number): Promise<Agreement[]> {
 /** The standard error of the mean lateness of the waits that resolved. */
 function standardError(outcomes: readonly JobOutcome[]): number {
   const ms = outcomes.filter((o) => o.failure === undefined).map((o) => o.latencyMs)
+  if (ms.length < 2) return 0
   const mean = ms.reduce((sum, x) => sum + x, 0) / ms.length
   const variance = ms.reduce((sum, x) => sum + (x - mean) ** 2, 0) / (ms.length - 1)
   return Math.sqrt(variance / ms.length)
@@ -86,9 +87,10 @@ export function realTimeReport(agreements: readonly Agreement[], machine: string
     '',
     `Over HTTP every request takes real time (about a millisecond here, ${SCALE} ms of virtual time),`,
     'which the virtual runs do not count: that is most of any difference in lateness. And the',
-    'client’s jitter falls on other jobs when requests take real time, so chance alone moves the',
-    `mean lateness by up to ${agreements.map((a) => `±${((a.chanceMs / a.virtual.meanMs) * 100).toFixed(1)} % (${a.workload.split(' ')[0]})`).join(' and ')}`,
-    '(two standard errors). Checks of separate waits that fall due within the same real',
+    'client’s jitter falls on other jobs when requests take real time, so chance moves the mean',
+    `lateness too: by ${agreements.map((a) => `±${((a.chanceMs / a.virtual.meanMs) * 100).toFixed(1)} % (${a.workload.split(' ')[0]})`).join(' and ')}`,
+    'at two standard errors, counting the runs as independent (which overstates it: they share',
+    'the jobs and the server’s ETA noise). Checks of separate waits that fall due within the same real',
     'millisecond share one batch request, which counts for each job in part: over HTTP a little',
     'more often than in virtual time.',
   )
