@@ -20,7 +20,7 @@ import { InFlight, Observation, type Planner, type Transport } from './observati
 import { type PageManners, pageManners } from './page.js'
 import { Schedule } from './schedule.js'
 import { type Subscriber, Subscription, type WaitLimits } from './subscription.js'
-import { shareObservation, type Tabs } from './tabs.js'
+import type { Tabs } from './tabs.js'
 
 /** The most ids in one batch request (the protocol's limit). */
 const MAX_BATCH = 100
@@ -149,7 +149,7 @@ export class Monitor implements Planner {
       const { created } = start
       const begin = (o: Observation) => (created ? o.created(created) : this.plan(o, 0))
       if (this.#tabs) {
-        shareObservation(this.#tabs, observation, {
+        this.#tabs.observe(observation, {
           begin,
           plan: (o, ms) => this.plan(o, ms),
           shownElsewhere: (o) => this.#page?.shownElsewhere(o),

@@ -7,10 +7,9 @@
  */
 import type { HttpConfig } from '../http.js'
 import { parseJob } from '../parse.js'
-import { hintsOf } from '../polling/hints.js'
 import type { Job } from '../types.js'
 import { InFlight, type Observation } from './observation.js'
-import { getJob } from './sources/poll.js'
+import { checkOnce } from './sources/poll.js'
 
 /** How long a tab taking over a job's lead waits for the last answer of the tab before it. */
 const TAKEOVER_MS = 100
@@ -27,10 +26,25 @@ export interface SharedJob {
   shown(): void
 }
 
-/** The tabs of one origin, for one API (base URL and key). */
+/** What a shared observation needs of its monitor. */
+export interface TabsMonitor {
+  /** This tab leads: the first check (or the create's answer). */
+  begin(observation: Observation): void
+  plan(observation: Observation, delayMs: number): void
+  /** Another tab following the job is shown (this tab asks for it). */
+  shownElsewhere(observation: Observation): void
+}
+
+/** Shares job `id` until `signal` aborts: leads when given the lock, follows meanwhile. */
+type Share = (id: string, signal: AbortSignal, job: SharedJob) => void
+
+/**
+ * The tabs of one origin, for one API (base URL and key). The monitor reaches this module only
+ * through it, so a client without `shareTabs` (the legacy one) carries none of it.
+ */
 export interface Tabs {
-  /** Shares job `id` until `signal` aborts: leads when given the lock, follows meanwhile. */
-  share(id: string, signal: AbortSignal, job: SharedJob): void
+  /** Shares `observation` with the other tabs (see `shareObservation`). */
+  observe(observation: Observation, monitor: TabsMonitor): void
   /** Posts an answer about job `id` to the other tabs. */
   post(job: Job): void
 }
@@ -89,32 +103,33 @@ function tabsOf(scope: string): Tabs | undefined {
     for (const f of followers.get(job.id) ?? []) f.follow(job)
     shown(job.id)
   }
+  const share: Share = (id, signal, job) => {
+    // Listened to while this tab shares jobs.
+    if (followers.size === 0) document?.addEventListener('visibilitychange', onShown)
+    const listening = followers.get(id) ?? new Set()
+    listening.add(job)
+    followers.set(id, listening)
+    const ask = `${id} ${asked.size} ${Math.random()}`
+    const stop = () => {
+      asked.delete(ask)
+      listening.delete(job)
+      if (listening.size === 0) followers.delete(id)
+      if (followers.size === 0) document?.removeEventListener('visibilitychange', onShown)
+    }
+    signal.addEventListener('abort', stop, { once: true })
+    asked.add(ask)
+    channel.postMessage({ ask: [id, ask] })
+    shown(id)
+    const lead = () => {
+      leading.set(id, job)
+      return job.lead().finally(() => {
+        if (leading.get(id) === job) leading.delete(id)
+      })
+    }
+    locks.request(`${name}:${id}`, { signal }, lead).catch(() => {})
+  }
   return {
-    share(id, signal, job) {
-      // Listened to while this tab shares jobs.
-      if (followers.size === 0) document?.addEventListener('visibilitychange', onShown)
-      const listening = followers.get(id) ?? new Set()
-      listening.add(job)
-      followers.set(id, listening)
-      const ask = `${id} ${asked.size} ${Math.random()}`
-      const stop = () => {
-        asked.delete(ask)
-        listening.delete(job)
-        if (listening.size === 0) followers.delete(id)
-        if (followers.size === 0) document?.removeEventListener('visibilitychange', onShown)
-      }
-      signal.addEventListener('abort', stop, { once: true })
-      asked.add(ask)
-      channel.postMessage({ ask: [id, ask] })
-      shown(id)
-      const lead = () => {
-        leading.set(id, job)
-        return job.lead().finally(() => {
-          if (leading.get(id) === job) leading.delete(id)
-        })
-      }
-      locks.request(`${name}:${id}`, { signal }, lead).catch(() => {})
-    },
+    observe: (observation, monitor) => shareObservation(share, observation, monitor),
     post(job) {
       channel.postMessage({ job })
     },
@@ -127,16 +142,7 @@ function tabsOf(scope: string): Tabs | undefined {
  * is handed the lead, then `begin`s checking (or `plan`s a check, taking over from a tab that
  * led), and lets go of it when it ends.
  */
-export function shareObservation(
-  tabs: Tabs,
-  observation: Observation,
-  monitor: {
-    begin: (o: Observation) => void
-    plan: (o: Observation, delayMs: number) => void
-    /** Another tab following the job is shown (this tab asks for it). */
-    shownElsewhere: (o: Observation) => void
-  },
-): void {
+function shareObservation(share: Share, observation: Observation, monitor: TabsMonitor): void {
   const { begin, plan } = monitor
   const following = new InFlight(1)
   observation.inFlight = following
@@ -147,14 +153,15 @@ export function shareObservation(
   observation.interrupt = () => {
     if (looking) return
     looking = true
-    lookOnce(observation, following.controller.signal)
+    observation.cursor.state.checks++
+    checkOnce(observation.core, observation, following.controller.signal, 'look')
       .catch(() => {})
       .finally(() => {
         looking = false
       })
   }
   observation.guardDeadlines(0)
-  tabs.share(observation.id, following.controller.signal, {
+  share(observation.id, following.controller.signal, {
     lead: () =>
       new Promise<void>((resolve) => {
         if (observation.ended) return resolve()
@@ -175,20 +182,4 @@ export function shareObservation(
     last: () => (observation.answers > 0 ? observation.cursor.state.job : undefined),
     shown: () => monitor.shownElsewhere(observation),
   })
-}
-
-/** One plain check of a job another tab leads, by this tab (see `Observation.answered`'s `look`). */
-async function lookOnce(observation: Observation, signal: AbortSignal): Promise<void> {
-  const { core, cursor } = observation
-  const { state } = cursor
-  const now = core.clock.now()
-  const { job, response } = await getJob(core, observation.id, {
-    attempt: ++state.checks,
-    signal,
-    timeoutMs: observation.requestLimitMs(now),
-    lastLook: true,
-    etag: state.job ? state.etag : undefined,
-  })
-  const hints = hintsOf(job ?? state.job, response.headers, core.clock.now())
-  observation.answered(job, hints, response.headers.get('etag') ?? undefined, 'look')
 }

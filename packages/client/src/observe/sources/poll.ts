@@ -10,6 +10,7 @@ import { hintsOf } from '../../polling/hints.js'
 import type { Job } from '../../types.js'
 import { jobPath } from '../../validate.js'
 import type { Source } from '../monitor.js'
+import type { Observation } from '../observation.js'
 
 /** One status check of job `id`, recorded in the history; `job` is undefined for a 304. */
 export async function getJob(
@@ -58,22 +59,31 @@ export async function getJob(
   }
 }
 
+/**
+ * One plain check of `observation`'s job, its answer told as `next` says (the schedule's next
+ * check by default; see `Observation.answered`).
+ */
+export async function checkOnce(
+  core: ClientCore,
+  observation: Observation,
+  signal: AbortSignal,
+  next?: 'look',
+): Promise<void> {
+  const { state } = observation.cursor
+  const now = core.clock.now()
+  const { job, response } = await getJob(core, observation.id, {
+    attempt: state.checks,
+    signal,
+    timeoutMs: observation.requestLimitMs(now),
+    lastLook: observation.nearestDeadline() <= now,
+    // Without a job to fall back on, a 304 would say nothing: ask for the body.
+    etag: state.job ? state.etag : undefined,
+  })
+  const hints = hintsOf(job ?? state.job, response.headers, core.clock.now())
+  observation.answered(job, hints, response.headers.get('etag') ?? undefined, next)
+}
+
 /** Checks jobs one request each. */
 export function pollSource(core: ClientCore): Source {
-  return {
-    async one(observation, signal) {
-      const { state } = observation.cursor
-      const now = core.clock.now()
-      const { job, response } = await getJob(core, observation.id, {
-        attempt: state.checks,
-        signal,
-        timeoutMs: observation.requestLimitMs(now),
-        lastLook: observation.nearestDeadline() <= now,
-        // Without a job to fall back on, a 304 would say nothing: ask for the body.
-        etag: state.job ? state.etag : undefined,
-      })
-      const hints = hintsOf(job ?? state.job, response.headers, core.clock.now())
-      observation.answered(job, hints, response.headers.get('etag') ?? undefined)
-    },
-  }
+  return { one: (observation, signal) => checkOnce(core, observation, signal) }
 }
