@@ -159,16 +159,19 @@ export class Monitor implements Planner {
     return subscription
   }
 
-  plan(observation: Observation, delayMs: number, notBeforeMs = 0): void {
+  plan(observation: Observation, delayMs: number, notBeforeMs?: number): void {
     const now = this.#core.clock.now()
     observation.shownDueAt = now + delayMs
+    // Kept for plans made again later (the page's return): the server's word stands.
+    if (notBeforeMs !== undefined) observation.notBeforeAt = now + notBeforeMs
     const wanted = this.#page?.delay(delayMs, observation) ?? delayMs
     const capped = Math.min(wanted, MAX_TIMER_MS)
     let at = now + capped
     const align = [...observation.subscriptions].some((s) => s.align)
     if (align && this.#observations.size > 1 && capped >= 16) {
       const grid = 2 ** Math.floor(Math.log2(capped / 8))
-      at = Math.max(now + Math.min(notBeforeMs, capped), Math.floor(at / grid) * grid)
+      const notBefore = Math.min(observation.notBeforeAt ?? now, now + capped)
+      at = Math.max(now, notBefore, Math.floor(at / grid) * grid)
     }
     // Never past the nearest deadline: the last look is at it.
     this.planAt(observation, Math.min(at, Math.max(now, observation.nearestDeadline())))

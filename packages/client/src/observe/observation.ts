@@ -67,6 +67,8 @@ export class Observation {
   sharedWithTabs = false
   /** When its next check is due as a shown page plans it (a hidden one plans it later). */
   shownDueAt: number | undefined
+  /** The server's `Retry-After` for its next check, as a time: no plan moves it sooner. */
+  notBeforeAt: number | undefined
   /**
    * Set while a held request asks for the job's end alone: ends it, to be asked again at once
    * for every change, when someone who wants them starts listening.
@@ -77,6 +79,8 @@ export class Observation {
    * wait's deadline calls it, so that the last look is a plain check (see `guardDeadline`).
    */
   interrupt: (() => void) | undefined
+  /** Set while a held request or a stream of this tab's own is out: ends it, as `interrupt`. */
+  holding: (() => void) | undefined
 
   constructor(
     readonly id: string,
@@ -151,6 +155,7 @@ export class Observation {
     signal.addEventListener('abort', onAbort, { once: true })
     const interrupt = () => controller.abort(new Error('interrupted'))
     this.interrupt = interrupt
+    this.holding = interrupt
     if (widens) this.widen = interrupt
     return {
       signal: controller.signal,
@@ -159,6 +164,7 @@ export class Observation {
         signal.removeEventListener('abort', onAbort)
         if (this.widen === interrupt) this.widen = undefined
         if (this.interrupt === interrupt) this.interrupt = undefined
+        if (this.holding === interrupt) this.holding = undefined
       },
     }
   }
@@ -304,13 +310,15 @@ export class Observation {
    * Plans the next check as the strategies say; a strategy that throws ends every wait. After an
    * answer (`answered`), the check is sent early by the way there, to reach the server when
    * planned: never before the server's `Retry-After`, nor (as it goes a round trip after the
-   * last was sent) faster than planned. After a failure, which may have taken no time, not.
+   * last was sent) faster than planned. After a failure, which may have taken no time, not; and
+   * a refusal's `Retry-After` holds whatever the strategy says (a fixed interval, say).
    */
   #planNext(hints: ServerHints, now: number, answered = false): void {
     const { random } = this.core
     try {
-      const delay = this.cursor.nextDelay(this.#strategies(), hints, now, this.startedAt, random)
+      const next = this.cursor.nextDelay(this.#strategies(), hints, now, this.startedAt, random)
       const notBefore = hints.retryAfterMs ?? 0
+      const delay = answered ? next : Math.max(next, notBefore)
       const early = answered ? Math.min(this.core.trips.outboundMs(), delay - notBefore) : 0
       this.planner.plan(this, delay - Math.max(0, early), notBefore)
     } catch (error) {

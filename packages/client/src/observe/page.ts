@@ -13,8 +13,11 @@ import type { Observation } from './observation.js'
 export interface Page {
   hidden(): boolean
   offline(): boolean
-  /** Calls `back` when the page is shown again or the network returns; returns the stopper. */
-  onReturn(back: () => void): () => void
+  /**
+   * Calls `back` when the page is shown again (`online` false) or the network returns (true);
+   * returns the stopper.
+   */
+  onReturn(back: (online: boolean) => void): () => void
 }
 
 /** How much wider checks are spaced while the page is hidden. */
@@ -39,13 +42,14 @@ function currentPage(): Page | undefined {
     offline: () => navigator?.onLine === false,
     onReturn(back) {
       const shown = () => {
-        if (document.visibilityState === 'visible') back()
+        if (document.visibilityState === 'visible') back(false)
       }
+      const online = () => back(true)
       document.addEventListener('visibilitychange', shown)
-      window.addEventListener('online', back)
+      window.addEventListener('online', online)
       return () => {
         document.removeEventListener('visibilitychange', shown)
-        window.removeEventListener('online', back)
+        window.removeEventListener('online', online)
       }
     },
   }
@@ -98,7 +102,7 @@ export class PageManners {
 
   /** Jobs are observed: listen for the page's return. */
   observing(): void {
-    this.#stop ??= this.#page.onReturn(() => this.#back())
+    this.#stop ??= this.#page.onReturn((online) => this.#back(online))
   }
 
   /** No job is observed any more: stop listening, forget what was parked. */
@@ -157,7 +161,12 @@ export class PageManners {
    * The page is shown again or back online: each job is checked when a shown page would check
    * it (a page hidden and shown again in quick succession adds no checks).
    */
-  #back(): void {
+  #back(online: boolean): void {
+    // A stream or a held request out while the network went away may be on a connection that
+    // died without a word (a laptop asleep, another Wi-Fi): opened again at once.
+    if (online) {
+      for (const observation of this.#planner.observations()) observation.holding?.()
+    }
     const now = this.#planner.now()
     const parked = new Set(this.#parked)
     this.#parked = []
@@ -173,7 +182,8 @@ export class PageManners {
    */
   #resume(observation: Observation, now: number, overdue = false, apart = 0): number {
     const polled = observation.transport === 'poll'
-    const due = overdue || !polled ? now : (observation.shownDueAt ?? now)
+    // A stream or a held request is planned only after a drop or a refusal: its wait stands too.
+    const due = overdue ? now : (observation.shownDueAt ?? now)
     if (due > now) this.#planner.plan(observation, due - now)
     else if (polled && this.#planner.batches()) this.#planner.planAt(observation, now)
     else this.#planner.planAt(observation, now + Math.min(1_000, apart++ * STAGGER_MS))

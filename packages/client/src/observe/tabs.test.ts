@@ -1,11 +1,11 @@
 /**
- * Tabs that share (`shareTabs`), in Node: each "tab" is a client made while its own fake page
- * (document, window) is the global one, with Node's BroadcastChannel and a fake Web Locks
- * manager, so that one tab can be hidden while another is shown (the browser tests run every
- * tab in one page).
+ * Tabs that share (`shareTabs`), in Node: each "tab" is a client made in its own fake page, with
+ * Node's BroadcastChannel and a fake Web Locks manager, so that one tab can be hidden while
+ * another is shown (the browser tests run every tab in one page).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { fakeFetch, jobBody, json } from '../../test/fake-fetch.js'
+import { type FakePage, fakePage, inPage } from '../../test/fake-page.js'
 import { drive, virtualClock } from '../../test/virtual-time.js'
 import { createClient } from '../client.js'
 import { fixedInterval } from '../polling/strategy.js'
@@ -43,33 +43,6 @@ function fakeLocks() {
   }
 }
 
-/** A page, shown or hidden, that can change, counting the listeners it has. */
-function fakePage(visible: boolean) {
-  const document = Object.assign(new EventTarget(), {
-    visibilityState: visible ? 'visible' : 'hidden',
-  })
-  let listeners = 0
-  const add = document.addEventListener.bind(document)
-  const remove = document.removeEventListener.bind(document)
-  document.addEventListener = (...args: Parameters<typeof add>) => {
-    listeners++
-    add(...args)
-  }
-  document.removeEventListener = (...args: Parameters<typeof remove>) => {
-    listeners--
-    remove(...args)
-  }
-  return {
-    document,
-    window: new EventTarget(),
-    show() {
-      document.visibilityState = 'visible'
-      document.dispatchEvent(new Event('visibilitychange'))
-    },
-    listeners: () => listeners,
-  }
-}
-
 const globals = globalThis as Record<string, unknown>
 let saved: PropertyDescriptor | undefined
 
@@ -89,7 +62,7 @@ afterEach(() => {
  * `roundTripMs` to answer, and says the job completed from `completedAt` (virtual ms) on.
  */
 function tab(
-  page: ReturnType<typeof fakePage>,
+  page: FakePage,
   clock: ReturnType<typeof virtualClock>['clock'],
   server: { roundTripMs?: number; completedAt?: number } = {},
 ) {
@@ -101,22 +74,17 @@ function tab(
     const done = clock.now() - start >= (server.completedAt ?? Infinity)
     return json(jobBody({ id: 'job_1', status: done ? 'completed' : 'running', eta_ms: null }))
   })
-  globals.document = page.document
-  globals.window = page.window
-  try {
-    const client = createClient({
+  const client = inPage(page, () =>
+    createClient({
       baseUrl: 'http://tabs.test',
       fetch,
       clock,
       shareTabs: true,
       transport: 'poll',
       polling: fixedInterval(1_000),
-    })
-    return { client, checks: () => checks }
-  } finally {
-    delete globals.document
-    delete globals.window
-  }
+    }),
+  )
+  return { client, checks: () => checks }
 }
 
 describe('tabs sharing a job while the asking one is hidden', () => {
@@ -132,7 +100,7 @@ describe('tabs sharing a job while the asking one is hidden', () => {
     })
     const checksAt: number[] = []
     for (let ms = 0; ms < 12_000; ms += 100) {
-      if (ms === showAfterMs) followingPage.show()
+      if (ms === showAfterMs) followingPage.setVisible(true)
       await manual.tickAsync(100)
       checksAt.push(asking.checks())
     }
