@@ -4,7 +4,7 @@
  */
 import { describe, expect, inject, it, vi } from 'vitest'
 import { createClient, fixedInterval, isNotFoundError, isTimeoutError } from '../src/index.js'
-import { fakeFetch, jobBody, json } from './fake-fetch.js'
+import { type FetchCall, fakeFetch, jobBody, json } from './fake-fetch.js'
 import { virtualClock } from './virtual-time.js'
 
 describe('client in Chromium', () => {
@@ -85,11 +85,11 @@ async function advance(manual: ReturnType<typeof virtualClock>['manual'], ms: nu
   }
 }
 
-/** A client polling every 200 ms on a virtual clock, against a fake server answering `body`. */
-function polledEvery200ms(body: Record<string, unknown>) {
+/** A client polling every `everyMs` on a virtual clock, against a fake server's `answer`. */
+function polledClient(everyMs: number, answer: (call: FetchCall) => Response) {
   const { manual, clock } = virtualClock()
-  const fetch = fakeFetch(() => json(body))
-  const polling = fixedInterval(200)
+  const fetch = fakeFetch(answer)
+  const polling = fixedInterval(everyMs)
   const client = createClient({
     baseUrl: 'http://api.test',
     fetch,
@@ -98,6 +98,11 @@ function polledEvery200ms(body: Record<string, unknown>) {
     transport: 'poll',
   })
   return { manual, fetch, client }
+}
+
+/** A client polling every 200 ms against a fake server answering `body`. */
+function polledEvery200ms(body: Record<string, unknown>) {
+  return polledClient(200, () => json(body))
 }
 
 describe('browser manners', () => {
@@ -173,20 +178,11 @@ describe('browser manners', () => {
   })
 
   it('should add no checks for a page hidden and shown again, when answers are 304s too', async () => {
-    const { manual, clock } = virtualClock()
-    const fetch = fakeFetch((call) =>
+    const { manual, fetch, client } = polledClient(1_000, (call) =>
       call.headers.get('if-none-match') === '"v1"'
         ? new Response(null, { status: 304, headers: { etag: '"v1"' } })
         : json(jobBody({ status: 'running', eta_ms: null }), 200, { etag: '"v1"' }),
     )
-    const polling = fixedInterval(1_000)
-    const client = createClient({
-      baseUrl: 'http://api.test',
-      fetch,
-      clock,
-      polling,
-      transport: 'poll',
-    })
     const controller = new AbortController()
     const waiting = client.jobs.wait('job_1', { signal: controller.signal }).catch(() => {})
     try {
