@@ -4,7 +4,7 @@
  * closely. Bounded: 1,000 jobs a workload, about three minutes of wall time for both together
  * (the longest jobs set it, not their count). Not faster: each request's real millisecond or so
  * counts SCALE times over in virtual lateness, and W2's is only 0.15 s (at 8 times, the two
- * differed by 10-15 % there). Not fewer jobs: with 300, chance alone moved W2's mean by ±7 %.
+ * differed by 10-15 % there). Not fewer jobs: with 300, runs of the same jobs gave W2 means 6-17 % apart.
  */
 import { adaptivePolling } from '@video-translation/client'
 import { type Summary, summarize } from './metrics.js'
