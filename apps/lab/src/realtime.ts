@@ -4,7 +4,8 @@
  * closely. Bounded: 1,000 jobs a workload, about three minutes of wall time for both together
  * (the longest jobs set it, not their count). Not faster: each request's real millisecond or so
  * counts SCALE times over in virtual lateness, and W2's is only 0.15 s (at 8 times, the two
- * differed by 10-15 % there). Not fewer jobs: with 300, runs of the same jobs gave W2 means 6-17 % apart.
+ * differed by 10-15 % there). Not fewer jobs: with 300, runs of the same jobs put W2's mean
+ * 6-17 % from the virtual one.
  */
 import { adaptivePolling } from '@video-translation/client'
 import { type Summary, summarize } from './metrics.js'
