@@ -310,15 +310,13 @@ export class Observation {
    * Plans the next check as the strategies say; a strategy that throws ends every wait. After an
    * answer (`answered`), the check is sent early by the way there, to reach the server when
    * planned: never before the server's `Retry-After`, nor (as it goes a round trip after the
-   * last was sent) faster than planned. After a failure, which may have taken no time, not; and
-   * a refusal's `Retry-After` holds whatever the strategy says (a fixed interval, say).
+   * last was sent) faster than planned. After a failure, which may have taken no time, not.
    */
   #planNext(hints: ServerHints, now: number, answered = false): void {
     const { random } = this.core
     try {
-      const next = this.cursor.nextDelay(this.#strategies(), hints, now, this.startedAt, random)
+      const delay = this.cursor.nextDelay(this.#strategies(), hints, now, this.startedAt, random)
       const notBefore = hints.retryAfterMs ?? 0
-      const delay = answered ? next : Math.max(next, notBefore)
       const early = answered ? Math.min(this.core.trips.outboundMs(), delay - notBefore) : 0
       this.planner.plan(this, delay - Math.max(0, early), notBefore)
     } catch (error) {

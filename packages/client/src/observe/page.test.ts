@@ -16,7 +16,7 @@ import { createClient } from '../client.js'
 import { fixedInterval } from '../polling/strategy.js'
 
 describe('a page shown again', () => {
-  it('should keep a refusal’s Retry-After, whatever the strategy', async () => {
+  it('should keep a refusal’s Retry-After for a held request (not ask again at once)', async () => {
     const { manual, clock } = virtualClock()
     const start = manual.now()
     const sent: number[] = []
@@ -29,9 +29,7 @@ describe('a page shown again', () => {
     })
     const page = fakePage(false)
     const options = { baseUrl: 'http://api.test', fetch, clock, retry: false } as const
-    const client = inPage(page, () =>
-      createClient({ ...options, transport: 'long-poll', polling: fixedInterval(1_000) }),
-    )
+    const client = inPage(page, () => createClient({ ...options, transport: 'long-poll' }))
     const waiting = client.jobs.wait('job_1')
     await manual.tickAsync(2_000)
     page.setVisible(true)

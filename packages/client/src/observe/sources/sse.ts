@@ -100,6 +100,7 @@ export function sseSource(core: ClientCore): Source {
       stream.close()
       // A plain check, with a check's guard: nothing to interrupt at the deadline.
       observation.interrupt = undefined
+      observation.holding = undefined
       observation.guardDeadlines()
       return poll.one(observation, signal)
     }
