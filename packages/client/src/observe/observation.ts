@@ -71,7 +71,7 @@ export class Observation {
   notBeforeAt: number | undefined
   /**
    * Set while a held request asks for the job's end alone: ends it, to be asked again at once
-   * for every change, when someone who wants them starts listening.
+   * for every change, when someone who wants them starts listening (sources/held.ts).
    */
   widen: (() => void) | undefined
   /**
@@ -142,31 +142,6 @@ export class Observation {
   /** The limit of a check's request: up to the nearest deadline, and a last look after it. */
   requestLimitMs(now: number): number | undefined {
     return requestLimitMs(this.nearestDeadline(), now)
-  }
-
-  /**
-   * The signal of a held request or a stream: aborted with `signal`, or by `interrupt` (set as
-   * this observation's while it is out, and as `widen` too when `widens`); `done` unhooks both.
-   * `interrupted()` tells an interrupt (the job is then asked again) from the caller leaving.
-   */
-  interruptible(signal: AbortSignal, widens: boolean) {
-    const controller = new AbortController()
-    const onAbort = () => controller.abort(signal.reason)
-    signal.addEventListener('abort', onAbort, { once: true })
-    const interrupt = () => controller.abort(new Error('interrupted'))
-    this.interrupt = interrupt
-    this.holding = interrupt
-    if (widens) this.widen = interrupt
-    return {
-      signal: controller.signal,
-      interrupted: () => controller.signal.aborted && !signal.aborted,
-      done: () => {
-        signal.removeEventListener('abort', onAbort)
-        if (this.widen === interrupt) this.widen = undefined
-        if (this.interrupt === interrupt) this.interrupt = undefined
-        if (this.holding === interrupt) this.holding = undefined
-      },
-    }
   }
 
   /** A check begins: counted, and the request it goes in noted. */

@@ -21,6 +21,7 @@ import { hintsOf } from '../../polling/hints.js'
 import type { JobStatus } from '../../types.js'
 import type { Source } from '../monitor.js'
 import { LAST_LOOK_MS } from '../subscription.js'
+import { holdOpen, notHeld } from './held.js'
 import { getJob } from './poll.js'
 
 /** How long the server is asked to hold a request, in seconds (the protocol allows up to 60). */
@@ -94,9 +95,7 @@ export function longPollSource(core: ClientCore): Source {
       const endOnly =
         !plain && !untilRefused && !untilSuspect.has(observation) && observation.endOnly()
       // A plain check is not interrupted: it is the look a deadline would want.
-      const held = plain
-        ? { signal, interrupted: () => false, done: () => {} }
-        : observation.interruptible(signal, endOnly)
+      const held = plain ? notHeld(signal) : holdOpen(observation, signal, endOnly)
       // The hold ends by the deadline, but the request may be held up on the way: a held request
       // still out at a wait's deadline is interrupted for a plain last look; a plain check has
       // a second past it.

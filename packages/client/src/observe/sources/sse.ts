@@ -27,6 +27,7 @@ import { jobPath } from '../../validate.js'
 import type { Source } from '../monitor.js'
 import type { Observation } from '../observation.js'
 import { LAST_LOOK_MS } from '../subscription.js'
+import { holdOpen } from './held.js'
 import { pollSource } from './poll.js'
 import { createSseParser } from './sse-parser.js'
 
@@ -124,7 +125,7 @@ export function sseSource(core: ClientCore): Source {
       }
       // A stream has no time limit of its own: at a wait's deadline it is interrupted (its
       // opening too), and the job asked plainly again: the wait's last look.
-      const open = observation.interruptible(signal, false)
+      const open = holdOpen(observation, signal, false)
       observation.guardDeadlines(0)
       try {
         await stream(observation, open.signal)
