@@ -146,9 +146,15 @@ export class TimeoutError extends VideoTranslationError {
     what: string
     job?: Job | undefined
     message?: string | undefined
+    /** For a wait: why its last status check failed, when it did (a wait with no answer). */
+    cause?: unknown
   }) {
-    super(init.message ?? `${init.what} timed out after ${init.timeoutMs} ms`, {
+    const { cause } = init
+    // Quoted only when it is one of ours (already free of the key).
+    const last = isVideoTranslationError(cause) ? `; its last check failed: ${cause.message}` : ''
+    super(`${init.message ?? `${init.what} timed out after ${init.timeoutMs} ms`}${last}`, {
       retryable: init.scope === 'request',
+      cause,
     })
     this.scope = init.scope
     this.reason = init.scope === 'request' ? 'request' : (init.reason ?? 'deadline')

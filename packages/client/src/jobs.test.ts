@@ -155,7 +155,11 @@ describe('jobs.get', () => {
       () => json({ id: 'job_1', status: 'exploded' }),
       '"status" must be one of',
     ],
-    ['a progress out of range', () => json(jobBody({ progress: 7 })), '"progress" must be'],
+    [
+      'a completed job without a result',
+      () => json({ id: 'job_1', status: 'completed' }),
+      '"result" must be',
+    ],
   ])('should throw InvalidResponseError on %s', async (_, respond, reason) => {
     const error = await clientWith(fakeFetch(respond))
       .jobs.get('job_1')
@@ -163,6 +167,56 @@ describe('jobs.get', () => {
     expect(isInvalidResponseError(error)).toBe(true)
     expect(error).toMatchObject({ retryable: true, status: 200 })
     expect((error as Error).message).toContain(reason)
+  })
+
+  it.each([
+    ['queued', 'pending'],
+    ['PROCESSING', 'running'],
+    ['in-progress', 'running'],
+    ['Succeeded', 'completed'],
+    ['failed', 'error'],
+    ['cancelled', 'canceled'],
+  ])("should read another server's status %s as %s", async (given, status) => {
+    const result = status === 'completed' ? { url: 'https://cdn.test/x.mp4' } : null
+    const fetch = fakeFetch(() => json(jobBody({ status: given, result })))
+    expect((await clientWith(fetch).jobs.get('job_1')).status).toBe(status)
+  })
+
+  it('should read a server that sends less than the protocol: only an id, a status, a result', async () => {
+    const fetch = fakeFetch(() =>
+      json({ id: 42, status: 'completed', result: 'https://cdn.test/x.mp4', error: 'none' }),
+    )
+    const job = await clientWith(fetch).jobs.get('42')
+    expect(job).toEqual({
+      id: '42',
+      status: 'completed',
+      progress: 1,
+      eta_ms: null,
+      created_at: '',
+      updated_at: '',
+      video_url: '',
+      target_language: '',
+      title: null,
+      result: { url: 'https://cdn.test/x.mp4' },
+      error: { code: 'unknown', message: 'none' },
+    })
+  })
+
+  it('should read progress in per cent, epoch times, and drop what cannot be read', async () => {
+    const body = { progress: 40, created_at: 1_767_225_600, updated_at: 1_767_225_601_500 }
+    const fetch = fakeFetch(() => json(jobBody({ ...body, eta_ms: -5 })))
+    const job = await clientWith(fetch).jobs.get('job_1')
+    expect(job).toMatchObject({
+      progress: 0.4,
+      eta_ms: null,
+      created_at: '2026-01-01T00:00:00.000Z',
+      updated_at: '2026-01-01T00:00:01.500Z',
+    })
+    const garbled = fakeFetch(() => json(jobBody({ progress: 250, created_at: {} })))
+    expect(await clientWith(garbled).jobs.get('job_1')).toMatchObject({
+      progress: 0,
+      created_at: '',
+    })
   })
 
   it('should reject with the signal reason and send nothing when already aborted', async () => {

@@ -12,8 +12,16 @@ const STATUSES: ReadonlySet<string> = new Set<JobStatus>([
   'canceled',
 ])
 
-/** The fields of a Job that must be strings, besides `id` and `status`. */
-const STRING_FIELDS = ['created_at', 'updated_at', 'video_url', 'target_language'] as const
+/** Other servers' names for the five statuses (read in lower case, `-` and spaces as `_`). */
+const STATUS_NAMES: Readonly<Record<string, JobStatus>> = {
+  queued: 'pending',
+  processing: 'running',
+  in_progress: 'running',
+  succeeded: 'completed',
+  success: 'completed',
+  failed: 'error',
+  cancelled: 'canceled',
+}
 
 type Fields = Record<string, unknown>
 
@@ -21,56 +29,80 @@ function isObject(value: unknown): value is Fields {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
-/** A Job, or a sentence saying why `value` is not one. */
+/**
+ * A Job, or a sentence saying why `value` is not one. What a wait needs must be there: an id, a
+ * status it knows (in any case, or by another server's name for it: `queued`, `failed`...) and,
+ * once completed, a result. The rest is read as well as it can be, so that a server sending
+ * less (no progress, times as epoch numbers, progress in per cent) fails no check: missing
+ * strings read as '', a missing progress as 0 (1 once completed), a missing ETA as null.
+ */
 export function parseJob(value: unknown): Job | string {
   if (!isObject(value)) return 'expected a JSON object'
-  const { id, status, progress, eta_ms } = value
+  const id = typeof value.id === 'number' ? String(value.id) : value.id
   if (typeof id !== 'string' || id === '') return '"id" must be a non-empty string'
-  if (typeof status !== 'string' || !STATUSES.has(status)) {
-    return `"status" must be one of ${[...STATUSES].join(', ')}`
-  }
-  if (typeof progress !== 'number' || !(progress >= 0 && progress <= 1)) {
-    return '"progress" must be a number from 0 to 1'
-  }
-  if (eta_ms !== null && eta_ms !== undefined && typeof eta_ms !== 'number') {
-    return '"eta_ms" must be a number or null'
-  }
-  for (const field of STRING_FIELDS) {
-    if (typeof value[field] !== 'string') return `"${field}" must be a string`
-  }
+  const status = statusOf(value.status)
+  // Not quoted: a server may echo anything there, the API key included.
+  if (!status) return `"status" must be one of ${[...STATUSES].join(', ')}`
   const result = parseResult(value.result)
   if (status === 'completed' && result === null) {
     return '"result" must be an object with a "url" once the job is completed'
   }
+  const { progress, eta_ms } = value
   return {
     id,
-    status: status as JobStatus,
-    progress,
-    eta_ms: eta_ms ?? null,
-    created_at: value.created_at as string,
-    updated_at: value.updated_at as string,
-    video_url: value.video_url as string,
-    target_language: value.target_language as string,
+    status,
+    progress: progressOf(progress) ?? (status === 'completed' ? 1 : 0),
+    eta_ms: typeof eta_ms === 'number' && eta_ms >= 0 ? eta_ms : null,
+    created_at: timeOf(value.created_at),
+    updated_at: timeOf(value.updated_at),
+    video_url: typeof value.video_url === 'string' ? value.video_url : '',
+    target_language: typeof value.target_language === 'string' ? value.target_language : '',
     title: typeof value.title === 'string' ? value.title : null,
     result,
     error: parseJobError(value.error),
   }
 }
 
-/** A batch answer, `{ jobs: Job[], missing: string[] }`, or why the body is not that. */
-export function parseBatch(data: unknown): { jobs: Job[]; missing: string[] } | string {
+function statusOf(value: unknown): JobStatus | undefined {
+  if (typeof value !== 'string') return undefined
+  const name = value.toLowerCase().replace(/[- ]/g, '_')
+  return STATUSES.has(name) ? (name as JobStatus) : STATUS_NAMES[name]
+}
+
+/** A fraction from 0 to 1; more than 1 and up to 100 is read as per cent. */
+function progressOf(value: unknown): number | undefined {
+  if (typeof value !== 'number' || !(value >= 0 && value <= 100)) return undefined
+  return value > 1 ? value / 100 : value
+}
+
+/** An ISO-8601 time as given; epoch seconds or milliseconds as ISO-8601; otherwise ''. */
+function timeOf(value: unknown): string {
+  if (typeof value === 'string') return value
+  if (typeof value !== 'number' || !(value > 0 && value < 1e14)) return ''
+  return new Date(value < 1e11 ? value * 1000 : value).toISOString()
+}
+
+/**
+ * A batch answer, `{ jobs: Job[], missing: string[] }`, or why the body is not that. A job in it
+ * that does not read is left out, its id (when it has one) in `unreadable`: one odd job is that
+ * job's problem, not the batch's.
+ */
+export function parseBatch(
+  data: unknown,
+): { jobs: Job[]; missing: string[]; unreadable: Set<string> } | string {
   const body = data as { jobs?: unknown; missing?: unknown } | undefined
   if (!Array.isArray(body?.jobs)) return '"jobs" must be an array of jobs'
   const jobs: Job[] = []
+  const unreadable = new Set<string>()
   for (const item of body.jobs) {
     const job = parseJob(item)
-    if (typeof job === 'string') return `a job in "jobs" is invalid: ${job}`
-    jobs.push(job)
+    if (typeof job !== 'string') jobs.push(job)
+    else if (isObject(item) && typeof item.id === 'string') unreadable.add(item.id)
   }
   const missing = Array.isArray(body.missing)
     ? body.missing.filter((id): id is string => typeof id === 'string')
     : []
-  return { jobs, missing }
+  return { jobs, missing, unreadable }
 }
 
 /**
@@ -86,11 +118,15 @@ export function jobParser(id: string): (value: unknown) => Job | string {
   }
 }
 
+/** `{ url }`, or a bare URL string as one. */
 function parseResult(value: unknown): Job['result'] {
+  if (typeof value === 'string' && value !== '') return { url: value }
   return isObject(value) && typeof value.url === 'string' ? { url: value.url } : null
 }
 
+/** `{ code, message }`, or a bare message string as one. */
 function parseJobError(value: unknown): Job['error'] {
+  if (typeof value === 'string' && value !== '') return { code: 'unknown', message: value }
   if (!isObject(value)) return null
   return {
     code: typeof value.code === 'string' ? value.code : 'unknown',

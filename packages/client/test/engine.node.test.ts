@@ -10,7 +10,7 @@ import type { WaitState } from '../src/observe/subscription.js'
 import { fixedInterval } from '../src/polling/strategy.js'
 import type { Job } from '../src/types.js'
 import { fakeFetch, jobBody, json, problemResponse } from './fake-fetch.js'
-import { jobParams, virtualClock, virtualSetup } from './virtual-time.js'
+import { drive, jobParams, virtualClock, virtualSetup } from './virtual-time.js'
 
 /** Status requests (single and batch) grouped by the virtual time they were sent at. */
 function statusRequestsByTime(requests: { at: number; method: string; path: string }[]) {
@@ -192,8 +192,8 @@ describe('jobs.waitAll', () => {
     expect(progress.at(-1)).toBe(250)
   }, 60_000)
 
-  it('should reject an id the batch lists as missing with a NotFoundError that says so', async () => {
-    const { client, settle } = virtualSetup()
+  it('should reject an id the batch lists as missing once the job’s own address says 404', async () => {
+    const { client, requests, settle } = virtualSetup()
     const a = await client.jobs.create(jobParams(2_000))
     const b = await client.jobs.create(jobParams(2_000))
     const outcomes = await settle(client.jobs.waitAll([a.id, 'job_nowhere', b.id]))
@@ -201,8 +201,72 @@ describe('jobs.waitAll', () => {
     const reason = outcomes[1]?.status === 'rejected' ? outcomes[1].reason : undefined
     expect(isNotFoundError(reason)).toBe(true)
     expect(reason).toMatchObject({ request: { method: 'GET', path: '/v1/jobs/job_nowhere' } })
-    expect((reason as Error).message).toMatch(/lists job job_nowhere as missing/)
-    expect((reason as Error).message).toMatch(/HTTP 200/)
+    // Listed as missing by a batch, then asked alone once.
+    const paths = requests.map((r) => r.path)
+    expect(paths.some((p) => p.startsWith('/v1/jobs?ids=') && p.includes('job_nowhere'))).toBe(true)
+    expect(paths.filter((p) => p === '/v1/jobs/job_nowhere')).toHaveLength(1)
+  })
+
+  it('should find a job a lagging batch lists as missing, asked alone', async () => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    const fetch = fakeFetch((call) => {
+      const done = manual.now() >= start + 5_000
+      const job = (id: string) =>
+        jobBody({ id, status: done ? 'completed' : 'running', eta_ms: null })
+      // The batch reads a replica that has not seen job_new yet.
+      if (call.url.includes('?ids=')) return json({ jobs: [job('job_old')], missing: ['job_new'] })
+      return json(job(call.url.split('/').pop() as string))
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
+    const all = client.jobs.waitAll(['job_old', 'job_new'], { polling: fixedInterval(1_000) })
+    const outcomes = await drive(manual, all, 1_000, 30)
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled'])
+    // Batching goes on: the batch answered for every id asked.
+    const batches = fetch.calls.filter((c) => c.url.includes('?ids='))
+    expect(batches.length).toBeGreaterThan(3)
+  })
+
+  it.each([
+    ['forbidden (403)', 403, 1],
+    ['refused as too long (413)', 413, 2],
+    ['refused by the server’s own check (422)', 422, 2],
+  ])('should ask one by one when the batch is %s, and stop batching', async (_, status, tries) => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    const fetch = fakeFetch((call) => {
+      if (call.url.includes('?ids=')) return problemResponse(status, 'no batch for you')
+      const id = call.url.split('/').pop() as string
+      const done = manual.now() >= start + 10_000
+      return json(jobBody({ id, status: done ? 'completed' : 'running', eta_ms: null }))
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
+    const ids = ['job_a', 'job_b', 'job_c']
+    const all = client.jobs.waitAll(ids, { polling: fixedInterval(1_000) })
+    const outcomes = await drive(manual, all, 1_000, 30)
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled'])
+    expect(fetch.calls.filter((c) => c.url.includes('?ids='))).toHaveLength(tries)
+  })
+
+  it('should ask alone a job whose entry does not read, and stop batching for a page that leaves jobs out', async () => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    const fetch = fakeFetch((call) => {
+      const done = manual.now() >= start + 5_000
+      const job = (id: string) =>
+        jobBody({ id, status: done ? 'completed' : 'running', eta_ms: null })
+      // A list that ignores `ids`: the first page, an odd entry, and not the third job.
+      if (call.url.includes('?ids=')) {
+        return json({ jobs: [job('job_a'), { id: 'job_b', status: '???' }], next: 'p2' })
+      }
+      return json(job(call.url.split('/').pop() as string))
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
+    const all = client.jobs.waitAll(['job_a', 'job_b', 'job_c'], { polling: fixedInterval(1_000) })
+    const outcomes = await drive(manual, all, 1_000, 30)
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled'])
+    expect(fetch.calls.filter((c) => c.url.includes('?ids='))).toHaveLength(1)
+    expect(fetch.calls.filter((c) => c.url.endsWith('/job_c')).length).toBeGreaterThan(1)
   })
 
   it('should reject the pending ones with a TimeoutError at the shared deadline', async () => {

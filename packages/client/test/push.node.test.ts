@@ -23,7 +23,7 @@ import {
   json,
   problemResponse,
 } from './fake-fetch.js'
-import { jobParams, virtualClock, virtualSetup } from './virtual-time.js'
+import { drive, jobParams, virtualClock, virtualSetup } from './virtual-time.js'
 
 /** A text/event-stream response whose body the test writes. */
 function eventStream() {
@@ -354,6 +354,60 @@ describe('transport: long-poll', () => {
     expect(asked.filter((u) => u.includes('until='))).toEqual([
       '/v1/jobs/job_1?wait=30&until=terminal',
     ])
+  })
+
+  it.each([400, 422])(
+    'should poll a strict server that refuses wait with a %i (auto), and remember after two',
+    async (status) => {
+      const { manual, clock } = virtualClock()
+      const start = manual.now()
+      const fetch = fakeFetch((call) => {
+        if (call.url.endsWith('/events')) return problemResponse(404, 'Not Found')
+        if (call.url.includes('wait=')) return problemResponse(status, 'unknown parameter: wait')
+        const id = new URL(call.url).pathname.split('/')[3]
+        const done = manual.now() - start >= 5_000
+        return json(jobBody({ id, status: done ? 'completed' : 'running', eta_ms: null }))
+      })
+      const polling = fixedInterval(1_000)
+      const client = createClient({ baseUrl: 'http://api.test', fetch, clock, polling })
+      for (const id of ['job_1', 'job_2', 'job_3']) {
+        const wait = client.jobs.wait(id, { timeoutMs: 60_000 })
+        await expect(drive(manual, wait, 1_000, 30)).resolves.toMatchObject({
+          status: 'completed',
+        })
+      }
+      const held = fetch.calls.filter((c) => c.url.includes('wait='))
+      // Each refused with and without until=terminal; job_3 not held at all.
+      expect(held.map((c) => new URL(c.url).pathname)).toEqual([
+        '/v1/jobs/job_1',
+        '/v1/jobs/job_1',
+        '/v1/jobs/job_2',
+        '/v1/jobs/job_2',
+      ])
+    },
+  )
+
+  it('should take a 204 or a 304 ending an idle hold for nothing new', async () => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    const fetch = fakeFetch(async (call) => {
+      if (!call.url.includes('wait=')) return json(jobBody({ status: 'running', eta_ms: null }))
+      const done = manual.now() - start >= 100_000
+      if (done) return json(jobBody({ status: 'completed' }))
+      // Held 30 s, then ended without a change, as some long-poll servers do.
+      await clock.sleep(30_000)
+      return new Response(null, { status: fetch.calls.length % 2 ? 204 : 304 })
+    })
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      fetch,
+      clock,
+      transport: 'long-poll',
+    })
+    const wait = client.jobs.wait('job_1', { timeoutMs: 600_000 })
+    await expect(drive(manual, wait, 1_000, 200)).resolves.toMatchObject({ status: 'completed' })
+    expect(manual.now() - start).toBeLessThan(125_000)
+    expect(fetch.calls.length).toBeLessThanOrEqual(7)
   })
 
   it('should keep until=terminal after a 400 that was about something else', async () => {

@@ -330,6 +330,37 @@ describe('jobs.createAndWait and jobs.cancel', () => {
     expect(error.message).toMatch(/timed out after 5000 ms/)
   })
 
+  it('should say why its checks failed when its time runs out without an answer', async () => {
+    const { manual, clock } = virtualClock()
+    let failing = false
+    const fetch = fakeFetch(() =>
+      failing
+        ? new Response('<html>Bad gateway</html>', {
+            status: 502,
+            headers: { 'content-type': 'text/html' },
+          })
+        : json(jobBody({ status: 'running', eta_ms: null })),
+    )
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      fetch,
+      clock,
+      transport: 'poll',
+      circuitBreaker: false,
+    })
+    const answered = client.jobs.wait('job_1', { timeoutMs: 5_000 }).catch((e: unknown) => e)
+    expect(await drive(manual, answered, 100, 100)).toMatchObject({ name: 'TimeoutError' })
+    expect(((await answered) as TimeoutError).cause).toBeUndefined()
+    failing = true
+    const waiting = client.jobs
+      .wait('job_1', { timeoutMs: 5_000, maxConsecutiveErrors: 1_000 })
+      .catch((e: unknown) => e)
+    const error = (await drive(manual, waiting, 100, 100)) as TimeoutError
+    expect(isTimeoutError(error)).toBe(true)
+    expect(error.cause).toMatchObject({ name: 'ServerError', status: 502 })
+    expect(error.message).toMatch(/timed out after 5000 ms; its last check failed: .*502/)
+  })
+
   it('should cancel a job, and a wait on it then fails with the canceled job', async () => {
     const { client, manual, settle } = virtualSetup()
     const job = await client.jobs.create(jobParams(60_000))

@@ -30,11 +30,14 @@ export interface Source {
   /** Checks one job, reporting to the observation (`answered` or `failed`). */
   one(observation: Observation, signal: AbortSignal): Promise<void>
   /**
-   * Checks several jobs in one request; resolves with those it could not ask about (to check one
-   * by one), or 'unsupported' when the server has no batch endpoint (all are then checked one by
-   * one, and the monitor stops asking). Absent: no batch form.
+   * Checks several jobs in one request; resolves with those it could not tell about (`alone`:
+   * checked one by one now), and whether the monitor stops asking in batches (`stop`: the server
+   * has no batch endpoint that works). Absent: no batch form.
    */
-  many?(observations: Observation[], signal: AbortSignal): Promise<Observation[] | 'unsupported'>
+  many?(
+    observations: Observation[],
+    signal: AbortSignal,
+  ): Promise<{ alone: Observation[]; stop?: boolean | undefined }>
 }
 
 /** A job as its create answered, with the answer's hints. */
@@ -279,10 +282,10 @@ export class Monitor implements Planner {
     const inFlight = new InFlight(group.length)
     for (const observation of group) observation.begin(inFlight)
     many(group, inFlight.controller.signal).then(
-      (left) => {
-        // No batch endpoint: everything goes one by one from now on.
-        if (left === 'unsupported') this.#batch = false
-        for (const observation of left === 'unsupported' ? group : left) {
+      ({ alone, stop }) => {
+        // No batch endpoint that works: everything goes one by one from now on.
+        if (stop) this.#batch = false
+        for (const observation of alone) {
           observation.cursor.state.checks--
           if (!observation.ended) this.#one(observation)
         }

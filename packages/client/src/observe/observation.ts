@@ -199,6 +199,7 @@ export class Observation {
         if (!this.subscriptions.has(s)) continue
         if (!pushed || next === 'look') s.attempts++
         s.failures = 0
+        s.lastFailure = undefined
         s.subscriber.next(seen, changed, s)
       }
       if (isTerminalStatus(seen.status)) {
@@ -251,6 +252,7 @@ export class Observation {
     if (this.ended) return
     const now = this.core.clock.now()
     const verdict = judgeFailure(error, now, this.core.breaker, this.#lastLooking(now))
+    for (const s of this.subscriptions) s.lastFailure = error
     if (verdict.kind === 'fatal') {
       this.#endAll(error)
       return

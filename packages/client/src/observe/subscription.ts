@@ -82,6 +82,8 @@ export class Subscription implements WaitState {
   readonly align: boolean
   attempts = 0
   failures = 0
+  /** Why the last check failed, until one is answered: a timeout's cause. */
+  lastFailure: unknown
   /** The breaker's opening this wait last counted as a failed check. */
   #opening = 0
   /** Stops listening to the wait's signal. */
@@ -185,6 +187,7 @@ export class Subscription implements WaitState {
         what: `Waiting for job ${id}`,
         job,
         message,
+        cause: this.lastFailure,
       }),
     )
     return true

@@ -1,42 +1,56 @@
 /**
  * The batch source: `GET /v1/jobs?ids=a,b,…` checks up to 100 jobs in one request (one request
- * against the rate limit, not a hundred). Each job's answer goes to its observation; an id the
- * server lists as missing fails its observation with a `NotFoundError`. A server without the
- * endpoint (404, 405, 501, or a 200 that is not `{ jobs, missing }`) is asked one job at a time.
+ * against the rate limit, not a hundred). Each job's answer goes to its observation. What the
+ * batch could not tell is asked one job at a time: a job it lists as missing (a replica may lag
+ * behind the create: the job's own address says 404 for sure), one whose entry does not read,
+ * and every job of a batch the server refused. A server whose batch endpoint is missing (404,
+ * 405, 501), forbidden (403), refused twice in a row, or that answers something else there (a
+ * list, a page that leaves out jobs asked for) is asked one job at a time from then on.
  */
 
 import { type ClientCore, request } from '../../core.js'
-import { createApiError, InvalidResponseError, isApiError } from '../../errors.js'
+import { isApiError } from '../../errors.js'
 import { recordCheck } from '../../history.js'
-import { requestIdOf } from '../../http.js'
 import { parseBatch } from '../../parse.js'
 import { serverTimeOf } from '../../polling/hints.js'
-import { jobPath } from '../../validate.js'
 import type { Source } from '../monitor.js'
 import type { Observation } from '../observation.js'
 import { requestLimitMs } from '../subscription.js'
 import { pollSource } from './poll.js'
 
-/** Statuses that say the server has no batch endpoint (rather than that a job is missing). */
-const UNSUPPORTED = new Set([404, 405, 501])
-/** Statuses that say this batch could not be asked (a list too long for a proxy, say). */
-const UNASKABLE = new Set([400, 414, 431])
+/** Statuses that say the server has no batch endpoint for this client. */
+const UNSUPPORTED = new Set([403, 404, 405, 501])
+/**
+ * Statuses that are about the client, the request's rate or time, not the batch: thrown, as
+ * asking one job at a time would meet them too.
+ */
+const NOT_THE_BATCH = new Set([401, 408, 429])
 
 /** Checks jobs one request each, or up to 100 in one batch request. */
 export function batchSource(core: ClientCore): Source {
-  return { one: pollSource(core).one, many: (group, signal) => checkMany(core, group, signal) }
+  /** Batches refused in a row (a 400, 413, 414, 422...): twice, and batching stops. */
+  let refused = 0
+  return {
+    one: pollSource(core).one,
+    async many(group, signal) {
+      const asked = await checkMany(core, group, signal)
+      if (asked === 'refused') return { alone: group, stop: ++refused >= 2 }
+      refused = 0
+      return asked
+    },
+  }
 }
 
 async function checkMany(
   core: ClientCore,
   all: Observation[],
   signal: AbortSignal,
-): Promise<Observation[] | 'unsupported'> {
+): Promise<{ alone: Observation[]; stop?: boolean } | 'refused'> {
   const { clock, history } = core
   // An id holding a comma cannot be told apart in the list: such ids are checked alone.
   const alone = all.filter((o) => o.id.includes(','))
   const group = all.filter((o) => !o.id.includes(','))
-  if (group.length < 2) return all
+  if (group.length < 2) return { alone: all }
   const path = `/v1/jobs?ids=${group.map((o) => encodeURIComponent(o.id)).join(',')}`
   const deadline = Math.min(...group.map((o) => o.nearestDeadline()))
   const limitMs = requestLimitMs(deadline, clock.now())
@@ -46,8 +60,11 @@ async function checkMany(
     const lastLook = deadline <= startedAt
     response = await request(core, { method: 'GET', path, signal, timeoutMs: limitMs, lastLook })
   } catch (error) {
-    if (isApiError(error) && UNSUPPORTED.has(error.status)) return 'unsupported'
-    if (isApiError(error) && UNASKABLE.has(error.status)) return all
+    if (isApiError(error) && UNSUPPORTED.has(error.status)) return { alone: all, stop: true }
+    // Too many ids for a proxy or the server (413, 414, 431, a 400 or 422 of its own): refused.
+    if (isApiError(error) && error.status < 500 && !NOT_THE_BATCH.has(error.status)) {
+      return 'refused'
+    }
     const at = clock.now()
     for (const o of group) {
       recordCheck(history, o.id, { startedAt, at, attempt: o.cursor.state.checks }, { error })
@@ -56,48 +73,24 @@ async function checkMany(
   }
   const parsed = parseBatch(response.data)
   // Something else lives at that address (a list, a page): this server has no batch endpoint.
-  if (typeof parsed === 'string') return 'unsupported'
-  const found = parsed
+  if (typeof parsed === 'string') return { alone: all, stop: true }
   const at = clock.now()
   const serverTime = serverTimeOf(response.headers)
-  const byId = new Map(found.jobs.map((job) => [job.id, job]))
-  const missing = new Set(found.missing)
+  const byId = new Map(parsed.jobs.map((job) => [job.id, job]))
+  const told = new Set([...parsed.missing, ...parsed.unreadable])
+  // A job neither answered nor listed: the server does not answer for the ids asked.
+  let stop = false
   for (const o of group) {
     const job = byId.get(o.id)
+    if (!job) {
+      alone.push(o)
+      if (!told.has(o.id)) stop = true
+      continue
+    }
     const check = { startedAt, at, attempt: o.cursor.state.checks }
-    if (job) {
-      recordCheck(history, o.id, check, { status: job.status, httpStatus: response.status })
-      // The batch's `Retry-After` is about the soonest of its jobs, not this one: no such hint.
-      o.answered(job, { etaMs: job.eta_ms ?? undefined, serverTime })
-      continue
-    }
-    if (!missing.has(o.id)) {
-      // Neither found nor missing: a broken answer, worth another look.
-      const error = new InvalidResponseError({
-        request: response.request,
-        status: response.status,
-        requestId: requestIdOf(response.headers, response.redact),
-        reason: `job ${o.id} is neither in "jobs" nor in "missing"`,
-      })
-      recordCheck(history, o.id, check, { error })
-      o.failed(error)
-      continue
-    }
-    // What asking for the job alone would have answered: the batch itself answered 200.
-    const error = createApiError({
-      status: 404,
-      problem: {
-        type: 'about:blank',
-        title: 'Job not found',
-        status: 404,
-        detail: `The batch status (${response.request.method} ${response.request.path}, HTTP ${response.status}) lists job ${o.id} as missing.`,
-      },
-      requestId: requestIdOf(response.headers, response.redact),
-      headers: new Headers(),
-      request: { method: 'GET', path: jobPath(o.id) },
-    })
-    recordCheck(history, o.id, check, { error })
-    o.failed(error)
+    recordCheck(history, o.id, check, { status: job.status, httpStatus: response.status })
+    // The batch's `Retry-After` is about the soonest of its jobs, not this one: no such hint.
+    o.answered(job, { etaMs: job.eta_ms ?? undefined, serverTime })
   }
-  return alone
+  return { alone, stop }
 }

@@ -13,12 +13,15 @@
  * from then on (or, below MIN_HOLD_S, the job is polled); cut yet again, at scattered points or
  * after the hold should have been answered, each cut is a failed check like any other, so a dead
  * path ends the wait as a dead server would. After RETRY_LONGEST_AFTER holds that ran their full
- * length, the longest hold is tried again.
+ * length, the longest hold is tried again. A server that refuses the `wait` parameter (a 400 or
+ * 422 to a held request, and again without `until`) is polled; one that ends an idle hold with
+ * a 204 or a 304 is told nothing new.
  */
 import { type ClientCore, cutHolds } from '../../core.js'
 import { isApiError } from '../../errors.js'
 import { hintsOf } from '../../polling/hints.js'
 import type { JobStatus } from '../../types.js'
+import { jobPath } from '../../validate.js'
 import type { Source } from '../monitor.js'
 import { LAST_LOOK_MS } from '../subscription.js'
 import { holdOpen, notHeld } from './held.js'
@@ -71,6 +74,8 @@ export function longPollSource(core: ClientCore): Source {
    */
   let untilRefused = false
   const untilSuspect = new WeakSet<object>()
+  /** Held requests refused with a 400 or 422 even without `until` (see below). */
+  let waitRefusals = 0
   return {
     async one(observation, signal) {
       const { clock } = core
@@ -114,11 +119,21 @@ export function longPollSource(core: ClientCore): Source {
       } catch (error) {
         held.done()
         if (held.interrupted()) return observation.requeue()
-        if (endOnly && isApiError(error) && error.status === 400) {
+        if (isApiError(error) && (error.status === 400 || error.status === 422)) {
           // Perhaps a server that knows no `until` and refuses what it does not know: asked
           // again without it, at once.
-          untilSuspect.add(observation)
-          return observation.requeue()
+          if (endOnly) {
+            untilSuspect.add(observation)
+            return observation.requeue()
+          }
+          // Nor `wait`: a strict server without long-poll, or a request wrong for this job
+          // alone. Polled (unless long-poll was chosen); the client's next jobs too once two
+          // were refused.
+          const reason = `GET ${jobPath(observation.id)}?wait= answered ${error.status}`
+          const remember = ++waitRefusals >= 2
+          if (observation.planner.fallback(observation, 'poll', reason, remember)) {
+            return observation.requeue()
+          }
         }
         const lastedMs = cutHolds.get(error as object)
         if (lastedMs === undefined) throw error

@@ -12,7 +12,7 @@ import { jobPath } from '../../validate.js'
 import type { Source } from '../monitor.js'
 import type { Observation } from '../observation.js'
 
-/** One status check of job `id`, recorded in the history; `job` is undefined for a 304. */
+/** One status check of job `id`, recorded in the history; `job` is undefined for nothing new. */
 export async function getJob(
   core: ClientCore,
   id: string,
@@ -44,9 +44,12 @@ export async function getJob(
       ...(holdS !== undefined && { holdMs: holdS * 1000 }),
       ...(etag !== undefined && { headers: { 'if-none-match': etag } }),
     })
-    // A 304 answers only an `If-None-Match`: without one it says nothing of the job.
-    const notModified = response.status === 304 && etag !== undefined
-    const job = notModified ? undefined : readBody(response, jobParser(id))
+    // Nothing new: a 304 to an `If-None-Match`, or a held request that ended without a change
+    // (some long-poll servers answer a 204 or a bare 304). Otherwise they say nothing of the job.
+    const { status: code } = response
+    const held = holdS !== undefined
+    const unchanged = (code === 304 && (etag !== undefined || held)) || (code === 204 && held)
+    const job = unchanged ? undefined : readBody(response, jobParser(id))
     const at = clock.now()
     const status = job?.status ?? null
     recordCheck(history, id, { startedAt, at, attempt }, { status, httpStatus: response.status })
