@@ -95,8 +95,9 @@ async function attempts<T>(
 ): Promise<{ answer: T; sentAt: number }> {
   const { breaker, clock, events } = core
   const { method, path, signal } = request
-  // A retry that would start after the request's time limit is not made.
-  const deadline = request.timeoutMs === undefined ? Infinity : clock.now() + request.timeoutMs
+  // A retry that would start after the request's time limit (or `retryUntil`) is not made.
+  const limit = request.timeoutMs === undefined ? Infinity : clock.now() + request.timeoutMs
+  const deadline = Math.min(limit, request.retryUntil ?? Infinity)
   let failures = 0
   let pacedRetries = 0
   for (;;) {

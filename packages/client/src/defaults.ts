@@ -11,7 +11,7 @@ export const DEFAULTS = {
   /** How a wait for one job learns of its changes. */
   transport: 'auto' as const,
   /** Retries of one failed request. */
-  retry: { maxRetries: 3, initialDelayMs: 200, maxDelayMs: 5_000 },
+  retry: { maxRetries: 3, initialDelayMs: 200, maxDelayMs: 5_000, maxRetryAfterMs: 60_000 },
   /** The client-wide retry budget. */
   retryBudget: { maxTokens: 100, tokenRatio: 0.2 },
   circuitBreaker: { failureThreshold: 5, resetTimeoutMs: 5_000, maxResetTimeoutMs: 60_000 },

@@ -44,6 +44,11 @@ export interface HttpRequest {
   /** How long the server may hold it before answering (a long-poll): added to the limit. */
   holdMs?: number | undefined
   /**
+   * No retry starts after this time (client clock), though the attempt out is not cut short: a
+   * create's job would be lost. A create that `createAndWait` times: its retries, not its answer.
+   */
+  retryUntil?: number | undefined
+  /**
    * A wait's last look at its deadline: while the circuit breaker is open it goes at once as the
    * breaker's probe (the job may have ended; the server may be back), one probe at a time.
    */

@@ -110,8 +110,12 @@ export class Jobs {
     return (await this.#create(params, options)).job
   }
 
-  /** A create, with the hints its answer carried. */
-  async #create(params: CreateJobParams, options: CreateJobOptions): Promise<Created> {
+  /** A create, with the hints its answer carried; no retry of it starts after `retryUntil`. */
+  async #create(
+    params: CreateJobParams,
+    options: CreateJobOptions,
+    retryUntil?: number,
+  ): Promise<Created> {
     const { idempotencyKey } = options
     const fit = typeof idempotencyKey === 'string' && /^[\x21-\x7e]{1,255}$/.test(idempotencyKey)
     if (idempotencyKey !== undefined && !fit) {
@@ -125,6 +129,7 @@ export class Jobs {
       body: params,
       headers: { 'idempotency-key': options.idempotencyKey ?? randomId() },
       signal: options.signal,
+      retryUntil,
     })
     const job = readBody(response, parseJob)
     this.#core.events.emit('job:created', { job })
@@ -219,6 +224,7 @@ export class Jobs {
           ...(failed.title === null ? {} : { title: failed.title }),
         },
         { signal: options.signal },
+        deadline,
       ),
     )
   }
@@ -240,12 +246,13 @@ export class Jobs {
     // Checked before the create: a job nobody waits for would still be made (and billed).
     checkWaitOptions(options)
     // The timeout counts from the call, but a create is never cut short by it (the job it made
-    // would be lost): one that ends past the deadline gives a TimeoutError carrying the job.
+    // would be lost): one that ends past the deadline gives a TimeoutError carrying the job. No
+    // retry of it starts after the deadline (a 429 answered: no job made).
     const deadline = this.#deadline(options)
-    const created = await this.#create(params, options)
+    const created = await this.#create(params, options, deadline)
     // A resubmit is a new job: it must not replay the first one's idempotency key.
     return this.#waitWithResubmits(created.job.id, { created }, options, deadline, () =>
-      this.#create(params, { signal: options.signal }),
+      this.#create(params, { signal: options.signal }, deadline),
     )
   }
 

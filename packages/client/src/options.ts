@@ -199,6 +199,7 @@ function checkOptions(options: ClientOptions): void {
     checkNumber('retry.maxRetries', retry.maxRetries, { integer: true, max: 100 })
     checkNumber('retry.initialDelayMs', retry.initialDelayMs)
     checkNumber('retry.maxDelayMs', retry.maxDelayMs)
+    checkNumber('retry.maxRetryAfterMs', retry.maxRetryAfterMs, { infinite: true })
     if (retry.budget) {
       checkNumber('retry.budget.maxTokens', retry.budget.maxTokens, { min: 1, infinite: true })
       checkNumber('retry.budget.tokenRatio', retry.budget.tokenRatio, { max: 1_000 })

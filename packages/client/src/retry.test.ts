@@ -125,6 +125,41 @@ describe('request retries', () => {
     expect(fetch.calls).toHaveLength(MAX_PACED_RETRIES + 1)
   })
 
+  it('should fail a call at once on a Retry-After longer than maxRetryAfterMs, not sleep in it', async () => {
+    const slowDown = (after: string) => () => {
+      const response = problemResponse(429, 'slow down')
+      response.headers.set('retry-after', after)
+      return response
+    }
+    const { client, fetch, manual } = setup(slowDown('86400'))
+    const start = manual.now()
+    await expect(drive(manual, client.jobs.get('job_1'))).rejects.toSatisfy(isRateLimitError)
+    expect(fetch.calls).toHaveLength(1)
+    expect(manual.now() - start).toBeLessThanOrEqual(1_000)
+    // Raised, it is waited out again.
+    const patient = setup(slowDown('120'), { retry: { maxRetryAfterMs: 300_000 } })
+    const controller = new AbortController()
+    const got = patient.client.jobs.get('job_1', { signal: controller.signal })
+    got.catch(() => {})
+    for (let i = 0; i < 20; i++) await patient.manual.tickAsync(10_000)
+    expect(patient.fetch.calls).toHaveLength(2)
+    controller.abort()
+  })
+
+  it('should not retry the create of createAndWait past its timeout', async () => {
+    const { client, fetch, manual } = setup(() => {
+      const response = problemResponse(429, 'slow down')
+      response.headers.set('retry-after', '30')
+      return response
+    })
+    const params = { video_url: 'https://example.com/a.mp4', target_language: 'es' }
+    const start = manual.now()
+    const made = client.jobs.createAndWait(params, { timeoutMs: 10_000 })
+    await expect(drive(manual, made)).rejects.toSatisfy(isRateLimitError)
+    expect(fetch.calls).toHaveLength(1)
+    expect(manual.now() - start).toBeLessThanOrEqual(1_000)
+  })
+
   it('should retry a create, which always carries an idempotency key, with the same key', async () => {
     let calls = 0
     const { client, fetch, manual } = setup(() =>

@@ -21,6 +21,14 @@ export interface RetryOptions {
   /** Largest backoff delay (a longer `Retry-After` is still honoured). @default 5_000 */
   maxDelayMs?: number
   /**
+   * The longest `Retry-After` waited out inside one call. A longer one fails the call at once
+   * with the answer's error (its `headers` say when to come back), instead of a call that sleeps
+   * for an hour without a word; a wait's next check then follows its polling strategy, which
+   * follows a server's hint up to `polling.maxHintMs`.
+   * @default 60_000
+   */
+  maxRetryAfterMs?: number
+  /**
    * The retry budget: each retry spends a token, each success earns `tokenRatio`; retries stop
    * while fewer than half of `maxTokens` are left. So retries stay below about a fifth of the
    * requests that succeed (Finagle's default share): a flaky server gets them, a broken one does
@@ -112,10 +120,13 @@ export function retryDelay(
 ): Retry | undefined {
   // An open circuit stays open for a while: retrying now would only spend the budget.
   if (!isTransient(error) || isCircuitOpenError(error)) return undefined
-  const { maxRetries, initialDelayMs, maxDelayMs } = context.retry
+  const { maxRetries, initialDelayMs, maxDelayMs, maxRetryAfterMs } = context.retry
   // `retry: false` (no retries at all) sends each request once, paced or not.
   if (maxRetries <= 0) return undefined
-  const pacedMs = pacedDelay(error, context.clock.now())
+  const now = context.clock.now()
+  const hinted = isApiError(error) ? retryAfterOf(error.headers, now) : undefined
+  if (hinted !== undefined && hinted > maxRetryAfterMs) return undefined
+  const pacedMs = pacedDelay(error, now)
   if (pacedMs !== undefined) {
     if (paced >= MAX_PACED_RETRIES) return undefined
     // A `Retry-After: 0` (or a date already past) still backs off: never a burst of retries.
@@ -123,7 +134,6 @@ export function retryDelay(
     return { delayMs: Math.max(pacedMs, backoff), paced: true }
   }
   if (failures >= maxRetries || !context.budget.spend()) return undefined
-  const hinted = isApiError(error) ? retryAfterOf(error.headers, context.clock.now()) : undefined
   const backoff = context.random() * Math.min(maxDelayMs, initialDelayMs * 2 ** failures)
   return { delayMs: Math.max(backoff, hinted ?? 0), paced: false }
 }
