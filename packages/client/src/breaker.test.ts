@@ -235,17 +235,24 @@ describe('circuit breaker', () => {
   it('should not open on 429s or 503s that say when to come back: the server is up and pacing', async () => {
     let retryAfter: string | undefined = '1'
     const { client, fetch, transitions } = setup(() => {
-      const response = problemResponse(fetch.calls.length % 2 === 0 ? 429 : 503, 'busy')
+      const pacing = retryAfter !== undefined && fetch.calls.length % 2 === 0
+      const response = problemResponse(pacing ? 429 : 503, 'busy')
       if (retryAfter !== undefined) response.headers.set('retry-after', retryAfter)
       return response
     })
     for (let i = 0; i < 10; i++) await expect(client.jobs.get('job_1')).rejects.toThrow()
     expect(transitions).toEqual([])
     expect(fetch.calls).toHaveLength(10)
-    // Without the header, a 503 is a failure like any other.
+    // Without the header, a 503 is a failure like any other (a 429 is still pacing: below).
     retryAfter = undefined
     for (let i = 0; i < 3; i++) await expect(client.jobs.get('job_1')).rejects.toThrow()
     expect(transitions).toEqual(['circuit:open'])
+  })
+
+  it('should not open on 429s without Retry-After: too many requests is no outage', async () => {
+    const { client, transitions } = setup(() => problemResponse(429, 'Too Many Requests'))
+    for (let i = 0; i < 10; i++) await expect(client.jobs.get('job_1')).rejects.toThrow()
+    expect(transitions).toEqual([])
   })
 
   it('should let other waits wait out a slow probe instead of failing on its refusals', async () => {

@@ -16,8 +16,8 @@ import {
   openStream,
   send as sendRequest,
 } from './http.js'
-import type { Pacer, Ticket } from './pacing.js'
-import { retryAfterOf, type ServerDates } from './polling/hints.js'
+import { type Pacer, refusalDelay, type Ticket } from './pacing.js'
+import type { ServerDates } from './polling/hints.js'
 import type { PollingStrategy } from './polling/strategy.js'
 import { type RetryBudget, type RetrySettings, retryDelay } from './retry.js'
 import type { RoundTrips } from './round-trips.js'
@@ -202,7 +202,7 @@ async function paced<T>(
     pacer.answered(
       ticket,
       isApiError(error) ? error.headers : undefined,
-      refused ? retryAfterOf(error.headers, clock.now()) : undefined,
+      refused ? refusalDelay(error.headers, clock.now()) : undefined,
       held,
     )
     throw error

@@ -66,6 +66,48 @@ function driveAll(manual: ReturnType<typeof virtualClock>['manual'], promises: P
   return drive(manual, Promise.allSettled(promises), 100, 600)
 }
 
+/**
+ * A server with a fixed window (`limit` requests per `windowS`) that states it in an older
+ * dialect, and refuses with a 429 that carries no `Retry-After`.
+ */
+function fixedWindowServer(
+  manual: ManualClock,
+  limit: number,
+  windowS: number,
+  dialect: 'x-ratelimit' | 'ratelimit-*',
+) {
+  const start = manual.now()
+  let window = 0
+  let used = 0
+  let refused = 0
+  const fetch = fakeFetch(() => {
+    const elapsed = manual.now() - start
+    const current = Math.floor(elapsed / (windowS * 1_000))
+    if (current !== window) {
+      window = current
+      used = 0
+    }
+    const resetS = Math.ceil(((current + 1) * windowS * 1_000 - elapsed) / 1_000)
+    const ok = used < limit
+    if (ok) used++
+    const prefix = dialect === 'x-ratelimit' ? 'x-ratelimit' : 'ratelimit'
+    const headers = {
+      [`${prefix}-limit`]: String(limit),
+      [`${prefix}-remaining`]: String(limit - used),
+      // GitHub's form: the reset as an epoch time in seconds.
+      [`${prefix}-reset`]: String(
+        dialect === 'x-ratelimit' ? Math.ceil(manual.now() / 1_000) + resetS : resetS,
+      ),
+    }
+    if (ok) return json(jobBody(), 200, headers)
+    refused++
+    const response = problemResponse(429, 'Too Many Requests')
+    for (const [k, v] of Object.entries(headers)) response.headers.set(k, v)
+    return response
+  })
+  return { fetch, refused: () => refused }
+}
+
 describe('pacing', () => {
   it('should count the requests still in flight against what an answer says is left', async () => {
     const { manual, clock } = virtualClock()
@@ -95,6 +137,30 @@ describe('pacing', () => {
     // A burst of 100, then 50 a second: the last at about 4 s.
     expect(Math.max(...sentAt)).toBeGreaterThanOrEqual(3_800)
     expect(Math.max(...sentAt)).toBeLessThanOrEqual(4_500)
+  })
+
+  it.each(['x-ratelimit', 'ratelimit-*'] as const)(
+    'should keep 300 requests within a fixed window stated in the %s headers, none failed',
+    async (dialect) => {
+      const { manual, clock } = virtualClock()
+      const server = fixedWindowServer(manual, 100, 2, dialect)
+      const client = createClient({ baseUrl: 'http://api.test', fetch: server.fetch, clock })
+      const gets = Array.from({ length: 300 }, () => client.jobs.get('job_1'))
+      const results = await driveAll(manual, gets)
+      expect(results.every((r) => r.status === 'fulfilled')).toBe(true)
+      // At most a refusal or two a window, where the window's length is still a guess.
+      expect(server.refused()).toBeLessThanOrEqual(6)
+    },
+  )
+
+  it('should wait out a 429 without Retry-After, not fail the request', async () => {
+    let calls = 0
+    const fetch = fakeFetch(() =>
+      ++calls <= 6 ? problemResponse(429, 'Too Many Requests') : json(jobBody()),
+    )
+    const { client, manual } = setup(fetch, { retry: { maxRetries: 1 } })
+    await expect(drive(manual, client.jobs.get('job_1'))).resolves.toMatchObject({ id: 'job_1' })
+    expect(fetch.calls).toHaveLength(7)
   })
 
   it('should send the first request alone, and all the rest at once when no limit is stated', async () => {

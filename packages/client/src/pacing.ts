@@ -5,7 +5,8 @@
  * The server says its limit in `RateLimit-Policy` (a quota `q` per window of `w` seconds) and
  * where the caller stands in `RateLimit` (`r` requests remaining); both IETF httpapi draft forms
  * are read (`"default";q=100;w=2` / `100;w=2`, and `"default";r=42;t=1` /
- * `limit=100, remaining=42, reset=1`). The pacer mirrors the server's token bucket: a token per
+ * `limit=100, remaining=42, reset=1`), and the older `RateLimit-Limit`, `-Remaining`, `-Reset`
+ * (also `X-RateLimit-*`): a window used up then waits for its reset. The pacer mirrors the server's token bucket: a token per
  * request, refilled at q/w per second, never above what the server last said was left; a 429's
  * `Retry-After` empties it until then. Requests wait in order of arrival.
  *
@@ -14,6 +15,7 @@
  * a thousand requests. A server that states no limit is not paced at all.
  */
 import type { Clock } from './clock.js'
+import { retryAfterOf } from './polling/hints.js'
 import { MAX_TIMER_MS } from './validate.js'
 
 /** A request given its turn: what `answered` is told it was. */
@@ -46,6 +48,8 @@ export class Pacer {
   /** Requests given a turn and not yet answered, by ticket (tickets grow in order of turns). */
   readonly #inFlight = new Set<Ticket>()
   #tickets = 0
+  /** A window's length as the resets stated without a policy suggest (the longest seen). */
+  #windowMs = 0
 
   constructor(clock: Clock) {
     this.#clock = clock
@@ -96,7 +100,7 @@ export class Pacer {
     held = false,
   ): void {
     const now = this.#clock.now()
-    const stated = headers && readLimit(headers)
+    const stated = headers && readLimit(headers, now)
     const limit = this.#limit
     // Requests given their turn after this one may have reached the server after it: what it
     // says is left is not theirs to count on.
@@ -105,13 +109,18 @@ export class Pacer {
     this.#inFlight.delete(ticket)
     const later = ticket < 0 ? 0 : Math.min(this.#inFlight.size, this.#tickets - ticket)
     if (stated) {
-      const perMs = stated.quota / (stated.windowS * 1_000)
+      // Without a policy's window, the longest time to a reset seen stands for it.
+      const resetMs = (stated.resetS ?? 0) * 1_000
+      this.#windowMs = Math.max(this.#windowMs, resetMs)
+      const perMs = stated.quota / (stated.windowS ? stated.windowS * 1_000 : this.#windowMs)
       const remaining =
         stated.remaining === undefined || held ? undefined : stated.remaining - later
-      const tokens =
+      let tokens =
         limit.kind === 'bucket'
           ? Math.min(refill(limit, now), remaining ?? Infinity)
           : (remaining ?? stated.quota - later)
+      // A fixed window used up: nothing more until it resets.
+      if (!stated.windowS && stated.remaining === 0) tokens = Math.min(tokens, 1 - resetMs * perMs)
       this.#limit = { kind: 'bucket', tokens, at: now, perMs, capacity: stated.quota }
     } else if (headers && limit.kind === 'unknown') {
       this.#limit = { kind: 'none' }
@@ -175,16 +184,64 @@ function refill(
   return Math.min(limit.capacity, limit.tokens + (now - limit.at) * limit.perMs)
 }
 
-/** The limit a response states, if it states one. */
-function readLimit(
-  headers: Headers,
-): { quota: number; windowS: number; remaining?: number } | undefined {
-  const policy = headers.get('ratelimit-policy')
-  if (!policy) return undefined
-  const quota = Number(/(?:^|[;,\s])q=(\d+)/.exec(policy)?.[1] ?? /^\s*(\d+)/.exec(policy)?.[1])
-  const windowS = Number(/(?:^|[;,\s])w=(\d+)/.exec(policy)?.[1])
-  if (!(quota > 0 && windowS > 0)) return undefined
+/** What a response states of the limit, if it states one (see `readLimit`). */
+interface StatedLimit {
+  quota: number
+  /** The policy's window (s); undefined when only a reset is said (a fixed window's end). */
+  windowS: number | undefined
+  /** Seconds until the window resets, when said. */
+  resetS: number | undefined
+  remaining: number | undefined
+}
+
+/**
+ * The limit a response states, if it states one: the IETF drafts (`RateLimit-Policy` with
+ * `RateLimit`), or the older headers many servers send (`RateLimit-Limit`, `-Remaining`,
+ * `-Reset`, also with an `X-` in front; a reset over 10^9 is an epoch time in seconds).
+ */
+function readLimit(headers: Headers, now: number): StatedLimit | undefined {
+  const policy = headers.get('ratelimit-policy') ?? ''
   const state = headers.get('ratelimit') ?? ''
-  const remaining = Number(/(?:^|[;,\s])(?:r|remaining)=(\d+)/.exec(state)?.[1] ?? Number.NaN)
-  return Number.isNaN(remaining) ? { quota, windowS } : { quota, windowS, remaining }
+  const own = (name: string) =>
+    headers.get(`ratelimit-${name}`) ?? headers.get(`x-ratelimit-${name}`)
+  const quota = firstNumber(
+    field(policy, 'q'),
+    /^\s*(\d+)/.exec(policy)?.[1],
+    field(state, 'limit'),
+    own('limit'),
+  )
+  const windowS = Number(field(policy, 'w'))
+  let resetS = firstNumber(field(state, 't|reset'), own('reset'))
+  if (resetS !== undefined && resetS > 1e9) resetS = Math.max(0, resetS - now / 1_000)
+  if (!(quota && quota > 0) || !(windowS > 0 || (resetS && resetS > 0))) return undefined
+  return {
+    quota,
+    windowS: windowS > 0 ? windowS : undefined,
+    resetS,
+    remaining: firstNumber(field(state, 'r|remaining'), own('remaining')),
+  }
+}
+
+/** The value of `name` (alternatives with `|`) in a header's `key=value` list. */
+function field(text: string, name: string): string | undefined {
+  return new RegExp(`(?:^|[;,\\s])(?:${name})=(\\d+)`).exec(text)?.[1]
+}
+
+/** The first of `values` that is a number. */
+function firstNumber(...values: (string | null | undefined)[]): number | undefined {
+  for (const value of values) {
+    const number = value == null || value.trim() === '' ? Number.NaN : Number(value)
+    if (!Number.isNaN(number)) return number
+  }
+  return undefined
+}
+
+/**
+ * How long a 429 asks to wait, in ms from `now`: its `Retry-After`, else the end of the limit's
+ * window when it states one, else 0 (the caller backs off).
+ */
+export function refusalDelay(headers: Headers, now: number): number {
+  const stated = retryAfterOf(headers, now)
+  if (stated !== undefined) return stated
+  return (readLimit(headers, now)?.resetS ?? 0) * 1_000
 }

@@ -6,6 +6,7 @@
  * server.
  */
 import { isApiError, isCircuitOpenError, isVideoTranslationError } from './errors.js'
+import { refusalDelay } from './pacing.js'
 import { retryAfterOf } from './polling/hints.js'
 
 /** Options of request retries. */
@@ -85,13 +86,15 @@ export function isTransient(error: unknown): boolean {
 }
 
 /**
- * The `Retry-After` of a 429 or 503 that has one, in ms from `now`: the server pacing its
- * clients rather than failing. Such an answer spends no retry budget and never trips the
- * circuit breaker. Undefined for any other error.
+ * How long a 429, or a 503 with `Retry-After`, asks to wait, in ms from `now`: the server
+ * pacing its clients rather than failing. Such an answer spends no retry budget and never trips
+ * the circuit breaker. A 429 always says so (without `Retry-After`, until its limit's window
+ * resets, or 0: backed off). Undefined for any other error.
  */
 export function pacedDelay(error: unknown, now: number): number | undefined {
-  if (!isApiError(error) || (error.status !== 429 && error.status !== 503)) return undefined
-  return retryAfterOf(error.headers, now)
+  if (!isApiError(error)) return undefined
+  if (error.status === 429) return refusalDelay(error.headers, now)
+  return error.status === 503 ? retryAfterOf(error.headers, now) : undefined
 }
 
 /** At most this many retries of one request that the server paced (429 or 503 with `Retry-After`). */
