@@ -970,6 +970,61 @@ describe('push: deadlines and failures, as polling has them', () => {
     await expect(wait).resolves.toMatchObject({ status: 'completed' })
   })
 
+  it.each([
+    ['without event names', (job: object) => `data: ${JSON.stringify(job)}\n\n`],
+    ['wrapped in an envelope', (job: object) => statusEvent({ type: 'job.updated', job }, 1)],
+  ])('should read a stream whose events come %s', async (_, event) => {
+    const { manual, clock } = virtualClock()
+    const { streams, open } = streamServer()
+    const fetch = fakeFetch((call) => (call.url.endsWith('/events') ? open() : json(jobBody())))
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock })
+    const wait = client.jobs.wait('job_1')
+    await manual.tickAsync(0)
+    streams[0]?.write(event(jobBody({ status: 'running' })))
+    await manual.tickAsync(1_000)
+    streams[0]?.write(event(jobBody({ status: 'completed', progress: 1 })))
+    await expect(drive(manual, wait, 10, 10)).resolves.toMatchObject({ status: 'completed' })
+    expect(fetch.calls).toHaveLength(1)
+  })
+
+  it('should move to long-poll a stream whose status events do not read (auto)', async () => {
+    const { manual, clock } = virtualClock()
+    const fetch = fakeFetch((call) => {
+      if (!call.url.endsWith('/events')) return json(jobBody({ status: 'completed', progress: 1 }))
+      const stream = eventStream()
+      stream.write(statusEvent({ state: 'RUNNING' }, 1))
+      return stream.response
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock })
+    const fallbacks: ClientEvents['transport:fallback'][] = []
+    client.on('transport:fallback', (event) => fallbacks.push(event))
+    const wait = client.jobs.wait('job_1')
+    await expect(drive(manual, wait, 100, 20)).resolves.toMatchObject({ status: 'completed' })
+    expect(fallbacks).toMatchObject([{ from: 'sse', to: 'long-poll' }])
+    expect(fallbacks[0]?.reason).toMatch(/not a Job/)
+  })
+
+  it('should not open a stream again sooner than a second, whatever its retry: says', async () => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    const opened: number[] = []
+    // A server that ends the stream after each event, and asks to come back at once.
+    const fetch = fakeFetch(() => {
+      opened.push(manual.now() - start)
+      const stream = eventStream()
+      stream.write(`retry: 0\n\n${statusEvent(jobBody({ status: 'running' }), opened.length)}`)
+      stream.close()
+      return stream.response
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'sse' })
+    const controller = new AbortController()
+    client.jobs.wait('job_1', { signal: controller.signal }).catch(() => {})
+    for (let i = 0; i < 100; i++) await manual.tickAsync(100)
+    controller.abort()
+    expect(opened.length).toBeGreaterThan(3)
+    expect(opened.length).toBeLessThanOrEqual(11)
+  })
+
   it('should move to long-poll a stream that keeps alive but sends no event first', async () => {
     const { manual, clock } = virtualClock()
     const fetch = fakeFetch((call) => {

@@ -52,6 +52,9 @@ const SILENT_MS = 45_000
 /** Statuses that say the server has no event streams. */
 const UNSUPPORTED = new Set([404, 405, 406, 501])
 
+/** The soonest a stream that ended is opened again, whatever its `retry:` says. */
+const MIN_REOPEN_MS = 1_000
+
 /** Checks jobs by listening to their event streams. */
 export function sseSource(core: ClientCore): Source {
   const poll = pollSource(core)
@@ -176,11 +179,14 @@ async function listen(
   const parseJob = jobParser(observation.id)
   const parser = createSseParser(
     (event) => {
-      if (event.event !== 'status') return
+      // The protocol's `status` events; a stream without event names sends `message` ones.
+      const named = event.event === 'status'
+      if (!named && event.event !== 'message') return
       // As a response's body: whatever the event echoes, not the key.
-      const job = parseJob(safeJson(redactData(core.http.redact, event.data)))
+      const job = parseJob(unwrap(safeJson(redactData(core.http.redact, event.data))))
       if (typeof job === 'string') {
-        invalid = `a status event is not a Job: ${job}`
+        // A `message` that is no Job may be about something else.
+        if (named) invalid = `a status event is not a Job: ${job}`
         return
       }
       events++
@@ -196,7 +202,9 @@ async function listen(
       observation.answered(job, {}, undefined, 'stream')
     },
     (ms) => {
-      retryMs = ms
+      // Not sooner than MIN_REOPEN_MS: a `retry: 0` on a stream that ends after each event would
+      // be a request loop.
+      retryMs = Math.max(MIN_REOPEN_MS, ms)
     },
   )
   const reader = (stream.response.body as ReadableStream<Uint8Array>).getReader()
@@ -268,6 +276,11 @@ async function listen(
   // Interrupted (a wait's deadline) or left: the caller decides what follows.
   signal.throwIfAborted()
   if (invalid) {
+    // Events this client cannot read (another shape, a broken server): under 'auto', the job's
+    // own address may read, held (long-poll) or polled.
+    if (observation.planner.fallback(observation, 'long-poll', invalid)) {
+      return observation.requeue()
+    }
     const requestId = requestIdOf(stream.response.headers, core.http.redact)
     throw new InvalidResponseError({ request: info, status: 200, requestId, reason: invalid })
   }
@@ -294,6 +307,12 @@ async function listen(
     return observation.dropped({ retryAfterMs: 0 })
   }
   observation.dropped({ retryAfterMs: retryMs })
+}
+
+/** An event's Job, also when wrapped in an envelope (`{ "type": …, "job": {…} }`, `data`). */
+function unwrap(value: unknown): unknown {
+  const body = value as { status?: unknown; job?: unknown; data?: unknown } | undefined
+  return body && body.status === undefined ? (body.job ?? body.data ?? body) : body
 }
 
 function safeJson(text: string): unknown {
