@@ -173,7 +173,7 @@ function interpret(
   // whatever it echoes, not the key.
   const body = failed ? redact(text) : redactData(redact, text)
   if (failed) {
-    const problem = parseProblem(body === '' ? undefined : tryParseJson(body).value)
+    const problem = parseProblem(body === '' ? undefined : tryParseJson(body).value, status)
     throw createApiError({
       status,
       problem,

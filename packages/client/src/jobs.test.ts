@@ -219,6 +219,21 @@ describe('jobs.get', () => {
     })
   })
 
+  it.each([
+    ['{ message }', { message: 'video_url is not reachable' }],
+    ['{ error }', { error: 'video_url is not reachable' }],
+    ['{ error: { message } }', { error: { message: 'video_url is not reachable', code: 'x' } }],
+    ['{ detail }', { detail: 'video_url is not reachable' }],
+  ])('should say what another server’s error body %s says', async (_, body) => {
+    const fetch = fakeFetch(() => json(body, 422))
+    const error = await clientWith(fetch)
+      .jobs.get('job_1')
+      .catch((e: unknown) => e)
+    expect(isApiError(error)).toBe(true)
+    expect((error as Error).message).toContain('video_url is not reachable')
+    expect(error).toMatchObject({ status: 422, problem: { status: 422, title: 'HTTP 422' } })
+  })
+
   it('should reject with the signal reason and send nothing when already aborted', async () => {
     const fetch = fakeFetch(() => json(jobBody()))
     const controller = new AbortController()

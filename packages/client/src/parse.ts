@@ -134,15 +134,24 @@ function parseJobError(value: unknown): Job['error'] {
   }
 }
 
-/** An RFC 9457 problem body, or `undefined` when `value` is not one. */
-export function parseProblem(value: unknown): Problem | undefined {
+/**
+ * An RFC 9457 problem body, or `undefined` when `value` is not one. Another server's error body
+ * (`{ "message" }`, `{ "error" }`, `{ "error": { "message" } }`, `{ "detail" }`) becomes one of
+ * HTTP `status` with its message as the detail, so the error says what the server said.
+ */
+export function parseProblem(value: unknown, status: number): Problem | undefined {
   if (!isObject(value)) return undefined
-  const { type, title, status } = value
-  if (typeof title !== 'string' || typeof status !== 'number') return undefined
-  return {
-    ...value,
-    type: typeof type === 'string' ? type : 'about:blank',
-    title,
-    status,
-  } as Problem
+  const { type, title } = value
+  if (typeof title === 'string' && typeof value.status === 'number') {
+    return {
+      ...value,
+      type: typeof type === 'string' ? type : 'about:blank',
+      title,
+      status: value.status,
+    } as Problem
+  }
+  const error = isObject(value.error) ? value.error.message : value.error
+  const detail = [value.detail, value.message, error].find((text) => typeof text === 'string')
+  if (detail === undefined) return undefined
+  return { type: 'about:blank', title: `HTTP ${status}`, status, detail: detail as string }
 }
