@@ -61,7 +61,7 @@ export async function request(
   request: HttpRequest,
   retry = true,
 ): Promise<HttpResponse> {
-  const send = () => sendRequest(core.http, request)
+  const send = (attempt: HttpRequest) => sendRequest(core.http, attempt)
   const { answer, sentAt } = await attempts(core, request, retry, send, (r) => r.headers)
   answer.sentAt = sentAt
   if (request.holdMs === undefined) core.trips.add(core.clock.now() - sentAt)
@@ -75,7 +75,7 @@ export async function request(
  * than late, and its source decides (sources/sse.ts).
  */
 export async function requestStream(core: ClientCore, request: HttpRequest): Promise<HttpStream> {
-  const open = () => openStream(core.http, request)
+  const open = (attempt: HttpRequest) => openStream(core.http, attempt)
   const retry = (error: unknown) => !isTimeoutError(error)
   const { answer } = await attempts(core, request, retry, open, (stream) => stream.response.headers)
   return answer
@@ -83,14 +83,15 @@ export async function requestStream(core: ClientCore, request: HttpRequest): Pro
 
 /**
  * The attempts of one request (`attempt` makes one): through the breaker and the pacer, each
- * transient failure retried, the last reported and thrown. Resolves with the answer and when the
- * attempt that got it was sent.
+ * transient failure retried, the last reported and thrown; each attempt has what is left of the
+ * request's time limit, not the whole of it again. Resolves with the answer and when the attempt
+ * that got it was sent.
  */
 async function attempts<T>(
   core: ClientCore,
   request: HttpRequest,
   retry: boolean | ((error: unknown) => boolean),
-  attempt: () => Promise<T>,
+  attempt: (request: HttpRequest) => Promise<T>,
   headersOf: (answer: T) => Headers,
 ): Promise<{ answer: T; sentAt: number }> {
   const { breaker, clock, events } = core
@@ -110,12 +111,17 @@ async function attempts<T>(
       const mayProbe = request.holdMs === undefined
       const early = request.lastLook === true && failures + pacedRetries === 0
       probe = breaker ? breaker.admit(mayProbe, early) : false
+      const now = clock.now()
+      // Its turn under the rate limit may not come after `retryUntil` either (nothing sent yet).
+      const turnMs = deadline === Infinity ? undefined : Math.max(1, deadline - now)
       const answer = await paced(
         core,
         request,
+        turnMs,
         () => {
           sentAt = clock.now()
-          return attempt()
+          const leftMs = limit === Infinity ? undefined : Math.max(1, limit - sentAt)
+          return attempt(leftMs === undefined ? request : { ...request, timeoutMs: leftMs })
         },
         headersOf,
       )
@@ -180,18 +186,19 @@ function isCutHold(request: HttpRequest, error: unknown, lastedMs: number): bool
 export const cutHolds = new WeakMap<object, number>()
 
 /**
- * Makes `attempt` (one request, `request`) when the pacer gives it a turn, and tells the pacer
- * what the answer (`headersOf` it) or the error said of the rate limit.
+ * Makes `attempt` (one request, `request`) when the pacer gives it a turn, within `turnMs`, and
+ * tells the pacer what the answer (`headersOf` it) or the error said of the rate limit.
  */
 async function paced<T>(
   core: ClientCore,
   request: HttpRequest,
+  turnMs: number | undefined,
   attempt: () => Promise<T>,
   headersOf: (answer: T) => Headers,
 ): Promise<T> {
   const { pacer, clock } = core
   if (!pacer) return attempt()
-  const ticket = await waitForTurn(pacer, clock, request)
+  const ticket = await waitForTurn(pacer, clock, request, turnMs)
   const held = request.holdMs !== undefined
   try {
     const answer = await attempt()
@@ -210,11 +217,17 @@ async function paced<T>(
 }
 
 /**
- * Waits for the pacer's turn within the request's own time limit (a wait's deadline, say): a turn
- * that would come later fails the request with a `TimeoutError` instead of holding it.
+ * Waits for the pacer's turn within `timeoutMs` (what is left of the request's own time limit: a
+ * wait's deadline, say): a turn that would come later fails the request with a `TimeoutError`
+ * instead of holding it.
  */
-async function waitForTurn(pacer: Pacer, clock: Clock, request: HttpRequest): Promise<Ticket> {
-  const { timeoutMs, signal } = request
+async function waitForTurn(
+  pacer: Pacer,
+  clock: Clock,
+  request: HttpRequest,
+  timeoutMs: number | undefined,
+): Promise<Ticket> {
+  const { signal } = request
   const held = request.holdMs !== undefined
   if (timeoutMs === undefined) return pacer.take(signal, held)
   const gate = new AbortController()

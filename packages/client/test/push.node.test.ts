@@ -739,6 +739,39 @@ describe('a transport chosen by the user', () => {
     expect(fetch.calls.map((c) => c.url)).toEqual(['http://api.test/v1/jobs/job_1/events'])
   })
 
+  it("should ride out streams cut for 20 s with transport: 'sse', counting them as failed checks", async () => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    const fetch = fakeFetch(() => {
+      const stream = eventStream()
+      const elapsed = manual.now() - start
+      // Cut on the way just after the headers for 20 s; then the job's state, then its end.
+      if (elapsed < 20_000) stream.close()
+      else stream.write(statusEvent(jobBody({ status: 'completed', progress: 1 }), 1))
+      return stream.response
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'sse' })
+    const wait = client.jobs.wait('job_1', { timeoutMs: 180_000 })
+    await expect(drive(manual, wait, 500, 200)).resolves.toMatchObject({ status: 'completed' })
+    // Still ended by maxConsecutiveErrors when it goes on.
+    const always = fakeFetch(() => {
+      const stream = eventStream()
+      stream.close()
+      return stream.response
+    })
+    const other = createClient({
+      baseUrl: 'http://api.test',
+      fetch: always,
+      clock,
+      transport: 'sse',
+    })
+    const failing = other.jobs.wait('job_1', { maxConsecutiveErrors: 3 }).catch((e: unknown) => e)
+    const error = await drive(manual, failing, 500, 400)
+    expect((error as Error).message).toMatch(
+      /transport 'sse' failed \(the event stream ends empty\)/,
+    )
+  })
+
   it("should keep long-polling, spaced, a server that ignores wait with transport: 'long-poll'", async () => {
     const { manual, clock } = virtualClock()
     const start = manual.now()

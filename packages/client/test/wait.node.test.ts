@@ -330,6 +330,33 @@ describe('jobs.createAndWait and jobs.cancel', () => {
     expect(error.message).toMatch(/timed out after 5000 ms/)
   })
 
+  it('should give a retry only what is left of its check’s time limit', async () => {
+    const { manual, clock } = virtualClock()
+    const fetch = fakeFetch(async (call) => {
+      // The first check: a 503 after 4.95 s of its 5 s; then the network holds every request.
+      if (fetch.calls.length === 1) {
+        await clock.sleep(4_950)
+        return new Response('busy', { status: 503 })
+      }
+      return new Promise<Response>((_, reject) =>
+        call.signal?.addEventListener('abort', () => reject(call.signal?.reason)),
+      )
+    })
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      fetch,
+      clock,
+      transport: 'poll',
+      circuitBreaker: false,
+      random: () => 0,
+    })
+    const waiting = client.jobs.wait('job_1', { timeoutMs: 5_000 }).catch((e: unknown) => e)
+    const error = (await drive(manual, waiting, 50, 200)) as TimeoutError
+    expect(isTimeoutError(error)).toBe(true)
+    // The retry had the 50 ms left (a request's limit runs on real timers), not 5 s again.
+    expect(String(error.cause)).toMatch(/GET \/v1\/jobs\/job_1 timed out after 50 ms/)
+  })
+
   it('should say why its checks failed when its time runs out without an answer', async () => {
     const { manual, clock } = virtualClock()
     let failing = false

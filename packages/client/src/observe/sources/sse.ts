@@ -148,13 +148,16 @@ function isJobNotFound(error: { status: number; problem?: { type: string } | und
 }
 
 /**
- * This job (and the client's next ones) go to long-poll, and the job is asked again at once; with
- * `transport: 'sse'` chosen, the wait fails instead, saying why.
+ * This job (and the client's next ones) go to long-poll, and the job is asked again at once. With
+ * `transport: 'sse'` chosen, the wait fails instead, saying why: at once when the server said so
+ * (`passing` false: no stream there), or, for what a network's bad minute also does (`passing`:
+ * streams that stay silent or end empty), as a failed check, counted by `maxConsecutiveErrors`.
  */
-function fallBack(observation: Observation, reason: string): void {
+function fallBack(observation: Observation, reason: string, passing = false): void {
   if (!observation.planner.fallback(observation, 'long-poll', reason)) {
     throw new VideoTranslationError(
-      `transport 'sse' does not work with this server (${reason}); transport 'auto' would fall back to long-poll or polling.`,
+      `transport 'sse' ${passing ? 'failed' : 'does not work with this server'} (${reason}); transport 'auto' would fall back to long-poll or polling.`,
+      { retryable: passing },
     )
   }
   observation.requeue()
@@ -288,13 +291,13 @@ async function listen(
     // Nothing at all: held back on the way. Bytes without an event (keep-alives alone): a
     // stream that does not send the job's state first, as the protocol has it.
     const what = bytes ? 'no event' : 'nothing'
-    return fallBack(observation, `${what} within ${FIRST_EVENT_MS} ms (a buffering proxy?)`)
+    return fallBack(observation, `${what} within ${FIRST_EVENT_MS} ms (a buffering proxy?)`, true)
   }
   // A stream that ends (or breaks) without a word, twice in a row, is not one to keep opening.
   const empties = events === 0 && !silence ? (emptyStreams.get(observation) ?? 0) + 1 : 0
   emptyStreams.set(observation, empties)
   if (empties >= 2)
-    return fallBack(observation, `the event stream ${broken ? 'breaks' : 'ends'} empty`)
+    return fallBack(observation, `the event stream ${broken ? 'breaks' : 'ends'} empty`, true)
   // Broken before it said anything: a failed check, as a request's would be.
   if (broken && !bytes) throw broken
   // Dropped or ended without the job's end, after it spoke: open it again after the server's
