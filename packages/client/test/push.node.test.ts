@@ -823,6 +823,11 @@ describe("transport: 'auto'", () => {
     await manual.tickAsync(0)
     await again
     expect(fetch.calls.slice(before).map((c) => c.url)).toEqual(['http://api.test/v1/jobs/job_1'])
+    // Ten minutes later, a new wait tries the event stream again.
+    await manual.tickAsync(600_000)
+    const later = fetch.calls.length
+    await drive(manual, client.jobs.wait('job_1'), 1_000, 10)
+    expect(fetch.calls[later]?.url).toBe('http://api.test/v1/jobs/job_1/events')
   })
 
   it('should take a stream whose first event never comes for a buffering proxy', async () => {

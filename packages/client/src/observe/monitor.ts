@@ -77,6 +77,9 @@ export interface Sources {
   sse?: Source | undefined
 }
 
+/** How long a transport that did not work is passed over for the client's next jobs. */
+const RETRY_BEST_MS = 600_000
+
 /** The transports from the best to the last resort. */
 const DOWNGRADES: readonly Transport[] = ['sse', 'long-poll', 'poll']
 
@@ -84,8 +87,14 @@ const DOWNGRADES: readonly Transport[] = ['sse', 'long-poll', 'poll']
 export class Monitor implements Planner {
   readonly #core: ClientCore
   readonly #sources: Sources
-  /** The transport new single-job observations start with; only ever moves down. */
+  /**
+   * The transport new single-job observations start with: moves down when one does not work,
+   * and back to the best (`#best`) RETRY_BEST_MS later (what failed may have been a bad minute).
+   */
   #preferred: Transport
+  readonly #best: Transport
+  /** When `#preferred` last moved down. */
+  #downgradedAt = 0
   /** Whether the transport is the client's to choose (`'auto'`): it may fall back. */
   readonly #auto: boolean
   readonly #observations = new Map<string, Observation>()
@@ -120,6 +129,7 @@ export class Monitor implements Planner {
     this.#core = core
     this.#sources = sources
     this.#preferred = options.transport ?? 'poll'
+    this.#best = this.#preferred
     this.#auto = options.auto ?? true
     this.#tabs = options.tabs
   }
@@ -135,6 +145,9 @@ export class Monitor implements Planner {
       // A wait for many jobs polls them in batches; a push transport would hold one each (and a
       // page only a few).
       const push = !start.align && (this.#page?.mayHold() ?? true)
+      if (this.#preferred !== this.#best && now - this.#downgradedAt >= RETRY_BEST_MS) {
+        this.#preferred = this.#best
+      }
       observation.transport = push ? this.#preferred : 'poll'
       this.#observations.set(id, observation)
       this.#page?.observing()
@@ -194,8 +207,9 @@ export class Monitor implements Planner {
     // A transport the user chose (not 'auto') is kept: its source copes, or fails the wait.
     if (!this.#auto || DOWNGRADES.indexOf(to) <= DOWNGRADES.indexOf(from)) return false
     observation.transport = to
-    if (remember && DOWNGRADES.indexOf(to) > DOWNGRADES.indexOf(this.#preferred)) {
+    if (remember && DOWNGRADES.indexOf(to) >= DOWNGRADES.indexOf(this.#preferred)) {
       this.#preferred = to
+      this.#downgradedAt = this.#core.clock.now()
     }
     this.#core.events.emit('transport:fallback', { id: observation.id, from, to, reason })
     this.#core.logger.warn?.(`${from} does not work here (${reason}): using ${to}`)
