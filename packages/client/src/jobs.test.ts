@@ -317,4 +317,23 @@ describe('jobs.create', () => {
     expect(keys[0]).toBe('mine')
     expect(keys[1]).not.toBe(keys[2])
   })
+
+  it.each([
+    [
+      'an empty 202 with a Location',
+      () => new Response(null, { status: 202, headers: { location: '/base/v1/jobs/job_9' } }),
+    ],
+    ['only an id', () => json({ id: 'job_9' }, 201)],
+  ])('should find the job it made when the answer is %s', async (_, answer) => {
+    const fetch = fakeFetch((call) =>
+      call.method === 'POST' ? answer() : json(jobBody({ id: 'job_9', status: 'pending' })),
+    )
+    const params = { video_url: 'https://example.com/a.mp4', target_language: 'es' }
+    const job = await clientWith(fetch).jobs.create(params)
+    expect(job).toMatchObject({ id: 'job_9', status: 'pending' })
+    expect(fetch.calls.map((c) => `${c.method} ${c.url}`)).toEqual([
+      'POST http://api.test/base/v1/jobs',
+      'GET http://api.test/base/v1/jobs/job_9',
+    ])
+  })
 })

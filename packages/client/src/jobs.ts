@@ -8,7 +8,7 @@ import { type ClientCore, request } from './core.js'
 import { DEFAULTS } from './defaults.js'
 import { JobFailedError } from './errors.js'
 import type { HistoryEntry } from './history.js'
-import { readBody } from './http.js'
+import { type HttpResponse, readBody } from './http.js'
 import { decodeToken } from './observe/cursor.js'
 import type { Created, Monitor, Start } from './observe/monitor.js'
 import { getJob } from './observe/sources/poll.js'
@@ -131,12 +131,26 @@ export class Jobs {
       signal: options.signal,
       retryUntil,
     })
-    const job = readBody(response, parseJob)
+    const job = await this.#createdJob(response, options.signal)
     this.#core.events.emit('job:created', { job })
     const now = this.#core.clock.now()
     const hints = hintsOf(job, response.headers, now)
     const replayed = response.headers.get('idempotent-replayed') === 'true'
     return { job, hints, madeWithinMs: replayed ? undefined : now - (response.sentAt ?? now) }
+  }
+
+  /**
+   * The job a create answered: its body, or, when the body is not a Job (empty, as a `202` with
+   * a `Location` may be, or only an id), the job its `Location` or its id names, asked for once:
+   * the job exists, and must not be lost to the answer's shape.
+   */
+  async #createdJob(response: HttpResponse, signal: AbortSignal | undefined): Promise<Job> {
+    const parsed = parseJob(response.data)
+    if (typeof parsed !== 'string') return parsed
+    const located = /\/jobs\/([\w.~-]+)\/?(?:[?#]|$)/.exec(response.headers.get('location') ?? '')
+    const id = located ? located[1] : (response.data as Job | undefined)?.id
+    if (typeof id !== 'string' || id === '') return readBody(response, parseJob)
+    return (await getJob(this.#core, id, { attempt: 0, signal })).job as Job
   }
 
   /**

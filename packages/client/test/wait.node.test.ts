@@ -330,6 +330,20 @@ describe('jobs.createAndWait and jobs.cancel', () => {
     expect(error.message).toMatch(/timed out after 5000 ms/)
   })
 
+  it('should ask for the body at its last look, past a cache that answers 304 to everything', async () => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    const fetch = fakeFetch((call) => {
+      if (call.headers.get('if-none-match')) return new Response(null, { status: 304 })
+      const done = manual.now() - start >= 5_000
+      const body = jobBody({ status: done ? 'completed' : 'running', eta_ms: null })
+      return json(body, 200, { etag: '"v1"' })
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
+    const waiting = client.jobs.wait('job_1', { timeoutMs: 20_000 }).catch((e: unknown) => e)
+    await expect(drive(manual, waiting, 500, 100)).resolves.toMatchObject({ status: 'completed' })
+  })
+
   it('should give a retry only what is left of its check’s time limit', async () => {
     const { manual, clock } = virtualClock()
     const fetch = fakeFetch(async (call) => {

@@ -86,7 +86,8 @@ export function longPollSource(core: ClientCore): Source {
       // two seconds left, the last look is a plain check).
       const holdS = Math.min(holdLimitS, Math.floor((left - LAST_LOOK_MS) / 1_000))
       const previous = state.job
-      const knownEtag = previous ? state.etag : undefined
+      // The last look asks for the body (see checkOnce).
+      const knownEtag = previous && left > 0 ? state.etag : undefined
       // While the circuit breaker is not closed, a plain check: it may be the breaker's probe,
       // and a probe held for a hold would keep every other call refused meanwhile.
       const probing = core.breaker !== undefined && core.breaker.state.state !== 'closed'

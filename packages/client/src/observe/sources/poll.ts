@@ -74,13 +74,15 @@ export async function checkOnce(
 ): Promise<void> {
   const { state } = observation.cursor
   const now = core.clock.now()
+  const lastLook = observation.nearestDeadline() <= now
   const { job, response } = await getJob(core, observation.id, {
     attempt: state.checks,
     signal,
     timeoutMs: observation.requestLimitMs(now),
-    lastLook: observation.nearestDeadline() <= now,
-    // Without a job to fall back on, a 304 would say nothing: ask for the body.
-    etag: state.job ? state.etag : undefined,
+    lastLook,
+    // Without a job to fall back on, a 304 would say nothing: ask for the body. The last look
+    // asks for it too: a cache that answers 304 whatever changed must not hide the job's end.
+    etag: state.job && !lastLook ? state.etag : undefined,
   })
   const hints = hintsOf(job ?? state.job, response.headers, core.clock.now())
   observation.answered(job, hints, response.headers.get('etag') ?? undefined, next)
