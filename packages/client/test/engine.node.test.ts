@@ -152,6 +152,11 @@ describe('what the polling strategy is shown', () => {
   })
 })
 
+/** Job `id` as a server without hints answers it: running, or completed once `done`. */
+function jobAt(id: string, done: boolean) {
+  return jobBody({ id, status: done ? 'completed' : 'running', eta_ms: null })
+}
+
 describe('jobs.waitAll', () => {
   it('should settle every job in order, in batch requests of at most 100 ids per tick', async () => {
     const { client, requests, settle } = virtualSetup({
@@ -211,9 +216,7 @@ describe('jobs.waitAll', () => {
     const { manual, clock } = virtualClock()
     const start = manual.now()
     const fetch = fakeFetch((call) => {
-      const done = manual.now() >= start + 5_000
-      const job = (id: string) =>
-        jobBody({ id, status: done ? 'completed' : 'running', eta_ms: null })
+      const job = (id: string) => jobAt(id, manual.now() - start >= 5_000)
       // The batch reads a replica that has not seen job_new yet.
       if (call.url.includes('?ids=')) return json({ jobs: [job('job_old')], missing: ['job_new'] })
       return json(job(call.url.split('/').pop() as string))
@@ -237,8 +240,7 @@ describe('jobs.waitAll', () => {
     const fetch = fakeFetch((call) => {
       if (call.url.includes('?ids=')) return problemResponse(status, 'no batch for you')
       const id = call.url.split('/').pop() as string
-      const done = manual.now() >= start + 10_000
-      return json(jobBody({ id, status: done ? 'completed' : 'running', eta_ms: null }))
+      return json(jobAt(id, manual.now() - start >= 10_000))
     })
     const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
     const ids = ['job_a', 'job_b', 'job_c']
@@ -252,9 +254,7 @@ describe('jobs.waitAll', () => {
     const { manual, clock } = virtualClock()
     const start = manual.now()
     const fetch = fakeFetch((call) => {
-      const done = manual.now() >= start + 5_000
-      const job = (id: string) =>
-        jobBody({ id, status: done ? 'completed' : 'running', eta_ms: null })
+      const job = (id: string) => jobAt(id, manual.now() - start >= 5_000)
       // A list that ignores `ids`: the first page, an odd entry, and not the third job.
       if (call.url.includes('?ids=')) {
         return json({ jobs: [job('job_a'), { id: 'job_b', status: '???' }], next: 'p2' })
