@@ -249,8 +249,12 @@ describe('circuit breaker', () => {
     expect(transitions).toEqual(['circuit:open'])
   })
 
-  it('should not open on 429s without Retry-After: too many requests is no outage', async () => {
-    const { client, transitions } = setup(() => problemResponse(429, 'Too Many Requests'))
+  it('should not open on 429s that say when their window resets, without Retry-After', async () => {
+    const { client, transitions } = setup(() => {
+      const response = problemResponse(429, 'Too Many Requests')
+      response.headers.set('x-ratelimit-reset', '2')
+      return response
+    })
     for (let i = 0; i < 10; i++) await expect(client.jobs.get('job_1')).rejects.toThrow()
     expect(transitions).toEqual([])
   })

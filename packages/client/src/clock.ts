@@ -3,6 +3,8 @@
  * clock; the default is real time.
  */
 
+import { MAX_TIMER_MS } from './validate.js'
+
 /** A source of time for waiting. */
 export interface Clock {
   /** The current time in milliseconds (any epoch, as long as it only moves forward). */
@@ -24,10 +26,14 @@ export const systemClock: Clock = {
         clearTimeout(timer)
         reject(signal?.reason)
       }
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort)
-        resolve()
-      }, ms)
+      // A longer delay than a timer holds would fire at once: it wakes at the timer's longest.
+      const timer = setTimeout(
+        () => {
+          signal?.removeEventListener('abort', onAbort)
+          resolve()
+        },
+        Math.min(ms, MAX_TIMER_MS),
+      )
       signal?.addEventListener('abort', onAbort, { once: true })
     }),
 }

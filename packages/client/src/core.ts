@@ -209,11 +209,19 @@ async function paced<T>(
     pacer.answered(
       ticket,
       isApiError(error) ? error.headers : undefined,
-      refused ? refusalDelay(error.headers, clock.now()) : undefined,
+      // No longer than a call waits out inside itself: the calls after it fail with the
+      // server's word instead of queueing silently for an hour.
+      refused
+        ? capped(refusalDelay(error.headers, clock.now()), core.retry.maxRetryAfterMs)
+        : undefined,
       held,
     )
     throw error
   }
+}
+
+function capped(ms: number | undefined, max: number): number | undefined {
+  return ms === undefined ? undefined : Math.min(ms, max)
 }
 
 /**

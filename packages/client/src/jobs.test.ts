@@ -212,6 +212,12 @@ describe('jobs.get', () => {
       created_at: '2026-01-01T00:00:00.000Z',
       updated_at: '2026-01-01T00:00:01.500Z',
     })
+    // A whole 1 on a job not done is 1 % (a server counting in fractions says 1 once done).
+    const oneOf = async (progress: number) =>
+      (await clientWith(fakeFetch(() => json(jobBody({ progress })))).jobs.get('job_1')).progress
+    expect(await oneOf(1)).toBe(0.01)
+    expect(await oneOf(1.000_000_1)).toBe(1)
+    expect(await oneOf(0.999)).toBe(0.999)
     const garbled = fakeFetch(() => json(jobBody({ progress: 250, created_at: {} })))
     expect(await clientWith(garbled).jobs.get('job_1')).toMatchObject({
       progress: 0,
@@ -335,5 +341,16 @@ describe('jobs.create', () => {
       'POST http://api.test/base/v1/jobs',
       'GET http://api.test/base/v1/jobs/job_9',
     ])
+  })
+
+  it('should not lose the job it made when its status does not read either: pending', async () => {
+    const fetch = fakeFetch((call) =>
+      call.method === 'POST'
+        ? json({ id: 9, status: 'accepted' }, 202)
+        : problemResponse(404, 'Not Found'),
+    )
+    const params = { video_url: 'https://example.com/a.mp4', target_language: 'es' }
+    const job = await clientWith(fetch).jobs.create(params)
+    expect(job).toMatchObject({ id: '9', status: 'pending' })
   })
 })

@@ -141,16 +141,26 @@ export class Jobs {
 
   /**
    * The job a create answered: its body, or, when the body is not a Job (empty, as a `202` with
-   * a `Location` may be, or only an id), the job its `Location` or its id names, asked for once:
-   * the job exists, and must not be lost to the answer's shape.
+   * a `Location` may be, only an id, a status of its own), the job its `Location` or its id
+   * names, asked for once. The job exists and must not be lost to the answer's shape: if that
+   * look fails too, it is taken as `pending` (the wait that follows, if any, asks again).
    */
   async #createdJob(response: HttpResponse, signal: AbortSignal | undefined): Promise<Job> {
     const parsed = parseJob(response.data)
     if (typeof parsed !== 'string') return parsed
     const located = /\/jobs\/([\w.~-]+)\/?(?:[?#]|$)/.exec(response.headers.get('location') ?? '')
-    const id = located ? located[1] : (response.data as Job | undefined)?.id
+    const given = (response.data as { id?: unknown } | undefined)?.id
+    const id = located?.[1] ?? (typeof given === 'number' ? String(given) : given)
     if (typeof id !== 'string' || id === '') return readBody(response, parseJob)
-    return (await getJob(this.#core, id, { attempt: 0, signal })).job as Job
+    try {
+      return (await getJob(this.#core, id, { attempt: 0, signal })).job as Job
+    } catch (error) {
+      signal?.throwIfAborted()
+      this.#core.logger.warn?.(`job ${id} was created; its status did not read: taken as pending`, {
+        error: String(error),
+      })
+      return parseJob({ id, status: 'pending' }) as Job
+    }
   }
 
   /**

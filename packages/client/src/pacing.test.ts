@@ -153,14 +153,48 @@ describe('pacing', () => {
     },
   )
 
-  it('should wait out a 429 without Retry-After, not fail the request', async () => {
+  it('should wait out a 429 that says only when its window resets, and fail one that says nothing', async () => {
+    const refusal = (reset: string | undefined) => {
+      const response = problemResponse(429, 'Too Many Requests')
+      if (reset !== undefined) response.headers.set('ratelimit-reset', reset)
+      return response
+    }
     let calls = 0
-    const fetch = fakeFetch(() =>
-      ++calls <= 6 ? problemResponse(429, 'Too Many Requests') : json(jobBody()),
-    )
+    const fetch = fakeFetch(() => (++calls <= 6 ? refusal('3') : json(jobBody())))
     const { client, manual } = setup(fetch, { retry: { maxRetries: 1 } })
+    const start = manual.now()
     await expect(drive(manual, client.jobs.get('job_1'))).resolves.toMatchObject({ id: 'job_1' })
     expect(fetch.calls).toHaveLength(7)
+    expect(manual.now() - start).toBeGreaterThanOrEqual(6 * 3_000)
+    // A quota used up says nothing of when: a failure, within maxRetries.
+    const bare = fakeFetch(() => refusal(undefined))
+    const other = setup(bare, { retry: { maxRetries: 1 } })
+    await expect(drive(other.manual, other.client.jobs.get('job_1'))).rejects.toMatchObject({
+      status: 429,
+    })
+    expect(bare.calls).toHaveLength(2)
+  })
+
+  it.each([
+    ['seconds from now', () => '3600'],
+    ['an epoch time in seconds', (now: number) => String(Math.ceil(now / 1_000) + 3_600)],
+    ['an epoch time in milliseconds', (now: number) => String(now + 3_600_000)],
+  ])('should fail a call, not sleep, on a reset an hour away as %s', async (_, reset) => {
+    const { manual, clock } = virtualClock()
+    const fetch = fakeFetch(() => {
+      const response = problemResponse(429, 'Too Many Requests')
+      response.headers.set('x-ratelimit-reset', reset(manual.now()))
+      return response
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock })
+    const start = manual.now()
+    await expect(drive(manual, client.jobs.get('job_1'))).rejects.toMatchObject({ status: 429 })
+    expect(fetch.calls).toHaveLength(1)
+    // The next call is not queued behind the hour: it waits a minute at most, then asks.
+    const next = client.jobs.get('job_1').catch((e: unknown) => e)
+    await drive(manual, next, 1_000, 120)
+    expect(fetch.calls).toHaveLength(2)
+    expect(manual.now() - start).toBeLessThanOrEqual(61_000)
   })
 
   it('should send the first request alone, and all the rest at once when no limit is stated', async () => {

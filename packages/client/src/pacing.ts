@@ -184,6 +184,9 @@ function refill(
   return Math.min(limit.capacity, limit.tokens + (now - limit.at) * limit.perMs)
 }
 
+/** The longest reset read (a day): past it, a misread unit rather than a window. */
+const MAX_RESET_S = 86_400
+
 /** What a response states of the limit, if it states one (see `readLimit`). */
 interface StatedLimit {
   quota: number
@@ -211,8 +214,7 @@ function readLimit(headers: Headers, now: number): StatedLimit | undefined {
     own('limit'),
   )
   const windowS = Number(field(policy, 'w'))
-  let resetS = firstNumber(field(state, 't|reset'), own('reset'))
-  if (resetS !== undefined && resetS > 1e9) resetS = Math.max(0, resetS - now / 1_000)
+  const resetS = resetOf(headers, now)
   if (!(quota && quota > 0) || !(windowS > 0 || (resetS && resetS > 0))) return undefined
   return {
     quota,
@@ -220,6 +222,20 @@ function readLimit(headers: Headers, now: number): StatedLimit | undefined {
     resetS,
     remaining: firstNumber(field(state, 'r|remaining'), own('remaining')),
   }
+}
+
+/**
+ * Seconds until the limit's window resets, when a response says (`RateLimit`'s `t` or `reset`,
+ * `RateLimit-Reset`, `X-RateLimit-Reset`): from now, or an epoch time in seconds or milliseconds.
+ */
+function resetOf(headers: Headers, now: number): number | undefined {
+  const state = headers.get('ratelimit') ?? ''
+  const own = headers.get('ratelimit-reset') ?? headers.get('x-ratelimit-reset')
+  let resetS = firstNumber(field(state, 't|reset'), own)
+  if (resetS === undefined) return undefined
+  if (resetS > 1e12) resetS = (resetS - now) / 1_000
+  else if (resetS > 1e9) resetS -= now / 1_000
+  return Math.min(Math.max(0, resetS), MAX_RESET_S)
 }
 
 /** The value of `name` (alternatives with `|`) in a header's `key=value` list. */
@@ -238,10 +254,11 @@ function firstNumber(...values: (string | null | undefined)[]): number | undefin
 
 /**
  * How long a 429 asks to wait, in ms from `now`: its `Retry-After`, else the end of the limit's
- * window when it states one, else 0 (the caller backs off).
+ * window when it states one; undefined when it says neither.
  */
-export function refusalDelay(headers: Headers, now: number): number {
+export function refusalDelay(headers: Headers, now: number): number | undefined {
   const stated = retryAfterOf(headers, now)
   if (stated !== undefined) return stated
-  return (readLimit(headers, now)?.resetS ?? 0) * 1_000
+  const resetS = resetOf(headers, now)
+  return resetS === undefined ? undefined : resetS * 1_000
 }

@@ -51,7 +51,7 @@ export function parseJob(value: unknown): Job | string {
   return {
     id,
     status,
-    progress: progressOf(progress) ?? (status === 'completed' ? 1 : 0),
+    progress: status === 'completed' ? 1 : (progressOf(progress) ?? 0),
     eta_ms: typeof eta_ms === 'number' && eta_ms >= 0 ? eta_ms : null,
     created_at: timeOf(value.created_at),
     updated_at: timeOf(value.updated_at),
@@ -69,10 +69,14 @@ function statusOf(value: unknown): JobStatus | undefined {
   return STATUSES.has(name) ? (name as JobStatus) : STATUS_NAMES[name]
 }
 
-/** A fraction from 0 to 1; more than 1 and up to 100 is read as per cent. */
+/**
+ * The progress of a job not completed: a fraction from 0 to 1, or per cent up to 100. A whole 1
+ * is 1 %: a server counting in fractions says 1 once the job is completed (as the protocol's
+ * does), one counting in per cent says it at 1 %. A hair over 1 is float noise on a fraction.
+ */
 function progressOf(value: unknown): number | undefined {
   if (typeof value !== 'number' || !(value >= 0 && value <= 100)) return undefined
-  return value > 1 ? value / 100 : value
+  return value === 1 || value > 1.000_001 ? value / 100 : Math.min(1, value)
 }
 
 /** An ISO-8601 time as given; epoch seconds or milliseconds as ISO-8601; otherwise ''. */
@@ -97,7 +101,9 @@ export function parseBatch(
   for (const item of body.jobs) {
     const job = parseJob(item)
     if (typeof job !== 'string') jobs.push(job)
-    else if (isObject(item) && typeof item.id === 'string') unreadable.add(item.id)
+    else if (isObject(item) && (typeof item.id === 'string' || typeof item.id === 'number')) {
+      unreadable.add(String(item.id))
+    }
   }
   const missing = Array.isArray(body.missing)
     ? body.missing.filter((id): id is string => typeof id === 'string')

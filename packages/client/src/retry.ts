@@ -86,10 +86,10 @@ export function isTransient(error: unknown): boolean {
 }
 
 /**
- * How long a 429, or a 503 with `Retry-After`, asks to wait, in ms from `now`: the server
+ * How long a 429 or 503 that says when to come back asks to wait, in ms from `now`: the server
  * pacing its clients rather than failing. Such an answer spends no retry budget and never trips
- * the circuit breaker. A 429 always says so (without `Retry-After`, until its limit's window
- * resets, or 0: backed off). Undefined for any other error.
+ * the circuit breaker. A 429 says it with `Retry-After` or with its limit's reset; one that says
+ * neither (a quota used up, say) is a failure like any other. Undefined for any other error.
  */
 export function pacedDelay(error: unknown, now: number): number | undefined {
   if (!isApiError(error)) return undefined
@@ -127,9 +127,9 @@ export function retryDelay(
   // `retry: false` (no retries at all) sends each request once, paced or not.
   if (maxRetries <= 0) return undefined
   const now = context.clock.now()
-  const hinted = isApiError(error) ? retryAfterOf(error.headers, now) : undefined
-  if (hinted !== undefined && hinted > maxRetryAfterMs) return undefined
   const pacedMs = pacedDelay(error, now)
+  const hinted = pacedMs ?? (isApiError(error) ? retryAfterOf(error.headers, now) : undefined)
+  if (hinted !== undefined && hinted > maxRetryAfterMs) return undefined
   if (pacedMs !== undefined) {
     if (paced >= MAX_PACED_RETRIES) return undefined
     // A `Retry-After: 0` (or a date already past) still backs off: never a burst of retries.

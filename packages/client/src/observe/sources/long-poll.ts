@@ -120,7 +120,7 @@ export function longPollSource(core: ClientCore): Source {
       } catch (error) {
         held.done()
         if (held.interrupted()) return observation.requeue()
-        if (isApiError(error) && (error.status === 400 || error.status === 422)) {
+        if (!plain && isApiError(error) && (error.status === 400 || error.status === 422)) {
           // Perhaps a server that knows no `until` and refuses what it does not know: asked
           // again without it, at once.
           if (endOnly) {
