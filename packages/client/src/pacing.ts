@@ -100,8 +100,8 @@ export class Pacer {
     held = false,
   ): void {
     const now = this.#clock.now()
-    const stated = headers && readLimit(headers, now)
     const limit = this.#limit
+    const stated = headers && readLimit(headers, now, limit.kind !== 'none')
     // Requests given their turn after this one may have reached the server after it: what it
     // says is left is not theirs to count on.
     // Counted without a walk through thousands of held requests: at most those still in
@@ -202,25 +202,27 @@ interface StatedLimit {
  * `RateLimit`), or the older headers many servers send (`RateLimit-Limit`, `-Remaining`,
  * `-Reset`, also with an `X-` in front; a reset over 10^9 is an epoch time in seconds).
  */
-function readLimit(headers: Headers, now: number): StatedLimit | undefined {
+function readLimit(headers: Headers, now: number, older: boolean): StatedLimit | undefined {
   const policy = headers.get('ratelimit-policy') ?? ''
+  // Without a policy, the other forms are read only while they may matter (`older`: the limit
+  // is not yet known, or was stated so): each header read costs a fetch's answer about as much
+  // as the rest of the request's handling, and most servers state no limit at all.
+  if (!policy && !older) return undefined
   const state = headers.get('ratelimit') ?? ''
   const own = (name: string) =>
     headers.get(`ratelimit-${name}`) ?? headers.get(`x-ratelimit-${name}`)
-  const quota = firstNumber(
-    field(policy, 'q'),
-    /^\s*(\d+)/.exec(policy)?.[1],
-    field(state, 'limit'),
-    own('limit'),
-  )
+  const quota =
+    firstNumber(field(policy, 'q'), /^\s*(\d+)/.exec(policy)?.[1], field(state, 'limit')) ??
+    firstNumber(own('limit'))
+  if (!(quota && quota > 0)) return undefined
   const windowS = Number(field(policy, 'w'))
-  const resetS = resetOf(headers, now)
-  if (!(quota && quota > 0) || !(windowS > 0 || (resetS && resetS > 0))) return undefined
+  const resetS = resetOf(headers, now, state)
+  if (!(windowS > 0 || (resetS && resetS > 0))) return undefined
   return {
     quota,
     windowS: windowS > 0 ? windowS : undefined,
     resetS,
-    remaining: firstNumber(field(state, 'r|remaining'), own('remaining')),
+    remaining: firstNumber(field(state, 'r|remaining')) ?? firstNumber(own('remaining')),
   }
 }
 
@@ -228,10 +230,14 @@ function readLimit(headers: Headers, now: number): StatedLimit | undefined {
  * Seconds until the limit's window resets, when a response says (`RateLimit`'s `t` or `reset`,
  * `RateLimit-Reset`, `X-RateLimit-Reset`): from now, or an epoch time in seconds or milliseconds.
  */
-function resetOf(headers: Headers, now: number): number | undefined {
-  const state = headers.get('ratelimit') ?? ''
-  const own = headers.get('ratelimit-reset') ?? headers.get('x-ratelimit-reset')
-  let resetS = firstNumber(field(state, 't|reset'), own)
+function resetOf(
+  headers: Headers,
+  now: number,
+  state = headers.get('ratelimit') ?? '',
+): number | undefined {
+  let resetS =
+    firstNumber(field(state, 't|reset')) ??
+    firstNumber(headers.get('ratelimit-reset') ?? headers.get('x-ratelimit-reset'))
   if (resetS === undefined) return undefined
   if (resetS > 1e12) resetS = (resetS - now) / 1_000
   else if (resetS > 1e9) resetS -= now / 1_000

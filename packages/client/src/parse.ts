@@ -65,6 +65,8 @@ export function parseJob(value: unknown): Job | string {
 
 function statusOf(value: unknown): JobStatus | undefined {
   if (typeof value !== 'string') return undefined
+  // The protocol's own names first: no new string for every answer.
+  if (STATUSES.has(value)) return value as JobStatus
   const name = value.toLowerCase().replace(/[- ]/g, '_')
   return STATUSES.has(name) ? (name as JobStatus) : STATUS_NAMES[name]
 }
