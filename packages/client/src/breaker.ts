@@ -11,7 +11,7 @@
  * failures that no later success contradicts count as in a row.
  */
 import type { Clock } from './clock.js'
-import { CircuitOpenError } from './errors.js'
+import { CircuitOpenError, isApiError } from './errors.js'
 import { isTransient, pacedDelay } from './retry.js'
 
 /** Options of the circuit breaker. */
@@ -124,14 +124,16 @@ export class CircuitBreaker {
 
   /**
    * A call that was let through (sent at `sentAt`) failed; `probe` is what `admit` said of it;
-   * one sent before the newest call that succeeded was sent says nothing new. A 429 or 503 with
-   * `Retry-After` is the server up and pacing its clients: like a client error, it says nothing
-   * against the server's health (and a probe so answered closes the circuit).
+   * one sent before the newest call that succeeded was sent says nothing new. A 429 (too many
+   * requests, whatever it says of when) or a 503 with `Retry-After` is the server up and pacing
+   * its clients: like a client error, it says nothing against the server's health (and a probe
+   * so answered closes the circuit).
    */
   failed(error: unknown, probe: boolean, sentAt = this.#clock.now()): void {
     // Sent before a request that succeeded: the server was answering after it was sent.
     if (!probe && sentAt < this.#healthyAt) return
-    if (isTransient(error) && pacedDelay(error, this.#clock.now()) === undefined) {
+    const pacing = isApiError(error) && error.status === 429
+    if (isTransient(error) && !pacing && pacedDelay(error, this.#clock.now()) === undefined) {
       // Closed, a failure counts; otherwise only the probe's is the verdict: a call let through
       // before the circuit opened, failing late, leaves the opening (and its length) as it is.
       if (probe || this.#state.state === 'closed') this.#fail(error)

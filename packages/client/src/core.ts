@@ -212,7 +212,7 @@ async function paced<T>(
       // No longer than a call waits out inside itself: the calls after it fail with the
       // server's word instead of queueing silently for an hour.
       refused
-        ? capped(refusalDelay(error.headers, clock.now()), core.retry.maxRetryAfterMs)
+        ? { afterMs: capped(refusalDelay(error.headers, clock.now()), core.retry.maxRetryAfterMs) }
         : undefined,
       held,
     )

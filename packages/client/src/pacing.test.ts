@@ -197,6 +197,34 @@ describe('pacing', () => {
     expect(manual.now() - start).toBeLessThanOrEqual(61_000)
   })
 
+  it('should learn the limit of a server that states none and refuses with bare 429s', async () => {
+    const { manual, clock } = virtualClock()
+    // A token bucket of 20, 10 a second, that says nothing of it: no headers, no Retry-After.
+    let tokens = 20
+    let at = manual.now()
+    let refused = 0
+    const fetch = fakeFetch(() => {
+      tokens = Math.min(20, tokens + ((manual.now() - at) / 1_000) * 10)
+      at = manual.now()
+      if (tokens < 1) {
+        refused++
+        return new Response('Too Many Requests', { status: 429 })
+      }
+      tokens -= 1
+      return json(jobBody())
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock })
+    const start = manual.now()
+    const gets = Array.from({ length: 200 }, () => client.jobs.get('job_1'))
+    const results = await drive(manual, Promise.allSettled(gets), 100, 1_200)
+    expect(results.every((r) => r.status === 'fulfilled')).toBe(true)
+    // The first burst (199 at once, after the first request found no limit stated) is refused
+    // beyond the bucket; the retries after it are paced: few are refused again.
+    expect(refused).toBeLessThanOrEqual(200)
+    // About as fast as the limit allows: 20 at once, then 10 a second.
+    expect(manual.now() - start).toBeLessThanOrEqual(30_000)
+  })
+
   it('should send the first request alone, and all the rest at once when no limit is stated', async () => {
     let answer: () => void = () => {}
     const fetch = fakeFetch(

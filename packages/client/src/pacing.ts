@@ -35,8 +35,22 @@ type Limit =
   | { kind: 'unknown'; probing: boolean }
   /** The server states no limit. */
   | { kind: 'none' }
-  /** `tokens` at `at`, refilled at `perMs` up to `capacity`. */
-  | { kind: 'bucket'; tokens: number; at: number; perMs: number; capacity: number }
+  /**
+   * `tokens` at `at`, refilled at `perMs` up to `capacity`; `learned` when the server states no
+   * limit but refused past one (see `answered`).
+   */
+  | {
+      kind: 'bucket'
+      tokens: number
+      at: number
+      perMs: number
+      capacity: number
+      learned?: boolean
+    }
+
+/** A learned limit's slowest rate (a request every 5 s) and its rise per request answered. */
+const LEARNED_MIN_PER_MS = 0.2 / 1_000
+const LEARNED_STEP_PER_MS = 0.05 / 1_000
 
 /** Spaces a client's requests to the server's stated rate limit. */
 export class Pacer {
@@ -50,6 +64,10 @@ export class Pacer {
   #tickets = 0
   /** A window's length as the resets stated without a policy suggest (the longest seen). */
   #windowMs = 0
+  /** When a learned limit was last halved. */
+  #halvedAt = 0
+  /** Requests answered (not refused) in the current second, and in the one before. */
+  #answered = { since: 0, now: 0, before: 0 }
 
   constructor(clock: Clock) {
     this.#clock = clock
@@ -90,13 +108,18 @@ export class Pacer {
 
   /**
    * The request of `ticket` ended: `headers` are its answer's (undefined when none came),
-   * `retryAfterMs` a 429's `Retry-After`; `held`, when the server held it (what it said was left
-   * is as old as the hold, so only the policy is read).
+   * `refusal` set for a 429 (`afterMs`: when it says to come back, if it does); `held`, when the
+   * server held it (what it said was left is as old as the hold, so only the policy is read).
+   *
+   * A server that states no limit and refuses some requests (a 429 saying nothing of when) while
+   * it answers others has its limit learned, as TCP learns a path's: the rate of the last
+   * second's answers halved at the first refusal, halved again at each refusal a second or more
+   * after the last, and raised a little with each answer.
    */
   answered(
     ticket: Ticket,
     headers: Headers | undefined,
-    retryAfterMs?: number,
+    refusal?: { afterMs: number | undefined },
     held = false,
   ): void {
     const now = this.#clock.now()
@@ -122,6 +145,27 @@ export class Pacer {
       // A fixed window used up: nothing more until it resets.
       if (!stated.windowS && stated.remaining === 0) tokens = Math.min(tokens, 1 - resetMs * perMs)
       this.#limit = { kind: 'bucket', tokens, at: now, perMs, capacity: stated.quota }
+    } else if (
+      refusal?.afterMs === undefined &&
+      refusal &&
+      this.answersOthers(now) &&
+      (limit.kind === 'none' || (limit.kind === 'bucket' && limit.learned))
+    ) {
+      const learned = limit.kind === 'bucket'
+      // The refusals of requests sent before the last halving say nothing of the new rate.
+      if (!learned || now - this.#halvedAt >= 1_000) {
+        this.#halvedAt = now
+        const { now: current, before } = this.#answered
+        const perMs = learned ? limit.perMs / 2 : Math.max(current, before) / 2_000
+        this.#limit = {
+          kind: 'bucket',
+          tokens: 0,
+          at: now,
+          perMs: Math.max(LEARNED_MIN_PER_MS, perMs),
+          capacity: 1,
+          learned: true,
+        }
+      }
     } else if (headers && limit.kind === 'unknown') {
       this.#limit = { kind: 'none' }
     } else if (limit.kind === 'unknown') {
@@ -129,11 +173,31 @@ export class Pacer {
       this.#limit = { kind: 'unknown', probing: false }
     }
     const current = this.#limit
+    const retryAfterMs = refusal?.afterMs
     if (retryAfterMs !== undefined && current.kind === 'bucket') {
       // Nothing more until the server said, then one token's worth.
       current.tokens = Math.min(current.tokens, 1 - retryAfterMs * current.perMs)
     }
+    if (headers && !refusal) this.#countAnswer(now, current)
     this.#drain()
+  }
+
+  /** Whether the server answered (not refused) requests within the last two seconds. */
+  answersOthers(now: number): boolean {
+    const { since, now: current, before } = this.#answered
+    return now - since < 1_000 ? current + before > 0 : now - since < 2_000 && current > 0
+  }
+
+  /** An answer, not a refusal: counted for a learned limit's first guess, and raising it. */
+  #countAnswer(now: number, limit: Limit): void {
+    const count = this.#answered
+    if (now - count.since >= 1_000) {
+      count.before = now - count.since >= 2_000 ? 0 : count.now
+      count.now = 0
+      count.since = now
+    }
+    count.now++
+    if (limit.kind === 'bucket' && limit.learned) limit.perMs += LEARNED_STEP_PER_MS
   }
 
   /** Takes a turn now if the limit allows one. */
