@@ -259,6 +259,12 @@ describe('circuit breaker', () => {
     expect(transitions).toEqual([])
   })
 
+  it('should not open on bare 429s either: too many requests is no outage', async () => {
+    const { client, transitions } = setup(() => new Response('Too Many Requests', { status: 429 }))
+    for (let i = 0; i < 10; i++) await expect(client.jobs.get('job_1')).rejects.toThrow()
+    expect(transitions).toEqual([])
+  })
+
   it('should let other waits wait out a slow probe instead of failing on its refusals', async () => {
     const { manual, clock } = virtualClock()
     let calls = 0

@@ -202,7 +202,7 @@ async function paced<T>(
   const held = request.holdMs !== undefined
   try {
     const answer = await attempt()
-    pacer.answered(ticket, headersOf(answer), undefined, held)
+    pacer.answered(ticket, headersOf(answer), 'ok', held)
     return answer
   } catch (error) {
     const refused = isApiError(error) && error.status === 429
@@ -212,8 +212,8 @@ async function paced<T>(
       // No longer than a call waits out inside itself: the calls after it fail with the
       // server's word instead of queueing silently for an hour.
       refused
-        ? { afterMs: capped(refusalDelay(error.headers, clock.now()), core.retry.maxRetryAfterMs) }
-        : undefined,
+        ? { refused: capped(refusalDelay(error.headers, clock.now()), core.retry.maxRetryAfterMs) }
+        : 'failed',
       held,
     )
     throw error

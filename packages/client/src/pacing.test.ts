@@ -75,6 +75,8 @@ function fixedWindowServer(
   limit: number,
   windowS: number,
   dialect: 'x-ratelimit' | 'ratelimit-*',
+  /** Whether only its refusals say so (a server that states its limit once it is reached). */
+  onRefusalOnly = false,
 ) {
   const start = manual.now()
   let window = 0
@@ -99,7 +101,7 @@ function fixedWindowServer(
         dialect === 'x-ratelimit' ? Math.ceil(manual.now() / 1_000) + resetS : resetS,
       ),
     }
-    if (ok) return json(jobBody(), 200, headers)
+    if (ok) return json(jobBody(), 200, onRefusalOnly ? {} : headers)
     refused++
     const response = problemResponse(429, 'Too Many Requests')
     for (const [k, v] of Object.entries(headers)) response.headers.set(k, v)
@@ -223,6 +225,35 @@ describe('pacing', () => {
     expect(refused).toBeLessThanOrEqual(200)
     // About as fast as the limit allows: 20 at once, then 10 a second.
     expect(manual.now() - start).toBeLessThanOrEqual(30_000)
+  })
+
+  it('should read a limit that only the refusals state, though the first answer stated none', async () => {
+    const { manual, clock } = virtualClock()
+    const server = fixedWindowServer(manual, 10, 10, 'x-ratelimit', true)
+    const client = createClient({ baseUrl: 'http://api.test', fetch: server.fetch, clock })
+    await drive(manual, client.jobs.get('job_1'))
+    const gets = Array.from({ length: 100 }, () => client.jobs.get('job_1'))
+    const results = await drive(manual, Promise.allSettled(gets), 1_000, 200)
+    expect(results.every((r) => r.status === 'fulfilled')).toBe(true)
+    // The first burst is refused past the window's 10; then each window's 10 go, not a herd.
+    expect(server.refused()).toBeLessThanOrEqual(120)
+  })
+
+  it('should not take a bare 429 for a limit to learn when the server states its limit', async () => {
+    const fetch = fakeFetch((call) => {
+      const headers = {
+        'ratelimit-policy': '100;w=1',
+        ratelimit: 'limit=100, remaining=99, reset=1',
+      }
+      // The quota of creates is used up; status checks are still answered.
+      if (call.method === 'POST') return new Response('quota', { status: 429 })
+      return json(jobBody(), 200, headers)
+    })
+    const { client, manual } = setup(fetch, { retry: { maxRetries: 1 } })
+    await drive(manual, client.jobs.get('job_1'))
+    const params = { video_url: 'https://example.com/a.mp4', target_language: 'es' }
+    await expect(drive(manual, client.jobs.create(params))).rejects.toMatchObject({ status: 429 })
+    expect(fetch.calls.filter((c) => c.method === 'POST')).toHaveLength(2)
   })
 
   it('should send the first request alone, and all the rest at once when no limit is stated', async () => {

@@ -48,9 +48,13 @@ type Limit =
       learned?: boolean
     }
 
-/** A learned limit's slowest rate (a request every 5 s) and its rise per request answered. */
+/**
+ * A learned limit's slowest rate (a request every 5 s), its rise per request answered (10 % a
+ * second at any rate), and how long without a refusal it is kept.
+ */
 const LEARNED_MIN_PER_MS = 0.2 / 1_000
-const LEARNED_STEP_PER_MS = 0.05 / 1_000
+const LEARNED_STEP_PER_MS = 0.1 / 1_000
+const LEARNED_FORGET_MS = 60_000
 
 /** Spaces a client's requests to the server's stated rate limit. */
 export class Pacer {
@@ -64,10 +68,13 @@ export class Pacer {
   #tickets = 0
   /** A window's length as the resets stated without a policy suggest (the longest seen). */
   #windowMs = 0
-  /** When a learned limit was last halved. */
+  /** When a learned limit was last halved, and the last ticket given by then. */
   #halvedAt = 0
-  /** Requests answered (not refused) in the current second, and in the one before. */
-  #answered = { since: 0, now: 0, before: 0 }
+  #halvedTicket = 0
+  /** Answers in the current second (from `since`) and in the one before; the last one's time. */
+  #answers = { since: 0, current: 0, before: 0, lastAt: Number.NEGATIVE_INFINITY }
+  /** When the older rate-limit headers were last read while the server stated no limit. */
+  #olderReadAt = Number.NEGATIVE_INFINITY
 
   constructor(clock: Clock) {
     this.#clock = clock
@@ -107,30 +114,37 @@ export class Pacer {
   }
 
   /**
-   * The request of `ticket` ended: `headers` are its answer's (undefined when none came),
-   * `refusal` set for a 429 (`afterMs`: when it says to come back, if it does); `held`, when the
-   * server held it (what it said was left is as old as the hold, so only the policy is read).
+   * The request of `ticket` ended: `headers` are its answer's (undefined when none came);
+   * `outcome` says how: answered (`'ok'`), failed otherwise, or refused with a 429 (`refused`:
+   * when it says to come back, if it does); `held`, when the server held it (what it said was
+   * left is as old as the hold, so only the policy is read).
    *
    * A server that states no limit and refuses some requests (a 429 saying nothing of when) while
-   * it answers others has its limit learned, as TCP learns a path's: the rate of the last
-   * second's answers halved at the first refusal, halved again at each refusal a second or more
-   * after the last, and raised a little with each answer.
+   * it answers others has its limit learned, as TCP learns a path's: half the last second's
+   * answered rate at the first refusal, halved again at a refusal of a request sent after that,
+   * raised a little with each answer to one, and forgotten after a minute without refusals.
    */
   answered(
     ticket: Ticket,
     headers: Headers | undefined,
-    refusal?: { afterMs: number | undefined },
+    outcome: 'ok' | 'failed' | { refused: number | undefined },
     held = false,
   ): void {
     const now = this.#clock.now()
     const limit = this.#limit
-    const stated = headers && readLimit(headers, now, limit.kind !== 'none')
+    // Once a server is seen stating no limit, the older forms are read only on other answers
+    // than a plain success, and once a second: reading eight headers on every answer cost
+    // about 5 % of a request's handling.
+    const older = limit.kind !== 'none' || outcome !== 'ok' || now - this.#olderReadAt >= 1_000
+    if (older && limit.kind === 'none') this.#olderReadAt = now
+    const stated = headers && readLimit(headers, now, older)
     // Requests given their turn after this one may have reached the server after it: what it
     // says is left is not theirs to count on.
     // Counted without a walk through thousands of held requests: at most those still in
     // flight, and at most those given their turn after this one.
     this.#inFlight.delete(ticket)
     const later = ticket < 0 ? 0 : Math.min(this.#inFlight.size, this.#tickets - ticket)
+    const refused = typeof outcome === 'object'
     if (stated) {
       // Without a policy's window, the longest time to a reset seen stands for it.
       const resetMs = (stated.resetS ?? 0) * 1_000
@@ -145,27 +159,8 @@ export class Pacer {
       // A fixed window used up: nothing more until it resets.
       if (!stated.windowS && stated.remaining === 0) tokens = Math.min(tokens, 1 - resetMs * perMs)
       this.#limit = { kind: 'bucket', tokens, at: now, perMs, capacity: stated.quota }
-    } else if (
-      refusal?.afterMs === undefined &&
-      refusal &&
-      this.answersOthers(now) &&
-      (limit.kind === 'none' || (limit.kind === 'bucket' && limit.learned))
-    ) {
-      const learned = limit.kind === 'bucket'
-      // The refusals of requests sent before the last halving say nothing of the new rate.
-      if (!learned || now - this.#halvedAt >= 1_000) {
-        this.#halvedAt = now
-        const { now: current, before } = this.#answered
-        const perMs = learned ? limit.perMs / 2 : Math.max(current, before) / 2_000
-        this.#limit = {
-          kind: 'bucket',
-          tokens: 0,
-          at: now,
-          perMs: Math.max(LEARNED_MIN_PER_MS, perMs),
-          capacity: 1,
-          learned: true,
-        }
-      }
+    } else if (refused && outcome.refused === undefined && this.learns(now)) {
+      this.#learnFrom(ticket, now)
     } else if (headers && limit.kind === 'unknown') {
       this.#limit = { kind: 'none' }
     } else if (limit.kind === 'unknown') {
@@ -173,31 +168,63 @@ export class Pacer {
       this.#limit = { kind: 'unknown', probing: false }
     }
     const current = this.#limit
-    const retryAfterMs = refusal?.afterMs
+    const retryAfterMs = refused ? outcome.refused : undefined
     if (retryAfterMs !== undefined && current.kind === 'bucket') {
       // Nothing more until the server said, then one token's worth.
       current.tokens = Math.min(current.tokens, 1 - retryAfterMs * current.perMs)
     }
-    if (headers && !refusal) this.#countAnswer(now, current)
+    if (outcome === 'ok') this.#countAnswer(ticket, now, current)
     this.#drain()
   }
 
-  /** Whether the server answered (not refused) requests within the last two seconds. */
-  answersOthers(now: number): boolean {
-    const { since, now: current, before } = this.#answered
-    return now - since < 1_000 ? current + before > 0 : now - since < 2_000 && current > 0
+  /**
+   * Whether a bare 429 now is a limit to learn: the server states none (or one was learned) and
+   * answered other requests lately (a quota used up refuses them all).
+   */
+  learns(now: number): boolean {
+    const limit = this.#limit
+    const learned = limit.kind === 'bucket' && limit.learned === true
+    if (limit.kind !== 'none' && !learned) return false
+    // Lately: within two seconds, or two of the learned rate's intervals when slower.
+    const lately = Math.max(2_000, learned ? 2 / limit.perMs : 0)
+    return now - this.#answers.lastAt < lately
   }
 
-  /** An answer, not a refusal: counted for a learned limit's first guess, and raising it. */
-  #countAnswer(now: number, limit: Limit): void {
-    const count = this.#answered
+  /** A bare 429 of `ticket`'s request: the learned limit starts, or halves. */
+  #learnFrom(ticket: Ticket, now: number): void {
+    const limit = this.#limit
+    const learned = limit.kind === 'bucket' && limit.learned
+    // Requests sent before the last halving were sent at the old rate: their refusals say
+    // nothing of the new one.
+    if (learned && ticket <= this.#halvedTicket) return
+    this.#halvedTicket = this.#tickets
+    this.#halvedAt = now
+    const { current, before } = this.#answers
+    const perMs = learned ? limit.perMs / 2 : Math.max(current, before) / 2_000
+    this.#limit = {
+      kind: 'bucket',
+      tokens: 0,
+      at: now,
+      perMs: Math.max(LEARNED_MIN_PER_MS, perMs),
+      capacity: 1,
+      learned: true,
+    }
+  }
+
+  /** An answer: counted for a learned limit's first guess; it raises a learned limit. */
+  #countAnswer(ticket: Ticket, now: number, limit: Limit): void {
+    const count = this.#answers
     if (now - count.since >= 1_000) {
-      count.before = now - count.since >= 2_000 ? 0 : count.now
-      count.now = 0
+      count.before = now - count.since >= 2_000 ? 0 : count.current
+      count.current = 0
       count.since = now
     }
-    count.now++
-    if (limit.kind === 'bucket' && limit.learned) limit.perMs += LEARNED_STEP_PER_MS
+    count.current++
+    count.lastAt = now
+    if (limit.kind !== 'bucket' || !limit.learned || ticket <= this.#halvedTicket) return
+    // A minute without a refusal: the limit was a passing one (or is far above this client's pace).
+    if (now - this.#halvedAt >= LEARNED_FORGET_MS) this.#limit = { kind: 'none' }
+    else limit.perMs += LEARNED_STEP_PER_MS
   }
 
   /** Takes a turn now if the limit allows one. */

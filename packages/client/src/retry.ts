@@ -78,8 +78,8 @@ export interface RetryContext {
   random: () => number
   /** Reads an HTTP-date `Retry-After` against the client's clock. */
   clock: { now(): number }
-  /** The client's pacer, when it paces: whether the server answers other requests meanwhile. */
-  pacer?: { answersOthers(now: number): boolean } | undefined
+  /** The client's pacer, when it paces: whether a bare 429 is a limit it learns. */
+  pacer?: { learns(now: number): boolean } | undefined
 }
 
 /** Whether an error is worth another try of the same request. */
@@ -129,9 +129,10 @@ export function retryDelay(
   // `retry: false` (no retries at all) sends each request once, paced or not.
   if (maxRetries <= 0) return undefined
   const now = context.clock.now()
-  // A 429 that says nothing of when, while the server answers other requests: its rate limit,
-  // which the pacer learns and spaces requests to (a quota used up refuses them all: a failure).
-  const bare = isApiError(error) && error.status === 429 && context.pacer?.answersOthers(now)
+  // A 429 that says nothing of when, from a server stating no limit while it answers other
+  // requests: its rate limit, which the pacer learns and spaces requests to (a quota used up
+  // refuses them all, a stated limit is paced already: a failure).
+  const bare = isApiError(error) && error.status === 429 && context.pacer?.learns(now)
   const pacedMs = pacedDelay(error, now) ?? (bare ? 0 : undefined)
   const hinted = pacedMs ?? (isApiError(error) ? retryAfterOf(error.headers, now) : undefined)
   if (hinted !== undefined && hinted > maxRetryAfterMs) return undefined
