@@ -15,10 +15,15 @@ const src = fileURLToPath(new URL('../src/', import.meta.url))
 const FEATURES: [name: string, modules: string[]][] = [
   [
     'push (SSE, its parser, long-poll)',
-    ['observe/sources/sse.ts', 'observe/sources/sse-parser.ts', 'observe/sources/long-poll.ts'],
+    [
+      'observe/sources/sse.ts',
+      'observe/sources/sse-parser.ts',
+      'observe/sources/long-poll.ts',
+      'observe/sources/held.ts',
+    ],
   ],
   ['adaptive strategy and its sketch', ['polling/adaptive.ts', 'polling/sketch.ts']],
-  ['pacing to the rate limit', ['pacing.ts']],
+  ['pacing to the rate limit', ['pacing.ts', 'rate-limit-headers.ts']],
   ['webhook verification (also on `/webhooks`)', ['webhooks.ts']],
   ['batch polling', ['observe/sources/batch.ts']],
   ['`waitAll` / `waitAny`', ['observe/wait-many.ts']],

@@ -16,9 +16,10 @@ import {
   openStream,
   send as sendRequest,
 } from './http.js'
-import { type Pacer, refusalDelay, type Ticket } from './pacing.js'
+import type { Pacer, Ticket } from './pacing.js'
 import type { ServerDates } from './polling/hints.js'
 import type { PollingStrategy } from './polling/strategy.js'
+import { refusalDelay } from './rate-limit-headers.js'
 import { type RetryBudget, type RetrySettings, retryDelay } from './retry.js'
 import type { RoundTrips } from './round-trips.js'
 

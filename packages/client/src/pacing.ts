@@ -2,20 +2,19 @@
  * Pacing: every request of a client waits its turn here, so that many waits together stay
  * within the server's rate limit instead of being refused by it.
  *
- * The server says its limit in `RateLimit-Policy` (a quota `q` per window of `w` seconds) and
- * where the caller stands in `RateLimit` (`r` requests remaining); both IETF httpapi draft forms
- * are read (`"default";q=100;w=2` / `100;w=2`, and `"default";r=42;t=1` /
- * `limit=100, remaining=42, reset=1`), and the older `RateLimit-Limit`, `-Remaining`, `-Reset`
- * (also `X-RateLimit-*`): a window used up then waits for its reset. The pacer mirrors the server's token bucket: a token per
- * request, refilled at q/w per second, never above what the server last said was left; a 429's
- * `Retry-After` empties it until then. Requests wait in order of arrival.
+ * The server says its limit (a quota per window, what is left, when the window resets: read in
+ * rate-limit-headers.ts). The pacer mirrors the server's token bucket: a token per request,
+ * refilled at the quota's rate, never above what the server last said was left; a fixed window
+ * used up waits for its reset; a 429's `Retry-After` empties it until then. Requests wait in
+ * order of arrival.
  *
  * Until the first answer the limit is unknown, so the first request goes alone and the rest wait
  * for its answer (one round trip): a burst of a thousand waits learns the limit before it sends
- * a thousand requests. A server that states no limit is not paced at all.
+ * a thousand requests. A server that states no limit is not paced, until it refuses some
+ * requests while it answers others: then its limit is learned (see `answered`).
  */
 import type { Clock } from './clock.js'
-import { retryAfterOf } from './polling/hints.js'
+import { readLimit } from './rate-limit-headers.js'
 import { MAX_TIMER_MS } from './validate.js'
 
 /** A request given its turn: what `answered` is told it was. */
@@ -273,89 +272,4 @@ function refill(
   now: number,
 ) {
   return Math.min(limit.capacity, limit.tokens + (now - limit.at) * limit.perMs)
-}
-
-/** The longest reset read (a day): past it, a misread unit rather than a window. */
-const MAX_RESET_S = 86_400
-
-/** What a response states of the limit, if it states one (see `readLimit`). */
-interface StatedLimit {
-  quota: number
-  /** The policy's window (s); undefined when only a reset is said (a fixed window's end). */
-  windowS: number | undefined
-  /** Seconds until the window resets, when said. */
-  resetS: number | undefined
-  remaining: number | undefined
-}
-
-/**
- * The limit a response states, if it states one: the IETF drafts (`RateLimit-Policy` with
- * `RateLimit`), or the older headers many servers send (`RateLimit-Limit`, `-Remaining`,
- * `-Reset`, also with an `X-` in front; a reset over 10^9 is an epoch time in seconds).
- */
-function readLimit(headers: Headers, now: number, older: boolean): StatedLimit | undefined {
-  const policy = headers.get('ratelimit-policy') ?? ''
-  // Without a policy, the other forms are read only while they may matter (`older`: the limit
-  // is not yet known, or was stated so): each header read costs a fetch's answer about as much
-  // as the rest of the request's handling, and most servers state no limit at all.
-  if (!policy && !older) return undefined
-  const state = headers.get('ratelimit') ?? ''
-  const own = (name: string) =>
-    headers.get(`ratelimit-${name}`) ?? headers.get(`x-ratelimit-${name}`)
-  const quota =
-    firstNumber(field(policy, 'q'), /^\s*(\d+)/.exec(policy)?.[1], field(state, 'limit')) ??
-    firstNumber(own('limit'))
-  if (!(quota && quota > 0)) return undefined
-  const windowS = Number(field(policy, 'w'))
-  const resetS = resetOf(headers, now, state)
-  if (!(windowS > 0 || (resetS && resetS > 0))) return undefined
-  return {
-    quota,
-    windowS: windowS > 0 ? windowS : undefined,
-    resetS,
-    remaining: firstNumber(field(state, 'r|remaining')) ?? firstNumber(own('remaining')),
-  }
-}
-
-/**
- * Seconds until the limit's window resets, when a response says (`RateLimit`'s `t` or `reset`,
- * `RateLimit-Reset`, `X-RateLimit-Reset`): from now, or an epoch time in seconds or milliseconds.
- */
-function resetOf(
-  headers: Headers,
-  now: number,
-  state = headers.get('ratelimit') ?? '',
-): number | undefined {
-  let resetS =
-    firstNumber(field(state, 't|reset')) ??
-    firstNumber(headers.get('ratelimit-reset') ?? headers.get('x-ratelimit-reset'))
-  if (resetS === undefined) return undefined
-  if (resetS > 1e12) resetS = (resetS - now) / 1_000
-  else if (resetS > 1e9) resetS -= now / 1_000
-  return Math.min(Math.max(0, resetS), MAX_RESET_S)
-}
-
-/** The value of `name` (alternatives with `|`) in a header's `key=value` list. */
-function field(text: string, name: string): string | undefined {
-  return new RegExp(`(?:^|[;,\\s])(?:${name})=(\\d+)`).exec(text)?.[1]
-}
-
-/** The first of `values` that is a number. */
-function firstNumber(...values: (string | null | undefined)[]): number | undefined {
-  for (const value of values) {
-    const number = value == null || value.trim() === '' ? Number.NaN : Number(value)
-    if (!Number.isNaN(number)) return number
-  }
-  return undefined
-}
-
-/**
- * How long a 429 asks to wait, in ms from `now`: its `Retry-After`, else the end of the limit's
- * window when it states one; undefined when it says neither.
- */
-export function refusalDelay(headers: Headers, now: number): number | undefined {
-  const stated = retryAfterOf(headers, now)
-  if (stated !== undefined) return stated
-  const resetS = resetOf(headers, now)
-  return resetS === undefined ? undefined : resetS * 1_000
 }

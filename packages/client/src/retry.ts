@@ -6,8 +6,8 @@
  * server.
  */
 import { isApiError, isCircuitOpenError, isVideoTranslationError } from './errors.js'
-import { refusalDelay } from './pacing.js'
 import { retryAfterOf } from './polling/hints.js'
+import { refusalDelay } from './rate-limit-headers.js'
 
 /** Options of request retries. */
 export interface RetryOptions {
