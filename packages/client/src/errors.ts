@@ -114,10 +114,12 @@ export class InvalidResponseError extends VideoTranslationError {
     requestId: string | undefined
     reason: string
     cause?: unknown
+    /** @default true: a broken body may be a passing fault on the way */
+    retryable?: boolean | undefined
   }) {
     super(
       `${init.request.method} ${init.request.path} returned ${init.status} with an invalid body: ${init.reason}${requestIdSuffix(init.requestId)}`,
-      { retryable: true, cause: init.cause },
+      { retryable: init.retryable ?? true, cause: init.cause },
     )
     this.status = init.status
     this.requestId = init.requestId

@@ -155,11 +155,6 @@ describe('jobs.get', () => {
       () => json({ id: 'job_1', status: 'exploded' }),
       '"status" must be one of',
     ],
-    [
-      'a completed job without a result',
-      () => json({ id: 'job_1', status: 'completed' }),
-      '"result" must be',
-    ],
   ])('should throw InvalidResponseError on %s', async (_, respond, reason) => {
     const error = await clientWith(fakeFetch(respond))
       .jobs.get('job_1')
@@ -167,6 +162,16 @@ describe('jobs.get', () => {
     expect(isInvalidResponseError(error)).toBe(true)
     expect(error).toMatchObject({ retryable: true, status: 200 })
     expect((error as Error).message).toContain(reason)
+  })
+
+  it('should fail a wait at once, not retry, on a completed job without a result', async () => {
+    const fetch = fakeFetch(() => json({ id: 'job_1', status: 'completed' }))
+    const client = createClient({ baseUrl: 'http://api.test', fetch, transport: 'poll' })
+    const error = await client.jobs.wait('job_1').catch((e: unknown) => e)
+    expect(isInvalidResponseError(error)).toBe(true)
+    expect(error).toMatchObject({ retryable: false })
+    expect((error as Error).message).toContain('"result" must be an object with a "url"')
+    expect(fetch.calls).toHaveLength(1)
   })
 
   it.each([

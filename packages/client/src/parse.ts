@@ -23,6 +23,13 @@ const STATUS_NAMES: Readonly<Record<string, JobStatus>> = {
   cancelled: 'canceled',
 }
 
+/**
+ * Why a completed job without a result does not read. No later answer will bring one: a wait
+ * fails at once with it (not retried), as a successful wait resolves with the result.
+ */
+export const NO_RESULT =
+  '"result" must be an object with a "url" (or a URL) once the job is completed'
+
 type Fields = Record<string, unknown>
 
 function isObject(value: unknown): value is Fields {
@@ -44,9 +51,7 @@ export function parseJob(value: unknown): Job | string {
   // Not quoted: a server may echo anything there, the API key included.
   if (!status) return `"status" must be one of ${[...STATUSES].join(', ')}`
   const result = parseResult(value.result)
-  if (status === 'completed' && result === null) {
-    return '"result" must be an object with a "url" once the job is completed'
-  }
+  if (status === 'completed' && result === null) return NO_RESULT
   const { progress, eta_ms } = value
   return {
     id,
