@@ -107,6 +107,8 @@ export class InvalidResponseError extends VideoTranslationError {
   readonly status: number
   readonly requestId: string | undefined
   readonly request: RequestInfo
+  /** Why the body is not what was asked for. */
+  readonly reason: string
 
   constructor(init: {
     request: RequestInfo
@@ -114,13 +116,12 @@ export class InvalidResponseError extends VideoTranslationError {
     requestId: string | undefined
     reason: string
     cause?: unknown
-    /** @default true: a broken body may be a passing fault on the way */
-    retryable?: boolean | undefined
   }) {
     super(
       `${init.request.method} ${init.request.path} returned ${init.status} with an invalid body: ${init.reason}${requestIdSuffix(init.requestId)}`,
-      { retryable: init.retryable ?? true, cause: init.cause },
+      { retryable: true, cause: init.cause },
     )
+    this.reason = init.reason
     this.status = init.status
     this.requestId = init.requestId
     this.request = init.request

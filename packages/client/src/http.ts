@@ -12,7 +12,7 @@ import {
   type RequestInfo,
   TimeoutError,
 } from './errors.js'
-import { NO_RESULT, parseProblem } from './parse.js'
+import { parseProblem } from './parse.js'
 import { type Redactor, redactData, redactError } from './redact.js'
 
 /** Any function with the shape of the standard `fetch` (undici, ky, a test double, …). */
@@ -237,7 +237,6 @@ export function readBody<T extends object>(
     status: response.status,
     requestId: requestIdOf(response.headers, response.redact),
     reason: value,
-    retryable: value !== NO_RESULT,
   })
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { fakeFetch, hangingFetch, jobBody, json, problemResponse } from '../test/fake-fetch.js'
+import { drive, virtualClock } from '../test/virtual-time.js'
 import { createClient } from './client.js'
 import {
   isApiError,
@@ -164,14 +165,35 @@ describe('jobs.get', () => {
     expect((error as Error).message).toContain(reason)
   })
 
-  it('should fail a wait at once, not retry, on a completed job without a result', async () => {
+  it('should fail a wait, not ask on and on, when a completed job has no result', async () => {
+    const { manual, clock } = virtualClock()
     const fetch = fakeFetch(() => json({ id: 'job_1', status: 'completed' }))
-    const client = createClient({ baseUrl: 'http://api.test', fetch, transport: 'poll' })
-    const error = await client.jobs.wait('job_1').catch((e: unknown) => e)
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
+    const start = manual.now()
+    const error = await drive(
+      manual,
+      client.jobs.wait('job_1').catch((e: unknown) => e),
+      100,
+      100,
+    )
     expect(isInvalidResponseError(error)).toBe(true)
-    expect(error).toMatchObject({ retryable: false })
     expect((error as Error).message).toContain('"result" must be an object with a "url"')
+    // No later answer is waited for: a completed job's answer carries its result.
     expect(fetch.calls).toHaveLength(1)
+    expect(manual.now() - start).toBeLessThanOrEqual(100)
+  })
+
+  it('should take an answer about another job for a mix-up, whatever it says', async () => {
+    const { manual, clock } = virtualClock()
+    let calls = 0
+    const fetch = fakeFetch(() =>
+      ++calls === 1
+        ? json({ id: 'job_other', status: 'completed' })
+        : json(jobBody({ status: 'completed' })),
+    )
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
+    const done = await drive(manual, client.jobs.wait('job_1'), 100, 100)
+    expect(done).toMatchObject({ id: 'job_1', status: 'completed' })
   })
 
   it.each([

@@ -239,6 +239,25 @@ describe('pacing', () => {
     expect(server.refused()).toBeLessThanOrEqual(120)
   })
 
+  it('should retry a bare 429 it learns from only within maxRetries (a quota on one route)', async () => {
+    const { manual, clock } = virtualClock()
+    // No limit stated; creates refused (their quota is used up), status checks answered.
+    const fetch = fakeFetch((call) =>
+      call.method === 'POST' ? new Response('quota', { status: 429 }) : json(jobBody()),
+    )
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock })
+    await drive(manual, client.jobs.get('job_1'))
+    const params = { video_url: 'https://example.com/a.mp4', target_language: 'es' }
+    const made = client.jobs.create(params).catch((e: unknown) => e)
+    // Status checks answered meanwhile, five a second, for a minute.
+    for (let i = 0; i < 300; i++) {
+      client.jobs.get('job_1').catch(() => {})
+      await manual.tickAsync(200)
+    }
+    expect(await made).toMatchObject({ status: 429 })
+    expect(fetch.calls.filter((c) => c.method === 'POST')).toHaveLength(4)
+  })
+
   it('should not take a bare 429 for a limit to learn when the server states its limit', async () => {
     const fetch = fakeFetch((call) => {
       const headers = {

@@ -24,8 +24,9 @@ const STATUS_NAMES: Readonly<Record<string, JobStatus>> = {
 }
 
 /**
- * Why a completed job without a result does not read. No later answer will bring one: a wait
- * fails at once with it (not retried), as a successful wait resolves with the result.
+ * Why a completed job without a result does not read. The answer that says `completed` carries
+ * the result (a later one will hardly bring it): a wait fails with it at once (failures.ts), as
+ * a successful wait resolves with the result.
  */
 export const NO_RESULT =
   '"result" must be an object with a "url" (or a URL) once the job is completed'
@@ -124,10 +125,12 @@ export function parseBatch(
  */
 export function jobParser(id: string): (value: unknown) => Job | string {
   return (value) => {
-    const job = parseJob(value)
-    if (typeof job === 'string' || job.id === id) return job
+    // The id first: an answer about another job is wrong whatever else it says.
+    const given = isObject(value) ? value.id : undefined
+    const other = (typeof given === 'string' || typeof given === 'number') && String(given) !== id
     // Not quoted: a server may echo anything there, the API key included.
-    return '"id" is not the job asked for (an answer about another job)'
+    if (other) return '"id" is not the job asked for (an answer about another job)'
+    return parseJob(value)
   }
 }
 

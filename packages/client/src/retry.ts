@@ -132,8 +132,8 @@ export function retryDelay(
   // A 429 that says nothing of when, from a server stating no limit while it answers other
   // requests: its rate limit, which the pacer learns and spaces requests to (a quota used up
   // refuses them all, a stated limit is paced already: a failure).
-  const bare = isApiError(error) && error.status === 429 && context.pacer?.learns(now)
-  const pacedMs = pacedDelay(error, now) ?? (bare ? 0 : undefined)
+  const bare = isApiError(error) && error.status === 429 && context.pacer?.learns(now) === true
+  const pacedMs = pacedDelay(error, now)
   const hinted = pacedMs ?? (isApiError(error) ? retryAfterOf(error.headers, now) : undefined)
   if (hinted !== undefined && hinted > maxRetryAfterMs) return undefined
   if (pacedMs !== undefined) {
@@ -142,7 +142,9 @@ export function retryDelay(
     const backoff = context.random() * Math.min(maxDelayMs, initialDelayMs * 2 ** paced)
     return { delayMs: Math.max(pacedMs, backoff), paced: true }
   }
-  if (failures >= maxRetries || !context.budget.spend()) return undefined
+  // A bare 429 the pacer learns from is the server pacing, not failing: within `maxRetries`,
+  // spaced by the pacer, without spending the budget.
+  if (failures >= maxRetries || (!bare && !context.budget.spend())) return undefined
   const backoff = context.random() * Math.min(maxDelayMs, initialDelayMs * 2 ** failures)
   return { delayMs: Math.max(backoff, hinted ?? 0), paced: false }
 }

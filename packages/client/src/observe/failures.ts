@@ -4,7 +4,8 @@
  * observation acts on them (observation.ts).
  */
 import type { CircuitBreaker } from '../breaker.js'
-import { isCircuitOpenError } from '../errors.js'
+import { isCircuitOpenError, isInvalidResponseError } from '../errors.js'
+import { NO_RESULT } from '../parse.js'
 import { isTransient, pacedDelay } from '../retry.js'
 
 /** How often a wait looks again while the circuit breaker's probe is in flight. */
@@ -57,6 +58,9 @@ export function judgeFailure(
       opening: error.retryAfterMs > 0 ? error.opening : undefined,
     }
   }
-  if (!isTransient(error)) return { kind: 'fatal' }
+  // A completed job without a result: no later answer is waited for (see NO_RESULT).
+  if (!isTransient(error) || (isInvalidResponseError(error) && error.reason === NO_RESULT)) {
+    return { kind: 'fatal' }
+  }
   return { kind: 'failed', opening: breaker?.state.state === 'open' ? breaker.openings : undefined }
 }
