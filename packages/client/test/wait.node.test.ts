@@ -15,6 +15,22 @@ import { fixedInterval, type PollContext } from '../src/polling/strategy.js'
 import { fakeFetch, jobBody, json } from './fake-fetch.js'
 import { drive, jobParams, virtualClock, virtualSetup } from './virtual-time.js'
 
+/** A client that polls (no push) and has no circuit breaker: each check's fate is its own. */
+function plainPoller(
+  fetch: ReturnType<typeof fakeFetch>,
+  clock: ReturnType<typeof virtualClock>['clock'],
+  options: Partial<Parameters<typeof createClient>[0]> = {},
+) {
+  return createClient({
+    baseUrl: 'http://api.test',
+    fetch,
+    clock,
+    transport: 'poll',
+    circuitBreaker: false,
+    ...options,
+  })
+}
+
 describe('jobs.wait', () => {
   it('should resolve with the completed job soon after it finishes, in few requests when hinted', async () => {
     const { client, manual, polls, settle } = virtualSetup()
@@ -356,14 +372,7 @@ describe('jobs.createAndWait and jobs.cancel', () => {
         call.signal?.addEventListener('abort', () => reject(call.signal?.reason)),
       )
     })
-    const client = createClient({
-      baseUrl: 'http://api.test',
-      fetch,
-      clock,
-      transport: 'poll',
-      circuitBreaker: false,
-      random: () => 0,
-    })
+    const client = plainPoller(fetch, clock, { random: () => 0 })
     const waiting = client.jobs.wait('job_1', { timeoutMs: 5_000 }).catch((e: unknown) => e)
     const error = (await drive(manual, waiting, 50, 200)) as TimeoutError
     expect(isTimeoutError(error)).toBe(true)
@@ -382,13 +391,7 @@ describe('jobs.createAndWait and jobs.cancel', () => {
           })
         : json(jobBody({ status: 'running', eta_ms: null })),
     )
-    const client = createClient({
-      baseUrl: 'http://api.test',
-      fetch,
-      clock,
-      transport: 'poll',
-      circuitBreaker: false,
-    })
+    const client = plainPoller(fetch, clock)
     const answered = client.jobs.wait('job_1', { timeoutMs: 5_000 }).catch((e: unknown) => e)
     expect(await drive(manual, answered, 100, 100)).toMatchObject({ name: 'TimeoutError' })
     expect(((await answered) as TimeoutError).cause).toBeUndefined()
