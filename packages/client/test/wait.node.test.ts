@@ -358,6 +358,25 @@ describe('jobs.createAndWait and jobs.cancel', () => {
     const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
     const waiting = client.jobs.wait('job_1', { timeoutMs: 20_000 }).catch((e: unknown) => e)
     await expect(drive(manual, waiting, 500, 100)).resolves.toMatchObject({ status: 'completed' })
+    // Without a deadline: every tenth check asks for the body, so the end is seen all the same.
+    const since = manual.now()
+    const cached = fakeFetch((call) => {
+      if (call.headers.get('if-none-match')) return new Response(null, { status: 304 })
+      const done = manual.now() - since >= 3_000
+      const body = jobBody({ status: done ? 'completed' : 'running', eta_ms: null })
+      return json(body, 200, { etag: '"v1"' })
+    })
+    const other = createClient({
+      baseUrl: 'http://api.test',
+      fetch: cached,
+      clock,
+      transport: 'poll',
+    })
+    const endless = other.jobs.wait('job_1', { polling: fixedInterval(1_000) })
+    await expect(drive(manual, endless, 500, 100)).resolves.toMatchObject({ status: 'completed' })
+    const seenAfter = manual.now() - since
+    expect(seenAfter).toBeGreaterThanOrEqual(9_000)
+    expect(seenAfter).toBeLessThanOrEqual(11_000)
   })
 
   it('should give a retry only what is left of its check’s time limit', async () => {

@@ -12,6 +12,9 @@ import { jobPath } from '../../validate.js'
 import type { Source } from '../monitor.js'
 import type { Observation } from '../observation.js'
 
+/** Every this many checks of a job, one goes without `If-None-Match` (see `checkOnce`). */
+const UNCONDITIONAL_EVERY = 10
+
 /** One status check of job `id`, recorded in the history; `job` is undefined for nothing new. */
 export async function getJob(
   core: ClientCore,
@@ -75,14 +78,16 @@ export async function checkOnce(
   const { state } = observation.cursor
   const now = core.clock.now()
   const lastLook = observation.nearestDeadline() <= now
+  // Without a job to fall back on, a 304 would say nothing: ask for the body. The last look, and
+  // every UNCONDITIONAL_EVERY-th check, ask for it too: a cache (or a server) that answers 304
+  // whatever changed must not hide the job's end until the deadline, or for ever.
+  const conditional = state.job && !lastLook && state.checks % UNCONDITIONAL_EVERY !== 0
   const { job, response } = await getJob(core, observation.id, {
     attempt: state.checks,
     signal,
     timeoutMs: observation.requestLimitMs(now),
     lastLook,
-    // Without a job to fall back on, a 304 would say nothing: ask for the body. The last look
-    // asks for it too: a cache that answers 304 whatever changed must not hide the job's end.
-    etag: state.job && !lastLook ? state.etag : undefined,
+    etag: conditional ? state.etag : undefined,
   })
   const hints = hintsOf(job ?? state.job, response.headers, core.clock.now())
   observation.answered(job, hints, response.headers.get('etag') ?? undefined, next)
