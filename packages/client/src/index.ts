@@ -44,12 +44,12 @@ export type {
   CreateBatchOptions,
   CreateJobOptions,
   CreateOutcome,
-  Jobs,
   RequestOptions,
   WaitManyOptions,
   WaitOptions,
   WatchOptions,
-} from './jobs.js'
+} from './job-options.js'
+export type { Jobs } from './jobs.js'
 export type { ProgressEstimate } from './observe/estimate.js'
 export type { Transport } from './observe/observation.js'
 export type { WaitLimits, WaitState } from './observe/subscription.js'

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest'
 import { createClient } from '../src/client.js'
 import { isJobFailedError, isNotFoundError, isTimeoutError } from '../src/errors.js'
-import type { CreateBatchOptions } from '../src/jobs.js'
+import type { CreateBatchOptions } from '../src/job-options.js'
 import type { WaitState } from '../src/observe/subscription.js'
 import { fixedInterval } from '../src/polling/strategy.js'
 import type { Job } from '../src/types.js'
