@@ -44,6 +44,14 @@ describe('startDeadline', () => {
     for (const deadline of [endless, stream]) deadline.dispose()
   })
 
+  it('should set no timer for a limit longer than a timer holds, which would fire at once', () => {
+    const deadline = startDeadline(undefined, 2 ** 31 + 30_000)
+    expect(vi.getTimerCount()).toBe(0)
+    vi.advanceTimersByTime(1_000)
+    expect(deadline.signal.aborted).toBe(false)
+    deadline.dispose()
+  })
+
   it('should start aborted under a parent that already is', () => {
     const parent = new AbortController()
     parent.abort('early')

@@ -5,6 +5,7 @@
  * request: sharing them between requests saved a few per cent of a loopback GET's CPU, within
  * the benchmark's guard without it (docs/client-benchmarks.md).
  */
+import { MAX_TIMER_MS } from './validate.js'
 
 /** The time limit of one request. */
 export interface Deadline {
@@ -19,16 +20,20 @@ export interface Deadline {
   cancel(): void
 }
 
-/** A deadline of `timeoutMs` (`Infinity`: none, and no timer) under `parent`. */
+/**
+ * A deadline of `timeoutMs` under `parent`; none (and no timer) past what a timer can hold (24.8
+ * days: a timer set longer fires at once).
+ */
 export function startDeadline(parent: AbortSignal | undefined, timeoutMs: number): Deadline {
   const controller = new AbortController()
   let timedOut = false
-  let timer = Number.isFinite(timeoutMs)
-    ? setTimeout(() => {
-        timedOut = true
-        controller.abort()
-      }, timeoutMs)
-    : undefined
+  let timer =
+    timeoutMs <= MAX_TIMER_MS
+      ? setTimeout(() => {
+          timedOut = true
+          controller.abort()
+        }, timeoutMs)
+      : undefined
   const onAbort = () => controller.abort(parent?.reason)
   parent?.addEventListener('abort', onAbort, { once: true })
   if (parent?.aborted) onAbort()

@@ -137,6 +137,10 @@ export class TimeoutError extends VideoTranslationError {
    * wait's deadline (`timeoutMs`), or its status checks (`maxAttempts`).
    */
   readonly reason: 'request' | 'deadline' | 'attempts'
+  /**
+   * The time limit that ran out, in ms; for a wait given none (out of checks, or at a resume
+   * token's deadline), how long it waited.
+   */
   readonly timeoutMs: number
   /** For a wait: the last Job seen before the time ran out. */
   readonly job: Job | undefined

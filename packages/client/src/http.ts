@@ -187,7 +187,7 @@ function interpret(
   const json = body === '' ? undefined : tryParseJson(body)
   if (json === undefined) return { request: info, status, headers, data: undefined, redact }
   if ('error' in json) {
-    const type = headers.get('content-type') ?? 'none'
+    const type = redact(headers.get('content-type') ?? 'none')
     throw new InvalidResponseError({
       request: info,
       status,

@@ -29,7 +29,14 @@ import { jobParser, parseJob } from './parse.js'
 import { hintsOf } from './polling/hints.js'
 import { randomId } from './random-id.js'
 import type { CompletedJob, CreateJobParams, Job } from './types.js'
-import { checkJobId, checkNumber, checkWaitOptions, jobPath } from './validate.js'
+import {
+  checkJobId,
+  checkList,
+  checkNumber,
+  checkSignal,
+  checkWaitOptions,
+  jobPath,
+} from './validate.js'
 
 /** `client.jobs`: create, inspect, cancel and wait for video translation jobs. */
 export class Jobs {
@@ -56,6 +63,7 @@ export class Jobs {
     retryUntil?: number,
   ): Promise<Created> {
     const { idempotencyKey } = options
+    checkSignal(options.signal)
     const fit = typeof idempotencyKey === 'string' && /^[\x21-\x7e]{1,255}$/.test(idempotencyKey)
     if (idempotencyKey !== undefined && !fit) {
       // Sent as it is, fetch would refuse it (a retried network failure) or the server would.
@@ -113,8 +121,10 @@ export class Jobs {
     paramsList: readonly CreateJobParams[],
     options: CreateBatchOptions = {},
   ): Promise<CreateOutcome[]> {
+    checkList('paramsList', paramsList)
     checkNumber('concurrency', options.concurrency, { min: 1, integer: true })
     const { signal, idempotencyKey } = options
+    checkSignal(signal)
     if (idempotencyKey !== undefined && typeof idempotencyKey !== 'function') {
       // One key for every job would create the first and refuse the others (422).
       throw new TypeError(
@@ -149,6 +159,7 @@ export class Jobs {
    * @example const { status, progress } = await client.jobs.get('job_123')
    */
   async get(id: string, options?: RequestOptions): Promise<Job> {
+    checkSignal(options?.signal)
     return (await getJob(this.#core, id, { attempt: 0, signal: options?.signal })).job as Job
   }
 
@@ -157,6 +168,7 @@ export class Jobs {
    * @example await client.jobs.cancel(job.id)
    */
   async cancel(id: string, options: RequestOptions = {}): Promise<Job> {
+    checkSignal(options.signal)
     const path = `${jobPath(id)}/cancel`
     const response = await request(this.#core, { method: 'POST', path, signal: options.signal })
     return readBody(response, jobParser(id))
@@ -246,6 +258,7 @@ export class Jobs {
    * const statusById = Object.fromEntries(outcomes.map((o, i) => [ids[i], o.job?.status ?? 'unknown']))
    */
   async waitAll(ids: readonly string[], options: WaitManyOptions = {}): Promise<WaitOutcome[]> {
+    checkList('ids', ids)
     for (const id of ids) checkJobId(id)
     checkWaitOptions(options)
     const { onProgress, ...limits } = options
@@ -258,6 +271,7 @@ export class Jobs {
    * @example const first = await client.jobs.waitAny([a.id, b.id])
    */
   async waitAny(ids: readonly string[], options: WaitLimits = {}): Promise<CompletedJob> {
+    checkList('ids', ids)
     for (const id of ids) checkJobId(id)
     checkWaitOptions(options)
     return waitAny(this.#many(), ids, options)

@@ -210,6 +210,60 @@ describe('redaction of the API key', () => {
     expect(inspect(error, { depth: 10 })).not.toContain(KEY.slice(0, 5))
   })
 
+  it('should keep a key the server puts in an ETag or an event id out of resume tokens', async () => {
+    const { manual, clock } = virtualClock()
+    const poll = fakeFetch(() => json(jobBody(), 200, { etag: `"${KEY}-1"` }))
+    const stream = fakeFetch(
+      () =>
+        new Response(`id: ${KEY}-6\nevent: status\ndata: ${JSON.stringify(jobBody())}\n\n`, {
+          headers: { 'content-type': 'text/event-stream' },
+        }),
+    )
+    const tokens: string[] = []
+    for (const [fetch, transport] of [
+      [poll, 'poll'],
+      [stream, 'sse'],
+    ] as const) {
+      const client = createClient({
+        baseUrl: 'http://api.test',
+        apiKey: KEY,
+        fetch,
+        clock,
+        transport,
+      })
+      const watch = client.jobs.watch('job_1')
+      const first = watch.next()
+      await manual.tickAsync(100)
+      await first
+      tokens.push(watch.resumeToken())
+      await watch.return()
+    }
+    const decoded = tokens.map((t) => atob(t.slice(4).replace(/-/g, '+').replace(/_/g, '/')))
+    expect(decoded.every((text) => text.includes('"id":"job_1"'))).toBe(true)
+    expect(decoded.join()).not.toContain(KEY)
+  })
+
+  it('should keep a key the server puts in a content type out of errors, events and logs', async () => {
+    const { manual, clock } = virtualClock()
+    const type = `text/html; session=${KEY}`
+    const fetch = fakeFetch((call) =>
+      call.url.endsWith('/events')
+        ? new Response('{}', { headers: { 'content-type': type } })
+        : new Response('<html>', { headers: { 'content-type': type } }),
+    )
+    const logged: unknown[] = []
+    const logger = { warn: (...args: unknown[]) => logged.push(args) }
+    const client = createClient({ baseUrl: 'http://api.test', apiKey: KEY, fetch, clock, logger })
+    const seen: unknown[] = []
+    client.on('transport:fallback', (event) => seen.push(event))
+    const error = client.jobs.wait('job_1', { maxConsecutiveErrors: 1 }).catch((e: unknown) => e)
+    for (let i = 0; i < 5; i++) await manual.tickAsync(1_000)
+    const text = inspect([await error, seen, logged, client.jobs.history('job_1')], { depth: 10 })
+    expect(seen.length).toBeGreaterThan(0)
+    expect(text).toContain('session=[redacted]')
+    expect(text).not.toContain(KEY)
+  })
+
   it('should take the key out of a batch answer’s request id', async () => {
     const { manual, clock } = virtualClock()
     const fetch = fakeFetch((call) =>

@@ -37,10 +37,27 @@ export function checkNumber(name: string, value: unknown, rule: NumberRule = {})
   throw new TypeError(`${name} must be ${limit} (got ${describe(value)}).`)
 }
 
-/** The numeric limits of a wait (`wait`, `watch`, `waitAll`…), checked where they are given. */
+/**
+ * The options of a wait (`wait`, `watch`, `waitAll`…), checked where they are given: before
+ * anything starts, so a bad one leaves nothing behind (a half-made observation of the job).
+ */
 export function checkWaitOptions(
-  options: WaitLimits & { retryOnError?: boolean | number | undefined },
+  options: WaitLimits & { retryOnError?: boolean | number | undefined; onProgress?: unknown },
 ): void {
+  checkSignal(options.signal)
+  const { polling, onProgress } = options
+  if (
+    polling !== undefined &&
+    typeof (polling as { nextDelay?: unknown })?.nextDelay !== 'function'
+  ) {
+    // Options made into a strategy per call would learn nothing from the client's other waits.
+    throw new TypeError(
+      `A wait's polling must be a polling strategy, such as adaptivePolling({ requestCostMs }) made once (got ${describe(polling)}); options alone go to createClient.`,
+    )
+  }
+  if (onProgress !== undefined && typeof onProgress !== 'function') {
+    throw new TypeError(`onProgress must be a function (got ${describe(onProgress)}).`)
+  }
   checkNumber('timeoutMs', options.timeoutMs, { infinite: true })
   checkNumber('maxAttempts', options.maxAttempts, { min: 1, integer: true, infinite: true })
   checkNumber('maxConsecutiveErrors', options.maxConsecutiveErrors, {
@@ -51,6 +68,25 @@ export function checkWaitOptions(
   if (typeof options.retryOnError !== 'boolean') {
     checkNumber('retryOnError', options.retryOnError, { integer: true, max: 1_000 })
   }
+}
+
+/**
+ * Throws a `TypeError` unless `signal` is undefined or an `AbortSignal` (another realm's or a
+ * polyfill's too: what it has is what is used).
+ */
+export function checkSignal(signal: unknown): void {
+  if (signal === undefined) return
+  const { aborted, addEventListener, removeEventListener } = (signal ?? {}) as Partial<AbortSignal>
+  const usable =
+    typeof aborted === 'boolean' &&
+    typeof addEventListener === 'function' &&
+    typeof removeEventListener === 'function'
+  if (!usable) throw new TypeError(`signal must be an AbortSignal (got ${describe(signal)}).`)
+}
+
+/** Throws a `TypeError` unless `list` is an array (a string would be taken a letter at a time). */
+export function checkList(name: string, list: unknown): void {
+  if (!Array.isArray(list)) throw new TypeError(`${name} must be an array (got ${describe(list)}).`)
 }
 
 /**
@@ -72,5 +108,8 @@ export function jobPath(id: unknown): string {
 }
 
 function describe(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : String(value)
+  if (typeof value === 'string') return JSON.stringify(value)
+  if (typeof value === 'function') return 'a function'
+  if (Array.isArray(value) || typeof value !== 'object' || value === null) return String(value)
+  return `an object with ${Object.keys(value).join(', ') || 'no keys'}`
 }

@@ -62,12 +62,23 @@ describe('createLegacyClient', () => {
     expect(requests.length - before).toBe(4)
   })
 
+  it('should say why its checks failed when its time runs out without an answer', async () => {
+    const { legacy, settle, simulate } = virtualSetup()
+    await legacy.setCompletionTime(60)
+    await simulate({ faults: { rate_500: 1 } })
+    const error = await settle(legacy.waitForResult({ maxWaitTime: 2 })).catch((e: unknown) => e)
+    expect(isTimeoutError(error)).toBe(true)
+    expect((error as Error).message).toMatch(/maxWaitTime = 2 s; its last check failed: .*500/)
+    expect(String((error as Error).cause)).toMatch(/HTTP 500/)
+  })
+
   it('should refuse options and completion times that are not numbers it can use, naming them', async () => {
     const { legacy, requests } = virtualSetup()
     await expect(legacy.waitForResult({ maxWaitTime: -1 })).rejects.toThrow(/maxWaitTime must be/)
     await expect(legacy.waitForResult({ maxRetries: 0 })).rejects.toThrow(/maxRetries must be/)
     await expect(legacy.waitForResult({ timeout: Number('x') })).rejects.toThrow(TypeError)
     await expect(legacy.setCompletionTime(Number.NaN)).rejects.toThrow(/seconds must be/)
+    await expect(legacy.waitForResult({ signal: {} as never })).rejects.toThrow(/signal must be/)
     expect(requests).toHaveLength(0)
   })
 

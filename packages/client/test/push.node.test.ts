@@ -736,8 +736,33 @@ describe('a transport chosen by the user', () => {
     expect(isVideoTranslationError(error)).toBe(true)
     expect((error as Error).message).toMatch(/transport 'sse' does not work .*answered 404/)
     expect(fallbacks).toEqual([])
-    expect(fetch.calls.map((c) => c.url)).toEqual(['http://api.test/v1/jobs/job_1/events'])
+    // A 404 not worded as the job's absence: a plain look told the job is there.
+    expect(fetch.calls.map((c) => c.url)).toEqual([
+      'http://api.test/v1/jobs/job_1/events',
+      'http://api.test/v1/jobs/job_1',
+    ])
   })
+
+  it.each(['auto', 'sse'] as const)(
+    'should fail a wait for a job that is not there with NotFoundError, whatever the 404 says (%s)',
+    async (transport) => {
+      const { manual, clock } = virtualClock()
+      // A server whose 404s are not the protocol's problem, for the stream as for the job.
+      const fetch = fakeFetch(() => new Response('Not Found', { status: 404 }))
+      const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport })
+      const fallbacks: unknown[] = []
+      client.on('transport:fallback', (event) => fallbacks.push(event))
+      const wait = client.jobs.wait('job_typo').catch((e: unknown) => e)
+      await manual.tickAsync(1_000)
+      expect(isNotFoundError(await wait)).toBe(true)
+      // Not a server without streams: the client's next jobs still use them.
+      expect(fallbacks).toEqual([])
+      expect(fetch.calls.map((c) => new URL(c.url).pathname)).toEqual([
+        '/v1/jobs/job_typo/events',
+        '/v1/jobs/job_typo',
+      ])
+    },
+  )
 
   it("should ride out streams cut for 20 s with transport: 'sse', counting them as failed checks", async () => {
     const { manual, clock } = virtualClock()

@@ -222,6 +222,39 @@ describe('jobs.wait', () => {
     expect(requests).toHaveLength(0)
   })
 
+  it('should refuse what is not an AbortSignal at the call, and leave later waits of the job unharmed', async () => {
+    const { client, settle } = virtualSetup()
+    const job = await settle(client.jobs.create(jobParams(3_000)))
+    const fake = { aborted: false } as unknown as AbortSignal
+    await expect(client.jobs.wait(job.id, { signal: fake })).rejects.toThrow(
+      /signal must be an AbortSignal/,
+    )
+    expect(() => client.jobs.watch(job.id, { signal: fake })).toThrow(TypeError)
+    // One that looks like a signal but throws when listened to: nothing is left half made.
+    const throwing = {
+      aborted: false,
+      addEventListener() {
+        throw new Error('no listeners here')
+      },
+      removeEventListener() {},
+    } as unknown as AbortSignal
+    await expect(client.jobs.wait(job.id, { signal: throwing })).rejects.toThrow('no listeners')
+    const done = await settle(client.jobs.wait(job.id), 60_000)
+    expect(done.status).toBe('completed')
+  })
+
+  it('should refuse a per-call polling that is not a strategy, and an onProgress that is no function', async () => {
+    const { client, requests } = virtualSetup()
+    const options = { polling: { requestCostMs: 1_000 } } as never
+    await expect(client.jobs.wait('job_x', options)).rejects.toThrow(/polling strategy/)
+    await expect(client.jobs.wait('job_x', { onProgress: 'x' as never })).rejects.toThrow(
+      /onProgress must be a function/,
+    )
+    await expect(client.jobs.waitAll('job_x' as never)).rejects.toThrow(/ids must be an array/)
+    await expect(client.jobs.createBatch('ab' as never)).rejects.toThrow(/must be an array/)
+    expect(requests).toHaveLength(0)
+  })
+
   it('should fail fast on a job that does not exist', async () => {
     const { client, requests, settle } = virtualSetup()
     await expect(settle(client.jobs.wait('job_missing'))).rejects.toSatisfy(isNotFoundError)
@@ -326,6 +359,25 @@ describe('jobs.createAndWait and jobs.cancel', () => {
     expect(events[0]).toBe('created')
     expect(events.at(-1)).toBe('completed')
     expect(events.at(-2)).toBe('status:completed*')
+  })
+
+  it('should resolve at once when the create’s answer is already over (its key replayed)', async () => {
+    const { client, manual, requests, settle } = virtualSetup()
+    const first = await settle(
+      client.jobs.createAndWait(jobParams(3_000), { idempotencyKey: 'k1' }),
+    )
+    const sent = requests.length
+    const startedAt = manual.now()
+    const completed: string[] = []
+    client.on('job:completed', ({ job }) => completed.push(job.id))
+    const again = await settle(
+      client.jobs.createAndWait(jobParams(3_000), { idempotencyKey: 'k1' }),
+    )
+    expect(again.id).toBe(first.id)
+    expect(again.status).toBe('completed')
+    expect(manual.now()).toBe(startedAt)
+    expect(requests.slice(sent).map((r) => r.method)).toEqual(['POST'])
+    expect(completed).toEqual([first.id])
   })
 
   it('should count its timeout from the call, and name it so, whatever the create took', async () => {

@@ -14,7 +14,7 @@ import { waitForEnd } from '../observe/wait.js'
 import { type ClientOptions, resolveOptions } from '../options.js'
 import { retryAfterOf } from '../polling/hints.js'
 import type { Job } from '../types.js'
-import { checkNumber, MAX_TIMER_MS } from '../validate.js'
+import { checkNumber, checkSignal, MAX_TIMER_MS } from '../validate.js'
 
 /** The original challenge's three results. */
 export type LegacyResult = 'pending' | 'completed' | 'error'
@@ -60,12 +60,14 @@ export class Legacy {
 
   /** `GET /status`: the result of the one job. */
   async status(options: RequestOptions = {}): Promise<LegacyResult> {
+    checkSignal(options.signal)
     return (await this.#status(options.signal, undefined, true)).result
   }
 
   /** `POST /set_completion_time`: restarts the job to finish `seconds` from now. */
   async setCompletionTime(seconds: number, options: RequestOptions = {}): Promise<void> {
     checkNumber('seconds', seconds, { max: MAX_TIMER_MS / 1000 })
+    checkSignal(options.signal)
     await request(this.#core, {
       method: 'POST',
       path: '/set_completion_time',
@@ -80,6 +82,7 @@ export class Legacy {
    */
   async waitForResult(options: LegacyWaitOptions = {}): Promise<'completed' | 'error'> {
     const { clock } = this.#core
+    checkSignal(options.signal)
     checkNumber('maxRetries', options.maxRetries, { min: 1, integer: true, infinite: true })
     checkNumber('maxWaitTime', options.maxWaitTime, { max: MAX_TIMER_MS / 1000, infinite: true })
     checkNumber('timeout', options.timeout, { min: 0.001, max: MAX_TIMER_MS / 1000 - 60 })
@@ -110,6 +113,7 @@ export class Legacy {
         timeoutMs: error.timeoutMs,
         what: 'GET /status',
         job: error.job,
+        cause: error.cause,
         message: outOfChecks
           ? `GET /status was still pending after maxRetries = ${maxRetries} checks`
           : `GET /status was still pending after maxWaitTime = ${maxWaitTime} s`,

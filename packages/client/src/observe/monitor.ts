@@ -137,11 +137,18 @@ export class Monitor implements Planner {
   /** Subscribes to job `id`, starting its observation unless one is live. */
   subscribe(id: string, limits: WaitLimits, subscriber: Subscriber, start: Start = {}) {
     const now = this.#core.clock.now()
-    let observation = this.#observations.get(id)
-    const fresh = observation === undefined
-    if (!observation) {
-      const cursor = new Cursor(start.resume && stateOf(start.resume))
-      observation = new Observation(id, this.#core, cursor, this)
+    const live = this.#observations.get(id)
+    const observation =
+      live ??
+      new Observation(id, this.#core, new Cursor(start.resume && stateOf(start.resume)), this)
+    // Made before a new observation is kept: one that throws (its signal) leaves none behind.
+    const subscription = new Subscription(observation, limits, subscriber, now, {
+      deadline: start.deadline,
+      resumed: start.resume?.deadline,
+      align: start.align === true,
+    })
+    const fresh = live === undefined
+    if (fresh) {
       // A wait for many jobs polls them in batches; a push transport would hold one each (and a
       // page only a few).
       const push = !start.align && (this.#page?.mayHold() ?? true)
@@ -155,11 +162,6 @@ export class Monitor implements Planner {
         this.#core.events.emit('transport:selected', { id, transport: observation.transport })
       }
     }
-    const subscription = new Subscription(observation, limits, subscriber, now, {
-      deadline: start.deadline,
-      resumed: start.resume?.deadline,
-      align: start.align === true,
-    })
     observation.join(subscription, !fresh)
     if (fresh) {
       const { created } = start

@@ -152,6 +152,11 @@ export class Observation {
 
   /** A job just created: the create's answer says when a first look is worth making. */
   created({ job, hints, madeWithinMs }: Created): void {
+    // Already over (a create replayed for its idempotency key): an answer like any other.
+    if (isTerminalStatus(job.status)) {
+      this.answered(job, hints)
+      return
+    }
     const now = this.core.clock.now()
     const datedAge = this.core.dates.ageOf(job, hints.serverTime, madeWithinMs)
     this.cursor.saw(job, undefined, now, datedAge)

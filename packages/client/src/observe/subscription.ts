@@ -195,9 +195,20 @@ export class Subscription implements WaitState {
 
   /** A token to pass as `resume` to go on with this wait elsewhere (see cursor.ts). */
   resumeToken(): string {
-    const { id, cursor } = this.observation
+    const { id, cursor, core } = this.observation
     const deadline = Number.isFinite(this.deadline) ? this.deadline : undefined
-    return encodeToken({ ...cursor.state, id, deadline })
+    // Values the server chose, in a token meant to be stored: one echoing the key is left out
+    // (the first answer brings another).
+    const { etag, eventId } = cursor.state
+    const clean = (value: string | undefined) =>
+      value !== undefined && core.http.redact(value) === value ? value : undefined
+    return encodeToken({
+      ...cursor.state,
+      id,
+      deadline,
+      etag: clean(etag),
+      eventId: clean(eventId),
+    })
   }
 
   /** Where the job probably is now, between checks (see estimate.ts). */

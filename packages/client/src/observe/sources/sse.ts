@@ -28,7 +28,7 @@ import type { Source } from '../monitor.js'
 import type { Observation } from '../observation.js'
 import { LAST_LOOK_MS } from '../subscription.js'
 import { holdOpen } from './held.js'
-import { pollSource } from './poll.js'
+import { getJob, pollSource } from './poll.js'
 import { createSseParser } from './sse-parser.js'
 
 /**
@@ -79,6 +79,12 @@ export function sseSource(core: ClientCore): Source {
       signal.throwIfAborted()
       // A job that does not exist (or not for this key) is not a server without streams.
       if (isApiError(error) && UNSUPPORTED.has(error.status) && !isJobNotFound(error)) {
+        // A 404 worded otherwise may be the job's absence, not the endpoint's: a plain look
+        // tells (a job not there fails the wait, as a poll's would, and streams stay in use).
+        if (error.status === 404) {
+          const timeoutMs = observation.requestLimitMs(core.clock.now())
+          await getJob(core, observation.id, { attempt: state.checks, signal, timeoutMs })
+        }
         return fallBack(observation, `GET ${path} answered ${error.status}`)
       }
       // No headers within the request's limit: held back on the way (a proxy that forwards a
@@ -111,7 +117,8 @@ export function sseSource(core: ClientCore): Source {
     const type = response.headers.get('content-type') ?? ''
     if (!/^text\/event-stream\b/i.test(type) || !response.body) {
       stream.close()
-      return fallBack(observation, `GET ${path} answered ${type || 'no content type'}`)
+      const said = core.http.redact(type) || 'no content type'
+      return fallBack(observation, `GET ${path} answered ${said}`)
     }
     await listen(core, observation, stream, signal, request.headers !== undefined)
   }
