@@ -4,6 +4,7 @@
  * as a loop of requests 1 ms apart (`NaN`) or a timer that overflows.
  */
 import type { WaitLimits } from './observe/subscription.js'
+import type { PollingStrategy } from './polling/strategy.js'
 
 /** The longest delay a timer can hold (2^31 - 1 ms, about 24.8 days). */
 export const MAX_TIMER_MS = 2_147_483_647
@@ -46,13 +47,10 @@ export function checkWaitOptions(
 ): void {
   checkSignal(options.signal)
   const { polling, onProgress } = options
-  if (
-    polling !== undefined &&
-    typeof (polling as { nextDelay?: unknown })?.nextDelay !== 'function'
-  ) {
+  if (polling !== undefined && typeof (polling as PollingStrategy).nextDelay !== 'function') {
     // Options made into a strategy per call would learn nothing from the client's other waits.
     throw new TypeError(
-      `A wait's polling must be a polling strategy, such as adaptivePolling({ requestCostMs }) made once (got ${describe(polling)}); options alone go to createClient.`,
+      `polling must be a strategy, such as adaptivePolling() (got ${describe(polling)}).`,
     )
   }
   if (onProgress !== undefined && typeof onProgress !== 'function') {
@@ -110,6 +108,5 @@ export function jobPath(id: unknown): string {
 function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value)
   if (typeof value === 'function') return 'a function'
-  if (Array.isArray(value) || typeof value !== 'object' || value === null) return String(value)
-  return `an object with ${Object.keys(value).join(', ') || 'no keys'}`
+  return typeof value === 'object' && value !== null ? 'an object' : String(value)
 }

@@ -246,7 +246,7 @@ describe('jobs.wait', () => {
   it('should refuse a per-call polling that is not a strategy, and an onProgress that is no function', async () => {
     const { client, requests } = virtualSetup()
     const options = { polling: { requestCostMs: 1_000 } } as never
-    await expect(client.jobs.wait('job_x', options)).rejects.toThrow(/polling strategy/)
+    await expect(client.jobs.wait('job_x', options)).rejects.toThrow(/polling must be a strategy/)
     await expect(client.jobs.wait('job_x', { onProgress: 'x' as never })).rejects.toThrow(
       /onProgress must be a function/,
     )
