@@ -41,6 +41,24 @@ describe('createClient', () => {
     expect(fetch.calls[0]?.headers.has('authorization')).toBe(false)
   })
 
+  it('should work without a key where reading the environment is refused (Deno without --allow-env)', async () => {
+    const env = Object.getOwnPropertyDescriptor(process, 'env') as PropertyDescriptor
+    const fetch = fakeFetch(() => json(jobBody()))
+    Object.defineProperty(process, 'env', {
+      configurable: true,
+      get() {
+        throw new Error('NotCapable: Requires env access to "VT_API_KEY"')
+      },
+    })
+    try {
+      const client = createClient({ baseUrl: 'http://x.test', fetch })
+      await client.jobs.get('job_1')
+    } finally {
+      Object.defineProperty(process, 'env', env)
+    }
+    expect(fetch.calls[0]?.headers.has('authorization')).toBe(false)
+  })
+
   it('should say how to fix a runtime without fetch', () => {
     vi.stubGlobal('fetch', undefined)
     try {

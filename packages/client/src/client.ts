@@ -42,16 +42,18 @@ export function createClient(options: ClientOptions = {}): Client {
   const settings = resolveOptions(options)
   const core = createCore(settings)
   const { events } = core
-  const monitor = new Monitor(core, resolveSources(core), {
-    ...settings.transport,
-    tabs: settings.shareTabs ? tabsFor(core.http) : undefined,
+  const tabs = settings.shareTabs ? tabsFor(core.http) : undefined
+  const memory = { preferred: settings.transport.transport, downgradedAt: 0 }
+  const engine = enginesOf(core, settings.isolateCalls, (callCore) => {
+    return new Monitor(callCore, resolveSources(callCore), { ...settings.transport, tabs, memory })
   })
   return {
-    jobs: new Jobs(core, monitor),
+    jobs: new Jobs(engine),
     on: (type, listener) => {
       const off = events.on(type, listener)
-      // Every status change is wanted from now on, also of the jobs already held for their end.
-      if (type === 'job:status') monitor.widenHolds()
+      // Every status change is wanted from now on, also of the jobs already held for their end
+      // (by the client's one monitor: isolated calls' holds keep to what they asked).
+      if (type === 'job:status' && !settings.isolateCalls) engine().monitor.widenHolds()
       return off
     },
     off: (type, listener) => events.off(type, listener),
@@ -83,6 +85,32 @@ export function createCore(settings: Settings): ClientCore {
     pacer: settings.pacing ? new Pacer(clock) : undefined,
     dates: new ServerDates(),
     trips: new RoundTrips(),
+  }
+}
+
+/** What a call goes through: the client's core and a monitor (of any kind: the legacy API's differ). */
+export interface Engine<M = Monitor> {
+  core: ClientCore
+  monitor: M
+}
+
+/**
+ * The engine of each call: the client's one, or with `isolate` a new one for each call (its own
+ * pacer and monitor, sharing no timer, request or promise with other calls; the rest of the core
+ * is data, shared). See `isolateCalls`.
+ */
+export function enginesOf<M>(
+  core: ClientCore,
+  isolate: boolean,
+  monitorOf: (core: ClientCore) => M,
+): () => Engine<M> {
+  if (!isolate) {
+    const shared = { core, monitor: monitorOf(core) }
+    return () => shared
+  }
+  return () => {
+    const own = { ...core, pacer: core.pacer && new Pacer(core.clock) }
+    return { core: own, monitor: monitorOf(own) }
   }
 }
 

@@ -67,6 +67,19 @@ describe('NetworkError', () => {
     expect(new NetworkError(request, 'offline').message).toContain(': offline.')
     const dotted = new NetworkError(request, new TypeError('Header value longer than 255.'))
     expect(dotted.message).toContain('longer than 255. Check')
+    // Bun's asks a question: no full stop after it.
+    const asked = new NetworkError(request, new Error('Was there a typo in the url?'))
+    expect(asked.message).toContain('in the url? Check')
+  })
+
+  it('should not call a request the runtime refused a network failure, nor retry it', () => {
+    const denied = Object.assign(new Error('Requires net access to "api.test:443"'), {
+      name: 'NotCapable',
+    })
+    const error = new NetworkError(request, denied)
+    expect(error.retryable).toBe(false)
+    expect(error.message).toMatch(/was not allowed by the runtime: Requires net access/)
+    expect(error.message).not.toContain('reachable')
   })
 })
 

@@ -90,11 +90,19 @@ export class NetworkError extends VideoTranslationError {
   readonly midAnswer: boolean
 
   constructor(request: RequestInfo, cause: unknown, midAnswer = false) {
+    const what = `${request.method} ${request.path}`
+    const said = sentence(describeCause(cause))
+    // Deno refusing the request (no `--allow-net` for the host): no retry makes it pass.
+    const refused = ['NotCapable', 'PermissionDenied'].includes(
+      (cause as Error | undefined)?.name ?? '',
+    )
     super(
-      midAnswer
-        ? `${request.method} ${request.path} lost its connection while the answer was read: ${describeCause(cause)}.`
-        : `${request.method} ${request.path} failed before a response arrived: ${describeCause(cause)}. Check that the server is reachable from here (base URL, network, CORS).`,
-      { retryable: true, cause },
+      refused
+        ? `${what} was not allowed by the runtime: ${said}`
+        : midAnswer
+          ? `${what} lost its connection while the answer was read: ${said}`
+          : `${what} failed before a response arrived: ${said} Check that the server is reachable from here (base URL, network, CORS).`,
+      { retryable: !refused, cause },
     )
     this.request = request
     this.midAnswer = midAnswer
@@ -293,6 +301,10 @@ function describeCause(cause: unknown): string {
     at = at instanceof Error ? error.cause : undefined
   }
   const [top = String(cause), ...under] = said
-  // The message goes on with a sentence of its own: no full stop of the cause's before it.
-  return (under.length === 0 ? top : `${top} (${under.join(': ')})`).replace(/\.+$/, '')
+  return under.length === 0 ? top : `${top} (${under.join(': ')})`
+}
+
+/** `text` ended as a sentence: a full stop, unless it has an end of its own (`?`, `!`, `.`). */
+function sentence(text: string): string {
+  return /[.?!]$/.test(text) ? text : `${text}.`
 }

@@ -4,6 +4,7 @@
  * consumer of the client's monitor (observe/).
  */
 
+import type { Engine } from './client.js'
 import { type ClientCore, request } from './core.js'
 import { DEFAULTS } from './defaults.js'
 import { JobFailedError } from './errors.js'
@@ -19,7 +20,7 @@ import type {
   WatchOptions,
 } from './job-options.js'
 import { decodeToken } from './observe/cursor.js'
-import type { Created, Monitor, Start } from './observe/monitor.js'
+import type { Created, Start } from './observe/monitor.js'
 import { getJob } from './observe/sources/poll.js'
 import type { WaitLimits } from './observe/subscription.js'
 import { waitForEnd } from './observe/wait.js'
@@ -40,12 +41,11 @@ import {
 
 /** `client.jobs`: create, inspect, cancel and wait for video translation jobs. */
 export class Jobs {
-  readonly #core: ClientCore
-  readonly #monitor: Monitor
+  /** The core and monitor of each call (one for all, or one each: `isolateCalls`). */
+  readonly #engine: () => Engine
 
-  constructor(core: ClientCore, monitor: Monitor) {
-    this.#core = core
-    this.#monitor = monitor
+  constructor(engine: () => Engine) {
+    this.#engine = engine
   }
 
   /**
@@ -53,11 +53,12 @@ export class Jobs {
    * @example const job = await client.jobs.create({ video_url: 'https://example.com/a.mp4', target_language: 'es' })
    */
   async create(params: CreateJobParams, options: CreateJobOptions = {}): Promise<Job> {
-    return (await this.#create(params, options)).job
+    return (await this.#create(this.#engine().core, params, options)).job
   }
 
   /** A create, with the hints its answer carried; no retry of it starts after `retryUntil`. */
   async #create(
+    core: ClientCore,
     params: CreateJobParams,
     options: CreateJobOptions,
     retryUntil?: number,
@@ -70,7 +71,7 @@ export class Jobs {
       const got = JSON.stringify(String(idempotencyKey).slice(0, 40))
       throw new TypeError(`idempotencyKey must be 1 to 255 visible ASCII characters (got ${got}).`)
     }
-    const response = await request(this.#core, {
+    const response = await request(core, {
       method: 'POST',
       path: '/v1/jobs',
       body: params,
@@ -78,36 +79,12 @@ export class Jobs {
       signal: options.signal,
       retryUntil,
     })
-    const job = await this.#createdJob(response, options.signal)
-    this.#core.events.emit('job:created', { job })
-    const now = this.#core.clock.now()
+    const job = await createdJob(core, response, options.signal)
+    core.events.emit('job:created', { job })
+    const now = core.clock.now()
     const hints = hintsOf(job, response.headers, now)
     const replayed = response.headers.get('idempotent-replayed') === 'true'
     return { job, hints, madeWithinMs: replayed ? undefined : now - (response.sentAt ?? now) }
-  }
-
-  /**
-   * The job a create answered: its body, or, when the body is not a Job (empty, as a `202` with
-   * a `Location` may be, only an id, a status of its own), the job its `Location` or its id
-   * names, asked for once. The job exists and must not be lost to the answer's shape: if that
-   * look fails too, it is taken as `pending` (the wait that follows, if any, asks again).
-   */
-  async #createdJob(response: HttpResponse, signal: AbortSignal | undefined): Promise<Job> {
-    const parsed = parseJob(response.data)
-    if (typeof parsed !== 'string') return parsed
-    const located = /\/jobs\/([\w.~-]+)\/?(?:[?#]|$)/.exec(response.headers.get('location') ?? '')
-    const given = (response.data as { id?: unknown } | undefined)?.id
-    const id = located?.[1] ?? (typeof given === 'number' ? String(given) : given)
-    if (typeof id !== 'string' || id === '') return readBody(response, parseJob)
-    try {
-      return (await getJob(this.#core, id, { attempt: 0, signal })).job as Job
-    } catch (error) {
-      signal?.throwIfAborted()
-      this.#core.logger.warn?.(`job ${id} was created; its status did not read: taken as pending`, {
-        error: String(error),
-      })
-      return parseJob({ id, status: 'pending' }) as Job
-    }
   }
 
   /**
@@ -160,7 +137,8 @@ export class Jobs {
    */
   async get(id: string, options?: RequestOptions): Promise<Job> {
     checkSignal(options?.signal)
-    return (await getJob(this.#core, id, { attempt: 0, signal: options?.signal })).job as Job
+    const { core } = this.#engine()
+    return (await getJob(core, id, { attempt: 0, signal: options?.signal })).job as Job
   }
 
   /**
@@ -170,7 +148,8 @@ export class Jobs {
   async cancel(id: string, options: RequestOptions = {}): Promise<Job> {
     checkSignal(options.signal)
     const path = `${jobPath(id)}/cancel`
-    const response = await request(this.#core, { method: 'POST', path, signal: options.signal })
+    const { core } = this.#engine()
+    const response = await request(core, { method: 'POST', path, signal: options.signal })
     return readBody(response, jobParser(id))
   }
 
@@ -189,10 +168,12 @@ export class Jobs {
   async wait(id: string, options: WaitOptions = {}): Promise<Job> {
     checkWaitOptions(options)
     const start = startOf(id, options)
+    const engine = this.#engine()
     // A resumed wait keeps its deadline unless given a new timeout.
-    const deadline = this.#deadline(options, start.resume?.deadline)
-    return this.#waitWithResubmits(id, start, options, deadline, (failed) =>
+    const deadline = deadlineOf(engine.core, options, start.resume?.deadline)
+    return this.#waitWithResubmits(engine, id, start, options, deadline, (failed) =>
       this.#create(
+        engine.core,
         {
           video_url: failed.video_url,
           target_language: failed.target_language,
@@ -223,18 +204,14 @@ export class Jobs {
     // The timeout counts from the call, but a create is never cut short by it (the job it made
     // would be lost): one that ends past the deadline gives a TimeoutError carrying the job. No
     // retry of it starts after the deadline (a 429 answered: no job made).
-    const deadline = this.#deadline(options)
-    const created = await this.#create(params, options, deadline)
+    const engine = this.#engine()
+    const { core } = engine
+    const deadline = deadlineOf(core, options)
+    const created = await this.#create(core, params, options, deadline)
     // A resubmit is a new job: it must not replay the first one's idempotency key.
-    return this.#waitWithResubmits(created.job.id, { created }, options, deadline, () =>
-      this.#create(params, { signal: options.signal }, deadline),
+    return this.#waitWithResubmits(engine, created.job.id, { created }, options, deadline, () =>
+      this.#create(core, params, { signal: options.signal }, deadline),
     )
-  }
-
-  /** When a wait given `options` ends at the latest: its timeout from now, else `otherwise`. */
-  #deadline(options: WaitOptions, otherwise = Infinity): number {
-    const { timeoutMs } = options
-    return timeoutMs === undefined ? otherwise : this.#core.clock.now() + timeoutMs
   }
 
   /**
@@ -246,7 +223,7 @@ export class Jobs {
    */
   watch(id: string, options: WatchOptions = {}): JobWatch {
     checkWaitOptions(options)
-    return new JobWatch(this.#monitor, id, options, startOf(id, options))
+    return new JobWatch(this.#engine().monitor, id, options, startOf(id, options))
   }
 
   /**
@@ -282,30 +259,31 @@ export class Jobs {
    * @example console.table(client.jobs.history(job.id))
    */
   history(id: string): HistoryEntry[] {
-    return this.#core.history.get(id)
+    return this.#engine().core.history.get(id)
   }
 
   #many() {
-    const { events, logger } = this.#core
-    return { monitor: this.#monitor, events, logger }
+    const { core, monitor } = this.#engine()
+    return { monitor, events: core.events, logger: core.logger }
   }
 
   /** Waits for `firstId`, resubmitting a job that ended in error when `retryOnError` asks. */
   async #waitWithResubmits(
+    { core, monitor }: Engine,
     firstId: string,
     firstStart: Start,
     options: WaitOptions,
     deadline: number,
     resubmit: (failed: Job) => Promise<Created>,
   ): Promise<Job> {
-    const { logger } = this.#core
+    const { logger } = core
     // Resubmits share the first wait's deadline.
     let resubmits = options.retryOnError === true ? 1 : Number(options.retryOnError || 0)
     let id = firstId
     let begin = firstStart
     for (;;) {
       const start = { ...begin, deadline: Number.isFinite(deadline) ? deadline : undefined }
-      const job = await waitForEnd(this.#monitor, id, options, start, options.onProgress, logger)
+      const job = await waitForEnd(monitor, id, options, start, options.onProgress, logger)
       if (job.status === 'completed') return job
       if (job.status === 'error' && resubmits > 0) {
         resubmits--
@@ -320,6 +298,12 @@ export class Jobs {
   }
 }
 
+/** When a wait given `options` ends at the latest: its timeout from now, else `otherwise`. */
+function deadlineOf(core: ClientCore, options: WaitOptions, otherwise = Infinity): number {
+  const { timeoutMs } = options
+  return timeoutMs === undefined ? otherwise : core.clock.now() + timeoutMs
+}
+
 /** How a wait or watch of `id` starts: from a resume token when given. */
 function startOf(id: string, options: WatchOptions): Start {
   checkJobId(id)
@@ -329,4 +313,32 @@ function startOf(id: string, options: WatchOptions): Start {
     throw new TypeError(`resume holds a wait of job ${resume.id}, not of job ${id}.`)
   }
   return { resume }
+}
+
+/**
+ * The job a create answered: its body, or, when the body is not a Job (empty, as a `202` with
+ * a `Location` may be, only an id, a status of its own), the job its `Location` or its id
+ * names, asked for once. The job exists and must not be lost to the answer's shape: if that
+ * look fails too, it is taken as `pending` (the wait that follows, if any, asks again).
+ */
+async function createdJob(
+  core: ClientCore,
+  response: HttpResponse,
+  signal: AbortSignal | undefined,
+): Promise<Job> {
+  const parsed = parseJob(response.data)
+  if (typeof parsed !== 'string') return parsed
+  const located = /\/jobs\/([\w.~-]+)\/?(?:[?#]|$)/.exec(response.headers.get('location') ?? '')
+  const given = (response.data as { id?: unknown } | undefined)?.id
+  const id = located?.[1] ?? (typeof given === 'number' ? String(given) : given)
+  if (typeof id !== 'string' || id === '') return readBody(response, parseJob)
+  try {
+    return (await getJob(core, id, { attempt: 0, signal })).job as Job
+  } catch (error) {
+    signal?.throwIfAborted()
+    core.logger.warn?.(`job ${id} was created; its status did not read: taken as pending`, {
+      error: String(error),
+    })
+    return parseJob({ id, status: 'pending' }) as Job
+  }
 }

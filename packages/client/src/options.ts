@@ -91,6 +91,17 @@ export interface ClientOptions {
    */
   shareTabs?: boolean
   /**
+   * Give each call (`wait`, `create`, `waitAll`…) its own monitor and pacer instead of one for
+   * the whole client: calls then share no timer, request or promise. On by itself on Cloudflare
+   * Workers, where a request cannot wait on a timer or a fetch another request started (it would
+   * end in a 500 "hung", and a timer of a request that ended never fires): a client made once, at
+   * module scope, then works there. What is only data is still shared (the learned durations, the
+   * transports that worked, the breaker, the retry budget, the history); concurrent waits on one
+   * job each ask, and pacing holds within a call, not across calls.
+   * @default true on Cloudflare Workers, false elsewhere
+   */
+  isolateCalls?: boolean
+  /**
    * Retries of failed requests (network, 408, 429, 5xx), within a client-wide budget; `false`
    * sends each request once.
    * @default { maxRetries: 3, initialDelayMs: 200, maxDelayMs: 5_000, budget: { maxTokens: 100, tokenRatio: 0.2 } }
@@ -149,6 +160,7 @@ export interface Settings {
   /** How single-job waits start, and whether the client may fall back (`'auto'`). */
   transport: { transport: Transport; auto: boolean }
   shareTabs: boolean
+  isolateCalls: boolean
 }
 
 /** Checks `options` and resolves them against the defaults. */
@@ -170,6 +182,7 @@ export function resolveOptions(options: ClientOptions): Settings {
     polling: resolvePolling(options.polling),
     transport: resolveTransport(options),
     shareTabs: options.shareTabs === true,
+    isolateCalls: options.isolateCalls ?? onCloudflareWorkers(),
   }
 }
 
@@ -285,10 +298,25 @@ function resolveHttpConfig(options: ClientOptions): HttpConfig {
   }
 }
 
-/** Reads an environment variable where there is one; browsers have no `process` and get none. */
+/**
+ * Reads an environment variable where there is one: browsers have no `process` and get none, nor
+ * does a runtime that refuses to tell (Deno without `--allow-env` throws).
+ */
 function readEnv(name: string): string | undefined {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
-    ?.env
-  const value = env?.[name]
-  return value === '' ? undefined : value
+  try {
+    const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
+      ?.env
+    const value = env?.[name]
+    return value === '' ? undefined : value
+  } catch {
+    return undefined
+  }
+}
+
+/** Whether this is Cloudflare's Workers runtime (it says so in `navigator.userAgent`). */
+function onCloudflareWorkers(): boolean {
+  return (
+    (globalThis as { navigator?: { userAgent?: unknown } }).navigator?.userAgent ===
+    'Cloudflare-Workers'
+  )
 }

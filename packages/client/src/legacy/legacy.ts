@@ -4,7 +4,7 @@
  * `/status` is read as a Job (see `legacyJob`), so the waiter is the same engine as `jobs.wait`:
  * the same polling, retries, pacing and breaker.
  */
-import { createCore } from '../client.js'
+import { createCore, type Engine, enginesOf } from '../client.js'
 import { type ClientCore, request } from '../core.js'
 import { isTimeoutError, TimeoutError } from '../errors.js'
 import { readBody } from '../http.js'
@@ -42,33 +42,36 @@ const LEGACY_ID = 'status'
  * const result = await legacy.waitForResult({ maxWaitTime: 60 })
  */
 export function createLegacyClient(options: ClientOptions = {}): Legacy {
-  return new Legacy(createCore(resolveOptions(options)))
+  const settings = resolveOptions(options)
+  return new Legacy(enginesOf(createCore(settings), settings.isolateCalls, () => new Map()))
 }
+
+/**
+ * The core and monitors of a call: one monitor per set of request options (`timeout`,
+ * `retryOnError`), so that concurrent waits with the same options share one observation of
+ * `/status`, and its requests (within a call only, with `isolateCalls`).
+ */
+type LegacyEngine = Engine<Map<string, Monitor>>
 
 /** The original challenge's endpoints. */
 export class Legacy {
-  readonly #core: ClientCore
-  /**
-   * One monitor per set of request options (`timeout`, `retryOnError`): concurrent waits with the
-   * same options share one observation of `/status`, and its requests.
-   */
-  readonly #monitors = new Map<string, Monitor>()
+  readonly #engine: () => LegacyEngine
 
-  constructor(core: ClientCore) {
-    this.#core = core
+  constructor(engine: () => LegacyEngine) {
+    this.#engine = engine
   }
 
   /** `GET /status`: the result of the one job. */
   async status(options: RequestOptions = {}): Promise<LegacyResult> {
     checkSignal(options.signal)
-    return (await this.#status(options.signal, undefined, true)).result
+    return (await status(this.#engine().core, options.signal, undefined, true)).result
   }
 
   /** `POST /set_completion_time`: restarts the job to finish `seconds` from now. */
   async setCompletionTime(seconds: number, options: RequestOptions = {}): Promise<void> {
     checkNumber('seconds', seconds, { max: MAX_TIMER_MS / 1000 })
     checkSignal(options.signal)
-    await request(this.#core, {
+    await request(this.#engine().core, {
       method: 'POST',
       path: '/set_completion_time',
       body: { completion_time: seconds },
@@ -81,7 +84,8 @@ export class Legacy {
    * @example const result = await legacy.waitForResult({ maxWaitTime: 60 })
    */
   async waitForResult(options: LegacyWaitOptions = {}): Promise<'completed' | 'error'> {
-    const { clock } = this.#core
+    const engine = this.#engine()
+    const { clock, logger } = engine.core
     checkSignal(options.signal)
     checkNumber('maxRetries', options.maxRetries, { min: 1, integer: true, infinite: true })
     checkNumber('maxWaitTime', options.maxWaitTime, { max: MAX_TIMER_MS / 1000, infinite: true })
@@ -92,7 +96,7 @@ export class Legacy {
     const waitMs = maxWaitTime * 1000
     const startedAt = clock.now()
     const job = await waitForEnd(
-      this.#monitor(requestMs, retry),
+      monitorOf(engine, requestMs, retry),
       LEGACY_ID,
       {
         signal: options.signal,
@@ -102,7 +106,7 @@ export class Legacy {
       },
       {},
       undefined,
-      this.#core.logger,
+      logger,
     ).catch((error: unknown) => {
       if (!isTimeoutError(error) || error.scope !== 'wait') throw error
       // Said with this API's options, not the engine's.
@@ -121,43 +125,46 @@ export class Legacy {
     })
     return job.status === 'completed' ? 'completed' : 'error'
   }
+}
 
-  /** The monitor of the waits that send `/status` with these options. */
-  #monitor(requestMs: number | undefined, retry: boolean): Monitor {
-    const key = `${requestMs}|${retry}`
-    const existing = this.#monitors.get(key)
-    if (existing) return existing
-    const source: Source = {
-      one: async (observation, signal) => {
-        const limitMs = Math.min(
-          requestMs ?? Infinity,
-          observation.requestLimitMs(this.#core.clock.now()) ?? Infinity,
-        )
-        const timeoutMs = Number.isFinite(limitMs) ? limitMs : undefined
-        const { result, retryAfterMs } = await this.#status(signal, timeoutMs, retry)
-        observation.answered(legacyJob(result), { retryAfterMs })
-      },
-    }
-    const monitor = new Monitor(this.#core, { poll: source })
-    this.#monitors.set(key, monitor)
-    return monitor
+/** The monitor of the waits that send `/status` with these options. */
+function monitorOf(engine: LegacyEngine, requestMs: number | undefined, retry: boolean): Monitor {
+  const { core, monitor: monitors } = engine
+  const key = `${requestMs}|${retry}`
+  const existing = monitors.get(key)
+  if (existing) return existing
+  const source: Source = {
+    one: async (observation, signal) => {
+      const limitMs = Math.min(
+        requestMs ?? Infinity,
+        observation.requestLimitMs(core.clock.now()) ?? Infinity,
+      )
+      const timeoutMs = Number.isFinite(limitMs) ? limitMs : undefined
+      const { result, retryAfterMs } = await status(core, signal, timeoutMs, retry)
+      observation.answered(legacyJob(result), { retryAfterMs })
+    },
   }
+  const monitor = new Monitor(core, { poll: source })
+  monitors.set(key, monitor)
+  return monitor
+}
 
-  async #status(signal: AbortSignal | undefined, timeoutMs: number | undefined, retry: boolean) {
-    const response = await request(
-      this.#core,
-      { method: 'GET', path: '/status', signal, timeoutMs },
-      retry,
-    )
-    // A reason is a string too, so a valid result is wrapped.
-    const { result } = readBody<{ result: LegacyResult }>(response, (data) => {
-      const result = (data as { result?: unknown } | undefined)?.result
-      return result === 'pending' || result === 'completed' || result === 'error'
-        ? { result }
-        : '"result" must be pending, completed or error'
-    })
-    return { result, retryAfterMs: retryAfterOf(response.headers, this.#core.clock.now()) }
-  }
+/** `GET /status`: its result, and when the server asks to be asked again. */
+async function status(
+  core: ClientCore,
+  signal: AbortSignal | undefined,
+  timeoutMs: number | undefined,
+  retry: boolean,
+) {
+  const response = await request(core, { method: 'GET', path: '/status', signal, timeoutMs }, retry)
+  // A reason is a string too, so a valid result is wrapped.
+  const { result } = readBody<{ result: LegacyResult }>(response, (data) => {
+    const result = (data as { result?: unknown } | undefined)?.result
+    return result === 'pending' || result === 'completed' || result === 'error'
+      ? { result }
+      : '"result" must be pending, completed or error'
+  })
+  return { result, retryAfterMs: retryAfterOf(response.headers, core.clock.now()) }
 }
 
 /** `/status`'s result as a Job: `pending` is a job still running; the rest are its end. */

@@ -77,6 +77,17 @@ export interface Sources {
   sse?: Source | undefined
 }
 
+/**
+ * The transport new single-job observations start with: moves down when one does not work, and
+ * back to the best RETRY_BEST_MS later (what failed may have been a bad minute). One per client,
+ * whatever number of monitors it has (`isolateCalls`).
+ */
+export interface TransportMemory {
+  preferred: Transport
+  /** When `preferred` last moved down. */
+  downgradedAt: number
+}
+
 /** How long a transport that did not work is passed over for the client's next jobs. */
 const RETRY_BEST_MS = 600_000
 
@@ -87,14 +98,9 @@ const DOWNGRADES: readonly Transport[] = ['sse', 'long-poll', 'poll']
 export class Monitor implements Planner {
   readonly #core: ClientCore
   readonly #sources: Sources
-  /**
-   * The transport new single-job observations start with: moves down when one does not work,
-   * and back to the best (`#best`) RETRY_BEST_MS later (what failed may have been a bad minute).
-   */
-  #preferred: Transport
+  /** What worked: shared by the monitors of one client (see `TransportMemory`). */
+  readonly #memory: TransportMemory
   readonly #best: Transport
-  /** When `#preferred` last moved down. */
-  #downgradedAt = 0
   /** Whether the transport is the client's to choose (`'auto'`): it may fall back. */
   readonly #auto: boolean
   readonly #observations = new Map<string, Observation>()
@@ -119,17 +125,23 @@ export class Monitor implements Planner {
 
   /**
    * `transport`: how single-job waits start (polling by default); `auto`: whether it may fall
-   * back to the next when it does not work. `tabs`: other tabs to share jobs with.
+   * back to the next when it does not work. `tabs`: other tabs to share jobs with. `memory`:
+   * the transport that worked, shared with the client's other monitors.
    */
   constructor(
     core: ClientCore,
     sources: Sources,
-    options: { transport?: Transport; auto?: boolean; tabs?: Tabs | undefined } = {},
+    options: {
+      transport?: Transport
+      auto?: boolean
+      tabs?: Tabs | undefined
+      memory?: TransportMemory
+    } = {},
   ) {
     this.#core = core
     this.#sources = sources
-    this.#preferred = options.transport ?? 'poll'
-    this.#best = this.#preferred
+    this.#best = options.transport ?? 'poll'
+    this.#memory = options.memory ?? { preferred: this.#best, downgradedAt: 0 }
     this.#auto = options.auto ?? true
     this.#tabs = options.tabs
   }
@@ -152,10 +164,11 @@ export class Monitor implements Planner {
       // A wait for many jobs polls them in batches; a push transport would hold one each (and a
       // page only a few).
       const push = !start.align && (this.#page?.mayHold() ?? true)
-      if (this.#preferred !== this.#best && now - this.#downgradedAt >= RETRY_BEST_MS) {
-        this.#preferred = this.#best
+      const memory = this.#memory
+      if (memory.preferred !== this.#best && now - memory.downgradedAt >= RETRY_BEST_MS) {
+        memory.preferred = this.#best
       }
-      observation.transport = push ? this.#preferred : 'poll'
+      observation.transport = push ? memory.preferred : 'poll'
       this.#observations.set(id, observation)
       this.#page?.observing()
       if (observation.transport !== 'poll') {
@@ -209,9 +222,9 @@ export class Monitor implements Planner {
     // A transport the user chose (not 'auto') is kept: its source copes, or fails the wait.
     if (!this.#auto || DOWNGRADES.indexOf(to) <= DOWNGRADES.indexOf(from)) return false
     observation.transport = to
-    if (remember && DOWNGRADES.indexOf(to) >= DOWNGRADES.indexOf(this.#preferred)) {
-      this.#preferred = to
-      this.#downgradedAt = this.#core.clock.now()
+    if (remember && DOWNGRADES.indexOf(to) >= DOWNGRADES.indexOf(this.#memory.preferred)) {
+      this.#memory.preferred = to
+      this.#memory.downgradedAt = this.#core.clock.now()
     }
     this.#core.events.emit('transport:fallback', { id: observation.id, from, to, reason })
     this.#core.logger.warn?.(`${from} does not work here (${reason}): using ${to}`)
@@ -240,11 +253,13 @@ export class Monitor implements Planner {
   /** Sets the one timer for the earliest planned check (or clears it when none is). */
   #arm(): void {
     const next = this.#schedule.next()
-    if (this.#timer && this.#timer.at === next) return
+    const { clock } = this.#core
+    // Kept unless overdue: a timer the runtime dropped (one of a Worker's request that ended)
+    // would otherwise hold every check back for good.
+    if (this.#timer && this.#timer.at === next && next >= clock.now()) return
     this.#timer?.controller.abort()
     this.#timer = undefined
     if (next === undefined) return
-    const { clock } = this.#core
     const timer = { at: next, controller: new AbortController() }
     this.#timer = timer
     const delay = Math.min(MAX_TIMER_MS, Math.max(0, next - clock.now()))

@@ -87,6 +87,28 @@ function tab(
   return { client, checks: () => checks }
 }
 
+describe('shareTabs outside a page', () => {
+  it('should open no channel where there is no page (Deno has both APIs; its process would never end)', () => {
+    const globals = globalThis as { BroadcastChannel?: unknown }
+    const real = globals.BroadcastChannel
+    let opened = 0
+    globals.BroadcastChannel = class extends (real as typeof BroadcastChannel) {
+      constructor(name: string) {
+        super(name)
+        opened++
+      }
+    }
+    try {
+      createClient({ baseUrl: 'http://tabs.test', shareTabs: true })
+      expect(opened).toBe(0)
+      inPage(fakePage(true), () => createClient({ baseUrl: 'http://tabs.test', shareTabs: true }))
+      expect(opened).toBe(1)
+    } finally {
+      globals.BroadcastChannel = real
+    }
+  })
+})
+
 describe('tabs sharing a job while the asking one is hidden', () => {
   async function run(followerShown: boolean, showAfterMs?: number) {
     const { manual, clock } = virtualClock()

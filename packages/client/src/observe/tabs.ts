@@ -61,21 +61,25 @@ function fingerprint(text: string): string {
   return (hash >>> 0).toString(36)
 }
 
-/** Tabs sharing jobs of `scope`, or undefined where a browser lacks BroadcastChannel or Web Locks. */
+/**
+ * Tabs sharing jobs of `scope`, or undefined outside a page (Deno has both APIs, and an open
+ * channel would keep its process alive for good) or where a browser lacks BroadcastChannel or
+ * Web Locks.
+ */
 function tabsOf(scope: string): Tabs | undefined {
-  const { BroadcastChannel, navigator } = globalThis as {
+  const { BroadcastChannel, navigator, document } = globalThis as {
     BroadcastChannel?: typeof globalThis.BroadcastChannel
     navigator?: { locks?: LockManager }
+    document?: Document
   }
   const locks = navigator?.locks
-  if (!BroadcastChannel || !locks) return undefined
+  if (!BroadcastChannel || !locks || !document) return undefined
   const name = `video-translation:${scope}`
   const channel = new BroadcastChannel(name)
   const followers = new Map<string, Set<SharedJob>>()
   const leading = new Map<string, SharedJob>()
   // A tab shown to its user says so of the jobs it follows (on each answer it hears, and when
   // shown again), so that the tab asking for them, hidden perhaps, keeps a shown page's pace.
-  const { document } = globalThis as { document?: Document }
   const shown = (id: string) => {
     if (document?.visibilityState === 'visible' && !leading.has(id))
       channel.postMessage({ shown: id })
