@@ -109,16 +109,16 @@ export class Jobs {
       )
     }
     const outcomes: CreateOutcome[] = []
+    // One call: its creates take turns under one pacer, also with `isolateCalls`.
+    const { core } = this.#engine()
     let next = 0
     const worker = async () => {
       while (next < paramsList.length) {
         const i = next++
         const params = paramsList[i] as CreateJobParams
         try {
-          const job = await this.create(params, {
-            signal,
-            idempotencyKey: idempotencyKey?.(params, i),
-          })
+          const key = idempotencyKey?.(params, i)
+          const { job } = await this.#create(core, params, { signal, idempotencyKey: key })
           outcomes[i] = { status: 'fulfilled', job }
         } catch (reason) {
           signal?.throwIfAborted()

@@ -92,6 +92,18 @@ describe('a client made once, on a runtime that ties timers and fetches to each 
     expect(jobs.map((j) => j.status)).toEqual(['completed', 'completed', 'completed'])
   })
 
+  it('should pace the creates of one createBatch together, each call having its own pacer', async () => {
+    const { client, settle } = virtualSetup({
+      simulation: { rate_limit: { capacity: 5, refill_per_s: 5 } },
+      client: { isolateCalls: true },
+    })
+    const refused: unknown[] = []
+    client.on('request:retry', (event) => refused.push(event))
+    const outcomes = await settle(client.jobs.createBatch(Array(20).fill(jobParams(1_000))))
+    expect(outcomes.every((o) => o.status === 'fulfilled')).toBe(true)
+    expect(refused).toEqual([])
+  })
+
   it('should isolate calls by itself on Cloudflare Workers, and not elsewhere', async () => {
     const checks: number[] = []
     for (const userAgent of ['Cloudflare-Workers', 'Node.js/20']) {
