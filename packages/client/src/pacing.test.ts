@@ -199,6 +199,31 @@ describe('pacing', () => {
     expect(manual.now() - start).toBeLessThanOrEqual(61_000)
   })
 
+  it.each([
+    ['a Retry-After date', 'retry-after'],
+    ['an epoch reset', 'x-ratelimit-reset'],
+  ])('should read %s against the answer’s Date, on a server an hour ahead', async (_, header) => {
+    const { manual, clock } = virtualClock()
+    const serverNow = () => manual.now() + 3_600_000
+    const fetch = fakeFetch(() => {
+      if (fetch.calls.length > 1) return json(jobBody())
+      const response = problemResponse(429, 'Too Many Requests')
+      const at = serverNow() + 2_000
+      const value = header === 'retry-after' ? new Date(at).toUTCString() : String(at / 1_000)
+      response.headers.set(header, value)
+      response.headers.set('date', new Date(serverNow()).toUTCString())
+      return response
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock })
+    const start = manual.now()
+    await expect(drive(manual, client.jobs.get('job_1'), 100, 600)).resolves.toMatchObject({
+      id: 'job_1',
+    })
+    expect(fetch.calls).toHaveLength(2)
+    expect(manual.now() - start).toBeGreaterThanOrEqual(2_000)
+    expect(manual.now() - start).toBeLessThanOrEqual(3_000)
+  })
+
   it('should learn the limit of a server that states none and refuses with bare 429s', async () => {
     const { manual, clock } = virtualClock()
     // A token bucket of 20, 10 a second, that says nothing of it: no headers, no Retry-After.

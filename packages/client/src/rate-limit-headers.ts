@@ -4,7 +4,7 @@
  * `limit=100, remaining=42, reset=1`), the older `RateLimit-Limit`, `-Remaining`, `-Reset` (also
  * `X-RateLimit-*`), and when a 429 asks to come back. The pacer (pacing.ts) acts on it.
  */
-import { retryAfterOf } from './polling/hints.js'
+import { retryAfterOf, serverTimeOf } from './polling/hints.js'
 
 /** The longest reset read (a day): past it, a misread unit rather than a window. */
 const MAX_RESET_S = 86_400
@@ -61,8 +61,11 @@ function resetOf(
     firstNumber(field(state, 't|reset')) ??
     firstNumber(headers.get('ratelimit-reset') ?? headers.get('x-ratelimit-reset'))
   if (resetS === undefined) return undefined
-  if (resetS > 1e12) resetS = (resetS - now) / 1_000
-  else if (resetS > 1e9) resetS -= now / 1_000
+  // An epoch time is read against the response's `Date` (the server's clock), as a `Retry-After` date is.
+  if (resetS > 1e9) {
+    const serverNow = serverTimeOf(headers) ?? now
+    resetS = resetS > 1e12 ? (resetS - serverNow) / 1_000 : resetS - serverNow / 1_000
+  }
   return Math.min(Math.max(0, resetS), MAX_RESET_S)
 }
 

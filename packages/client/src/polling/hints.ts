@@ -89,7 +89,13 @@ export function serverTimeOf(headers: Headers): number | undefined {
   return Number.isNaN(time) ? undefined : time
 }
 
-/** A response's `Retry-After`, in ms from `now` on the client's clock. */
+/**
+ * A response's `Retry-After`, in ms from `now` on the client's clock. An HTTP-date is read
+ * against the response's own `Date` (RFC 9110): both are the server's clock, so one ahead of the
+ * client's by minutes does not stretch a 1 s wait into minutes (nor one behind cut it to none).
+ */
 export function retryAfterOf(headers: Headers, now: number): number | undefined {
-  return parseRetryAfter(headers.get('retry-after'), now)
+  const value = headers.get('retry-after')
+  const dated = value !== null && !/^\s*\d+\s*$/.test(value)
+  return parseRetryAfter(value, dated ? (serverTimeOf(headers) ?? now) : now)
 }

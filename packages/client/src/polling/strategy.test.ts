@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { parseRetryAfter } from './hints.js'
+import { parseRetryAfter, retryAfterOf } from './hints.js'
 import {
   exponentialBackoff,
   fixedInterval,
@@ -167,6 +167,28 @@ describe('parseRetryAfter', () => {
         },
       ),
     )
+  })
+
+  it('should read an answer’s HTTP-date against its Date, whatever the clocks disagree by', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: -7_200, max: 7_200 }),
+        fc.integer({ min: 0, max: 3_600 }),
+        (skewS, aheadS) => {
+          const serverNow = now + skewS * 1_000
+          const headers = new Headers({
+            date: new Date(serverNow).toUTCString(),
+            'retry-after': new Date(serverNow + aheadS * 1_000).toUTCString(),
+          })
+          return retryAfterOf(headers, now) === aheadS * 1_000
+        },
+      ),
+    )
+    // Without a Date, against the client's clock; seconds are seconds whatever the Date says.
+    const at = new Date(now + 5_000).toUTCString()
+    expect(retryAfterOf(new Headers({ 'retry-after': at }), now)).toBe(5_000)
+    const late = new Date(now + 3_600_000).toUTCString()
+    expect(retryAfterOf(new Headers({ 'retry-after': '2', date: late }), now)).toBe(2_000)
   })
 
   it('should cap a hint at one day, so no timer overflows', () => {
