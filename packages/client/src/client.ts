@@ -82,7 +82,7 @@ export function createCore(settings: Settings): ClientCore {
     polling: settings.polling,
     history: new History(),
     logger,
-    pacer: settings.pacing ? new Pacer(clock) : undefined,
+    pacer: settings.pacing ? new Pacer(clock, settings.random) : undefined,
     dates: new ServerDates(),
     trips: new RoundTrips(),
   }
@@ -109,7 +109,7 @@ export function enginesOf<M>(
     return () => shared
   }
   return () => {
-    const own = { ...core, pacer: core.pacer && new Pacer(core.clock) }
+    const own = { ...core, pacer: core.pacer && new Pacer(core.clock, core.random) }
     return { core: own, monitor: monitorOf(own) }
   }
 }

@@ -152,7 +152,8 @@ async function attempts<T>(
         else breaker?.failed(error, probe, sentAt)
       }
       const retried = retry === true || (retry !== false && retry(error))
-      const next = retried ? retryDelay(core, failures, pacedRetries, error) : undefined
+      const until = request.retryUntil
+      const next = retried ? retryDelay(core, failures, pacedRetries, error, until) : undefined
       if (next === undefined || clock.now() + next.delayMs >= deadline) {
         events.emit('request:error', { method, path, error })
         throw error

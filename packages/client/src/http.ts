@@ -46,6 +46,7 @@ export interface HttpRequest {
   /**
    * No retry starts after this time (client clock), though the attempt out is not cut short: a
    * create's job would be lost. A create that `createAndWait` times: its retries, not its answer.
+   * Until then, refusals the server paces (`Retry-After`) are waited out however many there are.
    */
   retryUntil?: number | undefined
   /**

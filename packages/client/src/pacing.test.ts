@@ -61,6 +61,15 @@ function setup(fetch: FetchLike, options: Partial<ClientOptions> = {}) {
   return { client, manual }
 }
 
+/** A seeded source of uniform numbers in [0, 1): each client its own. */
+function seeded(seed: number): () => number {
+  let state = seed * 2_654_435_761 + 1
+  return () => {
+    state = (state * 1_103_515_245 + 12_345) % 2 ** 31
+    return state / 2 ** 31
+  }
+}
+
 /** Settles `promises`, moving virtual time in 100 ms steps (at most a minute). */
 function driveAll(manual: ReturnType<typeof virtualClock>['manual'], promises: Promise<unknown>[]) {
   return drive(manual, Promise.allSettled(promises), 100, 600)
@@ -154,6 +163,48 @@ describe('pacing', () => {
       expect(server.refused()).toBeLessThanOrEqual(6)
     },
   )
+
+  it('should share a stated limit with other clients of it, neither failing nor hammering it', async () => {
+    const { manual, clock } = virtualClock()
+    // 20 processes with one key: a burst of 10, then 2 requests a second for all of them.
+    const server = limitedServer(manual, 10, 2, () => 20)
+    const clients = Array.from({ length: 20 }, (_, i) =>
+      createClient({ baseUrl: 'http://api.test', fetch: server.fetch, clock, random: seeded(i) }),
+    )
+    const gets = clients.flatMap((client) =>
+      Array.from({ length: 10 }, () => client.jobs.get('job_1')),
+    )
+    const start = manual.now()
+    const results = await drive(manual, Promise.allSettled(gets), 100, 3_000)
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([])
+    // 200 requests: 10 at once, then 95 s at 2 a second; each refused once on average at most
+    // (each client alone at the whole rate: several times each).
+    expect(server.refused()).toBeLessThanOrEqual(200)
+    expect(manual.now() - start).toBeLessThanOrEqual(125_000)
+  }, 30_000)
+
+  it('should wait out paced refusals of a createAndWait’s create until its deadline, however many', async () => {
+    const { manual, clock } = virtualClock()
+    let posts = 0
+    const fetch = fakeFetch((call) => {
+      if (call.method === 'POST' && ++posts <= 40) {
+        const response = problemResponse(429, 'Too Many Requests')
+        response.headers.set('retry-after', '1')
+        return response
+      }
+      return json(jobBody({ status: call.method === 'POST' ? 'pending' : 'completed' }), 200)
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
+    const params = { video_url: 'https://example.com/a.mp4', target_language: 'es' }
+    const done = client.jobs.createAndWait(params, { timeoutMs: 600_000 })
+    await expect(drive(manual, done, 1_000, 600)).resolves.toMatchObject({ status: 'completed' })
+    expect(posts).toBe(41)
+    // A create alone gives up after MAX_PACED_RETRIES.
+    posts = 0
+    const alone = client.jobs.create(params).catch((e: unknown) => e)
+    expect(await drive(manual, alone, 1_000, 600)).toMatchObject({ status: 429 })
+    expect(posts).toBe(31)
+  })
 
   it('should wait out a 429 that says only when its window resets, and fail one that says nothing', async () => {
     const refusal = (reset: string | undefined) => {

@@ -8,6 +8,13 @@
  * used up waits for its reset; a 429's `Retry-After` empties it until then. Requests wait in
  * order of arrival.
  *
+ * A stated limit may be shared (other processes, other machines with the same key): a 429
+ * while this client kept to it says so, and this client's share of the rate is halved (at most
+ * once per round of requests, down to 1/64), raised a little with each answer, and back to the
+ * whole after a minute without a refusal; and it waits out the refusal's `Retry-After` plus up
+ * to one of its own intervals at random, so that clients refused together do not come back
+ * together.
+ *
  * Until the first answer the limit is unknown, so the first request goes alone and the rest wait
  * for its answer (one round trip): a burst of a thousand waits learns the limit before it sends
  * a thousand requests. A server that states no limit is not paced, until it refuses some
@@ -54,10 +61,13 @@ type Limit =
 const LEARNED_MIN_PER_MS = 0.2 / 1_000
 const LEARNED_STEP_PER_MS = 0.1 / 1_000
 const LEARNED_FORGET_MS = 60_000
+/** The least share of a stated limit this client keeps to when others take the rest. */
+const MIN_SHARE = 1 / 64
 
 /** Spaces a client's requests to the server's stated rate limit. */
 export class Pacer {
   readonly #clock: Clock
+  readonly #random: () => number
   #limit: Limit = { kind: 'unknown', probing: false }
   readonly #queue: Turn[] = []
   /** Cancels the timer that releases the next turn, when one is set. */
@@ -67,7 +77,10 @@ export class Pacer {
   #tickets = 0
   /** A window's length as the resets stated without a policy suggest (the longest seen). */
   #windowMs = 0
-  /** When a learned limit was last halved, and the last ticket given by then. */
+  /** This client's share of a stated limit's rate (others may use the rest), and that rate. */
+  #share = 1
+  #statedPerMs = 0
+  /** When a learned limit (or the share of a stated one) was last halved, and the last ticket given by then. */
   #halvedAt = 0
   #halvedTicket = 0
   /** Answers in the current second (from `since`) and in the one before; the last one's time. */
@@ -75,8 +88,10 @@ export class Pacer {
   /** When the older rate-limit headers were last read while the server stated no limit. */
   #olderReadAt = Number.NEGATIVE_INFINITY
 
-  constructor(clock: Clock) {
+  /** `random`: uniform in [0, 1), to spread the returns of clients refused together. */
+  constructor(clock: Clock, random: () => number = Math.random) {
     this.#clock = clock
+    this.#random = random
   }
 
   /**
@@ -148,7 +163,13 @@ export class Pacer {
       // Without a policy's window, the longest time to a reset seen stands for it.
       const resetMs = (stated.resetS ?? 0) * 1_000
       this.#windowMs = Math.max(this.#windowMs, resetMs)
-      const perMs = stated.quota / (stated.windowS ? stated.windowS * 1_000 : this.#windowMs)
+      this.#statedPerMs = stated.quota / (stated.windowS ? stated.windowS * 1_000 : this.#windowMs)
+      // Refused though it kept to a policy's bucket: others share it. (Under a fixed window
+      // whose length is still a guess, a refusal may be the guess's.)
+      if (refused && stated.windowS && limit.kind === 'bucket' && !limit.learned) {
+        this.#halveShare(ticket, now)
+      }
+      const perMs = this.#statedPerMs * this.#share
       const remaining =
         stated.remaining === undefined || held ? undefined : stated.remaining - later
       let tokens =
@@ -169,8 +190,10 @@ export class Pacer {
     const current = this.#limit
     const retryAfterMs = refused ? outcome.refused : undefined
     if (retryAfterMs !== undefined && current.kind === 'bucket') {
-      // Nothing more until the server said, then one token's worth.
-      current.tokens = Math.min(current.tokens, 1 - retryAfterMs * current.perMs)
+      // Nothing more until the server said (and up to one interval more, at random: not back
+      // with every client refused at the same time), then one token's worth.
+      const spreadMs = this.#random() * Math.min(1 / current.perMs, Math.max(1_000, retryAfterMs))
+      current.tokens = Math.min(current.tokens, 1 - (retryAfterMs + spreadMs) * current.perMs)
     }
     if (outcome === 'ok') this.#countAnswer(ticket, now, current)
     this.#drain()
@@ -187,6 +210,17 @@ export class Pacer {
     // Lately: within two seconds, or two of the learned rate's intervals when slower.
     const lately = Math.max(2_000, learned ? 2 / limit.perMs : 0)
     return now - this.#answers.lastAt < lately
+  }
+
+  /**
+   * A 429 of `ticket`'s request under a stated limit: this client's share of it halves, unless
+   * the request was sent before the last halving (at the old pace).
+   */
+  #halveShare(ticket: Ticket, now: number): void {
+    if (ticket <= this.#halvedTicket) return
+    this.#halvedTicket = this.#tickets
+    this.#halvedAt = now
+    this.#share = Math.max(MIN_SHARE, this.#share * 0.5)
   }
 
   /** A bare 429 of `ticket`'s request: the learned limit starts, or halves. */
@@ -220,7 +254,16 @@ export class Pacer {
     }
     count.current++
     count.lastAt = now
-    if (limit.kind !== 'bucket' || !limit.learned || ticket <= this.#halvedTicket) return
+    if (limit.kind !== 'bucket' || ticket <= this.#halvedTicket) return
+    if (!limit.learned) {
+      if (this.#share === 1) return
+      // Back to the whole after a minute without a refusal; until then, 0.1 request a second more
+      // with each answer.
+      const share = now - this.#halvedAt >= LEARNED_FORGET_MS ? 1 : this.#share
+      this.#share = Math.min(1, share + LEARNED_STEP_PER_MS / this.#statedPerMs)
+      limit.perMs = this.#statedPerMs * this.#share
+      return
+    }
     // A minute without a refusal: the limit was a passing one (or is far above this client's pace).
     if (now - this.#halvedAt >= LEARNED_FORGET_MS) this.#limit = { kind: 'none' }
     else limit.perMs += LEARNED_STEP_PER_MS

@@ -99,7 +99,10 @@ export function pacedDelay(error: unknown, now: number): number | undefined {
   return error.status === 503 ? retryAfterOf(error.headers, now) : undefined
 }
 
-/** At most this many retries of one request that the server paced (429 or 503 with `Retry-After`). */
+/**
+ * At most this many retries of one request that the server paced (429 or 503 with `Retry-After`),
+ * unless it has a time of its own to retry until (`createAndWait`'s create: its wait's deadline).
+ */
 export const MAX_PACED_RETRIES = 30
 
 /** A decision to retry: after how long, and whether the server paced it. */
@@ -115,13 +118,14 @@ export interface Retry {
  * longer. `undefined` when it must not be retried: the failure is not transient, the circuit is
  * open, the request's retries are used up or the budget is spent. A paced failure counts against
  * neither `maxRetries` nor the budget (which is there to stop retries piling onto a server that
- * is breaking), only against MAX_PACED_RETRIES.
+ * is breaking), only against MAX_PACED_RETRIES, unless `until` (a time to retry until) is set.
  */
 export function retryDelay(
   context: RetryContext,
   failures: number,
   paced: number,
   error: unknown,
+  until?: number,
 ): Retry | undefined {
   // An open circuit stays open for a while: retrying now would only spend the budget.
   if (!isTransient(error) || isCircuitOpenError(error)) return undefined
@@ -137,7 +141,7 @@ export function retryDelay(
   const hinted = pacedMs ?? (isApiError(error) ? retryAfterOf(error.headers, now) : undefined)
   if (hinted !== undefined && hinted > maxRetryAfterMs) return undefined
   if (pacedMs !== undefined) {
-    if (paced >= MAX_PACED_RETRIES) return undefined
+    if (paced >= MAX_PACED_RETRIES && until === undefined) return undefined
     // A `Retry-After: 0` (or a date already past) still backs off: never a burst of retries.
     const backoff = context.random() * Math.min(maxDelayMs, initialDelayMs * 2 ** paced)
     return { delayMs: Math.max(pacedMs, backoff), paced: true }
