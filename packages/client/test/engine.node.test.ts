@@ -87,6 +87,26 @@ describe('jobs.watch', () => {
     expect(later.etaMs).toBeCloseTo((first.etaMs as number) - 10_000, -2)
     await watch.return()
   })
+
+  it('should never move the estimate back while the job runs, when a fresh ETA is longer', async () => {
+    const { manual, clock } = virtualClock()
+    let answers = 0
+    // The server's ETA grows at each answer (it underestimated), its progress stays put.
+    const fetch = fakeFetch(() => json(jobBody({ progress: 0.2, eta_ms: 2_000 * ++answers })))
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
+    const watch = client.jobs.watch('job_1', { polling: fixedInterval(1_500) })
+    const first = watch.next()
+    await drive(manual, first, 100, 10)
+    const shown: number[] = []
+    for (let i = 0; i < 60; i++) {
+      await manual.tickAsync(100)
+      shown.push(watch.estimate().progress)
+    }
+    expect(answers).toBeGreaterThanOrEqual(4)
+    expect(shown).toEqual([...shown].sort((a, b) => a - b))
+    expect(shown.at(-1)).toBeLessThan(1)
+    await watch.return()
+  })
 })
 
 describe('shared observation', () => {

@@ -6,7 +6,7 @@
 import { DEFAULTS } from '../defaults.js'
 import { TimeoutError } from '../errors.js'
 import type { PollingStrategy } from '../polling/strategy.js'
-import type { Job } from '../types.js'
+import { isTerminalStatus, type Job } from '../types.js'
 import { MAX_TIMER_MS } from '../validate.js'
 import { encodeToken } from './cursor.js'
 import { estimateProgress, type ProgressEstimate } from './estimate.js'
@@ -86,6 +86,8 @@ export class Subscription implements WaitState {
   lastFailure: unknown
   /** The breaker's opening this wait last counted as a failed check. */
   #opening = 0
+  /** The most progress `estimate` has said so far. */
+  #shownProgress = 0
   /** Stops listening to the wait's signal. */
   #stopListening: (() => void) | undefined
   /** Ends this wait `lastLookMs` after its deadline if a check is still out then. */
@@ -211,10 +213,16 @@ export class Subscription implements WaitState {
     })
   }
 
-  /** Where the job probably is now, between checks (see estimate.ts). */
+  /**
+   * Where the job probably is now, between checks (see estimate.ts): until the job ends, never
+   * less than this wait last said (a fresh, longer ETA slows the bar instead of moving it back).
+   */
   estimate(): ProgressEstimate {
     const { cursor, core } = this.observation
-    return estimateProgress(cursor.state, core.clock.now())
+    const estimate = estimateProgress(cursor.state, core.clock.now())
+    if (estimate.job && isTerminalStatus(estimate.job.status)) return estimate
+    this.#shownProgress = Math.max(this.#shownProgress, estimate.progress)
+    return { ...estimate, progress: this.#shownProgress }
   }
 
   /**
