@@ -183,6 +183,28 @@ describe('pacing', () => {
     expect(manual.now() - start).toBeLessThanOrEqual(125_000)
   }, 30_000)
 
+  it('should not take a refusal that says tokens are left for a limit shared with others', async () => {
+    const { manual, clock } = virtualClock()
+    let n = 0
+    const headers = { 'ratelimit-policy': '"default";q=100;w=2', ratelimit: '"default";r=90;t=1' }
+    // Every tenth request refused (a fault, a quota of another kind), with plenty left.
+    const fetch = fakeFetch(() => {
+      if (++n % 10 !== 0) return json(jobBody(), 200, headers)
+      const response = problemResponse(429, 'Too Many Requests')
+      for (const [k, v] of Object.entries({ ...headers, 'retry-after': '0' })) {
+        response.headers.set(k, v)
+      }
+      return response
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock })
+    const start = manual.now()
+    const gets = Array.from({ length: 200 }, () => client.jobs.get('job_1'))
+    const results = await drive(manual, Promise.allSettled(gets), 100, 600)
+    expect(results.every((r) => r.status === 'fulfilled')).toBe(true)
+    // At the stated 50 a second: a few seconds, not the minute a halved share would take.
+    expect(manual.now() - start).toBeLessThanOrEqual(8_000)
+  })
+
   it('should wait out paced refusals of a createAndWait’s create until its deadline, however many', async () => {
     const { manual, clock } = virtualClock()
     let posts = 0

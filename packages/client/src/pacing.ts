@@ -164,9 +164,11 @@ export class Pacer {
       const resetMs = (stated.resetS ?? 0) * 1_000
       this.#windowMs = Math.max(this.#windowMs, resetMs)
       this.#statedPerMs = stated.quota / (stated.windowS ? stated.windowS * 1_000 : this.#windowMs)
-      // Refused though it kept to a policy's bucket: others share it. (Under a fixed window
-      // whose length is still a guess, a refusal may be the guess's.)
-      if (refused && stated.windowS && limit.kind === 'bucket' && !limit.learned) {
+      // Refused for an empty bucket though it kept to the policy: others share it. (Not a
+      // refusal that says tokens are left: about something else; nor under a fixed window
+      // whose length is still a guess: the guess's.)
+      const emptied = refused && stated.remaining === 0 && stated.windowS !== undefined
+      if (emptied && limit.kind === 'bucket' && !limit.learned) {
         this.#halveShare(ticket, now)
       }
       const perMs = this.#statedPerMs * this.#share
