@@ -43,8 +43,8 @@ export function createClient(options: ClientOptions = {}): Client {
   const core = createCore(settings)
   const { events } = core
   const tabs = settings.shareTabs ? tabsFor(core.http) : undefined
-  const memory = { preferred: settings.transport.transport, downgradedAt: 0 }
-  const engine = enginesOf(core, settings.isolateCalls, (callCore) => {
+  const memory = { preferred: settings.transport.transport, downgradedAt: 0, batch: true }
+  const engine = enginesOf(settings, core, (callCore) => {
     return new Monitor(callCore, resolveSources(callCore), { ...settings.transport, tabs, memory })
   })
   return {
@@ -66,25 +66,36 @@ export function createCore(settings: Settings): ClientCore {
   const events = new Emitter<ClientEvents>((error, type) =>
     logger.error?.(`a listener of ${String(type)} threw`, { error: String(error) }),
   )
+  return {
+    http: settings.http,
+    clock,
+    random: settings.random,
+    events,
+    budget: new RetryBudget(settings.budget),
+    retry: settings.retry,
+    polling: settings.polling,
+    history: new History(),
+    logger,
+    dates: new ServerDates(),
+    trips: new RoundTrips(),
+    ...gatesOf(settings, events),
+  }
+}
+
+/**
+ * The parts of a core that make requests wait for one another (one per client, or one per call:
+ * `isolateCalls`): the circuit breaker (its probe holds every other call back) and the pacer.
+ */
+function gatesOf(settings: Settings, events: Emitter<ClientEvents>) {
+  const { clock } = settings
   const breaker =
     settings.breaker &&
     new CircuitBreaker(settings.breaker, clock, (state) =>
       events.emit(`circuit:${state.state === 'closed' ? 'close' : state.state}`, { state }),
     )
   return {
-    http: settings.http,
-    clock,
-    random: settings.random,
-    events,
     breaker: breaker || undefined,
-    budget: new RetryBudget(settings.budget),
-    retry: settings.retry,
-    polling: settings.polling,
-    history: new History(),
-    logger,
     pacer: settings.pacing ? new Pacer(clock, settings.random) : undefined,
-    dates: new ServerDates(),
-    trips: new RoundTrips(),
   }
 }
 
@@ -95,21 +106,21 @@ export interface Engine<M = Monitor> {
 }
 
 /**
- * The engine of each call: the client's one, or with `isolate` a new one for each call (its own
- * pacer and monitor, sharing no timer, request or promise with other calls; the rest of the core
- * is data, shared). See `isolateCalls`.
+ * The engine of each call: the client's one, or with `isolateCalls` a new one for each call (its
+ * own breaker, pacer and monitor, sharing no timer, request, promise or probe with other calls;
+ * the rest of the core is data, shared).
  */
 export function enginesOf<M>(
+  settings: Settings,
   core: ClientCore,
-  isolate: boolean,
   monitorOf: (core: ClientCore) => M,
 ): () => Engine<M> {
-  if (!isolate) {
+  if (!settings.isolateCalls) {
     const shared = { core, monitor: monitorOf(core) }
     return () => shared
   }
   return () => {
-    const own = { ...core, pacer: core.pacer && new Pacer(core.clock, core.random) }
+    const own = { ...core, ...gatesOf(settings, core.events) }
     return { core: own, monitor: monitorOf(own) }
   }
 }

@@ -16,23 +16,9 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>
 }
 
-const { performance } = globalThis as { performance?: Performance }
-
-/**
- * Real time: epoch milliseconds at the start (`performance.timeOrigin`) plus those elapsed since
- * on the runtime's monotonic clock, which timers follow too. The wall clock (`Date.now()`) can
- * be stepped (NTP, a user setting it): a minute back would stop every check and stretch every
- * deadline by that minute, ten minutes forward would end waits at once. `Date.now()` where the
- * runtime has no `performance` (and on Workers, where both tell the same).
- */
-const now =
-  typeof performance?.now === 'function' && Number.isFinite(performance.timeOrigin)
-    ? () => performance.timeOrigin + performance.now()
-    : () => Date.now()
-
 /** Real time. */
 export const systemClock: Clock = {
-  now,
+  now: () => Date.now(),
   sleep: (ms, signal) =>
     new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason)

@@ -84,8 +84,8 @@ export interface ClientOptions {
   /**
    * In a browser: the tabs of one origin (with this base URL and key) observe each job once. The
    * tab holding the job's Web Lock asks the server and posts every answer to the others on a
-   * BroadcastChannel; when it closes or stops waiting, another waiting tab takes over. Ignored
-   * where either API is missing (Node, Bun, Deno, older browsers).
+   * BroadcastChannel; when it closes or stops waiting, another waiting tab takes over (pages and
+   * their workers). Ignored outside a browser (Node, Bun, Deno) and where either API is missing.
    * @default false
    * @example shareTabs: true
    */
@@ -96,8 +96,9 @@ export interface ClientOptions {
    * Workers, where a request cannot wait on a timer or a fetch another request started (it would
    * end in a 500 "hung", and a timer of a request that ended never fires): a client made once, at
    * module scope, then works there. What is only data is still shared (the learned durations, the
-   * transports that worked, the breaker, the retry budget, the history); concurrent waits on one
-   * job each ask, and pacing holds within a call, not across calls.
+   * transport and batch endpoint that worked, the retry budget, the history); concurrent waits on
+   * one job each ask, pacing and the circuit breaker hold within a call, not across calls, and a
+   * `job:status` listener added later does not widen held requests already out.
    * @default true on Cloudflare Workers, false elsewhere
    */
   isolateCalls?: boolean

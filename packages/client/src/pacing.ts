@@ -311,10 +311,10 @@ export class Pacer {
   }
 }
 
-/** Tokens of `limit` at `now`. */
+/** Tokens of `limit` at `now` (none added, none taken, for a clock stepped back since). */
 function refill(
   limit: { tokens: number; at: number; perMs: number; capacity: number },
   now: number,
 ) {
-  return Math.min(limit.capacity, limit.tokens + (now - limit.at) * limit.perMs)
+  return Math.min(limit.capacity, limit.tokens + Math.max(0, now - limit.at) * limit.perMs)
 }

@@ -118,7 +118,7 @@ export interface Retry {
  * longer. `undefined` when it must not be retried: the failure is not transient, the circuit is
  * open, the request's retries are used up or the budget is spent. A paced failure counts against
  * neither `maxRetries` nor the budget (which is there to stop retries piling onto a server that
- * is breaking), only against MAX_PACED_RETRIES, unless `until` (a time to retry until) is set.
+ * is breaking), only against MAX_PACED_RETRIES, unless `until` is a time to retry until.
  */
 export function retryDelay(
   context: RetryContext,
@@ -141,7 +141,7 @@ export function retryDelay(
   const hinted = pacedMs ?? (isApiError(error) ? retryAfterOf(error.headers, now) : undefined)
   if (hinted !== undefined && hinted > maxRetryAfterMs) return undefined
   if (pacedMs !== undefined) {
-    if (paced >= MAX_PACED_RETRIES && until === undefined) return undefined
+    if (paced >= MAX_PACED_RETRIES && !Number.isFinite(until)) return undefined
     // A `Retry-After: 0` (or a date already past) still backs off: never a burst of retries.
     const backoff = context.random() * Math.min(maxDelayMs, initialDelayMs * 2 ** paced)
     return { delayMs: Math.max(pacedMs, backoff), paced: true }

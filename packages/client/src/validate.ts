@@ -47,7 +47,10 @@ export function checkWaitOptions(
 ): void {
   checkSignal(options.signal)
   const { polling, onProgress } = options
-  if (polling !== undefined && typeof (polling as PollingStrategy).nextDelay !== 'function') {
+  if (
+    polling !== undefined &&
+    typeof (polling as PollingStrategy | null)?.nextDelay !== 'function'
+  ) {
     // Options made into a strategy per call would learn nothing from the client's other waits.
     throw new TypeError(
       `polling must be a strategy, such as adaptivePolling() (got ${describe(polling)}).`,

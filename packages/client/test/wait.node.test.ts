@@ -2,6 +2,7 @@
  * `jobs.wait` and friends against the real mock server in-process, in virtual time.
  */
 import { getEventListeners } from 'node:events'
+import { sleep } from '@video-translation/mock-server'
 import { describe, expect, it } from 'vitest'
 import { createClient } from '../src/client.js'
 import {
@@ -253,6 +254,31 @@ describe('jobs.wait', () => {
     await expect(client.jobs.waitAll('job_x' as never)).rejects.toThrow(/ids must be an array/)
     await expect(client.jobs.createBatch('ab' as never)).rejects.toThrow(/must be an array/)
     expect(requests).toHaveLength(0)
+  })
+
+  it('should keep checking on time when the client’s wall clock is stepped back', async () => {
+    const { app, manual } = virtualSetup()
+    let offset = 0
+    const client = createClient({
+      baseUrl: 'http://mock.test',
+      apiKey: 'vt_dev_key',
+      transport: 'poll',
+      fetch: (input, init) => Promise.resolve(app.request(input, init)),
+      clock: { now: () => manual.now() + offset, sleep: (ms, signal) => sleep(manual, ms, signal) },
+    })
+    const job = await client.jobs.create(jobParams(5_000))
+    const startedAt = manual.now()
+    let doneAt: number | undefined
+    const waiting = client.jobs.wait(job.id, { polling: fixedInterval(1_000) }).then(() => {
+      doneAt = manual.now()
+    })
+    await manual.tickAsync(2_500)
+    offset = -60_000
+    for (let i = 0; i < 100 && doneAt === undefined; i++) await manual.tickAsync(500)
+    expect(doneAt).toBeDefined()
+    await waiting
+    // Done at 5 s: known at the next 1 s check, not a minute later.
+    expect((doneAt as number) - startedAt).toBeLessThanOrEqual(7_000)
   })
 
   it('should fail fast on a job that does not exist', async () => {

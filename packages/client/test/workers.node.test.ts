@@ -10,7 +10,8 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { createClient } from '../src/client.js'
 import type { Clock } from '../src/clock.js'
 import { isTimeoutError } from '../src/errors.js'
-import { jobParams, virtualSetup } from './virtual-time.js'
+import { fakeFetch, jobBody, json, problemResponse } from './fake-fetch.js'
+import { drive, jobParams, virtualClock, virtualSetup } from './virtual-time.js'
 
 /** Requests as contexts: `run` one; what it started dies with it once `end`ed. */
 function requestContexts() {
@@ -102,6 +103,30 @@ describe('a client made once, on a runtime that ties timers and fetches to each 
     const outcomes = await settle(client.jobs.createBatch(Array(20).fill(jobParams(1_000))))
     expect(outcomes.every((o) => o.status === 'fulfilled')).toBe(true)
     expect(refused).toEqual([])
+  })
+
+  it('should keep each call’s circuit breaker its own, and what the server cannot do the client’s', async () => {
+    const { manual, clock } = virtualClock()
+    let down = true
+    const fetch = fakeFetch((call) => {
+      const url = new URL(call.url)
+      if (url.searchParams.has('ids')) return problemResponse(404, 'Not Found')
+      if (down) return problemResponse(500, 'Down')
+      const id = url.pathname.split('/')[3]
+      return json(jobBody({ id, status: 'completed' }))
+    })
+    const options = { baseUrl: 'http://api.test', fetch, clock, transport: 'poll' as const }
+    const client = createClient({ ...options, isolateCalls: true, retry: { maxRetries: 0 } })
+    for (let i = 0; i < 5; i++) await client.jobs.get('job_1').catch(() => {})
+    // Five failures in five calls: no circuit opened across them; the server back, asked at once.
+    down = false
+    await expect(client.jobs.get('job_1')).resolves.toMatchObject({ status: 'completed' })
+    // No batch endpoint: found out by the first waitAll, not asked again by the next.
+    for (let i = 0; i < 2; i++) {
+      const outcomes = await drive(manual, client.jobs.waitAll(['job_1', 'job_2']), 1_000, 30)
+      expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled'])
+    }
+    expect(fetch.calls.filter((c) => c.url.includes('ids=')).length).toBe(1)
   })
 
   it('should isolate calls by itself on Cloudflare Workers, and not elsewhere', async () => {

@@ -43,7 +43,7 @@ const LEGACY_ID = 'status'
  */
 export function createLegacyClient(options: ClientOptions = {}): Legacy {
   const settings = resolveOptions(options)
-  return new Legacy(enginesOf(createCore(settings), settings.isolateCalls, () => new Map()))
+  return new Legacy(enginesOf(settings, createCore(settings), () => new Map()))
 }
 
 /**

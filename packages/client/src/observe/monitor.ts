@@ -78,14 +78,16 @@ export interface Sources {
 }
 
 /**
- * The transport new single-job observations start with: moves down when one does not work, and
- * back to the best RETRY_BEST_MS later (what failed may have been a bad minute). One per client,
- * whatever number of monitors it has (`isolateCalls`).
+ * What a client learned of the server's ways, one per client whatever number of monitors it has
+ * (`isolateCalls`). The transport new single-job observations start with: moves down when one
+ * does not work, and back to the best RETRY_BEST_MS later (what failed may have been a bad minute).
  */
 export interface TransportMemory {
   preferred: Transport
   /** When `preferred` last moved down. */
   downgradedAt: number
+  /** Whether to ask for several jobs in one request (false once the server showed it cannot). */
+  batch: boolean
 }
 
 /** How long a transport that did not work is passed over for the client's next jobs. */
@@ -108,14 +110,13 @@ export class Monitor implements Planner {
   /** Where each observation stands in the schedule, to mark it stale when re-planned. */
   readonly #planned = new Map<Observation, ReturnType<Schedule<Observation>['add']>>()
   #timer: { at: number; controller: AbortController } | undefined
-  #batch = true
   /** Its manners in the page it runs in (browsers only): see page.ts. */
   readonly #page: PageManners | undefined = pageManners({
     now: () => this.#core.clock.now(),
     planAt: (observation, at) => this.planAt(observation, at),
     observations: () => this.#observations.values(),
     planned: () => this.#planned.keys(),
-    batches: () => this.#batch && this.#sources.poll.many !== undefined,
+    batches: () => this.#memory.batch && this.#sources.poll.many !== undefined,
     isPlanned: (observation) => this.#planned.has(observation),
     plan: (observation, delayMs) => this.plan(observation, delayMs),
   })
@@ -141,7 +142,7 @@ export class Monitor implements Planner {
     this.#core = core
     this.#sources = sources
     this.#best = options.transport ?? 'poll'
-    this.#memory = options.memory ?? { preferred: this.#best, downgradedAt: 0 }
+    this.#memory = options.memory ?? { preferred: this.#best, downgradedAt: 0, batch: true }
     this.#auto = options.auto ?? true
     this.#tabs = options.tabs
   }
@@ -267,15 +268,19 @@ export class Monitor implements Planner {
       () => {
         if (this.#timer !== timer) return
         this.#timer = undefined
-        this.#tick()
+        this.#tick(timer.at)
       },
       () => {},
     )
   }
 
-  /** Sends the checks that are due: alone, or in batches. */
-  #tick(): void {
-    const all = this.#schedule.takeDue(this.#core.clock.now())
+  /**
+   * Sends the checks that are due: alone, or in batches. Due by `firedFor` too, the time the
+   * timer was set for: a wall clock stepped back since would otherwise hold every check back
+   * by the step (the timer itself counts real time).
+   */
+  #tick(firedFor: number): void {
+    const all = this.#schedule.takeDue(Math.max(this.#core.clock.now(), firedFor))
     for (const observation of all) this.#planned.delete(observation)
     // Offline: parked until the network is back.
     if (this.#page?.park(all)) {
@@ -288,7 +293,7 @@ export class Monitor implements Planner {
       else this.#one(observation)
     }
     const { many } = this.#sources.poll
-    if (due.length > 1 && many && this.#batch) {
+    if (due.length > 1 && many && this.#memory.batch) {
       for (let i = 0; i < due.length; i += MAX_BATCH) {
         const group = due.slice(i, i + MAX_BATCH)
         if (group.length === 1) this.#one(group[0] as Observation)
@@ -315,7 +320,7 @@ export class Monitor implements Planner {
     many(group, inFlight.controller.signal).then(
       ({ alone, stop }) => {
         // No batch endpoint that works: everything goes one by one from now on.
-        if (stop) this.#batch = false
+        if (stop) this.#memory.batch = false
         for (const observation of alone) {
           observation.cursor.state.checks--
           if (!observation.ended) this.#one(observation)

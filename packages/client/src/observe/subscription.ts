@@ -215,7 +215,8 @@ export class Subscription implements WaitState {
 
   /**
    * Where the job probably is now, between checks (see estimate.ts): until the job ends, never
-   * less than this wait last said (a fresh, longer ETA slows the bar instead of moving it back).
+   * less than this wait last said (a fresh, longer ETA holds the bar where it is until the
+   * estimate catches up, instead of moving it back; `etaMs` says the time left as estimated).
    */
   estimate(): ProgressEstimate {
     const { cursor, core } = this.observation

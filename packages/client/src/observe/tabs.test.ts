@@ -98,13 +98,19 @@ describe('shareTabs outside a page', () => {
         opened++
       }
     }
+    const scope = globalThis as { WorkerGlobalScope?: unknown }
     try {
       createClient({ baseUrl: 'http://tabs.test', shareTabs: true })
       expect(opened).toBe(0)
       inPage(fakePage(true), () => createClient({ baseUrl: 'http://tabs.test', shareTabs: true }))
       expect(opened).toBe(1)
+      // A browser's worker has no page, and shares all the same.
+      scope.WorkerGlobalScope = class {}
+      createClient({ baseUrl: 'http://tabs.test', shareTabs: true })
+      expect(opened).toBe(2)
     } finally {
       globals.BroadcastChannel = real
+      delete scope.WorkerGlobalScope
     }
   })
 })

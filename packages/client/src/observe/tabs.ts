@@ -62,18 +62,20 @@ function fingerprint(text: string): string {
 }
 
 /**
- * Tabs sharing jobs of `scope`, or undefined outside a page (Deno has both APIs, and an open
- * channel would keep its process alive for good) or where a browser lacks BroadcastChannel or
- * Web Locks.
+ * Tabs sharing jobs of `scope`, or undefined outside a page or a browser's worker (Deno and Node
+ * 24 have both APIs, and an open channel would keep their process alive for good) or where a
+ * browser lacks BroadcastChannel or Web Locks.
  */
 function tabsOf(scope: string): Tabs | undefined {
-  const { BroadcastChannel, navigator, document } = globalThis as {
+  const { BroadcastChannel, navigator, document, WorkerGlobalScope } = globalThis as {
     BroadcastChannel?: typeof globalThis.BroadcastChannel
     navigator?: { locks?: LockManager }
     document?: Document
+    WorkerGlobalScope?: unknown
   }
   const locks = navigator?.locks
-  if (!BroadcastChannel || !locks || !document) return undefined
+  const browser = document !== undefined || WorkerGlobalScope !== undefined
+  if (!BroadcastChannel || !locks || !browser) return undefined
   const name = `video-translation:${scope}`
   const channel = new BroadcastChannel(name)
   const followers = new Map<string, Set<SharedJob>>()

@@ -96,6 +96,5 @@ export function serverTimeOf(headers: Headers): number | undefined {
  */
 export function retryAfterOf(headers: Headers, now: number): number | undefined {
   const value = headers.get('retry-after')
-  const dated = value !== null && !/^\s*\d+\s*$/.test(value)
-  return parseRetryAfter(value, dated ? (serverTimeOf(headers) ?? now) : now)
+  return value === null ? undefined : parseRetryAfter(value, serverTimeOf(headers) ?? now)
 }
