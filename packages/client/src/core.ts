@@ -20,7 +20,7 @@ import type { Pacer, Ticket } from './pacing.js'
 import type { ServerDates } from './polling/hints.js'
 import type { PollingStrategy } from './polling/strategy.js'
 import { refusalDelay } from './rate-limit-headers.js'
-import { type RetryBudget, type RetrySettings, retryDelay } from './retry.js'
+import { PACED_FOR_MS, type RetryBudget, type RetrySettings, retryDelay } from './retry.js'
 import type { RoundTrips } from './round-trips.js'
 
 /** Where the client reports what it does; every method is optional. */
@@ -99,9 +99,11 @@ async function attempts<T>(
   const { method, path, signal } = request
   // A retry that would start after the request's time limit (or `retryUntil`) is not made.
   const limit = request.timeoutMs === undefined ? Infinity : clock.now() + request.timeoutMs
-  const deadline = Math.min(limit, request.retryUntil ?? Infinity)
+  let deadline = Math.min(limit, request.retryUntil ?? Infinity)
   let failures = 0
   let pacedRetries = 0
+  /** The last refusal the server paced: what failed, if its retry's turn does not come in time. */
+  let refusal: unknown
   for (;;) {
     // Whether the breaker let this attempt through as its probe; undefined when it refused it.
     let probe: boolean | undefined
@@ -151,6 +153,10 @@ async function attempts<T>(
         if (sentAt === Infinity) breaker?.released(probe)
         else breaker?.failed(error, probe, sentAt)
       }
+      if (refusal !== undefined && sentAt === Infinity && isTimeoutError(error)) {
+        events.emit('request:error', { method, path, error: refusal })
+        throw refusal
+      }
       const retried = retry === true || (retry !== false && retry(error))
       const until = request.retryUntil
       const next = retried ? retryDelay(core, failures, pacedRetries, error, until) : undefined
@@ -159,8 +165,16 @@ async function attempts<T>(
         throw error
       }
       const { delayMs } = next
-      if (next.paced) pacedRetries++
-      else failures++
+      if (next.paced) {
+        // Without a time of its own, a request the server keeps refusing gives up PACED_FOR_MS
+        // after the first refusal, however far apart the pacer puts its tries by then (its
+        // share of a limit halved at each refusal).
+        if (refusal === undefined && until === undefined) {
+          deadline = Math.min(deadline, clock.now() + PACED_FOR_MS)
+        }
+        refusal = error
+        pacedRetries++
+      } else failures++
       const count = failures + pacedRetries
       core.logger.debug?.(`retrying ${method} ${path}`, {
         attempt: count,

@@ -8,6 +8,7 @@ import { isTimeoutError } from './errors.js'
 import type { FetchLike } from './http.js'
 import { resolveOptions } from './options.js'
 import { fixedInterval } from './polling/strategy.js'
+import { PACED_FOR_MS } from './retry.js'
 
 /** A server with a token bucket (`capacity`, `perS` a second) that states it as the mock does. */
 function limitedServer(
@@ -203,6 +204,25 @@ describe('pacing', () => {
     expect(results.every((r) => r.status === 'fulfilled')).toBe(true)
     // At the stated 50 a second: a few seconds, not the minute a halved share would take.
     expect(manual.now() - start).toBeLessThanOrEqual(8_000)
+  })
+
+  it('should give up on a request a stated limit keeps refusing within minutes, not half an hour', async () => {
+    const { manual, clock } = virtualClock()
+    const fetch = fakeFetch(() => {
+      const response = problemResponse(429, 'Too Many Requests')
+      response.headers.set('ratelimit-policy', '"default";q=10;w=10')
+      response.headers.set('ratelimit', '"default";r=0;t=1')
+      response.headers.set('retry-after', '1')
+      return response
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock })
+    const start = manual.now()
+    const params = { video_url: 'https://example.com/a.mp4', target_language: 'es' }
+    const create = client.jobs.create(params).catch((e: unknown) => e)
+    expect(await drive(manual, create, 1_000, 600)).toMatchObject({ status: 429 })
+    // Its share of the limit halved at each refusal: tries 1, 2, 4… 64 s apart, for 5 minutes.
+    expect(manual.now() - start).toBeLessThanOrEqual(PACED_FOR_MS + 65_000)
+    expect(fetch.calls.length).toBeGreaterThanOrEqual(8)
   })
 
   it('should wait out paced refusals of a createAndWait’s create until its deadline, however many', async () => {

@@ -105,6 +105,13 @@ export function pacedDelay(error: unknown, now: number): number | undefined {
  */
 export const MAX_PACED_RETRIES = 30
 
+/**
+ * How long a request without a time of its own (see MAX_PACED_RETRIES) is refused before it
+ * fails (5 min): many clients sharing a limit may each wait that long for a turn, but a server
+ * that refuses everything (a quota used up) is not asked for ever.
+ */
+export const PACED_FOR_MS = 300_000
+
 /** A decision to retry: after how long, and whether the server paced it. */
 export interface Retry {
   delayMs: number
