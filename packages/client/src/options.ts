@@ -209,6 +209,9 @@ function checkOptions(options: ClientOptions): void {
   })
   const { polling, retry, circuitBreaker } = options
   if (polling !== undefined && !('nextDelay' in polling)) checkPollingOptions(polling, 'polling.')
+  else if (polling !== undefined && typeof polling.nextDelay !== 'function') {
+    throw new TypeError('polling must be options or a strategy with a nextDelay function.')
+  }
   if (retry) {
     checkNumber('retry.maxRetries', retry.maxRetries, { integer: true, max: 100 })
     checkNumber('retry.initialDelayMs', retry.initialDelayMs)
