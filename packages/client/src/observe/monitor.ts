@@ -127,7 +127,7 @@ export class Monitor implements Planner {
   /**
    * `transport`: how single-job waits start (polling by default); `auto`: whether it may fall
    * back to the next when it does not work. `tabs`: other tabs to share jobs with. `memory`:
-   * the transport that worked, shared with the client's other monitors.
+   * what worked (transport, batches), shared with the client's other monitors.
    */
   constructor(
     core: ClientCore,
