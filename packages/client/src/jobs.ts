@@ -6,10 +6,11 @@
 
 import type { Engine } from './client.js'
 import { type ClientCore, request } from './core.js'
+import { createJob } from './create.js'
 import { DEFAULTS } from './defaults.js'
 import { JobFailedError } from './errors.js'
 import type { HistoryEntry } from './history.js'
-import { type HttpResponse, readBody } from './http.js'
+import { readBody } from './http.js'
 import type {
   CreateBatchOptions,
   CreateJobOptions,
@@ -26,9 +27,7 @@ import type { WaitLimits } from './observe/subscription.js'
 import { waitForEnd } from './observe/wait.js'
 import { type WaitOutcome, waitAll, waitAny } from './observe/wait-many.js'
 import { JobWatch } from './observe/watch.js'
-import { jobParser, parseJob } from './parse.js'
-import { hintsOf } from './polling/hints.js'
-import { randomId } from './random-id.js'
+import { jobParser } from './parse.js'
 import type { CompletedJob, CreateJobParams, Job } from './types.js'
 import {
   checkJobId,
@@ -53,38 +52,7 @@ export class Jobs {
    * @example const job = await client.jobs.create({ video_url: 'https://example.com/a.mp4', target_language: 'es' })
    */
   async create(params: CreateJobParams, options: CreateJobOptions = {}): Promise<Job> {
-    return (await this.#create(this.#engine().core, params, options)).job
-  }
-
-  /** A create, with the hints its answer carried; no retry of it starts after `retryUntil`. */
-  async #create(
-    core: ClientCore,
-    params: CreateJobParams,
-    options: CreateJobOptions,
-    retryUntil?: number,
-  ): Promise<Created> {
-    const { idempotencyKey } = options
-    checkSignal(options.signal)
-    const fit = typeof idempotencyKey === 'string' && /^[\x21-\x7e]{1,255}$/.test(idempotencyKey)
-    if (idempotencyKey !== undefined && !fit) {
-      // Sent as it is, fetch would refuse it (a retried network failure) or the server would.
-      const got = JSON.stringify(String(idempotencyKey).slice(0, 40))
-      throw new TypeError(`idempotencyKey must be 1 to 255 visible ASCII characters (got ${got}).`)
-    }
-    const response = await request(core, {
-      method: 'POST',
-      path: '/v1/jobs',
-      body: params,
-      headers: { 'idempotency-key': options.idempotencyKey ?? randomId() },
-      signal: options.signal,
-      retryUntil,
-    })
-    const job = await createdJob(core, response, options.signal)
-    core.events.emit('job:created', { job })
-    const now = core.clock.now()
-    const hints = hintsOf(job, response.headers, now)
-    const replayed = response.headers.get('idempotent-replayed') === 'true'
-    return { job, hints, madeWithinMs: replayed ? undefined : now - (response.sentAt ?? now) }
+    return (await createJob(this.#engine().core, params, options)).job
   }
 
   /**
@@ -118,7 +86,7 @@ export class Jobs {
         const params = paramsList[i] as CreateJobParams
         try {
           const key = idempotencyKey?.(params, i)
-          const { job } = await this.#create(core, params, { signal, idempotencyKey: key })
+          const { job } = await createJob(core, params, { signal, idempotencyKey: key })
           outcomes[i] = { status: 'fulfilled', job }
         } catch (reason) {
           signal?.throwIfAborted()
@@ -172,7 +140,7 @@ export class Jobs {
     // A resumed wait keeps its deadline unless given a new timeout.
     const deadline = deadlineOf(engine.core, options, start.resume?.deadline)
     return this.#waitWithResubmits(engine, id, start, options, deadline, (failed) =>
-      this.#create(
+      createJob(
         engine.core,
         {
           video_url: failed.video_url,
@@ -207,10 +175,10 @@ export class Jobs {
     const engine = this.#engine()
     const { core } = engine
     const deadline = deadlineOf(core, options)
-    const created = await this.#create(core, params, options, deadline)
+    const created = await createJob(core, params, options, deadline)
     // A resubmit is a new job: it must not replay the first one's idempotency key.
     return this.#waitWithResubmits(engine, created.job.id, { created }, options, deadline, () =>
-      this.#create(core, params, { signal: options.signal }, deadline),
+      createJob(core, params, { signal: options.signal }, deadline),
     )
   }
 
@@ -313,32 +281,4 @@ function startOf(id: string, options: WatchOptions): Start {
     throw new TypeError(`resume holds a wait of job ${resume.id}, not of job ${id}.`)
   }
   return { resume }
-}
-
-/**
- * The job a create answered: its body, or, when the body is not a Job (empty, as a `202` with
- * a `Location` may be, only an id, a status of its own), the job its `Location` or its id
- * names, asked for once. The job exists and must not be lost to the answer's shape: if that
- * look fails too, it is taken as `pending` (the wait that follows, if any, asks again).
- */
-async function createdJob(
-  core: ClientCore,
-  response: HttpResponse,
-  signal: AbortSignal | undefined,
-): Promise<Job> {
-  const parsed = parseJob(response.data)
-  if (typeof parsed !== 'string') return parsed
-  const located = /\/jobs\/([\w.~-]+)\/?(?:[?#]|$)/.exec(response.headers.get('location') ?? '')
-  const given = (response.data as { id?: unknown } | undefined)?.id
-  const id = located?.[1] ?? (typeof given === 'number' ? String(given) : given)
-  if (typeof id !== 'string' || id === '') return readBody(response, parseJob)
-  try {
-    return (await getJob(core, id, { attempt: 0, signal })).job as Job
-  } catch (error) {
-    signal?.throwIfAborted()
-    core.logger.warn?.(`job ${id} was created; its status did not read: taken as pending`, {
-      error: String(error),
-    })
-    return parseJob({ id, status: 'pending' }) as Job
-  }
 }

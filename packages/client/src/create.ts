@@ -1,0 +1,76 @@
+/**
+ * Creating a job: the request with its idempotency key, and reading what the server answered,
+ * whatever its shape, into the Job (the job exists: it must not be lost to the answer's shape).
+ */
+import { type ClientCore, request } from './core.js'
+import { type HttpResponse, readBody } from './http.js'
+import type { CreateJobOptions } from './job-options.js'
+import type { Created } from './observe/monitor.js'
+import { getJob } from './observe/sources/poll.js'
+import { parseJob } from './parse.js'
+import { hintsOf } from './polling/hints.js'
+import { randomId } from './random-id.js'
+import type { CreateJobParams, Job } from './types.js'
+import { checkSignal } from './validate.js'
+
+/**
+ * Creates a job: `POST /v1/jobs` with its idempotency key (the caller's, or a new one: each retry
+ * sends the same), and the hints its answer carried. No retry of it starts after `retryUntil`.
+ */
+export async function createJob(
+  core: ClientCore,
+  params: CreateJobParams,
+  options: CreateJobOptions,
+  retryUntil?: number,
+): Promise<Created> {
+  const { idempotencyKey } = options
+  checkSignal(options.signal)
+  const fit = typeof idempotencyKey === 'string' && /^[\x21-\x7e]{1,255}$/.test(idempotencyKey)
+  if (idempotencyKey !== undefined && !fit) {
+    // Sent as it is, fetch would refuse it (a retried network failure) or the server would.
+    const got = JSON.stringify(String(idempotencyKey).slice(0, 40))
+    throw new TypeError(`idempotencyKey must be 1 to 255 visible ASCII characters (got ${got}).`)
+  }
+  const response = await request(core, {
+    method: 'POST',
+    path: '/v1/jobs',
+    body: params,
+    headers: { 'idempotency-key': options.idempotencyKey ?? randomId() },
+    signal: options.signal,
+    retryUntil,
+  })
+  const job = await createdJob(core, response, options.signal)
+  core.events.emit('job:created', { job })
+  const now = core.clock.now()
+  const hints = hintsOf(job, response.headers, now)
+  const replayed = response.headers.get('idempotent-replayed') === 'true'
+  return { job, hints, madeWithinMs: replayed ? undefined : now - (response.sentAt ?? now) }
+}
+
+/**
+ * The job a create answered: its body, or, when the body is not a Job (empty, as a `202` with
+ * a `Location` may be, only an id, a status of its own), the job its `Location` or its id
+ * names, asked for once. The job exists and must not be lost to the answer's shape: if that
+ * look fails too, it is taken as `pending` (the wait that follows, if any, asks again).
+ */
+async function createdJob(
+  core: ClientCore,
+  response: HttpResponse,
+  signal: AbortSignal | undefined,
+): Promise<Job> {
+  const parsed = parseJob(response.data)
+  if (typeof parsed !== 'string') return parsed
+  const located = /\/jobs\/([\w.~-]+)\/?(?:[?#]|$)/.exec(response.headers.get('location') ?? '')
+  const given = (response.data as { id?: unknown } | undefined)?.id
+  const id = located?.[1] ?? (typeof given === 'number' ? String(given) : given)
+  if (typeof id !== 'string' || id === '') return readBody(response, parseJob)
+  try {
+    return (await getJob(core, id, { attempt: 0, signal })).job as Job
+  } catch (error) {
+    signal?.throwIfAborted()
+    core.logger.warn?.(`job ${id} was created; its status did not read: taken as pending`, {
+      error: String(error),
+    })
+    return parseJob({ id, status: 'pending' }) as Job
+  }
+}
