@@ -99,11 +99,17 @@ async function attempts<T>(
   const { method, path, signal } = request
   // A retry that would start after the request's time limit (or `retryUntil`) is not made.
   const limit = request.timeoutMs === undefined ? Infinity : clock.now() + request.timeoutMs
-  let deadline = Math.min(limit, request.retryUntil ?? Infinity)
+  const deadline = Math.min(limit, request.retryUntil ?? Infinity)
   let failures = 0
   let pacedRetries = 0
   /** The last refusal the server paced: what failed, if its retry's turn does not come in time. */
   let refusal: unknown
+  /**
+   * Without a time of its own, a request the server keeps refusing gives up PACED_FOR_MS after
+   * its first refusal, however far apart the pacer puts its tries by then (its share of a limit
+   * halved at each refusal); the time it waits for its turn behind other requests counts too.
+   */
+  let refusedUntil = Infinity
   for (;;) {
     // Whether the breaker let this attempt through as its probe; undefined when it refused it.
     let probe: boolean | undefined
@@ -160,21 +166,23 @@ async function attempts<T>(
       const retried = retry === true || (retry !== false && retry(error))
       const until = request.retryUntil
       const next = retried ? retryDelay(core, failures, pacedRetries, error, until) : undefined
-      if (next === undefined || clock.now() + next.delayMs >= deadline) {
+      const giveUpAt = next?.paced ? Math.min(deadline, refusedUntil) : deadline
+      if (next === undefined || clock.now() + next.delayMs >= giveUpAt) {
         events.emit('request:error', { method, path, error })
         throw error
       }
       const { delayMs } = next
       if (next.paced) {
-        // Without a time of its own, a request the server keeps refusing gives up PACED_FOR_MS
-        // after the first refusal, however far apart the pacer puts its tries by then (its
-        // share of a limit halved at each refusal).
-        if (refusal === undefined && until === undefined) {
-          deadline = Math.min(deadline, clock.now() + PACED_FOR_MS)
+        if (refusal === undefined && !Number.isFinite(until)) {
+          refusedUntil = clock.now() + PACED_FOR_MS
         }
         refusal = error
         pacedRetries++
-      } else failures++
+      } else {
+        // A newer failure of another kind is what failed, not an older refusal.
+        refusal = undefined
+        failures++
+      }
       const count = failures + pacedRetries
       core.logger.debug?.(`retrying ${method} ${path}`, {
         attempt: count,

@@ -97,8 +97,9 @@ export interface ClientOptions {
    * end in a 500 "hung", and a timer of a request that ended never fires): a client made once, at
    * module scope, then works there. What is only data is still shared (the learned durations, the
    * transport and batch endpoint that worked, the retry budget, the history); concurrent waits on
-   * one job each ask, pacing and the circuit breaker hold within a call, not across calls, and a
-   * `job:status` listener added later does not widen held requests already out.
+   * one job each ask, pacing and the circuit breaker hold within a call, not across calls (the
+   * `circuit:*` events are each call's), and a `job:status` listener added later does not widen
+   * held requests already out.
    * @default true on Cloudflare Workers, false elsewhere
    */
   isolateCalls?: boolean
@@ -208,6 +209,9 @@ function checkOptions(options: ClientOptions): void {
     infinite: true,
   })
   const { polling, retry, circuitBreaker } = options
+  if (polling !== undefined && (typeof polling !== 'object' || polling === null)) {
+    throw new TypeError('polling must be options or a strategy with a nextDelay function.')
+  }
   if (polling !== undefined && !('nextDelay' in polling)) checkPollingOptions(polling, 'polling.')
   else if (polling !== undefined && typeof polling.nextDelay !== 'function') {
     throw new TypeError('polling must be options or a strategy with a nextDelay function.')

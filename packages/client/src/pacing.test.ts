@@ -215,15 +215,46 @@ describe('pacing', () => {
       response.headers.set('retry-after', '1')
       return response
     })
-    const client = createClient({ baseUrl: 'http://api.test', fetch, clock })
-    const start = manual.now()
     const params = { video_url: 'https://example.com/a.mp4', target_language: 'es' }
-    const create = client.jobs.create(params).catch((e: unknown) => e)
-    expect(await drive(manual, create, 1_000, 600)).toMatchObject({ status: 429 })
-    // Its share of the limit halved at each refusal: tries 1, 2, 4… 64 s apart, for 5 minutes.
-    expect(manual.now() - start).toBeLessThanOrEqual(PACED_FOR_MS + 65_000)
-    expect(fetch.calls.length).toBeGreaterThanOrEqual(8)
+    // Its share of the limit halved at each refusal: tries 1, 2, 4… 64 s apart, for 5 minutes;
+    // so for a createAndWait without a timeout.
+    for (const call of ['create', 'createAndWait'] as const) {
+      const client = createClient({ baseUrl: 'http://api.test', fetch, clock })
+      const start = manual.now()
+      const sent = fetch.calls.length
+      const create = client.jobs[call](params).catch((e: unknown) => e)
+      expect(await drive(manual, create, 1_000, 600)).toMatchObject({ status: 429 })
+      expect(manual.now() - start).toBeLessThanOrEqual(PACED_FOR_MS + 65_000)
+      expect(fetch.calls.length - sent).toBeGreaterThanOrEqual(8)
+    }
   })
+
+  it('should not count a refused request’s wait behind its own client’s queue against it', async () => {
+    const { manual, clock } = virtualClock()
+    const headers = { 'ratelimit-policy': '"default";q=1;w=1', ratelimit: '"default";r=0;t=1' }
+    let posts = 0
+    // The client's own 330 requests fill its queue at a request a second; its create is refused
+    // once (another process took the token) and must wait behind them all: longer than 5 min.
+    const fetch = fakeFetch((call) => {
+      if (call.method === 'POST' && ++posts === 1) {
+        const response = problemResponse(429, 'Too Many Requests')
+        for (const [k, v] of Object.entries({ ...headers, 'retry-after': '1' })) {
+          response.headers.set(k, v)
+        }
+        return response
+      }
+      return json(jobBody(), 200, headers)
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock })
+    await drive(manual, client.jobs.get('job_1'), 1_000, 5)
+    const params = { video_url: 'https://example.com/a.mp4', target_language: 'es' }
+    const create = client.jobs.create(params)
+    await manual.tickAsync(0)
+    const gets = Array.from({ length: 330 }, () => client.jobs.get('job_1'))
+    const results = await drive(manual, Promise.allSettled([create, ...gets]), 1_000, 900)
+    expect(results[0]).toMatchObject({ status: 'fulfilled' })
+    expect(posts).toBe(2)
+  }, 30_000)
 
   it('should wait out paced refusals of a createAndWait’s create until its deadline, however many', async () => {
     const { manual, clock } = virtualClock()

@@ -61,6 +61,7 @@ describe('option checks', () => {
   it('should refuse a polling strategy whose nextDelay is no function, here and per call', async () => {
     const broken = { nextDelay: 5 } as never
     expect(() => createClient({ ...base, polling: broken })).toThrow(/nextDelay function/)
+    expect(() => createClient({ ...base, polling: null as never })).toThrow(/nextDelay function/)
     const client = createClient({ ...base, fetch: fetch() })
     await expect(client.jobs.wait('job_1', { polling: null as never })).rejects.toThrow(
       /polling must be a strategy/,

@@ -261,9 +261,10 @@ export class Monitor implements Planner {
     this.#timer?.controller.abort()
     this.#timer = undefined
     if (next === undefined) return
-    const timer = { at: next, controller: new AbortController() }
-    this.#timer = timer
     const delay = Math.min(MAX_TIMER_MS, Math.max(0, next - clock.now()))
+    // Past what a timer holds, it fires for an earlier time, and is set again then.
+    const timer = { at: Math.min(next, clock.now() + delay), controller: new AbortController() }
+    this.#timer = timer
     clock.sleep(delay, timer.controller.signal).then(
       () => {
         if (this.#timer !== timer) return
