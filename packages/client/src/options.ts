@@ -209,12 +209,16 @@ function checkOptions(options: ClientOptions): void {
     infinite: true,
   })
   const { polling, retry, circuitBreaker } = options
-  if (polling !== undefined && (typeof polling !== 'object' || polling === null)) {
-    throw new TypeError('polling must be options or a strategy with a nextDelay function.')
-  }
-  if (polling !== undefined && !('nextDelay' in polling)) checkPollingOptions(polling, 'polling.')
-  else if (polling !== undefined && typeof polling.nextDelay !== 'function') {
-    throw new TypeError('polling must be options or a strategy with a nextDelay function.')
+  if (polling !== undefined) {
+    const strategy = typeof polling === 'object' && polling !== null && 'nextDelay' in polling
+    if (
+      typeof polling !== 'object' ||
+      polling === null ||
+      (strategy && typeof polling.nextDelay !== 'function')
+    ) {
+      throw new TypeError('polling must be options or a strategy with a nextDelay function.')
+    }
+    if (!strategy) checkPollingOptions(polling, 'polling.')
   }
   if (retry) {
     checkNumber('retry.maxRetries', retry.maxRetries, { integer: true, max: 100 })

@@ -9,11 +9,11 @@
  * order of arrival.
  *
  * A stated limit may be shared (other processes, other machines with the same key): a 429
- * saying the bucket is empty while this client kept to it says so, and this client's share of the rate is halved (at most
- * once per round of requests, down to 1/64), raised a little with each answer, and back to the
- * whole after a minute without a refusal; and it waits out the refusal's `Retry-After` plus up
- * to one of its own intervals at random, so that clients refused together do not come back
- * together.
+ * saying the bucket is empty while this client kept to it says so, and this client's share of
+ * the rate is halved (at most once per round of requests, down to 1/64), raised a little with
+ * each answer, and back to the whole after a minute without a refusal; and it waits out the
+ * refusal's `Retry-After` plus up to one of its own intervals at random, so that clients refused
+ * together do not come back together.
  *
  * Until the first answer the limit is unknown, so the first request goes alone and the rest wait
  * for its answer (one round trip): a burst of a thousand waits learns the limit before it sends

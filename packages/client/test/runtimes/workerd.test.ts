@@ -57,23 +57,21 @@ const worker :Workerd.Worker = (
 );
 `,
   )
-  workerd = spawn(here('../../node_modules/.bin/workerd'), ['serve', join(dir, 'config.capnp')], {
+  const config = join(dir, 'config.capnp')
+  workerd = spawn(here('../../node_modules/.bin/workerd'), ['serve', '--verbose', config], {
     stdio: ['ignore', 'ignore', 'pipe'],
   })
-  const log: string[] = []
-  workerd.stderr?.on('data', (chunk: Buffer) => log.push(chunk.toString()))
   url = `http://127.0.0.1:${port}/`
-  // Up when it answers (at most 10 s).
-  for (let i = 0; i < 100; i++) {
-    const up = await fetch(`${url}?create=1`).then(
-      (r) => r.ok,
-      () => false,
-    )
-    if (up) return
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  throw new Error(`workerd did not start: ${log.join('')}`)
-}, 30_000)
+  // Up when it says it listens (`--verbose`); its log is the error if it ends first.
+  const log: string[] = []
+  await new Promise<void>((resolve, reject) => {
+    workerd.stderr?.on('data', (chunk: Buffer) => {
+      log.push(chunk.toString())
+      if (log.join('').includes('Listening')) resolve()
+    })
+    workerd.on('exit', (code) => reject(new Error(`workerd ended (${code}): ${log.join('')}`)))
+  })
+}, 60_000)
 
 afterAll(async () => {
   workerd?.kill()
