@@ -1,0 +1,214 @@
+/**
+ * Reading one open event stream of a job (the SSE source opens it, in sse.ts): each `status` event
+ * handed to the observation as it comes; a stream gone quiet, or without the job's state first,
+ * dropped; what follows its end (open again after `retry:`, fall back, fail) decided here.
+ */
+import type { ClientCore } from '../../core.js'
+import { InvalidResponseError, NetworkError, VideoTranslationError } from '../../errors.js'
+import { recordCheck } from '../../history.js'
+import { type HttpStream, requestIdOf } from '../../http.js'
+import { jobParser } from '../../parse.js'
+import { redactData, redactError } from '../../redact.js'
+import { jobPath } from '../../validate.js'
+import type { Observation } from '../observation.js'
+import { createSseParser } from './sse-parser.js'
+
+/**
+ * How long the first event may take after the headers before the stream is taken as buffered (or
+ * as one that does not send the job's state first, as the protocol says it does).
+ */
+const FIRST_EVENT_MS = 5_000
+
+/**
+ * The longest a stream may go without an event before it is opened again (5 min, the longest a
+ * server's hint may space checks): a stream of keep-alives alone may have lost the job's events.
+ */
+const EVENTLESS_MS = 300_000
+
+/** Streams of an observation in a row that ended without an event. */
+const emptyStreams = new WeakMap<Observation, number>()
+
+/** How long a stream may stay silent (the server sends a comment every 15 s) before it is dropped. */
+const SILENT_MS = 45_000
+
+/** The soonest a stream that ended is opened again, whatever its `retry:` says. */
+const MIN_REOPEN_MS = 1_000
+
+/**
+ * This job (and the client's next ones) go to long-poll, and the job is asked again at once. With
+ * `transport: 'sse'` chosen, the wait fails instead, saying why: at once when the server said so
+ * (`passing` false: no stream there), or, for what a network's bad minute also does (`passing`:
+ * streams that stay silent or end empty), as a failed check, counted by `maxConsecutiveErrors`.
+ */
+export function fallBack(observation: Observation, reason: string, passing = false): void {
+  if (!observation.planner.fallback(observation, 'long-poll', reason)) {
+    throw new VideoTranslationError(
+      `transport 'sse' ${passing ? 'failed' : 'does not work with this server'} (${reason}); transport 'auto' would fall back to long-poll or polling.`,
+      { retryable: passing },
+    )
+  }
+  observation.requeue()
+}
+
+/** Reads the stream until it ends, handing each status to the observation. */
+export async function listen(
+  core: ClientCore,
+  observation: Observation,
+  stream: HttpStream,
+  signal: AbortSignal,
+  /** Whether it was opened with `Last-Event-ID`. */
+  resumed: boolean,
+): Promise<void> {
+  const { clock } = core
+  const { state } = observation.cursor
+  const info = { method: 'GET', path: `${jobPath(observation.id)}/events` }
+  let retryMs: number | undefined
+  let events = 0
+  let bytes = false
+  let invalid: string | undefined
+  const parseJob = jobParser(observation.id)
+  const parser = createSseParser(
+    (event) => {
+      // The protocol's `status` events; a stream without event names sends `message` ones.
+      const named = event.event === 'status'
+      if (!named && event.event !== 'message') return
+      // As a response's body: whatever the event echoes, not the key.
+      const job = parseJob(unwrap(safeJson(redactData(core.http.redact, event.data))))
+      if (typeof job === 'string') {
+        // A `message` that is no Job may be about something else.
+        if (named) invalid = `a status event is not a Job: ${job}`
+        return
+      }
+      events++
+      eventless.start(EVENTLESS_MS, 'no event')
+      if (event.id !== '') state.eventId = event.id
+      const at = clock.now()
+      const check = { startedAt: at, at, attempt: state.checks }
+      recordCheck(core.history, observation.id, check, {
+        status: job.status,
+        httpStatus: stream.response.status,
+        pushed: true,
+      })
+      observation.answered(job, {}, undefined, 'stream')
+    },
+    (ms) => {
+      // Not sooner than MIN_REOPEN_MS: a `retry: 0` on a stream that ends after each event would
+      // be a request loop.
+      retryMs = Math.max(MIN_REOPEN_MS, ms)
+    },
+  )
+  const reader = (stream.response.body as ReadableStream<Uint8Array>).getReader()
+  // Cancelled as well as aborted: a fetch that is not the runtime's (a test double, a wrapper)
+  // may not end its body when the request is aborted.
+  const cancel = () => {
+    reader.cancel().catch(() => {})
+    stream.close()
+  }
+  signal.addEventListener('abort', cancel, { once: true })
+  // Aborted while the stream was being opened: a fetch that ignores aborts still gets it closed.
+  if (signal.aborted) cancel()
+  const decoder = new TextDecoder()
+  /** Set when the stream went quiet for too long: why it was dropped. */
+  let silence: 'first event' | 'silence' | 'no event' | undefined
+  /** Set when the connection broke: how. */
+  let broken: NetworkError | undefined
+  /** Drops the stream, saying why, unless what it waits for comes first (and starts it again). */
+  const watchdog = () => {
+    let timer = new AbortController()
+    return {
+      start(ms: number, why: NonNullable<typeof silence>) {
+        timer.abort()
+        timer = new AbortController()
+        clock.sleep(ms, timer.signal).then(
+          () => {
+            silence = why
+            cancel()
+          },
+          () => {},
+        )
+      },
+      stop: () => timer.abort(),
+    }
+  }
+  const quiet = watchdog()
+  const eventless = watchdog()
+  // The job's state comes first, unless the stream resumes after an event id (then only newer
+  // events come, perhaps none for a while: any bytes, `retry:` or a keep-alive, will do).
+  eventless.start(FIRST_EVENT_MS, 'first event')
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done || observation.ended) break
+      try {
+        parser.feed(decoder.decode(value, { stream: true }))
+      } catch (error) {
+        // A line or an event too long to hold.
+        invalid = (error as Error).message
+      }
+      if (invalid) break
+      // Bytes came (an event, `retry:` or a keep-alive): the stream is not buffered, and alive.
+      if (!bytes && resumed && events === 0) eventless.start(EVENTLESS_MS, 'no event')
+      bytes = true
+      quiet.start(SILENT_MS, 'silence')
+    }
+  } catch (error) {
+    if (!silence && !observation.ended) {
+      signal.throwIfAborted()
+      broken = new NetworkError(info, redactError(error, core.http.redact), true)
+    }
+  } finally {
+    signal.removeEventListener('abort', cancel)
+    quiet.stop()
+    eventless.stop()
+    stream.close()
+  }
+  if (observation.ended) return
+  // Interrupted (a wait's deadline) or left: the caller decides what follows.
+  signal.throwIfAborted()
+  if (invalid) {
+    // Events this client cannot read (another shape, a broken server): under 'auto', the job's
+    // own address may read, held (long-poll) or polled.
+    if (observation.planner.fallback(observation, 'long-poll', invalid)) {
+      return observation.requeue()
+    }
+    const requestId = requestIdOf(stream.response.headers, core.http.redact)
+    throw new InvalidResponseError({ request: info, status: 200, requestId, reason: invalid })
+  }
+  if (silence === 'first event') {
+    // Nothing at all: held back on the way. Bytes without an event (keep-alives alone): a
+    // stream that does not send the job's state first, as the protocol has it.
+    const what = bytes ? 'no event' : 'nothing'
+    return fallBack(observation, `${what} within ${FIRST_EVENT_MS} ms (a buffering proxy?)`, true)
+  }
+  // A stream that ends (or breaks) without a word, twice in a row, is not one to keep opening.
+  const empties = events === 0 && !silence ? (emptyStreams.get(observation) ?? 0) + 1 : 0
+  emptyStreams.set(observation, empties)
+  if (empties >= 2)
+    return fallBack(observation, `the event stream ${broken ? 'breaks' : 'ends'} empty`, true)
+  // Broken before it said anything: a failed check, as a request's would be.
+  if (broken && !bytes) throw broken
+  // Dropped or ended without the job's end, after it spoke: open it again after the server's
+  // `retry:`, as a browser's EventSource would.
+  if (broken) core.logger.debug?.('event stream dropped: opened again', { error: String(broken) })
+  // Dropped for telling nothing: opened again at once (the server's `retry:` is for streams it
+  // ended), from the job's state rather than after the last event id.
+  if (silence === 'no event') {
+    state.eventId = undefined
+    return observation.dropped({ retryAfterMs: 0 })
+  }
+  observation.dropped({ retryAfterMs: retryMs })
+}
+
+/** An event's Job, also when wrapped in an envelope (`{ "type": …, "job": {…} }`, `data`). */
+function unwrap(value: unknown): unknown {
+  const body = value as { status?: unknown; job?: unknown; data?: unknown } | undefined
+  return body && body.status === undefined ? (body.job ?? body.data ?? body) : body
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown
+  } catch {
+    return undefined
+  }
+}
