@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { systemClock } from './clock.js'
 import { startDeadline } from './deadlines.js'
 
 beforeEach(() => {
@@ -12,7 +13,7 @@ afterEach(() => {
 describe('startDeadline', () => {
   it('should abort with the parent, not as a timeout, and leave nothing behind', () => {
     const parent = new AbortController()
-    const deadline = startDeadline(parent.signal, 1_000)
+    const deadline = startDeadline(parent.signal, 1_000, systemClock)
     const reason = new Error('stop')
     parent.abort(reason)
     expect(deadline.signal.reason).toBe(reason)
@@ -21,11 +22,11 @@ describe('startDeadline', () => {
     expect(vi.getTimerCount()).toBe(0)
   })
 
-  it('should time out after its limit, and not before', () => {
-    const deadline = startDeadline(undefined, 50)
-    vi.advanceTimersByTime(49)
+  it('should time out after its limit, and not before', async () => {
+    const deadline = startDeadline(undefined, 50, systemClock)
+    await vi.advanceTimersByTimeAsync(49)
     expect(deadline.signal.aborted).toBe(false)
-    vi.advanceTimersByTime(1)
+    await vi.advanceTimersByTimeAsync(1)
     expect(deadline.signal.aborted).toBe(true)
     expect(deadline.timedOut()).toBe(true)
     deadline.dispose()
@@ -33,9 +34,9 @@ describe('startDeadline', () => {
 
   it('should set no timer for no limit, and keep the parent linked once the timer stops', () => {
     const parent = new AbortController()
-    const endless = startDeadline(parent.signal, Number.POSITIVE_INFINITY)
+    const endless = startDeadline(parent.signal, Number.POSITIVE_INFINITY, systemClock)
     expect(vi.getTimerCount()).toBe(0)
-    const stream = startDeadline(parent.signal, 100)
+    const stream = startDeadline(parent.signal, 100, systemClock)
     stream.stopTimer()
     vi.advanceTimersByTime(1_000)
     expect(stream.signal.aborted).toBe(false)
@@ -45,7 +46,7 @@ describe('startDeadline', () => {
   })
 
   it('should set no timer for a limit longer than a timer holds, which would fire at once', () => {
-    const deadline = startDeadline(undefined, 2 ** 31 + 30_000)
+    const deadline = startDeadline(undefined, 2 ** 31 + 30_000, systemClock)
     expect(vi.getTimerCount()).toBe(0)
     vi.advanceTimersByTime(1_000)
     expect(deadline.signal.aborted).toBe(false)
@@ -55,7 +56,7 @@ describe('startDeadline', () => {
   it('should start aborted under a parent that already is', () => {
     const parent = new AbortController()
     parent.abort('early')
-    expect(startDeadline(parent.signal, 100).signal.reason).toBe('early')
+    expect(startDeadline(parent.signal, 100, systemClock).signal.reason).toBe('early')
   })
 })
 

@@ -1,10 +1,12 @@
 /**
  * The time limit of one request: an abort signal that fires when the caller's signal does or
- * when the limit passes, whichever is first. Written by hand because `AbortSignal.any` and
- * `AbortSignal.timeout` with a parent are missing on Node 18. One signal and one timer per
- * request: sharing them between requests saved a few per cent of a loopback GET's CPU, within
- * the benchmark's guard without it (docs/client-benchmarks.md).
+ * when the limit passes, whichever is first, on the client's clock (a virtual one in tests
+ * times requests out in virtual time, as it does waits). Written by hand because
+ * `AbortSignal.any` and `AbortSignal.timeout` with a parent are missing on Node 18. One signal
+ * and one timer per request: sharing them between requests saved a few per cent of a loopback
+ * GET's CPU, within the benchmark's guard without it (docs/client-benchmarks.md).
  */
+import type { Clock } from './clock.js'
 import { MAX_TIMER_MS } from './validate.js'
 
 /** The time limit of one request. */
@@ -21,26 +23,31 @@ export interface Deadline {
 }
 
 /**
- * A deadline of `timeoutMs` under `parent`; none (and no timer) past what a timer can hold (24.8
- * days: a timer set longer fires at once).
+ * A deadline of `timeoutMs` on `clock` under `parent`; none (and no timer) past what a timer can
+ * hold (24.8 days: a timer set longer fires at once).
  */
-export function startDeadline(parent: AbortSignal | undefined, timeoutMs: number): Deadline {
+export function startDeadline(
+  parent: AbortSignal | undefined,
+  timeoutMs: number,
+  clock: Clock,
+): Deadline {
   const controller = new AbortController()
   let timedOut = false
-  let timer =
-    timeoutMs <= MAX_TIMER_MS
-      ? setTimeout(() => {
-          timedOut = true
-          controller.abort()
-        }, timeoutMs)
-      : undefined
+  const timer = new AbortController()
+  if (timeoutMs <= MAX_TIMER_MS) {
+    clock.sleep(timeoutMs, timer.signal).then(
+      () => {
+        timedOut = true
+        controller.abort()
+      },
+      () => {},
+    )
+  }
   const onAbort = () => controller.abort(parent?.reason)
   parent?.addEventListener('abort', onAbort, { once: true })
   if (parent?.aborted) onAbort()
-  const stopTimer = () => {
-    clearTimeout(timer)
-    timer = undefined
-  }
+  // With a reason of its own: no DOMException made for a timer that was never to fire.
+  const stopTimer = () => timer.abort(STOPPED)
   return {
     signal: controller.signal,
     timedOut: () => timedOut,
@@ -52,6 +59,8 @@ export function startDeadline(parent: AbortSignal | undefined, timeoutMs: number
     cancel: () => controller.abort(),
   }
 }
+
+const STOPPED = 'stopped'
 
 /**
  * `promise`, or a rejection with `signal`'s reason once it aborts first: a fetch (a wrapper, a

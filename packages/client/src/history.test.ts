@@ -40,4 +40,37 @@ describe('History', () => {
     expect(history.get('job_2')).toHaveLength(1)
     expect(history.get('job_new')).toHaveLength(1)
   })
+
+  it('should keep a stream’s events of one status in a row as one entry, the latest', () => {
+    const history = new History()
+    const pushed = (at: number, status: HistoryEntry['status']): HistoryEntry => ({
+      ...check(at),
+      status,
+      pushed: true,
+    })
+    history.record('job_1', check(1))
+    for (let at = 2; at <= 1_500; at++) history.record('job_1', pushed(at, 'running'))
+    history.record('job_1', pushed(1_501, 'completed'))
+    const entries = history.get('job_1')
+    expect(entries.map((e) => [e.at, e.status, e.pushed])).toEqual([
+      [1, 'running', undefined],
+      [1_500, 'running', true],
+      [1_501, 'completed', true],
+    ])
+  })
+
+  it('should keep at most twenty thousand checks in all, forgetting the least recent jobs', () => {
+    const history = new History()
+    // 40 jobs of 1,000 checks: 40,000 asked, the last 20 jobs kept.
+    for (let job = 0; job < 40; job++) {
+      for (let at = 0; at < 1_000; at++) history.record(`job_${job}`, check(at))
+    }
+    expect(history.get('job_19')).toEqual([])
+    expect(history.get('job_20')).toHaveLength(1_000)
+    expect(history.get('job_39')).toHaveLength(1_000)
+    // One more check of a kept job costs the least recent one its entries.
+    history.record('job_new', check(0))
+    expect(history.get('job_20')).toEqual([])
+    expect(history.get('job_new')).toHaveLength(1)
+  })
 })

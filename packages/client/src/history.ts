@@ -1,6 +1,7 @@
 /**
  * Every status check the client made, per job: when, what it saw, the HTTP status, how long it
- * took and which attempt it was. Bounded: the last 1,000 checks of the last 1,000 jobs.
+ * took and which attempt it was. Bounded: the last 1,000 checks of each of the last 1,000 jobs, and
+ * 20,000 in all (a few MB: a service waiting on long jobs for months keeps no more).
  */
 import { isApiError } from './errors.js'
 import type { JobStatus } from './types.js'
@@ -18,12 +19,16 @@ export interface HistoryEntry {
   attempt: number
   /** What went wrong, when the check failed. */
   error?: string
-  /** Set for a status the server pushed on the job's event stream (no request of its own). */
+  /**
+   * Set for a status the server pushed on the job's event stream (no request of its own). Events
+   * in a row with one status (progress) are one entry, as of the last of them.
+   */
   pushed?: true
 }
 
 const MAX_JOBS = 1_000
 const MAX_ENTRIES = 1_000
+const MAX_TOTAL = 20_000
 
 /** The checks of one job: a ring of at most MAX_ENTRIES, `next` the slot the next one takes. */
 interface Checks {
@@ -36,6 +41,8 @@ export class History {
   readonly #byJob = new Map<string, Checks>()
   /** The job checked last, which is already last in the map's order. */
   #newest: string | undefined
+  /** Entries kept, of every job. */
+  #total = 0
 
   /** Records a check of job `id`. */
   record(id: string, entry: HistoryEntry): void {
@@ -43,15 +50,31 @@ export class History {
     // The most recently checked job goes last, so that the least recent is dropped first.
     if (!checks || id !== this.#newest) {
       if (checks) this.#byJob.delete(id)
-      else if (this.#byJob.size >= MAX_JOBS)
-        this.#byJob.delete(this.#byJob.keys().next().value as string)
+      else if (this.#byJob.size >= MAX_JOBS) this.#forgetOldest()
       checks ??= { entries: [], next: 0 }
       this.#byJob.set(id, checks)
       this.#newest = id
     }
+    const { entries } = checks
+    const last = entries[(checks.next + MAX_ENTRIES - 1) % MAX_ENTRIES]
+    // A stream's progress events: one entry for the status, as of the latest (a job's event
+    // stream sends one every few hundred ms; a thousand of them would say nothing more).
+    if (entry.pushed && last?.pushed && last.status === entry.status) {
+      entries[(checks.next + MAX_ENTRIES - 1) % MAX_ENTRIES] = entry
+      return
+    }
+    if (entries.length < MAX_ENTRIES) this.#total++
     // A full ring overwrites its oldest entry: no shifting of a long array on every check.
-    checks.entries[checks.next] = entry
+    entries[checks.next] = entry
     checks.next = (checks.next + 1) % MAX_ENTRIES
+    // Past the bound in all: the least recently checked jobs go (never the one just checked).
+    while (this.#total > MAX_TOTAL && this.#byJob.size > 1) this.#forgetOldest()
+  }
+
+  #forgetOldest(): void {
+    const [id, checks] = this.#byJob.entries().next().value as [string, Checks]
+    this.#byJob.delete(id)
+    this.#total -= checks.entries.length
   }
 
   /** A copy of the checks of job `id`, oldest first. */

@@ -3,6 +3,7 @@
  * mapping of every way it can fail to a typed error. Retries and polling live above this layer.
  */
 
+import type { Clock } from './clock.js'
 import { settleBy, startDeadline } from './deadlines.js'
 import {
   createApiError,
@@ -27,6 +28,8 @@ export interface HttpConfig {
   fetch: FetchLike
   /** The client's `requestTimeoutMs` (`Infinity`: no limit). */
   timeoutMs: number
+  /** The client's clock, which times requests. */
+  clock: Clock
   /** Takes the API key out of text the client did not write. */
   redact: Redactor
 }
@@ -76,7 +79,7 @@ export async function send(config: HttpConfig, request: HttpRequest): Promise<Ht
   const info: RequestInfo = { method: request.method, path: request.path }
   const timeoutMs =
     Math.min(config.timeoutMs, request.timeoutMs ?? Infinity) + (request.holdMs ?? 0)
-  const deadline = startDeadline(request.signal, timeoutMs)
+  const deadline = startDeadline(request.signal, timeoutMs, config.clock)
   try {
     let response: Response | undefined
     let text: string
@@ -135,7 +138,7 @@ export async function openStream(config: HttpConfig, request: HttpRequest): Prom
   request.signal?.throwIfAborted()
   const info: RequestInfo = { method: request.method, path: request.path }
   const timeoutMs = Math.min(config.timeoutMs, request.timeoutMs ?? Infinity)
-  const deadline = startDeadline(request.signal, timeoutMs)
+  const deadline = startDeadline(request.signal, timeoutMs, config.clock)
   let response: Response
   try {
     const answer = answerOf(config.fetch, config.baseUrl + request.path, {

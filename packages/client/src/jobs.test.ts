@@ -309,6 +309,17 @@ describe('jobs.get', () => {
     expect(fetch.calls[0]?.signal?.aborted).toBe(true)
   })
 
+  it('should time a request out on the client’s clock: in virtual time with a virtual one', async () => {
+    const { manual, clock } = virtualClock()
+    const fetch = hangingFetch()
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, retry: false })
+    const started = manual.now()
+    const got = client.jobs.get('job_1').catch((e: unknown) => e)
+    const error = await drive(manual, got, 1_000, 60)
+    expect(isTimeoutError(error)).toBe(true)
+    expect(manual.now() - started).toBe(10_000)
+  })
+
   it('should never put the API key in an error message', async () => {
     const responses = [
       () => problemResponse(401, 'Unauthorized'),

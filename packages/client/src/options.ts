@@ -170,9 +170,10 @@ export function resolveOptions(options: ClientOptions): Settings {
   checkOptions(options)
   const { retry, circuitBreaker } = options
   const budget = retry === false ? undefined : retry?.budget
+  const clock = options.clock ?? systemClock
   return {
-    http: resolveHttpConfig(options),
-    clock: options.clock ?? systemClock,
+    http: resolveHttpConfig(options, clock),
+    clock,
     random: options.random ?? Math.random,
     logger: options.logger ?? {},
     retry:
@@ -274,7 +275,7 @@ const HEADER_UNFIT = /[^\t\x20-\x7e\x80-\xff]/
 
 const ACCEPT = { accept: 'application/json' }
 
-function resolveHttpConfig(options: ClientOptions): HttpConfig {
+function resolveHttpConfig(options: ClientOptions, clock: Clock): HttpConfig {
   const baseUrl = options.baseUrl ?? readEnv('VT_BASE_URL')
   if (baseUrl === undefined || !/^https?:\/\//i.test(baseUrl)) {
     throw new VideoTranslationError(
@@ -306,6 +307,7 @@ function resolveHttpConfig(options: ClientOptions): HttpConfig {
     headers: apiKey === undefined ? ACCEPT : { ...ACCEPT, authorization: `Bearer ${apiKey}` },
     fetch,
     timeoutMs: options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
+    clock,
     redact: redactor(apiKey),
   }
 }

@@ -333,6 +333,38 @@ describe('jobs.waitAll', () => {
   })
 })
 
+describe('a batch endpoint missing for a while', () => {
+  it('should be tried again ten minutes after it failed, not given up for the client’s life', async () => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    // Missing during the first minute (a deployment, a proxy's rule), then back.
+    const fetch = fakeFetch((call) => {
+      if (call.url.includes('?ids=')) {
+        if (manual.now() - start < 60_000) return problemResponse(404, 'no such route')
+        const ids = (call.url.split('ids=')[1] ?? '').split(',')
+        return json({ jobs: ids.map((id) => jobBody({ id, status: 'completed' })), missing: [] })
+      }
+      const id = call.url.split('/').pop() as string
+      return json(jobBody({ id, status: 'running', eta_ms: null }))
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
+    const waitAll = (ids: string[]) => {
+      const all = client.jobs.waitAll(ids, { polling: fixedInterval(1_000), timeoutMs: 20_000 })
+      return drive(manual, all, 1_000, 30)
+    }
+    // Asked alone while it is missing (the singles say running: the wait ends at its deadline).
+    const first = await waitAll(['job_a', 'job_b'])
+    expect(first.map((o) => o.status)).toEqual(['rejected', 'rejected'])
+    const batches = () => fetch.calls.filter((c) => c.url.includes('?ids=')).length
+    expect(batches()).toBe(1)
+    expect(fetch.calls.filter((c) => c.url.endsWith('/job_a')).length).toBeGreaterThan(10)
+    await manual.tickAsync(600_000)
+    const outcomes = await waitAll(['job_c', 'job_d'])
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled'])
+    expect(batches()).toBe(2)
+  })
+})
+
 describe('jobs.waitAll and the server’s Retry-After', () => {
   it('should move checks to share a tick no sooner than the server asks', async () => {
     const { manual, clock } = virtualClock()

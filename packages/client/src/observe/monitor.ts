@@ -80,17 +80,18 @@ export interface Sources {
 /**
  * What a client learned of the server's ways, one per client whatever number of monitors it has
  * (`isolateCalls`). The transport new single-job observations start with: moves down when one
- * does not work, and back to the best RETRY_BEST_MS later (what failed may have been a bad minute).
+ * does not work, and back to the best RETRY_BEST_MS later (what failed may have been a bad minute,
+ * a route missing during a deployment); batches likewise.
  */
 export interface TransportMemory {
   preferred: Transport
   /** When `preferred` last moved down. */
   downgradedAt: number
-  /** Whether to ask for several jobs in one request (false once the server showed it cannot). */
-  batch: boolean
+  /** When the server last showed it cannot answer for several jobs in one request. */
+  batchFailedAt: number
 }
 
-/** How long a transport that did not work is passed over for the client's next jobs. */
+/** How long a transport (or batches) that did not work is passed over for the client's next jobs. */
 const RETRY_BEST_MS = 600_000
 
 /** The transports from the best to the last resort. */
@@ -116,7 +117,7 @@ export class Monitor implements Planner {
     planAt: (observation, at) => this.planAt(observation, at),
     observations: () => this.#observations.values(),
     planned: () => this.#planned.keys(),
-    batches: () => this.#memory.batch && this.#sources.poll.many !== undefined,
+    batches: () => this.#batches() !== undefined,
     isPlanned: (observation) => this.#planned.has(observation),
     plan: (observation, delayMs) => this.plan(observation, delayMs),
   })
@@ -142,7 +143,7 @@ export class Monitor implements Planner {
     this.#core = core
     this.#sources = sources
     this.#best = options.transport ?? 'poll'
-    this.#memory = options.memory ?? { preferred: this.#best, downgradedAt: 0, batch: true }
+    this.#memory = options.memory ?? newMemory(this.#best)
     this.#auto = options.auto ?? true
     this.#tabs = options.tabs
   }
@@ -293,8 +294,8 @@ export class Monitor implements Planner {
       if (observation.transport === 'poll') due.push(observation)
       else this.#one(observation)
     }
-    const { many } = this.#sources.poll
-    if (due.length > 1 && many && this.#memory.batch) {
+    const many = this.#batches()
+    if (due.length > 1 && many) {
       for (let i = 0; i < due.length; i += MAX_BATCH) {
         const group = due.slice(i, i + MAX_BATCH)
         if (group.length === 1) this.#one(group[0] as Observation)
@@ -304,6 +305,12 @@ export class Monitor implements Planner {
       for (const observation of due) this.#one(observation)
     }
     this.#arm()
+  }
+
+  /** The batch source, unless the server showed it cannot answer for many (lately). */
+  #batches(): Source['many'] {
+    const failedAt = this.#memory.batchFailedAt
+    return this.#core.clock.now() - failedAt >= RETRY_BEST_MS ? this.#sources.poll.many : undefined
   }
 
   #one(observation: Observation): void {
@@ -321,7 +328,7 @@ export class Monitor implements Planner {
     many(group, inFlight.controller.signal).then(
       ({ alone, stop }) => {
         // No batch endpoint that works: everything goes one by one from now on.
-        if (stop) this.#memory.batch = false
+        if (stop) this.#memory.batchFailedAt = this.#core.clock.now()
         for (const observation of alone) {
           observation.cursor.state.checks--
           if (!observation.ended) this.#one(observation)
@@ -332,6 +339,11 @@ export class Monitor implements Planner {
       },
     )
   }
+}
+
+/** A client's memory before it learned anything: the best transport, batches. */
+export function newMemory(best: Transport): TransportMemory {
+  return { preferred: best, downgradedAt: 0, batchFailedAt: Number.NEGATIVE_INFINITY }
 }
 
 /** The cursor's part of a resume token. */
