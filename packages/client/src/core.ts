@@ -262,6 +262,7 @@ async function waitForTurn(
   const { signal } = request
   const held = request.holdMs !== undefined
   if (timeoutMs === undefined) return pacer.take(signal, held)
+  const by = clock.now() + timeoutMs
   const gate = new AbortController()
   const onAbort = () => gate.abort(signal?.reason)
   signal?.addEventListener('abort', onAbort, { once: true })
@@ -272,7 +273,7 @@ async function waitForTurn(
     () => {},
   )
   try {
-    return await pacer.take(gate.signal, held)
+    return await pacer.take(gate.signal, held, by)
   } finally {
     timer.abort()
     signal?.removeEventListener('abort', onAbort)

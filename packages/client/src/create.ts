@@ -3,8 +3,10 @@
  * whatever its shape, into the Job (the job exists: it must not be lost to the answer's shape).
  */
 import { type ClientCore, request } from './core.js'
+import { DEFAULTS } from './defaults.js'
 import { type HttpResponse, readBody } from './http.js'
 import type { CreateJobOptions } from './job-options.js'
+import { judgeFailure } from './observe/failures.js'
 import type { Created } from './observe/monitor.js'
 import { getJob } from './observe/sources/poll.js'
 import { parseJob } from './parse.js'
@@ -45,6 +47,45 @@ export async function createJob(
   const hints = hintsOf(job, response.headers, now)
   const replayed = response.headers.get('idempotent-replayed') === 'true'
   return { job, hints, madeWithinMs: replayed ? undefined : now - (response.sentAt ?? now) }
+}
+
+/**
+ * A create a wait follows (`createAndWait`, a resubmit): when its request fails after its own
+ * retries, it is made again with the same idempotency key, as a wait's check would be, until
+ * `maxConsecutiveErrors` tries in a row failed (each opening of the circuit breaker one, as for
+ * a wait's checks) or the deadline would pass. The create is what a wait cannot do without: a
+ * bad minute of the server must not lose it while the wait would have gone on.
+ */
+export async function createForWait(
+  core: ClientCore,
+  params: CreateJobParams,
+  options: CreateJobOptions & { maxConsecutiveErrors?: number | undefined },
+  deadline: number,
+): Promise<Created> {
+  const maxTries = options.maxConsecutiveErrors ?? DEFAULTS.maxConsecutiveErrors
+  const idempotencyKey = options.idempotencyKey ?? randomId()
+  let failed = 0
+  let opening: number | undefined
+  for (;;) {
+    try {
+      return await createJob(core, params, { ...options, idempotencyKey }, deadline)
+    } catch (error) {
+      options.signal?.throwIfAborted()
+      const verdict = judgeFailure(error, core.clock.now(), core.breaker, false)
+      // The server's pacing was waited out in the request already (to the deadline, or for
+      // minutes); anything else that is not transient is not worth another try.
+      if (verdict.kind !== 'failed' && verdict.kind !== 'refused') throw error
+      const counts = verdict.kind === 'failed' || verdict.opening !== opening
+      if (verdict.kind === 'refused' && verdict.opening !== undefined) opening = verdict.opening
+      if (counts && ++failed >= maxTries) throw error
+      const { maxDelayMs } = core.retry
+      const delayMs =
+        verdict.kind === 'refused' ? verdict.retryAfterMs : maxDelayMs * (0.5 + core.random() / 2)
+      if (core.clock.now() + delayMs >= deadline) throw error
+      core.logger.debug?.('creating again', { attempt: failed + 1, delayMs, error: String(error) })
+      await core.clock.sleep(delayMs, options.signal)
+    }
+  }
 }
 
 /**

@@ -6,7 +6,7 @@
 
 import type { Engine } from './client.js'
 import { type ClientCore, request } from './core.js'
-import { createJob } from './create.js'
+import { createForWait, createJob } from './create.js'
 import { DEFAULTS } from './defaults.js'
 import { JobFailedError } from './errors.js'
 import type { HistoryEntry } from './history.js'
@@ -139,15 +139,16 @@ export class Jobs {
     const engine = this.#engine()
     // A resumed wait keeps its deadline unless given a new timeout.
     const deadline = deadlineOf(engine.core, options, start.resume?.deadline)
+    const { signal, maxConsecutiveErrors } = options
     return this.#waitWithResubmits(engine, id, start, options, deadline, (failed) =>
-      createJob(
+      createForWait(
         engine.core,
         {
           video_url: failed.video_url,
           target_language: failed.target_language,
           ...(failed.title === null ? {} : { title: failed.title }),
         },
-        { signal: options.signal },
+        { signal, maxConsecutiveErrors },
         deadline,
       ),
     )
@@ -175,10 +176,11 @@ export class Jobs {
     const engine = this.#engine()
     const { core } = engine
     const deadline = deadlineOf(core, options)
-    const created = await createJob(core, params, options, deadline)
+    const created = await createForWait(core, params, options, deadline)
     // A resubmit is a new job: it must not replay the first one's idempotency key.
+    const { signal, maxConsecutiveErrors } = options
     return this.#waitWithResubmits(engine, created.job.id, { created }, options, deadline, () =>
-      createJob(core, params, { signal: options.signal }, deadline),
+      createForWait(core, params, { signal, maxConsecutiveErrors }, deadline),
     )
   }
 

@@ -1,6 +1,6 @@
 import { type ManualClock, sleep } from '@video-translation/mock-server'
 import { describe, expect, it } from 'vitest'
-import { fakeFetch, jobBody, json, problemResponse } from '../test/fake-fetch.js'
+import { type FetchCall, fakeFetch, jobBody, json, problemResponse } from '../test/fake-fetch.js'
 import { drive, virtualClock } from '../test/virtual-time.js'
 import { type ClientOptions, createClient, createCore } from './client.js'
 import { request } from './core.js'
@@ -17,18 +17,20 @@ function limitedServer(
   perS: number,
   /** How long each answer takes to come back after the server counted the request. */
   latencyMs: () => number = () => 0,
+  /** The job each answer carries. */
+  jobOf: (call: FetchCall) => Record<string, unknown> = () => jobBody(),
 ) {
   let tokens = capacity
   let at = manual.now()
   let refused = 0
   const times: number[] = []
-  const fetch = fakeFetch(async () => {
-    const answer = count()
+  const fetch = fakeFetch(async (call) => {
+    const answer = count(call)
     const latency = latencyMs()
     if (latency > 0) await sleep(manual, latency)
     return answer
   })
-  const count = () => {
+  const count = (call: FetchCall) => {
     times.push(manual.now())
     tokens = Math.min(capacity, tokens + ((manual.now() - at) / 1_000) * perS)
     at = manual.now()
@@ -45,7 +47,7 @@ function limitedServer(
       return response
     }
     tokens -= 1
-    return json(jobBody(), 200, headers)
+    return json(jobOf(call), 200, headers)
   }
   return { fetch, refused: () => refused, times }
 }
@@ -522,6 +524,36 @@ describe('pacing', () => {
       [1, 2, 3].map(() => client.jobs.get('job_1')),
     )
     expect(results.every((r) => r.status === 'fulfilled')).toBe(true)
+  })
+
+  it('should give a wait near its deadline its turn before routine checks of waits with time', async () => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    // A burst of 5, then one request a second; 30 waits without a deadline poll every second,
+    // one with 8 s left waits for a job that ends at 4 s.
+    const jobOf = (call: FetchCall) => {
+      const id = new URL(call.url).pathname.split('/').pop() as string
+      const done = id === 'job_soon' && manual.now() - start >= 4_000
+      return jobBody({ id, status: done ? 'completed' : 'running', eta_ms: null })
+    }
+    const server = limitedServer(manual, 5, 1, () => 0, jobOf)
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      fetch: server.fetch,
+      clock,
+      circuitBreaker: false,
+      polling: fixedInterval(1_000),
+      transport: 'poll',
+    })
+    const others = new AbortController()
+    for (let i = 0; i < 30; i++) {
+      client.jobs.wait(`job_${i}`, { signal: others.signal }).catch(() => {})
+    }
+    const soon = client.jobs.wait('job_soon', { timeoutMs: 8_000 })
+    const [result] = await drive(manual, Promise.allSettled([soon]), 100, 200)
+    others.abort()
+    expect(result?.status).toBe('fulfilled')
+    expect(server.refused()).toBe(0)
   })
 
   it('should not hold a wait past its timeout waiting for a turn', async () => {

@@ -29,6 +29,8 @@ export type Ticket = number
 
 /** One request waiting for its turn. */
 interface Turn {
+  /** When its turn must have come (the request's time limit): the soonest goes first. */
+  by: number
   resolve: (ticket: Ticket) => void
   reject: (reason: unknown) => void
   signal: AbortSignal | undefined
@@ -97,14 +99,18 @@ export class Pacer {
   /**
    * Resolves with a ticket when a request may be sent; rejects with the signal's reason if it
    * aborts first. A request the server may hold (a long-poll) never goes as the probe: its
-   * answer could be half a minute away, and every other request would wait for it.
+   * answer could be half a minute away, and every other request would wait for it. Waiting
+   * requests go in the order their turns must come `by` (their time limits; those without one
+   * last), then of asking: a wait's look near its deadline is not made to miss it behind
+   * routine checks of other waits that have time.
    */
-  take(signal?: AbortSignal, held = false): Promise<Ticket> {
+  take(signal?: AbortSignal, held = false, by = Number.POSITIVE_INFINITY): Promise<Ticket> {
     signal?.throwIfAborted()
     if (held && this.#limit.kind === 'unknown') return Promise.resolve(-1)
     if (this.#queue.length === 0 && this.#admit()) return Promise.resolve(this.#ticket())
     return new Promise((resolve, reject) => {
       const turn: Turn = {
+        by,
         resolve,
         reject,
         signal,
@@ -115,9 +121,21 @@ export class Pacer {
         },
       }
       signal?.addEventListener('abort', turn.onAbort, { once: true })
-      this.#queue.push(turn)
+      this.#queue.splice(this.#placeFor(by), 0, turn)
       this.#drain()
     })
+  }
+
+  /** Where a turn due `by` goes in the queue: after every turn due no later (binary search). */
+  #placeFor(by: number): number {
+    let lo = 0
+    let hi = this.#queue.length
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if ((this.#queue[mid] as Turn).by <= by) lo = mid + 1
+      else hi = mid
+    }
+    return lo
   }
 
   /** A new ticket, in flight until answered. */

@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest'
-import { fakeFetch, jobBody, json, problemResponse } from '../test/fake-fetch.js'
+import { type FetchCall, fakeFetch, jobBody, json, problemResponse } from '../test/fake-fetch.js'
 import { drive, virtualClock } from '../test/virtual-time.js'
 import { type ClientOptions, createClient } from './client.js'
 import { isNotFoundError, isRateLimitError, isServerError } from './errors.js'
 import { MAX_PACED_RETRIES, RetryBudget } from './retry.js'
 
-function setup(respond: () => Response | Promise<Response>, options: Partial<ClientOptions> = {}) {
+function setup(
+  respond: (call: FetchCall) => Response | Promise<Response>,
+  options: Partial<ClientOptions> = {},
+) {
   const { manual, clock } = virtualClock()
   const fetch = fakeFetch(respond)
   const retries: { attempt: number; delayMs: number }[] = []
@@ -172,6 +175,54 @@ describe('request retries', () => {
     const keys = fetch.calls.map((call) => call.headers.get('idempotency-key'))
     expect(keys).toHaveLength(2)
     expect(keys[0]).toBe(keys[1])
+  })
+})
+
+describe('the create a wait follows', () => {
+  const params = { video_url: 'https://example.com/a.mp4', target_language: 'es' }
+  const failingCreates = (failures: number) => {
+    let posts = 0
+    return (call: FetchCall) => {
+      if (call.method !== 'POST')
+        return json(
+          jobBody({ status: 'completed', result: { url: 'https://example.com/out.mp4' } }),
+        )
+      return ++posts <= failures ? problemResponse(500, 'oops') : json(jobBody(), 202)
+    }
+  }
+
+  it('should be made again, with the same key, when its request’s retries ran out', async () => {
+    const { client, fetch, manual } = setup(failingCreates(6))
+    const done = await drive(manual, client.jobs.createAndWait(params), 1_000, 120)
+    expect(done.status).toBe('completed')
+    const posts = fetch.calls.filter((call) => call.method === 'POST')
+    expect(posts).toHaveLength(7)
+    expect(new Set(posts.map((call) => call.headers.get('idempotency-key'))).size).toBe(1)
+  })
+
+  it('should give up after maxConsecutiveErrors tries, where jobs.create gives up after one', async () => {
+    const { client, fetch, manual } = setup(failingCreates(Number.POSITIVE_INFINITY))
+    await expect(drive(manual, client.jobs.create(params))).rejects.toSatisfy(isServerError)
+    expect(fetch.calls).toHaveLength(4)
+    const made = client.jobs.createAndWait(params, { maxConsecutiveErrors: 3 })
+    await expect(drive(manual, made, 1_000, 120)).rejects.toSatisfy(isServerError)
+    expect(fetch.calls).toHaveLength(4 + 3 * 4)
+  })
+
+  it('should not be made again past its wait’s deadline, nor for a refusal', async () => {
+    let respond = failingCreates(Number.POSITIVE_INFINITY)
+    const { client, fetch, manual } = setup((call) => respond(call))
+    const start = manual.now()
+    const made = client.jobs.createAndWait(params, { timeoutMs: 8_000 })
+    await expect(drive(manual, made, 500, 100)).rejects.toSatisfy(isServerError)
+    expect(manual.now() - start).toBeLessThan(8_000)
+    expect(fetch.calls.length).toBeLessThan(12)
+    fetch.calls.length = 0
+    respond = () => problemResponse(422, 'no such language')
+    await expect(drive(manual, client.jobs.createAndWait(params))).rejects.toMatchObject({
+      status: 422,
+    })
+    expect(fetch.calls).toHaveLength(1)
   })
 })
 
