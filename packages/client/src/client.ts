@@ -76,7 +76,7 @@ export function createCore(settings: Settings): ClientCore {
     polling: settings.polling,
     history: new History(),
     logger,
-    dates: new ServerDates(),
+    dates: new ServerDates(clock),
     trips: new RoundTrips(),
     ...gatesOf(settings, events),
   }

@@ -53,6 +53,9 @@ describe('resume tokens', () => {
 
 describe('a job’s age', () => {
   const CREATED = Date.parse('2026-01-01T00:00:00.000Z')
+  /** The client's clock, which times a distrusted Date. */
+  let clientNow = 0
+  const clientClock = { now: () => clientNow }
   const at = (ms: number) => new Date(CREATED + ms).toISOString()
   // A server that reports status alone: `updated_at` moved when the job started, at 60 s.
   const running = jobBody({
@@ -62,7 +65,7 @@ describe('a job’s age', () => {
   }) as unknown as Job
 
   it('should read it from the answer’s Date where updated_at lags, the latest standing', () => {
-    const dates = new ServerDates()
+    const dates = new ServerDates(clientClock)
     const cursor = new Cursor()
     const now = 1_000_000 // the client's clock, far from the server's
     cursor.saw(running, undefined, now)
@@ -82,7 +85,7 @@ describe('a job’s age', () => {
   })
 
   it('should set it from the first dated answer in a resuming process, whatever its clock', () => {
-    const dates = new ServerDates()
+    const dates = new ServerDates(clientClock)
     const written = new Cursor()
     written.saw(running, undefined, 50_000, dates.ageOf(running, CREATED + 300_000))
     // Read where the clock is 5 min ahead: the token's bornAt would make the job 5 min older.
@@ -93,26 +96,34 @@ describe('a job’s age', () => {
     expect(resumed.ageMs(later)).toBe(310_000)
   })
 
-  it('should stop reading Date once it disagrees with the jobs’ times', () => {
+  it('should stop reading Date for ten minutes once it disagrees with the jobs’ times', () => {
     const justCreated = jobBody({ created_at: at(0), updated_at: at(0) }) as unknown as Job
-    const skewed = new ServerDates()
+    const skewed = new ServerDates(clientClock)
     // The create took 200 ms, yet its Date says the job is an hour old: another clock.
     expect(skewed.ageOf(justCreated, CREATED + 3_600_000, 200)).toBeUndefined()
     expect(skewed.ageOf(running, CREATED + 300_000)).toBeUndefined()
-    const behind = new ServerDates()
+    const behind = new ServerDates(clientClock)
     // A Date before the job's own updated_at: not on its clock either.
     expect(behind.ageOf(running, CREATED + 1_000)).toBeUndefined()
     expect(behind.ageOf(running, CREATED + 300_000)).toBeUndefined()
-    const fine = new ServerDates()
+    const fine = new ServerDates(clientClock)
     expect(fine.ageOf(justCreated, CREATED + 1_000, 200)).toBe(1_000)
     // A create that took the server 6.5 s: its Date that far on is no disagreement.
     expect(fine.ageOf(justCreated, CREATED + 6_000, 6_600)).toBe(6_000)
     expect(fine.ageOf(running, CREATED + 300_000)).toBe(300_000)
     expect(fine.ageOf(running, undefined)).toBeUndefined()
+    // One replica's clock off for a while: read again ten minutes after its last disagreement.
+    clientNow = 0
+    expect(behind.ageOf(running, CREATED + 1_000)).toBeUndefined()
+    clientNow = 599_000
+    expect(behind.ageOf(running, CREATED + 300_000)).toBeUndefined()
+    clientNow = 600_000
+    expect(behind.ageOf(running, CREATED + 300_000)).toBe(300_000)
+    clientNow = 0
   })
 
   it('should take a Date in the job’s own second, a replayed create and odd times in stride', () => {
-    const dates = new ServerDates()
+    const dates = new ServerDates(clientClock)
     // Created at .234 s; the create's Date, in whole seconds, reads 234 ms before it.
     const created = jobBody({
       created_at: '2026-01-01T00:00:01.234Z',

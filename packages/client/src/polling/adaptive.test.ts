@@ -206,6 +206,18 @@ describe('adaptivePolling', () => {
     expect(checks(restored, 30_000)).toEqual(checks(trained, 30_000))
   })
 
+  it('should place checks from a state read back as the strategy that saved it, while the prior still counts', () => {
+    for (const jobs of [3, 20, 100]) {
+      const trained = adaptivePolling()
+      teachInTurn(trained, 30_000, jobs, 0)
+      const restored = adaptivePolling({ state: JSON.parse(JSON.stringify(trained.exportState())) })
+      expect(restored.exportState()).toEqual(trained.exportState())
+      for (const duration of [5_000, 20_000, 45_000, 300_000]) {
+        expect(checks(restored, duration)).toEqual(checks(trained, duration))
+      }
+    }
+  })
+
   it('should start from its prior when the state given does not fit', () => {
     const broken = adaptivePolling({
       state: { version: 2, durations: [1, 2], etaRatios: [] },

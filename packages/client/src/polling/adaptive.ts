@@ -17,7 +17,7 @@
 import { DEFAULTS, withDefaults } from '../defaults.js'
 import type { Job } from '../types.js'
 import { isTerminalStatus } from '../types.js'
-import { LogSketch } from './sketch.js'
+import { LogSketch, roundWeight } from './sketch.js'
 import { checkPollingOptions, type PollContext, type PollingStrategy } from './strategy.js'
 
 /** What the strategy learned: a small JSON value (1-2.5 kB) to save and pass back later. */
@@ -228,7 +228,7 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
       version: 2,
       durations: durations.toJSON(),
       etaRatios: ratios.toJSON(),
-      prior: Math.round(durations.priorWeight() * 1e6) / 1e6,
+      prior: roundWeight(durations.priorWeight()),
       ...(surprising.length > 0 && {
         surprising: { durations: [...surprising], endedAt: surprisingUntil },
       }),

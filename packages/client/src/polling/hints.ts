@@ -40,24 +40,34 @@ export function parseRetryAfter(value: string | null | undefined, now: number): 
 /** How far a server's `Date` and its jobs' times may disagree before the `Date` is not read. */
 const DATE_SLACK_MS = 5_000
 
+/** How long a server's `Date` is not read after it disagreed with its jobs' times. */
+const DISTRUST_MS = 600_000
+
 /**
  * A server's `Date`, read as its jobs' age (`Date - created_at`) while it agrees with their
- * times: a job this client just created is no older by it than the create took, and no answer's `updated_at` is
- * past its `Date`. One disagreement by more than DATE_SLACK_MS (a `Date` from another clock than
- * the jobs' times, a timezone slip in them) and the client stops reading it: ages then come
- * from `updated_at` alone, which lags but never misleads.
+ * times: a job this client just created is no older by it than the create took, and no answer's
+ * `updated_at` is past its `Date`. A disagreement by more than DATE_SLACK_MS (a `Date` from
+ * another clock than the jobs' times, a timezone slip in them, one replica's clock off) and the
+ * client does not read it for DISTRUST_MS, each disagreement anew: ages then come from
+ * `updated_at` alone, which lags but never misleads.
  */
 export class ServerDates {
-  #trusted = true
+  readonly #clock: { now(): number }
+  #distrustedUntil = Number.NEGATIVE_INFINITY
+
+  /** `clock`: the client's, to time the distrust by (not the server's clock: it is the suspect). */
+  constructor(clock: { now(): number }) {
+    this.#clock = clock
+  }
 
   /**
-   * The age of `job` by an answer's `serverTime`; undefined without one, or once distrusted.
+   * The age of `job` by an answer's `serverTime`; undefined without one, or while distrusted.
    * `madeWithinMs`: the answer is the create's own (not an idempotent replay), which took this
    * long, so the job is at most about that old.
    */
   ageOf(job: Job, serverTime: number | undefined, madeWithinMs?: number): number | undefined {
     const created = Date.parse(job.created_at)
-    if (!this.#trusted || serverTime === undefined || Number.isNaN(created)) return undefined
+    if (serverTime === undefined || Number.isNaN(created)) return undefined
     // A `Date` counts whole seconds: within a second of the job's times (and the slack), the
     // same clock.
     const dated = serverTime - created
@@ -66,10 +76,9 @@ export class ServerDates {
       dated < -DATE_SLACK_MS ||
       dated < updated - DATE_SLACK_MS ||
       (madeWithinMs !== undefined && dated > madeWithinMs + DATE_SLACK_MS)
-    if (disagrees) {
-      this.#trusted = false
-      return undefined
-    }
+    const now = this.#clock.now()
+    if (disagrees) this.#distrustedUntil = now + DISTRUST_MS
+    if (now < this.#distrustedUntil) return undefined
     return Math.max(0, dated, Number.isNaN(updated) ? 0 : updated)
   }
 }

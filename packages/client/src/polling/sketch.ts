@@ -273,9 +273,9 @@ export class LogSketch {
     }
   }
 
-  /** The learned weights, rounded to 3 decimals: a small JSON value. */
+  /** The learned weights, each to 3 significant digits: a small JSON value. */
   toJSON(): number[] {
-    return this.#weights.map((w) => Math.round(w * 1000) / 1000)
+    return this.#weights.map(roundWeight)
   }
 
   #bin(value: number): number {
@@ -283,4 +283,13 @@ export class LogSketch {
     if (!(value > min)) return 0
     return Math.min(this.#weights.length - 1, Math.floor(Math.log(value / min) / this.#logRatio))
   }
+}
+
+/**
+ * A weight to 3 significant digits (none below a millionth): small in JSON, and relative, so a
+ * state read back places checks as the one saved did (to 3 decimals, the light bins where the
+ * prior lies lost a third of their weight).
+ */
+export function roundWeight(weight: number): number {
+  return weight < 1e-6 ? 0 : Number(weight.toPrecision(3))
 }
