@@ -35,6 +35,27 @@ export const DEFAULT: Contender = {
   make: () => adaptivePolling(),
 }
 
+/**
+ * The default in a program that never keeps what it learned (a new client for every job, nothing
+ * saved between them with `exportState()`): what its prior alone is worth. It forgets every job
+ * that ends, so each is placed as the first.
+ */
+export const NEVER_LEARNING: Contender = {
+  id: 'default-never-learning',
+  label: 'default, never learning (a new client a job, no saved state)',
+  source: 'this SDK: `adaptivePolling()`, told of no job’s end',
+  family: 'unlearned',
+  make: () => {
+    const strategy = adaptivePolling()
+    return {
+      nextDelay: (context) => strategy.nextDelay(context),
+      observe: (job, ageMs) => {
+        if (job.status === 'pending' || job.status === 'running') strategy.observe?.(job, ageMs)
+      },
+    }
+  },
+}
+
 /** The adaptive strategy at other prices of a request: its curve. */
 export const ADAPTIVE_SWEEP: readonly Contender[] = [100, 1_000, 3_000, 10_000].map((ms) => ({
   id: `adaptive-${ms}`,

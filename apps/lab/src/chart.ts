@@ -14,6 +14,7 @@ const X_RANGE: [number, number] = [1, 100]
 const Y_RANGE: [number, number] = [0.01, 300]
 const COLORS: Record<string, string> = {
   adaptive: '#1f6feb',
+  unlearned: '#1f6feb',
   fixed: '#8c959f',
   optimal: '#1a7f37',
   anchor: '#cf222e',
@@ -106,8 +107,9 @@ function panel(result: WorkloadResult, x0: number, y0: number): string {
         `<circle cx="${cx}" cy="${cy}" r="7" fill="none" stroke="${COLORS.default}" stroke-width="2"/>`,
       )
     }
-    if (!r.contender.family || isDefault) {
-      const label = isDefault ? 'default' : r.contender.id
+    const unlearned = r.contender.family === 'unlearned'
+    if (!r.contender.family || isDefault || unlearned) {
+      const label = isDefault ? 'default' : unlearned ? 'never learning' : r.contender.id
       out.push(
         `<text x="${Number(cx) + 5}" y="${Number(cy) - 4}" fill="#57606a">${esc(label)}</text>`,
       )

@@ -2,7 +2,14 @@
  * The whole lab: every contender on every workload, the optimal frontier of each, and the
  * figures the report and the chart are made of. Pure data out; report.ts and chart.ts render it.
  */
-import { ADAPTIVE_SWEEP, ANCHORS, type Contender, DEFAULT, FIXED_SWEEP } from './anchors.js'
+import {
+  ADAPTIVE_SWEEP,
+  ANCHORS,
+  type Contender,
+  DEFAULT,
+  FIXED_SWEEP,
+  NEVER_LEARNING,
+} from './anchors.js'
 import { frontierAt, type Summary, summarize } from './metrics.js'
 import { evaluate, optimalSchedule, tabulate } from './optimal.js'
 import { type JobOutcome, simulate } from './simulate.js'
@@ -22,7 +29,7 @@ export const FULL: Profile = {
   jobs: 1_000,
   samples: 200_000,
   seed: 1,
-  contenders: [DEFAULT, ...ADAPTIVE_SWEEP, ...ANCHORS, ...FIXED_SWEEP],
+  contenders: [DEFAULT, NEVER_LEARNING, ...ADAPTIVE_SWEEP, ...ANCHORS, ...FIXED_SWEEP],
   workloads: WORKLOADS,
 }
 

@@ -1249,29 +1249,35 @@ describe('push: deadlines and failures, as polling has them', () => {
     await expect(wait).resolves.toMatchObject({ status: 'completed' })
   })
 
-  it('should open again a stream that brings no event for five minutes, and learn the end', async () => {
+  it('should ask plainly beside a stream that brings no event for five minutes, and learn the end', async () => {
     const { manual, clock } = virtualClock()
-    const { streams, open } = streamServer((stream, before) => {
-      const status = before === 0 ? 'running' : 'completed'
-      stream.write(statusEvent(jobBody({ status, progress: status === 'completed' ? 1 : 0.1 }), 1))
+    const start = manual.now()
+    // The stream says the job runs, then nothing but keep-alives: its end, at 7 min, is lost.
+    const { streams, open } = streamServer((stream) => {
+      stream.write(statusEvent(jobBody({ status: 'running', progress: 0.1 }), 1))
     })
-    const fetch = fakeFetch(open)
+    const looks: number[] = []
+    const fetch = fakeFetch((call) => {
+      if (call.url.endsWith('/events')) return open()
+      looks.push(manual.now() - start)
+      const done = manual.now() - start >= 420_000
+      return json(jobBody(done ? { status: 'completed', progress: 1 } : { status: 'running' }))
+    })
     const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'sse' })
     let settled = false
     const wait = client.jobs.wait('job_1').finally(() => {
       settled = true
     })
     // Keep-alives alone, every 15 s: the stream is alive, but tells nothing.
-    for (let i = 0; i < 24 && !settled; i++) {
-      try {
-        streams.at(-1)?.write(': keep-alive\n\n')
-      } catch {
-        // That stream was dropped: the next one is not open yet.
-      }
+    for (let i = 0; i < 48 && !settled; i++) {
+      streams.at(-1)?.write(': keep-alive\n\n')
       await manual.tickAsync(15_000)
     }
     await expect(wait).resolves.toMatchObject({ status: 'completed' })
-    expect(streams).toHaveLength(2)
+    // One stream, kept; a look at 5 min (running) and at 10 min (the end).
+    expect(streams).toHaveLength(1)
+    expect(looks).toHaveLength(2)
+    expect(looks[0]).toBeGreaterThanOrEqual(300_000)
   })
 
   it('should report a stream that cannot be opened as a request would: events, history, breaker', async () => {

@@ -11,6 +11,7 @@ import { jobParser } from '../../parse.js'
 import { redactData, redactError } from '../../redact.js'
 import { jobPath } from '../../validate.js'
 import type { Observation } from '../observation.js'
+import { checkOnce } from './poll.js'
 import { createSseParser } from './sse-parser.js'
 
 /**
@@ -20,8 +21,9 @@ import { createSseParser } from './sse-parser.js'
 const FIRST_EVENT_MS = 5_000
 
 /**
- * The longest a stream may go without an event before it is opened again (5 min, the longest a
- * server's hint may space checks): a stream of keep-alives alone may have lost the job's events.
+ * The longest a stream may go without an event before the job is asked plainly beside it (5 min,
+ * the longest a server's hint may space checks): a stream of keep-alives alone may have lost the
+ * job's events.
  */
 const EVENTLESS_MS = 300_000
 
@@ -109,18 +111,22 @@ export async function listen(
   if (signal.aborted) cancel()
   const decoder = new TextDecoder()
   /** Set when the stream went quiet for too long: why it was dropped. */
-  let silence: 'first event' | 'silence' | 'no event' | undefined
+  let silence: 'first event' | 'silence' | undefined
   /** Set when the connection broke: how. */
   let broken: NetworkError | undefined
-  /** Drops the stream, saying why, unless what it waits for comes first (and starts it again). */
+  /**
+   * Drops the stream, saying why (or, with no event for long, looks at the job), unless what it
+   * waits for comes first (and starts it again).
+   */
   const watchdog = () => {
     let timer = new AbortController()
     return {
-      start(ms: number, why: NonNullable<typeof silence>) {
+      start(ms: number, why: NonNullable<typeof silence> | 'no event') {
         timer.abort()
         timer = new AbortController()
         clock.sleep(ms, timer.signal).then(
           () => {
+            if (why === 'no event') return look()
             silence = why
             cancel()
           },
@@ -129,6 +135,21 @@ export async function listen(
       },
       stop: () => timer.abort(),
     }
+  }
+  /**
+   * No event for EVENTLESS_MS, keep-alives alone (a server that lost the job's events?): the job
+   * is asked plainly beside the stream, which stays open (one connection a job), and again each
+   * EVENTLESS_MS it stays without an event. A look that fails leaves it to the stream.
+   */
+  const look = () => {
+    const again = () => {
+      if (observation.ended) cancel()
+      else if (!signal.aborted) eventless.start(EVENTLESS_MS, 'no event')
+    }
+    checkOnce(core, observation, signal, 'look').then(again, (error: unknown) => {
+      core.logger.debug?.('a look beside an eventless stream failed', { error: String(error) })
+      again()
+    })
   }
   const quiet = watchdog()
   const eventless = watchdog()
@@ -190,12 +211,6 @@ export async function listen(
   // Dropped or ended without the job's end, after it spoke: open it again after the server's
   // `retry:`, as a browser's EventSource would.
   if (broken) core.logger.debug?.('event stream dropped: opened again', { error: String(broken) })
-  // Dropped for telling nothing: opened again at once (the server's `retry:` is for streams it
-  // ended), from the job's state rather than after the last event id.
-  if (silence === 'no event') {
-    state.eventId = undefined
-    return observation.dropped({ retryAfterMs: 0 })
-  }
   observation.dropped({ retryAfterMs: retryMs })
 }
 

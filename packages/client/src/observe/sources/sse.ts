@@ -4,9 +4,9 @@
  * drops after it spoke is opened again with `Last-Event-ID` after the server's `retry:` (the
  * strategy's delay when it sent none); one that fails before a word is a failed check, with the
  * strategy's backoff; one that sends nothing for a while (a proxy buffering it, or a connection
- * gone quiet) is dropped, and one that brings no event for `EVENTLESS_MS` (only keep-alives: a
- * server that lost the job's events?) is opened again, so a wait is never without news for
- * longer. A server without the endpoint, or whose stream's headers or first event do not arrive
+ * gone quiet) is dropped, and beside one that brings no event for 5 minutes (only keep-alives: a
+ * server that lost the job's events?) the job is asked plainly (sse-stream.ts), so a wait is never
+ * without news for longer. A server without the endpoint, or whose stream's headers or first event do not arrive
  * in time (a proxy holding the answer back), is asked by long-poll instead. A stream still open
  * at a wait's deadline is interrupted, and the last look is a plain check (so it is with under
  * a second left before one).
