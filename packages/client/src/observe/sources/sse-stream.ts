@@ -143,6 +143,7 @@ export async function listen(
    */
   const look = () => {
     const again = () => {
+      if (!reading) return
       if (observation.ended) cancel()
       else if (!signal.aborted) eventless.start(EVENTLESS_MS, 'no event')
     }
@@ -153,6 +154,8 @@ export async function listen(
   }
   const quiet = watchdog()
   const eventless = watchdog()
+  /** Until the stream ends: a look still out then plans nothing more for it. */
+  let reading = true
   // The job's state comes first, unless the stream resumes after an event id (then only newer
   // events come, perhaps none for a while: any bytes, `retry:` or a keep-alive, will do).
   eventless.start(FIRST_EVENT_MS, 'first event')
@@ -178,6 +181,7 @@ export async function listen(
       broken = new NetworkError(info, redactError(error, core.http.redact), true)
     }
   } finally {
+    reading = false
     signal.removeEventListener('abort', cancel)
     quiet.stop()
     eventless.stop()
