@@ -6,7 +6,7 @@
  * and one timer per request: sharing them between requests saved a few per cent of a loopback
  * GET's CPU, within the benchmark's guard without it (docs/client-benchmarks.md).
  */
-import type { Clock } from './clock.js'
+import { type Clock, systemClock } from './clock.js'
 import { MAX_TIMER_MS } from './validate.js'
 
 /** The time limit of one request. */
@@ -33,21 +33,28 @@ export function startDeadline(
 ): Deadline {
   const controller = new AbortController()
   let timedOut = false
-  const timer = new AbortController()
-  if (timeoutMs <= MAX_TIMER_MS) {
-    clock.sleep(timeoutMs, timer.signal).then(
-      () => {
-        timedOut = true
-        controller.abort()
-      },
-      () => {},
-    )
+  const fire = () => {
+    timedOut = true
+    controller.abort()
+  }
+  let stopTimer = () => {}
+  if (timeoutMs > MAX_TIMER_MS) {
+    // No limit that a timer can hold: none.
+  } else if (clock === systemClock) {
+    // A plain timer on the system clock: its `sleep` (a promise, an abort listener, a rejection
+    // when stopped) cost 4-5 % of a loopback GET's client CPU, over the benchmark's guard
+    // (docs/client-benchmarks.md).
+    const timer = setTimeout(fire, timeoutMs)
+    stopTimer = () => clearTimeout(timer)
+  } else {
+    const timer = new AbortController()
+    clock.sleep(timeoutMs, timer.signal).then(fire, () => {})
+    // With a reason of its own: no DOMException made for a timer that was never to fire.
+    stopTimer = () => timer.abort(STOPPED)
   }
   const onAbort = () => controller.abort(parent?.reason)
   parent?.addEventListener('abort', onAbort, { once: true })
   if (parent?.aborted) onAbort()
-  // With a reason of its own: no DOMException made for a timer that was never to fire.
-  const stopTimer = () => timer.abort(STOPPED)
   return {
     signal: controller.signal,
     timedOut: () => timedOut,
