@@ -222,7 +222,12 @@ async function paced<T>(
 ): Promise<T> {
   const { pacer, clock } = core
   if (!pacer) return attempt()
-  const ticket = await waitForTurn(pacer, clock, request, turnMs)
+  // Turns go soonest limit first: the request's, or the client's when longer (a create that may
+  // retry for an hour is still one request of `requestTimeoutMs`), or a minute without either:
+  // behind those due sooner, never for ever.
+  const limitMs = Math.min(turnMs ?? Infinity, core.http.timeoutMs)
+  const orderMs = Number.isFinite(limitMs) ? limitMs : 60_000
+  const ticket = await waitForTurn(pacer, clock, request, turnMs, clock.now() + orderMs)
   const held = request.holdMs !== undefined
   try {
     const answer = await attempt()
@@ -251,18 +256,18 @@ function capped(ms: number | undefined, max: number): number | undefined {
 /**
  * Waits for the pacer's turn within `timeoutMs` (what is left of the request's own time limit: a
  * wait's deadline, say): a turn that would come later fails the request with a `TimeoutError`
- * instead of holding it.
+ * instead of holding it. `by`: when its turn must come, its place in the queue.
  */
 async function waitForTurn(
   pacer: Pacer,
   clock: Clock,
   request: HttpRequest,
   timeoutMs: number | undefined,
+  by: number,
 ): Promise<Ticket> {
   const { signal } = request
   const held = request.holdMs !== undefined
-  if (timeoutMs === undefined) return pacer.take(signal, held)
-  const by = clock.now() + timeoutMs
+  if (timeoutMs === undefined) return pacer.take(signal, held, by)
   const gate = new AbortController()
   const onAbort = () => gate.abort(signal?.reason)
   signal?.addEventListener('abort', onAbort, { once: true })

@@ -52,9 +52,11 @@ export async function createJob(
 /**
  * A create a wait follows (`createAndWait`, a resubmit): when its request fails after its own
  * retries, it is made again with the same idempotency key, as a wait's check would be, until
- * `maxConsecutiveErrors` tries in a row failed (each opening of the circuit breaker one, as for
- * a wait's checks) or the deadline would pass. The create is what a wait cannot do without: a
- * bad minute of the server must not lose it while the wait would have gone on.
+ * `maxConsecutiveErrors` tries in a row failed or the deadline would pass. They count as a
+ * wait's failed checks do (observe/failures.ts): each opening of the circuit breaker once, a
+ * refusal while another call's probe is out not at all; a `Retry-After` longer than the request
+ * waits out inside itself (`maxRetryAfterMs`) is waited out here, as one try. The create is what a wait cannot do without: a bad minute of the server must not lose it
+ * while the wait would have gone on.
  */
 export async function createForWait(
   core: ClientCore,
@@ -65,22 +67,30 @@ export async function createForWait(
   const maxTries = options.maxConsecutiveErrors ?? DEFAULTS.maxConsecutiveErrors
   const idempotencyKey = options.idempotencyKey ?? randomId()
   let failed = 0
-  let opening: number | undefined
+  /** The circuit's opening that was counted last. */
+  let counted: number | undefined
   for (;;) {
     try {
       return await createJob(core, params, { ...options, idempotencyKey }, deadline)
     } catch (error) {
       options.signal?.throwIfAborted()
       const verdict = judgeFailure(error, core.clock.now(), core.breaker, false)
-      // The server's pacing was waited out in the request already (to the deadline, or for
-      // minutes); anything else that is not transient is not worth another try.
-      if (verdict.kind !== 'failed' && verdict.kind !== 'refused') throw error
-      const counts = verdict.kind === 'failed' || verdict.opening !== opening
-      if (verdict.kind === 'refused' && verdict.opening !== undefined) opening = verdict.opening
+      if (verdict.kind === 'fatal' || verdict.kind === 'look-again') throw error
+      // Refusals the request waited out already (for minutes, or to the deadline) end it; one
+      // that asked for longer than it waits out inside itself is waited out here.
+      if (verdict.kind === 'paced' && verdict.retryAfterMs <= core.retry.maxRetryAfterMs) {
+        throw error
+      }
+      let counts = verdict.kind !== 'refused'
+      if (verdict.kind !== 'paced' && verdict.opening !== undefined) {
+        counts = verdict.opening !== counted
+        counted = verdict.opening
+      }
       if (counts && ++failed >= maxTries) throw error
-      const { maxDelayMs } = core.retry
       const delayMs =
-        verdict.kind === 'refused' ? verdict.retryAfterMs : maxDelayMs * (0.5 + core.random() / 2)
+        verdict.kind === 'failed'
+          ? core.retry.maxDelayMs * (0.5 + core.random() / 2)
+          : verdict.retryAfterMs
       if (core.clock.now() + delayMs >= deadline) throw error
       core.logger.debug?.('creating again', { attempt: failed + 1, delayMs, error: String(error) })
       await core.clock.sleep(delayMs, options.signal)

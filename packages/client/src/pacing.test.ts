@@ -556,6 +556,72 @@ describe('pacing', () => {
     expect(server.refused()).toBe(0)
   })
 
+  it('should not keep a request without a time limit waiting behind ones that have one', async () => {
+    const { manual, clock } = virtualClock()
+    // Two requests a second; six waits with an hour each keep the queue full.
+    const jobOf = (call: FetchCall) => {
+      const id = new URL(call.url).pathname.split('/').pop() as string
+      return jobBody({ id, status: 'running', eta_ms: null })
+    }
+    const server = limitedServer(manual, 2, 2, () => 0, jobOf)
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      fetch: server.fetch,
+      clock,
+      circuitBreaker: false,
+      polling: fixedInterval(1_000),
+      transport: 'poll',
+      requestTimeoutMs: Number.POSITIVE_INFINITY,
+    })
+    const others = new AbortController()
+    for (let i = 0; i < 6; i++) {
+      client.jobs.wait(`job_${i}`, { signal: others.signal, timeoutMs: 3_600_000 }).catch(() => {})
+    }
+    await manual.tickAsync(2_000)
+    const asked = manual.now()
+    const got = await drive(manual, client.jobs.get('job_x'), 1_000, 120)
+    others.abort()
+    expect(got.id).toBe('job_x')
+    expect(manual.now() - asked).toBeLessThanOrEqual(61_000)
+  })
+
+  it('should pace to a policy the server changed under it, not slow itself for others', async () => {
+    const { manual, clock } = virtualClock()
+    // A bucket stated as it goes: generous, then cut to a burst of 20 and 2 a second.
+    let capacity = 1_000
+    let perS = 500
+    let tokens = capacity
+    let at = manual.now()
+    const fetch = fakeFetch(() => {
+      tokens = Math.min(capacity, tokens + ((manual.now() - at) / 1_000) * perS)
+      at = manual.now()
+      const headers = {
+        'ratelimit-policy': `"default";q=${capacity};w=${capacity / perS}`,
+        ratelimit: `"default";r=${Math.max(0, Math.floor(tokens - 1))};t=1`,
+      }
+      if (tokens < 1) {
+        const refusal = problemResponse(429, 'Too Many Requests')
+        for (const [k, v] of Object.entries({ ...headers, 'retry-after': '1' })) {
+          refusal.headers.set(k, v)
+        }
+        return refusal
+      }
+      tokens -= 1
+      return json(jobBody(), 200, headers)
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, circuitBreaker: false })
+    await drive(manual, client.jobs.get('job_1'))
+    capacity = 20
+    perS = 2
+    tokens = 20
+    const start = manual.now()
+    const gets = Array.from({ length: 150 }, () => client.jobs.get('job_1'))
+    const results = await drive(manual, Promise.allSettled(gets), 1_000, 300)
+    expect(results.every((r) => r.status === 'fulfilled')).toBe(true)
+    // 20 at once, the other 130 at 2 a second: 65 s at best.
+    expect(manual.now() - start).toBeLessThanOrEqual(90_000)
+  })
+
   it('should not hold a wait past its timeout waiting for a turn', async () => {
     const headers = { 'ratelimit-policy': '1;w=6', ratelimit: 'limit=1, remaining=0, reset=6' }
     const fetch = fakeFetch(() => json(jobBody({ status: 'running' }), 200, headers))

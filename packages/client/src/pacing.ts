@@ -6,7 +6,8 @@
  * rate-limit-headers.ts). The pacer mirrors the server's token bucket: a token per request,
  * refilled at the quota's rate, never above what the server last said was left; a fixed window
  * used up waits for its reset; a 429's `Retry-After` empties it until then. Requests wait in
- * order of arrival.
+ * the order their turns must come by (their time limits), so a wait's look near its deadline is
+ * not made to miss it behind checks that have time.
  *
  * A stated limit may be shared (other processes, other machines with the same key): a 429
  * saying the bucket is empty while this client kept to it says so, and this client's share of
@@ -100,11 +101,10 @@ export class Pacer {
    * Resolves with a ticket when a request may be sent; rejects with the signal's reason if it
    * aborts first. A request the server may hold (a long-poll) never goes as the probe: its
    * answer could be half a minute away, and every other request would wait for it. Waiting
-   * requests go in the order their turns must come `by` (their time limits; those without one
-   * last), then of asking: a wait's look near its deadline is not made to miss it behind
-   * routine checks of other waits that have time.
+   * requests go in the order their turns must come `by` (in ms on the clock), then of asking:
+   * each is given a time (core.ts), so none waits for ever behind later ones.
    */
-  take(signal?: AbortSignal, held = false, by = Number.POSITIVE_INFINITY): Promise<Ticket> {
+  take(signal: AbortSignal | undefined, held: boolean, by: number): Promise<Ticket> {
     signal?.throwIfAborted()
     if (held && this.#limit.kind === 'unknown') return Promise.resolve(-1)
     if (this.#queue.length === 0 && this.#admit()) return Promise.resolve(this.#ticket())
@@ -186,9 +186,11 @@ export class Pacer {
       // refusal that says tokens are left: about something else; nor under a fixed window
       // whose length is still a guess: the guess's.)
       const emptied = refused && stated.remaining === 0 && stated.windowS !== undefined
-      if (emptied && limit.kind === 'bucket' && !limit.learned) {
-        this.#halveShare(ticket, now)
-      }
+      if (emptied && limit.kind === 'bucket' && !limit.learned) this.#halveShare(ticket, now)
+      // A refused request took a token here, and none from the server's bucket: it is given
+      // back (the tokens of the requests still out were counted against what an earlier answer
+      // said was left, and a burst refused would otherwise leave a debt of a token each).
+      if (refused && limit.kind === 'bucket') limit.tokens += 1
       const perMs = this.#statedPerMs * this.#share
       const remaining =
         stated.remaining === undefined || held ? undefined : stated.remaining - later

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { type FetchCall, fakeFetch, jobBody, json, problemResponse } from '../test/fake-fetch.js'
+import {
+  type FetchCall,
+  fakeFetch,
+  hangUntilAborted,
+  jobBody,
+  json,
+  problemResponse,
+} from '../test/fake-fetch.js'
 import { drive, virtualClock } from '../test/virtual-time.js'
 import { type ClientOptions, createClient } from './client.js'
 import { isNotFoundError, isRateLimitError, isServerError } from './errors.js'
@@ -207,6 +214,57 @@ describe('the create a wait follows', () => {
     const made = client.jobs.createAndWait(params, { maxConsecutiveErrors: 3 })
     await expect(drive(manual, made, 1_000, 120)).rejects.toSatisfy(isServerError)
     expect(fetch.calls).toHaveLength(4 + 3 * 4)
+  })
+
+  it('should count each opening of the circuit once, and no refusal while another call probes', async () => {
+    // Every create fails and opens the circuit (threshold 1): its opening, then the probe's.
+    const failing = setup(failingCreates(Number.POSITIVE_INFINITY), {
+      retry: { maxRetries: 0 },
+      circuitBreaker: { failureThreshold: 1, resetTimeoutMs: 5_000 },
+      pacing: false,
+    })
+    const made = failing.client.jobs.createAndWait(params, { maxConsecutiveErrors: 2 })
+    await expect(drive(failing.manual, made, 500, 200)).rejects.toSatisfy(isServerError)
+    expect(failing.fetch.calls.filter((call) => call.method === 'POST')).toHaveLength(2)
+    // The circuit opened by a failed GET; another call's probe then hangs for its 10 s limit:
+    // the create is refused meanwhile (counting nothing) and goes through after.
+    let down = true
+    const { client, fetch, manual } = setup(
+      (call) => {
+        if (call.method === 'POST') return json(jobBody({ id: 'job_new' }), 202)
+        if (call.url.endsWith('/job_probe')) return hangUntilAborted(call)
+        if (down) return problemResponse(503, 'down')
+        return json(jobBody({ id: 'job_new', status: 'completed', result: { url: 'https://x/y' } }))
+      },
+      {
+        retry: { maxRetries: 0 },
+        circuitBreaker: { failureThreshold: 1, resetTimeoutMs: 2_000 },
+        pacing: false,
+        transport: 'poll',
+      },
+    )
+    await client.jobs.get('job_1').catch(() => {})
+    down = false
+    manual.schedule(2_000, () => void client.jobs.get('job_probe').catch(() => {}))
+    const waited = client.jobs.createAndWait(params, { maxConsecutiveErrors: 4 })
+    await expect(drive(manual, waited, 250, 200)).resolves.toMatchObject({ status: 'completed' })
+    expect(fetch.calls.filter((call) => call.method === 'POST')).toHaveLength(1)
+  })
+
+  it('should wait out a Retry-After longer than the request waits out inside itself', async () => {
+    let posts = 0
+    const { client, manual } = setup((call) => {
+      if (call.method !== 'POST') {
+        return json(jobBody({ status: 'completed', result: { url: 'https://x/y' } }))
+      }
+      if (++posts > 1) return json(jobBody(), 202)
+      const refusal = problemResponse(503, 'maintenance')
+      refusal.headers.set('retry-after', '120')
+      return refusal
+    })
+    const made = client.jobs.createAndWait(params, { timeoutMs: 3_600_000 })
+    await expect(drive(manual, made, 5_000, 100)).resolves.toMatchObject({ status: 'completed' })
+    expect(posts).toBe(2)
   })
 
   it('should not be made again past its wait’s deadline, nor for a refusal', async () => {

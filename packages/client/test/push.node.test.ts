@@ -1280,6 +1280,74 @@ describe('push: deadlines and failures, as polling has them', () => {
     expect(looks[0]).toBeGreaterThanOrEqual(300_000)
   })
 
+  it('should not let a look beside a quiet stream take the job back behind a newer event', async () => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    // Queued until 301 s, then running; the look is read at once but answers 2 s later.
+    const stateAt = () =>
+      manual.now() - start < 301_000
+        ? { status: 'queued', progress: 0 }
+        : { status: 'running', progress: 0.3 }
+    const { streams, open } = streamServer((stream) => {
+      stream.write(statusEvent(jobBody(stateAt()), 1))
+    })
+    const fetch = fakeFetch(async (call) => {
+      if (call.url.endsWith('/events')) return open()
+      const body = jobBody(stateAt())
+      await sleep(manual, 2_000)
+      return json(body)
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'sse' })
+    const seen: string[] = []
+    client.on('job:status', ({ job }) => seen.push(job.status))
+    const controller = new AbortController()
+    const wait = client.jobs.wait('job_1', { signal: controller.signal }).catch(() => {})
+    for (let i = 0; i < 20; i++) {
+      streams.at(-1)?.write(': keep-alive\n\n')
+      await manual.tickAsync(15_000)
+    }
+    // 300 s: the look goes out (queued); 301 s: the stream says running; 302 s: the look answers.
+    await manual.tickAsync(1_000)
+    streams.at(-1)?.write(statusEvent(jobBody(stateAt()), 2))
+    await manual.tickAsync(3_000)
+    controller.abort()
+    await wait
+    expect(seen.at(-1)).toBe('running')
+  })
+
+  it('should end a look beside a quiet stream with the stream, and so with the wait', async () => {
+    const { manual, clock } = virtualClock()
+    const { streams, open } = streamServer((stream) => {
+      stream.write(statusEvent(jobBody({ status: 'running' }), 1))
+    })
+    const looks: FetchCall[] = []
+    const fetch = fakeFetch((call) => {
+      if (call.url.endsWith('/events')) return open()
+      looks.push(call)
+      return hangUntilAborted(call)
+    })
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      fetch,
+      clock,
+      transport: 'sse',
+      requestTimeoutMs: 60_000,
+    })
+    const controller = new AbortController()
+    const wait = client.jobs.wait('job_1', { signal: controller.signal }).catch(() => {})
+    for (let i = 0; i < 21; i++) {
+      streams.at(-1)?.write(': keep-alive\n\n')
+      await manual.tickAsync(15_000)
+    }
+    expect(looks).toHaveLength(1)
+    // The server ends the stream (a deployment) while the look is out.
+    streams.at(-1)?.close()
+    await manual.tickAsync(100)
+    expect(looks[0]?.signal?.aborted).toBe(true)
+    controller.abort()
+    await wait
+  })
+
   it('should report a stream that cannot be opened as a request would: events, history, breaker', async () => {
     const { manual, clock } = virtualClock()
     const fetch = fakeFetch(() => Promise.reject(new TypeError('connect ECONNREFUSED')))

@@ -327,7 +327,7 @@ export class Monitor implements Planner {
     for (const observation of group) observation.begin(inFlight)
     many(group, inFlight.controller.signal).then(
       ({ alone, stop }) => {
-        // No batch endpoint that works: everything goes one by one from now on.
+        // No batch endpoint that works: everything goes one by one for RETRY_BEST_MS.
         if (stop) this.#memory.batchFailedAt = this.#core.clock.now()
         for (const observation of alone) {
           observation.cursor.state.checks--

@@ -5,7 +5,8 @@
  * behind the create: the job's own address says 404 for sure), one whose entry does not read,
  * and every job of a batch the server refused. A server whose batch endpoint is missing (404,
  * 405, 501), forbidden (403), refused twice in a row, or that answers something else there (a
- * list, a page that leaves out jobs asked for) is asked one job at a time from then on.
+ * list, a page that leaves out jobs asked for) is asked one job at a time for the next 10
+ * minutes (monitor.ts), then a batch is tried again.
  */
 
 import { type ClientCore, request } from '../../core.js'

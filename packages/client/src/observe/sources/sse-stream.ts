@@ -8,10 +8,11 @@ import { InvalidResponseError, NetworkError, VideoTranslationError } from '../..
 import { recordCheck } from '../../history.js'
 import { type HttpStream, requestIdOf } from '../../http.js'
 import { jobParser } from '../../parse.js'
+import { hintsOf } from '../../polling/hints.js'
 import { redactData, redactError } from '../../redact.js'
 import { jobPath } from '../../validate.js'
 import type { Observation } from '../observation.js'
-import { checkOnce } from './poll.js'
+import { getJob } from './poll.js'
 import { createSseParser } from './sse-parser.js'
 
 /**
@@ -106,9 +107,17 @@ export async function listen(
     reader.cancel().catch(() => {})
     stream.close()
   }
-  signal.addEventListener('abort', cancel, { once: true })
+  /** Until the stream ends. */
+  let reading = true
+  /** A look beside the stream, while one is out. */
+  let looking: AbortController | undefined
+  const stop = () => {
+    cancel()
+    looking?.abort()
+  }
+  signal.addEventListener('abort', stop, { once: true })
   // Aborted while the stream was being opened: a fetch that ignores aborts still gets it closed.
-  if (signal.aborted) cancel()
+  if (signal.aborted) stop()
   const decoder = new TextDecoder()
   /** Set when the stream went quiet for too long: why it was dropped. */
   let silence: 'first event' | 'silence' | undefined
@@ -139,23 +148,40 @@ export async function listen(
   /**
    * No event for EVENTLESS_MS, keep-alives alone (a server that lost the job's events?): the job
    * is asked plainly beside the stream, which stays open (one connection a job), and again each
-   * EVENTLESS_MS it stays without an event. A look that fails leaves it to the stream.
+   * EVENTLESS_MS it stays without an event. A look that fails leaves it to the stream; an event
+   * that comes while it is out is newer than its answer, which is then not told; the stream's
+   * end (or the wait's) ends it.
    */
   const look = () => {
-    const again = () => {
-      if (!reading) return
-      if (observation.ended) cancel()
-      else if (!signal.aborted) eventless.start(EVENTLESS_MS, 'no event')
-    }
-    checkOnce(core, observation, signal, 'look').then(again, (error: unknown) => {
-      core.logger.debug?.('a look beside an eventless stream failed', { error: String(error) })
-      again()
+    if (!reading) return
+    const controller = new AbortController()
+    looking = controller
+    const seen = events
+    getJob(core, observation.id, {
+      attempt: state.checks,
+      signal: controller.signal,
+      timeoutMs: observation.requestLimitMs(clock.now()),
     })
+      .then(
+        ({ job, response }) => {
+          if (!job || events !== seen) return
+          const hints = hintsOf(job, response.headers, clock.now())
+          observation.answered(job, hints, response.headers.get('etag') ?? undefined, 'look')
+        },
+        (error: unknown) => {
+          if (controller.signal.aborted) return
+          core.logger.debug?.('a look beside an eventless stream failed', { error: String(error) })
+        },
+      )
+      .finally(() => {
+        if (looking === controller) looking = undefined
+        if (!reading) return
+        if (observation.ended) cancel()
+        else eventless.start(EVENTLESS_MS, 'no event')
+      })
   }
   const quiet = watchdog()
   const eventless = watchdog()
-  /** Until the stream ends: a look still out then plans nothing more for it. */
-  let reading = true
   // The job's state comes first, unless the stream resumes after an event id (then only newer
   // events come, perhaps none for a while: any bytes, `retry:` or a keep-alive, will do).
   eventless.start(FIRST_EVENT_MS, 'first event')
@@ -182,7 +208,8 @@ export async function listen(
     }
   } finally {
     reading = false
-    signal.removeEventListener('abort', cancel)
+    looking?.abort()
+    signal.removeEventListener('abort', stop)
     quiet.stop()
     eventless.stop()
     stream.close()
