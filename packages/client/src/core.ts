@@ -222,11 +222,10 @@ async function paced<T>(
 ): Promise<T> {
   const { pacer, clock } = core
   if (!pacer) return attempt()
-  // Turns go soonest limit first: the request's, or the client's when longer (a create that may
-  // retry for an hour is still one request of `requestTimeoutMs`), or a minute without either:
-  // behind those due sooner, never for ever.
-  const limitMs = Math.min(turnMs ?? Infinity, core.http.timeoutMs)
-  const orderMs = Number.isFinite(limitMs) ? limitMs : 60_000
+  // Turns go soonest limit first: the request's, or the client's when shorter (a create that may
+  // retry for an hour is still one request of `requestTimeoutMs`), and a minute at most: behind
+  // those due sooner, never for ever.
+  const orderMs = Math.min(turnMs ?? Infinity, core.http.timeoutMs, 60_000)
   const ticket = await waitForTurn(pacer, clock, request, turnMs, clock.now() + orderMs)
   const held = request.holdMs !== undefined
   try {

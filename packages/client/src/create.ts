@@ -54,8 +54,8 @@ export async function createJob(
  * retries, it is made again with the same idempotency key, as a wait's check would be, until
  * `maxConsecutiveErrors` tries in a row failed or the deadline would pass. They count as a
  * wait's failed checks do (observe/failures.ts): each opening of the circuit breaker once, a
- * refusal while another call's probe is out not at all; a `Retry-After` longer than the request
- * waits out inside itself (`maxRetryAfterMs`) is waited out here, as one try. The create is what a wait cannot do without: a bad minute of the server must not lose it
+ * refusal while another call's probe is out not at all; a `Retry-After` the request did not wait
+ * out (longer than `maxRetryAfterMs`, or no retries at all) is waited out here, as one try. The create is what a wait cannot do without: a bad minute of the server must not lose it
  * while the wait would have gone on.
  */
 export async function createForWait(
@@ -77,8 +77,10 @@ export async function createForWait(
       const verdict = judgeFailure(error, core.clock.now(), core.breaker, false)
       if (verdict.kind === 'fatal' || verdict.kind === 'look-again') throw error
       // Refusals the request waited out already (for minutes, or to the deadline) end it; one
-      // that asked for longer than it waits out inside itself is waited out here.
-      if (verdict.kind === 'paced' && verdict.retryAfterMs <= core.retry.maxRetryAfterMs) {
+      // that asked for longer than it waits out inside itself (or that it did not retry at all,
+      // `maxRetries: 0`) is waited out here.
+      const { maxRetryAfterMs, maxRetries } = core.retry
+      if (verdict.kind === 'paced' && verdict.retryAfterMs <= maxRetryAfterMs && maxRetries > 0) {
         throw error
       }
       let counts = verdict.kind !== 'refused'

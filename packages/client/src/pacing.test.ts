@@ -622,6 +622,58 @@ describe('pacing', () => {
     expect(manual.now() - start).toBeLessThanOrEqual(90_000)
   })
 
+  it('should give no token back for a refusal that does not say what is left', async () => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    // A policy of 10 a second, stated alone; the bucket, shared, is empty from 1 s to 11 s.
+    const headers = { 'ratelimit-policy': '10;w=1' }
+    const fetch = fakeFetch(() => {
+      const at = manual.now() - start
+      if (at >= 1_000 && at < 11_000) return json({ title: 'Too Many Requests' }, 429, headers)
+      return json(jobBody({ status: 'running' }), 200, headers)
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, circuitBreaker: false })
+    await drive(manual, client.jobs.get('job_1'))
+    await manual.tickAsync(1_000 - (manual.now() - start))
+    const before = fetch.calls.length
+    const gets = Array.from({ length: 60 }, () => client.jobs.get('job_1').catch(() => {}))
+    await manual.tickAsync(1_000)
+    // The bucket's 10, and at most as many again in its second.
+    expect(fetch.calls.length - before).toBeLessThanOrEqual(20)
+    await drive(manual, Promise.all(gets), 500, 100)
+  })
+
+  it('should order a wait with an hour left no later than a minute on, whatever the client’s limit', async () => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    // Two a second; six waits without a deadline keep the queue full; a seventh, with an hour,
+    // waits for a job that ends at 10 s. No request time limit at all.
+    const jobOf = (call: FetchCall) => {
+      const id = new URL(call.url).pathname.split('/').pop() as string
+      const done = id === 'job_x' && manual.now() - start >= 10_000
+      return jobBody({ id, status: done ? 'completed' : 'running', eta_ms: null })
+    }
+    const server = limitedServer(manual, 2, 2, () => 0, jobOf)
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      fetch: server.fetch,
+      clock,
+      circuitBreaker: false,
+      polling: fixedInterval(1_000),
+      transport: 'poll',
+      requestTimeoutMs: Number.POSITIVE_INFINITY,
+    })
+    const others = new AbortController()
+    for (let i = 0; i < 6; i++) {
+      client.jobs.wait(`job_${i}`, { signal: others.signal }).catch(() => {})
+    }
+    const waited = client.jobs.wait('job_x', { timeoutMs: 3_600_000 })
+    const done = await drive(manual, waited, 1_000, 200)
+    others.abort()
+    expect(done.status).toBe('completed')
+    expect(manual.now() - start).toBeLessThanOrEqual(90_000)
+  })
+
   it('should not hold a wait past its timeout waiting for a turn', async () => {
     const headers = { 'ratelimit-policy': '1;w=6', ratelimit: 'limit=1, remaining=0, reset=6' }
     const fetch = fakeFetch(() => json(jobBody({ status: 'running' }), 200, headers))

@@ -189,8 +189,10 @@ export class Pacer {
       if (emptied && limit.kind === 'bucket' && !limit.learned) this.#halveShare(ticket, now)
       // A refused request took a token here, and none from the server's bucket: it is given
       // back (the tokens of the requests still out were counted against what an earlier answer
-      // said was left, and a burst refused would otherwise leave a debt of a token each).
-      if (refused && limit.kind === 'bucket') limit.tokens += 1
+      // said was left, and a burst refused would otherwise leave a debt of a token each), when
+      // the refusal says what is left, which then bounds it.
+      const bounded = stated.remaining !== undefined && !held && ticket >= 0
+      if (refused && bounded && limit.kind === 'bucket') limit.tokens += 1
       const perMs = this.#statedPerMs * this.#share
       const remaining =
         stated.remaining === undefined || held ? undefined : stated.remaining - later

@@ -267,6 +267,25 @@ describe('the create a wait follows', () => {
     expect(posts).toBe(2)
   })
 
+  it('should wait out a short Retry-After its request did not (maxRetries: 0)', async () => {
+    let posts = 0
+    const { client, manual } = setup(
+      (call) => {
+        if (call.method !== 'POST') {
+          return json(jobBody({ status: 'completed', result: { url: 'https://x/y' } }))
+        }
+        if (++posts > 1) return json(jobBody(), 202)
+        const refusal = problemResponse(429, 'Too Many Requests')
+        refusal.headers.set('retry-after', '1')
+        return refusal
+      },
+      { retry: { maxRetries: 0 } },
+    )
+    const made = client.jobs.createAndWait(params, { timeoutMs: 3_600_000 })
+    await expect(drive(manual, made, 1_000, 100)).resolves.toMatchObject({ status: 'completed' })
+    expect(posts).toBe(2)
+  })
+
   it('should not be made again past its wait’s deadline, nor for a refusal', async () => {
     let respond = failingCreates(Number.POSITIVE_INFINITY)
     const { client, fetch, manual } = setup((call) => respond(call))

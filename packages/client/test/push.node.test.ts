@@ -1348,6 +1348,43 @@ describe('push: deadlines and failures, as polling has them', () => {
     await wait
   })
 
+  it('should keep one look beside a quiet stream out at a time, and end it with the wait', async () => {
+    const { manual, clock } = virtualClock()
+    const { streams, open } = streamServer((stream) => {
+      stream.write(statusEvent(jobBody({ status: 'running' }), 1))
+    })
+    const looks: FetchCall[] = []
+    const fetch = fakeFetch((call) => {
+      if (call.url.endsWith('/events')) return open()
+      looks.push(call)
+      return hangUntilAborted(call)
+    })
+    const requestTimeoutMs = Number.POSITIVE_INFINITY
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      fetch,
+      clock,
+      transport: 'sse',
+      requestTimeoutMs,
+    })
+    const controller = new AbortController()
+    const wait = client.jobs.wait('job_1', { signal: controller.signal }).catch(() => {})
+    const quietFiveMinutes = async () => {
+      for (let i = 0; i < 21; i++) {
+        streams.at(-1)?.write(': keep-alive\n\n')
+        await manual.tickAsync(15_000)
+      }
+    }
+    await quietFiveMinutes()
+    // The look hangs; an event comes, then five more quiet minutes: no second look beside it.
+    streams.at(-1)?.write(statusEvent(jobBody({ status: 'running', progress: 0.5 }), 2))
+    await quietFiveMinutes()
+    expect(looks).toHaveLength(1)
+    controller.abort()
+    await wait
+    expect(looks[0]?.signal?.aborted).toBe(true)
+  })
+
   it('should report a stream that cannot be opened as a request would: events, history, breaker', async () => {
     const { manual, clock } = virtualClock()
     const fetch = fakeFetch(() => Promise.reject(new TypeError('connect ECONNREFUSED')))

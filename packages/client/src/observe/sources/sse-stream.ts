@@ -153,7 +153,9 @@ export async function listen(
    * end (or the wait's) ends it.
    */
   const look = () => {
-    if (!reading) return
+    // One at a time: one still out (a slow answer, a long turn under the rate limit) plans the
+    // next when it ends.
+    if (!reading || looking) return
     const controller = new AbortController()
     looking = controller
     const seen = events
