@@ -100,8 +100,9 @@ export const ANCHORS: readonly Contender[] = [
   {
     id: 'openai',
     label: 'OpenAI poll helpers',
-    source: 'openai-node `poll` helpers: every 5 s (`pollIntervalMs` default 5000)',
-    make: () => fixedInterval(5_000),
+    source:
+      'openai-node `poll` helpers: a first look at once, then every 5 s (`pollIntervalMs` default 5000; its `openai-poll-after-ms` header is OpenAI’s own)',
+    make: () => ({ nextDelay: ({ delays }) => (delays === 0 ? 0 : 5_000) }),
   },
   {
     id: 'aws',
