@@ -55,8 +55,9 @@ export async function createJob(
  * `maxConsecutiveErrors` tries in a row failed or the deadline would pass. They count as a
  * wait's failed checks do (observe/failures.ts): each opening of the circuit breaker once, a
  * refusal while another call's probe is out not at all; a `Retry-After` the request did not wait
- * out (longer than `maxRetryAfterMs`, or no retries at all) is waited out here, as one try. The create is what a wait cannot do without: a bad minute of the server must not lose it
- * while the wait would have gone on.
+ * out (longer than `maxRetryAfterMs`, or no retries at all) is waited out here, as one try. The
+ * create is what a wait cannot do without: a bad minute of the server must not lose it while the
+ * wait would have gone on.
  */
 export async function createForWait(
   core: ClientCore,

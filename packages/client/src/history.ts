@@ -1,7 +1,7 @@
 /**
  * Every status check the client made, per job: when, what it saw, the HTTP status, how long it
- * took and which attempt it was. Bounded: the last 1,000 checks of each of the last 1,000 jobs, and
- * 20,000 in all (a few MB: a service waiting on long jobs for months keeps no more).
+ * took and which attempt it was. Bounded: the last 1,000 checks of each of the last 1,000 jobs,
+ * and 20,000 in all (a few MB: a service waiting on long jobs for months keeps no more).
  */
 import { isApiError } from './errors.js'
 import type { JobStatus } from './types.js'

@@ -91,7 +91,7 @@ export interface TransportMemory {
   batchFailedAt: number
 }
 
-/** How long a transport (or batches) that did not work is passed over for the client's next jobs. */
+/** How long a transport (or batches) that failed is passed over for the client's next jobs. */
 const RETRY_BEST_MS = 600_000
 
 /** The transports from the best to the last resort. */
