@@ -52,6 +52,37 @@ function limitedServer(
   return { fetch, refused: () => refused, times }
 }
 
+/**
+ * Waits that poll every second against `limitedServer(capacity, perS)`: job `endingId` ends at
+ * `endsAtMs` from now, every other job runs on.
+ */
+function busyPolling(
+  capacity: number,
+  perS: number,
+  endingId: string,
+  endsAtMs: number,
+  options: Partial<ClientOptions> = {},
+) {
+  const { manual, clock } = virtualClock()
+  const start = manual.now()
+  const jobOf = (call: FetchCall) => {
+    const id = new URL(call.url).pathname.split('/').pop() as string
+    const done = id === endingId && manual.now() - start >= endsAtMs
+    return jobBody({ id, status: done ? 'completed' : 'running', eta_ms: null })
+  }
+  const server = limitedServer(manual, capacity, perS, () => 0, jobOf)
+  const client = createClient({
+    baseUrl: 'http://api.test',
+    fetch: server.fetch,
+    clock,
+    circuitBreaker: false,
+    polling: fixedInterval(1_000),
+    transport: 'poll',
+    ...options,
+  })
+  return { manual, start, server, client }
+}
+
 function setup(fetch: FetchLike, options: Partial<ClientOptions> = {}) {
   const { manual, clock } = virtualClock()
   const client = createClient({
@@ -527,24 +558,9 @@ describe('pacing', () => {
   })
 
   it('should give a wait near its deadline its turn before routine checks of waits with time', async () => {
-    const { manual, clock } = virtualClock()
-    const start = manual.now()
     // A burst of 5, then one request a second; 30 waits without a deadline poll every second,
     // one with 8 s left waits for a job that ends at 4 s.
-    const jobOf = (call: FetchCall) => {
-      const id = new URL(call.url).pathname.split('/').pop() as string
-      const done = id === 'job_soon' && manual.now() - start >= 4_000
-      return jobBody({ id, status: done ? 'completed' : 'running', eta_ms: null })
-    }
-    const server = limitedServer(manual, 5, 1, () => 0, jobOf)
-    const client = createClient({
-      baseUrl: 'http://api.test',
-      fetch: server.fetch,
-      clock,
-      circuitBreaker: false,
-      polling: fixedInterval(1_000),
-      transport: 'poll',
-    })
+    const { manual, server, client } = busyPolling(5, 1, 'job_soon', 4_000)
     const others = new AbortController()
     for (let i = 0; i < 30; i++) {
       client.jobs.wait(`job_${i}`, { signal: others.signal }).catch(() => {})
@@ -557,22 +573,9 @@ describe('pacing', () => {
   })
 
   it('should not keep a request without a time limit waiting behind ones that have one', async () => {
-    const { manual, clock } = virtualClock()
     // Two requests a second; six waits with an hour each keep the queue full.
-    const jobOf = (call: FetchCall) => {
-      const id = new URL(call.url).pathname.split('/').pop() as string
-      return jobBody({ id, status: 'running', eta_ms: null })
-    }
-    const server = limitedServer(manual, 2, 2, () => 0, jobOf)
-    const client = createClient({
-      baseUrl: 'http://api.test',
-      fetch: server.fetch,
-      clock,
-      circuitBreaker: false,
-      polling: fixedInterval(1_000),
-      transport: 'poll',
-      requestTimeoutMs: Number.POSITIVE_INFINITY,
-    })
+    const requestTimeoutMs = Number.POSITIVE_INFINITY
+    const { manual, client } = busyPolling(2, 2, 'none', 0, { requestTimeoutMs })
     const others = new AbortController()
     for (let i = 0; i < 6; i++) {
       client.jobs.wait(`job_${i}`, { signal: others.signal, timeoutMs: 3_600_000 }).catch(() => {})
@@ -644,25 +647,10 @@ describe('pacing', () => {
   })
 
   it('should order a wait with an hour left no later than a minute on, whatever the client’s limit', async () => {
-    const { manual, clock } = virtualClock()
-    const start = manual.now()
     // Two a second; six waits without a deadline keep the queue full; a seventh, with an hour,
     // waits for a job that ends at 10 s. No request time limit at all.
-    const jobOf = (call: FetchCall) => {
-      const id = new URL(call.url).pathname.split('/').pop() as string
-      const done = id === 'job_x' && manual.now() - start >= 10_000
-      return jobBody({ id, status: done ? 'completed' : 'running', eta_ms: null })
-    }
-    const server = limitedServer(manual, 2, 2, () => 0, jobOf)
-    const client = createClient({
-      baseUrl: 'http://api.test',
-      fetch: server.fetch,
-      clock,
-      circuitBreaker: false,
-      polling: fixedInterval(1_000),
-      transport: 'poll',
-      requestTimeoutMs: Number.POSITIVE_INFINITY,
-    })
+    const requestTimeoutMs = Number.POSITIVE_INFINITY
+    const { manual, start, client } = busyPolling(2, 2, 'job_x', 10_000, { requestTimeoutMs })
     const others = new AbortController()
     for (let i = 0; i < 6; i++) {
       client.jobs.wait(`job_${i}`, { signal: others.signal }).catch(() => {})

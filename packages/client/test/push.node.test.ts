@@ -63,6 +63,38 @@ function streamServer(prepare: (stream: EventStream, before: number) => void = (
 const statusEvent = (job: Record<string, unknown>, id: number) =>
   `event: status\nid: ${id}\ndata: ${JSON.stringify(job)}\n\n`
 
+/**
+ * A stream that says the job runs, then keep-alives alone, and every plain look beside it held
+ * until aborted: the looks, to see what ends them.
+ */
+function quietStream(requestTimeoutMs: number) {
+  const { manual, clock } = virtualClock()
+  const { streams, open } = streamServer((stream) => {
+    stream.write(statusEvent(jobBody({ status: 'running' }), 1))
+  })
+  const looks: FetchCall[] = []
+  const fetch = fakeFetch((call) => {
+    if (call.url.endsWith('/events')) return open()
+    looks.push(call)
+    return hangUntilAborted(call)
+  })
+  const client = createClient({
+    baseUrl: 'http://api.test',
+    fetch,
+    clock,
+    transport: 'sse',
+    requestTimeoutMs,
+  })
+  /** Five minutes and a little of keep-alives: a look goes out. */
+  const quietFiveMinutes = async () => {
+    for (let i = 0; i < 21; i++) {
+      streams.at(-1)?.write(': keep-alive\n\n')
+      await manual.tickAsync(15_000)
+    }
+  }
+  return { manual, streams, looks, client, quietFiveMinutes }
+}
+
 describe('transport: sse', () => {
   it('should learn of the end the instant the server sends it, over one stream', async () => {
     const { client, manual, requests, settle } = virtualSetup({ client: { transport: 'sse' } })
@@ -1316,29 +1348,10 @@ describe('push: deadlines and failures, as polling has them', () => {
   })
 
   it('should end a look beside a quiet stream with the stream, and so with the wait', async () => {
-    const { manual, clock } = virtualClock()
-    const { streams, open } = streamServer((stream) => {
-      stream.write(statusEvent(jobBody({ status: 'running' }), 1))
-    })
-    const looks: FetchCall[] = []
-    const fetch = fakeFetch((call) => {
-      if (call.url.endsWith('/events')) return open()
-      looks.push(call)
-      return hangUntilAborted(call)
-    })
-    const client = createClient({
-      baseUrl: 'http://api.test',
-      fetch,
-      clock,
-      transport: 'sse',
-      requestTimeoutMs: 60_000,
-    })
+    const { manual, streams, looks, client, quietFiveMinutes } = quietStream(60_000)
     const controller = new AbortController()
     const wait = client.jobs.wait('job_1', { signal: controller.signal }).catch(() => {})
-    for (let i = 0; i < 21; i++) {
-      streams.at(-1)?.write(': keep-alive\n\n')
-      await manual.tickAsync(15_000)
-    }
+    await quietFiveMinutes()
     expect(looks).toHaveLength(1)
     // The server ends the stream (a deployment) while the look is out.
     streams.at(-1)?.close()
@@ -1349,32 +1362,9 @@ describe('push: deadlines and failures, as polling has them', () => {
   })
 
   it('should keep one look beside a quiet stream out at a time, and end it with the wait', async () => {
-    const { manual, clock } = virtualClock()
-    const { streams, open } = streamServer((stream) => {
-      stream.write(statusEvent(jobBody({ status: 'running' }), 1))
-    })
-    const looks: FetchCall[] = []
-    const fetch = fakeFetch((call) => {
-      if (call.url.endsWith('/events')) return open()
-      looks.push(call)
-      return hangUntilAborted(call)
-    })
-    const requestTimeoutMs = Number.POSITIVE_INFINITY
-    const client = createClient({
-      baseUrl: 'http://api.test',
-      fetch,
-      clock,
-      transport: 'sse',
-      requestTimeoutMs,
-    })
+    const { streams, looks, client, quietFiveMinutes } = quietStream(Number.POSITIVE_INFINITY)
     const controller = new AbortController()
     const wait = client.jobs.wait('job_1', { signal: controller.signal }).catch(() => {})
-    const quietFiveMinutes = async () => {
-      for (let i = 0; i < 21; i++) {
-        streams.at(-1)?.write(': keep-alive\n\n')
-        await manual.tickAsync(15_000)
-      }
-    }
     await quietFiveMinutes()
     // The look hangs; an event comes, then five more quiet minutes: no second look beside it.
     streams.at(-1)?.write(statusEvent(jobBody({ status: 'running', progress: 0.5 }), 2))
