@@ -181,6 +181,10 @@ export async function listen(
         if (observation.ended) cancel()
         else eventless.start(EVENTLESS_MS, 'no event')
       })
+      // Nothing of a look's escapes as an unhandled rejection (a subscriber that threw, say).
+      .catch((error: unknown) => {
+        core.logger.error?.('a look beside an eventless stream failed', { error: String(error) })
+      })
   }
   const quiet = watchdog()
   const eventless = watchdog()
