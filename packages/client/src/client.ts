@@ -9,7 +9,8 @@ import { Emitter, type Listener } from './emitter.js'
 import type { ClientEvents } from './events.js'
 import { History } from './history.js'
 import { Jobs } from './jobs.js'
-import { Monitor, newMemory, type Sources } from './observe/monitor.js'
+import { TransportMemory } from './observe/memory.js'
+import { Monitor, type Sources } from './observe/monitor.js'
 import { batchSource } from './observe/sources/batch.js'
 import { longPollSource } from './observe/sources/long-poll.js'
 import { sseSource } from './observe/sources/sse.js'
@@ -43,7 +44,7 @@ export function createClient(options: ClientOptions = {}): Client {
   const core = createCore(settings)
   const { events } = core
   const tabs = settings.shareTabs ? tabsFor(core.http) : undefined
-  const memory = newMemory(settings.transport.transport)
+  const memory = new TransportMemory(settings.transport.transport)
   const engine = enginesOf(settings, core, (callCore) => {
     return new Monitor(callCore, resolveSources(callCore), { ...settings.transport, tabs, memory })
   })

@@ -16,6 +16,7 @@ import type { ServerHints } from '../polling/hints.js'
 import type { Job } from '../types.js'
 import { MAX_TIMER_MS } from '../validate.js'
 import { Cursor, type CursorState, type ResumeToken } from './cursor.js'
+import { isBelow, TransportMemory } from './memory.js'
 import { InFlight, Observation, type Planner, type Transport } from './observation.js'
 import { type PageManners, pageManners } from './page.js'
 import { Schedule } from './schedule.js'
@@ -77,33 +78,12 @@ export interface Sources {
   sse?: Source | undefined
 }
 
-/**
- * What a client learned of the server's ways, one per client whatever number of monitors it has
- * (`isolateCalls`). The transport new single-job observations start with: moves down when one
- * does not work, and back to the best RETRY_BEST_MS later (what failed may have been a bad minute,
- * a route missing during a deployment); batches likewise.
- */
-export interface TransportMemory {
-  preferred: Transport
-  /** When `preferred` last moved down. */
-  downgradedAt: number
-  /** When the server last showed it cannot answer for several jobs in one request. */
-  batchFailedAt: number
-}
-
-/** How long a transport (or batches) that failed is passed over for the client's next jobs. */
-const RETRY_BEST_MS = 600_000
-
-/** The transports from the best to the last resort. */
-const DOWNGRADES: readonly Transport[] = ['sse', 'long-poll', 'poll']
-
 /** Observations by job id, and the timer that checks them. */
 export class Monitor implements Planner {
   readonly #core: ClientCore
   readonly #sources: Sources
-  /** What worked: shared by the monitors of one client (see `TransportMemory`). */
+  /** What worked: shared by the monitors of one client (see memory.ts). */
   readonly #memory: TransportMemory
-  readonly #best: Transport
   /** Whether the transport is the client's to choose (`'auto'`): it may fall back. */
   readonly #auto: boolean
   readonly #observations = new Map<string, Observation>()
@@ -142,8 +122,7 @@ export class Monitor implements Planner {
   ) {
     this.#core = core
     this.#sources = sources
-    this.#best = options.transport ?? 'poll'
-    this.#memory = options.memory ?? newMemory(this.#best)
+    this.#memory = options.memory ?? new TransportMemory(options.transport ?? 'poll')
     this.#auto = options.auto ?? true
     this.#tabs = options.tabs
   }
@@ -166,11 +145,7 @@ export class Monitor implements Planner {
       // A wait for many jobs polls them in batches; a push transport would hold one each (and a
       // page only a few).
       const push = !start.align && (this.#page?.mayHold() ?? true)
-      const memory = this.#memory
-      if (memory.preferred !== this.#best && now - memory.downgradedAt >= RETRY_BEST_MS) {
-        memory.preferred = this.#best
-      }
-      observation.transport = push ? memory.preferred : 'poll'
+      observation.transport = push ? this.#memory.transport(now) : 'poll'
       this.#observations.set(id, observation)
       this.#page?.observing()
       if (observation.transport !== 'poll') {
@@ -222,12 +197,9 @@ export class Monitor implements Planner {
   fallback(observation: Observation, to: Transport, reason: string, remember = true): boolean {
     const from = observation.transport
     // A transport the user chose (not 'auto') is kept: its source copes, or fails the wait.
-    if (!this.#auto || DOWNGRADES.indexOf(to) <= DOWNGRADES.indexOf(from)) return false
+    if (!this.#auto || !isBelow(to, from)) return false
     observation.transport = to
-    if (remember && DOWNGRADES.indexOf(to) >= DOWNGRADES.indexOf(this.#memory.preferred)) {
-      this.#memory.preferred = to
-      this.#memory.downgradedAt = this.#core.clock.now()
-    }
+    if (remember) this.#memory.movedDown(to, this.#core.clock.now())
     this.#core.events.emit('transport:fallback', { id: observation.id, from, to, reason })
     this.#core.logger.warn?.(`${from} does not work here (${reason}): using ${to}`)
     return true
@@ -309,8 +281,7 @@ export class Monitor implements Planner {
 
   /** The batch source, unless the server showed it cannot answer for many (lately). */
   #batches(): Source['many'] {
-    const failedAt = this.#memory.batchFailedAt
-    return this.#core.clock.now() - failedAt >= RETRY_BEST_MS ? this.#sources.poll.many : undefined
+    return this.#memory.batches(this.#core.clock.now()) ? this.#sources.poll.many : undefined
   }
 
   #one(observation: Observation): void {
@@ -327,8 +298,8 @@ export class Monitor implements Planner {
     for (const observation of group) observation.begin(inFlight)
     many(group, inFlight.controller.signal).then(
       ({ alone, stop }) => {
-        // No batch endpoint that works: everything goes one by one for RETRY_BEST_MS.
-        if (stop) this.#memory.batchFailedAt = this.#core.clock.now()
+        // No batch endpoint that works: everything goes one by one for a while (memory.ts).
+        if (stop) this.#memory.batchesFailed(this.#core.clock.now())
         for (const observation of alone) {
           observation.cursor.state.checks--
           if (!observation.ended) this.#one(observation)
@@ -339,11 +310,6 @@ export class Monitor implements Planner {
       },
     )
   }
-}
-
-/** A client's memory before it learned anything: the best transport, batches. */
-export function newMemory(best: Transport): TransportMemory {
-  return { preferred: best, downgradedAt: 0, batchFailedAt: Number.NEGATIVE_INFINITY }
 }
 
 /** The cursor's part of a resume token. */
