@@ -4,8 +4,9 @@
  */
 import { type ClientCore, request } from './core.js'
 import { DEFAULTS } from './defaults.js'
+import { TimeoutError } from './errors.js'
 import { type HttpResponse, readBody } from './http.js'
-import type { CreateJobOptions } from './job-options.js'
+import type { CreateJobOptions, WaitOptions } from './job-options.js'
 import { judgeFailure } from './observe/failures.js'
 import type { Created } from './observe/monitor.js'
 import { getJob } from './observe/sources/poll.js'
@@ -57,16 +58,29 @@ export async function createJob(
  * refusal while another call's probe is out not at all; a `Retry-After` the request did not wait
  * out (longer than `maxRetryAfterMs`, or no retries at all) is waited out here, as one try. The
  * create is what a wait cannot do without: a bad minute of the server must not lose it while the
- * wait would have gone on.
+ * wait would have gone on. When the wait's deadline stops the tries, a TimeoutError (the last
+ * failure its `cause`) says so, as a wait's deadline does.
  */
 export async function createForWait(
   core: ClientCore,
   params: CreateJobParams,
-  options: CreateJobOptions & { maxConsecutiveErrors?: number | undefined },
+  options: CreateJobOptions & Pick<WaitOptions, 'maxConsecutiveErrors' | 'timeoutMs'>,
   deadline: number,
 ): Promise<Created> {
   const maxTries = options.maxConsecutiveErrors ?? DEFAULTS.maxConsecutiveErrors
   const idempotencyKey = options.idempotencyKey ?? randomId()
+  const startedAt = core.clock.now()
+  /** The wait's time ran out before a create went through: its TimeoutError, the create's cause. */
+  const outOfTime = (cause: unknown) => {
+    const timeoutMs = options.timeoutMs ?? Math.round(deadline - startedAt)
+    return new TimeoutError({
+      scope: 'wait',
+      timeoutMs,
+      what: 'Creating the job to wait for',
+      message: `Creating the job to wait for did not succeed within the wait's ${timeoutMs} ms (timeoutMs)`,
+      cause,
+    })
+  }
   let failed = 0
   /** The circuit's opening that was counted last. */
   let counted: number | undefined
@@ -82,7 +96,7 @@ export async function createForWait(
       // `maxRetries: 0`) is waited out here.
       const { maxRetryAfterMs, maxRetries } = core.retry
       if (verdict.kind === 'paced' && verdict.retryAfterMs <= maxRetryAfterMs && maxRetries > 0) {
-        throw error
+        throw core.clock.now() + verdict.retryAfterMs >= deadline ? outOfTime(error) : error
       }
       let counts = verdict.kind !== 'refused'
       if (verdict.kind !== 'paced' && verdict.opening !== undefined) {
@@ -94,7 +108,7 @@ export async function createForWait(
         verdict.kind === 'failed'
           ? core.retry.maxDelayMs * (0.5 + core.random() / 2)
           : verdict.retryAfterMs
-      if (core.clock.now() + delayMs >= deadline) throw error
+      if (core.clock.now() + delayMs >= deadline) throw outOfTime(error)
       core.logger.debug?.('creating again', { attempt: failed + 1, delayMs, error: String(error) })
       await core.clock.sleep(delayMs, options.signal)
     }

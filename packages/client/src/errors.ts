@@ -166,7 +166,7 @@ export class TimeoutError extends VideoTranslationError {
   }) {
     const { cause } = init
     // Quoted only when it is one of ours (already free of the key).
-    const last = isVideoTranslationError(cause) ? `; its last check failed: ${cause.message}` : ''
+    const last = isVideoTranslationError(cause) ? `; its last request failed: ${cause.message}` : ''
     super(`${init.message ?? `${init.what} timed out after ${init.timeoutMs} ms`}${last}`, {
       retryable: init.scope === 'request',
       cause,

@@ -139,7 +139,7 @@ export class Jobs {
     const engine = this.#engine()
     // A resumed wait keeps its deadline unless given a new timeout.
     const deadline = deadlineOf(engine.core, options, start.resume?.deadline)
-    const { signal, maxConsecutiveErrors } = options
+    const { signal, maxConsecutiveErrors, timeoutMs } = options
     return this.#waitWithResubmits(engine, id, start, options, deadline, (failed) =>
       createForWait(
         engine.core,
@@ -148,7 +148,7 @@ export class Jobs {
           target_language: failed.target_language,
           ...(failed.title === null ? {} : { title: failed.title }),
         },
-        { signal, maxConsecutiveErrors },
+        { signal, maxConsecutiveErrors, timeoutMs },
         deadline,
       ),
     )
@@ -178,9 +178,9 @@ export class Jobs {
     const deadline = deadlineOf(core, options)
     const created = await createForWait(core, params, options, deadline)
     // A resubmit is a new job: it must not replay the first one's idempotency key.
-    const { signal, maxConsecutiveErrors } = options
+    const { signal, maxConsecutiveErrors, timeoutMs } = options
     return this.#waitWithResubmits(engine, created.job.id, { created }, options, deadline, () =>
-      createForWait(core, params, { signal, maxConsecutiveErrors }, deadline),
+      createForWait(core, params, { signal, maxConsecutiveErrors, timeoutMs }, deadline),
     )
   }
 

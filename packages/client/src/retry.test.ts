@@ -9,7 +9,7 @@ import {
 } from '../test/fake-fetch.js'
 import { drive, virtualClock } from '../test/virtual-time.js'
 import { type ClientOptions, createClient } from './client.js'
-import { isNotFoundError, isRateLimitError, isServerError } from './errors.js'
+import { isNotFoundError, isRateLimitError, isServerError, TimeoutError } from './errors.js'
 import { MAX_PACED_RETRIES, RetryBudget } from './retry.js'
 
 function setup(
@@ -156,7 +156,7 @@ describe('request retries', () => {
     controller.abort()
   })
 
-  it('should not retry the create of createAndWait past its timeout', async () => {
+  it('should not retry the create of createAndWait past its timeout, ending at once', async () => {
     const { client, fetch, manual } = setup(() => {
       const response = problemResponse(429, 'slow down')
       response.headers.set('retry-after', '30')
@@ -165,7 +165,10 @@ describe('request retries', () => {
     const params = { video_url: 'https://example.com/a.mp4', target_language: 'es' }
     const start = manual.now()
     const made = client.jobs.createAndWait(params, { timeoutMs: 10_000 })
-    await expect(drive(manual, made)).rejects.toSatisfy(isRateLimitError)
+    // The server asked for 30 s, more than the 10 s left: the wait cannot make it.
+    const error = await drive(manual, made).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(TimeoutError)
+    expect((error as TimeoutError).cause).toSatisfy(isRateLimitError)
     expect(fetch.calls).toHaveLength(1)
     expect(manual.now() - start).toBeLessThanOrEqual(1_000)
   })
@@ -267,6 +270,20 @@ describe('the create a wait follows', () => {
     expect(posts).toBe(2)
   })
 
+  it('should end with a TimeoutError when refused with Retry-After until its deadline', async () => {
+    const { client, fetch, manual } = setup(() => {
+      const refusal = problemResponse(429, 'Too Many Requests')
+      refusal.headers.set('retry-after', '3')
+      return refusal
+    })
+    const made = client.jobs.createAndWait(params, { timeoutMs: 20_000 })
+    const error = await drive(manual, made, 1_000, 100).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(TimeoutError)
+    expect((error as TimeoutError).cause).toSatisfy(isRateLimitError)
+    expect(fetch.calls.length).toBeGreaterThan(3)
+    expect(fetch.calls.every((call) => call.method === 'POST')).toBe(true)
+  })
+
   it('should wait out a short Retry-After its request did not (maxRetries: 0)', async () => {
     let posts = 0
     const { client, manual } = setup(
@@ -286,12 +303,18 @@ describe('the create a wait follows', () => {
     expect(posts).toBe(2)
   })
 
-  it('should not be made again past its wait’s deadline, nor for a refusal', async () => {
+  it('should not be made again past its wait’s deadline (a TimeoutError), nor for a refusal', async () => {
     let respond = failingCreates(Number.POSITIVE_INFINITY)
     const { client, fetch, manual } = setup((call) => respond(call))
     const start = manual.now()
     const made = client.jobs.createAndWait(params, { timeoutMs: 8_000 })
-    await expect(drive(manual, made, 500, 100)).rejects.toSatisfy(isServerError)
+    const error = await drive(manual, made, 500, 100).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(TimeoutError)
+    expect(error).toMatchObject({ scope: 'wait', reason: 'deadline', timeoutMs: 8_000 })
+    expect((error as TimeoutError).cause).toSatisfy(isServerError)
+    expect((error as Error).message).toMatch(
+      /within the wait's 8000 ms.*last request failed: .*500/,
+    )
     expect(manual.now() - start).toBeLessThan(8_000)
     expect(fetch.calls.length).toBeLessThan(12)
     fetch.calls.length = 0

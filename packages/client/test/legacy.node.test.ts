@@ -68,7 +68,7 @@ describe('createLegacyClient', () => {
     await simulate({ faults: { rate_500: 1 } })
     const error = await settle(legacy.waitForResult({ maxWaitTime: 2 })).catch((e: unknown) => e)
     expect(isTimeoutError(error)).toBe(true)
-    expect((error as Error).message).toMatch(/maxWaitTime = 2 s; its last check failed: .*500/)
+    expect((error as Error).message).toMatch(/maxWaitTime = 2 s; its last request failed: .*500/)
     expect(String((error as Error).cause)).toMatch(/HTTP 500/)
   })
 

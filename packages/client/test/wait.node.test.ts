@@ -499,7 +499,7 @@ describe('jobs.createAndWait and jobs.cancel', () => {
     const error = (await drive(manual, waiting, 100, 100)) as TimeoutError
     expect(isTimeoutError(error)).toBe(true)
     expect(error.cause).toMatchObject({ name: 'ServerError', status: 502 })
-    expect(error.message).toMatch(/timed out after 5000 ms; its last check failed: .*502/)
+    expect(error.message).toMatch(/timed out after 5000 ms; its last request failed: .*502/)
   })
 
   it('should cancel a job, and a wait on it then fails with the canceled job', async () => {
