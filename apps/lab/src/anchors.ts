@@ -92,7 +92,7 @@ export const ANCHORS: readonly Contender[] = [
     id: 'azure',
     label: 'Azure core-lro',
     source:
-      '@azure/core-lro: first poll at once, then `intervalInMs` = 2 s, a `Retry-After` header replacing it',
+      'Azure/azure-sdk-for-js `sdk/core/core-lro/src/poller/poller.ts`, `poller/constants.ts` (@azure/core-lro): first poll at once, then `intervalInMs` = 2 s, a `Retry-After` header replacing it',
     make: () => ({
       nextDelay: ({ delays, hints }) => (delays === 0 ? 0 : (hints.retryAfterMs ?? 2_000)),
     }),
@@ -101,14 +101,14 @@ export const ANCHORS: readonly Contender[] = [
     id: 'openai',
     label: 'OpenAI poll helpers',
     source:
-      'openai-node `poll` helpers: a first look at once, then every 5 s (`pollIntervalMs` default 5000; its `openai-poll-after-ms` header is OpenAI’s own)',
+      'openai/openai-node `poll` helpers (`createAndPoll`, `pollWithResponse`): a first look at once, then every 5 s (`pollIntervalMs` default 5000; its `openai-poll-after-ms` header is OpenAI’s own)',
     make: () => ({ nextDelay: ({ delays }) => (delays === 0 ? 0 : 5_000) }),
   },
   {
     id: 'aws',
     label: 'AWS waiter (2 s to 120 s)',
     source:
-      '@smithy/util-waiter: first check at once, then attempt k waits U(min, min(min·2^(k−1), max)), max once k passes log2(max/min)+1',
+      'smithy-lang/smithy-typescript `packages/util-waiter/src/poller.ts` (@smithy/util-waiter, behind AWS SDK v3 waiters): first check at once, then attempt k waits U(min, min(min·2^(k−1), max)), max once k passes log2(max/min)+1',
     make: () => ({
       nextDelay: ({ delays, random }) => {
         if (delays === 0) return 0
@@ -123,38 +123,47 @@ export const ANCHORS: readonly Contender[] = [
     id: 'gax',
     label: 'google-gax LRO',
     source:
-      'google-gax long-running operations: 100 ms, ×1.3 per poll, at most 60 s (initialRetryDelayMillis, retryDelayMultiplier, maxRetryDelayMillis)',
-    make: () => ({ nextDelay: ({ delays }) => Math.min(60_000, 100 * 1.3 ** delays) }),
+      'googleapis/gax-nodejs `src/longRunningCalls/longrunning.ts`: a first poll at once, then 100 ms, ×1.3 per poll, at most 60 s (`initialRetryDelayMillis`, `retryDelayMultiplier`, `maxRetryDelayMillis`)',
+    make: () => ({
+      nextDelay: ({ delays }) => (delays === 0 ? 0 : Math.min(60_000, 100 * 1.3 ** (delays - 1))),
+    }),
   },
   {
     id: 'runway',
     label: 'Runway SDK',
-    source: 'Runway’s `waitForTaskOutput`: every 6 s, jittered by ±1.5 s',
+    source:
+      'runwayml/sdk-node `src/lib/polling.ts` (`waitForTaskOutput`): every 6 s, jittered by ±1.5 s, the first before any look',
     make: () => ({ nextDelay: ({ random }) => between(random, 4_500, 7_500) }),
   },
   {
     id: 'heygen-cli',
     label: 'HeyGen CLI',
-    source: 'HeyGen’s own CLI: 2 s, ×2 per poll, ±25 % jitter, at most 30 s',
+    source:
+      'heygen-com/heygen-cli `internal/client/retry.go` (`backoffDelay`) with the poll’s 2 s base and 30 s cap: a first look at once, then 2 s, ×2 per poll, capped at 30 s, then ×U(0.75, 1.25) (the jitter applies at the cap too)',
     make: () => ({
       nextDelay: ({ delays, random }) =>
-        Math.min(30_000, 2_000 * 2 ** delays * between(random, 0.75, 1.25)),
+        delays === 0
+          ? 0
+          : Math.min(30_000, 2_000 * 2 ** (delays - 1)) * between(random, 0.75, 1.25),
     }),
   },
   {
     id: 'challenge-a',
     label: 'challenge client A (1 s ×2 to 60 s)',
-    source: 'a published client of the original challenge: 1 s, doubling, capped at 60 s',
-    make: () => ({ nextDelay: ({ delays }) => Math.min(60_000, 1_000 * 2 ** delays) }),
+    source:
+      'a published Python client of the original challenge (`TranslationClient.wait_for_completion`, httpx; `initial_retry_delay` 1 s, `max_retry_delay` 60 s): a first look at once, then 1 s, doubling, capped at 60 s',
+    make: () => ({
+      nextDelay: ({ delays }) => (delays === 0 ? 0 : Math.min(60_000, 1_000 * 2 ** (delays - 1))),
+    }),
   },
   {
     id: 'challenge-b',
     label: 'challenge client B (0.5 s ×2 to 5 s, 10 % jitter)',
     source:
-      'a published client of the original challenge: 0.5 s, doubling, capped at 5 s, ±10 % jitter',
+      'a published Python client of the original challenge (`PollingConfig(0.5, 5.0, 2.0, 0.1)`): a first look at once, then the 0.5 s base doubled (1 s), 2 s, 4 s, 5 s, … each ±10 % (the source carries each jittered delay into the next doubling; here each is jittered alone)',
     make: () => ({
       nextDelay: ({ delays, random }) =>
-        Math.min(5_000, 500 * 2 ** delays) * between(random, 0.9, 1.1),
+        delays === 0 ? 0 : Math.min(5_000, 1_000 * 2 ** (delays - 1)) * between(random, 0.9, 1.1),
     }),
   },
 ]

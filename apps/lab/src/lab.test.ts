@@ -35,10 +35,18 @@ describe('optimal schedules', () => {
     const schedule = optimalSchedule(dist, 2_000)
     const gaps = schedule.slice(1).map((t, i) => t - (schedule[i] as number))
     for (let i = 1; i < gaps.length - 1; i++) {
-      // The grid is 0.4 % fine (400 ms at 100 s): each gap is the one before less the price.
+      // The grid is 0.1 % fine (100 ms at 100 s): each gap is about the one before less the price (the draws are noisy).
       expect((gaps[i - 1] as number) - (gaps[i] as number)).toBeGreaterThan(1_000)
       expect((gaps[i - 1] as number) - (gaps[i] as number)).toBeLessThan(3_000)
     }
+  })
+
+  it('should check a job longer than the schedule on at its last gap', () => {
+    expect(evaluate([1_000, 3_000], [500, 3_000, 4_500])).toEqual([
+      { requests: 1, latencyMs: 500 },
+      { requests: 2, latencyMs: 0 },
+      { requests: 3, latencyMs: 500 },
+    ])
   })
 
   it('should beat every fixed interval at its own price', () => {
@@ -73,11 +81,28 @@ describe('optimal schedules', () => {
 })
 
 describe('anchors', () => {
-  it('should follow google-gax: 100 ms, ×1.3, at most 60 s', () => {
+  it('should follow google-gax: a first poll at once, then 100 ms, ×1.3, at most 60 s', () => {
     const gax = anchor('gax')
-    expect([0, 1, 2, 40].map((d) => Math.round(gax.nextDelay(context(d))))).toEqual([
-      100, 130, 169, 60_000,
+    expect([0, 1, 2, 3, 40].map((d) => Math.round(gax.nextDelay(context(d))))).toEqual([
+      0, 100, 130, 169, 60_000,
     ])
+  })
+
+  it('should follow HeyGen’s CLI: at once, then 2 s ×2 capped at 30 s, jittered after the cap', () => {
+    const heygen = anchor('heygen-cli')
+    expect(heygen.nextDelay(context(0))).toBe(0)
+    expect(heygen.nextDelay(context(1, 0.5))).toBe(2_000)
+    expect(heygen.nextDelay(context(3, 0.5))).toBe(8_000)
+    // At the cap the jitter still spreads the delay: 22.5 s to 37.5 s.
+    expect(heygen.nextDelay(context(9, 0))).toBe(22_500)
+    expect(heygen.nextDelay(context(9, 0.999))).toBeCloseTo(37_500, -2)
+  })
+
+  it('should start the challenge clients with a look at once', () => {
+    const a = anchor('challenge-a')
+    expect([0, 1, 2, 20].map((d) => a.nextDelay(context(d)))).toEqual([0, 1_000, 2_000, 60_000])
+    const b = anchor('challenge-b')
+    expect([0, 1, 2, 9].map((d) => b.nextDelay(context(d, 0.5)))).toEqual([0, 1_000, 2_000, 5_000])
   })
 
   it('should follow the AWS waiter: at once, then U(2 s, 2 s·2^(k−1)), 120 s past the ceiling', () => {

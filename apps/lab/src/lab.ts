@@ -45,8 +45,11 @@ export const QUICK: Profile = {
   workloads: WORKLOADS,
 }
 
-/** Prices of a request (ms of lateness) the frontier is drawn at. */
-const FRONTIER_PRICES = Array.from({ length: 28 }, (_, i) => 20 * 1.4 ** i)
+/**
+ * Prices of a request (ms of lateness) the frontier is drawn at: from a quarter of a ms (checks
+ * a few hundred ms apart, past the fixed 1 s loop's requests on every workload) to about 3 min.
+ */
+export const FRONTIER_PRICES = Array.from({ length: 41 }, (_, i) => 1.4 ** (i - 4))
 
 /** Jobs whose figures are reported apart: the first tenth is learned from, not yet known. */
 export const COLD_SHARE = 0.1
