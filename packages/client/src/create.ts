@@ -77,7 +77,7 @@ export async function createForWait(
       scope: 'wait',
       timeoutMs,
       what: 'Creating the job to wait for',
-      message: `Creating the job to wait for did not succeed within the wait's ${timeoutMs} ms (timeoutMs)`,
+      message: `Creating the job to wait for could not go through within the wait's ${timeoutMs} ms (timeoutMs): no try of it fits before the deadline`,
       cause,
     })
   }

@@ -16,8 +16,11 @@ import {
 import { parseProblem } from './parse.js'
 import { type Redactor, redactData, redactError } from './redact.js'
 
-/** Any function with the shape of the standard `fetch` (undici, ky, a test double, …). */
-export type FetchLike = (input: string, init: RequestInit) => Promise<Response>
+/**
+ * Any function with the shape of the standard `fetch` (undici, ky, a test double, …); one that
+ * answers at once with a `Response` (Hono's `app.request`) is taken too.
+ */
+export type FetchLike = (input: string, init: RequestInit) => Response | Promise<Response>
 
 /** What every request of one client shares. */
 export interface HttpConfig {

@@ -106,7 +106,7 @@ export interface ClientOptions {
   /**
    * Retries of failed requests (network, 408, 429, 5xx), within a client-wide budget; `false`
    * sends each request once.
-   * @default { maxRetries: 3, initialDelayMs: 200, maxDelayMs: 5_000, budget: { maxTokens: 100, tokenRatio: 0.2 } }
+   * @default { maxRetries: 3, initialDelayMs: 200, maxDelayMs: 5_000, maxRetryAfterMs: 60_000, budget: { maxTokens: 100, tokenRatio: 0.2 } }
    * @example retry: { maxRetries: 5, budget: false }
    */
   retry?: RetryOptions | false

@@ -313,7 +313,7 @@ describe('the create a wait follows', () => {
     expect(error).toMatchObject({ scope: 'wait', reason: 'deadline', timeoutMs: 8_000 })
     expect((error as TimeoutError).cause).toSatisfy(isServerError)
     expect((error as Error).message).toMatch(
-      /within the wait's 8000 ms.*last request failed: .*500/,
+      /within the wait's 8000 ms.*deadline; its last request failed: .*500/,
     )
     expect(manual.now() - start).toBeLessThan(8_000)
     expect(fetch.calls.length).toBeLessThan(12)

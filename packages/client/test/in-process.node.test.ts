@@ -11,7 +11,8 @@ function setup() {
   const client = createClient({
     baseUrl: 'http://mock.test',
     apiKey: DEV_API_KEY,
-    fetch: async (input, init) => app.request(input, init),
+    // As the README has it: `app.request` may answer with a Response, not a promise of one.
+    fetch: (input, init) => app.request(input, init),
   })
   return { clock, client }
 }

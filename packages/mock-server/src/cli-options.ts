@@ -3,7 +3,7 @@
  * of `startServer`. Pure, so it is tested without starting anything.
  */
 import { parseArgs } from 'node:util'
-import { DEV_ADMIN_KEY, DEV_API_KEY } from './app.js'
+import { DEV_ADMIN_KEY, DEV_API_KEY, DEV_WEBHOOK_SECRET } from './app.js'
 import type { StartServerOptions } from './node.js'
 import { Hints, type SimulationPatch } from './schemas/simulation.js'
 import { createSystemClock } from './simulator/clock.js'
@@ -20,7 +20,10 @@ export const FLAGS = {
     env: 'VT_MOCK_ADMIN_KEY',
     help: `key for /v1/simulation (default ${DEV_ADMIN_KEY})`,
   },
-  'webhook-secret': { env: 'VT_MOCK_WEBHOOK_SECRET', help: 'secret that signs webhooks' },
+  'webhook-secret': {
+    env: 'VT_MOCK_WEBHOOK_SECRET',
+    help: `secret that signs webhooks (default ${DEV_WEBHOOK_SECRET})`,
+  },
   seed: {
     env: 'VT_MOCK_SEED',
     help: 'PRNG seed: same seed, same ids, durations, outcomes, faults (default 1)',
