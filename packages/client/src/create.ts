@@ -66,18 +66,25 @@ export async function createForWait(
   params: CreateJobParams,
   options: CreateJobOptions & Pick<WaitOptions, 'maxConsecutiveErrors' | 'timeoutMs'>,
   deadline: number,
+  /** For a resubmit: the job that failed, the last one the wait saw. */
+  resubmitting?: Job,
 ): Promise<Created> {
   const maxTries = options.maxConsecutiveErrors ?? DEFAULTS.maxConsecutiveErrors
   const idempotencyKey = options.idempotencyKey ?? randomId()
   const startedAt = core.clock.now()
   /** The wait's time ran out before a create went through: its TimeoutError, the create's cause. */
   const outOfTime = (cause: unknown) => {
-    const timeoutMs = options.timeoutMs ?? Math.round(deadline - startedAt)
+    const { timeoutMs } = options
+    // Without a timeoutMs of its own, the deadline is a resume token's (a resubmit's wait).
     return new TimeoutError({
       scope: 'wait',
-      timeoutMs,
-      what: 'Creating the job to wait for',
-      message: `Creating the job to wait for could not go through within the wait's ${timeoutMs} ms (timeoutMs): no try of it fits before the deadline`,
+      timeoutMs: timeoutMs ?? Math.round(core.clock.now() - startedAt),
+      what: 'Creating the job',
+      message:
+        timeoutMs === undefined
+          ? 'Creating the job again gave up at the deadline its resume token carried'
+          : `Creating the job gave up within the wait's ${timeoutMs} ms (timeoutMs)`,
+      job: resubmitting,
       cause,
     })
   }
@@ -91,12 +98,12 @@ export async function createForWait(
       options.signal?.throwIfAborted()
       const verdict = judgeFailure(error, core.clock.now(), core.breaker, false)
       if (verdict.kind === 'fatal' || verdict.kind === 'look-again') throw error
-      // Refusals the request waited out already (for minutes, or to the deadline) end it; one
-      // that asked for longer than it waits out inside itself (or that it did not retry at all,
-      // `maxRetries: 0`) is waited out here.
+      // Refusals the request waited out already (for minutes, or, with a deadline, to it: its
+      // next try would have passed it) end it; one that asked for longer than it waits out
+      // inside itself (or that it did not retry at all, `maxRetries: 0`) is waited out here.
       const { maxRetryAfterMs, maxRetries } = core.retry
       if (verdict.kind === 'paced' && verdict.retryAfterMs <= maxRetryAfterMs && maxRetries > 0) {
-        throw core.clock.now() + verdict.retryAfterMs >= deadline ? outOfTime(error) : error
+        throw Number.isFinite(deadline) ? outOfTime(error) : error
       }
       let counts = verdict.kind !== 'refused'
       if (verdict.kind !== 'paced' && verdict.opening !== undefined) {

@@ -150,6 +150,7 @@ export class Jobs {
         },
         { signal, maxConsecutiveErrors, timeoutMs },
         deadline,
+        failed,
       ),
     )
   }
@@ -179,8 +180,14 @@ export class Jobs {
     const created = await createForWait(core, params, options, deadline)
     // A resubmit is a new job: it must not replay the first one's idempotency key.
     const { signal, maxConsecutiveErrors, timeoutMs } = options
-    return this.#waitWithResubmits(engine, created.job.id, { created }, options, deadline, () =>
-      createForWait(core, params, { signal, maxConsecutiveErrors, timeoutMs }, deadline),
+    return this.#waitWithResubmits(
+      engine,
+      created.job.id,
+      { created },
+      options,
+      deadline,
+      (failed) =>
+        createForWait(core, params, { signal, maxConsecutiveErrors, timeoutMs }, deadline, failed),
     )
   }
 

@@ -271,17 +271,37 @@ describe('the create a wait follows', () => {
   })
 
   it('should end with a TimeoutError when refused with Retry-After until its deadline', async () => {
-    const { client, fetch, manual } = setup(() => {
-      const refusal = problemResponse(429, 'Too Many Requests')
-      refusal.headers.set('retry-after', '3')
-      return refusal
-    })
-    const made = client.jobs.createAndWait(params, { timeoutMs: 20_000 })
-    const error = await drive(manual, made, 1_000, 100).catch((e: unknown) => e)
+    // A short Retry-After too: the request's own backoff, not the hint, meets the deadline.
+    for (const retryAfter of ['3', '0']) {
+      const { client, fetch, manual } = setup(() => {
+        const refusal = problemResponse(429, 'Too Many Requests')
+        refusal.headers.set('retry-after', retryAfter)
+        return refusal
+      })
+      const made = client.jobs.createAndWait(params, { timeoutMs: 20_000 })
+      const error = await drive(manual, made, 1_000, 100).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(TimeoutError)
+      expect((error as TimeoutError).cause).toSatisfy(isRateLimitError)
+      expect(fetch.calls.length).toBeGreaterThan(3)
+      expect(fetch.calls.every((call) => call.method === 'POST')).toBe(true)
+    }
+  })
+
+  it('should time a resubmit out at a resume token’s deadline, with the job that failed', async () => {
+    const failed = jobBody({ status: 'error', error: { code: 'x', message: 'broken' } })
+    const { client, manual } = setup((call) =>
+      call.method === 'POST' ? problemResponse(500, 'oops') : json(failed),
+    )
+    const watch = client.jobs.watch('job_1', { timeoutMs: 20_000 })
+    const token = watch.resumeToken()
+    await watch.return()
+    const waited = client.jobs.wait('job_1', { resume: token, retryOnError: true })
+    const error = await drive(manual, waited, 1_000, 100).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(TimeoutError)
-    expect((error as TimeoutError).cause).toSatisfy(isRateLimitError)
-    expect(fetch.calls.length).toBeGreaterThan(3)
-    expect(fetch.calls.every((call) => call.method === 'POST')).toBe(true)
+    expect((error as TimeoutError).job).toMatchObject({ id: 'job_1', status: 'error' })
+    expect((error as Error).message).toMatch(
+      /deadline its resume token carried; its last request failed: .*500/,
+    )
   })
 
   it('should wait out a short Retry-After its request did not (maxRetries: 0)', async () => {
@@ -313,7 +333,7 @@ describe('the create a wait follows', () => {
     expect(error).toMatchObject({ scope: 'wait', reason: 'deadline', timeoutMs: 8_000 })
     expect((error as TimeoutError).cause).toSatisfy(isServerError)
     expect((error as Error).message).toMatch(
-      /within the wait's 8000 ms.*deadline; its last request failed: .*500/,
+      /within the wait's 8000 ms.*its last request failed: .*500/,
     )
     expect(manual.now() - start).toBeLessThan(8_000)
     expect(fetch.calls.length).toBeLessThan(12)
