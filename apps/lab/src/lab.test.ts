@@ -129,12 +129,21 @@ describe('the lab', () => {
     seed: 3,
     contenders: [DEFAULT, ...ANCHORS.filter((a) => a.id === 'openai')],
     workloads: WORKLOADS.filter((w) => w.id === 'W1' || w.id === 'W4'),
+    draws: [4],
   }
 
   it('should give the same report, byte for byte, for the same seed', async () => {
     const first = await runLab(tiny)
     const second = await runLab(tiny)
     expect(report(second, tiny, 'x')).toBe(report(first, tiny, 'x'))
+    // W1 again on another draw, the default beside the plain loop, in the targets and a table.
+    const w1 = first.find((r) => r.workload.id === 'W1')
+    expect(w1?.draws?.map((d) => [d.seed, d.results.map((r) => r.contender.id)])).toEqual([
+      [4, ['default', 'fixed-5.4']],
+    ])
+    expect(report(first, tiny, 'x')).toMatch(
+      /W1, the p95 target on 1 other draw of 40 jobs[\s\S]*## W1 on other draws\n/,
+    )
     expect(chart(second)).toBe(chart(first))
     const w4 = first.find((r) => r.workload.id === 'W4')
     // Every job of the faulty workload still ends completed, for every schedule.

@@ -40,7 +40,10 @@ export function report(results: readonly WorkloadResult[], profile: Profile, com
     '',
   )
   lines.push(...headline(get), '', ...targets(results, get), '')
-  for (const r of results) lines.push(...workloadTable(r), '')
+  for (const r of results) {
+    lines.push(...workloadTable(r), '')
+    if (r.draws?.length) lines.push(...drawsTable(r), '')
+  }
   lines.push(...method(profile), '', ...sources(profile))
   return `${lines.join('\n')}\n`
 }
@@ -81,8 +84,9 @@ function targets(
       `| W1: mean lateness within 10 % of the optimal’s at equal requests, after the first ${Math.round(COLD_SHARE * 100)} % | ${pct(w1.gap.warm)} | ${yes((w1.gap.warm ?? 1) <= 0.1)} |`,
       `| W1: within 25 % cold (the first ${Math.round(COLD_SHARE * 100)} % of the jobs) | ${pct(w1.gap.cold)} | ${yes((w1.gap.cold ?? 1) <= 0.25)} |`,
       `| W1, for comparison: the default in a program that never keeps what it learned (a new client a job, no \`exportState()\` saved); the issue’s answer for such programs is the saved state | ${pct(get('W1', NEVER_LEARNING.id)?.gap.all)} | not a target |`,
-      `| W1: p95 at least 4× lower than before (${s(BEFORE.p95Ms)}) at no more than ${BEFORE.requests} requests | ${s(w1.all.p95Ms)} at ${n(w1.all.requests)} | ${yes(w1.all.p95Ms * 4 <= BEFORE.p95Ms && w1.all.requests <= BEFORE.requests)} |`,
+      `| W1: p95 at least 4× lower than before (${s(BEFORE.p95Ms)}) at no more than ${BEFORE.requests} requests | ${s(w1.all.p95Ms)} at ${n(w1.all.requests)} | ${yes(meetsBefore(w1))} |`,
     )
+    out.push(...onOtherDraws(results.find((r) => r.workload.id === 'W1')))
   }
   const w2 = get('W2', 'default')
   if (w2) {
@@ -116,6 +120,56 @@ function targets(
     out.push(
       `| Shift: within 15 % over the whole run | ${pct(shift.gap.all)} | ${yes((shift.gap.all ?? 1) <= 0.15)} |`,
       `| Shift: back within 15 % at most 200 jobs after the change (jobs 100-199 after it) | ${pct(second?.gap)} | ${yes((second?.gap ?? 1) <= 0.15)} |`,
+    )
+  }
+  return out
+}
+
+/** The W1 p95 target: at least 4× lower than before, at no more requests. */
+const meetsBefore = (r: Result) =>
+  r.all.p95Ms * 4 <= BEFORE.p95Ms && r.all.requests <= BEFORE.requests
+
+/** W1's targets on the other draws, as ranges, and whether each draw meets them. */
+function onOtherDraws(w1: WorkloadResult | undefined): string[] {
+  const runs = (w1?.draws ?? []).flatMap((d) =>
+    d.results.filter((r) => r.contender.id === 'default'),
+  )
+  if (runs.length === 0) return []
+  const range = (values: number[], show: (x: number) => string) =>
+    `${show(Math.min(...values))} to ${show(Math.max(...values))}`
+  const met = runs.filter(meetsBefore).length
+  const warm = runs.map((r) => r.gap.warm ?? Number.NaN)
+  const cold = runs.map((r) => r.gap.cold ?? Number.NaN)
+  const draws = `${runs.length} other draw${runs.length === 1 ? '' : 's'} of ${runs[0]?.all.jobs.toLocaleString('en-US')} jobs`
+  return [
+    `| W1, the p95 target on ${draws} | p95 ${range(
+      runs.map((r) => r.all.p95Ms),
+      s,
+    )} at ${range(
+      runs.map((r) => r.all.requests),
+      n,
+    )} requests: met on ${met} of ${runs.length} | ${met === runs.length ? '**met**' : `**met on ${met} of ${runs.length}**`} |`,
+    `| W1, within 10 % (after the first tenth) and 25 % (cold) on ${draws} | ${range(warm, pct)}; cold ${range(cold, pct)} | ${yes(warm.every((g) => g <= 0.1) && cold.every((g) => g <= 0.25))} |`,
+  ]
+}
+
+/** W1's figures on each other draw, beside the plain 5.4 s loop's. */
+function drawsTable(w1: WorkloadResult): string[] {
+  const out = [
+    '## W1 on other draws',
+    '',
+    'The same workload drawn again (other seeds): one draw of 1,000 jobs moves requests and p95 by',
+    'several percent for every schedule alike; the lab’s own draw (seed 1) draws short jobs.',
+    '',
+    '| draw | default: requests / job | mean lateness | p95 lateness | vs optimal (after the first tenth) | cold | fixed 5.4 s: requests / job | p95 lateness |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ]
+  for (const { seed, results } of w1.draws ?? []) {
+    const d = results.find((r) => r.contender.id === 'default')
+    const f = results.find((r) => r.contender.id === 'fixed-5.4')
+    if (!d || !f) continue
+    out.push(
+      `| ${seed} | ${n(d.all.requests)} | ${s(d.all.meanMs)} | ${s(d.all.p95Ms)} | ${pct(d.gap.warm)} | ${pct(d.gap.cold)} | ${n(f.all.requests)} | ${s(f.all.p95Ms)} |`,
     )
   }
   return out
