@@ -548,6 +548,25 @@ describe('resume', () => {
     expect(manual.now() - Date.parse(job.created_at)).toBeLessThanOrEqual(61_000)
   })
 
+  it('should take a job that ended from one last look, when resumed past its deadline', async () => {
+    // Over every transport: a stream or a held request has nothing to say in time, and the
+    // plain look made instead must have its second from the resume, not from the deadline.
+    for (const transport of ['poll', 'long-poll', 'sse'] as const) {
+      const { client, newClient, manual, settle } = virtualSetup({
+        client: { transport },
+        simulation: { latency_ms: { min: 50, max: 50 } },
+      })
+      const job = await settle(client.jobs.create(jobParams(20_000)))
+      const watch = client.jobs.watch(job.id, { timeoutMs: 60_000 })
+      await settle(watch.next())
+      const token = watch.resumeToken()
+      await watch.return()
+      await manual.tickAsync(90_000)
+      const resumed = newClient().jobs.wait(job.id, { resume: token })
+      await expect(settle(resumed)).resolves.toMatchObject({ id: job.id, status: 'completed' })
+    }
+  })
+
   it('should refuse a token of another job, or one that is not a token', async () => {
     const { client } = virtualSetup()
     expect(() => client.jobs.watch('job_a', { resume: 'nonsense' })).toThrow(/resume token/)

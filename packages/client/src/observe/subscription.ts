@@ -144,7 +144,9 @@ export class Subscription implements WaitState {
     this.#guard?.abort()
     const guard = Object.assign(new AbortController(), { lastLookMs })
     this.#guard = guard
-    const delay = Math.min(MAX_TIMER_MS, this.deadline + lastLookMs - clock.now())
+    // A wait that joined past its deadline (a resume token's) has its last look from then.
+    const end = Math.max(this.deadline, this.#joinedAt)
+    const delay = Math.min(MAX_TIMER_MS, end + lastLookMs - clock.now())
     clock.sleep(Math.max(0, delay), guard.signal).then(
       () => {
         this.#guard = undefined
