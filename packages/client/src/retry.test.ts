@@ -304,6 +304,23 @@ describe('the create a wait follows', () => {
     )
   })
 
+  it('should reject at once, sending nothing, when its signal is already aborted', async () => {
+    // Another request is out, which the pacer's first turn waits for: not this call.
+    const { client, fetch, manual } = setup((call) =>
+      call.method === 'GET' ? hangUntilAborted(call) : json(jobBody(), 202),
+    )
+    const looking = client.jobs.get('job_x').catch(() => {})
+    let settled: unknown = 'pending'
+    const signal = AbortSignal.abort('gone')
+    client.jobs.createAndWait(params, { signal, timeoutMs: 60_000 }).catch((e: unknown) => {
+      settled = e
+    })
+    await manual.tickAsync(0)
+    expect(settled).toBe('gone')
+    expect(fetch.calls.filter((call) => call.method === 'POST')).toHaveLength(0)
+    await drive(manual, looking)
+  })
+
   it('should wait out a short Retry-After its request did not (maxRetries: 0)', async () => {
     let posts = 0
     const { client, manual } = setup(

@@ -615,6 +615,26 @@ describe('the engine under stress', () => {
     await expect(settle(client.jobs.wait(job.id))).resolves.toMatchObject({ status: 'completed' })
   })
 
+  it('should end only the wait whose own strategy throws, not another wait of the job', async () => {
+    const { client, settle } = virtualSetup()
+    const job = await client.jobs.create(jobParams(30_000))
+    const broken = (method: 'nextDelay' | 'observe') => ({
+      nextDelay: (context: { attempt: number }) => {
+        if (method === 'nextDelay' && context.attempt >= 2) throw new Error(`${method} broke`)
+        return 1_000
+      },
+      observe: (_job: unknown, ageMs: number) => {
+        if (method === 'observe' && ageMs > 5_000) throw new Error(`${method} broke`)
+      },
+    })
+    for (const method of ['nextDelay', 'observe'] as const) {
+      const mine = client.jobs.wait(job.id, { polling: broken(method) })
+      const theirs = client.jobs.wait(job.id)
+      await expect(settle(mine)).rejects.toThrow(`${method} broke`)
+      await expect(settle(theirs)).resolves.toMatchObject({ status: 'completed' })
+    }
+  })
+
   it('should settle every pending next() of a watch, in order', async () => {
     const { client, settle } = virtualSetup()
     const job = await client.jobs.create(jobParams(3_000))

@@ -98,7 +98,8 @@ export class Cursor {
 
   /**
    * The delay before the next check, the shortest any of `strategies` asks for (waits sharing an
-   * observation may bring their own).
+   * observation may bring their own); one that throws, or gives no delay, is left out and told
+   * to `failed` (Infinity when every one was).
    */
   nextDelay(
     strategies: Iterable<PollingStrategy>,
@@ -106,6 +107,7 @@ export class Cursor {
     now: number,
     startedAt: number,
     random: () => number,
+    failed: (strategy: PollingStrategy, error: unknown) => void,
   ): number {
     const state = this.state
     const context: PollContext = {
@@ -120,9 +122,13 @@ export class Cursor {
     }
     let delay = Infinity
     for (const strategy of strategies) {
-      const ms = strategy.nextDelay(context)
-      if (!(ms >= 0)) throw new TypeError(`The polling strategy returned a delay of ${ms} ms.`)
-      delay = Math.min(delay, ms)
+      try {
+        const ms = strategy.nextDelay(context)
+        if (!(ms >= 0)) throw new TypeError(`The polling strategy returned a delay of ${ms} ms.`)
+        delay = Math.min(delay, ms)
+      } catch (error) {
+        failed(strategy, error)
+      }
     }
     state.previousDelayMs = delay
     return delay

@@ -289,21 +289,20 @@ export class Observation {
   }
 
   /**
-   * Plans the next check as the strategies say; a strategy that throws ends every wait. After an
-   * answer (`answered`), the check is sent early by the way there, to reach the server when
-   * planned: never before the server's `Retry-After`, nor (as it goes a round trip after the
-   * last was sent) faster than planned. After a failure, which may have taken no time, not.
+   * Plans the next check as the strategies say; a strategy that throws ends the waits that
+   * brought it, and the others go on. After an answer (`answered`), the check is sent early by
+   * the way there, to reach the server when planned: never before the server's `Retry-After`,
+   * nor (as it goes a round trip after the last was sent) faster than planned. After a failure,
+   * which may have taken no time, not.
    */
   #planNext(hints: ServerHints, now: number, answered = false): void {
     const { random } = this.core
-    try {
-      const delay = this.cursor.nextDelay(this.#strategies(), hints, now, this.startedAt, random)
-      const notBefore = hints.retryAfterMs ?? 0
-      const early = answered ? Math.min(this.core.trips.outboundMs(), delay - notBefore) : 0
-      this.planner.plan(this, delay - Math.max(0, early), notBefore)
-    } catch (error) {
-      this.#endAll(error)
-    }
+    const strategies = this.#strategies()
+    const delay = this.cursor.nextDelay(strategies, hints, now, this.startedAt, random, this.#fail)
+    if (this.ended) return
+    const notBefore = hints.retryAfterMs ?? 0
+    const early = answered ? Math.min(this.core.trips.outboundMs(), delay - notBefore) : 0
+    this.planner.plan(this, delay - Math.max(0, early), notBefore)
   }
 
   /** Ends every subscription with `error`. */
@@ -314,19 +313,29 @@ export class Observation {
     }
   }
 
+  /** A strategy threw: the waits that brought it end with its error (one wait's, not all's). */
+  #fail = (strategy: PollingStrategy, error: unknown): void => {
+    for (const s of [...this.subscriptions]) {
+      if (s.strategy !== strategy) continue
+      s.close()
+      s.subscriber.end(error)
+    }
+  }
+
   /**
-   * Shows the strategies an answer (learning ones take in durations and ETAs); false when one
-   * threw, which ends every wait on the job.
+   * Shows the strategies an answer (learning ones take in durations and ETAs); false when the
+   * waits all ended (each whose strategy threw ends).
    */
   #observe(job: Job, now: number): boolean {
     const ageMs = this.cursor.ageMs(now)
-    try {
-      for (const strategy of this.#strategies()) strategy.observe?.(job, ageMs)
-      return true
-    } catch (error) {
-      this.#endAll(error)
-      return false
+    for (const strategy of this.#strategies()) {
+      try {
+        strategy.observe?.(job, ageMs)
+      } catch (error) {
+        this.#fail(strategy, error)
+      }
     }
+    return !this.ended
   }
 
   /** The strategies of its subscriptions, each once. */
