@@ -267,6 +267,8 @@ async function waitForTurn(
   const { signal } = request
   const held = request.holdMs !== undefined
   if (timeoutMs === undefined) return pacer.take(signal, held, by)
+  // An aborted signal fires no more 'abort': the gate below would wait for the turn.
+  signal?.throwIfAborted()
   const gate = new AbortController()
   const onAbort = () => gate.abort(signal?.reason)
   signal?.addEventListener('abort', onAbort, { once: true })

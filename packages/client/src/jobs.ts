@@ -171,7 +171,6 @@ export class Jobs {
   ): Promise<Job> {
     // Checked before the create: a job nobody waits for would still be made (and billed).
     checkWaitOptions(options)
-    options.signal?.throwIfAborted()
     // The timeout counts from the call, but a create is never cut short by it (the job it made
     // would be lost): one that ends past the deadline gives a TimeoutError carrying the job. No
     // retry of it starts after the deadline (a 429 answered: no job made).
