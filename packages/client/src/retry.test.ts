@@ -12,6 +12,13 @@ import { type ClientOptions, createClient } from './client.js'
 import { isNotFoundError, isRateLimitError, isServerError, TimeoutError } from './errors.js'
 import { MAX_PACED_RETRIES, RetryBudget } from './retry.js'
 
+/** A refusal that says when to come back (`Retry-After`, in seconds). */
+function paced(status: number, retryAfter: string, title = 'slow down'): Response {
+  const response = problemResponse(status, title)
+  response.headers.set('retry-after', retryAfter)
+  return response
+}
+
 function setup(
   respond: (call: FetchCall) => Response | Promise<Response>,
   options: Partial<ClientOptions> = {},
@@ -95,15 +102,10 @@ describe('request retries', () => {
   })
 
   it('should wait out 429s and 503s that say when to come back, beyond maxRetries and the budget', async () => {
-    const paced = (status: number) => {
-      const response = problemResponse(status, 'slow down')
-      response.headers.set('retry-after', '1')
-      return response
-    }
     let calls = 0
     // Each request meets five paced answers before its job.
     const { client, fetch, manual } = setup(
-      () => (++calls % 6 === 0 ? json(jobBody()) : paced(calls % 2 === 0 ? 429 : 503)),
+      () => (++calls % 6 === 0 ? json(jobBody()) : paced(calls % 2 === 0 ? 429 : 503, '1')),
       { retry: { maxRetries: 2, budget: { maxTokens: 2, tokenRatio: 0.1 } } },
     )
     for (let i = 0; i < 3; i++) {
@@ -114,9 +116,7 @@ describe('request retries', () => {
 
   it('should back off even when a paced answer says to come back at once', async () => {
     const { client, fetch, manual } = setup(() => {
-      const response = problemResponse(429, 'slow down')
-      response.headers.set('retry-after', '0')
-      return response
+      return paced(429, '0')
     })
     const start = manual.now()
     await expect(drive(manual, client.jobs.get('job_1'))).rejects.toSatisfy(isRateLimitError)
@@ -127,20 +127,14 @@ describe('request retries', () => {
 
   it('should give up on a server that paces every answer, after MAX_PACED_RETRIES', async () => {
     const { client, fetch, manual } = setup(() => {
-      const response = problemResponse(429, 'slow down')
-      response.headers.set('retry-after', '1')
-      return response
+      return paced(429, '1')
     })
     await expect(drive(manual, client.jobs.get('job_1'))).rejects.toSatisfy(isRateLimitError)
     expect(fetch.calls).toHaveLength(MAX_PACED_RETRIES + 1)
   })
 
   it('should fail a call at once on a Retry-After longer than maxRetryAfterMs, not sleep in it', async () => {
-    const slowDown = (after: string) => () => {
-      const response = problemResponse(429, 'slow down')
-      response.headers.set('retry-after', after)
-      return response
-    }
+    const slowDown = (after: string) => () => paced(429, after)
     const { client, fetch, manual } = setup(slowDown('86400'))
     const start = manual.now()
     await expect(drive(manual, client.jobs.get('job_1'))).rejects.toSatisfy(isRateLimitError)
@@ -158,9 +152,7 @@ describe('request retries', () => {
 
   it('should not retry the create of createAndWait past its timeout, ending at once', async () => {
     const { client, fetch, manual } = setup(() => {
-      const response = problemResponse(429, 'slow down')
-      response.headers.set('retry-after', '30')
-      return response
+      return paced(429, '30')
     })
     const params = { video_url: 'https://example.com/a.mp4', target_language: 'es' }
     const start = manual.now()
@@ -261,9 +253,7 @@ describe('the create a wait follows', () => {
         return json(jobBody({ status: 'completed', result: { url: 'https://x/y' } }))
       }
       if (++posts > 1) return json(jobBody(), 202)
-      const refusal = problemResponse(503, 'maintenance')
-      refusal.headers.set('retry-after', '120')
-      return refusal
+      return paced(503, '120', 'maintenance')
     })
     const made = client.jobs.createAndWait(params, { timeoutMs: 3_600_000 })
     await expect(drive(manual, made, 5_000, 100)).resolves.toMatchObject({ status: 'completed' })
@@ -274,9 +264,7 @@ describe('the create a wait follows', () => {
     // A short Retry-After too: the request's own backoff, not the hint, meets the deadline.
     for (const retryAfter of ['3', '0']) {
       const { client, fetch, manual } = setup(() => {
-        const refusal = problemResponse(429, 'Too Many Requests')
-        refusal.headers.set('retry-after', retryAfter)
-        return refusal
+        return paced(429, retryAfter, 'Too Many Requests')
       })
       const made = client.jobs.createAndWait(params, { timeoutMs: 20_000 })
       const error = await drive(manual, made, 1_000, 100).catch((e: unknown) => e)
@@ -329,9 +317,7 @@ describe('the create a wait follows', () => {
           return json(jobBody({ status: 'completed', result: { url: 'https://x/y' } }))
         }
         if (++posts > 1) return json(jobBody(), 202)
-        const refusal = problemResponse(429, 'Too Many Requests')
-        refusal.headers.set('retry-after', '1')
-        return refusal
+        return paced(429, '1', 'Too Many Requests')
       },
       { retry: { maxRetries: 0 } },
     )
