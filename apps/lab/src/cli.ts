@@ -2,7 +2,8 @@
  * `pnpm bench:strategies [--quick] [--out DIR]`: runs the strategy lab and writes
  * `strategies.md` and `strategies.svg` into DIR (the repository's docs/ by default; `--quick`
  * writes `strategies-quick.*`, for CI). `--realtime` runs the real-time check instead and writes
- * `strategies-realtime.md`.
+ * `strategies-realtime.md`. `--seed N` runs on another draw of every workload (seed 1 by default)
+ * and adds `-seed-N` to the names of the files it writes.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
@@ -18,22 +19,31 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     realtime: { type: 'boolean', default: false },
     out: { type: 'string' },
+    seed: { type: 'string' },
   },
 })
-const profile = values.quick ? QUICK : FULL
+const base = values.quick ? QUICK : FULL
+const seed = values.seed === undefined ? base.seed : Number(values.seed)
+if (!Number.isSafeInteger(seed) || seed < 0) {
+  process.stderr.write(`lab: --seed takes a whole number, not ${values.seed}\n`)
+  process.exit(2)
+}
+const profile = { ...base, seed, draws: base.draws.filter((draw) => draw !== seed) }
+const suffix = seed === base.seed ? '' : `-seed-${seed}`
 const out = values.out ?? join(import.meta.dirname, '..', '..', '..', 'docs')
 mkdirSync(out, { recursive: true })
 if (values.realtime) {
   const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}`
   const agreements = await checkRealTime(profile.seed)
-  writeFileSync(join(out, 'strategies-realtime.md'), realTimeReport(agreements, machine))
-  process.stderr.write(`lab: wrote ${join(out, 'strategies-realtime.md')}\n`)
+  const file = join(out, `strategies-realtime${suffix}.md`)
+  writeFileSync(file, realTimeReport(agreements, machine))
+  process.stderr.write(`lab: wrote ${file}\n`)
   process.exit(0)
 }
-const name = values.quick ? 'strategies-quick' : 'strategies'
+const name = `${values.quick ? 'strategies-quick' : 'strategies'}${suffix}`
 const started = performance.now()
 const results = await runLab(profile, (line) => process.stderr.write(`lab: ${line}\n`))
-const command = `pnpm bench:strategies${values.quick ? ' --quick' : ''}`
+const command = `pnpm bench:strategies${values.quick ? ' --quick' : ''}${suffix ? ` --seed ${seed}` : ''}`
 writeFileSync(
   join(out, `${name}.md`),
   report(results, profile, command).replace('strategies.svg', `${name}.svg`),
