@@ -194,6 +194,8 @@ export class Jobs {
   /**
    * Every change of a job, as an async iterator: yields the job whenever its status or progress
    * moves, ends after its terminal status (which it yields, `error` and `canceled` included).
+   * A reader that falls behind gets the newest job of each run of one status: every status, the
+   * latest progress, and a queue that stays short.
    * `break`, `return()` or the signal end it and its requests at once; a limit or a failure
    * throws from the loop. Shares checks with every other wait and watch of the job.
    * @example for await (const job of client.jobs.watch(id)) console.log(job.status, job.progress)

@@ -61,6 +61,21 @@ describe('jobs.watch', () => {
     expect(polls(job.id)).toHaveLength(afterAbort)
   })
 
+  it('should keep the newest of each status for a reader that falls behind, and every status', async () => {
+    const { client, manual } = virtualSetup()
+    const job = await client.jobs.create(jobParams(10_000))
+    const watch = client.jobs.watch(job.id, { polling: fixedInterval(1_000) })
+    // Nobody reads while the job runs and ends: ten answers of progress, one after another.
+    await manual.tickAsync(15_000)
+    const seen: Job[] = []
+    for await (const update of watch) seen.push(update)
+    expect(seen.map((j) => j.status)).toEqual(['pending', 'running', 'completed'])
+    // The running job as last seen before it ended, not the first of its answers.
+    const running = seen[1] as Job
+    expect(running.progress).toBeGreaterThan(0.8)
+    expect(running.progress).toBeLessThan(1)
+  })
+
   it('should throw a TimeoutError from the loop when its deadline passes', async () => {
     const { client, settle } = virtualSetup()
     const job = await client.jobs.create(jobParams(60_000))
