@@ -93,6 +93,8 @@ export function createMockServer(options: AppOptions = {}): MockServer {
     throw new TypeError('apiKeys must hold at least one key, each of at least 8 characters')
   }
   const adminKey = options.adminKey ?? DEV_ADMIN_KEY
+  // A short key is found inside other words: redacted there, it would garble every answer.
+  if (adminKey.length < 8) throw new TypeError('adminKey must be at least 8 characters')
   const requestTimeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS
 
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
@@ -208,7 +210,15 @@ function routeMethods(routes: readonly { method: string; path: string }[]) {
     .filter((route) => route.method !== 'ALL' && !route.path.includes('*'))
     .map((route) => ({
       method: route.method,
-      pattern: new RegExp(`^${route.path.replace(/:[^/]+/g, '[^/]+')}$`),
+      // Literal parts escaped (`/openapi.json`'s dot), each `:param` one segment.
+      pattern: new RegExp(
+        `^${route.path
+          .split(/(:[^/]+)/)
+          .map((part) =>
+            part.startsWith(':') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+          )
+          .join('')}$`,
+      ),
     }))
   return (path: string): string[] => {
     const methods = new Set(patterns.filter((p) => p.pattern.test(path)).map((p) => p.method))

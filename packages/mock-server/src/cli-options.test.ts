@@ -84,4 +84,19 @@ describe('parseCli', () => {
     expect(parseCli(['--help'], {})).toEqual({ kind: 'help' })
     expect(usage()).toContain('VT_MOCK_ERROR_RATE')
   })
+
+  it.each([
+    [['--port', '0x4E25'], /--port .*whole number/],
+    [['--port', '1e3'], /--port .*whole number/],
+    [['--error-rate', ' '], /--error-rate .*number/],
+    [['--port='], /--port needs a value/],
+    [['--time-scale', '0.0001'], /--time-scale .*from 0.001/],
+  ])('should refuse %j clearly', (argv, message) => {
+    expect(() => parseCli(argv, {})).toThrow(message)
+  })
+
+  it('should take decimals as written, and an empty variable as unset', () => {
+    const command = parseCli(['--error-rate', '0.25', '--port', '9000'], { VT_MOCK_SEED: '' })
+    expect(command).toMatchObject({ options: { port: 9000, simulation: { error_rate: 0.25 } } })
+  })
 })

@@ -79,13 +79,17 @@ export function parseCli(
   })
   if (values.help) return { kind: 'help' }
   const get = (flag: Flag): string | undefined => {
-    const value = (values as Record<string, string | undefined>)[flag] ?? env[FLAGS[flag].env]
+    const given = (values as Record<string, string | undefined>)[flag]
+    // An empty flag (`--port=`) is a mistake; an empty variable is an unset one.
+    if (given === '') throw new TypeError(`--${flag} needs a value`)
+    const value = given ?? env[FLAGS[flag].env]
     return value === '' ? undefined : value
   }
   const number = (flag: Flag, min: number, max: number, integer = false): number | undefined => {
     const raw = get(flag)
     if (raw === undefined) return undefined
-    const value = Number(raw)
+    // Written as a decimal (`8787`, `0.5`): not `0x2253`, `1e3` or ` `, which Number() reads too.
+    const value = /^\d+(?:\.\d+)?$/.test(raw.trim()) ? Number(raw) : Number.NaN
     if (
       !Number.isFinite(value) ||
       value < min ||

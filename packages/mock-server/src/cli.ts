@@ -8,6 +8,9 @@ import { parseCli, usage } from './cli-options.js'
 import { startServer } from './node.js'
 
 async function main(): Promise<void> {
+  // A reader of the output that went away (`| head`, a stopped log collector) is no reason to
+  // stop serving, nor to crash on the way out: what cannot be written is dropped.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {})
   let command: ReturnType<typeof parseCli>
   try {
     command = parseCli(process.argv.slice(2), process.env)

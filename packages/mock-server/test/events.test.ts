@@ -77,6 +77,20 @@ describe('GET /v1/jobs/:id/events', () => {
     expect(parseSse(await older.text()).events.map((e) => e.id)).toEqual([first[0]?.id])
   })
 
+  it('should start from the job as it is for an id it never reached, or an empty one', async () => {
+    const { clock, call, createJob } = harness()
+    const { id } = await createJob({ simulate: { duration_ms: 2_000 } })
+    clock.advance(3_000)
+    for (const lastEventId of ['500', '']) {
+      const response = await call('GET', `/v1/jobs/${id}/events`, {
+        headers: { 'last-event-id': lastEventId },
+      })
+      expect(response.status, lastEventId).toBe(200)
+      const jobs = parseSse(await response.text()).events.map((e) => JSON.parse(e.data) as JobView)
+      expect(jobs.map((job) => job.status)).toEqual(['completed'])
+    }
+  })
+
   it('should send a keep-alive comment while nothing changes', async () => {
     const { clock, call, createJob } = harness({ simulation: { progress_interval_ms: 60_000 } })
     const { id } = await createJob({ simulate: { duration_ms: 3_600_000 } })

@@ -120,6 +120,7 @@ describe('POST /v1/jobs', () => {
     [{ ...VALID_BODY, target_language: 'Spanish!' }, '/target_language'],
     [{ ...VALID_BODY, title: 'x'.repeat(201) }, '/title'],
     [{ ...VALID_BODY, callback_url: 'javascript:alert(1)' }, '/callback_url'],
+    [{ ...VALID_BODY, callback_url: 'http://user:secret@127.0.0.1/hook' }, '/callback_url'],
     [{ ...VALID_BODY, simulate: 'fast' }, '/simulate'],
     [{ ...VALID_BODY, simulate: { duration_ms: -1 } }, '/simulate/duration_ms'],
     [{ ...VALID_BODY, simulate: { duration_ms: 1.5 } }, '/simulate/duration_ms'],
@@ -276,6 +277,31 @@ describe('GET /v1/jobs/:id', () => {
     const changed = await call('GET', `/v1/jobs/${id}`, { headers: { 'if-none-match': etag } })
     expect(changed.status).toBe(200)
     expect(changed.headers.get('etag')).not.toBe(etag)
+  })
+
+  it('should say a create without a body needs one', async () => {
+    const { call } = harness()
+    const response = await call('POST', '/v1/jobs')
+    expect(response.status).toBe(400)
+    expect(await problemOf(response)).toMatchObject({
+      field: '/',
+      detail: 'body /: a JSON object is required',
+    })
+  })
+
+  it('should read a long If-None-Match list, and ignore a long Prefer it cannot use', async () => {
+    const { call, createJob } = harness()
+    const { id } = await createJob()
+    const etag = (await call('GET', `/v1/jobs/${id}`)).headers.get('etag') ?? ''
+    const others = Array.from({ length: 60 }, (_, i) => `"v${i}-0123456789abcdef"`)
+    const listed = await call('GET', `/v1/jobs/${id}`, {
+      headers: { 'if-none-match': [...others, etag].join(', ') },
+    })
+    expect(listed.status).toBe(304)
+    const prefer = `respond-async, ${Array.from({ length: 40 }, (_, i) => `x-pref-${i}=1`).join(', ')}`
+    const preferred = await call('GET', `/v1/jobs/${id}`, { headers: { prefer } })
+    expect(preferred.status).toBe(200)
+    expect(preferred.headers.get('preference-applied')).toBeNull()
   })
 
   it.each([

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { DEV_ADMIN_KEY, DEV_API_KEY } from '../src/app.js'
 import { constantTimeEqual } from '../src/middleware/auth.js'
+import { policyOf } from '../src/middleware/rate-limit.js'
 import { harness, problemOf } from './harness.js'
 
 describe('authentication', () => {
@@ -91,6 +92,31 @@ describe('rate limiting', () => {
     expect((await problemOf(limited)).type).toContain('rate-limited')
     clock.advance(2_000)
     expect((await call('GET', `/v1/jobs/${id}`)).status).toBe(200)
+  })
+
+  it('should start every bucket over, full, when the limit changes', async () => {
+    const { call, admin, createJob } = harness({
+      simulation: { rate_limit: { capacity: 2, refill_per_s: 0.01 } },
+    })
+    const { id } = await createJob()
+    await call('GET', `/v1/jobs/${id}`)
+    expect((await call('GET', `/v1/jobs/${id}`)).status).toBe(429)
+    const put = await admin('PUT', '/v1/simulation', {
+      rate_limit: { capacity: 1_000, refill_per_s: 0.001 },
+    })
+    expect(put.status).toBe(200)
+    const after = await call('GET', `/v1/jobs/${id}`)
+    expect(after.status).toBe(200)
+    expect(after.headers.get('ratelimit')).toBe('"default";r=999;t=1000')
+  })
+
+  it('should state the refill rate as its policy, whatever the burst', () => {
+    // q / w is the refill rate (never above it), q at most the burst while the refill is slower.
+    expect(policyOf(100, 50)).toBe('"default";q=100;w=2')
+    expect(policyOf(100, 30)).toBe('"default";q=90;w=3')
+    expect(policyOf(10, 100)).toBe('"default";q=100;w=1')
+    expect(policyOf(1, 0.3)).toBe('"default";q=1;w=4')
+    expect(policyOf(10, 0.5)).toBe('"default";q=10;w=20')
   })
 
   it('should refuse a refill rate whose Retry-After no client could read, and keep headers integers', async () => {
@@ -209,6 +235,8 @@ describe('headers on every response', () => {
       }
     }
     expect((await call('DELETE', '/v1/nothing')).status).toBe(404)
+    // A path's dot is a dot: `/openapi.json` takes GET, `/openapiXjson` is nowhere.
+    expect((await call('GET', '/openapiXjson', { key: null })).status).toBe(404)
     for (const method of ['GET', 'HEAD', 'POST']) {
       expect((await call(method, '/v1/jobs', { key: null })).status, method).toBe(401)
     }
@@ -242,12 +270,22 @@ describe('headers on every response', () => {
       call('POST', `/v1/jobs/${DEV_ADMIN_KEY}/cancel`),
       call('GET', `/nowhere/${DEV_API_KEY}`),
       call('GET', `/v1/jobs/${DEV_API_KEY}_long`),
+      // Written percent-encoded, where a message quotes the path.
+      call('GET', `/nowhere/${encodeAll(DEV_API_KEY)}`),
+      call('DELETE', `/v1/jobs/${encodeAll(DEV_ADMIN_KEY)}`),
     ])
     for (const answer of answers) {
       const text = `${[...answer.headers].join('\n')}\n${await answer.text()}`
-      for (const key of keys) expect(text, answer.url).not.toContain(key)
+      for (const key of keys) {
+        expect(text, answer.url).not.toContain(key)
+        expect(text, answer.url).not.toContain(encodeAll(key))
+      }
     }
-    expect(answers.map((a) => a.status)).toEqual([404, 404, 200, 400, 400, 404, 404, 404])
+    expect(answers.map((a) => a.status)).toEqual([404, 404, 200, 400, 400, 404, 404, 404, 404, 405])
+  })
+
+  it('should refuse an admin key short enough to be found inside other words', () => {
+    expect(() => harness({ adminKey: 'type' })).toThrow(/adminKey/)
   })
 
   it('should allow the origins it is given', async () => {
@@ -256,3 +294,8 @@ describe('headers on every response', () => {
     expect(response.headers.get('access-control-allow-origin')).toBe('https://demo.example')
   })
 })
+
+/** `text` with every character percent-encoded. */
+function encodeAll(text: string): string {
+  return [...text].map((ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`).join('')
+}

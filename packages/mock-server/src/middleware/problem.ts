@@ -78,7 +78,16 @@ const TARGET_NAMES: Record<string, string> = {
 /** The zod-openapi hook: failed validation of any part of a request becomes a 400 problem. */
 export const validationHook: Hook<unknown, AppEnv, string, unknown> = (result, c) => {
   if (!result.success) {
-    return validationProblem(c, TARGET_NAMES[result.target] ?? result.target, result.error.issues)
+    const where = TARGET_NAMES[result.target] ?? result.target
+    if (result.target !== 'json') return validationProblem(c, where, result.error.issues)
+    // Not a field missing from a body: no body at all (read again from hono's cache).
+    return c.req.text().then(
+      (text) =>
+        text.trim() === ''
+          ? validationProblem(c, where, [{ path: [], message: 'a JSON object is required' }])
+          : validationProblem(c, where, result.error.issues),
+      () => validationProblem(c, where, result.error.issues),
+    )
   }
 }
 
@@ -88,8 +97,21 @@ export const notFoundProblem: NotFoundHandler<AppEnv> = (c) =>
     status: 404,
     kind: 'not-found',
     title: 'Not Found',
-    detail: `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`,
+    detail: `No route for ${c.req.method} ${shownPath(c)}.`,
   })
+
+/**
+ * The request's path as a message shows it: decoded, so that a key written in it percent-encoded
+ * is found and redacted as any other (what cannot be decoded is shown as sent).
+ */
+function shownPath(c: Context<AppEnv>): string {
+  const { pathname } = new URL(c.req.url)
+  try {
+    return decodeURIComponent(pathname)
+  } catch {
+    return pathname
+  }
+}
 
 /** A 405 for a path that exists, with the methods it takes in `Allow`. */
 export function methodNotAllowed(c: Context<AppEnv>, allowed: readonly string[]): Response {
@@ -97,7 +119,7 @@ export function methodNotAllowed(c: Context<AppEnv>, allowed: readonly string[])
     status: 405,
     kind: 'method-not-allowed',
     title: 'Method Not Allowed',
-    detail: `${new URL(c.req.url).pathname} takes ${allowed.join(', ')}, not ${c.req.method}.`,
+    detail: `${shownPath(c)} takes ${allowed.join(', ')}, not ${c.req.method}.`,
     headers: { allow: allowed.join(', ') },
   })
 }

@@ -16,7 +16,7 @@ export function rateLimit({ simulator }: { simulator: Simulator }): Check {
     const { capacity, refill_per_s } = simulator.settings.rate_limit
     const taken = buckets.take(c.get('tenant'), simulator.clock.now(), capacity, refill_per_s)
     const headers = {
-      'ratelimit-policy': `"default";q=${capacity};w=${Math.max(1, Math.ceil(capacity / refill_per_s))}`,
+      'ratelimit-policy': policyOf(capacity, refill_per_s),
       ratelimit: `"default";r=${taken.remaining};t=${taken.resetS}`,
     }
     if (!taken.allowed) {
@@ -32,4 +32,20 @@ export function rateLimit({ simulator }: { simulator: Simulator }): Check {
     setHeader(c, 'ratelimit', headers.ratelimit)
     return undefined
   }
+}
+
+/**
+ * The bucket as the draft's one quota `q` per window `w` (whole seconds): the refill rate (never
+ * above it, so a client keeping to it is not refused), in the longest window whose quota the
+ * burst covers. A refill faster than the burst is stated as a second's refill (a client keeping
+ * to `r`, what is left, is not refused either).
+ */
+export function policyOf(capacity: number, refillPerS: number): string {
+  let windowS = Math.max(1, Math.floor(capacity / refillPerS))
+  let quota = Math.floor(refillPerS * windowS)
+  if (quota < 1) {
+    windowS = Math.ceil(1 / refillPerS)
+    quota = 1
+  }
+  return `"default";q=${quota};w=${windowS}`
 }

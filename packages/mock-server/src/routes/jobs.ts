@@ -5,7 +5,7 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import type { AppEnv } from '../env.js'
 import { clientGone, jobNotFound, problem, validationProblem } from '../middleware/problem.js'
-import { type HandBuiltResponse, sendJson } from '../middleware/response.js'
+import { sendJson } from '../middleware/response.js'
 import { chain, type Step } from '../middleware/steps.js'
 import { rateLimitHeaders, retryAfterHeader } from '../schemas/headers.js'
 import {

@@ -10,7 +10,8 @@ export const rateLimitHeaders = {
   },
   'RateLimit-Policy': {
     schema: text,
-    description: 'The limit: `"default";q=<burst>;w=<seconds the burst takes to refill>`.',
+    description:
+      'The limit: `"default";q=<requests>;w=<seconds>`, the refill rate as a quota per window (at most the burst while the refill is slower than it).',
   },
 }
 

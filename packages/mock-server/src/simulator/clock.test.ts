@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest'
-import { createManualClock, sleep } from './clock.js'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { createManualClock, createSystemClock, sleep } from './clock.js'
 
 describe('createManualClock', () => {
   it('should run due callbacks in time order, and say when the next one is due', () => {
@@ -44,5 +44,39 @@ describe('createManualClock', () => {
 
   it('should refuse to go backwards', () => {
     expect(() => createManualClock().advance(-1)).toThrow(RangeError)
+  })
+})
+
+describe('createSystemClock', () => {
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  it('should wait out a delay longer than the longest timer, on a slow clock', () => {
+    vi.useFakeTimers()
+    const clock = createSystemClock(0.01)
+    let fired = false
+    // A day at a hundredth of real time: 100 real days, four times the longest timer.
+    clock.schedule(86_400_000, () => {
+      fired = true
+    })
+    vi.advanceTimersByTime(99 * 86_400_000)
+    expect(fired).toBe(false)
+    vi.advanceTimersByTime(86_400_000)
+    expect(fired).toBe(true)
+  })
+
+  it('should cancel a long delay in any of its parts', () => {
+    vi.useFakeTimers()
+    const clock = createSystemClock(0.01)
+    let fired = false
+    const cancel = clock.schedule(86_400_000, () => {
+      fired = true
+    })
+    vi.advanceTimersByTime(30 * 86_400_000)
+    cancel()
+    vi.advanceTimersByTime(100 * 86_400_000)
+    expect(fired).toBe(false)
+    expect(vi.getTimerCount()).toBe(0)
   })
 })

@@ -42,12 +42,26 @@ export function createSystemClock(scale = 1): Clock {
   return {
     now: () => (scale === 1 ? Date.now() : origin + Math.round((Date.now() - origin) * scale)),
     schedule(ms, callback) {
-      const timer = setTimeout(callback, Math.max(0, ms / scale))
-      ;(timer as { unref?: () => void }).unref?.()
+      // A timer longer than the runtime's longest (about 24.8 days) would fire at once: one
+      // that long waits in parts (a day of a slow clock's time is 100 real days at 0.01).
+      const due = Date.now() + Math.max(0, ms / scale)
+      let timer: ReturnType<typeof setTimeout>
+      const arm = () => {
+        const left = Math.max(0, due - Date.now())
+        timer = setTimeout(
+          left > LONGEST_TIMER_MS ? arm : callback,
+          Math.min(left, LONGEST_TIMER_MS),
+        )
+        ;(timer as { unref?: () => void }).unref?.()
+      }
+      arm()
       return () => clearTimeout(timer)
     },
   }
 }
+
+/** The longest delay `setTimeout` takes as given (a longer one fires at once). */
+const LONGEST_TIMER_MS = 2 ** 31 - 1
 
 /** Real wall-clock time. */
 export const systemClock: Clock = createSystemClock()

@@ -17,6 +17,9 @@ export interface TakeResult {
 interface Bucket {
   tokens: number
   at: number
+  /** The limit it was filled under: another (a `PUT /v1/simulation`) starts it over, full. */
+  capacity: number
+  refillPerS: number
 }
 
 /** Token buckets by key. Keys are API keys, so their number is bounded by the configuration. */
@@ -25,11 +28,15 @@ export class TokenBuckets {
 
   /** Takes a token from `key`'s bucket at `now`. */
   take(key: string, now: number, capacity: number, refillPerS: number): TakeResult {
-    const bucket = this.#buckets.get(key) ?? { tokens: capacity, at: now }
+    const kept = this.#buckets.get(key)
+    const bucket =
+      kept?.capacity === capacity && kept.refillPerS === refillPerS
+        ? kept
+        : { tokens: capacity, at: now, capacity, refillPerS }
     const refilled = Math.min(capacity, bucket.tokens + ((now - bucket.at) / 1000) * refillPerS)
     const allowed = refilled >= 1
     const tokens = allowed ? refilled - 1 : refilled
-    this.#buckets.set(key, { tokens, at: now })
+    this.#buckets.set(key, { tokens, at: now, capacity, refillPerS })
     return {
       allowed,
       remaining: Math.floor(tokens),
