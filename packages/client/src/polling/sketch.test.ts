@@ -98,6 +98,60 @@ describe('LogSketch', () => {
     }
   })
 
+  it('should minimise its own objective when lateness weighs more the longer it is (a curve)', () => {
+    const values = Array.from({ length: 300 }, (_, i) => 5_000 * Math.exp(Math.sin(i) * 1.2))
+    const sketch = sketchOf(values)
+    const price = 500
+    const curve = 4_000
+    /** The mean of `price * checks + weigh(lateness)` over the observed values. */
+    const cost = (schedule: (age: number) => number, weigh: (late: number) => number) => {
+      let total = 0
+      for (const d of values) {
+        let t = 0
+        let checks = 0
+        while (t < d) {
+          t = schedule(t)
+          checks++
+        }
+        total += price * checks + weigh(t - d)
+      }
+      return total / values.length
+    }
+    const linear = (late: number) => late
+    const curved = (late: number) => late + (late * late) / (2 * curve)
+    const straight = sketch.plan(price)
+    const bent = sketch.plan(price, curve)
+    // Each plan is the better one by its own measure, and the curve shortens the longest gaps.
+    expect(cost(bent, curved)).toBeLessThan(cost(straight, curved))
+    expect(cost(straight, linear)).toBeLessThan(cost(bent, linear))
+    const longestGap = (schedule: (age: number) => number) => {
+      let longest = 0
+      for (let t = 0; t < 30_000; t = schedule(t)) longest = Math.max(longest, schedule(t) - t)
+      return longest
+    }
+    expect(longestGap(bent)).toBeLessThan(longestGap(straight))
+  })
+
+  it('should fit a smooth guess to few data, fading as they grow, without keeping it', () => {
+    const empty = new LogSketch(SHAPE, WEIGHTS)
+    expect(empty.fit(40, 50, 5)).toBeUndefined()
+    const few = sketchOf([20_000, 30_000, 45_000])
+    const saved = few.toJSON()
+    const guess = few.fit(40, 50, 5) as number[]
+    // Weighing 40 less what the three data weigh (each faded a little by the next).
+    const total = guess.reduce((a, b) => a + b, 0)
+    expect(total).toBeGreaterThan(40 * (1 - 3 / 50) - 0.01)
+    expect(total).toBeLessThan(40 * (1 - 2.9 / 50) + 0.01)
+    // Centred where the data are (30 s, on the log scale), with a tail on either side.
+    const peak = guess.indexOf(Math.max(...guess))
+    expect(SHAPE.min * SHAPE.ratio ** peak).toBeGreaterThan(20_000)
+    expect(SHAPE.min * SHAPE.ratio ** peak).toBeLessThan(45_000)
+    expect(guess[peak + 10] as number).toBeGreaterThan(0)
+    expect(few.toJSON()).toEqual(saved)
+    // Once the data weigh `until`, no guess.
+    expect(sketchOf(Array.from({ length: 80 }, () => 30_000)).fit(40, 50, 5)).toBeUndefined()
+  })
+
   it('should stay a small JSON value whatever it saw, and restore exactly', () => {
     const sketch = new LogSketch(SHAPE, WEIGHTS)
     for (let i = 0; i < 10_000; i++) sketch.add(1 + ((i * 7_919) % 100_000_000))
