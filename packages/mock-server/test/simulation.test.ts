@@ -206,6 +206,26 @@ describe('GET /openapi.json', () => {
     expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(['apiKey', 'bearer'])
   })
 
+  it('should describe the webhook a job sends, and every extension a problem may carry', async () => {
+    const { call } = harness()
+    const doc = (await (await call('GET', '/openapi.json', { key: null })).json()) as {
+      webhooks: Record<
+        string,
+        { post?: { requestBody?: unknown; parameters?: { name: string }[] } }
+      >
+      components: { schemas: Record<string, { properties?: object }> }
+    }
+    const ended = doc.webhooks['job.ended']?.post
+    expect(JSON.stringify(ended?.requestBody)).toContain('#/components/schemas/Job')
+    expect(ended?.parameters?.map((p) => p.name).sort()).toEqual([
+      'webhook-attempt',
+      'webhook-signature',
+    ])
+    expect(Object.keys(doc.components.schemas.Problem?.properties ?? {})).toEqual(
+      expect.arrayContaining(['field', 'in', 'job_status']),
+    )
+  })
+
   it('should document the headers the server really sends, on answers and on a 429', async () => {
     const { call, createJob } = harness({
       simulation: { rate_limit: { capacity: 3, refill_per_s: 0.5 } },

@@ -1,7 +1,7 @@
 /**
  * The jobs API: create (idempotent), get (ETag, long-poll), batch get and cancel.
  */
-import { createRoute, type OpenAPIHono } from '@hono/zod-openapi'
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import type { AppEnv } from '../env.js'
 import { clientGone, jobNotFound, problem, validationProblem } from '../middleware/problem.js'
@@ -53,7 +53,15 @@ const createJob = createRoute({
     202: {
       description: 'Accepted; `Location` names the job.',
       content: jobContent,
-      headers: { ...hintHeaders, Location: { schema: { type: 'string' as const } } },
+      headers: {
+        ...hintHeaders,
+        Location: { schema: { type: 'string' as const } },
+        'Idempotent-Replayed': {
+          schema: { type: 'string' as const },
+          description:
+            '`true` when an earlier create with the same `Idempotency-Key` made the job.',
+        },
+      },
     },
     ...problemResponses(400, 401, 413, 415, 422, 429),
   },
@@ -98,6 +106,26 @@ const batchJobs = createRoute({
   },
 })
 
+/** What a job's `callback_url` receives once it ends: documented, not served. */
+const jobEnded = createRoute({
+  method: 'post',
+  path: 'job.ended',
+  summary: 'Sent to the job’s `callback_url` when it ends',
+  request: {
+    headers: z.object({
+      'webhook-signature': z.string().openapi({
+        description:
+          '`t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`; several `v1=` while a secret rotates.',
+      }),
+      'webhook-attempt': z.string().openapi({ description: 'The delivery attempt, from 1.' }),
+    }),
+    body: { required: true, content: { 'application/json': { schema: Job } } },
+  },
+  responses: {
+    200: { description: 'Received (any 2xx); anything else is retried, up to 5 attempts.' },
+  },
+})
+
 const cancelJob = createRoute({
   method: 'post',
   path: '/v1/jobs/{id}/cancel',
@@ -106,7 +134,7 @@ const cancelJob = createRoute({
   request: { params: JobParams },
   responses: {
     202: { description: 'Canceled.', content: jobContent, headers: rateLimitHeaders },
-    ...problemResponses(401, 404, 409, 429),
+    ...problemResponses(400, 401, 404, 409, 413, 415, 429),
   },
 })
 
@@ -139,6 +167,7 @@ export function registerJobRoutes(
 
   // The hot path: documented from its route, validated inline with the same schemas (one pass
   // instead of three validator middlewares), answered synchronously unless it long-polls.
+  app.openAPIRegistry.registerWebhook(jobEnded)
   app.openAPIRegistry.registerPath(getJob)
   app.get('/v1/jobs/:id', chain(steps, getJobRoute))
 

@@ -11,6 +11,14 @@ export const Problem = z
     detail: z.string(),
     request_id: z.string(),
     field: z.string().optional().openapi({ description: 'The invalid input, as a JSON pointer.' }),
+    in: z
+      .enum(['body', 'query', 'header', 'path'])
+      .optional()
+      .openapi({ description: 'Where the invalid input is (with `field`).' }),
+    job_status: z
+      .string()
+      .optional()
+      .openapi({ description: 'The status of a job already terminal (409 on cancel).' }),
   })
   .openapi('Problem')
 
