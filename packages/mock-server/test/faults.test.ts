@@ -89,6 +89,20 @@ describe('fault injection', () => {
     expect(await response.text()).toContain('<!doctype html>')
   })
 
+  it.each(['malformed', 'wrong_content_type'] as const)(
+    'should leave a 304 as it is under %s (it has no body to break)',
+    async (kind) => {
+      const h = harness()
+      const { id } = await h.createJob()
+      const etag = (await h.call('GET', `/v1/jobs/${id}`)).headers.get('etag') ?? ''
+      await h.admin('PUT', '/v1/simulation', { faults: { [`rate_${kind}`]: 1 } })
+      const response = await h.call('GET', `/v1/jobs/${id}`, { headers: { 'if-none-match': etag } })
+      expect(response.status).toBe(304)
+      expect(response.headers.get('etag')).toBe(etag)
+      expect(response.headers.get('content-type')).toBeNull()
+    },
+  )
+
   it('should add latency between latency_ms.min and max', async () => {
     const h = harness({ simulation: { latency_ms: { min: 200, max: 300 } } })
     const poll = track(h.call('GET', '/v1/jobs/job_x'))

@@ -58,7 +58,9 @@ export function faults({
         return injected(c, 429, 'Too Many Requests', 'an injected rate limit', retryAfter)
     }
     const response = await route(c)
-    if (fault === null || fault === 'slow' || fault === 'hang' || isStream(response)) {
+    // A 204 or 304 has no body to break (a type or half a body on one is not HTTP).
+    const bodyless = response.status === 204 || response.status === 304
+    if (fault === null || fault === 'slow' || fault === 'hang' || bodyless || isStream(response)) {
       return response
     }
     return breakBody(response, fault, nodeSocket(c.env))
