@@ -482,6 +482,29 @@ describe('pacing', () => {
     await Promise.all(gets)
   })
 
+  it('should let the others go two seconds after a first request that is not answered', async () => {
+    // The first request is never answered (a proxy holding it): each of the others goes at 2 s,
+    // not one after another at the first one's time limit.
+    const fetch = fakeFetch(
+      (call) =>
+        new Promise<Response>((resolve, reject) => {
+          if (fetch.calls.length === 1) {
+            call.signal?.addEventListener('abort', () => reject(call.signal?.reason))
+          } else resolve(json(jobBody()))
+        }),
+    )
+    const { client, manual } = setup(fetch, { requestTimeoutMs: 10_000, retry: false })
+    const start = manual.now()
+    const gets = Array.from({ length: 8 }, () => client.jobs.get('job_1').catch((e: unknown) => e))
+    await manual.tickAsync(1_999)
+    expect(fetch.calls).toHaveLength(1)
+    await manual.tickAsync(1)
+    expect(fetch.calls).toHaveLength(8)
+    const results = await drive(manual, Promise.all(gets))
+    expect(results.filter(isTimeoutError)).toHaveLength(1)
+    expect(manual.now() - start).toBeLessThanOrEqual(10_000)
+  })
+
   it('should hold every request until a 429’s Retry-After has passed', async () => {
     const { manual, clock } = virtualClock()
     const server = limitedServer(manual, 1, 0.25) // one request, then one per 4 s

@@ -17,9 +17,11 @@
  * together do not come back together.
  *
  * Until the first answer the limit is unknown, so the first request goes alone and the rest wait
- * for its answer (one round trip): a burst of a thousand waits learns the limit before it sends
- * a thousand requests. A server that states no limit is not paced, until it refuses some
- * requests while it answers others: then its limit is learned (see `answered`).
+ * for its answer (one round trip), two seconds at most: a burst of a thousand waits learns the
+ * limit before it sends a thousand requests, and a first request that is never answered holds
+ * the others back two seconds, not its whole time limit. A server that states no limit is not
+ * paced, until it refuses some requests while it answers others: then its limit is learned (see
+ * `answered`).
  */
 import type { Clock } from './clock.js'
 import { readLimit } from './rate-limit-headers.js'
@@ -40,8 +42,8 @@ interface Turn {
 
 /** What the pacer knows of the server's limit. */
 type Limit =
-  /** No answer yet: one request at a time. */
-  | { kind: 'unknown'; probing: boolean }
+  /** No answer yet: one request at a time (the probe, out `since`), for PROBE_ALONE_MS at most. */
+  | { kind: 'unknown'; probing: boolean; since: number }
   /** The server states no limit. */
   | { kind: 'none' }
   /**
@@ -64,6 +66,12 @@ type Limit =
 const LEARNED_MIN_PER_MS = 0.2 / 1_000
 const LEARNED_STEP_PER_MS = 0.1 / 1_000
 const LEARNED_FORGET_MS = 60_000
+/**
+ * How long the first request goes alone while the limit is unknown: its answer normally comes in
+ * milliseconds; one that does not (a proxy that holds a stream's headers, a black hole) must not
+ * hold every other request of the client for its whole time limit, one after the other.
+ */
+const PROBE_ALONE_MS = 2_000
 /** The least share of a stated limit this client keeps to when others take the rest. */
 const MIN_SHARE = 1 / 64
 
@@ -71,7 +79,7 @@ const MIN_SHARE = 1 / 64
 export class Pacer {
   readonly #clock: Clock
   readonly #random: () => number
-  #limit: Limit = { kind: 'unknown', probing: false }
+  #limit: Limit = { kind: 'unknown', probing: false, since: 0 }
   readonly #queue: Turn[] = []
   /** Cancels the timer that releases the next turn, when one is set. */
   #timer: AbortController | undefined
@@ -209,7 +217,7 @@ export class Pacer {
       this.#limit = { kind: 'none' }
     } else if (limit.kind === 'unknown') {
       // No answer to the first request: the next one goes alone in its place.
-      this.#limit = { kind: 'unknown', probing: false }
+      this.#limit = { kind: 'unknown', probing: false, since: 0 }
     }
     const current = this.#limit
     const retryAfterMs = refused ? outcome.refused : undefined
@@ -297,12 +305,13 @@ export class Pacer {
   #admit(): boolean {
     const limit = this.#limit
     if (limit.kind === 'none') return true
+    const now = this.#clock.now()
     if (limit.kind === 'unknown') {
-      if (limit.probing) return false
+      if (limit.probing) return now - limit.since >= PROBE_ALONE_MS
       limit.probing = true
+      limit.since = now
       return true
     }
-    const now = this.#clock.now()
     limit.tokens = refill(limit, now)
     limit.at = now
     if (limit.tokens < 1) return false
@@ -320,12 +329,16 @@ export class Pacer {
       turn.resolve(this.#ticket())
     }
     const limit = this.#limit
-    if (this.#queue.length === 0 || limit.kind !== 'bucket') return
+    if (this.#queue.length === 0 || limit.kind === 'none') return
     const timer = new AbortController()
     this.#timer = timer
     // Whole milliseconds, at least one: a wait of a fraction of one may not move a clock whose
     // epoch dwarfs it, and the turn would never come.
-    const waitMs = Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil((1 - limit.tokens) / limit.perMs)))
+    const untilMs =
+      limit.kind === 'bucket'
+        ? (1 - limit.tokens) / limit.perMs
+        : limit.since + PROBE_ALONE_MS - this.#clock.now()
+    const waitMs = Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(untilMs)))
     this.#clock.sleep(waitMs, timer.signal).then(
       () => this.#drain(),
       () => {},

@@ -124,6 +124,33 @@ describe('jobs.watch', () => {
   })
 })
 
+describe('answers out of order', () => {
+  it('should take a job older than the one seen (a replica behind) as no news', async () => {
+    const { manual, clock } = virtualClock()
+    const at = (s: number) => `2026-01-01T00:00:${String(s).padStart(2, '0')}.000Z`
+    // A replica behind the others answers the second check with the job as it was at 1 s.
+    const answers = [
+      jobBody({ progress: 0.6, updated_at: at(6) }),
+      jobBody({ status: 'pending', progress: 0, updated_at: at(1) }),
+      jobBody({ progress: 0.8, updated_at: at(8) }),
+      jobBody({ status: 'completed', progress: 1, updated_at: at(9) }),
+    ]
+    const fetch = fakeFetch(() => json(answers.shift() ?? {}))
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
+    const seen: Job[] = []
+    const watching = (async () => {
+      for await (const job of client.jobs.watch('job_1', { polling: fixedInterval(1_000) }))
+        seen.push(job)
+    })()
+    await drive(manual, watching, 100, 200)
+    expect(seen.map((j) => [j.status, j.progress])).toEqual([
+      ['running', 0.6],
+      ['running', 0.8],
+      ['completed', 1],
+    ])
+  })
+})
+
 describe('shared observation', () => {
   it('should serve 100 concurrent waits on one job with one request per tick', async () => {
     const { client, requests, polls, settle } = virtualSetup()

@@ -169,6 +169,38 @@ describe('jobs.wait', () => {
     expect(polls(job.id).at(-1)?.at).toBe(start + 90_000)
   })
 
+  it('should still make its last look when a check sent before the deadline hangs to it', async () => {
+    // The check sent at 8 s is never answered: its time limit is the deadline, 12 s. The job
+    // ends at 9 s; only a look after the hung one can tell.
+    let serve: (input: string, init: RequestInit) => Response | Promise<Response> = () => {
+      throw new Error('not yet')
+    }
+    let hung = false
+    const { client, app, manual, settle } = virtualSetup({
+      client: {
+        fetch: (input, init) => {
+          const at = manual.now() - start
+          if (!hung && init.method === undefined && at >= 8_000) {
+            hung = true
+            return new Promise((_, reject) => {
+              init.signal?.addEventListener('abort', () => reject(init.signal?.reason))
+            })
+          }
+          return serve(input, init)
+        },
+      },
+    })
+    serve = (input, init) => app.request(input, init)
+    const start = manual.now()
+    const job = await client.jobs.create(jobParams(9_000))
+    const wait = client.jobs.wait(job.id, { timeoutMs: 12_000, polling: fixedInterval(1_000) })
+    await expect(settle(wait)).resolves.toMatchObject({ id: job.id, status: 'completed' })
+    expect(hung).toBe(true)
+    // Its last look, a moment after the deadline ended the hung check.
+    expect(manual.now() - start).toBeGreaterThanOrEqual(12_000)
+    expect(manual.now() - start).toBeLessThan(13_000)
+  })
+
   it('should not let request retries run past the deadline', async () => {
     const { client, manual, settle, simulate } = virtualSetup({
       client: {
@@ -459,7 +491,10 @@ describe('jobs.createAndWait and jobs.cancel', () => {
 
   it('should give a retry only what is left of its check’s time limit', async () => {
     const { manual, clock } = virtualClock()
+    const start = clock.now()
+    const sentAt: number[] = []
     const fetch = fakeFetch(async (call) => {
+      sentAt.push(clock.now() - start)
       // The first check: a 503 after 4.95 s of its 5 s; then the network holds every request.
       if (fetch.calls.length === 1) {
         await clock.sleep(4_950)
@@ -473,8 +508,11 @@ describe('jobs.createAndWait and jobs.cancel', () => {
     const waiting = client.jobs.wait('job_1', { timeoutMs: 5_000 }).catch((e: unknown) => e)
     const error = (await drive(manual, waiting, 50, 200)) as TimeoutError
     expect(isTimeoutError(error)).toBe(true)
-    // The retry had the 50 ms left (a request's limit runs on real timers), not 5 s again.
-    expect(String(error.cause)).toMatch(/GET \/v1\/jobs\/job_1 timed out after 50 ms/)
+    // The retry had the 50 ms left (a request's limit runs on real timers), not 5 s again: the
+    // wait's last look went at the deadline, and had its own second.
+    expect(sentAt).toEqual([0, 4_950, 5_000])
+    expect(String(error.cause)).toMatch(/GET \/v1\/jobs\/job_1 timed out after 1000 ms/)
+    expect(clock.now() - start).toBeLessThanOrEqual(6_050)
   })
 
   it('should say why its checks failed when its time runs out without an answer', async () => {

@@ -55,8 +55,9 @@ export class Observation {
   readonly subscriptions = new Set<Subscription>()
   /** Answers received in this process (a resumed cursor's job is not fresh news). */
   answers = 0
-  /** The request in flight for it, if any. */
+  /** The request in flight for it, if any, and when its check began. */
   inFlight: InFlight | undefined
+  #checkBeganAt = Number.NEGATIVE_INFINITY
   readonly startedAt: number
   ended = false
   /** How it is observed (the monitor picks it, and moves it down when one does not work). */
@@ -147,6 +148,7 @@ export class Observation {
   /** A check begins: counted, and the request it goes in noted. */
   begin(inFlight: InFlight): void {
     this.inFlight = inFlight
+    this.#checkBeganAt = this.core.clock.now()
     this.cursor.state.checks++
   }
 
@@ -179,7 +181,7 @@ export class Observation {
    * check at a deadline while another tab asks: each wait's limits are checked, nothing planned).
    */
   answered(
-    job: Job | undefined,
+    answer: Job | undefined,
     hints: ServerHints,
     etag?: string,
     next: 'plan' | 'now' | 'stream' | 'relayed' | 'look' = 'plan',
@@ -187,13 +189,18 @@ export class Observation {
     const pushed = next === 'stream' || next === 'relayed' || next === 'look'
     if (!pushed) this.inFlight = undefined
     if (this.ended) return
+    const previous = this.cursor.state.job
+    // The job as it was before the one already seen (a replica behind the others, events put
+    // out of order on the way) is no news: taken as an answer that nothing changed.
+    const stale =
+      answer && previous && Date.parse(answer.updated_at) < Date.parse(previous.updated_at)
+    const job = stale ? undefined : answer
     if (job && next !== 'relayed') this.planner.relay(job)
     const { clock, events } = this.core
     const now = clock.now()
-    const previous = this.cursor.state.job
     const known = job ?? previous
     const datedAge = known && this.core.dates.ageOf(known, hints.serverTime)
-    this.cursor.saw(job, etag, now, datedAge)
+    this.cursor.saw(job, stale ? undefined : etag, now, datedAge)
     const seen = job ?? previous
     this.answers++
     if (seen) {
@@ -272,6 +279,14 @@ export class Observation {
       if (verdict.kind === 'paced') continue
       if (verdict.opening !== undefined) s.failedOpening(verdict.opening, error)
       else if (verdict.kind === 'failed') s.failedCheck(error)
+    }
+    // A check sent before a wait's deadline that failed after it (a request that hung to its
+    // limit, the deadline) was not the wait's last look: that is made now, the others end.
+    const owed = [...this.subscriptions].filter((s) => s.owesLastLook(now, this.#checkBeganAt))
+    if (owed.length > 0) {
+      for (const s of [...this.subscriptions]) if (!owed.includes(s)) s.checkLimits(now)
+      if (!this.ended) this.planner.planAt(this, now)
+      return
     }
     this.#next(verdict.kind === 'failed' ? {} : { retryAfterMs: verdict.retryAfterMs }, now)
   }

@@ -167,6 +167,20 @@ export class Subscription implements WaitState {
     )
   }
 
+  /**
+   * Whether this wait still has its last look to make at `now`: a check sent before its
+   * deadline (at `checkSentAt`) failed after it, within the look's second, with checks left.
+   */
+  owesLastLook(now: number, checkSentAt: number): boolean {
+    const end = Math.max(this.deadline, this.#joinedAt)
+    return (
+      checkSentAt < end &&
+      end <= now &&
+      now < end + LAST_LOOK_MS &&
+      this.attempts < this.#maxAttempts
+    )
+  }
+
   /** After a check: ends this subscription with a `TimeoutError` when a limit is reached. */
   checkLimits(now: number): boolean {
     if (now < this.deadline && this.attempts < this.#maxAttempts) return false
