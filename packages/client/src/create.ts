@@ -10,6 +10,7 @@ import type { CreateJobOptions, WaitOptions } from './job-options.js'
 import { judgeFailure } from './observe/failures.js'
 import type { Created } from './observe/monitor.js'
 import { getJob } from './observe/sources/poll.js'
+import { LAST_LOOK_MS } from './observe/subscription.js'
 import { parseJob } from './parse.js'
 import { hintsOf } from './polling/hints.js'
 import { randomId } from './random-id.js'
@@ -111,11 +112,15 @@ export async function createForWait(
         counted = verdict.opening
       }
       if (counts && ++failed >= maxTries) throw error
+      const now = core.clock.now()
+      // After a failure, the next try comes halfway to the deadline when the usual pause would
+      // pass it (with a second left at least): a short outage must not end a wait with time.
       const delayMs =
         verdict.kind === 'failed'
-          ? core.retry.maxDelayMs * (0.5 + core.random() / 2)
+          ? Math.min(core.retry.maxDelayMs * (0.5 + core.random() / 2), (deadline - now) / 2)
           : verdict.retryAfterMs
-      if (core.clock.now() + delayMs >= deadline) throw outOfTime(error)
+      const tooLate = verdict.kind === 'failed' ? deadline - now < 2 * LAST_LOOK_MS : false
+      if (tooLate || now + delayMs >= deadline) throw outOfTime(error)
       core.logger.debug?.('creating again', { attempt: failed + 1, delayMs, error: String(error) })
       await core.clock.sleep(delayMs, options.signal)
     }

@@ -604,6 +604,29 @@ describe('jobs.createAndWait and jobs.cancel', () => {
     expect((await settle(client.jobs.createAndWait(jobParams(5_000)))).status).toBe('completed')
   })
 
+  it('should try the create again within its timeout after a short outage', async () => {
+    const { manual, clock } = virtualClock()
+    // Every create fails for the first second (the connection reset), then goes through.
+    const start = clock.now()
+    const fetch = fakeFetch(async (call) => {
+      if (call.method === 'POST' && clock.now() - start < 1_000) throw new TypeError('reset')
+      return call.method === 'POST'
+        ? json(jobBody({ id: 'job_back', status: 'pending' }), 201)
+        : json(jobBody({ id: 'job_back', status: 'completed' }))
+    })
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      fetch,
+      clock,
+      transport: 'poll',
+      retry: { maxRetries: 1, initialDelayMs: 500, maxDelayMs: 5_000 },
+    })
+    const outcome = client.jobs.createAndWait(jobParams(), { timeoutMs: 4_000 })
+    const job = await drive(manual, outcome, 100, 60)
+    expect(job).toMatchObject({ id: 'job_back', status: 'completed' })
+    expect(manual.now() - start).toBeLessThan(4_000)
+  })
+
   it('should count the create within the timeout of createAndWait, never cutting it short', async () => {
     const { manual, clock } = virtualClock()
     // A server whose creates take 3 s.
