@@ -41,6 +41,28 @@ function survivalOf(weights: number[], floor: number) {
   }
 }
 
+/** Durations spread over a factor of about ten around 5 s. */
+const WIDE = Array.from({ length: 300 }, (_, i) => 5_000 * Math.exp(Math.sin(i) * 1.2))
+
+/** The mean of `price * checks + weigh(lateness)` over WIDE, checked as `schedule` says. */
+function meanCost(
+  schedule: (age: number) => number,
+  price: number,
+  weigh: (late: number) => number,
+): number {
+  let total = 0
+  for (const d of WIDE) {
+    let t = 0
+    let checks = 0
+    while (t < d) {
+      t = schedule(t)
+      checks++
+    }
+    total += price * checks + weigh(t - d)
+  }
+  return total / WIDE.length
+}
+
 describe('LogSketch', () => {
   it('should place the next check where the integral of sqrt(hazard) reaches the budget (Keller)', () => {
     fc.assert(
@@ -74,23 +96,9 @@ describe('LogSketch', () => {
   })
 
   it('should plan checks that cost less than any fixed interval, on its own distribution', () => {
-    const values = Array.from({ length: 300 }, (_, i) => 5_000 * Math.exp(Math.sin(i) * 1.2))
-    const sketch = sketchOf(values)
+    const sketch = sketchOf(WIDE)
     const price = 500
-    const cost = (schedule: (age: number) => number) => {
-      // The expected price of checks plus lateness over the observed values.
-      let total = 0
-      for (const d of values) {
-        let t = 0
-        let checks = 0
-        while (t < d) {
-          t = schedule(t)
-          checks++
-        }
-        total += price * checks + (t - d)
-      }
-      return total / values.length
-    }
+    const cost = (schedule: (age: number) => number) => meanCost(schedule, price, (late) => late)
     const planned = sketch.plan(price)
     const optimal = cost(planned)
     for (const every of [500, 1_000, 2_000, 3_000, 5_000]) {
@@ -99,24 +107,11 @@ describe('LogSketch', () => {
   })
 
   it('should minimise its own objective when lateness weighs more the longer it is (a curve)', () => {
-    const values = Array.from({ length: 300 }, (_, i) => 5_000 * Math.exp(Math.sin(i) * 1.2))
-    const sketch = sketchOf(values)
+    const sketch = sketchOf(WIDE)
     const price = 500
     const curve = 4_000
-    /** The mean of `price * checks + weigh(lateness)` over the observed values. */
-    const cost = (schedule: (age: number) => number, weigh: (late: number) => number) => {
-      let total = 0
-      for (const d of values) {
-        let t = 0
-        let checks = 0
-        while (t < d) {
-          t = schedule(t)
-          checks++
-        }
-        total += price * checks + weigh(t - d)
-      }
-      return total / values.length
-    }
+    const cost = (schedule: (age: number) => number, weigh: (late: number) => number) =>
+      meanCost(schedule, price, weigh)
     const linear = (late: number) => late
     const curved = (late: number) => late + (late * late) / (2 * curve)
     const straight = sketch.plan(price)
