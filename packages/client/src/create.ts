@@ -113,12 +113,14 @@ export async function createForWait(
       }
       if (counts && ++failed >= maxTries) throw error
       const now = core.clock.now()
-      // After a failure, the next try comes halfway to the deadline when the usual pause would
-      // pass it (with a second left at least): a short outage must not end a wait with time.
-      const delayMs =
-        verdict.kind === 'failed'
-          ? Math.min(core.retry.maxDelayMs * (0.5 + core.random() / 2), (deadline - now) / 2)
-          : verdict.retryAfterMs
+      // After a failure, when the usual pause would pass the deadline, the next try comes a
+      // quarter to three quarters of the way there (with two seconds left at least): a short
+      // outage must not end a wait with time, and waits failed together do not try together.
+      let delayMs = verdict.kind === 'failed' ? 0 : verdict.retryAfterMs
+      if (verdict.kind === 'failed') {
+        const spread = 0.5 + core.random() / 2
+        delayMs = Math.min(core.retry.maxDelayMs * spread, (deadline - now) * (spread - 0.25))
+      }
       const tooLate = verdict.kind === 'failed' ? deadline - now < 2 * LAST_LOOK_MS : false
       if (tooLate || now + delayMs >= deadline) throw outOfTime(error)
       core.logger.debug?.('creating again', { attempt: failed + 1, delayMs, error: String(error) })

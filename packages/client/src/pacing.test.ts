@@ -1,6 +1,13 @@
 import { type ManualClock, sleep } from '@video-translation/mock-server'
 import { describe, expect, it } from 'vitest'
-import { type FetchCall, fakeFetch, jobBody, json, problemResponse } from '../test/fake-fetch.js'
+import {
+  type FetchCall,
+  fakeFetch,
+  hangUntilAborted,
+  jobBody,
+  json,
+  problemResponse,
+} from '../test/fake-fetch.js'
 import { drive, virtualClock } from '../test/virtual-time.js'
 import { type ClientOptions, createClient, createCore } from './client.js'
 import { request } from './core.js'
@@ -482,27 +489,35 @@ describe('pacing', () => {
     await Promise.all(gets)
   })
 
-  it('should let the others go two seconds after a first request that is not answered', async () => {
-    // The first request is never answered (a proxy holding it): each of the others goes at 2 s,
-    // not one after another at the first one's time limit.
-    const fetch = fakeFetch(
-      (call) =>
-        new Promise<Response>((resolve, reject) => {
-          if (fetch.calls.length === 1) {
-            call.signal?.addEventListener('abort', () => reject(call.signal?.reason))
-          } else resolve(json(jobBody()))
-        }),
-    )
+  it('should let more go, twice as many every two seconds, while no answer comes', async () => {
+    // No request is answered (a proxy holding them): 1 at once, then 1, 2, 4 more every 2 s,
+    // not one after another at each one's time limit, nor all of them at once.
+    const fetch = fakeFetch(hangUntilAborted)
     const { client, manual } = setup(fetch, { requestTimeoutMs: 10_000, retry: false })
     const start = manual.now()
     const gets = Array.from({ length: 8 }, () => client.jobs.get('job_1').catch((e: unknown) => e))
-    await manual.tickAsync(1_999)
-    expect(fetch.calls).toHaveLength(1)
-    await manual.tickAsync(1)
-    expect(fetch.calls).toHaveLength(8)
+    const counts: number[] = []
+    for (const at of [0, 1_999, 2_000, 4_000, 6_000]) {
+      await manual.tickAsync(start + at - manual.now())
+      counts.push(fetch.calls.length)
+    }
+    expect(counts).toEqual([1, 1, 2, 4, 8])
     const results = await drive(manual, Promise.all(gets))
-    expect(results.filter(isTimeoutError)).toHaveLength(1)
-    expect(manual.now() - start).toBeLessThanOrEqual(10_000)
+    expect(results.every(isTimeoutError)).toBe(true)
+    expect(manual.now() - start).toBeLessThanOrEqual(16_000)
+  })
+
+  it('should send a server slow to answer the first request only a few more meanwhile', async () => {
+    const { manual, clock } = virtualClock()
+    const server = limitedServer(manual, 5, 5, () => (server.times.length === 1 ? 3_000 : 0))
+    const client = createClient({ baseUrl: 'http://api.test', fetch: server.fetch, clock })
+    const results = await driveAll(
+      manual,
+      Array.from({ length: 100 }, () => client.jobs.get('job_1')),
+    )
+    expect(results.every((r) => r.status === 'fulfilled')).toBe(true)
+    // One more at 2 s while the first was out; the rest once its answer said the limit.
+    expect(server.refused()).toBeLessThanOrEqual(1)
   })
 
   it('should hold every request until a 429’s Retry-After has passed', async () => {

@@ -17,9 +17,10 @@
  * together do not come back together.
  *
  * Until the first answer the limit is unknown, so the first request goes alone and the rest wait
- * for its answer (one round trip), two seconds at most: a burst of a thousand waits learns the
- * limit before it sends a thousand requests, and a first request that is never answered holds
- * the others back two seconds, not its whole time limit. A server that states no limit is not
+ * for its answer (one round trip): a burst of a thousand waits learns the limit before it sends
+ * a thousand requests. Every two seconds without an answer, twice as many more go as before (1,
+ * 2, 4...): a first request that is never answered (a proxy holding it) does not hold the others
+ * for its whole time limit, and a server slow to answer it is not sent the whole burst. A server that states no limit is not
  * paced, until it refuses some requests while it answers others: then its limit is learned (see
  * `answered`).
  */
@@ -42,8 +43,12 @@ interface Turn {
 
 /** What the pacer knows of the server's limit. */
 type Limit =
-  /** No answer yet: one request at a time (the probe, out `since`), for PROBE_ALONE_MS at most. */
-  | { kind: 'unknown'; probing: boolean; since: number }
+  /**
+   * No answer yet: the first request goes alone (the probe, out `since`); each PROBE_ALONE_MS
+   * window without an answer lets `next` more go (1, 2, 4...: a slow start), `left` of them
+   * still to go in this one.
+   */
+  | { kind: 'unknown'; probing: boolean; since: number; next: number; left: number }
   /** The server states no limit. */
   | { kind: 'none' }
   /**
@@ -72,6 +77,11 @@ const LEARNED_FORGET_MS = 60_000
  * hold every other request of the client for its whole time limit, one after the other.
  */
 const PROBE_ALONE_MS = 2_000
+
+/** The limit before any answer. */
+function UNKNOWN(): Limit {
+  return { kind: 'unknown', probing: false, since: 0, next: 1, left: 0 }
+}
 /** The least share of a stated limit this client keeps to when others take the rest. */
 const MIN_SHARE = 1 / 64
 
@@ -79,7 +89,7 @@ const MIN_SHARE = 1 / 64
 export class Pacer {
   readonly #clock: Clock
   readonly #random: () => number
-  #limit: Limit = { kind: 'unknown', probing: false, since: 0 }
+  #limit: Limit = UNKNOWN()
   readonly #queue: Turn[] = []
   /** Cancels the timer that releases the next turn, when one is set. */
   #timer: AbortController | undefined
@@ -215,9 +225,10 @@ export class Pacer {
       this.#learnFrom(ticket, now)
     } else if (headers && limit.kind === 'unknown') {
       this.#limit = { kind: 'none' }
-    } else if (limit.kind === 'unknown') {
-      // No answer to the first request: the next one goes alone in its place.
-      this.#limit = { kind: 'unknown', probing: false, since: 0 }
+    } else if (limit.kind === 'unknown' && ticket >= 0 && this.#inFlight.size === 0) {
+      // No answer, and none of the requests let go is out any more (a held one never probes):
+      // the next one goes alone in their place.
+      this.#limit = UNKNOWN()
     }
     const current = this.#limit
     const retryAfterMs = refused ? outcome.refused : undefined
@@ -307,9 +318,19 @@ export class Pacer {
     if (limit.kind === 'none') return true
     const now = this.#clock.now()
     if (limit.kind === 'unknown') {
-      if (limit.probing) return now - limit.since >= PROBE_ALONE_MS
-      limit.probing = true
-      limit.since = now
+      if (!limit.probing) {
+        limit.probing = true
+        limit.since = now
+        return true
+      }
+      // Each window without an answer lets twice as many go as the one before (1, 1, 2, 4...).
+      if (now - limit.since >= PROBE_ALONE_MS) {
+        limit.since = now
+        limit.left = limit.next
+        limit.next *= 2
+      }
+      if (limit.left === 0) return false
+      limit.left--
       return true
     }
     limit.tokens = refill(limit, now)

@@ -66,3 +66,16 @@ const TERMINAL: ReadonlySet<string> = new Set<TerminalJobStatus>(['completed', '
 export function isTerminalStatus(status: JobStatus): status is TerminalJobStatus {
   return TERMINAL.has(status)
 }
+
+const STAGES: Record<JobStatus, number> = {
+  pending: 0,
+  running: 1,
+  completed: 2,
+  error: 2,
+  canceled: 2,
+}
+
+/** How far along a status is: pending 0, running 1, ended 2 (internal: not exported by index). */
+export function stageOf(status: JobStatus): number {
+  return STAGES[status]
+}

@@ -149,6 +149,29 @@ describe('answers out of order', () => {
       ['completed', 1],
     ])
   })
+
+  it('should take an end, or a later stage, whatever its time (replicas’ clocks disagree)', async () => {
+    const { manual, clock } = virtualClock()
+    const at = (s: number) => `2026-01-01T00:00:${String(s).padStart(2, '0')}.000Z`
+    for (const transport of ['poll', 'long-poll'] as const) {
+      // Running stamped at 6 s by one replica, then completed stamped at 5 s by another.
+      const answers = [
+        jobBody({ status: 'pending', progress: 0, updated_at: at(7) }),
+        jobBody({ progress: 0.5, updated_at: at(6) }),
+        jobBody({ status: 'completed', progress: 1, updated_at: at(5) }),
+      ]
+      const fetch = fakeFetch(() => json(answers.length > 1 ? answers.shift() : answers[0]))
+      const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport })
+      const statuses: string[] = []
+      const done = (async () => {
+        for await (const job of client.jobs.watch('job_1', { polling: fixedInterval(1_000) }))
+          statuses.push(job.status)
+      })()
+      await drive(manual, done, 100, 100)
+      expect(statuses, transport).toEqual(['pending', 'running', 'completed'])
+      expect(fetch.calls.length, transport).toBe(3)
+    }
+  })
 })
 
 describe('shared observation', () => {

@@ -13,7 +13,7 @@ import {
   type TimeoutError,
 } from '../src/errors.js'
 import { fixedInterval, type PollContext } from '../src/polling/strategy.js'
-import { fakeFetch, jobBody, json } from './fake-fetch.js'
+import { fakeFetch, hangUntilAborted, jobBody, json } from './fake-fetch.js'
 import { drive, jobParams, virtualClock, virtualSetup } from './virtual-time.js'
 
 /** A client that polls (no push) and has no circuit breaker: each check's fate is its own. */
@@ -199,6 +199,23 @@ describe('jobs.wait', () => {
     // Its last look, a moment after the deadline ended the hung check.
     expect(manual.now() - start).toBeGreaterThanOrEqual(12_000)
     expect(manual.now() - start).toBeLessThan(13_000)
+  })
+
+  it('should end its last look a second after the deadline, when the check before it hung', async () => {
+    for (const timeoutMs of [4_100, 4_500, 5_000]) {
+      const { manual, clock } = virtualClock()
+      const start = clock.now()
+      // Checks answered until 3.5 s; every later one hangs to its limit.
+      const fetch = fakeFetch((call) =>
+        clock.now() - start < 3_500 ? json(jobBody()) : hangUntilAborted(call),
+      )
+      const client = plainPoller(fetch, clock, { circuitBreaker: false, retry: false })
+      const waiting = client.jobs
+        .wait('job_1', { timeoutMs, polling: fixedInterval(1_000) })
+        .catch((e: unknown) => e)
+      expect(isTimeoutError(await drive(manual, waiting, 10, 2_000)), `${timeoutMs}`).toBe(true)
+      expect(clock.now() - start, `${timeoutMs}`).toBeLessThanOrEqual(timeoutMs + 1_000)
+    }
   })
 
   it('should not let request retries run past the deadline', async () => {
@@ -509,9 +526,9 @@ describe('jobs.createAndWait and jobs.cancel', () => {
     const error = (await drive(manual, waiting, 50, 200)) as TimeoutError
     expect(isTimeoutError(error)).toBe(true)
     // The retry had the 50 ms left (a request's limit runs on real timers), not 5 s again: the
-    // wait's last look went at the deadline, and had its own second.
+    // wait's last look went at the deadline, and had the second after it.
     expect(sentAt).toEqual([0, 4_950, 5_000])
-    expect(String(error.cause)).toMatch(/GET \/v1\/jobs\/job_1 timed out after 1000 ms/)
+    expect(String(error.cause)).toMatch(/GET \/v1\/jobs\/job_1 timed out after 50 ms/)
     expect(clock.now() - start).toBeLessThanOrEqual(6_050)
   })
 

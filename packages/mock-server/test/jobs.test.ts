@@ -121,6 +121,7 @@ describe('POST /v1/jobs', () => {
     [{ ...VALID_BODY, title: 'x'.repeat(201) }, '/title'],
     [{ ...VALID_BODY, callback_url: 'javascript:alert(1)' }, '/callback_url'],
     [{ ...VALID_BODY, callback_url: 'http://user:secret@127.0.0.1/hook' }, '/callback_url'],
+    [{ ...VALID_BODY, callback_url: 'https:user:secret@example.com/hook' }, '/callback_url'],
     [{ ...VALID_BODY, simulate: 'fast' }, '/simulate'],
     [{ ...VALID_BODY, simulate: { duration_ms: -1 } }, '/simulate/duration_ms'],
     [{ ...VALID_BODY, simulate: { duration_ms: 1.5 } }, '/simulate/duration_ms'],

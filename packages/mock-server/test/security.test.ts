@@ -110,11 +110,11 @@ describe('rate limiting', () => {
     expect(after.headers.get('ratelimit')).toBe('"default";r=999;t=1000')
   })
 
-  it('should state the refill rate as its policy, whatever the burst', () => {
-    // q / w is the refill rate (never above it), q at most the burst while the refill is slower.
+  it('should state as its policy the refill rate, or the burst a second when that is less', () => {
+    // q / w is the refill rate (never above it), q never above the burst.
     expect(policyOf(100, 50)).toBe('"default";q=100;w=2')
     expect(policyOf(100, 30)).toBe('"default";q=90;w=3')
-    expect(policyOf(10, 100)).toBe('"default";q=100;w=1')
+    expect(policyOf(10, 100)).toBe('"default";q=10;w=1')
     expect(policyOf(1, 0.3)).toBe('"default";q=1;w=4')
     expect(policyOf(10, 0.5)).toBe('"default";q=10;w=20')
   })

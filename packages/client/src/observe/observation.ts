@@ -7,7 +7,7 @@
 import type { ClientCore } from '../core.js'
 import type { ServerHints } from '../polling/hints.js'
 import type { PollingStrategy } from '../polling/strategy.js'
-import { isTerminalStatus, type Job } from '../types.js'
+import { isTerminalStatus, type Job, stageOf } from '../types.js'
 import type { Cursor } from './cursor.js'
 import { judgeFailure } from './failures.js'
 import type { Created } from './monitor.js'
@@ -191,9 +191,14 @@ export class Observation {
     if (this.ended) return
     const previous = this.cursor.state.job
     // The job as it was before the one already seen (a replica behind the others, events put
-    // out of order on the way) is no news: taken as an answer that nothing changed.
+    // out of order on the way) is no news: taken as an answer that nothing changed. Never an
+    // end, nor a later stage (replicas' clocks may disagree by more than a step).
     const stale =
-      answer && previous && Date.parse(answer.updated_at) < Date.parse(previous.updated_at)
+      answer &&
+      previous &&
+      !isTerminalStatus(answer.status) &&
+      stageOf(answer.status) <= stageOf(previous.status) &&
+      Date.parse(answer.updated_at) < Date.parse(previous.updated_at)
     const job = stale ? undefined : answer
     if (job && next !== 'relayed') this.planner.relay(job)
     const { clock, events } = this.core
@@ -285,7 +290,10 @@ export class Observation {
     const owed = [...this.subscriptions].filter((s) => s.owesLastLook(now, this.#checkBeganAt))
     if (owed.length > 0) {
       for (const s of [...this.subscriptions]) if (!owed.includes(s)) s.checkLimits(now)
-      if (!this.ended) this.planner.planAt(this, now)
+      if (this.ended) return
+      // What is left of the second after the deadline, not a whole one again.
+      for (const s of owed) s.guardDeadline(LAST_LOOK_MS)
+      this.planner.planAt(this, now)
       return
     }
     this.#next(verdict.kind === 'failed' ? {} : { retryAfterMs: verdict.retryAfterMs }, now)

@@ -57,6 +57,15 @@ function checks(strategy: AdaptivePolling, durationMs: number, id = 'job_x'): nu
 }
 
 describe('adaptivePolling', () => {
+  it('should place checks at a price near zero as often as it may, not as seldom', () => {
+    const strategy = adaptivePolling({ requestCostMs: 1e-320 })
+    teach(strategy, 20_000, 10)
+    const ages = checks(strategy, 20_000)
+    // Every minIntervalMs (100 ms) at most: the plan is the fastest, never the 2 min ceiling.
+    expect(Math.max(...ages.map((age, i) => age - (ages[i - 1] ?? 0)))).toBeLessThan(20_000)
+    expect(ages.at(-1) as number).toBeLessThan(20_500)
+  })
+
   it('should learn how long jobs take: no check long before they end, few after', () => {
     const strategy = adaptivePolling()
     const cold = checks(strategy, 20_000)

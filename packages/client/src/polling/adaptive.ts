@@ -215,11 +215,9 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
       if (Number.isFinite(next)) return { delay: seenAt + eta * next - age, hinted: false }
     }
     const price = requestCostMs * PLAN_PRICE
-    planned ??= durations.plan(
-      price,
-      CURVE * price,
-      durations.fit(FIT.weight, FIT.until, FIT.spread),
-    )
+    // A curve of a millisecond at least: a price near zero would make it divide by nothing.
+    const curveMs = Math.max(1, CURVE * price)
+    planned ??= durations.plan(price, curveMs, durations.fit(FIT.weight, FIT.until, FIT.spread))
     return { delay: planned(age) - age, hinted: false }
   }
 

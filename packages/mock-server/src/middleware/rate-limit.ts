@@ -35,14 +35,14 @@ export function rateLimit({ simulator }: { simulator: Simulator }): Check {
 }
 
 /**
- * The bucket as the draft's one quota `q` per window `w` (whole seconds): the refill rate (never
- * above it, so a client keeping to it is not refused), in the longest window whose quota the
- * burst covers. A refill faster than the burst is stated as a second's refill (a client keeping
- * to `r`, what is left, is not refused either).
+ * The bucket as the draft's one quota `q` per window `w` (whole seconds), never more than it
+ * allows, so a client keeping to it is not refused: the refill rate, in the longest window whose
+ * quota the burst covers; a refill faster than the burst, as the burst each second (a rate below
+ * the refill, as a burst above the bucket would be refused).
  */
 export function policyOf(capacity: number, refillPerS: number): string {
   let windowS = Math.max(1, Math.floor(capacity / refillPerS))
-  let quota = Math.floor(refillPerS * windowS)
+  let quota = Math.min(Math.floor(capacity), Math.floor(refillPerS * windowS))
   if (quota < 1) {
     windowS = Math.ceil(1 / refillPerS)
     quota = 1

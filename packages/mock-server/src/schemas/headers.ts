@@ -11,7 +11,7 @@ export const rateLimitHeaders = {
   'RateLimit-Policy': {
     schema: text,
     description:
-      'The limit: `"default";q=<requests>;w=<seconds>`, the refill rate as a quota per window (at most the burst while the refill is slower than it).',
+      'The limit: `"default";q=<requests>;w=<seconds>`, the refill rate as a quota per window, the quota never above the burst.',
   },
 }
 

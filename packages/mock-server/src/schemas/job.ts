@@ -32,6 +32,16 @@ function isHttpUrl(value: string): boolean {
   }
 }
 
+/** Whether a URL holds no user name or password (as the URL parser reads it). */
+function withoutCredentials(value: string): boolean {
+  try {
+    const { username, password } = new URL(value)
+    return username === '' && password === ''
+  } catch {
+    return true
+  }
+}
+
 /** A job id as it may appear in a path or a batch. */
 export const JobId = z
   .string()
@@ -74,9 +84,7 @@ export const CreateJobBody = z
     title: z.string().max(200).nullable().optional(),
     // A URL with a user and password cannot be fetched (nor kept in the webhook log).
     callback_url: httpUrl(2048)
-      .refine((value) => !/^[a-z]+:\/\/[^/?#]*@/i.test(value), {
-        message: 'must not hold a user name or password',
-      })
+      .refine(withoutCredentials, { message: 'must not hold a user name or password' })
       .optional(),
     simulate: z
       .strictObject({

@@ -20,7 +20,7 @@
 import { type ClientCore, cutHolds } from '../../core.js'
 import { isApiError } from '../../errors.js'
 import { hintsOf } from '../../polling/hints.js'
-import type { JobStatus } from '../../types.js'
+import { stageOf } from '../../types.js'
 import { jobPath } from '../../validate.js'
 import type { Source } from '../monitor.js'
 import { LAST_LOOK_MS } from '../subscription.js'
@@ -41,15 +41,6 @@ const MIN_HOLD_S = 5
 
 /** Full-length holds at a lowered limit before the longest hold is tried again. */
 const RETRY_LONGEST_AFTER = 20
-
-/** How far along a job is: a quick answer that moves it forward is a hold that ended at once. */
-const STAGE: Record<JobStatus, number> = {
-  pending: 0,
-  running: 1,
-  completed: 2,
-  error: 2,
-  canceled: 2,
-}
 
 /** Checks jobs with held requests. */
 export function longPollSource(core: ClientCore): Source {
@@ -206,7 +197,7 @@ export function longPollSource(core: ClientCore): Source {
       // hold that ended at once, and the next one goes at once too. (Not one moving it back:
       // a server flipping a job's status would be asked in a loop.)
       // The 'ignored' count goes on: only a held answer resets it.
-      if (job !== undefined && STAGE[job.status] > (previous ? STAGE[previous.status] : -1)) {
+      if (job !== undefined && stageOf(job.status) > (previous ? stageOf(previous.status) : -1)) {
         return observation.answered(job, hints, etag, 'now')
       }
       // Not held. The first such answer in a row with a new ETag (progress moved since the one
