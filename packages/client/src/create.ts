@@ -114,14 +114,14 @@ export async function createForWait(
       if (counts && ++failed >= maxTries) throw error
       const now = core.clock.now()
       // After a failure, when the usual pause would pass the deadline, the next try comes a
-      // quarter to three quarters of the way there (with two seconds left at least): a short
+      // quarter to three quarters of the way there (with a second left at least): a short
       // outage must not end a wait with time, and waits failed together do not try together.
       let delayMs = verdict.kind === 'failed' ? 0 : verdict.retryAfterMs
       if (verdict.kind === 'failed') {
         const spread = 0.5 + core.random() / 2
         delayMs = Math.min(core.retry.maxDelayMs * spread, (deadline - now) * (spread - 0.25))
       }
-      const tooLate = verdict.kind === 'failed' ? deadline - now < 2 * LAST_LOOK_MS : false
+      const tooLate = verdict.kind === 'failed' ? deadline - now < LAST_LOOK_MS : false
       if (tooLate || now + delayMs >= deadline) throw outOfTime(error)
       core.logger.debug?.('creating again', { attempt: failed + 1, delayMs, error: String(error) })
       await core.clock.sleep(delayMs, options.signal)

@@ -128,10 +128,12 @@ describe('answers out of order', () => {
   it('should take a job older than the one seen (a replica behind) as no news', async () => {
     const { manual, clock } = virtualClock()
     const at = (s: number) => `2026-01-01T00:00:${String(s).padStart(2, '0')}.000Z`
-    // A replica behind the others answers the second check with the job as it was at 1 s.
+    // A replica behind the others answers the second check with the job as it was at 1 s, the
+    // third as it was before it started (at the same time as the first: a job does not go back).
     const answers = [
       jobBody({ progress: 0.6, updated_at: at(6) }),
       jobBody({ status: 'pending', progress: 0, updated_at: at(1) }),
+      jobBody({ status: 'pending', progress: 0, updated_at: at(6) }),
       jobBody({ progress: 0.8, updated_at: at(8) }),
       jobBody({ status: 'completed', progress: 1, updated_at: at(9) }),
     ]

@@ -190,15 +190,7 @@ export class Observation {
     if (!pushed) this.inFlight = undefined
     if (this.ended) return
     const previous = this.cursor.state.job
-    // The job as it was before the one already seen (a replica behind the others, events put
-    // out of order on the way) is no news: taken as an answer that nothing changed. Never an
-    // end, nor a later stage (replicas' clocks may disagree by more than a step).
-    const stale =
-      answer &&
-      previous &&
-      !isTerminalStatus(answer.status) &&
-      stageOf(answer.status) <= stageOf(previous.status) &&
-      Date.parse(answer.updated_at) < Date.parse(previous.updated_at)
+    const stale = answer && previous && isStale(answer, previous)
     const job = stale ? undefined : answer
     if (job && next !== 'relayed') this.planner.relay(job)
     const { clock, events } = this.core
@@ -377,4 +369,16 @@ export class Observation {
     this.inFlight = undefined
     this.planner.release(this)
   }
+}
+
+/**
+ * Whether `answer` is the job as it was before `previous` (a replica behind the others, events
+ * put out of order on the way): no news. Never an end, nor a later stage (replicas' clocks may
+ * disagree by more than a step); an earlier stage at the same time too (a job does not go back).
+ */
+function isStale(answer: Job, previous: Job): boolean {
+  if (isTerminalStatus(answer.status)) return false
+  const [stage, before] = [stageOf(answer.status), stageOf(previous.status)]
+  const [at, seenAt] = [Date.parse(answer.updated_at), Date.parse(previous.updated_at)]
+  return stage < before ? at <= seenAt : stage === before && at < seenAt
 }
