@@ -25,6 +25,17 @@ async function main(): Promise<void> {
   }
   const { options } = command
   const server = await startServer(options)
+  // Ready to stop before saying it listens: a signal sent on reading that must not find the
+  // runtime's default (an abrupt exit).
+  const stop = (signal: string) => {
+    process.stdout.write(`\nvt-mock-server: ${signal}, closing\n`)
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    )
+  }
+  process.once('SIGINT', () => stop('SIGINT'))
+  process.once('SIGTERM', () => stop('SIGTERM'))
   const keys = options.apiKeys ?? [DEV_API_KEY]
   process.stdout.write(
     [
@@ -36,15 +47,6 @@ async function main(): Promise<void> {
       '',
     ].join('\n'),
   )
-  const stop = (signal: string) => {
-    process.stdout.write(`\nvt-mock-server: ${signal}, closing\n`)
-    server.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    )
-  }
-  process.once('SIGINT', () => stop('SIGINT'))
-  process.once('SIGTERM', () => stop('SIGTERM'))
 }
 
 main().catch((error: unknown) => {
