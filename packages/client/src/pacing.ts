@@ -20,9 +20,9 @@
  * for its answer (one round trip): a burst of a thousand waits learns the limit before it sends
  * a thousand requests. Every two seconds without an answer, twice as many more go as before (1,
  * 2, 4...): a first request that is never answered (a proxy holding it) does not hold the others
- * for its whole time limit, and a server slow to answer it is not sent the whole burst. A server that states no limit is not
- * paced, until it refuses some requests while it answers others: then its limit is learned (see
- * `answered`).
+ * for its whole time limit, and a server slow to answer it is not sent the whole burst. A server
+ * that states no limit is not paced, until it refuses some requests while it answers others:
+ * then its limit is learned (see `answered`).
  */
 import type { Clock } from './clock.js'
 import { readLimit } from './rate-limit-headers.js'
