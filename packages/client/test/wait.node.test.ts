@@ -201,6 +201,32 @@ describe('jobs.wait', () => {
     expect(manual.now() - start).toBeLessThan(13_000)
   })
 
+  it('should look at its deadline beside a check that hung before it joined', async () => {
+    // One wait (30 s) has its check at 8.5 s hang; another joins at 9.5 s for 2 s. The job ends
+    // at 9 s: the second wait's look at its deadline, beside the hung check, finds it.
+    const { manual, clock } = virtualClock()
+    const start = clock.now()
+    let hung = false
+    const fetch = fakeFetch((call) => {
+      const at = clock.now() - start
+      if (!hung && at >= 8_500) {
+        hung = true
+        return hangUntilAborted(call)
+      }
+      return json(at >= 9_000 ? jobBody({ status: 'completed', progress: 1 }) : jobBody())
+    })
+    const client = plainPoller(fetch, clock)
+    const polling = fixedInterval(1_000)
+    const first = client.jobs.wait('job_1', { timeoutMs: 30_000, polling }).catch((e: unknown) => e)
+    await manual.tickAsync(9_500)
+    expect(hung).toBe(true)
+    const second = client.jobs.wait('job_1', { timeoutMs: 2_000, polling }).catch((e: unknown) => e)
+    const [a, b] = await drive(manual, Promise.all([first, second]), 100, 100)
+    expect(b).toMatchObject({ status: 'completed' })
+    expect(a).toMatchObject({ status: 'completed' })
+    expect(clock.now() - start).toBeLessThanOrEqual(11_600)
+  })
+
   it('should end its last look a second after the deadline, when the check before it hung', async () => {
     for (const timeoutMs of [4_100, 4_500, 5_000]) {
       const { manual, clock } = virtualClock()

@@ -109,8 +109,9 @@ export class Observation {
           subscription.subscriber.next(job, true, subscription)
       })
     }
-    // A stream or a held request out is interrupted at the deadline for a plain last look.
-    if (this.inFlight) subscription.guardDeadline(this.interrupt ? 0 : LAST_LOOK_MS)
+    // A check out since before it joined has the others' time limit: at its deadline, a stream
+    // or a held request is interrupted for a plain last look, and a plain check is looked beside.
+    if (this.inFlight) subscription.guardDeadline(0)
     else if (!strategies.has(subscription.strategy))
       this.planner.planAt(this, this.core.clock.now())
     else if (subscription.deadline < Infinity) this.planner.planAt(this, subscription.deadline)
@@ -143,6 +144,11 @@ export class Observation {
   /** The limit of a check's request: up to the nearest deadline, and a last look after it. */
   requestLimitMs(now: number): number | undefined {
     return requestLimitMs(this.nearestDeadline(), now)
+  }
+
+  /** When the check in flight (or the last one) began. */
+  get checkBeganAt(): number {
+    return this.#checkBeganAt
   }
 
   /** A check begins: counted, and the request it goes in noted. */

@@ -11,6 +11,7 @@ import { MAX_TIMER_MS } from '../validate.js'
 import { encodeToken } from './cursor.js'
 import { estimateProgress, type ProgressEstimate } from './estimate.js'
 import type { Observation } from './observation.js'
+import { checkOnce } from './sources/poll.js'
 
 /** How long the check at a deadline may take: a wait overruns its timeout by at most this. */
 export const LAST_LOOK_MS = 1_000
@@ -92,6 +93,8 @@ export class Subscription implements WaitState {
   #stopListening: (() => void) | undefined
   /** Ends this wait `lastLookMs` after its deadline if a check is still out then. */
   #guard: (AbortController & { lastLookMs: number }) | undefined
+  /** Its last look beside a check out since before it joined (`#lookBeside`), if one is out. */
+  #looking: AbortController | undefined
 
   constructor(
     readonly observation: Observation,
@@ -128,6 +131,7 @@ export class Subscription implements WaitState {
     this.#stopListening?.()
     this.#stopListening = undefined
     this.#guard?.abort()
+    this.#looking?.abort()
     this.observation.leave(this)
   }
 
@@ -155,16 +159,26 @@ export class Subscription implements WaitState {
         const now = clock.now()
         // A real timer may fire a moment before its time (by the clock's reading): again then.
         if (now < this.deadline) return this.guardDeadline(lastLookMs)
-        if (lastLookMs === 0 && observation.interrupt) {
+        if (lastLookMs === 0) {
           // The plain look that follows has its second, whatever the interrupted request does
-          // (a fetch may ignore its abort).
-          observation.interrupt()
+          // (a fetch may ignore its abort). A plain check out since before this wait joined
+          // (hung, say) is left to the others, and this wait looks once beside it.
+          if (observation.interrupt) observation.interrupt()
+          else if (observation.checkBeganAt < this.#joinedAt) this.#lookBeside()
           return this.guardDeadline(LAST_LOOK_MS)
         }
         if (!this.checkLimits(now)) this.guardDeadline(lastLookMs)
       },
       () => {},
     )
+  }
+
+  /** This wait's last look, beside a check it did not set the time limit of. */
+  #lookBeside(): void {
+    const { observation } = this
+    this.#looking = new AbortController()
+    observation.cursor.state.checks++
+    checkOnce(observation.core, observation, this.#looking.signal, 'look').catch(() => {})
   }
 
   /**
