@@ -31,6 +31,11 @@ export interface Source {
   /** Checks one job, reporting to the observation (`answered` or `failed`). */
   one(observation: Observation, signal: AbortSignal): Promise<void>
   /**
+   * Checks one job for a wait at its deadline, beside the check out (its answer is told as a
+   * look: nothing planned). Absent: no such look, the wait's guard ends it.
+   */
+  look?(observation: Observation, signal: AbortSignal): Promise<void>
+  /**
    * Checks several jobs in one request; resolves with those it could not tell about (`alone`:
    * checked one by one now), and whether the monitor stops asking in batches (`stop`: the server
    * has no batch endpoint that works). Absent: no batch form.
@@ -192,6 +197,13 @@ export class Monitor implements Planner {
 
   relay(job: Job): void {
     this.#tabs?.post(job)
+  }
+
+  lookBeside(observation: Observation, signal: AbortSignal): void {
+    const { look } = this.#sources.poll
+    if (!look) return
+    observation.cursor.state.checks++
+    look(observation, signal).catch(() => {})
   }
 
   fallback(observation: Observation, to: Transport, reason: string, remember = true): boolean {

@@ -27,6 +27,8 @@ export interface Planner {
   release(observation: Observation): void
   /** An answer from the server: other tabs sharing the job hear of it too. */
   relay(job: Job): void
+  /** A wait's look at its deadline beside the check out, where the source has one. */
+  lookBeside(observation: Observation, signal: AbortSignal): void
   /**
    * `observation`'s transport does not work here: it uses `to`, and so do the client's next jobs
    * unless `remember` is false (what failed may be this job's path only, or passing). False when

@@ -11,7 +11,6 @@ import { MAX_TIMER_MS } from '../validate.js'
 import { encodeToken } from './cursor.js'
 import { estimateProgress, type ProgressEstimate } from './estimate.js'
 import type { Observation } from './observation.js'
-import { checkOnce } from './sources/poll.js'
 
 /** How long the check at a deadline may take: a wait overruns its timeout by at most this. */
 export const LAST_LOOK_MS = 1_000
@@ -175,10 +174,8 @@ export class Subscription implements WaitState {
 
   /** This wait's last look, beside a check it did not set the time limit of. */
   #lookBeside(): void {
-    const { observation } = this
     this.#looking = new AbortController()
-    observation.cursor.state.checks++
-    checkOnce(observation.core, observation, this.#looking.signal, 'look').catch(() => {})
+    this.observation.planner.lookBeside(this.observation, this.#looking.signal)
   }
 
   /**

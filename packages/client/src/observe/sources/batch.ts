@@ -32,7 +32,7 @@ export function batchSource(core: ClientCore): Source {
   /** Batches refused in a row (a 400, 413, 414, 422...): twice, and batching stops. */
   let refused = 0
   return {
-    one: pollSource(core).one,
+    ...pollSource(core),
     async many(group, signal) {
       const asked = await checkMany(core, group, signal)
       if (asked === 'refused') return { alone: group, stop: ++refused >= 2 }

@@ -95,5 +95,8 @@ export async function checkOnce(
 
 /** Checks jobs one request each. */
 export function pollSource(core: ClientCore): Source {
-  return { one: (observation, signal) => checkOnce(core, observation, signal) }
+  return {
+    one: (observation, signal) => checkOnce(core, observation, signal),
+    look: (observation, signal) => checkOnce(core, observation, signal, 'look'),
+  }
 }
