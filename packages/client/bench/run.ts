@@ -186,7 +186,7 @@ Per pair of processes: ${pairRatios.map((r) => r.toFixed(3)).join(', ')}.
 
 ## Bundle size
 
-${bundle?.name ?? 'whole client'}: **${((bundle?.size ?? 0) / 1000).toFixed(2)} kB** minified and brotlied (budget ${((bundle?.sizeLimit ?? 0) / 1000).toFixed(1)} kB):
+${bundle?.name ?? 'whole client'}: **${((bundle?.size ?? 0) / 1000).toFixed(2)} kB** minified and brotlied (budget ${((bundle?.sizeLimit ?? 0) / 1000).toFixed(2)} kB):
 ${verdict(bundle?.passed ?? false)}.
 
 What each feature costs in it (esbuild, minified, brotli at quality 11: the whole client against
