@@ -7,7 +7,7 @@ import { VideoTranslationError } from '../errors.js'
 import { parseJob } from '../parse.js'
 import type { ServerHints } from '../polling/hints.js'
 import type { PollContext, PollingStrategy } from '../polling/strategy.js'
-import { isTerminalStatus, type Job } from '../types.js'
+import { isTerminalStatus, type Job, stageOf } from '../types.js'
 
 /** How far apart two answers' `Date`s may put a job's birth and still agree (whole seconds). */
 const DATE_RESOLUTION_MS = 2_000
@@ -191,4 +191,16 @@ export function decodeToken(text: unknown): ResumeToken {
     if (headerSafe(raw.eventId)) token.eventId = raw.eventId
   }
   return token
+}
+
+/**
+ * Whether `answer` is the job as it was before `previous` (a replica behind the others, events
+ * put out of order on the way): no news. Never an end, nor a later stage (replicas' clocks may
+ * disagree by more than a step); an earlier stage at the same time too (a job does not go back).
+ */
+export function isStale(answer: Job, previous: Job): boolean {
+  if (isTerminalStatus(answer.status)) return false
+  const [stage, before] = [stageOf(answer.status), stageOf(previous.status)]
+  const [at, seenAt] = [Date.parse(answer.updated_at), Date.parse(previous.updated_at)]
+  return stage < before ? at <= seenAt : stage === before && at < seenAt
 }

@@ -7,8 +7,8 @@
 import type { ClientCore } from '../core.js'
 import type { ServerHints } from '../polling/hints.js'
 import type { PollingStrategy } from '../polling/strategy.js'
-import { isTerminalStatus, type Job, stageOf } from '../types.js'
-import type { Cursor } from './cursor.js'
+import { isTerminalStatus, type Job } from '../types.js'
+import { type Cursor, isStale } from './cursor.js'
 import { judgeFailure } from './failures.js'
 import type { Created } from './monitor.js'
 import { LAST_LOOK_MS, requestLimitMs, type Subscription } from './subscription.js'
@@ -377,16 +377,4 @@ export class Observation {
     this.inFlight = undefined
     this.planner.release(this)
   }
-}
-
-/**
- * Whether `answer` is the job as it was before `previous` (a replica behind the others, events
- * put out of order on the way): no news. Never an end, nor a later stage (replicas' clocks may
- * disagree by more than a step); an earlier stage at the same time too (a job does not go back).
- */
-function isStale(answer: Job, previous: Job): boolean {
-  if (isTerminalStatus(answer.status)) return false
-  const [stage, before] = [stageOf(answer.status), stageOf(previous.status)]
-  const [at, seenAt] = [Date.parse(answer.updated_at), Date.parse(previous.updated_at)]
-  return stage < before ? at <= seenAt : stage === before && at < seenAt
 }
