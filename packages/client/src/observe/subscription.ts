@@ -147,8 +147,7 @@ export class Subscription implements WaitState {
     this.#guard?.abort()
     const guard = Object.assign(new AbortController(), { lastLookMs })
     this.#guard = guard
-    // A wait that joined past its deadline (a resume token's) has its last look from then.
-    const end = Math.max(this.deadline, this.#joinedAt)
+    const end = this.#lastLookFrom()
     const delay = Math.min(MAX_TIMER_MS, end + lastLookMs - clock.now())
     clock.sleep(Math.max(0, delay), guard.signal).then(
       () => {
@@ -172,6 +171,11 @@ export class Subscription implements WaitState {
     )
   }
 
+  /** When its last look is due: its deadline, or when it joined if past it (a resume token's). */
+  #lastLookFrom(): number {
+    return Math.max(this.deadline, this.#joinedAt)
+  }
+
   /** This wait's last look, beside a check it did not set the time limit of. */
   #lookBeside(): void {
     this.#looking = new AbortController()
@@ -183,7 +187,7 @@ export class Subscription implements WaitState {
    * deadline (at `checkSentAt`) failed after it, within the look's second, with checks left.
    */
   owesLastLook(now: number, checkSentAt: number): boolean {
-    const end = Math.max(this.deadline, this.#joinedAt)
+    const end = this.#lastLookFrom()
     return (
       checkSentAt < end &&
       end <= now &&
