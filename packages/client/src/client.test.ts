@@ -53,6 +53,10 @@ describe('createClient', () => {
     try {
       const client = createClient({ baseUrl: 'http://x.test', fetch })
       await client.jobs.get('job_1')
+      // Without a baseUrl given, the variable may be set but unread: said so.
+      expect(() => createClient({ fetch })).toThrow(
+        /set VT_BASE_URL \(the runtime refused to read it: Deno needs --allow-env\)\.$/,
+      )
     } finally {
       Object.defineProperty(process, 'env', env)
     }

@@ -87,6 +87,7 @@ export {
   isWebhookVerificationError,
   type VerifyWebhookOptions,
   verifyWebhook,
+  type WebhookCrypto,
   type WebhookRefusal,
   WebhookVerificationError,
 } from './webhooks.js'

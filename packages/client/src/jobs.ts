@@ -28,6 +28,7 @@ import { waitForEnd } from './observe/wait.js'
 import { type WaitOutcome, waitAll, waitAny } from './observe/wait-many.js'
 import { JobWatch } from './observe/watch.js'
 import { jobParser } from './parse.js'
+import type { Redactor } from './redact.js'
 import type { CompletedJob, CreateJobParams, Job } from './types.js'
 import {
   checkJobId,
@@ -106,6 +107,7 @@ export class Jobs {
   async get(id: string, options?: RequestOptions): Promise<Job> {
     checkSignal(options?.signal)
     const { core } = this.#engine()
+    checkJobId(id, core.http.redact)
     return (await getJob(core, id, { attempt: 0, signal: options?.signal })).job as Job
   }
 
@@ -115,8 +117,9 @@ export class Jobs {
    */
   async cancel(id: string, options: RequestOptions = {}): Promise<Job> {
     checkSignal(options.signal)
-    const path = `${jobPath(id)}/cancel`
     const { core } = this.#engine()
+    checkJobId(id, core.http.redact)
+    const path = `${jobPath(id)}/cancel`
     const response = await request(core, { method: 'POST', path, signal: options.signal })
     return readBody(response, jobParser(id))
   }
@@ -135,8 +138,8 @@ export class Jobs {
   wait(id: string, options: WaitOptions): Promise<Job>
   async wait(id: string, options: WaitOptions = {}): Promise<Job> {
     checkWaitOptions(options)
-    const start = startOf(id, options)
     const engine = this.#engine()
+    const start = startOf(id, options, engine.core.http.redact)
     // A resumed wait keeps its deadline unless given a new timeout.
     const deadline = deadlineOf(engine.core, options, start.resume?.deadline)
     const { signal, maxConsecutiveErrors, timeoutMs } = options
@@ -202,7 +205,8 @@ export class Jobs {
    */
   watch(id: string, options: WatchOptions = {}): JobWatch {
     checkWaitOptions(options)
-    return new JobWatch(this.#engine().monitor, id, options, startOf(id, options))
+    const { core, monitor } = this.#engine()
+    return new JobWatch(monitor, id, options, startOf(id, options, core.http.redact))
   }
 
   /**
@@ -215,7 +219,8 @@ export class Jobs {
    */
   async waitAll(ids: readonly string[], options: WaitManyOptions = {}): Promise<WaitOutcome[]> {
     checkList('ids', ids)
-    for (const id of ids) checkJobId(id)
+    const { redact } = this.#engine().core.http
+    for (const id of ids) checkJobId(id, redact)
     checkWaitOptions(options)
     const { onProgress, ...limits } = options
     return waitAll(this.#many(), ids, limits, onProgress)
@@ -228,7 +233,8 @@ export class Jobs {
    */
   async waitAny(ids: readonly string[], options: WaitLimits = {}): Promise<CompletedJob> {
     checkList('ids', ids)
-    for (const id of ids) checkJobId(id)
+    const { redact } = this.#engine().core.http
+    for (const id of ids) checkJobId(id, redact)
     checkWaitOptions(options)
     return waitAny(this.#many(), ids, options)
   }
@@ -284,8 +290,8 @@ function deadlineOf(core: ClientCore, options: WaitOptions, otherwise = Infinity
 }
 
 /** How a wait or watch of `id` starts: from a resume token when given. */
-function startOf(id: string, options: WatchOptions): Start {
-  checkJobId(id)
+function startOf(id: string, options: WatchOptions, redact: Redactor): Start {
+  checkJobId(id, redact)
   if (options.resume === undefined) return {}
   const resume = decodeToken(options.resume)
   if (resume.id !== id) {

@@ -279,7 +279,7 @@ function resolveHttpConfig(options: ClientOptions, clock: Clock): HttpConfig {
   const baseUrl = options.baseUrl ?? readEnv('VT_BASE_URL')
   if (baseUrl === undefined || !/^https?:\/\//i.test(baseUrl)) {
     throw new VideoTranslationError(
-      `createClient needs a baseUrl starting with http:// or https:// (got ${baseUrl === undefined ? 'none' : JSON.stringify(baseUrl)}); pass { baseUrl } or set VT_BASE_URL.`,
+      `createClient needs a baseUrl starting with http:// or https:// (got ${baseUrl === undefined ? 'none' : JSON.stringify(baseUrl)}); pass { baseUrl } or set VT_BASE_URL${envReadable() ? '' : ' (the runtime refused to read it: Deno needs --allow-env)'}.`,
     )
   }
   const fetch = options.fetch ?? globalThis.fetch?.bind(globalThis)
@@ -318,13 +318,25 @@ function resolveHttpConfig(options: ClientOptions, clock: Clock): HttpConfig {
  */
 function readEnv(name: string): string | undefined {
   try {
-    const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
-      ?.env
-    const value = env?.[name]
+    const value = processEnv()?.[name]
     return value === '' ? undefined : value
   } catch {
     return undefined
   }
+}
+
+/** Whether the runtime lets environment variables be read (Deno without `--allow-env` throws). */
+function envReadable(): boolean {
+  try {
+    processEnv()?.VT_BASE_URL
+    return true
+  } catch {
+    return false
+  }
+}
+
+function processEnv(): Record<string, string | undefined> | undefined {
+  return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
 }
 
 /** Whether this is Cloudflare's Workers runtime (it says so in `navigator.userAgent`). */

@@ -98,6 +98,22 @@ describe('option checks', () => {
     expect(fixedInterval(1).nextDelay({} as never)).toBe(1)
   })
 
+  it('should refuse a floor above the ceiling, and keep the floor when only it is given', () => {
+    const both = { minIntervalMs: 5_000, maxIntervalMs: 100 }
+    expect(() => adaptivePolling(both)).toThrow(/minIntervalMs must not exceed maxIntervalMs/)
+    expect(() => hintAware(undefined, both)).toThrow(/minIntervalMs/)
+    expect(() => createClient({ ...base, polling: both })).toThrow(
+      /polling\.minIntervalMs must not exceed polling\.maxIntervalMs \(got 5000 and 100\)/,
+    )
+    // A floor above the default ceiling (30 s): never faster than it, whatever else says sooner.
+    const context = {
+      ...{ attempt: 1, delays: 1, elapsedMs: 0, ageMs: 0, job: undefined, hints: {} },
+      ...{ previousDelayMs: undefined, random: () => 0.5 },
+    }
+    expect(adaptivePolling({ minIntervalMs: 60_000 }).nextDelay(context)).toBe(60_000)
+    expect(hintAware(undefined, { minIntervalMs: 60_000 }).nextDelay(context)).toBe(60_000)
+  })
+
   it('should refuse a jitter it does not know, naming the ones it does', () => {
     const polling = { jitter: 'bogus' } as unknown as NonNullable<ClientOptions['polling']>
     expect(() => createClient({ ...base, polling })).toThrow(
@@ -146,6 +162,38 @@ describe('option checks', () => {
     }
     expect(fake.calls).toHaveLength(0)
     await client.jobs.get('../x')
+    expect(fake.calls).toHaveLength(1)
     expect(fake.calls[0]?.url).toBe('http://api.test/v1/jobs/..%2Fx')
+  })
+
+  it('should refuse an id holding the API key before sending it, without quoting the key', async () => {
+    const apiKey = 'sk_live_0123456789'
+    const fake = fakeFetch(() => json(jobBody()))
+    const client = createClient({ ...base, apiKey, fetch: fake })
+    const messages: string[] = []
+    const refused = async (call: () => unknown) => {
+      const error = await Promise.resolve()
+        .then(call)
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        )
+      expect(error).toBeInstanceOf(TypeError)
+      messages.push(String(error))
+    }
+    for (const id of [apiKey, `job_${apiKey}`, encodeURIComponent(`${apiKey}/`)]) {
+      await refused(() => client.jobs.get(id))
+      await refused(() => client.jobs.cancel(id))
+      await refused(() => client.jobs.wait(id))
+      await refused(() => client.jobs.watch(id))
+      await refused(() => client.jobs.waitAll(['job_1', id]))
+      await refused(() => client.jobs.waitAny([id]))
+    }
+    expect(fake.calls).toHaveLength(0)
+    expect(messages.join('\n')).not.toContain(apiKey)
+    expect(messages[0]).toContain('must not hold the client')
+    // A short key (under 8 characters) would be found in ordinary ids: not looked for.
+    const short = createClient({ ...base, apiKey: 'job', fetch: fake })
+    await expect(short.jobs.get('job_1')).resolves.toMatchObject({ id: 'job_1' })
   })
 })

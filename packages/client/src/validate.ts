@@ -5,6 +5,7 @@
  */
 import type { WaitLimits } from './observe/subscription.js'
 import type { PollingStrategy } from './polling/strategy.js'
+import { type Redactor, redactData } from './redact.js'
 
 /** The longest delay a timer can hold (2^31 - 1 ms, about 24.8 days). */
 export const MAX_TIMER_MS = 2_147_483_647
@@ -93,13 +94,21 @@ export function checkList(name: string, list: unknown): void {
 /**
  * Throws a `TypeError` unless `id` stays one segment of a URL path once percent-encoded (which
  * takes care of `/`, `?` and `#`): `.` and `..` would move up the path (`jobs.get('..')` would ask
- * for `/v1/`), and an empty id would ask for the list.
+ * for `/v1/`), and an empty id would ask for the list. Given the client's `redact`, an id holding
+ * the API key is refused too (said without quoting it): sent, it would be in the request's path,
+ * and so in its errors, events and log lines.
  */
-export function checkJobId(id: unknown): asserts id is string {
-  if (typeof id === 'string' && id !== '' && id !== '.' && id !== '..') return
-  throw new TypeError(
-    `A job id must be a non-empty string other than "." and ".." (got ${describe(id)}).`,
-  )
+export function checkJobId(id: unknown, redact?: Redactor): asserts id is string {
+  if (typeof id !== 'string' || id === '' || id === '.' || id === '..') {
+    throw new TypeError(
+      `A job id must be a non-empty string other than "." and ".." (got ${describe(id)}).`,
+    )
+  }
+  if (redact !== undefined && redactData(redact, id) !== id) {
+    throw new TypeError(
+      "A job id must not hold the client's API key: pass the id a create returned.",
+    )
+  }
 }
 
 /** The path of job `id`, which stays one path segment whatever it holds. */

@@ -1,3 +1,4 @@
+import { webcrypto } from 'node:crypto'
 import {
   createManualClock,
   createMockServer,
@@ -37,6 +38,23 @@ describe('verifyWebhook', () => {
       id: 'job_1',
       status: 'completed',
     })
+  })
+
+  it("should verify with Node's own webcrypto.subtle given as the option (Node 18 has no global one)", async () => {
+    const header = await signWebhook(SECRET, T, BODY)
+    // Typed as Node's `webcrypto.SubtleCrypto`, not the DOM's: the option takes it as it is.
+    const { subtle } = webcrypto
+    const sign = vi.spyOn(subtle, 'sign')
+    try {
+      await expect(
+        verifyWebhook(BODY, header, SECRET, { now: NOW, subtle }),
+      ).resolves.toMatchObject({
+        id: 'job_1',
+      })
+      expect(sign).toHaveBeenCalledTimes(1)
+    } finally {
+      sign.mockRestore()
+    }
   })
 
   it('should refuse a tampered body, another secret, a bad or missing header, a stale time', async () => {

@@ -35,10 +35,20 @@ export interface VerifyWebhookOptions {
   /** Now, in epoch ms (for tests). @default Date.now() */
   now?: number
   /**
-   * The Web Crypto to use; Node 18 has no global one: pass `require('node:crypto').webcrypto.subtle`.
+   * The Web Crypto to use; Node 18 has no global one: pass `webcrypto.subtle` (`import { webcrypto }
+   * from 'node:crypto'`).
    * @default globalThis.crypto.subtle
    */
-  subtle?: SubtleCrypto
+  subtle?: WebhookCrypto
+}
+
+/**
+ * A Web Crypto `SubtleCrypto`, as loosely typed as lets the platform's and Node's
+ * `webcrypto.subtle` both fit, whichever type libraries a project has (DOM or Node's alone).
+ */
+export interface WebhookCrypto {
+  importKey(...args: never[]): Promise<unknown>
+  sign(...args: never[]): Promise<ArrayBuffer>
 }
 
 /**
@@ -72,7 +82,8 @@ export async function verifyWebhook(
       `The webhook was signed ${when}, beyond the tolerance of ${toleranceSec} s.`,
     )
   }
-  const subtle = options.subtle ?? globalThis.crypto?.subtle
+  // Typed loosely for callers (WebhookCrypto); used as the platform's.
+  const subtle = (options.subtle ?? globalThis.crypto?.subtle) as SubtleCrypto | undefined
   if (!subtle) throw new TypeError('No Web Crypto here: pass verifyWebhook(…, { subtle }).')
   const encoder = new TextEncoder()
   const key = await subtle.importKey(

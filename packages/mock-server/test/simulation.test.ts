@@ -11,14 +11,15 @@ describe('/v1/simulation', () => {
   it('should read the settings and merge a patch into them', async () => {
     const { admin } = harness()
     const before = (await (await admin('GET', '/v1/simulation')).json()) as typeof DEFAULT_SETTINGS
-    expect(before.hints).toEqual({ mode: 'eta', eta_noise: 0 })
+    // Every setting shown, `progress` (true by default) too.
+    expect(before.hints).toEqual({ mode: 'eta', eta_noise: 0, progress: true })
     const response = await admin('PUT', '/v1/simulation', {
       hints: { mode: 'none' },
       faults: { rate_503: 0.25 },
     })
     expect(response.status).toBe(200)
     const after = (await response.json()) as typeof DEFAULT_SETTINGS
-    expect(after.hints).toEqual({ mode: 'none', eta_noise: 0 })
+    expect(after.hints).toEqual({ mode: 'none', eta_noise: 0, progress: true })
     expect(after.faults).toEqual({ ...before.faults, rate_503: 0.25 })
     expect(after.durations).toEqual(before.durations)
   })

@@ -13,11 +13,16 @@ interface Received {
 }
 
 /**
- * Waits (in real time, briefly) until `received` holds `count` deliveries: signing runs on Web
- * Crypto, whose promises can settle after the virtual clock's tick has returned.
+ * Expects `received` to hold `count` deliveries once the attempts under way are over: signing
+ * runs on Web Crypto, whose promises can settle after the virtual clock's tick has returned.
  */
-async function delivered(received: unknown[], count: number): Promise<void> {
-  await vi.waitFor(() => expect(received).toHaveLength(count), { timeout: 5_000, interval: 5 })
+async function delivered(
+  simulator: { webhooks: { flush(): Promise<void> } },
+  received: unknown[],
+  count: number,
+): Promise<void> {
+  await simulator.webhooks.flush()
+  expect(received).toHaveLength(count)
 }
 
 /** A webhook receiver that answers with the statuses given, in turn, then 200. */
@@ -33,7 +38,7 @@ function receiver(statuses: number[] = []) {
 describe('webhooks', () => {
   it('should POST the terminal job, signed, the moment it finishes', async () => {
     const hook = receiver()
-    const { clock, createJob } = harness({ webhookFetch: hook.fetch })
+    const { clock, createJob, simulator } = harness({ webhookFetch: hook.fetch })
     const { id } = await createJob({
       callback_url: 'https://hooks.example/done',
       simulate: { duration_ms: 5_000 },
@@ -41,7 +46,7 @@ describe('webhooks', () => {
     await clock.tickAsync(4_999)
     expect(hook.received).toHaveLength(0)
     await clock.tickAsync(1)
-    await delivered(hook.received, 1)
+    await delivered(simulator, hook.received, 1)
     const [delivery] = hook.received
     const job = JSON.parse(delivery?.body ?? '') as JobView
     expect(job).toMatchObject({ id, status: 'completed' })
@@ -57,12 +62,12 @@ describe('webhooks', () => {
     const { clock, createJob, simulator } = harness({ webhookFetch: hook.fetch })
     await createJob({ callback_url: 'https://hooks.example/flaky', simulate: { duration_ms: 0 } })
     await clock.tickAsync(0)
-    await delivered(hook.received, 1)
+    await delivered(simulator, hook.received, 1)
     for (const [i, wait] of [1_000, 2_000, 4_000, 8_000].entries()) {
       await clock.tickAsync(wait - 1)
       expect(hook.received).toHaveLength(i + 1)
       await clock.tickAsync(1)
-      await delivered(hook.received, i + 2)
+      await delivered(simulator, hook.received, i + 2)
     }
     await clock.tickAsync(120_000)
     expect(hook.received).toHaveLength(5)
@@ -77,12 +82,12 @@ describe('webhooks', () => {
 
   it('should stop retrying once the receiver accepts', async () => {
     const hook = receiver([500])
-    const { clock, createJob } = harness({ webhookFetch: hook.fetch })
+    const { clock, createJob, simulator } = harness({ webhookFetch: hook.fetch })
     await createJob({ callback_url: 'https://hooks.example/x', simulate: { duration_ms: 0 } })
     await clock.tickAsync(0)
-    await delivered(hook.received, 1)
+    await delivered(simulator, hook.received, 1)
     await clock.tickAsync(60_000)
-    await delivered(hook.received, 2)
+    await delivered(simulator, hook.received, 2)
     expect(hook.received.map((r) => r.headers.get('webhook-attempt'))).toEqual(['1', '2'])
   })
 
@@ -91,29 +96,30 @@ describe('webhooks', () => {
     const { clock, createJob, simulator } = harness({
       webhookFetch: async () => {
         calls++
+        // A receiver a real moment away: `flush` waits for it, whatever the clock says.
+        await new Promise((resolve) => setTimeout(resolve, 20))
         if (calls === 1) throw new TypeError('connect ECONNREFUSED')
         return new Response(null, { status: 204 })
       },
     })
     await createJob({ callback_url: 'https://hooks.example/x', simulate: { duration_ms: 0 } })
     await clock.tickAsync(0)
-    await vi.waitFor(() => expect(simulator.webhooks.log).toHaveLength(1), {
-      timeout: 5_000,
-      interval: 5,
-    })
+    await simulator.webhooks.flush()
+    expect(simulator.webhooks.log).toHaveLength(1)
     await clock.tickAsync(5_000)
-    await vi.waitFor(() => expect(calls).toBe(2), { timeout: 5_000, interval: 5 })
+    await simulator.webhooks.flush()
+    expect(calls).toBe(2)
     expect(simulator.webhooks.log[0]?.error).toContain('ECONNREFUSED')
   })
 
   it('should deliver a canceled job at once, and nothing when it would have finished', async () => {
     const hook = receiver()
-    const { clock, call, createJob } = harness({ webhookFetch: hook.fetch })
+    const { clock, call, createJob, simulator } = harness({ webhookFetch: hook.fetch })
     const { id } = await createJob({ callback_url: 'https://hooks.example/x' })
     await clock.tickAsync(1_000)
     await call('POST', `/v1/jobs/${id}/cancel`)
     await clock.tickAsync(0)
-    await delivered(hook.received, 1)
+    await delivered(simulator, hook.received, 1)
     expect(JSON.parse(hook.received[0]?.body ?? '')).toMatchObject({ status: 'canceled' })
     await clock.tickAsync(60_000)
     expect(hook.received).toHaveLength(1)
@@ -145,7 +151,7 @@ describe('webhooks', () => {
       simulate: { duration_ms: 5_000 },
     })
     await manual.tickAsync(4_999)
-    await delivered(sent, 1)
+    await delivered(simulator, sent, 1)
     expect(sent.map((job) => job.status)).toEqual(['completed'])
   })
 

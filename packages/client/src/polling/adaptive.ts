@@ -228,7 +228,8 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
       // Beside an ETA it is read as that ETA rounded up to whole seconds, and the ETA places.
       const jittered = hinted ? delay : delay * (1 - JITTER * context.random())
       const ceiling = hinted ? Math.max(maxIntervalMs, maxHintMs) : maxIntervalMs
-      return Math.min(ceiling, Math.max(minIntervalMs, jittered))
+      // The floor wins over the ceiling: never faster than `minIntervalMs`.
+      return Math.max(minIntervalMs, Math.min(ceiling, jittered))
     },
     observe(job: Job) {
       if (isTerminalStatus(job.status)) {

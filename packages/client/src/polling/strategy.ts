@@ -108,6 +108,12 @@ export function checkPollingOptions(options: PollingNumbers, prefix = ''): void 
   checkNumber(`${prefix}maxHintMs`, options.maxHintMs)
   checkNumber(`${prefix}initialIntervalMs`, options.initialIntervalMs, { min: 1 })
   checkNumber(`${prefix}multiplier`, options.multiplier, { min: 1, max: 100 })
+  const { minIntervalMs: min, maxIntervalMs: max } = options
+  if (min !== undefined && max !== undefined && min > max) {
+    throw new TypeError(
+      `${prefix}minIntervalMs must not exceed ${prefix}maxIntervalMs (got ${min} and ${max}).`,
+    )
+  }
 }
 
 /**
@@ -176,7 +182,8 @@ export function hintAware(
           : (retryAfterMs ?? etaMs ?? fallback.nextDelay(context))
       const ceiling =
         retryAfterMs === undefined ? maxIntervalMs : Math.max(maxIntervalMs, maxHintMs)
-      return Math.min(ceiling, Math.max(minIntervalMs, delay))
+      // The floor wins over the ceiling: never faster than `minIntervalMs`.
+      return Math.max(minIntervalMs, Math.min(ceiling, delay))
     },
     ...(fallback.observe && { observe: fallback.observe.bind(fallback) }),
   }

@@ -140,7 +140,7 @@ export const DEFAULT_SETTINGS: SimulationSettings = {
   seed: 1,
   durations: { distribution: 'lognormal', median_ms: 6_000, sigma: 0.5 },
   error_rate: 0.05,
-  hints: { mode: 'eta', eta_noise: 0.1 },
+  hints: { mode: 'eta', eta_noise: 0.1, progress: true },
   progress_interval_ms: 500,
   latency_ms: { min: 0, max: 0 },
   faults: {

@@ -39,6 +39,8 @@ const LOG_LIMIT = 1_000
 export class WebhookSender {
   readonly log: WebhookAttempt[] = []
   readonly #options: Required<WebhookOptions>
+  /** Attempts being signed or sent: not in the log yet. */
+  readonly #underway = new Set<Promise<boolean>>()
 
   constructor(options: WebhookOptions) {
     this.#options = { attempts: 5, backoffMs: 1_000, timeoutMs: 10_000, ...options }
@@ -49,11 +51,22 @@ export class WebhookSender {
     return this.#deliver(url, job).catch(() => undefined)
   }
 
+  /**
+   * Resolves once every attempt under way is over and in the log. Signing and sending take real
+   * time even on a manual clock: a test moves the clock past a job's end, then awaits this.
+   */
+  async flush(): Promise<void> {
+    while (this.#underway.size > 0) await Promise.all(this.#underway)
+  }
+
   async #deliver(url: string, job: { id: string }): Promise<void> {
     const { clock, attempts, backoffMs } = this.#options
     const body = JSON.stringify(job)
     for (let attempt = 1; attempt <= attempts; attempt++) {
-      if (await this.#attempt(url, job.id, body, attempt)) return
+      const underway = this.#attempt(url, job.id, body, attempt)
+      this.#underway.add(underway)
+      const ok = await underway.finally(() => this.#underway.delete(underway))
+      if (ok) return
       if (attempt < attempts) await sleep(clock, backoffMs * 2 ** (attempt - 1))
     }
   }
