@@ -398,6 +398,35 @@ describe('jobs.waitAll', () => {
     const batches = fetch.calls.filter((c) => c.url.includes('?ids='))
     expect(batches).toHaveLength(1)
   })
+
+  it('should check one by one while the batch answers do not read, and stop batching', async () => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    // A 200 cut short at every batch (a broken proxy, a buggy endpoint); each job's own address
+    // answers well.
+    const fetch = fakeFetch((call) => {
+      if (call.url.includes('?ids=')) {
+        return new Response('{"jobs":[{"id":"job_a",', {
+          headers: { 'content-type': 'application/json' },
+        })
+      }
+      const id = call.url.split('/').pop() as string
+      const done = manual.now() >= 3_000 + start
+      return json(jobBody({ id, status: done ? 'completed' : 'running', eta_ms: null }))
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
+    const ids = ['job_a', 'job_b', 'job_c']
+    const all = client.jobs.waitAll(ids, { polling: fixedInterval(1_000), timeoutMs: 25_000 })
+    const outcomes = await drive(manual, all, 1_000, 30)
+    expect(outcomes.map((o) => o.job?.status)).toEqual(['completed', 'completed', 'completed'])
+    // Known within a check of the end, not at the deadline.
+    expect(manual.now() - start).toBeLessThan(10_000)
+    // Two unreadable batches (each retried in the request layer), then one by one.
+    const batched = fetch.calls.map((c) => c.url.includes('?ids='))
+    const after = fetch.calls.slice(batched.lastIndexOf(true) + 1)
+    expect(after.length).toBeGreaterThan(0)
+    expect(after.every((c) => !c.url.includes('?ids='))).toBe(true)
+  })
 })
 
 describe('a batch endpoint missing for a while', () => {

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest'
+import { createMockServer, DEV_API_KEY } from '../src/app.js'
+import { createManualClock } from '../src/simulator/clock.js'
 import { harness, VALID_BODY } from './harness.js'
 
 /** A fixed script of requests against a server with noise, errors and faults on. */
@@ -72,6 +74,33 @@ describe('determinism', () => {
     expect(first.some((entry) => entry.startsWith('503'))).toBe(true)
     expect(first.some((entry) => entry.includes('<body failed'))).toBe(true)
     expect(first.some((entry) => entry.includes('"status":"error"'))).toBe(true)
+  })
+
+  it('should never hand out an id again when restarted with the same seed later', async () => {
+    const idsOf = async (startsAt: number) => {
+      const clock = createManualClock(startsAt)
+      const { app } = createMockServer({ clock, simulation: { seed: 7 } })
+      const ids: string[] = []
+      for (let i = 0; i < 5; i++) {
+        const response = await app.request('/v1/jobs', {
+          method: 'POST',
+          headers: { authorization: `Bearer ${DEV_API_KEY}`, 'content-type': 'application/json' },
+          body: JSON.stringify(VALID_BODY),
+        })
+        ids.push(((await response.json()) as { id: string }).id)
+        // A clock that reads fractions of a millisecond too.
+        clock.advance(10.25)
+      }
+      for (const id of ids) expect(id).toMatch(/^job_[0-9a-f]{28}$/)
+      return ids
+    }
+    const before = await idsOf(Date.UTC(2026, 0, 1))
+    // The same numbers drawn, a minute later: none of the first server's ids.
+    const after = await idsOf(Date.UTC(2026, 0, 1, 0, 1))
+    expect(after.filter((id) => before.includes(id))).toEqual([])
+    expect(after.map((id) => id.slice(-16))).toEqual(before.map((id) => id.slice(-16)))
+    // On a manual clock from the same time, the same ids: a virtual run is the same every time.
+    expect(await idsOf(Date.UTC(2026, 0, 1))).toEqual(before)
   })
 
   it('should give different runs for different seeds', async () => {

@@ -22,7 +22,7 @@ describe('POST /v1/jobs', () => {
       'error',
     ])
     expect(job).toMatchObject({
-      id: expect.stringMatching(/^job_[0-9a-f]{16}$/),
+      id: expect.stringMatching(/^job_[0-9a-f]{28}$/),
       status: 'pending',
       progress: 0,
       eta_ms: 10_000,

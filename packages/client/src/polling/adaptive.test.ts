@@ -241,6 +241,25 @@ describe('adaptivePolling', () => {
     const relearning = adaptivePolling({ state: older as unknown as AdaptiveState })
     expect(checks(relearning, 30_000)).toEqual(checks(adaptivePolling(), 30_000))
     expect(relearning.exportState().etaRatios).toEqual(etaRatios)
+    // A version it does not know, and weights no fading sketch can hold (edited, corrupted):
+    // not read.
+    const trained = adaptivePolling()
+    for (let i = 0; i < 40; i++)
+      trained.observe?.(job(`t${i}`, 2_000, { status: 'completed' }), 2_000)
+    const saved = trained.exportState()
+    expect(checks(adaptivePolling({ state: saved }), 30_000)).not.toEqual(
+      checks(adaptivePolling(), 30_000),
+    )
+    const later = { ...saved, version: 99 } as unknown as AdaptiveState
+    expect(checks(adaptivePolling({ state: later }), 30_000)).toEqual(
+      checks(adaptivePolling(), 30_000),
+    )
+    const huge = { ...saved, durations: saved.durations.map((w, i) => (i === 40 ? 1e308 : w)) }
+    expect(checks(adaptivePolling({ state: huge }), 30_000)).toEqual(
+      checks(adaptivePolling(), 30_000),
+    )
+    const heavy = { ...saved, etaRatios: saved.etaRatios.map((w) => w + 100) }
+    expect(adaptivePolling({ state: heavy }).exportState().etaRatios).not.toEqual(heavy.etaRatios)
   })
 
   it('should use the ETA, checking near its plausible end rather than sleeping through it', () => {

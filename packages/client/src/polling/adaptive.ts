@@ -149,7 +149,10 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
     { ...DEFAULTS.polling, ...DEFAULTS.adaptive },
     options,
   )
-  const { state } = options
+  // A state of a version it does not know (a later release's) is not read: its numbers may mean
+  // otherwise. (A version 1 state's durations do not fit the bins: relearned.)
+  const { version } = options.state ?? {}
+  const state = (version as number) === 1 || version === 2 ? options.state : undefined
   const durations = new LogSketch(DURATIONS, DURATION_WEIGHTS, state?.durations)
   const ratios = new LogSketch(ETA_RATIOS, RATIO_WEIGHTS, state?.etaRatios)
   // Before any job ends (and after a change): anything from a second to an hour, equally likely

@@ -64,10 +64,9 @@ export class LogSketch {
     this.#edges = Array.from({ length: shape.bins + 1 }, (_, i) => shape.min * shape.ratio ** i)
     this.#logRatio = Math.log(shape.ratio)
     this.#options = options
-    this.#weights =
-      weights?.length === shape.bins && weights.every((w) => Number.isFinite(w) && w >= 0)
-        ? [...weights]
-        : new Array<number>(shape.bins).fill(0)
+    this.#weights = fits(weights, shape.bins, options.decay)
+      ? [...weights]
+      : new Array<number>(shape.bins).fill(0)
   }
 
   /** Whether nothing has been recorded or restored yet. */
@@ -330,4 +329,18 @@ export class LogSketch {
  */
 export function roundWeight(weight: number): number {
   return weight < 1e-6 ? 0 : Number(weight.toPrecision(3))
+}
+
+/**
+ * Whether restored `weights` can be a sketch's: one per bin, none negative, and in all at most
+ * 10 times what fading by `decay` lets a sketch hold (about 1 / (1 - decay) with its floor and
+ * prior): a state edited or corrupted past that (1e308 in a bin) would sway every plan forever.
+ */
+function fits(
+  weights: readonly number[] | undefined,
+  bins: number,
+  decay: number,
+): weights is readonly number[] {
+  if (weights?.length !== bins || !weights.every((w) => Number.isFinite(w) && w >= 0)) return false
+  return weights.reduce((sum, w) => sum + w, 0) <= 10 / (1 - decay)
 }

@@ -233,8 +233,12 @@ export class Simulator {
       simulate?: CreateJobBody['simulate']
     },
   ): JobRecord {
+    // The creation time first: a server restarted with the same seed draws the same numbers, and
+    // must not hand out an id it gave before (a client still waiting on the old job would take
+    // the new one for it). On a manual clock, the same ids run after run.
+    const time = Math.floor(this.clock.now()).toString(16).padStart(12, '0')
     let id: string
-    do id = `job_${randomHex(this.#jobRandom, 16)}`
+    do id = `job_${time}${randomHex(this.#jobRandom, 16)}`
     while (this.#store.has(id))
     const failed = this.#jobRandom() < this.#settings.error_rate
     return {

@@ -3,14 +3,14 @@
  * against the rate limit, not a hundred). Each job's answer goes to its observation. What the
  * batch could not tell is asked one job at a time: a job it lists as missing (a replica may lag
  * behind the create: the job's own address says 404 for sure), one whose entry does not read,
- * and every job of a batch the server refused. A server whose batch endpoint is missing (404,
+ * and every job of a batch the server refused or whose answer did not read. A server whose batch endpoint is missing (404,
  * 405, 501), forbidden (403), refused twice in a row, or that answers something else there (a
  * list, a page that leaves out jobs asked for) is asked one job at a time for the next 10
  * minutes (monitor.ts), then a batch is tried again.
  */
 
 import { type ClientCore, request } from '../../core.js'
-import { isApiError } from '../../errors.js'
+import { isApiError, isInvalidResponseError } from '../../errors.js'
 import { recordCheck } from '../../history.js'
 import { parseBatch } from '../../parse.js'
 import { serverTimeOf } from '../../polling/hints.js'
@@ -63,7 +63,11 @@ async function checkMany(
   } catch (error) {
     if (isApiError(error) && UNSUPPORTED.has(error.status)) return { alone: all, stop: true }
     // Too many ids for a proxy or the server (413, 414, 431, a 400 or 422 of its own): refused.
-    if (isApiError(error) && error.status < 500 && !NOT_THE_BATCH.has(error.status)) {
+    // So is a 2xx whose body does not read, retries and all: its jobs' own addresses may.
+    if (
+      (isApiError(error) && error.status < 500 && !NOT_THE_BATCH.has(error.status)) ||
+      isInvalidResponseError(error)
+    ) {
       return 'refused'
     }
     const at = clock.now()
