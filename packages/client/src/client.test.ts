@@ -57,6 +57,8 @@ describe('createClient', () => {
       expect(() => createClient({ fetch })).toThrow(
         /set VT_BASE_URL \(the runtime refused to read it: Deno needs --allow-env\)\.$/,
       )
+      // A base URL given, unfit: nothing of the environment to say.
+      expect(() => createClient({ fetch, baseUrl: 'localhost:8787' })).toThrow(/set VT_BASE_URL\.$/)
     } finally {
       Object.defineProperty(process, 'env', env)
     }

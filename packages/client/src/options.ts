@@ -279,7 +279,7 @@ function resolveHttpConfig(options: ClientOptions, clock: Clock): HttpConfig {
   const baseUrl = options.baseUrl ?? readEnv('VT_BASE_URL')
   if (baseUrl === undefined || !/^https?:\/\//i.test(baseUrl)) {
     throw new VideoTranslationError(
-      `createClient needs a baseUrl starting with http:// or https:// (got ${baseUrl === undefined ? 'none' : JSON.stringify(baseUrl)}); pass { baseUrl } or set VT_BASE_URL${envReadable() ? '' : ' (the runtime refused to read it: Deno needs --allow-env)'}.`,
+      `createClient needs a baseUrl starting with http:// or https:// (got ${baseUrl === undefined ? 'none' : JSON.stringify(baseUrl)}); pass { baseUrl } or set VT_BASE_URL${options.baseUrl !== undefined || envReadable() ? '' : ' (the runtime refused to read it: Deno needs --allow-env)'}.`,
     )
   }
   const fetch = options.fetch ?? globalThis.fetch?.bind(globalThis)

@@ -105,13 +105,18 @@ describe('option checks', () => {
     expect(() => createClient({ ...base, polling: both })).toThrow(
       /polling\.minIntervalMs must not exceed polling\.maxIntervalMs \(got 5000 and 100\)/,
     )
-    // A floor above the default ceiling (30 s): never faster than it, whatever else says sooner.
+    // A floor above the default ceilings (30 s, 2 min): never faster than it.
     const context = {
       ...{ attempt: 1, delays: 1, elapsedMs: 0, ageMs: 0, job: undefined, hints: {} },
       ...{ previousDelayMs: undefined, random: () => 0.5 },
     }
-    expect(adaptivePolling({ minIntervalMs: 60_000 }).nextDelay(context)).toBe(60_000)
-    expect(hintAware(undefined, { minIntervalMs: 60_000 }).nextDelay(context)).toBe(60_000)
+    expect(adaptivePolling({ minIntervalMs: 300_000 }).nextDelay(context)).toBe(300_000)
+    expect(hintAware(undefined, { minIntervalMs: 300_000 }).nextDelay(context)).toBe(300_000)
+    // A ceiling given below the default floor (100 ms): the floor comes down to it.
+    const hinted = { ...context, hints: { retryAfterMs: 0 } }
+    expect(adaptivePolling({ maxIntervalMs: 50 }).nextDelay(hinted)).toBe(50)
+    expect(hintAware(undefined, { maxIntervalMs: 50 }).nextDelay(context)).toBe(50)
+    expect(hintAware(undefined, { maxIntervalMs: 50 }).nextDelay(hinted)).toBe(50)
   })
 
   it('should refuse a jitter it does not know, naming the ones it does', () => {

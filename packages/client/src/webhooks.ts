@@ -47,7 +47,9 @@ export interface VerifyWebhookOptions {
  * `webcrypto.subtle` both fit, whichever type libraries a project has (DOM or Node's alone).
  */
 export interface WebhookCrypto {
+  /** Imports the secret as an HMAC-SHA-256 key (called as `importKey('raw', …)`). */
   importKey(...args: never[]): Promise<unknown>
+  /** Signs `<t>.<body>` with that key (called as `sign('HMAC', key, data)`). */
   sign(...args: never[]): Promise<ArrayBuffer>
 }
 

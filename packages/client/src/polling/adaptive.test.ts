@@ -258,8 +258,12 @@ describe('adaptivePolling', () => {
     expect(checks(adaptivePolling({ state: huge }), 30_000)).toEqual(
       checks(adaptivePolling(), 30_000),
     )
-    const heavy = { ...saved, etaRatios: saved.etaRatios.map((w) => w + 100) }
-    expect(adaptivePolling({ state: heavy }).exportState().etaRatios).not.toEqual(heavy.etaRatios)
+    // ETA errors weighing 950 in all, where fading keeps about 50: not read either.
+    const heavy = { ...saved, etaRatios: saved.etaRatios.map((w) => w + 10) }
+    const fresh = adaptivePolling().exportState().etaRatios
+    expect(adaptivePolling({ state: heavy }).exportState().etaRatios).toEqual(fresh)
+    const light = { ...saved, etaRatios: saved.etaRatios.map((w) => w + 1) }
+    expect(adaptivePolling({ state: light }).exportState().etaRatios).not.toEqual(fresh)
   })
 
   it('should use the ETA, checking near its plausible end rather than sleeping through it', () => {

@@ -18,7 +18,7 @@ import { DEFAULTS, withDefaults } from '../defaults.js'
 import type { Job } from '../types.js'
 import { isTerminalStatus } from '../types.js'
 import { LogSketch, roundWeight } from './sketch.js'
-import { checkPollingOptions, type PollContext, type PollingStrategy } from './strategy.js'
+import { checkPollingOptions, floorOf, type PollContext, type PollingStrategy } from './strategy.js'
 
 /** What the strategy learned: a small JSON value (1-2.5 kB) to save and pass back later. */
 export interface AdaptiveState {
@@ -145,10 +145,9 @@ const JITTER = 0.1
  */
 export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling {
   checkPollingOptions(options)
-  const { requestCostMs, minIntervalMs, maxIntervalMs, maxHintMs, useServerHints } = withDefaults(
-    { ...DEFAULTS.polling, ...DEFAULTS.adaptive },
-    options,
-  )
+  const resolved = withDefaults({ ...DEFAULTS.polling, ...DEFAULTS.adaptive }, options)
+  const { requestCostMs, maxIntervalMs, maxHintMs, useServerHints } = resolved
+  const minIntervalMs = floorOf(options, resolved)
   // A state of a version it does not know (a later release's) is not read: its numbers may mean
   // otherwise. (A version 1 state's durations do not fit the bins: relearned.)
   const { version } = options.state ?? {}

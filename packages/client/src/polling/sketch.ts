@@ -333,8 +333,8 @@ export function roundWeight(weight: number): number {
 
 /**
  * Whether restored `weights` can be a sketch's: one per bin, none negative, and in all at most
- * 10 times what fading by `decay` lets a sketch hold (about 1 / (1 - decay) with its floor and
- * prior): a state edited or corrupted past that (1e308 in a bin) would sway every plan forever.
+ * 10 times what fading by `decay` lets a sketch hold (about 1 / (1 - decay), with its prior):
+ * a state edited or corrupted past that (1e308 in a bin) would sway every plan forever.
  */
 function fits(
   weights: readonly number[] | undefined,

@@ -117,6 +117,18 @@ export function checkPollingOptions(options: PollingNumbers, prefix = ''): void 
 }
 
 /**
+ * The floor of polling options: the one given, else the default, lowered to a ceiling given
+ * below it (asked to check at least that often). A floor given above the ceiling's default
+ * stays: the floor wins over the ceiling (never faster than `minIntervalMs`).
+ */
+export function floorOf(
+  given: { minIntervalMs?: number | undefined },
+  resolved: { minIntervalMs: number; maxIntervalMs: number },
+): number {
+  return given.minIntervalMs ?? Math.min(resolved.minIntervalMs, resolved.maxIntervalMs)
+}
+
+/**
  * Exponential backoff, capped, with jitter so that many clients do not poll in step.
  * @example exponentialBackoff({ initialIntervalMs: 1_000, jitter: 'equal' })
  */
@@ -169,10 +181,12 @@ export function hintAware(
   options: HintOptions = {},
 ): PollingStrategy {
   checkPollingOptions(options)
-  const { minIntervalMs, maxIntervalMs, maxHintMs } = withDefaults(
+  const resolved = withDefaults(
     { ...DEFAULTS.polling, maxIntervalMs: DEFAULTS.backoff.maxIntervalMs },
     options,
   )
+  const { maxIntervalMs, maxHintMs } = resolved
+  const minIntervalMs = floorOf(options, resolved)
   return {
     nextDelay(context) {
       const { retryAfterMs, etaMs } = context.hints

@@ -46,7 +46,7 @@ function withoutCredentials(value: string): boolean {
 export const JobId = z
   .string()
   .regex(JOB_ID, 'must be 1 to 64 letters, digits, "_" or "-"')
-  .openapi({ example: 'job_0f3a9c2b7d1e4a65' })
+  .openapi({ example: 'job_019b7e5c2a000f3a9c2b7d1e4a65' })
 
 /** Where a job is in its life. */
 export const JobStatus = z

@@ -235,7 +235,9 @@ export class Simulator {
   ): JobRecord {
     // The creation time first: a server restarted with the same seed draws the same numbers, and
     // must not hand out an id it gave before (a client still waiting on the old job would take
-    // the new one for it). On a manual clock, the same ids run after run.
+    // the new one for it). On a manual clock, the same ids run after run. (A sped-up clock
+    // starts again from the wall clock: restarted within a run's span, it may pass the same
+    // milliseconds again, and repeat ids made in them.)
     const time = Math.floor(this.clock.now()).toString(16).padStart(12, '0')
     let id: string
     do id = `job_${time}${randomHex(this.#jobRandom, 16)}`

@@ -53,7 +53,9 @@ export class WebhookSender {
 
   /**
    * Resolves once every attempt under way is over and in the log. Signing and sending take real
-   * time even on a manual clock: a test moves the clock past a job's end, then awaits this.
+   * time even on a manual clock: a test moves the clock past a job's end, then awaits this. An
+   * attempt waits for the receiver's answer, up to its 10 s limit on the server's clock: a
+   * receiver that never answers holds this until that clock passes it.
    */
   async flush(): Promise<void> {
     while (this.#underway.size > 0) await Promise.all(this.#underway)
