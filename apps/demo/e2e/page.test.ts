@@ -53,8 +53,9 @@ describe.skipIf(!executablePath)('demo page in Chromium', () => {
     expect((await applied).status()).toBe(200)
   }
 
-  async function submit(duration: string) {
+  async function submit(duration: string, outcome = 'completed') {
     await page.getByLabel('Duration (s)').fill(duration)
+    await page.getByLabel('Outcome').selectOption(outcome)
     await page.getByRole('button', { name: 'Submit' }).click()
   }
 
@@ -69,9 +70,7 @@ describe.skipIf(!executablePath)('demo page in Chromium', () => {
         throw new Error(`the job never completed: ${await card.textContent()}`)
       })
     expect(await card.getByTestId('status').textContent()).toBe('completed')
-    expect(
-      await card.locator('svg[data-testid="timeline"] circle.request').count(),
-    ).toBeGreaterThan(0)
+    expect(await card.locator('svg[data-testid="timeline"] .request').count()).toBeGreaterThan(0)
     expect(await card.getByTestId('requests').textContent()).toMatch(/^[1-9]\d* requests$/)
     // The result, as a link, and the job numbered as the first submitted.
     expect(await card.getByTestId('result').locator('a').getAttribute('href')).toMatch(
@@ -90,7 +89,7 @@ describe.skipIf(!executablePath)('demo page in Chromium', () => {
     await submit('4')
     const card = page.locator('li.job').first()
     await applyFaultRate('1')
-    await card.locator('circle.retried').first().waitFor({ timeout: 20_000 })
+    await card.locator('.request.retried').first().waitFor({ timeout: 20_000 })
     // Each failure is readable on the card, not only on hover; the timeline has its axis.
     expect(await card.getByTestId('failures').textContent()).toMatch(/\+\d+\.\d s: .*503/)
     expect(await card.getByTestId('axis').textContent()).toMatch(/^0 s.*real end.*\d+\.\d s$/)
@@ -136,10 +135,8 @@ describe.skipIf(!executablePath)('demo page in Chromium', () => {
   }, 60_000)
 
   it('should mark a failed job red, a canceled one without a detection time, and say what was submitted', async () => {
-    await page.getByLabel('Outcome').selectOption('error')
-    await submit('1')
-    await page.getByLabel('Outcome').selectOption('completed')
-    expect(await page.locator('#status').textContent()).toBe('Submitted 1 job.')
+    await submit('1', 'error')
+    await page.locator('#status', { hasText: /^Submitted 1 job\.$/ }).waitFor({ timeout: 10_000 })
     const failed = page.locator('li.job').first()
     await failed.and(page.locator('[data-status="error"]')).waitFor({ timeout: 20_000 })
     expect(await failed.locator('progress').getAttribute('class')).toContain('error')
@@ -149,6 +146,22 @@ describe.skipIf(!executablePath)('demo page in Chromium', () => {
     await running.and(page.locator('[data-status="canceled"]')).waitFor({ timeout: 20_000 })
     expect(await running.locator('progress').getAttribute('class')).toContain('canceled')
     expect(await running.textContent()).not.toContain('detected')
+    expect(problems).toEqual([])
+  }, 60_000)
+
+  it('should end jobs as the simulator’s error rate decides, when asked to', async () => {
+    await page.getByLabel('Error rate', { exact: true }).fill('1')
+    const applied = page.waitForResponse(
+      (response) =>
+        response.url().endsWith('/v1/simulation') && response.request().method() === 'PUT',
+    )
+    await page.getByRole('button', { name: 'Apply' }).click()
+    expect((await applied).status()).toBe(200)
+    await submit('1', 'random')
+    const job = page.locator('li.job').first()
+    await job.and(page.locator('[data-status="error"]')).waitFor({ timeout: 20_000 })
+    await page.getByLabel('Error rate', { exact: true }).fill('0')
+    await page.getByRole('button', { name: 'Apply' }).click()
     expect(problems).toEqual([])
   }, 60_000)
 
@@ -164,8 +177,8 @@ describe.skipIf(!executablePath)('demo page in Chromium', () => {
     expect(problems).toEqual([])
   }, 60_000)
 
-  it('should fit a 420 px wide screen without scrolling sideways', async () => {
-    await page.setViewportSize({ width: 420, height: 900 })
+  it('should fit a 360 px wide screen without scrolling sideways', async () => {
+    await page.setViewportSize({ width: 360, height: 900 })
     const overflow = await page.evaluate(
       () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
     )

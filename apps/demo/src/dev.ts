@@ -55,7 +55,15 @@ export async function startDemo({ apiPort = 8787, pagePort = 5173 } = {}): Promi
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const demo = await startDemo()
+  // The page moves to the next free port by itself; the mock server's is chosen here.
+  const apiPort = Number(process.env.VT_DEMO_API_PORT || 8787)
+  const demo = await startDemo({ apiPort }).catch((error: unknown) => {
+    if ((error as { code?: unknown }).code !== 'EADDRINUSE') throw error
+    console.error(
+      `pnpm dev: port ${apiPort} on 127.0.0.1 is taken (another pnpm dev?). Stop what holds it, or pick another: VT_DEMO_API_PORT=${apiPort + 1} pnpm dev`,
+    )
+    process.exit(1)
+  })
   console.log(`mock server  ${demo.apiUrl}  (API key ${DEV_API_KEY}, admin key ${DEV_ADMIN_KEY})`)
   console.log(`demo page    ${demo.pageUrl}`)
   // A first job through the client, so the terminal shows the pair working before the page does.

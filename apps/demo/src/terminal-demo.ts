@@ -128,12 +128,14 @@ export async function runTerminalDemo(options: TerminalDemoOptions = {}): Promis
       }
     })
     log('')
+    // As wide as the longest id: a server's ids are as long as it likes.
+    const idWidth = Math.max(3, ...reports.map((r) => r.job.id.length))
     log(
-      `${'job'.padEnd(21)} ${'status'.padEnd(10)} ${'duration'.padStart(9)} ${'requests'.padStart(8)} ${'detected after'.padStart(14)}`,
+      `${'job'.padEnd(idWidth)} ${'status'.padEnd(10)} ${'duration'.padStart(9)} ${'requests'.padStart(8)} ${'detected after'.padStart(14)}`,
     )
     for (const r of reports) {
       log(
-        `${r.job.id.padEnd(21)} ${r.job.status.padEnd(10)} ${`${(r.durationMs / 1000).toFixed(1)} s`.padStart(9)} ${String(r.requests).padStart(8)} ${`${r.detectedAfterMs} ms`.padStart(14)}`,
+        `${r.job.id.padEnd(idWidth)} ${r.job.status.padEnd(10)} ${`${(r.durationMs / 1000).toFixed(1)} s`.padStart(9)} ${String(r.requests).padStart(8)} ${`${r.detectedAfterMs} ms`.padStart(14)}`,
       )
     }
     for (const r of reports) {
@@ -142,7 +144,7 @@ export async function runTerminalDemo(options: TerminalDemoOptions = {}): Promis
       const start = Date.parse(r.job.created_at)
       for (const check of client.jobs.history(r.job.id)) {
         log(
-          `  +${((check.at - start) / 1000).toFixed(2).padStart(6)} s  ${String(check.status).padEnd(9)} ${check.pushed ? 'pushed on the event stream' : `HTTP ${check.httpStatus ?? '---'}  ${check.latencyMs} ms`}`,
+          `  +${((check.at - start) / 1000).toFixed(2).padStart(6)} s  ${String(check.status).padEnd(9)} ${check.pushed ? 'pushed on the event stream (the last of its run of events)' : `HTTP ${check.httpStatus ?? '---'}  ${check.latencyMs} ms`}`,
         )
       }
     }

@@ -13,7 +13,7 @@ import {
   isVideoTranslationError,
   type PollingStrategy,
 } from '@video-translation/client'
-import { type JobState, renderJob } from './job-card.js'
+import { type JobState, plural, renderJob } from './job-card.js'
 import { race, type Side } from './race.js'
 import { renderSummary } from './summary.js'
 
@@ -70,7 +70,8 @@ function render(): void {
   list.classList.toggle('compact', states.size > 8)
   const all = [...states.values()]
   const requests = all.reduce((sum, s) => sum + s.history.length + s.retried.length, 0)
-  if (totals) totals.textContent = all.length ? `(${all.length}, ${requests} requests)` : ''
+  if (totals)
+    totals.textContent = all.length ? `(${all.length}, ${plural(requests, 'request')})` : ''
   if (summary) renderSummary(summary, all)
   if (empty) empty.hidden = all.length > 0
 }
@@ -150,7 +151,10 @@ document
           title: `Job ${++numbered}`,
           simulate: {
             duration_ms: Math.round(Number(form.get('duration')) * 1000),
-            outcome: form.get('outcome') === 'error' ? 'error' : 'completed',
+            // `random`: as the simulator's error rate decides.
+            ...(form.get('outcome') !== 'random' && {
+              outcome: form.get('outcome') === 'error' ? 'error' : 'completed',
+            }),
           },
         })
         states.set(job.id, { job, strategy, history: [], retried: [], cancel: () => undefined })
