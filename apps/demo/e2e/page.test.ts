@@ -165,6 +165,23 @@ describe.skipIf(!executablePath)('demo page in Chromium', () => {
     expect(problems).toEqual([])
   }, 60_000)
 
+  it('should move progress and time left on between the client’s checks', async () => {
+    await submit('30')
+    const card = page.locator('li.job').first()
+    const eta = card.getByText(/^ETA \d+\.\d s$/)
+    await eta.waitFor({ timeout: 10_000 })
+    const seconds = async () => Number((await eta.textContent())?.match(/[\d.]+/)?.[0])
+    const requests = await card.getByTestId('requests').textContent()
+    const first = await seconds()
+    await page.waitForTimeout(2_500)
+    // The same checks, a smaller time left: the client's estimate, redrawn.
+    expect(await card.getByTestId('requests').textContent()).toBe(requests)
+    expect(await seconds()).toBeLessThan(first - 1)
+    await card.getByRole('button', { name: /^Cancel job/ }).click()
+    await card.and(page.locator('[data-status="canceled"]')).waitFor({ timeout: 20_000 })
+    expect(problems).toEqual([])
+  }, 60_000)
+
   it('should show many jobs one line each', async () => {
     await page.getByLabel('Jobs', { exact: true }).fill('9')
     await submit('1')

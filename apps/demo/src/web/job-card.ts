@@ -2,7 +2,7 @@
  * One job as a card: status, progress, ETA, what it cost (requests, detection latency) and a
  * timeline of every status request against the moment the job really ended.
  */
-import type { HistoryEntry, Job } from '@video-translation/client'
+import type { HistoryEntry, Job, ProgressEstimate } from '@video-translation/client'
 
 /** What the page knows about one job. */
 export interface JobState {
@@ -17,6 +17,8 @@ export interface JobState {
   /** Attempts that failed and were retried inside one status check (time, what happened). */
   retried: { at: number; what: string }[]
   cancel: () => void
+  /** Progress and time left now, interpolated by the client between its checks. */
+  estimate?: () => ProgressEstimate
 }
 
 const TERMINAL = new Set(['completed', 'error', 'canceled'])
@@ -39,9 +41,13 @@ export function renderJob(state: JobState, now: number): HTMLLIElement {
     cancel.addEventListener('click', state.cancel)
     header.append(cancel)
   }
+  // Between checks, the client's estimate moves on (never to 100 % before the server says so).
+  const estimate = TERMINAL.has(job.status) ? undefined : state.estimate?.()
+  const done = estimate?.progress ?? job.progress
+  const etaMs = estimate ? estimate.etaMs : (job.eta_ms ?? undefined)
   const progress = element('progress', {
     max: '1',
-    value: String(job.progress),
+    value: String(done),
     class: `progress ${job.status}`,
   })
   progress.setAttribute('aria-label', `Progress of job ${job.id}`)
@@ -53,8 +59,8 @@ export function renderJob(state: JobState, now: number): HTMLLIElement {
       : ''
   const metrics = element('div', { class: 'metrics' })
   metrics.append(
-    element('span', {}, `${Math.round(job.progress * 100)} %`),
-    element('span', {}, job.eta_ms === null ? '' : `ETA ${(job.eta_ms / 1000).toFixed(1)} s`),
+    element('span', {}, `${Math.round(done * 100)} %`),
+    element('span', {}, etaMs === undefined ? '' : `ETA ${(etaMs / 1000).toFixed(1)} s`),
     element(
       'span',
       { 'data-testid': 'requests' },

@@ -8,10 +8,12 @@ import {
   exponentialBackoff,
   fixedInterval,
   hintAware,
+  isCircuitOpenError,
   isJobFailedError,
   isNetworkError,
   isVideoTranslationError,
   type PollingStrategy,
+  type WaitState,
 } from '@video-translation/client'
 import { type JobState, plural, renderJob } from './job-card.js'
 import { race, type Side } from './race.js'
@@ -50,10 +52,13 @@ function explain(error: unknown): string {
       ? 'Canceled.'
       : `The job failed: ${error.job.error?.message ?? 'no details'}`
   }
-  if (isNetworkError(error))
+  // A failed fetch (a TypeError) is what the simulator panel's own requests meet.
+  if (isNetworkError(error) || error instanceof TypeError)
     return `Cannot reach the mock server at ${config.apiUrl}: is \`pnpm dev\` still running?`
-  if (isVideoTranslationError(error)) return error.message
-  return String(error)
+  if (isCircuitOpenError(error)) {
+    return `The mock server at ${config.apiUrl} keeps failing or cannot be reached: the client pauses its requests a few seconds (circuit open).`
+  }
+  return error instanceof Error ? error.message : String(error)
 }
 
 function say(message: string, isError = false): void {
@@ -91,9 +96,10 @@ async function follow(id: string, strategyName: string): Promise<void> {
   }
   const options = {
     timeoutMs: 15 * 60_000,
-    onProgress: (job: JobState['job']) => {
+    onProgress: (job: JobState['job'], wait: WaitState) => {
       state.job = job
       state.history = client.jobs.history(id)
+      state.estimate = () => wait.estimate()
       render()
     },
   }
@@ -188,10 +194,7 @@ document.querySelector<HTMLFormElement>('#sim-form')?.addEventListener('submit',
     if (!response.ok) throw new Error(body.detail ?? `HTTP ${response.status}`)
     say(`Simulator settings applied (503 rate ${patch.faults.rate_503}).`)
   } catch (error) {
-    say(
-      `Could not change the simulator: ${error instanceof Error ? error.message : String(error)}`,
-      true,
-    )
+    say(`Could not change the simulator: ${explain(error)}`, true)
   }
 })
 
@@ -238,6 +241,8 @@ raceButton?.addEventListener('click', async () => {
   }
 })
 
+// Time moves on the cards of unfinished jobs (their timelines, and progress and time left as the
+// client estimates them between its checks): redrawn twice a second.
 setInterval(() => {
   if ([...states.values()].some((s) => s.detectedAt === undefined)) render()
 }, 500)
