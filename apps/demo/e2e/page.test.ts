@@ -71,7 +71,7 @@ describe.skipIf(!executablePath)('demo page in Chromium', () => {
       })
     expect(await card.getByTestId('status').textContent()).toBe('completed')
     expect(await card.locator('svg[data-testid="timeline"] .request').count()).toBeGreaterThan(0)
-    expect(await card.getByTestId('requests').textContent()).toMatch(/^[1-9]\d* requests$/)
+    expect(await card.getByTestId('requests').textContent()).toMatch(/^[1-9]\d* requests?$/)
     // The result, as a link, and the job numbered as the first submitted.
     expect(await card.getByTestId('result').locator('a').getAttribute('href')).toMatch(
       /^https:\/\/cdn\.example\.com\//,
@@ -196,6 +196,26 @@ describe.skipIf(!executablePath)('demo page in Chromium', () => {
 
   it('should fit a 360 px wide screen without scrolling sideways', async () => {
     await page.setViewportSize({ width: 360, height: 900 })
+    // A fresh page with one full card (timeline, axis, result), not the compact list.
+    await page.reload()
+    await submit('1')
+    const card = page.locator('li.job').first()
+    await card.and(page.locator('[data-status="completed"]')).waitFor({ timeout: 20_000 })
+    // Its dots keep their size (an unscaled stroke) and stay inside the card, however narrow.
+    const dots = await card.locator('svg[data-testid="timeline"] .request').evaluateAll((marks) =>
+      marks.map((mark) => {
+        const box = mark.getBoundingClientRect()
+        const stroke = Number(mark.getAttribute('stroke-width'))
+        const cardBox = (mark.closest('li') as HTMLElement).getBoundingClientRect()
+        const x = box.left + box.width / 2
+        return { stroke, inside: x - stroke / 2 >= cardBox.left && x + stroke / 2 <= cardBox.right }
+      }),
+    )
+    expect(dots.length).toBeGreaterThan(0)
+    expect(dots.every((d) => d.inside && d.stroke >= 10)).toBe(true)
+    // Past the drawing's edge (the first and last dots) they are drawn, not cut off.
+    const timeline = card.locator('svg[data-testid="timeline"]')
+    expect(await timeline.evaluate((svg) => getComputedStyle(svg).overflow)).toBe('visible')
     const overflow = await page.evaluate(
       () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
     )

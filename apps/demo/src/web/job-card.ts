@@ -95,7 +95,8 @@ export function renderJob(state: JobState, now: number): HTMLLIElement {
     )
     card.append(result)
   }
-  if (state.problem) card.append(element('p', { class: 'problem', role: 'alert' }, state.problem))
+  // Not an alert: the card is drawn again twice a second, and an alert would be read out again.
+  if (state.problem) card.append(element('p', { class: 'problem' }, state.problem))
   return card
 }
 

@@ -16,6 +16,7 @@ import {
   type WaitState,
 } from '@video-translation/client'
 import { type JobState, plural, renderJob } from './job-card.js'
+import { isUnreachable, plainFetch } from './plain-fetch.js'
 import { race, type Side } from './race.js'
 import { renderSummary } from './summary.js'
 
@@ -52,8 +53,7 @@ function explain(error: unknown): string {
       ? 'Canceled.'
       : `The job failed: ${error.job.error?.message ?? 'no details'}`
   }
-  // A failed fetch (a TypeError) is what the simulator panel's own requests meet.
-  if (isNetworkError(error) || error instanceof TypeError)
+  if (isNetworkError(error) || isUnreachable(error))
     return `Cannot reach the mock server at ${config.apiUrl}: is \`pnpm dev\` still running?`
   if (isCircuitOpenError(error)) {
     return `The mock server at ${config.apiUrl} keeps failing or cannot be reached: the client pauses its requests a few seconds (circuit open).`
@@ -70,7 +70,16 @@ function say(message: string, isError = false): void {
 function render(): void {
   if (!list) return
   const now = Date.now()
+  // Cards are drawn anew: a Cancel button that had the focus keeps it.
+  const focused = document.activeElement?.closest<HTMLElement>('li.job button')
+  const focusedJob = focused?.closest<HTMLElement>('li.job')?.dataset.jobId
   list.replaceChildren(...[...states.values()].reverse().map((state) => renderJob(state, now)))
+  if (focusedJob !== undefined) {
+    const again = [...list.querySelectorAll<HTMLElement>('li.job')].find(
+      (card) => card.dataset.jobId === focusedJob,
+    )
+    again?.querySelector('button')?.focus()
+  }
   // Many jobs: one line each (status, progress, requests), so the page stays a page.
   list.classList.toggle('compact', states.size > 8)
   const all = [...states.values()]
@@ -111,7 +120,12 @@ async function follow(id: string, strategyName: string): Promise<void> {
   } catch (error) {
     if (isJobFailedError(error)) state.job = error.job
     state.problem = explain(error)
+    // Said where a screen reader hears it (the card is drawn again and again: no alert there).
+    if (state.job.status !== 'canceled') say(`${state.job.title ?? id}: ${state.problem}`, true)
   }
+  // The wait is over: no estimate moves on from its last answer (a wait that failed leaves the
+  // job as last seen).
+  delete state.estimate
   state.detectedAt = Date.now()
   state.history = client.jobs.history(id)
   render()
@@ -185,7 +199,7 @@ document.querySelector<HTMLFormElement>('#sim-form')?.addEventListener('submit',
     latency_ms: { min: latency, max: latency },
   }
   try {
-    const response = await fetch(`${config.apiUrl}/v1/simulation`, {
+    const response = await plainFetch(`${config.apiUrl}/v1/simulation`, {
       method: 'PUT',
       headers: { authorization: `Bearer ${config.adminKey}`, 'content-type': 'application/json' },
       body: JSON.stringify(patch),

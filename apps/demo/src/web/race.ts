@@ -4,6 +4,7 @@
  * and how late each learns of the end, counted live.
  */
 import { createClient, type Job } from '@video-translation/client'
+import { plainFetch } from './plain-fetch.js'
 
 /** One side of the race. */
 export interface Side {
@@ -64,7 +65,7 @@ export async function race(
   const byLoop = jobs.map(async (job) => {
     for (;;) {
       naive.requests++
-      const response = await fetch(`${config.apiUrl}/v1/jobs/${job.id}`, { headers })
+      const response = await plainFetch(`${config.apiUrl}/v1/jobs/${job.id}`, { headers })
       const seen = (await response.json()) as Job
       update(sides)
       if (seen.status === 'completed' || seen.status === 'error' || seen.status === 'canceled') {
