@@ -165,7 +165,7 @@ export class Monitor implements Planner {
         this.#tabs.observe(observation, {
           begin,
           plan: (o, ms) => this.plan(o, ms),
-          shownElsewhere: (o) => this.#page?.shownElsewhere(o),
+          shownElsewhere: (o, shown) => this.#page?.shownElsewhere(o, shown),
         })
       } else begin(observation)
     }

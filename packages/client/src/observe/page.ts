@@ -121,9 +121,14 @@ export class PageManners {
 
   /**
    * Another tab following `observation`'s job (`shareTabs`) is shown: this tab, asking for it,
-   * keeps a shown page's pace for it a while, from now.
+   * keeps a shown page's pace for it a while, from now. `shown` false: that tab was hidden; the
+   * pace is this page's own from the next check (a tab still showing the job says so again).
    */
-  shownElsewhere(observation: Observation): void {
+  shownElsewhere(observation: Observation, shown = true): void {
+    if (!shown) {
+      this.#shownElsewhere.delete(observation)
+      return
+    }
     const now = this.#planner.now()
     this.#shownElsewhere.set(observation, now + SHOWN_ELSEWHERE_MS)
     if (this.#page.hidden() && this.#planner.isPlanned(observation)) this.#resume(observation, now)

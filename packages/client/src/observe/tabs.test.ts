@@ -116,26 +116,33 @@ describe('shareTabs outside a page', () => {
 })
 
 describe('tabs sharing a job while the asking one is hidden', () => {
-  async function run(followerShown: boolean, showAfterMs?: number) {
+  async function run(
+    followerShown: boolean,
+    showAfterMs?: number,
+    { hideAfterMs, another = false }: { hideAfterMs?: number; another?: boolean } = {},
+  ) {
     const { manual, clock } = virtualClock()
     const asking = tab(fakePage(false), clock)
     const followingPage = fakePage(followerShown)
     const following = tab(followingPage, clock)
+    // Another tab following the job, shown all along.
+    const others = another ? [tab(fakePage(true), clock)] : []
     const controller = new AbortController()
-    const waits = [asking, following].map(async (t) => {
+    const waits = [asking, following, ...others].map(async (t) => {
       await t.client.jobs.wait('job_1', { signal: controller.signal }).catch(() => {})
       await manual.tickAsync(0)
     })
     const checksAt: number[] = []
     for (let ms = 0; ms < 12_000; ms += 100) {
       if (ms === showAfterMs) followingPage.setVisible(true)
+      if (ms === hideAfterMs) followingPage.setVisible(false)
       await manual.tickAsync(100)
       checksAt.push(asking.checks())
     }
     expect(followingPage.listeners()).toBeGreaterThan(0)
     controller.abort()
     await Promise.all(waits)
-    expect(following.checks()).toBe(0)
+    expect(following.checks() + others.reduce((sum, t) => sum + t.checks(), 0)).toBe(0)
     // Nothing left listening to the page once no job is shared.
     expect(followingPage.listeners()).toBe(0)
     return checksAt
@@ -150,6 +157,16 @@ describe('tabs sharing a job while the asking one is hidden', () => {
   it('should keep a shown page’s pace while another tab following the job is shown', async () => {
     const checks = await run(true)
     expect(checks.at(-1)).toBeGreaterThanOrEqual(11)
+  })
+
+  it('should slow at once when the tab that showed the job is hidden, unless another shows it', async () => {
+    // Every second until 3 s; the check planned then (4 s), and 4 s apart after it.
+    const hidden = await run(true, undefined, { hideAfterMs: 3_000 })
+    expect(hidden[39]).toBe(5)
+    expect(hidden.at(-1)).toBeLessThanOrEqual(7)
+    // Another tab still shows it: the pace stays.
+    const stillShown = await run(true, undefined, { hideAfterMs: 3_000, another: true })
+    expect(stillShown.at(-1)).toBeGreaterThanOrEqual(11)
   })
 
   it('should check at once when a following tab is shown again, if a shown page would have', async () => {

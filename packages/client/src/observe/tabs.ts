@@ -22,8 +22,8 @@ export interface SharedJob {
   follow(job: Job): void
   /** The job as last seen here, for a tab that starts following it. */
   last(): Job | undefined
-  /** A tab following the job this tab leads is shown to its user. */
-  shown(): void
+  /** A tab following the job this tab leads is shown to its user (`false`: was hidden). */
+  shown(shown: boolean): void
 }
 
 /** What a shared observation needs of its monitor. */
@@ -31,8 +31,8 @@ export interface TabsMonitor {
   /** This tab leads: the first check (or the create's answer). */
   begin(observation: Observation): void
   plan(observation: Observation, delayMs: number): void
-  /** Another tab following the job is shown (this tab asks for it). */
-  shownElsewhere(observation: Observation): void
+  /** Another tab following the job is shown, or was hidden (this tab asks for it). */
+  shownElsewhere(observation: Observation, shown: boolean): void
 }
 
 /** Shares job `id` until `signal` aborts: leads when given the lock, follows meanwhile. */
@@ -81,19 +81,24 @@ function tabsOf(scope: string): Tabs | undefined {
   const followers = new Map<string, Set<SharedJob>>()
   const leading = new Map<string, SharedJob>()
   // A tab shown to its user says so of the jobs it follows (on each answer it hears, and when
-  // shown again), so that the tab asking for them, hidden perhaps, keeps a shown page's pace.
+  // shown again), so that the tab asking for them, hidden perhaps, keeps a shown page's pace;
+  // hidden, it says that too, and the tab asking slows at once unless another still shows them.
   const shown = (id: string) => {
     if (document?.visibilityState === 'visible' && !leading.has(id))
       channel.postMessage({ shown: id })
   }
-  const onShown = () => {
-    for (const id of followers.keys()) shown(id)
+  const onVisibility = () => {
+    const visible = document?.visibilityState === 'visible'
+    for (const id of followers.keys()) {
+      if (visible) shown(id)
+      else if (!leading.has(id)) channel.postMessage({ hidden: id })
+    }
   }
   /** This tab's asks not answered yet. */
   const asked = new Set<string>()
-  type Message = { job?: unknown; ask?: unknown; shown?: unknown; for?: unknown }
+  type Message = { job?: unknown; ask?: unknown; shown?: unknown; hidden?: unknown; for?: unknown }
   channel.onmessage = (event: MessageEvent<Message>) => {
-    const { ask, shown: seen, for: answering } = event.data ?? {}
+    const { ask, shown: seen, hidden, for: answering } = event.data ?? {}
     // A tab starting to follow a job asks for it as last seen (`ask`: its id and the ask's
     // own); the tab leading it answers that ask alone.
     if (Array.isArray(ask) && typeof ask[0] === 'string') {
@@ -101,7 +106,13 @@ function tabsOf(scope: string): Tabs | undefined {
       if (last) channel.postMessage({ job: last, for: ask[1] })
       return
     }
-    if (typeof seen === 'string') return leading.get(seen)?.shown()
+    if (typeof seen === 'string') return leading.get(seen)?.shown(true)
+    if (typeof hidden === 'string') {
+      leading.get(hidden)?.shown(false)
+      // Still shown here: said again, so the tab asking keeps the pace.
+      if (followers.has(hidden)) shown(hidden)
+      return
+    }
     if (answering !== undefined && !asked.delete(String(answering))) return
     // Read like any answer: another tab may run another version, or be any script of the origin.
     const job = parseJob(event.data?.job)
@@ -111,7 +122,7 @@ function tabsOf(scope: string): Tabs | undefined {
   }
   const share: Share = (id, signal, job) => {
     // Listened to while this tab shares jobs.
-    if (followers.size === 0) document?.addEventListener('visibilitychange', onShown)
+    if (followers.size === 0) document?.addEventListener('visibilitychange', onVisibility)
     const listening = followers.get(id) ?? new Set()
     listening.add(job)
     followers.set(id, listening)
@@ -120,7 +131,7 @@ function tabsOf(scope: string): Tabs | undefined {
       asked.delete(ask)
       listening.delete(job)
       if (listening.size === 0) followers.delete(id)
-      if (followers.size === 0) document?.removeEventListener('visibilitychange', onShown)
+      if (followers.size === 0) document?.removeEventListener('visibilitychange', onVisibility)
     }
     signal.addEventListener('abort', stop, { once: true })
     asked.add(ask)
@@ -186,6 +197,6 @@ function shareObservation(share: Share, observation: Observation, monitor: TabsM
       }),
     follow: (job) => observation.answered(job, {}, undefined, 'relayed'),
     last: () => (observation.answers > 0 ? observation.cursor.state.job : undefined),
-    shown: () => monitor.shownElsewhere(observation),
+    shown: (shown) => monitor.shownElsewhere(observation, shown),
   })
 }
