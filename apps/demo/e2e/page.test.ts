@@ -177,8 +177,18 @@ describe.skipIf(!executablePath)('demo page in Chromium', () => {
     // The same checks, a smaller time left: the client's estimate, redrawn.
     expect(await card.getByTestId('requests').textContent()).toBe(requests)
     expect(await seconds()).toBeLessThan(first - 1)
-    await card.getByRole('button', { name: /^Cancel job/ }).click()
+    // Cancel by keyboard: the focus stays on the button while the page redraws (twice a second),
+    // a long Space press works, and once the job is over the focus is on its card.
+    const cancel = card.getByRole('button', { name: /^Cancel job/ })
+    await cancel.focus()
+    await page.waitForTimeout(1_200)
+    expect(await cancel.evaluate((button) => button === document.activeElement)).toBe(true)
+    await page.keyboard.down(' ')
+    await page.waitForTimeout(700)
+    await page.keyboard.up(' ')
     await card.and(page.locator('[data-status="canceled"]')).waitFor({ timeout: 20_000 })
+    await page.waitForTimeout(600)
+    expect(await card.evaluate((li) => li === document.activeElement)).toBe(true)
     expect(problems).toEqual([])
   }, 60_000)
 

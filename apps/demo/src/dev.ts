@@ -56,8 +56,9 @@ export async function startDemo({ apiPort = 8787, pagePort = 5173 } = {}): Promi
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   // The page moves to the next free port by itself; the mock server's is chosen here.
-  const apiPort = Number(process.env.VT_DEMO_API_PORT || 8787)
-  if (!Number.isInteger(apiPort) || apiPort < 0 || apiPort > 65_535) {
+  const given = process.env.VT_DEMO_API_PORT || '8787'
+  const apiPort = Number(given)
+  if (!/^\d{1,5}$/.test(given) || apiPort > 65_535) {
     console.error(
       `pnpm dev: VT_DEMO_API_PORT must be a port number, 0 to 65535 (got ${process.env.VT_DEMO_API_PORT}).`,
     )

@@ -44,7 +44,9 @@ export function renderJob(state: JobState, now: number): HTMLLIElement {
   // Between checks, the client's estimate moves on (never to 100 % before the server says so).
   const estimate = TERMINAL.has(job.status) ? undefined : state.estimate?.()
   const done = estimate?.progress ?? job.progress
-  const etaMs = estimate ? estimate.etaMs : (job.eta_ms ?? undefined)
+  // Once the wait is over (a job ended, or the wait failed), no time left is shown.
+  const over = state.detectedAt !== undefined
+  const etaMs = over ? undefined : estimate ? estimate.etaMs : (job.eta_ms ?? undefined)
   const progress = element('progress', {
     max: '1',
     value: String(done),

@@ -70,15 +70,28 @@ function say(message: string, isError = false): void {
 function render(): void {
   if (!list) return
   const now = Date.now()
-  // Cards are drawn anew: a Cancel button that had the focus keeps it.
-  const focused = document.activeElement?.closest<HTMLElement>('li.job button')
-  const focusedJob = focused?.closest<HTMLElement>('li.job')?.dataset.jobId
-  list.replaceChildren(...[...states.values()].reverse().map((state) => renderJob(state, now)))
-  if (focusedJob !== undefined) {
-    const again = [...list.querySelectorAll<HTMLElement>('li.job')].find(
-      (card) => card.dataset.jobId === focusedJob,
+  // Cards are drawn anew, but for one holding the focus while its job's status stays (a new card
+  // would lose the focus, and a Space press half made on its Cancel button): it stays as it is.
+  // Once the status changes (its Cancel button gone, say), the new card takes the focus.
+  const focused = document.activeElement?.closest<HTMLElement>('li.job') ?? undefined
+  const focusedState = focused ? states.get(focused.dataset.jobId ?? '') : undefined
+  const keep = focused?.dataset.status === focusedState?.job.status ? focused : undefined
+  const cards = [...states.values()]
+    .reverse()
+    .map((state) => (keep && state === focusedState ? keep : renderJob(state, now)))
+  if (keep) {
+    // Never taken out of the page, even for a moment: that would take the focus from it.
+    for (const child of [...list.children]) if (child !== keep) child.remove()
+    const at = cards.indexOf(keep)
+    keep.before(...cards.slice(0, at))
+    keep.after(...cards.slice(at + 1))
+  } else list.replaceChildren(...cards)
+  if (focusedState && !keep) {
+    const card = [...list.querySelectorAll<HTMLElement>('li.job')].find(
+      (c) => c.dataset.jobId === focusedState.job.id,
     )
-    again?.querySelector('button')?.focus()
+    card?.setAttribute('tabindex', '-1')
+    card?.focus()
   }
   // Many jobs: one line each (status, progress, requests), so the page stays a page.
   list.classList.toggle('compact', states.size > 8)

@@ -19,6 +19,8 @@ export async function plainFetch(url: string, init: RequestInit = {}): Promise<R
   try {
     return await fetch(url, init)
   } catch (cause) {
+    // Aborted by the page: not the server's doing.
+    if ((cause as Error | undefined)?.name === 'AbortError') throw cause
     throw new Unreachable(`No answer from ${url}`, { cause })
   }
 }

@@ -119,7 +119,11 @@ describe('tabs sharing a job while the asking one is hidden', () => {
   async function run(
     followerShown: boolean,
     showAfterMs?: number,
-    { hideAfterMs, another = false }: { hideAfterMs?: number; another?: boolean } = {},
+    {
+      hideAfterMs,
+      leaveAfterMs,
+      another = false,
+    }: { hideAfterMs?: number; leaveAfterMs?: number; another?: boolean } = {},
   ) {
     const { manual, clock } = virtualClock()
     const asking = tab(fakePage(false), clock)
@@ -128,18 +132,23 @@ describe('tabs sharing a job while the asking one is hidden', () => {
     // Another tab following the job, shown all along.
     const others = another ? [tab(fakePage(true), clock)] : []
     const controller = new AbortController()
+    // The following tab's own wait: it may stop following while shown.
+    const leaving = new AbortController()
+    controller.signal.addEventListener('abort', () => leaving.abort())
     const waits = [asking, following, ...others].map(async (t) => {
-      await t.client.jobs.wait('job_1', { signal: controller.signal }).catch(() => {})
+      const signal = t === following ? leaving.signal : controller.signal
+      await t.client.jobs.wait('job_1', { signal }).catch(() => {})
       await manual.tickAsync(0)
     })
     const checksAt: number[] = []
     for (let ms = 0; ms < 12_000; ms += 100) {
       if (ms === showAfterMs) followingPage.setVisible(true)
       if (ms === hideAfterMs) followingPage.setVisible(false)
+      if (ms === leaveAfterMs) leaving.abort()
       await manual.tickAsync(100)
       checksAt.push(asking.checks())
     }
-    expect(followingPage.listeners()).toBeGreaterThan(0)
+    if (leaveAfterMs === undefined) expect(followingPage.listeners()).toBeGreaterThan(0)
     controller.abort()
     await Promise.all(waits)
     expect(following.checks() + others.reduce((sum, t) => sum + t.checks(), 0)).toBe(0)
@@ -159,7 +168,7 @@ describe('tabs sharing a job while the asking one is hidden', () => {
     expect(checks.at(-1)).toBeGreaterThanOrEqual(11)
   })
 
-  it('should slow at once when the tab that showed the job is hidden, unless another shows it', async () => {
+  it('should slow from its next check once the tab that showed the job is hidden or gone, unless another shows it', async () => {
     // Every second until 3 s; the check planned then (4 s), and 4 s apart after it.
     const hidden = await run(true, undefined, { hideAfterMs: 3_000 })
     expect(hidden[39]).toBe(5)
@@ -167,6 +176,9 @@ describe('tabs sharing a job while the asking one is hidden', () => {
     // Another tab still shows it: the pace stays.
     const stillShown = await run(true, undefined, { hideAfterMs: 3_000, another: true })
     expect(stillShown.at(-1)).toBeGreaterThanOrEqual(11)
+    // The tab showing it stops following it (its wait ends), shown: the same as hidden.
+    const left = await run(true, undefined, { leaveAfterMs: 3_000 })
+    expect(left.at(-1)).toBeLessThanOrEqual(7)
   })
 
   it('should check at once when a following tab is shown again, if a shown page would have', async () => {

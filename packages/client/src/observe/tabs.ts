@@ -130,7 +130,13 @@ function tabsOf(scope: string): Tabs | undefined {
     const stop = () => {
       asked.delete(ask)
       listening.delete(job)
-      if (listening.size === 0) followers.delete(id)
+      if (listening.size === 0) {
+        followers.delete(id)
+        // No longer shown here: the tab asking slows unless another tab still shows the job.
+        if (document?.visibilityState === 'visible' && !leading.has(id)) {
+          channel.postMessage({ hidden: id })
+        }
+      }
       if (followers.size === 0) document?.removeEventListener('visibilitychange', onVisibility)
     }
     signal.addEventListener('abort', stop, { once: true })
