@@ -82,7 +82,8 @@ function tabsOf(scope: string): Tabs | undefined {
   const leading = new Map<string, SharedJob>()
   // A tab shown to its user says so of the jobs it follows (on each answer it hears, and when
   // shown again), so that the tab asking for them, hidden perhaps, keeps a shown page's pace;
-  // hidden, it says that too, and the tab asking slows at once unless another still shows them.
+  // hidden, it says that too, and the tab asking slows from its next check unless another tab
+  // still shows them.
   const shown = (id: string) => {
     if (document?.visibilityState === 'visible' && !leading.has(id))
       channel.postMessage({ shown: id })

@@ -3,10 +3,10 @@
  * against the rate limit, not a hundred). Each job's answer goes to its observation. What the
  * batch could not tell is asked one job at a time: a job it lists as missing (a replica may lag
  * behind the create: the job's own address says 404 for sure), one whose entry does not read,
- * and every job of a batch the server refused or whose answer did not read. A server whose batch endpoint is missing (404,
- * 405, 501), forbidden (403), refused twice in a row, or that answers something else there (a
- * list, a page that leaves out jobs asked for) is asked one job at a time for the next 10
- * minutes (monitor.ts), then a batch is tried again.
+ * and every job of a batch the server refused or whose answer did not read. A server whose
+ * batch endpoint is missing (404, 405, 501), forbidden (403), refused twice in a row, or that
+ * answers something else there (a list, a page that leaves out jobs asked for) is asked one job
+ * at a time for the next 10 minutes (monitor.ts), then a batch is tried again.
  */
 
 import { type ClientCore, request } from '../../core.js'
