@@ -317,6 +317,69 @@ describe('jobs.waitAll', () => {
     expect(batches.length).toBeGreaterThan(3)
   })
 
+  /**
+   * A server that dates its answers and loses every job at `lostAt` (ms in): its batches list
+   * them as missing; their own addresses say 404, or (`shardedBatch`) still answer.
+   */
+  function losingServer(jobs: number, lostAt: number, shardedBatch = false) {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    const created_at = new Date(start).toISOString()
+    const ids = Array.from({ length: jobs }, (_, i) => `job_${i}`)
+    const job = (id: string) => jobBody({ id, eta_ms: null, created_at, updated_at: created_at })
+    const fetch = fakeFetch((call) => {
+      const date = new Date(manual.now()).toUTCString()
+      const lost = manual.now() - start >= lostAt
+      const url = new URL(call.url)
+      const asked = url.searchParams.get('ids')?.split(',')
+      if (asked) {
+        const answer = lost ? { jobs: [], missing: asked } : { jobs: asked.map(job), missing: [] }
+        return json(answer, 200, { date })
+      }
+      const id = url.pathname.split('/').at(-1) ?? ''
+      if (lost && !shardedBatch) return problemResponse(404, 'Not Found')
+      return json(job(id), 200, { date })
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
+    const singles = () => fetch.calls.filter((c) => !c.url.includes('?ids='))
+    return { client, manual, start, ids, fetch, singles }
+  }
+
+  it('should take many long-lost jobs as not found once a few of them are confirmed', async () => {
+    const { client, manual, start, ids, fetch, singles } = losingServer(250, 60_000)
+    const all = client.jobs.waitAll(ids, { polling: fixedInterval(5_000), timeoutMs: 600_000 })
+    const outcomes = await drive(manual, all, 1_000, 120)
+    expect(outcomes.every((o) => o.status === 'rejected' && isNotFoundError(o.reason))).toBe(true)
+    expect(manual.now() - start).toBeLessThanOrEqual(66_000)
+    // Three asked alone for each batch (of 100, 100 and 50) that listed them missing.
+    const lostBatches = fetch.calls.filter((c) => c.url.includes('?ids=')).slice(-3)
+    expect(lostBatches.map((c) => c.url.split('=')[1]?.split(',').length)).toEqual([100, 100, 50])
+    expect(singles()).toHaveLength(9)
+    const taken = outcomes[10]?.status === 'rejected' ? outcomes[10].reason : undefined
+    expect(taken).toMatchObject({ status: 404, request: { path: '/v1/jobs?ids=job_10,…' } })
+    expect((taken as Error).message).toContain('listed as missing, with 3 jobs')
+    expect(client.jobs.history('job_10').at(-1)).toMatchObject({ httpStatus: 404 })
+  })
+
+  it('should ask each lost job alone when one of the few asked is still there', async () => {
+    const { client, manual, ids, singles } = losingServer(20, 60_000, true)
+    const all = client.jobs.waitAll(ids, { polling: fixedInterval(5_000), timeoutMs: 70_000 })
+    const outcomes = await drive(manual, all, 1_000, 120)
+    // Found alone, still running: each wait ends at its deadline, none taken as not found.
+    expect(outcomes.every((o) => o.status === 'rejected' && isTimeoutError(o.reason))).toBe(true)
+    // From the first batch that listed them missing on, every job is asked alone.
+    expect(singles().length).toBeGreaterThanOrEqual(20)
+  })
+
+  it('should ask each job missing soon after its creation alone (a replica behind)', async () => {
+    const { client, manual, ids, singles } = losingServer(20, 10_000)
+    const all = client.jobs.waitAll(ids, { polling: fixedInterval(5_000), timeoutMs: 70_000 })
+    const outcomes = await drive(manual, all, 1_000, 120)
+    expect(outcomes.every((o) => o.status === 'rejected' && isNotFoundError(o.reason))).toBe(true)
+    expect(singles()).toHaveLength(20)
+    expect(outcomes[5]).toMatchObject({ reason: { request: { path: '/v1/jobs/job_5' } } })
+  })
+
   it.each([
     ['forbidden (403)', 403, 1],
     ['refused as too long (413)', 413, 2],

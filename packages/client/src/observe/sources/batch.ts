@@ -3,21 +3,29 @@
  * against the rate limit, not a hundred). Each job's answer goes to its observation. What the
  * batch could not tell is asked one job at a time: a job it lists as missing (a replica may lag
  * behind the create: the job's own address says 404 for sure), one whose entry does not read,
- * and every job of a batch the server refused or whose answer did not read. A server whose
+ * and every job of a batch the server refused or whose answer did not read. Many jobs missing at
+ * once that were created a while ago (a server that lost its jobs) are not asked one by one at
+ * the rate limit, while their waits run out: a few are, and if their own addresses say 404 too,
+ * the others listed with them are taken as not found (see `confirmLost`). A server whose
  * batch endpoint is missing (404, 405, 501), forbidden (403), refused twice in a row, or that
  * answers something else there (a list, a page that leaves out jobs asked for) is asked one job
  * at a time for the next 10 minutes (monitor.ts), then a batch is tried again.
  */
 
 import { type ClientCore, request } from '../../core.js'
-import { isApiError, isInvalidResponseError } from '../../errors.js'
+import {
+  createApiError,
+  isApiError,
+  isInvalidResponseError,
+  isNotFoundError,
+} from '../../errors.js'
 import { recordCheck } from '../../history.js'
 import { parseBatch } from '../../parse.js'
 import { serverTimeOf } from '../../polling/hints.js'
 import type { Source } from '../monitor.js'
 import type { Observation } from '../observation.js'
 import { requestLimitMs } from '../subscription.js'
-import { pollSource } from './poll.js'
+import { checkOnce, pollSource } from './poll.js'
 
 /** Statuses that say the server has no batch endpoint for this client. */
 const UNSUPPORTED = new Set([403, 404, 405, 501])
@@ -26,6 +34,14 @@ const UNSUPPORTED = new Set([403, 404, 405, 501])
  * asking one job at a time would meet them too.
  */
 const NOT_THE_BATCH = new Set([401, 408, 429])
+
+/**
+ * A job created this long ago that a batch lists as missing is lost, not yet to be seen on a
+ * replica lagging behind its create (seconds at most).
+ */
+const SETTLED_AGE_MS = 30_000
+/** How many such jobs of one batch answer are asked alone before the others are taken as lost. */
+const SAMPLE = 3
 
 /** Checks jobs one request each, or up to 100 in one batch request. */
 export function batchSource(core: ClientCore): Source {
@@ -85,10 +101,13 @@ async function checkMany(
   const told = new Set([...parsed.missing, ...parsed.unreadable])
   // A job neither answered nor listed: the server does not answer for the ids asked.
   let stop = false
+  const lost: Observation[] = []
   for (const o of group) {
     const job = byId.get(o.id)
     if (!job) {
-      alone.push(o)
+      const settled = (o.cursor.ageMs(at) ?? 0) >= SETTLED_AGE_MS
+      if (settled && told.has(o.id) && !parsed.unreadable.has(o.id)) lost.push(o)
+      else alone.push(o)
       if (!told.has(o.id)) stop = true
       continue
     }
@@ -97,5 +116,59 @@ async function checkMany(
     // The batch's `Retry-After` is about the soonest of its jobs, not this one: no such hint.
     o.answered(job, { etaMs: job.eta_ms ?? undefined, serverTime })
   }
+  if (lost.length > SAMPLE) alone.push(...(await confirmLost(core, lost, signal)))
+  else alone.push(...lost)
   return { alone, stop }
+}
+
+/**
+ * Jobs a batch listed as missing, created a while ago: the first few are asked alone; when each
+ * of their own addresses says 404, the others are not found either (a `NotFoundError` naming the
+ * batch and how many were confirmed) rather than asked one by one. Resolves with those still to
+ * ask alone: every one but the sample when any of the sample was found, or did not answer.
+ */
+async function confirmLost(
+  core: ClientCore,
+  lost: Observation[],
+  signal: AbortSignal,
+): Promise<Observation[]> {
+  const sample = lost.slice(0, SAMPLE)
+  const rest = lost.slice(SAMPLE)
+  const errors = await Promise.all(
+    sample.map((o) =>
+      checkOnce(core, o, signal).then(
+        () => undefined,
+        (error: unknown) => error,
+      ),
+    ),
+  )
+  // Told after all have come back: the rest's fate is known before any wait hears.
+  for (const [i, error] of errors.entries()) {
+    if (error !== undefined) (sample[i] as Observation).failed(error)
+  }
+  const confirmed = errors.filter((error) => isNotFoundError(error))
+  if (confirmed.length < sample.length) return rest
+  const at = core.clock.now()
+  for (const o of rest) {
+    const error = createApiError({
+      status: 404,
+      problem: {
+        type: 'about:blank',
+        title: 'Not Found',
+        status: 404,
+        detail: `listed as missing, with ${sample.length} jobs whose own addresses then said 404`,
+      },
+      requestId: undefined,
+      headers: new Headers(),
+      request: { method: 'GET', path: `/v1/jobs?ids=${encodeURIComponent(o.id)},…` },
+    })
+    recordCheck(
+      core.history,
+      o.id,
+      { startedAt: at, at, attempt: o.cursor.state.checks },
+      { error },
+    )
+    o.failed(error)
+  }
+  return []
 }
