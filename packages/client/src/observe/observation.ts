@@ -239,12 +239,19 @@ export class Observation {
   }
 
   /**
-   * A stream ended or dropped without the job's end: opened again when `hints` and the strategy
-   * say. No answer, and no check spent (a stream makes none).
+   * A stream ended or dropped without the job's end: opened again after `retryMs` (the stream's
+   * `retry:`), as a browser's `EventSource` would, or when the strategy says without one. No
+   * answer, and no check spent (a stream makes none).
    */
-  dropped(hints: ServerHints): void {
+  dropped(retryMs: number | undefined): void {
     this.inFlight = undefined
-    if (!this.ended) this.#next(hints, this.core.clock.now())
+    if (this.ended) return
+    const now = this.core.clock.now()
+    if (retryMs === undefined) this.#next({}, now)
+    else {
+      for (const s of [...this.subscriptions]) s.checkLimits(now)
+      if (!this.ended) this.planner.plan(this, retryMs, retryMs)
+    }
   }
 
   /** Ask again at once (the transport changed): the check in flight is over. */

@@ -332,13 +332,59 @@ describe('adaptivePolling', () => {
     }
   })
 
-  it('should follow a Retry-After given alone, above maxIntervalMs up to maxHintMs', () => {
+  it('should not read a fresh ETA from progress that has stopped moving (a bar stuck at 99 %)', () => {
+    const checksOf = (progressAt: (age: number) => number) => {
+      const strategy = adaptivePolling()
+      teach(strategy, 1_200_000, 30)
+      let checks = 0
+      for (let age = 60_000; age < 1_200_000; checks++) {
+        const seen = job('bar', age, { status: 'running', progress: progressAt(age) })
+        strategy.observe?.(seen, age)
+        age += strategy.nextDelay(context({ ageMs: age, job: seen }))
+      }
+      return checks
+    }
+    const none = checksOf(() => 0)
+    // At 99 % from the start, each answer's pace said a hundredth of the job's age was left.
+    // (255 checks then, against 27 without progress; a few now, while the first ETA is outlived.)
+    expect(checksOf(() => 0.99)).toBeLessThan(none * 1.5)
+    // Moving at the pace the job ends by, it places checks near the end.
+    expect(checksOf((age) => age / 1_200_000)).toBeLessThan(none)
+  })
+
+  it('should take a Retry-After given alone as the soonest look: above maxIntervalMs up to maxHintMs, the rule’s when later', () => {
     const strategy = adaptivePolling({ maxIntervalMs: 30_000, maxHintMs: 300_000 })
-    const delay = (retryAfterMs: number) =>
-      strategy.nextDelay(context({ hints: { retryAfterMs }, random: () => 0 }))
-    expect(delay(60_000)).toBe(60_000)
-    expect(delay(3_600_000)).toBe(300_000)
-    expect(delay(0)).toBe(100)
+    const delay = (hints: PollContext['hints']) =>
+      strategy.nextDelay(context({ hints, random: () => 0 }))
+    const own = delay({})
+    expect(own).toBeGreaterThan(1_000)
+    expect(delay({ retryAfterMs: 60_000 })).toBe(60_000)
+    expect(delay({ retryAfterMs: 3_600_000 })).toBe(300_000)
+    // A server saying 0, or 1 s, on every answer is not looked at every 100 ms, or every second.
+    expect(delay({ retryAfterMs: 0 })).toBe(own)
+    expect(delay({ retryAfterMs: 1_000 })).toBe(own)
+    expect(delay({ retryAfterMs: own + 1 })).toBe(own + 1)
+  })
+
+  it('should never look sooner than a Retry-After given alone, whatever it learned', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 600_000 }),
+        fc.integer({ min: 0, max: 10_000_000 }),
+        fc.integer({ min: 1_000, max: 3_600_000 }),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        (retryAfterMs, ageMs, durationMs, r) => {
+          const strategy = adaptivePolling({ maxHintMs: 300_000 })
+          teach(strategy, durationMs, 20)
+          const delay = strategy.nextDelay(
+            context({ ageMs, hints: { retryAfterMs }, random: () => r }),
+          )
+          return (
+            delay >= Math.min(retryAfterMs, 300_000) && delay <= Math.max(retryAfterMs, 120_000)
+          )
+        },
+      ),
+    )
   })
 
   it('should keep every delay within its bounds and never wait longer than the rule says', () => {

@@ -9,7 +9,8 @@
  * - With an ETA (`eta_ms`, or one implied by `progress`), the time left is the ETA times a
  *   learned error ratio, so the first check comes near the earliest plausible end and each
  *   answer's fresher ETA tightens the next.
- * - With only `Retry-After`, it follows the server (up to `maxHintMs`).
+ * - A `Retry-After` without an ETA is a floor: no check before it (up to `maxHintMs`), and the
+ *   rule's own when that is later.
  * - Without hints, checks follow the learned duration distribution from the job's age, so a wait
  *   resumed late is placed right, and while no job can have finished, checks are at most one
  *   every `maxIntervalMs`.
@@ -57,11 +58,15 @@ export interface AdaptiveOptions {
    * @default 120_000
    */
   maxIntervalMs?: number | undefined
-  /** The longest `Retry-After` followed (a longer one is the server asking). @default 300_000 */
+  /**
+   * The longest `Retry-After` waited out (a longer one is read as this). A `Retry-After` without
+   * an ETA is the soonest look, not a schedule: the rule's delay when that is later.
+   * @default 300_000
+   */
   maxHintMs?: number | undefined
   /**
-   * Use `eta_ms` when the server sends it. A `Retry-After` without one is followed either way:
-   * it is the server's instruction (or the open circuit breaker's).
+   * Use `eta_ms` when the server sends it. A `Retry-After` without one is waited out either
+   * way: it is the server's instruction (or the open circuit breaker's).
    * @default true
    */
   useServerHints?: boolean | undefined
@@ -163,8 +168,8 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
   if (ratios.isEmpty()) ratios.spread(0.7, 1.4, 1)
   /** Per job: its ETAs as (age at `updated_at`, eta as given), newest last, until it ends. */
   const etas = new Map<string, [number, number][]>()
-  /** Per job: the first progress seen, as (age at `updated_at`, progress). */
-  const paces = new Map<string, [number, number]>()
+  /** Per job: the first progress seen, as (age at `updated_at`, progress), and the last. */
+  const paces = new Map<string, [number, number, number]>()
   /** Jobs already learned from (a job seen ending by two waits counts once). */
   const ended = new Set<string>()
   const budget = Math.sqrt(2 * requestCostMs)
@@ -198,14 +203,9 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
     surprisingUntil = held.endedAt
   }
 
-  /** The delay the rule gives, before jitter and bounds; `hinted` when the server set it. */
-  function choose(context: PollContext): { delay: number; hinted: boolean } {
+  /** The delay the rule gives (an ETA's, else the durations'), before jitter and bounds. */
+  function choose(context: PollContext): number {
     const age = context.ageMs ?? context.elapsedMs
-    const { retryAfterMs, etaMs } = context.hints
-    // A `Retry-After` alone is the server's (or the open circuit's) word: follow it.
-    if (retryAfterMs !== undefined && (etaMs === undefined || !useServerHints)) {
-      return { delay: retryAfterMs, hinted: true }
-    }
     const seen = useServerHints && context.job ? etas.get(context.job.id)?.at(-1) : undefined
     if (seen) {
       const [seenAt, given] = seen
@@ -214,24 +214,27 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
       const next = ratios.next((age - seenAt) / eta, budget / Math.sqrt(eta))
       // Outlived past every error learned (10 times the ETA): the ETA says nothing of this job
       // any more, and the durations learned place its checks.
-      if (Number.isFinite(next)) return { delay: seenAt + eta * next - age, hinted: false }
+      if (Number.isFinite(next)) return seenAt + eta * next - age
     }
     const price = requestCostMs * PLAN_PRICE
     // A curve of a millisecond at least: a price near zero would make it divide by nothing.
     const curveMs = Math.max(1, CURVE * price)
     planned ??= durations.plan(price, curveMs, durations.fit(FIT.weight, FIT.until, FIT.spread))
-    return { delay: planned(age) - age, hinted: false }
+    return planned(age) - age
   }
 
   return {
     nextDelay(context) {
-      const { delay, hinted } = choose(context)
-      // A `Retry-After` followed alone is followed as given: it asked not to be asked sooner.
+      const jittered = choose(context) * (1 - JITTER * context.random())
+      const { retryAfterMs, etaMs } = context.hints
+      // A `Retry-After` alone (the server's, or the open circuit's) is when a look is worth
+      // making at the soonest: never sooner, later when the rule says so (a server asking for a
+      // look every second, or saying 0, on jobs that take minutes is not looked at that often).
       // Beside an ETA it is read as that ETA rounded up to whole seconds, and the ETA places.
-      const jittered = hinted ? delay : delay * (1 - JITTER * context.random())
-      const ceiling = hinted ? Math.max(maxIntervalMs, maxHintMs) : maxIntervalMs
+      const notBefore = etaMs === undefined || !useServerHints ? (retryAfterMs ?? 0) : 0
+      const delay = Math.max(notBefore, Math.min(maxIntervalMs, jittered))
       // The floor wins over the ceiling: never faster than `minIntervalMs`.
-      return Math.max(minIntervalMs, Math.min(ceiling, jittered))
+      return Math.max(minIntervalMs, Math.min(Math.max(maxIntervalMs, maxHintMs), delay))
     },
     observe(job: Job) {
       if (isTerminalStatus(job.status)) {
@@ -272,9 +275,17 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
     const { id, status, progress } = job
     // Below 5 %, a step of rounding is a large share of it: no ETA worth the name yet.
     if (status !== 'running' || !(progress >= 0.05 && progress < 1)) return null
-    const first = paces.get(id)
-    if (!first) follow(paces, id, [ageMs, progress])
-    const [since, from] = first && progress > first[1] ? first : [0, 0]
+    const pace = paces.get(id)
+    if (!pace) {
+      follow(paces, id, [ageMs, progress, progress])
+      return (ageMs * (1 - progress)) / progress
+    }
+    // Progress that has not moved since the last answer says nothing new: the ETA it gave when
+    // it moved stands, and once outlived the durations learned place the checks (a bar stuck at
+    // 99 % gave a fresh ETA of a hundredth of the job's age at each answer: a look every few s).
+    const [since, from, last] = pace
+    if (progress <= last) return null
+    pace[2] = progress
     return ((ageMs - since) * (1 - progress)) / (progress - from)
   }
 

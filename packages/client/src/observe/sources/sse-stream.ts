@@ -248,7 +248,7 @@ export async function listen(
   // Dropped or ended without the job's end, after it spoke: open it again after the server's
   // `retry:`, as a browser's EventSource would.
   if (broken) core.logger.debug?.('event stream dropped: opened again', { error: String(broken) })
-  observation.dropped({ retryAfterMs: retryMs })
+  observation.dropped(retryMs)
 }
 
 /** An event's Job, also when wrapped in an envelope (`{ "type": …, "job": {…} }`, `data`). */
