@@ -100,26 +100,51 @@ describe('a job’s age', () => {
     const justCreated = jobBody({ created_at: at(0), updated_at: at(0) }) as unknown as Job
     const skewed = new ServerDates(clientClock)
     // The create took 200 ms, yet its Date says the job is an hour old: another clock.
-    expect(skewed.ageOf(justCreated, CREATED + 3_600_000, 200)).toBeUndefined()
-    expect(skewed.ageOf(running, CREATED + 300_000)).toBeUndefined()
+    expect(skewed.ageOf(justCreated, CREATED + 3_600_000, { madeWithinMs: 200 })).toBeNull()
+    expect(skewed.ageOf(running, CREATED + 300_000)).toBeNull()
     const behind = new ServerDates(clientClock)
     // A Date before the job's own updated_at: not on its clock either.
-    expect(behind.ageOf(running, CREATED + 1_000)).toBeUndefined()
-    expect(behind.ageOf(running, CREATED + 300_000)).toBeUndefined()
+    expect(behind.ageOf(running, CREATED + 1_000)).toBeNull()
+    expect(behind.ageOf(running, CREATED + 300_000)).toBeNull()
     const fine = new ServerDates(clientClock)
-    expect(fine.ageOf(justCreated, CREATED + 1_000, 200)).toBe(1_000)
+    expect(fine.ageOf(justCreated, CREATED + 1_000, { madeWithinMs: 200 })).toBe(1_000)
     // A create that took the server 6.5 s: its Date that far on is no disagreement.
-    expect(fine.ageOf(justCreated, CREATED + 6_000, 6_600)).toBe(6_000)
+    expect(fine.ageOf(justCreated, CREATED + 6_000, { madeWithinMs: 6_600 })).toBe(6_000)
     expect(fine.ageOf(running, CREATED + 300_000)).toBe(300_000)
     expect(fine.ageOf(running, undefined)).toBeUndefined()
     // One replica's clock off for a while: read again ten minutes after its last disagreement.
     clientNow = 0
-    expect(behind.ageOf(running, CREATED + 1_000)).toBeUndefined()
+    expect(behind.ageOf(running, CREATED + 1_000)).toBeNull()
     clientNow = 599_000
-    expect(behind.ageOf(running, CREATED + 300_000)).toBeUndefined()
+    expect(behind.ageOf(running, CREATED + 300_000)).toBeNull()
     clientNow = 600_000
     expect(behind.ageOf(running, CREATED + 300_000)).toBe(300_000)
     clientNow = 0
+  })
+
+  it('should stop reading a Date ahead of the jobs’ times, and take back the age it gave', () => {
+    const dates = new ServerDates(clientClock)
+    const cursor = new Cursor()
+    // The jobs' times run an hour behind the server's Date (a timezone slip): an hour too old.
+    const skew = 3_600_000
+    const at60 = jobBody({ status: 'running', created_at: at(0), updated_at: at(60_000) })
+    cursor.saw(
+      at60 as unknown as Job,
+      undefined,
+      10_000,
+      dates.ageOf(at60 as unknown as Job, CREATED + 60_000 + skew),
+    )
+    expect(cursor.ageMs(10_000)).toBe(60_000 + skew)
+    // 2 s later the job has moved (updated_at 61.5 s): by the Date, an hour before the last answer.
+    const moved = { ...at60, updated_at: at(61_500) } as unknown as Job
+    const changedWithinMs = 2_000
+    const dated = dates.ageOf(moved, CREATED + 62_000 + skew, { changedWithinMs })
+    expect(dated).toBeNull()
+    cursor.saw(moved, undefined, 12_000, dated)
+    expect(cursor.ageMs(12_000)).toBe(61_500)
+    // A move within the bound is no disagreement.
+    const fine = new ServerDates(clientClock)
+    expect(fine.ageOf(moved, CREATED + 64_000, { changedWithinMs })).toBe(64_000)
   })
 
   it('should take a Date in the job’s own second, a replayed create and odd times in stride', () => {
@@ -129,7 +154,7 @@ describe('a job’s age', () => {
       created_at: '2026-01-01T00:00:01.234Z',
       updated_at: '2026-01-01T00:00:01.234Z',
     }) as unknown as Job
-    expect(dates.ageOf(created, CREATED + 1_000, 100)).toBe(0)
+    expect(dates.ageOf(created, CREATED + 1_000, { madeWithinMs: 100 })).toBe(0)
     // An idempotent replay of a create a minute ago (no round trip to hold it to): the Date's age.
     expect(dates.ageOf(created, CREATED + 61_000, undefined)).toBe(59_766)
     // An updated_at that does not parse: the Date alone; a created_at that does not: nothing,

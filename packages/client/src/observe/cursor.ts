@@ -25,6 +25,8 @@ export interface CursorState {
    * latest `updated_at - created_at` allows (server times both, so no clock skew).
    */
   bornAt?: number | undefined
+  /** Whether `bornAt` came from a `Date` (dropped if that `Date` turns out wrong). */
+  bornByDate?: boolean | undefined
   /** The last answer's `ETag`, sent as `If-None-Match`. */
   etag?: string | undefined
   /** The last event id of the job's event stream, sent as `Last-Event-ID` on reconnecting. */
@@ -59,12 +61,20 @@ export class Cursor {
 
   /**
    * Takes in an answer about the job (`undefined` for a 304: unchanged), and the job's age as
-   * the answer's `Date` tells it (`ServerDates`), where it does.
+   * the answer's `Date` tells it (`ServerDates`): null when its `Date` is not to be read.
    */
-  saw(job: Job | undefined, etag: string | undefined, now: number, datedAge?: number): void {
+  saw(job: Job | undefined, etag: string | undefined, now: number, datedAge?: number | null): void {
     const state = this.state
     if (etag !== undefined) state.etag = etag
-    if (datedAge !== undefined && datedAge >= 0) {
+    if (datedAge === null && state.bornByDate) {
+      // The `Date` it came from is wrong: the age goes back to what `updated_at` shows.
+      state.bornByDate = undefined
+      const known = job ?? state.job
+      const shown = known ? Date.parse(known.updated_at) - Date.parse(known.created_at) : -1
+      state.bornAt = shown >= 0 ? now - shown : undefined
+    }
+    if (typeof datedAge === 'number' && datedAge >= 0) {
+      state.bornByDate = true
       // The answer's `Date` tells the age itself, a little short (it counts whole seconds): the
       // earliest birth stands while answers agree within that; one further off says the last
       // was wrong (a resumed token's, written on another process's clock; a wrong `Date`). An
@@ -85,7 +95,7 @@ export class Cursor {
     }
     state.seenAt = now
     state.job = job
-    if (datedAge !== undefined && datedAge >= 0) return
+    if (typeof datedAge === 'number' && datedAge >= 0) return
     // Without one, `updated_at` says the job is at least that old: the oldest shown stands.
     const shown = Date.parse(job.updated_at) - Date.parse(job.created_at)
     if (shown >= 0) state.bornAt = Math.min(state.bornAt ?? Infinity, now - shown)

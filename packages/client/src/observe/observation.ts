@@ -168,7 +168,7 @@ export class Observation {
       return
     }
     const now = this.core.clock.now()
-    const datedAge = this.core.dates.ageOf(job, hints.serverTime, madeWithinMs)
+    const datedAge = this.core.dates.ageOf(job, hints.serverTime, { madeWithinMs })
     this.cursor.saw(job, undefined, now, datedAge)
     // The server made the job during the create's round trip: halfway through it, on average
     // (a 200 ms round trip otherwise puts every check 100 ms late).
@@ -204,7 +204,10 @@ export class Observation {
     const { clock, events } = this.core
     const now = clock.now()
     const known = job ?? previous
-    const datedAge = known && this.core.dates.ageOf(known, hints.serverTime)
+    const { seenAt } = this.cursor.state
+    const changed = job && previous && job.updated_at !== previous.updated_at
+    const changedWithinMs = changed && seenAt !== undefined ? now - seenAt : undefined
+    const datedAge = known && this.core.dates.ageOf(known, hints.serverTime, { changedWithinMs })
     this.cursor.saw(job, stale ? undefined : etag, now, datedAge)
     const seen = job ?? previous
     this.answers++

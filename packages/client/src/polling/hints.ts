@@ -45,8 +45,9 @@ const DISTRUST_MS = 600_000
 
 /**
  * A server's `Date`, read as its jobs' age (`Date - created_at`) while it agrees with their
- * times: a job this client just created is no older by it than the create took, and no answer's
- * `updated_at` is past its `Date`. A disagreement by more than DATE_SLACK_MS (a `Date` from
+ * times: a job this client just created is no older by it than the create took, no answer's
+ * `updated_at` is past its `Date`, and a job that changed since the last answer changed no
+ * earlier by it than that answer. A disagreement by more than DATE_SLACK_MS (a `Date` from
  * another clock than the jobs' times, a timezone slip in them, one replica's clock off) and the
  * client does not read it for DISTRUST_MS, each disagreement anew: ages then come from
  * `updated_at` alone, which lags but never misleads.
@@ -61,13 +62,20 @@ export class ServerDates {
   }
 
   /**
-   * The age of `job` by an answer's `serverTime`; undefined without one, or while distrusted.
-   * `madeWithinMs`: the answer is the create's own (not an idempotent replay), which took this
-   * long, so the job is at most about that old.
+   * The age of `job` by an answer's `serverTime`: undefined without one, null while it is not
+   * read (it disagreed). Bounds the answer gives: `madeWithinMs`, it is the create's own (not
+   * an idempotent replay), which took this long, so the job is at most about that old;
+   * `changedWithinMs`, the job's `updated_at` moved since an answer this long ago, so it is at
+   * most about that far behind the `Date`.
    */
-  ageOf(job: Job, serverTime: number | undefined, madeWithinMs?: number): number | undefined {
+  ageOf(
+    job: Job,
+    serverTime: number | undefined,
+    bounds: { madeWithinMs?: number | undefined; changedWithinMs?: number | undefined } = {},
+  ): number | null | undefined {
     const created = Date.parse(job.created_at)
     if (serverTime === undefined || Number.isNaN(created)) return undefined
+    const { madeWithinMs, changedWithinMs } = bounds
     // A `Date` counts whole seconds: within a second of the job's times (and the slack), the
     // same clock.
     const dated = serverTime - created
@@ -75,10 +83,11 @@ export class ServerDates {
     const disagrees =
       dated < -DATE_SLACK_MS ||
       dated < updated - DATE_SLACK_MS ||
-      (madeWithinMs !== undefined && dated > madeWithinMs + DATE_SLACK_MS)
+      (madeWithinMs !== undefined && dated > madeWithinMs + DATE_SLACK_MS) ||
+      (changedWithinMs !== undefined && dated - updated > changedWithinMs + DATE_SLACK_MS)
     const now = this.#clock.now()
     if (disagrees) this.#distrustedUntil = now + DISTRUST_MS
-    if (now < this.#distrustedUntil) return undefined
+    if (now < this.#distrustedUntil) return null
     return Math.max(0, dated, Number.isNaN(updated) ? 0 : updated)
   }
 }
