@@ -95,6 +95,23 @@ describe('LogSketch', () => {
     expect(Number.isFinite(late)).toBe(true)
   })
 
+  it('should plan checks closer than its grid’s 1.5 % where long jobs end (Keller’s gap)', () => {
+    // Jobs of two hours, give or take a few minutes, on the adaptive strategy's bins.
+    const sketch = new LogSketch({ min: 250, ratio: 1.05, bins: 275 }, WEIGHTS)
+    for (let i = 0; i < 200; i++) sketch.add(7_200_000 * 1.1 ** Math.sin(i))
+    const price = 350
+    const plan = sketch.plan(price)
+    const gaps: number[] = []
+    for (let age = 7_000_000; age < 7_400_000; ) {
+      const next = plan(age)
+      gaps.push(next - age)
+      age = next
+    }
+    // On a 1.5 % grid, no two checks could be under 104 s apart there.
+    expect(Math.max(...gaps)).toBeLessThan(60_000)
+    expect(Math.min(...gaps)).toBeGreaterThan(5_000)
+  })
+
   it('should plan checks that cost less than any fixed interval, on its own distribution', () => {
     const sketch = sketchOf(WIDE)
     const price = 500

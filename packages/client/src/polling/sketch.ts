@@ -12,7 +12,7 @@
  *
  * Two ways to place checks on it, each minimising `price * checks + lateness` on average:
  * - `plan`: the exact optimal schedule (Barlow, Hunter and Proschan 1963) by dynamic programming
- *   over a grid of check times (about 1.5 % apart), for any age at once. Used for job durations,
+ *   over a grid of check times (1.5 % apart, closer where jobs end), for any age at once. Used for job durations,
  *   whose distribution can have gaps and sharp peaks. It can weigh lateness `L` as
  *   `L + L² / (2 * curve)`: a long wait then costs more than its share, which shortens the
  *   longest gaps (the p95) for about the same checks and mean.
@@ -23,8 +23,17 @@
  *   by each ETA), and close to exact for the smooth shapes they have.
  */
 
-/** The grid of `plan`: points about this ratio apart (1.5 %). */
+/** The grid of `plan`: points about this ratio apart (1.5 %) at least. */
 const PLAN_SPACING = 1.015
+/**
+ * Closer where jobs end, so that about GAP_POINTS points fall within the optimal gap between two
+ * checks there (`sqrt(2 * price / hazard)`, Keller's), up to MAX_STEPS points a bin: at long
+ * ages 1.5 % of the age is wider than that gap (108 s at 2 h, the gap 50 s), and checks on the
+ * grid came up to a gap late (jobs of 2 h: 49 s mean lateness, 32 s for the optimum at as
+ * many requests).
+ */
+const GAP_POINTS = 3
+const MAX_STEPS = 24
 
 /** The bins of a sketch: `bins` bins from `min`, each `ratio` times wider than the one before. */
 export interface SketchShape {
@@ -255,12 +264,19 @@ export class LogSketch {
     let weight = 0
     let first = 0
     let second = 0
-    const steps = Math.max(1, Math.round(this.#logRatio / Math.log(PLAN_SPACING)))
+    const fewest = Math.max(1, Math.round(this.#logRatio / Math.log(PLAN_SPACING)))
+    const total = this.#weights.reduce((sum, w, i) => sum + w + (extra?.[i] ?? 0) + floor, 0)
     this.#weights.forEach((learned, i) => {
       const w = learned + (extra?.[i] ?? 0)
       const low = this.#edges[i] as number
       const high = this.#edges[i + 1] as number
       const density = (w + floor) / (high - low)
+      // The floor's tail is left at the fewest: its gaps are long (the longest delay caps them).
+      const gap = Math.sqrt((2 * priceMs * Math.max(0, total - weight) * (high - low)) / w)
+      const steps = Math.min(
+        MAX_STEPS,
+        Math.max(fewest, Math.ceil((GAP_POINTS * (high - low)) / gap)),
+      )
       for (let k = 1; k <= steps; k++) {
         const t = low * (high / low) ** (k / steps)
         times.push(t)
