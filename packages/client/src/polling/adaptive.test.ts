@@ -332,6 +332,22 @@ describe('adaptivePolling', () => {
     }
   })
 
+  it('should read an ETA said again unchanged as of when it was first said (a frozen estimate)', () => {
+    const strategy = adaptivePolling()
+    const id = 'frozen'
+    strategy.observe?.(job(id, 10_000, { eta_ms: 40_000 }), 10_000)
+    const first = strategy.nextDelay(context({ ageMs: 10_000, job: job(id, 10_000) }))
+    // 20 s on, the server says 40 s again (its updated_at moved): not 40 s from now.
+    strategy.observe?.(job(id, 30_000, { eta_ms: 40_000 }), 30_000)
+    const again = strategy.nextDelay(context({ ageMs: 30_000, job: job(id, 30_000) }))
+    expect(10_000 + first).toBeLessThan(40_000)
+    expect(30_000 + again).toBeLessThan(45_000)
+    // A new estimate counting down is read as said.
+    strategy.observe?.(job(id, 35_000, { eta_ms: 30_000 }), 35_000)
+    const counted = strategy.nextDelay(context({ ageMs: 35_000, job: job(id, 35_000) }))
+    expect(35_000 + counted).toBeGreaterThan(50_000)
+  })
+
   it('should not read a fresh ETA from progress that has stopped moving (a bar stuck at 99 %)', () => {
     const checksOf = (progressAt: (age: number) => number) => {
       const strategy = adaptivePolling()

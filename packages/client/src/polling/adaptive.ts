@@ -250,7 +250,11 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
       // An ETA under a second says "any moment" once; said again, the job outlived the first
       // (an estimate stuck at 0 on a job that goes on), and the first stands: outlived tenfold,
       // the durations learned place the checks (not another look 100 ms after each answer).
-      if (eta < SHORT_ETA_MS && (seen.at(-1)?.[1] ?? SHORT_ETA_MS) < SHORT_ETA_MS) return
+      const last = seen.at(-1)
+      if (eta < SHORT_ETA_MS && (last?.[1] ?? SHORT_ETA_MS) < SHORT_ETA_MS) return
+      // The same ETA said again later is not counting down (an estimate the server froze): the
+      // first stands, and once outlived the durations learned place the checks.
+      if (last && eta === last[1] && seenAt >= last[0]) return
       seen.push([seenAt, eta])
       if (seen.length > ETAS_PER_JOB) seen.shift()
     },
