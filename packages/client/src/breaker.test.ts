@@ -333,6 +333,31 @@ describe('circuit breaker', () => {
     expect(fetch.calls).toHaveLength(sent)
   })
 
+  it('should send the probe as soon as the circuit lets it, whatever the strategy learned', async () => {
+    const { client, manual } = deadServer({
+      retry: false,
+      circuitBreaker: { failureThreshold: 1, resetTimeoutMs: 5_000 },
+    })
+    const openedAt: number[] = []
+    client.on('circuit:open', () => openedAt.push(manual.now()))
+    let ended = false
+    const wait = client.jobs
+      .wait('job_a', { maxConsecutiveErrors: 3 })
+      .catch(() => undefined)
+      .finally(() => {
+        ended = true
+      })
+    for (let i = 0; i < 1_200 && !ended; i++) await manual.tickAsync(100)
+    await wait
+    // Open 5 s, then 10 s after each failed probe: each probe went when it could.
+    const gaps = openedAt.slice(1).map((t, i) => t - (openedAt[i] as number))
+    expect(gaps).toHaveLength(2)
+    expect(gaps[0]).toBeGreaterThanOrEqual(5_000)
+    expect(gaps[0]).toBeLessThan(5_200)
+    expect(gaps[1]).toBeGreaterThanOrEqual(10_000)
+    expect(gaps[1]).toBeLessThan(10_200)
+  })
+
   it.each([
     ['the default strategy', undefined, false],
     ['a fixed 100 ms interval, deaf to hints', fixedInterval(100), false],

@@ -241,6 +241,28 @@ describe('transport: sse', () => {
     await expect(wait).resolves.toMatchObject({ status: 'completed' })
   })
 
+  it('should open a stream again within 5 min, whatever its retry: says', async () => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    const { streams, open } = streamServer((stream) => {
+      // A day to come back, one event, and the stream ends; the job ends a minute in.
+      const done = manual.now() - start >= 60_000
+      stream.write('retry: 86400000\n\n')
+      stream.write(statusEvent(jobBody({ status: done ? 'completed' : 'running' }), 1))
+      if (!done) stream.close()
+    })
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      fetch: fakeFetch(open),
+      clock,
+      transport: 'sse',
+    })
+    const wait = client.jobs.wait('job_1')
+    await manual.tickAsync(300_000)
+    await expect(wait).resolves.toMatchObject({ status: 'completed' })
+    expect(streams).toHaveLength(2)
+  })
+
   it('should give up on streams whose headers a proxy holds back, for long-poll (auto)', async () => {
     const { manual, clock } = virtualClock()
     // The answer is forwarded only once it ends, which an event stream never does.

@@ -89,6 +89,32 @@ describe('a job’s age from the answers’ Date', () => {
     expect(ages[0]).toBeGreaterThan(299_000)
   })
 
+  it('should stop reading a Date an hour ahead of the job’s times once the job moves', async () => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    const ages: (number | undefined)[] = []
+    // Made 5 min before the wait (by the job's clock), its updated_at moving at each answer;
+    // the server's Date an hour ahead of those times (a timezone slip).
+    const fetch = fakeFetch(() => {
+      const jobNow = CREATED + 300_000 + manual.now() - start
+      const body = jobBody({
+        id: 'job_skewed',
+        status: ages.length >= 4 ? 'completed' : 'running',
+        eta_ms: null,
+        created_at: new Date(CREATED).toISOString(),
+        updated_at: new Date(jobNow).toISOString(),
+      })
+      return json(body, 200, { date: new Date(jobNow + 3_600_000).toUTCString() })
+    })
+    const client = agesClient(fetch, clock, ages)
+    await drive(manual, client.jobs.wait('job_skewed'))
+    // The first answer has nothing to bound the Date by: an hour too old.
+    expect(ages[0]).toBe(3_900_000)
+    // The next shows the job moved within the last second, an hour before its Date: 5 min old.
+    expect(ages[1]).toBe(301_000)
+    expect(ages[2]).toBe(302_000)
+  })
+
   it('should date a new job halfway through its create’s round trip', async () => {
     const { manual, clock } = virtualClock()
     const ages: (number | undefined)[] = []

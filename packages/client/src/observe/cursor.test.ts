@@ -142,9 +142,26 @@ describe('a job’s age', () => {
     expect(dated).toBeNull()
     cursor.saw(moved, undefined, 12_000, dated)
     expect(cursor.ageMs(12_000)).toBe(61_500)
-    // A move within the bound is no disagreement.
+    // A move within the bound (and its slack: the answer before may have been a replica's, or
+    // a cache's, behind) is no disagreement.
     const fine = new ServerDates(clientClock)
-    expect(fine.ageOf(moved, CREATED + 64_000, { changedWithinMs })).toBe(64_000)
+    expect(fine.ageOf(moved, CREATED + 75_000, { changedWithinMs })).toBe(75_000)
+  })
+
+  it('should keep the age of a job its own create dated when the Date is distrusted later', () => {
+    const dates = new ServerDates(clientClock)
+    const cursor = new Cursor()
+    const justCreated = jobBody({ created_at: at(0), updated_at: at(0) }) as unknown as Job
+    cursor.saw(
+      justCreated,
+      undefined,
+      1_000,
+      dates.ageOf(justCreated, CREATED, { madeWithinMs: 200 }),
+    )
+    cursor.bornBy(900)
+    // Another job's answers disagree with the Date: this one's age was not the Date's to give.
+    cursor.saw(justCreated, undefined, 61_000, null)
+    expect(cursor.ageMs(61_000)).toBe(60_100)
   })
 
   it('should take a Date in the job’s own second, a replayed create and odd times in stride', () => {

@@ -103,6 +103,8 @@ export class Cursor {
 
   /** The job was made by `at` (client clock) at the latest. */
   bornBy(at: number): void {
+    // Its own create dates it (a `Date` far from that was not read): no `Date` to take back.
+    this.state.bornByDate = undefined
     this.state.bornAt = Math.min(this.state.bornAt ?? Infinity, at)
   }
 
@@ -188,6 +190,7 @@ export function decodeToken(text: unknown): ResumeToken {
   }
   const rate = time(raw.progressRate)
   if (rate !== undefined && rate > 0) token.progressRate = rate
+  if (raw.bornByDate === true && token.bornAt !== undefined) token.bornByDate = true
   // A finished job's last answer is not taken on trust: the first check fetches it again.
   if (parsed && !isTerminalStatus(parsed.status)) {
     token.job = parsed

@@ -204,8 +204,10 @@ export class Observation {
     const { clock, events } = this.core
     const now = clock.now()
     const known = job ?? previous
+    // The job changed since the last answer of this process (a resumed token's was seen on
+    // another clock), so no earlier than that answer: a bound for the `Date` (see ServerDates).
     const { seenAt } = this.cursor.state
-    const changed = job && previous && job.updated_at !== previous.updated_at
+    const changed = job && previous && this.answers > 0 && job.updated_at !== previous.updated_at
     const changedWithinMs = changed && seenAt !== undefined ? now - seenAt : undefined
     const datedAge = known && this.core.dates.ageOf(known, hints.serverTime, { changedWithinMs })
     this.cursor.saw(job, stale ? undefined : etag, now, datedAge)
@@ -251,10 +253,7 @@ export class Observation {
     if (this.ended) return
     const now = this.core.clock.now()
     if (retryMs === undefined) this.#next({}, now)
-    else {
-      for (const s of [...this.subscriptions]) s.checkLimits(now)
-      if (!this.ended) this.planner.plan(this, retryMs, retryMs)
-    }
+    else this.#nextIn(retryMs, now)
   }
 
   /** Ask again at once (the transport changed): the check in flight is over. */
@@ -306,7 +305,9 @@ export class Observation {
       this.planner.planAt(this, now)
       return
     }
-    this.#next(verdict.kind === 'failed' ? {} : { retryAfterMs: verdict.retryAfterMs }, now)
+    // The breaker's probe time is the client's own: looked at then, whatever the strategy.
+    if (verdict.kind === 'refused') this.#nextIn(verdict.retryAfterMs, now)
+    else this.#next(verdict.kind === 'failed' ? {} : { retryAfterMs: verdict.retryAfterMs }, now)
   }
 
   /** Whether a wait is within the second after its deadline, its last look's. */
@@ -319,6 +320,12 @@ export class Observation {
   #next(hints: ServerHints, now: number, answered = false): void {
     for (const s of [...this.subscriptions]) s.checkLimits(now)
     if (!this.ended) this.#planNext(hints, now, answered)
+  }
+
+  /** After a check: each subscription's limits, then the next check in `delayMs` exactly. */
+  #nextIn(delayMs: number, now: number): void {
+    for (const s of [...this.subscriptions]) s.checkLimits(now)
+    if (!this.ended) this.planner.plan(this, delayMs, delayMs)
   }
 
   /**

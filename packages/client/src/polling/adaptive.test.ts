@@ -368,6 +368,28 @@ describe('adaptivePolling', () => {
     expect(checksOf((age) => age / 1_200_000)).toBeLessThan(none)
   })
 
+  it('should read a new stage’s progress (gone back to near 0) at its own pace', () => {
+    const delayAt80 = (stages: boolean) => {
+      const strategy = adaptivePolling()
+      teach(strategy, 600_000, 30)
+      const seen = (age: number, progress: number) => {
+        const at = job('staged', age, { status: 'running', progress })
+        strategy.observe?.(at, age)
+        return at
+      }
+      seen(60_000, 0.5)
+      seen(70_000, stages ? 0.1 : 0.5)
+      const last = seen(80_000, stages ? 0.2 : 0.5)
+      return strategy.nextDelay(context({ ageMs: 80_000, job: last }))
+    }
+    // A tenth in 10 s, 80 % left: about 80 s more, the first look some way into it; not where
+    // the first stage's estimate (60 s from 60 s in, outlived by nothing since) would put it.
+    const staged = delayAt80(true)
+    expect(staged).toBeGreaterThan(30_000)
+    expect(staged).toBeLessThan(80_000)
+    expect(delayAt80(false)).toBeLessThan(30_000)
+  })
+
   it('should take a Retry-After given alone as the soonest look: above maxIntervalMs up to maxHintMs, the rule’s when later', () => {
     const strategy = adaptivePolling({ maxIntervalMs: 30_000, maxHintMs: 300_000 })
     const delay = (hints: PollContext['hints']) =>

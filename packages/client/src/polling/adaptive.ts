@@ -174,7 +174,7 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
   const ended = new Set<string>()
   const budget = Math.sqrt(2 * requestCostMs)
   /**
-   * The optimal checks for the durations learned so far (about 1 ms to make): made again after
+   * The optimal checks for the durations learned so far (1-5 ms to make): made again after
    * each of the first REPLAN_EVERY jobs learned, then after every REPLAN_EVERY-th.
    */
   let planned: ((age: number) => number) | undefined
@@ -288,7 +288,12 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
     // it moved stands, and once outlived the durations learned place the checks (a bar stuck at
     // 99 % gave a fresh ETA of a hundredth of the job's age at each answer: a look every few s).
     const [since, from, last] = pace
-    if (progress <= last) return null
+    if (progress === last) return null
+    // Gone back (a job reporting each stage's progress): a new stage's pace starts here.
+    if (progress < last) {
+      paces.set(id, [ageMs, progress, progress])
+      return null
+    }
     pace[2] = progress
     return ((ageMs - since) * (1 - progress)) / (progress - from)
   }

@@ -40,6 +40,12 @@ export function parseRetryAfter(value: string | null | undefined, now: number): 
 /** How far a server's `Date` and its jobs' times may disagree before the `Date` is not read. */
 const DATE_SLACK_MS = 5_000
 
+/**
+ * The slack of the bound a job's change sets (its `updated_at` at most the time since the answer
+ * before behind the `Date`): wider, as that answer may have been a replica's or a cache's, behind.
+ */
+const CHANGE_SLACK_MS = 15_000
+
 /** How long a server's `Date` is not read after it disagreed with its jobs' times. */
 const DISTRUST_MS = 600_000
 
@@ -84,7 +90,7 @@ export class ServerDates {
       dated < -DATE_SLACK_MS ||
       dated < updated - DATE_SLACK_MS ||
       (madeWithinMs !== undefined && dated > madeWithinMs + DATE_SLACK_MS) ||
-      (changedWithinMs !== undefined && dated - updated > changedWithinMs + DATE_SLACK_MS)
+      (changedWithinMs !== undefined && dated - updated > changedWithinMs + CHANGE_SLACK_MS)
     const now = this.#clock.now()
     if (disagrees) this.#distrustedUntil = now + DISTRUST_MS
     if (now < this.#distrustedUntil) return null

@@ -34,6 +34,12 @@ const PLAN_SPACING = 1.015
  */
 const GAP_POINTS = 3
 const MAX_STEPS = 24
+/**
+ * The most points added to the grid in all, shared in proportion to what the bins ask: the plan
+ * costs the grid's square (about 3 ms at 1,600 points), and a price near nothing, or the fit
+ * spread over every bin while few jobs are known, would ask for many times more.
+ */
+const EXTRA_POINTS = 800
 
 /** The bins of a sketch: `bins` bins from `min`, each `ratio` times wider than the one before. */
 export interface SketchShape {
@@ -247,7 +253,7 @@ export class LogSketch {
   /**
    * The optimal checks at `priceMs` a check, lateness weighed as `L + L² / (2 * curveMs)`, on the
    * weights plus `extra` (one a bin, not kept): a function from a job's age (not yet done) to when
-   * to check next (its age then), Infinity past the range. Costs O(grid²), about 1 ms: make it
+   * to check next (its age then), Infinity past the range. Costs O(grid²), 1-5 ms: make it
    * again only when enough has changed.
    */
   plan(
@@ -264,21 +270,15 @@ export class LogSketch {
     let weight = 0
     let first = 0
     let second = 0
-    const fewest = Math.max(1, Math.round(this.#logRatio / Math.log(PLAN_SPACING)))
-    const total = this.#weights.reduce((sum, w, i) => sum + w + (extra?.[i] ?? 0) + floor, 0)
+    const steps = this.#steps(priceMs, floor, extra)
     this.#weights.forEach((learned, i) => {
       const w = learned + (extra?.[i] ?? 0)
       const low = this.#edges[i] as number
       const high = this.#edges[i + 1] as number
       const density = (w + floor) / (high - low)
-      // The floor's tail is left at the fewest: its gaps are long (the longest delay caps them).
-      const gap = Math.sqrt((2 * priceMs * Math.max(0, total - weight) * (high - low)) / w)
-      const steps = Math.min(
-        MAX_STEPS,
-        Math.max(fewest, Math.ceil((GAP_POINTS * (high - low)) / gap)),
-      )
-      for (let k = 1; k <= steps; k++) {
-        const t = low * (high / low) ** (k / steps)
+      const n = steps[i] as number
+      for (let k = 1; k <= n; k++) {
+        const t = low * (high / low) ** (k / n)
         times.push(t)
         below.push(weight + density * (t - low))
         moment.push(first + (density * (t * t - low * low)) / 2)
@@ -324,6 +324,28 @@ export class LogSketch {
       }
       return times[next[hi] as number] as number
     }
+  }
+
+  /**
+   * Grid points in each bin for `plan`: PLAN_SPACING apart, or GAP_POINTS to the optimal gap
+   * between checks where jobs end, within MAX_STEPS a bin and EXTRA_POINTS in all. The floor's
+   * tail keeps the fewest: its gaps are long (the longest delay caps them).
+   */
+  #steps(priceMs: number, floor: number, extra: number[] | undefined): number[] {
+    const fewest = Math.max(1, Math.round(this.#logRatio / Math.log(PLAN_SPACING)))
+    const weights = this.#weights.map((w, i) => w + (extra?.[i] ?? 0))
+    let alive = weights.reduce((sum, w) => sum + w + floor, 0)
+    const wanted = weights.map((w, i) => {
+      const width = (this.#edges[i + 1] as number) - (this.#edges[i] as number)
+      const gap = Math.sqrt((2 * priceMs * Math.max(0, alive) * width) / w)
+      alive -= w + floor
+      const points = Math.ceil((GAP_POINTS * width) / gap)
+      // No weight (an infinite gap), or no price and no weight left (0 / 0): the fewest.
+      return Number.isNaN(points) ? 0 : Math.min(MAX_STEPS, Math.max(fewest, points)) - fewest
+    })
+    const asked = wanted.reduce((sum, n) => sum + n, 0)
+    const share = asked > EXTRA_POINTS ? EXTRA_POINTS / asked : 1
+    return wanted.map((n) => fewest + Math.floor(n * share))
   }
 
   /** The learned weights, each to 3 significant digits: a small JSON value. */

@@ -34,8 +34,12 @@ const emptyStreams = new WeakMap<Observation, number>()
 /** How long a stream may stay silent (the server sends a comment every 15 s) before it is dropped. */
 const SILENT_MS = 45_000
 
-/** The soonest a stream that ended is opened again, whatever its `retry:` says. */
+/**
+ * The soonest a stream that ended is opened again, and the latest, whatever its `retry:` says (a
+ * `retry:` of a day would leave the job unwatched that long).
+ */
 const MIN_REOPEN_MS = 1_000
+const MAX_REOPEN_MS = 300_000
 
 /**
  * This job (and the client's next ones) go to long-poll, and the job is asked again at once. With
@@ -97,7 +101,7 @@ export async function listen(
     (ms) => {
       // Not sooner than MIN_REOPEN_MS: a `retry: 0` on a stream that ends after each event would
       // be a request loop.
-      retryMs = Math.max(MIN_REOPEN_MS, ms)
+      retryMs = Math.min(MAX_REOPEN_MS, Math.max(MIN_REOPEN_MS, ms))
     },
   )
   const reader = (stream.response.body as ReadableStream<Uint8Array>).getReader()
