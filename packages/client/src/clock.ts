@@ -3,6 +3,7 @@
  * clock; the default is real time.
  */
 
+import { whenAborted } from './abort.js'
 import { MAX_TIMER_MS } from './validate.js'
 
 /** A source of time for waiting. */
@@ -22,18 +23,19 @@ export const systemClock: Clock = {
   sleep: (ms, signal) =>
     new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason)
-      const onAbort = () => {
-        clearTimeout(timer)
-        reject(signal?.reason)
-      }
       // A longer delay than a timer holds would fire at once: it wakes at the timer's longest.
       const timer = setTimeout(
         () => {
-          signal?.removeEventListener('abort', onAbort)
+          unlink()
           resolve()
         },
         Math.min(ms, MAX_TIMER_MS),
       )
-      signal?.addEventListener('abort', onAbort, { once: true })
+      const unlink = signal
+        ? whenAborted(signal, () => {
+            clearTimeout(timer)
+            reject(signal.reason)
+          })
+        : () => {}
     }),
 }

@@ -2,6 +2,7 @@
  * What every resource of one client shares, and `request`: one call with retries, the retry
  * budget, the circuit breaker and events around a single HTTP attempt.
  */
+import { whenAborted } from './abort.js'
 import type { CircuitBreaker } from './breaker.js'
 import type { Clock } from './clock.js'
 import type { Emitter } from './emitter.js'
@@ -222,11 +223,12 @@ async function paced<T>(
 ): Promise<T> {
   const { pacer, clock } = core
   if (!pacer) return attempt()
-  // Turns go soonest limit first: the request's, or the client's when shorter (a create that may
-  // retry for an hour is still one request of `requestTimeoutMs`), and a minute at most: behind
-  // those due sooner, never for ever.
-  const orderMs = Math.min(turnMs ?? Infinity, core.http.timeoutMs, 60_000)
-  const ticket = await waitForTurn(pacer, clock, request, turnMs, clock.now() + orderMs)
+  // Turns go soonest limit first, a minute at most: behind those due sooner, never for ever. A
+  // backlog of requests with time to spare (a batch of creates) goes after a wait's checks and
+  // its last look, which fail at their deadline; with the client's `requestTimeoutMs` as their
+  // limit, those queued longer than that came first, and the waits timed out behind them.
+  const by = Math.min(clock.now() + Math.min(turnMs ?? Infinity, 60_000), request.dueBy ?? Infinity)
+  const ticket = await waitForTurn(pacer, clock, request, turnMs, by)
   const held = request.holdMs !== undefined
   try {
     const answer = await attempt()
@@ -270,8 +272,7 @@ async function waitForTurn(
   // An aborted signal fires no more 'abort': the gate below would wait for the turn.
   signal?.throwIfAborted()
   const gate = new AbortController()
-  const onAbort = () => gate.abort(signal?.reason)
-  signal?.addEventListener('abort', onAbort, { once: true })
+  const unlink = signal ? whenAborted(signal, () => gate.abort(signal.reason)) : () => {}
   const timer = new AbortController()
   const what = `${request.method} ${request.path} (waiting for its turn under the rate limit)`
   clock.sleep(timeoutMs, timer.signal).then(
@@ -282,6 +283,6 @@ async function waitForTurn(
     return await pacer.take(gate.signal, held, by)
   } finally {
     timer.abort()
-    signal?.removeEventListener('abort', onAbort)
+    unlink()
   }
 }

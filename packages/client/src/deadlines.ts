@@ -6,6 +6,7 @@
  * and one timer per request: sharing them between requests saved a few per cent of a loopback
  * GET's CPU, within the benchmark's guard without it (docs/client-benchmarks.md).
  */
+import { whenAborted } from './abort.js'
 import { type Clock, systemClock } from './clock.js'
 import { MAX_TIMER_MS } from './validate.js'
 
@@ -53,7 +54,7 @@ export function startDeadline(
     stopTimer = () => timer.abort(STOPPED)
   }
   const onAbort = () => controller.abort(parent?.reason)
-  parent?.addEventListener('abort', onAbort, { once: true })
+  const unlink = parent ? whenAborted(parent, onAbort) : () => {}
   if (parent?.aborted) onAbort()
   return {
     signal: controller.signal,
@@ -61,7 +62,7 @@ export function startDeadline(
     stopTimer,
     dispose: () => {
       stopTimer()
-      parent?.removeEventListener('abort', onAbort)
+      unlink()
     },
     cancel: () => controller.abort(),
   }

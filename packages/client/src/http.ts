@@ -60,6 +60,11 @@ export interface HttpRequest {
    * breaker's probe (the job may have ended; the server may be back), one probe at a time.
    */
   lastLook?: boolean | undefined
+  /**
+   * Its place in the queue for a turn under the rate limit (client clock), when it has no time
+   * limit of its own but its caller has one: an event stream opened for a wait with a deadline.
+   */
+  dueBy?: number | undefined
 }
 
 /** A 2xx (or 304) response with its body parsed. */

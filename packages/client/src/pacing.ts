@@ -24,6 +24,7 @@
  * that states no limit is not paced, until it refuses some requests while it answers others:
  * then its limit is learned (see `answered`).
  */
+import { whenAborted } from './abort.js'
 import type { Clock } from './clock.js'
 import { readLimit } from './rate-limit-headers.js'
 import { MAX_TIMER_MS } from './validate.js'
@@ -37,8 +38,8 @@ interface Turn {
   by: number
   resolve: (ticket: Ticket) => void
   reject: (reason: unknown) => void
-  signal: AbortSignal | undefined
-  onAbort: () => void
+  /** Stops listening to its caller's signal. */
+  unlink: () => void
 }
 
 /** What the pacer knows of the server's limit. */
@@ -127,18 +128,14 @@ export class Pacer {
     if (held && this.#limit.kind === 'unknown') return Promise.resolve(-1)
     if (this.#queue.length === 0 && this.#admit()) return Promise.resolve(this.#ticket())
     return new Promise((resolve, reject) => {
-      const turn: Turn = {
-        by,
-        resolve,
-        reject,
-        signal,
-        onAbort: () => {
+      const turn: Turn = { by, resolve, reject, unlink: () => {} }
+      if (signal) {
+        turn.unlink = whenAborted(signal, () => {
           this.#queue.splice(this.#queue.indexOf(turn), 1)
-          reject(signal?.reason)
+          reject(signal.reason)
           this.#drain()
-        },
+        })
       }
-      signal?.addEventListener('abort', turn.onAbort, { once: true })
       this.#queue.splice(this.#placeFor(by), 0, turn)
       this.#drain()
     })
@@ -346,7 +343,7 @@ export class Pacer {
     this.#timer = undefined
     while (this.#queue.length > 0 && this.#admit()) {
       const turn = this.#queue.shift() as Turn
-      turn.signal?.removeEventListener('abort', turn.onAbort)
+      turn.unlink()
       turn.resolve(this.#ticket())
     }
     const limit = this.#limit

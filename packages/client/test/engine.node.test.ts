@@ -566,6 +566,31 @@ describe('a server without a batch endpoint', () => {
   })
 })
 
+describe('a wait behind a backlog under the rate limit', () => {
+  it.each(['poll', 'auto'] as const)(
+    'should give a wait’s checks their turn before creates with time to spare (%s)',
+    async (transport) => {
+      const { client, manual, settle } = virtualSetup({
+        simulation: { rate_limit: { capacity: 20, refill_per_s: 3 } },
+        client: { transport },
+      })
+      const quick = await settle(client.jobs.create(jobParams(3_000)))
+      // A backlog of 150 creates (50 s at 3 a second), each with an hour to spare.
+      const long = { timeoutMs: 3_600_000 }
+      const backlog = Promise.allSettled(
+        Array.from({ length: 150 }, () => client.jobs.createAndWait(jobParams(1_000), long)),
+      )
+      const start = manual.now()
+      const job = await settle(client.jobs.wait(quick.id, { timeoutMs: 30_000 }))
+      expect(job.status).toBe('completed')
+      // Known within seconds of its end, not at its deadline's last look (nor timed out).
+      expect(manual.now() - start).toBeLessThan(10_000)
+      const created = await settle(backlog)
+      expect(created.every((c) => c.status === 'fulfilled')).toBe(true)
+    },
+  )
+})
+
 describe('jobs.waitAny', () => {
   it('should resolve with the first job to complete and stop checking the others', async () => {
     const { client, manual, requests, settle } = virtualSetup()

@@ -3,6 +3,7 @@
  * limits and signal, what it is told, and what it can tell between checks (a resume token, an
  * estimate).
  */
+import { whenAborted } from '../abort.js'
 import { DEFAULTS } from '../defaults.js'
 import { TimeoutError } from '../errors.js'
 import type { PollingStrategy } from '../polling/strategy.js'
@@ -273,35 +274,6 @@ export class Subscription implements WaitState {
     this.close()
     this.subscriber.end(error)
     return true
-  }
-}
-
-/** The waits listening to each signal: one listener on it, however many waits share it. */
-const listeners = new WeakMap<AbortSignal, { waits: Set<() => void>; fire: () => void }>()
-
-/**
- * Calls `callback` when `signal` aborts; returns the function that stops it. Many waits on one
- * signal (a `waitAll` of 10,000 jobs, a page's controller) add one listener to it, not one each.
- */
-function whenAborted(signal: AbortSignal, callback: () => void): () => void {
-  let entry = listeners.get(signal)
-  if (!entry) {
-    const waits = new Set<() => void>()
-    const fire = () => {
-      listeners.delete(signal)
-      for (const wait of waits) wait()
-    }
-    entry = { waits, fire }
-    listeners.set(signal, entry)
-    signal.addEventListener('abort', fire, { once: true })
-  }
-  const own = entry
-  own.waits.add(callback)
-  return () => {
-    own.waits.delete(callback)
-    if (own.waits.size > 0 || listeners.get(signal) !== own) return
-    listeners.delete(signal)
-    signal.removeEventListener('abort', own.fire)
   }
 }
 

@@ -4,6 +4,7 @@
  * so a thousand waits cost ten requests a round, not a thousand.
  */
 
+import { whenAborted } from '../abort.js'
 import type { Logger } from '../core.js'
 import type { Emitter } from '../emitter.js'
 import { JobFailedError } from '../errors.js'
@@ -152,9 +153,10 @@ function subscribeAll(
   const { signal, ...own } = limits
   const subscriptions: Subscription[] = []
   let stopped = false
+  let unlink = () => {}
   const stop = () => {
     stopped = true
-    signal?.removeEventListener('abort', onAbort)
+    unlink()
     for (const s of subscriptions) s.close()
   }
   const subscriber = make(stop)
@@ -166,7 +168,7 @@ function subscribeAll(
     onAbort()
     return
   }
-  signal?.addEventListener('abort', onAbort, { once: true })
+  if (signal) unlink = whenAborted(signal, onAbort)
   for (const [i, id] of ids.entries()) {
     if (stopped) return
     let last: Job | undefined

@@ -1,0 +1,36 @@
+/**
+ * One abort listener per signal, however many calls share it: a caller's long-lived signal
+ * passed to a hundred concurrent calls (each with its requests, turns under the rate limit and
+ * retries) would otherwise carry a listener each, past the ten at which Node warns of a leak.
+ */
+
+/** The callbacks waiting on each signal, and the one listener that runs them. */
+const listeners = new WeakMap<AbortSignal, { callbacks: Set<() => void>; fire: () => void }>()
+
+/**
+ * Calls `callback` once `signal` aborts (not if it already has: check `aborted` first); returns
+ * the function that stops it.
+ */
+export function whenAborted(signal: AbortSignal, callback: () => void): () => void {
+  let entry = listeners.get(signal)
+  if (!entry) {
+    const callbacks = new Set<() => void>()
+    const fire = () => {
+      listeners.delete(signal)
+      for (const call of callbacks) call()
+    }
+    entry = { callbacks, fire }
+    listeners.set(signal, entry)
+    signal.addEventListener('abort', fire, { once: true })
+  }
+  const own = entry
+  // A wrapper of its own: the same function passed twice is two waits, each stopped alone.
+  const call = () => callback()
+  own.callbacks.add(call)
+  return () => {
+    own.callbacks.delete(call)
+    if (own.callbacks.size > 0 || listeners.get(signal) !== own) return
+    listeners.delete(signal)
+    signal.removeEventListener('abort', own.fire)
+  }
+}
