@@ -410,6 +410,38 @@ describe('transport: long-poll', () => {
     ])
   })
 
+  it.each([403, 410, 429, 502, 503])(
+    'should ask a job whose stream and held requests are refused with a %i by polling (auto)',
+    async (status) => {
+      const { manual, clock } = virtualClock()
+      const start = manual.now()
+      const refused = () =>
+        new Response(JSON.stringify({ type: 'about:blank', title: 'No', status }), {
+          status,
+          headers: { 'content-type': 'application/problem+json', 'retry-after': '600' },
+        })
+      const fetch = fakeFetch((call) => {
+        if (call.url.endsWith('/events') || call.url.includes('wait=')) return refused()
+        const id = new URL(call.url).pathname.split('/')[3]
+        const done = manual.now() - start >= 5_000
+        return json(jobBody({ id, status: done ? 'completed' : 'running', eta_ms: null }))
+      })
+      const polling = fixedInterval(1_000)
+      const client = createClient({ baseUrl: 'http://api.test', fetch, clock, polling })
+      const wait = client.jobs.wait('job_1', { timeoutMs: 1_800_000 })
+      await expect(drive(manual, wait, 1_000, 400)).resolves.toMatchObject({ status: 'completed' })
+      // Not at the deadline's last look, nor after the 600 s the refusals asked for.
+      expect(manual.now() - start).toBeLessThan(300_000)
+      // Not for this key or plan: the client's next jobs are polled at once.
+      const pushed = fetch.calls.filter((c) => c.url.endsWith('/events') || c.url.includes('wait='))
+      const next = client.jobs.wait('job_2', { timeoutMs: 1_800_000 })
+      await expect(drive(manual, next, 1_000, 400)).resolves.toMatchObject({ status: 'completed' })
+      const more = fetch.calls.filter((c) => c.url.endsWith('/events') || c.url.includes('wait='))
+      if (status === 403 || status === 410) expect(more).toHaveLength(pushed.length)
+      else expect(more.length).toBeGreaterThan(pushed.length)
+    },
+  )
+
   it.each([400, 422])(
     'should poll a strict server that refuses wait with a %i (auto), and remember after two',
     async (status) => {

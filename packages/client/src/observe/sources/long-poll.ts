@@ -127,6 +127,15 @@ export function longPollSource(core: ClientCore): Source {
             return observation.requeue()
           }
         }
+        // Held requests refused otherwise (as a stream's open would be: sse.ts): the job is
+        // polled instead, the client's next jobs too when not for this key or plan.
+        if (!plain && isApiError(error) && error.status !== 401 && error.status !== 404) {
+          const remember = error.status === 403 || error.status === 410
+          const reason = `GET ${jobPath(observation.id)}?wait= answered ${error.status}`
+          if (observation.planner.fallback(observation, 'poll', reason, remember)) {
+            return observation.requeue()
+          }
+        }
         const lastedMs = cutHolds.get(error as object)
         if (lastedMs === undefined) throw error
         // Something held it: the server does not ignore wait.

@@ -60,6 +60,17 @@ export function sseSource(core: ClientCore): Source {
         }
         return fallBack(observation, `GET ${path} answered ${error.status}`)
       }
+      // Refused otherwise, the request layer's retries spent: not for this key or plan (403,
+      // 410: the client's next jobs too), too many streams (429, 503), a proxy in front of them
+      // failing (5xx). The job's own address may answer: it is asked by long-poll instead (or
+      // the wait fails, with 'sse' chosen). A wrong key (401) fails there too: it fails here.
+      if (isApiError(error) && error.status !== 401 && !isJobNotFound(error)) {
+        const remember = error.status === 403 || error.status === 410
+        const reason = `GET ${path} answered ${error.status}`
+        if (observation.planner.fallback(observation, 'long-poll', reason, remember)) {
+          return observation.requeue()
+        }
+      }
       // No headers within the request's limit: held back on the way (a proxy that forwards a
       // response once it ends), or a server too slow to stream. With 'sse' chosen, a failure.
       // Once may be a slow moment (a cold start, a pause): this job alone falls back; twice in
