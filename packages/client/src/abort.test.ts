@@ -25,6 +25,24 @@ describe('whenAborted', () => {
     expect(getEventListeners(other.signal, 'abort')).toHaveLength(0)
   })
 
+  it('should run every callback when one throws, and report its error after', async () => {
+    const controller = new AbortController()
+    const calls: string[] = []
+    whenAborted(controller.signal, () => {
+      throw new Error('first')
+    })
+    whenAborted(controller.signal, () => calls.push('second'))
+    // Node reports a listener's error as uncaught, on the next tick: caught here to look at it.
+    const reported: unknown[] = []
+    const onUncaught = (error: unknown) => reported.push(error)
+    process.prependListener('uncaughtException', onUncaught)
+    controller.abort()
+    await new Promise((resolve) => setImmediate(resolve))
+    process.off('uncaughtException', onUncaught)
+    expect(calls).toEqual(['second'])
+    expect(reported).toMatchObject([{ message: 'first' }])
+  })
+
   it('should keep a caller’s signal shared by a hundred calls at one listener', async () => {
     let release = () => {}
     const gate = new Promise<void>((resolve) => {

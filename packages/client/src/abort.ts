@@ -17,7 +17,17 @@ export function whenAborted(signal: AbortSignal, callback: () => void): () => vo
     const callbacks = new Set<() => void>()
     const fire = () => {
       listeners.delete(signal)
-      for (const call of callbacks) call()
+      // Each runs whatever another throws (as separate listeners would); the first error is
+      // thrown after, where the platform reports a listener's.
+      let failure: { error: unknown } | undefined
+      for (const call of callbacks) {
+        try {
+          call()
+        } catch (error) {
+          failure ??= { error }
+        }
+      }
+      if (failure) throw failure.error
     }
     entry = { callbacks, fire }
     listeners.set(signal, entry)

@@ -210,6 +210,15 @@ function isCutHold(request: HttpRequest, error: unknown, lastedMs: number): bool
  */
 export const cutHolds = new WeakMap<object, number>()
 
+/** Where in the pacer's queue a request of a batch goes, and any at the latest. */
+const BACKGROUND_MS = 60_000
+/**
+ * A request whose time limit ends this soon (a wait's last look, 1 s) is urgent: it goes ahead
+ * of every turn that is not, as if due a day sooner (no turn waits that long).
+ */
+const URGENT_MS = 2_000
+const URGENT_LEAD_MS = 86_400_000
+
 /**
  * Makes `attempt` (one request, `request`) when the pacer gives it a turn, within `turnMs`, and
  * tells the pacer what the answer (`headersOf` it) or the error said of the rate limit.
@@ -223,11 +232,16 @@ async function paced<T>(
 ): Promise<T> {
   const { pacer, clock } = core
   if (!pacer) return attempt()
-  // Turns go soonest limit first, a minute at most: behind those due sooner, never for ever. A
-  // backlog of requests with time to spare (a batch of creates) goes after a wait's checks and
-  // its last look, which fail at their deadline; with the client's `requestTimeoutMs` as their
-  // limit, those queued longer than that came first, and the waits timed out behind them.
-  const by = Math.min(clock.now() + Math.min(turnMs ?? Infinity, 60_000), request.dueBy ?? Infinity)
+  // Turns go soonest limit first: the request's, or the client's when shorter (a create that may
+  // retry for an hour is still one request of `requestTimeoutMs`), and a minute at most: behind
+  // those due sooner, never for ever (a place once taken only ages). One of a batch goes a
+  // minute on. One that fails within URGENT_MS (a wait's last look) goes before all of those:
+  // behind a backlog older than its place, it would fail (waits on jobs ended 26 s before their
+  // deadline timed out behind 2,500 creates with an hour each).
+  const base = request.background ? BACKGROUND_MS : Math.min(core.http.timeoutMs, BACKGROUND_MS)
+  const orderMs = Math.min(turnMs ?? Infinity, base)
+  const urgent = turnMs !== undefined && turnMs <= URGENT_MS
+  const by = clock.now() + orderMs - (urgent ? URGENT_LEAD_MS : 0)
   const ticket = await waitForTurn(pacer, clock, request, turnMs, by)
   const held = request.holdMs !== undefined
   try {

@@ -26,6 +26,8 @@ export async function createJob(
   params: CreateJobParams,
   options: CreateJobOptions,
   retryUntil?: number,
+  /** One of `createBatch`'s: behind requests due sooner under the rate limit (core.ts). */
+  background?: boolean,
 ): Promise<Created> {
   const { idempotencyKey } = options
   checkSignal(options.signal)
@@ -42,6 +44,7 @@ export async function createJob(
     headers: { 'idempotency-key': options.idempotencyKey ?? randomId() },
     signal: options.signal,
     retryUntil,
+    background,
   })
   const job = await createdJob(core, response, options.signal)
   core.events.emit('job:created', { job })

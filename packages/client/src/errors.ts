@@ -35,7 +35,10 @@ export class ApiError extends VideoTranslationError {
   override name = 'ApiError'
   /** The HTTP status code. */
   readonly status: number
-  /** The RFC 9457 problem body, when the server sent one. */
+  /**
+   * The RFC 9457 problem body, when the server sent one; else one made of what another body said
+   * (a JSON `message` or `error`, a plain text, an HTML page's title) as its `detail`.
+   */
   readonly problem: Problem | undefined
   /** The server's `X-Request-Id`, to quote when asking for support. */
   readonly requestId: string | undefined
@@ -280,7 +283,10 @@ function apiErrorMessage(init: {
   request: RequestInfo
 }): string {
   const { problem } = init
-  const what = problem?.detail ?? problem?.title ?? 'no problem details in the response'
+  const said = problem?.detail ?? problem?.title ?? 'no problem details in the response'
+  // A server's text, kept to a sentence's length in the message (the whole is on `problem`):
+  // an 8 MB detail made an 8 MB message, and each failed check's history entry held one.
+  const what = said.length > 500 ? `${said.slice(0, 500)}…` : said
   return `${init.request.method} ${init.request.path} failed with HTTP ${init.status}: ${what}${requestIdSuffix(init.requestId)}`
 }
 

@@ -13,7 +13,7 @@ import {
   type RequestInfo,
   TimeoutError,
 } from './errors.js'
-import { parseProblem } from './parse.js'
+import { parseProblem, textProblem } from './parse.js'
 import { type Redactor, redactData, redactError } from './redact.js'
 
 /**
@@ -60,11 +60,8 @@ export interface HttpRequest {
    * breaker's probe (the job may have ended; the server may be back), one probe at a time.
    */
   lastLook?: boolean | undefined
-  /**
-   * Its place in the queue for a turn under the rate limit (client clock), when it has no time
-   * limit of its own but its caller has one: an event stream opened for a wait with a deadline.
-   */
-  dueBy?: number | undefined
+  /** One of many with time to spare (`createBatch`'s creates): its turn a minute on at most. */
+  background?: boolean | undefined
 }
 
 /** A 2xx (or 304) response with its body parsed. */
@@ -185,7 +182,9 @@ function interpret(
   // whatever it echoes, not the key.
   const body = failed ? redact(text) : redactData(redact, text)
   if (failed) {
-    const problem = parseProblem(body === '' ? undefined : tryParseJson(body).value, status)
+    const json = body === '' ? undefined : tryParseJson(body)
+    const problem =
+      json && !('error' in json) ? parseProblem(json.value, status) : textProblem(body, status)
     throw createApiError({
       status,
       problem,

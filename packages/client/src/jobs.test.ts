@@ -108,7 +108,11 @@ describe('jobs.get', () => {
       .jobs.get('job_1')
       .catch((e: unknown) => e)
     expect(isServerError(error)).toBe(true)
-    expect(error).toMatchObject({ status: 503, retryable: true, problem: undefined })
+    expect(error).toMatchObject({
+      status: 503,
+      retryable: true,
+      problem: { detail: 'upstream down' },
+    })
   })
 
   it('should throw a retryable NetworkError when fetch itself fails', async () => {
@@ -154,7 +158,7 @@ describe('jobs.get', () => {
     [
       'a body that is not a Job',
       () => json({ id: 'job_1', status: 'exploded' }),
-      '"status" must be one of',
+      '"status" must be one of pending, running, completed, error, canceled (it was "exploded")',
     ],
   ])('should throw InvalidResponseError on %s', async (_, respond, reason) => {
     const error = await clientWith(fakeFetch(respond))
@@ -163,6 +167,46 @@ describe('jobs.get', () => {
     expect(isInvalidResponseError(error)).toBe(true)
     expect(error).toMatchObject({ retryable: true, status: 200 })
     expect((error as Error).message).toContain(reason)
+  })
+
+  it.each([
+    [
+      'a plain-text refusal',
+      () => new Response('target_language must be\n an ISO 639-1 code', { status: 422 }),
+      'failed with HTTP 422: target_language must be an ISO 639-1 code',
+    ],
+    [
+      'a proxy’s page',
+      () =>
+        new Response('<html><head><title>502 Bad Gateway</title></head><body>…</body></html>', {
+          status: 502,
+          headers: { 'content-type': 'text/html' },
+        }),
+      'failed with HTTP 502: 502 Bad Gateway',
+    ],
+    [
+      'an 8 MB detail',
+      () =>
+        json(
+          { type: 'about:blank', title: 'Bad', status: 400, detail: 'x'.repeat(8_000_000) },
+          400,
+        ),
+      `failed with HTTP 400: ${'x'.repeat(500)}…`,
+    ],
+  ])('should say what %s said, in a sentence', async (_, respond, said) => {
+    const error = await clientWith(fakeFetch(respond))
+      .jobs.get('job_1')
+      .catch((e: unknown) => e)
+    expect((error as Error).message).toContain(said)
+    expect((error as Error).message.length).toBeLessThan(700)
+  })
+
+  it('should quote a status it does not know, a key echoed in it redacted', async () => {
+    const error = await clientWith(fakeFetch(() => json({ id: 'job_1', status: API_KEY })))
+      .jobs.get('job_1')
+      .catch((e: unknown) => e)
+    expect((error as Error).message).toContain('(it was "[redacted]")')
+    expect((error as Error).message).not.toContain(API_KEY)
   })
 
   it('should fail a wait, not ask on and on, when a completed job has no result', async () => {

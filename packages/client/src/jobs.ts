@@ -87,7 +87,13 @@ export class Jobs {
         const params = paramsList[i] as CreateJobParams
         try {
           const key = idempotencyKey?.(params, i)
-          const { job } = await createJob(core, params, { signal, idempotencyKey: key })
+          const { job } = await createJob(
+            core,
+            params,
+            { signal, idempotencyKey: key },
+            undefined,
+            true,
+          )
           outcomes[i] = { status: 'fulfilled', job }
         } catch (reason) {
           signal?.throwIfAborted()

@@ -49,8 +49,11 @@ export function parseJob(value: unknown): Job | string {
   const id = typeof value.id === 'number' ? String(value.id) : value.id
   if (typeof id !== 'string' || id === '') return '"id" must be a non-empty string'
   const status = statusOf(value.status)
-  // Not quoted: a server may echo anything there, the API key included.
-  if (!status) return `"status" must be one of ${[...STATUSES].join(', ')}`
+  // Quoted short: the body was redacted when read (an API key echoed there reads [redacted]).
+  if (!status) {
+    const said = JSON.stringify(value.status)?.slice(0, 40) ?? 'missing'
+    return `"status" must be one of ${[...STATUSES].join(', ')} (it was ${said})`
+  }
   const result = parseResult(value.result)
   if (status === 'completed' && result === null) return NO_RESULT
   const { progress, eta_ms } = value
@@ -155,6 +158,19 @@ function parseJobError(value: unknown): Job['error'] {
  * (`{ "message" }`, `{ "error" }`, `{ "error": { "message" } }`, `{ "detail" }`) becomes one of
  * HTTP `status` with its message as the detail, so the error says what the server said.
  */
+/**
+ * The problem a failed answer's body says that is not JSON (a proxy's page, a plain-text
+ * refusal): its text, or an HTML page's title, whitespace collapsed and 200 characters at most.
+ */
+export function textProblem(text: string, status: number): Problem | undefined {
+  const title = /<title[^>]*>([^<]*)<\/title>/i.exec(text)?.[1]
+  const plain = title ?? (/^\s*</.test(text) ? '' : text)
+  const said = plain.replace(/\s+/g, ' ').trim()
+  if (said === '') return undefined
+  const detail = said.length > 200 ? `${said.slice(0, 200)}…` : said
+  return { type: 'about:blank', title: `HTTP ${status}`, status, detail }
+}
+
 export function parseProblem(value: unknown, status: number): Problem | undefined {
   if (!isObject(value)) return undefined
   const { type, title } = value

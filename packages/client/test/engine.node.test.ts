@@ -568,27 +568,52 @@ describe('a server without a batch endpoint', () => {
 
 describe('a wait behind a backlog under the rate limit', () => {
   it.each(['poll', 'auto'] as const)(
-    'should give a wait’s checks their turn before creates with time to spare (%s)',
+    'should give a wait’s last look its turn before creates with time to spare (%s)',
     async (transport) => {
       const { client, manual, settle } = virtualSetup({
         simulation: { rate_limit: { capacity: 20, refill_per_s: 3 } },
         client: { transport },
       })
-      const quick = await settle(client.jobs.create(jobParams(3_000)))
-      // A backlog of 150 creates (50 s at 3 a second), each with an hour to spare.
+      // A backlog of 450 creates (150 s at 3 a second), each with an hour to spare; over a
+      // minute into it, a job is made and waited for with 30 s to spare.
       const long = { timeoutMs: 3_600_000 }
       const backlog = Promise.allSettled(
-        Array.from({ length: 150 }, () => client.jobs.createAndWait(jobParams(1_000), long)),
+        Array.from({ length: 450 }, () => client.jobs.createAndWait(jobParams(1_000), long)),
       )
+      await manual.tickAsync(70_000)
+      const quick = await settle(client.jobs.create(jobParams(3_000)))
       const start = manual.now()
       const job = await settle(client.jobs.wait(quick.id, { timeoutMs: 30_000 }))
       expect(job.status).toBe('completed')
-      // Known within seconds of its end, not at its deadline's last look (nor timed out).
-      expect(manual.now() - start).toBeLessThan(10_000)
+      // Known by its last look at the latest, which goes before the backlog: not timed out.
+      expect(manual.now() - start).toBeLessThan(31_000)
       const created = await settle(backlog)
       expect(created.every((c) => c.status === 'fulfilled')).toBe(true)
     },
+    30_000,
   )
+})
+
+describe('a plain call beside waits with deadlines under the rate limit', () => {
+  it('should get its turn within the client’s requestTimeoutMs, not behind every check', async () => {
+    const { client, manual, settle } = virtualSetup({
+      simulation: { rate_limit: { capacity: 5, refill_per_s: 2 } },
+    })
+    const jobs = await settle(
+      client.jobs.createBatch(Array.from({ length: 30 }, () => jobParams(600_000))),
+    )
+    const ids = jobs.map((c) => (c.status === 'fulfilled' ? c.job.id : ''))
+    // Thirty waits asking every 300 ms, 20 s from their deadlines: more than the limit allows.
+    const polling = fixedInterval(300)
+    const waits = ids.map((id) =>
+      client.jobs.wait(id, { timeoutMs: 20_000, polling }).catch(() => {}),
+    )
+    await manual.tickAsync(5_000)
+    const start = manual.now()
+    await settle(client.jobs.get(ids[0] as string))
+    expect(manual.now() - start).toBeLessThan(10_000)
+    await settle(Promise.all(waits))
+  })
 })
 
 describe('jobs.waitAny', () => {

@@ -159,7 +159,9 @@ describe('a job’s age', () => {
       dates.ageOf(justCreated, CREATED, { madeWithinMs: 200 }),
     )
     cursor.bornBy(900)
-    // Another job's answers disagree with the Date: this one's age was not the Date's to give.
+    // A check whose Date agrees, then another job's answers disagree with the Date: this one's
+    // age was not the Date's to give.
+    cursor.saw(justCreated, undefined, 6_000, dates.ageOf(justCreated, CREATED + 5_000))
     cursor.saw(justCreated, undefined, 61_000, null)
     expect(cursor.ageMs(61_000)).toBe(60_100)
   })

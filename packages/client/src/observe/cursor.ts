@@ -25,7 +25,10 @@ export interface CursorState {
    * latest `updated_at - created_at` allows (server times both, so no clock skew).
    */
   bornAt?: number | undefined
-  /** Whether `bornAt` came from a `Date` (dropped if that `Date` turns out wrong). */
+  /**
+   * Whether `bornAt` came from a `Date` (dropped if that `Date` turns out wrong); false when the
+   * job's own create dated it (no `Date` then owns it).
+   */
   bornByDate?: boolean | undefined
   /** The last answer's `ETag`, sent as `If-None-Match`. */
   etag?: string | undefined
@@ -74,7 +77,7 @@ export class Cursor {
       state.bornAt = shown >= 0 ? now - shown : undefined
     }
     if (typeof datedAge === 'number' && datedAge >= 0) {
-      state.bornByDate = true
+      if (state.bornByDate !== false) state.bornByDate = true
       // The answer's `Date` tells the age itself, a little short (it counts whole seconds): the
       // earliest birth stands while answers agree within that; one further off says the last
       // was wrong (a resumed token's, written on another process's clock; a wrong `Date`). An
@@ -103,8 +106,9 @@ export class Cursor {
 
   /** The job was made by `at` (client clock) at the latest. */
   bornBy(at: number): void {
-    // Its own create dates it (a `Date` far from that was not read): no `Date` to take back.
-    this.state.bornByDate = undefined
+    // Its own create dates it (a `Date` far from that was not read): no `Date` to take back,
+    // now or after later answers.
+    this.state.bornByDate = false
     this.state.bornAt = Math.min(this.state.bornAt ?? Infinity, at)
   }
 

@@ -170,6 +170,8 @@ export class Observation {
     const now = this.core.clock.now()
     const datedAge = this.core.dates.ageOf(job, hints.serverTime, { madeWithinMs })
     this.cursor.saw(job, undefined, now, datedAge)
+    // An answer of this process: the next one's change is bounded by it (see `answered`).
+    this.answers++
     // The server made the job during the create's round trip: halfway through it, on average
     // (a 200 ms round trip otherwise puts every check 100 ms late).
     if (madeWithinMs !== undefined) {

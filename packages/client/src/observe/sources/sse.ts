@@ -41,8 +41,6 @@ export function sseSource(core: ClientCore): Source {
       method: 'GET',
       path,
       signal,
-      // No time limit (it is interrupted at the deadline instead), but its turn comes by then.
-      dueBy: observation.nearestDeadline(),
       ...(state.eventId !== undefined && { headers: { 'last-event-id': state.eventId } }),
     }
     const startedAt = core.clock.now()
