@@ -8,6 +8,7 @@ import { createClient } from '../src/client.js'
 import {
   isJobFailedError,
   isNotFoundError,
+  isRateLimitError,
   isTimeoutError,
   type JobFailedError,
   type TimeoutError,
@@ -445,6 +446,32 @@ describe('jobs.wait', () => {
     expect(history.map((h) => h.attempt)).toEqual(history.map((_, i) => i + 1))
     expect(history.at(-1)).toMatchObject({ status: 'completed', httpStatus: 200 })
     expect(history[0]).toMatchObject({ status: 'pending', latencyMs: expect.any(Number) })
+  })
+})
+
+describe('a wait the server asks to come back after its deadline', () => {
+  it('should end at once with a TimeoutError, not ask at its deadline against the server’s word', async () => {
+    const { manual, clock } = virtualClock()
+    const fetch = fakeFetch(
+      () =>
+        new Response(JSON.stringify({ type: 'about:blank', title: 'Slow down', status: 429 }), {
+          status: 429,
+          headers: { 'content-type': 'application/problem+json', 'retry-after': '600' },
+        }),
+    )
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
+    const start = manual.now()
+    const error = await drive(
+      manual,
+      client.jobs.wait('job_1', { timeoutMs: 120_000 }).catch((e: unknown) => e),
+      1_000,
+      200,
+    )
+    expect(isTimeoutError(error)).toBe(true)
+    expect((error as Error).message).toContain('the server asked for no request until 600000 ms on')
+    expect(isRateLimitError((error as Error).cause)).toBe(true)
+    expect(manual.now() - start).toBeLessThan(2_000)
+    expect(fetch.calls).toHaveLength(1)
   })
 })
 

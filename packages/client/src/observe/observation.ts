@@ -292,7 +292,11 @@ export class Observation {
     }
     for (const s of [...this.subscriptions]) {
       s.attempts++
-      if (verdict.kind === 'paced') continue
+      // Asked to come back only after its deadline: it ends now, not with a look against that.
+      if (verdict.kind === 'paced') {
+        s.checkLimits(now, now + verdict.retryAfterMs)
+        continue
+      }
       if (verdict.opening !== undefined) s.failedOpening(verdict.opening, error)
       else if (verdict.kind === 'failed') s.failedCheck(error)
     }

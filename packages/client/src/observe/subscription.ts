@@ -197,20 +197,27 @@ export class Subscription implements WaitState {
     )
   }
 
-  /** After a check: ends this subscription with a `TimeoutError` when a limit is reached. */
-  checkLimits(now: number): boolean {
-    if (now < this.deadline && this.attempts < this.#maxAttempts) return false
+  /**
+   * After a check: ends this subscription with a `TimeoutError` when a limit is reached, or
+   * would be before the next check may go (`nextAt`: a server asking for no request until after
+   * the deadline is not asked at it, against its word; `createAndWait`'s create does the same).
+   */
+  checkLimits(now: number, nextAt = now): boolean {
+    if (nextAt < this.deadline && this.attempts < this.#maxAttempts) return false
     const { id, core, cursor } = this.observation
     const job = cursor.state.job
     const elapsedMs = now - this.#joinedAt
     core.events.emit('job:timeout', { id, job, elapsedMs, attempts: this.attempts })
     this.close()
-    const outOfChecks = now < this.deadline
+    const outOfChecks = this.attempts >= this.#maxAttempts && now < this.deadline
+    const early = !outOfChecks && now < this.deadline
     // Without a timeoutMs of its own, the deadline is a resume token's, set by the wait before.
     const fromToken = this.#timeoutMs === undefined
     const message = outOfChecks
       ? `Waiting for job ${id} gave up after ${this.attempts} status checks (maxAttempts)`
-      : fromToken
+      : early
+        ? `Waiting for job ${id} gave up ${this.deadline - now} ms before its deadline: the server asked for no request until ${nextAt - now} ms on`
+        : fromToken
         ? `Waiting for job ${id} reached the deadline its resume token carried, ${elapsedMs} ms after it resumed`
         : undefined
     this.subscriber.end(
