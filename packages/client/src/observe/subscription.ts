@@ -218,8 +218,8 @@ export class Subscription implements WaitState {
       : early
         ? `Waiting for job ${id} gave up ${this.deadline - now} ms before its deadline: the server asked for no request until ${nextAt - now} ms on`
         : fromToken
-        ? `Waiting for job ${id} reached the deadline its resume token carried, ${elapsedMs} ms after it resumed`
-        : undefined
+          ? `Waiting for job ${id} reached the deadline its resume token carried, ${elapsedMs} ms after it resumed`
+          : undefined
     this.subscriber.end(
       new TimeoutError({
         scope: 'wait',
