@@ -292,9 +292,11 @@ export class Observation {
     }
     for (const s of [...this.subscriptions]) {
       s.attempts++
-      // Asked to come back only after its deadline: it ends now, not with a look against that.
+      // Asked to come back only after its deadline and its last look's second: it ends now,
+      // not with a look against the server's word.
       if (verdict.kind === 'paced') {
-        s.checkLimits(now, now + verdict.retryAfterMs)
+        const nextAt = now + verdict.retryAfterMs
+        if (nextAt >= s.deadline + LAST_LOOK_MS) s.checkLimits(now, nextAt)
         continue
       }
       if (verdict.opening !== undefined) s.failedOpening(verdict.opening, error)
