@@ -8,7 +8,7 @@ import type { Engine } from './client.js'
 import { type ClientCore, request } from './core.js'
 import { createForWait, createJob } from './create.js'
 import { DEFAULTS } from './defaults.js'
-import { JobFailedError } from './errors.js'
+import { isApiError, JobFailedError } from './errors.js'
 import type { HistoryEntry } from './history.js'
 import { readBody } from './http.js'
 import type {
@@ -81,10 +81,16 @@ export class Jobs {
     // One call: its creates take turns under one pacer, also with `isolateCalls`.
     const { core } = this.#engine()
     let next = 0
+    /** A 401: the key is wrong for every create; the rest are not sent, each rejected with it. */
+    let refused: unknown
     const worker = async () => {
       while (next < paramsList.length) {
         const i = next++
         const params = paramsList[i] as CreateJobParams
+        if (refused !== undefined) {
+          outcomes[i] = { status: 'rejected', reason: refused }
+          continue
+        }
         try {
           const key = idempotencyKey?.(params, i)
           const { job } = await createJob(
@@ -98,6 +104,7 @@ export class Jobs {
         } catch (reason) {
           signal?.throwIfAborted()
           outcomes[i] = { status: 'rejected', reason }
+          if (isApiError(reason) && reason.status === 401) refused ??= reason
         }
       }
     }

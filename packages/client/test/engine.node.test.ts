@@ -650,6 +650,19 @@ describe('jobs.createBatch', () => {
     expect(requests.filter((r) => r.method === 'POST')).toHaveLength(3)
   })
 
+  it('should not send the rest after a 401: the key is wrong for every create', async () => {
+    const fetch = fakeFetch(() => problemResponse(401, 'Invalid API key'))
+    const client = createClient({ baseUrl: 'http://api.test', fetch, apiKey: 'sk_wrong_key_1234' })
+    const outcomes = await client.jobs.createBatch(
+      Array.from({ length: 20 }, () => jobParams()),
+      { concurrency: 2 },
+    )
+    expect(outcomes).toHaveLength(20)
+    expect(outcomes.every((o) => o.status === 'rejected' && o.reason instanceof Error)).toBe(true)
+    // The two in flight when the first answer came, and no more.
+    expect(fetch.calls.length).toBeLessThanOrEqual(2)
+  })
+
   it('should bound the creates in flight and give each its own idempotency key', async () => {
     let inFlight = 0
     let most = 0
