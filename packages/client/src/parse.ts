@@ -158,19 +158,6 @@ function parseJobError(value: unknown): Job['error'] {
  * (`{ "message" }`, `{ "error" }`, `{ "error": { "message" } }`, `{ "detail" }`) becomes one of
  * HTTP `status` with its message as the detail, so the error says what the server said.
  */
-/**
- * The problem a failed answer's body says that is not JSON (a proxy's page, a plain-text
- * refusal): its text, or an HTML page's title, whitespace collapsed and 200 characters at most.
- */
-export function textProblem(text: string, status: number): Problem | undefined {
-  const title = /<title[^>]*>([^<]*)<\/title>/i.exec(text)?.[1]
-  const plain = title ?? (/^\s*</.test(text) ? '' : text)
-  const said = plain.replace(/\s+/g, ' ').trim()
-  if (said === '') return undefined
-  const detail = said.length > 200 ? `${said.slice(0, 200)}…` : said
-  return { type: 'about:blank', title: `HTTP ${status}`, status, detail }
-}
-
 export function parseProblem(value: unknown, status: number): Problem | undefined {
   if (!isObject(value)) return undefined
   const { type, title } = value
@@ -186,4 +173,17 @@ export function parseProblem(value: unknown, status: number): Problem | undefine
   const detail = [value.detail, value.message, error].find((text) => typeof text === 'string')
   if (detail === undefined) return undefined
   return { type: 'about:blank', title: `HTTP ${status}`, status, detail: detail as string }
+}
+
+/**
+ * The problem a failed answer's body says that is not JSON (a proxy's page, a plain-text
+ * refusal): its text, or an HTML page's title, whitespace collapsed and 200 characters at most.
+ */
+export function textProblem(text: string, status: number): Problem | undefined {
+  const title = /<title[^>]*>([^<]*)<\/title>/i.exec(text)?.[1]
+  const plain = title ?? (/^\s*</.test(text) ? '' : text)
+  const said = plain.slice(0, 1_000).replace(/\s+/g, ' ').trim()
+  if (said === '') return undefined
+  const detail = said.length > 200 ? `${said.slice(0, 200)}…` : said
+  return { type: 'about:blank', title: `HTTP ${status}`, status, detail }
 }

@@ -12,8 +12,8 @@
  *
  * Two ways to place checks on it, each minimising `price * checks + lateness` on average:
  * - `plan`: the exact optimal schedule (Barlow, Hunter and Proschan 1963) by dynamic programming
- *   over a grid of check times (1.5 % apart, closer where jobs end), for any age at once. Used for job durations,
- *   whose distribution can have gaps and sharp peaks. It can weigh lateness `L` as
+ *   over a grid of check times (1.5 % apart, closer where jobs end), for any age at once. Used
+ *   for job durations, whose distribution can have gaps and sharp peaks. It can weigh lateness `L` as
  *   `L + L² / (2 * curve)`: a long wait then costs more than its share, which shortens the
  *   longest gaps (the p95) for about the same checks and mean.
  * - `next`: Keller's (1974) density `n(t) = sqrt(h(t) / (2 * price))`, h the hazard rate: the
