@@ -4,9 +4,14 @@
  */
 import { type ClientCore, request } from './core.js'
 import { DEFAULTS } from './defaults.js'
-import { TimeoutError } from './errors.js'
+import { isApiError, TimeoutError } from './errors.js'
 import { type HttpResponse, readBody } from './http.js'
-import type { CreateJobOptions, WaitOptions } from './job-options.js'
+import type {
+  CreateBatchOptions,
+  CreateJobOptions,
+  CreateOutcome,
+  WaitOptions,
+} from './job-options.js'
 import { judgeFailure } from './observe/failures.js'
 import type { Created } from './observe/monitor.js'
 import { getJob } from './observe/sources/poll.js'
@@ -52,6 +57,53 @@ export async function createJob(
   const hints = hintsOf(job, response.headers, now)
   const replayed = response.headers.get('idempotent-replayed') === 'true'
   return { job, hints, madeWithinMs: replayed ? undefined : now - (response.sentAt ?? now) }
+}
+
+/**
+ * `createBatch`'s creates, at most `concurrency` at a time, one outcome each in the order given.
+ * A 401 (the key is wrong for every create), or a 429 or 503 asking for no request until later
+ * than a create waits (`maxRetryAfterMs`), rejects the creates not sent yet with it (until that
+ * time), instead of sending each to be refused.
+ */
+export async function createMany(
+  core: ClientCore,
+  paramsList: readonly CreateJobParams[],
+  { signal, idempotencyKey, concurrency = DEFAULTS.batchConcurrency }: CreateBatchOptions,
+): Promise<CreateOutcome[]> {
+  const outcomes: CreateOutcome[] = []
+  let next = 0
+  let refused: { reason: unknown; until: number } | undefined
+  const worker = async () => {
+    while (next < paramsList.length) {
+      const i = next++
+      const params = paramsList[i] as CreateJobParams
+      if (refused !== undefined && core.clock.now() < refused.until) {
+        outcomes[i] = { status: 'rejected', reason: refused.reason }
+        continue
+      }
+      try {
+        const options = { signal, idempotencyKey: idempotencyKey?.(params, i) }
+        const { job } = await createJob(core, params, options, undefined, true)
+        outcomes[i] = { status: 'fulfilled', job }
+      } catch (reason) {
+        signal?.throwIfAborted()
+        outcomes[i] = { status: 'rejected', reason }
+        const until = refusedUntil(reason, core.clock.now())
+        if (until !== undefined && until > (refused?.until ?? -Infinity))
+          refused = { reason, until }
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(concurrency, paramsList.length) }, worker))
+  return outcomes
+}
+
+/** Until when a create's failure refuses every create (see `createMany`), if it does. */
+function refusedUntil(reason: unknown, now: number): number | undefined {
+  if (!isApiError(reason)) return undefined
+  if (reason.status === 401) return Infinity
+  const pacedMs = reason.status === 429 || reason.status === 503 ? reason.retryAfterMs : undefined
+  return pacedMs === undefined ? undefined : now + pacedMs
 }
 
 /**

@@ -45,6 +45,12 @@ export class ApiError extends VideoTranslationError {
   /** The response headers (hints such as `Retry-After` live here). */
   readonly headers: Headers
   readonly request: RequestInfo
+  /**
+   * How long the server asked not to be asked again, in ms from when its answer came: its
+   * `Retry-After` (an HTTP date read against its `Date`), or for a 429 that has none, when its
+   * rate limit's window resets (`RateLimit`'s `t`, `RateLimit-Reset`). Undefined when it said neither.
+   */
+  readonly retryAfterMs: number | undefined
 
   constructor(init: {
     status: number
@@ -52,6 +58,7 @@ export class ApiError extends VideoTranslationError {
     requestId: string | undefined
     headers: Headers
     request: RequestInfo
+    retryAfterMs?: number | undefined
   }) {
     super(apiErrorMessage(init), { retryable: isRetryableStatus(init.status) })
     this.status = init.status
@@ -59,6 +66,7 @@ export class ApiError extends VideoTranslationError {
     this.requestId = init.requestId
     this.headers = init.headers
     this.request = init.request
+    this.retryAfterMs = init.retryAfterMs
   }
 }
 
@@ -127,10 +135,12 @@ export class InvalidResponseError extends VideoTranslationError {
     requestId: string | undefined
     reason: string
     cause?: unknown
+    /** @default true: a body cut short or garbled on the way may read on another try */
+    retryable?: boolean
   }) {
     super(
       `${init.request.method} ${init.request.path} returned ${init.status} with an invalid body: ${init.reason}${requestIdSuffix(init.requestId)}`,
-      { retryable: true, cause: init.cause },
+      { retryable: init.retryable ?? true, cause: init.cause },
     )
     this.reason = init.reason
     this.status = init.status

@@ -13,7 +13,8 @@ import {
   type RequestInfo,
   TimeoutError,
 } from './errors.js'
-import { parseProblem, textProblem } from './parse.js'
+import { NO_RESULT, parseProblem, textProblem } from './parse.js'
+import { askedDelay } from './rate-limit-headers.js'
 import { type Redactor, redactData, redactError } from './redact.js'
 
 /**
@@ -106,7 +107,7 @@ export async function send(config: HttpConfig, request: HttpRequest): Promise<Ht
     // client leave, 499) is the timeout it would have been over a network.
     const failed = response.status < 200 || (response.status >= 300 && response.status !== 304)
     if (failed && deadline.timedOut()) throw timeoutOf(info, timeoutMs)
-    return interpret(info, response, text, config.redact)
+    return interpret(info, response, text, config)
   } finally {
     deadline.dispose()
   }
@@ -152,7 +153,7 @@ export async function openStream(config: HttpConfig, request: HttpRequest): Prom
     })
     response = await settleBy(answer, deadline.signal)
     if (response.status < 200 || response.status >= 300) {
-      interpret(info, response, await settleBy(response.text(), deadline.signal), config.redact)
+      interpret(info, response, await settleBy(response.text(), deadline.signal), config)
     }
   } catch (cause) {
     deadline.dispose()
@@ -174,7 +175,7 @@ function interpret(
   info: RequestInfo,
   response: Response,
   text: string,
-  redact: Redactor,
+  { redact, clock }: HttpConfig,
 ): HttpResponse {
   const { status, headers } = response
   const failed = status < 200 || (status >= 300 && status !== 304)
@@ -191,6 +192,7 @@ function interpret(
       requestId: requestIdOf(headers, redact),
       headers: redactHeaders(headers, redact),
       request: info,
+      retryAfterMs: askedDelay(status, headers, clock.now()),
     })
   }
   // Parsed before the content type is read: reading a response header costs undici about as
@@ -248,6 +250,8 @@ export function readBody<T extends object>(
     status: response.status,
     requestId: requestIdOf(response.headers, response.redact),
     reason: value,
+    // A completed job without its result: asking again will hardly bring it.
+    retryable: value !== NO_RESULT,
   })
 }
 

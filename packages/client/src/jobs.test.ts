@@ -209,6 +209,38 @@ describe('jobs.get', () => {
     expect((error as Error).message).not.toContain(API_KEY)
   })
 
+  it('should say how long the server asked not to be asked again (retryAfterMs)', async () => {
+    const refusal = (status: number, headers: Record<string, string>) => () => {
+      const response = problemResponse(status, 'No')
+      for (const [name, value] of Object.entries(headers)) response.headers.set(name, value)
+      return response
+    }
+    const cases: [ReturnType<typeof refusal>, number | undefined][] = [
+      [refusal(503, { 'retry-after': '7' }), 7_000],
+      // A 429 without Retry-After: when its limit's window resets.
+      [
+        refusal(429, { ratelimit: '"default";r=0;t=5', 'ratelimit-policy': '"default";q=10;w=60' }),
+        5_000,
+      ],
+      // An HTTP date, read against the server's Date.
+      [
+        refusal(429, {
+          'retry-after': 'Sun, 06 Dec 2026 10:00:30 GMT',
+          date: 'Sun, 06 Dec 2026 10:00:00 GMT',
+        }),
+        30_000,
+      ],
+      [refusal(500, {}), undefined],
+    ]
+    for (const [respond, retryAfterMs] of cases) {
+      const error = await clientWith(fakeFetch(respond))
+        .jobs.get('job_1')
+        .catch((e: unknown) => e)
+      expect(isApiError(error)).toBe(true)
+      expect((error as { retryAfterMs?: number }).retryAfterMs).toBe(retryAfterMs)
+    }
+  })
+
   it('should fail a wait, not ask on and on, when a completed job has no result', async () => {
     const { manual, clock } = virtualClock()
     const fetch = fakeFetch(() => json({ id: 'job_1', status: 'completed' }))
@@ -222,6 +254,7 @@ describe('jobs.get', () => {
     )
     expect(isInvalidResponseError(error)).toBe(true)
     expect((error as Error).message).toContain('"result" must be an object with a "url"')
+    expect(error).toMatchObject({ retryable: false })
     // No later answer is waited for: a completed job's answer carries its result.
     expect(fetch.calls).toHaveLength(1)
     expect(manual.now() - start).toBeLessThanOrEqual(100)

@@ -6,9 +6,8 @@
 
 import type { Engine } from './client.js'
 import { type ClientCore, request } from './core.js'
-import { createForWait, createJob } from './create.js'
-import { DEFAULTS } from './defaults.js'
-import { isApiError, JobFailedError } from './errors.js'
+import { createForWait, createJob, createMany } from './create.js'
+import { JobFailedError } from './errors.js'
 import type { HistoryEntry } from './history.js'
 import { readBody } from './http.js'
 import type {
@@ -69,48 +68,15 @@ export class Jobs {
   ): Promise<CreateOutcome[]> {
     checkList('paramsList', paramsList)
     checkNumber('concurrency', options.concurrency, { min: 1, integer: true })
-    const { signal, idempotencyKey } = options
-    checkSignal(signal)
-    if (idempotencyKey !== undefined && typeof idempotencyKey !== 'function') {
+    checkSignal(options.signal)
+    if (options.idempotencyKey !== undefined && typeof options.idempotencyKey !== 'function') {
       // One key for every job would create the first and refuse the others (422).
       throw new TypeError(
         'createBatch takes idempotencyKey as a function of (params, index), one key per job.',
       )
     }
-    const outcomes: CreateOutcome[] = []
     // One call: its creates take turns under one pacer, also with `isolateCalls`.
-    const { core } = this.#engine()
-    let next = 0
-    /** A 401: the key is wrong for every create; the rest are not sent, each rejected with it. */
-    let refused: unknown
-    const worker = async () => {
-      while (next < paramsList.length) {
-        const i = next++
-        const params = paramsList[i] as CreateJobParams
-        if (refused !== undefined) {
-          outcomes[i] = { status: 'rejected', reason: refused }
-          continue
-        }
-        try {
-          const key = idempotencyKey?.(params, i)
-          const { job } = await createJob(
-            core,
-            params,
-            { signal, idempotencyKey: key },
-            undefined,
-            true,
-          )
-          outcomes[i] = { status: 'fulfilled', job }
-        } catch (reason) {
-          signal?.throwIfAborted()
-          outcomes[i] = { status: 'rejected', reason }
-          if (isApiError(reason) && reason.status === 401) refused ??= reason
-        }
-      }
-    }
-    const workers = Math.min(options.concurrency ?? DEFAULTS.batchConcurrency, paramsList.length)
-    await Promise.all(Array.from({ length: workers }, worker))
-    return outcomes
+    return createMany(this.#engine().core, paramsList, options)
   }
 
   /**

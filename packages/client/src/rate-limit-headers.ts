@@ -84,6 +84,14 @@ function firstNumber(...values: (string | null | undefined)[]): number | undefin
 }
 
 /**
+ * How long a failed answer asks not to be asked again, in ms from `now` (an `ApiError`'s
+ * `retryAfterMs`): its `Retry-After`, or for a 429, `refusalDelay`.
+ */
+export function askedDelay(status: number, headers: Headers, now: number): number | undefined {
+  return status === 429 ? refusalDelay(headers, now) : retryAfterOf(headers, now)
+}
+
+/**
  * How long a 429 asks to wait, in ms from `now`: its `Retry-After`, else the end of the limit's
  * window when it states one; undefined when it says neither.
  */

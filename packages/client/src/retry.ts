@@ -7,7 +7,7 @@
  */
 import { isApiError, isCircuitOpenError, isVideoTranslationError } from './errors.js'
 import { retryAfterOf } from './polling/hints.js'
-import { refusalDelay } from './rate-limit-headers.js'
+import { askedDelay } from './rate-limit-headers.js'
 
 /** Options of request retries. */
 export interface RetryOptions {
@@ -94,9 +94,8 @@ export function isTransient(error: unknown): boolean {
  * neither (a quota used up, say) is a failure like any other. Undefined for any other error.
  */
 export function pacedDelay(error: unknown, now: number): number | undefined {
-  if (!isApiError(error)) return undefined
-  if (error.status === 429) return refusalDelay(error.headers, now)
-  return error.status === 503 ? retryAfterOf(error.headers, now) : undefined
+  if (!isApiError(error) || (error.status !== 429 && error.status !== 503)) return undefined
+  return askedDelay(error.status, error.headers, now)
 }
 
 /**

@@ -663,6 +663,36 @@ describe('jobs.createBatch', () => {
     expect(fetch.calls.length).toBeLessThanOrEqual(2)
   })
 
+  it('should not send the rest while a 429 asks for longer than a create waits, and say how long', async () => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    let refusals = 0
+    const fetch = fakeFetch((call) => {
+      // Refused for two minutes from the first create on, then accepted.
+      if (manual.now() < start + 120_000 && call.method === 'POST') {
+        refusals++
+        const response = problemResponse(429, 'Slow down')
+        response.headers.set('retry-after', '120')
+        return response
+      }
+      return json(jobBody({ status: 'pending', progress: 0 }), 202)
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock })
+    const outcomes = await client.jobs.createBatch(
+      Array.from({ length: 10 }, () => jobParams()),
+      { concurrency: 2 },
+    )
+    expect(outcomes.map((o) => o.status)).toEqual(Array(10).fill('rejected'))
+    const reason = (outcomes[9] as { reason: unknown }).reason
+    expect(reason).toMatchObject({ name: 'RateLimitError', status: 429, retryAfterMs: 120_000 })
+    // The two in flight when the first answer came, and no more.
+    expect(refusals).toBeLessThanOrEqual(2)
+    // Past the time asked, creates go out again.
+    await manual.tickAsync(120_000)
+    const later = await drive(manual, client.jobs.createBatch([jobParams()]))
+    expect(later[0]?.status).toBe('fulfilled')
+  })
+
   it('should bound the creates in flight and give each its own idempotency key', async () => {
     let inFlight = 0
     let most = 0

@@ -4,8 +4,7 @@
  * observation acts on them (observation.ts).
  */
 import type { CircuitBreaker } from '../breaker.js'
-import { isCircuitOpenError, isInvalidResponseError } from '../errors.js'
-import { NO_RESULT } from '../parse.js'
+import { isCircuitOpenError } from '../errors.js'
 import { isTransient, pacedDelay } from '../retry.js'
 
 /** How often a wait looks again while the circuit breaker's probe is in flight. */
@@ -58,9 +57,7 @@ export function judgeFailure(
       opening: error.retryAfterMs > 0 ? error.opening : undefined,
     }
   }
-  // A completed job without a result: no later answer is waited for (see NO_RESULT).
-  if (!isTransient(error) || (isInvalidResponseError(error) && error.reason === NO_RESULT)) {
-    return { kind: 'fatal' }
-  }
+  // Also a completed job without its result: no later answer is waited for (see NO_RESULT).
+  if (!isTransient(error)) return { kind: 'fatal' }
   return { kind: 'failed', opening: breaker?.state.state === 'open' ? breaker.openings : undefined }
 }
