@@ -15,6 +15,11 @@ describe('redaction of the API key', () => {
     expect(redact(`Bearer ${KEY} is not valid; ${KEY}`)).toBe(
       'Bearer [redacted] is not valid; [redacted]',
     )
+    // Echoed in another letter case (a header written in lower case), or with regex characters.
+    expect(redact(`authorization: bearer ${KEY.toLowerCase()}, ${KEY.toUpperCase()}`)).toBe(
+      'authorization: bearer [redacted], [redacted]',
+    )
+    expect(redactor('a.b*c(d)')('a.b*c(d) aXb*c(d)')).toBe('[redacted] aXb*c(d)')
     const inner = new TypeError(`bad header "Bearer ${KEY}"`)
     const outer = new Error('fetch failed', { cause: inner })
     const clean = redactError(outer, redact) as Error

@@ -21,8 +21,8 @@ export type Redactor = ((text: string) => string) & { readonly inData: boolean }
 const MIN_DATA_SECRET = 8
 
 /**
- * A redactor for the API key `secret` (and so for its `Bearer` form too), as written plainly,
- * percent-encoded (a server quoting a URL), or either escaped in JSON once or twice (`\"`, `\\`,
+ * A redactor for the API key `secret` (and so for its `Bearer` form too), in any letter case,
+ * as written plainly, percent-encoded (a server quoting a URL), or either escaped in JSON once or twice (`\"`, `\\`,
  * and `\/` as some servers write `/`): a server that quotes the header as JSON inside its JSON
  * body escapes it twice, and the body's text is redacted before it is parsed.
  */
@@ -34,10 +34,14 @@ export function redactor(secret: string | undefined): Redactor {
   const plain = [secret, encodeURIComponent(secret)]
   const once = plain.flatMap(escapings)
   const forms = [...new Set([...plain, ...once, ...once.flatMap(escapings)])]
-  // The longest first, so no form is cut into by a shorter one.
+  // The longest first, so no form is cut into by a shorter one; in any case (a server may write
+  // the header it quotes in lower case).
   forms.sort((a, b) => b.length - a.length)
-  const redact = (text: string) =>
-    forms.reduce((out, form) => (out.includes(form) ? out.split(form).join(REDACTED) : out), text)
+  const pattern = new RegExp(
+    forms.map((form) => form.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&')).join('|'),
+    'gi',
+  )
+  const redact = (text: string) => text.replace(pattern, REDACTED)
   return Object.assign(redact, { inData: secret.length >= MIN_DATA_SECRET })
 }
 
