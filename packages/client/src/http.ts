@@ -61,7 +61,7 @@ export interface HttpRequest {
    * breaker's probe (the job may have ended; the server may be back), one probe at a time.
    */
   lastLook?: boolean | undefined
-  /** One of many with time to spare (`createBatch`'s creates): its turn a minute on at most. */
+  /** A create of `createBatch` or `createAndWait`: its turn behind checks, a minute on at most (core.ts). */
   background?: boolean | undefined
 }
 

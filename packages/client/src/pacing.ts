@@ -110,6 +110,11 @@ export class Pacer {
   /** When the older rate-limit headers were last read while the server stated no limit. */
   #olderReadAt = Number.NEGATIVE_INFINITY
 
+  /** How many requests wait for a turn. */
+  get waiting(): number {
+    return this.#queue.length
+  }
+
   /** `random`: uniform in [0, 1), to spread the returns of clients refused together. */
   constructor(clock: Clock, random: () => number = Math.random) {
     this.#clock = clock

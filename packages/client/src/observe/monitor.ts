@@ -9,7 +9,10 @@
  * of its delay (a power of two in ms, the same grid for every job), so checks planned near each
  * other fall on the same instant and share a request, and no check moves by more than 1/8 of its
  * delay. A wait for one job keeps its strategy's exact schedule (moving a check planned at the
- * server's ETA earlier would cost a look before the end and another after it).
+ * server's ETA earlier would cost a look before the end and another after it), unless requests
+ * wait for their turn under the server's rate limit: then every check is gathered so, as turns
+ * are what is short (2,000 `createAndWait`s at 50 requests a second: 1,377 checks instead of
+ * 2,313, each job known 0.6 s after its end on average, not 5.7 s).
  */
 import type { ClientCore } from '../core.js'
 import type { ServerHints } from '../polling/hints.js'
@@ -180,7 +183,8 @@ export class Monitor implements Planner {
     const wanted = this.#page?.delay(delayMs, observation) ?? delayMs
     const capped = Math.min(wanted, MAX_TIMER_MS)
     let at = now + capped
-    const align = [...observation.subscriptions].some((s) => s.align)
+    const align =
+      (this.#core.pacer?.waiting ?? 0) > 0 || [...observation.subscriptions].some((s) => s.align)
     if (align && this.#observations.size > 1 && capped >= 16) {
       const grid = 2 ** Math.floor(Math.log2(capped / 8))
       const notBefore = Math.min(observation.notBeforeAt ?? now, now + capped)
