@@ -375,8 +375,11 @@ describe('GET /v1/jobs?ids=', () => {
     }
     expect(jobs.map((job) => job.id)).toEqual([b.id, a.id])
     expect(missing).toEqual(['nope'])
-    // b (5 s) ran 2.5 s by its last 1 s progress step: 2.5 s left, rounded up.
-    expect(response.headers.get('retry-after')).toBe('3')
+    // b (5 s) has 2 s left at the answer (its last progress step, at 2.5 s, said 2.5 s).
+    expect(response.headers.get('retry-after')).toBe('2')
+    // Statuses change: a cache asks again (as for one job), whoever asked (no CORS on it).
+    expect(response.headers.get('cache-control')).toBe('no-cache')
+    expect(response.headers.get('vary')).toBe('Origin')
   })
 
   it('should count the ids named, not the text: duplicates and empty entries aside', async () => {

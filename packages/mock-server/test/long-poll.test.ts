@@ -96,6 +96,16 @@ describe('long-poll GET /v1/jobs/:id?wait=N', () => {
     expect(await response.json()).toMatchObject({ status: 'running' })
   })
 
+  it('should hold a longer Prefer: wait as long as it holds any (60 s)', async () => {
+    const { clock, call, createJob } = harness()
+    const { id } = await createJob({ simulate: { duration_ms: 600_000 } })
+    const poll = track(call('GET', `/v1/jobs/${id}`, { headers: { prefer: 'wait=1000000' } }))
+    await clock.tickAsync(59_999)
+    expect(poll.done).toBe(false)
+    await clock.tickAsync(1)
+    expect((await poll.response).headers.get('preference-applied')).toBe('wait=60')
+  })
+
   it('should ignore a Prefer: wait it cannot read, as RFC 7240 says', async () => {
     const { call, createJob } = harness()
     const { id } = await createJob()

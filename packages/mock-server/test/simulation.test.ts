@@ -50,6 +50,14 @@ describe('/v1/simulation', () => {
     expect((await problemOf(response)).field).toBe(field)
   })
 
+  it('should take fault rates adding up to 1 exactly, whatever floating point makes of them', async () => {
+    const { admin } = harness()
+    const faults = { rate_500: 0.34, rate_503: 0.56, rate_429: 0.1 }
+    expect(0.34 + 0.56 + 0.1).toBeGreaterThan(1)
+    const response = await admin('PUT', '/v1/simulation', { faults })
+    expect(response.status).toBe(200)
+  })
+
   it('should refuse invalid settings at startup with the field in the message', () => {
     expect(() => createMockServer({ simulation: { error_rate: 5 } })).toThrow(/error_rate/)
   })

@@ -15,8 +15,9 @@ import type { AppEnv } from '../env.js'
 export type HandBuiltResponse = Response & TypedResponse<never, never, never>
 
 /**
- * The headers every response carries: the request id and security headers for a JSON API (OWASP
- * REST guidance). An object literal on purpose: V8 builds it many times faster than it copies a
+ * The headers every response carries: the request id, security headers for a JSON API (OWASP
+ * REST guidance), and `Vary: Origin` (an answer to a browser carries CORS headers that one to
+ * another client lacks: a cache must not hand one for the other). An object literal on purpose: V8 builds it many times faster than it copies a
  * shared object with spread, and this runs once a response.
  */
 function baseHeaders(requestId: string, date: string): Record<string, string> {
@@ -25,6 +26,7 @@ function baseHeaders(requestId: string, date: string): Record<string, string> {
     'cross-origin-resource-policy': 'cross-origin',
     date,
     'referrer-policy': 'no-referrer',
+    vary: 'Origin',
     'x-content-type-options': 'nosniff',
     'x-frame-options': 'DENY',
     'x-request-id': requestId,

@@ -20,7 +20,7 @@ import {
   MAX_WAIT_S,
 } from '../schemas/job.js'
 import { problemResponses } from '../schemas/problem.js'
-import { type Snapshot, TERMINAL } from '../simulator/lifecycle.js'
+import { retryAfterS, type Snapshot, TERMINAL } from '../simulator/lifecycle.js'
 import type { Simulator } from '../simulator/simulator.js'
 import { jobResponse, matchesEtag, serialize } from './respond.js'
 
@@ -162,7 +162,7 @@ export function registerJobRoutes(
     const { id } = result.snapshot.view
     const headers: Record<string, string> = { location: `/v1/jobs/${id}` }
     if (result.kind === 'replayed') headers['idempotent-replayed'] = 'true'
-    return jobResponse(c, result.snapshot, 202, undefined, headers)
+    return jobResponse(c, result.snapshot, simulator.clock.now(), 202, undefined, headers)
   })
 
   // The hot path: documented from its route, validated inline with the same schemas (one pass
@@ -193,9 +193,13 @@ export function registerJobRoutes(
     const endOnly = until === 'terminal'
     const behind =
       !endOnly && ifNoneMatch !== undefined && !matchesEtag(ifNoneMatch, serialize(job).etag)
-    if (waitS === 0 || behind) return jobResponse(c, job, 200, ifNoneMatch, preferred)
+    if (waitS === 0 || behind) {
+      return jobResponse(c, job, simulator.clock.now(), 200, ifNoneMatch, preferred)
+    }
     return longPoll(c, job, waitS, endOnly).then((latest) =>
-      latest instanceof Response ? latest : jobResponse(c, latest, 200, ifNoneMatch, preferred),
+      latest instanceof Response
+        ? latest
+        : jobResponse(c, latest, simulator.clock.now(), 200, ifNoneMatch, preferred),
     )
   }
 
@@ -232,8 +236,11 @@ export function registerJobRoutes(
   app.openapi(batchJobs, (c) => {
     const { ids } = c.req.valid('query')
     const { jobs, missing } = simulator.getJobs(c.get('tenant'), ids)
-    const hints = jobs.map((job) => job.retryAfterS).filter((s): s is number => s !== null)
-    const extra = hints.length > 0 ? { 'retry-after': String(Math.min(...hints)) } : undefined
+    const now = simulator.clock.now()
+    const hints = jobs.map((job) => retryAfterS(job, now)).filter((s): s is number => s !== null)
+    // Statuses change: a cache revalidates them (as a job's own answer says).
+    const extra: Record<string, string> = { 'cache-control': 'no-cache' }
+    if (hints.length > 0) extra['retry-after'] = String(Math.min(...hints))
     const named = missing.map(c.get('redact'))
     return sendJson(c, { jobs: jobs.map((job) => job.view), missing: named }, 200, extra)
   })
@@ -251,14 +258,15 @@ export function registerJobRoutes(
         extensions: { job_status: result.snapshot.view.status },
       })
     }
-    return jobResponse(c, result.snapshot, 202)
+    return jobResponse(c, result.snapshot, simulator.clock.now(), 202)
   })
 }
 
 /** The long-poll wait of an RFC 7240 `Prefer: wait=N` header, in seconds (0 when absent). */
 export function preferredWait(prefer: string | undefined): number {
-  // A preference the server cannot read (`wait=1e309`, `wait=soon`) is ignored (RFC 7240).
-  const match = /(?:^|[,;\s])wait\s*=\s*(?:(\d{1,6})|"(\d{1,6})")\s*(?:[,;]|$)/i.exec(prefer ?? '')
+  // A preference the server cannot read (`wait=1e309`, `wait=soon`) is ignored (RFC 7240); a
+  // long one is held as long as the server holds (the caller caps it).
+  const match = /(?:^|[,;\s])wait\s*=\s*(?:(\d+)|"(\d+)")\s*(?:[,;]|$)/i.exec(prefer ?? '')
   const seconds = match?.[1] ?? match?.[2]
   return seconds === undefined ? 0 : Number(seconds)
 }

@@ -56,9 +56,14 @@ function legacyResult(status: string): 'pending' | 'completed' | 'error' {
   return 'pending'
 }
 
+/** A status changes: a cache revalidates it (as a job's answer says). */
+const NOT_STORED = { 'cache-control': 'no-cache' }
+
 /** Registers the compatibility routes on `app`. */
 export function registerLegacyRoutes(app: OpenAPIHono<AppEnv>, simulator: Simulator): void {
-  app.openapi(status, (c) => sendJson(c, { result: legacyResult(simulator.legacyStatus()) }, 200))
+  app.openapi(status, (c) =>
+    sendJson(c, { result: legacyResult(simulator.legacyStatus()) }, 200, NOT_STORED),
+  )
 
   app.openapi(setCompletionTime, (c) => {
     const { completion_time } = c.req.valid('json')

@@ -2,7 +2,7 @@
 import type { Context } from 'hono'
 import type { AppEnv } from '../env.js'
 import { type HandBuiltResponse, send } from '../middleware/response.js'
-import type { Snapshot } from '../simulator/lifecycle.js'
+import { retryAfterS, type Snapshot } from '../simulator/lifecycle.js'
 
 /** A strong ETag for a body: FNV-1a, 32 bits, base 36. */
 export function etagOf(body: string): string {
@@ -37,17 +37,22 @@ export function serialize(job: Snapshot): { body: string; etag: string } {
   return serialized
 }
 
-/** The job as a response: 200 (or `status`), or 304 when the caller already has this version. */
+/**
+ * The job as a response at `now` (the simulation's clock): 200 (or `status`), or 304 when the
+ * caller already has this version.
+ */
 export function jobResponse(
   c: Context<AppEnv>,
   job: Snapshot,
+  now: number,
   status: 200 | 202,
   ifNoneMatch?: string,
   headers?: Record<string, string>,
 ): HandBuiltResponse {
   const { body, etag } = serialize(job)
   const extra: Record<string, string> = { etag, 'cache-control': 'no-cache' }
-  if (job.retryAfterS !== null) extra['retry-after'] = String(job.retryAfterS)
+  const hint = retryAfterS(job, now)
+  if (hint !== null) extra['retry-after'] = String(hint)
   if (headers !== undefined) Object.assign(extra, headers)
   if (status === 200 && matchesEtag(ifNoneMatch, etag)) return send(c, null, 304, extra)
   extra['content-type'] = 'application/json'

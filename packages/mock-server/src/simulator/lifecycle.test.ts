@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { type JobRecord, snapshot } from './lifecycle.js'
+import { type JobRecord, retryAfterS, snapshot } from './lifecycle.js'
 
 const T0 = Date.UTC(2026, 0, 1)
 const EXACT = { mode: 'eta', eta_noise: 0 } as const
@@ -43,7 +43,7 @@ describe('snapshot', () => {
       version: 12,
       nextChangeAt: null,
       nextStatusChangeAt: null,
-      retryAfterS: null,
+      endsAt: null,
     })
   })
 
@@ -116,7 +116,17 @@ describe('snapshot', () => {
   })
 
   it('should clamp Retry-After to [1, 60] seconds', () => {
-    expect(snapshot(record({ durationMs: 600_000 }), T0, EXACT).retryAfterS).toBe(60)
-    expect(snapshot(record(), T0 + 9_500, EXACT).retryAfterS).toBe(1)
+    expect(retryAfterS(snapshot(record({ durationMs: 600_000 }), T0, EXACT), T0)).toBe(60)
+    expect(retryAfterS(snapshot(record(), T0 + 9_500, EXACT), T0 + 9_500)).toBe(1)
+  })
+
+  it('should count Retry-After from the answer, not from the job’s last change', () => {
+    // Without progress, a running job's representation stands still from its start on.
+    const silent = { mode: 'retry-after', eta_noise: 0, progress: false } as const
+    const job = record({ durationMs: 300_000 })
+    const asked = [100_000, 250_000, 290_000, 299_000].map((t) =>
+      retryAfterS(snapshot(job, T0 + t, silent), T0 + t),
+    )
+    expect(asked).toEqual([60, 50, 10, 1])
   })
 })

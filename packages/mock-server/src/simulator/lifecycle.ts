@@ -47,8 +47,11 @@ export interface Snapshot {
   view: JobView
   /** Grows by one or more with every change of the representation (SSE event id). */
   version: number
-  /** The `Retry-After` hint in seconds, or null when hints are off or the job is terminal. */
-  retryAfterS: number | null
+  /**
+   * When the hints say the job ends (ms on the simulation's clock: its ETA, noise and all), or
+   * null when hints are off or the job is terminal; `retryAfterS` reads it at the time of an answer.
+   */
+  endsAt: number | null
   /** When the representation changes next without anyone acting, or null once terminal. */
   nextChangeAt: number | null
   /** When the status changes next without anyone acting, or null once terminal. */
@@ -194,13 +197,20 @@ function build(record: JobRecord, state: State, hints: SimulationSettings['hints
     // Silent, the representation is the one of the run's start until the status changes: so are
     // its version (SSE sends no event, a long-poll is not released) and its next change.
     version: silent ? RUNNING_VERSION : state.version,
-    retryAfterS:
-      eta === null || hints.mode === 'none'
-        ? null
-        : Math.min(60, Math.max(1, Math.ceil(eta / 1000))),
+    endsAt: eta === null || hints.mode === 'none' ? null : asOf + eta,
     nextChangeAt: silent ? state.nextStatusAt : state.nextAt,
     nextStatusChangeAt: state.nextStatusAt,
   }
+}
+
+/**
+ * The `Retry-After` hint of `job` answered at `now`, in seconds (1 to 60): until the end its
+ * hints give, counted from the answer (RFC 9110), not from the job's last change; null when it
+ * has none.
+ */
+export function retryAfterS(job: Snapshot, now: number): number | null {
+  if (job.endsAt === null) return null
+  return Math.min(60, Math.max(1, Math.ceil((job.endsAt - now) / 1000)))
 }
 
 function iso(ms: number): string {
