@@ -179,6 +179,24 @@ describe('POST /v1/jobs', () => {
     }
   })
 
+  it('should answer a compressed body with 415 and the codings it reads, not blame its JSON', async () => {
+    const { call } = harness()
+    for (const coding of ['gzip', 'br']) {
+      const response = await call('POST', '/v1/jobs', {
+        body: VALID_BODY,
+        headers: { 'content-type': 'application/json', 'content-encoding': coding },
+      })
+      expect(response.status, coding).toBe(415)
+      expect(response.headers.get('accept-encoding')).toBe('identity')
+      expect((await problemOf(response)).detail).toContain('uncompressed')
+    }
+    const plain = await call('POST', '/v1/jobs', {
+      body: VALID_BODY,
+      headers: { 'content-type': 'application/json', 'content-encoding': 'identity' },
+    })
+    expect(plain.status).toBe(202)
+  })
+
   it('should reject a body over the size limit with 413', async () => {
     const { call } = harness({ maxBodyBytes: 1_024 })
     const response = await call('POST', '/v1/jobs', {

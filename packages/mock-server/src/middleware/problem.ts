@@ -125,13 +125,16 @@ export function methodNotAllowed(c: Context<AppEnv>, allowed: readonly string[])
 }
 
 /** A 415 for a body not declared as JSON the validators can read. */
-export function unsupportedMediaType(c: Context<AppEnv>): HandBuiltResponse {
+export function unsupportedMediaType(c: Context<AppEnv>, encoded = false): HandBuiltResponse {
   return problem(c, {
     status: 415,
     kind: 'unsupported-media-type',
     title: 'Unsupported Media Type',
-    detail:
-      'Send the body as JSON with Content-Type: application/json (parameters, if any, as name=value).',
+    detail: encoded
+      ? 'Send the body uncompressed: this server reads no Content-Encoding.'
+      : 'Send the body as JSON with Content-Type: application/json (parameters, if any, as name=value).',
+    // RFC 9110 §12.5.3: the codings a body may come in.
+    ...(encoded && { headers: { 'accept-encoding': 'identity' } }),
   })
 }
 

@@ -1,4 +1,4 @@
-/** Bodies must be JSON: anything else is a 415 before validation sees it. */
+/** Bodies must be JSON, uncompressed: anything else is a 415 before validation sees it. */
 import type { MiddlewareHandler } from 'hono'
 import type { AppEnv } from '../env.js'
 import { unsupportedMediaType } from './problem.js'
@@ -6,7 +6,7 @@ import { unsupportedMediaType } from './problem.js'
 /** A JSON media type, its parameters (if any) each `name=value`: what the validators read as JSON. */
 const JSON_TYPE = /^application\/(?:[\w.-]+\+)?json(?:;\s*[\w-]+=[^;]+)*$/i
 
-/** Answers 415 to a POST or PUT whose body is not declared as JSON. */
+/** Answers 415 to a POST or PUT whose body is not declared as JSON, or is encoded (gzip...). */
 export function requireJson(): MiddlewareHandler<AppEnv> {
   return async function requireJson(c, next) {
     const { method } = c.req
@@ -18,6 +18,11 @@ export function requireJson(): MiddlewareHandler<AppEnv> {
       if (!JSON_TYPE.test(c.req.header('content-type') ?? '')) {
         return unsupportedMediaType(c)
       }
+    }
+    // A compressed body would read as broken JSON (a 400 blaming the caller's JSON).
+    const coding = c.req.header('content-encoding')?.trim().toLowerCase()
+    if (coding && coding !== 'identity' && (method === 'POST' || method === 'PUT')) {
+      return unsupportedMediaType(c, true)
     }
     await next()
   }
