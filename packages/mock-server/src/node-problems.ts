@@ -111,13 +111,20 @@ export function answerConnect(_request: IncomingMessage, socket: Duplex): void {
 
 /**
  * `listener` behind a check of what makes a URL: an HTTP/1.1 request without `Host` (RFC 9112
- * requires one; Node would answer a bare 400) is refused here. `refused` answers a request whose
+ * requires one; Node would answer a bare 400), or with several, is refused here. `refused` answers a request whose
  * line or `Host` the HTTP adapter could not make a URL of (its error says which).
  */
 export function withHostCheck(listener: RequestListener): RequestListener {
   return (request, response) => {
     if (request.headers.host === undefined && request.httpVersion === '1.1') {
       endResponse(response, malformed('An HTTP/1.1 request needs a Host header.'))
+      request.resume()
+      return
+    }
+    // Node keeps the first of several and drops the rest; RFC 9112 §3.2 answers 400.
+    const hosts = request.rawHeaders.filter((name, i) => i % 2 === 0 && /^host$/i.test(name))
+    if (hosts.length > 1) {
+      endResponse(response, malformed('A request has one Host header, not several.'))
       request.resume()
       return
     }

@@ -216,6 +216,7 @@ describe('over loopback', () => {
       // Requests Node parses but no URL can be made of, an expectation, a proxy's method.
       ['GET /healthz HTTP/1.1\r\n\r\n', 400],
       ['GET /healthz HTTP/1.1\r\nHost: a b\r\n\r\n', 400],
+      [`GET /healthz HTTP/1.1\r\n${host}host: 127.0.0.2\r\n\r\n`, 400],
       [`OPTIONS * HTTP/1.1\r\n${host}\r\n`, 400],
       [`GET /v1\\jobs HTTP/1.1\r\n${host}\r\n`, 400],
       [`GET /healthz HTTP/1.1\r\n${host}Expect: soon\r\n\r\n`, 417],
