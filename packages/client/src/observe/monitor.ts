@@ -11,8 +11,10 @@
  * delay. A wait for one job keeps its strategy's exact schedule (moving a check planned at the
  * server's ETA earlier would cost a look before the end and another after it), unless requests
  * wait for their turn under the server's rate limit: then every check is gathered so, as turns
- * are what is short (2,000 `createAndWait`s at 50 requests a second: 1,377 checks instead of
- * 2,313, each job known 0.6 s after its end on average, not 5.7 s).
+ * are what is short, and one the server asked to come no sooner (`Retry-After`) goes to the
+ * grid's next instant instead (2,000 `createAndWait`s at 50 requests a second, jobs of 8 s: on a
+ * server without hints, 1,377 checks instead of 2,313, each job known 0.6 s after its end on
+ * average, not 5.7 s; with ETAs, 724 instead of 2,248, 0.2 s instead of 4.3 s).
  */
 import type { ClientCore } from '../core.js'
 import type { ServerHints } from '../polling/hints.js'
@@ -183,12 +185,15 @@ export class Monitor implements Planner {
     const wanted = this.#page?.delay(delayMs, observation) ?? delayMs
     const capped = Math.min(wanted, MAX_TIMER_MS)
     let at = now + capped
-    const align =
-      (this.#core.pacer?.waiting ?? 0) > 0 || [...observation.subscriptions].some((s) => s.align)
+    const queued = (this.#core.pacer?.waiting ?? 0) > 0
+    const align = queued || [...observation.subscriptions].some((s) => s.align)
     if (align && this.#observations.size > 1 && capped >= 16) {
       const grid = 2 ** Math.floor(Math.log2(capped / 8))
       const notBefore = Math.min(observation.notBeforeAt ?? now, now + capped)
-      at = Math.max(now, notBefore, Math.floor(at / grid) * grid)
+      const earlier = Math.floor(at / grid) * grid
+      // Not before the server's word: at it, or, while turns are short, on the grid after it.
+      const later = queued ? Math.ceil(notBefore / grid) * grid : notBefore
+      at = Math.max(now, earlier < notBefore ? later : earlier)
     }
     // Never past the nearest deadline: the last look is at it.
     this.planAt(observation, Math.min(at, Math.max(now, observation.nearestDeadline())))
