@@ -237,11 +237,12 @@ async function paced<T>(
   if (!pacer) return attempt()
   // Turns go soonest limit first: the request's, or the client's when shorter (a create that may
   // retry for an hour is still one request of `requestTimeoutMs`), and a minute at most: behind
-  // those due sooner, never for ever (a place once taken only ages). A create that starts a
-  // wait goes a minute on: behind every create, 300 jobs ended while 300 creates waited their
-  // turn were known 22 s after their end, now under a second. One that fails within URGENT_MS (a wait's last look) goes before all of those:
-  // behind a backlog older than its place, it would fail (waits on jobs ended 26 s before their
-  // deadline timed out behind 2,500 creates with an hour each).
+  // those due sooner, never for ever (a place once taken only ages). A create of a batch or of
+  // a wait goes a minute on: behind every create, 300 jobs that ended while 300 creates waited
+  // their turn were known 22 s after their end, now under a second. One that fails within
+  // URGENT_MS (a wait's last look) goes before all of those: behind a backlog older than its
+  // place, it would fail (waits on jobs ended 26 s before their deadline timed out behind 2,500
+  // creates with an hour each).
   const base = request.background ? BACKGROUND_MS : Math.min(core.http.timeoutMs, BACKGROUND_MS)
   const orderMs = Math.min(turnMs ?? Infinity, base)
   const urgent = turnMs !== undefined && turnMs <= URGENT_MS
