@@ -71,15 +71,28 @@ export async function request(
 }
 
 /**
- * Opens an event stream as `request` would send a request: through the breaker, with retries,
- * events and the rate limit; the stream itself is then the caller's to read. An open that times
- * out is not retried: a stream whose headers do not come is more often held back by a proxy
- * than late, and its source decides (sources/sse.ts).
+ * Opens an event stream as `request` would send a request: through the breaker, with retries
+ * (`retry`: none when the source has another way to ask), events and the rate limit; the stream
+ * itself is then the caller's to read. An open that times out is not retried: a stream whose
+ * headers do not come is more often held back by a proxy than late, and its source decides
+ * (sources/sse.ts). An open is never the breaker's probe: a route a proxy breaks would keep
+ * the circuit open for every call; a plain request probes. One not tried again (`retry` false)
+ * counts for nothing against the server's health: what its source asks next tells (eight waits
+ * behind a proxy failing streams alone opened the circuit for every call).
  */
-export async function requestStream(core: ClientCore, request: HttpRequest): Promise<HttpStream> {
+export async function requestStream(
+  core: ClientCore,
+  request: HttpRequest,
+  retry = true,
+): Promise<HttpStream> {
   const open = (attempt: HttpRequest) => openStream(core.http, attempt)
-  const retry = (error: unknown) => !isTimeoutError(error)
-  const { answer } = await attempts(core, request, retry, open, (stream) => stream.response.headers)
+  const retried = (error: unknown) => retry && !isTimeoutError(error)
+  const headersOf = (stream: HttpStream) => stream.response.headers
+  const { answer } = await attempts(core, request, retried, open, headersOf, {
+    mayProbe: false,
+    // Not tried again, it is not the last word either: the job's own address is asked next.
+    judges: retry,
+  })
   return answer
 }
 
@@ -95,6 +108,15 @@ async function attempts<T>(
   retry: boolean | ((error: unknown) => boolean),
   attempt: (request: HttpRequest) => Promise<T>,
   headersOf: (answer: T) => Headers,
+  {
+    mayProbe = request.holdMs === undefined,
+    judges = true,
+  }: {
+    /** Whether it may be the breaker's probe: a held request never is (its verdict may be a hold away). */
+    mayProbe?: boolean
+    /** Whether its failure counts against the server's health (the breaker's tally). */
+    judges?: boolean
+  } = {},
 ): Promise<{ answer: T; sentAt: number }> {
   const { breaker, clock, events } = core
   const { method, path, signal } = request
@@ -116,9 +138,8 @@ async function attempts<T>(
     let probe: boolean | undefined
     let sentAt = Infinity
     try {
-      // A held request never probes: its verdict may be a whole hold away. A wait's last look
-      // probes at once while the circuit is open: one at a time, the others refused meanwhile.
-      const mayProbe = request.holdMs === undefined
+      // A wait's last look probes at once while the circuit is open: one at a time, the others
+      // refused meanwhile.
       const early = request.lastLook === true && failures + pacedRetries === 0
       probe = breaker ? breaker.admit(mayProbe, early) : false
       const now = clock.now()
@@ -157,7 +178,7 @@ async function attempts<T>(
       // An attempt never sent (its turn under the rate limit came too late) says nothing of the
       // server's health either.
       if (probe !== undefined) {
-        if (sentAt === Infinity) breaker?.released(probe)
+        if (sentAt === Infinity || !judges) breaker?.released(probe)
         else breaker?.failed(error, probe, sentAt)
       }
       if (refusal !== undefined && sentAt === Infinity && isTimeoutError(error)) {

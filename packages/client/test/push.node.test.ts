@@ -442,6 +442,88 @@ describe('transport: long-poll', () => {
     },
   )
 
+  it.each(['502', 'reset'] as const)(
+    'should not let a proxy failing streams only (%s) open the circuit: each job asked by long-poll',
+    async (failure) => {
+      const { manual, clock } = virtualClock()
+      const start = manual.now()
+      const fetch = fakeFetch(async (call) => {
+        if (call.url.endsWith('/events')) {
+          if (failure === 'reset') throw new TypeError('fetch failed')
+          return new Response('<html><title>502 Bad Gateway</title></html>', {
+            status: 502,
+            headers: { 'content-type': 'text/html' },
+          })
+        }
+        // Held to the job's end at 3 s.
+        if (call.url.includes('wait=')) await clock.sleep(start + 3_000 - manual.now(), call.signal)
+        const id = new URL(call.url).pathname.split('/')[3]
+        const done = manual.now() - start >= 3_000
+        return json(jobBody({ id, status: done ? 'completed' : 'running', eta_ms: null }))
+      })
+      const client = createClient({ baseUrl: 'http://api.test', fetch, clock })
+      const opened: string[] = []
+      const fallbacks: string[] = []
+      client.on('circuit:open', () => opened.push('open'))
+      client.on('transport:fallback', ({ id }) => fallbacks.push(id))
+      // Eight waits at once: one failed open each is more than the breaker's threshold (5).
+      const ids = Array.from({ length: 8 }, (_, i) => `job_${i}`)
+      const waits = Promise.all(ids.map((id) => client.jobs.wait(id)))
+      const done = await drive(manual, waits, 100, 200)
+      expect(done.every((job) => job.status === 'completed')).toBe(true)
+      // Known by long-poll at the job's end, not at a deadline or after the breaker's openings.
+      expect(manual.now() - start).toBeLessThan(3_500)
+      expect(opened).toEqual([])
+      expect(fallbacks.sort()).toEqual([...ids].sort())
+      // One open a job, not tried again: long-poll asks the job's own address.
+      expect(fetch.calls.filter((c) => c.url.endsWith('/events'))).toHaveLength(8)
+      // Failed twice in a row before its headers: the client's next jobs start with long-poll.
+      if (failure === 'reset') {
+        await drive(manual, client.jobs.wait('job_next'), 100, 50)
+        expect(fetch.calls.filter((c) => c.url.endsWith('/events'))).toHaveLength(8)
+      }
+    },
+  )
+
+  it('should probe an open circuit with a plain check, not a stream (sse chosen)', async () => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    const fetch = fakeFetch((call) => {
+      // A server down for 5 s, whose streams stay broken after it came back.
+      if (manual.now() - start < 5_000 || call.url.endsWith('/events')) {
+        return problemResponse(500, 'Down')
+      }
+      return json(jobBody({ status: 'completed', progress: 1 }))
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'sse' })
+    const opened: number[] = []
+    client.on('circuit:open', () => opened.push(manual.now() - start))
+    const wait = client.jobs.wait('job_1').catch((e: unknown) => e)
+    const done = await drive(manual, wait, 500, 200)
+    expect(done).toMatchObject({ status: 'completed' })
+    expect(opened).toHaveLength(1)
+    // Known at the breaker's first probe after the server came back, a plain check.
+    expect(manual.now() - start).toBeLessThan(20_000)
+  })
+
+  it('should take a 204 for a job still running as streams not working here (auto)', async () => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    const fetch = fakeFetch((call) => {
+      if (call.url.endsWith('/events')) return new Response(null, { status: 204 })
+      const id = new URL(call.url).pathname.split('/')[3]
+      const done = manual.now() - start >= 20_000
+      return json(jobBody({ id, status: done ? 'completed' : 'running', eta_ms: null }))
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock })
+    const first = await drive(manual, client.jobs.wait('job_1'), 500, 100)
+    expect(first.status).toBe('completed')
+    // One stream, then the job's own address (held): not a stream and a GET for every check.
+    expect(fetch.calls.filter((c) => c.url.endsWith('/events'))).toHaveLength(1)
+    await drive(manual, client.jobs.wait('job_2'), 500, 100)
+    expect(fetch.calls.filter((c) => c.url.endsWith('/events'))).toHaveLength(1)
+  })
+
   it.each([400, 422])(
     'should poll a strict server that refuses wait with a %i (auto), and remember after two',
     async (status) => {

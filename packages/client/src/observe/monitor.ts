@@ -215,10 +215,14 @@ export class Monitor implements Planner {
     look(observation, signal).catch(() => {})
   }
 
+  mayFallBack(observation: Observation, to: Transport): boolean {
+    // A transport the user chose (not 'auto') is kept: its source copes, or fails the wait.
+    return this.#auto && isBelow(to, observation.transport)
+  }
+
   fallback(observation: Observation, to: Transport, reason: string, remember = true): boolean {
     const from = observation.transport
-    // A transport the user chose (not 'auto') is kept: its source copes, or fails the wait.
-    if (!this.#auto || !isBelow(to, from)) return false
+    if (!this.mayFallBack(observation, to)) return false
     observation.transport = to
     if (remember) this.#memory.movedDown(to, this.#core.clock.now())
     this.#core.events.emit('transport:fallback', { id: observation.id, from, to, reason })

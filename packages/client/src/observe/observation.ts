@@ -35,6 +35,8 @@ export interface Planner {
    * it keeps its transport (one the user chose, not 'auto'): the source copes or fails the wait.
    */
   fallback(observation: Observation, to: Transport, reason: string, remember?: boolean): boolean
+  /** Whether `observation` may fall back to `to` (its transport is the client's to choose). */
+  mayFallBack(observation: Observation, to: Transport): boolean
 }
 
 /** A request in flight for one or more observations: aborted once none of them is wanted. */

@@ -5,16 +5,19 @@
  * strategy's delay when it sent none); one that fails before a word is a failed check, with the
  * strategy's backoff; one that sends nothing for a while (a proxy buffering it, or a connection
  * gone quiet) is dropped, and beside one that brings no event for 5 minutes (only keep-alives: a
- * server that lost the job's events?) the job is asked plainly (sse-stream.ts), so a wait is never
- * without news for longer. A server without the endpoint, or whose stream's headers or first event do not arrive
- * in time (a proxy holding the answer back), is asked by long-poll instead. A stream still open
- * at a wait's deadline is interrupted, and the last look is a plain check (so it is with under
- * a second left before one).
+ * server that lost the job's events?) the job is asked plainly (sse-stream.ts), so a wait is
+ * never without news for longer. Under 'auto', a server without the endpoint, or whose streams
+ * are refused, fail before their headers, or whose headers or first event do not arrive in time
+ * (a proxy holding the answer back), is asked by long-poll instead, at the first such failure.
+ * While the circuit breaker is not closed, the job is asked plainly. A stream still open at a
+ * wait's deadline is interrupted, and the last look is a plain check (so it is with under a
+ * second left before one).
  */
 import { type ClientCore, requestStream } from '../../core.js'
-import { isApiError, isTimeoutError } from '../../errors.js'
+import { isApiError, isCircuitOpenError, isNetworkError, isTimeoutError } from '../../errors.js'
 import { recordCheck } from '../../history.js'
 import type { HttpRequest, HttpStream } from '../../http.js'
+import { isTerminalStatus } from '../../types.js'
 import { jobPath } from '../../validate.js'
 import type { Source } from '../monitor.js'
 import type { Observation } from '../observation.js'
@@ -29,8 +32,16 @@ const UNSUPPORTED = new Set([404, 405, 406, 501])
 /** Checks jobs by listening to their event streams. */
 export function sseSource(core: ClientCore): Source {
   const poll = pollSource(core)
-  /** Stream opens in a row whose headers did not come in time. */
-  let lateOpens = 0
+  /** Stream opens in a row whose headers did not come in time, or whose connection failed. */
+  let failedOpens = 0
+
+  /** The job asked plainly, with a check's guard: nothing to interrupt at the deadline. */
+  function plainCheck(observation: Observation, signal: AbortSignal): Promise<void> {
+    observation.interrupt = undefined
+    observation.holding = undefined
+    observation.guardDeadlines()
+    return poll.one(observation, signal)
+  }
 
   /** Opens the job's stream and reads it until it ends; `signal` ends both. */
   async function stream(observation: Observation, signal: AbortSignal): Promise<void> {
@@ -43,11 +54,21 @@ export function sseSource(core: ClientCore): Source {
       signal,
       ...(state.eventId !== undefined && { headers: { 'last-event-id': state.eventId } }),
     }
+    // While the circuit breaker is not closed (the server failing lately, or this very route),
+    // no stream is opened: the job is asked plainly, which may be the breaker's probe.
+    if (core.breaker && core.breaker.state.state !== 'closed') {
+      return plainCheck(observation, signal)
+    }
     const startedAt = core.clock.now()
+    // Under 'auto', an open that fails is not tried again: the job's own address is asked
+    // instead (by long-poll), which is what a failure below leads to anyway.
+    const retry = !observation.planner.mayFallBack(observation, 'long-poll')
     try {
-      stream = await requestStream(core, request)
+      stream = await requestStream(core, request, retry)
     } catch (error) {
       signal.throwIfAborted()
+      // The circuit opened meanwhile (retries of the open failing): so too.
+      if (isCircuitOpenError(error)) return plainCheck(observation, signal)
       // A job that does not exist (or not for this key) is not a server without streams.
       if (isApiError(error) && UNSUPPORTED.has(error.status) && !isJobNotFound(error)) {
         // A 404 worded otherwise may be the job's absence, not the endpoint's: a plain look
@@ -70,31 +91,37 @@ export function sseSource(core: ClientCore): Source {
         }
       }
       // No headers within the request's limit: held back on the way (a proxy that forwards a
-      // response once it ends), or a server too slow to stream. With 'sse' chosen, a failure.
-      // Once may be a slow moment (a cold start, a pause): this job alone falls back; twice in
-      // a row, the client's next jobs too.
-      const late = `no answer to GET ${path} within the request's limit (a buffering proxy?)`
-      const remember = isTimeoutError(error) && ++lateOpens >= 2
-      if (
-        isTimeoutError(error) &&
-        observation.planner.fallback(observation, 'long-poll', late, remember)
-      ) {
-        return observation.requeue()
+      // response once it ends), or a server too slow to stream; or the connection refused or
+      // reset before them (a proxy that takes no streams). With 'sse' chosen, a failure. Once
+      // may be a slow moment (a cold start, a pause, a restart): this job alone falls back;
+      // twice in a row, the client's next jobs too.
+      if (isTimeoutError(error) || isNetworkError(error)) {
+        const why = isTimeoutError(error)
+          ? `no answer to GET ${path} within the request's limit (a buffering proxy?)`
+          : `GET ${path} failed before its answer: ${error.message}`
+        const remember = ++failedOpens >= 2
+        if (observation.planner.fallback(observation, 'long-poll', why, remember)) {
+          return observation.requeue()
+        }
       }
       const check = { startedAt, at: core.clock.now(), attempt: state.checks }
       recordCheck(core.history, observation.id, check, { error })
       throw error
     }
-    lateOpens = 0
+    failedOpens = 0
     const { response } = stream
     // The job ended and the stream has nothing newer: its last state is one GET away.
     if (response.status === 204) {
       stream.close()
-      // A plain check, with a check's guard: nothing to interrupt at the deadline.
-      observation.interrupt = undefined
-      observation.holding = undefined
-      observation.guardDeadlines()
-      return poll.one(observation, signal)
+      await plainCheck(observation, signal)
+      // Said of a job still running (a proxy, a server that streams nothing): each check
+      // would cost a stream and a GET. Streams do not work here.
+      const { job } = state
+      if (job && !isTerminalStatus(job.status) && !observation.ended) {
+        const reason = `GET ${path} answered 204 No Content for a job still ${job.status}`
+        observation.planner.fallback(observation, 'long-poll', reason)
+      }
+      return
     }
     const type = response.headers.get('content-type') ?? ''
     if (!/^text\/event-stream\b/i.test(type) || !response.body) {
