@@ -623,6 +623,35 @@ describe('a wait behind a backlog under the rate limit', () => {
   )
 })
 
+describe('push under the rate limit', () => {
+  it('should open a job’s stream when it may end, not at once, while creates wait their turn', async () => {
+    const { client, manual, settle, requests } = virtualSetup({
+      simulation: {
+        rate_limit: { capacity: 20, refill_per_s: 10 },
+        hints: { mode: 'none' },
+        durations: { distribution: 'fixed', ms: 20_000 },
+      },
+      client: { transport: 'auto' },
+    })
+    const start = manual.now()
+    const late: number[] = []
+    const waits = Array.from({ length: 150 }, async () => {
+      const job = await client.jobs.createAndWait(jobParams(), { timeoutMs: 3_600_000 })
+      late.push(manual.now() - Date.parse(job.updated_at))
+    })
+    await settle(Promise.all(waits))
+    // 150 creates at 10 a second after a burst of 20: 13 s at best. A stream opened at once
+    // after each create took every other turn: the last create went out after 28 s; opened at
+    // the strategy's first look (a new client's prior: a few seconds in), after 21 s.
+    const creates = requests.filter((r) => r.method === 'POST')
+    expect(Math.max(...creates.map((r) => r.at)) - start).toBeLessThan(24_000)
+    // Each job still known as it ends (on its stream, or by a stream opened just after).
+    const mean = late.reduce((a, b) => a + b, 0) / late.length
+    expect(mean).toBeLessThan(1_000)
+    expect(requests.filter((r) => r.path.endsWith('/events')).length).toBeLessThanOrEqual(160)
+  }, 30_000)
+})
+
 describe('a plain call beside waits with deadlines under the rate limit', () => {
   it('should get its turn within the client’s requestTimeoutMs, not behind every check', async () => {
     const { client, manual, settle } = virtualSetup({

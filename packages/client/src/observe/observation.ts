@@ -180,8 +180,12 @@ export class Observation {
       this.cursor.bornBy(now - Math.min(madeWithinMs / 2, this.core.trips.outboundMs()))
     }
     if (!this.#observe(job, now)) return
-    // A stream or a held request costs the same whenever it starts: it starts at once.
-    if (this.transport === 'poll') this.#planNext(hints, now, true)
+    // A stream or a held request costs the same whenever it starts: it starts at once, unless
+    // requests wait for their turn under the rate limit and only the job's end matters: then it
+    // starts when the strategy would first look, and the creates behind it go first (each turn
+    // a stream takes at once delays a create that starts work).
+    const queued = (this.core.pacer?.waiting ?? 0) > 0 && this.endOnly()
+    if (this.transport === 'poll' || queued) this.#planNext(hints, now, true)
     else this.planner.plan(this, 0)
   }
 
