@@ -1,0 +1,109 @@
+/**
+ * A request's turn under the server's rate limit: its place in the pacer's queue (soonest time
+ * limit first; creates behind checks; a wait's last look before all), waiting for it within the
+ * request's time limit, and telling the pacer what the answer said of the limit. The pacer
+ * itself (pacing.ts) spaces the turns.
+ */
+import { whenAborted } from './abort.js'
+import type { Clock } from './clock.js'
+import type { ClientCore } from './core.js'
+import { isApiError, TimeoutError } from './errors.js'
+import type { HttpRequest } from './http.js'
+import type { Pacer, Ticket } from './pacing.js'
+import { refusalDelay } from './rate-limit-headers.js'
+
+/**
+ * Where in the pacer's queue a create of `createBatch` or `createAndWait` goes (a minute on: the
+ * checks of jobs already made go first), and any request at the latest.
+ */
+const BACKGROUND_MS = 60_000
+/**
+ * A request whose time limit ends this soon (a wait's last look, 1 s) is urgent: it goes ahead
+ * of every turn that is not, as if due a day sooner (no turn waits that long).
+ */
+const URGENT_MS = 2_000
+const URGENT_LEAD_MS = 86_400_000
+
+/**
+ * Makes `attempt` (one request, `request`) when the pacer gives it a turn, within `turnMs`, and
+ * tells the pacer what the answer (`headersOf` it) or the error said of the rate limit.
+ */
+export async function paced<T>(
+  core: ClientCore,
+  request: HttpRequest,
+  turnMs: number | undefined,
+  attempt: () => Promise<T>,
+  headersOf: (answer: T) => Headers,
+): Promise<T> {
+  const { pacer, clock } = core
+  if (!pacer) return attempt()
+  // Turns go soonest limit first: the request's, or the client's when shorter (a create that may
+  // retry for an hour is still one request of `requestTimeoutMs`), and a minute at most: behind
+  // those due sooner, never for ever (a place once taken only ages). A create of a batch or of
+  // a wait goes a minute on: behind every create, 300 jobs that ended while 300 creates waited
+  // their turn were known 22 s after their end, now under a second. One that fails within
+  // URGENT_MS (a wait's last look) goes before all of those: behind a backlog older than its
+  // place, it would fail (waits on jobs ended 26 s before their deadline timed out behind 2,500
+  // creates with an hour each).
+  const base = request.background ? BACKGROUND_MS : Math.min(core.http.timeoutMs, BACKGROUND_MS)
+  const orderMs = Math.min(turnMs ?? Infinity, base)
+  const urgent = turnMs !== undefined && turnMs <= URGENT_MS
+  const by = clock.now() + orderMs - (urgent ? URGENT_LEAD_MS : 0)
+  const ticket = await waitForTurn(pacer, clock, request, turnMs, by)
+  const held = request.holdMs !== undefined
+  try {
+    const answer = await attempt()
+    pacer.answered(ticket, headersOf(answer), 'ok', held)
+    return answer
+  } catch (error) {
+    const refused = isApiError(error) && error.status === 429
+    pacer.answered(
+      ticket,
+      isApiError(error) ? error.headers : undefined,
+      // No longer than a call waits out inside itself: the calls after it fail with the
+      // server's word instead of queueing silently for an hour.
+      refused
+        ? { refused: capped(refusalDelay(error.headers, clock.now()), core.retry.maxRetryAfterMs) }
+        : 'failed',
+      held,
+    )
+    throw error
+  }
+}
+
+function capped(ms: number | undefined, max: number): number | undefined {
+  return ms === undefined ? undefined : Math.min(ms, max)
+}
+
+/**
+ * Waits for the pacer's turn within `timeoutMs` (what is left of the request's own time limit: a
+ * wait's deadline, say): a turn that would come later fails the request with a `TimeoutError`
+ * instead of holding it. `by`: when its turn must come, its place in the queue.
+ */
+async function waitForTurn(
+  pacer: Pacer,
+  clock: Clock,
+  request: HttpRequest,
+  timeoutMs: number | undefined,
+  by: number,
+): Promise<Ticket> {
+  const { signal } = request
+  const held = request.holdMs !== undefined
+  if (timeoutMs === undefined) return pacer.take(signal, held, by)
+  // An aborted signal fires no more 'abort': the gate below would wait for the turn.
+  signal?.throwIfAborted()
+  const gate = new AbortController()
+  const unlink = signal ? whenAborted(signal, () => gate.abort(signal.reason)) : () => {}
+  const timer = new AbortController()
+  const what = `${request.method} ${request.path} (waiting for its turn under the rate limit)`
+  clock.sleep(timeoutMs, timer.signal).then(
+    () => gate.abort(new TimeoutError({ scope: 'request', timeoutMs, what })),
+    () => {},
+  )
+  try {
+    return await pacer.take(gate.signal, held, by)
+  } finally {
+    timer.abort()
+    unlink()
+  }
+}
