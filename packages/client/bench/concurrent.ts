@@ -112,7 +112,7 @@ still waiting, so each job is known about as it ends; the last jobs are then cre
 end of the run (4,000 requests at 50 a second take 80 s), and the wall time is that plus their
 durations. With every create first and each stream opened behind them (before 2026-12), 2,000
 jobs took 78 s, each known 33 s after its end on average, its result 58 s after the call (200
-jobs: 7.7 s and 0.16 s). Before pacing (and before 429s with \`Retry-After\` stopped
+jobs: 0.16 s and 7.7 s). Before pacing (and before 429s with \`Retry-After\` stopped
 counting as failures), 200 such calls lost 62 waits to \`RateLimitError\`.
 ${
   rows.some((r) => r.otherFailures.length > 0)

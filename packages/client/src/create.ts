@@ -19,6 +19,7 @@ import { LAST_LOOK_MS } from './observe/subscription.js'
 import { parseJob } from './parse.js'
 import { hintsOf } from './polling/hints.js'
 import { randomId } from './random-id.js'
+import { pacedDelay } from './retry.js'
 import type { CreateJobParams, Job } from './types.js'
 import { checkSignal } from './validate.js'
 
@@ -88,7 +89,7 @@ export async function createMany(
       } catch (reason) {
         signal?.throwIfAborted()
         outcomes[i] = { status: 'rejected', reason }
-        const until = refusedUntil(reason, core.clock.now())
+        const until = refusedUntil(reason, core.clock.now(), core.retry.maxRetryAfterMs)
         if (until !== undefined && until > (refused?.until ?? -Infinity))
           refused = { reason, until }
       }
@@ -98,12 +99,14 @@ export async function createMany(
   return outcomes
 }
 
-/** Until when a create's failure refuses every create (see `createMany`), if it does. */
-function refusedUntil(reason: unknown, now: number): number | undefined {
-  if (!isApiError(reason)) return undefined
-  if (reason.status === 401) return Infinity
-  const pacedMs = reason.status === 429 || reason.status === 503 ? reason.retryAfterMs : undefined
-  return pacedMs === undefined ? undefined : now + pacedMs
+/**
+ * Until when a create's failure refuses every create (see `createMany`), if it does: a shorter
+ * refusal is the pacer's to space (each create waits it out within `maxRetryAfterMs`).
+ */
+function refusedUntil(reason: unknown, now: number, maxRetryAfterMs: number): number | undefined {
+  if (isApiError(reason) && reason.status === 401) return Infinity
+  const pacedMs = pacedDelay(reason, now)
+  return pacedMs !== undefined && pacedMs > maxRetryAfterMs ? now + pacedMs : undefined
 }
 
 /**

@@ -40,6 +40,8 @@ interface Turn {
   reject: (reason: unknown) => void
   /** Stops listening to its caller's signal. */
   unlink: () => void
+  /** A create with time to spare (turns.ts): checks go before it. */
+  background: boolean
 }
 
 /** What the pacer knows of the server's limit. */
@@ -110,9 +112,24 @@ export class Pacer {
   /** When the older rate-limit headers were last read while the server stated no limit. */
   #olderReadAt = Number.NEGATIVE_INFINITY
 
+  /** Creates with time to spare waiting for a turn, and what to do once none waits. */
+  #background = 0
+  #afterBackground: (() => void)[] = []
+
   /** How many requests wait for a turn. */
   get waiting(): number {
     return this.#queue.length
+  }
+
+  /** How many of them are creates with time to spare (`background`). */
+  get waitingBackground(): number {
+    return this.#background
+  }
+
+  /** Calls `callback` once no create with time to spare waits for a turn (at once if none does). */
+  afterBackground(callback: () => void): void {
+    if (this.#background === 0) callback()
+    else this.#afterBackground.push(callback)
   }
 
   /** `random`: uniform in [0, 1), to spread the returns of clients refused together. */
@@ -128,22 +145,37 @@ export class Pacer {
    * requests go in the order their turns must come `by` (in ms on the clock), then of asking:
    * each is given a time (core.ts), so none waits for ever behind later ones.
    */
-  take(signal: AbortSignal | undefined, held: boolean, by: number): Promise<Ticket> {
+  take(
+    signal: AbortSignal | undefined,
+    held: boolean,
+    by: number,
+    background = false,
+  ): Promise<Ticket> {
     signal?.throwIfAborted()
     if (held && this.#limit.kind === 'unknown') return Promise.resolve(-1)
     if (this.#queue.length === 0 && this.#admit()) return Promise.resolve(this.#ticket())
     return new Promise((resolve, reject) => {
-      const turn: Turn = { by, resolve, reject, unlink: () => {} }
+      const turn: Turn = { by, resolve, reject, unlink: () => {}, background }
       if (signal) {
         turn.unlink = whenAborted(signal, () => {
           this.#queue.splice(this.#queue.indexOf(turn), 1)
+          this.#left(turn)
           reject(signal.reason)
           this.#drain()
         })
       }
+      if (background) this.#background++
       this.#queue.splice(this.#placeFor(by), 0, turn)
       this.#drain()
     })
+  }
+
+  /** `turn` left the queue. */
+  #left(turn: Turn): void {
+    if (!turn.background || --this.#background > 0) return
+    const callbacks = this.#afterBackground
+    this.#afterBackground = []
+    for (const callback of callbacks) callback()
   }
 
   /** Where a turn due `by` goes in the queue: after every turn due no later (binary search). */
@@ -350,6 +382,7 @@ export class Pacer {
       const turn = this.#queue.shift() as Turn
       turn.unlink()
       turn.resolve(this.#ticket())
+      this.#left(turn)
     }
     const limit = this.#limit
     if (this.#queue.length === 0 || limit.kind === 'none') return

@@ -20,6 +20,9 @@ describe('redaction of the API key', () => {
       'authorization: bearer [redacted], [redacted]',
     )
     expect(redactor('a.b*c(d)')('a.b*c(d) aXb*c(d)')).toBe('[redacted] aXb*c(d)')
+    // Too long for a pattern: redacted as written, nothing thrown (which would quote it).
+    const huge = 'k'.repeat(200_000)
+    expect(redactor(huge)(`x ${huge} y`)).toBe('x [redacted] y')
     const inner = new TypeError(`bad header "Bearer ${KEY}"`)
     const outer = new Error('fetch failed', { cause: inner })
     const clean = redactError(outer, redact) as Error

@@ -37,11 +37,18 @@ export function redactor(secret: string | undefined): Redactor {
   // The longest first, so no form is cut into by a shorter one; in any case (a server may write
   // the header it quotes in lower case).
   forms.sort((a, b) => b.length - a.length)
-  const pattern = new RegExp(
-    forms.map((form) => form.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&')).join('|'),
-    'gi',
-  )
-  const redact = (text: string) => text.replace(pattern, REDACTED)
+  const source = forms.map((form) => form.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&')).join('|')
+  let redact = (text: string) =>
+    forms.reduce((out, form) => (out.includes(form) ? out.split(form).join(REDACTED) : out), text)
+  try {
+    const pattern = new RegExp(source, 'gi')
+    // Compiled at its first use: a pattern too large fails here, not in a redaction.
+    pattern.test('')
+    redact = (text: string) => text.replace(pattern, REDACTED)
+  } catch {
+    // A key too long for a pattern (100,000 characters): as written (the engine's message
+    // quotes the pattern, the key with it, so it is not passed on).
+  }
   return Object.assign(redact, { inData: secret.length >= MIN_DATA_SECRET })
 }
 

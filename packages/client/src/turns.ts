@@ -89,7 +89,8 @@ async function waitForTurn(
 ): Promise<Ticket> {
   const { signal } = request
   const held = request.holdMs !== undefined
-  if (timeoutMs === undefined) return pacer.take(signal, held, by)
+  const background = request.background === true
+  if (timeoutMs === undefined) return pacer.take(signal, held, by, background)
   // An aborted signal fires no more 'abort': the gate below would wait for the turn.
   signal?.throwIfAborted()
   const gate = new AbortController()
@@ -101,7 +102,7 @@ async function waitForTurn(
     () => {},
   )
   try {
-    return await pacer.take(gate.signal, held, by)
+    return await pacer.take(gate.signal, held, by, background)
   } finally {
     timer.abort()
     unlink()

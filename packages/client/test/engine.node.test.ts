@@ -652,6 +652,46 @@ describe('push under the rate limit', () => {
   }, 30_000)
 })
 
+describe('push under the rate limit, put off', () => {
+  it('should open a stream put off for creates once they no longer wait', async () => {
+    const { client, manual, settle } = virtualSetup({
+      simulation: { rate_limit: { capacity: 20, refill_per_s: 10 }, hints: { mode: 'none' } },
+      client: { transport: 'auto' },
+    })
+    const start = manual.now()
+    // 100 creates waiting their turn (8 s at 10 a second), then a wait whose strategy would
+    // first look after 30 s, on a job of 5 s.
+    const batch = client.jobs.createBatch(Array.from({ length: 100 }, () => jobParams(600_000)))
+    await manual.tickAsync(0)
+    const polling = fixedInterval(30_000)
+    const job = await settle(client.jobs.createAndWait(jobParams(5_000), { polling }))
+    expect(job.status).toBe('completed')
+    // Its stream opened once the creates were out, not at the first look.
+    expect(manual.now() - start).toBeLessThan(15_000)
+    await settle(batch)
+  }, 30_000)
+
+  it('should open a stream put off for creates when someone wants every change', async () => {
+    const { client, manual, settle } = virtualSetup({
+      simulation: { rate_limit: { capacity: 20, refill_per_s: 10 }, hints: { mode: 'none' } },
+      client: { transport: 'auto' },
+    })
+    const batch = client.jobs.createBatch(Array.from({ length: 300 }, () => jobParams(600_000)))
+    await manual.tickAsync(0)
+    const polling = fixedInterval(60_000)
+    const waited = client.jobs.createAndWait(jobParams(20_000), { polling })
+    await manual.tickAsync(3_000)
+    const seen: string[] = []
+    client.on('job:status', ({ job }) => seen.push(job.status))
+    const start = manual.now()
+    await settle(waited)
+    // Told of each change from the stream, opened when the listener came, not after a minute.
+    expect(seen).toContain('completed')
+    expect(manual.now() - start).toBeLessThan(20_000)
+    await settle(batch)
+  }, 30_000)
+})
+
 describe('a plain call beside waits with deadlines under the rate limit', () => {
   it('should get its turn within the client’s requestTimeoutMs, not behind every check', async () => {
     const { client, manual, settle } = virtualSetup({
@@ -749,6 +789,24 @@ describe('jobs.createBatch', () => {
     await manual.tickAsync(120_000)
     const later = await drive(manual, client.jobs.createBatch([jobParams()]))
     expect(later[0]?.status).toBe('fulfilled')
+  })
+
+  it('should send the rest after a 429 asking for less than a create waits', async () => {
+    let posts = 0
+    const fetch = fakeFetch(() => {
+      if (++posts > 1) return json(jobBody({ status: 'pending', progress: 0 }), 202)
+      const response = problemResponse(429, 'Slow down')
+      response.headers.set('retry-after', '1')
+      return response
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, retry: false })
+    const outcomes = await client.jobs.createBatch(
+      Array.from({ length: 20 }, () => jobParams()),
+      { concurrency: 4 },
+    )
+    // The one refused fails (no retries asked for); the pacer spaces the others, all sent.
+    expect(outcomes.filter((o) => o.status === 'rejected')).toHaveLength(1)
+    expect(posts).toBe(20)
   })
 
   it('should bound the creates in flight and give each its own idempotency key', async () => {

@@ -195,6 +195,12 @@ describe('POST /v1/jobs', () => {
       headers: { 'content-type': 'application/json', 'content-encoding': 'identity' },
     })
     expect(plain.status).toBe(202)
+    // No body: nothing encoded to refuse.
+    const { id } = (await plain.json()) as { id: string }
+    const cancel = await call('POST', `/v1/jobs/${id}/cancel`, {
+      headers: { 'content-encoding': 'gzip' },
+    })
+    expect(cancel.status).toBe(202)
   })
 
   it('should reject a body over the size limit with 413', async () => {

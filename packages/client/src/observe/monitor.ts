@@ -199,9 +199,15 @@ export class Monitor implements Planner {
     this.planAt(observation, Math.min(at, Math.max(now, observation.nearestDeadline())))
   }
 
-  /** Someone now listens to every status change: held requests for the end alone widen. */
+  /**
+   * Someone now listens to every status change: held requests for the end alone widen, and
+   * streams put off for creates waiting their turn open.
+   */
   widenHolds(): void {
-    for (const observation of this.#observations.values()) observation.widen?.()
+    for (const observation of this.#observations.values()) {
+      observation.widen?.()
+      observation.openPutOff()
+    }
   }
 
   relay(job: Job): void {

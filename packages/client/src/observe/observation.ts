@@ -64,6 +64,8 @@ export class Observation {
   #checkBeganAt = Number.NEGATIVE_INFINITY
   readonly startedAt: number
   ended = false
+  /** Its stream (or held request) is put off while creates wait their turn (see `created`). */
+  putOff = false
   /** How it is observed (the monitor picks it, and moves it down when one does not work). */
   transport: Transport = 'poll'
   /** Called once when it ends (a tab leading it then lets another lead). */
@@ -105,7 +107,10 @@ export class Observation {
     const strategies = this.#strategies()
     this.subscriptions.add(subscription)
     if (!live) return
-    if (subscription.subscriber.everyChange) this.widen?.()
+    if (subscription.subscriber.everyChange) {
+      this.widen?.()
+      this.openPutOff()
+    }
     const { job } = this.cursor.state
     if (job && this.answers > 0) {
       queueMicrotask(() => {
@@ -157,6 +162,7 @@ export class Observation {
 
   /** A check begins: counted, and the request it goes in noted. */
   begin(inFlight: InFlight): void {
+    this.putOff = false
     this.inFlight = inFlight
     this.#checkBeganAt = this.core.clock.now()
     this.cursor.state.checks++
@@ -181,12 +187,25 @@ export class Observation {
     }
     if (!this.#observe(job, now)) return
     // A stream or a held request costs the same whenever it starts: it starts at once, unless
-    // requests wait for their turn under the rate limit and only the job's end matters: then it
-    // starts when the strategy would first look, and the creates behind it go first (each turn
+    // creates wait for their turn under the rate limit and only the job's end matters: then it
+    // starts when the strategy would first look, or once no create waits if sooner (each turn
     // a stream takes at once delays a create that starts work).
-    const queued = (this.core.pacer?.waiting ?? 0) > 0 && this.endOnly()
-    if (this.transport === 'poll' || queued) this.#planNext(hints, now, true)
+    const { pacer } = this.core
+    const deferred = pacer !== undefined && pacer.waitingBackground > 0 && this.endOnly()
+    if (this.transport === 'poll' || deferred) this.#planNext(hints, now, true)
     else this.planner.plan(this, 0)
+    if (deferred && this.transport !== 'poll') {
+      this.putOff = true
+      pacer.afterBackground(() => this.openPutOff())
+    }
+  }
+
+  /**
+   * A stream (or held request) put off for creates waiting their turn opens now: none waits
+   * any more, or someone wants every change.
+   */
+  openPutOff(): void {
+    if (this.putOff && !this.ended) this.planner.plan(this, 0)
   }
 
   /**

@@ -20,8 +20,10 @@ export function requireJson(): MiddlewareHandler<AppEnv> {
       }
     }
     // A compressed body would read as broken JSON (a 400 blaming the caller's JSON).
+    // (A body is known by its length, or, in process, by its type: a bare cancel is not one.)
     const coding = c.req.header('content-encoding')?.trim().toLowerCase()
-    if (coding && coding !== 'identity' && (method === 'POST' || method === 'PUT')) {
+    const body = hasBody || c.req.header('content-type') !== undefined
+    if (coding && coding !== 'identity' && body && (method === 'POST' || method === 'PUT')) {
       return unsupportedMediaType(c, true)
     }
     await next()

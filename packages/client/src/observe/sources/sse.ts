@@ -32,8 +32,8 @@ const UNSUPPORTED = new Set([404, 405, 406, 501])
 /** Checks jobs by listening to their event streams. */
 export function sseSource(core: ClientCore): Source {
   const poll = pollSource(core)
-  /** Stream opens in a row whose headers did not come in time, or whose connection failed. */
-  let failedOpens = 0
+  /** Stream opens in a row whose headers did not come in time. */
+  let lateOpens = 0
 
   /** The job asked plainly, with a check's guard: nothing to interrupt at the deadline. */
   function plainCheck(observation: Observation, signal: AbortSignal): Promise<void> {
@@ -93,13 +93,15 @@ export function sseSource(core: ClientCore): Source {
       // No headers within the request's limit: held back on the way (a proxy that forwards a
       // response once it ends), or a server too slow to stream; or the connection refused or
       // reset before them (a proxy that takes no streams). With 'sse' chosen, a failure. Once
-      // may be a slow moment (a cold start, a pause, a restart): this job alone falls back;
-      // twice in a row, the client's next jobs too.
+      // may be a slow moment (a cold start, a pause): this job alone falls back; twice in a row
+      // late, the client's next jobs too.
       if (isTimeoutError(error) || isNetworkError(error)) {
-        const why = isTimeoutError(error)
+        const late = isTimeoutError(error)
+        const why = late
           ? `no answer to GET ${path} within the request's limit (a buffering proxy?)`
-          : `GET ${path} failed before its answer: ${error.message}`
-        const remember = ++failedOpens >= 2
+          : error.message
+        // A connection that fails may be the whole server's (a restart): this job alone.
+        const remember = late && ++lateOpens >= 2
         if (observation.planner.fallback(observation, 'long-poll', why, remember)) {
           return observation.requeue()
         }
@@ -108,7 +110,7 @@ export function sseSource(core: ClientCore): Source {
       recordCheck(core.history, observation.id, check, { error })
       throw error
     }
-    failedOpens = 0
+    lateOpens = 0
     const { response } = stream
     // The job ended and the stream has nothing newer: its last state is one GET away.
     if (response.status === 204) {
@@ -118,8 +120,9 @@ export function sseSource(core: ClientCore): Source {
       // would cost a stream and a GET. Streams do not work here.
       const { job } = state
       if (job && !isTerminalStatus(job.status) && !observation.ended) {
+        // This job alone: the GET may have met a replica behind the stream's.
         const reason = `GET ${path} answered 204 No Content for a job still ${job.status}`
-        observation.planner.fallback(observation, 'long-poll', reason)
+        observation.planner.fallback(observation, 'long-poll', reason, false)
       }
       return
     }
@@ -139,8 +142,7 @@ export function sseSource(core: ClientCore): Source {
       // reported as timed out.
       if (observation.nearestDeadline() - core.clock.now() < LAST_LOOK_MS) {
         // A check's guard, not a stream's: each wait ends after the last look, not before it.
-        observation.guardDeadlines()
-        return poll.one(observation, signal)
+        return plainCheck(observation, signal)
       }
       // A stream has no time limit of its own: at a wait's deadline it is interrupted (its
       // opening too), and the job asked plainly again: the wait's last look.
