@@ -32,7 +32,7 @@ export async function createJob(
   params: CreateJobParams,
   options: CreateJobOptions,
   retryUntil?: number,
-  /** One of `createBatch`'s or `createAndWait`'s: behind checks under the rate limit (core.ts). */
+  /** One of `createBatch`'s or `createAndWait`'s: behind checks under the rate limit (turns.ts). */
   background?: boolean,
 ): Promise<Created> {
   const { idempotencyKey } = options

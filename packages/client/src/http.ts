@@ -61,7 +61,7 @@ export interface HttpRequest {
    * breaker's probe (the job may have ended; the server may be back), one probe at a time.
    */
   lastLook?: boolean | undefined
-  /** A create of `createBatch` or `createAndWait`: its turn behind checks, a minute on at most (core.ts). */
+  /** A create of `createBatch` or `createAndWait`: its turn behind checks, a minute on at most (turns.ts). */
   background?: boolean | undefined
 }
 

@@ -191,10 +191,14 @@ export class Observation {
     // starts when the strategy would first look, or once no create waits if sooner (each turn
     // a stream takes at once delays a create that starts work).
     const { pacer } = this.core
-    const deferred = pacer !== undefined && pacer.waitingBackground > 0 && this.endOnly()
+    const deferred =
+      this.transport !== 'poll' &&
+      pacer !== undefined &&
+      pacer.waitingBackground > 0 &&
+      this.endOnly()
     if (this.transport === 'poll' || deferred) this.#planNext(hints, now, true)
     else this.planner.plan(this, 0)
-    if (deferred && this.transport !== 'poll') {
+    if (deferred) {
       this.putOff = true
       pacer.afterBackground(() => this.openPutOff())
     }
