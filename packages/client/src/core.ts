@@ -132,10 +132,15 @@ async function attempts<T>(
    * halved at each refusal); the time it waits for its turn behind other requests counts too.
    */
   let refusedUntil = Infinity
+  /** The turn given before the request was made, for its first attempt (see `HttpRequest.turn`). */
+  let turn = request.turn
   for (;;) {
     // Whether the breaker let this attempt through as its probe; undefined when it refused it.
     let probe: boolean | undefined
     let sentAt = Infinity
+    const given = turn
+    turn = undefined
+    let paces = false
     try {
       // A wait's last look probes at once while the circuit is open: one at a time, the others
       // refused meanwhile.
@@ -144,10 +149,12 @@ async function attempts<T>(
       const now = clock.now()
       // Its turn under the rate limit may not come after `retryUntil` either (nothing sent yet).
       const turnMs = deadline === Infinity ? undefined : Math.max(1, deadline - now)
+      paces = true
       const answer = await paced(
         core,
         request,
         turnMs,
+        given,
         () => {
           sentAt = clock.now()
           const leftMs = limit === Infinity ? undefined : Math.max(1, limit - sentAt)
@@ -159,6 +166,8 @@ async function attempts<T>(
       core.budget.earn()
       return { answer, sentAt }
     } catch (error) {
+      // The breaker refused the attempt its turn was given for: the turn goes back.
+      if (given !== undefined && !paces) core.pacer?.release(given)
       const lastedMs = clock.now() - sentAt
       if (isCutHold(request, error, lastedMs)) {
         // Something on the way held the request a while, then cut it: nothing against the

@@ -61,8 +61,16 @@ export interface HttpRequest {
    * breaker's probe (the job may have ended; the server may be back), one probe at a time.
    */
   lastLook?: boolean | undefined
-  /** A create of `createBatch` or `createAndWait`: its turn behind checks, a minute on at most (turns.ts). */
+  /**
+   * A create of `createBatch` or `createAndWait`: it waits in the creates' queue, which takes
+   * seven turns in eight while other requests wait (pacing.ts, turns.ts).
+   */
   background?: boolean | undefined
+  /**
+   * Its turn under the rate limit, given before it was made (the monitor's checks, gathered
+   * while they waited for it): its first attempt goes at once, a retry waits for a turn.
+   */
+  turn?: number | undefined
 }
 
 /** A 2xx (or 304) response with its body parsed. */

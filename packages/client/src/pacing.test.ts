@@ -14,6 +14,7 @@ import { request } from './core.js'
 import { isTimeoutError } from './errors.js'
 import type { FetchLike } from './http.js'
 import { resolveOptions } from './options.js'
+import { Pacer } from './pacing.js'
 import { fixedInterval } from './polling/strategy.js'
 import { PACED_FOR_MS } from './retry.js'
 
@@ -750,5 +751,65 @@ describe('pacing', () => {
     )
     expect(results.filter((r) => r.status === 'rejected')).toHaveLength(5)
     expect(server.refused()).toBe(5)
+  })
+})
+
+describe('turns between checks and creates with time to spare', () => {
+  /** A pacer whose server allows one request a second, none left now. */
+  async function oneASecond() {
+    const { manual, clock } = virtualClock()
+    const pacer = new Pacer(clock)
+    const probe = await pacer.take(undefined, false, manual.now())
+    const headers = new Headers({
+      'ratelimit-policy': '"default";q=1;w=1',
+      ratelimit: '"default";r=0;t=1',
+    })
+    pacer.answered(probe, headers, 'ok')
+    return { manual, pacer }
+  }
+
+  it('should give checks a turn in eight behind a backlog of creates older than theirs', async () => {
+    const { manual, pacer } = await oneASecond()
+    const order: string[] = []
+    const now = manual.now()
+    // Creates queued long ago (due before the checks), then checks: neither side waits for all
+    // of the other.
+    const creates = Array.from({ length: 20 }, () =>
+      pacer.take(undefined, false, now - 1_000, true).then(() => order.push('create')),
+    )
+    const checks = Array.from({ length: 3 }, () =>
+      pacer.take(undefined, false, now + 60_000).then(() => order.push('check')),
+    )
+    await drive(manual, Promise.all([...creates, ...checks]), 1_000, 30)
+    // Seven creates, a check, seven creates, a check, the last six creates, the last check.
+    const checkTurns = order.flatMap((what, i) => (what === 'check' ? [i] : []))
+    expect(checkTurns).toEqual([7, 15, 22])
+  })
+
+  it('should give a check whose turn is due the next turn, whatever the creates', async () => {
+    const { manual, pacer } = await oneASecond()
+    const order: string[] = []
+    const now = manual.now()
+    const creates = Array.from({ length: 5 }, () =>
+      pacer.take(undefined, false, now - 1_000, true).then(() => order.push('create')),
+    )
+    const due = pacer.take(undefined, false, now - 2_000).then(() => order.push('check'))
+    await drive(manual, Promise.all([...creates, due]), 1_000, 10)
+    expect(order[0]).toBe('check')
+  })
+
+  it('should give a turn released unused to the next request at once', async () => {
+    const { manual, pacer } = await oneASecond()
+    await manual.tickAsync(1_000)
+    const turn = await pacer.take(undefined, false, manual.now())
+    let next = false
+    pacer.take(undefined, false, manual.now()).then(() => {
+      next = true
+    })
+    await manual.tickAsync(0)
+    expect(next).toBe(false)
+    pacer.release(turn)
+    await manual.tickAsync(0)
+    expect(next).toBe(true)
   })
 })

@@ -1,8 +1,9 @@
 /**
  * A request's turn under the server's rate limit: its place in the pacer's queue (soonest time
- * limit first; creates behind checks; a wait's last look before all), waiting for it within the
- * request's time limit, and telling the pacer what the answer said of the limit. The pacer
- * itself (pacing.ts) spaces the turns.
+ * limit first; the creates of `createBatch` and `createAndWait` in a queue of their own, taking
+ * seven turns in eight while others wait; a wait's last look before all), waiting for it within
+ * the request's time limit, and telling the pacer what the answer said of the limit. The pacer
+ * itself (pacing.ts) spaces the turns and shares them between its two queues.
  */
 import { whenAborted } from './abort.js'
 import type { Clock } from './clock.js'
@@ -13,8 +14,8 @@ import type { Pacer, Ticket } from './pacing.js'
 import { refusalDelay } from './rate-limit-headers.js'
 
 /**
- * Where in the pacer's queue a create of `createBatch` or `createAndWait` goes (a minute on: the
- * checks of jobs already made go first), and any request at the latest.
+ * Where in its queue a create of `createBatch` or `createAndWait` goes (a minute on: one due
+ * sooner goes first), and any request at the latest.
  */
 const BACKGROUND_MS = 60_000
 /**
@@ -25,31 +26,21 @@ const URGENT_MS = 2_000
 const URGENT_LEAD_MS = 86_400_000
 
 /**
- * Makes `attempt` (one request, `request`) when the pacer gives it a turn, within `turnMs`, and
- * tells the pacer what the answer (`headersOf` it) or the error said of the rate limit.
+ * Makes `attempt` (one request, `request`) when the pacer gives it a turn, within `turnMs` (or
+ * at once with the turn `given` it before it was made), and tells the pacer what the answer
+ * (`headersOf` it) or the error said of the rate limit.
  */
 export async function paced<T>(
   core: ClientCore,
   request: HttpRequest,
   turnMs: number | undefined,
+  given: Ticket | undefined,
   attempt: () => Promise<T>,
   headersOf: (answer: T) => Headers,
 ): Promise<T> {
   const { pacer, clock } = core
   if (!pacer) return attempt()
-  // Turns go soonest limit first: the request's, or the client's when shorter (a create that may
-  // retry for an hour is still one request of `requestTimeoutMs`), and a minute at most: behind
-  // those due sooner, never for ever (a place once taken only ages). A create of a batch or of
-  // a wait goes a minute on: behind every create, 300 jobs that ended while 300 creates waited
-  // their turn were known 22 s after their end, now under a second. One that fails within
-  // URGENT_MS (a wait's last look) goes before all of those: behind a backlog older than its
-  // place, it would fail (waits on jobs ended 26 s before their deadline timed out behind 2,500
-  // creates with an hour each).
-  const base = request.background ? BACKGROUND_MS : Math.min(core.http.timeoutMs, BACKGROUND_MS)
-  const orderMs = Math.min(turnMs ?? Infinity, base)
-  const urgent = turnMs !== undefined && turnMs <= URGENT_MS
-  const by = clock.now() + orderMs - (urgent ? URGENT_LEAD_MS : 0)
-  const ticket = await waitForTurn(pacer, clock, request, turnMs, by)
+  const ticket = given ?? (await takeTurn(core, pacer, request, turnMs))
   const held = request.holdMs !== undefined
   try {
     const answer = await attempt()
@@ -69,6 +60,31 @@ export async function paced<T>(
     )
     throw error
   }
+}
+
+/**
+ * Waits for `request`'s turn, within `turnMs` when given, in its place in the queue (see
+ * `paced`): resolves with the ticket to tell the pacer of its answer.
+ */
+export function takeTurn(
+  core: ClientCore,
+  pacer: Pacer,
+  request: HttpRequest,
+  turnMs: number | undefined,
+): Promise<Ticket> {
+  const { clock } = core
+  // Turns go soonest limit first: the request's, or the client's when shorter (a create that may
+  // retry for an hour is still one request of `requestTimeoutMs`), and a minute at most: behind
+  // those due sooner, never for ever (a place once taken only ages). A create of a batch or of a
+  // wait (`background`) goes a minute on, in the creates' queue (pacing.ts). One that fails
+  // within URGENT_MS (a wait's last look) goes before all of those: behind a backlog older than
+  // its place, it would fail (waits on jobs ended 26 s before their deadline timed out behind
+  // 2,500 creates with an hour each).
+  const base = request.background ? BACKGROUND_MS : Math.min(core.http.timeoutMs, BACKGROUND_MS)
+  const orderMs = Math.min(turnMs ?? Infinity, base)
+  const urgent = turnMs !== undefined && turnMs <= URGENT_MS
+  const by = clock.now() + orderMs - (urgent ? URGENT_LEAD_MS : 0)
+  return waitForTurn(pacer, clock, request, turnMs, by)
 }
 
 function capped(ms: number | undefined, max: number): number | undefined {

@@ -65,7 +65,7 @@ export function virtualSetup(
       ...options.simulation,
     },
   })
-  const requests: { at: number; method: string; path: string }[] = []
+  const requests: { at: number; method: string; path: string; status?: number }[] = []
   const clientOptions: ClientOptions = {
     baseUrl: 'http://mock.test',
     apiKey: DEV_API_KEY,
@@ -75,12 +75,15 @@ export function virtualSetup(
     transport: 'poll',
     fetch: async (input, init) => {
       const url = new URL(input)
-      requests.push({
+      const entry: (typeof requests)[number] = {
         at: manual.now(),
         method: init.method ?? 'GET',
         path: url.pathname + url.search,
-      })
-      return app.request(input, init)
+      }
+      requests.push(entry)
+      const response = await app.request(input, init)
+      entry.status = response.status
+      return response
     },
     ...options.client,
   }

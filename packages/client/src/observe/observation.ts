@@ -23,6 +23,11 @@ export interface Planner {
   plan(observation: Observation, delayMs: number, notBeforeMs?: number): void
   /** Plans the check at a subscription's deadline (exactly then, not aligned). */
   planAt(observation: Observation, at: number): void
+  /**
+   * Its stream (or held request) is put off while creates wait their turn: it is polled in
+   * batches meanwhile, and opened once none waits.
+   */
+  putOff(observation: Observation): void
   /** The observation ended: forget it. */
   release(observation: Observation): void
   /** An answer from the server: other tabs sharing the job hear of it too. */
@@ -64,7 +69,7 @@ export class Observation {
   #checkBeganAt = Number.NEGATIVE_INFINITY
   readonly startedAt: number
   ended = false
-  /** Its stream (or held request) is put off while creates wait their turn (see `created`). */
+  /** Its stream (or held request) is put off while creates wait their turn (see `created`): polled. */
   putOff = false
   /** How it is observed (the monitor picks it, and moves it down when one does not work). */
   transport: Transport = 'poll'
@@ -143,6 +148,16 @@ export class Observation {
     return true
   }
 
+  /**
+   * Whether a check of it may be made early, for free (in a batch request going anyway): no
+   * wait on it counts its checks (`maxAttempts`), and the server did not ask to wait longer.
+   */
+  checkableEarly(now: number): boolean {
+    if (this.inFlight || this.ended || (this.notBeforeAt ?? now) > now) return false
+    for (const subscription of this.subscriptions) if (subscription.countsChecks) return false
+    return true
+  }
+
   /** The nearest deadline of its subscriptions (Infinity for none). */
   nearestDeadline(): number {
     let deadline = Infinity
@@ -162,7 +177,6 @@ export class Observation {
 
   /** A check begins: counted, and the request it goes in noted. */
   begin(inFlight: InFlight): void {
-    this.putOff = false
     this.inFlight = inFlight
     this.#checkBeganAt = this.core.clock.now()
     this.cursor.state.checks++
@@ -200,16 +214,16 @@ export class Observation {
     else this.planner.plan(this, 0)
     if (deferred) {
       this.putOff = true
-      pacer.afterBackground(() => this.openPutOff())
+      this.planner.putOff(this)
     }
   }
 
-  /**
-   * A stream (or held request) put off for creates waiting their turn opens now: none waits
-   * any more, or someone wants every change.
-   */
+  /** A stream (or held request) put off for creates waiting their turn opens now: someone wants every change. */
   openPutOff(): void {
-    if (this.putOff && !this.ended) this.planner.plan(this, 0)
+    if (!this.putOff || this.ended) return
+    this.putOff = false
+    // A check out (polled meanwhile: see monitor.ts) plans the next when answered.
+    if (!this.inFlight) this.planner.plan(this, 0)
   }
 
   /**

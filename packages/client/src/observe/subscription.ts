@@ -126,6 +126,11 @@ export class Subscription implements WaitState {
       : undefined
   }
 
+  /** Whether its checks are counted against a limit (`maxAttempts`). */
+  get countsChecks(): boolean {
+    return this.#maxAttempts < Infinity
+  }
+
   /** Leaves the observation (the last one leaving ends it); sends nothing more for this wait. */
   close(): void {
     this.#stopListening?.()

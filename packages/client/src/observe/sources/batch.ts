@@ -49,8 +49,8 @@ export function batchSource(core: ClientCore): Source {
   let refused = 0
   return {
     ...pollSource(core),
-    async many(group, signal) {
-      const asked = await checkMany(core, group, signal)
+    async many(group, signal, turn) {
+      const asked = await checkMany(core, group, signal, turn)
       if (asked === 'refused') return { alone: group, stop: ++refused >= 2 }
       refused = 0
       return asked
@@ -62,12 +62,17 @@ async function checkMany(
   core: ClientCore,
   all: Observation[],
   signal: AbortSignal,
+  turn: number | undefined,
 ): Promise<{ alone: Observation[]; stop?: boolean } | 'refused'> {
   const { clock, history } = core
   // An id holding a comma cannot be told apart in the list: such ids are checked alone.
   const alone = all.filter((o) => o.id.includes(','))
   const group = all.filter((o) => !o.id.includes(','))
-  if (group.length < 2) return { alone: all }
+  if (group.length < 2) {
+    // No batch request: the turn given for one goes back.
+    if (turn !== undefined) core.pacer?.release(turn)
+    return { alone: all }
+  }
   const path = `/v1/jobs?ids=${group.map((o) => encodeURIComponent(o.id)).join(',')}`
   const deadline = Math.min(...group.map((o) => o.nearestDeadline()))
   const limitMs = requestLimitMs(deadline, clock.now())
@@ -75,7 +80,8 @@ async function checkMany(
   let response: Awaited<ReturnType<typeof request>>
   try {
     const lastLook = deadline <= startedAt
-    response = await request(core, { method: 'GET', path, signal, timeoutMs: limitMs, lastLook })
+    const asked = { method: 'GET', path, signal, timeoutMs: limitMs, lastLook, turn } as const
+    response = await request(core, asked)
   } catch (error) {
     if (isApiError(error) && UNSUPPORTED.has(error.status)) return { alone: all, stop: true }
     // Too many ids for a proxy or the server (413, 414, 431, a 400 or 422 of its own): refused.

@@ -68,7 +68,7 @@ export function longPollSource(core: ClientCore): Source {
   /** Held requests refused with a 400 or 422 even without `until` (see below). */
   let waitRefusals = 0
   return {
-    async one(observation, signal) {
+    async one(observation, signal, turn) {
       const { clock } = core
       const { state } = observation.cursor
       const startedAt = clock.now()
@@ -107,6 +107,7 @@ export function longPollSource(core: ClientCore): Source {
           holdS: plain ? undefined : holdS,
           endOnly,
           lastLook: left <= 0,
+          turn,
         })
       } catch (error) {
         held.done()

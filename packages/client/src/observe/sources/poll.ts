@@ -30,10 +30,12 @@ export async function getJob(
     endOnly?: boolean | undefined
     /** A wait's last look at its deadline (see `HttpRequest.lastLook`). */
     lastLook?: boolean | undefined
+    /** Its turn under the rate limit, given before it was made (see `HttpRequest.turn`). */
+    turn?: number | undefined
   },
 ): Promise<{ job: Job | undefined; response: HttpResponse }> {
   const { clock, history } = core
-  const { attempt, signal, timeoutMs, etag, holdS, endOnly, lastLook } = check
+  const { attempt, signal, timeoutMs, etag, holdS, endOnly, lastLook, turn } = check
   const until = endOnly ? '&until=terminal' : ''
   const path = holdS === undefined ? jobPath(id) : `${jobPath(id)}?wait=${holdS}${until}`
   const startedAt = clock.now()
@@ -44,6 +46,7 @@ export async function getJob(
       signal,
       timeoutMs,
       lastLook,
+      turn,
       ...(holdS !== undefined && { holdMs: holdS * 1000 }),
       ...(etag !== undefined && { headers: { 'if-none-match': etag } }),
     })
@@ -67,13 +70,14 @@ export async function getJob(
 
 /**
  * One plain check of `observation`'s job, its answer told as `next` says (the schedule's next
- * check by default; see `Observation.answered`).
+ * check by default; see `Observation.answered`); `turn`: its turn under the rate limit, given.
  */
 export async function checkOnce(
   core: ClientCore,
   observation: Observation,
   signal: AbortSignal,
   next?: 'look',
+  turn?: number,
 ): Promise<void> {
   const { state } = observation.cursor
   const now = core.clock.now()
@@ -88,6 +92,7 @@ export async function checkOnce(
     timeoutMs: observation.requestLimitMs(now),
     lastLook,
     etag: conditional ? state.etag : undefined,
+    turn,
   })
   const hints = hintsOf(job ?? state.job, response.headers, core.clock.now())
   observation.answered(job, hints, response.headers.get('etag') ?? undefined, next)
@@ -96,7 +101,7 @@ export async function checkOnce(
 /** Checks jobs one request each. */
 export function pollSource(core: ClientCore): Source {
   return {
-    one: (observation, signal) => checkOnce(core, observation, signal),
+    one: (observation, signal, turn) => checkOnce(core, observation, signal, undefined, turn),
     look: (observation, signal) => checkOnce(core, observation, signal, 'look'),
   }
 }

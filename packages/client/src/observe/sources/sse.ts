@@ -36,15 +36,22 @@ export function sseSource(core: ClientCore): Source {
   let lateOpens = 0
 
   /** The job asked plainly, with a check's guard: nothing to interrupt at the deadline. */
-  function plainCheck(observation: Observation, signal: AbortSignal): Promise<void> {
+  function plainCheck(observation: Observation, signal: AbortSignal, turn?: number): Promise<void> {
     observation.interrupt = undefined
     observation.holding = undefined
     observation.guardDeadlines()
-    return poll.one(observation, signal)
+    return poll.one(observation, signal, turn)
   }
 
-  /** Opens the job's stream and reads it until it ends; `signal` ends both. */
-  async function stream(observation: Observation, signal: AbortSignal): Promise<void> {
+  /**
+   * Opens the job's stream and reads it until it ends; `signal` ends both. `turn`: the open's
+   * turn under the rate limit, given before (see `HttpRequest.turn`).
+   */
+  async function stream(
+    observation: Observation,
+    signal: AbortSignal,
+    turn: number | undefined,
+  ): Promise<void> {
     const { state } = observation.cursor
     const path = `${jobPath(observation.id)}/events`
     let stream: HttpStream
@@ -52,12 +59,13 @@ export function sseSource(core: ClientCore): Source {
       method: 'GET',
       path,
       signal,
+      turn,
       ...(state.eventId !== undefined && { headers: { 'last-event-id': state.eventId } }),
     }
     // While the circuit breaker is not closed (the server failing lately, or this very route),
     // no stream is opened: the job is asked plainly, which may be the breaker's probe.
     if (core.breaker && core.breaker.state.state !== 'closed') {
-      return plainCheck(observation, signal)
+      return plainCheck(observation, signal, turn)
     }
     const startedAt = core.clock.now()
     // Under 'auto', an open that fails is not tried again: the job's own address is asked
@@ -136,20 +144,20 @@ export function sseSource(core: ClientCore): Source {
   }
 
   return {
-    async one(observation, signal) {
+    async one(observation, signal, turn) {
       // Nothing a stream could say in time (a wait resumed past its deadline, or one whose
       // stream was interrupted at it): one plain check, so a job that ended meanwhile is not
       // reported as timed out.
       if (observation.nearestDeadline() - core.clock.now() < LAST_LOOK_MS) {
         // A check's guard, not a stream's: each wait ends after the last look, not before it.
-        return plainCheck(observation, signal)
+        return plainCheck(observation, signal, turn)
       }
       // A stream has no time limit of its own: at a wait's deadline it is interrupted (its
       // opening too), and the job asked plainly again: the wait's last look.
       const open = holdOpen(observation, signal, false)
       observation.guardDeadlines(0)
       try {
-        await stream(observation, open.signal)
+        await stream(observation, open.signal, turn)
       } catch (error) {
         if (open.interrupted()) return observation.requeue()
         throw error
