@@ -16,8 +16,8 @@
  *
  * A stated limit may be shared (other processes, other machines with the same key): a 429
  * saying the bucket is empty while this client kept to it says so, and this client's share of
- * the rate is halved (at most once per round of requests, down to 1/64), raised a little with
- * each answer, and back to the whole after a minute without a refusal; and it waits out the
+ * the rate is halved (at most once per round of requests, down to 1/64), raised by 0.1 request
+ * a second each second, and back to the whole after a minute without a refusal; and it waits out the
  * refusal's `Retry-After` plus up to one of its own intervals at random, so that clients refused
  * together do not come back together.
  *
@@ -73,8 +73,8 @@ type Limit =
     }
 
 /**
- * A learned limit's slowest rate (a request every 5 s), its rise per request answered (10 % a
- * second at any rate), and how long without a refusal it is kept.
+ * A learned limit's slowest rate (a request every 5 s), its rise (0.1 request a second more for
+ * each second it is kept to), and how long without a refusal it is kept.
  */
 const LEARNED_MIN_PER_MS = 0.2 / 1_000
 const LEARNED_STEP_PER_MS = 0.1 / 1_000
@@ -120,6 +120,8 @@ export class Pacer {
   #statedPerMs = 0
   /** When a learned limit (or the share of a stated one) was last halved, and the last ticket given by then. */
   #halvedAt = 0
+  /** When a learned limit (or the share of a stated one) was last raised or halved. */
+  #raisedAt = 0
   #halvedTicket = 0
   /** Answers in the current second (from `since`) and in the one before; the last one's time. */
   #answers = { since: 0, current: 0, before: 0, lastAt: Number.NEGATIVE_INFINITY }
@@ -236,7 +238,7 @@ export class Pacer {
    * A server that states no limit and refuses some requests (a 429 saying nothing of when) while
    * it answers others has its limit learned, as TCP learns a path's: half the last second's
    * answered rate at the first refusal, halved again at a refusal of a request sent after that,
-   * raised a little with each answer to one, and forgotten after a minute without refusals.
+   * raised by 0.1 request a second each second, and forgotten after a minute without refusals.
    */
   answered(
     ticket: Ticket,
@@ -327,6 +329,7 @@ export class Pacer {
     if (ticket <= this.#halvedTicket) return
     this.#halvedTicket = this.#tickets
     this.#halvedAt = now
+    this.#raisedAt = now
     this.#share = Math.max(MIN_SHARE, this.#share * 0.5)
   }
 
@@ -339,6 +342,7 @@ export class Pacer {
     if (learned && ticket <= this.#halvedTicket) return
     this.#halvedTicket = this.#tickets
     this.#halvedAt = now
+    this.#raisedAt = now
     const { current, before } = this.#answers
     const perMs = learned ? limit.perMs / 2 : Math.max(current, before) / 2_000
     this.#limit = {
@@ -362,18 +366,23 @@ export class Pacer {
     count.current++
     count.lastAt = now
     if (limit.kind !== 'bucket' || ticket <= this.#halvedTicket) return
+    if (!limit.learned && this.#share === 1) return
+    // 0.1 request a second more for each second since the last rise, at most twice the rate at
+    // once: clients sharing a limit rise alike, as TCP's flows do each round trip. Raised with
+    // each answer, the client answered most rose fastest and took the whole limit: of two
+    // clients on one key at 2 requests a second, one finished at 128 s, the other at 276 s.
+    const rise = (LEARNED_STEP_PER_MS * (now - this.#raisedAt)) / 1_000
+    this.#raisedAt = now
     if (!limit.learned) {
-      if (this.#share === 1) return
-      // Back to the whole after a minute without a refusal; until then, 0.1 request a second more
-      // with each answer.
+      // Back to the whole after a minute without a refusal.
       const share = now - this.#halvedAt >= LEARNED_FORGET_MS ? 1 : this.#share
-      this.#share = Math.min(1, share + LEARNED_STEP_PER_MS / this.#statedPerMs)
+      this.#share = Math.min(1, share * 2, share + rise / this.#statedPerMs)
       limit.perMs = this.#statedPerMs * this.#share
       return
     }
     // A minute without a refusal: the limit was a passing one (or is far above this client's pace).
     if (now - this.#halvedAt >= LEARNED_FORGET_MS) this.#limit = { kind: 'none' }
-    else limit.perMs += LEARNED_STEP_PER_MS
+    else limit.perMs += Math.min(limit.perMs, rise)
   }
 
   /** Takes a turn now if the limit allows one. */
