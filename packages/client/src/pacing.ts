@@ -92,6 +92,8 @@ function UNKNOWN(): Limit {
 }
 /** How many turns in a row creates with time to spare take while other requests wait (`#next`). */
 const CREATE_TURNS = 7
+/** A turn this close to when it must come goes before the creates' (`#next`). */
+const DUE_SOON_MS = 2_000
 /** The least share of a stated limit this client keeps to when others take the rest. */
 const MIN_SHARE = 1 / 64
 
@@ -141,10 +143,20 @@ export class Pacer {
     return this.#backgroundQueue.length
   }
 
-  /** Calls `callback` once no create with time to spare waits for a turn (at once if none does). */
+  /**
+   * Calls `callback` once no create with time to spare waits for a turn: at once if none does,
+   * else in a microtask of its own (not inside the pacer's work, which it may add to).
+   */
   afterBackground(callback: () => void): void {
     if (this.#backgroundQueue.length === 0) callback()
     else this.#afterBackground.push(callback)
+  }
+
+  /** How many requests may go at once now, none waiting for a turn. */
+  free(): number {
+    const limit = this.#limit
+    if (this.waiting > 0 || limit.kind === 'unknown') return 0
+    return limit.kind === 'none' ? Infinity : Math.floor(refill(limit, this.#clock.now()))
   }
 
   /** `random`: uniform in [0, 1), to spread the returns of clients refused together. */
@@ -191,25 +203,28 @@ export class Pacer {
    */
   release(ticket: Ticket): void {
     const limit = this.#limit
-    if (limit.kind === 'bucket') limit.tokens = Math.min(limit.capacity, limit.tokens + 1)
+    // Not below none left (a `Retry-After` since): the server's pause is not cut short.
+    if (limit.kind === 'bucket' && limit.tokens >= 0) {
+      limit.tokens = Math.min(limit.capacity, limit.tokens + 1)
+    }
     this.answered(ticket, undefined, 'failed')
   }
 
   /**
    * The next turn to give. While checks (and other calls) and creates with time to spare both
    * wait, the creates take CREATE_TURNS turns in a row, then the others one, unless the others'
-   * turn is due (a wait's last look, or one waiting past its time limit's order): a check goes
-   * at least every eighth turn, for every job in one batch request (monitor.ts), and the creates
-   * that start work get most turns. Creates behind every check once took every other turn for
-   * checks of a few jobs each; checks behind every create waited for the whole backlog (1,000
-   * jobs at 5 requests a second: known 100 s after their end, each result 228 s after the call
-   * on average; now 0.7 s and 134 s, as a loop checking every job once a second between creates).
+   * turn must come within DUE_SOON_MS (a wait's last look, a request near its time limit). A
+   * check goes at least every eighth turn, for every job due in one batch request (monitor.ts),
+   * and the creates that start work get most turns. Creates behind every check once gave every
+   * other turn to checks of a few jobs each; checks behind every create waited for the whole
+   * backlog (1,000 jobs at 5 requests a second: known 100 s after their end, each result 228 s
+   * after its call on average; now 0.8 s and 118 s).
    */
   #next(): Turn | undefined {
     const front = this.#queue[0]
     const back = this.#backgroundQueue[0]
     if (!front || !back) return front ?? back
-    const due = front.by <= this.#clock.now()
+    const due = front.by - DUE_SOON_MS <= this.#clock.now()
     return due || this.#backgroundInRow >= CREATE_TURNS ? front : back
   }
 
@@ -218,7 +233,9 @@ export class Pacer {
     if (!turn.background || this.#backgroundQueue.length > 0) return
     const callbacks = this.#afterBackground
     this.#afterBackground = []
-    for (const callback of callbacks) callback()
+    queueMicrotask(() => {
+      for (const callback of callbacks) callback()
+    })
   }
 
   /** A new ticket for a turn (to a create with time to spare: `background`), in flight until answered. */

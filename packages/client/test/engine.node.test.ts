@@ -2,6 +2,8 @@
  * The waiting engine's consumers (watch, shared waits, waitAll, waitAny, createBatch, resume,
  * estimates) against the real mock server in-process, in virtual time.
  */
+
+import { DEV_API_KEY, sleep } from '@video-translation/mock-server'
 import { describe, expect, it } from 'vitest'
 import { createClient } from '../src/client.js'
 import { isJobFailedError, isNotFoundError, isTimeoutError } from '../src/errors.js'
@@ -664,6 +666,35 @@ describe('a backlog of creates older than a minute under the rate limit', () => 
     30_000,
   )
 
+  it('should not bring a check earlier by more than an eighth of its strategy’s delay', async () => {
+    const { client, manual, settle, requests } = virtualSetup({
+      simulation: {
+        rate_limit: { capacity: 20, refill_per_s: 2 },
+        hints: { mode: 'none' },
+        durations: { distribution: 'fixed', ms: 5_000 },
+      },
+    })
+    const job = await settle(client.jobs.create(jobParams(600_000)))
+    const start = manual.now()
+    const leave = new AbortController()
+    const waited = client.jobs.wait(job.id, {
+      polling: fixedInterval(60_000),
+      signal: leave.signal,
+    })
+    const backlog = Array.from({ length: 200 }, () =>
+      client.jobs.createAndWait(jobParams(), { timeoutMs: 3_600_000 }),
+    )
+    await settle(Promise.allSettled(backlog))
+    leave.abort()
+    await settle(waited.catch(() => {}))
+    // Checked at once, then about every minute (at most 7.5 s early) while the backlog's jobs
+    // were checked in batches: not in every batch that went meanwhile (19 checks in 67 s).
+    const asked = requests.filter((r) => r.method === 'GET' && r.path.includes(job.id))
+    const elapsed = manual.now() - start
+    expect(asked.length).toBeLessThanOrEqual(1 + Math.ceil(elapsed / 52_500))
+    expect(asked[1] && asked[1].at - start).toBeGreaterThanOrEqual(52_500)
+  }, 30_000)
+
   it('should not check early a job whose wait counts its checks (maxAttempts)', async () => {
     const { client, manual, settle, requests } = virtualSetup({
       simulation: {
@@ -793,6 +824,68 @@ describe('push under the rate limit, put off', () => {
     expect(job.status).toBe('completed')
     // Its stream opened once the creates were out, not at the first look.
     expect(manual.now() - start).toBeLessThan(15_000)
+    await settle(batch)
+  }, 30_000)
+
+  it('should open the streams of a second wave of creates too', async () => {
+    const { client, manual, settle, requests } = virtualSetup({
+      simulation: { rate_limit: { capacity: 5, refill_per_s: 2 }, hints: { mode: 'none' } },
+      client: { transport: 'auto' },
+    })
+    const long = { timeoutMs: 3_600_000 }
+    const first = Array.from({ length: 20 }, () =>
+      client.jobs.createAndWait(jobParams(20_000), long),
+    )
+    await manual.tickAsync(11_000)
+    const before = requests.length
+    const second = Array.from({ length: 20 }, () =>
+      client.jobs.createAndWait(jobParams(180_000), long),
+    )
+    const jobs = await settle(Promise.all(second))
+    await settle(Promise.all(first))
+    // Each job of the second wave is known by its stream in the end (put off while the creates
+    // waited, then opened as turns were free); once, one callback for the first wave's streams
+    // left the second's put off for good, polled.
+    const streamed = new Set(
+      requests.slice(before).flatMap((r) => (r.path.endsWith('/events') ? [r.path] : [])),
+    )
+    expect(jobs.filter((job) => !streamed.has(`/v1/jobs/${job.id}/events`))).toEqual([])
+  }, 30_000)
+
+  it('should open a stream put off right after the check out when someone wants every change', async () => {
+    const { app, manual, settle, simulate } = virtualSetup()
+    await simulate({ rate_limit: { capacity: 10, refill_per_s: 5 }, hints: { mode: 'none' } })
+    const asked: { at: number; method: string; path: string }[] = []
+    // Each answer a second after its request: a check is out for a while.
+    const client = createClient({
+      baseUrl: 'http://mock.test',
+      apiKey: DEV_API_KEY,
+      clock: { now: () => manual.now(), sleep: (ms, signal) => sleep(manual, ms, signal) },
+      transport: 'auto',
+      fetch: async (input, init) => {
+        const url = new URL(input)
+        asked.push({ at: manual.now(), method: init.method ?? 'GET', path: url.pathname })
+        await sleep(manual, 1_000)
+        return app.request(input, init)
+      },
+    })
+    // 60 creates wait their turn (12 s at 5 a second) as the job is made: its stream is put off
+    // and the job polled, every 5 s.
+    const batch = client.jobs.createBatch(Array.from({ length: 60 }, () => jobParams(600_000)))
+    await manual.tickAsync(0)
+    const waited = client.jobs.createAndWait(jobParams(60_000), { polling: fixedInterval(5_000) })
+    for (let i = 0; i < 400 && !asked.some((r) => r.method === 'GET'); i++) {
+      await manual.tickAsync(50)
+    }
+    // Its first check is out: someone starts listening to every change.
+    await manual.tickAsync(500)
+    const listenedAt = manual.now()
+    client.on('job:status', () => {})
+    await settle(waited)
+    const opened = asked.find((r) => r.path.endsWith('/events'))
+    // Opened once the check out was answered (and a turn came), not at the strategy's next
+    // look, 5 s on.
+    expect((opened?.at ?? Number.POSITIVE_INFINITY) - listenedAt).toBeLessThan(3_500)
     await settle(batch)
   }, 30_000)
 

@@ -13,18 +13,18 @@
  * wait for their turn under the server's rate limit: then every check is gathered so, as turns
  * are what is short, and one the server asked to come no sooner (`Retry-After`) goes to the
  * grid's next instant instead. Then too, the checks due wait for one turn together, and the
- * batch request made when it comes takes every job it has room for, soonest planned first, as
+ * batch request made when it comes takes the other checks due within 1/8 of their delay, as
  * asking for more jobs costs no turn (`#gather`). 2,000 `createAndWait`s at 50 requests a second,
- * jobs of 8 s, on a server without hints: 460 checks, each job known 0.2 s after its end on
- * average (5.7 s and 2,313 checks alone, 0.6 s and 1,377 on the grid alone); with ETAs, 324
- * checks and 0.15 s (4.3 s and 2,248, 0.2 s and 724).
+ * jobs of 8 s, on a server without hints: 551 checks, each job known 0.2 s after its end on
+ * average (5.7 s and 2,313 checks alone, 0.6 s and 1,377 on the grid alone); with ETAs, 365
+ * checks and 0.2 s (4.3 s and 2,248, 0.2 s and 724).
  */
 import type { ClientCore } from '../core.js'
 import type { Pacer } from '../pacing.js'
 import type { ServerHints } from '../polling/hints.js'
 import { takeTurn } from '../turns.js'
 import type { Job } from '../types.js'
-import { jobPath, MAX_TIMER_MS } from '../validate.js'
+import { MAX_TIMER_MS } from '../validate.js'
 import { Cursor, type CursorState, type ResumeToken } from './cursor.js'
 import { isBelow, TransportMemory } from './memory.js'
 import { InFlight, Observation, type Planner, type Transport } from './observation.js'
@@ -128,8 +128,8 @@ export class Monitor implements Planner {
   readonly #gathered = new Set<Observation>()
   #gathering: AbortController | undefined
 
-  /** Streams put off while creates wait their turn, and the turn each waits for to open (`#openPutOff`). */
-  readonly #putOff = new Map<Observation, AbortController | undefined>()
+  /** Whether streams put off wait to hear that no create waits its turn any more (`putOff`). */
+  #awaitingCreates = false
 
   /** Other tabs of the page's origin sharing jobs (`shareTabs`), where a browser offers it. */
   readonly #tabs: Tabs | undefined
@@ -198,6 +198,7 @@ export class Monitor implements Planner {
 
   plan(observation: Observation, delayMs: number, notBeforeMs?: number): void {
     const now = this.#core.clock.now()
+    observation.plannedAt = now
     observation.shownDueAt = now + delayMs
     // Kept for plans made again later (the page's return): the server's word stands.
     if (notBeforeMs !== undefined) observation.notBeforeAt = now + notBeforeMs
@@ -229,49 +230,18 @@ export class Monitor implements Planner {
     }
   }
 
-  putOff(observation: Observation): void {
+  putOff(): void {
     const { pacer } = this.#core
-    if (!pacer) return
-    if (this.#putOff.size === 0) pacer.afterBackground(() => this.#openPutOff(pacer))
-    this.#putOff.set(observation, undefined)
-  }
-
-  /**
-   * No create waits for its turn any more: each stream put off takes a turn of its own to open,
-   * and is polled in batches until it comes. Opened all at once, 150 waited behind each other
-   * (15 s at 10 requests a second), unchecked meanwhile.
-   */
-  #openPutOff(pacer: Pacer): void {
-    for (const [observation, reserved] of this.#putOff) {
-      if (reserved) continue
-      const reservation = new AbortController()
-      this.#putOff.set(observation, reservation)
-      const path = `${jobPath(observation.id)}/events`
-      const asking = { method: 'GET', path, signal: reservation.signal } as const
-      takeTurn(this.#core, pacer, asking, undefined).then(
-        (turn) => this.#openWith(observation, pacer, turn),
-        () => {},
-      )
-    }
-  }
-
-  /** The turn for a stream put off came: it opens, unless it is no longer put off. */
-  #openWith(observation: Observation, pacer: Pacer, turn: number): void {
-    this.#putOff.delete(observation)
-    if (observation.ended || !observation.putOff) {
-      pacer.release(turn)
-      return
-    }
-    observation.putOff = false
-    // A check out: its answer plans the next, which opens the stream in a turn of its own.
-    if (observation.inFlight) {
-      pacer.release(turn)
-      return
-    }
-    this.#gathered.delete(observation)
-    this.#unplan(observation)
-    this.#one(observation, turn)
-    this.#arm()
+    if (!pacer || this.#awaitingCreates) return
+    this.#awaitingCreates = true
+    // No create waits any more: each stream put off is due at once, and opens if a turn is
+    // free then (see `#tick`); polled in batches until one is.
+    pacer.afterBackground(() => {
+      this.#awaitingCreates = false
+      for (const observation of this.#observations.values()) {
+        if (observation.putOff) observation.checkSoon()
+      }
+    })
   }
 
   relay(job: Job): void {
@@ -316,9 +286,10 @@ export class Monitor implements Planner {
     if (current) this.#schedule.drop(current)
     this.#planned.delete(observation)
     this.#gathered.delete(observation)
-    if (this.#gathered.size === 0) this.#gathering?.abort()
-    this.#putOff.get(observation)?.abort()
-    this.#putOff.delete(observation)
+    if (this.#gathered.size === 0 && this.#gathering) {
+      this.#gathering.abort()
+      this.#gathering = undefined
+    }
     if (this.#observations.size === 0) this.#page?.idle()
     this.#arm()
   }
@@ -360,13 +331,20 @@ export class Monitor implements Planner {
       this.#arm()
       return
     }
+    const { pacer } = this.#core
+    // Streams put off while creates waited open as turns are free now, not all at once: 150
+    // opened together waited behind each other (15 s at 10 requests a second), unchecked.
+    let free = !pacer ? Infinity : pacer.waitingBackground > 0 ? 0 : pacer.free()
     const due: Observation[] = []
     for (const observation of all) {
+      if (observation.putOff && free >= 1) {
+        free--
+        observation.putOff = false
+      }
       if (this.#polled(observation)) due.push(observation)
       else this.#one(observation)
     }
     const many = this.#batches()
-    const { pacer } = this.#core
     if (many && pacer && (pacer.waiting > 0 || this.#gathering)) {
       const now = this.#core.clock.now()
       for (const observation of due) {
@@ -379,7 +357,7 @@ export class Monitor implements Planner {
           if (deadline < Infinity) this.planAt(observation, deadline)
         }
       }
-      this.#gather(many, pacer)
+      this.#gather(pacer)
     } else if (due.length > 1 && many) {
       for (let i = 0; i < due.length; i += MAX_BATCH) {
         const group = due.slice(i, i + MAX_BATCH)
@@ -407,12 +385,12 @@ export class Monitor implements Planner {
 
   /**
    * While requests wait for their turn under the rate limit, the checks due wait for one turn
-   * together; when it comes, one batch request takes them all (up to 100), and as many other
-   * jobs as it has room for, soonest planned first (`#sendGathered`). Each check formed its own
-   * request as it fell due, and each request waited for a turn with the few due with it: 1,000
-   * jobs at 5 requests a second took 2.4 ids a request.
+   * together; when it comes, one batch request takes them all (up to 100), and the other checks
+   * due within 1/8 of their delay it has room for, soonest first (`#sendGathered`). Each check
+   * formed its own request as it fell due, and each request waited for a turn with the few due
+   * with it: 1,000 jobs at 5 requests a second took 2.4 ids a request (now 10).
    */
-  #gather(many: NonNullable<Source['many']>, pacer: Pacer): void {
+  #gather(pacer: Pacer): void {
     if (this.#gathering || this.#gathered.size === 0) return
     const gathering = new AbortController()
     this.#gathering = gathering
@@ -420,7 +398,7 @@ export class Monitor implements Planner {
     takeTurn(this.#core, pacer, asking, undefined).then(
       (turn) => {
         this.#gathering = undefined
-        this.#sendGathered(many, pacer, turn)
+        this.#sendGathered(pacer, turn)
       },
       () => {
         if (this.#gathering === gathering) this.#gathering = undefined
@@ -429,7 +407,7 @@ export class Monitor implements Planner {
   }
 
   /** The turn came: the gathered checks go, with others planned, in one request. */
-  #sendGathered(many: NonNullable<Source['many']>, pacer: Pacer, turn: number): void {
+  #sendGathered(pacer: Pacer, turn: number): void {
     const now = this.#core.clock.now()
     const group: Observation[] = []
     for (const observation of this.#gathered) {
@@ -439,11 +417,20 @@ export class Monitor implements Planner {
       this.#unplan(observation)
       group.push(observation)
     }
+    // Offline since they were gathered: parked until the network is back.
+    if (this.#page?.park(group)) {
+      pacer.release(turn)
+      this.#gather(pacer)
+      this.#arm()
+      return
+    }
     // Asking for more jobs costs no turn: those planned soonest come along, early.
     if (group.length < MAX_BATCH) {
       const early: [number, Observation][] = []
       for (const [observation, due] of this.#planned) {
-        if (this.#polled(observation) && observation.checkableEarly(now)) {
+        // As on the grid, none earlier than 1/8 of its delay: a strategy's schedule holds.
+        const nearly = due.at - now <= (due.at - (observation.plannedAt ?? now)) / 8
+        if (nearly && this.#polled(observation) && observation.checkableEarly(now)) {
           early.push([due.at, observation])
         }
       }
@@ -453,10 +440,13 @@ export class Monitor implements Planner {
         group.push(observation)
       }
     }
+    // The server may have shown meanwhile that its batch endpoint does not work.
+    const many = this.#batches()
     if (group.length === 0) pacer.release(turn)
-    else if (group.length === 1) this.#one(group[0] as Observation, turn)
-    else this.#many(many, group, turn)
-    this.#gather(many, pacer)
+    else if (group.length === 1 || !many) {
+      for (const [i, observation] of group.entries()) this.#one(observation, i ? undefined : turn)
+    } else this.#many(many, group, turn)
+    this.#gather(pacer)
     this.#arm()
   }
 

@@ -24,10 +24,10 @@ export interface Planner {
   /** Plans the check at a subscription's deadline (exactly then, not aligned). */
   planAt(observation: Observation, at: number): void
   /**
-   * Its stream (or held request) is put off while creates wait their turn: it is polled in
-   * batches meanwhile, and opened once none waits.
+   * A stream (or held request) is put off while creates wait their turn: polled in batches
+   * meanwhile, and opened once none waits.
    */
-  putOff(observation: Observation): void
+  putOff(): void
   /** The observation ended: forget it. */
   release(observation: Observation): void
   /** An answer from the server: other tabs sharing the job hear of it too. */
@@ -71,12 +71,16 @@ export class Observation {
   ended = false
   /** Its stream (or held request) is put off while creates wait their turn (see `created`): polled. */
   putOff = false
+  /** Its next check goes at once after the answer to the one out (see `checkSoon`). */
+  #nextAtOnce = false
   /** How it is observed (the monitor picks it, and moves it down when one does not work). */
   transport: Transport = 'poll'
   /** Called once when it ends (a tab leading it then lets another lead). */
   onEnd: (() => void) | undefined
   /** Whether other tabs hear of its answers (they may be watching every change). */
   sharedWithTabs = false
+  /** When its next check was planned (the plan's delay counts from then). */
+  plannedAt: number | undefined
   /** When its next check is due as a shown page plans it (a hidden one plans it later). */
   shownDueAt: number | undefined
   /** The server's `Retry-After` for its next check, as a time: no plan moves it sooner. */
@@ -150,10 +154,12 @@ export class Observation {
 
   /**
    * Whether a check of it may be made early, for free (in a batch request going anyway): no
-   * wait on it counts its checks (`maxAttempts`), and the server did not ask to wait longer.
+   * wait on it counts its checks (`maxAttempts`), the server did not ask to wait longer, and no
+   * wait ends within a request's time limit (the batch's would be cut to it, for every job).
    */
   checkableEarly(now: number): boolean {
     if (this.inFlight || this.ended || (this.notBeforeAt ?? now) > now) return false
+    if (this.nearestDeadline() - now < this.core.http.timeoutMs) return false
     for (const subscription of this.subscriptions) if (subscription.countsChecks) return false
     return true
   }
@@ -214,16 +220,22 @@ export class Observation {
     else this.planner.plan(this, 0)
     if (deferred) {
       this.putOff = true
-      this.planner.putOff(this)
+      this.planner.putOff()
     }
   }
 
   /** A stream (or held request) put off for creates waiting their turn opens now: someone wants every change. */
   openPutOff(): void {
-    if (!this.putOff || this.ended) return
+    if (!this.putOff) return
     this.putOff = false
-    // A check out (polled meanwhile: see monitor.ts) plans the next when answered.
-    if (!this.inFlight) this.planner.plan(this, 0)
+    this.checkSoon()
+  }
+
+  /** Its next check at once: now, or as soon as the check out is answered. */
+  checkSoon(): void {
+    if (this.ended) return
+    if (this.inFlight) this.#nextAtOnce = true
+    else this.planner.plan(this, 0)
   }
 
   /**
@@ -387,11 +399,16 @@ export class Observation {
    * which may have taken no time, not.
    */
   #planNext(hints: ServerHints, now: number, answered = false): void {
+    const notBefore = hints.retryAfterMs ?? 0
+    if (this.#nextAtOnce) {
+      this.#nextAtOnce = false
+      this.planner.plan(this, notBefore, notBefore)
+      return
+    }
     const { random } = this.core
     const strategies = this.#strategies()
     const delay = this.cursor.nextDelay(strategies, hints, now, this.startedAt, random, this.#fail)
     if (this.ended) return
-    const notBefore = hints.retryAfterMs ?? 0
     const early = answered ? Math.min(this.core.trips.outboundMs(), delay - notBefore) : 0
     this.planner.plan(this, delay - Math.max(0, early), notBefore)
   }
