@@ -105,15 +105,16 @@ ${rows
 
 Requests take turns at the rate the server states (\`RateLimit-Policy\`, \`RateLimit\`); the
 first request goes alone to learn it, and requests still in flight count against what an answer
-says is left. Each wait follows its job on the job's event stream (\`transport: 'auto'\`): one
-request a job besides its create. While creates wait for their turn, a job's stream opens when
-the job may end (the strategy's first look) rather than at once, and goes before the creates
-still waiting, so each job is known about as it ends; the last jobs are then created near the
-end of the run (4,000 requests at 50 a second take 80 s), and the wall time is that plus their
-durations. With every create first and each stream opened behind them (before 2026-12), 2,000
-jobs took 78 s, each known 33 s after its end on average, its result 58 s after the call (200
-jobs: 0.16 s and 7.7 s). Before pacing (and before 429s with \`Retry-After\` stopped
-counting as failures), 200 such calls lost 62 waits to \`RateLimitError\`.
+says is left. Each wait follows its job on the job's event stream (\`transport: 'auto'\`), one
+request besides its create, unless creates wait for their turn (they take seven turns in eight
+then): a job's stream is then put off and the job polled, the checks due waiting for one turn
+together in one batch request, and once no create waits, the streams open as turns are free. So
+each job is known about as it ends, and its checks cost the creates few turns. With a stream
+opened for each job at its first look, before the creates still waiting (early 2026-12), 2,000
+jobs took 4,000 requests and 91 s, each known 3.7 s after its end, its result 43.6 s after the
+call; with every create first and each stream opened behind them (before), 78 s, 33 s and
+58 s. Before pacing (and before 429s with \`Retry-After\` stopped counting as failures), 200
+such calls lost 62 waits to \`RateLimitError\`.
 ${
   rows.some((r) => r.otherFailures.length > 0)
     ? `\nFailures: ${rows
