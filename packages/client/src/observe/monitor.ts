@@ -30,35 +30,12 @@ import { isBelow, TransportMemory } from './memory.js'
 import { InFlight, Observation, type Planner, type Transport } from './observation.js'
 import { type PageManners, pageManners } from './page.js'
 import { Schedule } from './schedule.js'
+import type { Source, Sources } from './sources/source.js'
 import { type Subscriber, Subscription, type WaitLimits } from './subscription.js'
 import type { Tabs } from './tabs.js'
 
 /** The most ids in one batch request (the protocol's limit). */
 const MAX_BATCH = 100
-
-/** How a monitor looks at jobs. */
-export interface Source {
-  /**
-   * Checks one job, reporting to the observation (`answered` or `failed`); `turn`: its turn
-   * under the rate limit, given before (see `HttpRequest.turn`).
-   */
-  one(observation: Observation, signal: AbortSignal, turn?: number): Promise<void>
-  /**
-   * Checks one job for a wait at its deadline, beside the check out (its answer is told as a
-   * look: nothing planned). Absent: no such look, the wait's guard ends it.
-   */
-  look?(observation: Observation, signal: AbortSignal): Promise<void>
-  /**
-   * Checks several jobs in one request; resolves with those it could not tell about (`alone`:
-   * checked one by one now), and whether the monitor stops asking in batches (`stop`: the server
-   * has no batch endpoint that works). Absent: no batch form.
-   */
-  many?(
-    observations: Observation[],
-    signal: AbortSignal,
-    turn?: number,
-  ): Promise<{ alone: Observation[]; stop?: boolean | undefined }>
-}
 
 /** A job as its create answered, with the answer's hints. */
 export interface Created {
@@ -88,13 +65,6 @@ export interface Start {
    * tick with the others'. A wait for one job keeps its strategy's exact schedule.
    */
   align?: boolean | undefined
-}
-
-/** How a monitor looks at jobs, by transport; polling is always there. */
-export interface Sources {
-  poll: Source
-  'long-poll'?: Source | undefined
-  sse?: Source | undefined
 }
 
 /** Observations by job id, and the timer that checks them. */

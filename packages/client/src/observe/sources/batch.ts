@@ -22,10 +22,10 @@ import {
 import { recordCheck } from '../../history.js'
 import { parseBatch } from '../../parse.js'
 import { serverTimeOf } from '../../polling/hints.js'
-import type { Source } from '../monitor.js'
 import type { Observation } from '../observation.js'
 import { requestLimitMs } from '../subscription.js'
 import { checkOnce, pollSource } from './poll.js'
+import type { Source } from './source.js'
 
 /** Statuses that say the server has no batch endpoint for this client. */
 const UNSUPPORTED = new Set([403, 404, 405, 501])

@@ -22,10 +22,10 @@ import { isApiError } from '../../errors.js'
 import { hintsOf } from '../../polling/hints.js'
 import { stageOf } from '../../types.js'
 import { jobPath } from '../../validate.js'
-import type { Source } from '../monitor.js'
 import { LAST_LOOK_MS } from '../subscription.js'
 import { holdOpen, notHeld } from './held.js'
 import { getJob } from './poll.js'
+import type { Source } from './source.js'
 
 /** How long the server is asked to hold a request, in seconds (the protocol allows up to 60). */
 export const HOLD_S = 30

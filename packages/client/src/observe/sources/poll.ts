@@ -9,8 +9,8 @@ import { jobParser } from '../../parse.js'
 import { hintsOf } from '../../polling/hints.js'
 import type { Job } from '../../types.js'
 import { jobPath } from '../../validate.js'
-import type { Source } from '../monitor.js'
 import type { Observation } from '../observation.js'
+import type { Source } from './source.js'
 
 /** Every this many checks of a job, one goes without `If-None-Match` (see `checkOnce`). */
 const UNCONDITIONAL_EVERY = 10

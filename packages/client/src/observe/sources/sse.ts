@@ -19,11 +19,11 @@ import { recordCheck } from '../../history.js'
 import type { HttpRequest, HttpStream } from '../../http.js'
 import { isTerminalStatus } from '../../types.js'
 import { jobPath } from '../../validate.js'
-import type { Source } from '../monitor.js'
 import type { Observation } from '../observation.js'
 import { LAST_LOOK_MS } from '../subscription.js'
 import { holdOpen } from './held.js'
 import { getJob, pollSource } from './poll.js'
+import type { Source } from './source.js'
 import { fallBack, listen } from './sse-stream.js'
 
 /** Statuses that say the server has no event streams. */
