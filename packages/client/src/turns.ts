@@ -14,8 +14,8 @@ import type { Pacer, Ticket } from './pacing.js'
 import { refusalDelay } from './rate-limit-headers.js'
 
 /**
- * Where in its queue a create of `createBatch` or `createAndWait` goes (a minute on: one due
- * sooner goes first), and any request at the latest.
+ * Where in its queue a create of `createBatch` or `createAndWait` without a deadline goes (a
+ * minute on: one due sooner goes first), and any other request at the latest.
  */
 const BACKGROUND_MS = 60_000
 /**
@@ -76,12 +76,16 @@ export function takeTurn(
   // Turns go soonest limit first: the request's, or the client's when shorter (a create that may
   // retry for an hour is still one request of `requestTimeoutMs`), and a minute at most: behind
   // those due sooner, never for ever (a place once taken only ages). A create of a batch or of a
-  // wait (`background`) goes a minute on, in the creates' queue (pacing.ts). One that fails
+  // wait (`background`) waits in the creates' queue (pacing.ts). One that fails
   // within URGENT_MS (a wait's last look) goes before all of those: behind a backlog older than
   // its place, it would fail (waits on jobs ended 26 s before their deadline timed out behind
   // 2,500 creates with an hour each).
-  const base = request.background ? BACKGROUND_MS : Math.min(core.http.timeoutMs, BACKGROUND_MS)
-  const orderMs = Math.min(turnMs ?? Infinity, base)
+  // A create with time to spare goes in its queue by when it must go, its caller's deadline (a
+  // minute on without one): behind a backlog of creates with an hour each, those of waits with
+  // 30 s timed out unsent once the backlog was older than 30 s.
+  const orderMs = request.background
+    ? (turnMs ?? BACKGROUND_MS)
+    : Math.min(turnMs ?? Infinity, core.http.timeoutMs, BACKGROUND_MS)
   const urgent = turnMs !== undefined && turnMs <= URGENT_MS
   const by = clock.now() + orderMs - (urgent ? URGENT_LEAD_MS : 0)
   return waitForTurn(pacer, clock, request, turnMs, by)

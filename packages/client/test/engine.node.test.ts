@@ -666,6 +666,21 @@ describe('a backlog of creates older than a minute under the rate limit', () => 
     30_000,
   )
 
+  it('should make a create whose wait has a short deadline before creates with an hour each', async () => {
+    const { client, manual, settle } = virtualSetup({
+      simulation: { rate_limit: { capacity: 20, refill_per_s: 2 }, hints: { mode: 'none' } },
+    })
+    const long = { timeoutMs: 3_600_000 }
+    const backlog = Array.from({ length: 400 }, () => client.jobs.createAndWait(jobParams(), long))
+    await manual.tickAsync(40_000)
+    // 40 s into a backlog of 200 s: its create goes before those with an hour to spare (it
+    // timed out unsent, queued a minute on behind every one of them).
+    const quick = await settle(client.jobs.createAndWait(jobParams(5_000), { timeoutMs: 30_000 }))
+    expect(quick.status).toBe('completed')
+    const outcomes = await settle(Promise.allSettled(backlog))
+    expect(outcomes.every((o) => o.status === 'fulfilled')).toBe(true)
+  }, 30_000)
+
   it('should not bring a check earlier by more than an eighth of its strategy’s delay', async () => {
     const { client, manual, settle, requests } = virtualSetup({
       simulation: {
