@@ -765,6 +765,24 @@ describe('a backlog of creates older than a minute under the rate limit', () => 
   }, 30_000)
 })
 
+describe('progress without ETAs', () => {
+  it('should not take the first progress seen for the pace of a job that was queued first', async () => {
+    const { client, settle, manual } = virtualSetup({
+      simulation: { hints: { mode: 'none' }, durations: { distribution: 'fixed', ms: 30_000 } },
+    })
+    // Learned from 30 jobs of 30 s (each queued its first 3 s), then a job waited for from 4.8 s
+    // on: its first answer says 7 % done.
+    await settle(
+      Promise.all(Array.from({ length: 30 }, () => client.jobs.createAndWait(jobParams()))),
+    )
+    const job = await settle(client.jobs.create(jobParams()))
+    await manual.tickAsync(4_800)
+    const done = await settle(client.jobs.wait(job.id))
+    // The pace since its creation said 67 s more: known 15 s after its end.
+    expect(manual.now() - Date.parse(done.updated_at)).toBeLessThan(2_000)
+  }, 30_000)
+})
+
 describe('two clients on one key under the rate limit', () => {
   it('should share it about evenly, neither starving', async () => {
     const { client, newClient, manual, settle } = virtualSetup({

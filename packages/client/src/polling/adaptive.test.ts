@@ -377,13 +377,13 @@ describe('adaptivePolling', () => {
         strategy.observe?.(at, age)
         return at
       }
-      seen(60_000, 0.5)
+      seen(60_000, stages ? 0.5 : 0.3)
       seen(70_000, stages ? 0.1 : 0.5)
       const last = seen(80_000, stages ? 0.2 : 0.5)
       return strategy.nextDelay(context({ ageMs: 80_000, job: last }))
     }
     // A tenth in 10 s, 80 % left: about 80 s more, the first look some way into it; not where
-    // the first stage's estimate (60 s from 60 s in, outlived by nothing since) would put it.
+    // one stage's pace (a fifth in 10 s, half left at 70 s: 25 s more) would put it.
     const staged = delayAt80(true)
     expect(staged).toBeGreaterThan(30_000)
     expect(staged).toBeLessThan(80_000)

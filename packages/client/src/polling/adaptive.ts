@@ -271,9 +271,10 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
 
   /**
    * Without `eta_ms`, a running job's progress implies one: at the pace since the first progress
-   * this strategy saw of it, the rest takes (1 − p) / pace (at first, the pace since creation,
-   * which a queue before the work started slows). It goes through the same learned error ratio
-   * as a server's ETA.
+   * this strategy saw of it, the rest takes (1 − p) / pace. It goes through the same learned
+   * error ratio as a server's ETA. From the first progress seen alone, none: the pace since the
+   * job's creation counts the time it was queued (a tenth of a 30 s job: seen at 4.8 s, 7 %
+   * done, it said 67 s, and the job was known 15 s after its end).
    */
   function etaFromProgress(job: Job, ageMs: number): number | null {
     const { id, status, progress } = job
@@ -282,7 +283,7 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
     const pace = paces.get(id)
     if (!pace) {
       follow(paces, id, [ageMs, progress, progress])
-      return (ageMs * (1 - progress)) / progress
+      return null
     }
     // Progress that has not moved since the last answer says nothing new: the ETA it gave when
     // it moved stands, and once outlived the durations learned place the checks (a bar stuck at
