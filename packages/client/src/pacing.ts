@@ -19,7 +19,8 @@
  * the rate is halved (at most once per round of requests, down to 1/64), raised by 0.1 request
  * a second each second, and back to the whole after a minute without a refusal; and it waits out the
  * refusal's `Retry-After` plus up to one of its own intervals at random, so that clients refused
- * together do not come back together.
+ * together do not come back together. Each turn comes up to an interval (a second at most) after
+ * its token, at random: a client taking each token as it came left none for another on the key.
  *
  * Until the first answer the limit is unknown, so the first request goes alone and the rest wait
  * for its answer (one round trip): a burst of a thousand waits learns the limit before it sends
@@ -94,6 +95,8 @@ function UNKNOWN(): Limit {
 const CREATE_TURNS = 7
 /** A turn this close to when it must come goes before the creates' (`#next`). */
 const DUE_SOON_MS = 2_000
+/** The most a turn is put off at random past its token's time (see `#drain`). */
+const SPREAD_MS = 1_000
 /** The least share of a stated limit this client keeps to when others take the rest. */
 const MIN_SHARE = 1 / 64
 
@@ -447,9 +450,15 @@ export class Pacer {
     this.#timer = timer
     // Whole milliseconds, at least one: a wait of a fraction of one may not move a clock whose
     // epoch dwarfs it, and the turn would never come.
+    // The next token's time, and up to one interval more at random (a second at most; none where
+    // the bucket holds a single token). Turns that come exactly as the tokens do take every one:
+    // another client on the same key, asking at other times, was refused each time and starved
+    // (its waits timed out on jobs long ended). Spread so, the server's bucket is often a token
+    // ahead for it; the tokens left meanwhile go at the next turn, at no cost to this rate.
     const untilMs =
       limit.kind === 'bucket'
-        ? (1 - limit.tokens) / limit.perMs
+        ? (1 - limit.tokens) / limit.perMs +
+          (limit.capacity >= 2 ? this.#random() * Math.min(1 / limit.perMs, SPREAD_MS) : 0)
         : limit.since + PROBE_ALONE_MS - this.#clock.now()
     const waitMs = Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(untilMs)))
     this.#clock.sleep(waitMs, timer.signal).then(
