@@ -252,9 +252,7 @@ export class Monitor implements Planner {
     if (this.#observations.get(observation.id) === observation) {
       this.#observations.delete(observation.id)
     }
-    const current = this.#planned.get(observation)
-    if (current) this.#schedule.drop(current)
-    this.#planned.delete(observation)
+    this.#unplan(observation)
     this.#gathered.delete(observation)
     if (this.#gathered.size === 0 && this.#gathering) {
       this.#gathering.abort()
