@@ -814,4 +814,30 @@ describe('turns between checks and creates with time to spare', () => {
     await manual.tickAsync(0)
     expect(next).toBe(true)
   })
+
+  it('should not spread turns where the bucket holds two tokens, nor a turn due soon', async () => {
+    for (const [capacity, by] of [
+      [2, 60_000],
+      [10, 1_000],
+    ] as const) {
+      const { manual, clock } = virtualClock()
+      // The spread at its widest.
+      const pacer = new Pacer(clock, () => 0.999)
+      const probe = await pacer.take(undefined, false, manual.now())
+      const headers = new Headers({
+        'ratelimit-policy': `"default";q=${capacity};w=${capacity}`,
+        ratelimit: '"default";r=0;t=1',
+      })
+      pacer.answered(probe, headers, 'ok')
+      let at = 0
+      const start = manual.now()
+      const turn = pacer.take(undefined, false, manual.now() + by).then(() => {
+        at = manual.now() - start
+      })
+      await drive(manual, turn, 10, 300)
+      // A token a second: the turn at its token, not up to a second after it (a token past a
+      // bucket of two is lost; a wait's last look has a second).
+      expect(at).toBeLessThanOrEqual(1_010)
+    }
+  })
 })

@@ -20,7 +20,8 @@
  * a second each second, and back to the whole after a minute without a refusal; and it waits out the
  * refusal's `Retry-After` plus up to one of its own intervals at random, so that clients refused
  * together do not come back together. Each turn comes up to an interval (a second at most) after
- * its token, at random: a client taking each token as it came left none for another on the key.
+ * its token, at random (see `#drain`): a client taking each token as it came left none for
+ * another on the key.
  *
  * Until the first answer the limit is unknown, so the first request goes alone and the rest wait
  * for its answer (one round trip): a burst of a thousand waits learns the limit before it sends
@@ -450,16 +451,22 @@ export class Pacer {
     this.#timer = timer
     // Whole milliseconds, at least one: a wait of a fraction of one may not move a clock whose
     // epoch dwarfs it, and the turn would never come.
-    // The next token's time, and up to one interval more at random (a second at most; none where
-    // the bucket holds a single token). Turns that come exactly as the tokens do take every one:
-    // another client on the same key, asking at other times, was refused each time and starved
-    // (its waits timed out on jobs long ended). Spread so, the server's bucket is often a token
-    // ahead for it; the tokens left meanwhile go at the next turn, at no cost to this rate.
+    // The next token's time, and up to one interval more at random (a second at most, and less
+    // than the server's bucket holds beyond two tokens: a token past a full bucket is lost; none
+    // for a turn due soon, a wait's last look). Turns that come exactly as the tokens do take
+    // every one: another client on the same key, asking at other times, was refused each time
+    // and starved (its waits timed out on jobs long ended). Spread so, the server's bucket is
+    // often a token ahead for it; the tokens left meanwhile go at the next turn.
+    const now = this.#clock.now()
+    const soon = (this.#next()?.by ?? Infinity) - DUE_SOON_MS <= now
+    const spreadMs =
+      limit.kind === 'bucket' && !soon
+        ? this.#random() * Math.min(1, limit.capacity - 2) * Math.min(1 / limit.perMs, SPREAD_MS)
+        : 0
     const untilMs =
       limit.kind === 'bucket'
-        ? (1 - limit.tokens) / limit.perMs +
-          (limit.capacity >= 2 ? this.#random() * Math.min(1 / limit.perMs, SPREAD_MS) : 0)
-        : limit.since + PROBE_ALONE_MS - this.#clock.now()
+        ? (1 - limit.tokens) / limit.perMs + Math.max(0, spreadMs)
+        : limit.since + PROBE_ALONE_MS - now
     const waitMs = Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(untilMs)))
     this.#clock.sleep(waitMs, timer.signal).then(
       () => this.#drain(),

@@ -80,11 +80,15 @@ export function takeTurn(
   // within URGENT_MS (a wait's last look) goes before all of those: behind a backlog older than
   // its place, it would fail (waits on jobs ended 26 s before their deadline timed out behind
   // 2,500 creates with an hour each).
-  // A create with time to spare goes in its queue by when it must go, its caller's deadline (a
-  // minute on without one): behind a backlog of creates with an hour each, those of waits with
-  // 30 s timed out unsent once the backlog was older than 30 s.
+  // A create with time to spare goes in its queue by half the time its caller gives it (a
+  // minute on without a deadline): the other half is the job's to run. Behind a backlog of
+  // creates with an hour each, placed a minute on, those of waits with 30 s timed out unsent once
+  // the backlog was older than 30 s; placed by the whole deadline, a wait of 10 min went behind
+  // every create of a `createBatch` started after it, and timed out too.
   const orderMs = request.background
-    ? (turnMs ?? BACKGROUND_MS)
+    ? turnMs === undefined
+      ? BACKGROUND_MS
+      : turnMs / 2
     : Math.min(turnMs ?? Infinity, core.http.timeoutMs, BACKGROUND_MS)
   const urgent = turnMs !== undefined && turnMs <= URGENT_MS
   const by = clock.now() + orderMs - (urgent ? URGENT_LEAD_MS : 0)

@@ -681,6 +681,18 @@ describe('a backlog of creates older than a minute under the rate limit', () => 
     expect(outcomes.every((o) => o.status === 'fulfilled')).toBe(true)
   }, 30_000)
 
+  it('should not put a create whose wait has 10 min behind every create of a later batch', async () => {
+    const { client, manual, settle } = virtualSetup({
+      simulation: { rate_limit: { capacity: 2, refill_per_s: 1 }, hints: { mode: 'none' } },
+    })
+    const batch = client.jobs.createBatch(Array.from({ length: 700 }, () => jobParams(1_000)))
+    await manual.tickAsync(0)
+    // Placed by its whole deadline, it went out just before it (700 s of creates ahead).
+    const job = await settle(client.jobs.createAndWait(jobParams(120_000), { timeoutMs: 600_000 }))
+    expect(job.status).toBe('completed')
+    await settle(batch)
+  }, 60_000)
+
   it('should not bring a check earlier by more than an eighth of its strategy’s delay', async () => {
     const { client, manual, settle, requests } = virtualSetup({
       simulation: {

@@ -365,7 +365,7 @@ export class Monitor implements Planner {
     const asking = { method: 'GET', path: '/v1/jobs?ids=', signal: gathering.signal } as const
     takeTurn(this.#core, pacer, asking, undefined).then(
       (turn) => {
-        this.#gathering = undefined
+        if (this.#gathering === gathering) this.#gathering = undefined
         this.#sendGathered(pacer, turn)
       },
       () => {
