@@ -904,7 +904,12 @@ describe('push under the rate limit, put off', () => {
 
   it('should open the streams of a second wave of creates too', async () => {
     const { client, manual, settle, requests } = virtualSetup({
-      simulation: { rate_limit: { capacity: 5, refill_per_s: 2 }, hints: { mode: 'none' } },
+      simulation: {
+        rate_limit: { capacity: 5, refill_per_s: 2 },
+        hints: { mode: 'none' },
+        // Fewer events on the streams: the test's cost is theirs.
+        progress_interval_ms: 10_000,
+      },
       client: { transport: 'auto' },
     })
     const long = { timeoutMs: 3_600_000 }
