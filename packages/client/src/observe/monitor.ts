@@ -168,7 +168,6 @@ export class Monitor implements Planner {
 
   plan(observation: Observation, delayMs: number, notBeforeMs?: number): void {
     const now = this.#core.clock.now()
-    observation.plannedAt = now
     observation.shownDueAt = now + delayMs
     // Kept for plans made again later (the page's return): the server's word stands.
     if (notBeforeMs !== undefined) observation.notBeforeAt = now + notBeforeMs
@@ -243,6 +242,7 @@ export class Monitor implements Planner {
   planAt(observation: Observation, at: number): void {
     const current = this.#planned.get(observation)
     if (current && current.at <= at) return
+    observation.plannedAt = this.#core.clock.now()
     if (current) this.#schedule.drop(current)
     this.#planned.set(observation, this.#schedule.add(at, observation))
     this.#arm()

@@ -79,7 +79,7 @@ export class Observation {
   onEnd: (() => void) | undefined
   /** Whether other tabs hear of its answers (they may be watching every change). */
   sharedWithTabs = false
-  /** When its next check was planned (the plan's delay counts from then). */
+  /** When its next check was planned (the plan's delay counts from then): see `planAt`. */
   plannedAt: number | undefined
   /** When its next check is due as a shown page plans it (a hidden one plans it later). */
   shownDueAt: number | undefined
@@ -332,6 +332,8 @@ export class Observation {
   /** A check failed (after the request layer's retries): see failures.ts for what it means. */
   failed(error: unknown): void {
     this.inFlight = undefined
+    // What follows a failure is the failure's to say (its next check opens a stream put off).
+    this.#nextAtOnce = false
     if (this.ended) return
     const now = this.core.clock.now()
     const verdict = judgeFailure(error, now, this.core.breaker, this.#lastLooking(now))
