@@ -288,7 +288,7 @@ Latency and memory figures for more transports: docs/client-push.md (\`pnpm benc
 - Timers and signals: test/engine.node.test.ts and test/push.node.test.ts (abort, timeout,
   reply and joins in every order the engine allows: a wait joining during a slow check, a
   throwing strategy, a stream dropped or buffered, a proxy cutting held requests),
-  src/breaker.test.ts (a slow half-open probe).
+  src/request/breaker.test.ts (a slow half-open probe).
 - Random requests to the server: packages/mock-server/test/fuzz.test.ts (3,000 drawn by
   fast-check); 2,000 concurrent waits under the default rate limit: docs/client-concurrency.md.
 `

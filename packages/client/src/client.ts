@@ -3,7 +3,7 @@
  * of one client shares (HTTP settings, clock, retries, breaker, pacer, polling strategy, events,
  * history) and the monitor every wait goes through.
  */
-import { CircuitBreaker } from './breaker.js'
+
 import type { ClientCore } from './core.js'
 import { Emitter, type Listener } from './emitter.js'
 import type { ClientEvents } from './events.js'
@@ -17,10 +17,11 @@ import type { Sources } from './observe/sources/source.js'
 import { sseSource } from './observe/sources/sse.js'
 import { tabsFor } from './observe/tabs.js'
 import { type ClientOptions, resolveOptions, type Settings } from './options.js'
-import { Pacer } from './pacing.js'
 import { ServerDates } from './polling/hints.js'
-import { RetryBudget } from './retry.js'
-import { RoundTrips } from './round-trips.js'
+import { CircuitBreaker } from './request/breaker.js'
+import { Pacer } from './request/pacing.js'
+import { RetryBudget } from './request/retry.js'
+import { RoundTrips } from './request/round-trips.js'
 
 export type { ClientOptions, PollingOptions } from './options.js'
 

@@ -2,12 +2,15 @@
  * What every resource of one client shares, and `request`: one call with retries, the retry
  * budget, the circuit breaker and events around a single HTTP attempt.
  */
-import type { CircuitBreaker } from './breaker.js'
+
 import type { Clock } from './clock.js'
 import type { Emitter } from './emitter.js'
 import { isNetworkError, isTimeoutError } from './errors.js'
 import type { ClientEvents } from './events.js'
 import type { History } from './history.js'
+import type { ServerDates } from './polling/hints.js'
+import type { PollingStrategy } from './polling/strategy.js'
+import type { CircuitBreaker } from './request/breaker.js'
 import {
   type HttpConfig,
   type HttpRequest,
@@ -15,13 +18,11 @@ import {
   type HttpStream,
   openStream,
   send as sendRequest,
-} from './http.js'
-import type { Pacer } from './pacing.js'
-import type { ServerDates } from './polling/hints.js'
-import type { PollingStrategy } from './polling/strategy.js'
-import { PACED_FOR_MS, type RetryBudget, type RetrySettings, retryDelay } from './retry.js'
-import type { RoundTrips } from './round-trips.js'
-import { paced } from './turns.js'
+} from './request/http.js'
+import type { Pacer } from './request/pacing.js'
+import { PACED_FOR_MS, type RetryBudget, type RetrySettings, retryDelay } from './request/retry.js'
+import type { RoundTrips } from './request/round-trips.js'
+import { paced } from './request/turns.js'
 
 /** Where the client reports what it does; every method is optional. */
 export interface Logger {

@@ -5,7 +5,6 @@
 import { type ClientCore, request } from './core.js'
 import { DEFAULTS } from './defaults.js'
 import { isApiError, TimeoutError } from './errors.js'
-import { type HttpResponse, readBody } from './http.js'
 import type {
   CreateBatchOptions,
   CreateJobOptions,
@@ -19,7 +18,8 @@ import { LAST_LOOK_MS } from './observe/subscription.js'
 import { parseJob } from './parse.js'
 import { hintsOf } from './polling/hints.js'
 import { randomId } from './random-id.js'
-import { pacedDelay } from './retry.js'
+import { type HttpResponse, readBody } from './request/http.js'
+import { pacedDelay } from './request/retry.js'
 import type { CreateJobParams, Job } from './types.js'
 import { checkSignal } from './validate.js'
 

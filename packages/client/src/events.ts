@@ -1,7 +1,8 @@
 /** The client's events: each name with its payload. */
-import type { CircuitState } from './breaker.js'
+
 import type { Transport } from './observe/observation.js'
 import type { BatchProgress } from './observe/wait-many.js'
+import type { CircuitState } from './request/breaker.js'
 import type { Job } from './types.js'
 
 /** Every event the client emits, by name. */

@@ -2,7 +2,7 @@
  * @video-translation/client: create video translation jobs and wait for them, in any runtime
  * with `fetch`. This file only re-exports.
  */
-export type { CircuitBreakerOptions, CircuitState } from './breaker.js'
+
 export {
   type Client,
   type ClientOptions,
@@ -39,7 +39,6 @@ export {
 } from './errors.js'
 export type { ClientEvents } from './events.js'
 export type { HistoryEntry } from './history.js'
-export type { FetchLike } from './http.js'
 export type {
   CreateBatchOptions,
   CreateJobOptions,
@@ -73,7 +72,9 @@ export {
   type PollContext,
   type PollingStrategy,
 } from './polling/strategy.js'
-export type { RetryOptions } from './retry.js'
+export type { CircuitBreakerOptions, CircuitState } from './request/breaker.js'
+export type { FetchLike } from './request/http.js'
+export type { RetryOptions } from './request/retry.js'
 export {
   type CompletedJob,
   type CreateJobParams,

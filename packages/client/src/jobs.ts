@@ -9,7 +9,6 @@ import { type ClientCore, request } from './core.js'
 import { createForWait, createJob, createMany } from './create.js'
 import { JobFailedError } from './errors.js'
 import type { HistoryEntry } from './history.js'
-import { readBody } from './http.js'
 import type {
   CreateBatchOptions,
   CreateJobOptions,
@@ -28,6 +27,7 @@ import { type WaitOutcome, waitAll, waitAny } from './observe/wait-many.js'
 import { JobWatch } from './observe/watch.js'
 import { jobParser } from './parse.js'
 import type { Redactor } from './redact.js'
+import { readBody } from './request/http.js'
 import type { CompletedJob, CreateJobParams, Job } from './types.js'
 import {
   checkJobId,

@@ -2,12 +2,11 @@
  * `createClient`'s options: what each means, their checks, and their resolution against the
  * defaults (defaults.ts) into the settings the client is built from, once per client.
  */
-import type { CircuitBreakerOptions, CircuitBreakerSettings } from './breaker.js'
+
 import { type Clock, systemClock } from './clock.js'
 import type { Logger } from './core.js'
 import { DEFAULTS, withDefaults } from './defaults.js'
 import { VideoTranslationError } from './errors.js'
-import type { FetchLike, HttpConfig } from './http.js'
 import type { Transport } from './observe/observation.js'
 import { type AdaptiveOptions, adaptivePolling } from './polling/adaptive.js'
 import type { ServerHints } from './polling/hints.js'
@@ -20,7 +19,9 @@ import {
   type PollingStrategy,
 } from './polling/strategy.js'
 import { redactor } from './redact.js'
-import type { BudgetSettings, RetryOptions, RetrySettings } from './retry.js'
+import type { CircuitBreakerOptions, CircuitBreakerSettings } from './request/breaker.js'
+import type { FetchLike, HttpConfig } from './request/http.js'
+import type { BudgetSettings, RetryOptions, RetrySettings } from './request/retry.js'
 import { checkNumber, MAX_TIMER_MS } from './validate.js'
 
 /**

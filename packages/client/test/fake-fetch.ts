@@ -2,7 +2,7 @@
  * A fake `fetch` for unit tests: answers from a handler and records every call, so tests assert
  * on what was sent without any network.
  */
-import type { FetchLike } from '../src/http.js'
+import type { FetchLike } from '../src/request/http.js'
 
 /** One recorded call. */
 export interface FetchCall {

@@ -3,8 +3,8 @@ import { fakeFetch, jobBody, json } from '../../test/fake-fetch.js'
 import { drive, virtualClock } from '../../test/virtual-time.js'
 import { createClient } from '../client.js'
 import type { Clock } from '../clock.js'
-import type { FetchLike } from '../http.js'
 import type { PollingStrategy } from '../polling/strategy.js'
+import type { FetchLike } from '../request/http.js'
 
 const CREATED = Date.parse('2026-01-01T00:00:00.000Z')
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { virtualClock } from '../../test/virtual-time.js'
-import { CircuitBreaker } from '../breaker.js'
 import { DEFAULTS } from '../defaults.js'
 import { CircuitOpenError, createApiError, NetworkError } from '../errors.js'
+import { CircuitBreaker } from '../request/breaker.js'
 import { judgeFailure, PROBE_WAIT_MS } from './failures.js'
 
 const request = { method: 'GET', path: '/v1/jobs/job_1' }

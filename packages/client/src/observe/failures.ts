@@ -3,9 +3,10 @@
  * spent: the rules behind `maxConsecutiveErrors` and the circuit breaker's refusals. The
  * observation acts on them (observation.ts).
  */
-import type { CircuitBreaker } from '../breaker.js'
+
 import { isCircuitOpenError } from '../errors.js'
-import { isTransient, pacedDelay } from '../retry.js'
+import type { CircuitBreaker } from '../request/breaker.js'
+import { isTransient, pacedDelay } from '../request/retry.js'
 
 /** How often a wait looks again while the circuit breaker's probe is in flight. */
 export const PROBE_WAIT_MS = 1_000

@@ -20,9 +20,9 @@
  * checks and 0.2 s (4.3 s and 2,248, 0.2 s and 724).
  */
 import type { ClientCore } from '../core.js'
-import type { Pacer } from '../pacing.js'
 import type { ServerHints } from '../polling/hints.js'
-import { takeTurn } from '../turns.js'
+import type { Pacer } from '../request/pacing.js'
+import { takeTurn } from '../request/turns.js'
 import type { Job } from '../types.js'
 import { MAX_TIMER_MS } from '../validate.js'
 import { Cursor, type CursorState, type ResumeToken } from './cursor.js'

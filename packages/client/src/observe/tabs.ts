@@ -5,8 +5,9 @@
  * hands the lock to another tab still waiting, which asks from then on. Ten open tabs cost one
  * tab's requests.
  */
-import type { HttpConfig } from '../http.js'
+
 import { parseJob } from '../parse.js'
+import type { HttpConfig } from '../request/http.js'
 import type { Job } from '../types.js'
 import { InFlight, type Observation } from './observation.js'
 import { checkOnce } from './sources/poll.js'

@@ -4,9 +4,9 @@
  */
 import { type ClientCore, request } from '../../core.js'
 import { recordCheck } from '../../history.js'
-import { type HttpResponse, readBody } from '../../http.js'
 import { jobParser } from '../../parse.js'
 import { hintsOf } from '../../polling/hints.js'
+import { type HttpResponse, readBody } from '../../request/http.js'
 import type { Job } from '../../types.js'
 import { jobPath } from '../../validate.js'
 import type { Observation } from '../observation.js'

@@ -16,7 +16,7 @@
 import { type ClientCore, requestStream } from '../../core.js'
 import { isApiError, isCircuitOpenError, isNetworkError, isTimeoutError } from '../../errors.js'
 import { recordCheck } from '../../history.js'
-import type { HttpRequest, HttpStream } from '../../http.js'
+import type { HttpRequest, HttpStream } from '../../request/http.js'
 import { isTerminalStatus } from '../../types.js'
 import { jobPath } from '../../validate.js'
 import type { Observation } from '../observation.js'

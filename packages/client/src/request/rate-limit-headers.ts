@@ -4,7 +4,7 @@
  * `limit=100, remaining=42, reset=1`), the older `RateLimit-Limit`, `-Remaining`, `-Reset` (also
  * `X-RateLimit-*`), and when a 429 asks to come back. The pacer (pacing.ts) acts on it.
  */
-import { retryAfterOf, serverTimeOf } from './polling/hints.js'
+import { retryAfterOf, serverTimeOf } from '../polling/hints.js'
 
 /** The longest reset read (a day): past it, a misread unit rather than a window. */
 const MAX_RESET_S = 86_400

@@ -1,17 +1,23 @@
 import { describe, expect, it } from 'vitest'
-import { fakeFetch, hangUntilAborted, jobBody, json, problemResponse } from '../test/fake-fetch.js'
-import { virtualClock } from '../test/virtual-time.js'
-import { CircuitBreaker, type CircuitState } from './breaker.js'
-import { type ClientOptions, createClient } from './client.js'
-import { DEFAULTS } from './defaults.js'
+import {
+  fakeFetch,
+  hangUntilAborted,
+  jobBody,
+  json,
+  problemResponse,
+} from '../../test/fake-fetch.js'
+import { virtualClock } from '../../test/virtual-time.js'
+import { type ClientOptions, createClient } from '../client.js'
+import { DEFAULTS } from '../defaults.js'
 import {
   isCircuitOpenError,
   isNetworkError,
   isNotFoundError,
   isServerError,
   NetworkError,
-} from './errors.js'
-import { fixedInterval } from './polling/strategy.js'
+} from '../errors.js'
+import { fixedInterval } from '../polling/strategy.js'
+import { CircuitBreaker, type CircuitState } from './breaker.js'
 
 function setup(respond: () => Response | Promise<Response>) {
   const { manual, clock } = virtualClock()

@@ -3,8 +3,7 @@
  * mapping of every way it can fail to a typed error. Retries and polling live above this layer.
  */
 
-import type { Clock } from './clock.js'
-import { settleBy, startDeadline } from './deadlines.js'
+import type { Clock } from '../clock.js'
 import {
   createApiError,
   InvalidResponseError,
@@ -12,10 +11,11 @@ import {
   NetworkError,
   type RequestInfo,
   TimeoutError,
-} from './errors.js'
-import { NO_RESULT, parseProblem, textProblem } from './parse.js'
+} from '../errors.js'
+import { NO_RESULT, parseProblem, textProblem } from '../parse.js'
+import { type Redactor, redactData, redactError } from '../redact.js'
+import { settleBy, startDeadline } from './deadlines.js'
 import { askedDelay } from './rate-limit-headers.js'
-import { type Redactor, redactData, redactError } from './redact.js'
 
 /**
  * Any function with the shape of the standard `fetch` (undici, ky, a test double, …); one that

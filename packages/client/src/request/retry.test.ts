@@ -6,10 +6,10 @@ import {
   jobBody,
   json,
   problemResponse,
-} from '../test/fake-fetch.js'
-import { drive, virtualClock } from '../test/virtual-time.js'
-import { type ClientOptions, createClient } from './client.js'
-import { isNotFoundError, isRateLimitError, isServerError, TimeoutError } from './errors.js'
+} from '../../test/fake-fetch.js'
+import { drive, virtualClock } from '../../test/virtual-time.js'
+import { type ClientOptions, createClient } from '../client.js'
+import { isNotFoundError, isRateLimitError, isServerError, TimeoutError } from '../errors.js'
 import { MAX_PACED_RETRIES, RetryBudget } from './retry.js'
 
 /** A refusal that says when to come back (`Retry-After`, in seconds). */

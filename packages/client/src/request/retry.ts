@@ -5,8 +5,8 @@
  * retry throttling): when most recent requests fail, retries stop adding load to a struggling
  * server.
  */
-import { isApiError, isCircuitOpenError, isVideoTranslationError } from './errors.js'
-import { retryAfterOf } from './polling/hints.js'
+import { isApiError, isCircuitOpenError, isVideoTranslationError } from '../errors.js'
+import { retryAfterOf } from '../polling/hints.js'
 import { askedDelay } from './rate-limit-headers.js'
 
 /** Options of request retries. */

@@ -14,14 +14,12 @@
  * new jobs neither holds back the checks of jobs already made nor is held back by them (the
  * monitor puts every job's check in one batch request a turn: monitor.ts).
  *
- * A stated limit may be shared (other processes, other machines with the same key): a 429
- * saying the bucket is empty while this client kept to it says so, and this client's share of
- * the rate is halved (at most once per round of requests, down to 1/64), raised by 0.1 request
- * a second each second, and back to the whole after a minute without a refusal; and it waits out the
- * refusal's `Retry-After` plus up to one of its own intervals at random, so that clients refused
- * together do not come back together. Each turn comes up to an interval (a second at most) after
- * its token, at random (see `#drain`): a client taking each token as it came left none for
- * another on the key.
+ * A stated limit may be shared (other processes, other machines with the same key), and a
+ * server may state none and refuse some requests all the same: how much of the rate this client
+ * takes then is share.ts's. A 429's `Retry-After` is waited out plus up to one of this client's
+ * own intervals at random, so that clients refused together do not come back together. Each
+ * turn comes up to an interval (a second at most) after its token, at random (see `#drain`): a
+ * client taking each token as it came left none for another on the key.
  *
  * Until the first answer the limit is unknown, so the first request goes alone and the rest wait
  * for its answer (one round trip): a burst of a thousand waits learns the limit before it sends
@@ -29,12 +27,13 @@
  * 2, 4...): a first request that is never answered (a proxy holding it) does not hold the others
  * for its whole time limit, and a server slow to answer it is not sent the whole burst. A server
  * that states no limit is not paced, until it refuses some requests while it answers others:
- * then its limit is learned (see `answered`).
+ * then its limit is learned (share.ts).
  */
-import { whenAborted } from './abort.js'
-import type { Clock } from './clock.js'
+import { whenAborted } from '../abort.js'
+import type { Clock } from '../clock.js'
+import { MAX_TIMER_MS } from '../validate.js'
 import { readLimit } from './rate-limit-headers.js'
-import { MAX_TIMER_MS } from './validate.js'
+import { RateShare } from './share.js'
 
 /** A request given its turn: what `answered` is told it was. */
 export type Ticket = number
@@ -63,7 +62,7 @@ type Limit =
   | { kind: 'none' }
   /**
    * `tokens` at `at`, refilled at `perMs` up to `capacity`; `learned` when the server states no
-   * limit but refused past one (see `answered`).
+   * limit but refused past one (share.ts).
    */
   | {
       kind: 'bucket'
@@ -75,13 +74,6 @@ type Limit =
     }
 
 /**
- * A learned limit's slowest rate (a request every 5 s), its rise (0.1 request a second more for
- * each second it is kept to), and how long without a refusal it is kept.
- */
-const LEARNED_MIN_PER_MS = 0.2 / 1_000
-const LEARNED_STEP_PER_MS = 0.1 / 1_000
-const LEARNED_FORGET_MS = 60_000
-/**
  * How long the first request goes alone while the limit is unknown: its answer normally comes in
  * milliseconds; one that does not (a proxy that holds a stream's headers, a black hole) must not
  * hold every other request of the client for its whole time limit, one after the other.
@@ -92,14 +84,13 @@ const PROBE_ALONE_MS = 2_000
 function UNKNOWN(): Limit {
   return { kind: 'unknown', probing: false, since: 0, next: 1, left: 0 }
 }
+
 /** How many turns in a row creates with time to spare take while other requests wait (`#next`). */
 const CREATE_TURNS = 7
 /** A turn this close to when it must come goes before the creates' (`#next`). */
 const DUE_SOON_MS = 2_000
 /** The most a turn is put off at random past its token's time (see `#drain`). */
 const SPREAD_MS = 1_000
-/** The least share of a stated limit this client keeps to when others take the rest. */
-const MIN_SHARE = 1 / 64
 
 /** Spaces a client's requests to the server's stated rate limit. */
 export class Pacer {
@@ -121,16 +112,8 @@ export class Pacer {
   #tickets = 0
   /** A window's length as the resets stated without a policy suggest (the longest seen). */
   #windowMs = 0
-  /** This client's share of a stated limit's rate (others may use the rest), and that rate. */
-  #share = 1
-  #statedPerMs = 0
-  /** When a learned limit (or the share of a stated one) was last halved, and the last ticket given by then. */
-  #halvedAt = 0
-  /** When a learned limit (or the share of a stated one) was last raised or halved. */
-  #raisedAt = 0
-  #halvedTicket = 0
-  /** Answers in the current second (from `since`) and in the one before; the last one's time. */
-  #answers = { since: 0, current: 0, before: 0, lastAt: Number.NEGATIVE_INFINITY }
+  /** How much of the server's rate this client takes. */
+  readonly #share = new RateShare()
   /** When the older rate-limit headers were last read while the server stated no limit. */
   #olderReadAt = Number.NEGATIVE_INFINITY
 
@@ -254,12 +237,9 @@ export class Pacer {
    * The request of `ticket` ended: `headers` are its answer's (undefined when none came);
    * `outcome` says how: answered (`'ok'`), failed otherwise, or refused with a 429 (`refused`:
    * when it says to come back, if it does); `held`, when the server held it (what it said was
-   * left is as old as the hold, so only the policy is read).
-   *
-   * A server that states no limit and refuses some requests (a 429 saying nothing of when) while
-   * it answers others has its limit learned, as TCP learns a path's: half the last second's
-   * answered rate at the first refusal, halved again at a refusal of a request sent after that,
-   * raised by 0.1 request a second each second, and forgotten after a minute without refusals.
+   * left is as old as the hold, so only the policy is read). A server that states no limit and
+   * refuses some requests (a 429 saying nothing of when) while it answers others has its limit
+   * learned (share.ts).
    */
   answered(
     ticket: Ticket,
@@ -286,19 +266,20 @@ export class Pacer {
       // Without a policy's window, the longest time to a reset seen stands for it.
       const resetMs = (stated.resetS ?? 0) * 1_000
       this.#windowMs = Math.max(this.#windowMs, resetMs)
-      this.#statedPerMs = stated.quota / (stated.windowS ? stated.windowS * 1_000 : this.#windowMs)
+      const statedPerMs = stated.quota / (stated.windowS ? stated.windowS * 1_000 : this.#windowMs)
       // Refused for an empty bucket though it kept to the policy: others share it. (Not a
       // refusal that says tokens are left: about something else; nor under a fixed window
       // whose length is still a guess: the guess's.)
       const emptied = refused && stated.remaining === 0 && stated.windowS !== undefined
-      if (emptied && limit.kind === 'bucket' && !limit.learned) this.#halveShare(ticket, now)
+      if (emptied && limit.kind === 'bucket' && !limit.learned)
+        this.#share.halve(ticket, this.#tickets, now)
       // A refused request took a token here, and none from the server's bucket: it is given
       // back (the tokens of the requests still out were counted against what an earlier answer
       // said was left, and a burst refused would otherwise leave a debt of a token each), when
       // the refusal says what is left, which then bounds it.
       const bounded = stated.remaining !== undefined && !held && ticket >= 0
       if (refused && bounded && limit.kind === 'bucket') limit.tokens += 1
-      const perMs = this.#statedPerMs * this.#share
+      const perMs = this.#share.ofStated(statedPerMs)
       const remaining =
         stated.remaining === undefined || held ? undefined : stated.remaining - later
       let tokens =
@@ -309,7 +290,11 @@ export class Pacer {
       if (!stated.windowS && stated.remaining === 0) tokens = Math.min(tokens, 1 - resetMs * perMs)
       this.#limit = { kind: 'bucket', tokens, at: now, perMs, capacity: stated.quota }
     } else if (refused && outcome.refused === undefined && this.learns(now)) {
-      this.#learnFrom(ticket, now)
+      const learnedPerMs = limit.kind === 'bucket' ? limit.perMs : undefined
+      const perMs = this.#share.learn(ticket, this.#tickets, now, learnedPerMs)
+      if (perMs !== undefined) {
+        this.#limit = { kind: 'bucket', tokens: 0, at: now, perMs, capacity: 1, learned: true }
+      }
     } else if (headers && limit.kind === 'unknown') {
       this.#limit = { kind: 'none' }
     } else if (limit.kind === 'unknown' && ticket >= 0 && this.#inFlight.size === 0) {
@@ -325,7 +310,14 @@ export class Pacer {
       const spreadMs = this.#random() * Math.min(1 / current.perMs, Math.max(1_000, retryAfterMs))
       current.tokens = Math.min(current.tokens, 1 - (retryAfterMs + spreadMs) * current.perMs)
     }
-    if (outcome === 'ok') this.#countAnswer(ticket, now, current)
+    if (outcome === 'ok') {
+      this.#share.count(now)
+      if (current.kind === 'bucket') {
+        const perMs = this.#share.raised(ticket, now, current.perMs, current.learned === true)
+        if (perMs === undefined) this.#limit = { kind: 'none' }
+        else current.perMs = perMs
+      }
+    }
     this.#drain()
   }
 
@@ -335,75 +327,8 @@ export class Pacer {
    */
   learns(now: number): boolean {
     const limit = this.#limit
-    const learned = limit.kind === 'bucket' && limit.learned === true
-    if (limit.kind !== 'none' && !learned) return false
-    // Lately: within two seconds, or two of the learned rate's intervals when slower.
-    const lately = Math.max(2_000, learned ? 2 / limit.perMs : 0)
-    return now - this.#answers.lastAt < lately
-  }
-
-  /**
-   * A 429 of `ticket`'s request under a stated limit: this client's share of it halves, unless
-   * the request was sent before the last halving (at the old pace).
-   */
-  #halveShare(ticket: Ticket, now: number): void {
-    if (ticket <= this.#halvedTicket) return
-    this.#halvedTicket = this.#tickets
-    this.#halvedAt = now
-    this.#raisedAt = now
-    this.#share = Math.max(MIN_SHARE, this.#share * 0.5)
-  }
-
-  /** A bare 429 of `ticket`'s request: the learned limit starts, or halves. */
-  #learnFrom(ticket: Ticket, now: number): void {
-    const limit = this.#limit
-    const learned = limit.kind === 'bucket' && limit.learned
-    // Requests sent before the last halving were sent at the old rate: their refusals say
-    // nothing of the new one.
-    if (learned && ticket <= this.#halvedTicket) return
-    this.#halvedTicket = this.#tickets
-    this.#halvedAt = now
-    this.#raisedAt = now
-    const { current, before } = this.#answers
-    const perMs = learned ? limit.perMs / 2 : Math.max(current, before) / 2_000
-    this.#limit = {
-      kind: 'bucket',
-      tokens: 0,
-      at: now,
-      perMs: Math.max(LEARNED_MIN_PER_MS, perMs),
-      capacity: 1,
-      learned: true,
-    }
-  }
-
-  /** An answer: counted for a learned limit's first guess; it raises a learned limit. */
-  #countAnswer(ticket: Ticket, now: number, limit: Limit): void {
-    const count = this.#answers
-    if (now - count.since >= 1_000) {
-      count.before = now - count.since >= 2_000 ? 0 : count.current
-      count.current = 0
-      count.since = now
-    }
-    count.current++
-    count.lastAt = now
-    if (limit.kind !== 'bucket' || ticket <= this.#halvedTicket) return
-    if (!limit.learned && this.#share === 1) return
-    // 0.1 request a second more for each second since the last rise, at most twice the rate at
-    // once: clients sharing a limit rise alike, as TCP's flows do each round trip. Raised with
-    // each answer, the client answered most rose fastest and took the whole limit: of two
-    // clients on one key at 2 requests a second, one finished at 128 s, the other at 276 s.
-    const rise = (LEARNED_STEP_PER_MS * (now - this.#raisedAt)) / 1_000
-    this.#raisedAt = now
-    if (!limit.learned) {
-      // Back to the whole after a minute without a refusal.
-      const share = now - this.#halvedAt >= LEARNED_FORGET_MS ? 1 : this.#share
-      this.#share = Math.min(1, share * 2, share + rise / this.#statedPerMs)
-      limit.perMs = this.#statedPerMs * this.#share
-      return
-    }
-    // A minute without a refusal: the limit was a passing one (or is far above this client's pace).
-    if (now - this.#halvedAt >= LEARNED_FORGET_MS) this.#limit = { kind: 'none' }
-    else limit.perMs += Math.min(limit.perMs, rise)
+    if (limit.kind === 'none') return this.#share.learns(now)
+    return limit.kind === 'bucket' && limit.learned === true && this.#share.learns(now, limit.perMs)
   }
 
   /** Takes a turn now if the limit allows one. */

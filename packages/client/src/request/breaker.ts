@@ -10,8 +10,8 @@
  * say, while the others are answered) are judged by the newest news of the server, so only
  * failures that no later success contradicts count as in a row.
  */
-import type { Clock } from './clock.js'
-import { CircuitOpenError, isApiError } from './errors.js'
+import type { Clock } from '../clock.js'
+import { CircuitOpenError, isApiError } from '../errors.js'
 import { isTransient, pacedDelay } from './retry.js'
 
 /** Options of the circuit breaker. */

@@ -5,10 +5,10 @@
  * the request's time limit, and telling the pacer what the answer said of the limit. The pacer
  * itself (pacing.ts) spaces the turns and shares them between its two queues.
  */
-import { whenAborted } from './abort.js'
-import type { Clock } from './clock.js'
-import type { ClientCore } from './core.js'
-import { isApiError, TimeoutError } from './errors.js'
+import { whenAborted } from '../abort.js'
+import type { Clock } from '../clock.js'
+import type { ClientCore } from '../core.js'
+import { isApiError, TimeoutError } from '../errors.js'
 import type { HttpRequest } from './http.js'
 import type { Pacer, Ticket } from './pacing.js'
 import { refusalDelay } from './rate-limit-headers.js'

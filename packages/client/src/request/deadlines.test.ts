@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { systemClock } from './clock.js'
+import { systemClock } from '../clock.js'
 import { startDeadline } from './deadlines.js'
 
 beforeEach(() => {
@@ -62,8 +62,8 @@ describe('startDeadline', () => {
 
 describe('a request whose fetch ignores its abort', () => {
   it('should still end at its limit, a TimeoutError, whether the answer or its body hangs', async () => {
-    const { createClient } = await import('./client.js')
-    const { isTimeoutError } = await import('./errors.js')
+    const { createClient } = await import('../client.js')
+    const { isTimeoutError } = await import('../errors.js')
     const never = new Promise<Response>(() => {})
     // A body that never ends and does not stop when cancelled.
     const endless = () => new Response(new ReadableStream({ pull: () => new Promise(() => {}) }))

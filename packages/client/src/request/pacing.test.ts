@@ -7,15 +7,15 @@ import {
   jobBody,
   json,
   problemResponse,
-} from '../test/fake-fetch.js'
-import { drive, virtualClock } from '../test/virtual-time.js'
-import { type ClientOptions, createClient, createCore } from './client.js'
-import { request } from './core.js'
-import { isTimeoutError } from './errors.js'
+} from '../../test/fake-fetch.js'
+import { drive, virtualClock } from '../../test/virtual-time.js'
+import { type ClientOptions, createClient, createCore } from '../client.js'
+import { request } from '../core.js'
+import { isTimeoutError } from '../errors.js'
+import { resolveOptions } from '../options.js'
+import { fixedInterval } from '../polling/strategy.js'
 import type { FetchLike } from './http.js'
-import { resolveOptions } from './options.js'
 import { Pacer } from './pacing.js'
-import { fixedInterval } from './polling/strategy.js'
 import { PACED_FOR_MS } from './retry.js'
 
 /** A server with a token bucket (`capacity`, `perS` a second) that states it as the mock does. */

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { fakeFetch, jobBody, json } from '../test/fake-fetch.js'
-import { drive, virtualClock } from '../test/virtual-time.js'
-import { createClient } from './client.js'
-import { fixedInterval } from './polling/strategy.js'
+import { fakeFetch, jobBody, json } from '../../test/fake-fetch.js'
+import { drive, virtualClock } from '../../test/virtual-time.js'
+import { createClient } from '../client.js'
+import { fixedInterval } from '../polling/strategy.js'
 import { RoundTrips } from './round-trips.js'
 
 describe('RoundTrips', () => {

@@ -6,9 +6,9 @@
  * and one timer per request: sharing them between requests saved a few per cent of a loopback
  * GET's CPU, within the benchmark's guard without it (docs/client-benchmarks.md).
  */
-import { whenAborted } from './abort.js'
-import { type Clock, systemClock } from './clock.js'
-import { MAX_TIMER_MS } from './validate.js'
+import { whenAborted } from '../abort.js'
+import { type Clock, systemClock } from '../clock.js'
+import { MAX_TIMER_MS } from '../validate.js'
 
 /** The time limit of one request. */
 export interface Deadline {
