@@ -932,6 +932,31 @@ describe('push under the rate limit, put off', () => {
     expect(jobs.filter((job) => !streamed.has(`/v1/jobs/${job.id}/events`))).toEqual([])
   }, 90_000)
 
+  it('should open the streams put off as turns come free once no create waits', async () => {
+    const { client, settle, requests } = virtualSetup({
+      simulation: {
+        rate_limit: { capacity: 20, refill_per_s: 10 },
+        hints: { mode: 'none' },
+        // Fewer events on the streams: the test's cost is theirs.
+        progress_interval_ms: 60_000,
+      },
+      client: { transport: 'auto' },
+    })
+    const long = { timeoutMs: 3_600_000 }
+    const waits = Array.from({ length: 150 }, () =>
+      client.jobs.createAndWait(jobParams(600_000), long),
+    )
+    const jobs = await settle(Promise.all(waits))
+    expect(jobs.every((job) => job.status === 'completed')).toBe(true)
+    const lastCreate = Math.max(...requests.filter((r) => r.method === 'POST').map((r) => r.at))
+    const opens = requests.filter((r) => r.path.endsWith('/events')).map((r) => r.at - lastCreate)
+    // Each job's stream, put off while the creates waited (15 s at 10 a second), opens as the
+    // turns come once they are out: 150 at 10 a second, sharing the turns with the batch checks
+    // (20 s at most). Each opened at the job's next check on which a turn was free: 24 s at most.
+    expect(opens.length).toBe(150)
+    expect(Math.max(...opens)).toBeLessThan(21_000)
+  }, 60_000)
+
   it('should open a stream put off right after the check out when someone wants every change', async () => {
     const { app, manual, settle, simulate } = virtualSetup()
     await simulate({ rate_limit: { capacity: 10, refill_per_s: 5 }, hints: { mode: 'none' } })

@@ -100,6 +100,8 @@ export class Monitor implements Planner {
 
   /** Whether streams put off wait to hear that no create waits its turn any more (`putOff`). */
   #awaitingCreates = false
+  /** Cancels the wait for the pacer's next free turn to open more of them (`#openPutOff`). */
+  #opening: AbortController | undefined
 
   /** Other tabs of the page's origin sharing jobs (`shareTabs`), where a browser offers it. */
   readonly #tabs: Tabs | undefined
@@ -203,14 +205,41 @@ export class Monitor implements Planner {
     const { pacer } = this.#core
     if (!pacer || this.#awaitingCreates) return
     this.#awaitingCreates = true
-    // No create waits any more: each stream put off is due at once, and opens if a turn is
-    // free then (see `#tick`); polled in batches until one is.
     pacer.afterBackground(() => {
       this.#awaitingCreates = false
-      for (const observation of this.#observations.values()) {
-        if (observation.putOff) observation.checkSoon()
-      }
+      this.#openPutOff()
     })
+  }
+
+  /**
+   * No create waits its turn any more: the streams put off meanwhile open as the pacer has turns
+   * free for them, now and at each next free turn until none is left (each job polled in batches
+   * until its stream opens; a job checked when a turn is free opens it then too: see `#tick`).
+   * Opened only at each job's next check on which a turn was free, 150 streams at 10 requests a
+   * second opened up to 24 s after the last create, in clumps (now 20 s, the turns shared with
+   * the batch checks).
+   */
+  #openPutOff(): void {
+    this.#opening?.abort()
+    this.#opening = undefined
+    const { pacer, clock } = this.#core
+    if (!pacer || this.#awaitingCreates) return
+    let free = pacer.free()
+    let left = false
+    for (const observation of this.#observations.values()) {
+      if (!observation.putOff) continue
+      if (free >= 1) {
+        free--
+        observation.openPutOff()
+      } else left = true
+    }
+    if (!left) return
+    const opening = new AbortController()
+    this.#opening = opening
+    clock.sleep(Math.min(MAX_TIMER_MS, Math.max(1, pacer.untilFree())), opening.signal).then(
+      () => this.#openPutOff(),
+      () => {},
+    )
   }
 
   relay(job: Job): void {
@@ -258,7 +287,11 @@ export class Monitor implements Planner {
       this.#gathering.abort()
       this.#gathering = undefined
     }
-    if (this.#observations.size === 0) this.#page?.idle()
+    if (this.#observations.size === 0) {
+      this.#page?.idle()
+      this.#opening?.abort()
+      this.#opening = undefined
+    }
     this.#arm()
   }
 

@@ -770,6 +770,22 @@ describe('turns between checks and creates with time to spare', () => {
     return { manual, pacer }
   }
 
+  it('should say when a turn is free, after those waiting', async () => {
+    const { manual, clock } = virtualClock()
+    const pacer = new Pacer(clock, () => 0)
+    expect(pacer.untilFree()).toBe(Infinity)
+    const probe = await pacer.take(undefined, false, manual.now())
+    pacer.answered(probe, new Headers(), 'ok')
+    // No limit stated: free now.
+    expect(pacer.untilFree()).toBe(0)
+    const { pacer: paced } = await oneASecond()
+    expect(paced.untilFree()).toBe(1_000)
+    // Two turns waiting go first: the third second's token.
+    const waiting = [0, 1].map(() => paced.take(undefined, false, manual.now() + 60_000))
+    expect(paced.untilFree()).toBe(3_000)
+    void Promise.all(waiting)
+  })
+
   it('should give checks a turn in eight behind a backlog of creates older than theirs', async () => {
     const { manual, pacer } = await oneASecond()
     const order: string[] = []

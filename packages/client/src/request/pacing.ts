@@ -146,6 +146,17 @@ export class Pacer {
     return limit.kind === 'none' ? Infinity : Math.floor(refill(limit, this.#clock.now()))
   }
 
+  /**
+   * In how many ms a request asking then would be let go at once (every turn waiting given
+   * before it): 0 when the server states no limit, Infinity before its first answer.
+   */
+  untilFree(): number {
+    const limit = this.#limit
+    if (limit.kind !== 'bucket') return limit.kind === 'none' ? 0 : Infinity
+    const short = this.waiting + 1 - refill(limit, this.#clock.now())
+    return Math.max(0, short / limit.perMs)
+  }
+
   /** `random`: uniform in [0, 1), to spread the returns of clients refused together. */
   constructor(clock: Clock, random: () => number = Math.random) {
     this.#clock = clock
