@@ -786,6 +786,35 @@ describe('turns between checks and creates with time to spare', () => {
     void Promise.all(waiting)
   })
 
+  it('should take back a turn not used, unless the server pauses the client', async () => {
+    const { manual, clock } = virtualClock()
+    const pacer = new Pacer(clock, () => 0)
+    const probe = await pacer.take(undefined, false, manual.now())
+    const policy = '"default";q=10;w=10'
+    const left = (r: number) =>
+      new Headers({ 'ratelimit-policy': policy, ratelimit: `"default";r=${r};t=1` })
+    pacer.answered(probe, left(3), 'ok')
+    const a = await pacer.take(undefined, false, manual.now())
+    const b = await pacer.take(undefined, false, manual.now())
+    const c = await pacer.take(undefined, false, manual.now())
+    // None left when `a` was answered, and two out after it: a debt of two tokens.
+    pacer.answered(a, left(0), 'ok')
+    expect(pacer.untilFree()).toBe(3_000)
+    // `b` and `c` were not sent: their tokens back.
+    pacer.release(b)
+    expect(pacer.untilFree()).toBe(2_000)
+    pacer.release(c)
+    expect(pacer.untilFree()).toBe(1_000)
+    // A `Retry-After` of 5 s: a turn given before it and not used does not cut it short.
+    manual.advance(2_000)
+    const d = await pacer.take(undefined, false, manual.now())
+    const e = await pacer.take(undefined, false, manual.now())
+    pacer.answered(d, left(0), { refused: 5_000 })
+    expect(pacer.untilFree()).toBe(5_000)
+    pacer.release(e)
+    expect(pacer.untilFree()).toBe(5_000)
+  })
+
   it('should give checks a turn in eight behind a backlog of creates older than theirs', async () => {
     const { manual, pacer } = await oneASecond()
     const order: string[] = []

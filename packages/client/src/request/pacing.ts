@@ -112,6 +112,8 @@ export class Pacer {
   #tickets = 0
   /** A window's length as the resets stated without a policy suggest (the longest seen). */
   #windowMs = 0
+  /** Until when the server pauses this client (a `Retry-After`, a fixed window used up). */
+  #pausedUntil = 0
   /** How much of the server's rate this client takes. */
   readonly #share = new RateShare()
   /** When the older rate-limit headers were last read while the server stated no limit. */
@@ -201,8 +203,9 @@ export class Pacer {
    */
   release(ticket: Ticket): void {
     const limit = this.#limit
-    // Not below none left (a `Retry-After` since): the server's pause is not cut short.
-    if (limit.kind === 'bucket' && limit.tokens >= 0) {
+    // Not while the server pauses this client (a `Retry-After`, a fixed window used up): its
+    // pause is not cut short. (Below none left otherwise: a debt of the requests still out.)
+    if (limit.kind === 'bucket' && this.#clock.now() >= this.#pausedUntil) {
       limit.tokens = Math.min(limit.capacity, limit.tokens + 1)
     }
     this.answered(ticket, undefined, 'failed')
@@ -298,7 +301,10 @@ export class Pacer {
           ? Math.min(refill(limit, now), remaining ?? Infinity)
           : (remaining ?? stated.quota - later)
       // A fixed window used up: nothing more until it resets.
-      if (!stated.windowS && stated.remaining === 0) tokens = Math.min(tokens, 1 - resetMs * perMs)
+      if (!stated.windowS && stated.remaining === 0) {
+        tokens = Math.min(tokens, 1 - resetMs * perMs)
+        this.#pausedUntil = Math.max(this.#pausedUntil, now + resetMs)
+      }
       this.#limit = { kind: 'bucket', tokens, at: now, perMs, capacity: stated.quota }
     } else if (refused && outcome.refused === undefined && this.learns(now)) {
       const learnedPerMs = limit.kind === 'bucket' ? limit.perMs : undefined
@@ -320,6 +326,7 @@ export class Pacer {
       // with every client refused at the same time), then one token's worth.
       const spreadMs = this.#random() * Math.min(1 / current.perMs, Math.max(1_000, retryAfterMs))
       current.tokens = Math.min(current.tokens, 1 - (retryAfterMs + spreadMs) * current.perMs)
+      this.#pausedUntil = Math.max(this.#pausedUntil, now + retryAfterMs + spreadMs)
     }
     if (outcome === 'ok') {
       this.#share.count(now)
