@@ -402,6 +402,28 @@ describe('jobs.waitAll', () => {
     expect(fetch.calls.filter((c) => c.url.includes('?ids='))).toHaveLength(tries)
   })
 
+  it('should keep batching when a batch was refused for an id the server refuses alone too', async () => {
+    const { client, manual, settle, requests } = virtualSetup()
+    const made = await client.jobs.createBatch(Array.from({ length: 12 }, () => jobParams(5_000)))
+    const ids = made.map((m) => (m.status === 'fulfilled' ? m.job.id : ''))
+    await manual.tickAsync(6_000)
+    const polling = fixedInterval(1_000)
+    // Twice, a bad id (a space: the server refuses it, in a batch and alone) with good ones.
+    for (const round of [0, 1]) {
+      const pair = ids.slice(round * 2, round * 2 + 2)
+      const outcomes = await settle(client.jobs.waitAll([...pair, 'bad id'], { polling }))
+      expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected'])
+      expect(outcomes[2]).toMatchObject({ reason: { status: 400 } })
+    }
+    const before = requests.length
+    const outcomes = await settle(client.jobs.waitAll(ids.slice(4), { polling }))
+    expect(outcomes.every((o) => o.status === 'fulfilled')).toBe(true)
+    // The bad id was why: batches go on (the two refusals once stopped them for 10 minutes).
+    const later = requests.slice(before)
+    expect(later.filter((r) => r.path.includes('?ids=')).length).toBeGreaterThan(0)
+    expect(later.filter((r) => /^\/v1\/jobs\/job/.test(r.path))).toHaveLength(0)
+  })
+
   it('should ask alone a job whose entry does not read, and stop batching for a page that leaves jobs out', async () => {
     const { manual, clock } = virtualClock()
     const start = manual.now()

@@ -9,7 +9,10 @@
  * the others listed with them are taken as not found (see `confirmLost`). A server whose
  * batch endpoint is missing (404, 405, 501), forbidden (403), refused twice in a row, or that
  * answers something else there (a list, a page that leaves out jobs asked for) is asked one job
- * at a time for the next 10 minutes (monitor.ts), then a batch is tried again.
+ * at a time for the next 10 minutes (monitor.ts), then a batch is tried again. A refusal is the
+ * batch's unless one of its jobs is then refused alone (400, 422): an id the server does not
+ * take, which fails that job's wait and no other's (two `waitAll`s holding one bad id each once
+ * turned batches off for the whole client).
  */
 
 import { type ClientCore, request } from '../../core.js'
@@ -43,16 +46,37 @@ const SETTLED_AGE_MS = 30_000
 /** How many such jobs of one batch answer are asked alone before the others are taken as lost. */
 const SAMPLE = 3
 
+/** Statuses of a job's own check that say the server does not take its id. */
+const ID_REFUSED = new Set([400, 422])
+
 /** Checks jobs one request each, or up to 100 in one batch request. */
 export function batchSource(core: ClientCore): Source {
+  const poll = pollSource(core)
   /** Batches refused in a row (a 400, 413, 414, 422...): twice, and batching stops. */
   let refused = 0
+  /** The ids of the last batch refused: one refused alone too was why. */
+  let suspects = new Set<string>()
   return {
-    ...pollSource(core),
+    ...poll,
+    async one(observation, signal, turn) {
+      try {
+        await poll.one(observation, signal, turn)
+      } catch (error) {
+        if (suspects.has(observation.id) && isApiError(error) && ID_REFUSED.has(error.status)) {
+          refused = 0
+          suspects = new Set()
+        }
+        throw error
+      }
+    },
     async many(group, signal, turn) {
       const asked = await checkMany(core, group, signal, turn)
-      if (asked === 'refused') return { alone: group, stop: ++refused >= 2 }
+      if (asked === 'refused') {
+        suspects = new Set(group.map((o) => o.id))
+        return { alone: group, stop: ++refused >= 2 }
+      }
       refused = 0
+      suspects = new Set()
       return asked
     },
   }
