@@ -16,6 +16,54 @@ describe('createClient', () => {
     expect(() => createClient({ baseUrl: 'ftp://x' })).toThrow(/"ftp:\/\/x"/)
   })
 
+  it.each([
+    ['http://', /is not a URL|has no host/],
+    ['http://user:secret-pass@api.test', /must not hold a user or password/],
+    ['http://api.test/?region=eu', /must not hold a query or fragment/],
+    ['http://api.test/#top', /must not hold a query or fragment/],
+  ])('should refuse a baseUrl %s that no request could use', (baseUrl, message) => {
+    const error = (() => {
+      try {
+        createClient({ baseUrl })
+      } catch (e) {
+        return e as Error
+      }
+    })()
+    expect(isVideoTranslationError(error)).toBe(true)
+    expect(error?.message).toMatch(message)
+    expect(error?.message).not.toContain('secret-pass')
+  })
+
+  it.each([
+    ['random', 5],
+    ['random', null],
+    ['clock', {}],
+    ['fetch', 'x'],
+    ['retry', 0],
+    ['retry', null],
+    ['circuitBreaker', 'off'],
+    ['pacing', 'no'],
+    ['shareTabs', 1],
+    ['logger', 5],
+    ['logger', { warn: 'loud' }],
+  ])('should refuse %s: %j when the client is made, not at its first use', (name, value) => {
+    expect(() => createClient({ baseUrl: 'http://x.test', [name]: value })).toThrow(
+      new RegExp(`^${name} must be`),
+    )
+  })
+
+  it('should refuse options that are not an object, and a listener that is not a function', async () => {
+    expect(() => createClient(null as never)).toThrow(TypeError)
+    const client = createClient({ baseUrl: 'http://x.test', fetch: fakeFetch(() => json({})) })
+    expect(() => client.on('job:status', 5 as never)).toThrow(/must be a function/)
+    await expect(client.jobs.wait('job_1', null as never)).rejects.toThrow(
+      /options must be an object/,
+    )
+    await expect(client.jobs.create({} as never, null as never)).rejects.toThrow(
+      /options must be an object/,
+    )
+  })
+
   it('should read VT_BASE_URL and VT_API_KEY when options leave them out', async () => {
     vi.stubEnv('VT_BASE_URL', 'http://from-env.test')
     vi.stubEnv('VT_API_KEY', 'env_key')

@@ -21,7 +21,7 @@ import { randomId } from './random-id.js'
 import { type HttpResponse, readBody } from './request/http.js'
 import { pacedDelay } from './request/retry.js'
 import type { CreateJobParams, Job } from './types.js'
-import { checkSignal } from './validate.js'
+import { checkCallOptions } from './validate.js'
 
 /**
  * Creates a job: `POST /v1/jobs` with its idempotency key (the caller's, or a new one: each retry
@@ -35,8 +35,8 @@ export async function createJob(
   /** One of `createBatch`'s or `createAndWait`'s: behind checks under the rate limit (turns.ts). */
   background?: boolean,
 ): Promise<Created> {
+  checkCallOptions(options)
   const { idempotencyKey } = options
-  checkSignal(options.signal)
   const fit = typeof idempotencyKey === 'string' && /^[\x21-\x7e]{1,255}$/.test(idempotencyKey)
   if (idempotencyKey !== undefined && !fit) {
     // Sent as it is, fetch would refuse it (a retried network failure) or the server would.

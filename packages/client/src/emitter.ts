@@ -34,6 +34,11 @@ export class Emitter<Events extends object> {
 
   /** Calls `listener` for every `type` event; returns a function that stops it. */
   on<K extends keyof Events>(type: K, listener: Listener<Events[K]>): () => void {
+    if (typeof listener !== 'function') {
+      throw new TypeError(
+        `A listener of '${String(type)}' must be a function (got ${typeof listener}).`,
+      )
+    }
     let set = this.#listeners.get(type)
     if (!set) {
       set = new Set()

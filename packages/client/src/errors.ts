@@ -101,7 +101,7 @@ export class NetworkError extends VideoTranslationError {
   readonly midAnswer: boolean
 
   constructor(request: RequestInfo, cause: unknown, midAnswer = false) {
-    const what = `${request.method} ${request.path}`
+    const what = requestLine(request)
     const said = sentence(describeCause(cause))
     // Deno refusing the request (no `--allow-net` for the host): no retry makes it pass.
     const refused = ['NotCapable', 'PermissionDenied'].includes(
@@ -139,7 +139,7 @@ export class InvalidResponseError extends VideoTranslationError {
     retryable?: boolean
   }) {
     super(
-      `${init.request.method} ${init.request.path} returned ${init.status} with an invalid body: ${init.reason}${requestIdSuffix(init.requestId)}`,
+      `${requestLine(init.request)} returned ${init.status} with an invalid body: ${init.reason}${requestIdSuffix(init.requestId)}`,
       { retryable: init.retryable ?? true, cause: init.cause },
     )
     this.reason = init.reason
@@ -297,7 +297,20 @@ function apiErrorMessage(init: {
   // A server's text, kept to a sentence's length in the message (the whole is on `problem`):
   // an 8 MB detail made an 8 MB message, and each failed check's history entry held one.
   const what = said.length > 500 ? `${said.slice(0, 500)}…` : said
-  return `${init.request.method} ${init.request.path} failed with HTTP ${init.status}: ${what}${requestIdSuffix(init.requestId)}`
+  return `${requestLine(init.request)} failed with HTTP ${init.status}: ${what}${requestIdSuffix(init.requestId)}`
+}
+
+/** The longest path a message quotes whole: a longer one (an id of 10,000 characters) is cut. */
+const MAX_SHOWN_PATH = 200
+
+/** `GET /v1/jobs/…` as messages say it, a long path cut short (the error's `request` has it whole). */
+function requestLine(request: RequestInfo): string {
+  const { path } = request
+  const shown =
+    path.length > MAX_SHOWN_PATH
+      ? `${path.slice(0, MAX_SHOWN_PATH)}… (${path.length} characters)`
+      : path
+  return `${request.method} ${shown}`
 }
 
 function requestIdSuffix(requestId: string | undefined): string {

@@ -30,10 +30,10 @@ import type { Redactor } from './redact.js'
 import { readBody } from './request/http.js'
 import type { CompletedJob, CreateJobParams, Job } from './types.js'
 import {
+  checkCallOptions,
   checkJobId,
   checkList,
   checkNumber,
-  checkSignal,
   checkWaitOptions,
   jobPath,
 } from './validate.js'
@@ -68,7 +68,7 @@ export class Jobs {
   ): Promise<CreateOutcome[]> {
     checkList('paramsList', paramsList)
     checkNumber('concurrency', options.concurrency, { min: 1, integer: true })
-    checkSignal(options.signal)
+    checkCallOptions(options)
     if (options.idempotencyKey !== undefined && typeof options.idempotencyKey !== 'function') {
       // One key for every job would create the first and refuse the others (422).
       throw new TypeError(
@@ -84,7 +84,7 @@ export class Jobs {
    * @example const { status, progress } = await client.jobs.get('job_123')
    */
   async get(id: string, options?: RequestOptions): Promise<Job> {
-    checkSignal(options?.signal)
+    checkCallOptions(options)
     const { core } = this.#engine()
     checkJobId(id, core.http.redact)
     return (await getJob(core, id, { attempt: 0, signal: options?.signal })).job as Job
@@ -95,7 +95,7 @@ export class Jobs {
    * @example await client.jobs.cancel(job.id)
    */
   async cancel(id: string, options: RequestOptions = {}): Promise<Job> {
-    checkSignal(options.signal)
+    checkCallOptions(options)
     const { core } = this.#engine()
     checkJobId(id, core.http.redact)
     const path = `${jobPath(id)}/cancel`

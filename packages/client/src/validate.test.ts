@@ -1,7 +1,8 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { fakeFetch, jobBody, json } from '../test/fake-fetch.js'
+import { fakeFetch, jobBody, json, problemResponse } from '../test/fake-fetch.js'
 import { type ClientOptions, createClient } from './client.js'
+import type { ApiError } from './errors.js'
 import { adaptivePolling } from './polling/adaptive.js'
 import { exponentialBackoff, fixedInterval, hintAware } from './polling/strategy.js'
 
@@ -160,7 +161,8 @@ describe('option checks', () => {
   it('should refuse ids that would leave the jobs path, and encode the rest as one segment', async () => {
     const fake = fakeFetch(() => json(jobBody({ id: '../x' })))
     const client = createClient({ ...base, fetch: fake })
-    for (const id of ['', '.', '..']) {
+    // A lone surrogate: no URL can carry it (encodeURIComponent throws a URIError).
+    for (const id of ['', '.', '..', 'a\uD800b', '\uDC00']) {
       await expect(client.jobs.get(id)).rejects.toThrow(TypeError)
       await expect(client.jobs.cancel(id)).rejects.toThrow(TypeError)
       await expect(client.jobs.wait(id)).rejects.toThrow(TypeError)
@@ -169,6 +171,21 @@ describe('option checks', () => {
     await client.jobs.get('../x')
     expect(fake.calls).toHaveLength(1)
     expect(fake.calls[0]?.url).toBe('http://api.test/v1/jobs/..%2Fx')
+  })
+
+  it('should quote a long id cut short in messages, whole in the error', async () => {
+    const fake = fakeFetch(() => problemResponse(404, 'Not Found'))
+    const client = createClient({ ...base, fetch: fake })
+    const id = 'x'.repeat(10_000)
+    const error = (await client.jobs.get(id).catch((e: unknown) => e)) as ApiError
+    expect(error.message.length).toBeLessThan(400)
+    expect(error.message).toContain('(10009 characters)')
+    expect(error.request.path).toBe(`/v1/jobs/${id}`)
+    const long = `\uD800${'z'.repeat(5_000)}`
+    const refused = (await client.jobs.get(long).catch((e: unknown) => e)) as Error
+    expect(refused).toBeInstanceOf(TypeError)
+    expect(refused.message).toMatch(/… \(5001 characters\)/)
+    expect(refused.message.length).toBeLessThan(300)
   })
 
   it('should refuse an id holding the API key before sending it, without quoting the key', async () => {

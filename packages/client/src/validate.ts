@@ -46,7 +46,7 @@ export function checkNumber(name: string, value: unknown, rule: NumberRule = {})
 export function checkWaitOptions(
   options: WaitLimits & { retryOnError?: boolean | number | undefined; onProgress?: unknown },
 ): void {
-  checkSignal(options.signal)
+  checkCallOptions(options)
   const { polling, onProgress } = options
   if (
     polling !== undefined &&
@@ -76,6 +76,18 @@ export function checkWaitOptions(
  * Throws a `TypeError` unless `signal` is undefined or an `AbortSignal` (another realm's or a
  * polyfill's too: what it has is what is used).
  */
+/**
+ * Throws a `TypeError` unless a call's `options` are an object (or left out) with a usable
+ * `signal`, if any: `null` read as no options met a bare "Cannot read properties of null".
+ */
+export function checkCallOptions(options: unknown): void {
+  if (options === undefined) return
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`options must be an object (got ${describe(options)}).`)
+  }
+  checkSignal((options as { signal?: unknown }).signal)
+}
+
 export function checkSignal(signal: unknown): void {
   if (signal === undefined) return
   const { aborted, addEventListener, removeEventListener } = (signal ?? {}) as Partial<AbortSignal>
@@ -96,12 +108,18 @@ export function checkList(name: string, list: unknown): void {
  * takes care of `/`, `?` and `#`): `.` and `..` would move up the path (`jobs.get('..')` would ask
  * for `/v1/`), and an empty id would ask for the list. Given the client's `redact`, an id holding
  * the API key is refused too (said without quoting it): sent, it would be in the request's path,
- * and so in its errors, events and log lines.
+ * and so in its errors, events and log lines. So is one with a lone surrogate (half of a
+ * character pair): no URL can carry it.
  */
 export function checkJobId(id: unknown, redact?: Redactor): asserts id is string {
   if (typeof id !== 'string' || id === '' || id === '.' || id === '..') {
     throw new TypeError(
       `A job id must be a non-empty string other than "." and ".." (got ${describe(id)}).`,
+    )
+  }
+  if (LONE_SURROGATE.test(id)) {
+    throw new TypeError(
+      `A job id must be well-formed Unicode, no lone surrogate (got ${describe(id)}).`,
     )
   }
   if (redact !== undefined && redactData(redact, id) !== id) {
@@ -111,14 +129,23 @@ export function checkJobId(id: unknown, redact?: Redactor): asserts id is string
   }
 }
 
+/** Half of a UTF-16 pair without its other half (`isWellFormed` is not in Node 18). */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
 /** The path of job `id`, which stays one path segment whatever it holds. */
 export function jobPath(id: unknown): string {
   checkJobId(id)
   return `/v1/jobs/${encodeURIComponent(id)}`
 }
 
+/** The longest string a message quotes whole. */
+const MAX_QUOTED = 100
+
 function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value)
+  if (typeof value === 'string') {
+    if (value.length <= MAX_QUOTED) return JSON.stringify(value)
+    return `${JSON.stringify(value.slice(0, MAX_QUOTED))}… (${value.length} characters)`
+  }
   if (typeof value === 'function') return 'a function'
   return typeof value === 'object' && value !== null ? 'an object' : String(value)
 }

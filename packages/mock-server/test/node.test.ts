@@ -29,11 +29,20 @@ describe('startServer', () => {
     await expect(fetch(`${server.url}/healthz`)).rejects.toThrow()
   })
 
-  it('should refuse a headers limit longer than the request limit, saying why', () => {
-    expect(() => startServer({ headersTimeoutMs: 60_000 })).toThrow(
+  it('should refuse a headers limit longer than the request limit, saying why', async () => {
+    await expect(startServer({ headersTimeoutMs: 60_000 })).rejects.toThrow(
       /headersTimeoutMs must be .* at most requestTimeoutMs \(30000\)/,
     )
-    expect(() => startServer({ headersTimeoutMs: Number.NaN })).toThrow(TypeError)
+    await expect(startServer({ headersTimeoutMs: Number.NaN })).rejects.toThrow(TypeError)
+  })
+
+  it('should fit the headers limit left out into a shorter request limit', async () => {
+    const server = await startServer({ requestTimeoutMs: 3_000 })
+    try {
+      expect((await fetch(`${server.url}/healthz`)).status).toBe(200)
+    } finally {
+      await server.close()
+    }
   })
 
   it('should reject when the port is taken', async () => {

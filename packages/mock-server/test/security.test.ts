@@ -183,6 +183,8 @@ describe('headers on every response', () => {
     expect(local.headers.get('access-control-allow-headers')?.toLowerCase()).toContain(
       'idempotency-key',
     )
+    // The methods the routes take, no other (DELETE and PATCH are answered 405).
+    expect(local.headers.get('access-control-allow-methods')).toBe('GET,HEAD,POST,PUT')
     const get = await call('GET', '/healthz', { headers: { origin: 'http://127.0.0.1:8080' } })
     for (const header of ['Retry-After', 'ETag', 'Location', 'X-Request-Id', 'RateLimit']) {
       expect(get.headers.get('access-control-expose-headers')).toContain(header)
@@ -214,6 +216,13 @@ describe('headers on every response', () => {
     expect(injected.status).toBe(503)
     expect(injected.headers.get('access-control-allow-origin')).toBe(origin)
     expect(injected.headers.get('access-control-expose-headers')).toContain('Retry-After')
+    // A path no route takes, or a method it does not: answered through the preamble twice,
+    // each header once.
+    for (const [method, path] of [['GET', '/nowhere'], ['DELETE', '/v1/jobs/job_x']] as const) {
+      const response = await call(method, path, { headers: { origin } })
+      expect(response.headers.get('access-control-allow-origin')).toBe(origin)
+      expect(response.headers.get('vary'), `${method} ${path}`).toBe('Origin')
+    }
   })
 
   it('should answer a wrong method on an existing path 405 with Allow, and an unknown path 404', async () => {

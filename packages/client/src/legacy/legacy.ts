@@ -15,7 +15,7 @@ import { type ClientOptions, resolveOptions } from '../options.js'
 import { retryAfterOf } from '../polling/hints.js'
 import { readBody } from '../request/http.js'
 import type { Job } from '../types.js'
-import { checkNumber, checkSignal, MAX_TIMER_MS } from '../validate.js'
+import { checkCallOptions, checkNumber, MAX_TIMER_MS } from '../validate.js'
 
 /** The original challenge's three results. */
 export type LegacyResult = 'pending' | 'completed' | 'error'
@@ -64,14 +64,14 @@ export class Legacy {
 
   /** `GET /status`: the result of the one job. */
   async status(options: RequestOptions = {}): Promise<LegacyResult> {
-    checkSignal(options.signal)
+    checkCallOptions(options)
     return (await status(this.#engine().core, options.signal, undefined, true)).result
   }
 
   /** `POST /set_completion_time`: restarts the job to finish `seconds` from now. */
   async setCompletionTime(seconds: number, options: RequestOptions = {}): Promise<void> {
     checkNumber('seconds', seconds, { max: MAX_TIMER_MS / 1000 })
-    checkSignal(options.signal)
+    checkCallOptions(options)
     await request(this.#engine().core, {
       method: 'POST',
       path: '/set_completion_time',
@@ -87,7 +87,7 @@ export class Legacy {
   async waitForResult(options: LegacyWaitOptions = {}): Promise<'completed' | 'error'> {
     const engine = this.#engine()
     const { clock, logger } = engine.core
-    checkSignal(options.signal)
+    checkCallOptions(options)
     checkNumber('maxRetries', options.maxRetries, { min: 1, integer: true, infinite: true })
     checkNumber('maxWaitTime', options.maxWaitTime, { max: MAX_TIMER_MS / 1000, infinite: true })
     checkNumber('timeout', options.timeout, { min: 0.001, max: MAX_TIMER_MS / 1000 - 60 })

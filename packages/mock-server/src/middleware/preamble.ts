@@ -56,6 +56,8 @@ export function preamble(options: PreambleOptions = {}): Step {
   let requests = 0
   const allowCors = cors({
     origin: corsOrigin(options.corsOrigins),
+    // The methods the routes take (hono's default lists DELETE and PATCH, answered 405).
+    allowMethods: ['GET', 'HEAD', 'POST', 'PUT'],
     allowHeaders: ALLOWED_HEADERS,
     exposeHeaders: EXPOSED_HEADERS,
     maxAge: 600,
@@ -96,6 +98,10 @@ export function preamble(options: PreambleOptions = {}): Step {
       if (response !== c.res) c.res = response
     })
     const response = preflight ?? c.res
+    // hono's cors appends `Vary: Origin` to what the route answered, which carried it already
+    // (a 404 or 405 answered through the preamble twice): each token once.
+    const vary = response.headers.get('vary')
+    if (vary) response.headers.set('vary', [...new Set(vary.split(/\s*,\s*/))].join(', '))
     stampHeaders(c, response)
     return response
   }
