@@ -34,7 +34,9 @@ export interface PollingOptions extends AdaptiveOptions, BackoffOptions, HintOpt
 /** Options of `createClient`. */
 export interface ClientOptions {
   /**
-   * Where the API lives. In Node, Bun and Deno, `VT_BASE_URL` is used when this is not given.
+   * Where the API lives: `http://` or `https://`, a path prefix such as `/api` kept, no query,
+   * fragment, user or password. In Node, Bun and Deno, `VT_BASE_URL` is used when this is not
+   * given.
    * @default process.env.VT_BASE_URL (where there is one)
    * @example 'http://127.0.0.1:8787'
    */
