@@ -18,11 +18,11 @@ import {
   hintAware,
   type PollingStrategy,
 } from './polling/strategy.js'
-import { redactor } from './redact.js'
+import { keyRing, redactError, redactor } from './redact.js'
 import type { CircuitBreakerOptions, CircuitBreakerSettings } from './request/breaker.js'
 import type { FetchLike, HttpConfig } from './request/http.js'
 import type { BudgetSettings, RetryOptions, RetrySettings } from './request/retry.js'
-import { checkNumber, MAX_TIMER_MS } from './validate.js'
+import { apiKeyFault, checkNumber, MAX_TIMER_MS } from './validate.js'
 
 /**
  * Settings of the default polling strategy, `adaptivePolling` (its options). Giving any of the
@@ -43,11 +43,15 @@ export interface ClientOptions {
   baseUrl?: string
   /**
    * Sent as `Authorization: Bearer <apiKey>`; never logged, emitted or put in an error message.
-   * In Node, Bun and Deno, `VT_API_KEY` is used when this is not given.
+   * In Node, Bun and Deno, `VT_API_KEY` is used when this is not given. A function giving the key
+   * (a key that rotates, a short-lived token) is called before each request, so it should answer
+   * from a cache it refreshes itself; each key it gives is kept out of messages too (the last
+   * 16). Its failure fails that request like a network failure (retried; `cause` says why).
    * @default process.env.VT_API_KEY (where there is one)
    * @example 'vt_dev_key'
+   * @example async () => (await tokens.current()).value
    */
-  apiKey?: string
+  apiKey?: string | (() => string | Promise<string>)
   /**
    * The fetch to send requests with: a custom agent, ky, a test double.
    * @default globalThis.fetch
@@ -312,12 +316,6 @@ function resolvePolling(polling: ClientOptions['polling']): PollingStrategy {
       }
 }
 
-/**
- * A character no header value can carry: controls (but tab), and anything past Latin-1. Fetch
- * would refuse it at every request, read as a network failure.
- */
-const HEADER_UNFIT = /[^\t\x20-\x7e\x80-\xff]/
-
 const ACCEPT = { accept: 'application/json' }
 
 function resolveHttpConfig(options: ClientOptions, clock: Clock): HttpConfig {
@@ -339,26 +337,52 @@ function resolveHttpConfig(options: ClientOptions, clock: Clock): HttpConfig {
     )
   }
   const apiKey = options.apiKey ?? readEnv('VT_API_KEY')
-  // A header carries bytes, without line breaks or NUL: fetch would throw a TypeError at every
-  // request, read as a network failure (retried, and opening the circuit breaker).
-  if (apiKey !== undefined && typeof apiKey !== 'string') {
-    throw new TypeError(`apiKey must be a string (got ${typeof apiKey}).`)
-  }
-  const unfit = apiKey?.search(HEADER_UNFIT) ?? -1
-  if (unfit >= 0) {
-    // Said without quoting the key: no message carries it.
-    throw new VideoTranslationError(
-      `apiKey has a character no HTTP header can carry at position ${unfit + 1} (a line break, or a typographic one pasted with it?).`,
-    )
-  }
-  return {
+  const common = {
     // Joined by hand, not with `new URL(path, base)`, which would drop a prefix such as `/api`.
     baseUrl: baseUrl.replace(/\/+$/, ''),
-    headers: apiKey === undefined ? ACCEPT : { ...ACCEPT, authorization: `Bearer ${apiKey}` },
     fetch,
     timeoutMs: options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
     clock,
+  }
+  if (typeof apiKey === 'function') {
+    const redact = keyRing()
+    return { ...common, headers: ACCEPT, key: keyGiver(apiKey, redact), redact }
+  }
+  if (apiKey === undefined) return { ...common, headers: ACCEPT, redact: redactor(undefined) }
+  if (typeof apiKey !== 'string') {
+    throw new TypeError(`apiKey must be a string or a function (got ${typeof apiKey}).`)
+  }
+  const fault = apiKeyFault(apiKey)
+  if (fault) throw new VideoTranslationError(`apiKey ${fault}.`)
+  return {
+    ...common,
+    headers: { ...ACCEPT, authorization: `Bearer ${apiKey}` },
     redact: redactor(apiKey),
+  }
+}
+
+/**
+ * The key `given` gives now, checked, and learned by `ring` before any request carries it. Its
+ * failure is the request's, retried as a network failure is (a token service's blip).
+ */
+function keyGiver(
+  given: () => string | Promise<string>,
+  ring: ReturnType<typeof keyRing>,
+): () => Promise<string> {
+  return async () => {
+    let key: unknown
+    try {
+      key = await given()
+    } catch (cause) {
+      throw new VideoTranslationError('The apiKey function failed; see `cause`.', {
+        retryable: true,
+        cause: redactError(cause, ring),
+      })
+    }
+    const fault = apiKeyFault(key)
+    if (fault) throw new VideoTranslationError(`The key the apiKey function gave ${fault}.`)
+    ring.learn(key as string)
+    return key as string
   }
 }
 

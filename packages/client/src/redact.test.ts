@@ -333,8 +333,95 @@ describe('redaction of the API key', () => {
       /at position 15/,
     )
     const notText = { baseUrl: 'http://api.test', apiKey: 42 as unknown as string }
-    expect(() => createClient(notText)).toThrow(/apiKey must be a string \(got number\)/)
+    expect(() => createClient(notText)).toThrow(
+      /apiKey must be a string or a function \(got number\)/,
+    )
     // Latin-1 is what a header carries: such a key is the server's to judge.
     expect(() => createClient({ baseUrl: 'http://api.test', apiKey: `${KEY}é` })).not.toThrow()
+  })
+})
+
+describe('an API key a function gives', () => {
+  const keys = ['vt_key_first_1111', 'vt_key_second_2222']
+
+  it('should send the key it gives now, and keep every key it gave out of messages', async () => {
+    let given = 0
+    const fake = fakeFetch((call) => {
+      const auth = call.headers.get('authorization') ?? ''
+      // A server that echoes the key it was sent, and refuses the first.
+      if (auth.endsWith(keys[0] as string)) {
+        return new Response(JSON.stringify({ title: 'Unauthorized', detail: `bad ${auth}` }), {
+          status: 401,
+          headers: { 'content-type': 'application/problem+json', 'x-request-id': auth },
+        })
+      }
+      return json(jobBody({ id: 'job_1', video_url: `https://x.test/?k=${auth}` }))
+    })
+    const apiKey = async () => keys[given++ === 0 ? 0 : 1] as string
+    const client = createClient({ baseUrl: 'http://api.test', fetch: fake, apiKey })
+    const refused = (await client.jobs.get('job_1').catch((e: unknown) => e)) as Error
+    expect(refused.name).toBe('AuthenticationError')
+    const job = await client.jobs.get('job_1')
+    expect(fake.calls.map((c) => c.headers.get('authorization'))).toEqual(
+      keys.map((key) => `Bearer ${key}`),
+    )
+    const seen = [inspect(refused, { depth: 5 }), JSON.stringify(job)].join('\n')
+    for (const key of keys) expect(seen).not.toContain(key)
+    expect(seen).toContain('[redacted]')
+  })
+
+  it('should fail a request whose key the function cannot give, retried, and time out a function that hangs', async () => {
+    const { manual, clock } = virtualClock()
+    let calls = 0
+    const apiKey = () => {
+      calls++
+      if (calls === 1) throw new Error(`token service down (last token ${keys[0]})`)
+      return keys[1] as string
+    }
+    const fake = fakeFetch(() => json(jobBody({ id: 'job_1' })))
+    const client = createClient({ baseUrl: 'http://api.test', fetch: fake, apiKey, clock })
+    // The first attempt fails on the key, the retry goes with the next one.
+    const job = client.jobs.get('job_1')
+    await manual.tickAsync(5_000)
+    expect((await job).id).toBe('job_1')
+    expect(calls).toBe(2)
+    expect(fake.calls).toHaveLength(1)
+
+    const failing = createClient({
+      baseUrl: 'http://api.test',
+      fetch: fake,
+      clock,
+      retry: false,
+      apiKey: () => Promise.reject(new Error(`no token for ${keys[0]}`)),
+    })
+    const error = (await failing.jobs.get('job_1').catch((e: unknown) => e)) as Error
+    expect(error.name).toBe('VideoTranslationError')
+    expect(error.message).toMatch(/apiKey function failed/)
+    expect(inspect(error, { depth: 5 })).toContain('no token for')
+    // What the function said is in `cause`, any key it had given redacted. (This client never
+    // learned keys[0]: its own function gave none.)
+    const unfit = createClient({
+      baseUrl: 'http://api.test',
+      fetch: fake,
+      clock,
+      retry: false,
+      apiKey: () => 42 as never,
+    })
+    await expect(unfit.jobs.get('job_1')).rejects.toThrow(/gave is not a string \(got number\)/)
+    const hanging = createClient({
+      baseUrl: 'http://api.test',
+      fetch: fake,
+      clock,
+      retry: false,
+      requestTimeoutMs: 1_000,
+      apiKey: () => new Promise<string>(() => {}),
+    })
+    const timedOut = hanging.jobs.get('job_1').then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    )
+    await manual.tickAsync(1_000)
+    expect((await timedOut)?.name).toBe('TimeoutError')
+    expect(fake.calls).toHaveLength(1)
   })
 })

@@ -22,16 +22,43 @@ const MIN_DATA_SECRET = 8
 
 /**
  * A redactor for the API key `secret` (and so for its `Bearer` form too), in any letter case,
- * as written plainly, percent-encoded (a server quoting a URL), or either escaped in JSON once or twice (`\"`, `\\`,
- * and `\/` as some servers write `/`): a server that quotes the header as JSON inside its JSON
- * body escapes it twice, and the body's text is redacted before it is parsed.
+ * as written plainly, percent-encoded (a server quoting a URL), or either escaped in JSON once or
+ * twice (`\"`, `\\`, and `\/` as some servers write `/`): a server that quotes the header as JSON
+ * inside its JSON body escapes it twice, and the body's text is redacted before it is parsed.
  */
 export function redactor(secret: string | undefined): Redactor {
-  if (!secret) return Object.assign((text: string) => text, { inData: false })
+  return redactorOf(secret ? [secret] : [])
+}
+
+/** How many of the keys a function gave are looked for (the latest). */
+const MAX_KEYS = 16
+
+/**
+ * A redactor for the keys a function gives over time (`apiKey: () => key`): each one `learn`ed
+ * before a request carries it, the latest MAX_KEYS looked for.
+ */
+export function keyRing(): Redactor & { learn(secret: string): void } {
+  let keys: string[] = []
+  let current = redactorOf(keys)
+  const redact = (text: string) => current(text)
+  return Object.defineProperties(redact, {
+    inData: { get: () => current.inData },
+    learn: {
+      value: (secret: string) => {
+        if (keys.at(-1) === secret) return
+        keys = [...keys.filter((key) => key !== secret), secret].slice(-MAX_KEYS)
+        current = redactorOf(keys)
+      },
+    },
+  }) as Redactor & { learn(secret: string): void }
+}
+
+function redactorOf(secrets: readonly string[]): Redactor {
+  if (secrets.length === 0) return Object.assign((text: string) => text, { inData: false })
   const inJson = (text: string) => JSON.stringify(text).slice(1, -1)
   // Each level of JSON escaping, with `/` escaped or not (PHP's json_encode escapes it).
   const escapings = (text: string) => [inJson(text), inJson(text).replaceAll('/', '\\/')]
-  const plain = [secret, encodeURIComponent(secret)]
+  const plain = secrets.flatMap((secret) => [secret, encodeURIComponent(secret)])
   const once = plain.flatMap(escapings)
   const forms = [...new Set([...plain, ...once, ...once.flatMap(escapings)])]
   // The longest first, so no form is cut into by a shorter one; in any case (a server may write
@@ -49,7 +76,8 @@ export function redactor(secret: string | undefined): Redactor {
     // A key too long for a pattern (100,000 characters): as written (the engine's message
     // quotes the pattern, the key with it, so it is not passed on).
   }
-  return Object.assign(redact, { inData: secret.length >= MIN_DATA_SECRET })
+  const inData = secrets.every((secret) => secret.length >= MIN_DATA_SECRET)
+  return Object.assign(redact, { inData })
 }
 
 /** `text` of an answer that succeeded (a job, an event) without the secret, where one is looked for there. */

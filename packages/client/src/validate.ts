@@ -129,6 +129,25 @@ export function checkJobId(id: unknown, redact?: Redactor): asserts id is string
   }
 }
 
+/**
+ * A character no header value can carry: controls (but tab), and anything past Latin-1. Fetch
+ * would refuse it at every request, read as a network failure.
+ */
+const HEADER_UNFIT = /[^\t\x20-\x7e\x80-\xff]/
+
+/**
+ * What makes `key` unfit to be sent as the API key, said without quoting it (no message carries
+ * the key), or undefined when it fits: not a string, or holding a character no header
+ * can carry (fetch would throw a TypeError at every request, read as a network failure, retried,
+ * and opening the circuit breaker).
+ */
+export function apiKeyFault(key: unknown): string | undefined {
+  if (typeof key !== 'string') return `is not a string (got ${typeof key})`
+  const unfit = key.search(HEADER_UNFIT)
+  if (unfit < 0) return undefined
+  return `has a character no HTTP header can carry at position ${unfit + 1} (a line break, or a typographic one pasted with it?)`
+}
+
 /** Half of a UTF-16 pair without its other half (`isWellFormed` is not in Node 18). */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 

@@ -106,6 +106,23 @@ describe('transport: sse', () => {
     expect(after.map((r) => r.path)).toEqual([`/v1/jobs/${job.id}/events`])
   })
 
+  it('should open the stream with the key a function gives', async () => {
+    let given = 0
+    const apiKey = async () => {
+      given++
+      return DEV_API_KEY
+    }
+    const { client, requests, settle } = virtualSetup({ client: { transport: 'sse', apiKey } })
+    const job = await settle(client.jobs.createAndWait(jobParams(5_000)))
+    expect(job.status).toBe('completed')
+    // The create and the stream, each with the key given for it (the server refuses none).
+    expect(requests.map((r) => [r.method, r.status])).toEqual([
+      ['POST', 202],
+      ['GET', 200],
+    ])
+    expect(given).toBe(2)
+  })
+
   it('should open the stream at once after a create, whatever the strategy would wait', async () => {
     const { client, manual, requests, settle } = virtualSetup({ client: { transport: 'sse' } })
     const done = client.jobs.createAndWait(jobParams(2_500))

@@ -52,7 +52,9 @@ export interface Tabs {
 
 /** The tabs sharing jobs of one API and key; the key itself is not put in the channel's name. */
 export function tabsFor(http: HttpConfig): Tabs | undefined {
-  return tabsOf(`${http.baseUrl}#${fingerprint(http.headers.authorization ?? '')}`)
+  // A key a function gives may change: such clients share by their base URL alone.
+  const key = http.key ? 'a key function' : (http.headers.authorization ?? '')
+  return tabsOf(`${http.baseUrl}#${fingerprint(key)}`)
 }
 
 /** A short FNV-1a fingerprint of `text` (not a secret's protection: it only tells keys apart). */

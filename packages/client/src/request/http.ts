@@ -27,8 +27,10 @@ export type FetchLike = (input: string, init: RequestInit) => Response | Promise
 export interface HttpConfig {
   /** Without a trailing slash; paths start with one. */
   baseUrl: string
-  /** What every request sends (accept, and the API key when there is one); never mutated. */
+  /** What every request sends (accept, and the API key when it is fixed); never mutated. */
   headers: Readonly<Record<string, string>>
+  /** Gives the API key each request sends, when a function gives it (`apiKey: () => key`). */
+  key?: (() => Promise<string>) | undefined
   fetch: FetchLike
   /** The client's `requestTimeoutMs` (`Infinity`: no limit). */
   timeoutMs: number
@@ -98,17 +100,23 @@ export async function send(config: HttpConfig, request: HttpRequest): Promise<Ht
     let response: Response | undefined
     let text: string
     try {
+      // A fixed key's headers without an await: a request's CPU is a guarded benchmark.
+      const headers = config.key
+        ? await settleBy(keyed(config.key, config.headers), deadline.signal)
+        : config.headers
       // Bounded by the deadline even where the fetch ignores its abort.
       const answer = answerOf(
         config.fetch,
         config.baseUrl + request.path,
-        initOf(config.headers, request, deadline.signal),
+        initOf(headers, request, deadline.signal),
       )
       response = await settleBy(answer, deadline.signal)
       text = await settleBy(response.text(), deadline.signal)
     } catch (cause) {
       request.signal?.throwIfAborted()
       if (deadline.timedOut()) throw timeoutOf(info, timeoutMs)
+      // The key's function failed: said so, not as the network's failure.
+      if (isVideoTranslationError(cause)) throw cause
       throw new NetworkError(info, redactError(cause, config.redact), response !== undefined)
     }
     // A fetch that answers after its signal aborted (an in-process app: its server saw the
@@ -119,6 +127,14 @@ export async function send(config: HttpConfig, request: HttpRequest): Promise<Ht
   } finally {
     deadline.dispose()
   }
+}
+
+/** `headers` with the key `key` gives now. */
+async function keyed(
+  key: () => Promise<string>,
+  headers: Readonly<Record<string, string>>,
+): Promise<Record<string, string>> {
+  return { ...headers, authorization: `Bearer ${await key()}` }
 }
 
 /**
@@ -155,8 +171,11 @@ export async function openStream(config: HttpConfig, request: HttpRequest): Prom
   const deadline = startDeadline(request.signal, timeoutMs, config.clock)
   let response: Response
   try {
+    const headers = config.key
+      ? await settleBy(keyed(config.key, config.headers), deadline.signal)
+      : config.headers
     const answer = answerOf(config.fetch, config.baseUrl + request.path, {
-      headers: { ...config.headers, accept: 'text/event-stream', ...request.headers },
+      headers: { ...headers, accept: 'text/event-stream', ...request.headers },
       signal: deadline.signal,
     })
     response = await settleBy(answer, deadline.signal)
