@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { fakeFetch, hangingFetch, jobBody, json } from '../test/fake-fetch.js'
 import { virtualClock } from '../test/virtual-time.js'
 import { createClient } from './client.js'
-import { isNetworkError } from './errors.js'
+import { type ApiError, isNetworkError } from './errors.js'
 import { redactError, redactor } from './redact.js'
 
 const KEY = 'vt_live_S3CR3T'
@@ -204,6 +204,28 @@ describe('redaction of the API key', () => {
     const text = inspect([error, seen, client.jobs.history('job_1')], { depth: 10 })
     expect(seen.length).toBeGreaterThan(0)
     expect(text).not.toContain(KEY)
+  })
+
+  it('should keep a short key out of the messages that quote a body, and out of header names', async () => {
+    const short = 'k3y_abc'
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      apiKey: short,
+      retry: false,
+      fetch: fakeFetch((call) =>
+        call.url.endsWith('/job_1')
+          ? json({ ...jobBody({ id: 'job_1' }), status: `Bearer ${short}` })
+          : new Response(JSON.stringify({ title: 'Not Found' }), {
+              status: 404,
+              headers: { 'content-type': 'application/problem+json', [`x-${short}`]: '1' },
+            }),
+      ),
+    })
+    const invalid = await client.jobs.get('job_1').catch((e: unknown) => e)
+    const missing = (await client.jobs.get('job_2').catch((e: unknown) => e)) as ApiError
+    expect(inspect(invalid, { depth: 5 })).toContain('Bearer [redacted]')
+    expect(inspect([invalid, missing], { depth: 5 })).not.toContain(short)
+    expect([...missing.headers.keys()]).toContain('content-type')
   })
 
   it('should not quote a body that is not JSON, not even a key cut short', async () => {

@@ -1,10 +1,20 @@
 /**
  * The client against the mock server over a real loopback port, with the runtime's own fetch.
  */
+import { createServer, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { gzipSync } from 'node:zlib'
 import { DEV_API_KEY } from '@video-translation/mock-server'
 import { type RunningServer, startServer } from '@video-translation/mock-server/node'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createClient, isNotFoundError } from '../src/index.js'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import {
+  createClient,
+  type InvalidResponseError,
+  isInvalidResponseError,
+  isNotFoundError,
+  isServerError,
+  type ServerError,
+} from '../src/index.js'
 
 let server: RunningServer
 
@@ -34,5 +44,85 @@ describe('client over loopback', () => {
   it('should report a missing job as NotFoundError', async () => {
     const client = createClient({ baseUrl: server.url, apiKey: DEV_API_KEY })
     await expect(client.jobs.get('job_nope')).rejects.toSatisfy(isNotFoundError)
+  })
+})
+
+describe('client over loopback: bodies without bound', () => {
+  /** A server on a loopback port answering every request with `answer`; counts requests. */
+  async function rawServer(answer: (res: ServerResponse) => void) {
+    let requests = 0
+    let closed = 0
+    const raw = createServer((req, res) => {
+      requests++
+      res.on('close', () => closed++)
+      answer(res)
+    })
+    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve))
+    const { port } = raw.address() as AddressInfo
+    const client = createClient({
+      baseUrl: `http://127.0.0.1:${port}`,
+      apiKey: DEV_API_KEY,
+      retry: { maxRetries: 1, initialDelayMs: 1 },
+    })
+    const stop = async () => {
+      raw.closeAllConnections()
+      await new Promise((resolve) => raw.close(resolve))
+    }
+    return { client, requests: () => requests, closed: () => closed, stop }
+  }
+
+  it('should not unpack a small gzip into a huge body, nor ask for it again', async () => {
+    // 64 MB of spaces inside a job's field, some 64 kB packed.
+    const packed = gzipSync(
+      Buffer.concat([
+        Buffer.from('{"id":"job_1","status":"running","title":"'),
+        Buffer.alloc(64 << 20, 32),
+        Buffer.from('"}'),
+      ]),
+    )
+    const server = await rawServer((res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' })
+      res.end(packed)
+    })
+    try {
+      const error = await server.client.jobs.get('job_1').catch((e: unknown) => e)
+      expect(isInvalidResponseError(error)).toBe(true)
+      expect((error as Error).message).toMatch(/over 8388608 bytes/)
+      expect((error as InvalidResponseError).retryable).toBe(false)
+      expect(server.requests()).toBe(1)
+    } finally {
+      await server.stop()
+    }
+  })
+
+  it('should stop reading a body without end, and read an error body only so far', async () => {
+    const chunk = Buffer.alloc(1 << 20, 120)
+    let status = 200
+    const server = await rawServer((res) => {
+      res.writeHead(status, { 'content-type': 'application/json' })
+      // Chunked, without a length, for as long as the client reads (bounded: 100 MB).
+      let sent = 0
+      const more = () => {
+        while (sent < 100 && res.write(chunk)) sent++
+        if (sent < 100) res.once('drain', more)
+        else res.end()
+      }
+      more()
+    })
+    try {
+      const error = await server.client.jobs.get('job_1').catch((e: unknown) => e)
+      expect(isInvalidResponseError(error)).toBe(true)
+      // The client left: the server's answer was cut, not sent whole.
+      await vi.waitFor(() => expect(server.closed()).toBe(1))
+      status = 502
+      const failed = await server.client.jobs.get('job_1').catch((e: unknown) => e)
+      // Still the server's failure (its status), retried as one.
+      expect(isServerError(failed)).toBe(true)
+      expect((failed as ServerError).status).toBe(502)
+      expect((failed as Error).message.length).toBeLessThan(2_000)
+      expect(server.requests()).toBe(3)
+    } finally {
+      await server.stop()
+    }
   })
 })

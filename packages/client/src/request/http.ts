@@ -98,7 +98,7 @@ export async function send(config: HttpConfig, request: HttpRequest): Promise<Ht
   const deadline = startDeadline(request.signal, timeoutMs, config.clock)
   try {
     let response: Response | undefined
-    let text: string
+    let body: Body
     try {
       // A fixed key's headers without an await: a request's CPU is a guarded benchmark.
       const headers = config.key
@@ -111,7 +111,7 @@ export async function send(config: HttpConfig, request: HttpRequest): Promise<Ht
         initOf(headers, request, deadline.signal),
       )
       response = await settleBy(answer, deadline.signal)
-      text = await settleBy(response.text(), deadline.signal)
+      body = await settleBy(bodyOf(response), deadline.signal)
     } catch (cause) {
       request.signal?.throwIfAborted()
       if (deadline.timedOut()) throw timeoutOf(info, timeoutMs)
@@ -123,7 +123,7 @@ export async function send(config: HttpConfig, request: HttpRequest): Promise<Ht
     // client leave, 499) is the timeout it would have been over a network.
     const failed = response.status < 200 || (response.status >= 300 && response.status !== 304)
     if (failed && deadline.timedOut()) throw timeoutOf(info, timeoutMs)
-    return interpret(info, response, text, config)
+    return interpret(info, response, body, config)
   } finally {
     deadline.dispose()
   }
@@ -135,6 +135,46 @@ async function keyed(
   headers: Readonly<Record<string, string>>,
 ): Promise<Record<string, string>> {
   return { ...headers, authorization: `Bearer ${await key()}` }
+}
+
+/**
+ * The most of a body read, unpacked (8 MiB: a batch of 100 jobs is some 100 kB). A gzip of
+ * 800 kB unpacking to 800 MB took that much memory, then failed as a lost connection, and was
+ * retried; a body streamed without end grew the heap by it.
+ */
+const MAX_BODY_BYTES = 8 * 1024 * 1024
+
+/** An answer's body as text, cut at MAX_BODY_BYTES (`cut`: there was more). */
+interface Body {
+  text: string
+  cut: boolean
+}
+
+/**
+ * The body of `response`, read whole by the runtime when it says it is small and packs nothing
+ * (a length within the bound, no `Content-Encoding`: almost every answer), else read in chunks
+ * up to the bound, the rest left unread and the stream cancelled.
+ */
+async function bodyOf(response: Response): Promise<Body> {
+  const { headers, body } = response
+  const length = Number(headers.get('content-length') ?? Number.NaN)
+  if (body === null || (length <= MAX_BODY_BYTES && !headers.has('content-encoding'))) {
+    return { text: await response.text(), cut: false }
+  }
+  const reader = body.getReader()
+  const decoder = new TextDecoder()
+  let text = ''
+  let bytes = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) return { text: text + decoder.decode(), cut: false }
+    bytes += value.byteLength
+    if (bytes > MAX_BODY_BYTES) {
+      reader.cancel().catch(() => {})
+      return { text: text + decoder.decode(), cut: true }
+    }
+    text += decoder.decode(value, { stream: true })
+  }
 }
 
 /**
@@ -180,7 +220,7 @@ export async function openStream(config: HttpConfig, request: HttpRequest): Prom
     })
     response = await settleBy(answer, deadline.signal)
     if (response.status < 200 || response.status >= 300) {
-      interpret(info, response, await settleBy(response.text(), deadline.signal), config)
+      interpret(info, response, await settleBy(bodyOf(response), deadline.signal), config)
     }
   } catch (cause) {
     deadline.dispose()
@@ -201,11 +241,21 @@ export async function openStream(config: HttpConfig, request: HttpRequest): Prom
 function interpret(
   info: RequestInfo,
   response: Response,
-  text: string,
+  { text, cut }: Body,
   { redact, clock }: HttpConfig,
 ): HttpResponse {
   const { status, headers } = response
   const failed = status < 200 || (status >= 300 && status !== 304)
+  if (cut && !failed) {
+    // An error's body cut short still says what it can; a job's cannot be read in part.
+    throw new InvalidResponseError({
+      request: info,
+      status,
+      requestId: requestIdOf(headers, redact),
+      reason: `its body is over ${MAX_BODY_BYTES} bytes, not read past them`,
+      retryable: false,
+    })
+  }
   // A body becomes messages, events, logs and the job itself (its error's message, its title):
   // whatever it echoes, not the key.
   const body = failed ? redact(text) : redactData(redact, text)
@@ -239,14 +289,19 @@ function interpret(
   return { request: info, status, headers, data: json.value, redact }
 }
 
-/** `headers`, or a copy without the key where a value echoes it (an error's, for the user). */
+/**
+ * `headers`, or a copy without the key where a value echoes it, or a name (an error's, for the
+ * user: the header goes).
+ */
 function redactHeaders(headers: Headers, redact: Redactor): Headers {
   let clean: Headers | undefined
   headers.forEach((value, name) => {
     const redacted = redact(value)
-    if (redacted === value) return
+    const named = redact(name) !== name
+    if (redacted === value && !named) return
     clean ??= new Headers(headers)
-    clean.set(name, redacted)
+    if (named) clean.delete(name)
+    else clean.set(name, redacted)
   })
   return clean ?? headers
 }
@@ -276,7 +331,8 @@ export function readBody<T extends object>(
     request: response.request,
     status: response.status,
     requestId: requestIdOf(response.headers, response.redact),
-    reason: value,
+    // Quoting the body: a key too short to be looked for in a job's fields is, in a message.
+    reason: response.redact(value),
     // A completed job without its result: asking again will hardly bring it.
     retryable: value !== NO_RESULT,
   })

@@ -83,7 +83,8 @@ export async function listen(
       const job = parseJob(unwrap(safeJson(redactData(core.http.redact, event.data))))
       if (typeof job === 'string') {
         // A `message` that is no Job may be about something else.
-        if (named) invalid = `a status event is not a Job: ${job}`
+        // Quoting the event: a key too short to be looked for in its fields is, in a message.
+        if (named) invalid = core.http.redact(`a status event is not a Job: ${job}`)
         return
       }
       events++
