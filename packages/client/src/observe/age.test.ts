@@ -196,3 +196,47 @@ describe('a job’s age from the answers’ Date', () => {
     expect(ages[0]).toBe(300_000)
   })
 })
+
+describe('a job’s age that cannot be', () => {
+  /** A server whose jobs' times are `created_at`/`updated_at` as given, its `Date` true. */
+  function oddTimes(createdAt: string, updatedAt: (now: number) => string, endsAtMs: number) {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    const fetch = fakeFetch(() => {
+      const now = manual.now()
+      const status = now - start >= endsAtMs ? 'completed' : 'running'
+      const job = jobBody({
+        id: 'job_1',
+        status,
+        eta_ms: null,
+        created_at: createdAt,
+        updated_at: updatedAt(now),
+      })
+      return json(job, 200, { date: new Date(now).toUTCString() })
+    })
+    return { manual, clock, fetch, start }
+  }
+
+  it.each([
+    ['Go’s zero time', '0001-01-01T00:00:00Z', () => '0001-01-01T00:00:00Z'],
+    ['1970', '1970-01-01T00:00:00Z', (now: number) => new Date(now).toISOString()],
+  ])('should not read a created_at of %s as an age of years', async (_, createdAt, updatedAt) => {
+    const { manual, clock, fetch } = oddTimes(createdAt, updatedAt, 4_000)
+    const ages: (number | undefined)[] = []
+    const seen = agesClient(fetch, clock, ages)
+    await drive(manual, seen.jobs.wait('job_1'))
+    expect(ages.length).toBeGreaterThan(2)
+    expect(ages.every((age) => age === undefined || age < 86_400_000)).toBe(true)
+    // With the default strategy: the end known within seconds, not at the longest delay (2 min).
+    const other = oddTimes(createdAt, updatedAt, 4_000)
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      fetch: other.fetch,
+      clock: other.clock,
+      transport: 'poll',
+    })
+    const job = await drive(other.manual, client.jobs.wait('job_1'))
+    expect(job.status).toBe('completed')
+    expect(other.manual.now() - other.start).toBeLessThan(10_000)
+  })
+})

@@ -5,7 +5,7 @@
  */
 import { VideoTranslationError } from '../errors.js'
 import { parseJob } from '../parse.js'
-import type { ServerHints } from '../polling/hints.js'
+import { type ServerHints, shownAge } from '../polling/hints.js'
 import type { PollContext, PollingStrategy } from '../polling/strategy.js'
 import { isTerminalStatus, type Job, stageOf } from '../types.js'
 
@@ -73,8 +73,8 @@ export class Cursor {
       // The `Date` it came from is wrong: the age goes back to what `updated_at` shows.
       state.bornByDate = undefined
       const known = job ?? state.job
-      const shown = known ? Date.parse(known.updated_at) - Date.parse(known.created_at) : -1
-      state.bornAt = shown >= 0 ? now - shown : undefined
+      const shown = known && shownAge(known)
+      state.bornAt = shown !== undefined ? now - shown : undefined
     }
     if (typeof datedAge === 'number' && datedAge >= 0) {
       if (state.bornByDate !== false) state.bornByDate = true
@@ -100,8 +100,8 @@ export class Cursor {
     state.job = job
     if (typeof datedAge === 'number' && datedAge >= 0) return
     // Without one, `updated_at` says the job is at least that old: the oldest shown stands.
-    const shown = Date.parse(job.updated_at) - Date.parse(job.created_at)
-    if (shown >= 0) state.bornAt = Math.min(state.bornAt ?? Infinity, now - shown)
+    const shown = shownAge(job)
+    if (shown !== undefined) state.bornAt = Math.min(state.bornAt ?? Infinity, now - shown)
   }
 
   /** The job was made by `at` (client clock) at the latest. */

@@ -18,6 +18,7 @@
 import { DEFAULTS, withDefaults } from '../defaults.js'
 import type { Job } from '../types.js'
 import { isTerminalStatus } from '../types.js'
+import { shownAge } from './hints.js'
 import { LogSketch, roundWeight } from './sketch.js'
 import { checkPollingOptions, floorOf, type PollContext, type PollingStrategy } from './strategy.js'
 
@@ -243,9 +244,10 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
       }
       // An ETA is read as of the job's `updated_at` (the representation it belongs to), which
       // both times are on the server's clock: no offset from when the answer arrived.
-      const seenAt = Date.parse(job.updated_at) - Date.parse(job.created_at)
+      const seenAt = shownAge(job)
+      if (seenAt === undefined) return
       const eta = useServerHints ? (job.eta_ms ?? etaFromProgress(job, seenAt)) : null
-      if (eta === null || !(seenAt >= 0)) return
+      if (eta === null) return
       const seen = etas.get(job.id) ?? follow(etas, job.id, [])
       // An ETA under a second says "any moment" once; said again, the job outlived the first
       // (an estimate stuck at 0 on a job that goes on), and the first stands: outlived tenfold,
@@ -308,8 +310,9 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
     ended.add(job.id)
     const createdAt = Date.parse(job.created_at)
     const endedAt = Date.parse(job.updated_at)
-    const duration = endedAt - createdAt
-    if (!(duration >= 0)) return
+    // Times that tell no plausible duration (a zero `created_at`) teach nothing.
+    const duration = shownAge(job)
+    if (duration === undefined) return
     const share = durations.shareBelow(duration)
     if (share > SURPRISE && share < 1 - SURPRISE) {
       for (const d of [...surprising, duration]) durations.add(d)

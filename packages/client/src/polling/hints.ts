@@ -50,6 +50,22 @@ const CHANGE_SLACK_MS = 15_000
 const DISTRUST_MS = 600_000
 
 /**
+ * The oldest a job is taken to be (a week). A `created_at` of Go's zero time or of 1970, or a
+ * `Date` a month ahead of the jobs' times, read as an age of years or weeks, put every check at
+ * the longest delay (a 4 s job known 116 s late): an age past this one is not read.
+ */
+const MAX_AGE_MS = 7 * 86_400_000
+
+/**
+ * How old `job` is at least, by its own times (`updated_at - created_at`); undefined when they
+ * do not read or tell no plausible age (past MAX_AGE_MS, or negative).
+ */
+export function shownAge(job: Job): number | undefined {
+  const shown = Date.parse(job.updated_at) - Date.parse(job.created_at)
+  return shown >= 0 && shown <= MAX_AGE_MS ? shown : undefined
+}
+
+/**
  * A server's `Date`, read as its jobs' age (`Date - created_at`) while it agrees with their
  * times: a job this client just created is no older by it than the create took, no answer's
  * `updated_at` is past its `Date`, and a job that changed since the last answer changed no
@@ -87,6 +103,7 @@ export class ServerDates {
     const dated = serverTime - created
     const updated = Date.parse(job.updated_at) - created
     const disagrees =
+      dated > MAX_AGE_MS ||
       dated < -DATE_SLACK_MS ||
       dated < updated - DATE_SLACK_MS ||
       (madeWithinMs !== undefined && dated > madeWithinMs + DATE_SLACK_MS) ||
@@ -94,7 +111,7 @@ export class ServerDates {
     const now = this.#clock.now()
     if (disagrees) this.#distrustedUntil = now + DISTRUST_MS
     if (now < this.#distrustedUntil) return null
-    return Math.max(0, dated, Number.isNaN(updated) ? 0 : updated)
+    return Math.max(0, dated, shownAge(job) ?? 0)
   }
 }
 
