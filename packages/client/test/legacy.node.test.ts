@@ -3,7 +3,9 @@
  */
 import { describe, expect, it } from 'vitest'
 import { isTimeoutError } from '../src/errors.js'
-import { virtualSetup } from './virtual-time.js'
+import { createLegacyClient } from '../src/legacy/index.js'
+import { fakeFetch, problemResponse } from './fake-fetch.js'
+import { drive, virtualClock, virtualSetup } from './virtual-time.js'
 
 describe('createLegacyClient', () => {
   it('should read the status and restart the job with setCompletionTime', async () => {
@@ -60,6 +62,24 @@ describe('createLegacyClient', () => {
       'GET /status was still pending after maxRetries = 4 checks',
     )
     expect(requests.length - before).toBe(4)
+  })
+
+  it('should say it gave up early when the server asks for no check before maxWaitTime', async () => {
+    const { manual, clock } = virtualClock()
+    const fetch = fakeFetch(() => {
+      const refused = problemResponse(429, 'Too Many Requests')
+      refused.headers.set('retry-after', '30')
+      return refused
+    })
+    const legacy = createLegacyClient({ baseUrl: 'http://api.test', fetch, clock })
+    const error = await drive(
+      manual,
+      legacy.waitForResult({ maxWaitTime: 10 }).catch((e: unknown) => e),
+    )
+    expect(isTimeoutError(error)).toBe(true)
+    expect(error).toMatchObject({ reason: 'deadline' })
+    expect((error as Error).message).toMatch(/the server asked for no request until/)
+    expect((error as Error).message).not.toMatch(/maxRetries/)
   })
 
   it('should say why its checks failed when its time runs out without an answer', async () => {

@@ -110,11 +110,14 @@ export class Legacy {
       logger,
     ).catch((error: unknown) => {
       if (!isTimeoutError(error) || error.scope !== 'wait') throw error
-      // Said with this API's options, not the engine's.
-      const outOfChecks = clock.now() < startedAt + waitMs
+      // Said with this API's options, not the engine's: out of checks, or at the deadline. One
+      // that gave up before it (the server asked for no request until after it) says so itself.
+      const early = error.reason === 'deadline' && clock.now() < startedAt + waitMs
+      if (early) throw error
+      const outOfChecks = error.reason === 'attempts'
       throw new TimeoutError({
         scope: 'wait',
-        reason: outOfChecks ? 'attempts' : 'deadline',
+        reason: error.reason === 'attempts' ? 'attempts' : 'deadline',
         timeoutMs: error.timeoutMs,
         what: 'GET /status',
         job: error.job,
