@@ -3,7 +3,6 @@
  * of one client shares (HTTP settings, clock, retries, breaker, pacer, polling strategy, events,
  * history) and the monitor every wait goes through.
  */
-
 import type { ClientCore } from './core.js'
 import { Emitter, type Listener } from './emitter.js'
 import type { ClientEvents } from './events.js'

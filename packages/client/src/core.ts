@@ -2,7 +2,6 @@
  * What every resource of one client shares, and `request`: one call with retries, the retry
  * budget, the circuit breaker and events around a single HTTP attempt.
  */
-
 import type { Clock } from './clock.js'
 import type { Emitter } from './emitter.js'
 import { isNetworkError, isTimeoutError } from './errors.js'

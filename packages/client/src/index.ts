@@ -2,7 +2,6 @@
  * @video-translation/client: create video translation jobs and wait for them, in any runtime
  * with `fetch`. This file only re-exports.
  */
-
 export {
   type Client,
   type ClientOptions,

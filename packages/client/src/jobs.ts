@@ -3,7 +3,6 @@
  * where they are safe); every way of waiting (`wait`, `watch`, `waitAll`, `waitAny`) is a thin
  * consumer of the client's monitor (observe/).
  */
-
 import type { Engine } from './client.js'
 import { type ClientCore, request } from './core.js'
 import { createForWait, createJob, createMany } from './create.js'

@@ -2,7 +2,6 @@
  * `createClient`'s options: what each means, their checks, and their resolution against the
  * defaults (defaults.ts) into the settings the client is built from, once per client.
  */
-
 import { type Clock, systemClock } from './clock.js'
 import type { Logger } from './core.js'
 import { DEFAULTS, withDefaults } from './defaults.js'

@@ -2,7 +2,6 @@
  * The waiting engine's consumers (watch, shared waits, waitAll, waitAny, createBatch, resume,
  * estimates) against the real mock server in-process, in virtual time.
  */
-
 import { DEV_API_KEY, sleep } from '@video-translation/mock-server'
 import { describe, expect, it } from 'vitest'
 import { createClient } from '../src/client.js'

@@ -52,7 +52,7 @@ describe('client over loopback: bodies without bound', () => {
   async function rawServer(answer: (res: ServerResponse) => void) {
     let requests = 0
     let closed = 0
-    const raw = createServer((req, res) => {
+    const raw = createServer((_req, res) => {
       requests++
       res.on('close', () => closed++)
       answer(res)

@@ -3,7 +3,6 @@
  * spent: the rules behind `maxConsecutiveErrors` and the circuit breaker's refusals. The
  * observation acts on them (observation.ts).
  */
-
 import { isCircuitOpenError } from '../errors.js'
 import type { CircuitBreaker } from '../request/breaker.js'
 import { isTransient, pacedDelay } from '../request/retry.js'

@@ -5,7 +5,6 @@
  * hands the lock to another tab still waiting, which asks from then on. Ten open tabs cost one
  * tab's requests.
  */
-
 import { parseJob } from '../parse.js'
 import type { HttpConfig } from '../request/http.js'
 import type { Job } from '../types.js'

@@ -2,7 +2,6 @@
  * One HTTP request: URL and headers, a per-request timeout (see deadlines.ts), and the
  * mapping of every way it can fail to a typed error. Retries and polling live above this layer.
  */
-
 import type { Clock } from '../clock.js'
 import {
   createApiError,

@@ -14,7 +14,6 @@
  * take, which fails that job's wait and no other's (two `waitAll`s holding one bad id each once
  * turned batches off for the whole client).
  */
-
 import { type ClientCore, request } from '../../core.js'
 import {
   createApiError,
