@@ -162,7 +162,7 @@ describe('option checks', () => {
     const fake = fakeFetch(() => json(jobBody({ id: '../x' })))
     const client = createClient({ ...base, fetch: fake })
     // A lone surrogate: no URL can carry it (encodeURIComponent throws a URIError).
-    for (const id of ['', '.', '..', 'a\uD800b', '\uDC00']) {
+    for (const id of ['', '.', '..', 'a\uD800b', '\uDC00', 'x\uDC00', 'y\uD800']) {
       await expect(client.jobs.get(id)).rejects.toThrow(TypeError)
       await expect(client.jobs.cancel(id)).rejects.toThrow(TypeError)
       await expect(client.jobs.wait(id)).rejects.toThrow(TypeError)
@@ -171,6 +171,9 @@ describe('option checks', () => {
     await client.jobs.get('../x')
     expect(fake.calls).toHaveLength(1)
     expect(fake.calls[0]?.url).toBe('http://api.test/v1/jobs/..%2Fx')
+    // A whole pair is one character, sent.
+    await client.jobs.get('job_\u{1F600}')
+    expect(fake.calls[1]?.url).toBe('http://api.test/v1/jobs/job_%F0%9F%98%80')
   })
 
   it('should quote a long id cut short in messages, whole in the error', async () => {

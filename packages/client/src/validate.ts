@@ -148,8 +148,11 @@ export function apiKeyFault(key: unknown): string | undefined {
   return `has a character no HTTP header can carry at position ${unfit + 1} (a line break, or a typographic one pasted with it?)`
 }
 
-/** Half of a UTF-16 pair without its other half (`isWellFormed` is not in Node 18). */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+/**
+ * Half of a UTF-16 pair without its other half (`isWellFormed` is not in Node 18; no lookbehind,
+ * which Safari before 16.4 cannot parse).
+ */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:^|[^\uD800-\uDBFF])[\uDC00-\uDFFF]/
 
 /** The path of job `id`, which stays one path segment whatever it holds. */
 export function jobPath(id: unknown): string {
