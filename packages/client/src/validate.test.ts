@@ -171,8 +171,8 @@ describe('option checks', () => {
     await client.jobs.get('../x')
     expect(fake.calls).toHaveLength(1)
     expect(fake.calls[0]?.url).toBe('http://api.test/v1/jobs/..%2Fx')
-    // A whole pair is one character, sent.
-    await client.jobs.get('job_\u{1F600}')
+    // A whole pair is one character, sent (the fake's answer is about another job: refused).
+    await client.jobs.get('job_\u{1F600}').catch(() => {})
     expect(fake.calls[1]?.url).toBe('http://api.test/v1/jobs/job_%F0%9F%98%80')
   })
 
