@@ -218,7 +218,10 @@ describe('headers on every response', () => {
     expect(injected.headers.get('access-control-expose-headers')).toContain('Retry-After')
     // A path no route takes, or a method it does not: answered through the preamble twice,
     // each header once.
-    for (const [method, path] of [['GET', '/nowhere'], ['DELETE', '/v1/jobs/job_x']] as const) {
+    for (const [method, path] of [
+      ['GET', '/nowhere'],
+      ['DELETE', '/v1/jobs/job_x'],
+    ] as const) {
       const response = await call(method, path, { headers: { origin } })
       expect(response.headers.get('access-control-allow-origin')).toBe(origin)
       expect(response.headers.get('vary'), `${method} ${path}`).toBe('Origin')
