@@ -36,11 +36,10 @@ describe('createClient', () => {
 
   it.each([
     ['random', 5],
-    ['random', null],
     ['clock', {}],
     ['fetch', 'x'],
     ['retry', 0],
-    ['retry', null],
+    ['retry', 'off'],
     ['circuitBreaker', 'off'],
     ['pacing', 'no'],
     ['shareTabs', 1],
@@ -52,6 +51,29 @@ describe('createClient', () => {
     )
   })
 
+  it('should take a URL object for baseUrl, and refuse a retry budget it would misread', async () => {
+    const fetch = fakeFetch(() => json(jobBody({ id: 'job_1' })))
+    const client = createClient({ baseUrl: new URL('http://x.test/api/'), fetch })
+    await client.jobs.get('job_1')
+    expect(fetch.calls[0]?.url).toBe('http://x.test/api/v1/jobs/job_1')
+    expect(() => createClient({ baseUrl: 42 as never })).toThrow(
+      /baseUrl must be a string or a URL/,
+    )
+    const budget = { budget: 0 } as never
+    expect(() => createClient({ baseUrl: 'http://x.test', retry: budget })).toThrow(
+      /retry.budget must be options or false/,
+    )
+  })
+
+  it('should take null for an option as its default, as it always did', async () => {
+    const fetch = fakeFetch(() => json(jobBody({ id: 'job_1' })))
+    const nulls = { logger: null, clock: null, random: null, retry: null, circuitBreaker: null }
+    const client = createClient({ baseUrl: 'http://x.test', fetch, ...(nulls as object) })
+    expect((await client.jobs.get('job_1')).id).toBe('job_1')
+    const quiet = { debug: null, warn: () => {} } as never
+    expect(() => createClient({ baseUrl: 'http://x.test', logger: quiet })).not.toThrow()
+  })
+
   it('should refuse options that are not an object, and a listener that is not a function', async () => {
     expect(() => createClient(null as never)).toThrow(TypeError)
     const client = createClient({ baseUrl: 'http://x.test', fetch: fakeFetch(() => json({})) })
@@ -60,6 +82,9 @@ describe('createClient', () => {
       /options must be an object/,
     )
     await expect(client.jobs.create({} as never, null as never)).rejects.toThrow(
+      /options must be an object/,
+    )
+    await expect(client.jobs.createBatch([], null as never)).rejects.toThrow(
       /options must be an object/,
     )
   })

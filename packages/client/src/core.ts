@@ -15,6 +15,7 @@ import {
   type HttpRequest,
   type HttpResponse,
   type HttpStream,
+  notSent,
   openStream,
   send as sendRequest,
 } from './request/http.js'
@@ -183,10 +184,10 @@ async function attempts<T>(
         if (probe !== undefined) breaker?.released(probe)
         signal.throwIfAborted()
       }
-      // An attempt never sent (its turn under the rate limit came too late) says nothing of the
-      // server's health either.
+      // An attempt never sent (its turn under the rate limit came too late, its key's function
+      // failed) says nothing of the server's health either.
       if (probe !== undefined) {
-        if (sentAt === Infinity || !judges) breaker?.released(probe)
+        if (sentAt === Infinity || !judges || notSent.has(error as object)) breaker?.released(probe)
         else breaker?.failed(error, probe, sentAt)
       }
       if (refusal !== undefined && sentAt === Infinity && isTimeoutError(error)) {

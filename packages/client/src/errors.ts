@@ -300,17 +300,20 @@ function apiErrorMessage(init: {
   return `${requestLine(init.request)} failed with HTTP ${init.status}: ${what}${requestIdSuffix(init.requestId)}`
 }
 
-/** The longest path a message quotes whole: a longer one (an id of 10,000 characters) is cut. */
-const MAX_SHOWN_PATH = 200
+/** The longest id or path a message quotes whole: a longer one (an id of 10,000 characters) is cut. */
+const MAX_SHOWN = 200
 
-/** `GET /v1/jobs/…` as messages say it, a long path cut short (the error's `request` has it whole). */
-function requestLine(request: RequestInfo): string {
-  const { path } = request
-  const shown =
-    path.length > MAX_SHOWN_PATH
-      ? `${path.slice(0, MAX_SHOWN_PATH)}… (${path.length} characters)`
-      : path
-  return `${request.method} ${shown}`
+/**
+ * `text` (an id, a path, a value) as a message quotes it: cut after `max` characters, saying how
+ * long it was (the error's fields keep it whole).
+ */
+export function shown(text: string, max = MAX_SHOWN): string {
+  return text.length > max ? `${text.slice(0, max)}… (${text.length} characters)` : text
+}
+
+/** `GET /v1/jobs/…` as messages say it, a long path cut short. */
+export function requestLine(request: RequestInfo): string {
+  return `${request.method} ${shown(request.path)}`
 }
 
 function requestIdSuffix(requestId: string | undefined): string {

@@ -66,8 +66,8 @@ export class Jobs {
     options: CreateBatchOptions = {},
   ): Promise<CreateOutcome[]> {
     checkList('paramsList', paramsList)
-    checkNumber('concurrency', options.concurrency, { min: 1, integer: true })
     checkCallOptions(options)
+    checkNumber('concurrency', options.concurrency, { min: 1, integer: true })
     if (options.idempotencyKey !== undefined && typeof options.idempotencyKey !== 'function') {
       // One key for every job would create the first and refuse the others (422).
       throw new TypeError(

@@ -39,7 +39,7 @@ export interface ClientOptions {
    * @default process.env.VT_BASE_URL (where there is one)
    * @example 'http://127.0.0.1:8787'
    */
-  baseUrl?: string
+  baseUrl?: string | URL
   /**
    * Sent as `Authorization: Bearer <apiKey>`; never logged, emitted or put in an error message.
    * In Node, Bun and Deno, `VT_API_KEY` is used when this is not given. A function giving the key
@@ -236,6 +236,11 @@ function checkOptions(options: ClientOptions): void {
     checkNumber('retry.initialDelayMs', retry.initialDelayMs)
     checkNumber('retry.maxDelayMs', retry.maxDelayMs)
     checkNumber('retry.maxRetryAfterMs', retry.maxRetryAfterMs, { infinite: true })
+    const { budget } = retry as { budget?: unknown }
+    if (budget != null && typeof budget !== 'boolean' && typeof budget !== 'object') {
+      // `budget: 0` read as the default budget, as `retry: 0` did.
+      throw new TypeError(`retry.budget must be options or false (got ${typeof budget}).`)
+    }
     if (retry.budget) {
       checkNumber('retry.budget.maxTokens', retry.budget.maxTokens, { min: 1, infinite: true })
       checkNumber('retry.budget.tokenRatio', retry.budget.tokenRatio, { max: 1_000 })
@@ -274,13 +279,14 @@ function checkKinds(options: ClientOptions): void {
       'an object with debug, warn or error functions, such as console',
       (v) =>
         isObject(v) &&
-        ['debug', 'warn', 'error'].every((k) => ['undefined', 'function'].includes(typeof v[k])),
+        ['debug', 'warn', 'error'].every((k) => v[k] == null || typeof v[k] === 'function'),
     ],
   ]
   for (const [names, kind, fits] of kinds) {
     for (const name of names) {
       const value = given[name]
-      if (value !== undefined && !fits(value)) {
+      // `null` is the default, as it always was (a JavaScript caller's "none").
+      if (value !== undefined && value !== null && !fits(value)) {
         const got =
           typeof value === 'object' ? (value === null ? 'null' : 'an object') : typeof value
         throw new TypeError(`${name} must be ${kind} (got ${got}).`)
@@ -318,7 +324,11 @@ function resolvePolling(polling: ClientOptions['polling']): PollingStrategy {
 const ACCEPT = { accept: 'application/json' }
 
 function resolveHttpConfig(options: ClientOptions, clock: Clock): HttpConfig {
-  const baseUrl = options.baseUrl ?? readEnv('VT_BASE_URL')
+  const given: unknown = options.baseUrl
+  const baseUrl = given instanceof URL ? given.href : (options.baseUrl ?? readEnv('VT_BASE_URL'))
+  if (baseUrl !== undefined && typeof baseUrl !== 'string') {
+    throw new TypeError(`baseUrl must be a string or a URL (got ${typeof baseUrl}).`)
+  }
   if (baseUrl === undefined || !/^https?:\/\//i.test(baseUrl)) {
     throw new VideoTranslationError(
       `createClient needs a baseUrl starting with http:// or https:// (got ${baseUrl === undefined ? 'none' : JSON.stringify(baseUrl)}); pass { baseUrl } or set VT_BASE_URL${options.baseUrl !== undefined || envReadable() ? '' : ' (the runtime refused to read it: Deno needs --allow-env)'}.`,

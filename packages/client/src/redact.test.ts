@@ -1,7 +1,7 @@
 import { inspect } from 'node:util'
 import ky from 'ky'
 import { describe, expect, it } from 'vitest'
-import { fakeFetch, hangingFetch, jobBody, json } from '../test/fake-fetch.js'
+import { fakeFetch, hangingFetch, jobBody, json, problemResponse } from '../test/fake-fetch.js'
 import { virtualClock } from '../test/virtual-time.js'
 import { createClient } from './client.js'
 import { type ApiError, isNetworkError } from './errors.js'
@@ -392,7 +392,7 @@ describe('an API key a function gives', () => {
     expect(seen).toContain('[redacted]')
   })
 
-  it('should fail a request whose key the function cannot give, retried, and time out a function that hangs', async () => {
+  it('should fail a request whose key the function cannot give, retried, and one whose function hangs', async () => {
     const { manual, clock } = virtualClock()
     let calls = 0
     const apiKey = () => {
@@ -443,7 +443,65 @@ describe('an API key a function gives', () => {
       (e: unknown) => e as Error,
     )
     await manual.tickAsync(1_000)
-    expect((await timedOut)?.name).toBe('TimeoutError')
+    // Said of the function, not of the server (which was sent nothing).
+    expect((await timedOut)?.message).toBe(
+      "The apiKey function gave no key within the request's time limit (1000 ms).",
+    )
     expect(fake.calls).toHaveLength(1)
+  })
+
+  it('should not look for an empty key, nor hold a key failure against the server', async () => {
+    const { manual, clock } = virtualClock()
+    const fake = fakeFetch(() => {
+      const refused = problemResponse(429, 'Too Many Requests')
+      refused.headers.set('retry-after', '1')
+      return refused
+    })
+    // A token cache not loaded yet gives ''.
+    const empty = createClient({
+      baseUrl: 'http://api.test',
+      fetch: fake,
+      retry: false,
+      apiKey: () => '',
+    })
+    const refused = (await empty.jobs.get('job_1').catch((e: unknown) => e)) as ApiError
+    expect(refused.message).toMatch(/^GET \/v1\/jobs\/job_1 failed with HTTP 429/)
+    expect(refused.headers.get('retry-after')).toBe('1')
+    // A token service down five times: no request sent, the breaker stays closed, and the
+    // calls go through once it is back.
+    let down = true
+    const ok = fakeFetch(() => json(jobBody({ id: 'job_1' })))
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      fetch: ok,
+      clock,
+      retry: false,
+      apiKey: () => {
+        if (down) throw new Error('token service down')
+        return 'vt_key_back_3333'
+      },
+    })
+    for (let i = 0; i < 6; i++) {
+      const failed = (await client.jobs.get('job_1').catch((e: unknown) => e)) as Error
+      expect(failed.message).toMatch(/apiKey function failed/)
+    }
+    expect(ok.calls).toHaveLength(0)
+    down = false
+    const job = client.jobs.get('job_1')
+    await manual.tickAsync(0)
+    expect((await job).id).toBe('job_1')
+  })
+
+  it('should keep looking for its long keys in a job’s fields after a short one', async () => {
+    const given = ['abc', 'rotating_key_one_111']
+    let n = 0
+    const fake = fakeFetch((call) => {
+      const auth = call.headers.get('authorization') ?? ''
+      return json(jobBody({ id: 'job_1', title: `for ${auth}` }))
+    })
+    const apiKey = () => given[Math.min(n++, 1)] as string
+    const client = createClient({ baseUrl: 'http://api.test', fetch: fake, apiKey })
+    expect((await client.jobs.get('job_1')).title).toBe('for Bearer abc')
+    expect((await client.jobs.get('job_1')).title).toBe('for Bearer [redacted]')
   })
 })

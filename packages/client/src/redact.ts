@@ -11,11 +11,15 @@ import { isVideoTranslationError } from './errors.js'
 const REDACTED = '[redacted]'
 
 /**
- * Replaces every occurrence of `secret` in text; the identity when there is no secret. `inData`:
- * whether answers that succeeded are redacted too (a job's fields, an event): a secret shorter
- * than `MIN_DATA_SECRET` is not looked for there, where it would be found in ordinary values.
+ * Replaces every occurrence of the secrets in text; the identity when there are none. `data`:
+ * the same for answers that succeeded (a job's fields, an event), where a secret shorter than
+ * `MIN_DATA_SECRET` is not looked for, as it would be found in ordinary values; `inData`, whether
+ * any secret is looked for there.
  */
-export type Redactor = ((text: string) => string) & { readonly inData: boolean }
+export type Redactor = ((text: string) => string) & {
+  readonly inData: boolean
+  readonly data: (text: string) => string
+}
 
 /** The shortest secret looked for in a job's fields: a shorter one is in ids and words. */
 const MIN_DATA_SECRET = 8
@@ -43,9 +47,11 @@ export function keyRing(): Redactor & { learn(secret: string): void } {
   const redact = (text: string) => current(text)
   return Object.defineProperties(redact, {
     inData: { get: () => current.inData },
+    data: { value: (text: string) => current.data(text) },
     learn: {
       value: (secret: string) => {
-        if (keys.at(-1) === secret) return
+        // An empty key is in every text: looked for, it would be found between every character.
+        if (secret === '' || keys.at(-1) === secret) return
         keys = [...keys.filter((key) => key !== secret), secret].slice(-MAX_KEYS)
         current = redactorOf(keys)
       },
@@ -53,8 +59,19 @@ export function keyRing(): Redactor & { learn(secret: string): void } {
   }) as Redactor & { learn(secret: string): void }
 }
 
-function redactorOf(secrets: readonly string[]): Redactor {
-  if (secrets.length === 0) return Object.assign((text: string) => text, { inData: false })
+function redactorOf(given: readonly string[]): Redactor {
+  const secrets = given.filter((secret) => secret !== '')
+  const long = secrets.filter((secret) => secret.length >= MIN_DATA_SECRET)
+  const all = replacer(secrets)
+  // In data, the keys long enough to be looked for there: a short one of a key function's
+  // leaves the others looked for.
+  const data = long.length === secrets.length ? all : replacer(long)
+  return Object.assign(all, { inData: long.length > 0, data })
+}
+
+/** A function replacing every form of `secrets` (see `redactor`); the identity for none. */
+function replacer(secrets: readonly string[]): (text: string) => string {
+  if (secrets.length === 0) return (text) => text
   const inJson = (text: string) => JSON.stringify(text).slice(1, -1)
   // Each level of JSON escaping, with `/` escaped or not (PHP's json_encode escapes it).
   const escapings = (text: string) => [inJson(text), inJson(text).replaceAll('/', '\\/')]
@@ -65,24 +82,22 @@ function redactorOf(secrets: readonly string[]): Redactor {
   // the header it quotes in lower case).
   forms.sort((a, b) => b.length - a.length)
   const source = forms.map((form) => form.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&')).join('|')
-  let redact = (text: string) =>
-    forms.reduce((out, form) => (out.includes(form) ? out.split(form).join(REDACTED) : out), text)
   try {
     const pattern = new RegExp(source, 'gi')
     // Compiled at its first use: a pattern too large fails here, not in a redaction.
     pattern.test('')
-    redact = (text: string) => text.replace(pattern, REDACTED)
+    return (text: string) => text.replace(pattern, REDACTED)
   } catch {
     // A key too long for a pattern (100,000 characters): as written (the engine's message
     // quotes the pattern, the key with it, so it is not passed on).
+    return (text: string) =>
+      forms.reduce((out, form) => (out.includes(form) ? out.split(form).join(REDACTED) : out), text)
   }
-  const inData = secrets.every((secret) => secret.length >= MIN_DATA_SECRET)
-  return Object.assign(redact, { inData })
 }
 
 /** `text` of an answer that succeeded (a job, an event) without the secret, where one is looked for there. */
 export function redactData(redact: Redactor, text: string): string {
-  return redact.inData ? redact(text) : text
+  return redact.inData ? redact.data(text) : text
 }
 
 /**

@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { fakeFetch, jobBody, json, problemResponse } from '../test/fake-fetch.js'
+import { fakeFetch, hangingFetch, jobBody, json, problemResponse } from '../test/fake-fetch.js'
+import { virtualClock } from '../test/virtual-time.js'
 import { type ClientOptions, createClient } from './client.js'
 import type { ApiError } from './errors.js'
 import { adaptivePolling } from './polling/adaptive.js'
@@ -189,6 +190,19 @@ describe('option checks', () => {
     expect(refused).toBeInstanceOf(TypeError)
     expect(refused.message).toMatch(/… \(5001 characters\)/)
     expect(refused.message.length).toBeLessThan(300)
+    // A wait's time out, and a request's.
+    const { manual, clock } = virtualClock()
+    const running = fakeFetch(() => json(jobBody({ id, status: 'running' })))
+    const waiting = createClient({ ...base, fetch: running, clock, transport: 'poll' })
+    const timedOut = waiting.jobs.wait(id, { timeoutMs: 1_000 }).then(String, String)
+    await manual.tickAsync(2_000)
+    expect(await timedOut).toMatch(/TimeoutError: Waiting for job x+… \(10000 characters\)/)
+    expect((await timedOut).length).toBeLessThan(400)
+    const hanging = createClient({ ...base, fetch: hangingFetch(), clock, retry: false })
+    const slow = hanging.jobs.get(id).then(String, String)
+    await manual.tickAsync(10_000)
+    expect(await slow).toMatch(/TimeoutError: GET \/v1\/jobs\/x+… \(10009 characters\)/)
+    expect((await slow).length).toBeLessThan(400)
   })
 
   it('should refuse an id holding the API key before sending it, without quoting the key', async () => {

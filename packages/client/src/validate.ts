@@ -3,6 +3,7 @@
  * is not what the option means fails at once with a `TypeError` naming the option, rather than
  * as a loop of requests 1 ms apart (`NaN`) or a timer that overflows.
  */
+import { shown } from './errors.js'
 import type { WaitLimits } from './observe/subscription.js'
 import type { PollingStrategy } from './polling/strategy.js'
 import { type Redactor, redactData } from './redact.js'
@@ -164,10 +165,7 @@ export function jobPath(id: unknown): string {
 const MAX_QUOTED = 100
 
 function describe(value: unknown): string {
-  if (typeof value === 'string') {
-    if (value.length <= MAX_QUOTED) return JSON.stringify(value)
-    return `${JSON.stringify(value.slice(0, MAX_QUOTED))}… (${value.length} characters)`
-  }
+  if (typeof value === 'string') return JSON.stringify(shown(value, MAX_QUOTED))
   if (typeof value === 'function') return 'a function'
   return typeof value === 'object' && value !== null ? 'an object' : String(value)
 }

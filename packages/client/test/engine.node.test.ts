@@ -423,6 +423,35 @@ describe('jobs.waitAll', () => {
     expect(later.filter((r) => /^\/v1\/jobs\/job/.test(r.path))).toHaveLength(0)
   })
 
+  it('should keep batching when two batches with a bad id each are refused before their jobs are asked alone', async () => {
+    const { manual, clock } = virtualClock()
+    const fetch = fakeFetch(async (call) => {
+      const url = new URL(call.url)
+      const ids = url.searchParams.get('ids')?.split(',')
+      if (ids) {
+        if (ids.some((id) => id.startsWith('bad'))) return problemResponse(400, 'Bad id')
+        return json({ jobs: ids.map((id) => jobBody({ id, status: 'completed' })), missing: [] })
+      }
+      const id = url.pathname.split('/').pop() as string
+      // A job asked alone is answered a second later.
+      await sleep(manual, 1_000)
+      if (id.startsWith('bad')) return problemResponse(400, 'Bad id')
+      return json(jobBody({ id, status: 'completed' }))
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
+    const a = client.jobs.waitAll(['job_a1', 'job_a2', 'bad_a'])
+    await manual.tickAsync(300)
+    // Refused too before the first's jobs were answered alone: once, batches stopped here.
+    const b = client.jobs.waitAll(['job_b1', 'job_b2', 'bad_b'])
+    await drive(manual, Promise.all([a, b]), 500, 20)
+    const before = fetch.calls.length
+    const c = await drive(manual, client.jobs.waitAll(['job_c1', 'job_c2']), 500, 20)
+    expect(c.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled'])
+    expect(fetch.calls.slice(before).map((call) => new URL(call.url).search)).toEqual([
+      '?ids=job_c1,job_c2',
+    ])
+  })
+
   it('should ask alone a job whose entry does not read, and stop batching for a page that leaves jobs out', async () => {
     const { manual, clock } = virtualClock()
     const start = manual.now()

@@ -15,6 +15,8 @@ import {
   isServerError,
   type ServerError,
 } from '../src/index.js'
+import type { FetchLike } from '../src/request/http.js'
+import { jobBody } from './fake-fetch.js'
 
 let server: RunningServer
 
@@ -124,5 +126,19 @@ describe('client over loopback: bodies without bound', () => {
     } finally {
       await server.stop()
     }
+  })
+
+  it('should read whole a body that is no web stream (node-fetch 2, polyfills)', async () => {
+    const text = JSON.stringify(jobBody({ id: 'job_1' }))
+    // node-fetch 2's answer: `body` a Node stream (no getReader), chunked (no length).
+    const nodeFetchLike = (async () => ({
+      ok: true,
+      status: 200,
+      headers: new Headers({ 'content-type': 'application/json' }),
+      body: { pipe() {}, on() {} },
+      text: async () => text,
+    })) as unknown as FetchLike
+    const client = createClient({ baseUrl: 'http://api.test', fetch: nodeFetchLike })
+    expect((await client.jobs.get('job_1')).id).toBe('job_1')
   })
 })

@@ -239,4 +239,33 @@ describe('a job’s age that cannot be', () => {
     expect(job.status).toBe('completed')
     expect(other.manual.now() - other.start).toBeLessThan(10_000)
   })
+
+  it('should go on reading Date for other jobs after a job older than a week', async () => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    const fetch = fakeFetch((call) => {
+      const now = CREATED + 300_000 + manual.now() - start
+      const old = call.url.endsWith('/job_old')
+      const created = old ? now - 9 * 86_400_000 : CREATED
+      const job = jobBody({
+        id: old ? 'job_old' : 'job_new',
+        status: old ? 'completed' : 'running',
+        eta_ms: null,
+        created_at: new Date(created).toISOString(),
+        updated_at: new Date(old ? now : CREATED + 60_000).toISOString(),
+      })
+      return json(job, 200, { date: new Date(now).toUTCString() })
+    })
+    const ages: (number | undefined)[] = []
+    const client = agesClient(fetch, clock, ages)
+    await drive(manual, client.jobs.wait('job_old'))
+    const controller = new AbortController()
+    const waiting = client.jobs.wait('job_new', { signal: controller.signal }).catch(() => {})
+    await manual.tickAsync(0)
+    // Its age by the `Date` (5 min), not by `updated_at` alone (1 min): one old job's answer
+    // once stopped every job's `Date` from being read for 10 minutes.
+    expect(ages.at(-1)).toBeGreaterThanOrEqual(300_000)
+    controller.abort()
+    await waiting
+  })
 })

@@ -5,7 +5,7 @@
  */
 import { whenAborted } from '../abort.js'
 import { DEFAULTS } from '../defaults.js'
-import { TimeoutError } from '../errors.js'
+import { shown, TimeoutError } from '../errors.js'
 import type { PollingStrategy } from '../polling/strategy.js'
 import { isTerminalStatus, type Job } from '../types.js'
 import { MAX_TIMER_MS } from '../validate.js'
@@ -218,19 +218,20 @@ export class Subscription implements WaitState {
     const early = !outOfChecks && now < this.deadline
     // Without a timeoutMs of its own, the deadline is a resume token's, set by the wait before.
     const fromToken = this.#timeoutMs === undefined
+    const waiting = `Waiting for job ${shown(id)}`
     const message = outOfChecks
-      ? `Waiting for job ${id} gave up after ${this.attempts} status checks (maxAttempts)`
+      ? `${waiting} gave up after ${this.attempts} status checks (maxAttempts)`
       : early
-        ? `Waiting for job ${id} gave up ${this.deadline - now} ms before its deadline: the server asked for no request until ${nextAt - now} ms on`
+        ? `${waiting} gave up ${this.deadline - now} ms before its deadline: the server asked for no request until ${nextAt - now} ms on`
         : fromToken
-          ? `Waiting for job ${id} reached the deadline its resume token carried, ${elapsedMs} ms after it resumed`
+          ? `${waiting} reached the deadline its resume token carried, ${elapsedMs} ms after it resumed`
           : undefined
     this.subscriber.end(
       new TimeoutError({
         scope: 'wait',
         reason: outOfChecks ? 'attempts' : 'deadline',
         timeoutMs: this.#timeoutMs ?? elapsedMs,
-        what: `Waiting for job ${id}`,
+        what: waiting,
         job,
         message,
         cause: this.lastFailure,

@@ -84,11 +84,11 @@ export class ServerDates {
   }
 
   /**
-   * The age of `job` by an answer's `serverTime`: undefined without one, null while it is not
-   * read (it disagreed). Bounds the answer gives: `madeWithinMs`, it is the create's own (not
-   * an idempotent replay), which took this long, so the job is at most about that old;
-   * `changedWithinMs`, the job's `updated_at` moved since an answer this long ago, so it is at
-   * most about that far behind the `Date`.
+   * The age of `job` by an answer's `serverTime`: undefined without one (or past a week), null
+   * while it is not read (it disagreed). Bounds the answer gives: `madeWithinMs`, it is the
+   * create's own (not an idempotent replay), which took this long, so the job is at most about
+   * that old; `changedWithinMs`, the job's `updated_at` moved since an answer this long ago, so
+   * it is at most about that far behind the `Date`.
    */
   ageOf(
     job: Job,
@@ -101,9 +101,12 @@ export class ServerDates {
     // A `Date` counts whole seconds: within a second of the job's times (and the slack), the
     // same clock.
     const dated = serverTime - created
+    // Older than a week by it (a job of last week's, a zero `created_at`): no age told, and no
+    // sign of a wrong clock either (distrusted, one old job's answer stopped every job's `Date`
+    // from being read for 10 minutes).
+    if (dated > MAX_AGE_MS) return undefined
     const updated = Date.parse(job.updated_at) - created
     const disagrees =
-      dated > MAX_AGE_MS ||
       dated < -DATE_SLACK_MS ||
       dated < updated - DATE_SLACK_MS ||
       (madeWithinMs !== undefined && dated > madeWithinMs + DATE_SLACK_MS) ||

@@ -9,11 +9,13 @@ import {
   isVideoTranslationError,
   NetworkError,
   type RequestInfo,
+  requestLine,
   TimeoutError,
+  VideoTranslationError,
 } from '../errors.js'
 import { NO_RESULT, parseProblem, textProblem } from '../parse.js'
 import { type Redactor, redactData, redactError } from '../redact.js'
-import { settleBy, startDeadline } from './deadlines.js'
+import { type Deadline, settleBy, startDeadline } from './deadlines.js'
 import { askedDelay } from './rate-limit-headers.js'
 
 /**
@@ -101,7 +103,7 @@ export async function send(config: HttpConfig, request: HttpRequest): Promise<Ht
     try {
       // A fixed key's headers without an await: a request's CPU is a guarded benchmark.
       const headers = config.key
-        ? await settleBy(keyed(config.key, config.headers), deadline.signal)
+        ? await keyedBy(config.key, config.headers, deadline, timeoutMs)
         : config.headers
       // Bounded by the deadline even where the fetch ignores its abort.
       const answer = answerOf(
@@ -113,9 +115,9 @@ export async function send(config: HttpConfig, request: HttpRequest): Promise<Ht
       body = await settleBy(bodyOf(response), deadline.signal)
     } catch (cause) {
       request.signal?.throwIfAborted()
-      if (deadline.timedOut()) throw timeoutOf(info, timeoutMs)
-      // The key's function failed: said so, not as the network's failure.
+      // The key's function failed (or gave none in time): said so, not as the network's failure.
       if (isVideoTranslationError(cause)) throw cause
+      if (deadline.timedOut()) throw timeoutOf(info, timeoutMs)
       throw new NetworkError(info, redactError(cause, config.redact), response !== undefined)
     }
     // A fetch that answers after its signal aborted (an in-process app: its server saw the
@@ -133,8 +135,43 @@ async function keyed(
   key: () => Promise<string>,
   headers: Readonly<Record<string, string>>,
 ): Promise<Record<string, string>> {
-  return { ...headers, authorization: `Bearer ${await key()}` }
+  try {
+    return { ...headers, authorization: `Bearer ${await key()}` }
+  } catch (error) {
+    if (typeof error === 'object' && error !== null) notSent.add(error)
+    throw error
+  }
 }
+
+/**
+ * `headers` with the key `key` gives, within the request's `deadline`: one that gives none in
+ * time fails the request saying so (a `TimeoutError` blamed the server, which was sent nothing).
+ */
+async function keyedBy(
+  key: () => Promise<string>,
+  headers: Readonly<Record<string, string>>,
+  deadline: Deadline,
+  timeoutMs: number,
+): Promise<Record<string, string>> {
+  try {
+    return await settleBy(keyed(key, headers), deadline.signal)
+  } catch (error) {
+    if (!deadline.timedOut()) throw error
+    const late = new VideoTranslationError(
+      `The apiKey function gave no key within the request's time limit (${timeoutMs} ms).`,
+      { retryable: true },
+    )
+    notSent.add(late)
+    throw late
+  }
+}
+
+/**
+ * Errors of requests never sent (the key's function failed): nothing against the server's
+ * health (the circuit breaker) nor a turn under its rate limit used (the pacer), core.ts and
+ * turns.ts. Five failures of a token service opened the breaker with no request sent.
+ */
+export const notSent = new WeakSet<object>()
 
 /**
  * The most of a body read, unpacked (8 MiB: a batch of 100 jobs is some 100 kB). A gzip of
@@ -157,10 +194,12 @@ interface Body {
 async function bodyOf(response: Response): Promise<Body> {
   const { headers, body } = response
   const length = Number(headers.get('content-length') ?? Number.NaN)
-  if (body === null || (length <= MAX_BODY_BYTES && !headers.has('content-encoding'))) {
+  // A body that is no web stream (node-fetch 2's Node stream, a polyfill's none) is read whole.
+  const streams = typeof body?.getReader === 'function'
+  if (!streams || (length <= MAX_BODY_BYTES && !headers.has('content-encoding'))) {
     return { text: await response.text(), cut: false }
   }
-  const reader = body.getReader()
+  const reader = (body as ReadableStream<Uint8Array>).getReader()
   const decoder = new TextDecoder()
   let text = ''
   let bytes = 0
@@ -211,7 +250,7 @@ export async function openStream(config: HttpConfig, request: HttpRequest): Prom
   let response: Response
   try {
     const headers = config.key
-      ? await settleBy(keyed(config.key, config.headers), deadline.signal)
+      ? await keyedBy(config.key, config.headers, deadline, timeoutMs)
       : config.headers
     const answer = answerOf(config.fetch, config.baseUrl + request.path, {
       headers: { ...headers, accept: 'text/event-stream', ...request.headers },
@@ -224,8 +263,8 @@ export async function openStream(config: HttpConfig, request: HttpRequest): Prom
   } catch (cause) {
     deadline.dispose()
     request.signal?.throwIfAborted()
-    if (deadline.timedOut()) throw timeoutOf(info, timeoutMs)
     if (isVideoTranslationError(cause)) throw cause
+    if (deadline.timedOut()) throw timeoutOf(info, timeoutMs)
     throw new NetworkError(info, redactError(cause, config.redact))
   }
   // The limit was for the headers: the stream lasts until it is closed, or the caller aborts.
@@ -307,7 +346,7 @@ function redactHeaders(headers: Headers, redact: Redactor): Headers {
 
 /** The error of a request whose time limit ran out. */
 function timeoutOf(info: RequestInfo, timeoutMs: number): TimeoutError {
-  return new TimeoutError({ scope: 'request', timeoutMs, what: `${info.method} ${info.path}` })
+  return new TimeoutError({ scope: 'request', timeoutMs, what: requestLine(info) })
 }
 
 /**

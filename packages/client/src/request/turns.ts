@@ -9,7 +9,7 @@ import { whenAborted } from '../abort.js'
 import type { Clock } from '../clock.js'
 import type { ClientCore } from '../core.js'
 import { isApiError, TimeoutError } from '../errors.js'
-import type { HttpRequest } from './http.js'
+import { type HttpRequest, notSent } from './http.js'
 import type { Pacer, Ticket } from './pacing.js'
 import { refusalDelay } from './rate-limit-headers.js'
 
@@ -47,6 +47,10 @@ export async function paced<T>(
     pacer.answered(ticket, headersOf(answer), 'ok', held)
     return answer
   } catch (error) {
+    if (notSent.has(error as object)) {
+      pacer.release(ticket)
+      throw error
+    }
     const refused = isApiError(error) && error.status === 429
     pacer.answered(
       ticket,

@@ -11,8 +11,7 @@
  * answers something else there (a list, a page that leaves out jobs asked for) is asked one job
  * at a time for the next 10 minutes (monitor.ts), then a batch is tried again. A refusal is the
  * batch's unless one of its jobs is then refused alone (400, 422): an id the server does not
- * take, which fails that job's wait and no other's (two `waitAll`s holding one bad id each once
- * turned batches off for the whole client).
+ * take, which fails that job's wait and no other's (see `batchSource`).
  */
 import { type ClientCore, request } from '../../core.js'
 import {
@@ -47,35 +46,54 @@ const SAMPLE = 3
 
 /** Statuses of a job's own check that say the server does not take its id. */
 const ID_REFUSED = new Set([400, 422])
+/** How many refused batches are followed until their jobs are asked alone (the latest). */
+const REFUSALS_FOLLOWED = 8
 
-/** Checks jobs one request each, or up to 100 in one batch request. */
+/**
+ * Checks jobs one request each, or up to 100 in one batch request. A batch refused (a 400, 413,
+ * 414, 422...) is the batch's fault once each of its jobs was then asked alone and none was
+ * refused for its id; a second refusal after that (no batch answered between) stops batching.
+ * Counted as they came, two refusals while the first's jobs were still being asked alone (a
+ * bad id in each of two `waitAll`s, a second of latency apart) stopped it too.
+ */
 export function batchSource(core: ClientCore): Source {
   const poll = pollSource(core)
-  /** Batches refused in a row (a 400, 413, 414, 422...): twice, and batching stops. */
-  let refused = 0
-  /** The ids of the last batch refused: one refused alone too was why. */
-  let suspects = new Set<string>()
+  /** Refused batches whose jobs are still to be asked alone: the ids left, and whether one was refused. */
+  let refusals: { left: Set<string>; byId: boolean }[] = []
+  /** Whether a batch was refused by the batch's fault since the last batch answered. */
+  let refusedForBatch = false
+  /** A job was asked alone: the refusals it was part of learn what it says. */
+  const askedAlone = (id: string, idRefused: boolean) => {
+    for (const refusal of refusals) {
+      if (!refusal.left.delete(id)) continue
+      refusal.byId ||= idRefused
+      if (refusal.left.size === 0 && !refusal.byId) refusedForBatch = true
+    }
+    refusals = refusals.filter((refusal) => refusal.left.size > 0)
+  }
   return {
     ...poll,
     async one(observation, signal, turn) {
+      let idRefused = false
       try {
         await poll.one(observation, signal, turn)
       } catch (error) {
-        if (suspects.has(observation.id) && isApiError(error) && ID_REFUSED.has(error.status)) {
-          refused = 0
-          suspects = new Set()
-        }
+        idRefused = isApiError(error) && ID_REFUSED.has(error.status)
         throw error
+      } finally {
+        if (refusals.length > 0) askedAlone(observation.id, idRefused)
       }
     },
     async many(group, signal, turn) {
       const asked = await checkMany(core, group, signal, turn)
       if (asked === 'refused') {
-        suspects = new Set(group.map((o) => o.id))
-        return { alone: group, stop: ++refused >= 2 }
+        refusals = [...refusals, { left: new Set(group.map((o) => o.id)), byId: false }].slice(
+          -REFUSALS_FOLLOWED,
+        )
+        return { alone: group, stop: refusedForBatch }
       }
-      refused = 0
-      suspects = new Set()
+      refusals = []
+      refusedForBatch = false
       return asked
     },
   }
