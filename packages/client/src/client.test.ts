@@ -14,6 +14,8 @@ describe('createClient', () => {
     vi.stubEnv('VT_BASE_URL', '')
     expect(() => createClient({ apiKey: 'k' })).toThrow(/needs a baseUrl .*VT_BASE_URL/)
     expect(() => createClient({ baseUrl: 'ftp://x' })).toThrow(/"ftp:\/\/x"/)
+    // Quoted without its user and password.
+    expect(() => createClient({ baseUrl: 'ftp://u:secret-pw@x/' })).toThrow(/"ftp:\/\/…@x\/"/)
   })
 
   it.each([

@@ -6,7 +6,7 @@
 import type { Engine } from './client.js'
 import { type ClientCore, request } from './core.js'
 import { createForWait, createJob, createMany } from './create.js'
-import { JobFailedError } from './errors.js'
+import { JobFailedError, shown } from './errors.js'
 import type { HistoryEntry } from './history.js'
 import type {
   CreateBatchOptions,
@@ -273,7 +273,7 @@ function startOf(id: string, options: WatchOptions, redact: Redactor): Start {
   if (options.resume === undefined) return {}
   const resume = decodeToken(options.resume)
   if (resume.id !== id) {
-    throw new TypeError(`resume holds a wait of job ${resume.id}, not of job ${id}.`)
+    throw new TypeError(`resume holds a wait of job ${shown(resume.id)}, not of job ${shown(id)}.`)
   }
   return { resume }
 }

@@ -5,7 +5,7 @@
 import { type Clock, systemClock } from './clock.js'
 import type { Logger } from './core.js'
 import { DEFAULTS, withDefaults } from './defaults.js'
-import { VideoTranslationError } from './errors.js'
+import { shown, VideoTranslationError } from './errors.js'
 import type { Transport } from './observe/observation.js'
 import { type AdaptiveOptions, adaptivePolling } from './polling/adaptive.js'
 import type { ServerHints } from './polling/hints.js'
@@ -285,7 +285,7 @@ function checkKinds(options: ClientOptions): void {
   for (const [names, kind, fits] of kinds) {
     for (const name of names) {
       const value = given[name]
-      // `null` is the default, as it always was (a JavaScript caller's "none").
+      // `null` is the default for these, as it always was (a JavaScript caller's "none").
       if (value !== undefined && value !== null && !fits(value)) {
         const got =
           typeof value === 'object' ? (value === null ? 'null' : 'an object') : typeof value
@@ -331,7 +331,7 @@ function resolveHttpConfig(options: ClientOptions, clock: Clock): HttpConfig {
   }
   if (baseUrl === undefined || !/^https?:\/\//i.test(baseUrl)) {
     throw new VideoTranslationError(
-      `createClient needs a baseUrl starting with http:// or https:// (got ${baseUrl === undefined ? 'none' : JSON.stringify(baseUrl)}); pass { baseUrl } or set VT_BASE_URL${options.baseUrl !== undefined || envReadable() ? '' : ' (the runtime refused to read it: Deno needs --allow-env)'}.`,
+      `createClient needs a baseUrl starting with http:// or https:// (got ${baseUrl === undefined ? 'none' : JSON.stringify(shown(baseUrl.replace(/\/\/[^/@]*@/, '//…@'), 100))}); pass { baseUrl } or set VT_BASE_URL${options.baseUrl !== undefined || envReadable() ? '' : ' (the runtime refused to read it: Deno needs --allow-env)'}.`,
     )
   }
   const unfitUrl = baseUrlFault(baseUrl)

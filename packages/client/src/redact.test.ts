@@ -504,4 +504,23 @@ describe('an API key a function gives', () => {
     expect((await client.jobs.get('job_1')).title).toBe('for Bearer abc')
     expect((await client.jobs.get('job_1')).title).toBe('for Bearer [redacted]')
   })
+
+  it('should retry a key its function could not give without spending the retry budget', async () => {
+    const { manual, clock } = virtualClock()
+    let calls = 0
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      fetch: fakeFetch(() => json(jobBody({ id: 'job_1' }))),
+      clock,
+      // A budget of one retry: spent by the first key failure, the second would fail the call.
+      retry: { maxRetries: 3, initialDelayMs: 1, budget: { maxTokens: 1, tokenRatio: 0 } },
+      apiKey: () => {
+        if (++calls <= 2) throw new Error('token service down')
+        return 'vt_key_back_4444'
+      },
+    })
+    const job = client.jobs.get('job_1')
+    await manual.tickAsync(1_000)
+    expect((await job).id).toBe('job_1')
+  })
 })

@@ -452,6 +452,65 @@ describe('jobs.waitAll', () => {
     ])
   })
 
+  it('should stop batching for a refusing endpoint though some jobs end before being asked alone', async () => {
+    const { manual, clock } = virtualClock()
+    const fetch = fakeFetch(async (call) => {
+      const url = new URL(call.url)
+      if (url.searchParams.has('ids')) {
+        await sleep(manual, 500)
+        return problemResponse(414, 'URI Too Long')
+      }
+      return json(jobBody({ id: url.pathname.split('/').pop() as string, status: 'completed' }))
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
+    const batches: number[] = []
+    for (const round of [1, 2, 3, 4]) {
+      const before = fetch.calls.filter((c) => c.url.includes('?ids=')).length
+      // A wait that ends (aborted) while its batch is out: never asked alone.
+      const controller = new AbortController()
+      const ids = [`job_x${round}`, `job_y${round}`]
+      const all = client.jobs.waitAll([...ids, `job_z${round}`], { signal: controller.signal })
+      const settled = all.catch(() => undefined)
+      const pair = client.jobs.waitAll(ids)
+      await manual.tickAsync(100)
+      controller.abort()
+      await drive(manual, Promise.all([settled, pair]), 500, 20)
+      batches.push(fetch.calls.filter((c) => c.url.includes('?ids=')).length - before)
+    }
+    // Refused as the batch's once its other jobs answered alone: stopped after the second.
+    expect(batches).toEqual([1, 1, 0, 0])
+  })
+
+  it('should not read a refused batch as the batch’s fault when its jobs’ checks got no answer', async () => {
+    const { manual, clock } = virtualClock()
+    const fetch = fakeFetch(async (call) => {
+      const url = new URL(call.url)
+      const ids = url.searchParams.get('ids')?.split(',')
+      if (ids) {
+        if (ids.some((id) => id.startsWith('bad'))) return problemResponse(400, 'Bad id')
+        return json({ jobs: ids.map((id) => jobBody({ id, status: 'completed' })), missing: [] })
+      }
+      const id = url.pathname.split('/').pop() as string
+      await sleep(manual, 1_000, call.signal)
+      if (id.startsWith('bad')) return problemResponse(400, 'Bad id')
+      return json(jobBody({ id, status: 'completed' }))
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
+    // Left while its jobs are asked alone: no answer, nothing learned of the bad id.
+    const controller = new AbortController()
+    const a = client.jobs.waitAll(['job_a1', 'job_a2', 'bad_a'], { signal: controller.signal })
+    const left = a.catch(() => undefined)
+    await manual.tickAsync(300)
+    controller.abort()
+    await left
+    await drive(manual, client.jobs.waitAll(['job_b1', 'job_b2', 'bad_b']), 500, 20)
+    const before = fetch.calls.length
+    await drive(manual, client.jobs.waitAll(['job_c1', 'job_c2']), 500, 20)
+    expect(fetch.calls.slice(before).map((call) => new URL(call.url).search)).toEqual([
+      '?ids=job_c1,job_c2',
+    ])
+  })
+
   it('should ask alone a job whose entry does not read, and stop batching for a page that leaves jobs out', async () => {
     const { manual, clock } = virtualClock()
     const start = manual.now()

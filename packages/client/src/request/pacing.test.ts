@@ -815,6 +815,22 @@ describe('turns between checks and creates with time to spare', () => {
     expect(pacer.untilFree()).toBe(5_000)
   })
 
+  it('should give nothing back for a held request let go before the limit was known', async () => {
+    const { manual, clock } = virtualClock()
+    const pacer = new Pacer(clock, () => 0)
+    // Held (a long-poll) while the limit is unknown: let go without a token.
+    const held = await pacer.take(undefined, true, manual.now())
+    const probe = await pacer.take(undefined, false, manual.now())
+    const headers = new Headers({
+      'ratelimit-policy': '"default";q=10;w=10',
+      ratelimit: '"default";r=0;t=1',
+    })
+    pacer.answered(probe, headers, 'ok')
+    expect(pacer.free()).toBe(0)
+    pacer.release(held)
+    expect(pacer.free()).toBe(0)
+  })
+
   it('should give checks a turn in eight behind a backlog of creates older than theirs', async () => {
     const { manual, pacer } = await oneASecond()
     const order: string[] = []

@@ -205,7 +205,8 @@ export class Pacer {
     const limit = this.#limit
     // Not while the server pauses this client (a `Retry-After`, a fixed window used up): its
     // pause is not cut short. (Below none left otherwise: a debt of the requests still out.)
-    if (limit.kind === 'bucket' && this.#clock.now() >= this.#pausedUntil) {
+    // (Not a held request's given while the limit was unknown, -1: it took no token.)
+    if (ticket >= 0 && limit.kind === 'bucket' && this.#clock.now() >= this.#pausedUntil) {
       limit.tokens = Math.min(limit.capacity, limit.tokens + 1)
     }
     this.answered(ticket, undefined, 'failed')

@@ -7,6 +7,7 @@
  */
 import { isApiError, isCircuitOpenError, isVideoTranslationError } from '../errors.js'
 import { retryAfterOf } from '../polling/hints.js'
+import { notSent } from './http.js'
 import { askedDelay } from './rate-limit-headers.js'
 
 /** Options of request retries. */
@@ -154,7 +155,9 @@ export function retryDelay(
   }
   // A bare 429 the pacer learns from is the server pacing, not failing: within `maxRetries`,
   // spaced by the pacer, without spending the budget.
-  if (failures >= maxRetries || (!bare && !context.budget.spend())) return undefined
+  // Nor one never sent (the key's function failed): the budget guards the server.
+  const free = bare || notSent.has(error as object)
+  if (failures >= maxRetries || (!free && !context.budget.spend())) return undefined
   const backoff = context.random() * Math.min(maxDelayMs, initialDelayMs * 2 ** failures)
   return { delayMs: Math.max(backoff, hinted ?? 0), paced: false }
 }

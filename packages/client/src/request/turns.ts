@@ -8,7 +8,7 @@
 import { whenAborted } from '../abort.js'
 import type { Clock } from '../clock.js'
 import type { ClientCore } from '../core.js'
-import { isApiError, TimeoutError } from '../errors.js'
+import { isApiError, requestLine, TimeoutError } from '../errors.js'
 import { type HttpRequest, notSent } from './http.js'
 import type { Pacer, Ticket } from './pacing.js'
 import { refusalDelay } from './rate-limit-headers.js'
@@ -124,7 +124,7 @@ async function waitForTurn(
   const gate = new AbortController()
   const unlink = signal ? whenAborted(signal, () => gate.abort(signal.reason)) : () => {}
   const timer = new AbortController()
-  const what = `${request.method} ${request.path} (waiting for its turn under the rate limit)`
+  const what = `${requestLine(request)} (waiting for its turn under the rate limit)`
   clock.sleep(timeoutMs, timer.signal).then(
     () => gate.abort(new TimeoutError({ scope: 'request', timeoutMs, what })),
     () => {},

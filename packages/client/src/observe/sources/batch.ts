@@ -49,52 +49,75 @@ const ID_REFUSED = new Set([400, 422])
 /** How many refused batches are followed until their jobs are asked alone (the latest). */
 const REFUSALS_FOLLOWED = 8
 
+/** A refused batch whose jobs are asked alone: those not yet answered, and what the others said. */
+interface Refusal {
+  left: Set<Observation>
+  /** One was refused alone too (400, 422): an id the server does not take. */
+  byId: boolean
+  /** How many were answered alone without being refused. */
+  answered: number
+}
+
 /**
  * Checks jobs one request each, or up to 100 in one batch request. A batch refused (a 400, 413,
- * 414, 422...) is the batch's fault once each of its jobs was then asked alone and none was
- * refused for its id; a second refusal after that (no batch answered between) stops batching.
- * Counted as they came, two refusals while the first's jobs were still being asked alone (a
- * bad id in each of two `waitAll`s, a second of latency apart) stopped it too.
+ * 414, 422...) is the batch's fault once its jobs were asked alone, some answered and none
+ * refused for its id (a job whose wait ended first, or whose check got no answer, says
+ * nothing); a refusal after that, no batch answered between, stops batching. Counted as they
+ * came, two refusals while the first's jobs were still being asked alone (a bad id in each of
+ * two `waitAll`s, a second of latency apart) stopped it too.
  */
 export function batchSource(core: ClientCore): Source {
   const poll = pollSource(core)
-  /** Refused batches whose jobs are still to be asked alone: the ids left, and whether one was refused. */
-  let refusals: { left: Set<string>; byId: boolean }[] = []
+  let refusals: Refusal[] = []
   /** Whether a batch was refused by the batch's fault since the last batch answered. */
   let refusedForBatch = false
-  /** A job was asked alone: the refusals it was part of learn what it says. */
-  const askedAlone = (id: string, idRefused: boolean) => {
+  /** `observation` was asked alone (`said`: answered, refused for its id, or nothing), or ended. */
+  const settle = (observation?: Observation, said?: 'answered' | 'id refused') => {
     for (const refusal of refusals) {
-      if (!refusal.left.delete(id)) continue
-      refusal.byId ||= idRefused
-      if (refusal.left.size === 0 && !refusal.byId) refusedForBatch = true
+      if (observation && refusal.left.delete(observation)) {
+        if (said === 'id refused') refusal.byId = true
+        if (said === 'answered') refusal.answered++
+      }
+      // Ended before being asked alone: nothing to learn from it.
+      for (const o of refusal.left) if (o.ended) refusal.left.delete(o)
+      if (refusal.left.size === 0 && !refusal.byId && refusal.answered > 0) {
+        refusedForBatch = true
+      }
     }
     refusals = refusals.filter((refusal) => refusal.left.size > 0)
   }
   return {
     ...poll,
     async one(observation, signal, turn) {
-      let idRefused = false
+      let said: 'answered' | 'id refused' | undefined
       try {
         await poll.one(observation, signal, turn)
+        said = 'answered'
       } catch (error) {
-        idRefused = isApiError(error) && ID_REFUSED.has(error.status)
+        // An answer about the job, whatever it said, but its id refused; no answer says nothing.
+        if (isApiError(error)) said = ID_REFUSED.has(error.status) ? 'id refused' : 'answered'
         throw error
       } finally {
-        if (refusals.length > 0) askedAlone(observation.id, idRefused)
+        if (refusals.length > 0) settle(observation, said)
       }
     },
     async many(group, signal, turn) {
       const asked = await checkMany(core, group, signal, turn)
-      if (asked === 'refused') {
-        refusals = [...refusals, { left: new Set(group.map((o) => o.id)), byId: false }].slice(
-          -REFUSALS_FOLLOWED,
-        )
-        return { alone: group, stop: refusedForBatch }
+      if (asked !== 'refused') {
+        refusals = []
+        refusedForBatch = false
+        return asked
       }
-      refusals = []
-      refusedForBatch = false
-      return asked
+      settle()
+      const refusal: Refusal = { left: new Set(group), byId: false, answered: 0 }
+      refusals = [...refusals, refusal].slice(-REFUSALS_FOLLOWED)
+      // Stopped for a while (monitor.ts): the count starts again when batches are tried again.
+      const stop = refusedForBatch
+      if (stop) {
+        refusals = []
+        refusedForBatch = false
+      }
+      return { alone: group, stop }
     },
   }
 }

@@ -14,7 +14,13 @@
  * second left before one).
  */
 import { type ClientCore, requestStream } from '../../core.js'
-import { isApiError, isCircuitOpenError, isNetworkError, isTimeoutError } from '../../errors.js'
+import {
+  isApiError,
+  isCircuitOpenError,
+  isNetworkError,
+  isTimeoutError,
+  shown,
+} from '../../errors.js'
 import { recordCheck } from '../../history.js'
 import type { HttpRequest, HttpStream } from '../../request/http.js'
 import { isTerminalStatus } from '../../types.js'
@@ -54,6 +60,8 @@ export function sseSource(core: ClientCore): Source {
   ): Promise<void> {
     const { state } = observation.cursor
     const path = `${jobPath(observation.id)}/events`
+    // As reasons (events, logs) quote it: a long id cut short.
+    const said = `GET ${shown(path)}`
     let stream: HttpStream
     const request: HttpRequest = {
       method: 'GET',
@@ -85,7 +93,7 @@ export function sseSource(core: ClientCore): Source {
           const timeoutMs = observation.requestLimitMs(core.clock.now())
           await getJob(core, observation.id, { attempt: state.checks, signal, timeoutMs })
         }
-        return fallBack(observation, `GET ${path} answered ${error.status}`)
+        return fallBack(observation, `${said} answered ${error.status}`)
       }
       // Refused otherwise, the request layer's retries spent: not for this key or plan (403,
       // 410: the client's next jobs too), too many streams (429, 503), a proxy in front of them
@@ -93,7 +101,7 @@ export function sseSource(core: ClientCore): Source {
       // the wait fails, with 'sse' chosen). A wrong key (401) fails there too: it fails here.
       if (isApiError(error) && error.status !== 401 && !isJobNotFound(error)) {
         const remember = error.status === 403 || error.status === 410
-        const reason = `GET ${path} answered ${error.status}`
+        const reason = `${said} answered ${error.status}`
         if (observation.planner.fallback(observation, 'long-poll', reason, remember)) {
           return observation.requeue()
         }
@@ -106,7 +114,7 @@ export function sseSource(core: ClientCore): Source {
       if (isTimeoutError(error) || isNetworkError(error)) {
         const late = isTimeoutError(error)
         const why = late
-          ? `no answer to GET ${path} within the request's limit (a buffering proxy?)`
+          ? `no answer to ${said} within the request's limit (a buffering proxy?)`
           : error.message
         // A connection that fails may be the whole server's (a restart): this job alone.
         const remember = late && ++lateOpens >= 2
@@ -129,7 +137,7 @@ export function sseSource(core: ClientCore): Source {
       const { job } = state
       if (job && !isTerminalStatus(job.status) && !observation.ended) {
         // This job alone: the GET may have met a replica behind the stream's.
-        const reason = `GET ${path} answered 204 No Content for a job still ${job.status}`
+        const reason = `${said} answered 204 No Content for a job still ${job.status}`
         observation.planner.fallback(observation, 'long-poll', reason, false)
       }
       return
@@ -137,8 +145,8 @@ export function sseSource(core: ClientCore): Source {
     const type = response.headers.get('content-type') ?? ''
     if (!/^text\/event-stream\b/i.test(type) || !response.body) {
       stream.close()
-      const said = core.http.redact(type) || 'no content type'
-      return fallBack(observation, `GET ${path} answered ${said}`)
+      const answered = core.http.redact(type) || 'no content type'
+      return fallBack(observation, `${said} answered ${answered}`)
     }
     await listen(core, observation, stream, signal, request.headers !== undefined)
   }
