@@ -21,7 +21,13 @@ import { keyRing, redactError, redactor } from './redact.js'
 import type { CircuitBreakerOptions, CircuitBreakerSettings } from './request/breaker.js'
 import type { FetchLike, HttpConfig } from './request/http.js'
 import type { BudgetSettings, RetryOptions, RetrySettings } from './request/retry.js'
-import { apiKeyFault, checkNumber, MAX_TIMER_MS } from './validate.js'
+import {
+  apiKeyFault,
+  baseUrlFault,
+  checkNumber,
+  checkOptionKinds,
+  MAX_TIMER_MS,
+} from './validate.js'
 
 /**
  * Settings of the default polling strategy, `adaptivePolling` (its options). Giving any of the
@@ -212,7 +218,7 @@ function checkOptions(options: ClientOptions): void {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`createClient takes an object of options (got ${String(options)}).`)
   }
-  checkKinds(options)
+  checkOptionKinds(options)
   // A minute below the timer's range: a long-poll's hold (30 s) is added to it.
   checkNumber('requestTimeoutMs', options.requestTimeoutMs, {
     min: 1,
@@ -253,45 +259,6 @@ function checkOptions(options: ClientOptions): void {
     })
     checkNumber('circuitBreaker.resetTimeoutMs', circuitBreaker.resetTimeoutMs, { min: 1 })
     checkNumber('circuitBreaker.maxResetTimeoutMs', circuitBreaker.maxResetTimeoutMs, { min: 1 })
-  }
-}
-
-/**
- * The options that are not numbers, checked for their kind when the client is made: one of the
- * wrong kind failed only when first used, after a create had made (and billed) a job whose wait
- * then failed (`random: 5`), or read as another (`retry: 0` as the default retries).
- */
-function checkKinds(options: ClientOptions): void {
-  const given = options as Record<string, unknown>
-  const isObject = (value: unknown): value is Record<string, unknown> =>
-    typeof value === 'object' && value !== null
-  const kinds: [string[], string, (value: unknown) => boolean][] = [
-    [['fetch', 'random'], 'a function', (v) => typeof v === 'function'],
-    [['pacing', 'shareTabs', 'isolateCalls'], 'true or false', (v) => typeof v === 'boolean'],
-    [['retry', 'circuitBreaker'], 'options or false', (v) => isObject(v) || typeof v === 'boolean'],
-    [
-      ['clock'],
-      'an object with now() and sleep(ms, signal)',
-      (v) => isObject(v) && typeof v.now === 'function' && typeof v.sleep === 'function',
-    ],
-    [
-      ['logger'],
-      'an object with debug, warn or error functions, such as console',
-      (v) =>
-        isObject(v) &&
-        ['debug', 'warn', 'error'].every((k) => v[k] == null || typeof v[k] === 'function'),
-    ],
-  ]
-  for (const [names, kind, fits] of kinds) {
-    for (const name of names) {
-      const value = given[name]
-      // `null` is the default for these, as it always was (a JavaScript caller's "none").
-      if (value !== undefined && value !== null && !fits(value)) {
-        const got =
-          typeof value === 'object' ? (value === null ? 'null' : 'an object') : typeof value
-        throw new TypeError(`${name} must be ${kind} (got ${got}).`)
-      }
-    }
   }
 }
 
@@ -393,28 +360,6 @@ function keyGiver(
     ring.learn(key as string)
     return key as string
   }
-}
-
-/**
- * What makes `baseUrl` (starting with a scheme) unfit, if anything: no host (`http://`); a user
- * or password (fetch refuses them, read as a network failure retried, and messages would quote
- * them); a query or fragment (paths would be added after it: `/?x=1/v1/jobs`).
- */
-function baseUrlFault(baseUrl: string): string | undefined {
-  let url: URL
-  try {
-    url = new URL(baseUrl)
-  } catch {
-    return 'is not a URL'
-  }
-  if (url.hostname === '') return 'has no host'
-  if (url.username !== '' || url.password !== '') {
-    return 'must not hold a user or password (pass the key as apiKey)'
-  }
-  if (url.search !== '' || url.hash !== '' || /[?#]/.test(baseUrl)) {
-    return 'must not hold a query or fragment (?, #): request paths are added after it'
-  }
-  return undefined
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import { shown } from './errors.js'
 import type { WaitLimits } from './observe/subscription.js'
+import type { ClientOptions } from './options.js'
 import type { PollingStrategy } from './polling/strategy.js'
 import { type Redactor, redactData } from './redact.js'
 
@@ -168,4 +169,65 @@ function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(shown(value, MAX_QUOTED))
   if (typeof value === 'function') return 'a function'
   return typeof value === 'object' && value !== null ? 'an object' : String(value)
+}
+
+/**
+ * The options that are not numbers, checked for their kind when the client is made: one of the
+ * wrong kind failed only when first used, after a create had made (and billed) a job whose wait
+ * then failed (`random: 5`), or read as another (`retry: 0` as the default retries).
+ */
+export function checkOptionKinds(options: ClientOptions): void {
+  const given = options as Record<string, unknown>
+  const isObject = (value: unknown): value is Record<string, unknown> =>
+    typeof value === 'object' && value !== null
+  const kinds: [string[], string, (value: unknown) => boolean][] = [
+    [['fetch', 'random'], 'a function', (v) => typeof v === 'function'],
+    [['pacing', 'shareTabs', 'isolateCalls'], 'true or false', (v) => typeof v === 'boolean'],
+    [['retry', 'circuitBreaker'], 'options or false', (v) => isObject(v) || typeof v === 'boolean'],
+    [
+      ['clock'],
+      'an object with now() and sleep(ms, signal)',
+      (v) => isObject(v) && typeof v.now === 'function' && typeof v.sleep === 'function',
+    ],
+    [
+      ['logger'],
+      'an object with debug, warn or error functions, such as console',
+      (v) =>
+        isObject(v) &&
+        ['debug', 'warn', 'error'].every((k) => v[k] == null || typeof v[k] === 'function'),
+    ],
+  ]
+  for (const [names, kind, fits] of kinds) {
+    for (const name of names) {
+      const value = given[name]
+      // `null` is the default for these, as it always was (a JavaScript caller's "none").
+      if (value !== undefined && value !== null && !fits(value)) {
+        const got =
+          typeof value === 'object' ? (value === null ? 'null' : 'an object') : typeof value
+        throw new TypeError(`${name} must be ${kind} (got ${got}).`)
+      }
+    }
+  }
+}
+
+/**
+ * What makes `baseUrl` (starting with a scheme) unfit, if anything: no host (`http://`); a user
+ * or password (fetch refuses them, read as a network failure retried, and messages would quote
+ * them); a query or fragment (paths would be added after it: `/?x=1/v1/jobs`).
+ */
+export function baseUrlFault(baseUrl: string): string | undefined {
+  let url: URL
+  try {
+    url = new URL(baseUrl)
+  } catch {
+    return 'is not a URL'
+  }
+  if (url.hostname === '') return 'has no host'
+  if (url.username !== '' || url.password !== '') {
+    return 'must not hold a user or password (pass the key as apiKey)'
+  }
+  if (url.search !== '' || url.hash !== '' || /[?#]/.test(baseUrl)) {
+    return 'must not hold a query or fragment (?, #): request paths are added after it'
+  }
+  return undefined
 }
