@@ -103,7 +103,7 @@ export async function send(config: HttpConfig, request: HttpRequest): Promise<Ht
     try {
       // A fixed key's headers without an await: a request's CPU is a guarded benchmark.
       const headers = config.key
-        ? await keyedBy(config.key, config.headers, deadline, timeoutMs)
+        ? await keyed(config.key, config.headers, deadline, timeoutMs)
         : config.headers
       // Bounded by the deadline even where the fetch ignores its abort.
       const answer = answerOf(
@@ -130,33 +130,23 @@ export async function send(config: HttpConfig, request: HttpRequest): Promise<Ht
   }
 }
 
-/** `headers` with the key `key` gives now. */
-async function keyed(
-  key: () => Promise<string>,
-  headers: Readonly<Record<string, string>>,
-): Promise<Record<string, string>> {
-  try {
-    return { ...headers, authorization: `Bearer ${await key()}` }
-  } catch (error) {
-    if (typeof error === 'object' && error !== null) notSent.add(error)
-    throw error
-  }
-}
-
 /**
  * `headers` with the key `key` gives, within the request's `deadline`: one that gives none in
  * time fails the request saying so (a `TimeoutError` blamed the server, which was sent nothing).
  */
-async function keyedBy(
+async function keyed(
   key: () => Promise<string>,
   headers: Readonly<Record<string, string>>,
   deadline: Deadline,
   timeoutMs: number,
 ): Promise<Record<string, string>> {
   try {
-    return await settleBy(keyed(key, headers), deadline.signal)
+    return { ...headers, authorization: `Bearer ${await settleBy(key(), deadline.signal)}` }
   } catch (error) {
-    if (!deadline.timedOut()) throw error
+    if (!deadline.timedOut()) {
+      if (typeof error === 'object' && error !== null) notSent.add(error)
+      throw error
+    }
     const late = new VideoTranslationError(
       `The apiKey function gave no key within the request's time limit (${timeoutMs} ms).`,
       { retryable: true },
@@ -250,7 +240,7 @@ export async function openStream(config: HttpConfig, request: HttpRequest): Prom
   let response: Response
   try {
     const headers = config.key
-      ? await keyedBy(config.key, config.headers, deadline, timeoutMs)
+      ? await keyed(config.key, config.headers, deadline, timeoutMs)
       : config.headers
     const answer = answerOf(config.fetch, config.baseUrl + request.path, {
       headers: { ...headers, accept: 'text/event-stream', ...request.headers },
