@@ -21,6 +21,11 @@ export interface Contender {
   family?: string
   /** A new strategy, with nothing learned yet. */
   make(): PollingStrategy
+  /**
+   * Whether the client's waits share requests (`shareRequests`): off for every schedule but the
+   * one that shows it, so each job's checks are its own, as the optimal frontier's are.
+   */
+  shareRequests?: boolean
 }
 
 /** `min` plus a uniform draw below `max - min`. */
@@ -33,6 +38,20 @@ export const DEFAULT: Contender = {
   source: 'this SDK: `adaptivePolling()`, packages/client/src/polling/adaptive.ts',
   family: 'adaptive',
   make: () => adaptivePolling(),
+}
+
+/**
+ * The client as it comes: the default strategy, and checks of jobs due within 1/8 of their delay
+ * of one another sharing one batch request (`shareRequests`). Below the optimal frontier at
+ * times, as that is the best schedule for one job checked alone.
+ */
+export const DEFAULT_SHARED: Contender = {
+  ...DEFAULT,
+  id: 'default-shared',
+  label: 'default, sharing requests among waits (as the client comes)',
+  source: 'this SDK: `adaptivePolling()` and `shareRequests` (on by default)',
+  family: 'shared',
+  shareRequests: true,
 }
 
 /**

@@ -15,6 +15,7 @@ const Y_RANGE: [number, number] = [0.01, 300]
 const COLORS: Record<string, string> = {
   adaptive: '#1f6feb',
   unlearned: '#1f6feb',
+  shared: '#8250df',
   fixed: '#8c959f',
   optimal: '#1a7f37',
   anchor: '#cf222e',
@@ -107,9 +108,13 @@ function panel(result: WorkloadResult, x0: number, y0: number): string {
         `<circle cx="${cx}" cy="${cy}" r="7" fill="none" stroke="${COLORS.default}" stroke-width="2"/>`,
       )
     }
-    const unlearned = r.contender.family === 'unlearned'
-    if (!r.contender.family || isDefault || unlearned) {
-      const label = isDefault ? 'default' : unlearned ? 'never learning' : r.contender.id
+    const named = { unlearned: 'never learning', shared: 'default, shared' }
+    const label = isDefault
+      ? 'default'
+      : r.contender.family
+        ? named[r.contender.family as keyof typeof named]
+        : r.contender.id
+    if (label !== undefined) {
       out.push(
         `<text x="${Number(cx) + 5}" y="${Number(cy) - 4}" fill="#57606a">${esc(label)}</text>`,
       )

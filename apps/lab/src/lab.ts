@@ -7,6 +7,7 @@ import {
   ANCHORS,
   type Contender,
   DEFAULT,
+  DEFAULT_SHARED,
   FIXED_SWEEP,
   NEVER_LEARNING,
 } from './anchors.js'
@@ -35,7 +36,14 @@ export const FULL: Profile = {
   jobs: 1_000,
   samples: 200_000,
   seed: 1,
-  contenders: [DEFAULT, NEVER_LEARNING, ...ADAPTIVE_SWEEP, ...ANCHORS, ...FIXED_SWEEP],
+  contenders: [
+    DEFAULT,
+    DEFAULT_SHARED,
+    NEVER_LEARNING,
+    ...ADAPTIVE_SWEEP,
+    ...ANCHORS,
+    ...FIXED_SWEEP,
+  ],
   workloads: WORKLOADS,
   draws: [2, 3, 4, 5, 6, 7, 8, 9],
 }
@@ -106,8 +114,12 @@ export async function runLab(
           strategy: contender.make(),
           count: profile.jobs,
           seed,
+          // The client as it comes (auto) where the server pushes; a polling schedule elsewhere.
           transport:
-            workload.push && contender.id === 'default' ? ('auto' as const) : ('poll' as const),
+            workload.push && (contender === DEFAULT || contender === DEFAULT_SHARED)
+              ? ('auto' as const)
+              : ('poll' as const),
+          shareRequests: contender.shareRequests ?? false,
         }
         const outcomes = await simulate(plan)
         results.push(describe(contender, outcomes, optimal, workload, profile.jobs))

@@ -45,6 +45,8 @@ export interface RunPlan {
   meanGapMs?: number
   /** How the client learns of changes. @default 'poll' (the lab compares polling schedules) */
   transport?: 'auto' | 'poll'
+  /** Whether waits share requests (`shareRequests`). @default false (each job's checks its own) */
+  shareRequests?: boolean
 }
 
 /** Runs the plan in virtual time. */
@@ -120,6 +122,7 @@ async function waitForJobs(
     polling: plan.strategy,
     // The lab compares polling schedules: push (the server offers it) would take their place.
     transport: plan.transport ?? 'poll',
+    shareRequests: plan.shareRequests ?? false,
     fetch: (input, init) => {
       if ((init.method ?? 'GET') === 'GET') {
         // A batch request of k jobs (several due in the same tick) counts 1/k for each.

@@ -47,7 +47,13 @@ export function createClient(options: ClientOptions = {}): Client {
   const tabs = settings.shareTabs ? tabsFor(core.http) : undefined
   const memory = new TransportMemory(settings.transport.transport)
   const engine = enginesOf(settings, core, (callCore) => {
-    return new Monitor(callCore, resolveSources(callCore), { ...settings.transport, tabs, memory })
+    const { transport, shareRequests } = settings
+    return new Monitor(callCore, resolveSources(callCore), {
+      ...transport,
+      tabs,
+      memory,
+      shareRequests,
+    })
   })
   return {
     jobs: new Jobs(engine),

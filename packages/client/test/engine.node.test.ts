@@ -886,6 +886,43 @@ describe('a backlog of creates older than a minute under the rate limit', () => 
   }, 30_000)
 })
 
+describe('waits for one job each, turns free', () => {
+  /** Two waits checking every 10 s, the second started 1 s after the first; both jobs end at 55 s. */
+  async function twoWaits(shareRequests?: boolean) {
+    const { client, manual, settle, requests } = virtualSetup({
+      simulation: { hints: { mode: 'none' } },
+      client: shareRequests === undefined ? {} : { shareRequests },
+    })
+    const first = await settle(client.jobs.create(jobParams(55_000)))
+    const waits = [client.jobs.wait(first.id, { polling: fixedInterval(10_000) })]
+    await manual.tickAsync(1_000)
+    const second = await settle(client.jobs.create(jobParams(54_000)))
+    waits.push(client.jobs.wait(second.id, { polling: fixedInterval(10_000) }))
+    const jobs = await settle(Promise.all(waits))
+    const checks = requests.filter((r) => r.method === 'GET')
+    return { jobs, checks, ids: [first.id, second.id] }
+  }
+
+  it('should share one batch request between checks due within an eighth of their delay', async () => {
+    const { jobs, checks, ids } = await twoWaits()
+    expect(jobs.map((job) => job.status)).toEqual(['completed', 'completed'])
+    // Each job asked alone at once, then both in one request every 10 s (the second's checks a
+    // second early), both ends known at 60 s: 8 requests where each alone took 14.
+    const batches = checks.filter((r) => r.path.includes('ids='))
+    expect(checks.length - batches.length).toBe(2)
+    expect(batches.length).toBe(6)
+    for (const batch of batches) for (const id of ids) expect(batch.path).toContain(id)
+  })
+
+  it('should keep each wait’s schedule, one request a check, with shareRequests: false', async () => {
+    const { jobs, checks } = await twoWaits(false)
+    expect(jobs.map((job) => job.status)).toEqual(['completed', 'completed'])
+    expect(checks.filter((r) => r.path.includes('ids='))).toEqual([])
+    // 0, 10 … 60 s and 1, 11 … 61 s, each check its own request.
+    expect(checks.length).toBe(14)
+  })
+})
+
 describe('progress without ETAs', () => {
   it('should not take the first progress seen for the pace of a job that was queued first', async () => {
     const { client, settle, manual } = virtualSetup({
