@@ -35,6 +35,7 @@ import {
   checkNumber,
   checkWaitOptions,
   jobPath,
+  OPTIONS,
 } from './validate.js'
 
 /** `client.jobs`: create, inspect, cancel and wait for video translation jobs. */
@@ -51,6 +52,7 @@ export class Jobs {
    * @example const job = await client.jobs.create({ video_url: 'https://example.com/a.mp4', target_language: 'es' })
    */
   async create(params: CreateJobParams, options: CreateJobOptions = {}): Promise<Job> {
+    checkCallOptions(options, OPTIONS.create)
     return (await createJob(this.#engine().core, params, options)).job
   }
 
@@ -66,7 +68,7 @@ export class Jobs {
     options: CreateBatchOptions = {},
   ): Promise<CreateOutcome[]> {
     checkList('paramsList', paramsList)
-    checkCallOptions(options)
+    checkCallOptions(options, OPTIONS.createBatch)
     checkNumber('concurrency', options.concurrency, { min: 1, integer: true })
     if (options.idempotencyKey !== undefined && typeof options.idempotencyKey !== 'function') {
       // One key for every job would create the first and refuse the others (422).
@@ -115,7 +117,7 @@ export class Jobs {
   ): Promise<CompletedJob>
   wait(id: string, options: WaitOptions): Promise<Job>
   async wait(id: string, options: WaitOptions = {}): Promise<Job> {
-    checkWaitOptions(options)
+    checkWaitOptions(options, OPTIONS.wait)
     const engine = this.#engine()
     const start = startOf(id, options, engine.core.http.redact)
     // A resumed wait keeps its deadline unless given a new timeout.
@@ -151,7 +153,7 @@ export class Jobs {
     options: WaitOptions & CreateJobOptions = {},
   ): Promise<Job> {
     // Checked before the create: a job nobody waits for would still be made (and billed).
-    checkWaitOptions(options)
+    checkWaitOptions(options, OPTIONS.createAndWait)
     // The timeout counts from the call, but a create is never cut short by it (the job it made
     // would be lost): one that ends past the deadline gives a TimeoutError carrying the job. No
     // retry of it starts after the deadline (a 429 answered: no job made).
@@ -182,7 +184,7 @@ export class Jobs {
    * @example for await (const job of client.jobs.watch(id)) console.log(job.status, job.progress)
    */
   watch(id: string, options: WatchOptions = {}): JobWatch {
-    checkWaitOptions(options)
+    checkWaitOptions(options, OPTIONS.watch)
     const { core, monitor } = this.#engine()
     return new JobWatch(monitor, id, options, startOf(id, options, core.http.redact))
   }
@@ -199,7 +201,7 @@ export class Jobs {
     checkList('ids', ids)
     const { redact } = this.#engine().core.http
     for (const id of ids) checkJobId(id, redact)
-    checkWaitOptions(options)
+    checkWaitOptions(options, OPTIONS.waitMany)
     const { onProgress, ...limits } = options
     return waitAll(this.#many(), ids, limits, onProgress)
   }
@@ -213,7 +215,7 @@ export class Jobs {
     checkList('ids', ids)
     const { redact } = this.#engine().core.http
     for (const id of ids) checkJobId(id, redact)
-    checkWaitOptions(options)
+    checkWaitOptions(options, OPTIONS.waitMany)
     return waitAny(this.#many(), ids, options)
   }
 

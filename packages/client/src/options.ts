@@ -26,6 +26,7 @@ import {
   baseUrlFault,
   checkNumber,
   checkOptionKinds,
+  checkOptionNames,
   MAX_TIMER_MS,
 } from './validate.js'
 
@@ -191,6 +192,10 @@ export interface Settings {
   isolateCalls: boolean
 }
 
+/** Every option's name, to tell a misnamed one (`baseURL`). */
+const CLIENT_OPTIONS =
+  'baseUrl apiKey fetch requestTimeoutMs polling transport shareTabs shareRequests isolateCalls retry circuitBreaker pacing clock random logger'
+
 /** Checks `options` and resolves them against the defaults. */
 export function resolveOptions(options: ClientOptions): Settings {
   checkOptions(options)
@@ -233,6 +238,7 @@ function checkOptions(options: ClientOptions): void {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`createClient takes an object of options (got ${String(options)}).`)
   }
+  checkOptionNames(options, CLIENT_OPTIONS)
   checkOptionKinds(options)
   // A minute below the timer's range: a long-poll's hold (30 s) is added to it.
   checkNumber('requestTimeoutMs', options.requestTimeoutMs, {

@@ -145,6 +145,45 @@ describe('option checks', () => {
     expect(fake.calls).toHaveLength(0)
   })
 
+  it('should name the option meant by a misnamed one, and leave other keys alone', async () => {
+    const meant = (options: object) => {
+      try {
+        createClient({ ...base, ...options } as ClientOptions)
+        return undefined
+      } catch (error) {
+        return String(error)
+      }
+    }
+    expect(meant({ baseURL: 'http://api.test' })).toMatch(/no option baseURL .*mean baseUrl\?/)
+    expect(meant({ timeout: 5_000 })).toMatch(/mean requestTimeoutMs\?/)
+    expect(meant({ requestTimeout: 5_000 })).toMatch(/mean requestTimeoutMs\?/)
+    expect(meant({ maxRetries: 5 })).toMatch(/mean retry: \{ maxRetries \}\?/)
+    expect(meant({ apikey: 'k' })).toMatch(/mean apiKey\?/)
+    // Unknown and unlike any option (settings shared with something else), or left undefined.
+    expect(meant({ region: 'eu', timeout: undefined })).toBeUndefined()
+
+    const fake = fetch()
+    const client = createClient({ ...base, fetch: fake })
+    const waited = (options: object) => client.jobs.wait('job_1', options)
+    await expect(waited({ timeout: 60_000 })).rejects.toThrow(/mean timeoutMs\?/)
+    await expect(waited({ timeoutMS: 60_000 })).rejects.toThrow(/mean timeoutMs\?/)
+    await expect(waited({ maxRetries: 3 })).rejects.toThrow(/mean maxAttempts\?/)
+    await expect(waited({ pollInterval: 1_000 })).rejects.toThrow(/fixedInterval\(ms\)/)
+    const params = { video_url: 'https://example.com/a.mp4', target_language: 'es' }
+    await expect(client.jobs.createAndWait(params, { timeout: 1 } as object)).rejects.toThrow(
+      TypeError,
+    )
+    await expect(client.jobs.create(params, { idempotencykey: 'k' } as object)).rejects.toThrow(
+      /mean idempotencyKey\?/,
+    )
+    await expect(client.jobs.waitAll(['job_1'], { timeout: 1 } as object)).rejects.toThrow(
+      /mean timeoutMs\?/,
+    )
+    expect(() => client.jobs.watch('job_1', { timeout: 1 } as object)).toThrow(/mean timeoutMs\?/)
+    // Nothing was sent, the job not created.
+    expect(fake.calls).toHaveLength(0)
+  })
+
   it('should refuse a strategy’s NaN delay instead of polling in a loop', async () => {
     const fake = fakeFetch(() => json(jobBody({ status: 'running' })))
     const client = createClient({

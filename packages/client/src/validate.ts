@@ -47,8 +47,9 @@ export function checkNumber(name: string, value: unknown, rule: NumberRule = {})
  */
 export function checkWaitOptions(
   options: WaitLimits & { retryOnError?: boolean | number | undefined; onProgress?: unknown },
+  known: string,
 ): void {
-  checkCallOptions(options)
+  checkCallOptions(options, known)
   const { polling, onProgress } = options
   if (
     polling !== undefined &&
@@ -75,20 +76,65 @@ export function checkWaitOptions(
 }
 
 /**
- * Throws a `TypeError` unless `signal` is undefined or an `AbortSignal` (another realm's or a
- * polyfill's too: what it has is what is used).
+ * The options each call takes (`OPTIONS.wait`…), to tell a misnamed one: names between spaces
+ * (plain strings: a bundle without the calls keeps none of them, as it would arrays).
  */
+export const OPTIONS = {
+  call: 'signal',
+  create: 'signal idempotencyKey',
+  createBatch: 'signal concurrency idempotencyKey',
+  watch: 'signal timeoutMs maxAttempts maxConsecutiveErrors polling resume',
+  wait: 'signal timeoutMs maxAttempts maxConsecutiveErrors polling resume onProgress retryOnError throwOnError',
+  createAndWait:
+    'signal timeoutMs maxAttempts maxConsecutiveErrors polling resume onProgress retryOnError throwOnError idempotencyKey',
+  waitMany: 'signal timeoutMs maxAttempts maxConsecutiveErrors polling onProgress',
+  waitForResult: 'signal maxRetries maxWaitTime timeout retryOnError',
+}
+
+/**
+ * Throws a `TypeError` for an option `known` does not hold that names one it does, misspelt
+ * (`baseURL`, `timeout` for `timeoutMs`) or as other SDKs name it (`maxRetries`): left unread, it
+ * would change nothing, silently. Other unknown keys are left alone (an object of settings
+ * shared with something else).
+ */
+export function checkOptionNames(options: object, known: string): void {
+  const names = known.split(' ')
+  for (const [name, value] of Object.entries(options)) {
+    if (value === undefined || names.includes(name)) continue
+    // The name in another case, with or without `Ms`, or a request's (`timeout`).
+    const lower = name.toLowerCase()
+    const forms = [lower, `${lower}ms`, `request${lower}ms`, lower.replace(/ms$/, '')]
+    const meant = names.find((k) => forms.includes(k.toLowerCase())) ?? otherName(name, names)
+    if (meant) throw new TypeError(`There is no option ${name} here: did you mean ${meant}?`)
+  }
+}
+
+/** The option meant by what other SDKs (and the original challenge's clients) call it. */
+function otherName(name: string, names: string[]): string | undefined {
+  const has = (option: string) => names.includes(option)
+  if (/interval/i.test(name) && has('polling')) return 'polling: fixedInterval(ms)'
+  if (name !== 'maxRetries') return undefined
+  return has('maxAttempts') ? 'maxAttempts' : has('retry') ? 'retry: { maxRetries }' : undefined
+}
+
 /**
  * Throws a `TypeError` unless a call's `options` are an object (or left out) with a usable
- * `signal`, if any: `null` read as no options met a bare "Cannot read properties of null".
+ * `signal`, if any, and no option named for one of `known` (`checkOptionNames`): `null` read as
+ * no options met a bare "Cannot read properties of null".
  */
-export function checkCallOptions(options: unknown): void {
+export function checkCallOptions(options: unknown, known = OPTIONS.call): void {
   if (options === undefined) return
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`options must be an object (got ${describe(options)}).`)
   }
+  checkOptionNames(options, known)
   checkSignal((options as { signal?: unknown }).signal)
 }
+
+/**
+ * Throws a `TypeError` unless `signal` is undefined or an `AbortSignal` (another realm's or a
+ * polyfill's too: what it has is what is used).
+ */
 
 export function checkSignal(signal: unknown): void {
   if (signal === undefined) return

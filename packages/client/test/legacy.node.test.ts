@@ -24,6 +24,18 @@ describe('createLegacyClient', () => {
     expect(requests.filter((r) => r.path === '/status').length).toBeGreaterThan(2)
   })
 
+  it('should take the original clients’ option names, and name the one meant by a misnamed one', async () => {
+    const { legacy, requests, settle } = virtualSetup()
+    await legacy.setCompletionTime(2)
+    const options = { maxRetries: 10, maxWaitTime: 60, timeout: 5, retryOnError: true }
+    expect(await settle(legacy.waitForResult(options))).toBe('completed')
+    const sent = requests.length
+    await expect(legacy.waitForResult({ maxWaitTimeMs: 60_000 } as object)).rejects.toThrow(
+      /no option maxWaitTimeMs .*mean maxWaitTime\?/,
+    )
+    expect(requests.length).toBe(sent)
+  })
+
   it('should share one observation of /status among concurrent waits with the same options', async () => {
     const { legacy, requests, settle } = virtualSetup()
     await legacy.setCompletionTime(20)

@@ -15,7 +15,7 @@ import { type ClientOptions, resolveOptions } from '../options.js'
 import { retryAfterOf } from '../polling/hints.js'
 import { readBody } from '../request/http.js'
 import type { Job } from '../types.js'
-import { checkCallOptions, checkNumber, MAX_TIMER_MS } from '../validate.js'
+import { checkCallOptions, checkNumber, MAX_TIMER_MS, OPTIONS } from '../validate.js'
 
 /** The original challenge's three results. */
 export type LegacyResult = 'pending' | 'completed' | 'error'
@@ -87,7 +87,7 @@ export class Legacy {
   async waitForResult(options: LegacyWaitOptions = {}): Promise<'completed' | 'error'> {
     const engine = this.#engine()
     const { clock, logger } = engine.core
-    checkCallOptions(options)
+    checkCallOptions(options, OPTIONS.waitForResult)
     checkNumber('maxRetries', options.maxRetries, { min: 1, integer: true, infinite: true })
     checkNumber('maxWaitTime', options.maxWaitTime, { max: MAX_TIMER_MS / 1000, infinite: true })
     checkNumber('timeout', options.timeout, { min: 0.001, max: MAX_TIMER_MS / 1000 - 60 })
