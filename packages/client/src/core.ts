@@ -15,10 +15,10 @@ import {
   type HttpRequest,
   type HttpResponse,
   type HttpStream,
-  notSent,
   openStream,
   send as sendRequest,
 } from './request/http.js'
+import { notSent } from './request/key.js'
 import type { Pacer } from './request/pacing.js'
 import { PACED_FOR_MS, type RetryBudget, type RetrySettings, retryDelay } from './request/retry.js'
 import type { RoundTrips } from './request/round-trips.js'

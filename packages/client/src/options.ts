@@ -17,9 +17,10 @@ import {
   hintAware,
   type PollingStrategy,
 } from './polling/strategy.js'
-import { keyRing, redactError, redactor } from './redact.js'
+import { keyRing, redactor } from './redact.js'
 import type { CircuitBreakerOptions, CircuitBreakerSettings } from './request/breaker.js'
 import type { FetchLike, HttpConfig } from './request/http.js'
+import { keyGiver } from './request/key.js'
 import type { BudgetSettings, RetryOptions, RetrySettings } from './request/retry.js'
 import {
   apiKeyFault,
@@ -355,31 +356,6 @@ function resolveHttpConfig(options: ClientOptions, clock: Clock): HttpConfig {
     ...common,
     headers: { ...ACCEPT, authorization: `Bearer ${apiKey}` },
     redact: redactor(apiKey),
-  }
-}
-
-/**
- * The key `given` gives now, checked, and learned by `ring` before any request carries it. Its
- * failure is the request's, retried as a network failure is (a token service's blip).
- */
-function keyGiver(
-  given: () => string | Promise<string>,
-  ring: ReturnType<typeof keyRing>,
-): () => Promise<string> {
-  return async () => {
-    let key: unknown
-    try {
-      key = await given()
-    } catch (cause) {
-      throw new VideoTranslationError('The apiKey function failed; see `cause`.', {
-        retryable: true,
-        cause: redactError(cause, ring),
-      })
-    }
-    const fault = apiKeyFault(key)
-    if (fault) throw new VideoTranslationError(`The key the apiKey function gave ${fault}.`)
-    ring.learn(key as string)
-    return key as string
   }
 }
 

@@ -1,6 +1,7 @@
 /**
- * One HTTP request: URL and headers, a per-request timeout (see deadlines.ts), and the
- * mapping of every way it can fail to a typed error. Retries and polling live above this layer.
+ * One HTTP request: URL and headers (a key function's key: key.ts), a per-request timeout (see
+ * deadlines.ts), the body read within a bound (body.ts), and the mapping of every way it can
+ * fail to a typed error. Retries and polling live above this layer.
  */
 import type { Clock } from '../clock.js'
 import {
@@ -11,11 +12,12 @@ import {
   type RequestInfo,
   requestLine,
   TimeoutError,
-  VideoTranslationError,
 } from '../errors.js'
 import { NO_RESULT, parseProblem, textProblem } from '../parse.js'
 import { type Redactor, redactData, redactError } from '../redact.js'
-import { type Deadline, settleBy, startDeadline } from './deadlines.js'
+import { type Body, bodyOf, MAX_BODY_BYTES } from './body.js'
+import { settleBy, startDeadline } from './deadlines.js'
+import { keyed } from './key.js'
 import { askedDelay } from './rate-limit-headers.js'
 
 /**
@@ -127,81 +129,6 @@ export async function send(config: HttpConfig, request: HttpRequest): Promise<Ht
     return interpret(info, response, body, config)
   } finally {
     deadline.dispose()
-  }
-}
-
-/**
- * `headers` with the key `key` gives, within the request's `deadline`: one that gives none in
- * time fails the request saying so (a `TimeoutError` blamed the server, which was sent nothing).
- */
-async function keyed(
-  key: () => Promise<string>,
-  headers: Readonly<Record<string, string>>,
-  deadline: Deadline,
-  timeoutMs: number,
-): Promise<Record<string, string>> {
-  try {
-    return { ...headers, authorization: `Bearer ${await settleBy(key(), deadline.signal)}` }
-  } catch (error) {
-    if (!deadline.timedOut()) {
-      if (typeof error === 'object' && error !== null) notSent.add(error)
-      throw error
-    }
-    const late = new VideoTranslationError(
-      `The apiKey function gave no key within the request's time limit (${timeoutMs} ms).`,
-      { retryable: true },
-    )
-    notSent.add(late)
-    throw late
-  }
-}
-
-/**
- * Errors of requests never sent (the key's function failed): nothing against the server's
- * health (the circuit breaker) nor a turn under its rate limit used (the pacer), core.ts and
- * turns.ts. Five failures of a token service opened the breaker with no request sent.
- */
-export const notSent = new WeakSet<object>()
-
-/**
- * The most of a body read, unpacked (8 MiB: a batch of 100 jobs is some 100 kB). A gzip of
- * 800 kB unpacking to 800 MB took that much memory, then failed as a lost connection, and was
- * retried; a body streamed without end grew the heap by it.
- */
-const MAX_BODY_BYTES = 8 * 1024 * 1024
-
-/** An answer's body as text, cut at MAX_BODY_BYTES (`cut`: there was more). */
-interface Body {
-  text: string
-  cut: boolean
-}
-
-/**
- * The body of `response`, read whole by the runtime when it says it is small and packs nothing
- * (a length within the bound, no `Content-Encoding`: almost every answer), else read in chunks
- * up to the bound, the rest left unread and the stream cancelled.
- */
-async function bodyOf(response: Response): Promise<Body> {
-  const { headers, body } = response
-  const length = Number(headers.get('content-length') ?? Number.NaN)
-  // A body that is no web stream (node-fetch 2's Node stream, a polyfill's none) is read whole.
-  const streams = typeof body?.getReader === 'function'
-  if (!streams || (length <= MAX_BODY_BYTES && !headers.has('content-encoding'))) {
-    return { text: await response.text(), cut: false }
-  }
-  const reader = (body as ReadableStream<Uint8Array>).getReader()
-  const decoder = new TextDecoder()
-  let text = ''
-  let bytes = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) return { text: text + decoder.decode(), cut: false }
-    bytes += value.byteLength
-    if (bytes > MAX_BODY_BYTES) {
-      reader.cancel().catch(() => {})
-      return { text: text + decoder.decode(), cut: true }
-    }
-    text += decoder.decode(value, { stream: true })
   }
 }
 

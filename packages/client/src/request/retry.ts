@@ -7,7 +7,7 @@
  */
 import { isApiError, isCircuitOpenError, isVideoTranslationError } from '../errors.js'
 import { retryAfterOf } from '../polling/hints.js'
-import { notSent } from './http.js'
+import { notSent } from './key.js'
 import { askedDelay } from './rate-limit-headers.js'
 
 /** Options of request retries. */

@@ -1,0 +1,45 @@
+/**
+ * Reading an answer's body, within a bound: a body past it is cut, not read whole.
+ */
+
+/**
+ * The most of a body read, unpacked (8 MiB: a batch of 100 jobs is some 100 kB). A gzip of
+ * 800 kB unpacking to 800 MB took that much memory, then failed as a lost connection, and was
+ * retried; a body streamed without end grew the heap by it.
+ */
+export const MAX_BODY_BYTES = 8 * 1024 * 1024
+
+/** An answer's body as text, cut at MAX_BODY_BYTES (`cut`: there was more). */
+export interface Body {
+  text: string
+  cut: boolean
+}
+
+/**
+ * The body of `response`, read whole by the runtime when it says it is small and packs nothing
+ * (a length within the bound, no `Content-Encoding`: almost every answer), else read in chunks
+ * up to the bound, the rest left unread and the stream cancelled.
+ */
+export async function bodyOf(response: Response): Promise<Body> {
+  const { headers, body } = response
+  const length = Number(headers.get('content-length') ?? Number.NaN)
+  // A body that is no web stream (node-fetch 2's Node stream, a polyfill's none) is read whole.
+  const streams = typeof body?.getReader === 'function'
+  if (!streams || (length <= MAX_BODY_BYTES && !headers.has('content-encoding'))) {
+    return { text: await response.text(), cut: false }
+  }
+  const reader = (body as ReadableStream<Uint8Array>).getReader()
+  const decoder = new TextDecoder()
+  let text = ''
+  let bytes = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) return { text: text + decoder.decode(), cut: false }
+    bytes += value.byteLength
+    if (bytes > MAX_BODY_BYTES) {
+      reader.cancel().catch(() => {})
+      return { text: text + decoder.decode(), cut: true }
+    }
+    text += decoder.decode(value, { stream: true })
+  }
+}
