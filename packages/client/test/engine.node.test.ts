@@ -13,6 +13,9 @@ import type { Job } from '../src/types.js'
 import { fakeFetch, jobBody, json, problemResponse } from './fake-fetch.js'
 import { drive, jobParams, virtualClock, virtualSetup } from './virtual-time.js'
 
+/** A wait's time limit long enough for any backlog of these tests. */
+const LONG_WAIT = { timeoutMs: 3_600_000 }
+
 /** Status requests (single and batch) grouped by the virtual time they were sent at. */
 function statusRequestsByTime(requests: { at: number; method: string; path: string }[]) {
   const byTime = new Map<number, string[]>()
@@ -687,9 +690,8 @@ describe('a wait behind a backlog under the rate limit', () => {
       })
       // A backlog of 450 creates (150 s at 3 a second), each with an hour to spare; over a
       // minute into it, a job is made and waited for with 30 s to spare.
-      const long = { timeoutMs: 3_600_000 }
       const backlog = Promise.allSettled(
-        Array.from({ length: 450 }, () => client.jobs.createAndWait(jobParams(1_000), long)),
+        Array.from({ length: 450 }, () => client.jobs.createAndWait(jobParams(1_000), LONG_WAIT)),
       )
       await manual.tickAsync(70_000)
       const quick = await settle(client.jobs.create(jobParams(3_000)))
@@ -779,8 +781,9 @@ describe('a backlog of creates older than a minute under the rate limit', () => 
     const { client, manual, settle } = virtualSetup({
       simulation: { rate_limit: { capacity: 20, refill_per_s: 2 }, hints: { mode: 'none' } },
     })
-    const long = { timeoutMs: 3_600_000 }
-    const backlog = Array.from({ length: 400 }, () => client.jobs.createAndWait(jobParams(), long))
+    const backlog = Array.from({ length: 400 }, () =>
+      client.jobs.createAndWait(jobParams(), LONG_WAIT),
+    )
     await manual.tickAsync(40_000)
     // 40 s into a backlog of 200 s: its create goes before those with an hour to spare (it
     // timed out unsent, queued a minute on behind every one of them).
@@ -977,8 +980,9 @@ describe('two clients on one key under the rate limit', () => {
         durations: { distribution: 'fixed', ms: 30_000 },
       },
     })
-    const long = { timeoutMs: 3_600_000 }
-    const busy = Array.from({ length: 300 }, () => client.jobs.createAndWait(jobParams(), long))
+    const busy = Array.from({ length: 300 }, () =>
+      client.jobs.createAndWait(jobParams(), LONG_WAIT),
+    )
     await manual.tickAsync(30_000)
     const later = newClient()
     const took: number[] = []
@@ -1029,6 +1033,20 @@ describe('push under the rate limit', () => {
   }, 30_000)
 })
 
+/**
+ * A client on push (`auto`) under `rate_limit`, on a server without hints whose streams send
+ * progress every `progressEveryMs` (few events: a test's cost is theirs).
+ */
+function pushUnder(
+  rate_limit: { capacity: number; refill_per_s: number },
+  progressEveryMs: number,
+) {
+  return virtualSetup({
+    simulation: { rate_limit, hints: { mode: 'none' }, progress_interval_ms: progressEveryMs },
+    client: { transport: 'auto' },
+  })
+}
+
 describe('push under the rate limit, put off', () => {
   it('should open a stream put off for creates once they no longer wait', async () => {
     const { client, manual, settle } = virtualSetup({
@@ -1049,23 +1067,14 @@ describe('push under the rate limit, put off', () => {
   }, 30_000)
 
   it('should open the streams of a second wave of creates too', async () => {
-    const { client, manual, settle, requests } = virtualSetup({
-      simulation: {
-        rate_limit: { capacity: 5, refill_per_s: 2 },
-        hints: { mode: 'none' },
-        // Fewer events on the streams: the test's cost is theirs.
-        progress_interval_ms: 10_000,
-      },
-      client: { transport: 'auto' },
-    })
-    const long = { timeoutMs: 3_600_000 }
+    const { client, manual, settle, requests } = pushUnder({ capacity: 5, refill_per_s: 2 }, 10_000)
     const first = Array.from({ length: 20 }, () =>
-      client.jobs.createAndWait(jobParams(20_000), long),
+      client.jobs.createAndWait(jobParams(20_000), LONG_WAIT),
     )
     await manual.tickAsync(11_000)
     const before = requests.length
     const second = Array.from({ length: 20 }, () =>
-      client.jobs.createAndWait(jobParams(180_000), long),
+      client.jobs.createAndWait(jobParams(180_000), LONG_WAIT),
     )
     const jobs = await settle(Promise.all(second))
     await settle(Promise.all(first))
@@ -1079,18 +1088,9 @@ describe('push under the rate limit, put off', () => {
   }, 90_000)
 
   it('should open the streams put off as turns come free once no create waits', async () => {
-    const { client, settle, requests } = virtualSetup({
-      simulation: {
-        rate_limit: { capacity: 20, refill_per_s: 10 },
-        hints: { mode: 'none' },
-        // Fewer events on the streams: the test's cost is theirs.
-        progress_interval_ms: 60_000,
-      },
-      client: { transport: 'auto' },
-    })
-    const long = { timeoutMs: 3_600_000 }
+    const { client, settle, requests } = pushUnder({ capacity: 20, refill_per_s: 10 }, 60_000)
     const waits = Array.from({ length: 100 }, () =>
-      client.jobs.createAndWait(jobParams(120_000), long),
+      client.jobs.createAndWait(jobParams(120_000), LONG_WAIT),
     )
     const jobs = await settle(Promise.all(waits))
     expect(jobs.every((job) => job.status === 'completed')).toBe(true)
