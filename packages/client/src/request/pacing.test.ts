@@ -423,6 +423,34 @@ describe('pacing', () => {
     expect(manual.now() - start).toBeLessThanOrEqual(30_000)
   })
 
+  it('should pace the retries of 429s that say when to come back, where no limit is stated', async () => {
+    const { manual, clock } = virtualClock()
+    // A token bucket of 5, 5 a second, that refuses with `Retry-After: 1` and states no limit.
+    let tokens = 5
+    let at = manual.now()
+    let refused = 0
+    const fetch = fakeFetch(() => {
+      tokens = Math.min(5, tokens + ((manual.now() - at) / 1_000) * 5)
+      at = manual.now()
+      if (tokens < 1) {
+        refused++
+        return new Response('Too Many Requests', { status: 429, headers: { 'retry-after': '1' } })
+      }
+      tokens -= 1
+      return json(jobBody())
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock })
+    await drive(manual, client.jobs.get('job_1'))
+    const start = manual.now()
+    const gets = Array.from({ length: 60 }, () => client.jobs.get('job_1'))
+    const results = await drive(manual, Promise.allSettled(gets), 100, 600)
+    expect(results.every((r) => r.status === 'fulfilled')).toBe(true)
+    // The first burst is refused past the bucket (55); the retries after the pause are paced
+    // (each second they all came back at once: 251 refusals, and creates failed).
+    expect(refused).toBeLessThanOrEqual(70)
+    expect(manual.now() - start).toBeLessThanOrEqual(40_000)
+  })
+
   it('should read a limit that only the refusals state, though the first answer stated none', async () => {
     const { manual, clock } = virtualClock()
     const server = fixedWindowServer(manual, 10, 10, 'x-ratelimit', true)

@@ -253,8 +253,8 @@ export class Pacer {
    * `outcome` says how: answered (`'ok'`), failed otherwise, or refused with a 429 (`refused`:
    * when it says to come back, if it does); `held`, when the server held it (what it said was
    * left is as old as the hold, so only the policy is read). A server that states no limit and
-   * refuses some requests (a 429 saying nothing of when) while it answers others has its limit
-   * learned (share.ts).
+   * refuses some requests (with a 429, saying when to come back or not) while it answers others
+   * has its limit learned (share.ts).
    */
   answered(
     ticket: Ticket,
@@ -307,7 +307,11 @@ export class Pacer {
         this.#pausedUntil = Math.max(this.#pausedUntil, now + resetMs)
       }
       this.#limit = { kind: 'bucket', tokens, at: now, perMs, capacity: stated.quota }
-    } else if (refused && outcome.refused === undefined && this.learns(now)) {
+    } else if (refused && this.learns(now)) {
+      // A refusal where no limit is stated, while others are answered: a limit to learn, whether
+      // it says when to come back or not (one that did was not learned from, and its pause held
+      // nothing back: 60 creates on a server of 5 a second all came back each second after it,
+      // 251 refusals; 150 createAndWaits, 1,744 refusals, 31 waits failed, now 2 and 19).
       const learnedPerMs = limit.kind === 'bucket' ? limit.perMs : undefined
       const perMs = this.#share.learn(ticket, this.#tickets, now, learnedPerMs)
       if (perMs !== undefined) {
@@ -341,7 +345,7 @@ export class Pacer {
   }
 
   /**
-   * Whether a bare 429 now is a limit to learn: the server states none (or one was learned) and
+   * Whether a 429 now is a limit to learn: the server states none (or one was learned) and
    * answered other requests lately (a quota used up refuses them all).
    */
   learns(now: number): boolean {

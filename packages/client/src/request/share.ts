@@ -7,10 +7,11 @@
  * the rate is halved (at most once per round of requests, down to 1/64), raised by 0.1 request
  * a second each second, and back to the whole after a minute without a refusal.
  *
- * A server that states no limit and refuses some requests (a 429 saying nothing of when) while
- * it answers others has its limit learned, as TCP learns a path's: half the last second's
- * answered rate at the first refusal, halved again at a refusal of a request sent after that,
- * raised by 0.1 request a second each second, and forgotten after a minute without refusals.
+ * A server that states no limit and refuses some requests (a 429, saying when to come back or
+ * not) while it answers others has its limit learned, as TCP learns a path's: half the last
+ * second's answered rate at the first refusal, halved again at a refusal of a request sent after
+ * that, raised by 0.1 request a second each second, and forgotten after a minute without
+ * refusals.
  *
  * Requests are known by their tickets (pacing.ts), which grow in the order turns are given: a
  * refusal of a request sent before the last halving was sent at the old rate and says nothing
