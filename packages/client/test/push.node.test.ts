@@ -444,9 +444,18 @@ describe('transport: long-poll', () => {
         return json(jobBody({ id, status: done ? 'completed' : 'running', eta_ms: null }))
       })
       const polling = fixedInterval(1_000)
-      const client = createClient({ baseUrl: 'http://api.test', fetch, clock, polling })
+      const warnings: string[] = []
+      const logger = { warn: (message: string) => warnings.push(message) }
+      const client = createClient({ baseUrl: 'http://api.test', fetch, clock, polling, logger })
       const wait = client.jobs.wait('job_1', { timeoutMs: 1_800_000 })
       await expect(drive(manual, wait, 1_000, 400)).resolves.toMatchObject({ status: 'completed' })
+      // Said as what it is: refused for the key (the next jobs too), or for this job, for now.
+      const remembered = status === 403 || status === 410
+      expect(warnings[0]).toMatch(
+        remembered
+          ? /^sse does not work here \(/
+          : /^sse failed for this job \(.*\): using long-poll for it$/,
+      )
       // Not at the deadline's last look, nor after the 600 s the refusals asked for.
       expect(manual.now() - start).toBeLessThan(300_000)
       // Not for this key or plan: the client's next jobs are polled at once.

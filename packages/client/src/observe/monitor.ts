@@ -271,7 +271,12 @@ export class Monitor implements Planner {
     observation.transport = to
     if (remember) this.#memory.movedDown(to, this.#core.clock.now())
     this.#core.events.emit('transport:fallback', { id: observation.id, from, to, reason })
-    this.#core.logger.warn?.(`${from} does not work here (${reason}): using ${to}`)
+    // Remembered: the server's (or the way to it); else this job's (a stream refused for now).
+    this.#core.logger.warn?.(
+      remember
+        ? `${from} does not work here (${reason}): using ${to}`
+        : `${from} failed for this job (${reason}): using ${to} for it`,
+    )
     return true
   }
 
