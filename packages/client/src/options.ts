@@ -107,12 +107,16 @@ export interface ClientOptions {
   /**
    * A check of one job falling due takes along, in the same batch request (`GET /v1/jobs?ids=`),
    * the checks of other jobs planned within 1/8 of their delay: many waits at once cost fewer
-   * requests and learn of some ends a little sooner (200 jobs created together: 256 requests
-   * where each wait asked alone took 1,626). `false` keeps each wait's checks at its strategy's
-   * exact times, one request each, while turns under the rate limit are free (a server that
-   * counts each id of a batch against its limit, or reproducing another SDK's schedule
-   * exactly); `waitAll` and `waitAny` still ask in batches, and checks still wait for a turn
-   * together when turns are short.
+   * requests (200 jobs created together: 256 requests where each wait asked alone took 1,626),
+   * batch answers being whole bodies (never a 304). A check moved earlier may find an end
+   * sooner, or miss one its strategy planned for (a fixed interval equal to a job's known
+   * duration: then a whole interval late). Never a check the server paces with `Retry-After`,
+   * nor with a check near its deadline; with `isolateCalls`, within one call. `false` keeps
+   * each wait's checks at its strategy's times while turns under the rate limit are free (a
+   * server that counts each id of a batch against its limit, or reproducing another SDK's
+   * schedule exactly): checks due at the same instant still go together, `waitAll` and
+   * `waitAny` still ask in batches, and checks still wait for one turn together when turns are
+   * short.
    * @default true
    * @example shareRequests: false
    */

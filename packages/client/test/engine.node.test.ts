@@ -917,6 +917,55 @@ describe('waits for one job each, turns free', () => {
     for (const batch of batches) for (const id of ids) expect(batch.path).toContain(id)
   })
 
+  it('should not let a check near its deadline take others along (its time limit would be theirs)', async () => {
+    // Every answer 3 s after its request.
+    const { client, manual, settle, requests } = virtualSetup({
+      simulation: { hints: { mode: 'none' }, latency_ms: { min: 3_000, max: 3_000 } },
+    })
+    const near = await settle(client.jobs.create(jobParams(60_000)))
+    const other = await settle(client.jobs.create(jobParams(14_000)))
+    const failures: unknown[] = []
+    client.on('request:error', ({ error }) => failures.push(error))
+    const start = manual.now()
+    const [timedOut, job] = await settle(
+      Promise.all([
+        client.jobs
+          .wait(near.id, { polling: fixedInterval(20_000), timeoutMs: 15_000 })
+          .catch((e: unknown) => e),
+        client.jobs.wait(other.id, { polling: fixedInterval(14_000) }),
+      ]),
+    )
+    expect(timedOut).toSatisfy(isTimeoutError)
+    // The first wait's last look (a request of 1 s at most, which times out) took none along:
+    // the second job's check, due soon after it, went alone and answered (in the last look's
+    // batch it timed out too, the job known 13.5 s later). Both jobs' first checks go together.
+    expect(failures.map(String).filter((f) => f.includes(other.id))).toEqual([])
+    const batches = requests.filter((r) => r.path.includes('ids='))
+    expect(batches.map((r) => r.at - start)).toEqual([0])
+    expect(job.status).toBe('completed')
+    expect(manual.now() - start).toBeLessThan(30_000)
+  })
+
+  it('should check alone a job the server paces with Retry-After (a batch would not say it)', async () => {
+    const { client, settle, requests } = virtualSetup({
+      simulation: { hints: { mode: 'retry-after', eta_noise: 0, progress: false } },
+    })
+    const others = await settle(
+      Promise.all([0, 1].map(() => client.jobs.create(jobParams(300_000)))),
+    )
+    // Checked in batches every 64 s meanwhile (answers without a job's Retry-After).
+    const all = client.jobs.waitAll(
+      others.map((job) => job.id),
+      { polling: fixedInterval(64_000) },
+    )
+    const job = await settle(client.jobs.createAndWait(jobParams(100_000)))
+    const checks = requests.filter((r) => r.method === 'GET' && r.path.includes(job.id))
+    // When the server said each time (60 s, then 40 s more), alone: two checks, none in a batch
+    // (a batch took the first, and the next check went at 72 s, long before it said).
+    expect(checks.map((r) => r.path.includes('ids='))).toEqual([false, false])
+    await settle(all)
+  })
+
   it('should keep each wait’s schedule, one request a check, with shareRequests: false', async () => {
     const { jobs, checks } = await twoWaits(false)
     expect(jobs.map((job) => job.status)).toEqual(['completed', 'completed'])

@@ -63,8 +63,9 @@ export interface Start {
    */
   deadline?: number | undefined
   /**
-   * Part of a wait for many jobs (`waitAll`, `waitAny`): its checks may move earlier to share a
-   * tick with the others'. A wait for one job keeps its strategy's exact schedule.
+   * Part of a wait for many jobs (`waitAll`, `waitAny`): its planned checks move earlier onto a
+   * grid shared with the others'. A wait for one job keeps its strategy's planned times (a check
+   * may still be taken along early by another's request: `#comeAlong`).
    */
   align?: boolean | undefined
 }
@@ -179,7 +180,10 @@ export class Monitor implements Planner {
     const now = this.#core.clock.now()
     observation.shownDueAt = now + delayMs
     // Kept for plans made again later (the page's return): the server's word stands.
-    if (notBeforeMs !== undefined) observation.notBeforeAt = now + notBeforeMs
+    if (notBeforeMs !== undefined) {
+      observation.notBeforeAt = now + notBeforeMs
+      observation.paced = notBeforeMs > 0
+    }
     const wanted = this.#page?.delay(delayMs, observation) ?? delayMs
     const capped = Math.min(wanted, MAX_TIMER_MS)
     let at = now + capped
@@ -373,7 +377,7 @@ export class Monitor implements Planner {
       this.#gather(pacer)
     } else if (due.length > 0 && many) {
       // The last batch (or the only check) takes along the checks planned soon after it.
-      if (this.#shareRequests) this.#comeAlong(due, this.#core.clock.now())
+      if (this.#shareRequests) this.#comeAlong(due, this.#core.clock.now(), true)
       for (let i = 0; i < due.length; i += MAX_BATCH) {
         const group = due.slice(i, i + MAX_BATCH)
         if (group.length === 1) this.#one(group[0] as Observation)
@@ -441,7 +445,7 @@ export class Monitor implements Planner {
     }
     // The server may have shown meanwhile that its batch endpoint does not work.
     const many = this.#batches()
-    if (many) this.#comeAlong(group, now)
+    if (many) this.#comeAlong(group, now, false)
     if (group.length === 0) pacer.release(turn)
     else if (group.length === 1 || !many) {
       for (const [i, observation] of group.entries()) this.#one(observation, i ? undefined : turn)
@@ -455,14 +459,25 @@ export class Monitor implements Planner {
    * along, early, as many as the last batch of `group` has room for. None earlier than 1/8 of its delay, as on the
    * grid: a strategy's schedule holds.
    */
-  #comeAlong(group: Observation[], now: number): void {
+  #comeAlong(group: Observation[], now: number, turnsFree: boolean): void {
+    // Not with a check near its deadline (the batch's time limit would be its: 1 s for a last
+    // look), nor, while turns are free, with or for checks the server paces (a batch's answer
+    // would not say when to come back, and one was checked again long before it said).
+    const near = (o: Observation) => o.nearestDeadline() - now < this.#core.http.timeoutMs
+    const paced = (o: Observation) => turnsFree && o.paced
+    if (group.some(near) || (group.length === 1 && paced(group[0] as Observation))) return
     // Room in the last batch: none in a full one.
     const room =
       group.length === 0 ? MAX_BATCH : (MAX_BATCH - (group.length % MAX_BATCH)) % MAX_BATCH
     const early: [number, Observation][] = []
     for (const [observation, due] of this.#planned) {
       const nearly = due.at - now <= (due.at - (observation.plannedAt ?? now)) / 8
-      if (nearly && this.#polled(observation) && observation.checkableEarly(now)) {
+      if (
+        nearly &&
+        !paced(observation) &&
+        this.#polled(observation) &&
+        observation.checkableEarly(now)
+      ) {
         early.push([due.at, observation])
       }
     }

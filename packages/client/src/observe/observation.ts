@@ -86,6 +86,11 @@ export class Observation {
   /** The server's `Retry-After` for its next check, as a time: no plan moves it sooner. */
   notBeforeAt: number | undefined
   /**
+   * Whether the last answer said when to come back (`Retry-After`): its next check goes alone
+   * while turns are free, as a batch's answer would not say it again (monitor.ts).
+   */
+  paced = false
+  /**
    * Set while a held request asks for the job's end alone: ends it, to be asked again at once
    * for every change, when someone who wants them starts listening (sources/held.ts).
    */
