@@ -159,8 +159,11 @@ describe('option checks', () => {
     expect(meant({ requestTimeout: 5_000 })).toMatch(/mean requestTimeoutMs\?/)
     expect(meant({ maxRetries: 5 })).toMatch(/mean retry: \{ maxRetries \}\?/)
     expect(meant({ apikey: 'k' })).toMatch(/mean apiKey\?/)
+    expect(meant({ timeoutMs: 5_000 })).toMatch(/mean requestTimeoutMs\?/)
+    expect(meant({ minIntervalMs: 2_000 })).toMatch(/mean polling: \{ minIntervalMs \}\?/)
     // Unknown and unlike any option (settings shared with something else), or left undefined.
-    expect(meant({ region: 'eu', timeout: undefined })).toBeUndefined()
+    const shared = { region: 'eu', tokenRefreshInterval: 60_000, heartbeatIntervalMs: 1 }
+    expect(meant({ ...shared, timeout: undefined })).toBeUndefined()
 
     const fake = fetch()
     const client = createClient({ ...base, fetch: fake })
@@ -169,6 +172,9 @@ describe('option checks', () => {
     await expect(waited({ timeoutMS: 60_000 })).rejects.toThrow(/mean timeoutMs\?/)
     await expect(waited({ maxRetries: 3 })).rejects.toThrow(/mean maxAttempts\?/)
     await expect(waited({ pollInterval: 1_000 })).rejects.toThrow(/fixedInterval\(ms\)/)
+    await expect(waited({ maxIntervalMs: 1_000 })).rejects.toThrow(
+      /polling: adaptivePolling\(\{ maxIntervalMs \}\)/,
+    )
     const params = { video_url: 'https://example.com/a.mp4', target_language: 'es' }
     await expect(client.jobs.createAndWait(params, { timeout: 1 } as object)).rejects.toThrow(
       TypeError,

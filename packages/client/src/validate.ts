@@ -103,16 +103,33 @@ export function checkOptionNames(options: object, known: string): void {
     if (value === undefined || names.includes(name)) continue
     // The name in another case, with or without `Ms`, or a request's (`timeout`).
     const lower = name.toLowerCase()
-    const forms = [lower, `${lower}ms`, `request${lower}ms`, lower.replace(/ms$/, '')]
+    const forms = [lower, `${lower}ms`, `request${lower}`, `request${lower}ms`]
     const meant = names.find((k) => forms.includes(k.toLowerCase())) ?? otherName(name, names)
     if (meant) throw new TypeError(`There is no option ${name} here: did you mean ${meant}?`)
   }
 }
 
-/** The option meant by what other SDKs (and the original challenge's clients) call it. */
+/** The default strategy's settings, which `createClient` takes under `polling`. */
+const POLLING_SETTINGS = /^(?:min|max|initial)intervalms$|^requestcostms$|^maxhintms$/
+
+/**
+ * The option meant by what other SDKs (and the original challenge's clients) call it, or by
+ * one of `polling`'s settings given beside it.
+ */
 function otherName(name: string, names: string[]): string | undefined {
   const has = (option: string) => names.includes(option)
-  if (/interval/i.test(name) && has('polling')) return 'polling: fixedInterval(ms)'
+  const lower = name.toLowerCase()
+  if (has('polling') && /^(?:poll(?:ing)?)?interval(?:ms)?$/.test(lower)) {
+    return 'polling: fixedInterval(ms)'
+  }
+  if (has('polling') && POLLING_SETTINGS.test(lower)) {
+    return has('requestTimeoutMs')
+      ? `polling: { ${name} }`
+      : `polling: adaptivePolling({ ${name} })`
+  }
+  // The original clients' whole wait, in seconds.
+  if (has('maxWaitTime') && /^(?:timeout|maxwaittime)ms$/.test(lower))
+    return 'maxWaitTime (seconds)'
   if (name !== 'maxRetries') return undefined
   return has('maxAttempts') ? 'maxAttempts' : has('retry') ? 'retry: { maxRetries }' : undefined
 }

@@ -30,10 +30,18 @@ describe('createLegacyClient', () => {
     const options = { maxRetries: 10, maxWaitTime: 60, timeout: 5, retryOnError: true }
     expect(await settle(legacy.waitForResult(options))).toBe('completed')
     const sent = requests.length
+    // In seconds, as the original clients had it: said so.
     await expect(legacy.waitForResult({ maxWaitTimeMs: 60_000 } as object)).rejects.toThrow(
-      /no option maxWaitTimeMs .*mean maxWaitTime\?/,
+      /no option maxWaitTimeMs .*mean maxWaitTime \(seconds\)\?/,
+    )
+    await expect(legacy.waitForResult({ timeoutMs: 60_000 } as object)).rejects.toThrow(
+      /mean maxWaitTime \(seconds\)\?/,
     )
     expect(requests.length).toBe(sent)
+    // A wait's options given to the client.
+    expect(() => createLegacyClient({ maxRetries: 5 } as object)).toThrow(
+      /maxRetries is an option of waitForResult/,
+    )
   })
 
   it('should share one observation of /status among concurrent waits with the same options', async () => {

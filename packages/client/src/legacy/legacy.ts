@@ -43,6 +43,12 @@ const LEGACY_ID = 'status'
  * const result = await legacy.waitForResult({ maxWaitTime: 60 })
  */
 export function createLegacyClient(options: ClientOptions = {}): Legacy {
+  // The original clients' options of a wait, given to the client (`timeout` in seconds too).
+  for (const name of ['maxRetries', 'maxWaitTime', 'timeout']) {
+    if ((options as Record<string, unknown> | null)?.[name] !== undefined) {
+      throw new TypeError(`${name} is an option of waitForResult: waitForResult({ ${name} }).`)
+    }
+  }
   const settings = resolveOptions(options)
   return new Legacy(enginesOf(settings, createCore(settings), () => new Map()))
 }

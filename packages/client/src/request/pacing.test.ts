@@ -451,6 +451,28 @@ describe('pacing', () => {
     expect(manual.now() - start).toBeLessThanOrEqual(40_000)
   })
 
+  it('should not hold other requests back for a Retry-After on one route where no limit is stated', async () => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    // The quota of creates is used up for the hour; status checks are answered.
+    const fetch = fakeFetch((call) => {
+      if (call.method === 'POST') {
+        return json({ title: 'quota', status: 429 }, 429, { 'retry-after': '3600' })
+      }
+      const done = manual.now() - start >= 5_000
+      return json(jobBody({ status: done ? 'completed' : 'running', eta_ms: null }))
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
+    const wait = client.jobs.wait('job_1', { timeoutMs: 30_000 })
+    await manual.tickAsync(1_000)
+    const params = { video_url: 'https://example.com/a.mp4', target_language: 'es' }
+    const made = client.jobs.create(params).catch((e: unknown) => e)
+    await expect(drive(manual, wait, 100, 400)).resolves.toMatchObject({ status: 'completed' })
+    expect(await made).toMatchObject({ status: 429 })
+    // Known soon after its end (the whole client was paused a minute: the wait timed out).
+    expect(manual.now() - start).toBeLessThan(10_000)
+  })
+
   it('should read a limit that only the refusals state, though the first answer stated none', async () => {
     const { manual, clock } = virtualClock()
     const server = fixedWindowServer(manual, 10, 10, 'x-ratelimit', true)

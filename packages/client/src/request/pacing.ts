@@ -326,7 +326,9 @@ export class Pacer {
     }
     const current = this.#limit
     const retryAfterMs = refused ? outcome.refused : undefined
-    if (retryAfterMs !== undefined && current.kind === 'bucket') {
+    // Not for a limit learned (no limit stated): the refusal may be one route's (a quota of
+    // creates), and its own retry waits it out; the learned rate spaces the rest.
+    if (retryAfterMs !== undefined && current.kind === 'bucket' && !current.learned) {
       // Nothing more until the server said (and up to one interval more, at random: not back
       // with every client refused at the same time), then one token's worth.
       const spreadMs = this.#random() * Math.min(1 / current.perMs, Math.max(1_000, retryAfterMs))
