@@ -101,7 +101,7 @@ export function checkOptionNames(options: object, known: string): void {
   const names = known.split(' ')
   for (const [name, value] of Object.entries(options)) {
     if (value === undefined || names.includes(name)) continue
-    // The name in another case, with or without `Ms`, or a request's (`timeout`).
+    // The name in another case, with `Ms` added, or a request's (`timeout`).
     const lower = name.toLowerCase()
     const forms = [lower, `${lower}ms`, `request${lower}`, `request${lower}ms`]
     const meant = names.find((k) => forms.includes(k.toLowerCase())) ?? otherName(name, names)
@@ -152,7 +152,6 @@ export function checkCallOptions(options: unknown, known = OPTIONS.call): void {
  * Throws a `TypeError` unless `signal` is undefined or an `AbortSignal` (another realm's or a
  * polyfill's too: what it has is what is used).
  */
-
 export function checkSignal(signal: unknown): void {
   if (signal === undefined) return
   const { aborted, addEventListener, removeEventListener } = (signal ?? {}) as Partial<AbortSignal>

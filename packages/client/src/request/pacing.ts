@@ -311,7 +311,7 @@ export class Pacer {
       // A refusal where no limit is stated, while others are answered: a limit to learn, whether
       // it says when to come back or not (one that did was not learned from, and its pause held
       // nothing back: 60 creates on a server of 5 a second all came back each second after it,
-      // 251 refusals; 150 createAndWaits, 1,744 refusals, 31 waits failed, now 2 and 19).
+      // 251 refusals; 150 createAndWaits, 1,744 refusals, 31 waits failed, now 2 and 12).
       const learnedPerMs = limit.kind === 'bucket' ? limit.perMs : undefined
       const perMs = this.#share.learn(ticket, this.#tickets, now, learnedPerMs)
       if (perMs !== undefined) {
