@@ -118,6 +118,28 @@ function driveAll(manual: ReturnType<typeof virtualClock>['manual'], promises: P
 }
 
 /**
+ * A token bucket of `capacity`, `perS` a second, that states no limit: its refusals are 429s
+ * with `retryAfter`, or bare ones.
+ */
+function silentBucket(manual: ManualClock, capacity: number, perS: number, retryAfter?: string) {
+  let tokens = capacity
+  let at = manual.now()
+  let refused = 0
+  const fetch = fakeFetch(() => {
+    tokens = Math.min(capacity, tokens + ((manual.now() - at) / 1_000) * perS)
+    at = manual.now()
+    if (tokens < 1) {
+      refused++
+      const headers: Record<string, string> = retryAfter ? { 'retry-after': retryAfter } : {}
+      return new Response('Too Many Requests', { status: 429, headers })
+    }
+    tokens -= 1
+    return json(jobBody())
+  })
+  return { fetch, refused: () => refused }
+}
+
+/**
  * A server with a fixed window (`limit` requests per `windowS`) that states it in an older
  * dialect, and refuses with a 429 that carries no `Retry-After`.
  */
@@ -398,19 +420,7 @@ describe('pacing', () => {
   it('should learn the limit of a server that states none and refuses with bare 429s', async () => {
     const { manual, clock } = virtualClock()
     // A token bucket of 20, 10 a second, that says nothing of it: no headers, no Retry-After.
-    let tokens = 20
-    let at = manual.now()
-    let refused = 0
-    const fetch = fakeFetch(() => {
-      tokens = Math.min(20, tokens + ((manual.now() - at) / 1_000) * 10)
-      at = manual.now()
-      if (tokens < 1) {
-        refused++
-        return new Response('Too Many Requests', { status: 429 })
-      }
-      tokens -= 1
-      return json(jobBody())
-    })
+    const { fetch, refused } = silentBucket(manual, 20, 10)
     const client = createClient({ baseUrl: 'http://api.test', fetch, clock })
     const start = manual.now()
     const gets = Array.from({ length: 200 }, () => client.jobs.get('job_1'))
@@ -418,7 +428,7 @@ describe('pacing', () => {
     expect(results.every((r) => r.status === 'fulfilled')).toBe(true)
     // The first burst (199 at once, after the first request found no limit stated) is refused
     // beyond the bucket; the retries after it are paced: few are refused again.
-    expect(refused).toBeLessThanOrEqual(200)
+    expect(refused()).toBeLessThanOrEqual(200)
     // About as fast as the limit allows: 20 at once, then 10 a second.
     expect(manual.now() - start).toBeLessThanOrEqual(30_000)
   })
@@ -426,28 +436,17 @@ describe('pacing', () => {
   it('should pace the retries of 429s that say when to come back, where no limit is stated', async () => {
     const { manual, clock } = virtualClock()
     // A token bucket of 5, 5 a second, that refuses with `Retry-After: 1` and states no limit.
-    let tokens = 5
-    let at = manual.now()
-    let refused = 0
-    const fetch = fakeFetch(() => {
-      tokens = Math.min(5, tokens + ((manual.now() - at) / 1_000) * 5)
-      at = manual.now()
-      if (tokens < 1) {
-        refused++
-        return new Response('Too Many Requests', { status: 429, headers: { 'retry-after': '1' } })
-      }
-      tokens -= 1
-      return json(jobBody())
-    })
+    const { fetch, refused } = silentBucket(manual, 5, 5, '1')
     const client = createClient({ baseUrl: 'http://api.test', fetch, clock })
     await drive(manual, client.jobs.get('job_1'))
     const start = manual.now()
     const gets = Array.from({ length: 60 }, () => client.jobs.get('job_1'))
     const results = await drive(manual, Promise.allSettled(gets), 100, 600)
     expect(results.every((r) => r.status === 'fulfilled')).toBe(true)
-    // The first burst is refused past the bucket (55); the retries after the pause are paced
-    // (each second they all came back at once: 251 refusals, and creates failed).
-    expect(refused).toBeLessThanOrEqual(70)
+    // The first burst is refused past the bucket (55); the retries, each after its Retry-After,
+    // go at the rate learned
+    // (they all came back at once each second: 251 refusals, and creates failed).
+    expect(refused()).toBeLessThanOrEqual(70)
     expect(manual.now() - start).toBeLessThanOrEqual(40_000)
   })
 
