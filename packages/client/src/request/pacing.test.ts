@@ -444,8 +444,7 @@ describe('pacing', () => {
     const results = await drive(manual, Promise.allSettled(gets), 100, 600)
     expect(results.every((r) => r.status === 'fulfilled')).toBe(true)
     // The first burst is refused past the bucket (55); the retries, each after its Retry-After,
-    // go at the rate learned
-    // (they all came back at once each second: 251 refusals, and creates failed).
+    // go at the rate learned (they all came back at once each second: 251 refusals).
     expect(refused()).toBeLessThanOrEqual(70)
     expect(manual.now() - start).toBeLessThanOrEqual(40_000)
   })
