@@ -2,7 +2,7 @@
  * The waiting engine's consumers (watch, shared waits, waitAll, waitAny, createBatch, resume,
  * estimates) against the real mock server in-process, in virtual time.
  */
-import { DEV_API_KEY, sleep } from '@video-translation/mock-server'
+import { DEV_API_KEY, type ManualClock, sleep } from '@video-translation/mock-server'
 import { describe, expect, it } from 'vitest'
 import { createClient } from '../src/client.js'
 import { isJobFailedError, isNotFoundError, isTimeoutError } from '../src/errors.js'
@@ -15,6 +15,25 @@ import { drive, jobParams, virtualClock, virtualSetup } from './virtual-time.js'
 
 /** A wait's time limit long enough for any backlog of these tests. */
 const LONG_WAIT = { timeoutMs: 3_600_000 }
+
+/**
+ * A server whose batch endpoint refuses (400) a batch holding an id starting with `bad`, and
+ * answers a job asked alone a second later (400 for a bad id), every job completed.
+ */
+function badIdServer(manual: ManualClock) {
+  return fakeFetch(async (call) => {
+    const url = new URL(call.url)
+    const ids = url.searchParams.get('ids')?.split(',')
+    if (ids) {
+      if (ids.some((id) => id.startsWith('bad'))) return problemResponse(400, 'Bad id')
+      return json({ jobs: ids.map((id) => jobBody({ id, status: 'completed' })), missing: [] })
+    }
+    const id = url.pathname.split('/').pop() as string
+    await sleep(manual, 1_000, call.signal)
+    if (id.startsWith('bad')) return problemResponse(400, 'Bad id')
+    return json(jobBody({ id, status: 'completed' }))
+  })
+}
 
 /** Status requests (single and batch) grouped by the virtual time they were sent at. */
 function statusRequestsByTime(requests: { at: number; method: string; path: string }[]) {
@@ -428,19 +447,7 @@ describe('jobs.waitAll', () => {
 
   it('should keep batching when two batches with a bad id each are refused before their jobs are asked alone', async () => {
     const { manual, clock } = virtualClock()
-    const fetch = fakeFetch(async (call) => {
-      const url = new URL(call.url)
-      const ids = url.searchParams.get('ids')?.split(',')
-      if (ids) {
-        if (ids.some((id) => id.startsWith('bad'))) return problemResponse(400, 'Bad id')
-        return json({ jobs: ids.map((id) => jobBody({ id, status: 'completed' })), missing: [] })
-      }
-      const id = url.pathname.split('/').pop() as string
-      // A job asked alone is answered a second later.
-      await sleep(manual, 1_000)
-      if (id.startsWith('bad')) return problemResponse(400, 'Bad id')
-      return json(jobBody({ id, status: 'completed' }))
-    })
+    const fetch = badIdServer(manual)
     const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
     const a = client.jobs.waitAll(['job_a1', 'job_a2', 'bad_a'])
     await manual.tickAsync(300)
@@ -486,18 +493,7 @@ describe('jobs.waitAll', () => {
 
   it('should not read a refused batch as the batch’s fault when its jobs’ checks got no answer', async () => {
     const { manual, clock } = virtualClock()
-    const fetch = fakeFetch(async (call) => {
-      const url = new URL(call.url)
-      const ids = url.searchParams.get('ids')?.split(',')
-      if (ids) {
-        if (ids.some((id) => id.startsWith('bad'))) return problemResponse(400, 'Bad id')
-        return json({ jobs: ids.map((id) => jobBody({ id, status: 'completed' })), missing: [] })
-      }
-      const id = url.pathname.split('/').pop() as string
-      await sleep(manual, 1_000, call.signal)
-      if (id.startsWith('bad')) return problemResponse(400, 'Bad id')
-      return json(jobBody({ id, status: 'completed' }))
-    })
+    const fetch = badIdServer(manual)
     const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
     // Left while its jobs are asked alone: no answer, nothing learned of the bad id.
     const controller = new AbortController()
