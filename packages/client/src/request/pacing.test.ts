@@ -471,6 +471,57 @@ describe('pacing', () => {
     expect(manual.now() - start).toBeLessThan(10_000)
   })
 
+  it('should not slow status checks for a quota of creates where no limit is stated', async () => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    // A create a second at most (`Retry-After: 1` past it); status checks unlimited; job_1
+    // ends at 10 s.
+    let lastCreate = Number.NEGATIVE_INFINITY
+    const fetch = fakeFetch((call) => {
+      if (call.method === 'POST') {
+        if (manual.now() - lastCreate < 1_000) {
+          return json({ title: 'Too Many Requests', status: 429 }, 429, { 'retry-after': '1' })
+        }
+        lastCreate = manual.now()
+        return json(jobBody({ status: 'pending' }), 202)
+      }
+      const done = manual.now() - start >= 10_000
+      return json(jobBody({ status: done ? 'completed' : 'running', eta_ms: null }))
+    })
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      fetch,
+      clock,
+      transport: 'poll',
+      polling: fixedInterval(1_000),
+    })
+    const wait = client.jobs.wait('job_1', { timeoutMs: 120_000 })
+    await manual.tickAsync(1_000)
+    const params = { video_url: 'https://example.com/a.mp4', target_language: 'es' }
+    const made = Array.from({ length: 30 }, () => client.jobs.create(params))
+    await expect(drive(manual, wait, 100, 1_200)).resolves.toMatchObject({ status: 'completed' })
+    // Known within two checks of its end (behind the creates, paced with them: at 30 s).
+    expect(manual.now() - start).toBeLessThanOrEqual(12_000)
+    const results = await drive(manual, Promise.allSettled(made), 100, 1_200)
+    expect(results.every((r) => r.status === 'fulfilled')).toBe(true)
+  })
+
+  it('should come back to a learned rate within seconds of a refusal', async () => {
+    const { manual, clock } = virtualClock()
+    // A token bucket of 5, 5 a second, that says nothing of it.
+    const { fetch, refused } = silentBucket(manual, 5, 5)
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock })
+    await drive(manual, client.jobs.get('job_1'))
+    const start = manual.now()
+    const gets = Array.from({ length: 150 }, () => client.jobs.get('job_1'))
+    const results = await drive(manual, Promise.allSettled(gets), 100, 1_200)
+    expect(results.every((r) => r.status === 'fulfilled')).toBe(true)
+    // 30 s at the server's rate (30.4 s); raised by 0.1 request a second each second after
+    // each refusal, the learned rate took 35.1 s.
+    expect(manual.now() - start).toBeLessThanOrEqual(32_000)
+    expect(refused()).toBeLessThanOrEqual(170)
+  })
+
   it('should read a limit that only the refusals state, though the first answer stated none', async () => {
     const { manual, clock } = virtualClock()
     const server = fixedWindowServer(manual, 10, 10, 'x-ratelimit', true)
@@ -809,7 +860,7 @@ describe('turns between checks and creates with time to spare', () => {
   async function oneASecond() {
     const { manual, clock } = virtualClock()
     const pacer = new Pacer(clock, () => 0)
-    const probe = await pacer.take(undefined, false, manual.now())
+    const probe = await pacer.take(undefined, manual.now())
     const headers = new Headers({
       'ratelimit-policy': '"default";q=1;w=1',
       ratelimit: '"default";r=0;t=1',
@@ -822,14 +873,14 @@ describe('turns between checks and creates with time to spare', () => {
     const { manual, clock } = virtualClock()
     const pacer = new Pacer(clock, () => 0)
     expect(pacer.untilFree()).toBe(Infinity)
-    const probe = await pacer.take(undefined, false, manual.now())
+    const probe = await pacer.take(undefined, manual.now())
     pacer.answered(probe, new Headers(), 'ok')
     // No limit stated: free now.
     expect(pacer.untilFree()).toBe(0)
     const { pacer: paced } = await oneASecond()
     expect(paced.untilFree()).toBe(1_000)
     // Two turns waiting go first: the third second's token.
-    const waiting = [0, 1].map(() => paced.take(undefined, false, manual.now() + 60_000))
+    const waiting = [0, 1].map(() => paced.take(undefined, manual.now() + 60_000))
     expect(paced.untilFree()).toBe(3_000)
     void Promise.all(waiting)
   })
@@ -837,14 +888,14 @@ describe('turns between checks and creates with time to spare', () => {
   it('should take back a turn not used, unless the server pauses the client', async () => {
     const { manual, clock } = virtualClock()
     const pacer = new Pacer(clock, () => 0)
-    const probe = await pacer.take(undefined, false, manual.now())
+    const probe = await pacer.take(undefined, manual.now())
     const policy = '"default";q=10;w=10'
     const left = (r: number) =>
       new Headers({ 'ratelimit-policy': policy, ratelimit: `"default";r=${r};t=1` })
     pacer.answered(probe, left(3), 'ok')
-    const a = await pacer.take(undefined, false, manual.now())
-    const b = await pacer.take(undefined, false, manual.now())
-    const c = await pacer.take(undefined, false, manual.now())
+    const a = await pacer.take(undefined, manual.now())
+    const b = await pacer.take(undefined, manual.now())
+    const c = await pacer.take(undefined, manual.now())
     // None left when `a` was answered, and two out after it: a debt of two tokens.
     pacer.answered(a, left(0), 'ok')
     expect(pacer.untilFree()).toBe(3_000)
@@ -855,20 +906,47 @@ describe('turns between checks and creates with time to spare', () => {
     expect(pacer.untilFree()).toBe(1_000)
     // A `Retry-After` of 5 s: a turn given before it and not used does not cut it short.
     manual.advance(2_000)
-    const d = await pacer.take(undefined, false, manual.now())
-    const e = await pacer.take(undefined, false, manual.now())
+    const d = await pacer.take(undefined, manual.now())
+    const e = await pacer.take(undefined, manual.now())
     pacer.answered(d, left(0), { refused: 5_000 })
     expect(pacer.untilFree()).toBe(5_000)
     pacer.release(e)
     expect(pacer.untilFree()).toBe(5_000)
   })
 
+  it('should learn a limit of every request from refused writes once reads are refused too', async () => {
+    /** A refusal of a request (a `write` or not) where no limit is stated, an answer before it. */
+    async function refusal(pacer: Pacer, manual: ManualClock, write: boolean) {
+      const answered = await drive(manual, pacer.take(undefined, manual.now()))
+      pacer.answered(answered, new Headers(), 'ok')
+      const refused = await drive(manual, pacer.take(undefined, manual.now(), { write }))
+      pacer.answered(refused, new Headers(), { refused: undefined })
+    }
+    const untilFree: number[] = []
+    for (const readsRefused of [false, true]) {
+      const { manual, clock } = virtualClock()
+      const pacer = new Pacer(clock, () => 0)
+      // The first refusal (a write's) teaches both limits; each rate is back 8 s after.
+      await refusal(pacer, manual, true)
+      manual.advance(8_000)
+      if (readsRefused) {
+        await refusal(pacer, manual, false)
+        manual.advance(8_000)
+      }
+      await refusal(pacer, manual, true)
+      untilFree.push(pacer.untilFree())
+    }
+    // A write's refusal halved the limit of every request only where reads were refused.
+    expect(untilFree[0]).toBe(0)
+    expect(untilFree[1]).toBeGreaterThan(1_000)
+  })
+
   it('should give nothing back for a held request let go before the limit was known', async () => {
     const { manual, clock } = virtualClock()
     const pacer = new Pacer(clock, () => 0)
     // Held (a long-poll) while the limit is unknown: let go without a token.
-    const held = await pacer.take(undefined, true, manual.now())
-    const probe = await pacer.take(undefined, false, manual.now())
+    const held = await pacer.take(undefined, manual.now(), { held: true })
+    const probe = await pacer.take(undefined, manual.now())
     const headers = new Headers({
       'ratelimit-policy': '"default";q=10;w=10',
       ratelimit: '"default";r=0;t=1',
@@ -886,10 +964,10 @@ describe('turns between checks and creates with time to spare', () => {
     // Creates queued long ago (due before the checks), then checks: neither side waits for all
     // of the other.
     const creates = Array.from({ length: 20 }, () =>
-      pacer.take(undefined, false, now - 1_000, true).then(() => order.push('create')),
+      pacer.take(undefined, now - 1_000, { background: true }).then(() => order.push('create')),
     )
     const checks = Array.from({ length: 3 }, () =>
-      pacer.take(undefined, false, now + 60_000).then(() => order.push('check')),
+      pacer.take(undefined, now + 60_000).then(() => order.push('check')),
     )
     await drive(manual, Promise.all([...creates, ...checks]), 1_000, 30)
     // Seven creates, a check, seven creates, a check, the last six creates, the last check.
@@ -902,9 +980,9 @@ describe('turns between checks and creates with time to spare', () => {
     const order: string[] = []
     const now = manual.now()
     const creates = Array.from({ length: 5 }, () =>
-      pacer.take(undefined, false, now - 1_000, true).then(() => order.push('create')),
+      pacer.take(undefined, now - 1_000, { background: true }).then(() => order.push('create')),
     )
-    const due = pacer.take(undefined, false, now - 2_000).then(() => order.push('check'))
+    const due = pacer.take(undefined, now - 2_000).then(() => order.push('check'))
     await drive(manual, Promise.all([...creates, due]), 1_000, 10)
     expect(order[0]).toBe('check')
   })
@@ -912,9 +990,9 @@ describe('turns between checks and creates with time to spare', () => {
   it('should give a turn released unused to the next request at once', async () => {
     const { manual, pacer } = await oneASecond()
     await manual.tickAsync(1_000)
-    const turn = await pacer.take(undefined, false, manual.now())
+    const turn = await pacer.take(undefined, manual.now())
     let next = false
-    pacer.take(undefined, false, manual.now()).then(() => {
+    pacer.take(undefined, manual.now()).then(() => {
       next = true
     })
     await manual.tickAsync(0)
@@ -932,7 +1010,7 @@ describe('turns between checks and creates with time to spare', () => {
       const { manual, clock } = virtualClock()
       // The spread at its widest.
       const pacer = new Pacer(clock, () => 0.999)
-      const probe = await pacer.take(undefined, false, manual.now())
+      const probe = await pacer.take(undefined, manual.now())
       const headers = new Headers({
         'ratelimit-policy': `"default";q=${capacity};w=${capacity}`,
         ratelimit: '"default";r=0;t=1',
@@ -940,7 +1018,7 @@ describe('turns between checks and creates with time to spare', () => {
       pacer.answered(probe, headers, 'ok')
       let at = 0
       const start = manual.now()
-      const turn = pacer.take(undefined, false, manual.now() + by).then(() => {
+      const turn = pacer.take(undefined, manual.now() + by).then(() => {
         at = manual.now() - start
       })
       await drive(manual, turn, 10, 300)

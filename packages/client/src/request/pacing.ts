@@ -27,13 +27,21 @@
  * 2, 4...): a first request that is never answered (a proxy holding it) does not hold the others
  * for its whole time limit, and a server slow to answer it is not sent the whole burst. A server
  * that states no limit is not paced, until it refuses some requests while it answers others:
- * then its limit is learned (share.ts).
+ * then its limit is learned (share.ts). Writes refused have a limit of their own learned
+ * (write-limit.ts), which they go under besides; the first refusal teaches the limit of every
+ * request too, later ones of writes only while no read was refused in the last minute. A quota
+ * of a create a second, 30 createAndWaits: learned for every request, the checks went at the
+ * creates' pace, each job known 4.1 s after its end on average, the last at 68 s; now 2.4 s and
+ * 56 s. (A limit of every request learned from each refusal of a write gave 5.0 s and 60 s; one
+ * of writes alone, the checks unpaced where the limit was every request's, took the turns that
+ * creates needed: 150 createAndWaits of 40 s on a server of 5 a second stating none, 45 failed.)
  */
 import { whenAborted } from '../abort.js'
 import type { Clock } from '../clock.js'
 import { MAX_TIMER_MS } from '../validate.js'
 import { readLimit } from './rate-limit-headers.js'
 import { RateShare } from './share.js'
+import { WriteLimit } from './write-limit.js'
 
 /** A request given its turn: what `answered` is told it was. */
 export type Ticket = number
@@ -48,6 +56,18 @@ interface Turn {
   unlink: () => void
   /** A create with time to spare (turns.ts): in the creates' queue (see `#next`). */
   background: boolean
+  /** A write (POST): under the writes' learned limit too (write-limit.ts). */
+  write: boolean
+}
+
+/** What a request asking for a turn is (turns.ts says). */
+export interface Asking {
+  /** A request the server may hold (a long-poll): never the probe (see `take`). */
+  held?: boolean
+  /** A create with time to spare: in the creates' queue (see `#next`); a write. */
+  background?: boolean
+  /** A write (POST): under the writes' learned limit too (write-limit.ts). */
+  write?: boolean
 }
 
 /** What the pacer knows of the server's limit. */
@@ -91,6 +111,8 @@ const CREATE_TURNS = 7
 const DUE_SOON_MS = 2_000
 /** The most a turn is put off at random past its token's time (see `#drain`). */
 const SPREAD_MS = 1_000
+/** How long after a refused read a write's refusal still teaches the limit of every request. */
+const READS_REFUSED_MS = 60_000
 
 /** Spaces a client's requests to the server's stated rate limit. */
 export class Pacer {
@@ -107,8 +129,11 @@ export class Pacer {
   #backgroundInRow = 0
   /** Cancels the timer that releases the next turn, when one is set. */
   #timer: AbortController | undefined
-  /** Requests given a turn and not yet answered, by ticket (tickets grow in order of turns). */
-  readonly #inFlight = new Set<Ticket>()
+  /**
+   * Requests given a turn and not yet answered, by ticket (tickets grow in order of turns):
+   * whether each is a write.
+   */
+  readonly #inFlight = new Map<Ticket, boolean>()
   #tickets = 0
   /** A window's length as the resets stated without a policy suggest (the longest seen). */
   #windowMs = 0
@@ -116,6 +141,10 @@ export class Pacer {
   #pausedUntil = 0
   /** How much of the server's rate this client takes. */
   readonly #share = new RateShare()
+  /** The writes' own limit, when their refusals taught one (write-limit.ts). */
+  readonly #writes = new WriteLimit()
+  /** When a read was last refused where no limit is stated. */
+  #readRefusedAt = Number.NEGATIVE_INFINITY
   /** When the older rate-limit headers were last read while the server stated no limit. */
   #olderReadAt = Number.NEGATIVE_INFINITY
 
@@ -170,19 +199,19 @@ export class Pacer {
    * aborts first. A request the server may hold (a long-poll) never goes as the probe: its
    * answer could be half a minute away, and every other request would wait for it. Waiting
    * requests go in the order their turns must come `by` (in ms on the clock), then of asking:
-   * each is given a time (core.ts), so none waits for ever behind later ones.
+   * each is given a time (core.ts), so none waits for ever behind later ones; writes held back
+   * by their own limit let the others pass.
    */
-  take(
-    signal: AbortSignal | undefined,
-    held: boolean,
-    by: number,
-    background = false,
-  ): Promise<Ticket> {
+  take(signal: AbortSignal | undefined, by: number, asking: Asking = {}): Promise<Ticket> {
+    const { held = false, background = false } = asking
+    const write = background || asking.write === true
     signal?.throwIfAborted()
     if (held && this.#limit.kind === 'unknown') return Promise.resolve(-1)
-    if (this.waiting === 0 && this.#admit()) return Promise.resolve(this.#given(background))
+    if (this.waiting === 0 && this.#admit(write)) {
+      return Promise.resolve(this.#given(background, write))
+    }
     return new Promise((resolve, reject) => {
-      const turn: Turn = { by, resolve, reject, unlink: () => {}, background }
+      const turn: Turn = { by, resolve, reject, unlink: () => {}, background, write }
       const queue = background ? this.#backgroundQueue : this.#queue
       if (signal) {
         turn.unlink = whenAborted(signal, () => {
@@ -209,6 +238,7 @@ export class Pacer {
     if (ticket >= 0 && limit.kind === 'bucket' && this.#clock.now() >= this.#pausedUntil) {
       limit.tokens = Math.min(limit.capacity, limit.tokens + 1)
     }
+    if (this.#inFlight.get(ticket) === true) this.#writes.gaveBack()
     this.answered(ticket, undefined, 'failed')
   }
 
@@ -220,11 +250,13 @@ export class Pacer {
    * and the creates that start work get most turns. Creates behind every check once gave every
    * other turn to checks of a few jobs each; checks behind every create waited for the whole
    * backlog (1,000 jobs at 5 requests a second: known 100 s after their end, each result 228 s
-   * after its call on average; now 0.8 s and 118 s).
+   * after its call on average; now 0.8 s and 118 s). Writes held back by their own limit are
+   * passed over.
    */
   #next(): Turn | undefined {
-    const front = this.#queue[0]
-    const back = this.#backgroundQueue[0]
+    const held = this.#writes.untilMs(this.#clock.now()) > 0
+    const front = held ? this.#queue.find((turn) => !turn.write) : this.#queue[0]
+    const back = held ? undefined : this.#backgroundQueue[0]
     if (!front || !back) return front ?? back
     const due = front.by - DUE_SOON_MS <= this.#clock.now()
     return due || this.#backgroundInRow >= CREATE_TURNS ? front : back
@@ -240,11 +272,14 @@ export class Pacer {
     })
   }
 
-  /** A new ticket for a turn (to a create with time to spare: `background`), in flight until answered. */
-  #given(background: boolean): Ticket {
+  /**
+   * A new ticket for a turn (to a create with time to spare: `background`; to a `write`), in
+   * flight until answered.
+   */
+  #given(background: boolean, write: boolean): Ticket {
     this.#backgroundInRow = background ? this.#backgroundInRow + 1 : 0
     const ticket = ++this.#tickets
-    this.#inFlight.add(ticket)
+    this.#inFlight.set(ticket, write)
     return ticket
   }
 
@@ -270,6 +305,7 @@ export class Pacer {
     const older = limit.kind !== 'none' || outcome !== 'ok' || now - this.#olderReadAt >= 1_000
     if (older && limit.kind === 'none') this.#olderReadAt = now
     const stated = headers && readLimit(headers, now, older)
+    const write = this.#inFlight.get(ticket) === true
     // Requests given their turn after this one may have reached the server after it: what it
     // says is left is not theirs to count on.
     // Counted without a walk through thousands of held requests: at most those still in
@@ -307,13 +343,17 @@ export class Pacer {
         this.#pausedUntil = Math.max(this.#pausedUntil, now + resetMs)
       }
       this.#limit = { kind: 'bucket', tokens, at: now, perMs, capacity: stated.quota }
-    } else if (refused && this.learns(now)) {
+    } else if (refused && this.learns(now, write)) {
       // A refusal where no limit is stated, while others are answered: a limit to learn, whether
       // it says when to come back or not (one that did was not learned from, and its pause held
       // nothing back: 60 creates on a server of 5 a second all came back each second after it,
-      // 251 refusals; 150 createAndWaits, 1,744 refusals, 31 waits failed, now 2 and 12).
+      // 251 refusals; 150 createAndWaits, 1,744 refusals, 31 waits failed, now 2 and 0). A
+      // write's, of the writes' limit, and of every request's as the top of this file says.
+      if (write) this.#writes.refused(ticket, this.#tickets, now)
+      else this.#readRefusedAt = now
+      const forAll = !write || limit.kind === 'none' || now - this.#readRefusedAt < READS_REFUSED_MS
       const learnedPerMs = limit.kind === 'bucket' ? limit.perMs : undefined
-      const perMs = this.#share.learn(ticket, this.#tickets, now, learnedPerMs)
+      const perMs = forAll ? this.#share.learn(ticket, this.#tickets, now, learnedPerMs) : undefined
       if (perMs !== undefined) {
         this.#limit = { kind: 'bucket', tokens: 0, at: now, perMs, capacity: 1, learned: true }
       }
@@ -336,6 +376,7 @@ export class Pacer {
       this.#pausedUntil = Math.max(this.#pausedUntil, now + retryAfterMs + spreadMs)
     }
     if (outcome === 'ok') {
+      if (write) this.#writes.answered(ticket, now)
       this.#share.count(now)
       if (current.kind === 'bucket') {
         const perMs = this.#share.raised(ticket, now, current.perMs, current.learned === true)
@@ -347,17 +388,31 @@ export class Pacer {
   }
 
   /**
-   * Whether a 429 now is a limit to learn: the server states none (or one was learned) and
-   * answered other requests lately (a quota used up refuses them all).
+   * Whether a 429 now (of a `write`) is a limit to learn: the server states none (or one was
+   * learned) and answered other requests lately (a quota used up refuses them all).
    */
-  learns(now: number): boolean {
+  learns(now: number, write = false): boolean {
     const limit = this.#limit
-    if (limit.kind === 'none') return this.#share.learns(now)
-    return limit.kind === 'bucket' && limit.learned === true && this.#share.learns(now, limit.perMs)
+    const learned = limit.kind === 'bucket' && limit.learned === true
+    if (limit.kind !== 'none' && !learned) return false
+    const perMs = Math.min(
+      learned ? limit.perMs : Infinity,
+      (write && this.#writes.perMs) || Infinity,
+    )
+    return this.#share.learns(now, perMs === Infinity ? undefined : perMs)
   }
 
-  /** Takes a turn now if the limit allows one. */
-  #admit(): boolean {
+  /** Takes a turn now if the limits allow one (a `write`'s: the writes' too). */
+  #admit(write: boolean): boolean {
+    const now = this.#clock.now()
+    if (write && this.#writes.untilMs(now) > 0) return false
+    if (!this.#admitUnderLimit()) return false
+    if (write) this.#writes.took(now)
+    return true
+  }
+
+  /** Takes a turn now if the server's limit (stated, learned, or unknown yet) allows one. */
+  #admitUnderLimit(): boolean {
     const limit = this.#limit
     if (limit.kind === 'none') return true
     const now = this.#clock.now()
@@ -388,15 +443,22 @@ export class Pacer {
   #drain(): void {
     this.#timer?.abort()
     this.#timer = undefined
-    while (this.waiting > 0 && this.#admit()) {
-      const turn = this.#next() as Turn
-      ;(turn.background ? this.#backgroundQueue : this.#queue).shift()
+    for (;;) {
+      const turn = this.#next()
+      if (!turn || !this.#admit(turn.write)) break
+      // The first of its queue, or of those not held back by the writes' limit.
+      const queue = turn.background ? this.#backgroundQueue : this.#queue
+      queue.splice(queue.indexOf(turn), 1)
       turn.unlink()
-      turn.resolve(this.#given(turn.background))
+      turn.resolve(this.#given(turn.background, turn.write))
       this.#left(turn)
     }
     const limit = this.#limit
-    if (this.waiting === 0 || limit.kind === 'none') return
+    const now = this.#clock.now()
+    const next = this.#next()
+    // Only writes wait, held back by their own limit: until its next token at least.
+    const writesMs = next ? 0 : this.#writes.untilMs(now)
+    if (this.waiting === 0 || (limit.kind === 'none' && writesMs === 0)) return
     const timer = new AbortController()
     this.#timer = timer
     // Whole milliseconds, at least one: a wait of a fraction of one may not move a clock whose
@@ -407,16 +469,18 @@ export class Pacer {
     // every one: another client on the same key, asking at other times, was refused each time
     // and starved (its waits timed out on jobs long ended). Spread so, the server's bucket is
     // often a token ahead for it; the tokens left meanwhile go at the next turn.
-    const now = this.#clock.now()
-    const soon = (this.#next()?.by ?? Infinity) - DUE_SOON_MS <= now
+    const soon = (next?.by ?? Infinity) - DUE_SOON_MS <= now
     const spreadMs =
       limit.kind === 'bucket' && !soon
         ? this.#random() * Math.min(1, limit.capacity - 2) * Math.min(1 / limit.perMs, SPREAD_MS)
         : 0
-    const untilMs =
+    const limitMs =
       limit.kind === 'bucket'
-        ? (1 - limit.tokens) / limit.perMs + Math.max(0, spreadMs)
-        : limit.since + PROBE_ALONE_MS - now
+        ? (1 - refill(limit, now)) / limit.perMs + Math.max(0, spreadMs)
+        : limit.kind === 'unknown'
+          ? limit.since + PROBE_ALONE_MS - now
+          : 0
+    const untilMs = Math.max(writesMs, limitMs)
     const waitMs = Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(untilMs)))
     this.#clock.sleep(waitMs, timer.signal).then(
       () => this.#drain(),

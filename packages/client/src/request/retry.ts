@@ -80,7 +80,7 @@ export interface RetryContext {
   /** Reads an HTTP-date `Retry-After` against the client's clock. */
   clock: { now(): number }
   /** The client's pacer, when it paces: whether a bare 429 is a limit it learns. */
-  pacer?: { learns(now: number): boolean } | undefined
+  pacer?: { learns(now: number, write: boolean): boolean } | undefined
 }
 
 /** Whether an error is worth another try of the same request. */
@@ -143,7 +143,10 @@ export function retryDelay(
   // A 429 that says nothing of when, from a server stating no limit while it answers other
   // requests: its rate limit, which the pacer learns and spaces requests to (a quota used up
   // refuses them all, a stated limit is paced already: a failure).
-  const bare = isApiError(error) && error.status === 429 && context.pacer?.learns(now) === true
+  const bare =
+    isApiError(error) &&
+    error.status === 429 &&
+    context.pacer?.learns(now, error.request.method !== 'GET') === true
   const pacedMs = pacedDelay(error, now)
   const hinted = pacedMs ?? (isApiError(error) ? retryAfterOf(error.headers, now) : undefined)
   if (hinted !== undefined && hinted > maxRetryAfterMs) return undefined

@@ -10,8 +10,13 @@
  * A server that states no limit and refuses some requests (a 429, saying when to come back or
  * not) while it answers others has its limit learned, as TCP learns a path's: half the last
  * second's answered rate at the first refusal, halved again at a refusal of a request sent after
- * that, raised by 0.1 request a second each second, and forgotten after a minute without
- * refusals.
+ * that, and forgotten after a minute without refusals. Between refusals it rises as CUBIC's
+ * window does (RFC 9438), on a curve of time since the last refusal: back to the rate refused
+ * at in 8 s, slowly near it, then faster past it (and back to a little less than it, when
+ * refused before reaching it: others take some). Raised by 0.1 request a second each second, a
+ * rate halved from 5 a second took 25 s to come back (150 createAndWaits of 40 s on a server
+ * of 5 a second stating nothing: 12 failed); raised half the way back each second, it came
+ * back too soon (a quota of a create a second: every other create refused).
  *
  * Requests are known by their tickets (pacing.ts), which grow in the order turns are given: a
  * refusal of a request sent before the last halving was sent at the old rate and says nothing
@@ -29,6 +34,11 @@ const STEP_PER_MS = 0.1 / 1_000
 const FORGET_MS = 60_000
 /** The least share of a stated limit this client keeps to when others take the rest. */
 const MIN_SHARE = 1 / 64
+/**
+ * A learned rate's curve, `t` seconds after a refusal: w (1 + c (t - k)^3), w the rate refused
+ * at, half the rate then at first and w again after k seconds (8 s when it starts from half w).
+ */
+const CUBIC_C = 0.5 / 8 ** 3
 
 /** A client's share of the server's rate: of a stated limit, or of one learned from refusals. */
 export class RateShare {
@@ -40,6 +50,8 @@ export class RateShare {
   #halvedTicket = 0
   /** When the rate was last raised or halved. */
   #raisedAt = 0
+  /** The learned rate's curve since the last refusal (see CUBIC_C), `w` in requests a ms. */
+  #curve = { w: 0, k: 0 }
   /** Answers in the current second (from `since`) and in the one before; the last one's time. */
   #answers = { since: 0, current: 0, before: 0, lastAt: Number.NEGATIVE_INFINITY }
 
@@ -69,8 +81,13 @@ export class RateShare {
     if (learnedPerMs !== undefined && ticket <= this.#halvedTicket) return undefined
     this.#halved(last, now)
     const { current, before } = this.#answers
-    const perMs = learnedPerMs !== undefined ? learnedPerMs / 2 : Math.max(current, before) / 2_000
-    return Math.max(LEARNED_MIN_PER_MS, perMs)
+    const refusedAt = learnedPerMs ?? Math.max(current, before) / 1_000
+    const perMs = Math.max(LEARNED_MIN_PER_MS, refusedAt / 2)
+    // Refused before the rate was back where it was refused last: others take some of it, it
+    // rises back to less.
+    const w = refusedAt < this.#curve.w ? refusedAt * 0.75 : refusedAt
+    this.#curve = { w, k: Math.cbrt(Math.max(0, w - perMs) / (CUBIC_C * w)) }
+    return perMs
   }
 
   /**
@@ -110,11 +127,18 @@ export class RateShare {
     const rise = (STEP_PER_MS * (now - this.#raisedAt)) / 1_000
     this.#raisedAt = now
     const kept = now - this.#halvedAt >= FORGET_MS
-    if (learned) return kept ? undefined : perMs + Math.min(perMs, rise)
+    if (learned) return kept ? undefined : this.#learned(now)
     // Back to the whole after a minute without a refusal.
     const share = kept ? 1 : this.#share
     this.#share = Math.min(1, share * 2, share + rise / this.#statedPerMs)
     return this.#statedPerMs * this.#share
+  }
+
+  /** A learned rate at `now`, on the curve since the last refusal (see CUBIC_C). */
+  #learned(now: number): number {
+    const { w, k } = this.#curve
+    const t = (now - this.#halvedAt) / 1_000
+    return Math.max(LEARNED_MIN_PER_MS, w * (1 + CUBIC_C * (t - k) ** 3))
   }
 
   /** The rate halved at `now`, `last` the last ticket given by then. */

@@ -117,9 +117,12 @@ async function waitForTurn(
   by: number,
 ): Promise<Ticket> {
   const { signal } = request
-  const held = request.holdMs !== undefined
-  const background = request.background === true
-  if (timeoutMs === undefined) return pacer.take(signal, held, by, background)
+  const asking = {
+    held: request.holdMs !== undefined,
+    background: request.background === true,
+    write: request.method !== 'GET',
+  }
+  if (timeoutMs === undefined) return pacer.take(signal, by, asking)
   // An aborted signal fires no more 'abort': the gate below would wait for the turn.
   signal?.throwIfAborted()
   const gate = new AbortController()
@@ -131,7 +134,7 @@ async function waitForTurn(
     () => {},
   )
   try {
-    return await pacer.take(gate.signal, held, by, background)
+    return await pacer.take(gate.signal, by, asking)
   } finally {
     timer.abort()
     unlink()

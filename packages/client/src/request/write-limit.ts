@@ -1,0 +1,71 @@
+/**
+ * The writes' own rate limit (POST: creates, cancels), learned from their refusals where the
+ * server states no limit: many servers limit writes apart from reads (a quota of creates), and a
+ * create refused must not slow the status checks. A token bucket of one, at the rate learned
+ * (share.ts: halved at each refusal, rising back on a curve), forgotten after a minute without a
+ * refusal. Writes go under it and under the limit of every request (pacing.ts).
+ */
+import type { Ticket } from './pacing.js'
+import { RateShare } from './share.js'
+
+/** A bucket of one token, refilled at `perMs`. */
+interface Bucket {
+  tokens: number
+  at: number
+  perMs: number
+}
+
+/** The writes' learned limit of one client, when one was learned. */
+export class WriteLimit {
+  #bucket: Bucket | undefined
+  readonly #share = new RateShare()
+
+  /** The rate learned, in requests a ms; undefined while none is. */
+  get perMs(): number | undefined {
+    return this.#bucket?.perMs
+  }
+
+  /** In how many ms a write may go: 0 now, or while no limit is learned. */
+  untilMs(now: number): number {
+    const bucket = this.#bucket
+    return bucket ? Math.max(0, (1 - tokensAt(bucket, now)) / bucket.perMs) : 0
+  }
+
+  /** A write goes now (`untilMs` said it may): its token taken. */
+  took(now: number): void {
+    const bucket = this.#bucket
+    if (!bucket) return
+    bucket.tokens = tokensAt(bucket, now) - 1
+    bucket.at = now
+  }
+
+  /** A write given its turn was not sent: its token back. */
+  gaveBack(): void {
+    const bucket = this.#bucket
+    if (bucket) bucket.tokens = Math.min(1, bucket.tokens + 1)
+  }
+
+  /**
+   * The write of `ticket` was refused with a 429 where no limit is stated (`last`: the last
+   * ticket given): the limit learned, or halved.
+   */
+  refused(ticket: Ticket, last: Ticket, now: number): void {
+    const perMs = this.#share.learn(ticket, last, now, this.#bucket?.perMs)
+    if (perMs !== undefined) this.#bucket = { tokens: 0, at: now, perMs }
+  }
+
+  /** The write of `ticket` was answered: counted, and the limit raised (or forgotten). */
+  answered(ticket: Ticket, now: number): void {
+    this.#share.count(now)
+    const bucket = this.#bucket
+    if (!bucket) return
+    const perMs = this.#share.raised(ticket, now, bucket.perMs, true)
+    if (perMs === undefined) this.#bucket = undefined
+    else bucket.perMs = perMs
+  }
+}
+
+/** The tokens of `bucket` at `now` (none added for a clock stepped back). */
+function tokensAt(bucket: Bucket, now: number): number {
+  return Math.min(1, bucket.tokens + Math.max(0, now - bucket.at) * bucket.perMs)
+}
