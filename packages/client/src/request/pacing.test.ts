@@ -471,40 +471,48 @@ describe('pacing', () => {
     expect(manual.now() - start).toBeLessThan(10_000)
   })
 
-  it('should not slow status checks for a quota of creates where no limit is stated', async () => {
-    const { manual, clock } = virtualClock()
-    const start = manual.now()
-    // A create a second at most (`Retry-After: 1` past it); status checks unlimited; job_1
-    // ends at 10 s.
-    let lastCreate = Number.NEGATIVE_INFINITY
-    const fetch = fakeFetch((call) => {
-      if (call.method === 'POST') {
-        if (manual.now() - lastCreate < 1_000) {
-          return json({ title: 'Too Many Requests', status: 429 }, 429, { 'retry-after': '1' })
+  for (const usedUp of [false, true]) {
+    const first = usedUp ? ', its first create refused' : ''
+    it(`should not slow status checks for a quota of creates where no limit is stated${first}`, async () => {
+      const { manual, clock } = virtualClock()
+      const start = manual.now()
+      // A create a second at most (`Retry-After: 1` past it), used up when the creates come
+      // (`usedUp`: by another process); status checks unlimited; job_1 ends at 10 s.
+      let lastCreate = usedUp ? start + 500 : Number.NEGATIVE_INFINITY
+      let refused = 0
+      const fetch = fakeFetch((call) => {
+        if (call.method === 'POST') {
+          if (manual.now() - lastCreate < 1_000) {
+            refused++
+            return json({ title: 'Too Many Requests', status: 429 }, 429, { 'retry-after': '1' })
+          }
+          lastCreate = manual.now()
+          return json(jobBody({ status: 'pending' }), 202)
         }
-        lastCreate = manual.now()
-        return json(jobBody({ status: 'pending' }), 202)
-      }
-      const done = manual.now() - start >= 10_000
-      return json(jobBody({ status: done ? 'completed' : 'running', eta_ms: null }))
+        const done = manual.now() - start >= 10_000
+        return json(jobBody({ status: done ? 'completed' : 'running', eta_ms: null }))
+      })
+      const client = createClient({
+        baseUrl: 'http://api.test',
+        fetch,
+        clock,
+        transport: 'poll',
+        polling: fixedInterval(1_000),
+      })
+      const wait = client.jobs.wait('job_1', { timeoutMs: 120_000 })
+      await manual.tickAsync(1_000)
+      const params = { video_url: 'https://example.com/a.mp4', target_language: 'es' }
+      const made = Array.from({ length: 30 }, () => client.jobs.create(params))
+      await expect(drive(manual, wait, 100, 1_200)).resolves.toMatchObject({ status: 'completed' })
+      // Known within two checks of its end (behind the creates, paced with them: at 30 s).
+      expect(manual.now() - start).toBeLessThanOrEqual(12_000)
+      const results = await drive(manual, Promise.allSettled(made), 100, 1_200)
+      expect(results.every((r) => r.status === 'fulfilled')).toBe(true)
+      // The first burst's, and a few more: the creates are held to the rate learned (a limit
+      // learned before any create was answered held nothing: 102 refusals).
+      expect(refused).toBeLessThanOrEqual(40)
     })
-    const client = createClient({
-      baseUrl: 'http://api.test',
-      fetch,
-      clock,
-      transport: 'poll',
-      polling: fixedInterval(1_000),
-    })
-    const wait = client.jobs.wait('job_1', { timeoutMs: 120_000 })
-    await manual.tickAsync(1_000)
-    const params = { video_url: 'https://example.com/a.mp4', target_language: 'es' }
-    const made = Array.from({ length: 30 }, () => client.jobs.create(params))
-    await expect(drive(manual, wait, 100, 1_200)).resolves.toMatchObject({ status: 'completed' })
-    // Known within two checks of its end (behind the creates, paced with them: at 30 s).
-    expect(manual.now() - start).toBeLessThanOrEqual(12_000)
-    const results = await drive(manual, Promise.allSettled(made), 100, 1_200)
-    expect(results.every((r) => r.status === 'fulfilled')).toBe(true)
-  })
+  }
 
   it('should come back to a learned rate within seconds of a refusal', async () => {
     const { manual, clock } = virtualClock()
@@ -939,6 +947,81 @@ describe('turns between checks and creates with time to spare', () => {
     // A write's refusal halved the limit of every request only where reads were refused.
     expect(untilFree[0]).toBe(0)
     expect(untilFree[1]).toBeGreaterThan(1_000)
+  })
+
+  /** A pacer on a server that states no limit, and its requests answered or refused. */
+  function unstated() {
+    const { manual, clock } = virtualClock()
+    const pacer = new Pacer(clock, () => 0)
+    const turn = (write: boolean) =>
+      drive(manual, pacer.take(undefined, manual.now(), { write }), 10, 10_000)
+    const ok = async (write: boolean, headers = new Headers()) => {
+      pacer.answered(await turn(write), headers, 'ok')
+    }
+    const refuse = async (write: boolean) => {
+      pacer.answered(await turn(write), new Headers(), { refused: undefined })
+    }
+    return { manual, pacer, ok, refuse }
+  }
+
+  it('should count no write held back by its own limit as ahead of other requests', async () => {
+    const { manual, pacer, ok, refuse } = unstated()
+    for (let i = 0; i < 10; i++) await ok(false)
+    await ok(true)
+    // Both limits learned; 50 s on, the writes' alone halved; 11 s on, the other forgotten.
+    await refuse(true)
+    manual.advance(50_000)
+    await refuse(true)
+    manual.advance(11_000)
+    await ok(false)
+    void pacer.take(undefined, manual.now() + 60_000, { write: true })
+    void pacer.take(undefined, manual.now() + 60_000, { write: true })
+    expect(pacer.waiting).toBe(1)
+    // A check goes at once all the same (said 0 free, the monitor asked again every 1 ms).
+    expect(pacer.free()).toBe(Infinity)
+    expect(pacer.untilFree()).toBe(0)
+  })
+
+  it('should drop the writes’ learned limit once the server states one', async () => {
+    const { manual, pacer, ok, refuse } = unstated()
+    for (let i = 0; i < 10; i++) await ok(false)
+    await ok(true)
+    await refuse(true)
+    manual.advance(3_000)
+    const stated = new Headers({
+      'ratelimit-policy': '"default";q=100;w=1',
+      ratelimit: '"default";r=99;t=1',
+    })
+    await ok(false, stated)
+    const at = manual.now()
+    const writes = [0, 1, 2].map(() => pacer.take(undefined, at + 60_000, { write: true }))
+    await drive(manual, Promise.all(writes), 10, 100)
+    // All three at once (held 2 s apart by the rate learned before).
+    expect(manual.now() - at).toBeLessThanOrEqual(100)
+  })
+
+  it('should give a write in eight turns to others than creates, though checks pass the creates', async () => {
+    const { manual, pacer, ok, refuse } = unstated()
+    for (let i = 0; i < 10; i++) await ok(false)
+    for (let i = 0; i < 4; i++) await ok(true)
+    await refuse(true)
+    const now = manual.now()
+    let creates = 0
+    for (let i = 0; i < 30; i++) {
+      void pacer.take(undefined, now - 1_000, { background: true }).then(() => creates++)
+    }
+    let cancelled = false
+    void pacer.take(undefined, now + 30_000, { write: true }).then(() => {
+      cancelled = true
+    })
+    // Status checks every 500 ms pass the creates held back by the writes' limit.
+    for (let i = 0; i < 80 && !cancelled; i++) {
+      void ok(false)
+      await manual.tickAsync(500)
+    }
+    // The cancel after seven creates (each check passing them gave it none: after all 30).
+    expect(cancelled).toBe(true)
+    expect(creates).toBe(7)
   })
 
   it('should give nothing back for a held request let go before the limit was known', async () => {

@@ -31,8 +31,8 @@
  * (write-limit.ts), which they go under besides; the first refusal teaches the limit of every
  * request too, later ones of writes only while no read was refused in the last minute. A quota
  * of a create a second, 30 createAndWaits: learned for every request, the checks went at the
- * creates' pace, each job known 4.1 s after its end on average, the last at 68 s; now 2.4 s and
- * 56 s. (A limit of every request learned from each refusal of a write gave 5.0 s and 60 s; one
+ * creates' pace, each job known 4.1 s after its end on average, the last at 68 s; now 2.5 s and
+ * 58 s. (A limit of every request learned from each refusal of a write gave 5.0 s and 60 s; one
  * of writes alone, the checks unpaced where the limit was every request's, took the turns that
  * creates needed: 150 createAndWaits of 40 s on a server of 5 a second stating none, 45 failed.)
  */
@@ -170,22 +170,29 @@ export class Pacer {
     else this.#afterBackground.push(callback)
   }
 
-  /** How many requests may go at once now, none waiting for a turn. */
+  /** How many requests (not writes) may go at once now, none waiting for a turn before them. */
   free(): number {
     const limit = this.#limit
-    if (this.waiting > 0 || limit.kind === 'unknown') return 0
+    if (this.#ahead() > 0 || limit.kind === 'unknown') return 0
     return limit.kind === 'none' ? Infinity : Math.floor(refill(limit, this.#clock.now()))
   }
 
   /**
-   * In how many ms a request asking then would be let go at once (every turn waiting given
-   * before it): 0 when the server states no limit, Infinity before its first answer.
+   * In how many ms a request (not a write) asking then would be let go at once (every turn
+   * waiting before it given first): 0 when the server states no limit, Infinity before its
+   * first answer.
    */
   untilFree(): number {
     const limit = this.#limit
     if (limit.kind !== 'bucket') return limit.kind === 'none' ? 0 : Infinity
-    const short = this.waiting + 1 - refill(limit, this.#clock.now())
+    const short = this.#ahead() + 1 - refill(limit, this.#clock.now())
     return Math.max(0, short / limit.perMs)
+  }
+
+  /** How many turns waiting would go before a request that is not a write (see `#next`). */
+  #ahead(): number {
+    if (this.#writes.untilMs(this.#clock.now()) === 0) return this.waiting
+    return this.#queue.filter((turn) => !turn.write).length
   }
 
   /** `random`: uniform in [0, 1), to spread the returns of clients refused together. */
@@ -277,7 +284,10 @@ export class Pacer {
    * flight until answered.
    */
   #given(background: boolean, write: boolean): Ticket {
-    this.#backgroundInRow = background ? this.#backgroundInRow + 1 : 0
+    // A read passing writes held back by their own limit takes no turn of theirs.
+    const passing = !write && this.#writes.untilMs(this.#clock.now()) > 0
+    if (background) this.#backgroundInRow++
+    else if (!passing) this.#backgroundInRow = 0
     const ticket = ++this.#tickets
     this.#inFlight.set(ticket, write)
     return ticket
@@ -343,11 +353,13 @@ export class Pacer {
         this.#pausedUntil = Math.max(this.#pausedUntil, now + resetMs)
       }
       this.#limit = { kind: 'bucket', tokens, at: now, perMs, capacity: stated.quota }
+      // The limit stated paces the writes too: none learned is kept for them.
+      this.#writes.forget()
     } else if (refused && this.learns(now, write)) {
       // A refusal where no limit is stated, while others are answered: a limit to learn, whether
       // it says when to come back or not (one that did was not learned from, and its pause held
       // nothing back: 60 creates on a server of 5 a second all came back each second after it,
-      // 251 refusals; 150 createAndWaits, 1,744 refusals, 31 waits failed, now 2 and 0). A
+      // 251 refusals; 150 createAndWaits, 1,744 refusals, 31 waits failed, now 5 and 0). A
       // write's, of the writes' limit, and of every request's as the top of this file says.
       if (write) this.#writes.refused(ticket, this.#tickets, now)
       else this.#readRefusedAt = now

@@ -80,9 +80,12 @@ export class RateShare {
   learn(ticket: Ticket, last: Ticket, now: number, learnedPerMs?: number): number | undefined {
     if (learnedPerMs !== undefined && ticket <= this.#halvedTicket) return undefined
     this.#halved(last, now)
-    const { current, before } = this.#answers
-    const refusedAt = learnedPerMs ?? Math.max(current, before) / 1_000
-    const perMs = Math.max(LEARNED_MIN_PER_MS, refusedAt / 2)
+    // The answers of the last two seconds (none for a first guess where none came lately: a
+    // quota used up elsewhere refuses a client's first write).
+    const { current, before, lastAt } = this.#answers
+    const answered = now - lastAt < 2_000 ? Math.max(current, before) : 0
+    const refusedAt = Math.max(2 * LEARNED_MIN_PER_MS, learnedPerMs ?? answered / 1_000)
+    const perMs = refusedAt / 2
     // Refused before the rate was back where it was refused last: others take some of it, it
     // rises back to less.
     const w = refusedAt < this.#curve.w ? refusedAt * 0.75 : refusedAt

@@ -54,6 +54,11 @@ export class WriteLimit {
     if (perMs !== undefined) this.#bucket = { tokens: 0, at: now, perMs }
   }
 
+  /** No limit is kept any more (the server states one). */
+  forget(): void {
+    this.#bucket = undefined
+  }
+
   /** The write of `ticket` was answered: counted, and the limit raised (or forgotten). */
   answered(ticket: Ticket, now: number): void {
     this.#share.count(now)
