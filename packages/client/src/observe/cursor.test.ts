@@ -15,6 +15,7 @@ describe('resume tokens', () => {
 
   it('should refuse what is not a token, or a token whose fields were tampered with', () => {
     const refused = /not a resume token/
+    expect(() => decodeToken(42)).toThrow(TypeError)
     expect(() => decodeToken(42)).toThrow(refused)
     expect(() => decodeToken('vt1.!!!')).toThrow(refused)
     expect(() => decodeToken(encodeToken({ id: 'j', checks: -1, delays: 0 }))).toThrow(refused)

@@ -3,7 +3,6 @@
  * of one wait on it (its deadline and checks), small enough to serialise. A resume token is a
  * cursor written out, so a wait can go on in another process or tab where it left off.
  */
-import { VideoTranslationError } from '../errors.js'
 import { parseJob } from '../parse.js'
 import { type ServerHints, shownAge } from '../polling/hints.js'
 import type { PollContext, PollingStrategy } from '../polling/strategy.js'
@@ -161,10 +160,13 @@ export function encodeToken(token: ResumeToken): string {
   return PREFIX + btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
 }
 
-/** Reads a resume token, or throws a `VideoTranslationError` saying it is not one. */
+/**
+ * Reads a resume token, or throws a `TypeError` saying it is not one (an argument the call
+ * cannot mean, as a token of another job is).
+ */
 export function decodeToken(text: unknown): ResumeToken {
   const bad = () =>
-    new VideoTranslationError(
+    new TypeError(
       'resume is not a resume token of this client (a string from resumeToken(), starting vt1.)',
     )
   if (typeof text !== 'string' || !text.startsWith(PREFIX)) throw bad()

@@ -667,6 +667,33 @@ describe('pacing', () => {
     expect(Math.min(...after)).toBeGreaterThanOrEqual(3_000)
   })
 
+  it('should hold only the refused request for a 429 that says tokens are left', async () => {
+    const { manual, clock } = virtualClock()
+    const headers = { 'ratelimit-policy': '100;w=1', ratelimit: 'limit=100, remaining=99, reset=1' }
+    // One request in four refused by something else than the limit stated (a route's, a
+    // gateway's): `Retry-After: 1`, the bucket's 99 tokens left said all the same.
+    let calls = 0
+    const fetch = fakeFetch(() => {
+      if (++calls % 4 !== 0) return json(jobBody(), 200, headers)
+      const response = problemResponse(429, 'Too Many Requests')
+      for (const [k, v] of Object.entries({ ...headers, 'retry-after': '1' })) {
+        response.headers.set(k, v)
+      }
+      return response
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock })
+    await driveAll(manual, [client.jobs.get('job_1')])
+    const start = manual.now()
+    const results = await driveAll(
+      manual,
+      Array.from({ length: 100 }, () => client.jobs.get('job_1')),
+    )
+    expect(results.every((r) => r.status === 'fulfilled')).toBe(true)
+    // Each refused request back after its second, a few of them twice: 3 s (each refusal
+    // paused the whole client a second: 9.4 s).
+    expect(manual.now() - start).toBeLessThanOrEqual(6_000)
+  })
+
   it('should let a request waiting for its turn be aborted, and leave no timer behind', async () => {
     const { manual, clock } = virtualClock()
     const server = limitedServer(manual, 2, 1)
