@@ -285,7 +285,8 @@ export class Pacer {
    */
   #given(background: boolean, write: boolean): Ticket {
     // A read passing writes held back by their own limit takes no turn of theirs.
-    const passing = !write && this.#writes.untilMs(this.#clock.now()) > 0
+    const writes = this.#writes
+    const passing = !write && writes.perMs !== undefined && writes.untilMs(this.#clock.now()) > 0
     if (background) this.#backgroundInRow++
     else if (!passing) this.#backgroundInRow = 0
     const ticket = ++this.#tickets
