@@ -667,31 +667,74 @@ describe('pacing', () => {
     expect(Math.min(...after)).toBeGreaterThanOrEqual(3_000)
   })
 
-  it('should hold only the refused request for a 429 that says tokens are left', async () => {
-    const { manual, clock } = virtualClock()
-    const headers = { 'ratelimit-policy': '100;w=1', ratelimit: 'limit=100, remaining=99, reset=1' }
-    // One request in four refused by something else than the limit stated (a route's, a
-    // gateway's): `Retry-After: 1`, the bucket's 99 tokens left said all the same.
-    let calls = 0
-    const fetch = fakeFetch(() => {
-      if (++calls % 4 !== 0) return json(jobBody(), 200, headers)
-      const response = problemResponse(429, 'Too Many Requests')
-      for (const [k, v] of Object.entries({ ...headers, 'retry-after': '1' })) {
-        response.headers.set(k, v)
-      }
-      return response
-    })
-    const client = createClient({ baseUrl: 'http://api.test', fetch, clock })
-    await driveAll(manual, [client.jobs.get('job_1')])
+  /**
+   * A server stating a limit of 100 a second with 99 left on every answer, that refuses
+   * `refuses` requests all the same (another limit than the one stated) with `Retry-After: 1`;
+   * job_1 ends at 10 s.
+   */
+  function refusingBesides(manual: ManualClock, refuses: (call: FetchCall) => boolean) {
     const start = manual.now()
+    const headers = { 'ratelimit-policy': '100;w=1', ratelimit: 'limit=100, remaining=99, reset=1' }
+    let refused = 0
+    const fetch = fakeFetch((call) => {
+      if (refuses(call)) {
+        refused++
+        const response = problemResponse(429, 'Too Many Requests')
+        for (const [k, v] of Object.entries({ ...headers, 'retry-after': '1' })) {
+          response.headers.set(k, v)
+        }
+        return response
+      }
+      if (call.method === 'POST') return json(jobBody({ status: 'pending' }), 202, headers)
+      const done = manual.now() - start >= 10_000
+      return json(jobBody({ status: done ? 'completed' : 'running', eta_ms: null }), 200, headers)
+    })
+    return { fetch, start, refused: () => refused }
+  }
+
+  it('should hold only the writes for a write’s 429 that says tokens are left', async () => {
+    const { manual, clock } = virtualClock()
+    // Every other create refused (a quota of creates behind the limit stated).
+    let creates = 0
+    const server = refusingBesides(manual, (call) => call.method === 'POST' && ++creates % 2 === 0)
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      fetch: server.fetch,
+      clock,
+      transport: 'poll',
+      polling: fixedInterval(1_000),
+    })
+    const wait = client.jobs.wait('job_1', { timeoutMs: 120_000 })
+    await manual.tickAsync(1_000)
+    const params = { video_url: 'https://example.com/a.mp4', target_language: 'es' }
+    const made = Array.from({ length: 30 }, () => client.jobs.create(params))
+    await expect(drive(manual, wait, 100, 1_200)).resolves.toMatchObject({ status: 'completed' })
+    // Known within two checks of its end (every refused create paused the whole client a
+    // second: at 13.3 s).
+    expect(manual.now() - server.start).toBeLessThanOrEqual(12_000)
+    const results = await drive(manual, Promise.allSettled(made), 100, 1_200)
+    expect(results.every((r) => r.status === 'fulfilled')).toBe(true)
+  })
+
+  it('should hold every request for a read’s 429 that says tokens are left', async () => {
+    const { manual, clock } = virtualClock()
+    // A gateway's limit of 2 a second behind the limit stated.
+    const sent: number[] = []
+    const server = refusingBesides(manual, () => {
+      const now = manual.now()
+      while (sent.length > 0 && (sent[0] as number) <= now - 1_000) sent.shift()
+      if (sent.length >= 2) return true
+      sent.push(now)
+      return false
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch: server.fetch, clock })
     const results = await driveAll(
       manual,
-      Array.from({ length: 100 }, () => client.jobs.get('job_1')),
+      Array.from({ length: 60 }, () => client.jobs.get('job_1')),
     )
     expect(results.every((r) => r.status === 'fulfilled')).toBe(true)
-    // Each refused request back after its second, a few of them twice: 3 s (each refusal
-    // paused the whole client a second: 9.4 s).
-    expect(manual.now() - start).toBeLessThanOrEqual(6_000)
+    // Each refused request on its own, back a second later: 501 refusals.
+    expect(server.refused()).toBeLessThanOrEqual(120)
   })
 
   it('should let a request waiting for its turn be aborted, and leave no timer behind', async () => {
@@ -1007,6 +1050,29 @@ describe('turns between checks and creates with time to spare', () => {
     // A check goes at once all the same (said 0 free, the monitor asked again every 1 ms).
     expect(pacer.free()).toBe(Infinity)
     expect(pacer.untilFree()).toBe(0)
+  })
+
+  it('should give a write not sent its token back, unless its limit was learned anew since', async () => {
+    for (const refusedSince of [false, true]) {
+      const { manual, pacer, ok, refuse } = unstated()
+      for (let i = 0; i < 10; i++) await ok(false)
+      for (let i = 0; i < 4; i++) await ok(true)
+      await refuse(true)
+      manual.advance(10_000)
+      const unsent = await drive(manual, pacer.take(undefined, manual.now(), { write: true }))
+      // Another write, given its turn before, refused meanwhile: the writes' limit learned anew.
+      if (refusedSince) {
+        await ok(false)
+        await refuse(true)
+      }
+      pacer.release(unsent)
+      let next = false
+      void pacer.take(undefined, manual.now(), { write: true }).then(() => {
+        next = true
+      })
+      await manual.tickAsync(0)
+      expect(next).toBe(!refusedSince)
+    }
   })
 
   it('should drop the writes’ learned limit once the server states one', async () => {

@@ -5,7 +5,8 @@
  * The server says its limit (a quota per window, what is left, when the window resets: read in
  * rate-limit-headers.ts). The pacer mirrors the server's token bucket: a token per request,
  * refilled at the quota's rate, never above what the server last said was left; a fixed window
- * used up waits for its reset; a 429's `Retry-After` empties it until then. Requests wait in
+ * used up waits for its reset; a 429's `Retry-After` empties it until then (a write's that says
+ * tokens are left holds only the writes: write-limit.ts). Requests wait in
  * the order their turns must come by (their time limits), so a wait's look near its deadline is
  * not made to miss it behind checks that have time.
  *
@@ -28,8 +29,9 @@
  * for its whole time limit, and a server slow to answer it is not sent the whole burst. A server
  * that states no limit is not paced, until it refuses some requests while it answers others:
  * then its limit is learned (share.ts). Writes refused have a limit of their own learned
- * (write-limit.ts), which they go under besides; the first refusal teaches the limit of every
- * request too, later ones of writes only while no read was refused in the last minute. A quota
+ * (write-limit.ts), which they go under besides; a write's refusal teaches the limit of every
+ * request too while none is learned (the first, or a minute after the last), else only while a
+ * read was refused in the last minute. A quota
  * of a create a second, 30 createAndWaits: learned for every request, the checks went at the
  * creates' pace, each job known 4.1 s after its end on average, the last at 68 s; now 2.5 s and
  * 58 s. (A limit of every request learned from each refusal of a write gave 5.0 s and 60 s; one
@@ -41,7 +43,7 @@ import type { Clock } from '../clock.js'
 import { MAX_TIMER_MS } from '../validate.js'
 import { readLimit } from './rate-limit-headers.js'
 import { RateShare } from './share.js'
-import { WriteLimit } from './write-limit.js'
+import { WriteLimit, type WriteToken } from './write-limit.js'
 
 /** A request given its turn: what `answered` is told it was. */
 export type Ticket = number
@@ -131,9 +133,10 @@ export class Pacer {
   #timer: AbortController | undefined
   /**
    * Requests given a turn and not yet answered, by ticket (tickets grow in order of turns):
-   * whether each is a write.
+   * whether each is a write, or for a write under the writes' learned limit, where its token
+   * came from (write-limit.ts).
    */
-  readonly #inFlight = new Map<Ticket, boolean>()
+  readonly #inFlight = new Map<Ticket, boolean | WriteToken>()
   #tickets = 0
   /** A window's length as the resets stated without a policy suggest (the longest seen). */
   #windowMs = 0
@@ -245,7 +248,8 @@ export class Pacer {
     if (ticket >= 0 && limit.kind === 'bucket' && this.#clock.now() >= this.#pausedUntil) {
       limit.tokens = Math.min(limit.capacity, limit.tokens + 1)
     }
-    if (this.#inFlight.get(ticket) === true) this.#writes.gaveBack()
+    const given = this.#inFlight.get(ticket)
+    if (typeof given === 'object') this.#writes.gaveBack(given)
     this.answered(ticket, undefined, 'failed')
   }
 
@@ -286,11 +290,11 @@ export class Pacer {
   #given(background: boolean, write: boolean): Ticket {
     // A read passing writes held back by their own limit takes no turn of theirs.
     const writes = this.#writes
-    const passing = !write && writes.perMs !== undefined && writes.untilMs(this.#clock.now()) > 0
+    const passing = !write && writes.engaged && writes.untilMs(this.#clock.now()) > 0
     if (background) this.#backgroundInRow++
     else if (!passing) this.#backgroundInRow = 0
     const ticket = ++this.#tickets
-    this.#inFlight.set(ticket, write)
+    this.#inFlight.set(ticket, write && (this.#writes.took(this.#clock.now()) ?? true))
     return ticket
   }
 
@@ -316,7 +320,8 @@ export class Pacer {
     const older = limit.kind !== 'none' || outcome !== 'ok' || now - this.#olderReadAt >= 1_000
     if (older && limit.kind === 'none') this.#olderReadAt = now
     const stated = headers && readLimit(headers, now, older)
-    const write = this.#inFlight.get(ticket) === true
+    const given = this.#inFlight.get(ticket)
+    const write = given !== undefined && given !== false
     // Requests given their turn after this one may have reached the server after it: what it
     // says is left is not theirs to count on.
     // Counted without a walk through thousands of held requests: at most those still in
@@ -379,17 +384,23 @@ export class Pacer {
     }
     const current = this.#limit
     const retryAfterMs = refused ? outcome.refused : undefined
-    // Not for a limit learned (no limit stated), nor for a refusal that says tokens are left
-    // (about something else: one route's limit, a gateway's): its own retry waits it out, the
-    // limit spaces the rest. (One in four requests refused so, each pausing the whole client a
-    // second: 100 createAndWaits, 52 timed out in 60 s.)
-    const aboutElse = (stated?.remaining ?? 0) > 0
-    if (retryAfterMs !== undefined && current.kind === 'bucket' && !current.learned && !aboutElse) {
+    // Not for a limit learned (no limit stated): the refusal may be one route's (a quota of
+    // creates), and its own retry waits it out; the learned rate spaces the rest.
+    if (retryAfterMs !== undefined && current.kind === 'bucket' && !current.learned) {
       // Nothing more until the server said (and up to one interval more, at random: not back
-      // with every client refused at the same time), then one token's worth.
+      // with every client refused at the same time), then one token's worth: a 429 asks the
+      // client to wait (RFC 6585), though what it says is left is not empty (a limit of every
+      // request behind the one stated, as GitHub's secondary limits are: each request refused
+      // on its own, 60 requests behind one of 2 a second drew 501 refusals, 88 so). A write
+      // refused while tokens are left holds only the writes (a quota of creates: the status
+      // checks go on).
       const spreadMs = this.#random() * Math.min(1 / current.perMs, Math.max(1_000, retryAfterMs))
-      current.tokens = Math.min(current.tokens, 1 - (retryAfterMs + spreadMs) * current.perMs)
-      this.#pausedUntil = Math.max(this.#pausedUntil, now + retryAfterMs + spreadMs)
+      const until = now + retryAfterMs + spreadMs
+      if (write && (stated?.remaining ?? 0) > 0) this.#writes.pause(until)
+      else {
+        current.tokens = Math.min(current.tokens, 1 - (until - now) * current.perMs)
+        this.#pausedUntil = Math.max(this.#pausedUntil, until)
+      }
     }
     if (outcome === 'ok') {
       if (write) this.#writes.answered(ticket, now)
@@ -418,13 +429,13 @@ export class Pacer {
     return this.#share.learns(now, perMs === Infinity ? undefined : perMs)
   }
 
-  /** Takes a turn now if the limits allow one (a `write`'s: the writes' too). */
+  /**
+   * Takes a turn now if the limits allow one (a `write`'s: the writes' too, its token taken as
+   * it is given: `#given`).
+   */
   #admit(write: boolean): boolean {
-    const now = this.#clock.now()
-    if (write && this.#writes.untilMs(now) > 0) return false
-    if (!this.#admitUnderLimit()) return false
-    if (write) this.#writes.took(now)
-    return true
+    if (write && this.#writes.untilMs(this.#clock.now()) > 0) return false
+    return this.#admitUnderLimit()
   }
 
   /** Takes a turn now if the server's limit (stated, learned, or unknown yet) allows one. */

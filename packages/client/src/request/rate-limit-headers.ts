@@ -44,7 +44,8 @@ export function readLimit(headers: Headers, now: number, older: boolean): Stated
     quota,
     windowS: windowS > 0 ? windowS : undefined,
     resetS,
-    remaining: firstNumber(field(state, 'r|remaining')) ?? firstNumber(own('remaining')),
+    // Of several policies listed (a burst and a day's quota), the one with least left binds.
+    remaining: least(state, 'r|remaining') ?? firstNumber(own('remaining')),
   }
 }
 
@@ -71,7 +72,22 @@ function resetOf(
 
 /** The value of `name` (alternatives with `|`) in a header's `key=value` list. */
 function field(text: string, name: string): string | undefined {
-  return new RegExp(`(?:^|[;,\\s])(?:${name})=(\\d+)`).exec(text)?.[1]
+  return pattern(name).exec(text)?.[1]
+}
+
+/** The least value of `name` (alternatives with `|`) in a header's `key=value` list, if any. */
+function least(text: string, name: string): number | undefined {
+  const search = pattern(name, 'g')
+  let min: number | undefined
+  for (let match = search.exec(text); match; match = search.exec(text)) {
+    min = Math.min(min ?? Infinity, Number(match[1]))
+  }
+  return min
+}
+
+/** Finds `name=digits` in a `key=value` list (`flags`: the RegExp's). */
+function pattern(name: string, flags?: string): RegExp {
+  return new RegExp(`(?:^|[;,\\s])(?:${name})=(\\d+)`, flags)
 }
 
 /** The first of `values` that is a number. */

@@ -25,7 +25,7 @@
 import type { Ticket } from './pacing.js'
 
 /**
- * A learned limit's slowest rate (a request every 5 s), the rise of a learned limit or a share
+ * A learned limit's slowest rate (a request every 5 s), the rise of a share of a stated limit
  * (0.1 request a second more for each second it is kept to), and how long without a refusal
  * either is kept.
  */
@@ -116,10 +116,10 @@ export class RateShare {
   }
 
   /**
-   * The rate to keep to after an answer to `ticket`'s request under a limit of `perMs`
-   * (`learned`, or this client's share of a stated one): 0.1 request a second more for each
-   * second since the last rise, at most twice the rate at once, so that clients sharing a limit
-   * rise alike, as TCP's flows do each round trip. (Raised with each answer, the client
+   * The rate to keep to after an answer to `ticket`'s request under a limit of `perMs`: a
+   * `learned` one's on its curve since the last refusal (see CUBIC_C); this client's share of a
+   * stated one 0.1 request a second more for each second since the last rise, at most twice the
+   * rate at once, so that clients sharing a limit rise alike, as TCP's flows do each round trip. (Raised with each answer, the client
    * answered most rose fastest and took the whole limit: of two clients on one key at 2
    * requests a second, one finished at 128 s, the other at 276 s.) Undefined: a learned limit
    * kept a minute without a refusal is forgotten (it was a passing one, or is far above this

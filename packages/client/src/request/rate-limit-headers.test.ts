@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest'
+import { readLimit } from './rate-limit-headers.js'
+
+describe('readLimit', () => {
+  it('should take what is left of the policy with least left, of several listed', () => {
+    const headers = new Headers({
+      'ratelimit-policy': '"burst";q=10;w=1, "day";q=30;w=86400',
+      ratelimit: '"burst";r=9;t=1, "day";r=0;t=3600',
+    })
+    expect(readLimit(headers, Date.now(), true)).toMatchObject({
+      quota: 10,
+      windowS: 1,
+      remaining: 0,
+    })
+  })
+
+  it('should read one policy’s state in either form', () => {
+    const now = Date.now()
+    const structured = new Headers({
+      'ratelimit-policy': '100;w=2',
+      ratelimit: '"default";r=42;t=1',
+    })
+    const listed = new Headers({
+      'ratelimit-policy': '100;w=2',
+      ratelimit: 'limit=100, remaining=42, reset=1',
+    })
+    for (const headers of [structured, listed]) {
+      expect(readLimit(headers, now, true)).toEqual({
+        quota: 100,
+        windowS: 2,
+        resetS: 1,
+        remaining: 42,
+      })
+    }
+  })
+})
