@@ -4,7 +4,7 @@
  */
 import type { Clock } from './clock.js'
 import type { Emitter } from './emitter.js'
-import { isNetworkError, isTimeoutError } from './errors.js'
+import { isApiError, isNetworkError, isTimeoutError } from './errors.js'
 import type { ClientEvents } from './events.js'
 import type { History } from './history.js'
 import type { ServerDates } from './polling/hints.js'
@@ -165,10 +165,14 @@ async function attempts<T>(
       )
       breaker?.succeeded(sentAt)
       core.budget.earn()
+      core.trips.answered = true
       return { answer, sentAt }
     } catch (error) {
       // The breaker refused the attempt its turn was given for: the turn goes back.
       if (given !== undefined && !paces) core.pacer?.release(given)
+      // The server answered, if with an error or a body cut short.
+      if (isApiError(error) || (isNetworkError(error) && error.midAnswer))
+        core.trips.answered = true
       const lastedMs = clock.now() - sentAt
       if (isCutHold(request, error, lastedMs)) {
         // Something on the way held the request a while, then cut it: nothing against the

@@ -155,8 +155,10 @@ export async function createForWait(
       return await createJob(core, params, { ...options, idempotencyKey }, deadline, true)
     } catch (error) {
       options.signal?.throwIfAborted()
-      const verdict = judgeFailure(error, core.clock.now(), core.breaker, false)
-      if (verdict.kind === 'fatal' || verdict.kind === 'look-again') throw error
+      const { breaker, trips } = core
+      const verdict = judgeFailure(error, core.clock.now(), breaker, false, trips.answered)
+      if (verdict.kind === 'fatal') throw verdict.error ?? error
+      if (verdict.kind === 'look-again') throw error
       // Refusals the request waited out already (for minutes, or, with a deadline, to it: its
       // next try would have passed it) end it; one that asked for longer than it waits out
       // inside itself (or that it did not retry at all, `maxRetries: 0`) is waited out here.

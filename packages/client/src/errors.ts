@@ -208,7 +208,7 @@ export class CircuitOpenError extends VideoTranslationError {
     // The cause's message is quoted only when it is one of ours (already free of the key).
     const last = isVideoTranslationError(cause) ? ` (last: ${cause.message})` : ''
     super(
-      `Not sent: the circuit breaker is open after repeated server failures${last}; it lets a probe through ${when}.`,
+      `Not sent: the circuit breaker is open after repeated failures to get the server's answer${last}; it lets a probe through ${when}.`,
       { retryable: true, cause },
     )
     this.retryAfterMs = retryAfterMs

@@ -1542,7 +1542,12 @@ describe('push: deadlines and failures, as polling has them', () => {
 
   it('should report a stream that cannot be opened as a request would: events, history, breaker', async () => {
     const { manual, clock } = virtualClock()
-    const fetch = fakeFetch(() => Promise.reject(new TypeError('connect ECONNREFUSED')))
+    // The server answered the client once, then went down (one never reached fails the wait at
+    // once: breaker.test.ts).
+    let up = true
+    const fetch = fakeFetch(() =>
+      up ? json(jobBody()) : Promise.reject(new TypeError('connect ECONNREFUSED')),
+    )
     const client = createClient({
       baseUrl: 'http://api.test',
       fetch,
@@ -1550,6 +1555,8 @@ describe('push: deadlines and failures, as polling has them', () => {
       transport: 'sse',
       circuitBreaker: { failureThreshold: 5, resetTimeoutMs: 1_000 },
     })
+    await drive(manual, client.jobs.get('job_1'))
+    up = false
     const seen: string[] = []
     client.on('request:retry', () => seen.push('retry'))
     client.on('request:error', () => seen.push('error'))
@@ -1569,7 +1576,7 @@ describe('push: deadlines and failures, as polling has them', () => {
     expect(seen).toContain('retry')
     expect(seen).toContain('error')
     expect(seen).toContain('open')
-    const history = client.jobs.history('job_1')
+    const history = client.jobs.history('job_1').filter((entry) => entry.error !== undefined)
     expect(history.length).toBeGreaterThan(0)
     expect(history[0]).toMatchObject({ status: null, httpStatus: null })
     expect(history[0]?.error).toContain('ECONNREFUSED')

@@ -21,26 +21,29 @@ describe('judgeFailure', () => {
   const down = new NetworkError(request, new Error('reset'))
 
   it('should tell pacing, refusals, fatal answers and failures apart', () => {
-    expect(judgeFailure(apiError(429, { 'retry-after': '3' }), 0, undefined, false)).toEqual({
+    expect(judgeFailure(apiError(429, { 'retry-after': '3' }), 0, undefined, false, true)).toEqual({
       kind: 'paced',
       retryAfterMs: 3_000,
     })
-    expect(judgeFailure(apiError(404), 0, undefined, false)).toEqual({ kind: 'fatal' })
-    expect(judgeFailure(down, 0, undefined, false)).toEqual({ kind: 'failed', opening: undefined })
+    expect(judgeFailure(apiError(404), 0, undefined, false, true)).toEqual({ kind: 'fatal' })
+    expect(judgeFailure(down, 0, undefined, false, true)).toEqual({
+      kind: 'failed',
+      opening: undefined,
+    })
     // Refused while the circuit waits out its opening: that opening's failed check.
-    expect(judgeFailure(new CircuitOpenError(4_000, down, 2), 0, undefined, false)).toEqual({
+    expect(judgeFailure(new CircuitOpenError(4_000, down, 2), 0, undefined, false, true)).toEqual({
       kind: 'refused',
       retryAfterMs: 4_000,
       opening: 2,
     })
     // Refused while the probe is out: nothing failed; at a last look, look again shortly.
     const probing = new CircuitOpenError(0, down, 2)
-    expect(judgeFailure(probing, 0, undefined, false)).toEqual({
+    expect(judgeFailure(probing, 0, undefined, false, true)).toEqual({
       kind: 'refused',
       retryAfterMs: PROBE_WAIT_MS,
       opening: undefined,
     })
-    expect(judgeFailure(probing, 0, undefined, true)).toEqual({
+    expect(judgeFailure(probing, 0, undefined, true, true)).toEqual({
       kind: 'look-again',
       inMs: PROBE_WAIT_MS / 4,
     })
@@ -51,6 +54,22 @@ describe('judgeFailure', () => {
     const settings = { ...DEFAULTS.circuitBreaker, failureThreshold: 1 }
     const breaker = new CircuitBreaker(settings, clock, () => {})
     breaker.failed(down, false)
-    expect(judgeFailure(down, clock.now(), breaker, false)).toEqual({ kind: 'failed', opening: 1 })
+    expect(judgeFailure(down, clock.now(), breaker, false, true)).toEqual({
+      kind: 'failed',
+      opening: 1,
+    })
+  })
+
+  it('should end the waits on a server never reached while none ever answered the client', () => {
+    const refused = new CircuitOpenError(4_000, down, 2)
+    for (const error of [down, refused]) {
+      expect(judgeFailure(error, 0, undefined, false, false)).toEqual({
+        kind: 'fatal',
+        error: down,
+      })
+      expect(judgeFailure(error, 0, undefined, false, true).kind).not.toBe('fatal')
+    }
+    // Answered with an error status: reached.
+    expect(judgeFailure(apiError(503), 0, undefined, false, false).kind).toBe('failed')
   })
 })

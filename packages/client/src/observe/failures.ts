@@ -3,7 +3,7 @@
  * spent: the rules behind `maxConsecutiveErrors` and the circuit breaker's refusals. The
  * observation acts on them (observation.ts).
  */
-import { isCircuitOpenError } from '../errors.js'
+import { isCircuitOpenError, isNetworkError } from '../errors.js'
 import type { CircuitBreaker } from '../request/breaker.js'
 import { isTransient, pacedDelay } from '../request/retry.js'
 
@@ -30,21 +30,35 @@ export type FailedCheck =
    * `opening`) counts for nothing.
    */
   | { kind: 'refused'; retryAfterMs: number; opening: number | undefined }
-  /** Not worth another try (a client error, a broken answer): every wait on the job ends. */
-  | { kind: 'fatal' }
+  /**
+   * Not worth another try (a client error, a broken answer; a server never reached while none
+   * ever answered this client): every wait on the job ends, with `error` when it says more
+   * than the failure judged (the network's failure behind an open circuit's refusal).
+   */
+  | { kind: 'fatal'; error?: unknown }
   /**
    * A transient failure: one failed check of each wait, or, when it opened the circuit (a
    * probe's, again), that opening's, so the refusals that follow in it count no more.
    */
   | { kind: 'failed'; opening: number | undefined }
 
-/** Judges `error`; `lastLooking`: a wait is within the second after its deadline. */
+/**
+ * Judges `error`; `lastLooking`: a wait is within the second after its deadline; `answered`:
+ * whether the server ever answered this client (round-trips.ts).
+ */
 export function judgeFailure(
   error: unknown,
   now: number,
   breaker: CircuitBreaker | undefined,
   lastLooking: boolean,
+  answered: boolean,
 ): FailedCheck {
+  // A server that could not be reached (refused, no such host) and never answered this client
+  // is more likely a wrong `baseUrl` or one not started than an outage: the wait fails with
+  // why now, not after minutes of the breaker's openings (a wrong port: 318 s, then a
+  // CircuitOpenError that spoke of server failures). Outages are waited through once it answered.
+  const cause = isCircuitOpenError(error) ? error.cause : error
+  if (!answered && isNetworkError(cause)) return { kind: 'fatal', error: cause }
   const pacedMs = pacedDelay(error, now)
   if (pacedMs !== undefined) return { kind: 'paced', retryAfterMs: pacedMs }
   if (isCircuitOpenError(error)) {

@@ -341,10 +341,11 @@ export class Observation {
     this.#nextAtOnce = false
     if (this.ended) return
     const now = this.core.clock.now()
-    const verdict = judgeFailure(error, now, this.core.breaker, this.#lastLooking(now))
+    const { breaker, trips } = this.core
+    const verdict = judgeFailure(error, now, breaker, this.#lastLooking(now), trips.answered)
     for (const s of this.subscriptions) s.lastFailure = error
     if (verdict.kind === 'fatal') {
-      this.#endAll(error)
+      this.#endAll(verdict.error ?? error)
       return
     }
     if (verdict.kind === 'look-again') {

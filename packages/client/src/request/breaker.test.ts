@@ -6,7 +6,7 @@ import {
   json,
   problemResponse,
 } from '../../test/fake-fetch.js'
-import { virtualClock } from '../../test/virtual-time.js'
+import { drive, virtualClock } from '../../test/virtual-time.js'
 import { type ClientOptions, createClient } from '../client.js'
 import { DEFAULTS } from '../defaults.js'
 import {
@@ -301,9 +301,13 @@ describe('circuit breaker', () => {
   })
 
   /** A polling client of a server that refuses every connection. */
-  function deadServer(options: Partial<ClientOptions>) {
+  /** A server that answered the client once, then went down for good. */
+  async function deadServer(options: Partial<ClientOptions>) {
     const { manual, clock } = virtualClock()
-    const fetch = fakeFetch(() => Promise.reject(new TypeError('fetch failed')))
+    let up = true
+    const fetch = fakeFetch(() =>
+      up ? json(jobBody()) : Promise.reject(new TypeError('fetch failed')),
+    )
     const client = createClient({
       transport: 'poll',
       baseUrl: 'http://api.test',
@@ -311,11 +315,34 @@ describe('circuit breaker', () => {
       clock,
       ...options,
     })
+    await drive(manual, client.jobs.get('job_1'))
+    up = false
     return { client, fetch, manual }
   }
 
+  it('should end a wait at once on a server never reached (a wrong port), saying why', async () => {
+    const { manual, clock } = virtualClock()
+    const fetch = fakeFetch(() => Promise.reject(new TypeError('fetch failed')))
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
+    const params = { video_url: 'https://example.com/a.mp4', target_language: 'es' }
+    const start = manual.now()
+    const [waited, made] = await drive(
+      manual,
+      Promise.all([
+        client.jobs.wait('job_a').catch((e: unknown) => e),
+        client.jobs.createAndWait(params).catch((e: unknown) => e),
+      ]),
+      100,
+      3_000,
+    )
+    // Its retries' seconds, not the breaker's openings' minutes (318 s).
+    expect(manual.now() - start).toBeLessThan(10_000)
+    expect(isNetworkError(waited)).toBe(true)
+    expect(isNetworkError(made)).toBe(true)
+  })
+
   it('should end waits on a server that stays down after maxConsecutiveErrors openings', async () => {
-    const { client, fetch, manual } = deadServer({
+    const { client, fetch, manual } = await deadServer({
       circuitBreaker: { failureThreshold: 5, resetTimeoutMs: 1_000 },
     })
     const limits = { maxConsecutiveErrors: 3 }
@@ -340,7 +367,7 @@ describe('circuit breaker', () => {
   })
 
   it('should send the probe as soon as the circuit lets it, whatever the strategy learned', async () => {
-    const { client, manual } = deadServer({
+    const { client, manual } = await deadServer({
       retry: false,
       circuitBreaker: { failureThreshold: 1, resetTimeoutMs: 5_000 },
     })
@@ -369,7 +396,7 @@ describe('circuit breaker', () => {
     ['a fixed 100 ms interval, deaf to hints', fixedInterval(100), false],
     ['waitAll (aligned checks)', undefined, true],
   ] as const)('should count each opening once per wait, with %s', async (_, polling, many) => {
-    const { client, manual } = deadServer({
+    const { client, manual } = await deadServer({
       retry: false,
       circuitBreaker: { failureThreshold: 1, resetTimeoutMs: 5_000 },
     })

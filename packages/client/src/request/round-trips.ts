@@ -3,6 +3,7 @@
  * answered lately: half the shortest of the last few (the rest of a round trip is the server at
  * work, the way back, a slow moment). A check planned for when a job is N s old is sent that much
  * earlier, so it reaches the server then: over a 200 ms round trip, the end is known 100 ms sooner.
+ * And whether the server ever answered this client at all (observe/failures.ts).
  */
 
 /** Round trips kept. */
@@ -13,6 +14,8 @@ const MAX_OUTBOUND_MS = 500
 /** The recent round trips of one client. */
 export class RoundTrips {
   #ms: number[] = []
+  /** Whether any request of the client was answered, with any status. */
+  answered = false
 
   /** A plain request (not held, not a stream) was answered `ms` after it was sent. */
   add(ms: number): void {
