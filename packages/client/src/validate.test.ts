@@ -159,6 +159,8 @@ describe('option checks', () => {
     expect(meant({ requestTimeout: 5_000 })).toMatch(/mean requestTimeoutMs\?/)
     expect(meant({ maxRetries: 5 })).toMatch(/mean retry: \{ maxRetries \}\?/)
     expect(meant({ apikey: 'k' })).toMatch(/mean apiKey\?/)
+    expect(meant({ api_key: 'k' })).toMatch(/no option api_key .*mean apiKey\?/)
+    expect(meant({ 'base-url': 'http://api.test' })).toMatch(/mean baseUrl\?/)
     expect(meant({ timeoutMs: 5_000 })).toMatch(/mean requestTimeoutMs\?/)
     expect(meant({ minIntervalMs: 2_000 })).toMatch(/mean polling: \{ minIntervalMs \}\?/)
     // Unknown and unlike any option (settings shared with something else), or left undefined.

@@ -101,8 +101,9 @@ export function checkOptionNames(options: object, known: string): void {
   const names = known.split(' ')
   for (const [name, value] of Object.entries(options)) {
     if (value === undefined || names.includes(name)) continue
-    // The name in another case, with `Ms` added, or a request's (`timeout`).
-    const lower = name.toLowerCase()
+    // The name in another case (snake_case or kebab-case too: `api_key`), with `Ms` added, or
+    // a request's (`timeout`).
+    const lower = name.toLowerCase().replace(/[_-]/g, '')
     const forms = [lower, `${lower}ms`, `request${lower}`, `request${lower}ms`]
     const meant = names.find((k) => forms.includes(k.toLowerCase())) ?? otherName(name, names)
     if (meant) throw new TypeError(`There is no option ${name} here: did you mean ${meant}?`)
