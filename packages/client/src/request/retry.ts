@@ -9,6 +9,7 @@ import { isApiError, isCircuitOpenError, isVideoTranslationError } from '../erro
 import { retryAfterOf } from '../polling/hints.js'
 import { notSent } from './key.js'
 import { askedDelay } from './rate-limit-headers.js'
+import { isWrite } from './write-limit.js'
 
 /** Options of request retries. */
 export interface RetryOptions {
@@ -146,7 +147,7 @@ export function retryDelay(
   const bare =
     isApiError(error) &&
     error.status === 429 &&
-    context.pacer?.learns(now, error.request.method !== 'GET') === true
+    context.pacer?.learns(now, isWrite(error.request)) === true
   const pacedMs = pacedDelay(error, now)
   const hinted = pacedMs ?? (isApiError(error) ? retryAfterOf(error.headers, now) : undefined)
   if (hinted !== undefined && hinted > maxRetryAfterMs) return undefined

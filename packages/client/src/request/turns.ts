@@ -13,6 +13,7 @@ import type { HttpRequest } from './http.js'
 import { notSent } from './key.js'
 import type { Pacer, Ticket } from './pacing.js'
 import { refusalDelay } from './rate-limit-headers.js'
+import { isWrite } from './write-limit.js'
 
 /**
  * Where in its queue a create of `createBatch` or `createAndWait` without a deadline goes (a
@@ -120,7 +121,7 @@ async function waitForTurn(
   const asking = {
     held: request.holdMs !== undefined,
     background: request.background === true,
-    write: request.method !== 'GET',
+    write: isWrite(request),
   }
   if (timeoutMs === undefined) return pacer.take(signal, by, asking)
   // An aborted signal fires no more 'abort': the gate below would wait for the turn.

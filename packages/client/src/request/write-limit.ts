@@ -16,6 +16,11 @@ interface Bucket {
   perMs: number
 }
 
+/** Whether `request` is a write (anything but a GET: a create, a cancel). */
+export function isWrite(request: { method: string }): boolean {
+  return request.method !== 'GET'
+}
+
 /** What a write's turn took its token from (see `took`). */
 export type WriteToken = object
 
