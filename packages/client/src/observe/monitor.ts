@@ -351,7 +351,7 @@ export class Monitor implements Planner {
     const { pacer } = this.#core
     // Streams put off while creates waited open as turns are free now, not all at once: 150
     // opened together waited behind each other (15 s at 10 requests a second), unchecked.
-    let free = !pacer ? Infinity : pacer.waitingBackground > 0 ? 0 : pacer.free()
+    let free = !pacer ? Infinity : pacer.creating ? 0 : pacer.free()
     const due: Observation[] = []
     for (const observation of all) {
       if (observation.putOff && free >= 1) {

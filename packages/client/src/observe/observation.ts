@@ -212,15 +212,13 @@ export class Observation {
     }
     if (!this.#observe(job, now)) return
     // A stream or a held request costs the same whenever it starts: it starts at once, unless
-    // creates wait for their turn under the rate limit and only the job's end matters: then it
+    // creates wait for turns under the rate limit and only the job's end matters: then it
     // starts when the strategy would first look, or once no create waits if sooner (each turn
-    // a stream takes at once delays a create that starts work).
+    // a stream takes at once delays a create that starts work; not one held back by the
+    // writes' own limit: `pacer.creating`).
     const { pacer } = this.core
     const deferred =
-      this.transport !== 'poll' &&
-      pacer !== undefined &&
-      pacer.waitingBackground > 0 &&
-      this.endOnly()
+      this.transport !== 'poll' && pacer !== undefined && pacer.creating && this.endOnly()
     if (this.transport === 'poll' || deferred) this.#planNext(hints, now, true)
     else this.planner.plan(this, 0)
     if (deferred) {

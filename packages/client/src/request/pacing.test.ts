@@ -1073,6 +1073,22 @@ describe('turns between checks and creates with time to spare', () => {
     }
   })
 
+  it('should count no create held back by the writes’ own limit as waiting for others’ turns', async () => {
+    const { manual, pacer, ok, refuse } = unstated()
+    for (let i = 0; i < 10; i++) await ok(false)
+    for (let i = 0; i < 4; i++) await ok(true)
+    await refuse(true)
+    void pacer.take(undefined, manual.now() + 60_000, { background: true })
+    expect(pacer.waiting).toBe(1)
+    // Streams put off for creates open: the create waits for its own limit, not for their turns.
+    expect(pacer.creating).toBe(false)
+    let called = false
+    pacer.afterBackground(() => {
+      called = true
+    })
+    expect(called).toBe(true)
+  })
+
   it('should drop the writes’ learned limit once the server states one', async () => {
     const { manual, pacer, ok, refuse } = unstated()
     for (let i = 0; i < 10; i++) await ok(false)

@@ -159,17 +159,22 @@ export class Pacer {
     return this.#queue.length + this.#backgroundQueue.length
   }
 
-  /** How many of them are creates with time to spare (`background`). */
-  get waitingBackground(): number {
-    return this.#backgroundQueue.length
+  /**
+   * Whether creates with time to spare (`background`) wait for turns that other requests would
+   * take: not while the writes' own limit holds them back (a stream opened or a check sent then
+   * delays no create).
+   */
+  get creating(): boolean {
+    return this.#backgroundQueue.length > 0 && this.#writes.untilMs(this.#clock.now()) === 0
   }
 
   /**
-   * Calls `callback` once no create with time to spare waits for a turn: at once if none does,
-   * else in a microtask of its own (not inside the pacer's work, which it may add to).
+   * Calls `callback` once no create with time to spare waits for a turn others would take
+   * (`creating`): at once if none does, else in a microtask of its own (not inside the pacer's
+   * work, which it may add to).
    */
   afterBackground(callback: () => void): void {
-    if (this.#backgroundQueue.length === 0) callback()
+    if (!this.creating) callback()
     else this.#afterBackground.push(callback)
   }
 
@@ -226,7 +231,6 @@ export class Pacer {
       if (signal) {
         turn.unlink = whenAborted(signal, () => {
           queue.splice(queue.indexOf(turn), 1)
-          this.#left(turn)
           reject(signal.reason)
           this.#drain()
         })
@@ -273,9 +277,9 @@ export class Pacer {
     return due || this.#backgroundInRow >= CREATE_TURNS ? front : back
   }
 
-  /** `turn` left its queue. */
-  #left(turn: Turn): void {
-    if (!turn.background || this.#backgroundQueue.length > 0) return
+  /** Calls what waited for no create to wait for turns (`afterBackground`), if none does now. */
+  #afterCreates(): void {
+    if (this.#afterBackground.length === 0 || this.creating) return
     const callbacks = this.#afterBackground
     this.#afterBackground = []
     queueMicrotask(() => {
@@ -478,8 +482,8 @@ export class Pacer {
       queue.splice(queue.indexOf(turn), 1)
       turn.unlink()
       turn.resolve(this.#given(turn.background, turn.write))
-      this.#left(turn)
     }
+    this.#afterCreates()
     const limit = this.#limit
     const now = this.#clock.now()
     const next = this.#next()
