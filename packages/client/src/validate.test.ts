@@ -154,13 +154,17 @@ describe('option checks', () => {
         return String(error)
       }
     }
-    expect(meant({ baseURL: 'http://api.test' })).toMatch(/no option baseURL .*mean baseUrl\?/)
+    expect(meant({ baseUrl: undefined, baseURL: 'http://api.test' })).toMatch(
+      /no option baseURL .*mean baseUrl\?/,
+    )
     expect(meant({ timeout: 5_000 })).toMatch(/mean requestTimeoutMs\?/)
     expect(meant({ requestTimeout: 5_000 })).toMatch(/mean requestTimeoutMs\?/)
     expect(meant({ maxRetries: 5 })).toMatch(/mean retry: \{ maxRetries \}\?/)
     expect(meant({ apikey: 'k' })).toMatch(/mean apiKey\?/)
     expect(meant({ api_key: 'k' })).toMatch(/no option api_key .*mean apiKey\?/)
-    expect(meant({ 'base-url': 'http://api.test' })).toMatch(/mean baseUrl\?/)
+    expect(meant({ baseUrl: undefined, 'base-url': 'http://api.test' })).toMatch(/mean baseUrl\?/)
+    // Not an environment's names, a private key, nor beside the option meant (shared settings).
+    expect(meant({ API_KEY: 'k', _clock: 1, apiKey: 'k', api_key: 'k' })).toBeUndefined()
     expect(meant({ timeoutMs: 5_000 })).toMatch(/mean requestTimeoutMs\?/)
     expect(meant({ minIntervalMs: 2_000 })).toMatch(/mean polling: \{ minIntervalMs \}\?/)
     // Unknown and unlike any option (settings shared with something else), or left undefined.

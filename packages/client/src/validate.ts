@@ -101,12 +101,16 @@ export function checkOptionNames(options: object, known: string): void {
   const names = known.split(' ')
   for (const [name, value] of Object.entries(options)) {
     if (value === undefined || names.includes(name)) continue
-    // The name in another case (snake_case or kebab-case too: `api_key`), with `Ms` added, or
-    // a request's (`timeout`).
-    const lower = name.toLowerCase().replace(/[_-]/g, '')
+    // The name in another case (in snake_case or kebab-case too: `api_key`, not `API_KEY` nor
+    // `_clock`, an environment's or a private key), with `Ms` added, or a request's (`timeout`).
+    const words = /^[a-z][a-z\d]*(?:[_-][a-z\d]+)+$/.test(name) ? name.replace(/[_-]/g, '') : name
+    const lower = words.toLowerCase()
     const forms = [lower, `${lower}ms`, `request${lower}`, `request${lower}ms`]
     const meant = names.find((k) => forms.includes(k.toLowerCase())) ?? otherName(name, names)
-    if (meant) throw new TypeError(`There is no option ${name} here: did you mean ${meant}?`)
+    // Not when the option meant is given too: one settings object shared with other code.
+    if (meant && (options as Record<string, unknown>)[meant] === undefined) {
+      throw new TypeError(`There is no option ${name} here: did you mean ${meant}?`)
+    }
   }
 }
 

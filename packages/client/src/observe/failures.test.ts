@@ -60,16 +60,26 @@ describe('judgeFailure', () => {
     })
   })
 
-  it('should end the waits on a server never reached while none ever answered the client', () => {
-    const refused = new CircuitOpenError(4_000, down, 2)
-    for (const error of [down, refused]) {
-      expect(judgeFailure(error, 0, undefined, false, false)).toEqual({
-        kind: 'fatal',
-        error: down,
-      })
-      expect(judgeFailure(error, 0, undefined, false, true).kind).not.toBe('fatal')
+  it('should end the waits on a server never reached once the breaker’s first probe failed', () => {
+    // The breaker's second opening (its first probe failed): refusing, or the failure itself.
+    const { clock } = virtualClock()
+    const settings = { ...DEFAULTS.circuitBreaker, failureThreshold: 1 }
+    const breaker = new CircuitBreaker(settings, clock, () => {})
+    breaker.failed(down, false)
+    breaker.failed(down, true)
+    const cases = [
+      [new CircuitOpenError(4_000, down, 2), undefined],
+      [down, breaker],
+    ] as const
+    for (const [error, open] of cases) {
+      expect(judgeFailure(error, 0, open, false, false)).toEqual({ kind: 'fatal', error: down })
+      // Not once the server answered the client.
+      expect(judgeFailure(error, 0, open, false, true).kind).not.toBe('fatal')
     }
-    // Answered with an error status: reached.
+    // Not before the first probe (a server starting late), nor an answer with an error status.
+    const first = new CircuitOpenError(4_000, down, 1)
+    expect(judgeFailure(first, 0, undefined, false, false).kind).toBe('refused')
+    expect(judgeFailure(down, 0, undefined, false, false).kind).toBe('failed')
     expect(judgeFailure(apiError(503), 0, undefined, false, false).kind).toBe('failed')
   })
 })

@@ -53,12 +53,19 @@ export function judgeFailure(
   lastLooking: boolean,
   answered: boolean,
 ): FailedCheck {
-  // A server that could not be reached (refused, no such host) and never answered this client
-  // is more likely a wrong `baseUrl` or one not started than an outage: the wait fails with
-  // why now, not after minutes of the breaker's openings (a wrong port: 318 s, then a
-  // CircuitOpenError that spoke of server failures). Outages are waited through once it answered.
+  // A server that could not be reached (refused, no such host) and never answered this client,
+  // nor the circuit breaker's first probe, is more likely a wrong `baseUrl` or one not started
+  // than an outage: the wait fails with why then (the breaker's second opening: ~7 s in), not
+  // after minutes of openings (a wrong port: 318 s, then a CircuitOpenError that spoke of server
+  // failures). A server up within its first probe's seconds is waited for (failing at the first
+  // check's retries, a second in, ended waits on one starting late); any outage once it answered.
   const cause = isCircuitOpenError(error) ? error.cause : error
-  if (!answered && isNetworkError(cause)) return { kind: 'fatal', error: cause }
+  const opening = isCircuitOpenError(error)
+    ? error.opening
+    : breaker?.state.state === 'open'
+      ? breaker.openings
+      : 0
+  if (!answered && isNetworkError(cause) && opening >= 2) return { kind: 'fatal', error: cause }
   const pacedMs = pacedDelay(error, now)
   if (pacedMs !== undefined) return { kind: 'paced', retryAfterMs: pacedMs }
   if (isCircuitOpenError(error)) {

@@ -320,7 +320,28 @@ describe('circuit breaker', () => {
     return { client, fetch, manual }
   }
 
-  it('should end a wait at once on a server never reached (a wrong port), saying why', async () => {
+  it('should wait for a server that starts a few seconds after the client', async () => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    const fetch = fakeFetch((call) => {
+      if (manual.now() - start < 3_000) return Promise.reject(new TypeError('fetch failed'))
+      if (call.method === 'POST') return json(jobBody({ id: 'job_b', status: 'pending' }), 201)
+      const id = new URL(call.url).pathname.split('/').pop()
+      return json(jobBody({ id, status: 'completed' }))
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
+    const params = { video_url: 'https://example.com/a.mp4', target_language: 'es' }
+    const done = await drive(
+      manual,
+      Promise.all([client.jobs.wait('job_a'), client.jobs.createAndWait(params)]),
+      100,
+      300,
+    )
+    // Failed at its first check's retries, a second in, before the first probe's verdict.
+    expect(done.map((job) => job.status)).toEqual(['completed', 'completed'])
+  })
+
+  it('should end a wait within seconds on a server never reached (a wrong port), saying why', async () => {
     const { manual, clock } = virtualClock()
     const fetch = fakeFetch(() => Promise.reject(new TypeError('fetch failed')))
     const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
@@ -335,7 +356,7 @@ describe('circuit breaker', () => {
       100,
       3_000,
     )
-    // Its retries' seconds, not the breaker's openings' minutes (318 s).
+    // At the breaker's first failed probe, not after its openings' minutes (318 s).
     expect(manual.now() - start).toBeLessThan(10_000)
     expect(isNetworkError(waited)).toBe(true)
     expect(isNetworkError(made)).toBe(true)
