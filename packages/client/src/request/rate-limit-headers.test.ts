@@ -2,14 +2,15 @@ import { describe, expect, it } from 'vitest'
 import { readLimit } from './rate-limit-headers.js'
 
 describe('readLimit', () => {
-  it('should take what is left of the policy with least left, of several listed', () => {
+  it('should read the policy with least left, of several listed: its quota, window and reset', () => {
     const headers = new Headers({
       'ratelimit-policy': '"burst";q=10;w=1, "day";q=30;w=86400',
       ratelimit: '"burst";r=9;t=1, "day";r=0;t=3600',
     })
-    expect(readLimit(headers, Date.now(), true)).toMatchObject({
-      quota: 10,
-      windowS: 1,
+    expect(readLimit(headers, Date.now(), true)).toEqual({
+      quota: 30,
+      windowS: 86_400,
+      resetS: 3_600,
       remaining: 0,
     })
   })

@@ -25,12 +25,12 @@ export interface StatedLimit {
  * `-Reset`, also with an `X-` in front; a reset over 10^9 is an epoch time in seconds).
  */
 export function readLimit(headers: Headers, now: number, older: boolean): StatedLimit | undefined {
-  const policy = headers.get('ratelimit-policy') ?? ''
+  const policies = headers.get('ratelimit-policy') ?? ''
   // Without a policy, the other forms are read only while they may matter (`older`: the limit
   // is not yet known, or was stated so): each header read costs a fetch's answer about as much
   // as the rest of the request's handling, and most servers state no limit at all.
-  if (!policy && !older) return undefined
-  const state = headers.get('ratelimit') ?? ''
+  if (!policies && !older) return undefined
+  const { state, policy } = binding(headers.get('ratelimit') ?? '', policies)
   const own = (name: string) =>
     headers.get(`ratelimit-${name}`) ?? headers.get(`x-ratelimit-${name}`)
   const quota =
@@ -44,9 +44,25 @@ export function readLimit(headers: Headers, now: number, older: boolean): Stated
     quota,
     windowS: windowS > 0 ? windowS : undefined,
     resetS,
-    // Of several policies listed (a burst and a day's quota), the one with least left binds.
-    remaining: least(state, 'r|remaining') ?? firstNumber(own('remaining')),
+    remaining: firstNumber(field(state, 'r|remaining')) ?? firstNumber(own('remaining')),
   }
+}
+
+/**
+ * Of several policies listed (`"burst";r=9;t=1, "day";r=0;t=3600`), the one with least left
+ * binds: its item of `RateLimit` (what is left, when it resets) and of `RateLimit-Policy` (by its
+ * name: its quota and window). One policy, or the older form (`limit=100, remaining=42`), as is.
+ */
+function binding(state: string, policy: string): { state: string; policy: string } {
+  const items = state.split(',')
+  if (items.length < 2 || !items.every((item) => item.includes(';'))) return { state, policy }
+  let least = items[0] as string
+  for (const item of items) {
+    if (Number(field(item, 'r')) < Number(field(least, 'r'))) least = item
+  }
+  const name = /^\s*("[^"]*"|[^;\s]+)/.exec(least)?.[1]
+  const named = policy.split(',').find((item) => item.trim().startsWith(`${name};`))
+  return { state: least, policy: named ?? policy }
 }
 
 /**
@@ -72,22 +88,7 @@ function resetOf(
 
 /** The value of `name` (alternatives with `|`) in a header's `key=value` list. */
 function field(text: string, name: string): string | undefined {
-  return pattern(name).exec(text)?.[1]
-}
-
-/** The least value of `name` (alternatives with `|`) in a header's `key=value` list, if any. */
-function least(text: string, name: string): number | undefined {
-  const search = pattern(name, 'g')
-  let min: number | undefined
-  for (let match = search.exec(text); match; match = search.exec(text)) {
-    min = Math.min(min ?? Infinity, Number(match[1]))
-  }
-  return min
-}
-
-/** Finds `name=digits` in a `key=value` list (`flags`: the RegExp's). */
-function pattern(name: string, flags?: string): RegExp {
-  return new RegExp(`(?:^|[;,\\s])(?:${name})=(\\d+)`, flags)
+  return new RegExp(`(?:^|[;,\\s])(?:${name})=(\\d+)`).exec(text)?.[1]
 }
 
 /** The first of `values` that is a number. */
