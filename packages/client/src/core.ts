@@ -179,8 +179,6 @@ async function attempts<T>(
         // server's health, nor a failure to retry here. The long-poll source decides what it
         // means (sources/long-poll.ts), knowing how long this attempt lasted.
         if (probe !== undefined) breaker?.released(probe)
-        // Something took the connection and held it: a server is there.
-        core.trips.answered = true
         cutHolds.set(error as object, lastedMs)
         events.emit('request:error', { method, path, error })
         throw error

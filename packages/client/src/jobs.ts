@@ -25,7 +25,6 @@ import { waitForEnd } from './observe/wait.js'
 import { type WaitOutcome, waitAll, waitAny } from './observe/wait-many.js'
 import { JobWatch } from './observe/watch.js'
 import { jobParser } from './parse.js'
-import type { Redactor } from './redact.js'
 import { readBody } from './request/http.js'
 import type { CompletedJob, CreateJobParams, Job } from './types.js'
 import {
@@ -119,7 +118,7 @@ export class Jobs {
   async wait(id: string, options: WaitOptions = {}): Promise<Job> {
     checkWaitOptions(options, OPTIONS.wait)
     const engine = this.#engine()
-    const start = startOf(id, options, engine.core.http.redact)
+    const start = startOf(id, options, engine.core)
     // A resumed wait keeps its deadline unless given a new timeout.
     const deadline = deadlineOf(engine.core, options, start.resume?.deadline)
     const { signal, maxConsecutiveErrors, timeoutMs } = options
@@ -186,7 +185,7 @@ export class Jobs {
   watch(id: string, options: WatchOptions = {}): JobWatch {
     checkWaitOptions(options, OPTIONS.watch)
     const { core, monitor } = this.#engine()
-    return new JobWatch(monitor, id, options, startOf(id, options, core.http.redact))
+    return new JobWatch(monitor, id, options, startOf(id, options, core))
   }
 
   /**
@@ -270,12 +269,15 @@ function deadlineOf(core: ClientCore, options: WaitOptions, otherwise = Infinity
 }
 
 /** How a wait or watch of `id` starts: from a resume token when given. */
-function startOf(id: string, options: WatchOptions, redact: Redactor): Start {
-  checkJobId(id, redact)
+function startOf(id: string, options: WatchOptions, core: ClientCore): Start {
+  checkJobId(id, core.http.redact)
   if (options.resume === undefined) return {}
   const resume = decodeToken(options.resume)
   if (resume.id !== id) {
     throw new TypeError(`resume holds a wait of job ${shown(resume.id)}, not of job ${shown(id)}.`)
   }
+  // The server answered the wait resumed: an outage when it resumes is waited through, not
+  // taken for a wrong address (observe/failures.ts).
+  core.trips.answered = true
   return { resume }
 }

@@ -16,6 +16,7 @@ import {
   isServerError,
   NetworkError,
 } from '../errors.js'
+import { encodeToken } from '../observe/cursor.js'
 import { fixedInterval } from '../polling/strategy.js'
 import { CircuitBreaker, type CircuitState } from './breaker.js'
 
@@ -339,6 +340,21 @@ describe('circuit breaker', () => {
     )
     // Failed at its first check's retries, a second in, before the first probe's verdict.
     expect(done.map((job) => job.status)).toEqual(['completed', 'completed'])
+  })
+
+  it('should wait through an outage when a wait resumes in a new client', async () => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    // Down for the new process's first 20 s (a deploy); its token says the server was there.
+    const fetch = fakeFetch(() =>
+      manual.now() - start < 20_000
+        ? Promise.reject(new TypeError('fetch failed'))
+        : json(jobBody({ id: 'job_1', status: 'completed' })),
+    )
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
+    const resume = encodeToken({ id: 'job_1', checks: 3, delays: 2 })
+    const job = await drive(manual, client.jobs.wait('job_1', { resume }), 100, 600)
+    expect(job.status).toBe('completed')
   })
 
   it('should end a wait within seconds on a server never reached (a wrong port), saying why', async () => {

@@ -1073,11 +1073,21 @@ describe('turns between checks and creates with time to spare', () => {
     }
   })
 
-  it('should count no create held back by the writes’ own limit as waiting for others’ turns', async () => {
+  it('should count no create held back by the writes’ own limit alone as waiting for others’ turns', async () => {
     const { manual, pacer, ok, refuse } = unstated()
     for (let i = 0; i < 10; i++) await ok(false)
-    for (let i = 0; i < 4; i++) await ok(true)
+    await ok(true)
+    // Both limits learned; 50 s on, the writes' alone halved; 11 s on, the other forgotten.
     await refuse(true)
+    const both = pacer.take(undefined, manual.now() + 60_000, { background: true })
+    // Under a limit of every request, a stream opened would take a create's turn.
+    expect(pacer.creating).toBe(true)
+    await drive(manual, both)
+    manual.advance(50_000)
+    await refuse(true)
+    manual.advance(11_000)
+    await ok(false)
+    void pacer.take(undefined, manual.now() + 60_000, { background: true })
     void pacer.take(undefined, manual.now() + 60_000, { background: true })
     expect(pacer.waiting).toBe(1)
     // Streams put off for creates open: the create waits for its own limit, not for their turns.

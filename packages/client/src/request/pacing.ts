@@ -161,11 +161,13 @@ export class Pacer {
 
   /**
    * Whether creates with time to spare (`background`) wait for turns that other requests would
-   * take: not while the writes' own limit holds them back (a stream opened or a check sent then
-   * delays no create).
+   * take: not while the writes' own limit alone holds them back, no other limit known (a stream
+   * opened or a check sent then delays no create; under a limit of every request too, a stream
+   * opened takes a turn a create would have: 40 createAndWaits, the last create 3.5 s later).
    */
   get creating(): boolean {
-    return this.#backgroundQueue.length > 0 && this.#writes.untilMs(this.#clock.now()) === 0
+    if (this.#backgroundQueue.length === 0) return false
+    return this.#limit.kind !== 'none' || this.#writes.untilMs(this.#clock.now()) === 0
   }
 
   /**
