@@ -163,8 +163,13 @@ describe('option checks', () => {
     expect(meant({ apikey: 'k' })).toMatch(/mean apiKey\?/)
     expect(meant({ api_key: 'k' })).toMatch(/no option api_key .*mean apiKey\?/)
     expect(meant({ baseUrl: undefined, 'base-url': 'http://api.test' })).toMatch(/mean baseUrl\?/)
+    expect(meant({ max_retries: 5 })).toMatch(/mean retry: \{ maxRetries \}\?/)
+    expect(meant({ min_interval_ms: 5 })).toMatch(/mean polling: \{ minIntervalMs \}\?/)
     // Not an environment's names, a private key, nor beside the option meant (shared settings).
     expect(meant({ API_KEY: 'k', _clock: 1, apiKey: 'k', api_key: 'k' })).toBeUndefined()
+    expect(meant({ polling: fixedInterval(1_000), interval: 5, retry: {}, maxRetries: 3 })).toBe(
+      undefined,
+    )
     expect(meant({ timeoutMs: 5_000 })).toMatch(/mean requestTimeoutMs\?/)
     expect(meant({ minIntervalMs: 2_000 })).toMatch(/mean polling: \{ minIntervalMs \}\?/)
     // Unknown and unlike any option (settings shared with something else), or left undefined.

@@ -103,12 +103,15 @@ export function checkOptionNames(options: object, known: string): void {
     if (value === undefined || names.includes(name)) continue
     // The name in another case (in snake_case or kebab-case too: `api_key`, not `API_KEY` nor
     // `_clock`, an environment's or a private key), with `Ms` added, or a request's (`timeout`).
-    const words = /^[a-z][a-z\d]*(?:[_-][a-z\d]+)+$/.test(name) ? name.replace(/[_-]/g, '') : name
-    const lower = words.toLowerCase()
+    const snake = /^[a-z][a-z\d]*(?:[_-][a-z\d]+)+$/.test(name)
+    const camel = snake ? name.replace(/[_-]([a-z\d])/g, (_, c: string) => c.toUpperCase()) : name
+    const lower = camel.toLowerCase()
     const forms = [lower, `${lower}ms`, `request${lower}`, `request${lower}ms`]
-    const meant = names.find((k) => forms.includes(k.toLowerCase())) ?? otherName(name, names)
-    // Not when the option meant is given too: one settings object shared with other code.
-    if (meant && (options as Record<string, unknown>)[meant] === undefined) {
+    const meant = names.find((k) => forms.includes(k.toLowerCase())) ?? otherName(camel, names)
+    // Not when the option meant is given too (`polling` for `polling: { … }`): one settings
+    // object shared with other code.
+    const given = meant && (options as Record<string, unknown>)[meant.split(/[:( ]/)[0] as string]
+    if (meant && given === undefined) {
       throw new TypeError(`There is no option ${name} here: did you mean ${meant}?`)
     }
   }
