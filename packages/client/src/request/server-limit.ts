@@ -1,0 +1,333 @@
+/**
+ * What a client knows of the server's rate limit, and how each answer teaches it: the token
+ * bucket the pacer gives turns under (pacing.ts).
+ *
+ * The server says its limit (a quota per window, what is left, when the window resets: read in
+ * rate-limit-headers.ts). The bucket mirrors the server's: a token per request, refilled at the
+ * quota's rate, never above what the server last said was left; a fixed window used up waits for
+ * its reset; a 429's `Retry-After` empties it until then (a write's that says tokens are left
+ * holds only the writes: write-limit.ts), plus up to one of this client's own intervals at
+ * random, so that clients refused together do not come back together. A stated limit may be
+ * shared (other processes, other machines with the same key), and a server may state none and
+ * refuse some requests all the same: how much of the rate this client takes then is share.ts's.
+ *
+ * Until the first answer the limit is unknown, so the first request goes alone and the rest wait
+ * for its answer (one round trip): a burst of a thousand waits learns the limit before it sends
+ * a thousand requests. Every two seconds without an answer, twice as many more go as before (1,
+ * 2, 4...): a first request that is never answered (a proxy holding it) does not hold the others
+ * for its whole time limit, and a server slow to answer it is not sent the whole burst. A server
+ * that states no limit is not paced, until it refuses some requests while it answers others:
+ * then its limit is learned (share.ts). Writes refused have a limit of their own learned
+ * (write-limit.ts), which they go under besides; a write's refusal teaches the limit of every
+ * request too while none is learned (the first, or a minute after the last), else only while a
+ * read was refused in the last minute. A quota of a create a second, 30 createAndWaits: learned
+ * for every request, the checks went at the creates' pace, each job known 4.1 s after its end on
+ * average, the last at 68 s; now 2.5 s and 58 s. (A limit of every request learned from each
+ * refusal of a write gave 5.0 s and 60 s; one of writes alone, the checks unpaced where the limit
+ * was every request's, took the turns that creates needed: 150 createAndWaits of 40 s on a server
+ * of 5 a second stating none, 45 failed.)
+ */
+import type { Clock } from '../clock.js'
+import { readLimit } from './rate-limit-headers.js'
+import { RateShare } from './share.js'
+import { WriteLimit, type WriteToken } from './write-limit.js'
+
+/** What is known of the server's limit. */
+export type Limit =
+  /**
+   * No answer yet: the first request goes alone (the probe, out `since`); each PROBE_ALONE_MS
+   * window without an answer lets `next` more go (1, 2, 4...: a slow start), `left` of them
+   * still to go in this one.
+   */
+  | { kind: 'unknown'; probing: boolean; since: number; next: number; left: number }
+  /** The server states no limit. */
+  | { kind: 'none' }
+  /**
+   * `tokens` at `at`, refilled at `perMs` up to `capacity`; `learned` when the server states no
+   * limit but refused past one (share.ts).
+   */
+  | {
+      kind: 'bucket'
+      tokens: number
+      at: number
+      perMs: number
+      capacity: number
+      learned?: boolean
+    }
+
+/** How a request given a turn ended (see `ServerLimit.answered`). */
+export type Outcome = 'ok' | 'failed' | { refused: number | undefined }
+
+/** A request's answer, and where its turn stands among the others (see `ServerLimit.answered`). */
+export interface Answer {
+  /** Its turn's ticket (pacing.ts): -1 for a held request let go before the first answer. */
+  ticket: number
+  /** How many tickets were given so far. */
+  tickets: number
+  /** How many requests given a turn after this one are still out. */
+  later: number
+  /** How many requests given a turn are still out, this one not counted. */
+  out: number
+  /** Whether it was a write (what its turn took, for one under the writes' learned limit). */
+  given: boolean | WriteToken | undefined
+  /** Its answer's headers: undefined when none came. */
+  headers: Headers | undefined
+  outcome: Outcome
+  /** Whether the server held it (what it said was left is as old as the hold). */
+  held: boolean
+}
+
+/**
+ * How long the first request goes alone while the limit is unknown: its answer normally comes in
+ * milliseconds; one that does not (a proxy that holds a stream's headers, a black hole) must not
+ * hold every other request of the client for its whole time limit, one after the other.
+ */
+const PROBE_ALONE_MS = 2_000
+
+/** How long after a refused read a write's refusal still teaches the limit of every request. */
+const READS_REFUSED_MS = 60_000
+
+/** The limit before any answer. */
+function UNKNOWN(): Limit {
+  return { kind: 'unknown', probing: false, since: 0, next: 1, left: 0 }
+}
+
+/** What one client knows of the server's rate limit. */
+export class ServerLimit {
+  readonly #clock: Clock
+  readonly #random: () => number
+  #limit: Limit = UNKNOWN()
+  /** A window's length as the resets stated without a policy suggest (the longest seen). */
+  #windowMs = 0
+  /** Until when the server pauses this client (a `Retry-After`, a fixed window used up). */
+  #pausedUntil = 0
+  /** How much of the server's rate this client takes. */
+  readonly #share = new RateShare()
+  /** The writes' own limit, when their refusals taught one (write-limit.ts). */
+  readonly writes = new WriteLimit()
+  /** When a read was last refused where no limit is stated. */
+  #readRefusedAt = Number.NEGATIVE_INFINITY
+  /** When the older rate-limit headers were last read while the server stated no limit. */
+  #olderReadAt = Number.NEGATIVE_INFINITY
+
+  /** `random`: uniform in [0, 1), to spread the returns of clients refused together. */
+  constructor(clock: Clock, random: () => number) {
+    this.#clock = clock
+    this.#random = random
+  }
+
+  /** What is known now. */
+  get limit(): Readonly<Limit> {
+    return this.#limit
+  }
+
+  /** Tokens in the bucket now: 0 before the first answer, Infinity when the server states none. */
+  tokens(): number {
+    const limit = this.#limit
+    if (limit.kind !== 'bucket') return limit.kind === 'none' ? Infinity : 0
+    return refill(limit, this.#clock.now())
+  }
+
+  /** Whether writes wait for their own limit now (write-limit.ts). */
+  writesHeld(): boolean {
+    return this.writes.untilMs(this.#clock.now()) > 0
+  }
+
+  /**
+   * Takes a turn now if the limits allow one (a `write`'s: the writes' too, whose token the pacer
+   * takes as it gives the turn).
+   */
+  admit(write: boolean): boolean {
+    if (write && this.writesHeld()) return false
+    const limit = this.#limit
+    if (limit.kind === 'none') return true
+    const now = this.#clock.now()
+    if (limit.kind === 'unknown') {
+      if (!limit.probing) {
+        limit.probing = true
+        limit.since = now
+        return true
+      }
+      // Each window without an answer lets twice as many go as the one before (1, 1, 2, 4...).
+      if (now - limit.since >= PROBE_ALONE_MS) {
+        limit.since = now
+        limit.left = limit.next
+        limit.next *= 2
+      }
+      if (limit.left === 0) return false
+      limit.left--
+      return true
+    }
+    limit.tokens = refill(limit, now)
+    limit.at = now
+    if (limit.tokens < 1) return false
+    limit.tokens -= 1
+    return true
+  }
+
+  /**
+   * A turn given and not used (no request was sent) gives its token back: not while the server
+   * pauses this client (a `Retry-After`, a fixed window used up), whose pause is not cut short.
+   * (Below none left otherwise: a debt of the requests still out.)
+   */
+  gaveBack(given: boolean | WriteToken | undefined): void {
+    const limit = this.#limit
+    if (limit.kind === 'bucket' && this.#clock.now() >= this.#pausedUntil) {
+      limit.tokens = Math.min(limit.capacity, limit.tokens + 1)
+    }
+    if (typeof given === 'object') this.writes.gaveBack(given)
+  }
+
+  /**
+   * In how many ms the next turn may come by the limit (not the writes'): the next token's time,
+   * and up to one interval more at random (a second at most, and less than the server's bucket
+   * holds beyond two tokens: a token past a full bucket is lost; none for a turn due `soon`, a
+   * wait's last look). Turns that come exactly as the tokens do take every one: another client
+   * on the same key, asking at other times, was refused each time and starved (its waits timed
+   * out on jobs long ended). Spread so, the server's bucket is often a token ahead for it; the
+   * tokens left meanwhile go at the next turn.
+   */
+  untilTurnMs(soon: boolean, spreadMaxMs: number): number {
+    const limit = this.#limit
+    const now = this.#clock.now()
+    if (limit.kind === 'unknown') return limit.since + PROBE_ALONE_MS - now
+    if (limit.kind === 'none') return 0
+    const spreadMs = soon
+      ? 0
+      : this.#random() * Math.min(1, limit.capacity - 2) * Math.min(1 / limit.perMs, spreadMaxMs)
+    return (1 - refill(limit, now)) / limit.perMs + Math.max(0, spreadMs)
+  }
+
+  /**
+   * A request given a turn ended (`answer`). A server that states no limit and refuses some
+   * requests (with a 429, saying when to come back or not) while it answers others has its limit
+   * learned (share.ts).
+   */
+  answered(answer: Answer): void {
+    const { ticket, tickets, later, headers, outcome, held } = answer
+    const now = this.#clock.now()
+    const limit = this.#limit
+    // Once a server is seen stating no limit, the older forms are read only on other answers
+    // than a plain success, and once a second: reading eight headers on every answer cost
+    // about 5 % of a request's handling.
+    const older = limit.kind !== 'none' || outcome !== 'ok' || now - this.#olderReadAt >= 1_000
+    if (older && limit.kind === 'none') this.#olderReadAt = now
+    const stated = headers && readLimit(headers, now, older)
+    const write = answer.given !== undefined && answer.given !== false
+    const refused = typeof outcome === 'object'
+    if (stated) {
+      // Without a policy's window, the longest time to a reset seen stands for it.
+      const resetMs = (stated.resetS ?? 0) * 1_000
+      this.#windowMs = Math.max(this.#windowMs, resetMs)
+      const statedPerMs = stated.quota / (stated.windowS ? stated.windowS * 1_000 : this.#windowMs)
+      // Refused for an empty bucket though it kept to the policy: others share it. (Not a
+      // refusal that says tokens are left: about something else; nor under a fixed window
+      // whose length is still a guess: the guess's.)
+      const emptied = refused && stated.remaining === 0 && stated.windowS !== undefined
+      if (emptied && limit.kind === 'bucket' && !limit.learned)
+        this.#share.halve(ticket, tickets, now)
+      // A refused request took a token here, and none from the server's bucket: it is given
+      // back (the tokens of the requests still out were counted against what an earlier answer
+      // said was left, and a burst refused would otherwise leave a debt of a token each), when
+      // the refusal says what is left, which then bounds it.
+      const bounded = stated.remaining !== undefined && !held && ticket >= 0
+      if (refused && bounded && limit.kind === 'bucket') limit.tokens += 1
+      const perMs = this.#share.ofStated(statedPerMs)
+      // Requests given their turn after this one may have reached the server after it: what it
+      // says is left is not theirs to count on.
+      const remaining =
+        stated.remaining === undefined || held ? undefined : stated.remaining - later
+      let tokens =
+        limit.kind === 'bucket'
+          ? Math.min(refill(limit, now), remaining ?? Infinity)
+          : (remaining ?? stated.quota - later)
+      // A fixed window used up: nothing more until it resets.
+      if (!stated.windowS && stated.remaining === 0) {
+        tokens = Math.min(tokens, 1 - resetMs * perMs)
+        this.#pausedUntil = Math.max(this.#pausedUntil, now + resetMs)
+      }
+      this.#limit = { kind: 'bucket', tokens, at: now, perMs, capacity: stated.quota }
+      // The limit stated paces the writes too: none learned is kept for them.
+      this.writes.forget()
+    } else if (refused && this.learns(now, write)) {
+      // A refusal where no limit is stated, while others are answered: a limit to learn, whether
+      // it says when to come back or not (one that did was not learned from, and its pause held
+      // nothing back: 60 creates on a server of 5 a second all came back each second after it,
+      // 251 refusals; 150 createAndWaits, 1,744 refusals, 31 waits failed, now 5 and 0). A
+      // write's, of the writes' limit, and of every request's as the top of this file says.
+      if (write) this.writes.refused(ticket, tickets, now)
+      else this.#readRefusedAt = now
+      const forAll = !write || limit.kind === 'none' || now - this.#readRefusedAt < READS_REFUSED_MS
+      const learnedPerMs = limit.kind === 'bucket' ? limit.perMs : undefined
+      const perMs = forAll ? this.#share.learn(ticket, tickets, now, learnedPerMs) : undefined
+      if (perMs !== undefined) {
+        this.#limit = { kind: 'bucket', tokens: 0, at: now, perMs, capacity: 1, learned: true }
+      }
+    } else if (headers && limit.kind === 'unknown') {
+      this.#limit = { kind: 'none' }
+    } else if (limit.kind === 'unknown' && ticket >= 0 && answer.out === 0) {
+      // No answer, and none of the requests let go is out any more (a held one never probes):
+      // the next one goes alone in their place.
+      this.#limit = UNKNOWN()
+    }
+    if (refused) this.#pause(outcome.refused, write && (stated?.remaining ?? 0) > 0)
+    if (outcome === 'ok') this.#learnFromAnswer(ticket, write, now)
+  }
+
+  /**
+   * Nothing more until the server said (`retryAfterMs`, and up to one interval more, at random:
+   * not back with every client refused at the same time), then one token's worth: a 429 asks the
+   * client to wait (RFC 6585), though what it says is left is not empty (a limit of every request
+   * behind the one stated, as GitHub's secondary limits are: each request refused on its own, 60
+   * requests behind one of 2 a second drew 501 refusals, 88 so). A write refused while tokens are
+   * left (`writesOnly`) holds only the writes (a quota of creates: the status checks go on).
+   * Not for a limit learned (no limit stated): the refusal may be one route's (a quota of
+   * creates), and its own retry waits it out; the learned rate spaces the rest.
+   */
+  #pause(retryAfterMs: number | undefined, writesOnly: boolean): void {
+    const current = this.#limit
+    if (retryAfterMs === undefined || current.kind !== 'bucket' || current.learned) return
+    const now = this.#clock.now()
+    const spreadMs = this.#random() * Math.min(1 / current.perMs, Math.max(1_000, retryAfterMs))
+    const until = now + retryAfterMs + spreadMs
+    if (writesOnly) this.writes.pause(until)
+    else {
+      current.tokens = Math.min(current.tokens, 1 - (until - now) * current.perMs)
+      this.#pausedUntil = Math.max(this.#pausedUntil, until)
+    }
+  }
+
+  /** An answer: a learned rate rises back (share.ts), or is dropped when back where it was. */
+  #learnFromAnswer(ticket: number, write: boolean, now: number): void {
+    if (write) this.writes.answered(ticket, now)
+    this.#share.count(now)
+    const current = this.#limit
+    if (current.kind !== 'bucket') return
+    const perMs = this.#share.raised(ticket, now, current.perMs, current.learned === true)
+    if (perMs === undefined) this.#limit = { kind: 'none' }
+    else current.perMs = perMs
+  }
+
+  /**
+   * Whether a 429 now (of a `write`) is a limit to learn: the server states none (or one was
+   * learned) and answered other requests lately (a quota used up refuses them all).
+   */
+  learns(now: number, write = false): boolean {
+    const limit = this.#limit
+    const learned = limit.kind === 'bucket' && limit.learned === true
+    if (limit.kind !== 'none' && !learned) return false
+    const perMs = Math.min(
+      learned ? limit.perMs : Infinity,
+      (write && this.writes.perMs) || Infinity,
+    )
+    return this.#share.learns(now, perMs === Infinity ? undefined : perMs)
+  }
+}
+
+/** Tokens of `limit` at `now` (none added, none taken, for a clock stepped back since). */
+function refill(
+  limit: { tokens: number; at: number; perMs: number; capacity: number },
+  now: number,
+) {
+  return Math.min(limit.capacity, limit.tokens + Math.max(0, now - limit.at) * limit.perMs)
+}
