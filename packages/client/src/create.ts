@@ -11,7 +11,7 @@ import type {
   CreateOutcome,
   WaitOptions,
 } from './job-options.js'
-import { judgeFailure } from './observe/failures.js'
+import { givenUpOn, judgeFailure } from './observe/failures.js'
 import type { Created } from './observe/monitor.js'
 import { getJob } from './observe/sources/poll.js'
 import { LAST_LOOK_MS } from './observe/subscription.js'
@@ -171,7 +171,7 @@ export async function createForWait(
         counts = verdict.opening !== counted
         counted = verdict.opening
       }
-      if (counts && ++failed >= maxTries) throw error
+      if (counts && ++failed >= maxTries) throw givenUpOn(error, trips.answered)
       const now = core.clock.now()
       // After a failure, when the usual pause would pass the deadline, the next try comes a
       // quarter to three quarters of the way there (with a second left at least): a short

@@ -82,3 +82,13 @@ export function judgeFailure(
   if (!isTransient(error)) return { kind: 'fatal' }
   return { kind: 'failed', opening: breaker?.state.state === 'open' ? breaker.openings : undefined }
 }
+
+/**
+ * What a wait giving up on `error` ends with: for a client the server never answered, behind an
+ * open circuit's refusal, the network's failure itself, which says what is wrong (a wrong port,
+ * no such host), not a refusal of the client's own.
+ */
+export function givenUpOn(error: unknown, answered: boolean): unknown {
+  const behind = isCircuitOpenError(error) ? error.cause : undefined
+  return !answered && isNetworkError(behind) ? behind : error
+}

@@ -9,7 +9,7 @@ import type { ServerHints } from '../polling/hints.js'
 import type { PollingStrategy } from '../polling/strategy.js'
 import { isTerminalStatus, type Job } from '../types.js'
 import { type Cursor, isStale } from './cursor.js'
-import { judgeFailure } from './failures.js'
+import { givenUpOn, judgeFailure } from './failures.js'
 import type { Created } from './monitor.js'
 import { LAST_LOOK_MS, requestLimitMs, type Subscription } from './subscription.js'
 
@@ -360,8 +360,9 @@ export class Observation {
         if (nextAt >= s.deadline + LAST_LOOK_MS) s.checkLimits(now, nextAt)
         continue
       }
-      if (verdict.opening !== undefined) s.failedOpening(verdict.opening, error)
-      else if (verdict.kind === 'failed') s.failedCheck(error)
+      const shown = givenUpOn(error, trips.answered)
+      if (verdict.opening !== undefined) s.failedOpening(verdict.opening, shown)
+      else if (verdict.kind === 'failed') s.failedCheck(shown)
     }
     // A check sent before a wait's deadline that failed after it (a request that hung to its
     // limit, the deadline) was not the wait's last look: that is made now, the others end.

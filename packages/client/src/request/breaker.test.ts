@@ -7,7 +7,7 @@ import {
   problemResponse,
 } from '../../test/fake-fetch.js'
 import { drive, virtualClock } from '../../test/virtual-time.js'
-import { type ClientOptions, createClient } from '../client.js'
+import { type Client, type ClientOptions, createClient } from '../client.js'
 import { DEFAULTS } from '../defaults.js'
 import {
   isCircuitOpenError,
@@ -376,6 +376,29 @@ describe('circuit breaker', () => {
     expect(manual.now() - start).toBeLessThan(10_000)
     expect(isNetworkError(waited)).toBe(true)
     expect(isNetworkError(made)).toBe(true)
+  })
+
+  it('should end with the network’s failure, not a refusal, when a wait gives up on it first', async () => {
+    const params = { video_url: 'https://example.com/a.mp4', target_language: 'es' }
+    // Two failed checks: the first check's, then the circuit's opening that refuses the next.
+    const limits = { maxConsecutiveErrors: 2 }
+    const calls = [
+      (client: Client) => client.jobs.wait('job_a', limits),
+      (client: Client) => client.jobs.createAndWait(params, limits),
+    ]
+    for (const call of calls) {
+      const { manual, clock } = virtualClock()
+      const fetch = fakeFetch(() => Promise.reject(new TypeError('fetch failed')))
+      // The default transport: a held request first, then checks.
+      const client = createClient({ baseUrl: 'http://api.test', fetch, clock })
+      const error = await drive(
+        manual,
+        call(client).catch((e: unknown) => e),
+        100,
+        3_000,
+      )
+      expect(isNetworkError(error)).toBe(true)
+    }
   })
 
   it('should end waits on a server that stays down after maxConsecutiveErrors openings', async () => {
