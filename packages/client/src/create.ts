@@ -21,7 +21,7 @@ import { randomId } from './random-id.js'
 import { type HttpResponse, readBody } from './request/http.js'
 import { pacedDelay } from './request/retry.js'
 import type { CreateJobParams, Job } from './types.js'
-import { checkCallOptions } from './validate.js'
+import { checkCallOptions, checkParams } from './validate.js'
 
 /**
  * Creates a job: `POST /v1/jobs` with its idempotency key (the caller's, or a new one: each retry
@@ -36,6 +36,7 @@ export async function createJob(
   background?: boolean,
 ): Promise<Created> {
   checkCallOptions(options)
+  checkParams(params)
   const { idempotencyKey } = options
   const fit = typeof idempotencyKey === 'string' && /^[\x21-\x7e]{1,255}$/.test(idempotencyKey)
   if (idempotencyKey !== undefined && !fit) {

@@ -2,7 +2,7 @@ import { inspect } from 'node:util'
 import ky from 'ky'
 import { describe, expect, it } from 'vitest'
 import { fakeFetch, hangingFetch, jobBody, json, problemResponse } from '../test/fake-fetch.js'
-import { virtualClock } from '../test/virtual-time.js'
+import { drive, virtualClock } from '../test/virtual-time.js'
 import { createClient } from './client.js'
 import { type ApiError, isNetworkError } from './errors.js'
 import { redactError, redactor } from './redact.js'
@@ -176,6 +176,62 @@ describe('redaction of the API key', () => {
       const error = (await client.jobs.get('job_1').catch((e: unknown) => e)) as Error
       const text = JSON.stringify({ message: error.message, cause: String(error.cause), error })
       expect(text).not.toContain('abc')
+    }
+  })
+
+  it('should take out the key as an encoder writes some of its characters as \\u escapes', async () => {
+    const key = 'vt_live_8f3k&Qz<71>p'
+    // Go's encoding/json writes `&`, `<` and `>` so; other characters as they are.
+    const go = (value: unknown) =>
+      JSON.stringify(value).replace(
+        /[&<>]/g,
+        (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+      )
+    expect(redactor(key)(go(`Bearer ${key}`))).toBe('"Bearer [redacted]"')
+    // In upper-case hex, escaped twice (quoted as JSON inside JSON), and as Python writes `é`.
+    expect(redactor(key)(go(go(key)).toUpperCase())).toBe('"\\"[redacted]\\""')
+    expect(
+      redactor('clé_secrète')(
+        JSON.stringify('clé_secrète').replace(
+          /[éè]/g,
+          (c) => `\\u00${c.charCodeAt(0).toString(16)}`,
+        ),
+      ),
+    ).toBe('"[redacted]"')
+    const { manual, clock } = virtualClock()
+    const failed = jobBody({ status: 'error', error: { code: 'x', message: `refused ${key}` } })
+    const answers = [
+      () =>
+        new Response(
+          go({ title: 't', status: 401, detail: `invalid credentials: Bearer ${key}` }),
+          {
+            status: 401,
+            headers: { 'content-type': 'application/problem+json' },
+          },
+        ),
+      () => new Response(go(failed), { headers: { 'content-type': 'application/json' } }),
+    ]
+    for (const answer of answers) {
+      const client = createClient({
+        baseUrl: 'http://api.test',
+        apiKey: key,
+        fetch: fakeFetch(answer),
+        clock,
+        transport: 'poll',
+      })
+      const seen: unknown[] = []
+      client.on('request:error', (event) => seen.push(event))
+      client.on('job:failed', (event) => seen.push(event))
+      const error = await drive(
+        manual,
+        client.jobs.wait('job_1').catch((e: unknown) => e),
+        100,
+        50,
+      )
+      expect(seen.length).toBeGreaterThan(0)
+      const text = inspect([error, seen, client.jobs.history('job_1')], { depth: 10 })
+      expect(text).toContain('[redacted]')
+      expect(text).not.toContain('8f3k')
     }
   })
 

@@ -27,8 +27,9 @@ const MIN_DATA_SECRET = 8
 /**
  * A redactor for the API key `secret` (and so for its `Bearer` form too), in any letter case,
  * as written plainly, percent-encoded (a server quoting a URL), or either escaped in JSON once or
- * twice (`\"`, `\\`, and `\/` as some servers write `/`): a server that quotes the header as JSON
- * inside its JSON body escapes it twice, and the body's text is redacted before it is parsed.
+ * twice (`\"`, `\\`, `\/` as some servers write `/`, `\u0026` as Go writes `&`): a server that
+ * quotes the header as JSON inside its JSON body escapes it twice, and the body's text is
+ * redacted before it is parsed.
  */
 export function redactor(secret: string | undefined): Redactor {
   return redactorOf(secret ? [secret] : [])
@@ -72,27 +73,55 @@ function redactorOf(given: readonly string[]): Redactor {
 /** A function replacing every form of `secrets` (see `redactor`); the identity for none. */
 function replacer(secrets: readonly string[]): (text: string) => string {
   if (secrets.length === 0) return (text) => text
-  const inJson = (text: string) => JSON.stringify(text).slice(1, -1)
-  // Each level of JSON escaping, with `/` escaped or not (PHP's json_encode escapes it).
-  const escapings = (text: string) => [inJson(text), inJson(text).replaceAll('/', '\\/')]
-  const plain = secrets.flatMap((secret) => [secret, encodeURIComponent(secret)])
-  const once = plain.flatMap(escapings)
-  const forms = [...new Set([...plain, ...once, ...once.flatMap(escapings)])]
+  const plain = [...new Set(secrets.flatMap((secret) => [secret, encodeURIComponent(secret)]))]
   // The longest first, so no form is cut into by a shorter one; in any case (a server may write
   // the header it quotes in lower case).
-  forms.sort((a, b) => b.length - a.length)
-  const source = forms.map((form) => form.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&')).join('|')
+  plain.sort((a, b) => b.length - a.length)
   try {
-    const pattern = new RegExp(source, 'gi')
+    const pattern = new RegExp(plain.map(formPattern).join('|'), 'gi')
     // Compiled at its first use: a pattern too large fails here, not in a redaction.
     pattern.test('')
     return (text: string) => text.replace(pattern, REDACTED)
   } catch {
-    // A key too long for a pattern (100,000 characters): as written (the engine's message
-    // quotes the pattern, the key with it, so it is not passed on).
+    // A key too long for a pattern (100,000 characters): as written, or escaped in JSON once or
+    // twice (the engine's message quotes the pattern, the key with it, so it is not passed on).
+    const once = plain.flatMap(escapedOnce)
+    const forms = [...new Set([...plain, ...once, ...once.flatMap(escapedOnce)])]
     return (text: string) =>
       forms.reduce((out, form) => (out.includes(form) ? out.split(form).join(REDACTED) : out), text)
   }
+}
+
+/**
+ * The ways a JSON encoder writes `text` in a string: escaped (`\"`, `\\`), with `/` escaped too
+ * (PHP's json_encode), and a single character as `\uXXXX` (Go escapes `<`, `>` and `&` so, Python
+ * anything not ASCII).
+ */
+function escapedOnce(text: string): string[] {
+  const json = JSON.stringify(text).slice(1, -1)
+  const forms = [json, json.replaceAll('/', '\\/')]
+  if (text.length === 1) forms.push(`\\u${text.charCodeAt(0).toString(16).padStart(4, '0')}`)
+  return forms
+}
+
+/**
+ * A pattern for `form` as written or escaped in JSON once or twice (a server that quotes the
+ * header as JSON inside its JSON body escapes it twice), each character that is not a letter or
+ * digit in any of its ways: an encoder escapes some characters and not others.
+ */
+function formPattern(form: string): string {
+  let source = ''
+  for (const char of form) {
+    if (/\w/.test(char)) {
+      source += char
+      continue
+    }
+    const once = escapedOnce(char)
+    const ways = [...new Set([char, ...once, ...once.flatMap(escapedOnce)])]
+    ways.sort((a, b) => b.length - a.length)
+    source += `(?:${ways.map((way) => way.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&')).join('|')})`
+  }
+  return source
 }
 
 /** `text` of an answer that succeeded (a job, an event) without the secret, where one is looked for there. */

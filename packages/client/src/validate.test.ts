@@ -145,6 +145,37 @@ describe('option checks', () => {
     expect(fake.calls).toHaveLength(0)
   })
 
+  it('should refuse params JSON cannot carry before sending, not as the network’s failure', async () => {
+    const fake = fakeFetch(() => json(jobBody(), 201))
+    const events: string[] = []
+    const client = createClient({ ...base, fetch: fake })
+    client.on('circuit:open', () => events.push('open'))
+    const params = { video_url: 'https://example.com/a.mp4', target_language: 'es' }
+    const circular: Record<string, unknown> = { ...params }
+    circular.self = circular
+    const unfit = [{ ...params, simulate: { duration_ms: 10n } }, circular, null, [params]]
+    for (const item of unfit) {
+      const made = client.jobs.create(item as never)
+      await expect(made).rejects.toThrow(TypeError)
+      await expect(made).rejects.toThrow(/params/)
+    }
+    const waited = client.jobs.createAndWait(unfit[0] as never)
+    await expect(waited).rejects.toThrow(/cannot be sent as JSON/)
+    expect(fake.calls).toHaveLength(0)
+    // In a batch: that item alone, the others made; the breaker not opened.
+    const outcomes = await client.jobs.createBatch([...unfit, params, params] as never[])
+    expect(outcomes.map((o) => o.status)).toEqual([
+      'rejected',
+      'rejected',
+      'rejected',
+      'rejected',
+      'fulfilled',
+      'fulfilled',
+    ])
+    expect(fake.calls).toHaveLength(2)
+    expect(events).toEqual([])
+  })
+
   it('should name the option meant by a misnamed one, and leave other keys alone', async () => {
     const meant = (options: object) => {
       try {

@@ -170,6 +170,22 @@ export function checkSignal(signal: unknown): void {
   if (!usable) throw new TypeError(`signal must be an AbortSignal (got ${describe(signal)}).`)
 }
 
+/**
+ * Throws a `TypeError` unless a create's `params` are an object JSON can carry: a `BigInt` or a
+ * cycle failed as the network's failure, retried and counted against the server's health.
+ */
+export function checkParams(params: unknown): void {
+  if (typeof params !== 'object' || params === null || Array.isArray(params)) {
+    const got = Array.isArray(params) ? 'an array' : describe(params)
+    throw new TypeError(`A job's params must be an object (got ${got}).`)
+  }
+  try {
+    JSON.stringify(params)
+  } catch (error) {
+    throw new TypeError(`A job's params cannot be sent as JSON: ${(error as Error).message}`)
+  }
+}
+
 /** Throws a `TypeError` unless `list` is an array (a string would be taken a letter at a time). */
 export function checkList(name: string, list: unknown): void {
   if (!Array.isArray(list)) throw new TypeError(`${name} must be an array (got ${describe(list)}).`)
