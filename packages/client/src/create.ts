@@ -19,7 +19,7 @@ import { parseJob } from './parse.js'
 import { hintsOf } from './polling/hints.js'
 import { randomId } from './random-id.js'
 import { type HttpResponse, readBody } from './request/http.js'
-import { pacedDelay } from './request/retry.js'
+import { isTransient, pacedDelay } from './request/retry.js'
 import type { CreateJobParams, Job } from './types.js'
 import { checkCallOptions, checkParams } from './validate.js'
 
@@ -63,9 +63,13 @@ export async function createJob(
 
 /**
  * `createBatch`'s creates, at most `concurrency` at a time, one outcome each in the order given.
- * A 401 (the key is wrong for every create), or a 429 or 503 asking for no request until later
- * than a create waits (`maxRetryAfterMs`), rejects the creates not sent yet with it (until that
- * time), instead of sending each to be refused.
+ * Each is made again through failures as a wait's create is (`createUntilMade`: a short outage
+ * loses none). A 401 (the key is wrong for every create), a 429 or 503 asking for no request
+ * until later than a create waits (`maxRetryAfterMs`), or a create that gave up on the server's
+ * failures rejects the creates not sent yet with it (until that time; the others for good),
+ * instead of sending each to be refused, or to wait through the same outage again. A rejected
+ * outcome says its idempotency key: sent again with it, a create the server made though its
+ * answer was lost is found, not made twice.
  */
 export async function createMany(
   core: ClientCore,
@@ -79,17 +83,18 @@ export async function createMany(
     while (next < paramsList.length) {
       const i = next++
       const params = paramsList[i] as CreateJobParams
+      const key = idempotencyKey?.(params, i) ?? randomId()
       if (refused !== undefined && core.clock.now() < refused.until) {
-        outcomes[i] = { status: 'rejected', reason: refused.reason }
+        outcomes[i] = { status: 'rejected', reason: refused.reason, idempotencyKey: key }
         continue
       }
       try {
-        const options = { signal, idempotencyKey: idempotencyKey?.(params, i) }
-        const { job } = await createJob(core, params, options, undefined, true)
+        const options = { signal, idempotencyKey: key }
+        const { job } = await createUntilMade(core, params, options, Infinity, undefined, false)
         outcomes[i] = { status: 'fulfilled', job }
       } catch (reason) {
         signal?.throwIfAborted()
-        outcomes[i] = { status: 'rejected', reason }
+        outcomes[i] = { status: 'rejected', reason, idempotencyKey: key }
         const until = refusedUntil(reason, core.clock.now(), core.retry.maxRetryAfterMs)
         if (until !== undefined && until > (refused?.until ?? -Infinity))
           refused = { reason, until }
@@ -107,27 +112,32 @@ export async function createMany(
 function refusedUntil(reason: unknown, now: number, maxRetryAfterMs: number): number | undefined {
   if (isApiError(reason) && reason.status === 401) return Infinity
   const pacedMs = pacedDelay(reason, now)
-  return pacedMs !== undefined && pacedMs > maxRetryAfterMs ? now + pacedMs : undefined
+  if (pacedMs !== undefined) return pacedMs > maxRetryAfterMs ? now + pacedMs : undefined
+  // Given up on the server's failures, after waiting through them (a client error is the
+  // create's own).
+  return isTransient(reason) ? Infinity : undefined
 }
 
 /**
- * A create a wait follows (`createAndWait`, a resubmit): when its request fails after its own
- * retries, it is made again with the same idempotency key, as a wait's check would be, until
- * `maxConsecutiveErrors` tries in a row failed or the deadline would pass. They count as a
- * wait's failed checks do (observe/failures.ts): each opening of the circuit breaker once, a
- * refusal while another call's probe is out not at all; a `Retry-After` the request did not wait
- * out (longer than `maxRetryAfterMs`, or no retries at all) is waited out here, as one try. The
+ * A create that must be made (`createAndWait`, a resubmit, each of `createBatch`'s): when its
+ * request fails after its own retries, it is made again with the same idempotency key, as a
+ * wait's check would be, until `maxConsecutiveErrors` tries in a row failed or the deadline would
+ * pass. They count as a wait's failed checks do (observe/failures.ts): each opening of the
+ * circuit breaker once, a refusal while another call's probe is out not at all; a `Retry-After`
+ * the request did not wait out (longer than `maxRetryAfterMs`, or no retries at all) is waited
+ * out here, as one try (`waitsOutPauses`; a batch's create ends there instead: `createMany`). The
  * create is what a wait cannot do without: a bad minute of the server must not lose it while the
  * wait would have gone on. When the wait's deadline stops the tries, a TimeoutError (the last
  * failure its `cause`) says so, as a wait's deadline does.
  */
-export async function createForWait(
+export async function createUntilMade(
   core: ClientCore,
   params: CreateJobParams,
   options: CreateJobOptions & Pick<WaitOptions, 'maxConsecutiveErrors' | 'timeoutMs'>,
   deadline: number,
   /** For a resubmit: the job that failed, the last one the wait saw. */
   resubmitting?: Job,
+  waitsOutPauses = true,
 ): Promise<Created> {
   const maxTries = options.maxConsecutiveErrors ?? DEFAULTS.maxConsecutiveErrors
   const idempotencyKey = options.idempotencyKey ?? randomId()
@@ -164,7 +174,8 @@ export async function createForWait(
       // next try would have passed it) end it; one that asked for longer than it waits out
       // inside itself (or that it did not retry at all, `maxRetries: 0`) is waited out here.
       const { maxRetryAfterMs, maxRetries } = core.retry
-      if (verdict.kind === 'paced' && verdict.retryAfterMs <= maxRetryAfterMs && maxRetries > 0) {
+      const waited = verdict.kind === 'paced' && verdict.retryAfterMs <= maxRetryAfterMs
+      if (verdict.kind === 'paced' && ((waited && maxRetries > 0) || !waitsOutPauses)) {
         throw Number.isFinite(deadline) ? outOfTime(error) : error
       }
       let counts = verdict.kind !== 'refused'

@@ -75,4 +75,8 @@ export interface CreateBatchOptions extends RequestOptions {
 /** How one create of a batch ended. */
 export type CreateOutcome =
   | { status: 'fulfilled'; job: Job }
-  | { status: 'rejected'; reason: unknown }
+  /**
+   * `idempotencyKey`: the key its create was sent with (or would have been): a create sent
+   * again with it finds the job the server made if only its answer was lost, and makes no other.
+   */
+  | { status: 'rejected'; reason: unknown; idempotencyKey: string }

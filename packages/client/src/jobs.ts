@@ -5,7 +5,7 @@
  */
 import type { Engine } from './client.js'
 import { type ClientCore, request } from './core.js'
-import { createForWait, createJob, createMany } from './create.js'
+import { createJob, createMany, createUntilMade } from './create.js'
 import { JobFailedError, shown } from './errors.js'
 import type { HistoryEntry } from './history.js'
 import type {
@@ -123,7 +123,7 @@ export class Jobs {
     const deadline = deadlineOf(engine.core, options, start.resume?.deadline)
     const { signal, maxConsecutiveErrors, timeoutMs } = options
     return this.#waitWithResubmits(engine, id, start, options, deadline, (failed) =>
-      createForWait(
+      createUntilMade(
         engine.core,
         {
           video_url: failed.video_url,
@@ -159,7 +159,7 @@ export class Jobs {
     const engine = this.#engine()
     const { core } = engine
     const deadline = deadlineOf(core, options)
-    const created = await createForWait(core, params, options, deadline)
+    const created = await createUntilMade(core, params, options, deadline)
     // A resubmit is a new job: it must not replay the first one's idempotency key.
     const { signal, maxConsecutiveErrors, timeoutMs } = options
     return this.#waitWithResubmits(
@@ -169,7 +169,13 @@ export class Jobs {
       options,
       deadline,
       (failed) =>
-        createForWait(core, params, { signal, maxConsecutiveErrors, timeoutMs }, deadline, failed),
+        createUntilMade(
+          core,
+          params,
+          { signal, maxConsecutiveErrors, timeoutMs },
+          deadline,
+          failed,
+        ),
     )
   }
 

@@ -1368,6 +1368,70 @@ describe('jobs.createBatch', () => {
     expect(simulator.jobCount - before).toBe(12)
   })
 
+  it('should ride out a short outage: every job made, each once', async () => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    const made = new Set<string>()
+    const fetch = fakeFetch((call) => {
+      // Failing for two seconds (the breaker opens), then answering.
+      if (manual.now() - start < 2_000) return problemResponse(502, 'Bad gateway')
+      made.add(call.headers.get('idempotency-key') ?? '')
+      return json(jobBody({ status: 'pending', progress: 0 }), 202)
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock })
+    const batch = client.jobs.createBatch(Array.from({ length: 40 }, () => jobParams()))
+    const outcomes = await drive(manual, batch, 100, 1_000)
+    expect(outcomes.map((o) => o.status)).toEqual(Array(40).fill('fulfilled'))
+    expect(made.size).toBe(40)
+  })
+
+  it('should give each failed create’s key, to send it again without making the job twice', async () => {
+    const { manual, clock } = virtualClock()
+    let down = true
+    const made = new Set<string>()
+    const fetch = fakeFetch((call) => {
+      // The server makes the job; its answer is lost on the way back while `down`.
+      made.add(call.headers.get('idempotency-key') ?? '')
+      if (down) return Promise.reject(new TypeError('fetch failed'))
+      return json(jobBody({ status: 'pending', progress: 0 }), 202)
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock })
+    const params = [jobParams(), jobParams()]
+    const outcomes = await drive(manual, client.jobs.createBatch(params), 100, 3_000)
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected'])
+    const keys = outcomes.map((o) => (o.status === 'rejected' ? o.idempotencyKey : ''))
+    down = false
+    // Run again a minute later (the breaker's probe goes first, the other create after it).
+    await manual.tickAsync(60_000)
+    const retried = client.jobs.createBatch(params, { idempotencyKey: (_, i) => `${keys[i]}` })
+    const again = await drive(manual, retried, 100, 100)
+    expect(again.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled'])
+    // Only the two keys: the creates sent again found what the server had made.
+    expect(made).toEqual(new Set(keys))
+  })
+
+  it('should not wait through an outage again for each create once one gave up on it', async () => {
+    const { manual, clock } = virtualClock()
+    let answered = false
+    const fetch = fakeFetch(() => {
+      // Answered once (the server is there), then down for good.
+      if (answered) return problemResponse(503, 'Down')
+      answered = true
+      return json(jobBody())
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock })
+    await client.jobs.get('job_1')
+    const start = manual.now()
+    const batch = client.jobs.createBatch(Array.from({ length: 40 }, () => jobParams()))
+    const outcomes = await drive(manual, batch, 1_000, 3_600)
+    expect(outcomes.map((o) => o.status)).toEqual(Array(40).fill('rejected'))
+    // As long as a wait's create waits through it (maxConsecutiveErrors openings of the
+    // breaker), not forty times that.
+    expect(manual.now() - start).toBeLessThan(15 * 60_000)
+    const posts = fetch.calls.filter((call) => call.method === 'POST')
+    expect(posts.length).toBeLessThan(200)
+  })
+
   it('should refuse, item by item, keys no header can carry, sending nothing for them', async () => {
     const { client, requests } = virtualSetup()
     const params = [jobParams(), { ...jobParams(), title: 'Café ☕' }, jobParams()]

@@ -76,6 +76,9 @@ describe('judgeFailure', () => {
       // Not once the server answered the client.
       expect(judgeFailure(error, 0, open, false, true).kind).not.toBe('fatal')
     }
+    // Not a refusal while the probe is out: its answer may be the server's first.
+    const probing = new CircuitOpenError(0, down, 2)
+    expect(judgeFailure(probing, 0, undefined, false, false).kind).toBe('refused')
     // Not before the first probe (a server starting late), nor an answer with an error status.
     const first = new CircuitOpenError(4_000, down, 1)
     expect(judgeFailure(first, 0, undefined, false, false).kind).toBe('refused')

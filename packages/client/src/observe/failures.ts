@@ -65,7 +65,11 @@ export function judgeFailure(
     : breaker?.state.state === 'open'
       ? breaker.openings
       : 0
-  if (!answered && isNetworkError(cause) && opening >= 2) return { kind: 'fatal', error: cause }
+  // (Not a refusal while the probe is out: its verdict may be the server's first answer.)
+  const probing = isCircuitOpenError(error) && error.retryAfterMs === 0
+  if (!answered && isNetworkError(cause) && opening >= 2 && !probing) {
+    return { kind: 'fatal', error: cause }
+  }
   const pacedMs = pacedDelay(error, now)
   if (pacedMs !== undefined) return { kind: 'paced', retryAfterMs: pacedMs }
   if (isCircuitOpenError(error)) {
