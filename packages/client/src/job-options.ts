@@ -35,7 +35,10 @@ export interface WatchOptions extends WaitLimits {
 
 /** Options of `jobs.wait` and `jobs.createAndWait`. */
 export interface WaitOptions extends WatchOptions {
-  /** Called with the job after every status check, and the wait's state (estimate, resume token). */
+  /**
+   * Called with the job after every status check, and the wait's state (estimate, resume token);
+   * in `createAndWait`, first with the job as its create answered, before any check.
+   */
   onProgress?: OnProgress | undefined
   /**
    * Resubmit a job that ended in `error` as a new job, up to this many times; `true` means once.

@@ -1459,6 +1459,31 @@ describe('jobs.createBatch', () => {
 })
 
 describe('resume', () => {
+  it('should give createAndWait’s onProgress the job as created, before any check, to resume', async () => {
+    const { client, newClient, manual, requests, settle } = virtualSetup()
+    let token: string | undefined
+    let first: string | undefined
+    const controller = new AbortController()
+    const waiting = client.jobs.createAndWait(jobParams(30_000), {
+      signal: controller.signal,
+      onProgress: (job, state) => {
+        first ??= `${job.id} ${job.status}`
+        token ??= state.resumeToken()
+      },
+    })
+    await manual.tickAsync(0)
+    // Told of the create's answer alone: no status check yet.
+    expect(requests.filter((r) => r.method === 'GET')).toHaveLength(0)
+    expect(first).toMatch(/ pending$/)
+    // The process stops right after the create: the wait goes on elsewhere from the token.
+    controller.abort('restart')
+    await expect(waiting).rejects.toBe('restart')
+    const job = await settle(
+      newClient().jobs.wait(first?.split(' ')[0] as string, { resume: token }),
+    )
+    expect(job.status).toBe('completed')
+  })
+
   it('should go on elsewhere from a token: same deadline, first check at once, ETag sent', async () => {
     const { client, newClient, manual, requests, settle } = virtualSetup({
       simulation: { hints: { mode: 'none', eta_noise: 0, progress: false } },

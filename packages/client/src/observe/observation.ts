@@ -211,6 +211,13 @@ export class Observation {
       this.cursor.bornBy(now - Math.min(madeWithinMs / 2, this.core.trips.outboundMs()))
     }
     if (!this.#observe(job, now)) return
+    // The create's answer is the first look at the job: its waits are told (a page shows it
+    // pending; `onProgress` has its id and a resume token before any check, for a process that
+    // stops before the job ends). In a microtask, not inside the call that subscribed.
+    const told = [...this.subscriptions]
+    queueMicrotask(() => {
+      for (const s of told) if (this.subscriptions.has(s)) s.subscriber.next(job, true, s)
+    })
     // A stream or a held request costs the same whenever it starts: it starts at once, unless
     // creates wait for turns under the rate limit and only the job's end matters: then it
     // starts when the strategy would first look, or once no create waits if sooner (each turn

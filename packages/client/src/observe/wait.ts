@@ -9,8 +9,8 @@ import type { Monitor, Start } from './monitor.js'
 import type { WaitLimits, WaitState } from './subscription.js'
 
 /**
- * Called with the job after every status check, and the wait's state; may be async (a rejection
- * is logged).
+ * Called with the job after every status check (in `createAndWait`, first as created), and the
+ * wait's state; may be async (a rejection is logged).
  */
 export type OnProgress = (job: Job, state: WaitState) => void
 
