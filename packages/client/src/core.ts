@@ -233,9 +233,13 @@ async function attempts<T>(
 /** A held request lasting at least this long before the network cut it was held on the way. */
 const HELD_MS = 1_000
 
-/** Whether `error`, after `lastedMs`, is a held request (long-poll) cut on the way. */
+/**
+ * Whether `error`, after `lastedMs`, is a held request (long-poll) cut on the way: closed, or
+ * unanswered by the end of its hold and its time limit after it (dropped without a word).
+ */
 function isCutHold(request: HttpRequest, error: unknown, lastedMs: number): boolean {
-  return request.holdMs !== undefined && isNetworkError(error) && lastedMs >= HELD_MS
+  const cut = isNetworkError(error) || (isTimeoutError(error) && error.scope === 'request')
+  return request.holdMs !== undefined && cut && lastedMs >= HELD_MS
 }
 
 /**

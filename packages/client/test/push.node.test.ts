@@ -280,6 +280,34 @@ describe('transport: sse', () => {
     expect(streams).toHaveLength(2)
   })
 
+  it('should open a stream refused with a time to come back again then, not fall back (auto)', async () => {
+    const setup = virtualSetup()
+    const { app, manual, settle } = setup
+    const opens: number[] = []
+    const client = createClient({
+      baseUrl: 'http://mock.test',
+      apiKey: DEV_API_KEY,
+      clock: { now: () => manual.now(), sleep: (ms, signal) => sleep(manual, ms, signal) },
+      fetch: async (input, init) => {
+        if (!new URL(input).pathname.endsWith('/events')) return app.request(input, init)
+        opens.push(manual.now())
+        // A burst limit on stream opens: the first refused, with when to come back.
+        if (opens.length > 1) return app.request(input, init)
+        const headers = { 'content-type': 'application/problem+json', 'retry-after': '1' }
+        return new Response('{"title":"Too many streams","status":429}', { status: 429, headers })
+      },
+    })
+    const fallbacks: unknown[] = []
+    client.on('transport:fallback', (event) => fallbacks.push(event))
+    const job = await client.jobs.create(jobParams(20_000))
+    const done = await settle(client.jobs.wait(job.id))
+    expect(done.status).toBe('completed')
+    expect(fallbacks).toEqual([])
+    expect(opens).toHaveLength(2)
+    expect((opens[1] as number) - (opens[0] as number)).toBeGreaterThanOrEqual(1_000)
+    expect(manual.now()).toBe(Date.parse(job.created_at) + 20_000)
+  })
+
   it('should give up on streams whose headers a proxy holds back, for long-poll (auto)', async () => {
     const { manual, clock } = virtualClock()
     // The answer is forwarded only once it ends, which an event stream never does.
@@ -785,6 +813,62 @@ describe('transport: long-poll', () => {
     expect(manual.now()).toBe(Date.parse(job.created_at) + 60_000)
     expect(fallbacks).toEqual([])
     expect(holds.at(-1)).toBe(2)
+  })
+
+  /**
+   * A client over the in-process server behind a middlebox that drops, without a word, the held
+   * requests it sees asking for a hold longer than `idleS` (a connection idle that long is
+   * forgotten: no answer, no close); plain requests go through.
+   */
+  function behindSilentDrop(idleS: number, transport: 'long-poll' | 'auto') {
+    const setup = virtualSetup()
+    const { app, manual } = setup
+    const holds: number[] = []
+    const client = createClient({
+      baseUrl: 'http://mock.test',
+      apiKey: DEV_API_KEY,
+      clock: { now: () => manual.now(), sleep: (ms, signal) => sleep(manual, ms, signal) },
+      transport,
+      fetch: async (input, init) => {
+        const url = new URL(input)
+        if (url.pathname.endsWith('/events')) return new Response(null, { status: 404 })
+        const hold = url.searchParams.get('wait')
+        if (hold !== null) holds.push(Number(hold))
+        if (hold === null || Number(hold) <= idleS) return app.request(input, init)
+        return new Promise<Response>(() => {})
+      },
+    })
+    const retries: unknown[] = []
+    const fallbacks: ClientEvents['transport:fallback'][] = []
+    client.on('request:retry', (event) => retries.push(event))
+    client.on('transport:fallback', (event) => fallbacks.push(event))
+    return { ...setup, client, holds, retries, fallbacks }
+  }
+
+  it('should poll a job whose held requests get no answer at all (auto)', async () => {
+    const { client, manual, settle, holds, retries, fallbacks } = behindSilentDrop(0, 'auto')
+    const job = await client.jobs.create(jobParams(20_000))
+    const done = await settle(client.jobs.wait(job.id))
+    expect(done.status).toBe('completed')
+    // One hold lost (its 30 s and the request's 10 s limit), then a plain check, then polled:
+    // not each hold retried until the breaker opened (known 203 s after the end).
+    expect(manual.now() - Date.parse(job.created_at)).toBeLessThanOrEqual(41_000)
+    expect(holds).toEqual([30])
+    expect(retries).toHaveLength(0)
+    expect(fallbacks.at(-1)).toMatchObject({ from: 'long-poll', to: 'poll' })
+    expect(fallbacks.at(-1)?.reason).toMatch(/no answer/)
+  })
+
+  it('should hold less behind such a middlebox when long-poll was chosen', async () => {
+    const { client, manual, settle, holds, fallbacks } = behindSilentDrop(10, 'long-poll')
+    const job = await client.jobs.create(jobParams(180_000))
+    const done = await settle(client.jobs.wait(job.id))
+    expect(done.status).toBe('completed')
+    expect(fallbacks).toEqual([])
+    // 30 s and 15 s holds lost, then 7 s holds answered: the end known as it came.
+    expect(holds.slice(0, 3)).toEqual([30, 15, 7])
+    expect(holds.slice(2).every((s) => s === 7)).toBe(true)
+    expect(manual.now()).toBe(Date.parse(job.created_at) + 180_000)
   })
 
   /** A long-poll client whose server is `respond`, and a wait run a second at a time to its end. */

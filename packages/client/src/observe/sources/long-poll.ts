@@ -13,15 +13,21 @@
  * from then on (or, below MIN_HOLD_S, the job is polled); cut yet again, at scattered points or
  * after the hold should have been answered, each cut is a failed check like any other, so a dead
  * path ends the wait as a dead server would. After RETRY_LONGEST_AFTER holds that ran their full
- * length, the longest hold is tried again. A server that refuses the `wait` parameter (a 400 or
+ * length, the longest hold is tried again. A held request that gets no answer at all by the end
+ * of its hold and its time limit (dropped on the way without a word, as a middlebox forgetting
+ * idle connections does) is followed by a plain check: answered, held requests are what vanish,
+ * and the job is polled (a fixed 20 s job, its end known 203 s late when each hold was retried
+ * until the breaker opened), or, long-poll chosen, holds are halved. A server that refuses the
+ * `wait` parameter (a 400 or
  * 422 to a held request, and again without `until`) is polled; one that ends an idle hold with
  * a 204 or a 304 is told nothing new.
  */
 import { type ClientCore, cutHolds } from '../../core.js'
-import { isApiError } from '../../errors.js'
+import { isApiError, isTimeoutError } from '../../errors.js'
 import { hintsOf } from '../../polling/hints.js'
 import { stageOf } from '../../types.js'
 import { jobPath } from '../../validate.js'
+import type { Observation } from '../observation.js'
 import { LAST_LOOK_MS } from '../subscription.js'
 import { holdOpen, notHeld } from './held.js'
 import { getJob } from './poll.js'
@@ -67,6 +73,23 @@ export function longPollSource(core: ClientCore): Source {
   const untilSuspect = new WeakSet<object>()
   /** Held requests refused with a 400 or 422 even without `until` (see below). */
   let waitRefusals = 0
+  /** Observations whose last held request got no answer at all: a plain check next. */
+  const unanswered = new WeakSet<object>()
+  /** Jobs whose held requests vanished while a plain check was answered (see `vanished`). */
+  let vanishings = 0
+  /**
+   * A plain check was answered where held requests got none: they vanish on the way. The job is
+   * polled (the client's next jobs too, once it happened twice), or, long-poll chosen, holds
+   * are halved.
+   */
+  const vanished = (observation: Observation) => {
+    const remember = ++vanishings >= 2
+    if (observation.planner.fallback(observation, 'poll', 'held requests get no answer', remember))
+      return
+    holdLimitS = Math.max(1, Math.floor(holdLimitS / 2))
+    fullHolds = 0
+    core.logger.debug?.('held requests get no answer: shorter holds', { holdS: holdLimitS })
+  }
   return {
     async one(observation, signal, turn) {
       const { clock } = core
@@ -85,7 +108,7 @@ export function longPollSource(core: ClientCore): Source {
       // Nothing known of the job yet, and someone wants every change (a watch): a plain check
       // first brings the job as it is now, where a held one would wait for its next change.
       const unknown = previous === undefined && !observation.endOnly()
-      const plain = probing || holdS < 1 || unknown
+      const plain = probing || holdS < 1 || unknown || unanswered.has(observation)
       const sentEtag = plain || !staleTags.has(observation) ? knownEtag : undefined
       // A wait for the end alone is held through the other status changes; someone who wants
       // them joining meanwhile ends the hold (`widen`), and the job is asked again at once.
@@ -139,6 +162,12 @@ export function longPollSource(core: ClientCore): Source {
         }
         const lastedMs = cutHolds.get(error as object)
         if (lastedMs === undefined) throw error
+        if (isTimeoutError(error)) {
+          // Not a word by the end of the hold and its time limit: held requests vanish on the
+          // way, or the server hangs. A plain check next tells which (see `vanished`).
+          unanswered.add(observation)
+          return observation.requeue()
+        }
         // Something held it: the server does not ignore wait.
         ignored.set(observation, 0)
         const lasted = [...(cuts.get(observation) ?? []), Math.floor(lastedMs / 1_000)].slice(-3)
@@ -182,7 +211,11 @@ export function longPollSource(core: ClientCore): Source {
       // the first look at a job, held at once. One under a second before the deadline: the
       // next (if any) as the strategy says.
       if (plain) {
-        const again = probing || (unknown && holdS >= 1)
+        // After a held request unanswered: held again at once when still long-polled.
+        const vanishing = unanswered.delete(observation)
+        if (vanishing) vanished(observation)
+        const holdAgain = vanishing && observation.transport === 'long-poll'
+        const again = probing || (unknown && holdS >= 1) || holdAgain
         return observation.answered(job, hints, etag, again ? 'now' : 'plan')
       }
       // How long the server held the attempt that answered (not the pacer's wait or retries).

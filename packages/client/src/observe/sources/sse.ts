@@ -23,6 +23,7 @@ import {
 } from '../../errors.js'
 import { recordCheck } from '../../history.js'
 import type { HttpRequest, HttpStream } from '../../request/http.js'
+import { pacedDelay } from '../../request/retry.js'
 import { isTerminalStatus } from '../../types.js'
 import { jobPath } from '../../validate.js'
 import type { Observation } from '../observation.js'
@@ -40,6 +41,8 @@ export function sseSource(core: ClientCore): Source {
   const poll = pollSource(core)
   /** Stream opens in a row whose headers did not come in time. */
   let lateOpens = 0
+  /** Observations whose last open was refused with a time to come back (a 429 or 503). */
+  const paced = new WeakSet<object>()
 
   /** The job asked plainly, with a check's guard: nothing to interrupt at the deadline. */
   function plainCheck(observation: Observation, signal: AbortSignal, turn?: number): Promise<void> {
@@ -99,7 +102,12 @@ export function sseSource(core: ClientCore): Source {
       // 410: the client's next jobs too), too many streams (429, 503), a proxy in front of them
       // failing (5xx). The job's own address may answer: it is asked by long-poll instead (or
       // the wait fails, with 'sse' chosen). A wrong key (401) fails there too: it fails here.
-      if (isApiError(error) && error.status !== 401 && !isJobNotFound(error)) {
+      // Refused with a time to come back (a 429 or 503 with `Retry-After`): opened again then,
+      // once (the wait spaces it as a check the server paced: observe/failures.ts); refused so
+      // again in a row, long-poll. (A burst limit on opens put jobs off streams for good.)
+      const comeBack = pacedDelay(error, core.clock.now()) !== undefined
+      if (comeBack && !paced.has(observation)) paced.add(observation)
+      else if (isApiError(error) && error.status !== 401 && !isJobNotFound(error)) {
         const remember = error.status === 403 || error.status === 410
         const reason = `${said} answered ${error.status}`
         if (observation.planner.fallback(observation, 'long-poll', reason, remember)) {
@@ -127,6 +135,7 @@ export function sseSource(core: ClientCore): Source {
       throw error
     }
     lateOpens = 0
+    paced.delete(observation)
     const { response } = stream
     // The job ended and the stream has nothing newer: its last state is one GET away.
     if (response.status === 204) {
