@@ -4,7 +4,7 @@
  */
 import { type ClientCore, request } from './core.js'
 import { DEFAULTS } from './defaults.js'
-import { isApiError, TimeoutError } from './errors.js'
+import { isApiError, isCircuitOpenError, isNetworkError, TimeoutError } from './errors.js'
 import type {
   CreateBatchOptions,
   CreateJobOptions,
@@ -19,7 +19,7 @@ import { parseJob } from './parse.js'
 import { hintsOf } from './polling/hints.js'
 import { randomId } from './random-id.js'
 import { type HttpResponse, readBody } from './request/http.js'
-import { isTransient, pacedDelay } from './request/retry.js'
+import { pacedDelay } from './request/retry.js'
 import type { CreateJobParams, Job } from './types.js'
 import { checkCallOptions, checkParams } from './validate.js'
 
@@ -65,9 +65,10 @@ export async function createJob(
  * `createBatch`'s creates, at most `concurrency` at a time, one outcome each in the order given.
  * Each is made again through failures as a wait's create is (`createUntilMade`: a short outage
  * loses none). A 401 (the key is wrong for every create), a 429 or 503 asking for no request
- * until later than a create waits (`maxRetryAfterMs`), or a create that gave up on the server's
- * failures rejects the creates not sent yet with it (until that time; the others for good),
- * instead of sending each to be refused, or to wait through the same outage again. A rejected
+ * until later than a create waits (`maxRetryAfterMs`), or a create that gave up on a server
+ * failing every request (the circuit open) or never reached rejects the creates not sent yet with
+ * it (until that time; the others for good), instead of sending each to be refused, or to wait
+ * through the same outage again; a create failing alone (its params) rejects itself. A rejected
  * outcome says its idempotency key: sent again with it, a create the server made though its
  * answer was lost is found, not made twice.
  */
@@ -83,19 +84,22 @@ export async function createMany(
     while (next < paramsList.length) {
       const i = next++
       const params = paramsList[i] as CreateJobParams
-      const key = idempotencyKey?.(params, i) ?? randomId()
       if (refused !== undefined && core.clock.now() < refused.until) {
-        outcomes[i] = { status: 'rejected', reason: refused.reason, idempotencyKey: key }
+        outcomes[i] = { status: 'rejected', reason: refused.reason, idempotencyKey: undefined }
         continue
       }
+      let key: string | undefined
       try {
-        const options = { signal, idempotencyKey: key }
-        const { job } = await createUntilMade(core, params, options, Infinity, undefined, false)
+        // A key that is not a string is refused by the create (its `TypeError`), not kept.
+        const given: unknown = idempotencyKey?.(params, i) ?? randomId()
+        key = typeof given === 'string' ? given : undefined
+        const options = { signal, idempotencyKey: given as string }
+        const { job } = await createUntilMade(core, params, options, Infinity, undefined, true)
         outcomes[i] = { status: 'fulfilled', job }
       } catch (reason) {
         signal?.throwIfAborted()
         outcomes[i] = { status: 'rejected', reason, idempotencyKey: key }
-        const until = refusedUntil(reason, core.clock.now(), core.retry.maxRetryAfterMs)
+        const until = refusedUntil(core, reason)
         if (until !== undefined && until > (refused?.until ?? -Infinity))
           refused = { reason, until }
       }
@@ -109,13 +113,15 @@ export async function createMany(
  * Until when a create's failure refuses every create (see `createMany`), if it does: a shorter
  * refusal is the pacer's to space (each create waits it out within `maxRetryAfterMs`).
  */
-function refusedUntil(reason: unknown, now: number, maxRetryAfterMs: number): number | undefined {
+function refusedUntil(core: ClientCore, reason: unknown): number | undefined {
   if (isApiError(reason) && reason.status === 401) return Infinity
+  const now = core.clock.now()
   const pacedMs = pacedDelay(reason, now)
-  if (pacedMs !== undefined) return pacedMs > maxRetryAfterMs ? now + pacedMs : undefined
-  // Given up on the server's failures, after waiting through them (a client error is the
-  // create's own).
-  return isTransient(reason) ? Infinity : undefined
+  if (pacedMs !== undefined) return pacedMs > core.retry.maxRetryAfterMs ? now + pacedMs : undefined
+  // Given up on a server failing every request (its circuit open), or never reached; not on
+  // failures of this create alone (a job whose params the server fails on).
+  const unreached = isNetworkError(reason) && !core.trips.answered
+  return isCircuitOpenError(reason) || unreached ? Infinity : undefined
 }
 
 /**
@@ -125,7 +131,8 @@ function refusedUntil(reason: unknown, now: number, maxRetryAfterMs: number): nu
  * pass. They count as a wait's failed checks do (observe/failures.ts): each opening of the
  * circuit breaker once, a refusal while another call's probe is out not at all; a `Retry-After`
  * the request did not wait out (longer than `maxRetryAfterMs`, or no retries at all) is waited
- * out here, as one try (`waitsOutPauses`; a batch's create ends there instead: `createMany`). The
+ * out here, as one try. A `batch`'s create waits only through the circuit's openings (the server
+ * failing every request): its own failure or such a pause ends it (`createMany`). The
  * create is what a wait cannot do without: a bad minute of the server must not lose it while the
  * wait would have gone on. When the wait's deadline stops the tries, a TimeoutError (the last
  * failure its `cause`) says so, as a wait's deadline does.
@@ -137,7 +144,7 @@ export async function createUntilMade(
   deadline: number,
   /** For a resubmit: the job that failed, the last one the wait saw. */
   resubmitting?: Job,
-  waitsOutPauses = true,
+  batch = false,
 ): Promise<Created> {
   const maxTries = options.maxConsecutiveErrors ?? DEFAULTS.maxConsecutiveErrors
   const idempotencyKey = options.idempotencyKey ?? randomId()
@@ -175,9 +182,12 @@ export async function createUntilMade(
       // inside itself (or that it did not retry at all, `maxRetries: 0`) is waited out here.
       const { maxRetryAfterMs, maxRetries } = core.retry
       const waited = verdict.kind === 'paced' && verdict.retryAfterMs <= maxRetryAfterMs
-      if (verdict.kind === 'paced' && ((waited && maxRetries > 0) || !waitsOutPauses)) {
+      if (verdict.kind === 'paced' && ((waited && maxRetries > 0) || batch)) {
         throw Number.isFinite(deadline) ? outOfTime(error) : error
       }
+      // Sent and failed, its retries spent, the circuit closed: perhaps this create's failure
+      // alone (the server failing on its params), which must not hold the batch for minutes.
+      if (batch && verdict.kind === 'failed' && verdict.opening === undefined) throw error
       let counts = verdict.kind !== 'refused'
       if (verdict.kind !== 'paced' && verdict.opening !== undefined) {
         counts = verdict.opening !== counted

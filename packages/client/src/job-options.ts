@@ -37,7 +37,8 @@ export interface WatchOptions extends WaitLimits {
 export interface WaitOptions extends WatchOptions {
   /**
    * Called with the job after every status check, and the wait's state (estimate, resume token);
-   * in `createAndWait`, first with the job as its create answered, before any check.
+   * after a create (`createAndWait`'s, a resubmit's), first with the job as created, before any
+   * check.
    */
   onProgress?: OnProgress | undefined
   /**
@@ -80,6 +81,8 @@ export type CreateOutcome =
   | { status: 'fulfilled'; job: Job }
   /**
    * `idempotencyKey`: the key its create was sent with (or would have been): a create sent
-   * again with it finds the job the server made if only its answer was lost, and makes no other.
+   * again with it finds the job the server made if only its answer was lost, and makes no other;
+   * undefined when the `idempotencyKey` function threw or gave no string, or the create was not
+   * tried (the server refusing every create: see `reason`).
    */
-  | { status: 'rejected'; reason: unknown; idempotencyKey: string }
+  | { status: 'rejected'; reason: unknown; idempotencyKey: string | undefined }

@@ -198,6 +198,11 @@ describe('redaction of the API key', () => {
         ),
       ),
     ).toBe('"[redacted]"')
+    // A key of backslashes on a text of them: matched at once (ways of every depth together
+    // backtracked for hours at 20 of them).
+    const slashes = `${'\\'.repeat(20)}Q`
+    expect(redactor(slashes)('\\'.repeat(300))).toBe('\\'.repeat(300))
+    expect(redactor(slashes)(JSON.stringify(JSON.stringify(slashes)))).toBe('"\\"[redacted]\\""')
     const { manual, clock } = virtualClock()
     const failed = jobBody({ status: 'error', error: { code: 'x', message: `refused ${key}` } })
     const answers = [

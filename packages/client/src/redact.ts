@@ -78,13 +78,15 @@ function replacer(secrets: readonly string[]): (text: string) => string {
   // the header it quotes in lower case).
   plain.sort((a, b) => b.length - a.length)
   try {
-    const pattern = new RegExp(plain.map(formPattern).join('|'), 'gi')
+    const source = plain.flatMap((form) => [2, 1, 0].map((depth) => formPattern(form, depth)))
+    const pattern = new RegExp(source.join('|'), 'gi')
     // Compiled at its first use: a pattern too large fails here, not in a redaction.
     pattern.test('')
     return (text: string) => text.replace(pattern, REDACTED)
   } catch {
-    // A key too long for a pattern (100,000 characters): as written, or escaped in JSON once or
-    // twice (the engine's message quotes the pattern, the key with it, so it is not passed on).
+    // A key too long for a pattern (tens of thousands of characters): as written, or escaped in
+    // JSON once or twice (the engine's message quotes the pattern, the key with it, so it is not
+    // passed on).
     const once = plain.flatMap(escapedOnce)
     const forms = [...new Set([...plain, ...once, ...once.flatMap(escapedOnce)])]
     return (text: string) =>
@@ -94,8 +96,8 @@ function replacer(secrets: readonly string[]): (text: string) => string {
 
 /**
  * The ways a JSON encoder writes `text` in a string: escaped (`\"`, `\\`), with `/` escaped too
- * (PHP's json_encode), and a single character as `\uXXXX` (Go escapes `<`, `>` and `&` so, Python
- * anything not ASCII).
+ * (PHP's json_encode), and a single character also as `\uXXXX` (Go escapes `<`, `>` and `&` so,
+ * Python anything not ASCII) or as it is where JSON lets it be.
  */
 function escapedOnce(text: string): string[] {
   const json = JSON.stringify(text).slice(1, -1)
@@ -105,23 +107,30 @@ function escapedOnce(text: string): string[] {
 }
 
 /**
- * A pattern for `form` as written or escaped in JSON once or twice (a server that quotes the
- * header as JSON inside its JSON body escapes it twice), each character that is not a letter or
- * digit in any of its ways: an encoder escapes some characters and not others.
+ * A pattern for `form` escaped in JSON `depth` times (0: as written; 2: a server quoting the
+ * header as JSON inside its JSON body), each character that is not a letter or digit in any of
+ * its ways at that depth: an encoder escapes some characters and not others. No two ways of a
+ * character at one depth start alike, so a text is matched without backtracking (ways of every
+ * depth together, a key of backslashes took minutes on a text of them).
  */
-function formPattern(form: string): string {
+function formPattern(form: string, depth: number): string {
   let source = ''
   for (const char of form) {
-    if (/\w/.test(char)) {
-      source += char
+    if (/\w/.test(char) || depth === 0) {
+      source += quoted(char)
       continue
     }
-    const once = escapedOnce(char)
-    const ways = [...new Set([char, ...once, ...once.flatMap(escapedOnce)])]
+    let ways = [char]
+    for (let d = 0; d < depth; d++) ways = [...new Set(ways.flatMap(escapedOnce))]
     ways.sort((a, b) => b.length - a.length)
-    source += `(?:${ways.map((way) => way.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&')).join('|')})`
+    source += `(?:${ways.map(quoted).join('|')})`
   }
   return source
+}
+
+/** `text` as a regular expression matching it. */
+function quoted(text: string): string {
+  return text.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&')
 }
 
 /** `text` of an answer that succeeded (a job, an event) without the secret, where one is looked for there. */

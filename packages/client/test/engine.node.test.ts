@@ -1432,6 +1432,33 @@ describe('jobs.createBatch', () => {
     expect(posts.length).toBeLessThan(200)
   })
 
+  it('should reject alone a create the server fails on, and a key function that throws', async () => {
+    const { manual, clock } = virtualClock()
+    const fetch = fakeFetch(async (call) => {
+      // The server fails on one job's params every time, and makes the others.
+      const body = JSON.parse(call.body ?? '{}') as { title?: string }
+      if (body.title === 'poison') return problemResponse(500, 'Internal error')
+      return json(jobBody({ status: 'pending', progress: 0 }), 202)
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock })
+    const params = Array.from({ length: 12 }, (_, i) => ({
+      ...jobParams(),
+      title: i === 2 ? 'poison' : `clip ${i}`,
+    }))
+    const idempotencyKey = (_: unknown, i: number) => {
+      if (i === 5) throw new Error('no key for 5')
+      return `run-7-${i}`
+    }
+    const batch = client.jobs.createBatch(params, { concurrency: 1, idempotencyKey })
+    const outcomes = await drive(manual, batch, 1_000, 3_600)
+    expect(outcomes.map((o) => o.status[0]).join('')).toBe('ffrffrffffff')
+    expect(outcomes[2]).toMatchObject({ idempotencyKey: 'run-7-2', reason: { status: 500 } })
+    expect(outcomes[5]).toMatchObject({
+      idempotencyKey: undefined,
+      reason: { message: 'no key for 5' },
+    })
+  })
+
   it('should refuse, item by item, keys no header can carry, sending nothing for them', async () => {
     const { client, requests } = virtualSetup()
     const params = [jobParams(), { ...jobParams(), title: 'Café ☕' }, jobParams()]

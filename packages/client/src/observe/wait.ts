@@ -9,7 +9,7 @@ import type { Monitor, Start } from './monitor.js'
 import type { WaitLimits, WaitState } from './subscription.js'
 
 /**
- * Called with the job after every status check (in `createAndWait`, first as created), and the
+ * Called with the job after every status check (after a create, first as created), and the
  * wait's state; may be async (a rejection is logged).
  */
 export type OnProgress = (job: Job, state: WaitState) => void

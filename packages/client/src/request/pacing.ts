@@ -56,7 +56,7 @@ const SPREAD_MS = 1_000
 /** Spaces a client's requests to the server's rate limit. */
 export class Pacer {
   readonly #clock: Clock
-  readonly #limit: ServerLimit
+  readonly #server: ServerLimit
   /**
    * Turns waiting, in the order they must come by: creates with time to spare (`background`)
    * apart from the rest, so that each side has its share when both wait (see `#next`).
@@ -91,7 +91,7 @@ export class Pacer {
    */
   get creating(): boolean {
     if (this.#backgroundQueue.length === 0) return false
-    return this.#limit.limit.kind !== 'none' || !this.#limit.writesHeld()
+    return this.#server.limit.kind !== 'none' || !this.#server.writesHeld()
   }
 
   /**
@@ -107,7 +107,7 @@ export class Pacer {
   /** How many requests (not writes) may go at once now, none waiting for a turn before them. */
   free(): number {
     if (this.#ahead() > 0) return 0
-    return Math.floor(this.#limit.tokens())
+    return Math.floor(this.#server.tokens())
   }
 
   /**
@@ -116,22 +116,22 @@ export class Pacer {
    * first answer.
    */
   untilFree(): number {
-    const limit = this.#limit.limit
+    const limit = this.#server.limit
     if (limit.kind !== 'bucket') return limit.kind === 'none' ? 0 : Infinity
-    const short = this.#ahead() + 1 - this.#limit.tokens()
+    const short = this.#ahead() + 1 - this.#server.tokens()
     return Math.max(0, short / limit.perMs)
   }
 
   /** How many turns waiting would go before a request that is not a write (see `#next`). */
   #ahead(): number {
-    if (!this.#limit.writesHeld()) return this.waiting
+    if (!this.#server.writesHeld()) return this.waiting
     return this.#queue.filter((turn) => !turn.write).length
   }
 
   /** `random`: uniform in [0, 1), to spread the returns of clients refused together. */
   constructor(clock: Clock, random: () => number = Math.random) {
     this.#clock = clock
-    this.#limit = new ServerLimit(clock, random)
+    this.#server = new ServerLimit(clock, random)
   }
 
   /**
@@ -146,8 +146,8 @@ export class Pacer {
     const { held = false, background = false } = asking
     const write = background || asking.write === true
     signal?.throwIfAborted()
-    if (held && this.#limit.limit.kind === 'unknown') return Promise.resolve(-1)
-    if (this.waiting === 0 && this.#limit.admit(write)) {
+    if (held && this.#server.limit.kind === 'unknown') return Promise.resolve(-1)
+    if (this.waiting === 0 && this.#server.admit(write)) {
       return Promise.resolve(this.#given(background, write))
     }
     return new Promise((resolve, reject) => {
@@ -171,7 +171,7 @@ export class Pacer {
    * took no token.)
    */
   release(ticket: Ticket): void {
-    if (ticket >= 0) this.#limit.gaveBack(this.#inFlight.get(ticket))
+    if (ticket >= 0) this.#server.gaveBack(this.#inFlight.get(ticket))
     this.answered(ticket, undefined, 'failed')
   }
 
@@ -187,7 +187,7 @@ export class Pacer {
    * passed over.
    */
   #next(): Turn | undefined {
-    const held = this.#limit.writesHeld()
+    const held = this.#server.writesHeld()
     const front = held ? this.#queue.find((turn) => !turn.write) : this.#queue[0]
     const back = held ? undefined : this.#backgroundQueue[0]
     if (!front || !back) return front ?? back
@@ -211,8 +211,8 @@ export class Pacer {
    */
   #given(background: boolean, write: boolean): Ticket {
     // A read passing writes held back by their own limit takes no turn of theirs.
-    const { writes } = this.#limit
-    const passing = !write && writes.engaged && this.#limit.writesHeld()
+    const { writes } = this.#server
+    const passing = !write && writes.engaged && this.#server.writesHeld()
     if (background) this.#backgroundInRow++
     else if (!passing) this.#backgroundInRow = 0
     const ticket = ++this.#tickets
@@ -235,7 +235,7 @@ export class Pacer {
     const out = this.#inFlight.size
     const later = ticket < 0 ? 0 : Math.min(out, this.#tickets - ticket)
     const tickets = this.#tickets
-    this.#limit.answered({ ticket, tickets, later, out, given, headers, outcome, held })
+    this.#server.answered({ ticket, tickets, later, out, given, headers, outcome, held })
     this.#drain()
   }
 
@@ -244,7 +244,7 @@ export class Pacer {
    * learned) and answered other requests lately (a quota used up refuses them all).
    */
   learns(now: number, write = false): boolean {
-    return this.#limit.learns(now, write)
+    return this.#server.learns(now, write)
   }
 
   /** Lets waiting turns go while the limit allows; otherwise sets a timer for the next one. */
@@ -253,7 +253,7 @@ export class Pacer {
     this.#timer = undefined
     for (;;) {
       const turn = this.#next()
-      if (!turn || !this.#limit.admit(turn.write)) break
+      if (!turn || !this.#server.admit(turn.write)) break
       // The first of its queue, or of those not held back by the writes' limit.
       const queue = turn.background ? this.#backgroundQueue : this.#queue
       queue.splice(queue.indexOf(turn), 1)
@@ -264,15 +264,15 @@ export class Pacer {
     const now = this.#clock.now()
     const next = this.#next()
     // Only writes wait, held back by their own limit: until its next token at least.
-    const writesMs = next ? 0 : this.#limit.writes.untilMs(now)
-    if (this.waiting === 0 || (this.#limit.limit.kind === 'none' && writesMs === 0)) return
+    const writesMs = next ? 0 : this.#server.writes.untilMs(now)
+    if (this.waiting === 0 || (this.#server.limit.kind === 'none' && writesMs === 0)) return
     const timer = new AbortController()
     this.#timer = timer
     // Whole milliseconds, at least one: a wait of a fraction of one may not move a clock whose
     // epoch dwarfs it, and the turn would never come. No spread for a turn due soon (a wait's
     // last look).
     const soon = (next?.by ?? Infinity) - DUE_SOON_MS <= now
-    const untilMs = Math.max(writesMs, this.#limit.untilTurnMs(soon, SPREAD_MS))
+    const untilMs = Math.max(writesMs, this.#server.untilTurnMs(soon, SPREAD_MS))
     const waitMs = Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(untilMs)))
     this.#clock.sleep(waitMs, timer.signal).then(
       () => this.#drain(),
