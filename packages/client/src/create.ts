@@ -185,9 +185,11 @@ export async function createUntilMade(
       if (verdict.kind === 'paced' && ((waited && maxRetries > 0) || batch)) {
         throw Number.isFinite(deadline) ? outOfTime(error) : error
       }
-      // Sent and failed, its retries spent, the circuit closed: perhaps this create's failure
-      // alone (the server failing on its params), which must not hold the batch for minutes.
-      if (batch && verdict.kind === 'failed' && verdict.opening === undefined) throw error
+      // Sent and failed, its retries spent, the circuit closed, the server there: perhaps this
+      // create's failure alone (the server failing on its params), which must not hold the batch
+      // for minutes. (A server that never answered may be starting: waited for, as a wait does.)
+      const alone = verdict.kind === 'failed' && verdict.opening === undefined && trips.answered
+      if (batch && alone) throw error
       let counts = verdict.kind !== 'refused'
       if (verdict.kind !== 'paced' && verdict.opening !== undefined) {
         counts = verdict.opening !== counted

@@ -1385,6 +1385,21 @@ describe('jobs.createBatch', () => {
     expect(made.size).toBe(40)
   })
 
+  it('should wait for a server that starts a few seconds late', async () => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    const fetch = fakeFetch(() => {
+      if (manual.now() - start < 3_000) return Promise.reject(new TypeError('fetch failed'))
+      return json(jobBody({ status: 'pending', progress: 0 }), 202)
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock })
+    // One at a time: the first create's retries alone fail before it starts.
+    const params = Array.from({ length: 20 }, () => jobParams())
+    const batch = client.jobs.createBatch(params, { concurrency: 1 })
+    const outcomes = await drive(manual, batch, 100, 1_000)
+    expect(outcomes.map((o) => o.status)).toEqual(Array(20).fill('fulfilled'))
+  })
+
   it('should give each failed create’s key, to send it again without making the job twice', async () => {
     const { manual, clock } = virtualClock()
     let down = true
