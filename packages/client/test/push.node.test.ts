@@ -735,7 +735,7 @@ describe('transport: long-poll', () => {
    * `transport: 'auto'`, has no event streams, so that long-poll is what it falls back to).
    */
   function behindProxy(
-    cut: (held: number) => number | undefined,
+    cut: (held: number, holdS: number) => number | 'silent' | undefined,
     transport: 'long-poll' | 'auto' = 'long-poll',
   ) {
     const setup = virtualSetup()
@@ -753,8 +753,10 @@ describe('transport: long-poll', () => {
         const hold = url.searchParams.get('wait')
         if (hold === null) return answer
         holds.push(Number(hold))
-        const cutAfterMs = cut(holds.length)
+        const cutAfterMs = cut(holds.length, Number(hold))
         if (cutAfterMs === undefined) return answer
+        // Dropped without a word: no answer, no close.
+        if (cutAfterMs === 'silent') return new Promise<Response>(() => {})
         const cutting = sleep(manual, cutAfterMs, init.signal ?? undefined).then(() => {
           throw new TypeError('terminated')
         })
@@ -762,8 +764,10 @@ describe('transport: long-poll', () => {
       },
     })
     const retries: unknown[] = []
+    const fallbacks: ClientEvents['transport:fallback'][] = []
     client.on('request:retry', (event) => retries.push(event))
-    return { ...setup, client, holds, retries }
+    client.on('transport:fallback', (event) => fallbacks.push(event))
+    return { ...setup, client, holds, retries, fallbacks }
   }
 
   it('should hold less, not fail, behind a proxy that cuts held requests after 10 s', async () => {
@@ -816,34 +820,11 @@ describe('transport: long-poll', () => {
   })
 
   /**
-   * A client over the in-process server behind a middlebox that drops, without a word, the held
-   * requests it sees asking for a hold longer than `idleS` (a connection idle that long is
-   * forgotten: no answer, no close); plain requests go through.
+   * Behind a middlebox that drops, without a word, the held requests asking for a hold longer
+   * than `idleS` (a connection idle that long is forgotten: no answer, no close).
    */
-  function behindSilentDrop(idleS: number, transport: 'long-poll' | 'auto') {
-    const setup = virtualSetup()
-    const { app, manual } = setup
-    const holds: number[] = []
-    const client = createClient({
-      baseUrl: 'http://mock.test',
-      apiKey: DEV_API_KEY,
-      clock: { now: () => manual.now(), sleep: (ms, signal) => sleep(manual, ms, signal) },
-      transport,
-      fetch: async (input, init) => {
-        const url = new URL(input)
-        if (url.pathname.endsWith('/events')) return new Response(null, { status: 404 })
-        const hold = url.searchParams.get('wait')
-        if (hold !== null) holds.push(Number(hold))
-        if (hold === null || Number(hold) <= idleS) return app.request(input, init)
-        return new Promise<Response>(() => {})
-      },
-    })
-    const retries: unknown[] = []
-    const fallbacks: ClientEvents['transport:fallback'][] = []
-    client.on('request:retry', (event) => retries.push(event))
-    client.on('transport:fallback', (event) => fallbacks.push(event))
-    return { ...setup, client, holds, retries, fallbacks }
-  }
+  const behindSilentDrop = (idleS: number, transport: 'long-poll' | 'auto') =>
+    behindProxy((_, holdS) => (holdS > idleS ? 'silent' : undefined), transport)
 
   it('should poll a job whose held requests get no answer at all (auto)', async () => {
     const { client, manual, settle, holds, retries, fallbacks } = behindSilentDrop(0, 'auto')
