@@ -87,15 +87,6 @@ const PROBE_ALONE_MS = 2_000
 /** How long after a refused read a write's refusal still teaches the limit of every request. */
 const READS_REFUSED_MS = 60_000
 
-/** How fast the answers seen lately fade (see `#lately`): their weight halves each this long. */
-const LATELY_HALF_LIFE_MS = 1_000
-
-/**
- * The share of refusals saying tokens are left, among the answers lately, from which such a
- * refusal of a read holds every request (see `#pause`).
- */
-const REFUSED_SHARE = 0.25
-
 /** The limit before any answer. */
 function UNKNOWN(): Limit {
   return { kind: 'unknown', probing: false, since: 0, next: 1, left: 0 }
@@ -118,10 +109,6 @@ export class ServerLimit {
   #readRefusedAt = Number.NEGATIVE_INFINITY
   /** When the older rate-limit headers were last read while the server stated no limit. */
   #olderReadAt = Number.NEGATIVE_INFINITY
-  /** Answers lately, and refusals among them saying tokens are left, fading (see `#lately`). */
-  #answeredLately = 0
-  #refusedLately = 0
-  #latelyAt = 0
 
   /** `random`: uniform in [0, 1), to spread the returns of clients refused together. */
   constructor(clock: Clock, random: () => number) {
@@ -283,12 +270,7 @@ export class ServerLimit {
       // the next one goes alone in their place.
       this.#limit = UNKNOWN()
     }
-    const tokensLeft = refused && (stated?.remaining ?? 0) > 0
-    const share = headers ? this.#lately(now, tokensLeft) : 0
-    if (refused) {
-      const alone = !write && tokensLeft && share < REFUSED_SHARE
-      this.#pause(outcome.refused, write && tokensLeft, alone)
-    }
+    if (refused) this.#pause(outcome.refused, write && (stated?.remaining ?? 0) > 0)
     if (outcome === 'ok') this.#learnFromAnswer(ticket, write, now)
   }
 
@@ -298,16 +280,13 @@ export class ServerLimit {
    * client to wait (RFC 6585), though what it says is left is not empty (a limit of every request
    * behind the one stated, as GitHub's secondary limits are: each request refused on its own, 60
    * requests behind one of 2 a second drew 501 refusals, 88 so). A write refused while tokens are
-   * left (`writesOnly`) holds only the writes (a quota of creates: the status checks go on); a
-   * read's, among answers mostly not refused lately (`alone`: a fault injected, a hiccup of one
-   * route), only itself, which its retry waits out (4 % of 600 requests refused so, one stream a
-   * job for 300 jobs: every stream opened 5 s later, each job known 2.4 s after its end instead
-   * of at once). Not for a limit learned (no limit stated): the refusal may be one route's (a
-   * quota of creates), and its own retry waits it out; the learned rate spaces the rest.
+   * left (`writesOnly`) holds only the writes (a quota of creates: the status checks go on).
+   * Not for a limit learned (no limit stated): the refusal may be one route's (a quota of
+   * creates), and its own retry waits it out; the learned rate spaces the rest.
    */
-  #pause(retryAfterMs: number | undefined, writesOnly: boolean, alone: boolean): void {
+  #pause(retryAfterMs: number | undefined, writesOnly: boolean): void {
     const current = this.#limit
-    if (retryAfterMs === undefined || current.kind !== 'bucket' || current.learned || alone) return
+    if (retryAfterMs === undefined || current.kind !== 'bucket' || current.learned) return
     const now = this.#clock.now()
     const spreadMs = this.#random() * Math.min(1 / current.perMs, Math.max(1_000, retryAfterMs))
     const until = now + retryAfterMs + spreadMs
@@ -316,18 +295,6 @@ export class ServerLimit {
       current.tokens = Math.min(current.tokens, 1 - (until - now) * current.perMs)
       this.#pausedUntil = Math.max(this.#pausedUntil, until)
     }
-  }
-
-  /**
-   * Counts an answer (`refused`: a refusal saying tokens are left) among those seen lately, each
-   * weighing half as much a LATELY_HALF_LIFE_MS later; the share of such refusals among them.
-   */
-  #lately(now: number, refused: boolean): number {
-    const fade = 0.5 ** (Math.max(0, now - this.#latelyAt) / LATELY_HALF_LIFE_MS)
-    this.#latelyAt = now
-    this.#answeredLately = this.#answeredLately * fade + (refused ? 0 : 1)
-    this.#refusedLately = this.#refusedLately * fade + (refused ? 1 : 0)
-    return this.#refusedLately / (this.#answeredLately + this.#refusedLately)
   }
 
   /** An answer: a learned rate rises back (share.ts), or is dropped when back where it was. */
