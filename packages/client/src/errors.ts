@@ -165,6 +165,11 @@ export class TimeoutError extends VideoTranslationError {
   readonly timeoutMs: number
   /** For a wait: the last Job seen before the time ran out. */
   readonly job: Job | undefined
+  /**
+   * For a wait on a job: a token to go on with it later, in this process or another
+   * (`wait(id, { resume, timeoutMs })`: the schedule where it was, its last ETag).
+   */
+  readonly resumeToken: string | undefined
 
   constructor(init: {
     scope: 'request' | 'wait'
@@ -173,6 +178,7 @@ export class TimeoutError extends VideoTranslationError {
     timeoutMs: number
     what: string
     job?: Job | undefined
+    resumeToken?: string | undefined
     message?: string | undefined
     /** For a wait: why its last status check failed, when it did (a wait with no answer). */
     cause?: unknown
@@ -188,6 +194,7 @@ export class TimeoutError extends VideoTranslationError {
     this.reason = init.scope === 'request' ? 'request' : (init.reason ?? 'deadline')
     this.timeoutMs = init.timeoutMs
     this.job = init.job
+    this.resumeToken = init.resumeToken
   }
 }
 

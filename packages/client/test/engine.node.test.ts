@@ -5,7 +5,12 @@
 import { DEV_API_KEY, type ManualClock, sleep } from '@video-translation/mock-server'
 import { describe, expect, it } from 'vitest'
 import { createClient } from '../src/client.js'
-import { isJobFailedError, isNotFoundError, isTimeoutError } from '../src/errors.js'
+import {
+  isJobFailedError,
+  isNotFoundError,
+  isTimeoutError,
+  type TimeoutError,
+} from '../src/errors.js'
 import type { CreateBatchOptions } from '../src/job-options.js'
 import type { WaitState } from '../src/observe/subscription.js'
 import { fixedInterval } from '../src/polling/strategy.js'
@@ -1501,6 +1506,30 @@ describe('jobs.createBatch', () => {
 })
 
 describe('resume', () => {
+  it('should give each wait that timed out a token to go on with it, waitAll’s too', async () => {
+    const { client, newClient, settle } = virtualSetup()
+    const jobs = await Promise.all(
+      [jobParams(5_000), jobParams(90_000)].map((p) => client.jobs.create(p)),
+    )
+    const outcomes = await settle(
+      client.jobs.waitAll(
+        jobs.map((j) => j.id),
+        { timeoutMs: 30_000 },
+      ),
+    )
+    expect(outcomes[0]?.status).toBe('fulfilled')
+    const reason = outcomes[1]?.status === 'rejected' ? outcomes[1].reason : undefined
+    expect(isTimeoutError(reason)).toBe(true)
+    const { resumeToken } = reason as TimeoutError
+    expect(resumeToken).toMatch(/^vt1\./)
+    // Elsewhere, later, with a new deadline.
+    const id = jobs[1]?.id as string
+    const done = await settle(
+      newClient().jobs.wait(id, { resume: resumeToken, timeoutMs: 120_000 }),
+    )
+    expect(done.status).toBe('completed')
+  })
+
   it('should give createAndWait’s onProgress the job as created, before any check, to resume', async () => {
     const { client, newClient, manual, requests, settle } = virtualSetup()
     let token: string | undefined

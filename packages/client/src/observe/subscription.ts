@@ -233,6 +233,7 @@ export class Subscription implements WaitState {
         timeoutMs: this.#timeoutMs ?? elapsedMs,
         what: waiting,
         job,
+        resumeToken: this.resumeToken(),
         message,
         cause: this.lastFailure,
       }),
