@@ -280,9 +280,10 @@ describe('transport: sse', () => {
     expect(streams).toHaveLength(2)
   })
 
-  it('should open a stream refused with a time to come back again then, not fall back (auto)', async () => {
+  /** A client whose server refuses stream opens (`refuses(n)` for the n-th) with `Retry-After`. */
+  function refusingOpens(refuses: (n: number) => string | undefined) {
     const setup = virtualSetup()
-    const { app, manual, settle } = setup
+    const { app, manual } = setup
     const opens: number[] = []
     const client = createClient({
       baseUrl: 'http://mock.test',
@@ -291,20 +292,38 @@ describe('transport: sse', () => {
       fetch: async (input, init) => {
         if (!new URL(input).pathname.endsWith('/events')) return app.request(input, init)
         opens.push(manual.now())
-        // A burst limit on stream opens: the first refused, with when to come back.
-        if (opens.length > 1) return app.request(input, init)
-        const headers = { 'content-type': 'application/problem+json', 'retry-after': '1' }
-        return new Response('{"title":"Too many streams","status":429}', { status: 429, headers })
+        const retryAfter = refuses(opens.length)
+        if (retryAfter === undefined) return app.request(input, init)
+        const headers = { 'content-type': 'application/problem+json', 'retry-after': retryAfter }
+        return new Response('{"title":"Too many streams","status":503}', { status: 503, headers })
       },
     })
     const fallbacks: unknown[] = []
     client.on('transport:fallback', (event) => fallbacks.push(event))
+    return { ...setup, client, opens, fallbacks }
+  }
+
+  it('should open a stream refused with a time to come back again then, not fall back (auto)', async () => {
+    // A burst limit on stream opens: the first refused, with when to come back.
+    const { client, manual, settle, opens, fallbacks } = refusingOpens((n) =>
+      n === 1 ? '1' : undefined,
+    )
     const job = await client.jobs.create(jobParams(20_000))
     const done = await settle(client.jobs.wait(job.id))
     expect(done.status).toBe('completed')
     expect(fallbacks).toEqual([])
     expect(opens).toHaveLength(2)
     expect((opens[1] as number) - (opens[0] as number)).toBeGreaterThanOrEqual(1_000)
+    expect(manual.now()).toBe(Date.parse(job.created_at) + 20_000)
+  })
+
+  it('should long-poll a job whose stream opens are refused for minutes, and know it on time', async () => {
+    const { client, manual, settle, opens, fallbacks } = refusingOpens(() => '120')
+    const job = await client.jobs.create(jobParams(20_000))
+    const done = await settle(client.jobs.wait(job.id, { timeoutMs: 90_000 }))
+    expect(done.status).toBe('completed')
+    expect(opens).toHaveLength(1)
+    expect(fallbacks).toMatchObject([{ from: 'sse', to: 'long-poll' }])
     expect(manual.now()).toBe(Date.parse(job.created_at) + 20_000)
   })
 
@@ -828,16 +847,47 @@ describe('transport: long-poll', () => {
 
   it('should poll a job whose held requests get no answer at all (auto)', async () => {
     const { client, manual, settle, holds, retries, fallbacks } = behindSilentDrop(0, 'auto')
-    const job = await client.jobs.create(jobParams(20_000))
+    const job = await client.jobs.create(jobParams(120_000))
     const done = await settle(client.jobs.wait(job.id))
     expect(done.status).toBe('completed')
-    // One hold lost (its 30 s and the request's 10 s limit), then a plain check, then polled:
-    // not each hold retried until the breaker opened (known 203 s after the end).
-    expect(manual.now() - Date.parse(job.created_at)).toBeLessThanOrEqual(41_000)
-    expect(holds).toEqual([30])
+    // A 30 s hold lost (its time limit 10 s more), a plain check; a 15 s hold lost too (a
+    // server hung a while is not a middlebox), a plain check, then polled. Each hold retried
+    // until the breaker opened: a 20 s job known 203 s after its end.
+    expect(holds).toEqual([30, 15])
     expect(retries).toHaveLength(0)
     expect(fallbacks.at(-1)).toMatchObject({ from: 'long-poll', to: 'poll' })
     expect(fallbacks.at(-1)?.reason).toMatch(/no answer/)
+    expect(manual.now() - Date.parse(job.created_at)).toBeLessThanOrEqual(121_000)
+  })
+
+  it('should not take a server hung a while for a middlebox: holds shorter, not polled', async () => {
+    const setup = virtualSetup()
+    const { app, manual, settle } = setup
+    const start = manual.now()
+    const holds: number[] = []
+    const client = createClient({
+      baseUrl: 'http://mock.test',
+      apiKey: DEV_API_KEY,
+      clock: { now: () => manual.now(), sleep: (ms, signal) => sleep(manual, ms, signal) },
+      transport: 'long-poll',
+      fetch: async (input, init) => {
+        const hold = new URL(input).searchParams.get('wait')
+        if (hold !== null) holds.push(Number(hold))
+        // Hung for its first 45 s: nothing answered then.
+        if (manual.now() - start < 45_000) return new Promise<Response>(() => {})
+        return app.request(input, init)
+      },
+    })
+    const fallbacks: unknown[] = []
+    client.on('transport:fallback', (event) => fallbacks.push(event))
+    // Made before the hang, by a client the hang does not reach.
+    const params = [jobParams(120_000), jobParams(120_000)]
+    const jobs = await Promise.all(params.map((p) => setup.client.jobs.create(p)))
+    const done = await settle(Promise.all(jobs.map((j) => client.jobs.wait(j.id))))
+    expect(done.map((j) => j.status)).toEqual(['completed', 'completed'])
+    expect(fallbacks).toEqual([])
+    // Held again, at most half the hold lost.
+    expect(holds.at(-1)).toBe(15)
   })
 
   it('should hold less behind such a middlebox when long-poll was chosen', async () => {

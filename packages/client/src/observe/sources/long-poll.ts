@@ -13,12 +13,13 @@
  * from then on (or, below MIN_HOLD_S, the job is polled); cut yet again, at scattered points or
  * after the hold should have been answered, each cut is a failed check like any other, so a dead
  * path ends the wait as a dead server would. After RETRY_LONGEST_AFTER holds that ran their full
- * length, the longest hold is tried again. A held request that gets no answer at all by the end
- * of its hold and its time limit (dropped on the way without a word, as a middlebox forgetting
- * idle connections does) is followed by a plain check: answered, held requests are what vanish,
- * and the job is polled (a fixed 20 s job, its end known 203 s late when each hold was retried
- * until the breaker opened), or, long-poll chosen, holds are halved. A server that refuses the
- * `wait` parameter (a 400 or
+ * length, holds twice as long are tried again (up to the longest). A held request that gets no
+ * answer at all by the end of its hold and its time limit (dropped on the way without a word, as
+ * a middlebox forgetting idle connections does, or a server hung a while) is followed by a plain
+ * check: answered, held requests vanished, and the client's holds are at most half the one lost
+ * from then on; vanished again for the same job, in a row, the job is polled (long-poll chosen:
+ * holds halved again). Each hold was retried until the breaker opened: a fixed 20 s job known
+ * 203 s after its end. A server that refuses the `wait` parameter (a 400 or
  * 422 to a held request, and again without `until`) is polled; one that ends an idle hold with
  * a 204 or a 304 is told nothing new.
  */
@@ -45,7 +46,7 @@ const IGNORED_LIMIT = 2
 /** A path that cuts held requests sooner than this is not worth holding on: the job is polled. */
 const MIN_HOLD_S = 5
 
-/** Full-length holds at a lowered limit before the longest hold is tried again. */
+/** Full-length holds at a lowered limit before holds twice as long are tried again. */
 const RETRY_LONGEST_AFTER = 20
 
 /** Checks jobs with held requests. */
@@ -73,20 +74,30 @@ export function longPollSource(core: ClientCore): Source {
   const untilSuspect = new WeakSet<object>()
   /** Held requests refused with a 400 or 422 even without `until` (see below). */
   let waitRefusals = 0
-  /** Observations whose last held request got no answer at all: a plain check next. */
-  const unanswered = new WeakSet<object>()
-  /** Jobs whose held requests vanished while a plain check was answered (see `vanished`). */
-  let vanishings = 0
+  /** Observations whose last held request got no answer at all, with its hold: a plain check next. */
+  const unanswered = new WeakMap<object, number>()
+  /** Per observation: its held requests that vanished in a row (see `vanished`). */
+  const vanishedInRow = new WeakMap<object, number>()
+  /** Jobs polled since a held request was last answered, for held requests vanishing. */
+  let vanishedJobs = 0
   /**
-   * A plain check was answered where held requests got none: they vanish on the way. The job is
-   * polled (the client's next jobs too, once it happened twice), or, long-poll chosen, holds
-   * are halved.
+   * A plain check was answered where a held request of `lostS` got none: held requests vanish
+   * on the way (or the server hung a while). Holds are at most half that from then on; the second
+   * time in a row for this job, it is polled (the client's next jobs too, once two were), or,
+   * long-poll chosen, holds are halved again.
    */
-  const vanished = (observation: Observation) => {
-    const remember = ++vanishings >= 2
-    if (observation.planner.fallback(observation, 'poll', 'held requests get no answer', remember))
+  const vanished = (observation: Observation, lostS: number) => {
+    const times = (vanishedInRow.get(observation) ?? 0) + 1
+    vanishedInRow.set(observation, times)
+    const reason = 'held requests get no answer'
+    if (
+      times >= 2 &&
+      observation.planner.fallback(observation, 'poll', reason, ++vanishedJobs >= 2)
+    )
       return
-    holdLimitS = Math.max(1, Math.floor(holdLimitS / 2))
+    const lowered = Math.max(1, Math.floor(lostS / 2))
+    if (lowered >= holdLimitS) return
+    holdLimitS = lowered
     fullHolds = 0
     core.logger.debug?.('held requests get no answer: shorter holds', { holdS: holdLimitS })
   }
@@ -165,7 +176,7 @@ export function longPollSource(core: ClientCore): Source {
         if (isTimeoutError(error)) {
           // Not a word by the end of the hold and its time limit: held requests vanish on the
           // way, or the server hangs. A plain check next tells which (see `vanished`).
-          unanswered.add(observation)
+          unanswered.set(observation, holdS)
           return observation.requeue()
         }
         // Something held it: the server does not ignore wait.
@@ -212,9 +223,10 @@ export function longPollSource(core: ClientCore): Source {
       // next (if any) as the strategy says.
       if (plain) {
         // After a held request unanswered: held again at once when still long-polled.
-        const vanishing = unanswered.delete(observation)
-        if (vanishing) vanished(observation)
-        const holdAgain = vanishing && observation.transport === 'long-poll'
+        const lostS = unanswered.get(observation)
+        unanswered.delete(observation)
+        if (lostS !== undefined) vanished(observation, lostS)
+        const holdAgain = lostS !== undefined && observation.transport === 'long-poll'
         const again = probing || (unknown && holdS >= 1) || holdAgain
         return observation.answered(job, hints, etag, again ? 'now' : 'plan')
       }
@@ -231,8 +243,13 @@ export function longPollSource(core: ClientCore): Source {
         // Not cut: ask again at once.
         cuts.delete(observation)
         ignored.set(observation, 0)
+        vanishedInRow.delete(observation)
+        vanishedJobs = 0
         if (holdLimitS < HOLD_S && holdS === holdLimitS && heldMs >= holdS * 1_000) {
-          if (++fullHolds >= RETRY_LONGEST_AFTER) holdLimitS = HOLD_S
+          if (++fullHolds >= RETRY_LONGEST_AFTER) {
+            holdLimitS = Math.min(HOLD_S, holdLimitS * 2)
+            fullHolds = 0
+          }
         }
         return observation.answered(job, hints, etag, 'now')
       }

@@ -36,6 +36,9 @@ import { fallBack, listen } from './sse-stream.js'
 /** Statuses that say the server has no event streams. */
 const UNSUPPORTED = new Set([404, 405, 406, 501])
 
+/** The longest `Retry-After` of a refused open waited out for a stream (see `stream`). */
+const COME_BACK_MS = 5_000
+
 /** Checks jobs by listening to their event streams. */
 export function sseSource(core: ClientCore): Source {
   const poll = pollSource(core)
@@ -102,11 +105,17 @@ export function sseSource(core: ClientCore): Source {
       // 410: the client's next jobs too), too many streams (429, 503), a proxy in front of them
       // failing (5xx). The job's own address may answer: it is asked by long-poll instead (or
       // the wait fails, with 'sse' chosen). A wrong key (401) fails there too: it fails here.
-      // Refused with a time to come back (a 429 or 503 with `Retry-After`): opened again then,
-      // once (the wait spaces it as a check the server paced: observe/failures.ts); refused so
-      // again in a row, long-poll. (A burst limit on opens put jobs off streams for good.)
-      const comeBack = pacedDelay(error, core.clock.now()) !== undefined
-      if (comeBack && !paced.has(observation)) paced.add(observation)
+      // Refused with a time to come back soon (a 429 or 503 with a `Retry-After` of seconds,
+      // before the wait's deadline): opened again then, once (the wait spaces it as a check the
+      // server paced: observe/failures.ts); refused so again in a row, or for longer, long-poll
+      // (the job's own address may answer meanwhile). A burst limit on opens put jobs off
+      // streams for good; a gateway's minutes of refusal must not leave the job unwatched.
+      const now = core.clock.now()
+      const comeBackMs = pacedDelay(error, now) ?? Infinity
+      const soon = comeBackMs <= COME_BACK_MS && now + comeBackMs < observation.nearestDeadline()
+      const again = soon && !paced.has(observation)
+      paced.delete(observation)
+      if (again) paced.add(observation)
       else if (isApiError(error) && error.status !== 401 && !isJobNotFound(error)) {
         const remember = error.status === 403 || error.status === 410
         const reason = `${said} answered ${error.status}`
