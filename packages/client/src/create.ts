@@ -19,7 +19,7 @@ import { parseJob } from './parse.js'
 import { hintsOf } from './polling/hints.js'
 import { randomId } from './random-id.js'
 import { type HttpResponse, readBody } from './request/http.js'
-import { pacedDelay } from './request/retry.js'
+import { isTransient, pacedDelay } from './request/retry.js'
 import type { CreateJobParams, Job } from './types.js'
 import { checkCallOptions, checkParams } from './validate.js'
 
@@ -80,6 +80,8 @@ export async function createMany(
   const outcomes: CreateOutcome[] = []
   let next = 0
   let refused: { reason: unknown; until: number } | undefined
+  /** When a create of the batch was last made (createUntilMade's `batch`). */
+  const batch = { madeAt: Number.NEGATIVE_INFINITY }
   const worker = async () => {
     while (next < paramsList.length) {
       const i = next++
@@ -89,17 +91,21 @@ export async function createMany(
         continue
       }
       let key: string | undefined
+      const startedAt = core.clock.now()
       try {
         // A key that is not a string is refused by the create (its `TypeError`), not kept.
         const given: unknown = idempotencyKey?.(params, i) ?? randomId()
         key = typeof given === 'string' ? given : undefined
         const options = { signal, idempotencyKey: given as string }
-        const { job } = await createUntilMade(core, params, options, Infinity, undefined, true)
+        const { job } = await createUntilMade(core, params, options, Infinity, undefined, batch)
+        batch.madeAt = core.clock.now()
         outcomes[i] = { status: 'fulfilled', job }
       } catch (reason) {
         signal?.throwIfAborted()
         outcomes[i] = { status: 'rejected', reason, idempotencyKey: key }
-        const until = refusedUntil(core, reason)
+        // Given up on failures while the server made no other job of the batch: an outage.
+        const outage = isTransient(reason) && batch.madeAt < startedAt
+        const until = refusedUntil(core, reason, outage)
         if (until !== undefined && until > (refused?.until ?? -Infinity))
           refused = { reason, until }
       }
@@ -113,15 +119,16 @@ export async function createMany(
  * Until when a create's failure refuses every create (see `createMany`), if it does: a shorter
  * refusal is the pacer's to space (each create waits it out within `maxRetryAfterMs`).
  */
-function refusedUntil(core: ClientCore, reason: unknown): number | undefined {
+function refusedUntil(core: ClientCore, reason: unknown, outage: boolean): number | undefined {
   if (isApiError(reason) && reason.status === 401) return Infinity
   const now = core.clock.now()
   const pacedMs = pacedDelay(reason, now)
   if (pacedMs !== undefined) return pacedMs > core.retry.maxRetryAfterMs ? now + pacedMs : undefined
-  // Given up on a server failing every request (its circuit open), or never reached; not on
-  // failures of this create alone (a job whose params the server fails on).
+  // Given up on an outage (the circuit open, a server never reached, failures while no other
+  // create was made); not on failures of this create alone (a job whose params the server
+  // fails on).
   const unreached = isNetworkError(reason) && !core.trips.answered
-  return isCircuitOpenError(reason) || unreached ? Infinity : undefined
+  return isCircuitOpenError(reason) || unreached || outage ? Infinity : undefined
 }
 
 /**
@@ -131,8 +138,9 @@ function refusedUntil(core: ClientCore, reason: unknown): number | undefined {
  * pass. They count as a wait's failed checks do (observe/failures.ts): each opening of the
  * circuit breaker once, a refusal while another call's probe is out not at all; a `Retry-After`
  * the request did not wait out (longer than `maxRetryAfterMs`, or no retries at all) is waited
- * out here, as one try. A `batch`'s create waits only through the circuit's openings (the server
- * failing every request): its own failure or such a pause ends it (`createMany`). The
+ * out here, as one try. A `batch`'s create fails at once when the server made other jobs of the
+ * batch while it failed (its own failure: its params), or when the server paces it so
+ * (`createMany` refuses the rest then). The
  * create is what a wait cannot do without: a bad minute of the server must not lose it while the
  * wait would have gone on. When the wait's deadline stops the tries, a TimeoutError (the last
  * failure its `cause`) says so, as a wait's deadline does.
@@ -144,7 +152,8 @@ export async function createUntilMade(
   deadline: number,
   /** For a resubmit: the job that failed, the last one the wait saw. */
   resubmitting?: Job,
-  batch = false,
+  /** For a batch's create: when another create of the batch was last made (see below). */
+  batch?: { madeAt: number },
 ): Promise<Created> {
   const maxTries = options.maxConsecutiveErrors ?? DEFAULTS.maxConsecutiveErrors
   const idempotencyKey = options.idempotencyKey ?? randomId()
@@ -169,6 +178,7 @@ export async function createUntilMade(
   /** The circuit's opening that was counted last. */
   let counted: number | undefined
   for (;;) {
+    const triedAt = core.clock.now()
     try {
       return await createJob(core, params, { ...options, idempotencyKey }, deadline, true)
     } catch (error) {
@@ -182,14 +192,16 @@ export async function createUntilMade(
       // inside itself (or that it did not retry at all, `maxRetries: 0`) is waited out here.
       const { maxRetryAfterMs, maxRetries } = core.retry
       const waited = verdict.kind === 'paced' && verdict.retryAfterMs <= maxRetryAfterMs
-      if (verdict.kind === 'paced' && ((waited && maxRetries > 0) || batch)) {
+      if (verdict.kind === 'paced' && ((waited && maxRetries > 0) || batch !== undefined)) {
         throw Number.isFinite(deadline) ? outOfTime(error) : error
       }
-      // Sent and failed, its retries spent, the circuit closed, the server there: perhaps this
+      // Sent and failed, its retries spent, while the server made other jobs of the batch: this
       // create's failure alone (the server failing on its params), which must not hold the batch
-      // for minutes. (A server that never answered may be starting: waited for, as a wait does.)
-      const alone = verdict.kind === 'failed' && verdict.opening === undefined && trips.answered
-      if (batch && alone) throw error
+      // for minutes. Otherwise an outage, waited through (before the breaker opens too: one
+      // below its threshold, or without a breaker, lost every create).
+      const othersMade = (batch?.madeAt ?? Number.NEGATIVE_INFINITY) >= triedAt
+      const alone = verdict.kind === 'failed' && verdict.opening === undefined && othersMade
+      if (alone) throw error
       let counts = verdict.kind !== 'refused'
       if (verdict.kind !== 'paced' && verdict.opening !== undefined) {
         counts = verdict.opening !== counted

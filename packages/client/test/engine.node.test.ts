@@ -1390,6 +1390,28 @@ describe('jobs.createBatch', () => {
     expect(made.size).toBe(40)
   })
 
+  it('should ride out an outage the breaker does not see (off, or few creates)', async () => {
+    for (const [options, count, outageMs] of [
+      [{ circuitBreaker: false }, 40, 20_000],
+      [{ retry: { maxRetries: 1 } }, 3, 3_000],
+    ] as const) {
+      const { manual, clock } = virtualClock()
+      let downFrom = Infinity
+      const fetch = fakeFetch(() => {
+        const down = manual.now() >= downFrom && manual.now() < downFrom + outageMs
+        if (down) return problemResponse(503, 'Unavailable')
+        return json(jobBody({ status: 'pending', progress: 0 }), 202)
+      })
+      const client = createClient({ baseUrl: 'http://api.test', fetch, clock, ...options })
+      await client.jobs.get('job_1')
+      downFrom = manual.now()
+      const params = Array.from({ length: count }, () => jobParams())
+      const batch = client.jobs.createBatch(params, { concurrency: count > 3 ? 8 : 1 })
+      const outcomes = await drive(manual, batch, 100, 3_000)
+      expect(outcomes.map((o) => o.status)).toEqual(Array(count).fill('fulfilled'))
+    }
+  })
+
   it('should wait for a server that starts a few seconds late', async () => {
     const { manual, clock } = virtualClock()
     const start = manual.now()
@@ -1469,7 +1491,8 @@ describe('jobs.createBatch', () => {
       if (i === 5) throw new Error('no key for 5')
       return `run-7-${i}`
     }
-    const batch = client.jobs.createBatch(params, { concurrency: 1, idempotencyKey })
+    // Others made while it fails (one at a time, it is not told from an outage: waited through).
+    const batch = client.jobs.createBatch(params, { concurrency: 3, idempotencyKey })
     const outcomes = await drive(manual, batch, 1_000, 3_600)
     expect(outcomes.map((o) => o.status[0]).join('')).toBe('ffrffrffffff')
     expect(outcomes[2]).toMatchObject({ idempotencyKey: 'run-7-2', reason: { status: 500 } })
