@@ -271,7 +271,10 @@ export class ServerLimit {
       this.#limit = UNKNOWN()
     }
     if (refused) this.#pause(outcome.refused, write && (stated?.remaining ?? 0) > 0)
-    if (outcome === 'ok') this.#learnFromAnswer(ticket, write, now)
+    // The server's bucket at least half full: others on the key leave this client room.
+    const left = stated?.remaining
+    const roomy = left !== undefined && !held && left >= (stated?.quota ?? Infinity) / 2
+    if (outcome === 'ok') this.#learnFromAnswer(ticket, write, now, roomy)
   }
 
   /**
@@ -298,12 +301,12 @@ export class ServerLimit {
   }
 
   /** An answer: a learned rate rises back (share.ts), or is dropped when back where it was. */
-  #learnFromAnswer(ticket: number, write: boolean, now: number): void {
+  #learnFromAnswer(ticket: number, write: boolean, now: number, roomy: boolean): void {
     if (write) this.writes.answered(ticket, now)
     this.#share.count(now)
     const current = this.#limit
     if (current.kind !== 'bucket') return
-    const perMs = this.#share.raised(ticket, now, current.perMs, current.learned === true)
+    const perMs = this.#share.raised(ticket, now, current.perMs, current.learned === true, roomy)
     if (perMs === undefined) this.#limit = { kind: 'none' }
     else current.perMs = perMs
   }

@@ -47,3 +47,18 @@ describe('a limit learned from refusals', () => {
     expect(share.learn(10, 12, 10_500, 0.005)).toBeDefined()
   })
 })
+
+describe('a share of a stated limit', () => {
+  it('should halve at a refusal, then rise slowly, or double every 4 s while the bucket is roomy', () => {
+    const stated = 50 / 1_000
+    for (const roomy of [false, true]) {
+      const share = new RateShare()
+      expect(perS(share.ofStated(stated))).toBe(50)
+      share.halve(1, 1, 10_000)
+      expect(perS(share.ofStated(stated))).toBe(25)
+      // 4 s later: 0.4 request a second more, or twice as much (half the bucket left).
+      const later = perS(share.raised(2, 14_000, stated / 2, false, roomy))
+      expect(later).toBeCloseTo(roomy ? 50 : 25.4, 5)
+    }
+  })
+})

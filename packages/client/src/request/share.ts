@@ -5,7 +5,12 @@
  * A stated limit may be shared (other processes, other machines with the same key): a 429
  * saying the bucket is empty while this client kept to it says so, and this client's share of
  * the rate is halved (at most once per round of requests, down to 1/64), raised by 0.1 request
- * a second each second, and back to the whole after a minute without a refusal.
+ * a second each second, and back to the whole after a minute without a refusal; while answers
+ * say at least half the bucket is left (the others are not using it), doubled every 4 s. (A
+ * client cut back by refusals while others on the key were busy went on at half the rate for
+ * 35 s after they stopped, every answer saying the bucket was full: now 5 s. Doubled each
+ * second, 20 clients sharing 2 requests a second overshot together: 157 s for 200 requests
+ * instead of 125.)
  *
  * A server that states no limit and refuses some requests (a 429, saying when to come back or
  * not) while it answers others has its limit learned, as TCP learns a path's: half the last
@@ -118,22 +123,33 @@ export class RateShare {
   /**
    * The rate to keep to after an answer to `ticket`'s request under a limit of `perMs`: a
    * `learned` one's on its curve since the last refusal (see CUBIC_C); this client's share of a
-   * stated one 0.1 request a second more for each second since the last rise, at most twice the
+   * stated one 0.1 request a second more for each second since the last rise (doubled every
+   * 4 s while the stated bucket is at least half full: `roomy`), at most twice the
    * rate at once, so that clients sharing a limit rise alike, as TCP's flows do each round trip. (Raised with each answer, the client
    * answered most rose fastest and took the whole limit: of two clients on one key at 2
    * requests a second, one finished at 128 s, the other at 276 s.) Undefined: a learned limit
    * kept a minute without a refusal is forgotten (it was a passing one, or is far above this
    * client's pace).
    */
-  raised(ticket: Ticket, now: number, perMs: number, learned: boolean): number | undefined {
+  raised(
+    ticket: Ticket,
+    now: number,
+    perMs: number,
+    learned: boolean,
+    roomy = false,
+  ): number | undefined {
     if (ticket <= this.#halvedTicket || (!learned && this.#share === 1)) return perMs
-    const rise = (STEP_PER_MS * (now - this.#raisedAt)) / 1_000
+    const seconds = (now - this.#raisedAt) / 1_000
     this.#raisedAt = now
     const kept = now - this.#halvedAt >= FORGET_MS
     if (learned) return kept ? undefined : this.#learned(now)
-    // Back to the whole after a minute without a refusal.
+    // Back to the whole after a minute without a refusal; doubled every 4 s while the server's
+    // bucket is at least half full (`roomy`).
     const share = kept ? 1 : this.#share
-    this.#share = Math.min(1, share * 2, share + rise / this.#statedPerMs)
+    const grown = roomy
+      ? share * 2 ** (seconds / 4)
+      : share + (STEP_PER_MS * seconds) / this.#statedPerMs
+    this.#share = Math.min(1, share * 2, grown)
     return this.#statedPerMs * this.#share
   }
 
