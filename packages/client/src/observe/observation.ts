@@ -219,13 +219,14 @@ export class Observation {
       for (const s of told) if (this.subscriptions.has(s)) s.subscriber.next(job, true, s)
     })
     // A stream or a held request costs the same whenever it starts: it starts at once, unless
-    // creates wait for turns under the rate limit and only the job's end matters: then it
-    // starts when the strategy would first look, or once no create waits if sooner (each turn
-    // a stream takes at once delays a create that starts work; not one held back by the
-    // writes' own limit: `pacer.creating`).
+    // creates wait for turns under the rate limit: then it starts when the strategy would first
+    // look, or once no create waits if sooner, the job polled in batches meanwhile (each turn a
+    // stream takes at once delays a create that starts work; not one held back by the writes'
+    // own limit: `pacer.creating`). So for a wait that wants every change too (`onProgress`):
+    // 400 createAndWaits at 50 requests a second, each opening its stream at once, knew their
+    // 3 s jobs' ends 4.5 s late at the median, 0.09 s without `onProgress`.
     const { pacer } = this.core
-    const deferred =
-      this.transport !== 'poll' && pacer !== undefined && pacer.creating && this.endOnly()
+    const deferred = this.transport !== 'poll' && pacer !== undefined && pacer.creating
     if (this.transport === 'poll' || deferred) this.#planNext(hints, now, true)
     else this.planner.plan(this, 0)
     if (deferred) {
