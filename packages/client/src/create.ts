@@ -65,10 +65,11 @@ export async function createJob(
  * `createBatch`'s creates, at most `concurrency` at a time, one outcome each in the order given.
  * Each is made again through failures as a wait's create is (`createUntilMade`: a short outage
  * loses none). A 401 (the key is wrong for every create), a 429 or 503 asking for no request
- * until later than a create waits (`maxRetryAfterMs`), or a create that gave up on a server
- * failing every request (the circuit open) or never reached rejects the creates not sent yet with
- * it (until that time; the others for good), instead of sending each to be refused, or to wait
- * through the same outage again; a create failing alone (its params) rejects itself. A rejected
+ * until later than a create waits (`maxRetryAfterMs`), or a create that gave up on an outage
+ * (the circuit open, a server never reached, failures while the server made no other job of the
+ * batch) rejects the creates not sent yet with it (until that time; the others for good),
+ * instead of sending each to be refused, or to wait through the same outage again; a create
+ * failing alone (its params) rejects itself. A rejected
  * outcome says its idempotency key: sent again with it, a create the server made though its
  * answer was lost is found, not made twice.
  */
