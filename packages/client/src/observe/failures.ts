@@ -59,7 +59,7 @@ export function judgeFailure(
   // after minutes of openings (a wrong port: 318 s, then a CircuitOpenError that spoke of server
   // failures). A server up within its first probe's seconds is waited for (failing at the first
   // check's retries, a second in, ended waits on one starting late); any outage once it answered.
-  const cause = isCircuitOpenError(error) ? error.cause : error
+  const shown = givenUpOn(error, false)
   const opening = isCircuitOpenError(error)
     ? error.opening
     : breaker?.state.state === 'open'
@@ -67,8 +67,8 @@ export function judgeFailure(
       : 0
   // (Not a refusal while the probe is out: its verdict may be the server's first answer.)
   const probing = isCircuitOpenError(error) && error.retryAfterMs === 0
-  if (!answered && isNetworkError(cause) && opening >= 2 && !probing) {
-    return { kind: 'fatal', error: cause }
+  if (!answered && isNetworkError(shown) && opening >= 2 && !probing) {
+    return { kind: 'fatal', error: shown }
   }
   const pacedMs = pacedDelay(error, now)
   if (pacedMs !== undefined) return { kind: 'paced', retryAfterMs: pacedMs }
