@@ -31,6 +31,7 @@ import { Cursor, type CursorState, type ResumeToken } from './cursor.js'
 import { isBelow, TransportMemory } from './memory.js'
 import { InFlight, Observation, type Planner, type Transport } from './observation.js'
 import { type PageManners, pageManners } from './page.js'
+import { PutOffStreams } from './put-off.js'
 import { Schedule } from './schedule.js'
 import type { Source, Sources } from './sources/source.js'
 import { type Subscriber, Subscription, type WaitLimits } from './subscription.js'
@@ -101,10 +102,8 @@ export class Monitor implements Planner {
   readonly #gathered = new Set<Observation>()
   #gathering: AbortController | undefined
 
-  /** Whether streams put off wait to hear that no create waits its turn any more (`putOff`). */
-  #awaitingCreates = false
-  /** Cancels the wait for the pacer's next free turn to open more of them (`#openPutOff`). */
-  #opening: AbortController | undefined
+  /** Streams put off while creates wait their turn, and when they open. */
+  readonly #putOff: PutOffStreams
 
   /** Other tabs of the page's origin sharing jobs (`shareTabs`), where a browser offers it. */
   readonly #tabs: Tabs | undefined
@@ -134,6 +133,7 @@ export class Monitor implements Planner {
     this.#auto = options.auto ?? true
     this.#tabs = options.tabs
     this.#shareRequests = options.shareRequests ?? true
+    this.#putOff = new PutOffStreams(core, () => this.#observations.values())
   }
 
   /** Subscribes to job `id`, starting its observation unless one is live. */
@@ -213,44 +213,7 @@ export class Monitor implements Planner {
   }
 
   putOff(): void {
-    const { pacer } = this.#core
-    if (!pacer || this.#awaitingCreates) return
-    this.#awaitingCreates = true
-    pacer.afterBackground(() => {
-      this.#awaitingCreates = false
-      this.#openPutOff()
-    })
-  }
-
-  /**
-   * No create waits its turn any more: the streams put off meanwhile open as the pacer has turns
-   * free for them, now and at each next free turn until none is left (each job polled in batches
-   * until its stream opens; a job checked when a turn is free opens it then too: see `#tick`).
-   * Opened only at each job's next check on which a turn was free, 150 streams at 10 requests a
-   * second opened up to 24 s after the last create, in clumps (now 20 s, the turns shared with
-   * the batch checks).
-   */
-  #openPutOff(): void {
-    this.#opening?.abort()
-    this.#opening = undefined
-    const { pacer, clock } = this.#core
-    if (!pacer || this.#awaitingCreates) return
-    let free = pacer.free()
-    let left = false
-    for (const observation of this.#observations.values()) {
-      if (!observation.putOff) continue
-      if (free >= 1) {
-        free--
-        observation.openPutOff()
-      } else left = true
-    }
-    if (!left) return
-    const opening = new AbortController()
-    this.#opening = opening
-    clock.sleep(Math.min(MAX_TIMER_MS, Math.max(1, pacer.untilFree())), opening.signal).then(
-      () => this.#openPutOff(),
-      () => {},
-    )
+    this.#putOff.added()
   }
 
   relay(job: Job): void {
@@ -305,8 +268,7 @@ export class Monitor implements Planner {
     }
     if (this.#observations.size === 0) {
       this.#page?.idle()
-      this.#opening?.abort()
-      this.#opening = undefined
+      this.#putOff.stop()
     }
     this.#arm()
   }
