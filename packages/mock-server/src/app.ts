@@ -76,6 +76,19 @@ export interface MockServer {
 }
 
 /**
+ * Throws a `TypeError` for keys a server cannot serve with: none, or one under 8 characters (a
+ * short key is found inside other words: redacted there, it would garble every answer), or the
+ * admin key among the API keys (a tenant's key would change the simulation for every tenant).
+ */
+export function checkKeys(apiKeys: readonly string[], adminKey: string): void {
+  if (apiKeys.length === 0 || apiKeys.some((key) => key.length < 8)) {
+    throw new TypeError('apiKeys must hold at least one key, each of at least 8 characters')
+  }
+  if (adminKey.length < 8) throw new TypeError('adminKey must be at least 8 characters')
+  if (apiKeys.includes(adminKey)) throw new TypeError('adminKey must not be one of the apiKeys')
+}
+
+/**
  * Creates the mock server app and its simulator.
  * @example
  * const { app, simulator } = createMockServer({ simulation: { seed: 42 } })
@@ -89,12 +102,8 @@ export function createMockServer(options: AppOptions = {}): MockServer {
       ...(options.webhookFetch ? { webhookFetch: options.webhookFetch } : {}),
     })
   const keys = options.apiKeys ?? [DEV_API_KEY]
-  if (keys.length === 0 || keys.some((key) => key.length < 8)) {
-    throw new TypeError('apiKeys must hold at least one key, each of at least 8 characters')
-  }
   const adminKey = options.adminKey ?? DEV_ADMIN_KEY
-  // A short key is found inside other words: redacted there, it would garble every answer.
-  if (adminKey.length < 8) throw new TypeError('adminKey must be at least 8 characters')
+  checkKeys(keys, adminKey)
   const requestTimeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS
 
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })

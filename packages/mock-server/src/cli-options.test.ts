@@ -9,6 +9,14 @@ describe('parseCli', () => {
     })
   })
 
+  it('should refuse keys a server cannot serve with, as it refuses other flags', () => {
+    expect(() => parseCli(['--api-keys', 'short'], {})).toThrow(/at least 8 characters/)
+    expect(() => parseCli(['--admin-key', 'short'], {})).toThrow(/adminKey/)
+    expect(() =>
+      parseCli([], { VT_MOCK_API_KEYS: 'tenant_aaaa', VT_MOCK_ADMIN_KEY: 'tenant_aaaa' }),
+    ).toThrow(/must not be one of the apiKeys/)
+  })
+
   it('should read every flag', () => {
     const command = parseCli(
       [

@@ -3,7 +3,7 @@
  * of `startServer`. Pure, so it is tested without starting anything.
  */
 import { parseArgs } from 'node:util'
-import { DEV_ADMIN_KEY, DEV_API_KEY, DEV_WEBHOOK_SECRET } from './app.js'
+import { checkKeys, DEV_ADMIN_KEY, DEV_API_KEY, DEV_WEBHOOK_SECRET } from './app.js'
 import type { StartServerOptions } from './node.js'
 import { Hints, type SimulationPatch } from './schemas/simulation.js'
 import { createSystemClock } from './simulator/clock.js'
@@ -141,6 +141,8 @@ export function parseCli(
       .filter(Boolean)
   const adminKey = get('admin-key')
   if (adminKey !== undefined) options.adminKey = adminKey
+  // Said here, with the usage, not as the server fails to start.
+  checkKeys(options.apiKeys ?? [DEV_API_KEY], options.adminKey ?? DEV_ADMIN_KEY)
   const secret = get('webhook-secret')
   if (secret !== undefined) options.webhookSecret = secret
   const scale = number('time-scale', 0.001, 10_000)

@@ -76,6 +76,25 @@ describe('determinism', () => {
     expect(first.some((entry) => entry.includes('"status":"error"'))).toBe(true)
   })
 
+  it('should start its draws over when a PUT names the seed, the same one too', async () => {
+    const { admin, call } = harness({
+      simulation: { seed: 9, faults: { rate_500: 0.5 }, rate_limit: { capacity: 1_000 } },
+    })
+    const statuses = async () => {
+      const seen: number[] = []
+      for (let i = 0; i < 16; i++) seen.push((await call('GET', '/v1/jobs/job_missing')).status)
+      return seen.join(' ')
+    }
+    const first = await statuses()
+    expect(first).toMatch(/500/)
+    expect(first).toMatch(/404/)
+    expect((await admin('PUT', '/v1/simulation', { seed: 9 })).status).toBe(200)
+    expect(await statuses()).toBe(first)
+    // A patch that does not name it goes on with the draws.
+    expect((await admin('PUT', '/v1/simulation', { faults: { rate_500: 0.5 } })).status).toBe(200)
+    expect(await statuses()).not.toBe(first)
+  })
+
   it('should never hand out an id again when restarted with the same seed later', async () => {
     const idsOf = async (startsAt: number) => {
       const clock = createManualClock(startsAt)

@@ -81,7 +81,7 @@ describe('GET /v1/jobs/:id/events', () => {
     const { clock, call, createJob } = harness()
     const { id } = await createJob({ simulate: { duration_ms: 2_000 } })
     clock.advance(3_000)
-    for (const lastEventId of ['500', '']) {
+    for (const lastEventId of ['500', '12345678901234567890123', '']) {
       const response = await call('GET', `/v1/jobs/${id}/events`, {
         headers: { 'last-event-id': lastEventId },
       })

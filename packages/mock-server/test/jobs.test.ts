@@ -166,8 +166,18 @@ describe('POST /v1/jobs', () => {
       expect(odd.status, type).toBe(415)
       expect((await problemOf(odd)).type, type).toContain('unsupported-media-type')
     }
+    // Another charset than UTF-8 would be read as UTF-8, garbled: refused, saying so.
+    for (const type of ['application/json; charset=utf-16', 'application/json;charset="latin1"']) {
+      const other = await call('POST', '/v1/jobs', {
+        body: VALID_BODY,
+        headers: { 'content-type': type },
+      })
+      expect(other.status, type).toBe(415)
+      expect((await problemOf(other)).detail, type).toMatch(/UTF-8/)
+    }
     for (const type of [
       'application/json; charset=utf-8',
+      'application/json; charset="UTF-8"',
       'APPLICATION/JSON',
       'application/vnd.api+json',
     ]) {

@@ -131,6 +131,27 @@ describe('over loopback', () => {
         (error: unknown) => String(error),
       )
     expect(failure).not.toBe('no error')
+    // Over the wire: the head, then half the body, then the connection cut (no final chunk).
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(new URL(server.url).port), '127.0.0.1', () => {
+        socket.write(
+          `GET /v1/jobs/${id} HTTP/1.1\r\nHost: x\r\nAuthorization: ${auth.authorization}\r\n\r\n`,
+        )
+      })
+      let received = ''
+      socket.on('data', (chunk) => {
+        received += chunk
+      })
+      socket.on('error', reject)
+      socket.on('close', () => resolve(received))
+    })
+    const body = raw.slice(raw.indexOf('\r\n\r\n') + 4)
+    const [size, ...rest] = body.split('\r\n')
+    const sent = rest.join('\r\n')
+    expect(raw).toMatch(/^HTTP\/1\.1 200 /)
+    expect(Number.parseInt(size ?? '', 16)).toBeGreaterThan(10)
+    expect(sent.startsWith(`{"id":"${id}"`)).toBe(true)
+    expect(body).not.toMatch(/\r\n0\r\n\r\n$/)
   })
 
   it('should close the connection after answering before the body was read, so the next request is safe', async () => {

@@ -87,11 +87,18 @@ function isStream(response: Response): boolean {
   return (response.headers.get('content-type') ?? '').startsWith('text/event-stream')
 }
 
+/** What a reset needs of a Node socket: to write (nothing: a flush) and to be destroyed. */
+interface NodeSocket {
+  write(chunk: Uint8Array, callback: () => void): unknown
+  destroy(): void
+}
+
 /** A Node socket behind the request, when served by `@hono/node-server` (duck-typed: no Node import). */
-function nodeSocket(env: unknown): { destroy(): void } | undefined {
-  const socket = (env as { incoming?: { socket?: { destroy?: unknown } } } | undefined)?.incoming
+function nodeSocket(env: unknown): NodeSocket | undefined {
+  const socket = (env as { incoming?: { socket?: Partial<NodeSocket> } } | undefined)?.incoming
     ?.socket
-  return typeof socket?.destroy === 'function' ? (socket as { destroy(): void }) : undefined
+  const usable = typeof socket?.destroy === 'function' && typeof socket.write === 'function'
+  return usable ? (socket as NodeSocket) : undefined
 }
 
 /**
@@ -101,7 +108,7 @@ function nodeSocket(env: unknown): { destroy(): void } | undefined {
 async function breakBody(
   response: Response,
   fault: 'reset' | 'malformed' | 'wrong_content_type',
-  socket: { destroy(): void } | undefined,
+  socket: NodeSocket | undefined,
 ) {
   const text = await response.text()
   const headers = new Headers(response.headers)
@@ -119,12 +126,22 @@ async function breakBody(
       controller.enqueue(head)
     },
     pull(controller) {
-      if (socket) {
-        socket.destroy()
-        controller.close()
-      } else {
+      if (!socket) {
         controller.error(new Error('connection reset by the fault injector'))
+        return
       }
+      // Asked for more as the server takes the head, before it writes it: the socket is cut
+      // once the head has gone out (the next turn, then behind an empty write), not before it
+      // (over a real port no byte of the body arrived).
+      return new Promise<void>((resolve) => {
+        setTimeout(() => {
+          socket.write(new Uint8Array(0), () => {
+            socket.destroy()
+            controller.close()
+            resolve()
+          })
+        }, 0)
+      })
     },
   })
   return new Response(response.status === 304 ? null : body, init)

@@ -124,17 +124,25 @@ export function methodNotAllowed(c: Context<AppEnv>, allowed: readonly string[])
   })
 }
 
-/** A 415 for a body not declared as JSON the validators can read. */
-export function unsupportedMediaType(c: Context<AppEnv>, encoded = false): HandBuiltResponse {
+/** What a 415 refuses: a body not declared as JSON the validators can read, compressed, or not UTF-8. */
+const UNSUPPORTED = {
+  type: 'Send the body as JSON with Content-Type: application/json (parameters, if any, as name=value).',
+  encoded: 'Send the body uncompressed: this server reads no Content-Encoding.',
+  charset: 'Send the body as UTF-8 (RFC 8259), with no charset or charset=utf-8.',
+}
+
+/** A 415 for a body the server cannot read, saying why. */
+export function unsupportedMediaType(
+  c: Context<AppEnv>,
+  why: keyof typeof UNSUPPORTED = 'type',
+): HandBuiltResponse {
   return problem(c, {
     status: 415,
     kind: 'unsupported-media-type',
     title: 'Unsupported Media Type',
-    detail: encoded
-      ? 'Send the body uncompressed: this server reads no Content-Encoding.'
-      : 'Send the body as JSON with Content-Type: application/json (parameters, if any, as name=value).',
+    detail: UNSUPPORTED[why],
     // RFC 9110 §12.5.3: the codings a body may come in.
-    ...(encoded && { headers: { 'accept-encoding': 'identity' } }),
+    ...(why === 'encoded' && { headers: { 'accept-encoding': 'identity' } }),
   })
 }
 

@@ -36,7 +36,7 @@ const jobEvents = createRoute({
     headers: z.object({
       'last-event-id': z
         .string()
-        .regex(/^\d{0,9}$/, 'must be an event id this stream sent')
+        .regex(/^\d*$/, 'must be an event id of this stream: a number')
         .optional(),
     }),
   },

@@ -84,11 +84,14 @@ export class Simulator {
     return this.#settings
   }
 
-  /** Applies a settings patch; a new seed restarts the random sequences. */
+  /**
+   * Applies a settings patch; one naming `seed` restarts the random sequences, even at the seed
+   * they run from (a test suite starts each case over so).
+   */
   updateSettings(patch: unknown): ReturnType<typeof mergeSettings> {
     const result = mergeSettings(this.#settings, patch)
     if (!result.success) return result
-    const reseed = result.data.seed !== this.#settings.seed
+    const reseed = typeof patch === 'object' && patch !== null && 'seed' in patch
     const legacyS = result.data.legacy_completion_time_s
     const restartLegacy = legacyS !== this.#settings.legacy_completion_time_s
     this.#settings = result.data
