@@ -11,6 +11,7 @@ import {
   isTimeoutError,
   type NotFoundError,
 } from './errors.js'
+import { fixedInterval } from './polling/strategy.js'
 
 const API_KEY = 'vt_secret_key_do_not_leak'
 
@@ -157,8 +158,8 @@ describe('jobs.get', () => {
     ],
     [
       'a body that is not a Job',
-      () => json({ id: 'job_1', status: 'exploded' }),
-      '"status" must be one of pending, running, completed, error, canceled (it was "exploded")',
+      () => json({ id: 'job_1', status: 7 }),
+      '"status" must be a string: pending, running, completed, error, canceled (it was 7)',
     ],
   ])('should throw InvalidResponseError on %s', async (_, respond, reason) => {
     const error = await clientWith(fakeFetch(respond))
@@ -201,11 +202,11 @@ describe('jobs.get', () => {
     expect((error as Error).message.length).toBeLessThan(700)
   })
 
-  it('should quote a status it does not know, a key echoed in it redacted', async () => {
-    const error = await clientWith(fakeFetch(() => json({ id: 'job_1', status: API_KEY })))
+  it('should quote a status that does not read, a key echoed in it redacted', async () => {
+    const error = await clientWith(fakeFetch(() => json({ id: 'job_1', status: [API_KEY] })))
       .jobs.get('job_1')
       .catch((e: unknown) => e)
-    expect((error as Error).message).toContain('(it was "[redacted]")')
+    expect((error as Error).message).toContain('(it was ["[redacted]"])')
     expect((error as Error).message).not.toContain(API_KEY)
   })
 
@@ -280,10 +281,60 @@ describe('jobs.get', () => {
     ['Succeeded', 'completed'],
     ['failed', 'error'],
     ['cancelled', 'canceled'],
+    ['COMPLETE', 'completed'],
+    ['IN_QUEUE', 'pending'],
+    // A step of the work this client does not know: running, not an answer that does not read.
+    ['transcoding', 'running'],
   ])("should read another server's status %s as %s", async (given, status) => {
     const result = status === 'completed' ? { url: 'https://cdn.test/x.mp4' } : null
     const fetch = fakeFetch(() => json(jobBody({ status: given, result })))
     expect((await clientWith(fetch).jobs.get('job_1')).status).toBe(status)
+  })
+
+  it('should wait through a status it does not know, however many answers say it', async () => {
+    const { manual, clock } = virtualClock()
+    let calls = 0
+    const fetch = fakeFetch(() =>
+      ++calls <= 15
+        ? json(jobBody({ status: 'transcoding' }))
+        : json(jobBody({ status: 'completed', result: { url: 'https://cdn.test/x.mp4' } })),
+    )
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
+    const failures: unknown[] = []
+    client.on('request:error', (event) => failures.push(event))
+    const wait = client.jobs.wait('job_1', { polling: fixedInterval(1_000), timeoutMs: 60_000 })
+    expect(await drive(manual, wait, 100, 1_000)).toMatchObject({ status: 'completed' })
+    expect(calls).toBe(16)
+    expect(failures).toEqual([])
+  })
+
+  it('should read a running job’s whole 1 after more than 1 % as done, not 1 %', async () => {
+    const { manual, clock } = virtualClock()
+    const answers = [
+      jobBody({ progress: 0.6 }),
+      jobBody({ progress: 1 }),
+      jobBody({ status: 'completed', progress: 1, result: { url: 'https://cdn.test/x.mp4' } }),
+    ]
+    let calls = 0
+    const fetch = fakeFetch(() => json(answers[Math.min(calls++, answers.length - 1)]))
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
+    const seen: string[] = []
+    const wait = client.jobs.wait('job_1', {
+      polling: fixedInterval(1_000),
+      onProgress: (job) => seen.push(`${job.status} ${job.progress}`),
+    })
+    await drive(manual, wait, 100, 1_000)
+    expect(seen).toEqual(['running 0.6', 'running 1', 'completed 1'])
+    // From a server counting in per cent, 1 is 1 % first thing.
+    calls = 0
+    answers.splice(0, 2, jobBody({ progress: 1 }), jobBody({ progress: 40 }))
+    seen.length = 0
+    const again = client.jobs.wait('job_1', {
+      polling: fixedInterval(1_000),
+      onProgress: (job) => seen.push(`${job.status} ${job.progress}`),
+    })
+    await drive(manual, again, 100, 1_000)
+    expect(seen).toEqual(['running 0.01', 'running 0.4', 'completed 1'])
   })
 
   it('should read a server that sends less than the protocol: only an id, a status, a result', async () => {

@@ -12,14 +12,22 @@ const STATUSES: ReadonlySet<string> = new Set<JobStatus>([
   'canceled',
 ])
 
-/** Other servers' names for the five statuses (read in lower case, `-` and spaces as `_`). */
+/**
+ * Other servers' names for the five statuses (read in lower case, `-` and spaces as `_`). Any
+ * other is a step of the job's work this client does not know (`transcoding`): running.
+ */
 const STATUS_NAMES: Readonly<Record<string, JobStatus>> = {
   queued: 'pending',
-  processing: 'running',
-  in_progress: 'running',
+  in_queue: 'pending',
+  submitted: 'pending',
+  waiting: 'pending',
+  accepted: 'pending',
+  created: 'pending',
   succeeded: 'completed',
   success: 'completed',
+  complete: 'completed',
   failed: 'error',
+  failure: 'error',
   cancelled: 'canceled',
 }
 
@@ -39,8 +47,8 @@ function isObject(value: unknown): value is Fields {
 
 /**
  * A Job, or a sentence saying why `value` is not one. What a wait needs must be there: an id, a
- * status it knows (in any case, or by another server's name for it: `queued`, `failed`...) and,
- * once completed, a result. The rest is read as well as it can be, so that a server sending
+ * status (in any case, by another server's name for it: `queued`, `failed`...; one it does not
+ * know is a step of the work, running) and, once completed, a result. The rest is read as well as it can be, so that a server sending
  * less (no progress, times as epoch numbers, progress in per cent) fails no check: missing
  * strings read as '', a missing progress as 0 (1 once completed), a missing ETA as null.
  */
@@ -52,7 +60,7 @@ export function parseJob(value: unknown): Job | string {
   // Quoted short: the body was redacted when read (an API key echoed there reads [redacted]).
   if (!status) {
     const said = JSON.stringify(value.status)?.slice(0, 40) ?? 'missing'
-    return `"status" must be one of ${[...STATUSES].join(', ')} (it was ${said})`
+    return `"status" must be a string: ${[...STATUSES].join(', ')} (it was ${said})`
   }
   const result = parseResult(value.result)
   if (status === 'completed' && result === null) return NO_RESULT
@@ -73,21 +81,31 @@ export function parseJob(value: unknown): Job | string {
 }
 
 function statusOf(value: unknown): JobStatus | undefined {
-  if (typeof value !== 'string') return undefined
+  if (typeof value !== 'string' || value === '') return undefined
   // The protocol's own names first: no new string for every answer.
   if (STATUSES.has(value)) return value as JobStatus
   const name = value.toLowerCase().replace(/[- ]/g, '_')
-  return STATUSES.has(name) ? (name as JobStatus) : STATUS_NAMES[name]
+  return STATUSES.has(name) ? (name as JobStatus) : (STATUS_NAMES[name] ?? 'running')
 }
 
 /**
  * The progress of a job not completed: a fraction from 0 to 1, or per cent up to 100. A whole 1
  * is 1 %: a server counting in fractions says 1 once the job is completed (as the protocol's
- * does), one counting in per cent says it at 1 %. A hair over 1 is float noise on a fraction.
+ * does), one counting in per cent says it at 1 % (after more, see `afterPrevious`). A hair over
+ * 1 is float noise on a fraction.
  */
 function progressOf(value: unknown): number | undefined {
   if (typeof value !== 'number' || !(value >= 0 && value <= 100)) return undefined
   return value === 1 || value > 1.000_001 ? value / 100 : Math.min(1, value)
+}
+
+/**
+ * `job` beside the answer before it: a whole 1 read as 1 % (`progressOf`) after more than that
+ * is a fraction's 1, the work done before the status says so (a job at 60 % then showed 1 %).
+ */
+export function afterPrevious(job: Job, previous: Job | undefined): Job {
+  const wholeOne = job.progress === 0.01 && job.status === 'running'
+  return wholeOne && previous && previous.progress > 0.01 ? { ...job, progress: 1 } : job
 }
 
 /** An ISO-8601 time as given; epoch seconds or milliseconds as ISO-8601; otherwise ''. */

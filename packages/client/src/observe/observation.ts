@@ -5,6 +5,7 @@
  * aborts its request in flight.
  */
 import type { ClientCore } from '../core.js'
+import { afterPrevious } from '../parse.js'
 import type { ServerHints } from '../polling/hints.js'
 import type { PollingStrategy } from '../polling/strategy.js'
 import { isTerminalStatus, type Job } from '../types.js'
@@ -267,7 +268,7 @@ export class Observation {
     if (this.ended) return
     const previous = this.cursor.state.job
     const stale = answer && previous && isStale(answer, previous)
-    const job = stale ? undefined : answer
+    const job = stale || !answer ? undefined : afterPrevious(answer, previous)
     if (job && next !== 'relayed') this.planner.relay(job)
     const { clock, events } = this.core
     const now = clock.now()

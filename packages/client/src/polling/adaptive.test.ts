@@ -348,6 +348,42 @@ describe('adaptivePolling', () => {
     expect(35_000 + counted).toBeGreaterThan(50_000)
   })
 
+  it('should read ETAs as of the answers from a server whose updated_at moves with the status alone', () => {
+    const strategy = adaptivePolling()
+    teach(strategy, 60_000, 30)
+    // Running since age 0 (updated_at then), each answer says the time left from now: 30 s.
+    const id = 'counting'
+    const at = (age: number) => job(id, 0, { eta_ms: 30_000 - age })
+    strategy.observe?.(at(0), 0)
+    strategy.observe?.(at(10_000), 10_000)
+    // Read as of updated_at, the ETA said at 10 s ended at 20 s, outlived; read as of the
+    // answer, the job ends near 30 s: the look goes near it, not long after.
+    const delay = strategy.nextDelay(context({ ageMs: 10_000, job: at(10_000) }))
+    expect(10_000 + delay).toBeGreaterThan(24_000)
+    expect(10_000 + delay).toBeLessThanOrEqual(30_000)
+    // Learned for the server: the next job's first ETA is read so at once.
+    strategy.observe?.(job('next', 0, { eta_ms: 20_000 }), 5_000)
+    const next = strategy.nextDelay(context({ ageMs: 5_000, job: job('next', 0) }))
+    expect(5_000 + next).toBeGreaterThan(19_000)
+    expect(5_000 + next).toBeLessThanOrEqual(25_000)
+  })
+
+  it('should measure progress’s pace between answers when updated_at does not move with it', () => {
+    const delayAt180 = (updatedAtMoves: boolean) => {
+      const strategy = adaptivePolling()
+      teach(strategy, 600_000, 30)
+      // 10 % a minute from 60 s on: done at about 10 min.
+      const at = (age: number) =>
+        job('paced', updatedAtMoves ? age : 0, { progress: (age - 60_000) / 600_000 + 0.1 })
+      for (const age of [60_000, 120_000, 180_000]) strategy.observe?.(at(age), age)
+      return strategy.nextDelay(context({ ageMs: 180_000, job: at(180_000) }))
+    }
+    // As where updated_at moves with progress: no pace of 0 s between answers (no ETA at all),
+    // and no look long after the end.
+    expect(delayAt180(false)).toBe(delayAt180(true))
+    expect(180_000 + delayAt180(true)).toBeLessThan(600_000)
+  })
+
   it('should not read a fresh ETA from progress that has stopped moving (a bar stuck at 99 %)', () => {
     const checksOf = (progressAt: (age: number) => number) => {
       const strategy = adaptivePolling()

@@ -171,6 +171,13 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
   const etas = new Map<string, [number, number][]>()
   /** Per job: the first progress seen, as (age at `updated_at`, progress), and the last. */
   const paces = new Map<string, [number, number, number]>()
+  /**
+   * Whether the server's ETAs and progress are as of its answers, not of the job's `updated_at`:
+   * seen once a job's ETA or progress changed while its `updated_at` did not (a server moving
+   * it with the status alone). They are then read as of the job's age at the answer: read as
+   * of an `updated_at` left behind, each ETA seemed outlived, and a 10 s job was known 6 s late.
+   */
+  let asOfAnswers = false
   /** Jobs already learned from (a job seen ending by two waits counts once). */
   const ended = new Set<string>()
   const budget = Math.sqrt(2 * requestCostMs)
@@ -237,22 +244,29 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
       // The floor wins over the ceiling: never faster than `minIntervalMs`.
       return Math.max(minIntervalMs, Math.min(Math.max(maxIntervalMs, maxHintMs), delay))
     },
-    observe(job: Job) {
+    observe(job: Job, ageMs: number | undefined) {
       if (isTerminalStatus(job.status)) {
         learn(job)
         return
       }
       // An ETA is read as of the job's `updated_at` (the representation it belongs to), which
-      // both times are on the server's clock: no offset from when the answer arrived.
-      const seenAt = shownAge(job)
+      // both times are on the server's clock: no offset from when the answer arrived. Or as of
+      // the answer, the job's age then, from a server that counts them so (`asOfAnswers`).
+      let seenAt = asOfAnswers ? (ageMs ?? shownAge(job)) : shownAge(job)
       if (seenAt === undefined) return
-      const eta = useServerHints ? (job.eta_ms ?? etaFromProgress(job, seenAt)) : null
+      const eta = useServerHints ? (job.eta_ms ?? etaFromProgress(job, seenAt, ageMs)) : null
       if (eta === null) return
       const seen = etas.get(job.id) ?? follow(etas, job.id, [])
+      let last = seen.at(-1)
+      if (!asOfAnswers && ageMs !== undefined && last?.[0] === seenAt && last[1] !== eta) {
+        asOfAnswers = true
+        seenAt = ageMs
+        seen.length = 0
+        last = undefined
+      }
       // An ETA under a second says "any moment" once; said again, the job outlived the first
       // (an estimate stuck at 0 on a job that goes on), and the first stands: outlived tenfold,
       // the durations learned place the checks (not another look 100 ms after each answer).
-      const last = seen.at(-1)
       if (eta < SHORT_ETA_MS && (last?.[1] ?? SHORT_ETA_MS) < SHORT_ETA_MS) return
       // The same ETA said again later is not counting down (an estimate the server froze): the
       // first stands, and once outlived the durations learned place the checks.
@@ -278,13 +292,13 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
    * job's creation counts the time it was queued (a tenth of a 30 s job: seen at 4.8 s, 7 %
    * done, it said 67 s, and the job was known 15 s after its end).
    */
-  function etaFromProgress(job: Job, ageMs: number): number | null {
+  function etaFromProgress(job: Job, seenAt: number, ageMs: number | undefined): number | null {
     const { id, status, progress } = job
     // Below 5 %, a step of rounding is a large share of it: no ETA worth the name yet.
     if (status !== 'running' || !(progress >= 0.05 && progress < 1)) return null
     const pace = paces.get(id)
     if (!pace) {
-      follow(paces, id, [ageMs, progress, progress])
+      follow(paces, id, [seenAt, progress, progress])
       return null
     }
     // Progress that has not moved since the last answer says nothing new: the ETA it gave when
@@ -292,13 +306,20 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
     // 99 % gave a fresh ETA of a hundredth of the job's age at each answer: a look every few s).
     const [since, from, last] = pace
     if (progress === last) return null
-    // Gone back (a job reporting each stage's progress): a new stage's pace starts here.
-    if (progress < last) {
+    // Moved while `updated_at` did not: progress is as of the answers (`asOfAnswers`), its
+    // pace measured from here.
+    if (!asOfAnswers && ageMs !== undefined && seenAt === since) {
+      asOfAnswers = true
       paces.set(id, [ageMs, progress, progress])
       return null
     }
+    // Gone back (a job reporting each stage's progress): a new stage's pace starts here.
+    if (progress < last) {
+      paces.set(id, [seenAt, progress, progress])
+      return null
+    }
     pace[2] = progress
-    return ((ageMs - since) * (1 - progress)) / (progress - from)
+    return ((seenAt - since) * (1 - progress)) / (progress - from)
   }
 
   function learn(job: Job): void {
