@@ -219,12 +219,16 @@ async function attempts<T>(
         failures++
       }
       const count = failures + pacedRetries
+      // When it is likely to go: after its backoff, or its turn under the rate limit if later (a
+      // 429 without Retry-After told 144 ms, and the turn came 2 s on).
+      const untilTurnMs = core.pacer?.untilFree() ?? 0
+      const goesInMs = Number.isFinite(untilTurnMs) ? Math.max(delayMs, untilTurnMs) : delayMs
       core.logger.debug?.(`retrying ${method} ${path}`, {
         attempt: count,
-        delayMs,
+        delayMs: goesInMs,
         error: String(error),
       })
-      events.emit('request:retry', { method, path, attempt: count, delayMs, error })
+      events.emit('request:retry', { method, path, attempt: count, delayMs: goesInMs, error })
       await clock.sleep(delayMs, signal)
     }
   }

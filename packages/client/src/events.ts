@@ -17,7 +17,10 @@ export interface ClientEvents {
   'job:failed': { job: Job }
   /** A wait ran out of time or attempts. */
   'job:timeout': { id: string; job: Job | undefined; elapsedMs: number; attempts: number }
-  /** A request failed transiently and will be sent again after `delayMs`. */
+  /**
+   * A request failed transiently and will be sent again in about `delayMs`: its backoff, or its
+   * turn under the server's rate limit when that comes later.
+   */
   'request:retry': {
     method: string
     path: string

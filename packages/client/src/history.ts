@@ -3,7 +3,7 @@
  * took and which attempt it was. Bounded: the last 1,000 checks of each of the last 1,000 jobs,
  * and 20,000 in all (a few MB: a service waiting on long jobs for months keeps no more).
  */
-import { isApiError } from './errors.js'
+import { isApiError, isInvalidResponseError } from './errors.js'
 import type { JobStatus } from './types.js'
 
 /** One status check. */
@@ -104,7 +104,7 @@ export function recordCheck(
     history.record(id, {
       at,
       status: null,
-      httpStatus: isApiError(error) ? error.status : null,
+      httpStatus: isApiError(error) || isInvalidResponseError(error) ? error.status : null,
       latencyMs,
       attempt,
       error: error instanceof Error ? error.message : String(error),

@@ -308,6 +308,25 @@ describe('jobs.get', () => {
     expect(failures).toEqual([])
   })
 
+  it('should tell a check answered with what is not a Job as a failed request, its status kept', async () => {
+    const { manual, clock } = virtualClock()
+    let calls = 0
+    const fetch = fakeFetch(() =>
+      ++calls <= 2
+        ? json({ id: 'job_1', status: 7 })
+        : json(jobBody({ status: 'completed', result: { url: 'https://cdn.test/x.mp4' } })),
+    )
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
+    const failures: unknown[] = []
+    client.on('request:error', ({ error }) => failures.push(error))
+    const wait = client.jobs.wait('job_1', { polling: fixedInterval(1_000) })
+    await drive(manual, wait, 100, 1_000)
+    expect(failures).toHaveLength(2)
+    expect(failures.every(isInvalidResponseError)).toBe(true)
+    const failed = client.jobs.history('job_1').filter((entry) => entry.error !== undefined)
+    expect(failed.map((entry) => entry.httpStatus)).toEqual([200, 200])
+  })
+
   it('should read a running job’s whole 1 after more than 1 % as done, not 1 %', async () => {
     const { manual, clock } = virtualClock()
     const answers = [

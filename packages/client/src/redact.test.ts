@@ -275,7 +275,7 @@ describe('redaction of the API key', () => {
       retry: false,
       fetch: fakeFetch((call) =>
         call.url.endsWith('/job_1')
-          ? json({ ...jobBody({ id: 'job_1' }), status: `Bearer ${short}` })
+          ? json({ ...jobBody({ id: 'job_1' }), status: [`Bearer ${short}`] })
           : new Response(JSON.stringify({ title: 'Not Found' }), {
               status: 404,
               headers: { 'content-type': 'application/problem+json', [`x-${short}`]: '1' },

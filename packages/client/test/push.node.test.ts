@@ -1400,13 +1400,44 @@ describe('push: deadlines and failures, as polling has them', () => {
     expect(opened.length).toBeLessThanOrEqual(11)
   })
 
-  it('should move to long-poll a stream that keeps alive but sends no event first', async () => {
+  it('should keep a stream that speaks but sends no event first, asking the job beside it', async () => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    const { streams, open } = streamServer((stream) => stream.write('retry: 3000\n\n: hello\n\n'))
+    const looks: number[] = []
+    const fetch = fakeFetch((call) => {
+      if (call.url.endsWith('/events')) return open()
+      looks.push(manual.now() - start)
+      return json(jobBody({ status: 'running' }))
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock })
+    const fallbacks: ClientEvents['transport:fallback'][] = []
+    client.on('transport:fallback', (event) => fallbacks.push(event))
+    const states: string[] = []
+    const wait = client.jobs.wait('job_1', { onProgress: (job) => states.push(job.status) })
+    await manual.tickAsync(5_100)
+    // Not a buffering proxy (bytes came): the job asked once beside the stream, which stays.
+    expect(looks).toEqual([5_000])
+    expect(states).toEqual(['running'])
+    // The server sends changes only: the end, at 8 s, known at once.
+    await manual.tickAsync(2_900)
+    streams[0]?.write(statusEvent(jobBody({ status: 'completed', progress: 1 }), 2))
+    await expect(wait).resolves.toMatchObject({ status: 'completed' })
+    expect(fallbacks).toEqual([])
+    expect(streams).toHaveLength(1)
+    // The client's next job is streamed too.
+    const next = client.jobs.wait('job_2')
+    await manual.tickAsync(100)
+    expect(streams).toHaveLength(2)
+    streams[1]?.write(statusEvent(jobBody({ id: 'job_2', status: 'completed', progress: 1 }), 2))
+    await expect(next).resolves.toMatchObject({ id: 'job_2' })
+  })
+
+  it('should move to long-poll a stream that sends nothing at all (a buffering proxy)', async () => {
     const { manual, clock } = virtualClock()
     const fetch = fakeFetch((call) => {
       if (!call.url.endsWith('/events')) return json(jobBody({ status: 'completed', progress: 1 }))
-      const stream = eventStream()
-      stream.write(': hello\n\n')
-      return stream.response
+      return eventStream().response
     })
     const client = createClient({ baseUrl: 'http://api.test', fetch, clock })
     const fallbacks: ClientEvents['transport:fallback'][] = []
@@ -1416,7 +1447,7 @@ describe('push: deadlines and failures, as polling has them', () => {
     await manual.tickAsync(100)
     await expect(wait).resolves.toMatchObject({ status: 'completed' })
     expect(fallbacks).toMatchObject([{ from: 'sse', to: 'long-poll' }])
-    expect(fallbacks[0]?.reason).toMatch(/^no event within 5000 ms/)
+    expect(fallbacks[0]?.reason).toMatch(/^nothing within 5000 ms/)
   })
 
   it('should keep a resumed stream that has nothing newer yet to send', async () => {

@@ -31,10 +31,37 @@ export function parseRetryAfter(value: string | null | undefined, now: number): 
   if (value === null || value === undefined) return undefined
   const trimmed = value.trim()
   if (/^\d+$/.test(trimmed)) return Math.min(MAX_HINT_MS, Number(trimmed) * 1000)
-  if (!/^[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/.test(trimmed))
-    return undefined
-  const date = Date.parse(trimmed)
-  return Number.isNaN(date) ? undefined : Math.min(MAX_HINT_MS, Math.max(0, date - now))
+  const date = httpDate(trimmed)
+  return date === undefined ? undefined : Math.min(MAX_HINT_MS, Math.max(0, date - now))
+}
+
+const MONTHS = 'JanFebMarAprMayJunJulAugSepOctNovDec'
+
+/** IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) and RFC 850 (`Sunday, 06-Nov-94 …`). */
+const FIXDATE = /^[A-Za-z]{3,9}, (\d\d)[ -]([A-Za-z]{3})[ -](\d{4}|\d\d) (\d\d):(\d\d):(\d\d) GMT$/
+
+/** asctime (`Sun Nov  6 08:49:37 1994`). */
+const ASCTIME = /^[A-Za-z]{3} ([A-Za-z]{3}) ([ \d]\d) (\d\d):(\d\d):(\d\d) (\d{4})$/
+
+/**
+ * An HTTP-date in epoch ms, in any of the three forms a recipient must read (RFC 9110 §5.6.7;
+ * a two-digit year from 70 on is the 1900s); undefined for anything else (`Date.parse` would
+ * take other text too, some of it as local time).
+ */
+function httpDate(text: string): number | undefined {
+  const fixed = FIXDATE.exec(text)
+  const asc = fixed ? undefined : ASCTIME.exec(text)
+  const parts = fixed ?? (asc && [asc[0], asc[2], asc[1], asc[6], asc[3], asc[4], asc[5]])
+  if (!parts) return undefined
+  const [, day, month, year, h, m, s] = parts as string[]
+  const monthIndex = MONTHS.indexOf(month as string) / 3
+  let fullYear = Number(year)
+  if (fullYear < 100) fullYear += fullYear < 70 ? 2000 : 1900
+  const time = Date.UTC(fullYear, monthIndex, Number(day), Number(h), Number(m), Number(s))
+  // No day, hour or minute past its end (Date.UTC would carry a 99th of November on to February).
+  const fits = Number(h) < 24 && Number(m) < 60 && Number(s) < 61
+  const sameDay = new Date(time).getUTCDate() === Number(day)
+  return Number.isInteger(monthIndex) && fits && sameDay ? time : undefined
 }
 
 /** How far a server's `Date` and its jobs' times may disagree before the `Date` is not read. */
@@ -129,8 +156,7 @@ export function hintsOf(job: Job | undefined, headers: Headers, now: number): Se
 
 /** A response's `Date`, in epoch ms (server clock); undefined when absent or malformed. */
 export function serverTimeOf(headers: Headers): number | undefined {
-  const time = Date.parse(headers.get('date') ?? '')
-  return Number.isNaN(time) ? undefined : time
+  return httpDate(headers.get('date')?.trim() ?? '')
 }
 
 /**

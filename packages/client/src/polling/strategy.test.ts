@@ -151,6 +151,10 @@ describe('parseRetryAfter', () => {
     [' 120 ', 120_000],
     ['Sat, 21 Nov 2026 12:00:30 GMT', 30_000],
     ['Sat, 21 Nov 2026 11:59:00 GMT', 0],
+    // The two obsolete forms a recipient must read too (RFC 9110 §5.6.7).
+    ['Saturday, 21-Nov-26 12:00:30 GMT', 30_000],
+    ['Sat Nov 21 12:00:30 2026', 30_000],
+    ['Sun Nov  1 12:00:00 2026', 0],
   ])('should read %j as %i ms', (value, ms) => {
     expect(parseRetryAfter(value, now)).toBe(ms)
   })
@@ -205,6 +209,9 @@ describe('parseRetryAfter', () => {
     'soon',
     '2026-11-21T12:00:30Z',
     'Sat, 99 Nov 2026 12:00:30 GMT',
+    'Sat, 21 Nov 2026 25:00:30 GMT',
+    'Sat, 21 Foo 2026 12:00:30 GMT',
+    'Sat Nov 21 12:00:30 2026 GMT',
   ])('should ignore %j', (value) => {
     expect(parseRetryAfter(value, now)).toBeUndefined()
   })

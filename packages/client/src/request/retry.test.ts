@@ -53,6 +53,27 @@ describe('request retries', () => {
     ])
   })
 
+  it('should tell when a retry will likely go: its turn under the limit a 429 taught, if later', async () => {
+    const sentAt: number[] = []
+    let calls = 0
+    const { client, manual, retries } = setup(() => {
+      sentAt.push(manual.now())
+      // Bare refusals (no Retry-After): the client learns a rate, and spaces its tries by it.
+      return ++calls >= 2 && calls <= 4 ? new Response(null, { status: 429 }) : json(jobBody())
+    })
+    const both = client.jobs.get('job_1').then(() => client.jobs.get('job_1'))
+    await drive(manual, both, 100, 300)
+    const gaps = sentAt.slice(2).map((at, i) => at - (sentAt[i + 1] as number))
+    expect(retries).toHaveLength(3)
+    for (const [i, gap] of gaps.entries()) {
+      const told = retries[i]?.delayMs ?? 0
+      expect(told, `retry ${i + 1}: went ${gap} ms after the refusal`).toBeGreaterThanOrEqual(
+        gap - 100,
+      )
+      expect(told).toBeLessThanOrEqual(gap)
+    }
+  })
+
   it('should honour Retry-After when it asks for longer than the backoff', async () => {
     let calls = 0
     const { client, manual, retries } = setup(() =>

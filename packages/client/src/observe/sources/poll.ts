@@ -55,7 +55,14 @@ export async function getJob(
     const { status: code } = response
     const held = holdS !== undefined
     const unchanged = (code === 304 && (etag !== undefined || held)) || (code === 204 && held)
-    const job = unchanged ? undefined : readBody(response, jobParser(id))
+    let job: Job | undefined
+    try {
+      job = unchanged ? undefined : readBody(response, jobParser(id))
+    } catch (error) {
+      // Answered with what is not a Job: a failed check, told as a failed request is.
+      core.events.emit('request:error', { method: 'GET', path, error })
+      throw error
+    }
     const at = clock.now()
     const status = job?.status ?? null
     recordCheck(history, id, { startedAt, at, attempt }, { status, httpStatus: response.status })

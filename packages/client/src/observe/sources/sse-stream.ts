@@ -16,8 +16,9 @@ import { getJob } from './poll.js'
 import { createSseParser } from './sse-parser.js'
 
 /**
- * How long the first event may take after the headers before the stream is taken as buffered (or
- * as one that does not send the job's state first, as the protocol says it does).
+ * How long the first event may take after the headers: then a stream that sent nothing is taken
+ * as buffered, and beside one that spoke (`retry:`, keep-alives) without the job's state first,
+ * as the protocol has it, the job is asked plainly.
  */
 const FIRST_EVENT_MS = 5_000
 
@@ -140,7 +141,10 @@ export async function listen(
         timer = new AbortController()
         clock.sleep(ms, timer.signal).then(
           () => {
-            if (why === 'no event') return look()
+            // A stream that spoke is no buffered one: kept, and the job asked beside it (a server
+            // that sends changes only was taken for a buffering proxy, and dropped for the
+            // client's next jobs too).
+            if (why === 'no event' || (why === 'first event' && bytes)) return look()
             silence = why
             cancel()
           },
@@ -238,10 +242,8 @@ export async function listen(
     throw new InvalidResponseError({ request: info, status: 200, requestId, reason: invalid })
   }
   if (silence === 'first event') {
-    // Nothing at all: held back on the way. Bytes without an event (keep-alives alone): a
-    // stream that does not send the job's state first, as the protocol has it.
-    const what = bytes ? 'no event' : 'nothing'
-    return fallBack(observation, `${what} within ${FIRST_EVENT_MS} ms (a buffering proxy?)`, true)
+    // Nothing at all: held back on the way.
+    return fallBack(observation, `nothing within ${FIRST_EVENT_MS} ms (a buffering proxy?)`, true)
   }
   // A stream that ends (or breaks) without a word, twice in a row, is not one to keep opening.
   const empties = events === 0 && !silence ? (emptyStreams.get(observation) ?? 0) + 1 : 0

@@ -7,8 +7,10 @@
  * gone quiet) is dropped, and beside one that brings no event for 5 minutes (only keep-alives: a
  * server that lost the job's events?) the job is asked plainly (sse-stream.ts), so a wait is
  * never without news for longer. Under 'auto', a server without the endpoint, or whose streams
- * are refused, fail before their headers, or whose headers or first event do not arrive in time
+ * are refused, fail before their headers, or whose headers or first bytes do not arrive in time
  * (a proxy holding the answer back), is asked by long-poll instead, at the first such failure.
+ * A stream that speaks (`retry:`, keep-alives) but does not send the job's state first is kept,
+ * the job asked plainly beside it.
  * While the circuit breaker is not closed, the job is asked plainly. A stream still open at a
  * wait's deadline is interrupted, and the last look is a plain check (so it is with under a
  * second left before one).
