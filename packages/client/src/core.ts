@@ -61,7 +61,8 @@ export interface ClientCore {
 export async function request(
   core: ClientCore,
   request: HttpRequest,
-  retry = true,
+  /** Whether a failure is tried again (when transient): all, none, or those it says. */
+  retry: boolean | ((error: unknown) => boolean) = true,
 ): Promise<HttpResponse> {
   const send = (attempt: HttpRequest) => sendRequest(core.http, attempt)
   const { answer, sentAt } = await attempts(core, request, retry, send, (r) => r.headers)

@@ -203,7 +203,9 @@ export async function createUntilMade(
       const othersMade = (batch?.madeAt ?? Number.NEGATIVE_INFINITY) >= triedAt
       const alone = verdict.kind === 'failed' && verdict.opening === undefined && othersMade
       if (alone) throw error
-      let counts = verdict.kind !== 'refused'
+      // A refusal the server explained (`Retry-After`) is no failure, as for a wait's checks:
+      // counted, a maintenance asking for 61 s ended a 5 h createAndWait 9 minutes in.
+      let counts = verdict.kind === 'failed'
       if (verdict.kind !== 'paced' && verdict.opening !== undefined) {
         counts = verdict.opening !== counted
         counted = verdict.opening

@@ -641,6 +641,109 @@ describe('a batch endpoint missing for a while', () => {
   })
 })
 
+describe('a batch endpoint with a quota of its own', () => {
+  it('should ask the jobs alone once a batch sent after the last 429’s Retry-After is refused again', async () => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    // Every batch refused (429, come back in 60 s); each job's own address answers: done at 100 s.
+    const fetch = fakeFetch((call) => {
+      if (call.url.includes('?ids=')) {
+        const response = problemResponse(429, 'batch quota')
+        response.headers.set('retry-after', '60')
+        return response
+      }
+      const id = call.url.split('/').pop() as string
+      const done = manual.now() - start >= 100_000
+      return json(jobBody({ id, status: done ? 'completed' : 'running', eta_ms: null }))
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
+    const ids = Array.from({ length: 20 }, (_, i) => `job_${i}`)
+    const all = client.jobs.waitAll(ids, { timeoutMs: 4 * 3_600_000 })
+    const outcomes = await drive(manual, all, 1_000, 1_000)
+    expect(outcomes.every((o) => o.status === 'fulfilled')).toBe(true)
+    // Two batches refused, a minute apart; then the jobs alone, known within minutes of the end.
+    expect(fetch.calls.filter((c) => c.url.includes('?ids='))).toHaveLength(2)
+    expect(manual.now() - start).toBeLessThan(300_000)
+  })
+
+  it('should keep batching under a limit of every request, its Retry-After kept', async () => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    let refusedUntil = 0
+    // A limit of the client's whole rate: refused once, for 30 s, then answered.
+    const fetch = fakeFetch((call) => {
+      const now = manual.now() - start
+      if (now >= 5_000 && refusedUntil === 0) refusedUntil = now + 30_000
+      if (now >= 5_000 && now < refusedUntil) {
+        const response = problemResponse(429, 'slow down')
+        response.headers.set('retry-after', String(Math.ceil((refusedUntil - now) / 1000)))
+        return response
+      }
+      const ids = (call.url.split('ids=')[1] ?? '').split(',')
+      const done = now >= 60_000
+      const jobs = ids.map((id) => jobBody({ id, status: done ? 'completed' : 'running' }))
+      return json({ jobs, missing: [] })
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
+    const ids = Array.from({ length: 20 }, (_, i) => `job_${i}`)
+    const all = client.jobs.waitAll(ids, { polling: fixedInterval(2_000), timeoutMs: 600_000 })
+    const outcomes = await drive(manual, all, 1_000, 600)
+    expect(outcomes.every((o) => o.status === 'fulfilled')).toBe(true)
+    expect(fetch.calls.some((c) => !c.url.includes('?ids='))).toBe(false)
+  })
+})
+
+describe('a fixed window of an hour', () => {
+  it('should wait out each refusal’s Retry-After and come back at the reset, its rate whole', async () => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    const quota = 8
+    const windowS = 3_600
+    const used = new Map<number, number>()
+    const sentAt: number[] = []
+    // 8 requests an hour, the window whole again at each reset; jobs done at 300 s.
+    const fetch = fakeFetch((call) => {
+      const t = manual.now() - start
+      sentAt.push(t)
+      const window = Math.floor(t / (windowS * 1_000))
+      const resetS = Math.ceil(((window + 1) * windowS * 1_000 - t) / 1_000)
+      const n = used.get(window) ?? 0
+      const limit = (left: number) => ({
+        'ratelimit-policy': `"hour";q=${quota};w=${windowS}`,
+        ratelimit: `"hour";r=${left};t=${resetS}`,
+      })
+      if (n >= quota) {
+        const response = problemResponse(429, 'hourly quota')
+        for (const [name, value] of Object.entries(limit(0))) response.headers.set(name, value)
+        response.headers.set('retry-after', String(resetS))
+        return response
+      }
+      used.set(window, n + 1)
+      const id = call.url.split('/').pop() as string
+      const status = t >= 300_000 ? 'completed' : 'running'
+      return json(jobBody({ id, status, eta_ms: null }), 200, limit(quota - n - 1))
+    })
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      fetch,
+      clock,
+      transport: 'poll',
+      random: () => 0.5,
+    })
+    const waits = ['job_a', 'job_b', 'job_c'].map((id) =>
+      client.jobs.wait(id, { timeoutMs: 4 * 3_600_000 }),
+    )
+    const outcomes = await drive(manual, Promise.all(waits), 10_000, 2_000)
+    expect(outcomes.every((job) => job.status === 'completed')).toBe(true)
+    // Known soon after the window came back: within one of the quota's intervals (450 s: the
+    // spread of clients refused together), not at a rate halved at each refusal.
+    expect(manual.now() - start).toBeLessThan((windowS + windowS / quota + 30) * 1_000)
+    // A refused check or two, not one every few minutes until the reset.
+    const refused = sentAt.filter((t) => t < windowS * 1_000).length - quota
+    expect(refused).toBeLessThanOrEqual(3)
+  })
+})
+
 describe('jobs.waitAll and the server’s Retry-After', () => {
   it('should move checks to share a tick no sooner than the server asks', async () => {
     const { manual, clock } = virtualClock()

@@ -14,7 +14,7 @@ import {
   type TimeoutError,
 } from '../src/errors.js'
 import { fixedInterval, type PollContext } from '../src/polling/strategy.js'
-import { fakeFetch, hangUntilAborted, jobBody, json } from './fake-fetch.js'
+import { fakeFetch, hangUntilAborted, jobBody, json, problemResponse } from './fake-fetch.js'
 import { drive, jobParams, virtualClock, virtualSetup } from './virtual-time.js'
 
 /** A client that polls (no push) and has no circuit breaker: each check's fate is its own. */
@@ -700,6 +700,47 @@ describe('jobs.createAndWait and jobs.cancel', () => {
     const job = await drive(manual, outcome, 100, 60)
     expect(job).toMatchObject({ id: 'job_back', status: 'completed' })
     expect(manual.now() - start).toBeLessThan(4_000)
+  })
+
+  it('should ride out a maintenance that asks for longer than a request waits, however long', async () => {
+    const { manual, clock } = virtualClock()
+    // Two hours of 503s each asking for 2 minutes (more than maxRetryAfterMs), then the server.
+    const start = clock.now()
+    const fetch = fakeFetch((call) => {
+      if (clock.now() - start < 7_200_000) {
+        const response = problemResponse(503, 'Maintenance')
+        response.headers.set('retry-after', '120')
+        return response
+      }
+      return call.method === 'POST'
+        ? json(jobBody({ id: 'job_late', status: 'pending' }), 201)
+        : json(jobBody({ id: 'job_late', status: 'completed', result: { url: 'https://x/y' } }))
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
+    const outcome = client.jobs.createAndWait(jobParams(), { timeoutMs: 5 * 3_600_000 })
+    const job = await drive(manual, outcome, 60_000, 300)
+    expect(job).toMatchObject({ id: 'job_late', status: 'completed' })
+    // One try each time the server said, not more.
+    const refused = fetch.calls.filter((call) => call.method === 'POST').length - 1
+    expect(refused).toBe(60)
+  })
+
+  it('should take a 202 without a body as "still working", coming back when it says', async () => {
+    const { manual, clock } = virtualClock()
+    const start = clock.now()
+    const reads: number[] = []
+    const fetch = fakeFetch(() => {
+      reads.push(clock.now() - start)
+      if (clock.now() - start < 100_000) {
+        return new Response(null, { status: 202, headers: { 'retry-after': '30' } })
+      }
+      return json(jobBody({ status: 'completed', result: { url: 'https://x/y' } }))
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
+    const wait = client.jobs.wait('job_1', { timeoutMs: 3_600_000 })
+    expect(await drive(manual, wait, 1_000, 300)).toMatchObject({ status: 'completed' })
+    // At once, then each 30 s the server asked for: the end known at the first look after it.
+    expect(reads).toEqual([0, 30_000, 60_000, 90_000, 120_000])
   })
 
   it('should count the create within the timeout of createAndWait, never cutting it short', async () => {

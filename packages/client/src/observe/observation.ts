@@ -423,8 +423,12 @@ export class Observation {
     }
     const { random } = this.core
     const strategies = this.#strategies()
-    const delay = this.cursor.nextDelay(strategies, hints, now, this.startedAt, random, this.#fail)
+    let delay = this.cursor.nextDelay(strategies, hints, now, this.startedAt, random, this.#fail)
     if (this.ended) return
+    // A refusal's `Retry-After` (a 429 or 503) is when the server takes requests again: never
+    // sooner, however long (a strategy follows a job's hints up to `maxHintMs` only). Checked
+    // every 5 min against an hour's quota, each was refused, and the refusals halved the rate.
+    if (!answered) delay = Math.max(delay, notBefore)
     const early = answered ? Math.min(this.core.trips.outboundMs(), delay - notBefore) : 0
     this.planner.plan(this, delay - Math.max(0, early), notBefore)
   }

@@ -28,7 +28,7 @@
  * of 5 a second stating none, 45 failed.)
  */
 import type { Clock } from '../clock.js'
-import { readLimit } from './rate-limit-headers.js'
+import { readLimit, refusalDelay } from './rate-limit-headers.js'
 import { RateShare } from './share.js'
 import { WriteLimit, type WriteToken } from './write-limit.js'
 
@@ -101,6 +101,13 @@ export class ServerLimit {
   #windowMs = 0
   /** Until when the server pauses this client (a `Retry-After`, a fixed window used up). */
   #pausedUntil = 0
+  /**
+   * Whether the stated window is a fixed one (the quota back whole at each reset), not a bucket
+   * refilled as it goes: learned from a refusal for an empty window that asks to wait far past
+   * the next token such a bucket would give (an hour's 20 requests, read as one every 3 minutes:
+   * each refused, and each refusal halved this client's share, as if others took the tokens).
+   */
+  #fixedWindow = false
   /** How much of the server's rate this client takes. */
   readonly #share = new RateShare()
   /** The writes' own limit, when their refusals taught one (write-limit.ts). */
@@ -224,7 +231,10 @@ export class ServerLimit {
       // refusal that says tokens are left: about something else; nor under a fixed window
       // whose length is still a guess: the guess's.)
       const emptied = refused && stated.remaining === 0 && stated.windowS !== undefined
-      if (emptied && limit.kind === 'bucket' && !limit.learned)
+      // (Seconds of `Retry-After` are whole: one more is the next token's too.)
+      const waitMs = emptied && headers ? (refusalDelay(headers, now) ?? 0) : 0
+      if (waitMs > 1_000 + 2 / statedPerMs) this.#fixedWindow = true
+      else if (emptied && limit.kind === 'bucket' && !limit.learned)
         this.#share.halve(ticket, tickets, now)
       // A refused request took a token here, and none from the server's bucket: it is given
       // back (the tokens of the requests still out were counted against what an earlier answer
@@ -237,12 +247,14 @@ export class ServerLimit {
       // says is left is not theirs to count on.
       const remaining =
         stated.remaining === undefined || held ? undefined : stated.remaining - later
+      // (A fixed window's is what is left, whole again after each reset: not refilled as it goes.)
+      const exact = this.#fixedWindow && remaining !== undefined
       let tokens =
-        limit.kind === 'bucket'
+        limit.kind === 'bucket' && !exact
           ? Math.min(refill(limit, now), remaining ?? Infinity)
           : (remaining ?? stated.quota - later)
       // A fixed window used up: nothing more until it resets.
-      if (!stated.windowS && stated.remaining === 0) {
+      if ((!stated.windowS || this.#fixedWindow) && stated.remaining === 0) {
         tokens = Math.min(tokens, 1 - resetMs * perMs)
         this.#pausedUntil = Math.max(this.#pausedUntil, now + resetMs)
       }

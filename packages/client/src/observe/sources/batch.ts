@@ -7,7 +7,8 @@
  * once that were created a while ago (a server that lost its jobs) are not asked one by one at
  * the rate limit, while their waits run out: a few are, and if their own addresses say 404 too,
  * the others listed with them are taken as not found (see `confirmLost`). A server whose
- * batch endpoint is missing (404, 405, 501), forbidden (403), refused twice in a row, or that
+ * batch endpoint is missing (404, 405, 501), forbidden (403), refused twice in a row (429 too,
+ * the second sent after the first's `Retry-After`: a quota of the endpoint's own), or that
  * answers something else there (a list, a page that leaves out jobs asked for) is asked one job
  * at a time for the next 10 minutes (monitor.ts), then a batch is tried again. A refusal is the
  * batch's unless one of its jobs is then refused alone (400, 422): an id the server does not
@@ -71,6 +72,8 @@ export function batchSource(core: ClientCore): Source {
   let refusals: Refusal[] = []
   /** Whether a batch was refused by the batch's fault since the last batch answered. */
   let refusedForBatch = false
+  /** When the last batch refused with 429 (none answered since) asked to be sent again. */
+  let rateLimitedUntil: number | undefined
   /** `observation` was asked alone (`said`: answered, refused for its id, or nothing), or ended. */
   const settle = (observation?: Observation, said?: 'answered' | 'id refused') => {
     for (const refusal of refusals) {
@@ -102,7 +105,21 @@ export function batchSource(core: ClientCore): Source {
       }
     },
     async many(group, signal, turn) {
-      const asked = await checkMany(core, group, signal, turn)
+      let asked: Awaited<ReturnType<typeof checkMany>>
+      try {
+        asked = await checkMany(core, group, signal, turn)
+      } catch (error) {
+        // A batch refused with 429 when sent after the last one's `Retry-After` (none answered
+        // between): a limit of the batch endpoint's own, not the client's rate. Its jobs are
+        // asked alone (a waitAll of 20 jobs behind a batch quota learned nothing in 4 hours).
+        if (!isApiError(error) || error.status !== 429) throw error
+        const now = core.clock.now()
+        const again = rateLimitedUntil !== undefined && now >= rateLimitedUntil
+        rateLimitedUntil = again ? undefined : now + (error.retryAfterMs ?? 0)
+        if (again) return { alone: group, stop: true }
+        throw error
+      }
+      rateLimitedUntil = undefined
       if (asked !== 'refused') {
         refusals = []
         refusedForBatch = false
@@ -145,7 +162,9 @@ async function checkMany(
   try {
     const lastLook = deadline <= startedAt
     const asked = { method: 'GET', path, signal, timeoutMs: limitMs, lastLook, turn } as const
-    response = await request(core, asked)
+    // A 429 is not tried again inside the request: the batch source sees each (above), and the
+    // jobs' next check comes after its `Retry-After` all the same (observation.ts).
+    response = await request(core, asked, (error) => !isApiError(error) || error.status !== 429)
   } catch (error) {
     if (isApiError(error) && UNSUPPORTED.has(error.status)) return { alone: all, stop: true }
     // Too many ids for a proxy or the server (413, 414, 431, a 400 or 422 of its own): refused.

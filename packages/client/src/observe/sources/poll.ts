@@ -50,11 +50,15 @@ export async function getJob(
       ...(holdS !== undefined && { holdMs: holdS * 1000 }),
       ...(etag !== undefined && { headers: { 'if-none-match': etag } }),
     })
-    // Nothing new: a 304 to an `If-None-Match`, or a held request that ended without a change
-    // (some long-poll servers answer a 204 or a bare 304). Otherwise they say nothing of the job.
+    // Nothing new: a 304 to an `If-None-Match`, a held request that ended without a change
+    // (some long-poll servers answer a 204 or a bare 304), or a 202 without a body (a status
+    // monitor's "still working", its `Retry-After` saying when to come back). Otherwise they
+    // say nothing of the job.
     const { status: code } = response
     const held = holdS !== undefined
-    const unchanged = (code === 304 && (etag !== undefined || held)) || (code === 204 && held)
+    const working = code === 202 && response.data === undefined
+    const unchanged =
+      (code === 304 && (etag !== undefined || held)) || (code === 204 && held) || working
     let job: Job | undefined
     try {
       job = unchanged ? undefined : readBody(response, jobParser(id))
