@@ -163,6 +163,8 @@ async function attempts<T>(
           return attempt(leftMs === undefined ? request : { ...request, timeoutMs: leftMs })
         },
         headersOf,
+        // Not a held request nor a stream's open: one that may probe the breaker.
+        mayProbe,
       )
       breaker?.succeeded(sentAt)
       core.budget.earn()

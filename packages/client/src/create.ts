@@ -137,11 +137,11 @@ function refusedUntil(core: ClientCore, reason: unknown, outage: boolean): numbe
  * request fails after its own retries, it is made again with the same idempotency key, as a
  * wait's check would be, until `maxConsecutiveErrors` tries in a row failed or the deadline would
  * pass. They count as a wait's failed checks do (observe/failures.ts): each opening of the
- * circuit breaker once, a refusal while another call's probe is out not at all; a `Retry-After`
- * the request did not wait out (longer than `maxRetryAfterMs`, or no retries at all) is waited
- * out here, as one try. A `batch`'s create fails at once when the server made other jobs of the
- * batch while it failed (its own failure: its params), or when the server paces it so
- * (`createMany` refuses the rest then). The
+ * circuit breaker once, a refusal while another call's probe is out not at all, nor one the
+ * server explained (`Retry-After`) within a deadline: those are waited out here. A
+ * `batch`'s create fails at once when the server made other jobs of the batch while it failed
+ * (its own failure: its params), or when the server asks it to wait longer than a create waits
+ * (`maxRetryAfterMs`: `createMany` refuses the rest then). The
  * create is what a wait cannot do without: a bad minute of the server must not lose it while the
  * wait would have gone on. When the wait's deadline stops the tries, a TimeoutError (the last
  * failure its `cause`) says so, as a wait's deadline does.
@@ -188,13 +188,21 @@ export async function createUntilMade(
       const verdict = judgeFailure(error, core.clock.now(), breaker, false, trips.answered)
       if (verdict.kind === 'fatal') throw verdict.error ?? error
       if (verdict.kind === 'look-again') throw error
-      // Refusals the request waited out already (for minutes, or, with a deadline, to it: its
-      // next try would have passed it) end it; one that asked for longer than it waits out
-      // inside itself (or that it did not retry at all, `maxRetries: 0`) is waited out here.
-      const { maxRetryAfterMs, maxRetries } = core.retry
-      const waited = verdict.kind === 'paced' && verdict.retryAfterMs <= maxRetryAfterMs
-      if (verdict.kind === 'paced' && ((waited && maxRetries > 0) || batch !== undefined)) {
-        throw Number.isFinite(deadline) ? outOfTime(error) : error
+      // Refusals the request waited out already end it: to the deadline (its next try would
+      // have passed it), or, without one, for minutes (give a `timeoutMs` to ride out longer).
+      // Others are waited out here, as the server asks: one that asked for longer than the
+      // request waits out inside itself, or one it did not retry at all (`maxRetries: 0`). A
+      // batch's creates (no deadline to give) ride out short refusals too, unless retries are
+      // off, each few minutes of them one try (a 10-minute maintenance asking for 30 s lost 16
+      // of 20); asked for longer
+      // than a create waits, one fails, and the batch's rest with it until then (`createMany`):
+      // said at once, not waited out by each.
+      if (verdict.kind === 'paced') {
+        const { maxRetryAfterMs, maxRetries } = core.retry
+        const long = verdict.retryAfterMs > maxRetryAfterMs
+        if (batch !== undefined ? long || maxRetries === 0 : !long && maxRetries > 0) {
+          throw Number.isFinite(deadline) ? outOfTime(error) : error
+        }
       }
       // Sent and failed, its retries spent, while the server made other jobs of the batch: this
       // create's failure alone (the server failing on its params), which must not hold the batch
@@ -203,9 +211,12 @@ export async function createUntilMade(
       const othersMade = (batch?.madeAt ?? Number.NEGATIVE_INFINITY) >= triedAt
       const alone = verdict.kind === 'failed' && verdict.opening === undefined && othersMade
       if (alone) throw error
-      // A refusal the server explained (`Retry-After`) is no failure, as for a wait's checks:
-      // counted, a maintenance asking for 61 s ended a 5 h createAndWait 9 minutes in.
-      let counts = verdict.kind === 'failed'
+      // A refusal the server explained (`Retry-After`) is no failure within a deadline, as for a
+      // wait's checks (counted, a maintenance asking for 61 s ended a 5 h createAndWait 9
+      // minutes in); without one, a try (minutes of refusals each), so that a quota used up
+      // does not hold the call for ever.
+      const paced = verdict.kind === 'paced'
+      let counts = verdict.kind === 'failed' || (paced && !Number.isFinite(deadline))
       if (verdict.kind !== 'paced' && verdict.opening !== undefined) {
         counts = verdict.opening !== counted
         counted = verdict.opening

@@ -1494,6 +1494,29 @@ describe('jobs.createBatch', () => {
     expect(simulator.jobCount - before).toBe(12)
   })
 
+  it('should ride out a maintenance asking for less than a create waits, however long', async () => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    let made = 0
+    // Ten minutes of 503s each asking for 30 s (the creates' own minutes of waiting run out).
+    const fetch = fakeFetch((call) => {
+      if (manual.now() - start < 600_000) {
+        const response = problemResponse(503, 'Maintenance')
+        response.headers.set('retry-after', '30')
+        return response
+      }
+      made++
+      return json(jobBody({ id: `job_${call.headers.get('idempotency-key')}` }), 201)
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock })
+    const params = Array.from({ length: 20 }, () => jobParams())
+    const batch = client.jobs.createBatch(params)
+    const outcomes = await drive(manual, batch, 10_000, 200)
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(20)
+    expect(made).toBe(20)
+    expect(manual.now() - start).toBeLessThan(700_000)
+  })
+
   it('should ride out a short outage: every job made, each once', async () => {
     const { manual, clock } = virtualClock()
     const start = manual.now()

@@ -725,6 +725,39 @@ describe('jobs.createAndWait and jobs.cancel', () => {
     expect(refused).toBe(60)
   })
 
+  it('should send one request, not every call’s, when a maintenance’s Retry-After is over', async () => {
+    const { manual, clock } = virtualClock()
+    const start = clock.now()
+    let refused = 0
+    let made = 0
+    // Ten minutes of 503s asking for 2 minutes, then the server.
+    const fetch = fakeFetch((call) => {
+      if (clock.now() - start < 600_000) {
+        refused++
+        const response = problemResponse(503, 'Maintenance')
+        response.headers.set('retry-after', '120')
+        return response
+      }
+      if (call.method !== 'POST') {
+        const id = call.url.split('/').pop() as string
+        return json(jobBody({ id, status: 'completed', result: { url: 'https://x/y' } }))
+      }
+      made++
+      return json(jobBody({ id: `job_${made}`, status: 'pending' }), 201)
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
+    const calls = Array.from({ length: 30 }, () =>
+      client.jobs.createAndWait(jobParams(), { timeoutMs: 3_600_000 }),
+    )
+    const jobs = await drive(manual, Promise.all(calls), 1_000, 1_000)
+    expect(jobs.every((job) => job.status === 'completed')).toBe(true)
+    expect(made).toBe(30)
+    // One request each time the server said, or each minute (what a call waits inside itself):
+    // not every call's each time (30 x 5). Known within a minute of the end.
+    expect(refused).toBeLessThanOrEqual(12)
+    expect(manual.now() - start).toBeLessThan(680_000)
+  })
+
   it('should take a 202 without a body as "still working", coming back when it says', async () => {
     const { manual, clock } = virtualClock()
     const start = clock.now()

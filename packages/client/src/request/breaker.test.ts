@@ -241,13 +241,16 @@ describe('circuit breaker', () => {
 
   it('should not open on 429s or 503s that say when to come back: the server is up and pacing', async () => {
     let retryAfter: string | undefined = '1'
-    const { client, fetch, transitions } = setup(() => {
+    const { client, fetch, manual, transitions } = setup(() => {
       const pacing = retryAfter !== undefined && fetch.calls.length % 2 === 0
       const response = problemResponse(pacing ? 429 : 503, 'busy')
       if (retryAfter !== undefined) response.headers.set('retry-after', retryAfter)
       return response
     })
-    for (let i = 0; i < 10; i++) await expect(client.jobs.get('job_1')).rejects.toThrow()
+    // (Each call goes when the last refusal said: the client holds its requests until then.)
+    for (let i = 0; i < 10; i++) {
+      await expect(drive(manual, client.jobs.get('job_1'), 500, 10)).rejects.toThrow()
+    }
     expect(transitions).toEqual([])
     expect(fetch.calls).toHaveLength(10)
     // Without the header, a 503 is a failure like any other (a 429 is still pacing: below).

@@ -265,7 +265,9 @@ export class Pacer {
     const next = this.#next()
     // Only writes wait, held back by their own limit: until its next token at least.
     const writesMs = next ? 0 : this.#server.writes.untilMs(now)
-    if (this.waiting === 0 || (this.#server.limit.kind === 'none' && writesMs === 0)) return
+    if (this.waiting === 0) return
+    const unlimited = this.#server.limit.kind === 'none' && writesMs === 0
+    if (unlimited && this.#server.unavailableMs() === 0) return
     const timer = new AbortController()
     this.#timer = timer
     // Whole milliseconds, at least one: a wait of a fraction of one may not move a clock whose

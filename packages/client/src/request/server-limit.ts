@@ -30,6 +30,7 @@
 import type { Clock } from '../clock.js'
 import { readLimit, refusalDelay } from './rate-limit-headers.js'
 import { RateShare } from './share.js'
+import { Unavailable } from './unavailable.js'
 import { WriteLimit, type WriteToken } from './write-limit.js'
 
 /** What is known of the server's limit. */
@@ -56,7 +57,12 @@ export type Limit =
     }
 
 /** How a request given a turn ended (see `ServerLimit.answered`). */
-export type Outcome = 'ok' | 'failed' | { refused: number | undefined }
+export type Outcome =
+  | 'ok'
+  | 'failed'
+  | { refused: number | undefined }
+  /** A 503 saying when the server takes requests again (`Retry-After`, ms): see unavailable.ts. */
+  | { unavailable: number }
 
 /** A request's answer, and where its turn stands among the others (see `ServerLimit.answered`). */
 export interface Answer {
@@ -112,6 +118,8 @@ export class ServerLimit {
   readonly #share = new RateShare()
   /** The writes' own limit, when their refusals taught one (write-limit.ts). */
   readonly writes = new WriteLimit()
+  /** Whether the server said it is unavailable for now (a 503 with `Retry-After`). */
+  readonly #unavailable = new Unavailable()
   /** When a read was last refused where no limit is stated. */
   #readRefusedAt = Number.NEGATIVE_INFINITY
   /** When the older rate-limit headers were last read while the server stated no limit. */
@@ -146,9 +154,16 @@ export class ServerLimit {
    */
   admit(write: boolean): boolean {
     if (write && this.writesHeld()) return false
+    const now = this.#clock.now()
+    if (!this.#unavailable.allows(now) || !this.#admitted(now)) return false
+    this.#unavailable.went(now)
+    return true
+  }
+
+  /** Takes a turn now if the limit allows one (see `admit`). */
+  #admitted(now: number): boolean {
     const limit = this.#limit
     if (limit.kind === 'none') return true
-    const now = this.#clock.now()
     if (limit.kind === 'unknown') {
       if (!limit.probing) {
         limit.probing = true
@@ -195,8 +210,18 @@ export class ServerLimit {
    * tokens left meanwhile go at the next turn.
    */
   untilTurnMs(soon: boolean, spreadMaxMs: number): number {
-    const limit = this.#limit
     const now = this.#clock.now()
+    return Math.max(this.#unavailable.untilMs(now), this.#limitTurnMs(now, soon, spreadMaxMs))
+  }
+
+  /** In how many ms requests may go by what the server said of its being unavailable (0: now). */
+  unavailableMs(): number {
+    return Math.max(0, this.#unavailable.untilMs(this.#clock.now()))
+  }
+
+  /** In how many ms the next turn may come by the limit alone (see `untilTurnMs`). */
+  #limitTurnMs(now: number, soon: boolean, spreadMaxMs: number): number {
+    const limit = this.#limit
     if (limit.kind === 'unknown') return limit.since + PROBE_ALONE_MS - now
     if (limit.kind === 'none') return 0
     const spreadMs = soon
@@ -221,7 +246,12 @@ export class ServerLimit {
     if (older && limit.kind === 'none') this.#olderReadAt = now
     const stated = headers && readLimit(headers, now, older)
     const write = answer.given !== undefined && answer.given !== false
-    const refused = typeof outcome === 'object'
+    if (typeof outcome === 'object' && 'unavailable' in outcome) {
+      // Up to a second more at random: clients told together do not come back together.
+      const spreadMs = this.#random() * Math.min(1_000, outcome.unavailable)
+      this.#unavailable.said(now + outcome.unavailable + spreadMs)
+    } else this.#unavailable.answered(outcome === 'ok')
+    const refused = typeof outcome === 'object' && 'refused' in outcome
     if (stated) {
       // Without a policy's window, the longest time to a reset seen stands for it.
       const resetMs = (stated.resetS ?? 0) * 1_000

@@ -13,6 +13,7 @@ import type { HttpRequest } from './http.js'
 import { notSent } from './key.js'
 import type { Pacer, Ticket } from './pacing.js'
 import { refusalDelay } from './rate-limit-headers.js'
+import type { Outcome } from './server-limit.js'
 import { isWrite } from './write-limit.js'
 
 /**
@@ -30,7 +31,9 @@ const URGENT_LEAD_MS = 86_400_000
 /**
  * Makes `attempt` (one request, `request`) when the pacer gives it a turn, within `turnMs` (or
  * at once with the turn `given` it before it was made), and tells the pacer what the answer
- * (`headersOf` it) or the error said of the rate limit.
+ * (`headersOf` it) or the error said of the rate limit. `plain`: not a held request nor a
+ * stream's open, whose 503 may be its route's alone (a proxy that refuses streams): only a
+ * plain request's says the server is unavailable (unavailable.ts).
  */
 export async function paced<T>(
   core: ClientCore,
@@ -39,6 +42,7 @@ export async function paced<T>(
   given: Ticket | undefined,
   attempt: () => Promise<T>,
   headersOf: (answer: T) => Headers,
+  plain = true,
 ): Promise<T> {
   const { pacer, clock } = core
   if (!pacer) return attempt()
@@ -53,17 +57,17 @@ export async function paced<T>(
       pacer.release(ticket)
       throw error
     }
-    const refused = isApiError(error) && error.status === 429
-    pacer.answered(
-      ticket,
-      isApiError(error) ? error.headers : undefined,
-      // No longer than a call waits out inside itself: the calls after it fail with the
-      // server's word instead of queueing silently for an hour.
-      refused
-        ? { refused: capped(refusalDelay(error.headers, clock.now()), core.retry.maxRetryAfterMs) }
-        : 'failed',
-      held,
-    )
+    const api = isApiError(error) ? error : undefined
+    // No longer than a call waits out inside itself: the calls after it fail with the server's
+    // word instead of queueing silently for an hour.
+    const { maxRetryAfterMs } = core.retry
+    const outcome: Outcome =
+      api?.status === 429
+        ? { refused: capped(refusalDelay(api.headers, clock.now()), maxRetryAfterMs) }
+        : plain && api?.status === 503 && api.retryAfterMs !== undefined
+          ? { unavailable: Math.min(api.retryAfterMs, maxRetryAfterMs) }
+          : 'failed'
+    pacer.answered(ticket, api?.headers, outcome, held)
     throw error
   }
 }

@@ -1,0 +1,50 @@
+/**
+ * A server that said it is unavailable (a 503 with `Retry-After`: maintenance, overload) is sent
+ * nothing until then, then one request alone until it answers: every call of a client waiting out
+ * the same 503 came back at the same moment, each refused again (100 createAndWaits through ten
+ * minutes of 503s asking for two: 500 refusals). The pacer's turns wait for it (server-limit.ts).
+ */
+
+/** How long the request after the pause goes alone without an answer (one held by the server, say). */
+const ALONE_MS = 2_000
+
+export class Unavailable {
+  /** Until when the server said it takes no request. */
+  #until = 0
+  /** The request after the pause: still to go (`due`), or out since `#outAt`. */
+  #probe: 'none' | 'due' | 'out' = 'none'
+  #outAt = 0
+
+  /** The server said it is unavailable until `until` (client clock). */
+  said(until: number): void {
+    this.#until = Math.max(this.#until, until)
+    this.#probe = 'due'
+  }
+
+  /** Whether a request may go now by it (the pacer's limit may still say no). */
+  allows(now: number): boolean {
+    if (this.#probe === 'out' && now - this.#outAt >= ALONE_MS) this.#probe = 'none'
+    return this.#probe === 'none' || (this.#probe === 'due' && now >= this.#until)
+  }
+
+  /** A request went: the first after the pause goes alone. */
+  went(now: number): void {
+    if (this.#probe !== 'due') return
+    this.#probe = 'out'
+    this.#outAt = now
+  }
+
+  /** In how many ms a request may go by it. */
+  untilMs(now: number): number {
+    if (this.#probe === 'none') return 0
+    return this.#probe === 'due' ? this.#until - now : this.#outAt + ALONE_MS - now
+  }
+
+  /**
+   * The request after the pause ended otherwise than with the server saying it again: answered,
+   * requests go as before; failed on the way, the next goes alone.
+   */
+  answered(ok: boolean): void {
+    if (this.#probe === 'out') this.#probe = ok ? 'none' : 'due'
+  }
+}
