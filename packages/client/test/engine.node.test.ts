@@ -1218,6 +1218,31 @@ function pushUnder(
   })
 }
 
+describe('push under a quota of an hour', () => {
+  it('should keep jobs polled in batches where opening a stream each would take an hour', async () => {
+    const { client, manual, settle, requests } = virtualSetup({
+      simulation: {
+        durations: { distribution: 'fixed', ms: 600_000 },
+        rate_limit: { capacity: 100, refill_per_s: 100 / 3_600 },
+      },
+      client: { transport: 'auto' },
+    })
+    const late: number[] = []
+    const calls = Array.from({ length: 100 }, () =>
+      client.jobs
+        .createAndWait(jobParams(600_000), { timeoutMs: 4 * 3_600_000 })
+        .then((job) => late.push(manual.now() - Date.parse(job.updated_at))),
+    )
+    await settle(Promise.all(calls))
+    late.sort((a, b) => a - b)
+    // One turn for up to 100 jobs: each known within a minute or two of its end (a stream each,
+    // a turn of 36 s each: 20 min late at the median, 50 at worst), the creates' burst and a
+    // few batches spent.
+    expect(late[99]).toBeLessThan(120_000)
+    expect(requests.length).toBeLessThan(130)
+  }, 60_000)
+})
+
 describe('push under the rate limit, put off', () => {
   it('should open a stream put off for creates once they no longer wait', async () => {
     const { client, manual, settle } = virtualSetup({

@@ -133,7 +133,7 @@ export class Monitor implements Planner {
     this.#auto = options.auto ?? true
     this.#tabs = options.tabs
     this.#shareRequests = options.shareRequests ?? true
-    this.#putOff = new PutOffStreams(core, () => this.#observations.values())
+    this.#putOff = new PutOffStreams(core, this.#observations)
   }
 
   /** Subscribes to job `id`, starting its observation unless one is live. */
@@ -150,11 +150,15 @@ export class Monitor implements Planner {
       align: start.align === true,
     })
     const fresh = live === undefined
+    let short = false
     if (fresh) {
       // A wait for many jobs polls them in batches; a push transport would hold one each (and a
       // page only a few).
       const push = !start.align && (this.#page?.mayHold() ?? true)
       observation.transport = push ? this.#memory.transport(now) : 'poll'
+      // Where turns are too short to open a stream each soon, polled in batches until they are
+      // not (put-off.ts); a created job's stream is put off as it is created (observation.ts).
+      short = observation.transport !== 'poll' && !start.created && !this.roomForStream()
       this.#observations.set(id, observation)
       this.#page?.observing()
       if (observation.transport !== 'poll') {
@@ -162,6 +166,10 @@ export class Monitor implements Planner {
       }
     }
     observation.join(subscription, !fresh)
+    if (fresh && short) {
+      observation.putOff = true
+      this.putOff()
+    }
     if (fresh) {
       const { created } = start
       const begin = (o: Observation) => (created ? o.created(created) : this.plan(o, 0))
@@ -214,6 +222,10 @@ export class Monitor implements Planner {
 
   putOff(): void {
     this.#putOff.added()
+  }
+
+  roomForStream(): boolean {
+    return this.#putOff.mayOpen(1)
   }
 
   relay(job: Job): void {
@@ -314,6 +326,8 @@ export class Monitor implements Planner {
     // Streams put off while creates waited open as turns are free now, not all at once: 150
     // opened together waited behind each other (15 s at 10 requests a second), unchecked.
     let free = !pacer ? Infinity : pacer.creating ? 0 : pacer.free()
+    // Only where there are turns to open every stream put off soon (asked once, if one is due).
+    if (free >= 1 && all.some((o) => o.putOff) && !this.#putOff.mayOpen()) free = 0
     const due: Observation[] = []
     for (const observation of all) {
       if (observation.putOff && free >= 1) {

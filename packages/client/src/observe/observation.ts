@@ -29,6 +29,8 @@ export interface Planner {
    * meanwhile, and opened once none waits.
    */
   putOff(): void
+  /** Whether there are turns to open one more stream soon (put-off.ts). */
+  roomForStream(): boolean
   /** The observation ended: forget it. */
   release(observation: Observation): void
   /** An answer from the server: other tabs sharing the job hear of it too. */
@@ -227,7 +229,8 @@ export class Observation {
     // 400 createAndWaits at 50 requests a second, each opening its stream at once, knew their
     // 3 s jobs' ends 4.5 s late at the median, 0.09 s without `onProgress`.
     const { pacer } = this.core
-    const deferred = this.transport !== 'poll' && pacer !== undefined && pacer.creating
+    const short = () => pacer?.creating || !this.planner.roomForStream()
+    const deferred = this.transport !== 'poll' && pacer !== undefined && short()
     if (this.transport === 'poll' || deferred) this.#planNext(hints, now, true)
     else this.planner.plan(this, 0)
     if (deferred) {

@@ -111,6 +111,16 @@ export class Pacer {
   }
 
   /**
+   * Whether `count` more requests (not writes) would all have their turns within `withinMs`, as
+   * the limit is known (before its first answer, taken as so).
+   */
+  roomFor(count: number, withinMs: number): boolean {
+    const limit = this.#server.limit
+    if (limit.kind !== 'bucket') return true
+    return this.#server.tokens() - this.#ahead() + limit.perMs * withinMs >= count
+  }
+
+  /**
    * In how many ms a request (not a write) asking then would be let go at once (every turn
    * waiting before it given first): 0 when the server states no limit, Infinity before its
    * first answer.
