@@ -283,6 +283,9 @@ describe('jobs.get', () => {
     ['cancelled', 'canceled'],
     ['COMPLETE', 'completed'],
     ['IN_QUEUE', 'pending'],
+    ['expired', 'error'],
+    ['timed-out', 'error'],
+    ['Done', 'completed'],
     // A step of the work this client does not know: running, not an answer that does not read.
     ['transcoding', 'running'],
   ])("should read another server's status %s as %s", async (given, status) => {

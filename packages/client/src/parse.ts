@@ -26,9 +26,16 @@ const STATUS_NAMES: Readonly<Record<string, JobStatus>> = {
   succeeded: 'completed',
   success: 'completed',
   complete: 'completed',
+  done: 'completed',
+  finished: 'completed',
   failed: 'error',
   failure: 'error',
+  errored: 'error',
+  rejected: 'error',
+  expired: 'error',
+  timed_out: 'error',
   cancelled: 'canceled',
+  aborted: 'canceled',
 }
 
 /**

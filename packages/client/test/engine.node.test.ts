@@ -666,6 +666,36 @@ describe('a batch endpoint with a quota of its own', () => {
     expect(manual.now() - start).toBeLessThan(300_000)
   })
 
+  it('should keep batching when a job asked alone is refused too (every request limited)', async () => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    // Every request refused from 5 s to 35 s, each asked to come back in 10 s; jobs done at 60 s.
+    const fetch = fakeFetch((call) => {
+      const now = manual.now() - start
+      if (now >= 5_000 && now < 35_000) {
+        const response = problemResponse(429, 'slow down')
+        response.headers.set('retry-after', '10')
+        return response
+      }
+      const done = now >= 60_000
+      if (!call.url.includes('?ids=')) {
+        const id = call.url.split('/').pop() as string
+        return json(jobBody({ id, status: done ? 'completed' : 'running' }))
+      }
+      const ids = (call.url.split('ids=')[1] ?? '').split(',')
+      const jobs = ids.map((id) => jobBody({ id, status: done ? 'completed' : 'running' }))
+      return json({ jobs, missing: [] })
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
+    const ids = Array.from({ length: 50 }, (_, i) => `job_${i}`)
+    const all = client.jobs.waitAll(ids, { polling: fixedInterval(2_000), timeoutMs: 600_000 })
+    const outcomes = await drive(manual, all, 1_000, 600)
+    expect(outcomes.every((o) => o.status === 'fulfilled')).toBe(true)
+    // A job or two asked alone (refused), not fifty jobs one by one.
+    expect(fetch.calls.filter((c) => !c.url.includes('?ids=')).length).toBeLessThanOrEqual(3)
+    expect(manual.now() - start).toBeLessThan(75_000)
+  })
+
   it('should keep batching under a limit of every request, its Retry-After kept', async () => {
     const { manual, clock } = virtualClock()
     const start = manual.now()

@@ -758,6 +758,32 @@ describe('jobs.createAndWait and jobs.cancel', () => {
     expect(manual.now() - start).toBeLessThan(680_000)
   })
 
+  it('should hold only the creates when only they are refused with 503 (reads answered)', async () => {
+    const { manual, clock } = virtualClock()
+    const start = clock.now()
+    // Creates refused for ten minutes (a read-only maintenance); the job watched ends at 20 s.
+    const fetch = fakeFetch((call) => {
+      if (call.method === 'POST') {
+        const response = problemResponse(503, 'Read-only maintenance')
+        response.headers.set('retry-after', '30')
+        return response
+      }
+      const done = clock.now() - start >= 20_000
+      return json(
+        jobBody({ status: done ? 'completed' : 'running', result: { url: 'https://x/y' } }),
+      )
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
+    const controller = new AbortController()
+    const { signal } = controller
+    const batch = client.jobs.createBatch([jobParams(), jobParams()], { signal }).catch(() => {})
+    const wait = client.jobs.wait('job_1', { polling: fixedInterval(2_000) })
+    await drive(manual, wait, 500, 200)
+    expect(manual.now() - start).toBeLessThanOrEqual(22_000)
+    controller.abort()
+    await batch
+  })
+
   it('should take a 202 without a body as "still working", coming back when it says', async () => {
     const { manual, clock } = virtualClock()
     const start = clock.now()

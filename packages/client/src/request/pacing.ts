@@ -127,9 +127,10 @@ export class Pacer {
    */
   untilFree(): number {
     const limit = this.#server.limit
-    if (limit.kind !== 'bucket') return limit.kind === 'none' ? 0 : Infinity
+    const held = this.#server.unavailableMs()
+    if (limit.kind !== 'bucket') return limit.kind === 'none' ? held : Infinity
     const short = this.#ahead() + 1 - this.#server.tokens()
-    return Math.max(0, short / limit.perMs)
+    return Math.max(held, short / limit.perMs)
   }
 
   /** How many turns waiting would go before a request that is not a write (see `#next`). */
@@ -274,7 +275,7 @@ export class Pacer {
     const now = this.#clock.now()
     const next = this.#next()
     // Only writes wait, held back by their own limit: until its next token at least.
-    const writesMs = next ? 0 : this.#server.writes.untilMs(now)
+    const writesMs = next ? 0 : this.#server.writesUntilMs()
     if (this.waiting === 0) return
     const unlimited = this.#server.limit.kind === 'none' && writesMs === 0
     if (unlimited && this.#server.unavailableMs() === 0) return

@@ -109,17 +109,23 @@ export class ServerLimit {
   #pausedUntil = 0
   /**
    * Whether the stated window is a fixed one (the quota back whole at each reset), not a bucket
-   * refilled as it goes: learned from a refusal for an empty window that asks to wait far past
+   * refilled as it goes: learned from two refusals for an empty window that ask to wait far past
    * the next token such a bucket would give (an hour's 20 requests, read as one every 3 minutes:
    * each refused, and each refusal halved this client's share, as if others took the tokens).
    */
   #fixedWindow = false
+  /** Such refusals so far: the second makes the window a fixed one (one may be a limit behind). */
+  #longRefusals = 0
+  /** The newest ticket answered: an older answer's count of what is left is stale. */
+  #newestAnswered = Number.NEGATIVE_INFINITY
   /** How much of the server's rate this client takes. */
   readonly #share = new RateShare()
   /** The writes' own limit, when their refusals taught one (write-limit.ts). */
   readonly writes = new WriteLimit()
   /** Whether the server said it is unavailable for now (a 503 with `Retry-After`). */
   readonly #unavailable = new Unavailable()
+  /** The same for writes alone: a write's 503 (creates refused in a read-only maintenance). */
+  readonly #writesUnavailable = new Unavailable()
   /** When a read was last refused where no limit is stated. */
   #readRefusedAt = Number.NEGATIVE_INFINITY
   /** When the older rate-limit headers were last read while the server stated no limit. */
@@ -139,13 +145,22 @@ export class ServerLimit {
   /** Tokens in the bucket now: 0 before the first answer, Infinity when the server states none. */
   tokens(): number {
     const limit = this.#limit
+    const now = this.#clock.now()
+    // None while the server said it takes no request.
+    if (this.#unavailable.untilMs(now) > 0) return 0
     if (limit.kind !== 'bucket') return limit.kind === 'none' ? Infinity : 0
-    return refill(limit, this.#clock.now())
+    return refill(limit, now)
   }
 
   /** Whether writes wait for their own limit now (write-limit.ts). */
   writesHeld(): boolean {
-    return this.writes.untilMs(this.#clock.now()) > 0
+    return this.writesUntilMs() > 0
+  }
+
+  /** In how many ms writes may go by their own limit and what the server said of them. */
+  writesUntilMs(): number {
+    const now = this.#clock.now()
+    return Math.max(this.writes.untilMs(now), this.#writesUnavailable.untilMs(now))
   }
 
   /**
@@ -157,6 +172,7 @@ export class ServerLimit {
     const now = this.#clock.now()
     if (!this.#unavailable.allows(now) || !this.#admitted(now)) return false
     this.#unavailable.went(now)
+    if (write) this.#writesUnavailable.went(now)
     return true
   }
 
@@ -249,8 +265,14 @@ export class ServerLimit {
     if (typeof outcome === 'object' && 'unavailable' in outcome) {
       // Up to a second more at random: clients told together do not come back together.
       const spreadMs = this.#random() * Math.min(1_000, outcome.unavailable)
-      this.#unavailable.said(now + outcome.unavailable + spreadMs)
-    } else this.#unavailable.answered(outcome === 'ok')
+      // A write's may be the writes' alone (creates refused, reads answered): reads go on.
+      ;(write ? this.#writesUnavailable : this.#unavailable).said(
+        now + outcome.unavailable + spreadMs,
+      )
+    } else {
+      this.#unavailable.answered(outcome === 'ok')
+      if (write) this.#writesUnavailable.answered(outcome === 'ok')
+    }
     const refused = typeof outcome === 'object' && 'refused' in outcome
     if (stated) {
       // Without a policy's window, the longest time to a reset seen stands for it.
@@ -262,8 +284,9 @@ export class ServerLimit {
       // whose length is still a guess: the guess's.)
       const emptied = refused && stated.remaining === 0 && stated.windowS !== undefined
       // (Seconds of `Retry-After` are whole: one more is the next token's too.)
+      // (The refusal's own delay, not the pause's: that is capped at what a call waits out.)
       const waitMs = emptied && headers ? (refusalDelay(headers, now) ?? 0) : 0
-      if (waitMs > 1_000 + 2 / statedPerMs) this.#fixedWindow = true
+      if (waitMs > 1_000 + 2 / statedPerMs) this.#fixedWindow = ++this.#longRefusals >= 2
       else if (emptied && limit.kind === 'bucket' && !limit.learned)
         this.#share.halve(ticket, tickets, now)
       // A refused request took a token here, and none from the server's bucket: it is given
@@ -278,7 +301,7 @@ export class ServerLimit {
       const remaining =
         stated.remaining === undefined || held ? undefined : stated.remaining - later
       // (A fixed window's is what is left, whole again after each reset: not refilled as it goes.)
-      const exact = this.#fixedWindow && remaining !== undefined
+      const exact = this.#fixedWindow && remaining !== undefined && ticket >= this.#newestAnswered
       let tokens =
         limit.kind === 'bucket' && !exact
           ? Math.min(refill(limit, now), remaining ?? Infinity)
@@ -313,6 +336,7 @@ export class ServerLimit {
       this.#limit = UNKNOWN()
     }
     if (refused) this.#pause(outcome.refused, write && (stated?.remaining ?? 0) > 0)
+    this.#newestAnswered = Math.max(this.#newestAnswered, ticket)
     // The server's bucket at least half full: others on the key leave this client room.
     const left = stated?.remaining
     const roomy = left !== undefined && !held && left >= (stated?.quota ?? Infinity) / 2

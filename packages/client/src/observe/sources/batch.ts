@@ -8,7 +8,8 @@
  * the rate limit, while their waits run out: a few are, and if their own addresses say 404 too,
  * the others listed with them are taken as not found (see `confirmLost`). A server whose
  * batch endpoint is missing (404, 405, 501), forbidden (403), refused twice in a row (429 too,
- * the second sent after the first's `Retry-After`: a quota of the endpoint's own), or that
+ * the second sent after the first's `Retry-After`, while a job asked alone then is answered: a
+ * quota of the endpoint's own), or that
  * answers something else there (a list, a page that leaves out jobs asked for) is asked one job
  * at a time for the next 10 minutes (monitor.ts), then a batch is tried again. A refusal is the
  * batch's unless one of its jobs is then refused alone (400, 422): an id the server does not
@@ -28,6 +29,14 @@ import type { Observation } from '../observation.js'
 import { requestLimitMs } from '../subscription.js'
 import { checkOnce, pollSource } from './poll.js'
 import type { Source } from './source.js'
+
+/**
+ * Whether a failure is tried again inside the request: not a 429 that says when to come back,
+ * which the batch source must see (see `batchSource`'s `many`).
+ */
+function notToldRefusal(error: unknown): boolean {
+  return !(isApiError(error) && error.status === 429 && error.retryAfterMs !== undefined)
+}
 
 /** Statuses that say the server has no batch endpoint for this client. */
 const UNSUPPORTED = new Set([403, 404, 405, 501])
@@ -74,6 +83,12 @@ export function batchSource(core: ClientCore): Source {
   let refusedForBatch = false
   /** When the last batch refused with 429 (none answered since) asked to be sent again. */
   let rateLimitedUntil: number | undefined
+  /**
+   * A job asked alone after a second such refusal: answered, the quota is the batch endpoint's
+   * own (`ownQuota`: the next batch stops batching for a while); refused too, the client's.
+   */
+  let probe: Observation | undefined
+  let ownQuota = false
   /** `observation` was asked alone (`said`: answered, refused for its id, or nothing), or ended. */
   const settle = (observation?: Observation, said?: 'answered' | 'id refused') => {
     for (const refusal of refusals) {
@@ -93,9 +108,14 @@ export function batchSource(core: ClientCore): Source {
     ...poll,
     async one(observation, signal, turn) {
       let said: 'answered' | 'id refused' | undefined
+      const probing = observation === probe
+      if (probing) probe = undefined
       try {
-        await poll.one(observation, signal, turn)
+        // The job asked alone after batches refused: its own refusal must be seen, not waited out.
+        if (probing) await checkOnce(core, observation, signal, undefined, turn, notToldRefusal)
+        else await poll.one(observation, signal, turn)
         said = 'answered'
+        if (probing) ownQuota = true
       } catch (error) {
         // An answer about the job, whatever it said, but its id refused; no answer says nothing.
         if (isApiError(error)) said = ID_REFUSED.has(error.status) ? 'id refused' : 'answered'
@@ -105,19 +125,30 @@ export function batchSource(core: ClientCore): Source {
       }
     },
     async many(group, signal, turn) {
+      if (ownQuota) {
+        ownQuota = false
+        rateLimitedUntil = undefined
+        return { alone: group, stop: true }
+      }
       let asked: Awaited<ReturnType<typeof checkMany>>
       try {
         asked = await checkMany(core, group, signal, turn)
       } catch (error) {
-        // A batch refused with 429 when sent after the last one's `Retry-After` (none answered
-        // between): a limit of the batch endpoint's own, not the client's rate. Its jobs are
-        // asked alone (a waitAll of 20 jobs behind a batch quota learned nothing in 4 hours).
-        if (!isApiError(error) || error.status !== 429) throw error
+        // A batch refused with 429 again when sent after the last one's `Retry-After` (none
+        // answered between): one job is asked alone. Answered, the quota is the batch
+        // endpoint's own (a waitAll of 20 jobs behind one learned nothing in 4 hours): its jobs
+        // go alone for a while. Refused too, it is the client's, and batches go on (one turn
+        // for many jobs). The other jobs' checks come after the `Retry-After`.
+        const refused = isApiError(error) && error.status === 429
+        if (!refused || error.retryAfterMs === undefined) throw error
         const now = core.clock.now()
         const again = rateLimitedUntil !== undefined && now >= rateLimitedUntil
-        rateLimitedUntil = again ? undefined : now + (error.retryAfterMs ?? 0)
-        if (again) return { alone: group, stop: true }
-        throw error
+        rateLimitedUntil = again ? undefined : now + error.retryAfterMs
+        if (!again || group.length < 2) throw error
+        const [first, ...rest] = group as [Observation, ...Observation[]]
+        for (const o of rest) o.failed(error)
+        probe = first
+        return { alone: [first] }
       }
       rateLimitedUntil = undefined
       if (asked !== 'refused') {
@@ -162,9 +193,9 @@ async function checkMany(
   try {
     const lastLook = deadline <= startedAt
     const asked = { method: 'GET', path, signal, timeoutMs: limitMs, lastLook, turn } as const
-    // A 429 is not tried again inside the request: the batch source sees each (above), and the
-    // jobs' next check comes after its `Retry-After` all the same (observation.ts).
-    response = await request(core, asked, (error) => !isApiError(error) || error.status !== 429)
+    // A 429 saying when to come back is not tried again inside the request: the batch source
+    // sees each (above), and the jobs' next check comes then all the same (observation.ts).
+    response = await request(core, asked, notToldRefusal)
   } catch (error) {
     if (isApiError(error) && UNSUPPORTED.has(error.status)) return { alone: all, stop: true }
     // Too many ids for a proxy or the server (413, 414, 431, a 400 or 422 of its own): refused.

@@ -32,15 +32,17 @@ export async function getJob(
     lastLook?: boolean | undefined
     /** Its turn under the rate limit, given before it was made (see `HttpRequest.turn`). */
     turn?: number | undefined
+    /** Which failures are tried again (see `request`): all that may pass, by default. */
+    retry?: ((error: unknown) => boolean) | undefined
   },
 ): Promise<{ job: Job | undefined; response: HttpResponse }> {
   const { clock, history } = core
-  const { attempt, signal, timeoutMs, etag, holdS, endOnly, lastLook, turn } = check
+  const { attempt, signal, timeoutMs, etag, holdS, endOnly, lastLook, turn, retry } = check
   const until = endOnly ? '&until=terminal' : ''
   const path = holdS === undefined ? jobPath(id) : `${jobPath(id)}?wait=${holdS}${until}`
   const startedAt = clock.now()
   try {
-    const response = await request(core, {
+    const asked = {
       method: 'GET',
       path,
       signal,
@@ -49,7 +51,8 @@ export async function getJob(
       turn,
       ...(holdS !== undefined && { holdMs: holdS * 1000 }),
       ...(etag !== undefined && { headers: { 'if-none-match': etag } }),
-    })
+    } as const
+    const response = await request(core, asked, retry ?? true)
     // Nothing new: a 304 to an `If-None-Match`, a held request that ended without a change
     // (some long-poll servers answer a 204 or a bare 304), or a 202 without a body (a status
     // monitor's "still working", its `Retry-After` saying when to come back). Otherwise they
@@ -89,6 +92,7 @@ export async function checkOnce(
   signal: AbortSignal,
   next?: 'look',
   turn?: number,
+  retry?: (error: unknown) => boolean,
 ): Promise<void> {
   const { state } = observation.cursor
   const now = core.clock.now()
@@ -104,6 +108,7 @@ export async function checkOnce(
     lastLook,
     etag: conditional ? state.etag : undefined,
     turn,
+    retry,
   })
   const hints = hintsOf(job ?? state.job, response.headers, core.clock.now())
   observation.answered(job, hints, response.headers.get('etag') ?? undefined, next)
