@@ -784,6 +784,26 @@ describe('jobs.createAndWait and jobs.cancel', () => {
     await batch
   })
 
+  it('should come back when a 202 without a body says, whatever the job’s ETA said before', async () => {
+    const { manual, clock } = virtualClock()
+    const start = clock.now()
+    const reads: number[] = []
+    // The create's answer gives an ETA of 10 s; the status monitor then says "working, 30 s".
+    const fetch = fakeFetch((call) => {
+      if (call.method === 'POST') return json(jobBody({ status: 'running', eta_ms: 10_000 }), 201)
+      reads.push(clock.now() - start)
+      if (clock.now() - start < 100_000) {
+        return new Response(null, { status: 202, headers: { 'retry-after': '30' } })
+      }
+      return json(jobBody({ status: 'completed', result: { url: 'https://x/y' } }))
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
+    const done = client.jobs.createAndWait(jobParams(), { timeoutMs: 3_600_000 })
+    expect(await drive(manual, done, 1_000, 300)).toMatchObject({ status: 'completed' })
+    const gaps = reads.slice(1).map((at, i) => at - (reads[i] as number))
+    expect(gaps.every((gap) => gap >= 30_000)).toBe(true)
+  })
+
   it('should take a 202 without a body as "still working", coming back when it says', async () => {
     const { manual, clock } = virtualClock()
     const start = clock.now()

@@ -110,7 +110,11 @@ export async function checkOnce(
     turn,
     retry,
   })
-  const hints = hintsOf(job ?? state.job, response.headers, core.clock.now())
+  // Unchanged, the job's own hints stand (its ETA); a 202 without a body ("still working") says
+  // only when to come back, which nothing moves sooner (its job's old ETA had the checks every
+  // few seconds against a `Retry-After` of 30).
+  const shown = job ?? (response.status === 202 ? undefined : state.job)
+  const hints = hintsOf(shown, response.headers, core.clock.now())
   observation.answered(job, hints, response.headers.get('etag') ?? undefined, next)
 }
 
