@@ -2,6 +2,8 @@
  * Creating a job: the request with its idempotency key, and reading what the server answered,
  * whatever its shape, into the Job (the job exists: it must not be lost to the answer's shape).
  */
+
+import { whenAborted } from './abort.js'
 import { type ClientCore, request } from './core.js'
 import { DEFAULTS } from './defaults.js'
 import { isApiError, isCircuitOpenError, isNetworkError, TimeoutError } from './errors.js'
@@ -81,6 +83,12 @@ export async function createMany(
   const outcomes: CreateOutcome[] = []
   let next = 0
   let refused: { reason: unknown; until: number } | undefined
+  /**
+   * Aborted (with the refusal) when the server asks the batch to wait longer than a create waits:
+   * the creates out then give up too, most still waiting for a turn under the server's hold
+   * (pacing.ts): each was refused in its turn, one a minute, the batch's end 7 minutes on.
+   */
+  let waitedOut = new AbortController()
   /** When a create of the batch was last made (createUntilMade's `batch`). */
   const batch = { madeAt: Number.NEGATIVE_INFINITY }
   const worker = async () => {
@@ -93,11 +101,17 @@ export async function createMany(
       }
       let key: string | undefined
       const startedAt = core.clock.now()
+      const own = new AbortController()
+      const gate = waitedOut.signal
+      const unlink = [gate, ...(signal ? [signal] : [])].map((s) =>
+        whenAborted(s, () => own.abort(s.reason)),
+      )
+      if (signal?.aborted) own.abort(signal.reason)
       try {
         // A key that is not a string is refused by the create (its `TypeError`), not kept.
         const given: unknown = idempotencyKey?.(params, i) ?? randomId()
         key = typeof given === 'string' ? given : undefined
-        const options = { signal, idempotencyKey: given as string }
+        const options = { signal: own.signal, idempotencyKey: given as string }
         const { job } = await createUntilMade(core, params, options, Infinity, undefined, batch)
         batch.madeAt = core.clock.now()
         outcomes[i] = { status: 'fulfilled', job }
@@ -107,8 +121,15 @@ export async function createMany(
         // Given up on failures while the server made no other job of the batch: an outage.
         const outage = isTransient(reason) && batch.madeAt < startedAt
         const until = refusedUntil(core, reason, outage)
-        if (until !== undefined && until > (refused?.until ?? -Infinity))
+        if (until !== undefined && until > (refused?.until ?? -Infinity)) {
           refused = { reason, until }
+          if (Number.isFinite(until) && !gate.aborted) {
+            waitedOut.abort(reason)
+            waitedOut = new AbortController()
+          }
+        }
+      } finally {
+        for (const stop of unlink) stop()
       }
     }
   }

@@ -8,6 +8,7 @@ import { createClient } from '../src/client.js'
 import {
   isJobFailedError,
   isNotFoundError,
+  isServerError,
   isTimeoutError,
   type TimeoutError,
 } from '../src/errors.js'
@@ -1570,6 +1571,26 @@ describe('jobs.createBatch', () => {
     expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(20)
     expect(made).toBe(20)
     expect(manual.now() - start).toBeLessThan(700_000)
+  })
+
+  it('should reject the creates out at once too when a 503 asks for longer than a create waits', async () => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    const fetch = fakeFetch(() => {
+      const response = problemResponse(503, 'Maintenance')
+      response.headers.set('retry-after', '120')
+      return response
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock })
+    const batch = client.jobs.createBatch(Array.from({ length: 20 }, () => jobParams()))
+    const outcomes = await drive(manual, batch, 1_000, 600)
+    expect(outcomes.every((o) => o.status === 'rejected' && isServerError(o.reason))).toBe(true)
+    // The creates out (8 at a time) with their keys, to send again, the rest unsent; said within
+    // the first request's answer, not one create a minute as the server's hold let each go.
+    const keyed = outcomes.filter((o) => o.status === 'rejected' && o.idempotencyKey)
+    expect(keyed).toHaveLength(8)
+    expect(manual.now() - start).toBeLessThan(5_000)
+    expect(fetch.calls.length).toBeLessThanOrEqual(2)
   })
 
   it('should ride out a short outage: every job made, each once', async () => {
