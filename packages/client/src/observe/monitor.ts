@@ -150,7 +150,6 @@ export class Monitor implements Planner {
       align: start.align === true,
     })
     const fresh = live === undefined
-    let short = false
     if (fresh) {
       // A wait for many jobs polls them in batches; a push transport would hold one each (and a
       // page only a few).
@@ -158,18 +157,18 @@ export class Monitor implements Planner {
       observation.transport = push ? this.#memory.transport(now) : 'poll'
       // Where turns are too short to open a stream each soon, polled in batches until they are
       // not (put-off.ts); a created job's stream is put off as it is created (observation.ts).
-      short = observation.transport !== 'poll' && !start.created && !this.roomForStream()
+      const short = observation.transport !== 'poll' && !start.created && !this.roomForStream()
       this.#observations.set(id, observation)
+      if (short) {
+        observation.putOff = true
+        this.putOff()
+      }
       this.#page?.observing()
       if (observation.transport !== 'poll') {
         this.#core.events.emit('transport:selected', { id, transport: observation.transport })
       }
     }
     observation.join(subscription, !fresh)
-    if (fresh && short) {
-      observation.putOff = true
-      this.putOff()
-    }
     if (fresh) {
       const { created } = start
       const begin = (o: Observation) => (created ? o.created(created) : this.plan(o, 0))
