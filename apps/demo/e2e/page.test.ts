@@ -171,6 +171,10 @@ describe.skipIf(!executablePath)('demo page in Chromium', () => {
     const eta = card.getByText(/^ETA \d+\.\d s$/)
     await eta.waitFor({ timeout: 10_000 })
     const seconds = async () => Number((await eta.textContent())?.match(/[\d.]+/)?.[0])
+    // After the first check (the ETA shows from the create's answer already, and the first check
+    // may follow within the window below): the next comes near the job's end, 30 s on.
+    const checked = card.getByTestId('requests').filter({ hasText: /^[1-9]\d* requests?$/ })
+    await checked.waitFor({ timeout: 10_000 })
     const requests = await card.getByTestId('requests').textContent()
     const first = await seconds()
     await page.waitForTimeout(2_500)
