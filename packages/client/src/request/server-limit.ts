@@ -11,11 +11,7 @@
  * shared (other processes, other machines with the same key), and a server may state none and
  * refuse some requests all the same: how much of the rate this client takes then is share.ts's.
  *
- * Until the first answer the limit is unknown, so the first request goes alone and the rest wait
- * for its answer (one round trip): a burst of a thousand waits learns the limit before it sends
- * a thousand requests. Every two seconds without an answer, twice as many more go as before (1,
- * 2, 4...): a first request that is never answered (a proxy holding it) does not hold the others
- * for its whole time limit, and a server slow to answer it is not sent the whole burst. A server
+ * Until the first answer the limit is unknown: the first request goes alone (probe.ts). A server
  * that states no limit is not paced, until it refuses some requests while it answers others:
  * then its limit is learned (share.ts). Writes refused have a limit of their own learned
  * (write-limit.ts), which they go under besides; a write's refusal teaches the limit of every
@@ -28,6 +24,7 @@
  * of 5 a second stating none, 45 failed.)
  */
 import type { Clock } from '../clock.js'
+import { Probe } from './probe.js'
 import { readLimit, refusalDelay } from './rate-limit-headers.js'
 import { RateShare } from './share.js'
 import { Unavailable } from './unavailable.js'
@@ -35,12 +32,8 @@ import { WriteLimit, type WriteToken } from './write-limit.js'
 
 /** What is known of the server's limit. */
 export type Limit =
-  /**
-   * No answer yet: the first request goes alone (the probe, out `since`); each PROBE_ALONE_MS
-   * window without an answer lets `next` more go (1, 2, 4...: a slow start), `left` of them
-   * still to go in this one.
-   */
-  | { kind: 'unknown'; probing: boolean; since: number; next: number; left: number }
+  /** No answer yet: the first request goes alone (probe.ts). */
+  | { kind: 'unknown'; probe: Probe }
   /** The server states no limit. */
   | { kind: 'none' }
   /**
@@ -83,19 +76,12 @@ export interface Answer {
   held: boolean
 }
 
-/**
- * How long the first request goes alone while the limit is unknown: its answer normally comes in
- * milliseconds; one that does not (a proxy that holds a stream's headers, a black hole) must not
- * hold every other request of the client for its whole time limit, one after the other.
- */
-const PROBE_ALONE_MS = 2_000
-
 /** How long after a refused read a write's refusal still teaches the limit of every request. */
 const READS_REFUSED_MS = 60_000
 
 /** The limit before any answer. */
 function UNKNOWN(): Limit {
-  return { kind: 'unknown', probing: false, since: 0, next: 1, left: 0 }
+  return { kind: 'unknown', probe: new Probe() }
 }
 
 /** What one client knows of the server's rate limit. */
@@ -180,22 +166,7 @@ export class ServerLimit {
   #admitted(now: number): boolean {
     const limit = this.#limit
     if (limit.kind === 'none') return true
-    if (limit.kind === 'unknown') {
-      if (!limit.probing) {
-        limit.probing = true
-        limit.since = now
-        return true
-      }
-      // Each window without an answer lets twice as many go as the one before (1, 1, 2, 4...).
-      if (now - limit.since >= PROBE_ALONE_MS) {
-        limit.since = now
-        limit.left = limit.next
-        limit.next *= 2
-      }
-      if (limit.left === 0) return false
-      limit.left--
-      return true
-    }
+    if (limit.kind === 'unknown') return limit.probe.admit(now)
     limit.tokens = refill(limit, now)
     limit.at = now
     if (limit.tokens < 1) return false
@@ -238,7 +209,7 @@ export class ServerLimit {
   /** In how many ms the next turn may come by the limit alone (see `untilTurnMs`). */
   #limitTurnMs(now: number, soon: boolean, spreadMaxMs: number): number {
     const limit = this.#limit
-    if (limit.kind === 'unknown') return limit.since + PROBE_ALONE_MS - now
+    if (limit.kind === 'unknown') return limit.probe.untilMs(now)
     if (limit.kind === 'none') return 0
     const spreadMs = soon
       ? 0
