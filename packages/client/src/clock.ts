@@ -17,9 +17,46 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>
 }
 
+/** How far back the wall clock may step before `wallClock` stops following it, in ms. */
+const STEP_BACK_MS = 1_000
+
+/**
+ * The wall clock (`Date.now()`, epoch ms, as the server's times are), never stepping back: a
+ * step back (NTP correcting a clock that ran fast, a VM restored, someone setting the time) is
+ * not followed, the time going on from where it was at the pace of `performance.now()`
+ * (monotonic). Every time the client keeps (planned checks, the breaker's, the pacer's,
+ * deadlines) is one of this clock's: with `Date.now()`, a step back of an hour held the checks
+ * planned before it back an hour (a job known an hour late), the breaker shut for an hour.
+ * A step forward is followed (a machine waking from sleep: the server's time went on too).
+ */
+export function wallClock(
+  wall: () => number = Date.now,
+  monotonic: (() => number) | null = globalThis.performance?.now.bind(globalThis.performance) ??
+    null,
+): () => number {
+  if (!monotonic) return wall
+  /** What the wall clock is behind this clock since a step back. */
+  let offset = 0
+  /** The last time told, and the monotonic clock then. */
+  let lastAt = Number.NEGATIVE_INFINITY
+  let lastMono = 0
+  return () => {
+    const mono = monotonic()
+    let at = wall() + offset
+    const since = lastAt + (mono - lastMono)
+    if (at < since - STEP_BACK_MS) {
+      offset += since - at
+      at = since
+    } else at = Math.max(at, lastAt)
+    lastAt = at
+    lastMono = mono
+    return at
+  }
+}
+
 /** Real time. */
 export const systemClock: Clock = {
-  now: () => Date.now(),
+  now: wallClock(),
   sleep: (ms, signal) =>
     new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason)

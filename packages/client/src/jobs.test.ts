@@ -395,6 +395,24 @@ describe('jobs.get', () => {
     expect(await oneOf(1)).toBe(0.01)
     expect(await oneOf(1.000_000_1)).toBe(1)
     expect(await oneOf(0.999)).toBe(0.999)
+    // Digits are epoch times too; a time without an offset is UTC (as the protocol's are).
+    const timesOf = async (created_at: unknown, updated_at: unknown) => {
+      const fetch = fakeFetch(() => json(jobBody({ created_at, updated_at })))
+      const job = await clientWith(fetch).jobs.get('job_1')
+      return [job.created_at, job.updated_at]
+    }
+    expect(await timesOf('1767225600', '1767225601500')).toEqual([
+      '2026-01-01T00:00:00.000Z',
+      '2026-01-01T00:00:01.500Z',
+    ])
+    expect(await timesOf('2026-01-01T00:00:05.123000', '2026-01-01 00:00:07')).toEqual([
+      '2026-01-01T00:00:05.123000Z',
+      '2026-01-01T00:00:07Z',
+    ])
+    expect(await timesOf('2026-01-01T09:00:05+09:00', true)).toEqual([
+      '2026-01-01T09:00:05+09:00',
+      '',
+    ])
     const garbled = fakeFetch(() => json(jobBody({ progress: 250, created_at: {} })))
     expect(await clientWith(garbled).jobs.get('job_1')).toMatchObject({
       progress: 0,

@@ -115,11 +115,24 @@ export function afterPrevious(job: Job, previous: Job | undefined): Job {
   return wholeOne && previous && previous.progress > 0.01 ? { ...job, progress: 1 } : job
 }
 
-/** An ISO-8601 time as given; epoch seconds or milliseconds as ISO-8601; otherwise ''. */
+/** An ISO-8601 date and time without an offset (`2026-01-01T00:00:05.123000`, a space for `T`). */
+const NO_OFFSET = /^(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d(?::\d\d(?:\.\d+)?)?)$/
+
+/**
+ * An ISO-8601 time as given, one without an offset read as UTC (the protocol's times are UTC,
+ * and Python's `utcnow().isoformat()` writes them so: read as local time, as `Date.parse` does,
+ * a job seemed 9 hours old in Tokyo, and each wait's second check went at the longest delay);
+ * epoch seconds or milliseconds, as numbers or digits, as ISO-8601; otherwise ''.
+ */
 function timeOf(value: unknown): string {
-  if (typeof value === 'string') return value
-  if (typeof value !== 'number' || !(value > 0 && value < 1e14)) return ''
-  return new Date(value < 1e11 ? value * 1000 : value).toISOString()
+  const digits = typeof value === 'string' && /^\d+(?:\.\d+)?$/.test(value)
+  if (typeof value === 'string' && !digits) {
+    const local = NO_OFFSET.exec(value)
+    return local ? `${local[1]}T${local[2]}Z` : value
+  }
+  const epoch = digits ? Number(value) : value
+  if (typeof epoch !== 'number' || !(epoch > 0 && epoch < 1e14)) return ''
+  return new Date(epoch < 1e11 ? epoch * 1000 : epoch).toISOString()
 }
 
 /**
