@@ -357,6 +357,46 @@ describe('jobs.wait', () => {
     expect((doneAt as number) - startedAt).toBeLessThanOrEqual(7_000)
   })
 
+  it('should look within seconds of the machine waking from sleep, not when its timer would', async () => {
+    const { app, manual } = virtualSetup({ simulation: { hints: { mode: 'none' } } })
+    // A laptop's lid closed: the clock goes on, timers count no time asleep (each pending one
+    // fires that much later).
+    let asleepMs = 0
+    const checks: number[] = []
+    const client = createClient({
+      baseUrl: 'http://mock.test',
+      apiKey: 'vt_dev_key',
+      transport: 'poll',
+      fetch: (input, init) => {
+        checks.push(manual.now())
+        return Promise.resolve(app.request(input, init))
+      },
+      clock: {
+        now: () => manual.now(),
+        sleep: async (ms, signal) => {
+          let counted = asleepMs
+          await sleep(manual, ms, signal)
+          while (asleepMs > counted) {
+            const missed = asleepMs - counted
+            counted = asleepMs
+            await sleep(manual, missed, signal)
+          }
+        },
+      },
+    })
+    const job = await client.jobs.create(jobParams(300_000))
+    const waiting = client.jobs.wait(job.id, { timeoutMs: 24 * 3_600_000 })
+    await manual.tickAsync(60_000)
+    asleepMs += 3_600_000
+    await manual.tickAsync(3_600_000)
+    const wokeAt = manual.now()
+    await drive(manual, waiting, 1_000, 120)
+    await expect(waiting).resolves.toMatchObject({ status: 'completed' })
+    // The job ended 55 minutes before: known within the timer's 10 s look at the clock.
+    const firstAfter = checks.find((at) => at >= wokeAt) as number
+    expect(firstAfter - wokeAt).toBeLessThanOrEqual(10_000)
+  })
+
   it('should fail fast on a job that does not exist', async () => {
     const { client, requests, settle } = virtualSetup()
     await expect(settle(client.jobs.wait('job_missing'))).rejects.toSatisfy(isNotFoundError)

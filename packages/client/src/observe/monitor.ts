@@ -40,6 +40,13 @@ import type { Tabs } from './tabs.js'
 /** The most ids in one batch request (the protocol's limit). */
 const MAX_BATCH = 100
 
+/**
+ * The longest the timer sleeps before it looks at the clock again. Timers count no time a
+ * machine sleeps: after a laptop's lid was closed for an hour, a check planned a minute on went
+ * a minute after waking, the job long ended; now within this (the clock follows the wake).
+ */
+const WAKE_CHECK_MS = 10_000
+
 /** A job as its create answered, with the answer's hints. */
 export interface Created {
   job: Job
@@ -288,14 +295,15 @@ export class Monitor implements Planner {
   #arm(): void {
     const next = this.#schedule.next()
     const { clock } = this.#core
-    // Kept unless overdue: a timer the runtime dropped (one of a Worker's request that ended)
-    // would otherwise hold every check back for good.
-    if (this.#timer && this.#timer.at === next && next >= clock.now()) return
+    // Kept if it fires by the next check (then set again), unless overdue: a timer the runtime
+    // dropped (one of a Worker's request that ended) would otherwise hold every check back.
+    const current = this.#timer
+    if (current && next !== undefined && current.at <= next && current.at >= clock.now()) return
     this.#timer?.controller.abort()
     this.#timer = undefined
     if (next === undefined) return
-    const delay = Math.min(MAX_TIMER_MS, Math.max(0, next - clock.now()))
-    // Past what a timer holds, it fires for an earlier time, and is set again then.
+    const delay = Math.min(WAKE_CHECK_MS, Math.max(0, next - clock.now()))
+    // Past WAKE_CHECK_MS, it fires for an earlier time, and is set again then.
     const timer = { at: Math.min(next, clock.now() + delay), controller: new AbortController() }
     this.#timer = timer
     clock.sleep(delay, timer.controller.signal).then(
