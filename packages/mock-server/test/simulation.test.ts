@@ -215,6 +215,28 @@ describe('GET /openapi.json', () => {
     expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(['apiKey', 'bearer'])
   })
 
+  it('should document the statuses injected faults answer with, where faults apply', async () => {
+    const { call } = harness()
+    const doc = (await (await call('GET', '/openapi.json', { key: null })).json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, { headers?: object }> }>>
+    }
+    const faulty = [
+      ['/v1/jobs', 'post'],
+      ['/v1/jobs', 'get'],
+      ['/v1/jobs/{id}', 'get'],
+      ['/v1/jobs/{id}/cancel', 'post'],
+      ['/v1/jobs/{id}/events', 'get'],
+      ['/status', 'get'],
+    ] as const
+    for (const [path, method] of faulty) {
+      const responses = doc.paths[path]?.[method]?.responses ?? {}
+      expect(Object.keys(responses), `${method} ${path}`).toEqual(
+        expect.arrayContaining(['429', '500', '503', '504']),
+      )
+      expect(Object.keys(responses['503']?.headers ?? {})).toContain('Retry-After')
+    }
+  })
+
   it('should describe the webhook a job sends, and every extension a problem may carry', async () => {
     const { call } = harness()
     const doc = (await (await call('GET', '/openapi.json', { key: null })).json()) as {

@@ -10,7 +10,7 @@ import type { AppEnv } from '../env.js'
 import { jobNotFound } from '../middleware/problem.js'
 import { responseHeaders } from '../middleware/response.js'
 import { JobParams } from '../schemas/job.js'
-import { problemResponses } from '../schemas/problem.js'
+import { FAULTS, problemResponses } from '../schemas/problem.js'
 import { TERMINAL } from '../simulator/lifecycle.js'
 import type { Simulator } from '../simulator/simulator.js'
 
@@ -50,7 +50,7 @@ const jobEvents = createRoute({
       description:
         'The job has ended and `Last-Event-ID` leaves nothing newer: a standard EventSource stops.',
     },
-    ...problemResponses(400, 401, 404, 429),
+    ...problemResponses(400, 401, 404, 429, ...FAULTS),
   },
 })
 

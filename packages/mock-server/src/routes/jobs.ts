@@ -19,7 +19,7 @@ import {
   JobParams,
   MAX_WAIT_S,
 } from '../schemas/job.js'
-import { problemResponses } from '../schemas/problem.js'
+import { FAULTS, problemResponses } from '../schemas/problem.js'
 import { retryAfterS, type Snapshot, TERMINAL } from '../simulator/lifecycle.js'
 import type { Simulator } from '../simulator/simulator.js'
 import { jobResponse, matchesEtag, serialize } from './respond.js'
@@ -63,7 +63,7 @@ const createJob = createRoute({
         },
       },
     },
-    ...problemResponses(400, 401, 413, 415, 422, 429),
+    ...problemResponses(400, 401, 413, 415, 422, 429, ...FAULTS),
   },
 })
 
@@ -83,7 +83,7 @@ const getJob = createRoute({
       description: 'Unchanged since the `If-None-Match` ETag.',
       headers: { ...hintHeaders, ...preferenceApplied },
     },
-    ...problemResponses(400, 401, 404, 429),
+    ...problemResponses(400, 401, 404, 429, ...FAULTS),
   },
 })
 
@@ -102,7 +102,7 @@ const batchJobs = createRoute({
         ...rateLimitHeaders,
       },
     },
-    ...problemResponses(400, 401, 429),
+    ...problemResponses(400, 401, 429, ...FAULTS),
   },
 })
 
@@ -134,7 +134,7 @@ const cancelJob = createRoute({
   request: { params: JobParams },
   responses: {
     202: { description: 'Canceled.', content: jobContent, headers: rateLimitHeaders },
-    ...problemResponses(400, 401, 404, 409, 413, 415, 429),
+    ...problemResponses(400, 401, 404, 409, 413, 415, 429, ...FAULTS),
   },
 })
 

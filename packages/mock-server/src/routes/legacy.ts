@@ -6,7 +6,7 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
 import type { AppEnv } from '../env.js'
 import { sendJson } from '../middleware/response.js'
-import { problemResponses } from '../schemas/problem.js'
+import { FAULTS, problemResponses } from '../schemas/problem.js'
 import type { Simulator } from '../simulator/simulator.js'
 
 const LegacyResult = z
@@ -19,6 +19,7 @@ const status = createRoute({
   summary: 'Original challenge: the status of the one job',
   responses: {
     200: { description: 'The status.', content: { 'application/json': { schema: LegacyResult } } },
+    ...problemResponses(429, ...FAULTS),
   },
 })
 

@@ -37,6 +37,7 @@ export function problemResponses<const Codes extends readonly number[]>(...codes
         description: PROBLEM_DESCRIPTIONS[code] ?? 'Error',
         content,
         ...(code === 429 && { headers: limited }),
+        ...(code === 503 && { headers: retryAfterHeader('Seconds until the server is back.') }),
       },
     ]),
   ) as { [K in Codes[number]]: { description: string; content: typeof content } }
@@ -52,4 +53,10 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   415: 'The body is not JSON.',
   422: 'The idempotency key was used with another body.',
   429: 'Rate limited; see Retry-After.',
+  500: 'A fault injected by the simulation (`faults.rate_500`).',
+  503: 'A fault injected by the simulation (`faults.rate_503`); see Retry-After.',
+  504: 'No answer within the server’s time limit (`faults.rate_hang`, or latency past it).',
 }
+
+/** The statuses the simulation's faults answer with on the routes they apply to. */
+export const FAULTS = [500, 503, 504] as const
