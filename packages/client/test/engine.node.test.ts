@@ -667,6 +667,45 @@ describe('a batch endpoint with a quota of its own', () => {
     expect(manual.now() - start).toBeLessThan(300_000)
   })
 
+  it('should keep batching when the refusals say the key’s limit is used up (others on it)', async () => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    // Two batches refused for a limit stated used up (another worker on the key took the
+    // tokens), the second after the first's Retry-After; every other request answered.
+    let batches = 0
+    const limit = { 'ratelimit-policy': '"default";q=10;w=5', ratelimit: '"default";r=5;t=5' }
+    const fetch = fakeFetch((call) => {
+      const done = manual.now() - start >= 60_000
+      if (!call.url.includes('?ids=')) {
+        const id = call.url.split('/').pop() as string
+        return json(
+          jobBody({ id, status: done ? 'completed' : 'running', eta_ms: null }),
+          200,
+          limit,
+        )
+      }
+      batches++
+      if (batches === 2 || batches === 3) {
+        const response = problemResponse(429, 'Too Many Requests')
+        response.headers.set('retry-after', '5')
+        response.headers.set('ratelimit-policy', '"default";q=10;w=5')
+        response.headers.set('ratelimit', '"default";r=0;t=5')
+        return response
+      }
+      const ids = (call.url.split('ids=')[1] ?? '').split(',')
+      const jobs = ids.map((id) => jobBody({ id, status: done ? 'completed' : 'running' }))
+      return json({ jobs, missing: [] }, 200, limit)
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
+    const ids = Array.from({ length: 30 }, (_, i) => `job_${i}`)
+    const all = client.jobs.waitAll(ids, { polling: fixedInterval(5_000), timeoutMs: 600_000 })
+    const outcomes = await drive(manual, all, 1_000, 600)
+    expect(outcomes.every((o) => o.status === 'fulfilled')).toBe(true)
+    // Batches on after the refusals, not thirty jobs one by one.
+    expect(fetch.calls.filter((c) => !c.url.includes('?ids=')).length).toBeLessThanOrEqual(1)
+    expect(batches).toBeGreaterThan(5)
+  })
+
   it('should keep batching when a job asked alone is refused too (every request limited)', async () => {
     const { manual, clock } = virtualClock()
     const start = manual.now()

@@ -106,6 +106,33 @@ describe('transport: sse', () => {
     expect(after.map((r) => r.path)).toEqual([`/v1/jobs/${job.id}/events`])
   })
 
+  it('should open a refused stream again when the server said, not at the strategy’s next check', async () => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    // The first open refused for a second; the created job's ETA (10 minutes) overstates: the
+    // stream says it ended at 20 s.
+    let opens = 0
+    const fetch = fakeFetch((call) => {
+      if (call.method === 'POST') return json(jobBody({ status: 'pending', eta_ms: 600_000 }), 202)
+      if (opens++ === 0) {
+        const response = problemResponse(429, 'slow down')
+        response.headers.set('retry-after', '1')
+        return response
+      }
+      const stream = eventStream()
+      stream.write(statusEvent(jobBody({ status: 'running', eta_ms: 600_000 }), 1))
+      const ended = jobBody({ status: 'completed', progress: 1, result: { url: 'https://x.test' } })
+      sleep(manual, start + 20_000 - manual.now()).then(() => stream.write(statusEvent(ended, 2)))
+      return stream.response
+    })
+    // ('auto': an open refused is not tried again inside its request, as 'sse''s is.)
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock })
+    const done = client.jobs.createAndWait(jobParams())
+    await expect(drive(manual, done, 1_000, 700)).resolves.toMatchObject({ status: 'completed' })
+    expect(opens).toBe(2)
+    expect(manual.now() - start).toBeLessThanOrEqual(21_000)
+  })
+
   it('should open the stream with the key a function gives', async () => {
     let given = 0
     const apiKey = async () => {
@@ -1166,6 +1193,33 @@ describe("transport: 'auto'", () => {
     await drive(manual, client.jobs.wait('job_1'), 1_000, 10)
     expect(fetch.calls[later]?.url).toBe('http://api.test/v1/jobs/job_1/events')
   })
+
+  it('should not hold every stream back for a 429 now and then that says tokens are left', async () => {
+    // 15 % of the requests refused for a second (a gateway's), the limit stated (a burst of
+    // 100, 50 a second: the mock's) nearly full.
+    const { client, manual, settle } = virtualSetup({
+      simulation: {
+        seed: 7,
+        rate_limit: { capacity: 100, refill_per_s: 50 },
+        durations: { distribution: 'uniform', min_ms: 3_000, max_ms: 9_000 },
+        hints: { mode: 'eta', eta_noise: 0 },
+        faults: { rate_429: 0.15 },
+      },
+      client: { transport: 'auto' },
+    })
+    const late: number[] = []
+    const waits = Array.from({ length: 100 }, () =>
+      client.jobs
+        .createAndWait({ video_url: 'https://example.com/a.mp4', target_language: 'es' })
+        .then((job) => late.push(manual.now() - Date.parse(job.updated_at))),
+    )
+    await settle(Promise.all(waits), 120_000)
+    expect(late).toHaveLength(100)
+    // Each refusal held every request a second, and a refused stream opened again at the
+    // job's ETA: 21 s at p95 (3.8 s now: two refusals in a row still hold them all).
+    late.sort((a, b) => a - b)
+    expect(late[94]).toBeLessThan(5_000)
+  }, 30_000)
 
   it('should take a stream whose first event never comes for a buffering proxy', async () => {
     const { manual, clock } = virtualClock()

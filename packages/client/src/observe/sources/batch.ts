@@ -9,7 +9,7 @@
  * the others listed with them are taken as not found (see `confirmLost`). A server whose
  * batch endpoint is missing (404, 405, 501), forbidden (403), refused twice in a row (429 too,
  * the second sent after the first's `Retry-After`, while a job asked alone then is answered: a
- * quota of the endpoint's own), or that
+ * quota of the endpoint's own; not a 429 saying the limit it states is used up), or that
  * answers something else there (a list, a page that leaves out jobs asked for) is asked one job
  * at a time for the next 10 minutes (monitor.ts), then a batch is tried again. A refusal is the
  * batch's unless one of its jobs is then refused alone (400, 422): an id the server does not
@@ -25,6 +25,7 @@ import {
 import { recordCheck } from '../../history.js'
 import { parseBatch } from '../../parse.js'
 import { serverTimeOf } from '../../polling/hints.js'
+import { readLimit } from '../../request/rate-limit-headers.js'
 import type { Observation } from '../observation.js'
 import { requestLimitMs } from '../subscription.js'
 import { checkOnce, pollSource } from './poll.js'
@@ -142,8 +143,12 @@ export function batchSource(core: ClientCore): Source {
         const refused = isApiError(error) && error.status === 429
         if (!refused || error.retryAfterMs === undefined) throw error
         const now = core.clock.now()
-        const again = rateLimitedUntil !== undefined && now >= rateLimitedUntil
-        rateLimitedUntil = again ? undefined : now + error.retryAfterMs
+        // Not one saying the limit it states is used up: that is the key's (another client on
+        // it took the tokens), whatever a job asked alone after it says (two so, a job alone
+        // then answered as tokens came back: its jobs were asked alone for 10 minutes).
+        const keys = readLimit(error.headers, now, true)?.remaining === 0
+        const again = !keys && rateLimitedUntil !== undefined && now >= rateLimitedUntil
+        rateLimitedUntil = again || keys ? undefined : now + error.retryAfterMs
         if (!again || group.length < 2) throw error
         const [first, ...rest] = group as [Observation, ...Observation[]]
         for (const o of rest) o.failed(error)
