@@ -33,6 +33,37 @@ describe('wallClock', () => {
     expect(now()).toBe(before + 12_000)
   })
 
+  it('should be the wall clock again once a step back is put right', () => {
+    const { time, now, pass } = clocks()
+    const before = now()
+    time.wall -= 3_600_000
+    pass(1_000)
+    expect(now()).toBe(before + 1_000)
+    time.wall += 3_600_000
+    pass(1_000)
+    expect(now()).toBe(time.wall)
+    expect(now()).toBe(before + 2_000)
+  })
+
+  it('should not drift ahead of a fast wall clock stepped back now and then', () => {
+    const { time, now } = clocks()
+    const start = time.wall
+    let elapsed = 0
+    // 1 % fast, put back onto true time every 150 s.
+    for (let i = 0; i < 24; i++) {
+      for (let s = 0; s < 150; s++) {
+        time.wall += 1_010
+        time.mono += 1_000
+        elapsed += 1_000
+        now()
+      }
+      time.wall = start + elapsed
+      now()
+    }
+    // At most the last step ahead of it (36 s after an hour, when steps added up).
+    expect(now() - time.wall).toBeLessThanOrEqual(1_500)
+  })
+
   it('should follow a step forward (a machine waking from sleep)', () => {
     const { time, now } = clocks()
     const before = now()

@@ -30,24 +30,22 @@ const STEP_BACK_MS = 1_000
  * A step forward is followed (a machine waking from sleep: the server's time went on too).
  */
 export function wallClock(
-  wall: () => number = Date.now,
-  monotonic: (() => number) | null = globalThis.performance?.now.bind(globalThis.performance) ??
-    null,
+  wall: () => number = () => Date.now(),
+  monotonic: (() => number) | null = typeof performance === 'undefined'
+    ? null
+    : () => performance.now(),
 ): () => number {
   if (!monotonic) return wall
-  /** What the wall clock is behind this clock since a step back. */
-  let offset = 0
   /** The last time told, and the monotonic clock then. */
   let lastAt = Number.NEGATIVE_INFINITY
   let lastMono = 0
   return () => {
     const mono = monotonic()
-    let at = wall() + offset
     const since = lastAt + (mono - lastMono)
-    if (at < since - STEP_BACK_MS) {
-      offset += since - at
-      at = since
-    } else at = Math.max(at, lastAt)
+    let at = wall()
+    // Stepped back: on from where it was (the wall clock put right again is followed then).
+    if (at < since - STEP_BACK_MS) at = since
+    else at = Math.max(at, lastAt)
     lastAt = at
     lastMono = mono
     return at

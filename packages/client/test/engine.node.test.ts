@@ -706,6 +706,39 @@ describe('a batch endpoint with a quota of its own', () => {
     expect(batches).toBeGreaterThan(5)
   })
 
+  it('should ask the jobs alone when the batch route states a quota of its own used up', async () => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    // The batch route refuses for its own quota (10 a minute, used up); the jobs' own address
+    // states the key's (1,000 a minute, nearly all left). Done at 100 s.
+    const fetch = fakeFetch((call) => {
+      if (call.url.includes('?ids=')) {
+        const response = problemResponse(429, 'batch quota')
+        response.headers.set('retry-after', '30')
+        response.headers.set('ratelimit-policy', '"batch";q=10;w=60')
+        response.headers.set('ratelimit', '"batch";r=0;t=30')
+        return response
+      }
+      const id = call.url.split('/').pop() as string
+      const done = manual.now() - start >= 100_000
+      return json(jobBody({ id, status: done ? 'completed' : 'running', eta_ms: null }), 200, {
+        'ratelimit-policy': '"default";q=1000;w=60',
+        ratelimit: '"default";r=990;t=60',
+      })
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
+    const ids = Array.from({ length: 20 }, (_, i) => `job_${i}`)
+    const outcomes = await drive(
+      manual,
+      client.jobs.waitAll(ids, { timeoutMs: 1_800_000 }),
+      10_000,
+      200,
+    )
+    expect(outcomes.every((o) => o.status === 'fulfilled')).toBe(true)
+    expect(fetch.calls.filter((c) => c.url.includes('?ids=')).length).toBeLessThanOrEqual(3)
+    expect(manual.now() - start).toBeLessThan(300_000)
+  })
+
   it('should keep batching when a job asked alone is refused too (every request limited)', async () => {
     const { manual, clock } = virtualClock()
     const start = manual.now()

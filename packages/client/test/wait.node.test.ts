@@ -3,7 +3,7 @@
  */
 import { getEventListeners } from 'node:events'
 import { sleep } from '@video-translation/mock-server'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { createClient } from '../src/client.js'
 import {
   isJobFailedError,
@@ -357,6 +357,21 @@ describe('jobs.wait', () => {
     expect((doneAt as number) - startedAt).toBeLessThanOrEqual(7_000)
   })
 
+  it('should time out under a test runner’s fake timers, the clock read as they set it', async () => {
+    vi.useFakeTimers()
+    try {
+      const fetch = fakeFetch(() => json(jobBody({ status: 'running', eta_ms: null })))
+      const client = createClient({ baseUrl: 'http://api.test', fetch, transport: 'poll' })
+      const waiting = client.jobs
+        .wait('job_1', { polling: fixedInterval(5_000), timeoutMs: 30_000 })
+        .catch((error: Error) => error.name)
+      await vi.advanceTimersByTimeAsync(60_000)
+      expect(await waiting).toBe('TimeoutError')
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
   it('should look within seconds of the machine waking from sleep, not when its timer would', async () => {
     const { app, manual } = virtualSetup({ simulation: { hints: { mode: 'none' } } })
     // A laptop's lid closed: the clock goes on, timers count no time asleep (each pending one
@@ -395,6 +410,33 @@ describe('jobs.wait', () => {
     // The job ended 55 minutes before: known within the timer's 10 s look at the clock.
     const firstAfter = checks.find((at) => at >= wokeAt) as number
     expect(firstAfter - wokeAt).toBeLessThanOrEqual(10_000)
+  })
+
+  it('should send a check planned a minute on when due, though a clock of the user’s stepped back', async () => {
+    const { manual } = virtualClock()
+    let shift = 0
+    const checks: number[] = []
+    const fetch = fakeFetch(() => {
+      checks.push(manual.now())
+      return json(jobBody({ status: 'running', eta_ms: null }))
+    })
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      fetch,
+      transport: 'poll',
+      clock: { now: () => manual.now() + shift, sleep: (ms, signal) => sleep(manual, ms, signal) },
+    })
+    const start = manual.now()
+    const controller = new AbortController()
+    client.jobs
+      .wait('job_1', { polling: fixedInterval(60_000), signal: controller.signal })
+      .catch(() => {})
+    await manual.tickAsync(20_000)
+    shift -= 3_600_000
+    await manual.tickAsync(120_000)
+    controller.abort()
+    // The timer goes on from the time it was set for (10 s at a time): not an hour late.
+    expect((checks[1] as number) - start).toBe(60_000)
   })
 
   it('should fail fast on a job that does not exist', async () => {

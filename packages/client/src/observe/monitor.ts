@@ -291,22 +291,26 @@ export class Monitor implements Planner {
     this.#arm()
   }
 
-  /** Sets the one timer for the earliest planned check (or clears it when none is). */
-  #arm(): void {
+  /**
+   * Sets the one timer for the earliest planned check (or clears it when none is). Set again
+   * as a timer fires (`firedFor`, the time it was set for), it goes on from that time where the
+   * clock is behind it: a clock stepped back since (see `#tick`).
+   */
+  #arm(firedFor = Number.NEGATIVE_INFINITY): void {
     const next = this.#schedule.next()
-    const { clock } = this.#core
+    const now = Math.max(this.#core.clock.now(), firedFor)
     // Kept if it fires by the next check (then set again), unless overdue: a timer the runtime
     // dropped (one of a Worker's request that ended) would otherwise hold every check back.
     const current = this.#timer
-    if (current && next !== undefined && current.at <= next && current.at >= clock.now()) return
+    if (current && next !== undefined && current.at <= next && current.at >= now) return
     this.#timer?.controller.abort()
     this.#timer = undefined
     if (next === undefined) return
-    const delay = Math.min(WAKE_CHECK_MS, Math.max(0, next - clock.now()))
+    const delay = Math.min(WAKE_CHECK_MS, Math.max(0, next - now))
     // Past WAKE_CHECK_MS, it fires for an earlier time, and is set again then.
-    const timer = { at: Math.min(next, clock.now() + delay), controller: new AbortController() }
+    const timer = { at: Math.min(next, now + delay), controller: new AbortController() }
     this.#timer = timer
-    clock.sleep(delay, timer.controller.signal).then(
+    this.#core.clock.sleep(delay, timer.controller.signal).then(
       () => {
         if (this.#timer !== timer) return
         this.#timer = undefined
@@ -326,7 +330,7 @@ export class Monitor implements Planner {
     for (const observation of all) this.#planned.delete(observation)
     // Offline: parked until the network is back.
     if (this.#page?.park(all)) {
-      this.#arm()
+      this.#arm(firedFor)
       return
     }
     const { pacer } = this.#core
@@ -369,7 +373,7 @@ export class Monitor implements Planner {
     } else {
       for (const observation of due) this.#one(observation)
     }
-    this.#arm()
+    this.#arm(firedFor)
   }
 
   /** The batch source, unless the server showed it cannot answer for many (lately). */

@@ -714,6 +714,29 @@ describe('pacing', () => {
     expect(await checksBesideCreates(manual, clock, server.fetch)).toBeLessThanOrEqual(12_000)
   })
 
+  it('should hold none for reads sent together and refused with tokens left, in any order', async () => {
+    const stated = (left: number) =>
+      new Headers({
+        'ratelimit-policy': '"default";q=100;w=100',
+        ratelimit: `"default";r=${left};t=100`,
+      })
+    const freeAfter = async (olderFirst: boolean) => {
+      const { clock } = virtualClock()
+      const pacer = new Pacer(clock, () => 0)
+      const probe = await pacer.take(undefined, Number.POSITIVE_INFINITY)
+      pacer.answered(probe, stated(99), 'ok')
+      const a = await pacer.take(undefined, Number.POSITIVE_INFINITY)
+      const b = await pacer.take(undefined, Number.POSITIVE_INFINITY)
+      for (const ticket of olderFirst ? [a, b] : [b, a]) {
+        pacer.answered(ticket, stated(90), { refused: 1_000 })
+      }
+      return pacer.free()
+    }
+    // Neither was sent after a refusal was known: each waits alone, the others go on.
+    expect(await freeAfter(true)).toBeGreaterThan(0)
+    expect(await freeAfter(false)).toBe(await freeAfter(true))
+  })
+
   it('should hold every request for a read’s 429 that says tokens are left', async () => {
     const { manual, clock } = virtualClock()
     // A gateway's limit of 2 a second behind the limit stated.

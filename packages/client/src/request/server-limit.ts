@@ -321,7 +321,7 @@ export class ServerLimit {
     const after = this.#refusedFrom !== undefined && ticket >= this.#refusedFrom
     const alone = refused && tokensLeft && !write && !after
     if (refused && !alone) this.#pause(outcome.refused, write && tokensLeft)
-    if (alone) this.#refusedFrom ??= tickets
+    if (alone) this.#refusedFrom ??= tickets + 1
     else if (outcome === 'ok' && after) this.#refusedFrom = undefined
     this.#newestAnswered = Math.max(this.#newestAnswered, ticket)
     // The server's bucket at least half full: others on the key leave this client room.
@@ -335,8 +335,9 @@ export class ServerLimit {
    * not back with every client refused at the same time), then one token's worth: a 429 asks the
    * client to wait (RFC 6585), though what it says is left is not empty (a limit of every request
    * behind the one stated, as GitHub's secondary limits are: each request refused on its own, 60
-   * requests behind one of 2 a second drew 501 refusals, 113 so). A write refused while tokens are
-   * left (`writesOnly`) holds only the writes (a quota of creates: the status checks go on).
+   * requests behind one of 2 a second drew 501 refusals, 116 so; 87 where each refusal held them
+   * all, the first too: see `#refusedFrom`). A write refused while tokens are left
+   * (`writesOnly`) holds only the writes (a quota of creates: the status checks go on).
    * Not for a limit learned (no limit stated): the refusal may be one route's (a quota of
    * creates), and its own retry waits it out; the learned rate spaces the rest.
    */

@@ -9,7 +9,8 @@
  * the others listed with them are taken as not found (see `confirmLost`). A server whose
  * batch endpoint is missing (404, 405, 501), forbidden (403), refused twice in a row (429 too,
  * the second sent after the first's `Retry-After`, while a job asked alone then is answered: a
- * quota of the endpoint's own; not a 429 saying the limit it states is used up), or that
+ * quota of the endpoint's own; not a 429 saying a limit batches were answered under is used
+ * up: the key's), or that
  * answers something else there (a list, a page that leaves out jobs asked for) is asked one job
  * at a time for the next 10 minutes (monitor.ts), then a batch is tried again. A refusal is the
  * batch's unless one of its jobs is then refused alone (400, 422): an id the server does not
@@ -90,6 +91,11 @@ export function batchSource(core: ClientCore): Source {
    */
   let probe: Observation | undefined
   let ownQuota = false
+  /** The quota of the limit the last batch answered stated. */
+  let answeredQuota: number | undefined
+  const answeredWith = (headers: Headers) => {
+    answeredQuota = readLimit(headers, core.clock.now(), true)?.quota
+  }
   /** `observation` was asked alone (`said`: answered, refused for its id, or nothing), or ended. */
   const settle = (observation?: Observation, said?: 'answered' | 'id refused') => {
     for (const refusal of refusals) {
@@ -133,7 +139,7 @@ export function batchSource(core: ClientCore): Source {
       }
       let asked: Awaited<ReturnType<typeof checkMany>>
       try {
-        asked = await checkMany(core, group, signal, turn)
+        asked = await checkMany(core, group, signal, turn, answeredWith)
       } catch (error) {
         // A batch refused with 429 again when sent after the last one's `Retry-After` (none
         // answered between): one job is asked alone. Answered, the quota is the batch
@@ -143,10 +149,12 @@ export function batchSource(core: ClientCore): Source {
         const refused = isApiError(error) && error.status === 429
         if (!refused || error.retryAfterMs === undefined) throw error
         const now = core.clock.now()
-        // Not one saying the limit it states is used up: that is the key's (another client on
-        // it took the tokens), whatever a job asked alone after it says (two so, a job alone
-        // then answered as tokens came back: its jobs were asked alone for 10 minutes).
-        const keys = readLimit(error.headers, now, true)?.remaining === 0
+        // Not one saying a limit batches were answered under is used up: that is the key's
+        // (another client on it took the tokens), whatever a job asked alone after it says (two
+        // so, a job alone then answered as tokens came back: its jobs were asked alone for 10
+        // minutes). A quota of the batch route's own is another (its batches never answered).
+        const stated = readLimit(error.headers, now, true)
+        const keys = stated?.remaining === 0 && stated.quota === answeredQuota
         const again = !keys && rateLimitedUntil !== undefined && now >= rateLimitedUntil
         rateLimitedUntil = again || keys ? undefined : now + error.retryAfterMs
         if (!again || group.length < 2) throw error
@@ -180,6 +188,7 @@ async function checkMany(
   all: Observation[],
   signal: AbortSignal,
   turn: number | undefined,
+  answeredWith: (headers: Headers) => void,
 ): Promise<{ alone: Observation[]; stop?: boolean } | 'refused'> {
   const { clock, history } = core
   // An id holding a comma cannot be told apart in the list: such ids are checked alone.
@@ -201,6 +210,7 @@ async function checkMany(
     // A 429 saying when to come back is not tried again inside the request: the batch source
     // sees each (above), and the jobs' next check comes then all the same (observation.ts).
     response = await request(core, asked, notToldRefusal)
+    answeredWith(response.headers)
   } catch (error) {
     if (isApiError(error) && UNSUPPORTED.has(error.status)) return { alone: all, stop: true }
     // Too many ids for a proxy or the server (413, 414, 431, a 400 or 422 of its own): refused.

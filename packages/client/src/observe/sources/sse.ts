@@ -108,8 +108,8 @@ export function sseSource(core: ClientCore): Source {
       // failing (5xx). The job's own address may answer: it is asked by long-poll instead (or
       // the wait fails, with 'sse' chosen). A wrong key (401) fails there too: it fails here.
       // Refused with a time to come back soon (a 429 or 503 with a `Retry-After` of seconds,
-      // before the wait's deadline): opened again then, once (the wait spaces it as a check the
-      // server paced: observe/failures.ts); refused so again in a row, or for longer, long-poll
+      // before the wait's deadline): opened again then, once (at its `Retry-After`, not at the
+      // strategy's next check: observation.ts); refused so again in a row, or for longer, long-poll
       // (the job's own address may answer meanwhile). A burst limit on opens put jobs off
       // streams for good; a gateway's minutes of refusal must not leave the job unwatched.
       const now = core.clock.now()
