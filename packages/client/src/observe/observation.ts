@@ -388,9 +388,9 @@ export class Observation {
       return
     }
     // The breaker's probe time is the client's own: looked at then, whatever the strategy. A
-    // stream refused for now opens again when the server said: its open is the check (at the
-    // strategy's next, the job's ETA, 100 jobs, 15 % of their opens refused for a second, were
-    // known 3.5 s late at p95).
+    // stream refused for now opens again when the server said: its open is the check (opened
+    // at the strategy's next, near the job's ETA, a job whose ETA overstated was known 100 s
+    // after its end).
     const reopen = verdict.kind === 'paced' && this.transport === 'sse' && !this.putOff
     if (verdict.kind === 'refused' || reopen) this.#nextIn(verdict.retryAfterMs, now)
     else this.#next(verdict.kind === 'failed' ? {} : { retryAfterMs: verdict.retryAfterMs }, now)
