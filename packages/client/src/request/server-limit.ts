@@ -316,8 +316,8 @@ export class ServerLimit {
       this.#limit = UNKNOWN()
     }
     const tokensLeft = (stated?.remaining ?? 0) > 0
-    // A read refused while tokens are left, right after an answer: that request's alone (its
-    // retry waits it out), a gateway's refusal now and then; a second in a row holds them all.
+    // A read refused while tokens are left: that request's alone (its retry waits it out), a
+    // gateway's refusal now and then; one sent after such a refusal was known holds them all.
     const after = this.#refusedFrom !== undefined && ticket >= this.#refusedFrom
     const alone = refused && tokensLeft && !write && !after
     if (refused && !alone) this.#pause(outcome.refused, write && tokensLeft)
