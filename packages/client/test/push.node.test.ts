@@ -1299,6 +1299,29 @@ describe("transport: 'auto'", () => {
 })
 
 describe('push: deadlines and failures, as polling has them', () => {
+  it('should make its last look at the deadline though every stream open was refused', async () => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    // Every open refused (429, come back in 1 s), the server stating no limit: the rate learned
+    // from the refusals fell to a 64th, and the last look's turn came after its second: a
+    // TimeoutError on a job done at 120 s.
+    const fetch = fakeFetch((call) => {
+      const done = manual.now() - start >= 120_000
+      if (call.method === 'POST') return json(jobBody({ status: 'pending', eta_ms: 120_000 }), 202)
+      if (call.url.endsWith('/events')) {
+        const response = problemResponse(429, 'too many streams')
+        response.headers.set('retry-after', '1')
+        return response
+      }
+      const result = { url: 'https://x.test' }
+      return json(jobBody({ status: done ? 'completed' : 'running', ...(done && { result }) }))
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'sse' })
+    const wait = client.jobs.createAndWait(jobParams(), { timeoutMs: 600_000 })
+    await expect(drive(manual, wait, 1_000, 700)).resolves.toMatchObject({ status: 'completed' })
+    expect(fetch.calls.some((c) => c.method === 'GET' && !c.url.endsWith('/events'))).toBe(true)
+  })
+
   it.each([
     ['sse', 0],
     ['sse', 3_000],

@@ -44,6 +44,8 @@ export interface Asking {
   background?: boolean
   /** A write (POST): under the writes' learned limit too (write-limit.ts). */
   write?: boolean
+  /** A wait's last look at its deadline: not under a limit learned (see `take`). */
+  lastLook?: boolean
 }
 
 /** How many turns in a row creates with time to spare take while other requests wait (`#next`). */
@@ -158,6 +160,12 @@ export class Pacer {
     const write = background || asking.write === true
     signal?.throwIfAborted()
     if (held && this.#server.limit.kind === 'unknown') return Promise.resolve(-1)
+    // A limit learned from refusals (none stated) may be one route's (every stream open
+    // refused, its rate halved to a 64th): the look that finds a job done by the deadline goes.
+    const { limit } = this.#server
+    if (asking.lastLook && limit.kind === 'bucket' && limit.learned) {
+      return Promise.resolve(this.#given(false, write))
+    }
     if (this.waiting === 0 && this.#server.admit(write)) {
       return Promise.resolve(this.#given(background, write))
     }

@@ -126,6 +126,7 @@ async function waitForTurn(
     held: request.holdMs !== undefined,
     background: request.background === true,
     write: isWrite(request),
+    lastLook: request.lastLook === true,
   }
   if (timeoutMs === undefined) return pacer.take(signal, by, asking)
   // An aborted signal fires no more 'abort': the gate below would wait for the turn.
