@@ -52,6 +52,26 @@ export function wallClock(
   }
 }
 
+/**
+ * The longest a timer of the client sleeps before the clock is looked at again. Timers count no
+ * time a machine sleeps: after a laptop's lid was closed for an hour, a check planned a minute on
+ * went a minute after waking, the job long ended; now within this (the clock follows the wake).
+ */
+export const WAKE_CHECK_MS = 10_000
+
+/**
+ * Sleeps `ms` on `clock`, looking at it every WAKE_CHECK_MS: less where it went on past the end
+ * meanwhile (a machine woke from sleep), never more (a clock stepped back: the sleeps count).
+ */
+export async function sleepWaking(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
+  const end = clock.now() + ms
+  for (let slept = 0; slept < ms && clock.now() < end; ) {
+    const step = Math.min(ms - slept, WAKE_CHECK_MS)
+    await clock.sleep(step, signal)
+    slept += step
+  }
+}
+
 /** Real time. */
 export const systemClock: Clock = {
   now: wallClock(),

@@ -2,7 +2,7 @@
  * What every resource of one client shares, and `request`: one call with retries, the retry
  * budget, the circuit breaker and events around a single HTTP attempt.
  */
-import type { Clock } from './clock.js'
+import { type Clock, sleepWaking } from './clock.js'
 import type { Emitter } from './emitter.js'
 import { isApiError, isNetworkError, isTimeoutError } from './errors.js'
 import type { ClientEvents } from './events.js'
@@ -232,7 +232,7 @@ async function attempts<T>(
         error: String(error),
       })
       events.emit('request:retry', { method, path, attempt: count, delayMs: goesInMs, error })
-      await clock.sleep(delayMs, signal)
+      await sleepWaking(clock, delayMs, signal)
     }
   }
 }

@@ -357,6 +357,47 @@ describe('jobs.wait', () => {
     expect((doneAt as number) - startedAt).toBeLessThanOrEqual(7_000)
   })
 
+  it('should look within seconds of waking though its check was waiting out a Retry-After', async () => {
+    const { manual } = virtualClock()
+    const start = manual.now()
+    let asleepMs = 0
+    const clock = {
+      now: () => manual.now(),
+      sleep: async (ms: number, signal?: AbortSignal) => {
+        let counted = asleepMs
+        await sleep(manual, ms, signal)
+        while (asleepMs > counted) {
+          const missed = asleepMs - counted
+          counted = asleepMs
+          await sleep(manual, missed, signal)
+        }
+      },
+    }
+    // The first check meets a maintenance (503, come back in 60 s); the job ends at 5 min.
+    const checks: number[] = []
+    const fetch = fakeFetch(() => {
+      checks.push(manual.now())
+      if (checks.length === 1) {
+        const response = problemResponse(503, 'maintenance')
+        response.headers.set('retry-after', '60')
+        return response
+      }
+      const done = manual.now() - start >= 300_000
+      const result = { url: 'https://x.test' }
+      return json(jobBody({ status: done ? 'completed' : 'running', ...(done && { result }) }))
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
+    const waiting = client.jobs.wait('job_1', { timeoutMs: 24 * 3_600_000 })
+    await manual.tickAsync(10_000)
+    asleepMs += 3_600_000
+    await manual.tickAsync(3_600_000)
+    const wokeAt = manual.now()
+    await drive(manual, waiting, 1_000, 300)
+    await expect(waiting).resolves.toMatchObject({ status: 'completed' })
+    const firstAfter = checks.find((at) => at >= wokeAt) as number
+    expect(firstAfter - wokeAt).toBeLessThanOrEqual(10_000)
+  })
+
   it('should time out under a test runner’s fake timers, the clock read as they set it', async () => {
     vi.useFakeTimers()
     try {

@@ -21,6 +21,7 @@
  * after its end on average (5.7 s and 2,313 checks alone, 0.6 s and 1,377 on the grid alone);
  * with ETAs, 365 checks and 0.2 s (4.3 s and 2,248, 0.2 s and 724).
  */
+import { WAKE_CHECK_MS } from '../clock.js'
 import type { ClientCore } from '../core.js'
 import type { ServerHints } from '../polling/hints.js'
 import type { Pacer } from '../request/pacing.js'
@@ -39,13 +40,6 @@ import type { Tabs } from './tabs.js'
 
 /** The most ids in one batch request (the protocol's limit). */
 const MAX_BATCH = 100
-
-/**
- * The longest the timer sleeps before it looks at the clock again. Timers count no time a
- * machine sleeps: after a laptop's lid was closed for an hour, a check planned a minute on went
- * a minute after waking, the job long ended; now within this (the clock follows the wake).
- */
-const WAKE_CHECK_MS = 10_000
 
 /** A job as its create answered, with the answer's hints. */
 export interface Created {

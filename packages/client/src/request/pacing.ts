@@ -14,8 +14,7 @@
  * another on the key.
  */
 import { whenAborted } from '../abort.js'
-import type { Clock } from '../clock.js'
-import { MAX_TIMER_MS } from '../validate.js'
+import { type Clock, WAKE_CHECK_MS } from '../clock.js'
 import { type Outcome, ServerLimit } from './server-limit.js'
 import type { WriteToken } from './write-limit.js'
 
@@ -294,7 +293,8 @@ export class Pacer {
     // last look).
     const soon = (next?.by ?? Infinity) - DUE_SOON_MS <= now
     const untilMs = Math.max(writesMs, this.#server.untilTurnMs(soon, SPREAD_MS))
-    const waitMs = Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(untilMs)))
+    // (At most WAKE_CHECK_MS, then reckoned again: a machine may wake from sleep meanwhile.)
+    const waitMs = Math.min(WAKE_CHECK_MS, Math.max(1, Math.ceil(untilMs)))
     this.#clock.sleep(waitMs, timer.signal).then(
       () => this.#drain(),
       () => {},
