@@ -2,7 +2,7 @@
  * `jobs.wait` and friends against the real mock server in-process, in virtual time.
  */
 import { getEventListeners } from 'node:events'
-import { sleep } from '@video-translation/mock-server'
+import { type ManualClock, sleep } from '@video-translation/mock-server'
 import { describe, expect, it, vi } from 'vitest'
 import { createClient } from '../src/client.js'
 import {
@@ -31,6 +31,31 @@ function plainPoller(
     circuitBreaker: false,
     ...options,
   })
+}
+
+/**
+ * A laptop's clock on `manual`: `closeLid(ms)` sleeps the machine, the clock going on while
+ * timers count no time asleep (each pending one fires that much later).
+ */
+function laptop(manual: ManualClock) {
+  let asleepMs = 0
+  const clock = {
+    now: () => manual.now(),
+    sleep: async (ms: number, signal?: AbortSignal) => {
+      let counted = asleepMs
+      await sleep(manual, ms, signal)
+      while (asleepMs > counted) {
+        const missed = asleepMs - counted
+        counted = asleepMs
+        await sleep(manual, missed, signal)
+      }
+    },
+  }
+  const closeLid = async (ms: number) => {
+    asleepMs += ms
+    await manual.tickAsync(ms)
+  }
+  return { clock, closeLid }
 }
 
 describe('jobs.wait', () => {
@@ -360,19 +385,7 @@ describe('jobs.wait', () => {
   it('should look within seconds of waking though its check was waiting out a Retry-After', async () => {
     const { manual } = virtualClock()
     const start = manual.now()
-    let asleepMs = 0
-    const clock = {
-      now: () => manual.now(),
-      sleep: async (ms: number, signal?: AbortSignal) => {
-        let counted = asleepMs
-        await sleep(manual, ms, signal)
-        while (asleepMs > counted) {
-          const missed = asleepMs - counted
-          counted = asleepMs
-          await sleep(manual, missed, signal)
-        }
-      },
-    }
+    const { clock, closeLid } = laptop(manual)
     // The first check meets a maintenance (503, come back in 60 s); the job ends at 5 min.
     const checks: number[] = []
     const fetch = fakeFetch(() => {
@@ -389,8 +402,7 @@ describe('jobs.wait', () => {
     const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
     const waiting = client.jobs.wait('job_1', { timeoutMs: 24 * 3_600_000 })
     await manual.tickAsync(10_000)
-    asleepMs += 3_600_000
-    await manual.tickAsync(3_600_000)
+    await closeLid(3_600_000)
     const wokeAt = manual.now()
     await drive(manual, waiting, 1_000, 300)
     await expect(waiting).resolves.toMatchObject({ status: 'completed' })
@@ -415,9 +427,7 @@ describe('jobs.wait', () => {
 
   it('should look within seconds of the machine waking from sleep, not when its timer would', async () => {
     const { app, manual } = virtualSetup({ simulation: { hints: { mode: 'none' } } })
-    // A laptop's lid closed: the clock goes on, timers count no time asleep (each pending one
-    // fires that much later).
-    let asleepMs = 0
+    const { clock, closeLid } = laptop(manual)
     const checks: number[] = []
     const client = createClient({
       baseUrl: 'http://mock.test',
@@ -427,24 +437,12 @@ describe('jobs.wait', () => {
         checks.push(manual.now())
         return Promise.resolve(app.request(input, init))
       },
-      clock: {
-        now: () => manual.now(),
-        sleep: async (ms, signal) => {
-          let counted = asleepMs
-          await sleep(manual, ms, signal)
-          while (asleepMs > counted) {
-            const missed = asleepMs - counted
-            counted = asleepMs
-            await sleep(manual, missed, signal)
-          }
-        },
-      },
+      clock,
     })
     const job = await client.jobs.create(jobParams(300_000))
     const waiting = client.jobs.wait(job.id, { timeoutMs: 24 * 3_600_000 })
     await manual.tickAsync(60_000)
-    asleepMs += 3_600_000
-    await manual.tickAsync(3_600_000)
+    await closeLid(3_600_000)
     const wokeAt = manual.now()
     await drive(manual, waiting, 1_000, 120)
     await expect(waiting).resolves.toMatchObject({ status: 'completed' })
