@@ -2,33 +2,18 @@
  * The monitor: one per client (and one for the legacy API). It keeps one observation per job id,
  * shared by every wait and watch on it, and one timer for all of them: when it fires, the
  * observations due go out together, one request for one job, batch requests of up to 100 ids
- * for several (where the source can).
- *
- * Checks due at the same instant share a tick, and a batch request takes along the checks
- * planned within 1/8 of their delay after it (`#comeAlong`: asking for more jobs costs no
- * request; `shareRequests: false` keeps that for when turns are short). The checks of a wait for
- * many jobs (`waitAll`, `waitAny`) are also gathered: a planned check is brought forward to a
- * grid of at most an eighth of its delay (a power of two in ms, the same grid for every job), so
- * checks planned near each other fall on the same instant, and no check moves by more than 1/8
- * of its delay. A wait for one job keeps its strategy's planned times (moving a check planned at
- * the server's ETA earlier would cost a look before the end and another after it), unless
- * requests wait for their turn under the server's rate limit: then every check is gathered so,
- * as turns are what is short, and one the server asked to come no sooner (`Retry-After`) goes to
- * the grid's next instant instead. Then too, the checks due wait for one turn together, taking
- * along those due soon after when it comes (`#gather`). 200 jobs created together on a server
- * without ETAs, turns free: 256 requests (1,626 each check alone). 2,000 `createAndWait`s at 50
- * requests a second, jobs of 8 s, on a server without hints: 551 checks, each job known 0.2 s
- * after its end on average (5.7 s and 2,313 checks alone, 0.6 s and 1,377 on the grid alone);
- * with ETAs, 365 checks and 0.2 s (4.3 s and 2,248, 0.2 s and 724).
+ * for several (where the source can). Checks due at the same instant share a tick; how checks of
+ * many jobs are put together (a grid of instants, checks planned soon after coming along, checks
+ * due waiting for one turn together under the rate limit) is gathering.ts's.
  */
 import { WAKE_CHECK_MS } from '../clock.js'
 import type { ClientCore } from '../core.js'
 import type { ServerHints } from '../polling/hints.js'
-import type { Pacer } from '../request/pacing.js'
-import { takeTurn } from '../request/turns.js'
+import type { Pacer, Ticket } from '../request/pacing.js'
 import type { Job } from '../types.js'
 import { MAX_TIMER_MS } from '../validate.js'
 import { Cursor, type CursorState, type ResumeToken } from './cursor.js'
+import { comeAlong, Gathering, MAX_BATCH, onGrid } from './gathering.js'
 import { isBelow, TransportMemory } from './memory.js'
 import { InFlight, Observation, type Planner, type Transport } from './observation.js'
 import { type PageManners, pageManners } from './page.js'
@@ -37,9 +22,6 @@ import { Schedule } from './schedule.js'
 import type { Source, Sources } from './sources/source.js'
 import { type Subscriber, Subscription, type WaitLimits } from './subscription.js'
 import type { Tabs } from './tabs.js'
-
-/** The most ids in one batch request (the protocol's limit). */
-const MAX_BATCH = 100
 
 /** A job as its create answered, with the answer's hints. */
 export interface Created {
@@ -96,12 +78,8 @@ export class Monitor implements Planner {
     plan: (observation, delayMs) => this.plan(observation, delayMs),
   })
 
-  /**
-   * Checks due while requests wait for their turn under the rate limit: they wait for one turn
-   * together (`#gathering`, aborted when none is wanted any more), see `#gather`.
-   */
-  readonly #gathered = new Set<Observation>()
-  #gathering: AbortController | undefined
+  /** Checks due while requests wait for their turn under the rate limit (gathering.ts). */
+  readonly #gathering: Gathering
 
   /** Streams put off while creates wait their turn, and when they open. */
   readonly #putOff: PutOffStreams
@@ -135,6 +113,7 @@ export class Monitor implements Planner {
     this.#tabs = options.tabs
     this.#shareRequests = options.shareRequests ?? true
     this.#putOff = new PutOffStreams(core, this.#observations)
+    this.#gathering = new Gathering(core, (pacer, turn) => this.#sendGathered(pacer, turn))
   }
 
   /** Subscribes to job `id`, starting its observation unless one is live. */
@@ -198,12 +177,7 @@ export class Monitor implements Planner {
     const queued = (this.#core.pacer?.waiting ?? 0) > 0
     const align = queued || [...observation.subscriptions].some((s) => s.align)
     if (align && this.#observations.size > 1 && capped >= 16) {
-      const grid = 2 ** Math.floor(Math.log2(capped / 8))
-      const notBefore = Math.min(observation.notBeforeAt ?? now, now + capped)
-      const earlier = Math.floor(at / grid) * grid
-      // Not before the server's word: at it, or, while turns are short, on the grid after it.
-      const later = queued ? Math.ceil(notBefore / grid) * grid : notBefore
-      at = Math.max(now, earlier < notBefore ? later : earlier)
+      at = onGrid(at, now, capped, observation.notBeforeAt ?? now, queued)
     }
     // Never past the nearest deadline: the last look is at it.
     this.planAt(observation, Math.min(at, Math.max(now, observation.nearestDeadline())))
@@ -273,11 +247,7 @@ export class Monitor implements Planner {
       this.#observations.delete(observation.id)
     }
     this.#unplan(observation)
-    this.#gathered.delete(observation)
-    if (this.#gathered.size === 0 && this.#gathering) {
-      this.#gathering.abort()
-      this.#gathering = undefined
-    }
+    this.#gathering.delete(observation)
     if (this.#observations.size === 0) {
       this.#page?.idle()
       this.#putOff.stop()
@@ -343,7 +313,7 @@ export class Monitor implements Planner {
       else this.#one(observation)
     }
     const many = this.#batches()
-    if (many && pacer && (pacer.waiting > 0 || this.#gathering)) {
+    if (many && pacer && (pacer.waiting > 0 || this.#gathering.waiting)) {
       const now = this.#core.clock.now()
       for (const observation of due) {
         // A wait's last look goes alone, ahead of other turns (turns.ts); it is planned for
@@ -351,14 +321,14 @@ export class Monitor implements Planner {
         const deadline = observation.nearestDeadline()
         if (deadline <= now) this.#one(observation)
         else {
-          this.#gathered.add(observation)
+          this.#gathering.add(observation)
           if (deadline < Infinity) this.planAt(observation, deadline)
         }
       }
-      this.#gather(pacer)
+      this.#gathering.wait(pacer)
     } else if (due.length > 0 && many) {
       // The last batch (or the only check) takes along the checks planned soon after it.
-      if (this.#shareRequests) this.#comeAlong(due, this.#core.clock.now(), true)
+      if (this.#shareRequests) this.#comeAlong(due, true)
       for (let i = 0; i < due.length; i += MAX_BATCH) {
         const group = due.slice(i, i + MAX_BATCH)
         if (group.length === 1) this.#one(group[0] as Observation)
@@ -384,86 +354,42 @@ export class Monitor implements Planner {
   }
 
   /**
-   * While requests wait for their turn under the rate limit, the checks due wait for one turn
-   * together; when it comes, one batch request takes them all (up to 100), and the other checks
-   * due within 1/8 of their delay it has room for, soonest first (`#sendGathered`). Each check
-   * formed its own request as it fell due, and each request waited for a turn with the few due
-   * with it: 1,000 jobs at 5 requests a second took 2.4 ids a request (now 10).
+   * The turn the checks gathered waited for came (gathering.ts): they go, up to 100, with others
+   * planned soon after it has room for, in one request.
    */
-  #gather(pacer: Pacer): void {
-    if (this.#gathering || this.#gathered.size === 0) return
-    const gathering = new AbortController()
-    this.#gathering = gathering
-    const asking = { method: 'GET', path: '/v1/jobs?ids=', signal: gathering.signal } as const
-    takeTurn(this.#core, pacer, asking, undefined).then(
-      (turn) => {
-        if (this.#gathering === gathering) this.#gathering = undefined
-        this.#sendGathered(pacer, turn)
-      },
-      () => {
-        if (this.#gathering === gathering) this.#gathering = undefined
-      },
-    )
-  }
-
-  /** The turn came: the gathered checks go, with others planned, in one request. */
-  #sendGathered(pacer: Pacer, turn: number): void {
-    const now = this.#core.clock.now()
-    const group: Observation[] = []
-    for (const observation of this.#gathered) {
-      if (group.length === MAX_BATCH) break
-      this.#gathered.delete(observation)
-      if (observation.ended || observation.inFlight || !this.#polled(observation)) continue
+  #sendGathered(pacer: Pacer, turn: Ticket): void {
+    const group = this.#gathering.take((observation) => {
+      if (observation.ended || observation.inFlight || !this.#polled(observation)) return false
       this.#unplan(observation)
-      group.push(observation)
-    }
+      return true
+    })
     // Offline since they were gathered: parked until the network is back.
     if (this.#page?.park(group)) {
       pacer.release(turn)
-      this.#gather(pacer)
+      this.#gathering.wait(pacer)
       this.#arm()
       return
     }
     // The server may have shown meanwhile that its batch endpoint does not work.
     const many = this.#batches()
-    if (many) this.#comeAlong(group, now, false)
+    if (many) this.#comeAlong(group, false)
     if (group.length === 0) pacer.release(turn)
     else if (group.length === 1 || !many) {
       for (const [i, observation] of group.entries()) this.#one(observation, i ? undefined : turn)
     } else this.#many(many, group, turn)
-    this.#gather(pacer)
+    this.#gathering.wait(pacer)
     this.#arm()
   }
 
-  /**
-   * Asking for more jobs in a batch request costs no request: the checks planned soonest come
-   * along, early, as many as the last batch of `group` has room for. None earlier than 1/8 of
-   * its delay, as on the grid: a strategy's schedule holds.
-   */
-  #comeAlong(group: Observation[], now: number, turnsFree: boolean): void {
-    // Not with a check near its deadline (the batch's time limit would be its: 1 s for a last
-    // look), nor, while turns are free, with or for checks the server paces (a batch's answer
-    // would not say when to come back, and one was checked again long before it said).
-    const near = (o: Observation) => o.nearestDeadline() - now < this.#core.http.timeoutMs
-    const paced = (o: Observation) => turnsFree && o.paced
-    if (group.some(near) || (group.length === 1 && paced(group[0] as Observation))) return
-    // Room in the last batch: none in a full one.
-    const room =
-      group.length === 0 ? MAX_BATCH : (MAX_BATCH - (group.length % MAX_BATCH)) % MAX_BATCH
-    const early: [number, Observation][] = []
-    for (const [observation, due] of this.#planned) {
-      const nearly = due.at - now <= (due.at - (observation.plannedAt ?? now)) / 8
-      if (
-        nearly &&
-        !paced(observation) &&
-        this.#polled(observation) &&
-        observation.checkableEarly(now)
-      ) {
-        early.push([due.at, observation])
-      }
-    }
-    early.sort((a, b) => a[0] - b[0])
-    for (const [, observation] of early.slice(0, room)) {
+  /** Adds to `group` the checks planned soon after it (gathering.ts), now instead. */
+  #comeAlong(group: Observation[], turnsFree: boolean): void {
+    const { clock, http } = this.#core
+    const planned = { planned: this.#planned, polled: (o: Observation) => this.#polled(o) }
+    const early = comeAlong(group, clock.now(), turnsFree, {
+      ...planned,
+      timeoutMs: http.timeoutMs,
+    })
+    for (const observation of early) {
       this.#unplan(observation)
       group.push(observation)
     }

@@ -90,7 +90,7 @@ export class Observation {
   notBeforeAt: number | undefined
   /**
    * Whether the last answer said when to come back (`Retry-After`): its next check goes alone
-   * while turns are free, as a batch's answer would not say it again (monitor.ts).
+   * while turns are free, as a batch's answer would not say it again (gathering.ts).
    */
   paced = false
   /**
