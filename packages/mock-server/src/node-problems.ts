@@ -25,6 +25,13 @@ const PARSER_PROBLEMS: Record<string, NodeProblem> = {
     kind: 'headers-too-large',
     detail: 'The request headers are larger than this server accepts.',
   },
+  // A method Node's parser does not know (RFC 9110 §9.1: 501; a known one no route takes is a 405).
+  HPE_INVALID_METHOD: {
+    status: 501,
+    title: 'Not Implemented',
+    kind: 'method-not-implemented',
+    detail: 'The request method is not one this server knows.',
+  },
   ERR_HTTP_REQUEST_TIMEOUT: {
     status: 408,
     title: 'Request Timeout',

@@ -234,6 +234,7 @@ describe('over loopback', () => {
     const cases = [
       [`GET /healthz HTTP/1.1\r\n${host}No colon here\r\n\r\n`, 400],
       [`GET /healthz HTTP/1.1\r\n${host}X-Big: ${'a'.repeat(40_000)}\r\n\r\n`, 431],
+      [`FROBNICATE /v1/jobs HTTP/1.1\r\n${host}\r\n`, 501],
       // Requests Node parses but no URL can be made of, an expectation, a proxy's method.
       ['GET /healthz HTTP/1.1\r\n\r\n', 400],
       ['GET /healthz HTTP/1.1\r\nHost: a b\r\n\r\n', 400],
