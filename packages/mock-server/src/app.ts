@@ -19,7 +19,7 @@ import {
   validationHook,
 } from './middleware/problem.js'
 import { rateLimit } from './middleware/rate-limit.js'
-import { requireJson } from './middleware/require-json.js'
+import { requireJson, requireUtf8 } from './middleware/require-json.js'
 import { send, sendJson, stampHeaders } from './middleware/response.js'
 import { asMiddleware, gate } from './middleware/steps.js'
 import { registerEventRoutes } from './routes/events.js'
@@ -147,6 +147,9 @@ export function createMockServer(options: AppOptions = {}): MockServer {
   app.on('POST', '/v1/jobs/:id/cancel', jobsMiddleware)
   app.on('GET', '/v1/jobs/:id/events', jobsMiddleware)
   app.on(['GET', 'PUT'], '/v1/simulation', asMiddleware(pre, gate([adminAuth({ adminKey, keys })])))
+  // Bodies read as JSON: UTF-8, checked once the key is (a refused caller's body is not read).
+  app.on('POST', '/v1/jobs', requireUtf8())
+  app.on('PUT', '/v1/simulation', requireUtf8())
   app.get('/status', asMiddleware(pre, injectFaults))
   app.use('/healthz', preambleOnly)
   app.use('/openapi.json', preambleOnly, async (c, next) => {

@@ -189,6 +189,25 @@ describe('POST /v1/jobs', () => {
     }
   })
 
+  it('should refuse a body that is not UTF-8 with a 400 naming it, not make a job of U+FFFD', async () => {
+    const { app } = harness()
+    const headers = { authorization: `Bearer ${DEV_API_KEY}`, 'content-type': 'application/json' }
+    const text = JSON.stringify({ ...VALID_BODY, title: 'caf\u00e9' })
+    const good = new TextEncoder().encode(text)
+    // The same body with its é (C3 A9) in Latin-1 (E9): not UTF-8.
+    const at = good.indexOf(0xc3)
+    const latin1 = new Uint8Array([...good.slice(0, at), 0xe9, ...good.slice(at + 2)])
+    const bad = await app.request('/v1/jobs', { method: 'POST', headers, body: latin1 })
+    expect(bad.status).toBe(400)
+    expect(await problemOf(bad)).toMatchObject({
+      in: 'body',
+      detail: expect.stringMatching(/UTF-8/),
+    })
+    const ok = await app.request('/v1/jobs', { method: 'POST', headers, body: good })
+    expect(ok.status).toBe(202)
+    expect((await ok.json()).title).toBe('caf\u00e9')
+  })
+
   it('should answer a compressed body with 415 and the codings it reads, not blame its JSON', async () => {
     const { call } = harness()
     for (const coding of ['gzip', 'br']) {

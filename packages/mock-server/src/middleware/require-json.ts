@@ -1,7 +1,10 @@
-/** Bodies must be JSON, uncompressed: anything else is a 415 before validation sees it. */
+/**
+ * Bodies must be JSON, uncompressed: anything else is a 415 before validation sees it; and UTF-8:
+ * bytes that are not are a 400.
+ */
 import type { MiddlewareHandler } from 'hono'
 import type { AppEnv } from '../env.js'
-import { unsupportedMediaType } from './problem.js'
+import { unsupportedMediaType, validationProblem } from './problem.js'
 
 /** A JSON media type, its parameters (if any) each `name=value`: what the validators read as JSON. */
 const JSON_TYPE = /^application\/(?:[\w.-]+\+)?json(?:;\s*[\w-]+=[^;]+)*$/i
@@ -34,6 +37,33 @@ export function requireJson(): MiddlewareHandler<AppEnv> {
     const charset = type && CHARSET.exec(type)?.[2]?.toLowerCase()
     if (charset && charset !== 'utf-8' && charset !== 'utf8') {
       return unsupportedMediaType(c, 'charset')
+    }
+    await next()
+  }
+}
+
+/**
+ * Answers 400 to a POST or PUT whose body is not UTF-8 (RFC 8259): read as text, each bad byte
+ * would become U+FFFD, and a job would be made of what the caller never sent. (Run on the routes
+ * that read a body, after the body limit and the key.)
+ */
+export function requireUtf8(): MiddlewareHandler<AppEnv> {
+  const decoder = new TextDecoder('utf-8', { fatal: true })
+  return async function requireUtf8(c, next) {
+    const { method } = c.req
+    // A body is known by its length or its type (as in `requireJson`): a bare cancel is not one.
+    const body =
+      c.req.header('content-length') !== undefined ||
+      c.req.header('transfer-encoding') !== undefined ||
+      c.req.header('content-type') !== undefined
+    if (body && (method === 'POST' || method === 'PUT')) {
+      // Kept by hono for the validator, which reads the same bytes as JSON.
+      const bytes = await c.req.arrayBuffer()
+      try {
+        decoder.decode(bytes)
+      } catch {
+        return validationProblem(c, 'body', [{ path: [], message: 'is not valid UTF-8' }])
+      }
     }
     await next()
   }
