@@ -17,6 +17,10 @@ interface NodeProblem {
   detail: string
 }
 
+function malformed(detail: string): NodeProblem {
+  return { status: 400, title: 'Bad Request', kind: 'malformed-request', detail }
+}
+
 /** What Node's HTTP parser refuses, by error code; anything else is a malformed request. */
 const PARSER_PROBLEMS: Record<string, NodeProblem> = {
   HPE_HEADER_OVERFLOW: {
@@ -25,23 +29,17 @@ const PARSER_PROBLEMS: Record<string, NodeProblem> = {
     kind: 'headers-too-large',
     detail: 'The request headers are larger than this server accepts.',
   },
-  // A method Node's parser does not know (RFC 9110 §9.1: 501; a known one no route takes is a 405).
-  HPE_INVALID_METHOD: {
-    status: 501,
-    title: 'Not Implemented',
-    kind: 'method-not-implemented',
-    detail: 'The request method is not one this server knows.',
-  },
+  // A request line whose method Node's parser does not know, or no request line at all (a
+  // hostile request is answered below 500, though RFC 9110 allows a 501 for the first).
+  HPE_INVALID_METHOD: malformed(
+    'The request line is not HTTP/1.1, or its method is not one this server knows.',
+  ),
   ERR_HTTP_REQUEST_TIMEOUT: {
     status: 408,
     title: 'Request Timeout',
     kind: 'request-timeout',
     detail: 'The request was not sent in time.',
   },
-}
-
-function malformed(detail: string): NodeProblem {
-  return { status: 400, title: 'Bad Request', kind: 'malformed-request', detail }
 }
 
 /** Request ids of these answers: their own series, as the app's are. */

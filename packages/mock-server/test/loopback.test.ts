@@ -234,7 +234,7 @@ describe('over loopback', () => {
     const cases = [
       [`GET /healthz HTTP/1.1\r\n${host}No colon here\r\n\r\n`, 400],
       [`GET /healthz HTTP/1.1\r\n${host}X-Big: ${'a'.repeat(40_000)}\r\n\r\n`, 431],
-      [`FROBNICATE /v1/jobs HTTP/1.1\r\n${host}\r\n`, 501],
+      [`FROBNICATE /v1/jobs HTTP/1.1\r\n${host}\r\n`, 400],
       // Requests Node parses but no URL can be made of, an expectation, a proxy's method.
       ['GET /healthz HTTP/1.1\r\n\r\n', 400],
       ['GET /healthz HTTP/1.1\r\nHost: a b\r\n\r\n', 400],
@@ -259,6 +259,10 @@ describe('over loopback', () => {
       })
       expect(head, what).toContain(`x-request-id: ${body.request_id}`)
     }
+    // An unknown method is named as a possible cause, not only a broken line.
+    expect(await raw(`FROBNICATE /v1/jobs HTTP/1.1\r\n${host}\r\n`)).toMatch(
+      /its method is not one/,
+    )
     // HTTP/1.0 needs no Host: it is read against the server's own.
     expect(await raw('GET /healthz HTTP/1.0\r\n\r\n')).toMatch(/^HTTP\/1.1 200 /)
   })
