@@ -26,6 +26,7 @@ export {
   createManualClock,
   createSystemClock,
   type ManualClock,
+  type ScheduleOptions,
   sleep,
   systemClock,
 } from './simulator/clock.js'

@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process'
+import { createRequire } from 'node:module'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createManualClock, createSystemClock, sleep } from './clock.js'
 
@@ -79,4 +81,27 @@ describe('createSystemClock', () => {
     expect(fired).toBe(false)
     expect(vi.getTimerCount()).toBe(0)
   })
+
+  it('should keep a process alive while something sleeps on it, and not for its background work', async () => {
+    // A client on the sped-up clock (its `clock.sleep` this `sleep`) waiting: Node exited in the
+    // middle of the wait, printing nothing. A webhook due in a minute keeps nothing alive.
+    const script = [
+      "import { createSystemClock, sleep } from './src/simulator/clock.ts'",
+      'const clock = createSystemClock(10)',
+      'clock.schedule(600_000, () => console.log("background ran"), { background: true })',
+      'await sleep(clock, 2_000)',
+      'console.log("woke")',
+    ].join('\n')
+    const tsx = createRequire(import.meta.url).resolve('tsx')
+    const child = spawn(process.execPath, ['--import', tsx, '--input-type=module', '-e', script], {
+      cwd: new URL('../..', import.meta.url),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let output = ''
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString()
+    })
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve))
+    expect({ code, output }).toEqual({ code: 0, output: 'woke\n' })
+  }, 30_000)
 })

@@ -7,41 +7,64 @@
 /** Cancels a scheduled callback; calling it after the callback ran does nothing. */
 export type Cancel = () => void
 
+/** How a callback is scheduled. */
+export interface ScheduleOptions {
+  /**
+   * Work of the server's own that no caller awaits (a webhook due at a job's end, its retry): its
+   * real timer does not keep a process alive by itself. Anything else does, as any timer: a
+   * client on this clock (`sleep` as its `clock.sleep`) waits for its job before Node may exit.
+   */
+  background?: boolean | undefined
+}
+
+/** The server's own work that no caller awaits (see `ScheduleOptions`). */
+export const BACKGROUND: ScheduleOptions = { background: true }
+
 /** A source of time: the current instant and callbacks after a delay. */
 export interface Clock {
   /** The current time in epoch milliseconds. */
   now(): number
   /** Runs `callback` once `ms` milliseconds have passed on this clock. */
-  schedule(ms: number, callback: () => void): Cancel
+  schedule(ms: number, callback: () => void, options?: ScheduleOptions): Cancel
 }
 
 /** Resolves after `ms` on `clock`, or rejects with the signal's reason when it aborts first. */
-export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
+export function sleep(
+  clock: Clock,
+  ms: number,
+  signal?: AbortSignal,
+  options?: ScheduleOptions,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason)
     const onAbort = () => {
       cancel()
       reject(signal?.reason)
     }
-    const cancel = clock.schedule(ms, () => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    })
+    const cancel = clock.schedule(
+      ms,
+      () => {
+        signal?.removeEventListener('abort', onAbort)
+        resolve()
+      },
+      options,
+    )
     signal?.addEventListener('abort', onAbort, { once: true })
   })
 }
 
 /**
  * Real time, optionally sped up: at `scale` 10, a job of one minute finishes in six seconds.
- * Timers are unref'd where the runtime allows, so a pending webhook retry never keeps a process
- * alive on its own.
+ * Background timers (`ScheduleOptions`) are unref'd where the runtime allows, so a pending
+ * webhook never keeps a process alive on its own; the others keep it alive as any timer does
+ * (unref'd too, a client waiting on this clock let Node exit in the middle of its wait).
  */
 export function createSystemClock(scale = 1): Clock {
   if (!(scale > 0)) throw new RangeError(`time scale must be positive (got ${scale})`)
   const origin = Date.now()
   return {
     now: () => (scale === 1 ? Date.now() : origin + Math.round((Date.now() - origin) * scale)),
-    schedule(ms, callback) {
+    schedule(ms, callback, options) {
       // A timer longer than the runtime's longest (about 24.8 days) would fire at once: one
       // that long waits in parts (a day of a slow clock's time is 100 real days at 0.01).
       const due = Date.now() + Math.max(0, ms / scale)
@@ -52,7 +75,7 @@ export function createSystemClock(scale = 1): Clock {
           left > LONGEST_TIMER_MS ? arm : callback,
           Math.min(left, LONGEST_TIMER_MS),
         )
-        ;(timer as { unref?: () => void }).unref?.()
+        if (options?.background) (timer as { unref?: () => void }).unref?.()
       }
       arm()
       return () => clearTimeout(timer)

@@ -9,7 +9,7 @@ import {
   mergeSettings,
   type SimulationSettings,
 } from '../schemas/simulation.js'
-import { type Cancel, type Clock, sleep, systemClock } from './clock.js'
+import { BACKGROUND, type Cancel, type Clock, sleep, systemClock } from './clock.js'
 import { sampleDuration } from './durations.js'
 import {
   type JobRecord,
@@ -264,13 +264,17 @@ export class Simulator {
 
   #scheduleWebhook(record: JobRecord): void {
     const { finish } = timeline(record)
-    const cancel = this.clock.schedule(finish - this.clock.now(), () => {
-      this.#webhookTimers.delete(record.id)
-      // As of the end: a real timer may fire a millisecond before the wall clock reaches it,
-      // and the webhook must carry the terminal job, never a running one.
-      if (record.callback_url !== null)
-        void this.webhooks.send(record.callback_url, this.#snapshot(record, finish).view)
-    })
+    const cancel = this.clock.schedule(
+      finish - this.clock.now(),
+      () => {
+        this.#webhookTimers.delete(record.id)
+        // As of the end: a real timer may fire a millisecond before the wall clock reaches it,
+        // and the webhook must carry the terminal job, never a running one.
+        if (record.callback_url !== null)
+          void this.webhooks.send(record.callback_url, this.#snapshot(record, finish).view)
+      },
+      BACKGROUND,
+    )
     this.#webhookTimers.set(record.id, cancel)
   }
 

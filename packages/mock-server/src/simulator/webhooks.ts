@@ -4,7 +4,7 @@
  * exponential backoff. Runs beside the request path and never blocks it. Uses Web Crypto only,
  * so it works in every runtime.
  */
-import { type Clock, sleep } from './clock.js'
+import { BACKGROUND, type Clock, sleep } from './clock.js'
 
 /** Any fetch-compatible function. */
 export type WebhookFetch = (input: string, init: RequestInit) => Promise<Response>
@@ -69,7 +69,8 @@ export class WebhookSender {
       this.#underway.add(underway)
       const ok = await underway.finally(() => this.#underway.delete(underway))
       if (ok) return
-      if (attempt < attempts) await sleep(clock, backoffMs * 2 ** (attempt - 1))
+      if (attempt < attempts)
+        await sleep(clock, backoffMs * 2 ** (attempt - 1), undefined, BACKGROUND)
     }
   }
 
@@ -77,7 +78,7 @@ export class WebhookSender {
     const { clock, secret, fetch, timeoutMs } = this.#options
     const timestamp = Math.floor(clock.now() / 1000)
     const controller = new AbortController()
-    const cancelTimeout = clock.schedule(timeoutMs, () => controller.abort())
+    const cancelTimeout = clock.schedule(timeoutMs, () => controller.abort(), BACKGROUND)
     const entry: WebhookAttempt = {
       job_id: jobId,
       url,
