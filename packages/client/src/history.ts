@@ -10,7 +10,10 @@ import type { JobStatus } from './types.js'
 export interface HistoryEntry {
   /** When the check was answered (ms since the epoch of the client's clock). */
   at: number
-  /** The status seen, or null when the check failed. */
+  /**
+   * The status seen (the status last seen, for an answer saying nothing changed: a 304), or null
+   * when the check failed.
+   */
   status: JobStatus | null
   /** The HTTP status, or null when no response came. */
   httpStatus: number | null
@@ -89,7 +92,7 @@ export class History {
 
 /**
  * Records a check of job `id` that began at `startedAt` and ended at `at`: the status it saw
- * (`null` for a 304 that showed none new) with the HTTP status, or the error it failed with.
+ * (as last seen, for a 304) with the HTTP status, or the error it failed with.
  */
 export function recordCheck(
   history: History,

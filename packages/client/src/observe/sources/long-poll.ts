@@ -142,6 +142,7 @@ export function longPollSource(core: ClientCore): Source {
           endOnly,
           lastLook: left <= 0,
           turn,
+          known: state.job?.status,
         })
       } catch (error) {
         held.done()

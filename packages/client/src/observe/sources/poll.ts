@@ -7,7 +7,7 @@ import { recordCheck } from '../../history.js'
 import { jobParser } from '../../parse.js'
 import { hintsOf } from '../../polling/hints.js'
 import { type HttpResponse, readBody } from '../../request/http.js'
-import type { Job } from '../../types.js'
+import type { Job, JobStatus } from '../../types.js'
 import { jobPath } from '../../validate.js'
 import type { Observation } from '../observation.js'
 import type { Source } from './source.js'
@@ -34,10 +34,12 @@ export async function getJob(
     turn?: number | undefined
     /** Which failures are tried again (see `request`): all that may pass, by default. */
     retry?: ((error: unknown) => boolean) | undefined
+    /** The status last seen: what an answer saying nothing new (a 304) shows in the history. */
+    known?: JobStatus | undefined
   },
 ): Promise<{ job: Job | undefined; response: HttpResponse }> {
   const { clock, history } = core
-  const { attempt, signal, timeoutMs, etag, holdS, endOnly, lastLook, turn, retry } = check
+  const { attempt, signal, timeoutMs, etag, holdS, endOnly, lastLook, turn, retry, known } = check
   const until = endOnly ? '&until=terminal' : ''
   const path = holdS === undefined ? jobPath(id) : `${jobPath(id)}?wait=${holdS}${until}`
   const startedAt = clock.now()
@@ -71,7 +73,7 @@ export async function getJob(
       throw error
     }
     const at = clock.now()
-    const status = job?.status ?? null
+    const status = job?.status ?? (unchanged ? (known ?? null) : null)
     recordCheck(history, id, { startedAt, at, attempt }, { status, httpStatus: response.status })
     return { job, response }
   } catch (error) {
@@ -109,6 +111,7 @@ export async function checkOnce(
     etag: conditional ? state.etag : undefined,
     turn,
     retry,
+    known: state.job?.status,
   })
   // Unchanged, the job's own hints stand (its ETA); a 202 without a body ("still working") says
   // only when to come back, which nothing moves sooner (its job's old ETA had the checks every
