@@ -33,6 +33,14 @@ export const DEFAULTS = {
   maxConsecutiveErrors: 10,
   /** `createBatch`'s creates in flight at once. */
   batchConcurrency: 8,
+  /**
+   * Without a `logger`: a callback of yours that threw (a listener, `onProgress`) is said on the
+   * console, as a browser says a throwing event listener; nothing else is logged.
+   */
+  logger: {
+    error: (message: string, data?: Record<string, unknown>) =>
+      console.error(`@video-translation/client: ${message}`, data?.error ?? ''),
+  },
 }
 
 /** `given` over `defaults`, skipping what `given` leaves undefined. */

@@ -170,7 +170,7 @@ export interface ClientOptions {
   random?: () => number
   /**
    * Receives debug messages (retries) and errors thrown by event listeners and `onProgress`.
-   * @default none
+   * @default none, but for errors thrown by your callbacks: `console.error`
    * @example logger: console
    */
   logger?: Logger
@@ -211,7 +211,7 @@ export function resolveOptions(options: ClientOptions): Settings {
     http: resolveHttpConfig(options, clock),
     clock,
     random: options.random ?? Math.random,
-    logger: options.logger ?? {},
+    logger: options.logger ?? DEFAULTS.logger,
     retry:
       retry === false ? { ...DEFAULTS.retry, maxRetries: 0 } : withDefaults(DEFAULTS.retry, retry),
     budget: budget === false ? false : withDefaults(DEFAULTS.retryBudget, budget),

@@ -787,6 +787,29 @@ describe('jobs.createAndWait and jobs.cancel', () => {
     }
   })
 
+  it('should say on the console what a callback threw when no logger is given', async () => {
+    const said = vi.spyOn(console, 'error').mockImplementation(() => {})
+    try {
+      const { client, settle } = virtualSetup()
+      client.on('job:status', () => {
+        throw new Error('listener bug')
+      })
+      const done = await settle(
+        client.jobs.createAndWait(jobParams(5_000), {
+          onProgress: () => {
+            throw new Error('ui bug')
+          },
+        }),
+      )
+      expect(done.status).toBe('completed')
+      const lines = said.mock.calls.map((call) => call.map(String).join(' '))
+      expect(lines.some((l) => l.includes('onProgress threw') && l.includes('ui bug'))).toBe(true)
+      expect(lines.some((l) => l.includes('job:status') && l.includes('listener bug'))).toBe(true)
+    } finally {
+      said.mockRestore()
+    }
+  })
+
   it('should keep polling when a listener throws', async () => {
     const { client, settle } = virtualSetup({ client: { logger: { error: () => undefined } } })
     client.on('job:status', () => {
