@@ -81,6 +81,16 @@ describe('NetworkError', () => {
     expect(error.message).toMatch(/was not allowed by the runtime: Requires net access/)
     expect(error.message).not.toContain('reachable')
   })
+
+  it('should not retry a request to a port fetch never connects to', async () => {
+    // Node's own fetch, for real: port 1 is one of the Fetch standard's bad ports.
+    const cause = await fetch('http://127.0.0.1:1/').catch((e: unknown) => e)
+    const error = new NetworkError(request, cause)
+    expect(error.retryable).toBe(false)
+    expect(error.message).toMatch(
+      /not allowed by the runtime: fetch failed \(bad port\)\. .*another/,
+    )
+  })
 })
 
 describe('guards', () => {

@@ -103,13 +103,15 @@ export class NetworkError extends VideoTranslationError {
   constructor(request: RequestInfo, cause: unknown, midAnswer = false) {
     const what = requestLine(request)
     const said = sentence(describeCause(cause))
-    // Deno refusing the request (no `--allow-net` for the host): no retry makes it pass.
-    const refused = ['NotCapable', 'PermissionDenied'].includes(
-      (cause as Error | undefined)?.name ?? '',
-    )
+    // Deno refusing the request (no `--allow-net` for the host), or fetch refusing a port it
+    // never connects to (the Fetch standard's bad ports: 1, 6000…, undici's "bad port"): no
+    // retry makes it pass (one took 8 s of retries to fail).
+    const error = cause as { name?: unknown; cause?: { message?: unknown } } | undefined
+    const badPort = error?.cause?.message === 'bad port'
+    const refused = badPort || ['NotCapable', 'PermissionDenied'].includes(String(error?.name))
     super(
       refused
-        ? `${what} was not allowed by the runtime: ${said}`
+        ? `${what} was not allowed by the runtime: ${said}${badPort ? ' Fetch never connects to this port: use another.' : ''}`
         : midAnswer
           ? `${what} lost its connection while the answer was read: ${said}`
           : `${what} failed before a response arrived: ${said} Check that the server is reachable from here (base URL, network, CORS).`,
