@@ -1,4 +1,5 @@
 import { defineConfig } from 'tsdown'
+import { dtsWithoutMapComments } from '../../scripts/dts-without-map-comments.mjs'
 
 export default defineConfig({
   entry: { index: 'src/index.ts', webhooks: 'src/webhooks.ts', legacy: 'src/legacy/index.ts' },
@@ -8,4 +9,5 @@ export default defineConfig({
   dts: true,
   sourcemap: true,
   clean: true,
+  hooks: { 'build:done': dtsWithoutMapComments },
 })

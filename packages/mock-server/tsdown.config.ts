@@ -1,4 +1,5 @@
 import { defineConfig } from 'tsdown'
+import { dtsWithoutMapComments } from '../../scripts/dts-without-map-comments.mjs'
 
 export default defineConfig({
   entry: ['src/index.ts', 'src/node.ts', 'src/cli.ts'],
@@ -8,5 +9,6 @@ export default defineConfig({
   dts: true,
   sourcemap: true,
   clean: true,
+  hooks: { 'build:done': dtsWithoutMapComments },
   fixedExtension: false,
 })
