@@ -87,9 +87,7 @@ describe('NetworkError', () => {
     const cause = await fetch('http://127.0.0.1:1/').catch((e: unknown) => e)
     const error = new NetworkError(request, cause)
     expect(error.retryable).toBe(false)
-    expect(error.message).toMatch(
-      /not allowed by the runtime: fetch failed \(bad port\)\. .*another/,
-    )
+    expect(error.message).toMatch(/not allowed by the runtime: fetch failed \(bad port\)\.$/)
   })
 })
 

@@ -107,11 +107,12 @@ export class NetworkError extends VideoTranslationError {
     // never connects to (the Fetch standard's bad ports: 1, 6000…, undici's "bad port"): no
     // retry makes it pass (one took 8 s of retries to fail).
     const error = cause as { name?: unknown; cause?: { message?: unknown } } | undefined
-    const badPort = error?.cause?.message === 'bad port'
-    const refused = badPort || ['NotCapable', 'PermissionDenied'].includes(String(error?.name))
+    const refused =
+      error?.cause?.message === 'bad port' ||
+      ['NotCapable', 'PermissionDenied'].includes(String(error?.name))
     super(
       refused
-        ? `${what} was not allowed by the runtime: ${said}${badPort ? ' Fetch never connects to this port: use another.' : ''}`
+        ? `${what} was not allowed by the runtime: ${said}`
         : midAnswer
           ? `${what} lost its connection while the answer was read: ${said}`
           : `${what} failed before a response arrived: ${said} Check that the server is reachable from here (base URL, network, CORS).`,
