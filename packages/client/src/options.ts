@@ -19,7 +19,7 @@ import {
 } from './polling/strategy.js'
 import { keyRing, redactor } from './redact.js'
 import type { CircuitBreakerOptions, CircuitBreakerSettings } from './request/breaker.js'
-import type { FetchLike, HttpConfig } from './request/http.js'
+import { conditionalChecks, type FetchLike, type HttpConfig } from './request/http.js'
 import { keyGiver } from './request/key.js'
 import type { BudgetSettings, RetryOptions, RetrySettings } from './request/retry.js'
 import {
@@ -345,6 +345,7 @@ function resolveHttpConfig(options: ClientOptions, clock: Clock): HttpConfig {
     fetch,
     timeoutMs: options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
     clock,
+    conditional: conditionalChecks(baseUrl),
   }
   if (typeof apiKey === 'function') {
     const redact = keyRing()

@@ -4,6 +4,7 @@
  */
 import { describe, expect, inject, it, vi } from 'vitest'
 import { createClient, fixedInterval, isNotFoundError, isTimeoutError } from '../src/index.js'
+import { conditionalChecks } from '../src/request/http.js'
 import { type FetchCall, fakeFetch, jobBody, json } from './fake-fetch.js'
 import { virtualClock } from './virtual-time.js'
 
@@ -48,6 +49,36 @@ describe('client in Chromium', () => {
     const waiting = client.jobs.wait(job.id, { signal: controller.signal })
     controller.abort(new DOMException('left the page', 'AbortError'))
     await expect(waiting).rejects.toMatchObject({ name: 'AbortError' })
+  })
+
+  it('should not make checks of another origin conditional: each would cost a preflight', async () => {
+    // A conditional request is not cached, and Chromium sends a CORS preflight before each such
+    // one: every check cost two requests. The browser's cache revalidates a plain GET itself.
+    const conditional: boolean[] = []
+    const client = createClient({
+      baseUrl: inject('baseUrl'),
+      apiKey: 'vt_dev_key',
+      transport: 'poll',
+      polling: fixedInterval(200),
+      fetch: (input, init) => {
+        if ((init.method ?? 'GET') === 'GET') conditional.push(new Headers(init.headers).has('if-none-match'))
+        return fetch(input, init)
+      },
+    })
+    const job = await client.jobs.createAndWait(
+      {
+        video_url: 'https://example.com/a.mp4',
+        target_language: 'fr',
+        simulate: { duration_ms: 1_500 },
+      },
+      { timeoutMs: 10_000 },
+    )
+    expect(job.status).toBe('completed')
+    expect(conditional.length).toBeGreaterThan(3)
+    expect(conditional.every((c) => !c)).toBe(true)
+    // To its own origin, a page asks conditionally as any other client.
+    expect(conditionalChecks(location.origin)).toBe(true)
+    expect(conditionalChecks(inject('baseUrl'))).toBe(false)
   })
 
   it('should read the problem body and request id of an error response', async () => {

@@ -112,7 +112,7 @@ export function longPollSource(core: ClientCore): Source {
       const holdS = Math.min(holdLimitS, Math.floor((left - LAST_LOOK_MS) / 1_000))
       const previous = state.job
       // The last look asks for the body (see checkOnce).
-      const knownEtag = previous && left > 0 ? state.etag : undefined
+      const knownEtag = core.http.conditional && previous && left > 0 ? state.etag : undefined
       // While the circuit breaker is not closed, a plain check: it may be the breaker's probe,
       // and a probe held for a hold would keep every other call refused meanwhile.
       const probing = core.breaker !== undefined && core.breaker.state.state !== 'closed'

@@ -102,7 +102,9 @@ export async function checkOnce(
   // Without a job to fall back on, a 304 would say nothing: ask for the body. The last look, and
   // every UNCONDITIONAL_EVERY-th check, ask for it too: a cache (or a server) that answers 304
   // whatever changed must not hide the job's end until the deadline, or for ever.
-  const conditional = state.job && !lastLook && state.checks % UNCONDITIONAL_EVERY !== 0
+  // (Never from a page to another origin: http.ts, `conditionalChecks`.)
+  const conditional =
+    core.http.conditional && state.job && !lastLook && state.checks % UNCONDITIONAL_EVERY !== 0
   const { job, response } = await getJob(core, observation.id, {
     attempt: state.checks,
     signal,
