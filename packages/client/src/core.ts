@@ -4,7 +4,7 @@
  */
 import { type Clock, sleepWaking } from './clock.js'
 import type { Emitter } from './emitter.js'
-import { isApiError, isNetworkError, isTimeoutError } from './errors.js'
+import { isApiError, isNetworkError, isTimeoutError, NetworkError, OFFLINE } from './errors.js'
 import type { ClientEvents } from './events.js'
 import type { History } from './history.js'
 import type { ServerDates } from './polling/hints.js'
@@ -19,6 +19,7 @@ import {
   send as sendRequest,
 } from './request/http.js'
 import { notSent } from './request/key.js'
+import { offline, whenOnline } from './request/offline.js'
 import type { Pacer } from './request/pacing.js'
 import { PACED_FOR_MS, type RetryBudget, type RetrySettings, retryDelay } from './request/retry.js'
 import type { RoundTrips } from './request/round-trips.js'
@@ -137,6 +138,17 @@ async function attempts<T>(
   /** The turn given before the request was made, for its first attempt (see `HttpRequest.turn`). */
   let turn = request.turn
   for (;;) {
+    // While the browser is offline nothing is sent: the attempt waits for the network, within
+    // the request's time (its deadline, else the client's request time limit).
+    if (offline()) {
+      const withinMs = deadline === Infinity ? core.http.timeoutMs : deadline - clock.now()
+      if (!(await whenOnline(clock, withinMs, signal))) {
+        if (turn !== undefined) core.pacer?.release(turn)
+        const error = new NetworkError({ method, path }, OFFLINE)
+        events.emit('request:error', { method, path, error })
+        throw error
+      }
+    }
     // Whether the breaker let this attempt through as its probe; undefined when it refused it.
     let probe: boolean | undefined
     let sentAt = Infinity
@@ -192,9 +204,11 @@ async function attempts<T>(
         signal.throwIfAborted()
       }
       // An attempt never sent (its turn under the rate limit came too late, its key's function
-      // failed) says nothing of the server's health either.
+      // failed), or cut as the browser went offline, says nothing of the server's health either.
+      const cutOffline = isNetworkError(error) && offline()
       if (probe !== undefined) {
-        if (sentAt === Infinity || !judges || notSent.has(error as object)) breaker?.released(probe)
+        const unjudged = sentAt === Infinity || !judges || notSent.has(error as object)
+        if (unjudged || cutOffline) breaker?.released(probe)
         else breaker?.failed(error, probe, sentAt)
       }
       if (refusal !== undefined && sentAt === Infinity && isTimeoutError(error)) {
@@ -202,6 +216,8 @@ async function attempts<T>(
         throw refusal
       }
       const retried = retry === true || (retry !== false && retry(error))
+      // Sent again once the browser is back online (at the top), no retry spent.
+      if (retried && cutOffline) continue
       const until = request.retryUntil
       const next = retried ? retryDelay(core, failures, pacedRetries, error, until) : undefined
       const giveUpAt = next?.paced ? Math.min(deadline, refusedUntil) : deadline

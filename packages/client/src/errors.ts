@@ -90,6 +90,9 @@ export class ServerError extends ApiError {
   override name = 'ServerError'
 }
 
+/** The cause of a `NetworkError` for a request not sent: the browser stayed offline (request/offline.ts). */
+export const OFFLINE = 'the browser is offline'
+
 /**
  * The request got no whole HTTP response: DNS, refused or reset connection, CORS, offline, or
  * the connection lost while the answer was read (`midAnswer`).
@@ -113,9 +116,11 @@ export class NetworkError extends VideoTranslationError {
     super(
       refused
         ? `${what} was not allowed by the runtime: ${said}`
-        : midAnswer
-          ? `${what} lost its connection while the answer was read: ${said}`
-          : `${what} failed before a response arrived: ${said} Check that the server is reachable from here (base URL, network, CORS).`,
+        : cause === OFFLINE
+          ? `${what} was not sent: the browser stayed offline until its time limit.`
+          : midAnswer
+            ? `${what} lost its connection while the answer was read: ${said}`
+            : `${what} failed before a response arrived: ${said} Check that the server is reachable from here (base URL, network, CORS).`,
       { retryable: !refused, cause },
     )
     this.request = request

@@ -3,7 +3,13 @@
  * package runs in a browser (no Node built-ins, CORS headers readable).
  */
 import { describe, expect, inject, it, vi } from 'vitest'
-import { createClient, fixedInterval, isNotFoundError, isTimeoutError } from '../src/index.js'
+import {
+  createClient,
+  fixedInterval,
+  isNetworkError,
+  isNotFoundError,
+  isTimeoutError,
+} from '../src/index.js'
 import { conditionalChecks } from '../src/request/http.js'
 import { type FetchCall, fakeFetch, jobBody, json } from './fake-fetch.js'
 import { virtualClock } from './virtual-time.js'
@@ -61,7 +67,8 @@ describe('client in Chromium', () => {
       transport: 'poll',
       polling: fixedInterval(200),
       fetch: (input, init) => {
-        if ((init.method ?? 'GET') === 'GET') conditional.push(new Headers(init.headers).has('if-none-match'))
+        if ((init.method ?? 'GET') === 'GET')
+          conditional.push(new Headers(init.headers).has('if-none-match'))
         return fetch(input, init)
       },
     })
@@ -114,6 +121,25 @@ async function advance(manual: ReturnType<typeof virtualClock>['manual'], ms: nu
     await new Promise((resolve) => setTimeout(resolve, 0))
     if (left === 0) break
   }
+}
+
+/** Moves a virtual clock on (as `advance`) until `promise` settles, `maxMs` at most. */
+async function settleWithin<T>(
+  manual: ReturnType<typeof virtualClock>['manual'],
+  promise: Promise<T>,
+  maxMs: number,
+): Promise<T> {
+  let settled = false
+  promise.then(
+    () => {
+      settled = true
+    },
+    () => {
+      settled = true
+    },
+  )
+  for (let ms = 0; ms <= maxMs && !settled; ms += 10) await advance(manual, 10)
+  return promise
 }
 
 /** A client polling every `everyMs` on a virtual clock, against a fake server's `answer`. */
@@ -276,6 +302,88 @@ describe('browser manners', () => {
       expect(
         fetch.calls.map((c) => new URL(c.url).searchParams.get('ids')?.split(',').length),
       ).toEqual([100, 50])
+    } finally {
+      setOffline(false)
+    }
+  })
+
+  it('should send a create made offline once back online, within its wait’s time', async () => {
+    const { manual, clock } = virtualClock()
+    const events: string[] = []
+    const fetch = fakeFetch((call) =>
+      call.method === 'POST'
+        ? json(jobBody({ id: 'job_made', status: 'pending' }), 201)
+        : json(jobBody({ id: 'job_made', status: 'completed', progress: 1 })),
+    )
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      fetch,
+      clock,
+      transport: 'poll',
+      polling: fixedInterval(200),
+    })
+    client.on('request:retry', () => events.push('retry'))
+    client.on('circuit:open', () => events.push('open'))
+    setOffline(true)
+    try {
+      const params = { video_url: 'https://example.com/a.mp4', target_language: 'es' }
+      const waiting = client.jobs.createAndWait(params, { timeoutMs: 120_000 })
+      // It failed within 10 s, its retries sent while offline, the circuit opened. (Nothing to
+      // read meanwhile: one step.)
+      await manual.tickAsync(12_000)
+      expect(fetch.calls).toHaveLength(0)
+      setOffline(false)
+      await expect(settleWithin(manual, waiting, 1_000)).resolves.toMatchObject({
+        id: 'job_made',
+        status: 'completed',
+      })
+      expect(events).toEqual([])
+    } finally {
+      setOffline(false)
+    }
+  })
+
+  it('should try a request cut as the browser went offline again when it is back, no retry spent', async () => {
+    const { manual, clock } = virtualClock()
+    let cut = true
+    const fetch = fakeFetch(() => {
+      if (!cut) return json(jobBody({ status: 'completed', progress: 1 }))
+      cut = false
+      setOffline(true)
+      throw new TypeError('Failed to fetch')
+    })
+    const retries: unknown[] = []
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
+    client.on('request:retry', (event) => retries.push(event))
+    try {
+      const job = client.jobs.get('job_1')
+      await advance(manual, 2_000)
+      expect(fetch.calls).toHaveLength(1)
+      setOffline(false)
+      await expect(settleWithin(manual, job, 1_000)).resolves.toMatchObject({ status: 'completed' })
+      expect(retries).toEqual([])
+    } finally {
+      setOffline(false)
+    }
+  })
+
+  it('should fail a request the browser stays offline for past its time limit, saying so', async () => {
+    const { manual, clock } = virtualClock()
+    const fetch = fakeFetch(() => json(jobBody({ status: 'running' })))
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      fetch,
+      clock,
+      requestTimeoutMs: 5_000,
+    })
+    setOffline(true)
+    try {
+      const failed = client.jobs.get('job_1').catch((e: unknown) => e)
+      await advance(manual, 5_000)
+      const error = await failed
+      expect(isNetworkError(error)).toBe(true)
+      expect((error as Error).message).toMatch(/was not sent: the browser stayed offline/)
+      expect(fetch.calls).toHaveLength(0)
     } finally {
       setOffline(false)
     }

@@ -30,7 +30,7 @@ const HIDDEN_FACTOR = 4
 const SHOWN_ELSEWHERE_MS = 30_000
 
 /** The page this code runs in, if it runs in one. */
-function currentPage(): Page | undefined {
+export function currentPage(): Page | undefined {
   const { document, window, navigator } = globalThis as {
     document?: Document
     window?: Window
