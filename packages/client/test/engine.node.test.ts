@@ -153,6 +153,37 @@ describe('jobs.watch', () => {
   })
 })
 
+describe('the estimate when the job fails', () => {
+  it('should hold the bar where it was shown, not drop it to the server’s last progress', async () => {
+    const { manual, clock } = virtualClock()
+    let answers = 0
+    // Half done with 10 s to go at each answer; the third says it failed, still half done.
+    const fetch = fakeFetch(() =>
+      json(
+        ++answers < 3
+          ? jobBody({ progress: 0.5, eta_ms: 10_000 })
+          : jobBody({ status: 'error', progress: 0.5, error: { code: 'x', message: 'failed' } }),
+      ),
+    )
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
+    const watch = client.jobs.watch('job_1', { polling: fixedInterval(1_500) })
+    const shown: number[] = []
+    const seen: string[] = []
+    const reading = (async () => {
+      for await (const job of watch) seen.push(job.status)
+    })().catch(() => {})
+    for (let i = 0; i < 50; i++) {
+      await manual.tickAsync(100)
+      shown.push(watch.estimate().progress)
+    }
+    await reading
+    expect(seen.at(-1) ?? 'error').toBe('error')
+    expect(answers).toBe(3)
+    expect(Math.max(...shown)).toBeGreaterThan(0.5)
+    expect(shown).toEqual([...shown].sort((a, b) => a - b))
+  })
+})
+
 describe('answers out of order', () => {
   it('should take a job older than the one seen (a replica behind) as no news', async () => {
     const { manual, clock } = virtualClock()

@@ -7,7 +7,7 @@ import { whenAborted } from '../abort.js'
 import { DEFAULTS } from '../defaults.js'
 import { shown, TimeoutError } from '../errors.js'
 import type { PollingStrategy } from '../polling/strategy.js'
-import { isTerminalStatus, type Job } from '../types.js'
+import type { Job } from '../types.js'
 import { MAX_TIMER_MS } from '../validate.js'
 import { encodeToken } from './cursor.js'
 import { estimateProgress, type ProgressEstimate } from './estimate.js'
@@ -260,14 +260,16 @@ export class Subscription implements WaitState {
   }
 
   /**
-   * Where the job probably is now, between checks (see estimate.ts): until the job ends, never
-   * less than this wait last said (a fresh, longer ETA holds the bar where it is until the
-   * estimate catches up, instead of moving it back; `etaMs` says the time left as estimated).
+   * Where the job probably is now, between checks (see estimate.ts): never less than this wait
+   * last said (a fresh, longer ETA holds the bar where it is until the estimate catches up,
+   * instead of moving it back; `etaMs` says the time left as estimated), unless the job
+   * completed (1). A job that failed or was canceled holds the bar where it was shown too: it
+   * dropped from 0.973 to the server's 0.944 as the job failed.
    */
   estimate(): ProgressEstimate {
     const { cursor, core } = this.observation
     const estimate = estimateProgress(cursor.state, core.clock.now())
-    if (estimate.job && isTerminalStatus(estimate.job.status)) return estimate
+    if (estimate.job?.status === 'completed') return estimate
     this.#shownProgress = Math.max(this.#shownProgress, estimate.progress)
     return { ...estimate, progress: this.#shownProgress }
   }
