@@ -202,6 +202,42 @@ describe('browser manners', () => {
     expect(new Set(streams).size).toBe(4)
   })
 
+  it('should hold at most four streams for all the tabs of an origin, polling the others', async () => {
+    // Two clients of one page share its origin's Web Locks as two tabs would.
+    const params = (ms: number) => ({
+      video_url: 'https://example.com/a.mp4',
+      target_language: 'ja',
+      simulate: { duration_ms: ms, outcome: 'completed' as const },
+    })
+    const opened: string[] = []
+    const first = createClient({
+      baseUrl: inject('baseUrl'),
+      apiKey: 'vt_dev_key',
+      fetch: (input, init) => {
+        if (input.endsWith('/events')) opened.push(input)
+        return fetch(input, init)
+      },
+    })
+    const firstDone = Promise.all(
+      Array.from({ length: 4 }, () =>
+        first.jobs.createAndWait(params(4_000), { timeoutMs: 20_000 }),
+      ),
+    )
+    await vi.waitFor(() => expect(opened).toHaveLength(4), { timeout: 3_000 })
+    const second = createClient({ baseUrl: inject('baseUrl'), apiKey: 'vt_dev_key' })
+    const fellBack: string[] = []
+    second.on('transport:fallback', (event) => fellBack.push(`${event.to}: ${event.reason}`))
+    const secondDone = await Promise.all(
+      Array.from({ length: 2 }, () =>
+        second.jobs.createAndWait(params(500), { timeoutMs: 20_000 }),
+      ),
+    )
+    expect(secondDone.every((job) => job.status === 'completed')).toBe(true)
+    expect(fellBack).toHaveLength(2)
+    expect(fellBack[0]).toMatch(/^poll: the tabs of this origin hold/)
+    expect((await firstDone).every((job) => job.status === 'completed')).toBe(true)
+  })
+
   it('should check less often while the page is hidden, and as a shown page when shown', async () => {
     const { manual, fetch, client } = polledEvery200ms(jobBody({ status: 'running', eta_ms: null }))
     const controller = new AbortController()

@@ -213,6 +213,11 @@ export class Monitor implements Planner {
     look(observation, signal).catch(() => {})
   }
 
+  claimConnection(denied: () => void): () => void {
+    const page = this.#page
+    return page ? page.claimConnection(new URL(this.#core.http.baseUrl).host, denied) : () => {}
+  }
+
   mayFallBack(observation: Observation, to: Transport): boolean {
     // A transport the user chose (not 'auto') is kept: its source copes, or fails the wait.
     return this.#auto && isBelow(to, observation.transport)

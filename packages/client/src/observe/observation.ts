@@ -45,6 +45,11 @@ export interface Planner {
   fallback(observation: Observation, to: Transport, reason: string, remember?: boolean): boolean
   /** Whether `observation` may fall back to `to` (its transport is the client's to choose). */
   mayFallBack(observation: Observation, to: Transport): boolean
+  /**
+   * A stream or held request of `observation` opens: in a page, it takes one of the connections
+   * the origin's tabs hold together, or `denied` is called (page.ts). Returns the release.
+   */
+  claimConnection(denied: () => void): () => void
 }
 
 /** A request in flight for one or more observations: aborted once none of them is wanted. */

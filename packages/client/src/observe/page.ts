@@ -57,6 +57,20 @@ export function currentPage(): Page | undefined {
 
 /** Connections a page may hold open for push at once (browsers allow about six per host). */
 const MAX_HELD_IN_PAGE = 4
+/**
+ * Connections the pages of an origin hold open to one host at once, all together (a Web Lock
+ * each): a browser's six connections to an HTTP/1.1 host are the whole browser's, not a page's.
+ */
+const MAX_HELD_IN_ORIGIN = 4
+
+/** The part of the Web Locks API a page's slots need. */
+interface Locks {
+  request(
+    name: string,
+    options: { ifAvailable: boolean },
+    callback: (lock: unknown) => Promise<void> | undefined,
+  ): Promise<unknown>
+}
 
 /** How far apart the checks go when the page is back (they would all fire at once). */
 const STAGGER_MS = 25
@@ -143,6 +157,43 @@ export class PageManners {
     let held = 0
     for (const o of this.#planner.observations()) if (o.transport !== 'poll') held++
     return held < MAX_HELD_IN_PAGE
+  }
+
+  /**
+   * A stream or held request opens to `host`: it takes one of the origin's slots for them
+   * (MAX_HELD_IN_ORIGIN, shared by its tabs), or, where none is free, `denied` is called (it
+   * falls back to polling). Two tabs of an app waiting on three jobs each held the browser's six
+   * connections: creates queued behind them timed out, the circuit breaker opened. Returns the
+   * slot's release. (Without Web Locks, the page's own limit alone.)
+   */
+  claimConnection(host: string, denied: () => void): () => void {
+    const { locks } = globalThis.navigator as unknown as { locks?: Locks }
+    if (typeof locks?.request !== 'function') return () => {}
+    let released = false
+    let release = () => {}
+    const held = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const claim = (slot: number): void => {
+      if (released) return
+      if (slot === MAX_HELD_IN_ORIGIN) {
+        denied()
+        return
+      }
+      const name = `@video-translation/client held ${host} ${slot}`
+      locks
+        .request(name, { ifAvailable: true }, (lock) => {
+          if (lock) return held
+          claim(slot + 1)
+          return undefined
+        })
+        .catch(() => {})
+    }
+    claim(0)
+    return () => {
+      released = true
+      release()
+    }
   }
 
   /**

@@ -27,10 +27,17 @@ export function holdOpen(observation: Observation, signal: AbortSignal, widens: 
   observation.interrupt = interrupt
   observation.holding = interrupt
   if (widens) observation.widen = interrupt
+  // In a page, one of the connections its origin's tabs hold together; none free, it is polled.
+  const { planner } = observation
+  const reason = 'the tabs of this origin hold as many connections as they may'
+  const unclaim = planner.claimConnection(() => {
+    if (!observation.ended && planner.fallback(observation, 'poll', reason, false)) interrupt()
+  })
   return {
     signal: controller.signal,
     interrupted: () => controller.signal.aborted && !signal.aborted,
     done: () => {
+      unclaim()
       signal.removeEventListener('abort', onAbort)
       if (observation.widen === interrupt) observation.widen = undefined
       if (observation.interrupt === interrupt) observation.interrupt = undefined
