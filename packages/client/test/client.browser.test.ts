@@ -473,6 +473,29 @@ describe('tabs that share (shareTabs)', () => {
     expect(asking).toHaveLength(1)
   })
 
+  it('should say a transport is selected in the tab that asks, not in those that listen', async () => {
+    const selected: string[] = []
+    const tabs = Array.from({ length: 3 }, (_, i) => {
+      const client = createClient({
+        baseUrl: inject('baseUrl'),
+        apiKey: 'vt_dev_key',
+        shareTabs: true,
+        transport: 'sse',
+      })
+      client.on('transport:selected', (event) => selected.push(`${i}: ${event.transport}`))
+      return client
+    })
+    const job = await tabs[0]?.jobs.create({
+      video_url: 'https://example.com/a.mp4',
+      target_language: 'sv',
+      simulate: { duration_ms: 1_000, outcome: 'completed' },
+    })
+    const id = job?.id as string
+    const done = await Promise.all(tabs.map((t) => t.jobs.wait(id, { timeoutMs: 10_000 })))
+    expect(done.map((j) => j.status)).toEqual(['completed', 'completed', 'completed'])
+    expect(selected).toHaveLength(1)
+  })
+
   it('should hand the job to another tab when the asking one stops waiting', async () => {
     const [first, second] = [tab(), tab()]
     const job = await first.client.jobs.create({

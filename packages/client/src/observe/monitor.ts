@@ -144,17 +144,25 @@ export class Monitor implements Planner {
         this.putOff()
       }
       this.#page?.observing()
-      if (observation.transport !== 'poll') {
-        this.#core.events.emit('transport:selected', { id, transport: observation.transport })
-      }
     }
     observation.join(subscription, !fresh)
     if (fresh) {
       const { created } = start
-      const begin = (o: Observation) => (created ? o.created(created) : this.plan(o, 0))
+      // Said of the tab that asks the server (`shareTabs`: a following tab only listens).
+      const leads = (o: Observation) => {
+        if (o.transport !== 'poll') {
+          this.#core.events.emit('transport:selected', { id, transport: o.transport })
+        }
+      }
+      const begin = (o: Observation) => {
+        leads(o)
+        if (created) o.created(created)
+        else this.plan(o, 0)
+      }
       if (this.#tabs) {
         this.#tabs.observe(observation, {
           begin,
+          leads,
           plan: (o, ms) => this.plan(o, ms),
           shownElsewhere: (o, shown) => this.#page?.shownElsewhere(o, shown),
         })

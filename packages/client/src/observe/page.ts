@@ -167,7 +167,8 @@ export class PageManners {
    * slot's release. (Without Web Locks, the page's own limit alone.)
    */
   claimConnection(host: string, denied: () => void): () => void {
-    const { locks } = globalThis.navigator as unknown as { locks?: Locks }
+    const { navigator } = globalThis as { navigator?: { locks?: Locks } }
+    const locks = navigator?.locks
     if (typeof locks?.request !== 'function') return () => {}
     let released = false
     let release = () => {}

@@ -30,6 +30,8 @@ export interface SharedJob {
 export interface TabsMonitor {
   /** This tab leads: the first check (or the create's answer). */
   begin(observation: Observation): void
+  /** This tab leads, taking over from a tab that led: told before its first check is planned. */
+  leads(observation: Observation): void
   plan(observation: Observation, delayMs: number): void
   /** Another tab following the job is shown, or was hidden (this tab asks for it). */
   shownElsewhere(observation: Observation, shown: boolean): void
@@ -169,7 +171,7 @@ function tabsOf(scope: string): Tabs | undefined {
  * led), and lets go of it when it ends.
  */
 function shareObservation(share: Share, observation: Observation, monitor: TabsMonitor): void {
-  const { begin, plan } = monitor
+  const { begin, leads, plan } = monitor
   const following = new InFlight(1)
   observation.inFlight = following
   observation.sharedWithTabs = true
@@ -201,8 +203,10 @@ function shareObservation(share: Share, observation: Observation, monitor: TabsM
         observation.guardDeadlines()
         // Taking over from a tab that led: its last answer may be on its way still (the lock
         // and the channel are not ordered), so the first check waits a moment for it.
-        if (observation.answers > 0) plan(observation, TAKEOVER_MS)
-        else begin(observation)
+        if (observation.answers > 0) {
+          leads(observation)
+          plan(observation, TAKEOVER_MS)
+        } else begin(observation)
       }),
     follow: (job) => observation.answered(job, {}, undefined, 'relayed'),
     last: () => (observation.answers > 0 ? observation.cursor.state.job : undefined),
