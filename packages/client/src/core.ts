@@ -142,7 +142,12 @@ async function attempts<T>(
     // the request's time (its deadline, else the client's request time limit).
     if (offline()) {
       const withinMs = deadline === Infinity ? core.http.timeoutMs : deadline - clock.now()
-      if (!(await whenOnline(clock, withinMs, signal))) {
+      // A turn given for it goes back unless it is sent (its caller left, or it was not).
+      const back = await whenOnline(clock, withinMs, signal).catch((error: unknown) => {
+        if (turn !== undefined) core.pacer?.release(turn)
+        throw error
+      })
+      if (!back) {
         if (turn !== undefined) core.pacer?.release(turn)
         const error = new NetworkError({ method, path }, OFFLINE)
         events.emit('request:error', { method, path, error })
@@ -216,8 +221,10 @@ async function attempts<T>(
         throw refusal
       }
       const retried = retry === true || (retry !== false && retry(error))
-      // Sent again once the browser is back online (at the top), no retry spent.
-      if (retried && cutOffline) continue
+      // Sent again once the browser is back online (at the top), no retry spent: where retries
+      // are made at all (not `retry: false`), and the failure may pass (not a runtime's refusal).
+      const again = core.retry.maxRetries > 0 && (error as NetworkError).retryable
+      if (retried && cutOffline && again) continue
       const until = request.retryUntil
       const next = retried ? retryDelay(core, failures, pacedRetries, error, until) : undefined
       const giveUpAt = next?.paced ? Math.min(deadline, refusedUntil) : deadline

@@ -106,9 +106,9 @@ export class NetworkError extends VideoTranslationError {
   constructor(request: RequestInfo, cause: unknown, midAnswer = false) {
     const what = requestLine(request)
     const said = sentence(describeCause(cause))
-    // Deno refusing the request (no `--allow-net` for the host), or fetch refusing a port it
-    // never connects to (the Fetch standard's bad ports: 1, 6000…, undici's "bad port"): no
-    // retry makes it pass (one took 8 s of retries to fail).
+    // Deno refusing the request (no `--allow-net` for the host), or Node's fetch (undici)
+    // refusing a port it never connects to (the Fetch standard's bad ports: 1, 6000…): no retry
+    // makes it pass (one took 8 s of retries to fail). A browser says only "Failed to fetch".
     const error = cause as { name?: unknown; cause?: { message?: unknown } } | undefined
     const refused =
       error?.cause?.message === 'bad port' ||

@@ -403,6 +403,24 @@ describe('browser manners', () => {
     }
   })
 
+  it('should not send again a request cut by going offline when retries are off', async () => {
+    const { manual, clock } = virtualClock()
+    const fetch = fakeFetch(() => {
+      setOffline(true)
+      throw new TypeError('Failed to fetch')
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, retry: false })
+    try {
+      const failed = client.jobs.get('job_1').catch((e: unknown) => e)
+      await advance(manual, 100)
+      setOffline(false)
+      expect(isNetworkError(await settleWithin(manual, failed, 1_000))).toBe(true)
+      expect(fetch.calls).toHaveLength(1)
+    } finally {
+      setOffline(false)
+    }
+  })
+
   it('should fail a request the browser stays offline for past its time limit, saying so', async () => {
     const { manual, clock } = virtualClock()
     const fetch = fakeFetch(() => json(jobBody({ status: 'running' })))
@@ -474,15 +492,20 @@ describe('tabs that share (shareTabs)', () => {
   })
 
   it('should say a transport is selected in the tab that asks, not in those that listen', async () => {
-    const selected: string[] = []
+    const selected = new Set<number>()
+    const streamed = new Set<number>()
     const tabs = Array.from({ length: 3 }, (_, i) => {
       const client = createClient({
         baseUrl: inject('baseUrl'),
         apiKey: 'vt_dev_key',
         shareTabs: true,
         transport: 'sse',
+        fetch: (input, init) => {
+          if (input.endsWith('/events')) streamed.add(i)
+          return fetch(input, init)
+        },
       })
-      client.on('transport:selected', (event) => selected.push(`${i}: ${event.transport}`))
+      client.on('transport:selected', () => selected.add(i))
       return client
     })
     const job = await tabs[0]?.jobs.create({
@@ -493,7 +516,10 @@ describe('tabs that share (shareTabs)', () => {
     const id = job?.id as string
     const done = await Promise.all(tabs.map((t) => t.jobs.wait(id, { timeoutMs: 10_000 })))
     expect(done.map((j) => j.status)).toEqual(['completed', 'completed', 'completed'])
-    expect(selected).toHaveLength(1)
+    // Every tab said it, each listening to the one asking; now only those that led (one, or one
+    // more taking over as the first ended), every tab that opened a stream among them.
+    expect(selected.size).toBeLessThan(3)
+    for (const tab of streamed) expect(selected.has(tab)).toBe(true)
   })
 
   it('should hand the job to another tab when the asking one stops waiting', async () => {

@@ -41,15 +41,16 @@ export interface HttpConfig {
   clock: Clock
   /** Takes the API key out of text the client did not write. */
   redact: Redactor
-  /** Whether checks may send `If-None-Match` (see `conditionalChecks`). */
+  /** Whether plain checks may send `If-None-Match` (see `conditionalChecks`). */
   conditional: boolean
 }
 
 /**
- * Whether checks may send `If-None-Match`: not from a web page to another origin. A request
- * with a conditional header is not cached (the Fetch standard), and Chromium then sends a CORS
- * preflight before each one, whatever `Access-Control-Max-Age` said: every check cost two
- * requests. The browser's own cache revalidates a plain GET with the answer's `ETag` instead.
+ * Whether plain checks may send `If-None-Match`: not from a web page to another origin. A
+ * request with a conditional header is not cached (the Fetch standard), and Chromium then sends
+ * a CORS preflight before each one, whatever `Access-Control-Max-Age` said: every check cost two
+ * requests. The browser's own cache revalidates a plain GET with the answer's `ETag` instead. (A
+ * held request still sends it: sources/long-poll.ts.)
  */
 export function conditionalChecks(baseUrl: string): boolean {
   const page = (globalThis as { document?: unknown; location?: { origin?: unknown } }).location

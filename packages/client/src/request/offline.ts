@@ -7,7 +7,7 @@
  * there is no page (Node, Bun, Deno, workers), never offline.
  */
 import { whenAborted } from '../abort.js'
-import type { Clock } from '../clock.js'
+import { type Clock, sleepWaking } from '../clock.js'
 import { currentPage } from '../observe/page.js'
 
 /** Whether the page's browser says it is offline now. */
@@ -40,7 +40,8 @@ export async function whenOnline(
         unlink()
       })
       if (withinMs < Number.POSITIVE_INFINITY) {
-        clock.sleep(Math.max(0, withinMs), stop.signal).then(
+        // (Looking at the clock now and then: a laptop may sleep meanwhile.)
+        sleepWaking(clock, Math.max(0, withinMs), stop.signal).then(
           () => resolve(!page.offline()),
           () => {},
         )

@@ -112,7 +112,10 @@ export function longPollSource(core: ClientCore): Source {
       const holdS = Math.min(holdLimitS, Math.floor((left - LAST_LOOK_MS) / 1_000))
       const previous = state.job
       // The last look asks for the body (see checkOnce).
-      const knownEtag = core.http.conditional && previous && left > 0 ? state.etag : undefined
+      // Sent from a page to another origin too, though it costs a preflight a hold there
+      // (http.ts, `conditionalChecks`): it tells the server which version this client has, so a
+      // change made between two holds ends the next one at once, not a hold later.
+      const knownEtag = previous && left > 0 ? state.etag : undefined
       // While the circuit breaker is not closed, a plain check: it may be the breaker's probe,
       // and a probe held for a hold would keep every other call refused meanwhile.
       const probing = core.breaker !== undefined && core.breaker.state.state !== 'closed'
