@@ -46,16 +46,22 @@ export interface HttpConfig {
 }
 
 /**
- * Whether plain checks may send `If-None-Match`: not from a web page to another origin. A
- * request with a conditional header is not cached (the Fetch standard), and Chromium then sends
- * a CORS preflight before each one, whatever `Access-Control-Max-Age` said: every check cost two
- * requests. The browser's own cache revalidates a plain GET with the answer's `ETag` instead. (A
- * held request still sends it: sources/long-poll.ts.)
+ * Whether plain checks may send `If-None-Match`: not from a web page (or a page's web worker)
+ * to another origin. A request with a conditional header is not cached (the Fetch standard),
+ * and Chromium then sends a CORS preflight before each one, whatever `Access-Control-Max-Age`
+ * said: every check cost two requests. The browser's own cache revalidates a plain GET with the
+ * answer's `ETag` instead. (A held request still sends it: sources/long-poll.ts.)
  */
 export function conditionalChecks(baseUrl: string): boolean {
-  const page = (globalThis as { document?: unknown; location?: { origin?: unknown } }).location
-  if (typeof globalThis.document === 'undefined' || typeof page?.origin !== 'string') return true
-  return new URL(baseUrl).origin === page.origin
+  const scope = globalThis as {
+    document?: unknown
+    importScripts?: unknown
+    location?: { origin?: unknown }
+  }
+  const web = scope.document !== undefined || typeof scope.importScripts === 'function'
+  const origin = scope.location?.origin
+  if (!web || typeof origin !== 'string') return true
+  return new URL(baseUrl).origin === origin
 }
 
 /** One request to make. */
