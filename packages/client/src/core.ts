@@ -142,13 +142,14 @@ async function attempts<T>(
     // the request's time (its deadline, else the client's request time limit).
     if (offline()) {
       const withinMs = deadline === Infinity ? core.http.timeoutMs : deadline - clock.now()
-      // A turn given for it goes back unless it is sent (its caller left, or it was not).
-      const back = await whenOnline(clock, withinMs, signal).catch((error: unknown) => {
-        if (turn !== undefined) core.pacer?.release(turn)
-        throw error
-      })
+      let back = false
+      try {
+        back = await whenOnline(clock, withinMs, signal)
+      } finally {
+        // A turn given for it goes back unless it is sent (its caller left, or it was not).
+        if (!back && turn !== undefined) core.pacer?.release(turn)
+      }
       if (!back) {
-        if (turn !== undefined) core.pacer?.release(turn)
         const error = new NetworkError({ method, path }, OFFLINE)
         events.emit('request:error', { method, path, error })
         throw error
