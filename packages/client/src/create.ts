@@ -55,12 +55,13 @@ export async function createJob(
     retryUntil,
     background,
   })
-  const job = await createdJob(core, response, options.signal)
+  const { job, etag } = await createdJob(core, response, options.signal)
   core.events.emit('job:created', { job })
   const now = core.clock.now()
   const hints = hintsOf(job, response.headers, now)
   const replayed = response.headers.get('idempotent-replayed') === 'true'
-  return { job, hints, madeWithinMs: replayed ? undefined : now - (response.sentAt ?? now) }
+  const madeWithinMs = replayed ? undefined : now - (response.sentAt ?? now)
+  return { job, hints, madeWithinMs, etag }
 }
 
 /**
@@ -264,26 +265,32 @@ export async function createUntilMade(
  * The job a create answered: its body, or, when the body is not a Job (empty, as a `202` with
  * a `Location` may be, only an id, a status of its own), the job its `Location` or its id
  * names, asked for once. The job exists and must not be lost to the answer's shape: if that
- * look fails too, it is taken as `pending` (the wait that follows, if any, asks again).
+ * look fails too, it is taken as `pending` (the wait that follows, if any, asks again). With
+ * its `ETag` (the protocol's create answers with the job's): the first check is conditional.
  */
 async function createdJob(
   core: ClientCore,
   response: HttpResponse,
   signal: AbortSignal | undefined,
-): Promise<Job> {
+): Promise<{ job: Job; etag?: string | undefined }> {
   const parsed = parseJob(response.data)
-  if (typeof parsed !== 'string') return parsed
+  if (typeof parsed !== 'string') return { job: parsed, etag: etagOf(response) }
   const located = /\/jobs\/([\w.~-]+)\/?(?:[?#]|$)/.exec(response.headers.get('location') ?? '')
   const given = (response.data as { id?: unknown } | undefined)?.id
   const id = located?.[1] ?? (typeof given === 'number' ? String(given) : given)
-  if (typeof id !== 'string' || id === '') return readBody(response, parseJob)
+  if (typeof id !== 'string' || id === '') return { job: readBody(response, parseJob) }
   try {
-    return (await getJob(core, id, { attempt: 0, signal })).job as Job
+    const looked = await getJob(core, id, { attempt: 0, signal })
+    return { job: looked.job as Job, etag: etagOf(looked.response) }
   } catch (error) {
     signal?.throwIfAborted()
     core.logger.warn?.(`job ${id} was created; its status did not read: taken as pending`, {
       error: String(error),
     })
-    return parseJob({ id, status: 'pending' }) as Job
+    return { job: parseJob({ id, status: 'pending' }) as Job }
   }
+}
+
+function etagOf(response: HttpResponse): string | undefined {
+  return response.headers.get('etag') ?? undefined
 }

@@ -1194,6 +1194,35 @@ describe("transport: 'auto'", () => {
     expect(fetch.calls[later]?.url).toBe('http://api.test/v1/jobs/job_1/events')
   })
 
+  it('should find out a server without streams or long-poll in three requests, conditional ones', async () => {
+    // The mock server behind a gateway that has no event streams and drops `wait`.
+    const seen: { at: number; status: number; tag: string | null }[] = []
+    const setup = virtualSetup({
+      simulation: { hints: { mode: 'none' } },
+      client: {
+        transport: 'auto',
+        fetch: async (input, init) => {
+          const url = new URL(input)
+          const tag = new Headers(init.headers).get('if-none-match')
+          url.searchParams.delete('wait')
+          url.searchParams.delete('until')
+          const response = url.pathname.endsWith('/events')
+            ? problemResponse(404, 'Not Found')
+            : await setup.app.request(url.toString(), init)
+          seen.push({ at: setup.manual.now(), status: response.status, tag })
+          return response
+        },
+      },
+    })
+    const job = await setup.settle(setup.client.jobs.createAndWait(jobParams(60_000)))
+    expect(job.status).toBe('completed')
+    const atCreate = seen.filter((r) => r.at === seen[0]?.at)
+    // The create, the stream's 404, the job's own address asked once (304: the create's ETag),
+    // one held request answered at once (304): not a second one at once, as if it were news.
+    expect(atCreate.map((r) => r.status)).toEqual([202, 404, 304, 304])
+    expect(atCreate.slice(2).every((r) => r.tag?.startsWith('"'))).toBe(true)
+  })
+
   it('should not hold every stream back for a 429 now and then that says tokens are left', async () => {
     // 15 % of the requests refused for a second (a gateway's), the limit stated (a burst of
     // 100, 50 a second: the mock's) nearly full.

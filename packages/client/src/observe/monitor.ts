@@ -32,6 +32,8 @@ export interface Created {
    * at most; undefined for an idempotent replay of an earlier create.
    */
   madeWithinMs: number | undefined
+  /** The answer's `ETag`: the job's, so that the first check may be answered 304. */
+  etag?: string | undefined
 }
 
 /** How a subscription starts. */

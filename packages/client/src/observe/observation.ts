@@ -202,15 +202,15 @@ export class Observation {
   }
 
   /** A job just created: the create's answer says when a first look is worth making. */
-  created({ job, hints, madeWithinMs }: Created): void {
+  created({ job, hints, madeWithinMs, etag }: Created): void {
     // Already over (a create replayed for its idempotency key): an answer like any other.
     if (isTerminalStatus(job.status)) {
-      this.answered(job, hints)
+      this.answered(job, hints, etag)
       return
     }
     const now = this.core.clock.now()
     const datedAge = this.core.dates.ageOf(job, hints.serverTime, { madeWithinMs })
-    this.cursor.saw(job, undefined, now, datedAge)
+    this.cursor.saw(job, etag, now, datedAge)
     // An answer of this process: the next one's change is bounded by it (see `answered`).
     this.answers++
     // The server made the job during the create's round trip: halfway through it, on average

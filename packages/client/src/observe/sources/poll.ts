@@ -5,7 +5,7 @@
 import { type ClientCore, request } from '../../core.js'
 import { recordCheck } from '../../history.js'
 import { jobParser } from '../../parse.js'
-import { hintsOf } from '../../polling/hints.js'
+import { hintsOf, type ServerHints } from '../../polling/hints.js'
 import { type HttpResponse, readBody } from '../../request/http.js'
 import type { Job, JobStatus } from '../../types.js'
 import { jobPath } from '../../validate.js'
@@ -96,6 +96,18 @@ export async function checkOnce(
   turn?: number,
   retry?: (error: unknown) => boolean,
 ): Promise<void> {
+  const { job, hints, etag } = await ask(core, observation, signal, turn, retry)
+  observation.answered(job, hints, etag, next)
+}
+
+/** One plain check of `observation`'s job, its answer returned, not told (see `checkOnce`). */
+export async function ask(
+  core: ClientCore,
+  observation: Observation,
+  signal: AbortSignal,
+  turn?: number,
+  retry?: (error: unknown) => boolean,
+): Promise<{ job: Job | undefined; hints: ServerHints; etag: string | undefined }> {
   const { state } = observation.cursor
   const now = core.clock.now()
   const lastLook = observation.nearestDeadline() <= now
@@ -120,7 +132,7 @@ export async function checkOnce(
   // few seconds against a `Retry-After` of 30).
   const shown = job ?? (response.status === 202 ? undefined : state.job)
   const hints = hintsOf(shown, response.headers, core.clock.now())
-  observation.answered(job, hints, response.headers.get('etag') ?? undefined, next)
+  return { job, hints, etag: response.headers.get('etag') ?? undefined }
 }
 
 /** Checks jobs one request each. */

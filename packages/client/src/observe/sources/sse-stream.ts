@@ -7,9 +7,10 @@ import type { ClientCore } from '../../core.js'
 import { InvalidResponseError, NetworkError, VideoTranslationError } from '../../errors.js'
 import { recordCheck } from '../../history.js'
 import { jobParser } from '../../parse.js'
-import { hintsOf } from '../../polling/hints.js'
+import { hintsOf, type ServerHints } from '../../polling/hints.js'
 import { redactData, redactError } from '../../redact.js'
 import { type HttpStream, requestIdOf } from '../../request/http.js'
+import type { Job } from '../../types.js'
 import { jobPath } from '../../validate.js'
 import type { Observation } from '../observation.js'
 import { getJob } from './poll.js'
@@ -47,15 +48,22 @@ const MAX_REOPEN_MS = 300_000
  * `transport: 'sse'` chosen, the wait fails instead, saying why: at once when the server said so
  * (`passing` false: no stream there), or, for what a network's bad minute also does (`passing`:
  * streams that stay silent or end empty), as a failed check, counted by `maxConsecutiveErrors`.
+ * `looked`: a plain look's answer just made, the job's check, told before it is asked again.
  */
-export function fallBack(observation: Observation, reason: string, passing = false): void {
+export function fallBack(
+  observation: Observation,
+  reason: string,
+  passing = false,
+  looked?: { job: Job | undefined; hints: ServerHints; etag: string | undefined },
+): void {
   if (!observation.planner.fallback(observation, 'long-poll', reason)) {
     throw new VideoTranslationError(
       `transport 'sse' ${passing ? 'failed' : 'does not work with this server'} (${reason}); transport 'auto' would fall back to long-poll or polling.`,
       { retryable: passing },
     )
   }
-  observation.requeue()
+  if (looked) observation.answered(looked.job, looked.hints, looked.etag, 'now')
+  else observation.requeue()
 }
 
 /** Reads the stream until it ends, handing each status to the observation. */

@@ -31,7 +31,7 @@ import { jobPath } from '../../validate.js'
 import type { Observation } from '../observation.js'
 import { LAST_LOOK_MS } from '../subscription.js'
 import { holdOpen } from './held.js'
-import { getJob, pollSource } from './poll.js'
+import { ask, pollSource } from './poll.js'
 import type { Source } from './source.js'
 import { fallBack, listen } from './sse-stream.js'
 
@@ -97,11 +97,10 @@ export function sseSource(core: ClientCore): Source {
       if (isApiError(error) && UNSUPPORTED.has(error.status) && !isJobNotFound(error)) {
         // A 404 worded otherwise may be the job's absence, not the endpoint's: a plain look
         // tells (a job not there fails the wait, as a poll's would, and streams stay in use).
-        if (error.status === 404) {
-          const timeoutMs = observation.requestLimitMs(core.clock.now())
-          await getJob(core, observation.id, { attempt: state.checks, signal, timeoutMs })
-        }
-        return fallBack(observation, `${said} answered ${error.status}`)
+        // It is the job's check: the held request that follows at once sends its `ETag` (a
+        // server ignoring `wait` answers it 304 at once, not as news to ask again at once for).
+        const looked = error.status === 404 ? await ask(core, observation, signal) : undefined
+        return fallBack(observation, `${said} answered ${error.status}`, false, looked)
       }
       // Refused otherwise, the request layer's retries spent: not for this key or plan (403,
       // 410: the client's next jobs too), too many streams (429, 503), a proxy in front of them
