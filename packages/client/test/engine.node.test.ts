@@ -4,7 +4,7 @@
  */
 import { DEV_API_KEY, type ManualClock, sleep } from '@video-translation/mock-server'
 import { describe, expect, it } from 'vitest'
-import { createClient } from '../src/client.js'
+import { createClient, createCore } from '../src/client.js'
 import {
   isJobFailedError,
   isNotFoundError,
@@ -13,7 +13,11 @@ import {
   type TimeoutError,
 } from '../src/errors.js'
 import type { CreateBatchOptions } from '../src/job-options.js'
+import { Jobs } from '../src/jobs.js'
+import { Monitor } from '../src/observe/monitor.js'
+import { batchSource } from '../src/observe/sources/batch.js'
 import type { WaitState } from '../src/observe/subscription.js'
+import { resolveOptions } from '../src/options.js'
 import { fixedInterval } from '../src/polling/strategy.js'
 import type { Job } from '../src/types.js'
 import { fakeFetch, jobBody, json, problemResponse } from './fake-fetch.js'
@@ -768,6 +772,35 @@ describe('a batch endpoint with a quota of its own', () => {
     expect(outcomes.every((o) => o.status === 'fulfilled')).toBe(true)
     expect(fetch.calls.filter((c) => c.url.includes('?ids=')).length).toBeLessThanOrEqual(3)
     expect(manual.now() - start).toBeLessThan(300_000)
+  })
+
+  it('should give back the turn of a batch not sent as the batch route has a quota of its own', async () => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    // As above, the key's own limit nearly used up too: checks wait for turns, then go together.
+    const fetch = fakeFetch((call) => {
+      if (call.url.includes('?ids=')) {
+        const response = problemResponse(429, 'batch quota')
+        response.headers.set('retry-after', '30')
+        response.headers.set('ratelimit-policy', '"batch";q=10;w=60')
+        response.headers.set('ratelimit', '"batch";r=0;t=30')
+        return response
+      }
+      const id = call.url.split('/').pop() as string
+      const done = manual.now() - start >= 100_000
+      return json(jobBody({ id, status: done ? 'completed' : 'running', eta_ms: null }), 200, {
+        'ratelimit-policy': '"default";q=20;w=10',
+        ratelimit: '"default";r=0;t=1',
+      })
+    })
+    const core = createCore(resolveOptions({ baseUrl: 'http://api.test', fetch, clock }))
+    const monitor = new Monitor(core, { poll: batchSource(core) }, { transport: 'poll' })
+    const jobs = new Jobs(() => ({ core, monitor }))
+    const ids = Array.from({ length: 20 }, (_, i) => `job_${i}`)
+    const outcomes = await drive(manual, jobs.waitAll(ids, { timeoutMs: 1_800_000 }), 1_000, 600)
+    expect(outcomes.every((o) => o.status === 'fulfilled')).toBe(true)
+    // Every turn given went back: none counted out for ever against the server's tokens.
+    expect(core.pacer?.out).toBe(0)
   })
 
   it('should keep batching when a job asked alone is refused too (every request limited)', async () => {

@@ -79,6 +79,11 @@ export class Pacer {
   /** What to do once no create with time to spare waits. */
   #afterBackground: (() => void)[] = []
 
+  /** How many requests were given a turn and are not answered yet. */
+  get out(): number {
+    return this.#inFlight.size
+  }
+
   /** How many requests wait for a turn. */
   get waiting(): number {
     return this.#queue.length + this.#backgroundQueue.length

@@ -135,6 +135,9 @@ export function batchSource(core: ClientCore): Source {
       if (ownQuota) {
         ownQuota = false
         rateLimitedUntil = undefined
+        // No batch request: the turn given for one goes back (kept, the pacer counted it out
+        // for ever, and took the server's tokens left for one fewer than they were).
+        if (turn !== undefined) core.pacer?.release(turn)
         return { alone: group, stop: true }
       }
       let asked: Awaited<ReturnType<typeof checkMany>>
