@@ -265,11 +265,21 @@ async function attempts<T>(
 const HELD_MS = 1_000
 
 /**
- * Whether `error`, after `lastedMs`, is a held request (long-poll) cut on the way: closed, or
- * unanswered by the end of its hold and its time limit after it (dropped without a word).
+ * A proxy's answer to a request it held too long for its upstream's answer: 504 (nginx's
+ * `proxy_read_timeout`), 502 and 503 (routers that give up after 30 s), 524 (a CDN's).
+ */
+const GATEWAY_GAVE_UP = new Set([502, 503, 504, 524])
+
+/**
+ * Whether `error`, after `lastedMs`, is a held request (long-poll) cut on the way: closed,
+ * unanswered by the end of its hold and its time limit after it (dropped without a word), or
+ * answered by a proxy that would not wait as long (not a refusal saying when to come back).
  */
 function isCutHold(request: HttpRequest, error: unknown, lastedMs: number): boolean {
-  const cut = isNetworkError(error) || (isTimeoutError(error) && error.scope === 'request')
+  const gaveUp =
+    isApiError(error) && GATEWAY_GAVE_UP.has(error.status) && error.retryAfterMs === undefined
+  const cut =
+    isNetworkError(error) || (isTimeoutError(error) && error.scope === 'request') || gaveUp
   return request.holdMs !== undefined && cut && lastedMs >= HELD_MS
 }
 

@@ -779,10 +779,13 @@ describe('transport: long-poll', () => {
   /**
    * A client over the in-process server behind a proxy that may cut held requests (and, for
    * `transport: 'auto'`, has no event streams, so that long-poll is what it falls back to).
+   * `gateway`: the status the proxy answers a cut request with (an error page), rather than
+   * closing the connection.
    */
   function behindProxy(
     cut: (held: number, holdS: number) => number | 'silent' | undefined,
     transport: 'long-poll' | 'auto' = 'long-poll',
+    gateway?: number,
   ) {
     const setup = virtualSetup()
     const { app, manual } = setup
@@ -804,7 +807,9 @@ describe('transport: long-poll', () => {
         // Dropped without a word: no answer, no close.
         if (cutAfterMs === 'silent') return new Promise<Response>(() => {})
         const cutting = sleep(manual, cutAfterMs, init.signal ?? undefined).then(() => {
-          throw new TypeError('terminated')
+          if (gateway === undefined) throw new TypeError('terminated')
+          const page = '<html><head><title>504 Gateway Time-out</title></head></html>'
+          return new Response(page, { status: gateway, headers: { 'content-type': 'text/html' } })
         })
         return Promise.race([answer, cutting])
       },
@@ -864,6 +869,35 @@ describe('transport: long-poll', () => {
     expect(fallbacks).toEqual([])
     expect(holds.at(-1)).toBe(2)
   })
+
+  it.each([504, 502])(
+    'should take a proxy answering holds over 5 s with a %i for cut holds, not failures',
+    async (status) => {
+      const cutAt5 = (_: number, holdS: number) => (holdS > 5 ? 5_000 : undefined)
+      // Long-poll chosen: held less (4 s at a time), and the job known the moment it ended.
+      const chosen = behindProxy(cutAt5, 'long-poll', status)
+      const opened: unknown[] = []
+      chosen.client.on('circuit:open', (event) => opened.push(event))
+      const job = await chosen.client.jobs.create(jobParams(120_000))
+      const done = await chosen.settle(chosen.client.jobs.wait(job.id))
+      expect(done.status).toBe('completed')
+      expect(chosen.manual.now()).toBe(Date.parse(job.created_at) + 120_000)
+      expect(chosen.holds.at(-1)).toBe(4)
+      // No retry spent on the proxy's answers, no breaker opened.
+      expect(chosen.retries).toHaveLength(0)
+      expect(opened).toHaveLength(0)
+      // 'auto': this job polled once two holds were cut at the same point, as for a connection
+      // closed (the job known on time for the price of polling).
+      const auto = behindProxy(cutAt5, 'auto', status)
+      const next = await auto.client.jobs.create(jobParams(120_000))
+      const polled = await auto.settle(auto.client.jobs.wait(next.id))
+      expect(polled.status).toBe('completed')
+      expect(auto.holds).toEqual([30, 30])
+      expect(auto.retries).toHaveLength(0)
+      expect(auto.fallbacks.at(-1)).toMatchObject({ from: 'long-poll', to: 'poll' })
+      expect(auto.fallbacks.at(-1)?.reason).toMatch(/cut after 5 s/)
+    },
+  )
 
   /**
    * Behind a middlebox that drops, without a word, the held requests asking for a hold longer
@@ -1134,6 +1168,47 @@ describe('a transport chosen by the user', () => {
     expect((error as Error).message).toMatch(
       /transport 'sse' failed \(the event stream ends empty\)/,
     )
+  })
+
+  it('should ride out a maintenance page served with 200 in place of streams that worked', async () => {
+    const { manual, clock } = virtualClock()
+    let start = manual.now()
+    // A proxy's page for 20 s from 5 s in (its upstream down); streams before and after, the
+    // job done at 30 s.
+    const server = (call: FetchCall) => {
+      const elapsed = manual.now() - start
+      if (elapsed >= 5_000 && elapsed < 25_000) {
+        return new Response('<html>Back soon</html>', { headers: { 'content-type': 'text/html' } })
+      }
+      const id = new URL(call.url).pathname.split('/')[3]
+      const status = elapsed >= 30_000 ? 'completed' : 'running'
+      const job = jobBody({ id, status, eta_ms: null })
+      if (!call.url.endsWith('/events')) return json(job)
+      const stream = eventStream()
+      stream.write(statusEvent(job, elapsed >= 30_000 ? 2 : 1))
+      // Cut as the upstream goes down, and 5 s after each open later on.
+      void sleep(manual, elapsed < 5_000 ? 5_000 - elapsed : 5_000).then(() => {
+        try {
+          stream.close()
+        } catch {
+          // Closed by the client already (it read the job's end).
+        }
+      })
+      return stream.response
+    }
+    const fetch = fakeFetch(server)
+    const chosen = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'sse' })
+    const wait = chosen.jobs.wait('job_1', { timeoutMs: 180_000 })
+    await expect(drive(manual, wait, 500, 200)).resolves.toMatchObject({ status: 'completed' })
+    // With 'auto', this job alone goes to long-poll: the next one opens a stream again.
+    start = manual.now()
+    const auto = fakeFetch(server)
+    const client = createClient({ baseUrl: 'http://api.test', fetch: auto, clock })
+    const first = client.jobs.wait('job_1', { timeoutMs: 180_000 })
+    await expect(drive(manual, first, 500, 200)).resolves.toMatchObject({ status: 'completed' })
+    const before = auto.calls.length
+    await expect(drive(manual, client.jobs.wait('job_2'), 500, 20)).resolves.toBeDefined()
+    expect(auto.calls[before]?.url).toMatch(/\/events$/)
   })
 
   it("should keep long-polling, spaced, a server that ignores wait with transport: 'long-poll'", async () => {

@@ -150,6 +150,8 @@ export function longPollSource(core: ClientCore): Source {
       } catch (error) {
         held.done()
         if (held.interrupted()) return observation.requeue()
+        // Cut on the way after being held a while (core.ts, `isCutHold`): see below.
+        const lastedMs = cutHolds.get(error as object)
         if (!plain && isApiError(error) && (error.status === 400 || error.status === 422)) {
           // Perhaps a server that knows no `until` and refuses what it does not know: asked
           // again without it, at once.
@@ -168,14 +170,14 @@ export function longPollSource(core: ClientCore): Source {
         }
         // Held requests refused otherwise (as a stream's open would be: sse.ts): the job is
         // polled instead, the client's next jobs too when not for this key or plan.
-        if (!plain && isApiError(error) && error.status !== 401 && error.status !== 404) {
+        const refused = isApiError(error) && error.status !== 401 && error.status !== 404
+        if (!plain && refused && lastedMs === undefined) {
           const remember = error.status === 403 || error.status === 410
           const reason = `GET ${jobPath(observation.id)}?wait= answered ${error.status}`
           if (observation.planner.fallback(observation, 'poll', reason, remember)) {
             return observation.requeue()
           }
         }
-        const lastedMs = cutHolds.get(error as object)
         if (lastedMs === undefined) throw error
         if (isTimeoutError(error)) {
           // Not a word by the end of the hold and its time limit: held requests vanish on the

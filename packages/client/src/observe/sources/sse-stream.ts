@@ -44,19 +44,24 @@ const MIN_REOPEN_MS = 1_000
 const MAX_REOPEN_MS = 300_000
 
 /**
- * This job (and the client's next ones) go to long-poll, and the job is asked again at once. With
- * `transport: 'sse'` chosen, the wait fails instead, saying why: at once when the server said so
- * (`passing` false: no stream there), or, for what a network's bad minute also does (`passing`:
- * streams that stay silent or end empty), as a failed check, counted by `maxConsecutiveErrors`.
- * `looked`: a plain look's answer just made, the job's check, told before it is asked again.
+ * This job (and the client's next ones, unless `remember` is false) go to long-poll, and the job
+ * is asked again at once. With `transport: 'sse'` chosen, the wait fails instead, saying why: at
+ * once when the server said so (`passing` false: no stream there), or, for what a network's bad
+ * minute also does (`passing`: streams that stay silent or end empty), as a failed check,
+ * counted by `maxConsecutiveErrors`. `looked`: a plain look's answer just made, the job's check,
+ * told before it is asked again.
  */
 export function fallBack(
   observation: Observation,
   reason: string,
-  passing = false,
-  looked?: { job: Job | undefined; hints: ServerHints; etag: string | undefined },
+  how: {
+    passing?: boolean
+    remember?: boolean
+    looked?: { job: Job | undefined; hints: ServerHints; etag: string | undefined } | undefined
+  } = {},
 ): void {
-  if (!observation.planner.fallback(observation, 'long-poll', reason)) {
+  const { passing = false, remember = true, looked } = how
+  if (!observation.planner.fallback(observation, 'long-poll', reason, remember)) {
     throw new VideoTranslationError(
       `transport 'sse' ${passing ? 'failed' : 'does not work with this server'} (${reason}); transport 'auto' would fall back to long-poll or polling.`,
       { retryable: passing },
@@ -251,13 +256,17 @@ export async function listen(
   }
   if (silence === 'first event') {
     // Nothing at all: held back on the way.
-    return fallBack(observation, `nothing within ${FIRST_EVENT_MS} ms (a buffering proxy?)`, true)
+    return fallBack(observation, `nothing within ${FIRST_EVENT_MS} ms (a buffering proxy?)`, {
+      passing: true,
+    })
   }
   // A stream that ends (or breaks) without a word, twice in a row, is not one to keep opening.
   const empties = events === 0 && !silence ? (emptyStreams.get(observation) ?? 0) + 1 : 0
   emptyStreams.set(observation, empties)
   if (empties >= 2)
-    return fallBack(observation, `the event stream ${broken ? 'breaks' : 'ends'} empty`, true)
+    return fallBack(observation, `the event stream ${broken ? 'breaks' : 'ends'} empty`, {
+      passing: true,
+    })
   // Broken before it said anything: a failed check, as a request's would be.
   if (broken && !bytes) throw broken
   // Dropped or ended without the job's end, after it spoke: open it again after the server's

@@ -46,6 +46,8 @@ export function sseSource(core: ClientCore): Source {
   const poll = pollSource(core)
   /** Stream opens in a row whose headers did not come in time. */
   let lateOpens = 0
+  /** Whether a stream was read here: the server (and the way to it) has them. */
+  let streamed = false
   /** Observations whose last open was refused with a time to come back (a 429 or 503). */
   const paced = new WeakSet<object>()
 
@@ -100,7 +102,7 @@ export function sseSource(core: ClientCore): Source {
         // It is the job's check: the held request that follows at once sends its `ETag` (a
         // server ignoring `wait` answers it 304 at once, not as news to ask again at once for).
         const looked = error.status === 404 ? await ask(core, observation, signal) : undefined
-        return fallBack(observation, `${said} answered ${error.status}`, false, looked)
+        return fallBack(observation, `${said} answered ${error.status}`, { looked })
       }
       // Refused otherwise, the request layer's retries spent: not for this key or plan (403,
       // 410: the client's next jobs too), too many streams (429, 503), a proxy in front of them
@@ -165,8 +167,13 @@ export function sseSource(core: ClientCore): Source {
     if (!/^text\/event-stream\b/i.test(type) || !response.body) {
       stream.close()
       const answered = core.http.redact(type) || 'no content type'
-      return fallBack(observation, `${said} answered ${answered}`)
+      // Where this client read streams before, a page in their place is passing (a proxy's
+      // maintenance page served with 200 during an outage): a failed check with 'sse' chosen
+      // (it failed every wait at once), and this job alone long-polled with 'auto'.
+      const how = { passing: streamed, remember: !streamed }
+      return fallBack(observation, `${said} answered ${answered}`, how)
     }
+    streamed = true
     await listen(core, observation, stream, signal, request.headers !== undefined)
   }
 
