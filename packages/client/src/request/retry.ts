@@ -142,8 +142,9 @@ export function retryDelay(
   if (maxRetries <= 0) return undefined
   const now = context.clock.now()
   // A 429 that says nothing of when, from a server stating no limit while it answers other
-  // requests: its rate limit, which the pacer learns and spaces requests to (a quota used up
-  // refuses them all, a stated limit is paced already: a failure).
+  // requests, or from a proxy's limit in front of the one stated: a rate limit, which the
+  // pacer learns and spaces requests to (a quota used up refuses them all, a stated limit is
+  // paced already: a failure).
   const bare =
     isApiError(error) &&
     error.status === 429 &&

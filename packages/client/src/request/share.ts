@@ -129,7 +129,8 @@ export class RateShare {
    * answered most rose fastest and took the whole limit: of two clients on one key at 2
    * requests a second, one finished at 128 s, the other at 276 s.) Undefined: a learned limit
    * kept a minute without a refusal is forgotten (it was a passing one, or is far above this
-   * client's pace).
+   * client's pace). `behind`: a limit in front of the stated one refused lately: the share is
+   * not given back whole after a minute without refusals.
    */
   raised(
     ticket: Ticket,
@@ -137,11 +138,12 @@ export class RateShare {
     perMs: number,
     learned: boolean,
     roomy = false,
+    behind = false,
   ): number | undefined {
     if (ticket <= this.#halvedTicket || (!learned && this.#share === 1)) return perMs
     const seconds = (now - this.#raisedAt) / 1_000
     this.#raisedAt = now
-    const kept = now - this.#halvedAt >= FORGET_MS
+    const kept = now - this.#halvedAt >= FORGET_MS && !behind
     if (learned) return kept ? undefined : this.#learned(now)
     // Back to the whole after a minute without a refusal; doubled every 4 s while the server's
     // bucket is at least half full (`roomy`).
