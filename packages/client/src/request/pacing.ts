@@ -274,11 +274,6 @@ export class Pacer {
     return this.#server.learns(now, write) || this.#server.behind(now)
   }
 
-  /** Whether a 503 saying nothing now is a refusal of a limit in front of the stated one. */
-  sheds(now: number): boolean {
-    return this.#server.sheds(now)
-  }
-
   /** Lets waiting turns go while the limit allows; otherwise sets a timer for the next one. */
   #drain(): void {
     this.#timer?.abort()

@@ -80,11 +80,8 @@ export interface RetryContext {
   random: () => number
   /** Reads an HTTP-date `Retry-After` against the client's clock. */
   clock: { now(): number }
-  /**
-   * The client's pacer, when it paces: whether a bare 429 is a limit it learns, and whether a
-   * 503 saying nothing is a limit's in front of the stated one (answered lately: not an outage).
-   */
-  pacer?: { learns(now: number, write: boolean): boolean; sheds(now: number): boolean } | undefined
+  /** The client's pacer, when it paces: whether a bare 429 is a limit it learns. */
+  pacer?: { learns(now: number, write: boolean): boolean } | undefined
 }
 
 /** Whether an error is worth another try of the same request. */
@@ -148,11 +145,10 @@ export function retryDelay(
   // requests, or from a proxy's limit in front of the one stated: a rate limit, which the
   // pacer learns and spaces requests to (a quota used up refuses them all, a stated limit is
   // paced already: a failure).
-  // (A 503 saying nothing, under a stated limit while others are answered: see turns.ts.)
   const bare =
     isApiError(error) &&
-    ((error.status === 429 && context.pacer?.learns(now, isWrite(error.request)) === true) ||
-      (error.status === 503 && context.pacer?.sheds(now) === true))
+    error.status === 429 &&
+    context.pacer?.learns(now, isWrite(error.request)) === true
   const pacedMs = pacedDelay(error, now)
   const hinted = pacedMs ?? (isApiError(error) ? retryAfterOf(error.headers, now) : undefined)
   if (hinted !== undefined && hinted > maxRetryAfterMs) return undefined

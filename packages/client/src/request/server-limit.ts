@@ -402,15 +402,6 @@ export class ServerLimit {
   }
 
   /**
-   * Whether a 503 saying nothing (no `Retry-After`, no limit) is such a limit's refusal: under a
-   * stated limit, other requests answered lately (nginx's `limit_req` refuses so by default).
-   */
-  sheds(now: number): boolean {
-    const limit = this.#limit
-    return limit.kind === 'bucket' && !limit.learned && this.#share.learns(now)
-  }
-
-  /**
    * Whether a 429 now (of a `write`) is a limit to learn: the server states none (or one was
    * learned) and answered other requests lately (a quota used up refuses them all).
    */

@@ -12,7 +12,7 @@ import { isApiError, requestLine, TimeoutError } from '../errors.js'
 import type { HttpRequest } from './http.js'
 import { notSent } from './key.js'
 import type { Pacer, Ticket } from './pacing.js'
-import { readLimit, refusalDelay } from './rate-limit-headers.js'
+import { refusalDelay } from './rate-limit-headers.js'
 import type { Outcome } from './server-limit.js'
 import { isWrite } from './write-limit.js'
 
@@ -61,17 +61,9 @@ export async function paced<T>(
     // No longer than a call waits out inside itself: the calls after it fail with the server's
     // word instead of queueing silently for an hour.
     const { maxRetryAfterMs } = core.retry
-    const now = clock.now()
-    // A 503 saying nothing, under a stated limit while others are answered: a proxy's limit
-    // refusing (nginx's `limit_req`), as a bare 429 would (server-limit.ts).
-    const bare503 =
-      api?.status === 503 &&
-      api.retryAfterMs === undefined &&
-      readLimit(api.headers, now, true) === undefined &&
-      pacer.sheds(now)
     const outcome: Outcome =
-      api?.status === 429 || bare503
-        ? { refused: capped(api && refusalDelay(api.headers, now), maxRetryAfterMs) }
+      api?.status === 429
+        ? { refused: capped(refusalDelay(api.headers, clock.now()), maxRetryAfterMs) }
         : plain && api?.status === 503 && api.retryAfterMs !== undefined
           ? { unavailable: Math.min(api.retryAfterMs, maxRetryAfterMs) }
           : 'failed'
