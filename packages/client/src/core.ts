@@ -271,16 +271,24 @@ const HELD_MS = 1_000
 const GATEWAY_GAVE_UP = new Set([502, 503, 504, 524])
 
 /**
+ * A held request a proxy answered so after at least this long was held on the way (a read
+ * timeout of a few seconds at least): sooner, it is more likely the server's failure passed on.
+ */
+const GATEWAY_HELD_MS = 3_000
+
+/**
  * Whether `error`, after `lastedMs`, is a held request (long-poll) cut on the way: closed,
  * unanswered by the end of its hold and its time limit after it (dropped without a word), or
  * answered by a proxy that would not wait as long (not a refusal saying when to come back).
  */
 function isCutHold(request: HttpRequest, error: unknown, lastedMs: number): boolean {
-  const gaveUp =
-    isApiError(error) && GATEWAY_GAVE_UP.has(error.status) && error.retryAfterMs === undefined
-  const cut =
-    isNetworkError(error) || (isTimeoutError(error) && error.scope === 'request') || gaveUp
-  return request.holdMs !== undefined && cut && lastedMs >= HELD_MS
+  if (request.holdMs === undefined) return false
+  if (isApiError(error)) {
+    const gaveUp = GATEWAY_GAVE_UP.has(error.status) && error.retryAfterMs === undefined
+    return gaveUp && lastedMs >= GATEWAY_HELD_MS
+  }
+  const cut = isNetworkError(error) || (isTimeoutError(error) && error.scope === 'request')
+  return cut && lastedMs >= HELD_MS
 }
 
 /**

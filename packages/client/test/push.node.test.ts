@@ -899,6 +899,40 @@ describe('transport: long-poll', () => {
     },
   )
 
+  it.each([
+    [500, 1_500],
+    [504, 1_500],
+    [504, 4_000],
+  ])(
+    'should open the breaker on a server failing every request with a %i after %i ms',
+    async (status, afterMs) => {
+      const { manual, clock } = virtualClock()
+      const fetch = fakeFetch(async () => {
+        await sleep(manual, afterMs)
+        return new Response('<html>down</html>', {
+          status,
+          headers: { 'content-type': 'text/html' },
+        })
+      })
+      const client = createClient({
+        baseUrl: 'http://api.test',
+        fetch,
+        clock,
+        transport: 'long-poll',
+      })
+      const opened: unknown[] = []
+      client.on('circuit:open', (event) => opened.push(event))
+      const wait = client.jobs
+        .wait('job_1', { timeoutMs: 600_000 })
+        .catch((error: unknown) => error)
+      const error = await drive(manual, wait, 1_000, 700)
+      // As a plain request's would: the breaker opens (answers after a few seconds taken first
+      // for a proxy's idle limit, then, scattered or past the hold, for the server's failure).
+      expect(isCircuitOpenError(error)).toBe(true)
+      expect(opened.length).toBeGreaterThan(0)
+    },
+  )
+
   /**
    * Behind a middlebox that drops, without a word, the held requests asking for a hold longer
    * than `idleS` (a connection idle that long is forgotten: no answer, no close).

@@ -964,6 +964,25 @@ describe('pacing', () => {
     expect(refused).toBeLessThan(100)
   })
 
+  it('should not slow down for a bare 429 now and then in front of a stated limit', async () => {
+    const { manual, clock } = virtualClock()
+    // The server states 50 a second; a gateway in front refuses 1 % of the requests, at
+    // random, with a bare 429.
+    const origin = limitedServer(manual, 100, 50)
+    const random = seeded(7)
+    const fetch = fakeFetch((call) => {
+      if (random() < 0.01) return new Response('<html>429</html>', { status: 429 })
+      return origin.fetch(call.url, { headers: call.headers })
+    })
+    const { client } = setup(fetch, { clock })
+    const start = manual.now()
+    const gets = Array.from({ length: 1_500 }, () => client.jobs.get('job_1'))
+    const results = await drive(manual, Promise.allSettled(gets), 500, 2_000)
+    expect(results.filter((r) => r.status === 'rejected')).toHaveLength(0)
+    // At the stated rate: 30 s (each such refusal halving the rate, 300 s).
+    expect(manual.now() - start).toBeLessThan(40_000)
+  })
+
   it('should send everything at once with pacing: false', async () => {
     const { manual, clock } = virtualClock()
     const server = limitedServer(manual, 5, 1)

@@ -36,6 +36,13 @@ import { WriteLimit, type WriteToken } from './write-limit.js'
  * without refusals (it came back to the stated rate each minute, and was refused in bursts).
  */
 const BEHIND_MS = 600_000
+/**
+ * Such a limit is taken to be there once at least BARE_REFUSALS of the last RECENT answers
+ * under the stated limit were refusals stating none: one now and then (a gateway's, 1 % of the
+ * requests) halved the share each time and held a client at a tenth of its rate.
+ */
+const BARE_REFUSALS = 5
+const RECENT = 20
 
 /** What is known of the server's limit. */
 export type Limit =
@@ -135,6 +142,8 @@ export class ServerLimit {
    * with a bare 429 (no limit stated in it) while answers state one (see `answered`).
    */
   #behindUntil = Number.NEGATIVE_INFINITY
+  /** Of the last RECENT answers under a stated limit, whether each was a refusal stating none. */
+  #bare: boolean[] = []
   /** When the older rate-limit headers were last read while the server stated no limit. */
   #olderReadAt = Number.NEGATIVE_INFINITY
 
@@ -308,12 +317,13 @@ export class ServerLimit {
       this.writes.forget()
     } else if (refused && headers && limit.kind === 'bucket' && !limit.learned) {
       // Refused with no limit stated in the refusal, where answers state one, others answered
-      // lately: a limit in front of the stated one (a proxy's, nginx's `limit_req`), which
-      // speaks no headers. This client's share of the stated rate halves, and for BEHIND_MS it
-      // rises back slowly: answers saying the server's bucket is roomy say nothing of the
-      // proxy's. (Sent at the stated 50 a second behind nginx's 20, 600 reads: 410 refused,
-      // 361 failed.)
-      if (this.#share.learns(now)) {
+      // lately, often (BARE_REFUSALS): a limit in front of the stated one (a proxy's, nginx's
+      // `limit_req`), which speaks no headers. This client's share of the stated rate halves,
+      // and for BEHIND_MS it rises back slowly: answers saying the server's bucket is roomy say
+      // nothing of the proxy's. (Sent at the stated 50 a second behind nginx's 20, 600 reads:
+      // 410 refused, 361 failed.)
+      const often = this.#noteBare(true) >= BARE_REFUSALS
+      if (often && this.#share.learns(now)) {
         this.#share.halve(ticket, tickets, now)
         this.#behindUntil = now + BEHIND_MS
       }
@@ -351,6 +361,7 @@ export class ServerLimit {
     const left = stated?.remaining
     const roomy = left !== undefined && !held && left >= (stated?.quota ?? Infinity) / 2
     const behind = now < this.#behindUntil
+    if (outcome === 'ok' && stated) this.#noteBare(false)
     if (outcome === 'ok') this.#learnFromAnswer(ticket, write, now, roomy && !behind, behind)
   }
 
@@ -394,6 +405,13 @@ export class ServerLimit {
     const perMs = this.#share.raised(ticket, now, current.perMs, learned, roomy, behind)
     if (perMs === undefined) this.#limit = { kind: 'none' }
     else current.perMs = perMs
+  }
+
+  /** Notes an answer under a stated limit; returns how many of the last RECENT were `bare`. */
+  #noteBare(bare: boolean): number {
+    this.#bare.push(bare)
+    if (this.#bare.length > RECENT) this.#bare.shift()
+    return this.#bare.filter(Boolean).length
   }
 
   /** Whether a limit in front of the stated one refused a request lately (see `answered`). */

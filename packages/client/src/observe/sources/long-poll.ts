@@ -194,7 +194,13 @@ export function longPollSource(core: ClientCore): Source {
         // Cut at scattered points, or after the hold should have been answered: not an idle
         // limit on the way but a failing path or server.
         const agree = lasted.length === 2 && Math.abs(last - (before ?? 0)) <= 1
-        if (!agree || last >= holdS) throw error
+        if (!agree || last >= holdS) {
+          // A proxy's error page, then, is the server's failure it passes on: counted by the
+          // breaker as the request layer would have (a server failing every held request with
+          // a 504 after a few seconds never opened it).
+          if (isApiError(error)) core.breaker?.failed(error, false, startedAt)
+          throw error
+        }
         // Cut twice at the same point: something on the way limits held requests (or the
         // network was down a while: so this job alone is polled, and lower holds recover).
         cuts.delete(observation)
