@@ -741,12 +741,14 @@ describe('a batch endpoint with a quota of its own', () => {
     expect(batches).toBeGreaterThan(5)
   })
 
-  it('should ask the jobs alone when the batch route states a quota of its own used up', async () => {
-    const { manual, clock } = virtualClock()
+  /**
+   * A server whose batch route refuses for its own quota (10 a minute, used up), and whose jobs'
+   * own address states the key's limit (`keyLimit`: its policy and what is left). Jobs done at
+   * 100 s.
+   */
+  function batchQuotaServer(manual: ManualClock, keyLimit: Record<string, string>) {
     const start = manual.now()
-    // The batch route refuses for its own quota (10 a minute, used up); the jobs' own address
-    // states the key's (1,000 a minute, nearly all left). Done at 100 s.
-    const fetch = fakeFetch((call) => {
+    return fakeFetch((call) => {
       if (call.url.includes('?ids=')) {
         const response = problemResponse(429, 'batch quota')
         response.headers.set('retry-after', '30')
@@ -756,10 +758,18 @@ describe('a batch endpoint with a quota of its own', () => {
       }
       const id = call.url.split('/').pop() as string
       const done = manual.now() - start >= 100_000
-      return json(jobBody({ id, status: done ? 'completed' : 'running', eta_ms: null }), 200, {
-        'ratelimit-policy': '"default";q=1000;w=60',
-        ratelimit: '"default";r=990;t=60',
-      })
+      const job = jobBody({ id, status: done ? 'completed' : 'running', eta_ms: null })
+      return json(job, 200, keyLimit)
+    })
+  }
+
+  it('should ask the jobs alone when the batch route states a quota of its own used up', async () => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    // The key's limit: 1,000 a minute, nearly all left.
+    const fetch = batchQuotaServer(manual, {
+      'ratelimit-policy': '"default";q=1000;w=60',
+      ratelimit: '"default";r=990;t=60',
     })
     const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
     const ids = Array.from({ length: 20 }, (_, i) => `job_${i}`)
@@ -776,22 +786,10 @@ describe('a batch endpoint with a quota of its own', () => {
 
   it('should give back the turn of a batch not sent as the batch route has a quota of its own', async () => {
     const { manual, clock } = virtualClock()
-    const start = manual.now()
-    // As above, the key's own limit nearly used up too: checks wait for turns, then go together.
-    const fetch = fakeFetch((call) => {
-      if (call.url.includes('?ids=')) {
-        const response = problemResponse(429, 'batch quota')
-        response.headers.set('retry-after', '30')
-        response.headers.set('ratelimit-policy', '"batch";q=10;w=60')
-        response.headers.set('ratelimit', '"batch";r=0;t=30')
-        return response
-      }
-      const id = call.url.split('/').pop() as string
-      const done = manual.now() - start >= 100_000
-      return json(jobBody({ id, status: done ? 'completed' : 'running', eta_ms: null }), 200, {
-        'ratelimit-policy': '"default";q=20;w=10',
-        ratelimit: '"default";r=0;t=1',
-      })
+    // The key's own limit nearly used up too: checks wait for turns, then go together.
+    const fetch = batchQuotaServer(manual, {
+      'ratelimit-policy': '"default";q=20;w=10',
+      ratelimit: '"default";r=0;t=1',
     })
     const core = createCore(resolveOptions({ baseUrl: 'http://api.test', fetch, clock }))
     const monitor = new Monitor(core, { poll: batchSource(core) }, { transport: 'poll' })
