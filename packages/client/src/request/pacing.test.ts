@@ -983,6 +983,53 @@ describe('pacing', () => {
     expect(manual.now() - start).toBeLessThan(40_000)
   })
 
+  it('should not take creates refused by a proxy for a limit of every request in front', async () => {
+    const { manual, clock } = virtualClock()
+    // Reads answered under a stated 50 a second; the proxy's quota of creates is used up.
+    const origin = limitedServer(manual, 100, 50)
+    const fetch = fakeFetch((call) =>
+      call.method === 'POST'
+        ? new Response('<html>429</html>', { status: 429 })
+        : origin.fetch(call.url, { headers: call.headers }),
+    )
+    const { client } = setup(fetch, { clock })
+    await drive(manual, Promise.all(Array.from({ length: 20 }, () => client.jobs.get('job_1'))))
+    // Two creates, each tried four times: eight bare refusals among the last 20 answers.
+    const params = { video_url: 'https://example.com/a.mp4', target_language: 'es' }
+    const creates = [client.jobs.create(params), client.jobs.create(params)]
+    await drive(manual, Promise.allSettled(creates), 200, 100)
+    await manual.tickAsync(2_000)
+    const start = manual.now()
+    const gets = Array.from({ length: 500 }, () => client.jobs.get('job_1'))
+    await drive(manual, Promise.allSettled(gets), 100, 2_000)
+    // At the stated rate (a burst of 100, then 50 a second): 8 s, not a halved rate's 62 s.
+    expect(manual.now() - start).toBeLessThan(10_000)
+  })
+
+  it('should spend the retry budget on bare 429s once nothing is answered', async () => {
+    const { manual, clock } = virtualClock()
+    const origin = limitedServer(manual, 100, 50)
+    let refuseAll = false
+    const fetch = fakeFetch((call) =>
+      refuseAll
+        ? new Response('<html>429</html>', { status: 429 })
+        : origin.fetch(call.url, { headers: call.headers }),
+    )
+    const { client } = setup(fetch, { clock })
+    await drive(manual, Promise.all(Array.from({ length: 20 }, () => client.jobs.get('job_1'))))
+    // The proxy in front refuses everything from now on (its quota used up): a first burst
+    // refused, then, minutes on, 200 reads.
+    refuseAll = true
+    const burst = Array.from({ length: 10 }, () => client.jobs.get('job_1'))
+    await drive(manual, Promise.allSettled(burst), 500, 2_000)
+    await manual.tickAsync(300_000)
+    const before = fetch.calls.length
+    const gets = Array.from({ length: 200 }, () => client.jobs.get('job_1'))
+    await drive(manual, Promise.allSettled(gets), 500, 2_000)
+    // Each tried once and the budget's few again, not four times each (800).
+    expect(fetch.calls.length - before).toBeLessThan(300)
+  })
+
   it('should send everything at once with pacing: false', async () => {
     const { manual, clock } = virtualClock()
     const server = limitedServer(manual, 5, 1)

@@ -268,7 +268,8 @@ export class Pacer {
   /**
    * Whether a 429 now (of a `write`) that says nothing of when is a limit this client paces to:
    * the server states none (or one was learned) and answered other requests lately (a quota used
-   * up refuses them all), or one in front of the stated limit refused lately (a proxy's).
+   * up refuses them all), or one in front of the stated limit refused lately (a proxy's) while
+   * others are answered.
    */
   learns(now: number, write = false): boolean {
     return this.#server.learns(now, write) || this.#server.behind(now)

@@ -315,10 +315,11 @@ export class ServerLimit {
       this.#limit = { kind: 'bucket', tokens, at: now, perMs, capacity: stated.quota }
       // The limit stated paces the writes too: none learned is kept for them.
       this.writes.forget()
-    } else if (refused && headers && limit.kind === 'bucket' && !limit.learned) {
-      // Refused with no limit stated in the refusal, where answers state one, others answered
-      // lately, often (BARE_REFUSALS): a limit in front of the stated one (a proxy's, nginx's
-      // `limit_req`), which speaks no headers. This client's share of the stated rate halves,
+    } else if (refused && headers && !write && limit.kind === 'bucket' && !limit.learned) {
+      // A read refused with no limit stated in the refusal, where answers state one, others
+      // answered lately, often (BARE_REFUSALS): a limit in front of the stated one (a proxy's,
+      // nginx's `limit_req`), which speaks no headers. (Not a write's: a quota of creates used
+      // up at the proxy, each create's retries refused too, halved every read's rate.) This client's share of the stated rate halves,
       // and for BEHIND_MS it rises back slowly: answers saying the server's bucket is roomy say
       // nothing of the proxy's. (Sent at the stated 50 a second behind nginx's 20, 600 reads:
       // 410 refused, 361 failed.)
@@ -361,7 +362,7 @@ export class ServerLimit {
     const left = stated?.remaining
     const roomy = left !== undefined && !held && left >= (stated?.quota ?? Infinity) / 2
     const behind = now < this.#behindUntil
-    if (outcome === 'ok' && stated) this.#noteBare(false)
+    if (outcome === 'ok' && stated && !write) this.#noteBare(false)
     if (outcome === 'ok') this.#learnFromAnswer(ticket, write, now, roomy && !behind, behind)
   }
 
@@ -414,9 +415,13 @@ export class ServerLimit {
     return this.#bare.filter(Boolean).length
   }
 
-  /** Whether a limit in front of the stated one refused a request lately (see `answered`). */
+  /**
+   * Whether a limit in front of the stated one refused a request lately (see `answered`) while
+   * others are answered: not a proxy refusing everything (a quota used up), whose refusals
+   * are failures, retried within the budget.
+   */
   behind(now: number): boolean {
-    return now < this.#behindUntil
+    return now < this.#behindUntil && this.#share.learns(now)
   }
 
   /**
