@@ -24,25 +24,12 @@
  * of 5 a second stating none, 45 failed.)
  */
 import type { Clock } from '../clock.js'
+import { FrontLimit } from './front-limit.js'
 import { Probe } from './probe.js'
 import { readLimit, refusalDelay } from './rate-limit-headers.js'
 import { RateShare } from './share.js'
 import { Unavailable } from './unavailable.js'
 import { WriteLimit, type WriteToken } from './write-limit.js'
-
-/**
- * How long a limit in front of the stated one is taken to be there after it refused a request:
- * meanwhile this client's share of the stated rate is not given back whole after a minute
- * without refusals (it came back to the stated rate each minute, and was refused in bursts).
- */
-const BEHIND_MS = 600_000
-/**
- * Such a limit is taken to be there once at least BARE_REFUSALS of the last RECENT answers
- * under the stated limit were refusals stating none: one now and then (a gateway's, 1 % of the
- * requests) halved the share each time and held a client at a tenth of its rate.
- */
-const BARE_REFUSALS = 5
-const RECENT = 20
 
 /** What is known of the server's limit. */
 export type Limit =
@@ -137,13 +124,8 @@ export class ServerLimit {
   #refusedFrom: number | undefined
   /** When a read was last refused where no limit is stated. */
   #readRefusedAt = Number.NEGATIVE_INFINITY
-  /**
-   * Until when a limit in front of the stated one is taken to be there: one refused a request
-   * with a bare 429 (no limit stated in it) while answers state one (see `answered`).
-   */
-  #behindUntil = Number.NEGATIVE_INFINITY
-  /** Of the last RECENT answers under a stated limit, whether each was a refusal stating none. */
-  #bare: boolean[] = []
+  /** A limit in front of the stated one (a proxy's), when one refuses reads often. */
+  readonly #front = new FrontLimit()
   /** When the older rate-limit headers were last read while the server stated no limit. */
   #olderReadAt = Number.NEGATIVE_INFINITY
 
@@ -316,17 +298,14 @@ export class ServerLimit {
       // The limit stated paces the writes too: none learned is kept for them.
       this.writes.forget()
     } else if (refused && headers && !write && limit.kind === 'bucket' && !limit.learned) {
-      // A read refused with no limit stated in the refusal, where answers state one, others
-      // answered lately, often (BARE_REFUSALS): a limit in front of the stated one (a proxy's,
-      // nginx's `limit_req`), which speaks no headers. (Not a write's: a quota of creates used
-      // up at the proxy, each create's retries refused too, halved every read's rate.) This client's share of the stated rate halves,
-      // and for BEHIND_MS it rises back slowly: answers saying the server's bucket is roomy say
-      // nothing of the proxy's. (Sent at the stated 50 a second behind nginx's 20, 600 reads:
-      // 410 refused, 361 failed.)
-      const often = this.#noteBare(true) >= BARE_REFUSALS
-      if (often && this.#share.learns(now)) {
+      // A read refused stating no limit where answers state one, often, others answered
+      // lately: a limit in front of the stated one (front-limit.ts). This client's share of
+      // the stated rate halves. (Not a write's: a quota of creates used up at the proxy, each
+      // create's retries refused too, halved every read's rate.)
+      this.#front.answered(true)
+      if (this.#front.often() && this.#share.learns(now)) {
         this.#share.halve(ticket, tickets, now)
-        this.#behindUntil = now + BEHIND_MS
+        this.#front.found(now)
       }
     } else if (refused && this.learns(now, write)) {
       // A refusal where no limit is stated, while others are answered: a limit to learn, whether
@@ -361,8 +340,8 @@ export class ServerLimit {
     // The server's bucket at least half full: others on the key leave this client room.
     const left = stated?.remaining
     const roomy = left !== undefined && !held && left >= (stated?.quota ?? Infinity) / 2
-    const behind = now < this.#behindUntil
-    if (outcome === 'ok' && stated && !write) this.#noteBare(false)
+    const behind = this.#front.there(now)
+    if (outcome === 'ok' && stated && !write) this.#front.answered(false)
     if (outcome === 'ok') this.#learnFromAnswer(ticket, write, now, roomy && !behind, behind)
   }
 
@@ -408,20 +387,13 @@ export class ServerLimit {
     else current.perMs = perMs
   }
 
-  /** Notes an answer under a stated limit; returns how many of the last RECENT were `bare`. */
-  #noteBare(bare: boolean): number {
-    this.#bare.push(bare)
-    if (this.#bare.length > RECENT) this.#bare.shift()
-    return this.#bare.filter(Boolean).length
-  }
-
   /**
    * Whether a limit in front of the stated one refused a request lately (see `answered`) while
    * others are answered: not a proxy refusing everything (a quota used up), whose refusals
    * are failures, retried within the budget.
    */
   behind(now: number): boolean {
-    return now < this.#behindUntil && this.#share.learns(now)
+    return this.#front.there(now) && this.#share.learns(now)
   }
 
   /**
