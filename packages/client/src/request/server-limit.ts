@@ -54,7 +54,8 @@ export type Limit =
 export type Outcome =
   | 'ok'
   | 'failed'
-  | { refused: number | undefined }
+  /** `again`: a request refused before (a retry): it counts once as a proxy's refusal. */
+  | { refused: number | undefined; again?: boolean }
   /** A 503 saying when the server takes requests again (`Retry-After`, ms): see unavailable.ts. */
   | { unavailable: number }
 
@@ -297,12 +298,12 @@ export class ServerLimit {
       this.#limit = { kind: 'bucket', tokens, at: now, perMs, capacity: stated.quota }
       // The limit stated paces the writes too: none learned is kept for them.
       this.writes.forget()
-    } else if (refused && headers && !write && limit.kind === 'bucket' && !limit.learned) {
-      // A read refused stating no limit where answers state one, often, others answered
+    } else if (refused && headers && limit.kind === 'bucket' && !limit.learned) {
+      // A request refused stating no limit where answers state one, often, others answered
       // lately: a limit in front of the stated one (front-limit.ts). This client's share of
-      // the stated rate halves. (Not a write's: a quota of creates used up at the proxy, each
-      // create's retries refused too, halved every read's rate.)
-      this.#front.answered(true)
+      // the stated rate halves. (Each request counted once: two creates refused by a quota of
+      // their own at the proxy, tried four times each, halved every read's rate.)
+      if (!outcome.again) this.#front.answered(true)
       if (this.#front.often() && this.#share.learns(now)) {
         this.#share.halve(ticket, tickets, now)
         this.#front.found(now)
@@ -341,7 +342,7 @@ export class ServerLimit {
     const left = stated?.remaining
     const roomy = left !== undefined && !held && left >= (stated?.quota ?? Infinity) / 2
     const behind = this.#front.there(now)
-    if (outcome === 'ok' && stated && !write) this.#front.answered(false)
+    if (outcome === 'ok' && stated) this.#front.answered(false)
     if (outcome === 'ok') this.#learnFromAnswer(ticket, write, now, roomy && !behind, behind)
   }
 

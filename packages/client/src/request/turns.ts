@@ -28,6 +28,9 @@ const BACKGROUND_MS = 60_000
 const URGENT_MS = 2_000
 const URGENT_LEAD_MS = 86_400_000
 
+/** Requests refused with a 429 before (their attempts share the request): see `Outcome`. */
+const refusedBefore = new WeakSet<HttpRequest>()
+
 /**
  * Makes `attempt` (one request, `request`) when the pacer gives it a turn, within `turnMs` (or
  * at once with the turn `given` it before it was made), and tells the pacer what the answer
@@ -61,9 +64,11 @@ export async function paced<T>(
     // No longer than a call waits out inside itself: the calls after it fail with the server's
     // word instead of queueing silently for an hour.
     const { maxRetryAfterMs } = core.retry
+    const again = refusedBefore.has(request)
+    if (api?.status === 429) refusedBefore.add(request)
     const outcome: Outcome =
       api?.status === 429
-        ? { refused: capped(refusalDelay(api.headers, clock.now()), maxRetryAfterMs) }
+        ? { refused: capped(refusalDelay(api.headers, clock.now()), maxRetryAfterMs), again }
         : plain && api?.status === 503 && api.retryAfterMs !== undefined
           ? { unavailable: Math.min(api.retryAfterMs, maxRetryAfterMs) }
           : 'failed'

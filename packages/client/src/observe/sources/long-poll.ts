@@ -46,8 +46,13 @@ const IGNORED_LIMIT = 2
 /** A path that cuts held requests sooner than this is not worth holding on: the job is polled. */
 const MIN_HOLD_S = 5
 
-/** Full-length holds at a lowered limit before holds twice as long are tried again. */
+/**
+ * Full-length holds at a lowered limit before holds twice as long are tried again, and how long
+ * after the limit was lowered at least: 20 jobs held at once make 20 full holds in seconds (behind
+ * nginx cutting at 5 s, each job's holds were cut again every few seconds: 346 504s for 20 jobs).
+ */
 const RETRY_LONGEST_AFTER = 20
+const RETRY_LONGER_MS = 300_000
 
 /** Checks jobs with held requests. */
 export function longPollSource(core: ClientCore): Source {
@@ -65,6 +70,7 @@ export function longPollSource(core: ClientCore): Source {
   /** The longest hold asked for, in seconds, and the full-length holds made at it since lowered. */
   let holdLimitS = HOLD_S
   let fullHolds = 0
+  let loweredAt = Number.NEGATIVE_INFINITY
   /**
    * Set once the server refused `until` (a 400: strict about parameters it does not know) and
    * then answered the same request without it; until then, the observations whose request with
@@ -99,6 +105,7 @@ export function longPollSource(core: ClientCore): Source {
     if (lowered >= holdLimitS) return
     holdLimitS = lowered
     fullHolds = 0
+    loweredAt = core.clock.now()
     core.logger.debug?.('held requests get no answer: shorter holds', { holdS: holdLimitS })
   }
   return {
@@ -212,6 +219,7 @@ export function longPollSource(core: ClientCore): Source {
         if (!polled && lowered < holdLimitS) {
           holdLimitS = lowered
           fullHolds = 0
+          loweredAt = core.clock.now()
           core.logger.debug?.('held requests are cut on the way: shorter holds', {
             holdS: holdLimitS,
           })
@@ -258,7 +266,8 @@ export function longPollSource(core: ClientCore): Source {
         vanishedInRow.delete(observation)
         vanishedJobs = 0
         if (holdLimitS < HOLD_S && holdS === holdLimitS && heldMs >= holdS * 1_000) {
-          if (++fullHolds >= RETRY_LONGEST_AFTER) {
+          const longAgo = now - loweredAt >= RETRY_LONGER_MS
+          if (++fullHolds >= RETRY_LONGEST_AFTER && longAgo) {
             holdLimitS = Math.min(HOLD_S, holdLimitS * 2)
             fullHolds = 0
           }
