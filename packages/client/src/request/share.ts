@@ -149,9 +149,10 @@ export class RateShare {
     if (learned) return kept ? undefined : this.#learned(now)
     // Back to the whole after a minute without a refusal; doubled every 4 s while the server's
     // bucket is at least half full (`roomy`).
-    // Behind a proxy's limit, by a hundredth of the stated rate each second (0.1 request a
+    // Behind a proxy's limit, by FRONT_STEP of the stated rate each second (0.1 request a
     // second on a stated 50 took 140 s back from the halvings of a first burst: 300 creates
-    // behind nginx's 20 a second took 65 s).
+    // behind nginx's 20 a second took 65 s; 1 % a second, more refusals in a row, a read
+    // refused four times failed).
     const share = kept ? 1 : this.#share
     const step = behind ? FRONT_STEP * seconds : (STEP_PER_MS * seconds) / this.#statedPerMs
     const grown = roomy ? share * 2 ** (seconds / 4) : share + step
