@@ -125,7 +125,7 @@ export class ServerLimit {
   #refusedFrom: number | undefined
   /** When a read was last refused where no limit is stated. */
   #readRefusedAt = Number.NEGATIVE_INFINITY
-  /** A limit in front of the stated one (a proxy's), when one refuses reads often. */
+  /** A limit in front of the stated one (a proxy's), when one refuses requests often. */
   readonly #front = new FrontLimit()
   /** When the older rate-limit headers were last read while the server stated no limit. */
   #olderReadAt = Number.NEGATIVE_INFINITY
@@ -343,7 +343,7 @@ export class ServerLimit {
     const roomy = left !== undefined && !held && left >= (stated?.quota ?? Infinity) / 2
     const behind = this.#front.there(now)
     if (outcome === 'ok' && stated) this.#front.answered(false)
-    if (outcome === 'ok') this.#learnFromAnswer(ticket, write, now, roomy && !behind, behind)
+    if (outcome === 'ok') this.#learnFromAnswer(ticket, write, now, roomy, behind)
   }
 
   /**

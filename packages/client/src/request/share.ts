@@ -132,7 +132,8 @@ export class RateShare {
    * requests a second, one finished at 128 s, the other at 276 s.) Undefined: a learned limit
    * kept a minute without a refusal is forgotten (it was a passing one, or is far above this
    * client's pace). `behind`: a limit in front of the stated one refused lately: the share is
-   * not given back whole after a minute without refusals.
+   * not given back whole after a minute without refusals, nor doubled for a roomy bucket (the
+   * server's says nothing of the proxy's).
    */
   raised(
     ticket: Ticket,
@@ -155,7 +156,7 @@ export class RateShare {
     // refused four times failed).
     const share = kept ? 1 : this.#share
     const step = behind ? FRONT_STEP * seconds : (STEP_PER_MS * seconds) / this.#statedPerMs
-    const grown = roomy ? share * 2 ** (seconds / 4) : share + step
+    const grown = roomy && !behind ? share * 2 ** (seconds / 4) : share + step
     this.#share = Math.min(1, share * 2, grown)
     return this.#statedPerMs * this.#share
   }
