@@ -143,14 +143,20 @@ describe('adaptivePolling', () => {
     const state = trained.exportState()
     const plain = checks(adaptivePolling({ state }), 30_000, 'next')
     // A prior larger than the weights it is in counts as all of them, no more; an empty run of
-    // surprises is no run.
-    const odd = { ...state, prior: 1e9, surprising: { durations: [], endedAt: 5 } }
+    // surprises is no run, nor endless early ends.
+    const odd = {
+      ...state,
+      prior: 1e9,
+      surprising: { durations: [], endedAt: 5 },
+      sooner: { ends: Number.POSITIVE_INFINITY, expected: 1, durations: [Number.NaN] },
+    }
     const restored = adaptivePolling({ state: odd }).exportState()
     // The bins of 1 s to 1 h (250 ms × 1.05^28 to 1.05^196), where the prior lies.
     const lightest = Math.min(...state.durations.slice(28, 197))
     expect(restored.prior).toBeGreaterThan(0)
     expect(restored.prior).toBeLessThanOrEqual(lightest)
     expect(restored.surprising).toBeUndefined()
+    expect(restored.sooner).toBeUndefined()
     expect(checks(adaptivePolling({ state: odd }), 30_000, 'next').length).toBe(plain.length)
   })
 
@@ -166,26 +172,68 @@ describe('adaptivePolling', () => {
     expect(Math.max(...a.map((w, i) => Math.abs(w - (b[i] as number))))).toBeLessThan(0.01)
   })
 
+  /** Durations spread like the lab's (e^±1.5 around 30 s), in an order that is no trend. */
+  const spread = (count: number, offset = 0) =>
+    Array.from(
+      { length: count },
+      (_, i) => 30_000 * Math.exp(((i * 37 + offset) % count) / 100 - 1.5),
+    )
+  /** The sketch's total weight: a change keeps a thousandth of it. */
+  const weight = (strategy: AdaptivePolling) =>
+    strategy.exportState().durations.reduce((sum, w) => sum + w, 0)
+  /** Jobs made at once (a waitAll's), each seen running, then the first `ends` seen ending. */
+  function together(strategy: AdaptivePolling, durations: number[], ends: number) {
+    for (const [i] of durations.entries()) strategy.observe?.(job(`batch_${i}`, 0), 0)
+    const order = [...durations.keys()].sort(
+      (a, b) => (durations[a] as number) - (durations[b] as number),
+    )
+    for (const i of order.slice(0, ends)) {
+      const durationMs = durations[i] as number
+      strategy.observe?.(job(`batch_${i}`, durationMs, { status: 'completed', progress: 1 }), 0)
+    }
+  }
+
   it('should not take jobs that ran together ending shortest first for a change', () => {
     const trained = adaptivePolling()
-    teachInTurn(trained, 30_000, 300, 0)
-    const batch = adaptivePolling({ state: trained.exportState() })
-    const fresh = adaptivePolling({ state: trained.exportState() })
-    // A waitAll of 50 jobs created at once: the ones seen ending first are the shortest.
-    const durations = Array.from({ length: 50 }, (_, i) => 30_000 * Math.exp((i - 25) / 12))
-    for (const [i, durationMs] of durations.entries()) {
-      batch.observe?.(job(`batch_${i}`, durationMs, { status: 'completed', progress: 1 }), 0)
-      if (i === 4) break
-    }
-    // Five short jobs learned as such, but no start over: the 300 jobs still weigh (a start over
-    // keeps a thousandth of them).
-    const weight = (strategy: AdaptivePolling) =>
-      strategy.exportState().durations.reduce((sum, w) => sum + w, 0)
-    expect(weight(batch)).toBeGreaterThan(0.9 * weight(fresh))
-    // The same five, one after the other: a change.
-    const inTurn = adaptivePolling({ state: trained.exportState() })
-    teachInTurn(inTurn, 4_000, 5, 20_000_000)
-    expect(weight(inTurn)).toBeLessThan(0.2 * weight(fresh))
+    for (const [i, durationMs] of spread(300).entries())
+      teachInTurn(trained, durationMs, 1, i * 1e6)
+    const state = trained.exportState()
+    // A waitAll of 300 jobs like those learned: the ones seen ending first are the shortest, as
+    // many as 300 jobs at their age make likely.
+    const batch = adaptivePolling({ state })
+    together(batch, spread(300, 11), 8)
+    // Learned as such, but no start over: the 300 jobs still weigh (a start over keeps a
+    // thousandth of them).
+    expect(weight(batch)).toBeGreaterThan(0.9 * weight(adaptivePolling({ state })))
+    // Jobs of a tenth of those learned, one after the other: a change at the third.
+    const inTurn = adaptivePolling({ state })
+    teachInTurn(inTurn, 3_000, 2, 1e9)
+    expect(weight(inTurn)).toBeGreaterThan(0.9 * weight(adaptivePolling({ state })))
+    teachInTurn(inTurn, 3_000, 1, 2e9)
+    expect(weight(inTurn)).toBeLessThan(0.2 * weight(adaptivePolling({ state })))
+  })
+
+  it('should tell jobs made together that end far sooner than learned for a change', () => {
+    const films = adaptivePolling()
+    teachInTurn(films, 600_000, 100, 0)
+    const state = films.exportState()
+    // 50 jobs of 13-22 s made at once where 10-minute films were learned, one end after another.
+    const clips = spread(50).map((d) => d * 2)
+    const weights = Array.from({ length: 10 }, (_, ends) => {
+      const strategy = adaptivePolling({ state })
+      together(strategy, clips, ends + 1)
+      return weight(strategy)
+    })
+    // Neither learned nor a change while two have ended (a fluke, maybe)...
+    expect(weights.slice(0, 2)).toEqual([weight(films), weight(films)])
+    // ...a change by the eighth: 50 jobs that old were expected to bring a fifth of an end.
+    const changedAt = weights.findIndex((w) => w < 0.2 * weight(films)) + 1
+    expect(changedAt).toBeGreaterThanOrEqual(3)
+    expect(changedAt).toBeLessThanOrEqual(8)
+    // The clips after it are placed as clips: checked within 30 s of being made.
+    const after = adaptivePolling({ state })
+    together(after, clips, 8)
+    expect(checks(after, 20_000, 'next')[0]).toBeLessThan(30_000)
   })
 
   it('should learn each job once, however many waits saw it end', () => {

@@ -18,6 +18,7 @@
 import { DEFAULTS, withDefaults } from '../defaults.js'
 import type { Job } from '../types.js'
 import { isTerminalStatus } from '../types.js'
+import { ChangeWatch } from './change.js'
 import { shownAge } from './hints.js'
 import { LogSketch, roundWeight } from './sketch.js'
 import { checkPollingOptions, floorOf, type PollContext, type PollingStrategy } from './strategy.js'
@@ -33,11 +34,17 @@ export interface AdaptiveState {
   /** How much of each duration bin from 1 s to 1 h is still the prior, not jobs seen. */
   prior?: number | undefined
   /**
-   * The last jobs in a row that fell outside the durations learned (not in `durations` yet), and
-   * when the last of them ended (server time, ms): a program that waits for one job per run
-   * carries the run on to the next.
+   * The last jobs in a row, one after the other, that outlived the durations learned (not in
+   * `durations` yet), and when the last of them ended (server time, ms): a program that waits for
+   * one job per run carries the run on to the next.
    */
   surprising?: { durations: number[]; endedAt: number } | undefined
+  /**
+   * Jobs that ended sooner than the durations learned made likely: the ends counted and the ends
+   * expected since ends last came no faster than expected, and the durations held out of
+   * `durations` meanwhile. Carried on to the next run alike.
+   */
+  sooner?: { ends: number; expected: number; durations: number[] } | undefined
 }
 
 /** Options of `adaptivePolling`. */
@@ -100,14 +107,9 @@ const ETA_RATIOS = { min: 0.1, ratio: 1.05, bins: 95 }
 const DURATION_WEIGHTS = { decay: 0.99, floor: 0.1, adaptive: 0.6 }
 const RATIO_WEIGHTS = { decay: 0.98, floor: 0.05 }
 /**
- * Jobs in a row whose durations the sketch put in its outer SURPRISE (either side) that make
- * it forget most of its past: the jobs changed (a state imported from other work, a new kind of
- * input), and what it learned misplaces every check until it fades, a hundred jobs on. By
- * chance (2 % each), three in a row happen once in 125,000 jobs one after the other.
+ * What a change (change.ts) leaves of the past: a trace (the jobs that told it weigh thirty
+ * times as much).
  */
-const SURPRISES = 3
-const SURPRISE = 0.01
-/** What a change leaves of the past: a trace (the surprising jobs weigh thirty times as much). */
 const AFTER_CHANGE = 0.001
 /**
  * The durations' plan weighs lateness `L` as `L + L² / (2 * CURVE * price)` (21 s at the
@@ -189,29 +191,8 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
    */
   let planned: ((age: number) => number) | undefined
   let learned = 0
-  /**
-   * The durations of the last jobs in a row that fell outside what the sketch learned, each
-   * created after the one before it ended: held out of it until the run breaks (then learned)
-   * or reaches SURPRISES (then the sketch starts over from them), so that each is judged against
-   * the past alone. Jobs that ran together end in the order of their durations (a `waitAll`'s
-   * shortest first), which says nothing of a change: one running with the last held is learned
-   * as usual and neither counts nor breaks the run.
-   */
-  let surprising: number[] = []
-  /** When the last of them ended (server time). */
-  let surprisingUntil = Number.NEGATIVE_INFINITY
-  const held = state?.surprising
-  if (
-    held &&
-    Number.isFinite(held.endedAt) &&
-    Array.isArray(held.durations) &&
-    held.durations.length > 0 &&
-    held.durations.length < SURPRISES &&
-    held.durations.every((d) => Number.isFinite(d) && d >= 0)
-  ) {
-    surprising = [...held.durations]
-    surprisingUntil = held.endedAt
-  }
+  /** Tells when the jobs no longer take what was learned. */
+  const change = new ChangeWatch(state)
 
   /** The delay the rule gives (an ETA's, else the durations'), before jitter and bounds. */
   function choose(context: PollContext): number {
@@ -251,6 +232,8 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
         learn(job)
         return
       }
+      // At risk of ending from now on (a late answer about a job seen ending is not).
+      if (!ended.has(job.id)) change.seen(job.id, Date.parse(job.created_at))
       // An ETA is read as of the job's `updated_at` (the representation it belongs to), which
       // both times are on the server's clock: no offset from when the answer arrived. Or as of
       // the answer, the job's age then, from a server that counts them so (`asOfAnswers`).
@@ -281,9 +264,7 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
       durations: durations.toJSON(),
       etaRatios: ratios.toJSON(),
       prior: roundWeight(durations.priorWeight()),
-      ...(surprising.length > 0 && {
-        surprising: { durations: [...surprising], endedAt: surprisingUntil },
-      }),
+      ...change.toJSON(),
     }),
   }
 
@@ -328,34 +309,25 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
     const seen = etas.get(job.id)
     etas.delete(job.id)
     paces.delete(job.id)
-    if (job.status === 'canceled' || ended.has(job.id)) return
+    if (ended.has(job.id)) return
+    // Times that tell no plausible duration (a zero `created_at`) teach nothing.
+    const duration = shownAge(job)
+    if (job.status === 'canceled' || duration === undefined) {
+      change.drop(job.id)
+      return
+    }
     if (ended.size >= JOBS_FOLLOWED) ended.delete(ended.keys().next().value as string)
     ended.add(job.id)
     const createdAt = Date.parse(job.created_at)
     const endedAt = Date.parse(job.updated_at)
-    // Times that tell no plausible duration (a zero `created_at`) teach nothing.
-    const duration = shownAge(job)
-    if (duration === undefined) return
-    const share = durations.shareBelow(duration)
-    if (share > SURPRISE && share < 1 - SURPRISE) {
-      for (const d of [...surprising, duration]) durations.add(d)
-      surprising = []
-      surprisingUntil = Number.NEGATIVE_INFINITY
-    } else if (createdAt < surprisingUntil) {
-      durations.add(duration)
-    } else {
-      surprising.push(duration)
-      surprisingUntil = endedAt
-    }
-    if (surprising.length === SURPRISES) {
-      // The jobs changed: the prior and these jobs, learned again as if new.
+    const verdict = change.ended(job.id, createdAt, endedAt, duration, durations)
+    if (verdict.changed) {
+      // The jobs changed: the prior and the jobs that told it, learned again as if new.
       durations.fade(AFTER_CHANGE)
       durationsPrior()
-      for (const d of surprising) durations.add(d)
-      surprising = []
-      surprisingUntil = Number.NEGATIVE_INFINITY
       planned = undefined
     }
+    for (const d of verdict.learn) durations.add(d)
     if (++learned <= REPLAN_EVERY || learned % REPLAN_EVERY === 0) planned = undefined
     // Short ETAs say more about the server's rounding than about its estimates: not learned.
     const long = seen?.filter(([, eta]) => eta >= SHORT_ETA_MS) ?? []

@@ -174,6 +174,11 @@ export class LogSketch {
     return { mean, deviation: Math.sqrt(variance / total), iqr: q3 - q1 + 1, total }
   }
 
+  /** The weight of what was learned (the prior and the floor left out). */
+  learnedWeight(): number {
+    return this.#spread().total
+  }
+
   /**
    * A smooth guess while the data are few: a Student t on the log scale fitted to them (the prior
    * left out), its spread drawn towards `spread` bins as if by two more observations, weighing
@@ -195,17 +200,30 @@ export class LogSketch {
 
   /** The share of the weight (the floor's included) below `value`: where it falls, from 0 to 1. */
   shareBelow(value: number): number {
+    return this.shares()(value)
+  }
+
+  /**
+   * `shareBelow` for many values at one pass over the bins (the weights as they are now): the
+   * adaptive strategy's change watch asks it for every job it follows at each end. With
+   * `through`, the share up to the end of the value's bin: for a job seen ending there, whose
+   * whole bin it lived through (jobs that all take 60 s end in one bin, and half of it made each
+   * look early).
+   */
+  shares(): (value: number, through?: boolean) => number {
     const floor = this.#options.floor / this.#weights.length
-    const bin = this.#bin(value)
-    let below = 0
+    // Half of its own bin below each value: where in the bin it lies, the sketch does not know.
+    const own = this.#weights.map((w) => w + floor)
+    const before: number[] = []
     let total = 0
-    this.#weights.forEach((w, i) => {
-      const weight = w + floor
-      total += weight
-      // Half of its own bin: where in the bin it lies, the sketch does not know.
-      if (i <= bin) below += i < bin ? weight : weight / 2
-    })
-    return below / total
+    for (const w of own) {
+      before.push(total)
+      total += w
+    }
+    return (value, through = false) => {
+      const bin = this.#bin(value)
+      return ((before[bin] as number) + (own[bin] as number) * (through ? 1 : 0.5)) / total
+    }
   }
 
   /** Keeps `share` of every weight learned: the past counts for less than what comes next. */
