@@ -53,7 +53,7 @@ export interface AdaptiveOptions {
    * What one status request is worth in milliseconds of learning of the end late: higher spends
    * fewer requests, lower learns sooner. At the default, a job of the lab's hint-less workload
    * (lognormal, median 30 s) costs about 9.0 requests and is known 2.5 s after it ends on
-   * average (5.2 s at p95); with ETAs off by up to 20 %, 2.9 requests and 0.4 s at p95.
+   * average (5.3 s at p95); with ETAs off by up to 20 %, 2.9 requests and 0.4 s at p95.
    * @default 300
    */
   requestCostMs?: number | undefined
