@@ -18,7 +18,7 @@ import { Monitor } from '../src/observe/monitor.js'
 import { batchSource } from '../src/observe/sources/batch.js'
 import type { WaitState } from '../src/observe/subscription.js'
 import { resolveOptions } from '../src/options.js'
-import { fixedInterval } from '../src/polling/strategy.js'
+import { fixedInterval, type PollContext } from '../src/polling/strategy.js'
 import type { Job } from '../src/types.js'
 import { fakeFetch, jobBody, json, problemResponse } from './fake-fetch.js'
 import { drive, jobParams, virtualClock, virtualSetup } from './virtual-time.js'
@@ -300,6 +300,50 @@ describe('what the polling strategy is shown', () => {
     expect(observed[0]).toBe('pending')
     expect(observed.at(-1)).toBe('completed')
     expect(observed.length).toBeGreaterThanOrEqual(3)
+  })
+})
+
+describe('checks placed again', () => {
+  it('should check a job in flight sooner once the strategy says what it learned moved', async () => {
+    const { client, manual, settle } = virtualSetup()
+    const start = manual.now()
+    const [a, b] = await settle(
+      Promise.all([client.jobs.create(jobParams(5_000)), client.jobs.create(jobParams(10_000))]),
+    )
+    // Jobs like the second are placed a minute out, until the first's end says otherwise.
+    let moved = false
+    const polling = {
+      nextDelay: ({ job }: PollContext) => (moved ? 1_000 : job?.id === a.id ? 5_000 : 60_000),
+      observe: (job: Job) => {
+        if (job.id !== a.id || job.status !== 'completed') return undefined
+        moved = true
+        return true
+      },
+    }
+    const waits = Promise.all([a, b].map((job) => client.jobs.wait(job.id, { polling })))
+    const seenAt: number[] = []
+    for (const wait of [waits.then(([first]) => first), waits.then(([, second]) => second)]) {
+      void wait.then(() => seenAt.push(manual.now() - start))
+    }
+    await settle(waits)
+    // Its minute-long delay was asked again at the first's end: a check a second from then on.
+    expect(seenAt[1]).toBeLessThanOrEqual(12_000)
+    expect(seenAt[1]).toBeGreaterThanOrEqual(10_000)
+  })
+
+  it('should not check a job in flight later, nor again, for a strategy that says so needlessly', async () => {
+    const { client, manual, requests, settle } = virtualSetup()
+    const first = manual.now()
+    const polling = { nextDelay: () => 4_000, observe: () => true }
+    await settle(
+      Promise.all([
+        client.jobs.createAndWait(jobParams(10_000), { polling }),
+        client.jobs.createAndWait(jobParams(10_000), { polling }),
+      ]),
+    )
+    const checks = requests.filter((r) => r.method === 'GET').map((r) => r.at - first)
+    // Both jobs checked together (one batch request) at 4, 8 and 12 s, as without it.
+    expect(checks).toEqual([4_000, 8_000, 12_000])
   })
 })
 

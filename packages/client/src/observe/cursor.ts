@@ -124,10 +124,25 @@ export class Cursor {
     random: () => number,
     failed: (strategy: PollingStrategy, error: unknown) => void,
   ): number {
+    const delay = this.peekDelay(strategies, hints, now, startedAt, random, failed)
+    this.state.delays++
+    this.state.previousDelayMs = delay
+    return delay
+  }
+
+  /** `nextDelay` as it would be now, taken back: the plan stays as it was unless moved. */
+  peekDelay(
+    strategies: Iterable<PollingStrategy>,
+    hints: ServerHints,
+    now: number,
+    startedAt: number,
+    random: () => number,
+    failed: (strategy: PollingStrategy, error: unknown) => void,
+  ): number {
     const state = this.state
     const context: PollContext = {
       attempt: state.checks,
-      delays: state.delays++,
+      delays: state.delays,
       elapsedMs: now - startedAt,
       ageMs: this.ageMs(now),
       job: state.job,
@@ -145,7 +160,6 @@ export class Cursor {
         failed(strategy, error)
       }
     }
-    state.previousDelayMs = delay
     return delay
   }
 }

@@ -9,6 +9,7 @@
 import { WAKE_CHECK_MS } from '../clock.js'
 import type { ClientCore } from '../core.js'
 import type { ServerHints } from '../polling/hints.js'
+import type { PollingStrategy } from '../polling/strategy.js'
 import type { Pacer, Ticket } from '../request/pacing.js'
 import type { Job } from '../types.js'
 import { MAX_TIMER_MS } from '../validate.js'
@@ -171,6 +172,14 @@ export class Monitor implements Planner {
       } else begin(observation)
     }
     return subscription
+  }
+
+  replan(strategy: PollingStrategy): void {
+    const now = this.#core.clock.now()
+    for (const [observation, due] of [...this.#planned]) {
+      const delay = observation.delayNow(strategy, now)
+      if (delay !== undefined && now + delay < due.at) this.plan(observation, delay)
+    }
   }
 
   plan(observation: Observation, delayMs: number, notBeforeMs?: number): void {

@@ -43,6 +43,11 @@ export interface Planner {
    * it keeps its transport (one the user chose, not 'auto'): the source copes or fails the wait.
    */
   fallback(observation: Observation, to: Transport, reason: string, remember?: boolean): boolean
+  /**
+   * `strategy` moved what it learned so far that the checks it placed are misplaced: the jobs
+   * polled with it are checked sooner where it now says so.
+   */
+  replan(strategy: PollingStrategy): void
   /** Whether `observation` may fall back to `to` (its transport is the client's to choose). */
   mayFallBack(observation: Observation, to: Transport): boolean
   /**
@@ -470,12 +475,28 @@ export class Observation {
     const ageMs = this.cursor.ageMs(now)
     for (const strategy of this.#strategies()) {
       try {
-        strategy.observe?.(job, ageMs)
+        if (strategy.observe?.(job, ageMs) === true) this.planner.replan(strategy)
       } catch (error) {
         this.#fail(strategy, error)
       }
     }
     return !this.ended
+  }
+
+  /**
+   * The delay `strategy` gives this observation now, for a check planned before it changed its
+   * mind: undefined unless it polls with it and no check is out. Never before the server's
+   * `Retry-After`.
+   */
+  delayNow(strategy: PollingStrategy, now: number): number | undefined {
+    const strategies = this.#strategies()
+    if (this.ended || this.inFlight || this.transport !== 'poll' || !strategies.has(strategy)) {
+      return undefined
+    }
+    const { random } = this.core
+    const delay = this.cursor.peekDelay(strategies, {}, now, this.startedAt, random, this.#fail)
+    if (this.ended || !(delay < Infinity)) return undefined
+    return Math.max(delay, (this.notBeforeAt ?? now) - now)
   }
 
   /** The strategies of its subscriptions, each once. */

@@ -182,15 +182,18 @@ describe('adaptivePolling', () => {
   const weight = (strategy: AdaptivePolling) =>
     strategy.exportState().durations.reduce((sum, w) => sum + w, 0)
   /** Jobs made at once (a waitAll's), each seen running, then the first `ends` seen ending. */
-  function together(strategy: AdaptivePolling, durations: number[], ends: number) {
+  function together(strategy: AdaptivePolling, durations: number[], ends: number): unknown[] {
     for (const [i] of durations.entries()) strategy.observe?.(job(`batch_${i}`, 0), 0)
     const order = [...durations.keys()].sort(
       (a, b) => (durations[a] as number) - (durations[b] as number),
     )
-    for (const i of order.slice(0, ends)) {
+    return order.slice(0, ends).map((i) => {
       const durationMs = durations[i] as number
-      strategy.observe?.(job(`batch_${i}`, durationMs, { status: 'completed', progress: 1 }), 0)
-    }
+      return strategy.observe?.(
+        job(`batch_${i}`, durationMs, { status: 'completed', progress: 1 }),
+        0,
+      )
+    })
   }
 
   it('should not take jobs that ran together ending shortest first for a change', () => {
@@ -230,9 +233,11 @@ describe('adaptivePolling', () => {
     const changedAt = weights.findIndex((w) => w < 0.2 * weight(films)) + 1
     expect(changedAt).toBeGreaterThanOrEqual(3)
     expect(changedAt).toBeLessThanOrEqual(8)
-    // The clips after it are placed as clips: checked within 30 s of being made.
+    // Said once, at the change (the checks of jobs in flight are then placed again).
     const after = adaptivePolling({ state })
-    together(after, clips, 8)
+    const said = together(after, clips, 8)
+    expect(said.map((s, i) => (s === true ? i + 1 : 0)).filter(Boolean)).toEqual([changedAt])
+    // The clips after it are placed as clips: checked within 30 s of being made.
     expect(checks(after, 20_000, 'next')[0]).toBeLessThan(30_000)
   })
 

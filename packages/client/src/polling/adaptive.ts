@@ -228,10 +228,8 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
       return Math.max(minIntervalMs, Math.min(Math.max(maxIntervalMs, maxHintMs), delay))
     },
     observe(job: Job, ageMs: number | undefined) {
-      if (isTerminalStatus(job.status)) {
-        learn(job)
-        return
-      }
+      // A change told misplaces every check planned before it: placed again.
+      if (isTerminalStatus(job.status)) return learn(job)
       // At risk of ending from now on (a late answer about a job seen ending is not).
       if (!ended.has(job.id)) change.seen(job.id, Date.parse(job.created_at))
       // An ETA is read as of the job's `updated_at` (the representation it belongs to), which
@@ -305,16 +303,17 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
     return ((seenAt - since) * (1 - progress)) / (progress - from)
   }
 
-  function learn(job: Job): void {
+  /** Learns from a job's end; true when it told that jobs changed. */
+  function learn(job: Job): boolean {
     const seen = etas.get(job.id)
     etas.delete(job.id)
     paces.delete(job.id)
-    if (ended.has(job.id)) return
+    if (ended.has(job.id)) return false
     // Times that tell no plausible duration (a zero `created_at`) teach nothing.
     const duration = shownAge(job)
     if (job.status === 'canceled' || duration === undefined) {
       change.drop(job.id)
-      return
+      return false
     }
     if (ended.size >= JOBS_FOLLOWED) ended.delete(ended.keys().next().value as string)
     ended.add(job.id)
@@ -332,6 +331,7 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
     // Short ETAs say more about the server's rounding than about its estimates: not learned.
     const long = seen?.filter(([, eta]) => eta >= SHORT_ETA_MS) ?? []
     for (const [seenAt, eta] of long) ratios.add((duration - seenAt) / eta, 1 / long.length)
+    return verdict.changed
   }
 }
 
