@@ -40,9 +40,9 @@ export interface AdaptiveState {
    */
   surprising?: { durations: number[]; endedAt: number } | undefined
   /**
-   * Jobs that ended sooner than the durations learned made likely: the ends counted and the ends
-   * expected since ends last came no faster than expected, and the durations held out of
-   * `durations` meanwhile. Carried on to the next run alike.
+   * The last run of jobs that ended early in the durations learned: how many, the ends the
+   * durations expected meanwhile of every job followed, and the durations held out of
+   * `durations` until judged. Carried on to the next run alike.
    */
   sooner?: { ends: number; expected: number; durations: number[] } | undefined
 }

@@ -93,7 +93,12 @@ export class ChangeWatch {
       this.#held = [...sooner.durations]
     }
     const run = saved?.surprising
-    if (run && Number.isFinite(run.endedAt) && durationsOk(run.durations, SURPRISES - 1)) {
+    if (
+      run &&
+      Number.isFinite(run.endedAt) &&
+      durationsOk(run.durations, SURPRISES - 1) &&
+      run.durations.length > 0
+    ) {
       this.#run = [...run.durations]
       this.#runUntil = run.endedAt
     }
