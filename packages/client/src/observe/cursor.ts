@@ -116,15 +116,8 @@ export class Cursor {
    * observation may bring their own); one that throws, or gives no delay, is left out and told
    * to `failed` (Infinity when every one was).
    */
-  nextDelay(
-    strategies: Iterable<PollingStrategy>,
-    hints: ServerHints,
-    now: number,
-    startedAt: number,
-    random: () => number,
-    failed: (strategy: PollingStrategy, error: unknown) => void,
-  ): number {
-    const delay = this.peekDelay(strategies, hints, now, startedAt, random, failed)
+  nextDelay(...args: Parameters<Cursor['peekDelay']>): number {
+    const delay = this.peekDelay(...args)
     this.state.delays++
     this.state.previousDelayMs = delay
     return delay
