@@ -72,6 +72,40 @@ export async function sleepWaking(clock: Clock, ms: number, signal?: AbortSignal
   }
 }
 
+/** A timer this late or later fired after the event loop was blocked (the app's own work). */
+const LATE_MS = 10
+
+/** A monotonic reading in ms, for how late a timer fired. */
+const monotonic = typeof performance === 'undefined' ? () => Date.now() : () => performance.now()
+
+/** Node's and Bun's `setImmediate`: what runs once the loop has read its sockets. */
+const loop = globalThis as {
+  setImmediate?: (fn: () => void) => unknown
+  clearImmediate?: (handle: unknown) => void
+}
+
+/**
+ * `setTimeout(fn, ms)`, but where the timer fires LATE_MS or more past its time and the runtime
+ * has `setImmediate`, `fn` runs once the loop has read what its sockets hold. Node runs due
+ * timers before it reads sockets: after the app blocked its event loop for seconds, a time limit
+ * fired first and took an answer already there for a server's silence (requests timed out
+ * against a healthy server, the breaker opened, event streams were taken for buffering
+ * proxies, a job that had completed was reported timed out at its wait's deadline). Returns the
+ * timer's stop.
+ */
+export function readFirstTimeout(fn: () => void, ms: number): () => void {
+  const due = monotonic() + ms
+  let stop = () => {}
+  const timer = setTimeout(() => {
+    const { setImmediate, clearImmediate } = loop
+    if (!setImmediate || !clearImmediate || monotonic() - due < LATE_MS) return fn()
+    const later = setImmediate(fn)
+    stop = () => clearImmediate(later)
+  }, ms)
+  stop = () => clearTimeout(timer)
+  return () => stop()
+}
+
 /** Real time. */
 export const systemClock: Clock = {
   now: wallClock(),
@@ -79,7 +113,7 @@ export const systemClock: Clock = {
     new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason)
       // A longer delay than a timer holds would fire at once: it wakes at the timer's longest.
-      const timer = setTimeout(
+      const stop = readFirstTimeout(
         () => {
           unlink()
           resolve()
@@ -88,7 +122,7 @@ export const systemClock: Clock = {
       )
       const unlink = signal
         ? whenAborted(signal, () => {
-            clearTimeout(timer)
+            stop()
             reject(signal.reason)
           })
         : () => {}

@@ -85,7 +85,31 @@ describe('circuit breaker', () => {
     breaker.failed(down, false, t0 + 9)
     expect(breaker.state).toEqual({ state: 'closed', failures: 0 })
     breaker.failed(down, false, t0 + 20)
+    manual.advance(200)
     breaker.failed(down, false, t0 + 30)
+    expect(breaker.state.state).toBe('open')
+  })
+
+  it('should count requests out together that fail together once (stale connections after a stall)', () => {
+    const { manual, clock } = virtualClock()
+    const breaker = new CircuitBreaker(
+      { ...DEFAULTS.circuitBreaker, failureThreshold: 3 },
+      clock,
+      () => {},
+    )
+    const closed = new NetworkError({ method: 'GET', path: '/' }, new Error('other side closed'))
+    const t0 = manual.now()
+    manual.advance(7_000)
+    // Eight sent at once, all refused within a few milliseconds: one failure.
+    for (let i = 0; i < 8; i++) {
+      breaker.failed(closed, false, t0)
+      manual.advance(1)
+    }
+    expect(breaker.state).toEqual({ state: 'closed', failures: 1 })
+    // Sent after it, failing at once (sequential calls, even in the same instant): each counts.
+    const at = manual.now()
+    breaker.failed(closed, false, at)
+    breaker.failed(closed, false, at)
     expect(breaker.state.state).toBe('open')
   })
 

@@ -8,11 +8,18 @@
  * nothing against the server's health and never trip it. Nor does the failure of a request sent
  * before one that succeeded: many requests in flight at once (some stalled on a bad connection,
  * say, while the others are answered) are judged by the newest news of the server, so only
- * failures that no later success contradicts count as in a row.
+ * failures that no later success contradicts count as in a row. And requests out together that
+ * fail together are one failure: after the app blocked its event loop for longer than the
+ * server keeps idle connections, the requests due meanwhile went out together on connections
+ * the server had closed, and their eight "other side closed" opened the circuit against a
+ * healthy server.
  */
 import type { Clock } from '../clock.js'
 import { CircuitOpenError, isApiError } from '../errors.js'
 import { isTransient, pacedDelay } from './retry.js'
+
+/** Failures this close together of requests out at once are one. */
+const TOGETHER_MS = 100
 
 /** Options of the circuit breaker. */
 export interface CircuitBreakerOptions {
@@ -57,6 +64,8 @@ export class CircuitBreaker {
   #interrupted: (CircuitState & { state: 'open' }) | undefined
   /** When the newest request that succeeded was sent: a failure of one sent before is old news. */
   #healthyAt = Number.NEGATIVE_INFINITY
+  /** When the last failure counted came. */
+  #failedAt = Number.NEGATIVE_INFINITY
 
   constructor(
     settings: CircuitBreakerSettings,
@@ -134,10 +143,15 @@ export class CircuitBreaker {
     if (!probe && sentAt < this.#healthyAt) return
     const pacing = isApiError(error) && error.status === 429
     if (isTransient(error) && !pacing && pacedDelay(error, this.#clock.now()) === undefined) {
-      // Closed, a failure counts; otherwise only the probe's is the verdict: a call let through
-      // before the circuit opened, failing late, leaves the opening (and its length) as it is.
-      if (probe || this.#state.state === 'closed') this.#fail(error)
-      else this.#lastFailure = error
+      // Closed, a failure counts, once for requests sent together; otherwise only the probe's is
+      // the verdict: a call let through before the circuit opened, failing late, leaves the
+      // opening (and its length) as it is.
+      const now = this.#clock.now()
+      const together = sentAt < this.#failedAt && now - this.#failedAt < TOGETHER_MS
+      if (probe || (this.#state.state === 'closed' && !together)) {
+        this.#failedAt = now
+        this.#fail(error)
+      } else this.#lastFailure = error
     } else if (probe) this.#set({ state: 'closed', failures: 0 })
   }
 
