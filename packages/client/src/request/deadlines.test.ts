@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { jobBody } from '../../test/fake-fetch.js'
 import { systemClock } from '../clock.js'
 import { startDeadline } from './deadlines.js'
 
@@ -57,6 +58,52 @@ describe('startDeadline', () => {
     const parent = new AbortController()
     parent.abort('early')
     expect(startDeadline(parent.signal, 100, systemClock).signal.reason).toBe('early')
+  })
+})
+
+describe('a body that comes slowly', () => {
+  /** A JSON body of 40 kB in 40 chunks, one every `everyMs`, `chunks` of them (or endless). */
+  function trickle(everyMs: number, chunks = 40) {
+    const json = JSON.stringify({ ...jobBody({ id: 'job_1' }), pad: 'x'.repeat(40 * 1024) })
+    const size = Math.ceil(json.length / 40)
+    let sent = 0
+    return new Response(
+      new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          await new Promise((resolve) => setTimeout(resolve, everyMs))
+          if (sent >= chunks) return controller.close()
+          const piece = sent < 40 ? json.slice(sent * size, (sent + 1) * size) : ' '
+          controller.enqueue(new TextEncoder().encode(piece))
+          sent++
+        },
+      }),
+      { headers: { 'content-type': 'application/json' } },
+    )
+  }
+
+  it('should read a body whose bytes keep coming past the limit, and cut one that trickles on', async () => {
+    const { createClient } = await import('../client.js')
+    const { isTimeoutError } = await import('../errors.js')
+    // 40 chunks 125 ms apart: 5 s for a body under a 1 s limit (a slow link shared by many).
+    const slow = createClient({
+      baseUrl: 'http://api.test',
+      fetch: async () => trickle(125),
+      requestTimeoutMs: 1_000,
+      retry: false,
+    })
+    const got = slow.jobs.get('job_1').catch((e: unknown) => e)
+    await vi.advanceTimersByTimeAsync(6_000)
+    expect(await got).toMatchObject({ id: 'job_1' })
+    // A space each 500 ms without end: cut at six limits.
+    const endless = createClient({
+      baseUrl: 'http://api.test',
+      fetch: async () => trickle(500, Number.POSITIVE_INFINITY),
+      requestTimeoutMs: 1_000,
+      retry: false,
+    })
+    const cut = endless.jobs.get('job_1').catch((e: unknown) => e)
+    await vi.advanceTimersByTimeAsync(7_100)
+    expect(isTimeoutError(await cut)).toBe(true)
   })
 })
 

@@ -17,6 +17,11 @@ export interface Deadline {
   timedOut(): boolean
   /** Stops the clock but keeps the caller's signal linked (a stream, once its headers came). */
   stopTimer(): void
+  /**
+   * Starts the limit over (an answer's body still coming in: the limit is on its silence, not on
+   * the whole of it).
+   */
+  restart(): void
   /** Ends the request's claim: the timer and the link to the caller's signal go. */
   dispose(): void
   /** Aborts the request now (a stream closed by its reader). */
@@ -39,27 +44,35 @@ export function startDeadline(
     controller.abort()
   }
   let stopTimer = () => {}
-  if (timeoutMs > MAX_TIMER_MS) {
-    // No limit that a timer can hold: none.
-  } else if (clock === systemClock) {
-    // A timer of the system clock's kind (an answer already in the socket read before a late
-    // verdict), not its `sleep`: a promise, an abort listener and a rejection when stopped cost
-    // about 7 % of a loopback GET's client CPU, a ratio of 1.26 against the benchmark's guard of
-    // 1.25 (docs/client-benchmarks.md).
-    stopTimer = readFirstTimeout(fire, timeoutMs)
-  } else {
-    const timer = new AbortController()
-    clock.sleep(timeoutMs, timer.signal).then(fire, () => {})
-    // With a reason of its own: no DOMException made for a timer that was never to fire.
-    stopTimer = () => timer.abort(STOPPED)
+  const arm = () => {
+    if (timeoutMs > MAX_TIMER_MS) {
+      // No limit that a timer can hold: none.
+    } else if (clock === systemClock) {
+      // A timer of the system clock's kind (an answer already in the socket read before a late
+      // verdict), not its `sleep`: a promise, an abort listener and a rejection when stopped
+      // cost about 7 % of a loopback GET's client CPU, a ratio of 1.26 against the benchmark's
+      // guard of 1.25 (docs/client-benchmarks.md).
+      stopTimer = readFirstTimeout(fire, timeoutMs)
+    } else {
+      const timer = new AbortController()
+      clock.sleep(timeoutMs, timer.signal).then(fire, () => {})
+      // With a reason of its own: no DOMException made for a timer that was never to fire.
+      stopTimer = () => timer.abort(STOPPED)
+    }
   }
+  arm()
   const onAbort = () => controller.abort(parent?.reason)
   const unlink = parent ? whenAborted(parent, onAbort) : () => {}
   if (parent?.aborted) onAbort()
   return {
     signal: controller.signal,
     timedOut: () => timedOut,
-    stopTimer,
+    stopTimer: () => stopTimer(),
+    restart: () => {
+      if (controller.signal.aborted) return
+      stopTimer()
+      arm()
+    },
     dispose: () => {
       stopTimer()
       unlink()

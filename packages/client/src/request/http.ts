@@ -113,6 +113,9 @@ export interface HttpResponse {
   redact: Redactor
 }
 
+/** The longest a body may take to come, in request limits, its bytes coming all the while. */
+const BODY_LIMITS = 6
+
 /** Sends one request and returns its parsed 2xx body, or throws a typed error. */
 export async function send(config: HttpConfig, request: HttpRequest): Promise<HttpResponse> {
   request.signal?.throwIfAborted()
@@ -135,7 +138,12 @@ export async function send(config: HttpConfig, request: HttpRequest): Promise<Ht
         initOf(headers, request, deadline.signal),
       )
       response = await settleBy(answer, deadline.signal)
-      body = await settleBy(bodyOf(response), deadline.signal)
+      // The limit was for the headers; the body's is on its silence, over again at each chunk,
+      // for BODY_LIMITS limits at most (a body trickling a byte now and then ends, too).
+      deadline.restart()
+      const until = config.clock.now() + BODY_LIMITS * timeoutMs
+      const progress = () => config.clock.now() < until && deadline.restart()
+      body = await settleBy(bodyOf(response, progress), deadline.signal)
     } catch (cause) {
       request.signal?.throwIfAborted()
       // The key's function failed (or gave none in time): said so, not as the network's failure.
