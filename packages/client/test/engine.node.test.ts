@@ -317,7 +317,7 @@ describe('checks placed again', () => {
       observe: (job: Job) => {
         if (job.id !== a.id || job.status !== 'completed') return undefined
         moved = true
-        return true
+        return 'replan'
       },
     }
     const waits = Promise.all([a, b].map((job) => client.jobs.wait(job.id, { polling })))
@@ -334,7 +334,7 @@ describe('checks placed again', () => {
   it('should not check a job in flight later, nor again, for a strategy that says so needlessly', async () => {
     const { client, manual, requests, settle } = virtualSetup()
     const first = manual.now()
-    const polling = { nextDelay: () => 4_000, observe: () => true }
+    const polling = { nextDelay: () => 4_000, observe: () => 'replan' }
     await settle(
       Promise.all([
         client.jobs.createAndWait(jobParams(10_000), { polling }),

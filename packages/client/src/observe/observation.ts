@@ -432,6 +432,7 @@ export class Observation {
    * which may have taken no time, not.
    */
   #planNext(hints: ServerHints, now: number, answered = false): void {
+    this.#hints = hints
     const notBefore = hints.retryAfterMs ?? 0
     if (this.#nextAtOnce) {
       this.#nextAtOnce = false
@@ -449,6 +450,9 @@ export class Observation {
     const early = answered ? Math.min(this.core.trips.outboundMs(), delay - notBefore) : 0
     this.planner.plan(this, delay - Math.max(0, early), notBefore)
   }
+
+  /** The hints its last check was planned by (a plan made again reads them alike). */
+  #hints: ServerHints = {}
 
   /** Ends every subscription with `error`. */
   #endAll(error: unknown): void {
@@ -475,7 +479,7 @@ export class Observation {
     const ageMs = this.cursor.ageMs(now)
     for (const strategy of this.#strategies()) {
       try {
-        if (strategy.observe?.(job, ageMs) === true) this.planner.replan(strategy)
+        if (strategy.observe?.(job, ageMs) === 'replan') this.planner.replan(strategy)
       } catch (error) {
         this.#fail(strategy, error)
       }
@@ -494,7 +498,8 @@ export class Observation {
       return undefined
     }
     const { random } = this.core
-    const delay = this.cursor.peekDelay(strategies, {}, now, this.startedAt, random, this.#fail)
+    const hints = this.#hints
+    const delay = this.cursor.peekDelay(strategies, hints, now, this.startedAt, random, this.#fail)
     if (this.ended || !(delay < Infinity)) return undefined
     return Math.max(delay, (this.notBeforeAt ?? now) - now)
   }

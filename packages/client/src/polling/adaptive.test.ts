@@ -90,16 +90,21 @@ describe('adaptivePolling', () => {
   function teachInTurn(strategy: AdaptivePolling, durationMs: number, count: number, from: number) {
     for (let i = 0; i < count; i++) {
       const createdAt = from + i * (durationMs + 1_000)
-      strategy.observe?.(
-        jobBody({
-          id: `turn_${from}_${i}`,
-          status: 'completed',
-          progress: 1,
-          created_at: new Date(CREATED + createdAt).toISOString(),
-          updated_at: new Date(CREATED + createdAt + durationMs).toISOString(),
-        }) as unknown as Job,
-        durationMs,
-      )
+      const seen = (status: 'pending' | 'completed', age: number) =>
+        strategy.observe?.(
+          jobBody({
+            id: `turn_${from}_${i}`,
+            status,
+            progress: status === 'completed' ? 1 : 0,
+            eta_ms: null,
+            created_at: new Date(CREATED + createdAt).toISOString(),
+            updated_at: new Date(CREATED + createdAt + age).toISOString(),
+          }) as unknown as Job,
+          age,
+        )
+      // Seen made (its create's answer), then ended.
+      seen('pending', 0)
+      seen('completed', durationMs)
     }
     return from + count * (durationMs + 1_000)
   }
@@ -216,6 +221,46 @@ describe('adaptivePolling', () => {
     expect(weight(inTurn)).toBeLessThan(0.2 * weight(adaptivePolling({ state })))
   })
 
+  it('should not take instant, failed or unseen ends for a change', () => {
+    const trained = adaptivePolling()
+    for (const [i, durationMs] of spread(300).entries())
+      teachInTurn(trained, durationMs, 1, i * 1e6)
+    const state = trained.exportState()
+    /** How many of `ends` made it start over (keeping a thousandth of its weight). */
+    const replans = (strategy: AdaptivePolling, ends: Job[]) =>
+      ends.filter((end) => {
+        const before = weight(strategy)
+        strategy.observe?.(end, 0)
+        return weight(strategy) < 0.2 * before
+      }).length
+    // Results the server had already (0 ms), one after the other, between jobs like those learned.
+    const instant = adaptivePolling({ state })
+    const cached = spread(40).map((d, i) => {
+      const at = (i + 1) * 1e9
+      return [0, d].map((durationMs, k) => {
+        const made = { created_at: new Date(CREATED + at + k * 1e6).toISOString() }
+        instant.observe?.(job(`c_${i}_${k}`, 0, made), 0)
+        const ended = new Date(CREATED + at + k * 1e6 + durationMs).toISOString()
+        return job(`c_${i}_${k}`, durationMs, { ...made, status: 'completed', updated_at: ended })
+      })
+    })
+    expect(replans(instant, cached.flat())).toBe(0)
+    // Twenty inputs refused together, failing within a second of being made.
+    const refused = adaptivePolling({ state })
+    for (let i = 0; i < 20; i++) refused.observe?.(job(`r_${i}`, 0, { status: 'pending' }), 0)
+    const failures = Array.from({ length: 20 }, (_, i) =>
+      job(`r_${i}`, 200 + 20 * i, { status: 'error', progress: 0 }),
+    )
+    expect(replans(refused, failures)).toBe(0)
+    // A batch like those learned, first seen at its end (a wait begun late), shortest first.
+    const late = adaptivePolling({ state })
+    const ends = spread(300, 11)
+      .sort((a, b) => a - b)
+      .map((d, i) => job(`l_${i}`, d, { status: 'completed', progress: 1 }))
+    expect(replans(late, ends)).toBe(0)
+    expect(weight(late)).toBeGreaterThan(0.5 * weight(adaptivePolling({ state })))
+  })
+
   it('should tell jobs made together that end far sooner than learned for a change', () => {
     const films = adaptivePolling()
     teachInTurn(films, 600_000, 100, 0)
@@ -236,7 +281,7 @@ describe('adaptivePolling', () => {
     // Said once, at the change (the checks of jobs in flight are then placed again).
     const after = adaptivePolling({ state })
     const said = together(after, clips, 8)
-    expect(said.map((s, i) => (s === true ? i + 1 : 0)).filter(Boolean)).toEqual([changedAt])
+    expect(said.map((s, i) => (s === 'replan' ? i + 1 : 0)).filter(Boolean)).toEqual([changedAt])
     // The clips after it are placed as clips: checked within 30 s of being made.
     expect(checks(after, 20_000, 'next')[0]).toBeLessThan(30_000)
   })

@@ -231,7 +231,8 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
       // A change told misplaces every check planned before it: placed again.
       if (isTerminalStatus(job.status)) return learn(job)
       // At risk of ending from now on (a late answer about a job seen ending is not).
-      if (!ended.has(job.id)) change.seen(job.id, Date.parse(job.created_at))
+      const age = Math.max(ageMs ?? 0, shownAge(job) ?? 0)
+      if (!ended.has(job.id)) change.seen(job.id, Date.parse(job.created_at), age)
       // An ETA is read as of the job's `updated_at` (the representation it belongs to), which
       // both times are on the server's clock: no offset from when the answer arrived. Or as of
       // the answer, the job's age then, from a server that counts them so (`asOfAnswers`).
@@ -303,23 +304,24 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
     return ((seenAt - since) * (1 - progress)) / (progress - from)
   }
 
-  /** Learns from a job's end; true when it told that jobs changed. */
-  function learn(job: Job): boolean {
+  /** Learns from a job's end; `'replan'` when it told that jobs changed. */
+  function learn(job: Job): 'replan' | undefined {
     const seen = etas.get(job.id)
     etas.delete(job.id)
     paces.delete(job.id)
-    if (ended.has(job.id)) return false
+    if (ended.has(job.id)) return undefined
+    if (ended.size >= JOBS_FOLLOWED) ended.delete(ended.keys().next().value as string)
+    ended.add(job.id)
     // Times that tell no plausible duration (a zero `created_at`) teach nothing.
     const duration = shownAge(job)
     if (job.status === 'canceled' || duration === undefined) {
       change.drop(job.id)
-      return false
+      return undefined
     }
-    if (ended.size >= JOBS_FOLLOWED) ended.delete(ended.keys().next().value as string)
-    ended.add(job.id)
     const createdAt = Date.parse(job.created_at)
     const endedAt = Date.parse(job.updated_at)
-    const verdict = change.ended(job.id, createdAt, endedAt, duration, durations)
+    const completed = job.status === 'completed'
+    const verdict = change.ended({ id: job.id, createdAt, endedAt, duration, completed }, durations)
     if (verdict.changed) {
       // The jobs changed: the prior and the jobs that told it, learned again as if new.
       durations.fade(AFTER_CHANGE)
@@ -331,7 +333,7 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
     // Short ETAs say more about the server's rounding than about its estimates: not learned.
     const long = seen?.filter(([, eta]) => eta >= SHORT_ETA_MS) ?? []
     for (const [seenAt, eta] of long) ratios.add((duration - seenAt) / eta, 1 / long.length)
-    return verdict.changed
+    return verdict.changed ? 'replan' : undefined
   }
 }
 

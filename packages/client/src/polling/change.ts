@@ -15,6 +15,8 @@
  *   change at the sixth end. (The rule before counted only jobs made one after the other: jobs of
  *   a minute made every 20 s after a state learned on films were learned one by one, fading the
  *   films over a hundred jobs, and known 7 s late on average, 20 s at p95; now 3.5 s and 10 s.)
+ *   Ends that tell nothing either way are left out (INSTANT_MS): jobs done at once, failed, or
+ *   first seen at their end.
  * - Later: jobs in a row, each made after the one before ended, that outlive all but 1 % of what
  *   was learned. (Jobs outliving what was learned cost checks, not lateness, and a job no wait
  *   saw end says nothing of its duration: waits given up are not jobs that went on.)
@@ -42,6 +44,12 @@ const SUSPECT = 0.5
  * the sketch does not pile up over thousands of jobs into a ratio that tells one).
  */
 const EARLY = 0.2
+/**
+ * Jobs done this soon (a result the server had already, a cache's) or failed (an input refused at
+ * once, a batch of them together), or not seen running before their end (whose time at risk the
+ * watch never counted), tell nothing of a change either way: neither counted nor ending a run.
+ */
+const INSTANT_MS = 1_000
 /**
  * The least weight of jobs learned for the sooner watch to judge: a few jobs against the prior
  * (anything from a second to an hour) all end "sooner", which says nothing but that the prior
@@ -104,13 +112,16 @@ export class ChangeWatch {
     }
   }
 
-  /** A job seen running, made at `createdAt` (server time, ms): at risk of ending from now on. */
-  seen(id: string, createdAt: number): void {
+  /**
+   * A job seen running, made at `createdAt` and `age` old then (server times, ms): at risk of
+   * ending from then on (a wait resumed on an old job counts its time from there).
+   */
+  seen(id: string, createdAt: number, age: number): void {
     if (this.#followed.has(id) || !Number.isFinite(createdAt)) return
     if (this.#followed.size >= FOLLOWED) {
       this.#followed.delete(this.#followed.keys().next().value as string)
     }
-    this.#followed.set(id, { createdAt, counted: 0 })
+    this.#followed.set(id, { createdAt, counted: Number.isFinite(age) ? Math.max(0, age) : 0 })
   }
 
   /** A job that ended with nothing to learn (canceled, or with times that tell no duration). */
@@ -118,32 +129,34 @@ export class ChangeWatch {
     this.#followed.delete(id)
   }
 
-  /** A job ended `duration` ms after it was made, at `endedAt` (server time). */
+  /**
+   * A job ended `duration` ms after it was made, at `endedAt` (server time); `completed`: done,
+   * not failed.
+   */
   ended(
-    id: string,
-    createdAt: number,
-    endedAt: number,
-    duration: number,
+    job: { id: string; createdAt: number; endedAt: number; duration: number; completed: boolean },
     durations: LogSketch,
   ): Verdict {
+    const { id, createdAt, endedAt, duration } = job
     const shares = durations.shares()
     const hazard = (age: number, through = false) =>
-      age > 0 ? -Math.log(Math.max(SURVIVING, 1 - shares(age, through))) : 0
+      age > 0 || through ? -Math.log(Math.max(SURVIVING, 1 - shares(age, through))) : 0
     // The ends expected since the last end: this job's time at risk not yet counted (through
     // the whole of the bin it ended in), and what the others followed lived through since (up
     // to this end, by the server's clock).
     const own = this.#followed.get(id)
     this.#followed.delete(id)
     let expected = Math.max(0, hazard(duration, true) - hazard(own?.counted ?? 0))
-    for (const job of this.#followed.values()) {
-      const age = endedAt - job.createdAt
-      if (!(age > job.counted)) continue
-      expected += hazard(age) - hazard(job.counted)
-      job.counted = age
+    for (const other of this.#followed.values()) {
+      const age = endedAt - other.createdAt
+      if (!(age > other.counted)) continue
+      expected += hazard(age) - hazard(other.counted)
+      other.counted = age
     }
     const learn: number[] = []
+    const judged = own !== undefined && job.completed && duration >= INSTANT_MS
     const early = shares(duration) < EARLY && durations.learnedWeight() >= JUDGED_FROM
-    const ratio = this.#sooner(early, expected)
+    const ratio = this.#sooner(judged ? early : undefined, expected)
     if (ratio === 0) learn.push(...this.#held.splice(0))
     else if (ratio >= ALARM && this.#ends >= MIN_ENDS) {
       learn.push(...this.#held.splice(0), ...this.#run, duration)
@@ -164,7 +177,7 @@ export class ChangeWatch {
     }
     learn.push(...this.#run)
     this.#endRun()
-    if (ratio >= SUSPECT) this.#held.push(duration)
+    if (judged && ratio >= SUSPECT) this.#held.push(duration)
     else learn.push(duration)
     if (this.#held.length > HELD) learn.push(this.#held.shift() as number)
     return { changed: false, learn }
@@ -189,20 +202,21 @@ export class ChangeWatch {
 
   /**
    * Counts one end where `expected` were expected since the last, `early` in the durations
-   * learned: the likelihood ratio (log) of a higher rate of ends than learned since the last end
-   * that was not, 0 when the ends came no faster than expected.
+   * learned (undefined: an end that tells nothing, its time at risk alone counted): the
+   * likelihood ratio (log) of a higher rate of ends than learned since the last end that was
+   * not early, 0 when the ends came no faster than expected.
    */
-  #sooner(early: boolean, expected: number): number {
-    if (!early) {
+  #sooner(early: boolean | undefined, expected: number): number {
+    if (early === false) {
       this.#ends = 0
       this.#expected = 0
       return 0
     }
-    this.#ends += 1
-    this.#expected += expected
+    if (early) this.#ends += 1
+    if (this.#ends > 0) this.#expected += expected
     const ends = this.#ends
     const sum = this.#expected
-    return ends > sum ? ends * Math.log(ends / sum) - (ends - sum) : 0
+    return ends > sum && sum > 0 ? ends * Math.log(ends / sum) - (ends - sum) : 0
   }
 
   #endRun(): void {

@@ -39,10 +39,10 @@ export interface PollingStrategy {
   nextDelay(context: PollContext): number
   /**
    * Optional: sees every answer of a wait (the job and its age then, terminal ones included), so
-   * a strategy can learn how long jobs take. Returns `true` when what it learned moved so far
+   * a strategy can learn how long jobs take. Returns `'replan'` when what it learned moved so far
    * that the checks it placed before are misplaced (the adaptive strategy, once it tells that
    * jobs changed): every job polled with it is asked its next delay again, and checked sooner
-   * if that says so. Anything else it returns is ignored.
+   * if that says so. Anything else it returns is ignored (a `push` or a `delete`'s `true`).
    */
   observe?(job: Job, ageMs: number | undefined): unknown
 }
