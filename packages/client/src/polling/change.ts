@@ -22,9 +22,9 @@
  *   saw end says nothing of its duration: waits given up are not jobs that went on.)
  *
  * Jobs under suspicion are held out of the durations until judged, so that each is judged
- * against the past alone: a change learns them anew, a verdict of no change as usual. Checks
- * already planned by what was learned before are not moved: jobs in flight when the change is
- * told keep their next check.
+ * against the past alone: a change learns them anew, a verdict of no change as usual. At a
+ * change the strategy's `observe` says `'replan'`: the checks of jobs in flight, planned by what
+ * was learned before, are placed again.
  */
 import type { AdaptiveState } from './adaptive.js'
 import type { LogSketch } from './sketch.js'
