@@ -20,7 +20,7 @@ import type { WaitState } from '../src/observe/subscription.js'
 import { resolveOptions } from '../src/options.js'
 import { fixedInterval, type PollContext } from '../src/polling/strategy.js'
 import type { Job } from '../src/types.js'
-import { fakeFetch, jobBody, json, problemResponse } from './fake-fetch.js'
+import { type FetchCall, fakeFetch, jobBody, json, problemResponse } from './fake-fetch.js'
 import { drive, jobParams, virtualClock, virtualSetup } from './virtual-time.js'
 
 /** A wait's time limit long enough for any backlog of these tests. */
@@ -686,6 +686,45 @@ describe('jobs.waitAll', () => {
     // 15 s before the end.
     expect(batchesAt.length).toBeGreaterThanOrEqual(2)
     expect(Math.max(...batchesAt)).toBeLessThan(5_000)
+  })
+})
+
+describe('batch answers sharing a slow link', () => {
+  it('should keep a few batch requests out at once, each answered in time, every job known sooner', async () => {
+    const { manual, clock } = virtualClock()
+    const doneAt = manual.now() + 60_000
+    // Each answer comes 3 s after those out before it (the link carries one at a time).
+    let out = 0
+    const batches = new Set<FetchCall>()
+    let most = 0
+    const fetch = fakeFetch(async (call) => {
+      const url = new URL(call.url)
+      const ids = url.searchParams.get('ids')?.split(',')
+      out++
+      if (ids) batches.add(call)
+      const live = [...batches].filter((c) => !c.signal?.aborted)
+      most = Math.max(most, live.length)
+      try {
+        await sleep(manual, 3_000 * out, call.signal)
+      } finally {
+        out--
+        batches.delete(call)
+      }
+      const done = manual.now() >= doneAt
+      if (ids) return json({ jobs: ids.map((id) => jobAt(id, done)), missing: [] })
+      return json(jobAt(url.pathname.split('/').pop() as string, done))
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
+    const ids = Array.from({ length: 2_000 }, (_, i) => `job_${i}`)
+    const all = client.jobs.waitAll(ids, { polling: fixedInterval(20_000) })
+    const outcomes = await drive(manual, all, 1_000, 600)
+    expect(outcomes.filter((o) => o.status === 'rejected')).toEqual([])
+    // Known about a minute after the end (they took 2.5 minutes, in 115 requests).
+    expect(manual.now() - doneAt).toBeLessThan(90_000)
+    expect(fetch.calls.length).toBeLessThan(70)
+    // Six batches at first, seven once the first came back in time (20 went at once: 17 were
+    // cut at the 10 s limit, asked again, and again, until the retries were spent).
+    expect(most).toBeLessThanOrEqual(7)
   })
 })
 

@@ -103,6 +103,11 @@ export class Gathering {
     this.#send = send
   }
 
+  /** How many checks are gathered. */
+  get size(): number {
+    return this.#gathered.size
+  }
+
   /** Whether the gathered checks wait for a turn. */
   get waiting(): boolean {
     return this.#waiting !== undefined

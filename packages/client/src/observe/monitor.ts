@@ -8,11 +8,13 @@
  */
 import { WAKE_CHECK_MS } from '../clock.js'
 import type { ClientCore } from '../core.js'
+import { isApiError } from '../errors.js'
 import type { ServerHints } from '../polling/hints.js'
 import type { PollingStrategy } from '../polling/strategy.js'
 import type { Pacer, Ticket } from '../request/pacing.js'
 import type { Job } from '../types.js'
 import { MAX_TIMER_MS } from '../validate.js'
+import { type BatchOutcome, BatchWindow } from './batch-window.js'
 import { Cursor, type CursorState, type ResumeToken } from './cursor.js'
 import { comeAlong, Gathering, MAX_BATCH, onGrid } from './gathering.js'
 import { isBelow, TransportMemory } from './memory.js'
@@ -81,8 +83,12 @@ export class Monitor implements Planner {
     plan: (observation, delayMs) => this.plan(observation, delayMs),
   })
 
-  /** Checks due while requests wait for their turn under the rate limit (gathering.ts). */
+  /**
+   * Checks due while requests wait for their turn under the rate limit (gathering.ts), or for
+   * room in the window of batch requests out at once (batch-window.ts).
+   */
   readonly #gathering: Gathering
+  readonly #window = new BatchWindow()
 
   /** Streams put off while creates wait their turn, and when they open. */
   readonly #putOff: PutOffStreams
@@ -337,26 +343,18 @@ export class Monitor implements Planner {
       else this.#one(observation)
     }
     const many = this.#batches()
-    if (many && pacer && (pacer.waiting > 0 || this.#gathering.waiting)) {
-      const now = this.#core.clock.now()
-      for (const observation of due) {
-        // A wait's last look goes alone, ahead of other turns (turns.ts); it is planned for
-        // one that the turn may not come for in time.
-        const deadline = observation.nearestDeadline()
-        if (deadline <= now) this.#one(observation)
-        else {
-          this.#gathering.add(observation)
-          if (deadline < Infinity) this.planAt(observation, deadline)
-        }
-      }
-      this.#gathering.wait(pacer)
+    const turnsShort = pacer && (pacer.waiting > 0 || this.#gathering.waiting)
+    if (many && (turnsShort || this.#gathering.size > 0)) {
+      for (const observation of due) this.#gather(observation)
+      this.#sendGatheredAsRoom()
     } else if (due.length > 0 && many) {
       // The last batch (or the only check) takes along the checks planned soon after it.
       if (this.#shareRequests) this.#comeAlong(due, true)
       for (let i = 0; i < due.length; i += MAX_BATCH) {
         const group = due.slice(i, i + MAX_BATCH)
         if (group.length === 1) this.#one(group[0] as Observation)
-        else this.#many(many, group)
+        else if (this.#window.room) this.#many(many, group)
+        else for (const observation of group) this.#gather(observation)
       }
     } else {
       for (const observation of due) this.#one(observation)
@@ -378,10 +376,44 @@ export class Monitor implements Planner {
   }
 
   /**
-   * The turn the checks gathered waited for came (gathering.ts): they go, up to 100, with others
-   * planned soon after it has room for, in one request.
+   * Puts a check due with those gathered (gathering.ts). A wait's last look goes alone, ahead of
+   * other turns (turns.ts); it is planned for one that the turn or the room may not come for in
+   * time.
    */
-  #sendGathered(pacer: Pacer, turn: Ticket): void {
+  #gather(observation: Observation): void {
+    const deadline = observation.nearestDeadline()
+    if (deadline <= this.#core.clock.now()) this.#one(observation)
+    else {
+      this.#gathering.add(observation)
+      if (deadline < Infinity) this.planAt(observation, deadline)
+    }
+  }
+
+  /**
+   * Sends the checks gathered while the window of batch requests has room: on a turn each where
+   * requests are paced (`#sendGathered` comes back here), else at once. A batch's return comes
+   * back here too.
+   */
+  #sendGatheredAsRoom(): void {
+    const { pacer } = this.#core
+    if (pacer) {
+      if (this.#window.room) this.#gathering.wait(pacer)
+      return
+    }
+    while (this.#window.room && this.#gathering.size > 0) this.#sendGathered()
+  }
+
+  /**
+   * The turn the checks gathered waited for came (gathering.ts), or room for a batch where
+   * requests are not paced: they go, up to 100, with others planned soon after it has room
+   * for, in one request.
+   */
+  #sendGathered(pacer?: Pacer, turn?: Ticket): void {
+    // A batch went meanwhile and took the last room: the turn goes back, its return sends these.
+    if (!this.#window.room) {
+      if (pacer && turn !== undefined) pacer.release(turn)
+      return
+    }
     const group = this.#gathering.take((observation) => {
       if (observation.ended || observation.inFlight || !this.#polled(observation)) return false
       this.#unplan(observation)
@@ -389,19 +421,20 @@ export class Monitor implements Planner {
     })
     // Offline since they were gathered: parked until the network is back.
     if (this.#page?.park(group)) {
-      pacer.release(turn)
-      this.#gathering.wait(pacer)
+      if (pacer && turn !== undefined) pacer.release(turn)
+      if (pacer) this.#gathering.wait(pacer)
       this.#arm()
       return
     }
     // The server may have shown meanwhile that its batch endpoint does not work.
     const many = this.#batches()
     if (many) this.#comeAlong(group, false)
-    if (group.length === 0) pacer.release(turn)
-    else if (group.length === 1 || !many) {
+    if (group.length === 0) {
+      if (pacer && turn !== undefined) pacer.release(turn)
+    } else if (group.length === 1 || !many) {
       for (const [i, observation] of group.entries()) this.#one(observation, i ? undefined : turn)
     } else this.#many(many, group, turn)
-    this.#gathering.wait(pacer)
+    if (pacer) this.#sendGatheredAsRoom()
     this.#arm()
   }
 
@@ -437,9 +470,23 @@ export class Monitor implements Planner {
   }
 
   #many(many: NonNullable<Source['many']>, group: Observation[], turn?: number): void {
+    const { clock, http } = this.#core
     const inFlight = new InFlight(group.length)
     for (const observation of group) observation.begin(inFlight)
-    many(group, inFlight.controller.signal, turn).then(
+    const sent = this.#window.sent()
+    const startedAt = clock.now()
+    // Back in the window (answered, or not: the link may be what failed; ended by its waits
+    // first, it says nothing), and the checks gathered for room go.
+    const back = (answered: boolean | undefined) => {
+      const tookMs = clock.now() - startedAt
+      let outcome: BatchOutcome
+      if (answered) outcome = { answered, tookMs, limitMs: http.timeoutMs }
+      else if (answered === false) outcome = { answered }
+      this.#window.back(sent, outcome)
+      this.#sendGatheredAsRoom()
+    }
+    const { signal } = inFlight.controller
+    many(group, signal, turn).then(
       ({ alone, stop }) => {
         // No batch endpoint that works: everything goes one by one for a while (memory.ts).
         if (stop) this.#memory.batchesFailed(this.#core.clock.now())
@@ -447,9 +494,11 @@ export class Monitor implements Planner {
           observation.cursor.state.checks--
           if (!observation.ended) this.#one(observation)
         }
+        back(true)
       },
       (error: unknown) => {
         for (const observation of group) observation.failed(error)
+        back(isApiError(error) ? true : signal.aborted ? undefined : false)
       },
     )
   }
