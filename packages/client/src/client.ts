@@ -3,6 +3,7 @@
  * of one client shares (HTTP settings, clock, retries, breaker, pacer, polling strategy, events,
  * history) and the monitor every wait goes through.
  */
+import { Calls } from './calls.js'
 import type { ClientCore } from './core.js'
 import { Emitter, type Listener } from './emitter.js'
 import type { ClientEvents } from './events.js'
@@ -32,6 +33,14 @@ export interface Client {
   on<K extends keyof ClientEvents>(type: K, listener: Listener<ClientEvents[K]>): () => void
   /** Stops calling `listener` on `type` events. */
   off<K extends keyof ClientEvents>(type: K, listener: Listener<ClientEvents[K]>): void
+  /**
+   * Ends every call out (waits, watches, creates, streams, retry pauses) as their own signal
+   * would, rejecting each with `reason` (an `AbortError` `DOMException` when none is given), and
+   * rejects every call made after; resolves once all have settled. For a service shutting down,
+   * or a test's end.
+   * @example process.once('SIGTERM', () => client.close())
+   */
+  close(reason?: unknown): Promise<void>
 }
 
 /**
@@ -55,8 +64,9 @@ export function createClient(options: ClientOptions = {}): Client {
       shareRequests,
     })
   })
+  const calls = new Calls()
   return {
-    jobs: new Jobs(engine),
+    jobs: new Jobs(engine, calls),
     on: (type, listener) => {
       const off = events.on(type, listener)
       // Every status change is wanted from now on, also of the jobs already held for their end
@@ -65,6 +75,8 @@ export function createClient(options: ClientOptions = {}): Client {
       return off
     },
     off: (type, listener) => events.off(type, listener),
+    close: (reason = new DOMException('The client was closed.', 'AbortError')) =>
+      calls.close(reason),
   }
 }
 

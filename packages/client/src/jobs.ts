@@ -3,6 +3,7 @@
  * where they are safe); every way of waiting (`wait`, `watch`, `waitAll`, `waitAny`) is a thin
  * consumer of the client's monitor (observe/).
  */
+import { Calls } from './calls.js'
 import type { Engine } from './client.js'
 import { type ClientCore, request } from './core.js'
 import { createJob, createMany, createUntilMade } from './create.js'
@@ -41,9 +42,12 @@ import {
 export class Jobs {
   /** The core and monitor of each call (one for all, or one each: `isolateCalls`). */
   readonly #engine: () => Engine
+  /** The calls out, which `client.close()` ends. */
+  readonly #calls: Calls
 
-  constructor(engine: () => Engine) {
+  constructor(engine: () => Engine, calls = new Calls()) {
     this.#engine = engine
+    this.#calls = calls
   }
 
   /**
@@ -52,7 +56,10 @@ export class Jobs {
    */
   async create(params: CreateJobParams, options: CreateJobOptions = {}): Promise<Job> {
     checkCallOptions(options, OPTIONS.create)
-    return (await createJob(this.#engine().core, params, options)).job
+    const { core } = this.#engine()
+    return this.#calls.run(options.signal, async (signal) => {
+      return (await createJob(core, params, { ...options, signal })).job
+    })
   }
 
   /**
@@ -76,7 +83,10 @@ export class Jobs {
       )
     }
     // One call: its creates take turns under one pacer, also with `isolateCalls`.
-    return createMany(this.#engine().core, paramsList, options)
+    const { core } = this.#engine()
+    return this.#calls.run(options.signal, (signal) =>
+      createMany(core, paramsList, { ...options, signal }),
+    )
   }
 
   /**
@@ -87,7 +97,9 @@ export class Jobs {
     checkCallOptions(options)
     const { core } = this.#engine()
     checkJobId(id, core.http.redact)
-    return (await getJob(core, id, { attempt: 0, signal: options?.signal })).job as Job
+    return this.#calls.run(options?.signal, async (signal) => {
+      return (await getJob(core, id, { attempt: 0, signal })).job as Job
+    })
   }
 
   /**
@@ -99,8 +111,10 @@ export class Jobs {
     const { core } = this.#engine()
     checkJobId(id, core.http.redact)
     const path = `${jobPath(id)}/cancel`
-    const response = await request(core, { method: 'POST', path, signal: options.signal })
-    return readBody(response, jobParser(id))
+    return this.#calls.run(options.signal, async (signal) => {
+      const response = await request(core, { method: 'POST', path, signal })
+      return readBody(response, jobParser(id))
+    })
   }
 
   /**
@@ -115,26 +129,29 @@ export class Jobs {
     options?: WaitOptions & { throwOnError?: true | undefined },
   ): Promise<CompletedJob>
   wait(id: string, options: WaitOptions): Promise<Job>
-  async wait(id: string, options: WaitOptions = {}): Promise<Job> {
-    checkWaitOptions(options, OPTIONS.wait)
+  async wait(id: string, given: WaitOptions = {}): Promise<Job> {
+    checkWaitOptions(given, OPTIONS.wait)
     const engine = this.#engine()
-    const start = startOf(id, options, engine.core)
+    const start = startOf(id, given, engine.core)
     // A resumed wait keeps its deadline unless given a new timeout.
-    const deadline = deadlineOf(engine.core, options, start.resume?.deadline)
-    const { signal, maxConsecutiveErrors, timeoutMs } = options
-    return this.#waitWithResubmits(engine, id, start, options, deadline, (failed) =>
-      createUntilMade(
-        engine.core,
-        {
-          video_url: failed.video_url,
-          target_language: failed.target_language,
-          ...(failed.title === null ? {} : { title: failed.title }),
-        },
-        { signal, maxConsecutiveErrors, timeoutMs },
-        deadline,
-        failed,
-      ),
-    )
+    const deadline = deadlineOf(engine.core, given, start.resume?.deadline)
+    return this.#calls.run(given.signal, (signal) => {
+      const options = { ...given, signal }
+      const { maxConsecutiveErrors, timeoutMs } = options
+      return this.#waitWithResubmits(engine, id, start, options, deadline, (failed) =>
+        createUntilMade(
+          engine.core,
+          {
+            video_url: failed.video_url,
+            target_language: failed.target_language,
+            ...(failed.title === null ? {} : { title: failed.title }),
+          },
+          { signal, maxConsecutiveErrors, timeoutMs },
+          deadline,
+          failed,
+        ),
+      )
+    })
   }
 
   /**
@@ -149,34 +166,37 @@ export class Jobs {
   createAndWait(params: CreateJobParams, options: WaitOptions & CreateJobOptions): Promise<Job>
   async createAndWait(
     params: CreateJobParams,
-    options: WaitOptions & CreateJobOptions = {},
+    given: WaitOptions & CreateJobOptions = {},
   ): Promise<Job> {
     // Checked before the create: a job nobody waits for would still be made (and billed).
-    checkWaitOptions(options, OPTIONS.createAndWait)
+    checkWaitOptions(given, OPTIONS.createAndWait)
     // The timeout counts from the call, but a create is never cut short by it (the job it made
     // would be lost): one that ends past the deadline gives a TimeoutError carrying the job. No
     // retry of it starts after the deadline (a 429 answered: no job made).
     const engine = this.#engine()
     const { core } = engine
-    const deadline = deadlineOf(core, options)
-    const created = await createUntilMade(core, params, options, deadline)
-    // A resubmit is a new job: it must not replay the first one's idempotency key.
-    const { signal, maxConsecutiveErrors, timeoutMs } = options
-    return this.#waitWithResubmits(
-      engine,
-      created.job.id,
-      { created },
-      options,
-      deadline,
-      (failed) =>
-        createUntilMade(
-          core,
-          params,
-          { signal, maxConsecutiveErrors, timeoutMs },
-          deadline,
-          failed,
-        ),
-    )
+    const deadline = deadlineOf(core, given)
+    return this.#calls.run(given.signal, async (signal) => {
+      const options = { ...given, signal }
+      const created = await createUntilMade(core, params, options, deadline)
+      // A resubmit is a new job: it must not replay the first one's idempotency key.
+      const { maxConsecutiveErrors, timeoutMs } = options
+      return this.#waitWithResubmits(
+        engine,
+        created.job.id,
+        { created },
+        options,
+        deadline,
+        (failed) =>
+          createUntilMade(
+            core,
+            params,
+            { signal, maxConsecutiveErrors, timeoutMs },
+            deadline,
+            failed,
+          ),
+      )
+    })
   }
 
   /**
@@ -191,7 +211,14 @@ export class Jobs {
   watch(id: string, options: WatchOptions = {}): JobWatch {
     checkWaitOptions(options, OPTIONS.watch)
     const { core, monitor } = this.#engine()
-    return new JobWatch(monitor, id, options, startOf(id, options, core))
+    const start = startOf(id, options, core)
+    const { signal, end } = this.#calls.follow(options.signal)
+    try {
+      return new JobWatch(monitor, id, { ...options, signal }, start, end)
+    } catch (error) {
+      end()
+      throw error
+    }
   }
 
   /**
@@ -208,7 +235,9 @@ export class Jobs {
     for (const id of ids) checkJobId(id, redact)
     checkWaitOptions(options, OPTIONS.waitMany)
     const { onProgress, ...limits } = options
-    return waitAll(this.#many(), ids, limits, onProgress)
+    return this.#calls.run(options.signal, (signal) =>
+      waitAll(this.#many(), ids, { ...limits, signal }, onProgress),
+    )
   }
 
   /**
@@ -221,7 +250,9 @@ export class Jobs {
     const { redact } = this.#engine().core.http
     for (const id of ids) checkJobId(id, redact)
     checkWaitOptions(options, OPTIONS.waitMany)
-    return waitAny(this.#many(), ids, options)
+    return this.#calls.run(options.signal, (signal) =>
+      waitAny(this.#many(), ids, { ...options, signal }),
+    )
   }
 
   /**

@@ -2,6 +2,7 @@
  * The waiting engine's consumers (watch, shared waits, waitAll, waitAny, createBatch, resume,
  * estimates) against the real mock server in-process, in virtual time.
  */
+import { getEventListeners } from 'node:events'
 import { DEV_API_KEY, type ManualClock, sleep } from '@video-translation/mock-server'
 import { describe, expect, it } from 'vitest'
 import { createClient, createCore } from '../src/client.js'
@@ -1624,6 +1625,75 @@ describe('a plain call beside waits with deadlines under the rate limit', () => 
     await settle(client.jobs.get(ids[0] as string))
     expect(manual.now() - start).toBeLessThan(10_000)
     await settle(Promise.all(waits))
+  })
+})
+
+describe('client.close', () => {
+  it('should end every call out with its reason, send nothing after, and resolve once all settled', async () => {
+    const { client, manual, requests, settle } = virtualSetup()
+    const [a, b] = await settle(
+      Promise.all([client.jobs.create(jobParams(600_000)), client.jobs.create(jobParams(600_000))]),
+    )
+    const ids = [a.id, b.id]
+    const calls = [
+      client.jobs.wait(a.id),
+      client.jobs.createAndWait(jobParams(600_000)),
+      client.jobs.waitAll(ids),
+      client.jobs.waitAny(ids),
+    ]
+    const watch = client.jobs.watch(b.id)
+    const watched = (async () => {
+      for await (const _ of watch) {
+        // every change until the close
+      }
+    })()
+    await manual.tickAsync(30_000)
+    const reason = new Error('shutting down')
+    let closed = false
+    const closing = client.close(reason).then(() => {
+      closed = true
+    })
+    const outcomes = await Promise.allSettled([...calls, watched])
+    expect(outcomes.map((o) => o.status === 'rejected' && o.reason)).toEqual(
+      outcomes.map(() => reason),
+    )
+    await closing
+    expect(closed).toBe(true)
+    // Nothing planned is left: no request however long the clock runs, and calls after the
+    // close reject at once, unsent.
+    const sent = requests.length
+    await manual.tickAsync(3_600_000)
+    await expect(client.jobs.get(a.id)).rejects.toBe(reason)
+    await expect(client.jobs.wait(a.id)).rejects.toBe(reason)
+    await expect(client.jobs.createBatch([jobParams(1_000)])).rejects.toBe(reason)
+    const late = client.jobs.watch(a.id)
+    await expect(late.next()).rejects.toBe(reason)
+    expect(requests).toHaveLength(sent)
+  })
+
+  it('should reject with an AbortError when given no reason, and leave a caller’s signal no listener', async () => {
+    const { client, manual } = virtualSetup()
+    const job = await client.jobs.create(jobParams(600_000))
+    const caller = new AbortController()
+    const wait = client.jobs.wait(job.id, { signal: caller.signal })
+    const watch = client.jobs.watch(job.id, { signal: caller.signal })
+    await manual.tickAsync(5_000)
+    expect(getEventListeners(caller.signal, 'abort').length).toBeGreaterThan(0)
+    await client.close()
+    await expect(wait).rejects.toMatchObject({ name: 'AbortError' })
+    // What it had to yield first, then the reason.
+    const drained = (async () => {
+      for await (const _ of watch) {
+        // the changes seen before the close
+      }
+    })()
+    await expect(drained).rejects.toMatchObject({ name: 'AbortError' })
+    expect(getEventListeners(caller.signal, 'abort')).toHaveLength(0)
+    // The caller's signal still ends its own calls on another client, as before.
+    const other = virtualSetup()
+    const own = other.client.jobs.wait(job.id, { signal: caller.signal })
+    caller.abort(new Error('mine'))
+    await expect(own).rejects.toThrow('mine')
   })
 })
 

@@ -166,4 +166,37 @@ describe('resources', () => {
     await expect(waiting).rejects.toThrow('leaving')
     expect(pendingTimers()).toEqual([])
   })
+
+  it('should leave no timer once client.close() has ended streams, holds and polls', async () => {
+    const options = { baseUrl: server.url, apiKey: DEV_API_KEY }
+    const streaming = createClient({ ...options, transport: 'sse' })
+    const holding = createClient({ ...options, transport: 'long-poll' })
+    const polling = createClient({ ...options, transport: 'poll' })
+    const clients = [streaming, holding, polling]
+    const [a, b, c, d] = await Promise.all([...clients, polling].map(longJob))
+    const watched: unknown[] = []
+    const calls = [
+      (async () => {
+        for await (const seen of streaming.jobs.watch((a as { id: string }).id)) watched.push(seen)
+      })(),
+      holding.jobs.wait((b as { id: string }).id),
+      polling.jobs.waitAll([(c as { id: string }).id, (d as { id: string }).id]),
+    ]
+    // The stream open, the hold held (its limit: hold plus request limit), the polls planned.
+    await vi.waitFor(
+      () => {
+        expect(watched.length).toBeGreaterThan(0)
+        expect(pendingTimers().some((ms) => ms >= 39_000)).toBe(true)
+      },
+      { timeout: 10_000, interval: 20 },
+    )
+    await Promise.all(clients.map((client) => client.close(new Error('shutdown'))))
+    const outcomes = await Promise.allSettled(calls)
+    expect(outcomes.map((o) => o.status === 'rejected' && String(o.reason))).toEqual([
+      'Error: shutdown',
+      'Error: shutdown',
+      'Error: shutdown',
+    ])
+    expect(pendingTimers()).toEqual([])
+  })
 })

@@ -23,10 +23,20 @@ export class JobWatch implements AsyncIterableIterator<Job>, WaitState {
   /** Set once the observation ended for this watch: normally, or with `error`. */
   #ended: { error?: unknown } | undefined
   readonly #subscription: Subscription | undefined
+  /** Told once the watch has ended (the client's count of calls out: calls.ts). */
+  readonly #onEnd: () => void
 
-  constructor(monitor: Monitor, id: string, limits: WaitLimits, start: Start) {
+  constructor(
+    monitor: Monitor,
+    id: string,
+    limits: WaitLimits,
+    start: Start,
+    onEnd: () => void = () => {},
+  ) {
+    this.#onEnd = onEnd
     if (limits.signal?.aborted) {
       this.#ended = { error: limits.signal.reason }
+      onEnd()
       return
     }
     this.#subscription = monitor.subscribe(
@@ -101,6 +111,7 @@ export class JobWatch implements AsyncIterableIterator<Job>, WaitState {
   #finish(ended: { error?: unknown }): void {
     if (this.#ended) return
     this.#subscription?.close()
+    this.#onEnd()
     const readers = this.#readers.splice(0)
     if (readers.length === 0) {
       this.#ended = ended
