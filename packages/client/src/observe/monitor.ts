@@ -8,13 +8,13 @@
  */
 import { WAKE_CHECK_MS } from '../clock.js'
 import type { ClientCore } from '../core.js'
-import { isApiError } from '../errors.js'
+import { isApiError, isInvalidResponseError } from '../errors.js'
 import type { ServerHints } from '../polling/hints.js'
 import type { PollingStrategy } from '../polling/strategy.js'
 import type { Pacer, Ticket } from '../request/pacing.js'
 import type { Job } from '../types.js'
 import { MAX_TIMER_MS } from '../validate.js'
-import { type BatchOutcome, BatchWindow } from './batch-window.js'
+import { type BatchOutcome, BatchWindow, failureOutcome } from './batch-window.js'
 import { Cursor, type CursorState, type ResumeToken } from './cursor.js'
 import { comeAlong, Gathering, MAX_BATCH, onGrid } from './gathering.js'
 import { isBelow, TransportMemory } from './memory.js'
@@ -23,7 +23,7 @@ import { type PageManners, pageManners } from './page.js'
 import { PutOffStreams } from './put-off.js'
 import { Schedule } from './schedule.js'
 import type { Source, Sources } from './sources/source.js'
-import { type Subscriber, Subscription, type WaitLimits } from './subscription.js'
+import { requestLimitMs, type Subscriber, Subscription, type WaitLimits } from './subscription.js'
 import type { Tabs } from './tabs.js'
 
 /** A job as its create answered, with the answer's hints. */
@@ -473,32 +473,38 @@ export class Monitor implements Planner {
     const { clock, http } = this.#core
     const inFlight = new InFlight(group.length)
     for (const observation of group) observation.begin(inFlight)
-    const sent = this.#window.sent()
+    const sent = this.#window.sent(group.length)
     const startedAt = clock.now()
-    // Back in the window (answered, or not: the link may be what failed; ended by its waits
-    // first, it says nothing), and the checks gathered for room go.
-    const back = (answered: boolean | undefined) => {
-      const tookMs = clock.now() - startedAt
-      let outcome: BatchOutcome
-      if (answered) outcome = { answered, tookMs, limitMs: http.timeoutMs }
-      else if (answered === false) outcome = { answered }
+    // Cut short by a wait's deadline: a limit of its own, not the link's (subscription.ts).
+    const limitMs = requestLimitMs(Math.min(...group.map((o) => o.nearestDeadline())), startedAt)
+    const cutShort = limitMs !== undefined && limitMs < http.timeoutMs
+    // Back in the window with what it says of the link (batch-window.ts), and the checks
+    // gathered for room go.
+    const back = (outcome: BatchOutcome) => {
       this.#window.back(sent, outcome)
       this.#sendGatheredAsRoom()
     }
     const { signal } = inFlight.controller
     many(group, signal, turn).then(
-      ({ alone, stop }) => {
+      ({ alone, stop, unsent }) => {
         // No batch endpoint that works: everything goes one by one for a while (memory.ts).
         if (stop) this.#memory.batchesFailed(this.#core.clock.now())
         for (const observation of alone) {
           observation.cursor.state.checks--
           if (!observation.ended) this.#one(observation)
         }
-        back(true)
+        const tookMs = clock.now() - startedAt
+        back(stop || unsent ? undefined : { answered: true, tookMs, limitMs: http.timeoutMs })
       },
       (error: unknown) => {
         for (const observation of group) observation.failed(error)
-        back(isApiError(error) ? true : signal.aborted ? undefined : false)
+        const tookMs = clock.now() - startedAt
+        const answered = isApiError(error) || isInvalidResponseError(error)
+        back(
+          answered
+            ? { answered, tookMs, limitMs: http.timeoutMs }
+            : failureOutcome(error, signal.aborted, cutShort),
+        )
       },
     )
   }

@@ -192,7 +192,7 @@ async function checkMany(
   signal: AbortSignal,
   turn: number | undefined,
   answeredWith: (headers: Headers) => void,
-): Promise<{ alone: Observation[]; stop?: boolean } | 'refused'> {
+): Promise<{ alone: Observation[]; stop?: boolean; unsent?: boolean } | 'refused'> {
   const { clock, history } = core
   // An id holding a comma cannot be told apart in the list: such ids are checked alone.
   const alone = all.filter((o) => o.id.includes(','))
@@ -200,7 +200,7 @@ async function checkMany(
   if (group.length < 2) {
     // No batch request: the turn given for one goes back.
     if (turn !== undefined) core.pacer?.release(turn)
-    return { alone: all }
+    return { alone: all, unsent: true }
   }
   const path = `/v1/jobs?ids=${group.map((o) => encodeURIComponent(o.id)).join(',')}`
   const deadline = Math.min(...group.map((o) => o.nearestDeadline()))

@@ -18,14 +18,15 @@ export interface Source {
   look?(observation: Observation, signal: AbortSignal): Promise<void>
   /**
    * Checks several jobs in one request; resolves with those it could not tell about (`alone`:
-   * checked one by one now), and whether the monitor stops asking in batches (`stop`: the server
-   * has no batch endpoint that works). Absent: no batch form.
+   * checked one by one now), whether the monitor stops asking in batches (`stop`: the server
+   * has no batch endpoint that works), and whether no request went out (`unsent`). Absent: no
+   * batch form.
    */
   many?(
     observations: Observation[],
     signal: AbortSignal,
     turn?: number,
-  ): Promise<{ alone: Observation[]; stop?: boolean | undefined }>
+  ): Promise<{ alone: Observation[]; stop?: boolean | undefined; unsent?: boolean | undefined }>
 }
 
 /** How a monitor looks at jobs, by transport; polling is always there. */
