@@ -158,6 +158,8 @@ async function attempts<T>(
     // Whether the breaker let this attempt through as its probe; undefined when it refused it.
     let probe: boolean | undefined
     let sentAt = Infinity
+    /** The attempt's time limit, when it has one. */
+    let limitMs: number | undefined
     const given = turn
     turn = undefined
     let paces = false
@@ -177,8 +179,8 @@ async function attempts<T>(
         given,
         () => {
           sentAt = clock.now()
-          const leftMs = limit === Infinity ? undefined : Math.max(1, limit - sentAt)
-          return attempt(leftMs === undefined ? request : { ...request, timeoutMs: leftMs })
+          limitMs = limit === Infinity ? undefined : Math.max(1, limit - sentAt)
+          return attempt(limitMs === undefined ? request : { ...request, timeoutMs: limitMs })
         },
         headersOf,
         // Not a held request nor a stream's open: one that may probe the breaker.
@@ -212,9 +214,13 @@ async function attempts<T>(
       // An attempt never sent (its turn under the rate limit came too late, its key's function
       // failed), or cut as the browser went offline, says nothing of the server's health either.
       const cutOffline = isNetworkError(error) && offline()
+      // Nor does a time limit cut short by a wait's deadline (a last look's second) running out:
+      // the server was not given its time (300 waits with deadlines apart, each batch answered
+      // in 3 s: their last looks opened the breaker 27 times, failing the others' checks).
+      const short = isTimeoutError(error) && (limitMs ?? Infinity) < core.http.timeoutMs / 2
       if (probe !== undefined) {
         const unjudged = sentAt === Infinity || !judges || notSent.has(error as object)
-        if (unjudged || cutOffline) breaker?.released(probe)
+        if (unjudged || cutOffline || short) breaker?.released(probe)
         else breaker?.failed(error, probe, sentAt)
       }
       if (refusal !== undefined && sentAt === Infinity && isTimeoutError(error)) {

@@ -729,6 +729,40 @@ describe('batch answers sharing a slow link', () => {
   })
 })
 
+describe('checks near a wait’s deadline beside others', () => {
+  it('should not give other jobs’ checks the last look’s one-second limit (a batch of their own)', async () => {
+    const { manual, clock } = virtualClock()
+    const doneAt = manual.now() + 60_000
+    // Every batch answered in 3 s: past a last look's second, well within a check's 10 s.
+    const fetch = fakeFetch(async (call) => {
+      const url = new URL(call.url)
+      await sleep(manual, 3_000, call.signal)
+      const done = manual.now() >= doneAt
+      const ids = url.searchParams.get('ids')?.split(',')
+      if (ids) return json({ jobs: ids.map((id) => jobAt(id, done)), missing: [] })
+      return json(jobAt(url.pathname.split('/').pop() as string, done))
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
+    let openings = 0
+    client.on('circuit:open', () => openings++)
+    // 300 waits checked every 10 s, their deadlines 397 ms apart from 20 s on: at each tick a
+    // few are near theirs.
+    const waits = Array.from({ length: 300 }, (_, i) =>
+      client.jobs
+        .wait(`job_${i}`, { polling: fixedInterval(10_000), timeoutMs: 20_000 + i * 397 })
+        .then(
+          () => 'completed',
+          (error: Error) => error.name,
+        ),
+    )
+    const names = await drive(manual, Promise.all(waits), 1_000, 300)
+    expect(openings).toBe(0)
+    // Those whose deadline came before the end time out; every other completes.
+    const late = names.filter((name, i) => 20_000 + i * 397 > 75_000 && name !== 'completed')
+    expect(late).toEqual([])
+  })
+})
+
 describe('a batch endpoint missing for a while', () => {
   it('should be tried again ten minutes after it failed, not given up for the client’s life', async () => {
     const { manual, clock } = virtualClock()
