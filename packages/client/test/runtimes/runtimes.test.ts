@@ -47,7 +47,7 @@ const RUNTIMES: [string, string, string[]][] = [
 ]
 
 describe.each(RUNTIMES)('%s', (_, command, args) => {
-  it('should create, wait, map errors and abort', async () => {
+  it('should create, wait, map errors, abort and close', async () => {
     const { stdout } = await run(command, args, {
       env: { ...process.env, VT_BASE_URL: server.url, VT_API_KEY: DEV_API_KEY, NO_COLOR: '1' },
       timeout: 120_000,
@@ -62,6 +62,7 @@ describe.each(RUNTIMES)('%s', (_, command, args) => {
       'unknown job is NotFoundError': true,
       'failed job is JobFailedError': true,
       'abort rejects with the reason': true,
+      'close ends the waits out and refuses later calls': true,
     })
     expect(report.ok).toBe(true)
   }, 180_000)

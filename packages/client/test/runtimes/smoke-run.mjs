@@ -46,6 +46,15 @@ export async function run(create, guards, format) {
     controller.abort(reason)
     return (await waiting.catch((e) => e)) === reason
   })
+  await check('close ends the waits out and refuses later calls', async () => {
+    const closing = create({ baseUrl: env('VT_BASE_URL'), apiKey: env('VT_API_KEY') })
+    const job = await closing.jobs.create({ ...params, simulate: { duration_ms: 60_000 } })
+    const waiting = closing.jobs.wait(job.id).catch((e) => e)
+    await closing.close()
+    const ended = await waiting
+    const later = await closing.jobs.get(job.id).catch((e) => e)
+    return ended?.name === 'AbortError' && later?.name === 'AbortError'
+  })
   const ok = Object.values(checks).every((value) => value === true)
   console.log(JSON.stringify({ runtime, format, ok, checks }))
   if (!ok) globalThis.Deno?.exit(1) ?? globalThis.process.exit(1)
