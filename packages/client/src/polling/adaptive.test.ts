@@ -66,6 +66,21 @@ describe('adaptivePolling', () => {
     expect(ages.at(-1) as number).toBeLessThan(20_500)
   })
 
+  it('should follow a higher price with a longer ceiling, unless one is given', () => {
+    const HOURS = 2 * 3_600_000
+    const count = (options: AdaptiveOptions) => {
+      const strategy = adaptivePolling(options)
+      teach(strategy, HOURS, 30)
+      return checks(strategy, HOURS).length
+    }
+    // Before any end is plausible, a 2 min ceiling is 60 checks of a 2-hour job.
+    const held = count({ requestCostMs: 3_000, maxIntervalMs: 120_000 })
+    expect(held).toBeGreaterThanOrEqual(60)
+    expect(count({ requestCostMs: 3_000 })).toBeLessThan(held / 2)
+    // At the default price, the default ceiling as it was.
+    expect(count({})).toBe(count({ maxIntervalMs: 120_000 }))
+  })
+
   it('should learn how long jobs take: no check long before they end, few after', () => {
     const strategy = adaptivePolling()
     const cold = checks(strategy, 20_000)

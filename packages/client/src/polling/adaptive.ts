@@ -60,10 +60,15 @@ export interface AdaptiveOptions {
   /** The shortest delay. @default 100 */
   minIntervalMs?: number | undefined
   /**
-   * The longest delay the strategy chooses by itself. Longer than other strategies' default:
-   * where the learned durations have a gap (short clips and long films, say), checking in it is
-   * waste, and the lab shows a 30 s bound costing 10 % more lateness at equal requests there.
-   * @default 120_000
+   * The longest delay the strategy chooses by itself: it bounds how late an end far sooner than
+   * learned is known, and sets how often a job of hours is checked before any end is plausible.
+   * Longer than other strategies' default: where the learned durations have a gap (short clips
+   * and long films, say), checking in it is waste, and the lab shows a 30 s bound costing 10 %
+   * more lateness at equal requests there. Unless given, it follows a `requestCostMs` above the
+   * default as the rule's own delays do, with its square root: 2 min at the default price (or
+   * below), 6.3 min at 3 s a request (2-hour jobs: 37 requests a job, 77 s late on average,
+   * where a 2 min ceiling held them at 64 requests and 57 s; 144 and 17 s at the default price).
+   * @default 120_000 * max(1, sqrt(requestCostMs / 300))
    */
   maxIntervalMs?: number | undefined
   /**
@@ -155,7 +160,14 @@ const JITTER = 0.1
  */
 export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling {
   checkPollingOptions(options)
-  const resolved = withDefaults({ ...DEFAULTS.polling, ...DEFAULTS.adaptive }, options)
+  const defaults = { ...DEFAULTS.polling, ...DEFAULTS.adaptive }
+  const priced = withDefaults(defaults, { requestCostMs: options.requestCostMs })
+  // The ceiling follows a price of a request above the default's (see `maxIntervalMs`).
+  const scale = Math.max(1, Math.sqrt(priced.requestCostMs / defaults.requestCostMs))
+  const resolved = withDefaults(
+    { ...priced, maxIntervalMs: defaults.maxIntervalMs * scale },
+    options,
+  )
   const { requestCostMs, maxIntervalMs, maxHintMs, useServerHints } = resolved
   const minIntervalMs = floorOf(options, resolved)
   // A state of a version it does not know (a later release's) is not read: its numbers may mean
