@@ -186,7 +186,7 @@ describe('browser manners', () => {
       apiKey: 'vt_dev_key',
       transport: 'sse',
       fetch: (input, init) => {
-        if (input.endsWith('/events')) streams.push(input)
+        if (input.includes('/events')) streams.push(input)
         return fetch(input, init)
       },
     })
@@ -214,7 +214,7 @@ describe('browser manners', () => {
       baseUrl: inject('baseUrl'),
       apiKey: 'vt_dev_key',
       fetch: (input, init) => {
-        if (input.endsWith('/events')) opened.push(input)
+        if (input.includes('/events')) opened.push(input)
         return fetch(input, init)
       },
     })
@@ -501,7 +501,7 @@ describe('tabs that share (shareTabs)', () => {
         shareTabs: true,
         transport: 'sse',
         fetch: (input, init) => {
-          if (input.endsWith('/events')) streamed.add(i)
+          if (input.includes('/events')) streamed.add(i)
           return fetch(input, init)
         },
       })

@@ -74,7 +74,7 @@ function quietStream(requestTimeoutMs: number) {
   })
   const looks: FetchCall[] = []
   const fetch = fakeFetch((call) => {
-    if (call.url.endsWith('/events')) return open()
+    if (call.url.includes('/events')) return open()
     looks.push(call)
     return hangUntilAborted(call)
   })
@@ -103,7 +103,65 @@ describe('transport: sse', () => {
     expect(done.status).toBe('completed')
     expect(manual.now()).toBe(Date.parse(job.created_at) + 42_000)
     const after = requests.filter((r) => r.method === 'GET')
-    expect(after.map((r) => r.path)).toEqual([`/v1/jobs/${job.id}/events`])
+    // For its end alone: nobody wants every change.
+    expect(after.map((r) => r.path)).toEqual([`/v1/jobs/${job.id}/events?until=terminal`])
+  })
+
+  it('should ask the stream for the end alone until a watch or a job:status listener joins', async () => {
+    for (const joiner of ['watch', 'listener'] as const) {
+      const { client, manual, requests, settle } = virtualSetup({
+        client: { transport: 'sse' },
+        simulation: { hints: { mode: 'eta', eta_noise: 0, progress: true } },
+      })
+      const job = await client.jobs.create(jobParams(25_000))
+      const waited = client.jobs.wait(job.id)
+      await manual.tickAsync(10_000)
+      // Running since 2.5 s, its progress moving every half second: none of it sent.
+      expect(client.jobs.history(job.id).filter((h) => h.pushed)).toHaveLength(1)
+      const seen: number[] = []
+      const watching =
+        joiner === 'watch'
+          ? (async () => {
+              for await (const j of client.jobs.watch(job.id)) seen.push(j.progress)
+            })()
+          : undefined
+      if (joiner === 'listener') client.on('job:status', (e) => seen.push(e.job.progress))
+      await settle(Promise.all([waited, watching]))
+      // The joiner sees the progress move from then on: the stream opened again, widened.
+      expect(new Set(seen).size).toBeGreaterThan(5)
+      const paths = requests.filter((r) => r.method === 'GET').map((r) => r.path)
+      expect(paths[0]).toBe(`/v1/jobs/${job.id}/events?until=terminal`)
+      expect(paths.at(-1)).toBe(`/v1/jobs/${job.id}/events`)
+    }
+  })
+
+  it('should stream every change on a server that refuses until=terminal (a 400)', async () => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    const fetch = fakeFetch((call) => {
+      if (call.url.includes('until=')) return problemResponse(400, 'Unknown parameter until')
+      const id = new URL(call.url).pathname.split('/').at(-2) as string
+      const stream = eventStream()
+      stream.write(statusEvent(jobBody({ id, status: 'running' }), 1))
+      const done = { id, status: 'completed', progress: 1, result: { url: 'https://x.test' } }
+      const ended = jobBody(done as Partial<Job>)
+      sleep(manual, start + 20_000 - manual.now()).then(() => stream.write(statusEvent(ended, 2)))
+      return stream.response
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'sse' })
+    const fallbacks: unknown[] = []
+    client.on('transport:fallback', (event) => fallbacks.push(event))
+    const first = client.jobs.wait('job_1')
+    await expect(drive(manual, first, 1_000, 60)).resolves.toMatchObject({ status: 'completed' })
+    const second = client.jobs.wait('job_2')
+    await expect(drive(manual, second, 1_000, 60)).resolves.toMatchObject({ status: 'completed' })
+    expect(fallbacks).toEqual([])
+    // Refused once; every stream after opened without it.
+    expect(fetch.calls.map((c) => c.url.replace('http://api.test/v1/jobs/', ''))).toEqual([
+      'job_1/events?until=terminal',
+      'job_1/events',
+      'job_2/events',
+    ])
   })
 
   it('should open a refused stream again when the server said, not at the strategy’s next check', async () => {
@@ -154,7 +212,7 @@ describe('transport: sse', () => {
     const { client, manual, requests, settle } = virtualSetup({ client: { transport: 'sse' } })
     const done = client.jobs.createAndWait(jobParams(2_500))
     await manual.tickAsync(0)
-    const opened = requests.find((r) => r.path.endsWith('/events'))
+    const opened = requests.find((r) => r.path.includes('/events'))
     expect(opened?.at).toBe(requests[0]?.at)
     const job = await settle(done)
     expect(manual.now()).toBe(Date.parse(job.created_at) + 2_500)
@@ -199,7 +257,7 @@ describe('transport: sse', () => {
     const { manual, clock } = virtualClock()
     const { streams, open } = streamServer()
     const fetch = fakeFetch((call) => {
-      if (call.url.endsWith('/events')) {
+      if (call.url.includes('/events')) {
         if (streams.length === 2) return new Response(null, { status: 204 })
         return open()
       }
@@ -213,7 +271,7 @@ describe('transport: sse', () => {
     streams[0]?.close()
     await manual.tickAsync(0)
     await manual.tickAsync(2_000)
-    const second = fetch.calls.filter((c) => c.url.endsWith('/events'))[1] as FetchCall
+    const second = fetch.calls.filter((c) => c.url.includes('/events'))[1] as FetchCall
     expect(second.headers.get('last-event-id')).toBe('7')
     streams[1]?.close()
     for (let i = 0; i < 10; i++) await manual.tickAsync(3_000)
@@ -248,7 +306,7 @@ describe('transport: sse', () => {
     const { manual, clock } = virtualClock()
     const { streams, open } = streamServer()
     const fetch = fakeFetch(async (call) => {
-      if (call.url.endsWith('/events')) return open()
+      if (call.url.includes('/events')) return open()
       // The plain check takes 600 ms: it answers after the deadline, within the last look.
       await clock.sleep(600)
       return json(jobBody({ status: 'completed', progress: 1 }))
@@ -317,7 +375,7 @@ describe('transport: sse', () => {
       apiKey: DEV_API_KEY,
       clock: { now: () => manual.now(), sleep: (ms, signal) => sleep(manual, ms, signal) },
       fetch: async (input, init) => {
-        if (!new URL(input).pathname.endsWith('/events')) return app.request(input, init)
+        if (!new URL(input).pathname.includes('/events')) return app.request(input, init)
         opens.push(manual.now())
         const retryAfter = refuses(opens.length)
         if (retryAfter === undefined) return app.request(input, init)
@@ -358,7 +416,7 @@ describe('transport: sse', () => {
     const { manual, clock } = virtualClock()
     // The answer is forwarded only once it ends, which an event stream never does.
     const fetch = fakeFetch((call) => {
-      if (call.url.endsWith('/events')) {
+      if (call.url.includes('/events')) {
         return new Promise<Response>((_, reject) => {
           call.signal?.addEventListener('abort', () => reject(call.signal?.reason), { once: true })
         })
@@ -381,7 +439,7 @@ describe('transport: sse', () => {
       }
       return wait
     }
-    const opened = () => fetch.calls.filter((c) => c.url.endsWith('/events')).length
+    const opened = () => fetch.calls.filter((c) => c.url.includes('/events')).length
     await expect(waitFor('job_1')).resolves.toMatchObject({ status: 'completed' })
     expect(reasons).toEqual([
       expect.stringMatching(/within the request's limit \(a buffering proxy\?\)/),
@@ -400,7 +458,7 @@ describe('transport: sse', () => {
     const { manual, clock } = virtualClock()
     let done = false
     const fetch = fakeFetch((call) => {
-      if (call.url.endsWith('/events')) {
+      if (call.url.includes('/events')) {
         const stream = eventStream()
         stream.write(statusEvent(jobBody({ status: 'running' }), 1))
         return stream.response
@@ -512,7 +570,7 @@ describe('transport: long-poll', () => {
           headers: { 'content-type': 'application/problem+json', 'retry-after': '600' },
         })
       const fetch = fakeFetch((call) => {
-        if (call.url.endsWith('/events') || call.url.includes('wait=')) return refused()
+        if (call.url.includes('/events') || call.url.includes('wait=')) return refused()
         const id = new URL(call.url).pathname.split('/')[3]
         const done = manual.now() - start >= 5_000
         return json(jobBody({ id, status: done ? 'completed' : 'running', eta_ms: null }))
@@ -533,10 +591,10 @@ describe('transport: long-poll', () => {
       // Not at the deadline's last look, nor after the 600 s the refusals asked for.
       expect(manual.now() - start).toBeLessThan(300_000)
       // Not for this key or plan: the client's next jobs are polled at once.
-      const pushed = fetch.calls.filter((c) => c.url.endsWith('/events') || c.url.includes('wait='))
+      const pushed = fetch.calls.filter((c) => c.url.includes('/events') || c.url.includes('wait='))
       const next = client.jobs.wait('job_2', { timeoutMs: 1_800_000 })
       await expect(drive(manual, next, 1_000, 400)).resolves.toMatchObject({ status: 'completed' })
-      const more = fetch.calls.filter((c) => c.url.endsWith('/events') || c.url.includes('wait='))
+      const more = fetch.calls.filter((c) => c.url.includes('/events') || c.url.includes('wait='))
       if (status === 403 || status === 410) expect(more).toHaveLength(pushed.length)
       else expect(more.length).toBeGreaterThan(pushed.length)
     },
@@ -548,7 +606,7 @@ describe('transport: long-poll', () => {
       const { manual, clock } = virtualClock()
       const start = manual.now()
       const fetch = fakeFetch(async (call) => {
-        if (call.url.endsWith('/events')) {
+        if (call.url.includes('/events')) {
           if (failure === 'reset') throw new TypeError('fetch failed')
           return new Response('<html><title>502 Bad Gateway</title></html>', {
             status: 502,
@@ -576,11 +634,11 @@ describe('transport: long-poll', () => {
       expect(opened).toEqual([])
       expect(fallbacks.sort()).toEqual([...ids].sort())
       // One open a job, not tried again: long-poll asks the job's own address.
-      expect(fetch.calls.filter((c) => c.url.endsWith('/events'))).toHaveLength(8)
+      expect(fetch.calls.filter((c) => c.url.includes('/events'))).toHaveLength(8)
       // A refusal for this route and plan is the client's; a connection failing may be the
       // whole server's (a restart): the next job tries a stream again.
       await drive(manual, client.jobs.wait('job_next'), 100, 50)
-      const opens = fetch.calls.filter((c) => c.url.endsWith('/events')).length
+      const opens = fetch.calls.filter((c) => c.url.includes('/events')).length
       expect(opens).toBe(9)
     },
   )
@@ -590,7 +648,7 @@ describe('transport: long-poll', () => {
     const start = manual.now()
     const fetch = fakeFetch((call) => {
       // A server down for 5 s, whose streams stay broken after it came back.
-      if (manual.now() - start < 5_000 || call.url.endsWith('/events')) {
+      if (manual.now() - start < 5_000 || call.url.includes('/events')) {
         return problemResponse(500, 'Down')
       }
       return json(jobBody({ status: 'completed', progress: 1 }))
@@ -610,7 +668,7 @@ describe('transport: long-poll', () => {
     const { manual, clock } = virtualClock()
     const start = manual.now()
     const fetch = fakeFetch(async (call) => {
-      if (call.url.endsWith('/events')) return new Response(null, { status: 204 })
+      if (call.url.includes('/events')) return new Response(null, { status: 204 })
       // Held to the job's end at 20 s.
       if (call.url.includes('wait=')) await clock.sleep(start + 20_000 - manual.now(), call.signal)
       const id = new URL(call.url).pathname.split('/')[3]
@@ -621,10 +679,10 @@ describe('transport: long-poll', () => {
     const first = await drive(manual, client.jobs.wait('job_1'), 500, 100)
     expect(first.status).toBe('completed')
     // One stream, then the job's own address (held): not a stream and a GET for every check.
-    expect(fetch.calls.filter((c) => c.url.endsWith('/events'))).toHaveLength(1)
+    expect(fetch.calls.filter((c) => c.url.includes('/events'))).toHaveLength(1)
     // This job's alone (the GET may have met a replica behind): the next job tries a stream.
     await drive(manual, client.jobs.wait('job_2'), 500, 100)
-    expect(fetch.calls.filter((c) => c.url.endsWith('/events'))).toHaveLength(2)
+    expect(fetch.calls.filter((c) => c.url.includes('/events'))).toHaveLength(2)
   })
 
   it.each([400, 422])(
@@ -633,7 +691,7 @@ describe('transport: long-poll', () => {
       const { manual, clock } = virtualClock()
       const start = manual.now()
       const fetch = fakeFetch((call) => {
-        if (call.url.endsWith('/events')) return problemResponse(404, 'Not Found')
+        if (call.url.includes('/events')) return problemResponse(404, 'Not Found')
         if (call.url.includes('wait=')) return problemResponse(status, 'unknown parameter: wait')
         const id = new URL(call.url).pathname.split('/')[3]
         const done = manual.now() - start >= 5_000
@@ -797,7 +855,7 @@ describe('transport: long-poll', () => {
       transport,
       fetch: async (input, init) => {
         const url = new URL(input)
-        if (url.pathname.endsWith('/events')) return new Response(null, { status: 404 })
+        if (url.pathname.includes('/events')) return new Response(null, { status: 404 })
         const answer = Promise.resolve(app.request(input, init))
         const hold = url.searchParams.get('wait')
         if (hold === null) return answer
@@ -1143,7 +1201,7 @@ describe('a transport chosen by the user', () => {
   it("should fail a wait with transport: 'sse' on a server without streams, saying why", async () => {
     const { manual, clock } = virtualClock()
     const fetch = fakeFetch((call) =>
-      call.url.endsWith('/events')
+      call.url.includes('/events')
         ? problemResponse(404, 'Not Found')
         : json(jobBody({ status: 'running' })),
     )
@@ -1158,7 +1216,7 @@ describe('a transport chosen by the user', () => {
     expect(fallbacks).toEqual([])
     // A 404 not worded as the job's absence: a plain look told the job is there.
     expect(fetch.calls.map((c) => c.url)).toEqual([
-      'http://api.test/v1/jobs/job_1/events',
+      'http://api.test/v1/jobs/job_1/events?until=terminal',
       'http://api.test/v1/jobs/job_1',
     ])
   })
@@ -1230,7 +1288,7 @@ describe('a transport chosen by the user', () => {
       const id = new URL(call.url).pathname.split('/')[3]
       const status = elapsed >= 30_000 ? 'completed' : 'running'
       const job = jobBody({ id, status, eta_ms: null })
-      if (!call.url.endsWith('/events')) return json(job)
+      if (!call.url.includes('/events')) return json(job)
       const stream = eventStream()
       stream.write(statusEvent(job, elapsed >= 30_000 ? 2 : 1))
       // Cut as the upstream goes down, and 5 s after each open later on.
@@ -1255,7 +1313,7 @@ describe('a transport chosen by the user', () => {
     await expect(drive(manual, first, 500, 200)).resolves.toMatchObject({ status: 'completed' })
     const before = auto.calls.length
     await expect(drive(manual, client.jobs.wait('job_2'), 500, 20)).resolves.toBeDefined()
-    expect(auto.calls[before]?.url).toMatch(/\/events$/)
+    expect(auto.calls[before]?.url).toMatch(/\/events\?until=terminal$/)
   })
 
   it("should keep long-polling, spaced, a server that ignores wait with transport: 'long-poll'", async () => {
@@ -1288,7 +1346,7 @@ describe("transport: 'auto'", () => {
     const { manual, clock } = virtualClock()
     const start = manual.now()
     const fetch = fakeFetch((call) => {
-      if (call.url.endsWith('/events')) return problemResponse(404, 'Not Found')
+      if (call.url.includes('/events')) return problemResponse(404, 'Not Found')
       const done = manual.now() - start >= 20_000
       return json(jobBody({ status: done ? 'completed' : 'running', eta_ms: null }))
     })
@@ -1313,7 +1371,7 @@ describe("transport: 'auto'", () => {
     await manual.tickAsync(600_000)
     const later = fetch.calls.length
     await drive(manual, client.jobs.wait('job_1'), 1_000, 10)
-    expect(fetch.calls[later]?.url).toBe('http://api.test/v1/jobs/job_1/events')
+    expect(fetch.calls[later]?.url).toBe('http://api.test/v1/jobs/job_1/events?until=terminal')
   })
 
   it('should find out a server without streams or long-poll in three requests, conditional ones', async () => {
@@ -1328,7 +1386,7 @@ describe("transport: 'auto'", () => {
           const tag = new Headers(init.headers).get('if-none-match')
           url.searchParams.delete('wait')
           url.searchParams.delete('until')
-          const response = url.pathname.endsWith('/events')
+          const response = url.pathname.includes('/events')
             ? problemResponse(404, 'Not Found')
             : await setup.app.request(url.toString(), init)
           seen.push({ at: setup.manual.now(), status: response.status, tag })
@@ -1375,7 +1433,7 @@ describe("transport: 'auto'", () => {
   it('should take a stream whose first event never comes for a buffering proxy', async () => {
     const { manual, clock } = virtualClock()
     const fetch = fakeFetch((call) => {
-      if (call.url.endsWith('/events')) return eventStream().response
+      if (call.url.includes('/events')) return eventStream().response
       return json(jobBody({ status: 'completed', progress: 1 }))
     })
     const client = createClient({ baseUrl: 'http://api.test', fetch, clock })
@@ -1393,7 +1451,7 @@ describe("transport: 'auto'", () => {
     const a = await client.jobs.create(jobParams(10_000))
     const b = await client.jobs.create(jobParams(10_000))
     await settle(client.jobs.waitAll([a.id, b.id]))
-    expect(requests.some((r) => r.path.endsWith('/events') || r.path.includes('wait='))).toBe(false)
+    expect(requests.some((r) => r.path.includes('/events') || r.path.includes('wait='))).toBe(false)
   })
 
   it('should not give up on streams for a job that does not exist', async () => {
@@ -1434,7 +1492,7 @@ describe("transport: 'auto'", () => {
         refused.headers.set('retry-after', '10')
         return refused
       }
-      if (call.url.endsWith('/events')) {
+      if (call.url.includes('/events')) {
         const stream = eventStream()
         stream.write(statusEvent(jobBody({ status: 'completed', progress: 1 }), 9))
         stream.close()
@@ -1459,7 +1517,7 @@ describe('push: deadlines and failures, as polling has them', () => {
     const fetch = fakeFetch((call) => {
       const done = manual.now() - start >= 120_000
       if (call.method === 'POST') return json(jobBody({ status: 'pending', eta_ms: 120_000 }), 202)
-      if (call.url.endsWith('/events')) {
+      if (call.url.includes('/events')) {
         const response = problemResponse(429, 'too many streams')
         response.headers.set('retry-after', '1')
         return response
@@ -1470,7 +1528,7 @@ describe('push: deadlines and failures, as polling has them', () => {
     const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'sse' })
     const wait = client.jobs.createAndWait(jobParams(), { timeoutMs: 600_000 })
     await expect(drive(manual, wait, 1_000, 700)).resolves.toMatchObject({ status: 'completed' })
-    expect(fetch.calls.some((c) => c.method === 'GET' && !c.url.endsWith('/events'))).toBe(true)
+    expect(fetch.calls.some((c) => c.method === 'GET' && !c.url.includes('/events'))).toBe(true)
   })
 
   it.each([
@@ -1506,7 +1564,7 @@ describe('push: deadlines and failures, as polling has them', () => {
     const open = eventStream()
     open.write(statusEvent(jobBody({ status: 'running' }), 1))
     const fetch = fakeFetch((call) =>
-      call.url.endsWith('/events') ? open.response : json(jobBody({ status: 'running' })),
+      call.url.includes('/events') ? open.response : json(jobBody({ status: 'running' })),
     )
     const client = createClient({
       baseUrl: 'http://api.test',
@@ -1579,7 +1637,7 @@ describe('push: deadlines and failures, as polling has them', () => {
   ])('should read a stream whose events come %s', async (_, event) => {
     const { manual, clock } = virtualClock()
     const { streams, open } = streamServer()
-    const fetch = fakeFetch((call) => (call.url.endsWith('/events') ? open() : json(jobBody())))
+    const fetch = fakeFetch((call) => (call.url.includes('/events') ? open() : json(jobBody())))
     const client = createClient({ baseUrl: 'http://api.test', fetch, clock })
     const wait = client.jobs.wait('job_1')
     await manual.tickAsync(0)
@@ -1593,7 +1651,7 @@ describe('push: deadlines and failures, as polling has them', () => {
   it('should move to long-poll a stream whose status events do not read (auto)', async () => {
     const { manual, clock } = virtualClock()
     const fetch = fakeFetch((call) => {
-      if (!call.url.endsWith('/events')) return json(jobBody({ status: 'completed', progress: 1 }))
+      if (!call.url.includes('/events')) return json(jobBody({ status: 'completed', progress: 1 }))
       const stream = eventStream()
       stream.write(statusEvent({ state: 'RUNNING' }, 1))
       return stream.response
@@ -1634,7 +1692,7 @@ describe('push: deadlines and failures, as polling has them', () => {
     const { streams, open } = streamServer((stream) => stream.write('retry: 3000\n\n: hello\n\n'))
     const looks: number[] = []
     const fetch = fakeFetch((call) => {
-      if (call.url.endsWith('/events')) return open()
+      if (call.url.includes('/events')) return open()
       looks.push(manual.now() - start)
       return json(jobBody({ status: 'running' }))
     })
@@ -1664,7 +1722,7 @@ describe('push: deadlines and failures, as polling has them', () => {
   it('should move to long-poll a stream that sends nothing at all (a buffering proxy)', async () => {
     const { manual, clock } = virtualClock()
     const fetch = fakeFetch((call) => {
-      if (!call.url.endsWith('/events')) return json(jobBody({ status: 'completed', progress: 1 }))
+      if (!call.url.includes('/events')) return json(jobBody({ status: 'completed', progress: 1 }))
       return eventStream().response
     })
     const client = createClient({ baseUrl: 'http://api.test', fetch, clock })
@@ -1724,7 +1782,7 @@ describe('push: deadlines and failures, as polling has them', () => {
       const { manual, clock } = virtualClock()
       // Held requests and stream opens never settle, aborted or not; plain checks are answered.
       const fetch = fakeFetch((call) =>
-        call.url.includes('wait=') || call.url.endsWith('/events')
+        call.url.includes('wait=') || call.url.includes('/events')
           ? new Promise<Response>(() => {})
           : json(jobBody({ status: 'running' })),
       )
@@ -1806,7 +1864,7 @@ describe('push: deadlines and failures, as polling has them', () => {
     const open = eventStream()
     open.write(statusEvent(jobBody({ status: 'running' }), 1))
     const fetch = fakeFetch((call) =>
-      call.url.endsWith('/events')
+      call.url.includes('/events')
         ? open.response
         : json(jobBody({ status: 'completed', progress: 1 })),
     )
@@ -1829,7 +1887,7 @@ describe('push: deadlines and failures, as polling has them', () => {
     })
     const looks: number[] = []
     const fetch = fakeFetch((call) => {
-      if (call.url.endsWith('/events')) return open()
+      if (call.url.includes('/events')) return open()
       looks.push(manual.now() - start)
       const done = manual.now() - start >= 420_000
       return json(jobBody(done ? { status: 'completed', progress: 1 } : { status: 'running' }))
@@ -1863,7 +1921,7 @@ describe('push: deadlines and failures, as polling has them', () => {
       stream.write(statusEvent(jobBody(stateAt()), 1))
     })
     const fetch = fakeFetch(async (call) => {
-      if (call.url.endsWith('/events')) return open()
+      if (call.url.includes('/events')) return open()
       const body = jobBody(stateAt())
       await sleep(manual, 2_000)
       return json(body)

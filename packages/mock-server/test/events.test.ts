@@ -42,6 +42,21 @@ describe('GET /v1/jobs/:id/events', () => {
     expect(jobs.map((job) => job.status)).toEqual(['pending', 'running', 'completed'])
   })
 
+  it('should send the job as it is, then its end alone, with until=terminal', async () => {
+    const { clock, call, createJob } = harness()
+    const { id } = await createJob({ simulate: { duration_ms: 40_000 } })
+    const body = collect(await call('GET', `/v1/jobs/${id}/events?until=terminal`))
+    for (let i = 0; i < 100 && !body.state.done; i++) await clock.tickAsync(500)
+    expect(body.state.done).toBe(true)
+    const { events, comments } = parseSse(body.state.text)
+    const jobs = events.map((event) => JSON.parse(event.data) as JobView)
+    expect(jobs.map((job) => job.status)).toEqual(['pending', 'completed'])
+    // No progress step in 40 s, and still a keep-alive every 15 s.
+    expect(comments).toBe(2)
+    const refused = await call('GET', `/v1/jobs/${id}/events?until=later`)
+    expect(refused.status).toBe(400)
+  })
+
   it('should resume after Last-Event-ID with only newer versions', async () => {
     const { clock, call, createJob } = harness()
     const { id } = await createJob({ simulate: { duration_ms: 5_000 } })

@@ -3,6 +3,9 @@
  * (status and progress), a comment every 15 s so proxies keep the stream open, and the end of the
  * stream after a terminal status. `Last-Event-ID` resumes: only newer versions are sent, and a
  * reconnect after the end with nothing newer gets 204 No Content. Streams start with `retry:`.
+ * `?until=terminal` (a client that waits for the end alone): the job as it is, then its end only,
+ * not every progress step (a running job's every half second: 200 such streams filled a
+ * 1 Mbit/s link).
  */
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
 import { streamSSE } from 'hono/streaming'
@@ -32,6 +35,10 @@ const jobEvents = createRoute({
         description:
           'The API key, for clients that cannot send headers (a browser EventSource). It lands in URLs and logs: prefer the header wherever one can be sent.',
       }),
+      until: z.enum(['terminal']).optional().openapi({
+        description:
+          '`terminal`: the job as it is, then its end alone (no event for each progress step or status before it), for a client that waits for the end. Keep-alives as ever.',
+      }),
     }),
     headers: z.object({
       'last-event-id': z
@@ -58,6 +65,7 @@ const jobEvents = createRoute({
 export function registerEventRoutes(app: OpenAPIHono<AppEnv>, simulator: Simulator): void {
   app.openapi(jobEvents, (c) => {
     const { id } = c.req.valid('param')
+    const endOnly = c.req.valid('query').until === 'terminal'
     const tenant = c.get('tenant')
     const first = simulator.getJob(tenant, id)
     if (first === undefined) return jobNotFound(c, id)
@@ -76,18 +84,22 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>, simulator: Simulat
       let sent = lastEventId
       // How long a client waits before reconnecting after a dropped stream.
       await stream.write(`retry: ${RECONNECT_MS}\n\n`)
+      let wroteAt = simulator.clock.now()
       while (!stream.aborted && !stream.closed) {
-        if (job.version > sent) {
+        // For the end alone: the job as it is first, then nothing before its end.
+        const wanted = !endOnly || job === first || TERMINAL.has(job.view.status)
+        if (job.version > sent && wanted) {
           await stream.writeSSE({
             event: 'status',
             id: String(job.version),
             data: JSON.stringify(job.view),
           })
           sent = job.version
+          wroteAt = simulator.clock.now()
         }
         if (TERMINAL.has(job.view.status)) break
-        const heartbeatAt = simulator.clock.now() + HEARTBEAT_MS
-        const changeAt = job.nextChangeAt ?? heartbeatAt
+        const heartbeatAt = wroteAt + HEARTBEAT_MS
+        const changeAt = (endOnly ? job.nextStatusChangeAt : job.nextChangeAt) ?? heartbeatAt
         try {
           await simulator.waitForChange(id, Math.min(changeAt, heartbeatAt), signal)
         } catch {
@@ -95,8 +107,10 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>, simulator: Simulat
         }
         const next = simulator.getJob(tenant, id)
         if (next === undefined) break
-        if (next.version === job.version && simulator.clock.now() >= heartbeatAt) {
+        // Nothing written for a while: a comment, so proxies keep the stream open.
+        if (simulator.clock.now() >= heartbeatAt) {
           await stream.write(': keep-alive\n\n')
+          wroteAt = simulator.clock.now()
         }
         job = next
       }

@@ -13,7 +13,11 @@
  * the job asked plainly beside it.
  * While the circuit breaker is not closed, the job is asked plainly. A stream still open at a
  * wait's deadline is interrupted, and the last look is a plain check (so it is with under a
- * second left before one).
+ * second left before one). While nobody wants the job's every change (`Observation.endOnly`),
+ * the stream asks for its end alone (`?until=terminal`: the job as it is, then its end, not each
+ * progress step: 200 streams of jobs moving every half second filled a 1 Mbit/s link); someone
+ * joining who wants them opens it again without (`widen`). A server refusing the parameter
+ * (a 400 or 422) has its streams opened without it from then on.
  */
 import { type ClientCore, requestStream } from '../../core.js'
 import {
@@ -41,6 +45,9 @@ const UNSUPPORTED = new Set([404, 405, 406, 501])
 /** The longest `Retry-After` of a refused open waited out for a stream (see `stream`). */
 const COME_BACK_MS = 5_000
 
+/** Statuses of an open asking for the end alone that say the server refuses the parameter. */
+const PARAMETER_REFUSED = new Set([400, 422])
+
 /** Checks jobs by listening to their event streams. */
 export function sseSource(core: ClientCore): Source {
   const poll = pollSource(core)
@@ -50,6 +57,8 @@ export function sseSource(core: ClientCore): Source {
   let streamed = false
   /** Observations whose last open was refused with a time to come back (a 429 or 503). */
   const paced = new WeakSet<object>()
+  /** Whether the server refused a stream of the end alone (`?until=terminal`). */
+  let untilRefused = false
 
   /** The job asked plainly, with a check's guard: nothing to interrupt at the deadline. */
   function plainCheck(observation: Observation, signal: AbortSignal, turn?: number): Promise<void> {
@@ -61,15 +70,17 @@ export function sseSource(core: ClientCore): Source {
 
   /**
    * Opens the job's stream and reads it until it ends; `signal` ends both. `turn`: the open's
-   * turn under the rate limit, given before (see `HttpRequest.turn`).
+   * turn under the rate limit, given before (see `HttpRequest.turn`); `endOnly`: asking for the
+   * job's end alone.
    */
   async function stream(
     observation: Observation,
     signal: AbortSignal,
     turn: number | undefined,
+    endOnly: boolean,
   ): Promise<void> {
     const { state } = observation.cursor
-    const path = `${jobPath(observation.id)}/events`
+    const path = `${jobPath(observation.id)}/events${endOnly ? '?until=terminal' : ''}`
     // As reasons (events, logs) quote it: a long id cut short.
     const said = `GET ${shown(path)}`
     let stream: HttpStream
@@ -95,6 +106,12 @@ export function sseSource(core: ClientCore): Source {
       signal.throwIfAborted()
       // The circuit opened meanwhile (retries of the open failing): so too.
       if (isCircuitOpenError(error)) return plainCheck(observation, signal)
+      // A server strict about parameters it does not know: every stream opens without it.
+      if (endOnly && isApiError(error) && PARAMETER_REFUSED.has(error.status)) {
+        untilRefused = true
+        core.logger.debug?.('the server refuses until=terminal on streams: every change streamed')
+        return observation.requeue()
+      }
       // A job that does not exist (or not for this key) is not a server without streams.
       if (isApiError(error) && UNSUPPORTED.has(error.status) && !isJobNotFound(error)) {
         // A 404 worded otherwise may be the job's absence, not the endpoint's: a plain look
@@ -188,10 +205,11 @@ export function sseSource(core: ClientCore): Source {
       }
       // A stream has no time limit of its own: at a wait's deadline it is interrupted (its
       // opening too), and the job asked plainly again: the wait's last look.
-      const open = holdOpen(observation, signal, false)
+      const endOnly = !untilRefused && observation.endOnly()
+      const open = holdOpen(observation, signal, endOnly)
       observation.guardDeadlines(0)
       try {
-        await stream(observation, open.signal, turn)
+        await stream(observation, open.signal, turn, endOnly)
       } catch (error) {
         if (open.interrupted()) return observation.requeue()
         throw error
