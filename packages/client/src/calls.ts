@@ -1,9 +1,10 @@
 /**
- * A client's calls in flight, and how `client.close()` ends them: every call runs under a signal
- * that aborts with its caller's or at `close()`, whichever comes first, so closing ends each wait,
- * watch, stream, held request and retry pause the way the call's own signal would (with the
- * close's reason), and every call made after it rejects at once. `close()` resolves once every
- * call out has settled: nothing of the client is left running.
+ * A client's calls in flight, and how `client.close()` ends them: every wait, watch and batch
+ * runs under a signal that aborts with its caller's or at `close()`, whichever comes first, so
+ * closing ends each (its streams, held requests and retry pauses) the way the call's own signal
+ * would, with the close's reason; a single request (a get, a create, a cancel) is let finish
+ * (`single`); every call made after the close rejects at once. `close()` resolves once every call
+ * out has settled: nothing of the client is left running.
  */
 import { whenAborted } from './abort.js'
 
@@ -16,8 +17,10 @@ export interface Followed {
 /** The calls of one client, until it is closed. */
 export class Calls {
   readonly #closing = new AbortController()
-  /** Each call out: settled once it ends. */
-  readonly #open = new Set<Promise<void>>()
+  /** How many calls are out (a count, not a promise each: `jobs.get` is a hot path). */
+  #open = 0
+  /** What `close()` calls wait on: told once no call is out. */
+  #onIdle: (() => void)[] = []
 
   /**
    * Follows a call given `signal` (its caller's, if any), until its `end`. Closed already: the
@@ -25,11 +28,7 @@ export class Calls {
    */
   follow(signal: AbortSignal | undefined): Followed {
     const closing = this.#closing.signal
-    let resolve = () => {}
-    const ended = new Promise<void>((r) => {
-      resolve = r
-    })
-    this.#open.add(ended)
+    const counted = this.#counted()
     // The close's signal alone, or the caller's aborted already: no other to follow.
     let linked = closing.aborted || !signal ? closing : signal
     let unlink = () => {}
@@ -46,26 +45,64 @@ export class Calls {
       signal: linked,
       end: () => {
         unlink()
-        this.#open.delete(ended)
-        resolve()
+        counted()
       },
     }
   }
 
-  /** Runs a call (a promise) under a signal `follow` gives, ending it when it settles. */
-  async run<T>(signal: AbortSignal | undefined, call: (signal: AbortSignal) => Promise<T>) {
-    const followed = this.follow(signal)
+  /** Runs a call under a signal `follow` gives, ending it when it settles. */
+  run<T>(signal: AbortSignal | undefined, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const { signal: linked, end } = this.follow(signal)
+    let promise: Promise<T>
     try {
-      followed.signal.throwIfAborted()
-      return await call(followed.signal)
-    } finally {
-      followed.end()
+      linked.throwIfAborted()
+      promise = call(linked)
+    } catch (error) {
+      end()
+      return Promise.reject(error)
+    }
+    promise.then(end, end)
+    return promise
+  }
+
+  /**
+   * Runs one request of its caller's (a get, a create, a cancel) under the caller's signal
+   * alone, counted until it settles: `close()` lets it finish (its time limit and retries bound
+   * it), as a create cut short could leave a job made and its answer lost. Made after the close:
+   * rejected, unsent. (No signal of the close's on it: linked to every request, it cost `jobs.get`
+   * 4 % of its CPU, past the benchmark's guard: docs/client-benchmarks.md.)
+   */
+  single<T>(call: () => Promise<T>): Promise<T> {
+    const closing = this.#closing.signal
+    if (closing.aborted) return Promise.reject(closing.reason)
+    const end = this.#counted()
+    let promise: Promise<T>
+    try {
+      promise = call()
+    } catch (error) {
+      end()
+      return Promise.reject(error)
+    }
+    promise.then(end, end)
+    return promise
+  }
+
+  /** Counts a call out; what ends it (once). */
+  #counted(): () => void {
+    this.#open++
+    let ended = false
+    return () => {
+      if (ended) return
+      ended = true
+      if (--this.#open > 0) return
+      for (const idle of this.#onIdle.splice(0)) idle()
     }
   }
 
   /** Ends every call out with `reason`, and every later call; resolves once all have settled. */
-  async close(reason: unknown): Promise<void> {
+  close(reason: unknown): Promise<void> {
     if (!this.#closing.signal.aborted) this.#closing.abort(reason)
-    await Promise.all(this.#open)
+    if (this.#open === 0) return Promise.resolve()
+    return new Promise((resolve) => this.#onIdle.push(resolve))
   }
 }

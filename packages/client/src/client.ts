@@ -34,10 +34,12 @@ export interface Client {
   /** Stops calling `listener` on `type` events. */
   off<K extends keyof ClientEvents>(type: K, listener: Listener<ClientEvents[K]>): void
   /**
-   * Ends every call out (waits, watches, creates, streams, retry pauses) as their own signal
-   * would, rejecting each with `reason` (an `AbortError` `DOMException` when none is given), and
-   * rejects every call made after; resolves once all have settled. For a service shutting down,
-   * or a test's end.
+   * Ends every wait, watch and batch out (`waitAll`, `waitAny`, `createAndWait`, `createBatch`:
+   * their streams, held requests, retry pauses) as their own signal would, rejecting each with
+   * `reason` (an `AbortError` `DOMException` when none is given); lets a single `get`, `create`
+   * or `cancel` out finish (a create cut short could leave a job made and its answer lost);
+   * rejects every call made after, unsent; resolves once all have settled. For a service
+   * shutting down, or a test's end.
    * @example process.once('SIGTERM', () => client.close())
    */
   close(reason?: unknown): Promise<void>

@@ -57,9 +57,7 @@ export class Jobs {
   async create(params: CreateJobParams, options: CreateJobOptions = {}): Promise<Job> {
     checkCallOptions(options, OPTIONS.create)
     const { core } = this.#engine()
-    return this.#calls.run(options.signal, async (signal) => {
-      return (await createJob(core, params, { ...options, signal })).job
-    })
+    return this.#calls.single(async () => (await createJob(core, params, options)).job)
   }
 
   /**
@@ -97,9 +95,10 @@ export class Jobs {
     checkCallOptions(options)
     const { core } = this.#engine()
     checkJobId(id, core.http.redact)
-    return this.#calls.run(options?.signal, async (signal) => {
-      return (await getJob(core, id, { attempt: 0, signal })).job as Job
-    })
+    const signal = options?.signal
+    return this.#calls.single(
+      async () => (await getJob(core, id, { attempt: 0, signal })).job as Job,
+    )
   }
 
   /**
@@ -111,8 +110,8 @@ export class Jobs {
     const { core } = this.#engine()
     checkJobId(id, core.http.redact)
     const path = `${jobPath(id)}/cancel`
-    return this.#calls.run(options.signal, async (signal) => {
-      const response = await request(core, { method: 'POST', path, signal })
+    return this.#calls.single(async () => {
+      const response = await request(core, { method: 'POST', path, signal: options.signal })
       return readBody(response, jobParser(id))
     })
   }

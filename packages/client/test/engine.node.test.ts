@@ -1707,6 +1707,32 @@ describe('client.close', () => {
     expect(requests).toHaveLength(sent)
   })
 
+  it('should let a single request out finish (a create cut short could lose its job), and wait for it', async () => {
+    const { manual, clock } = virtualClock()
+    const fetch = fakeFetch(async (call) => {
+      await sleep(manual, 2_000, call.signal)
+      if (call.method === 'POST') return json(jobBody({ id: 'job_made', status: 'pending' }), 202)
+      return json(jobBody({ id: 'job_1', status: 'running' }))
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
+    const got = client.jobs.get('job_1')
+    const made = client.jobs.create(jobParams())
+    await manual.tickAsync(500)
+    let closed = false
+    const closing = client.close(new Error('bye')).then(() => {
+      closed = true
+    })
+    await manual.tickAsync(1_000)
+    expect(closed).toBe(false)
+    const [job, created] = await drive(manual, Promise.all([got, made]), 500, 20)
+    expect(job).toMatchObject({ id: 'job_1' })
+    expect(created).toMatchObject({ id: 'job_made' })
+    await closing
+    expect(closed).toBe(true)
+    await expect(client.jobs.cancel('job_1')).rejects.toThrow('bye')
+    expect(fetch.calls).toHaveLength(2)
+  })
+
   it('should reject with an AbortError when given no reason, and leave a caller’s signal no listener', async () => {
     const { client, manual } = virtualSetup()
     const job = await client.jobs.create(jobParams(600_000))
