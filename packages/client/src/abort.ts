@@ -44,3 +44,26 @@ export function whenAborted(signal: AbortSignal, callback: () => void): () => vo
     signal.removeEventListener('abort', own.fire)
   }
 }
+
+/**
+ * A signal that aborts with `first` or `second`, whichever does first (`first` may be absent:
+ * `second` itself then), and the function that stops following them once it is not needed (a
+ * caller's long-lived signal would otherwise keep a callback for each). `AbortSignal.any` is
+ * missing on Node 18.
+ */
+export function eitherSignal(
+  first: AbortSignal | undefined,
+  second: AbortSignal,
+): { signal: AbortSignal; unlink: () => void } {
+  // One aborted already, or only one given: no other to follow.
+  if (second.aborted || !first) return { signal: second, unlink: () => {} }
+  if (first.aborted) return { signal: first, unlink: () => {} }
+  const controller = new AbortController()
+  const stops = [first, second].map((s) => whenAborted(s, () => controller.abort(s.reason)))
+  return {
+    signal: controller.signal,
+    unlink: () => {
+      for (const stop of stops) stop()
+    },
+  }
+}

@@ -6,7 +6,7 @@
  * (`single`); every call made after the close rejects at once. `close()` resolves once every call
  * out has settled: nothing of the client is left running.
  */
-import { whenAborted } from './abort.js'
+import { eitherSignal } from './abort.js'
 
 /** A call's signal, and what to call once the call has ended. */
 export interface Followed {
@@ -22,25 +22,18 @@ export class Calls {
   /** What `close()` calls wait on: told once no call is out. */
   #onIdle: (() => void)[] = []
 
+  /** Aborted at `close()`, with its reason (the core's `closing`: a request's retry pauses). */
+  get closing(): AbortSignal {
+    return this.#closing.signal
+  }
+
   /**
    * Follows a call given `signal` (its caller's, if any), until its `end`. Closed already: the
    * signal is aborted with the close's reason.
    */
   follow(signal: AbortSignal | undefined): Followed {
-    const closing = this.#closing.signal
     const counted = this.#counted()
-    // The close's signal alone, or the caller's aborted already: no other to follow.
-    let linked = closing.aborted || !signal ? closing : signal
-    let unlink = () => {}
-    if (signal && !signal.aborted && !closing.aborted) {
-      // One listener per signal, however many calls share it (abort.ts).
-      const controller = new AbortController()
-      const stops = [signal, closing].map((s) => whenAborted(s, () => controller.abort(s.reason)))
-      linked = controller.signal
-      unlink = () => {
-        for (const stop of stops) stop()
-      }
-    }
+    const { signal: linked, unlink } = eitherSignal(signal, this.#closing.signal)
     return {
       signal: linked,
       end: () => {
@@ -67,10 +60,11 @@ export class Calls {
 
   /**
    * Runs one request of its caller's (a get, a create, a cancel) under the caller's signal
-   * alone, counted until it settles: `close()` lets it finish (its time limit and retries bound
-   * it), as a create cut short could leave a job made and its answer lost. Made after the close:
-   * rejected, unsent. (No signal of the close's on it: linked to every request, it cost `jobs.get`
-   * 4 % of its CPU, past the benchmark's guard: docs/client-benchmarks.md.)
+   * alone, counted until it settles: `close()` lets the attempt out finish (a create cut short
+   * could leave a job made and its answer lost), but no retry starts after it (core.ts races the
+   * pause before one against `closing`). Made after the close: rejected, unsent. (No signal of
+   * the close's on the attempt: linked to every request, it cost `jobs.get` 4 % of its CPU, past
+   * the benchmark's guard: docs/client-benchmarks.md.)
    */
   single<T>(call: () => Promise<T>): Promise<T> {
     const closing = this.#closing.signal

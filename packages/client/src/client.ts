@@ -36,8 +36,9 @@ export interface Client {
   /**
    * Ends every wait, watch and batch out (`waitAll`, `waitAny`, `createAndWait`, `createBatch`:
    * their streams, held requests, retry pauses) as their own signal would, rejecting each with
-   * `reason` (an `AbortError` `DOMException` when none is given); lets a single `get`, `create`
-   * or `cancel` out finish (a create cut short could leave a job made and its answer lost);
+   * `reason` (an `AbortError` `DOMException` when none is given); lets the attempt of a single
+   * `get`, `create` or `cancel` out finish (a create cut short could leave a job made and its
+   * answer lost) but starts no retry of it after;
    * rejects every call made after, unsent; resolves once all have settled. For a service
    * shutting down, or a test's end.
    * @example process.once('SIGTERM', () => client.close())
@@ -53,7 +54,8 @@ export interface Client {
  */
 export function createClient(options: ClientOptions = {}): Client {
   const settings = resolveOptions(options)
-  const core = createCore(settings)
+  const calls = new Calls()
+  const core = { ...createCore(settings), closing: calls.closing }
   const { events } = core
   const tabs = settings.shareTabs ? tabsFor(core.http) : undefined
   const memory = new TransportMemory(settings.transport.transport)
@@ -66,7 +68,6 @@ export function createClient(options: ClientOptions = {}): Client {
       shareRequests,
     })
   })
-  const calls = new Calls()
   return {
     jobs: new Jobs(engine, calls),
     on: (type, listener) => {

@@ -2,6 +2,7 @@
  * What every resource of one client shares, and `request`: one call with retries, the retry
  * budget, the circuit breaker and events around a single HTTP attempt.
  */
+import { eitherSignal } from './abort.js'
 import { type Clock, sleepWaking } from './clock.js'
 import type { Emitter } from './emitter.js'
 import { isApiError, isNetworkError, isTimeoutError, NetworkError, OFFLINE } from './errors.js'
@@ -53,6 +54,11 @@ export interface ClientCore {
   dates: ServerDates
   /** How long requests take to reach the server. */
   trips: RoundTrips
+  /**
+   * Aborted when the client is closed (calls.ts): no retry of a request starts after it, and a
+   * pause before one ends at once with the close's reason.
+   */
+  closing?: AbortSignal | undefined
 }
 
 /**
@@ -262,7 +268,14 @@ async function attempts<T>(
         error: String(error),
       })
       events.emit('request:retry', { method, path, attempt: count, delayMs: goesInMs, error })
-      await sleepWaking(clock, delayMs, signal)
+      // A client closed meanwhile, or while it pauses: no retry (a get out at the close was let
+      // finish, and waited out minutes of a server's `Retry-After`, sending more).
+      const pause = core.closing ? eitherSignal(signal, core.closing) : { signal, unlink() {} }
+      try {
+        await sleepWaking(clock, delayMs, pause.signal)
+      } finally {
+        pause.unlink()
+      }
     }
   }
 }

@@ -1733,6 +1733,25 @@ describe('client.close', () => {
     expect(fetch.calls).toHaveLength(2)
   })
 
+  it('should start no retry of a single request out after the close, however long the server asks to wait', async () => {
+    const { manual, clock } = virtualClock()
+    const fetch = fakeFetch(() => {
+      const refused = problemResponse(429, 'Too Many Requests')
+      refused.headers.set('retry-after', '50')
+      return refused
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
+    const got = client.jobs.get('job_1').catch((error: unknown) => error)
+    await manual.tickAsync(1_000)
+    const reason = new Error('shutting down')
+    const closing = client.close(reason)
+    await manual.tickAsync(0)
+    expect(await got).toBe(reason)
+    await closing
+    await manual.tickAsync(300_000)
+    expect(fetch.calls).toHaveLength(1)
+  })
+
   it('should reject with an AbortError when given no reason, and leave a caller’s signal no listener', async () => {
     const { client, manual } = virtualSetup()
     const job = await client.jobs.create(jobParams(600_000))

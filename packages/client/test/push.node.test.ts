@@ -25,6 +25,12 @@ import {
 } from './fake-fetch.js'
 import { drive, jobParams, virtualClock, virtualSetup } from './virtual-time.js'
 
+/**
+ * A wait that wants every change (`onProgress`): its stream is a whole one, looked beside after
+ * five quiet minutes (one of the job's end alone is looked beside every 30 min).
+ */
+const EVERY_CHANGE = { onProgress: () => {} }
+
 /** A text/event-stream response whose body the test writes. */
 function eventStream() {
   let controller: ReadableStreamDefaultController<Uint8Array> | undefined
@@ -133,6 +139,30 @@ describe('transport: sse', () => {
       expect(paths[0]).toBe(`/v1/jobs/${job.id}/events?until=terminal`)
       expect(paths.at(-1)).toBe(`/v1/jobs/${job.id}/events`)
     }
+  })
+
+  it('should keep streams of the end alone after a 400 about a job, not the parameter', async () => {
+    const { client, requests, settle } = virtualSetup({ client: { transport: 'sse' } })
+    // The mock refuses an id with dots (400) wherever it is asked.
+    await settle(client.jobs.wait('job.with.dots').catch(() => {}))
+    const job = await client.jobs.create(jobParams(5_000))
+    await settle(client.jobs.wait(job.id))
+    const opens = requests.filter((r) => r.path.startsWith(`/v1/jobs/${job.id}/events`))
+    expect(opens.map((r) => r.path)).toEqual([`/v1/jobs/${job.id}/events?until=terminal`])
+  })
+
+  it('should look beside a stream of the end alone seldom, and count no look as a status check', async () => {
+    const { client, requests, settle } = virtualSetup({
+      client: { transport: 'sse' },
+      simulation: { hints: { mode: 'eta', eta_noise: 0, progress: true } },
+    })
+    const job = await client.jobs.create(jobParams(3_600_000))
+    // Five status checks at most: a stream makes none, nor does a look beside it.
+    const done = await settle(client.jobs.wait(job.id, { maxAttempts: 5 }))
+    expect(done.status).toBe('completed')
+    const gets = requests.filter((r) => r.method === 'GET')
+    // The stream, and a look every 30 min of the hour (was every 5 min: 13 requests).
+    expect(gets.length).toBeLessThanOrEqual(3)
   })
 
   it('should stream every change on a server that refuses until=terminal (a 400)', async () => {
@@ -1894,7 +1924,7 @@ describe('push: deadlines and failures, as polling has them', () => {
     })
     const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'sse' })
     let settled = false
-    const wait = client.jobs.wait('job_1').finally(() => {
+    const wait = client.jobs.wait('job_1', EVERY_CHANGE).finally(() => {
       settled = true
     })
     // Keep-alives alone, every 15 s: the stream is alive, but tells nothing.
@@ -1947,7 +1977,9 @@ describe('push: deadlines and failures, as polling has them', () => {
   it('should end a look beside a quiet stream with the stream, and so with the wait', async () => {
     const { manual, streams, looks, client, quietFiveMinutes } = quietStream(60_000)
     const controller = new AbortController()
-    const wait = client.jobs.wait('job_1', { signal: controller.signal }).catch(() => {})
+    const wait = client.jobs
+      .wait('job_1', { ...EVERY_CHANGE, signal: controller.signal })
+      .catch(() => {})
     await quietFiveMinutes()
     expect(looks).toHaveLength(1)
     // The server ends the stream (a deployment) while the look is out.
@@ -1961,7 +1993,9 @@ describe('push: deadlines and failures, as polling has them', () => {
   it('should keep one look beside a quiet stream out at a time, and end it with the wait', async () => {
     const { streams, looks, client, quietFiveMinutes } = quietStream(Number.POSITIVE_INFINITY)
     const controller = new AbortController()
-    const wait = client.jobs.wait('job_1', { signal: controller.signal }).catch(() => {})
+    const wait = client.jobs
+      .wait('job_1', { ...EVERY_CHANGE, signal: controller.signal })
+      .catch(() => {})
     await quietFiveMinutes()
     // The look hangs; an event comes, then five more quiet minutes: no second look beside it.
     streams.at(-1)?.write(statusEvent(jobBody({ status: 'running', progress: 0.5 }), 2))

@@ -29,6 +29,11 @@ const FIRST_EVENT_MS = 5_000
  * job's events.
  */
 const EVENTLESS_MS = 300_000
+/**
+ * So for a stream of the job's end alone (`?until=terminal`): no event is its way until the end,
+ * so a look every 5 min made a 1-hour job 13 requests instead of 1; every 30 min, 3.
+ */
+const EVENTLESS_END_ONLY_MS = 1_800_000
 
 /** Streams of an observation in a row that ended without an event. */
 const emptyStreams = new WeakMap<Observation, number>()
@@ -79,8 +84,11 @@ export async function listen(
   signal: AbortSignal,
   /** Whether it was opened with `Last-Event-ID`. */
   resumed: boolean,
+  /** Whether it asked for the job's end alone (`?until=terminal`). */
+  endOnly = false,
 ): Promise<void> {
   const { clock } = core
+  const eventlessMs = endOnly ? EVENTLESS_END_ONLY_MS : EVENTLESS_MS
   const { state } = observation.cursor
   const info = { method: 'GET', path: `${jobPath(observation.id)}/events` }
   let retryMs: number | undefined
@@ -102,7 +110,7 @@ export async function listen(
         return
       }
       events++
-      eventless.start(EVENTLESS_MS, 'no event')
+      eventless.start(eventlessMs, 'no event')
       if (event.id !== '') state.eventId = event.id
       const at = clock.now()
       const check = { startedAt: at, at, attempt: state.checks }
@@ -190,7 +198,9 @@ export async function listen(
         ({ job, response }) => {
           if (!job || events !== seen) return
           const hints = hintsOf(job, response.headers, clock.now())
-          observation.answered(job, hints, response.headers.get('etag') ?? undefined, 'look')
+          // Told as the stream's news: no status check of a wait's (`maxAttempts` counts none
+          // beside a live stream, as the README says of streams).
+          observation.answered(job, hints, response.headers.get('etag') ?? undefined, 'stream')
         },
         (error: unknown) => {
           if (controller.signal.aborted) return
@@ -201,7 +211,7 @@ export async function listen(
         if (looking === controller) looking = undefined
         if (!reading) return
         if (observation.ended) cancel()
-        else eventless.start(EVENTLESS_MS, 'no event')
+        else eventless.start(eventlessMs, 'no event')
       })
       // Nothing of a look's escapes as an unhandled rejection (a subscriber that threw, say).
       .catch((error: unknown) => {
@@ -225,7 +235,7 @@ export async function listen(
       }
       if (invalid) break
       // Bytes came (an event, `retry:` or a keep-alive): the stream is not buffered, and alive.
-      if (!bytes && resumed && events === 0) eventless.start(EVENTLESS_MS, 'no event')
+      if (!bytes && resumed && events === 0) eventless.start(eventlessMs, 'no event')
       bytes = true
       quiet.start(SILENT_MS, 'silence')
     }

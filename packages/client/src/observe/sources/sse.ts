@@ -17,7 +17,8 @@
  * the stream asks for its end alone (`?until=terminal`: the job as it is, then its end, not each
  * progress step: 200 streams of jobs moving every half second filled a 1 Mbit/s link); someone
  * joining who wants them opens it again without (`widen`). A server refusing the parameter
- * (a 400 or 422) has its streams opened without it from then on.
+ * (a 400 or 422, then answering the open without it) has its streams opened without it from
+ * then on.
  */
 import { type ClientCore, requestStream } from '../../core.js'
 import {
@@ -57,8 +58,14 @@ export function sseSource(core: ClientCore): Source {
   let streamed = false
   /** Observations whose last open was refused with a time to come back (a 429 or 503). */
   const paced = new WeakSet<object>()
-  /** Whether the server refused a stream of the end alone (`?until=terminal`). */
+  /**
+   * Whether the server refused streams of the end alone (`?until=terminal`): set once a job's
+   * open with it was refused (400, 422) and its open without it then answered. Until then, the
+   * jobs whose open with it was refused are opened once without it (`untilSuspect`): a 400 may
+   * be about the job (its id), and then every stream of the client lost the end alone.
+   */
   let untilRefused = false
+  const untilSuspect = new WeakSet<object>()
 
   /** The job asked plainly, with a check's guard: nothing to interrupt at the deadline. */
   function plainCheck(observation: Observation, signal: AbortSignal, turn?: number): Promise<void> {
@@ -106,12 +113,13 @@ export function sseSource(core: ClientCore): Source {
       signal.throwIfAborted()
       // The circuit opened meanwhile (retries of the open failing): so too.
       if (isCircuitOpenError(error)) return plainCheck(observation, signal)
-      // A server strict about parameters it does not know: every stream opens without it.
+      // A server strict about parameters it does not know? This job's stream opens without it.
       if (endOnly && isApiError(error) && PARAMETER_REFUSED.has(error.status)) {
-        untilRefused = true
-        core.logger.debug?.('the server refuses until=terminal on streams: every change streamed')
+        untilSuspect.add(observation)
         return observation.requeue()
       }
+      // Refused without it too: the refusal was about something else.
+      untilSuspect.delete(observation)
       // A job that does not exist (or not for this key) is not a server without streams.
       if (isApiError(error) && UNSUPPORTED.has(error.status) && !isJobNotFound(error)) {
         // A 404 worded otherwise may be the job's absence, not the endpoint's: a plain look
@@ -165,6 +173,12 @@ export function sseSource(core: ClientCore): Source {
     }
     lateOpens = 0
     paced.delete(observation)
+    if (untilSuspect.has(observation)) {
+      // Answered without `until`: it was what the server refused. Every stream without it now.
+      untilSuspect.delete(observation)
+      untilRefused = true
+      core.logger.debug?.('the server refuses until=terminal on streams: every change streamed')
+    }
     const { response } = stream
     // The job ended and the stream has nothing newer: its last state is one GET away.
     if (response.status === 204) {
@@ -191,7 +205,7 @@ export function sseSource(core: ClientCore): Source {
       return fallBack(observation, `${said} answered ${answered}`, how)
     }
     streamed = true
-    await listen(core, observation, stream, signal, request.headers !== undefined)
+    await listen(core, observation, stream, signal, request.headers !== undefined, endOnly)
   }
 
   return {
@@ -205,7 +219,7 @@ export function sseSource(core: ClientCore): Source {
       }
       // A stream has no time limit of its own: at a wait's deadline it is interrupted (its
       // opening too), and the job asked plainly again: the wait's last look.
-      const endOnly = !untilRefused && observation.endOnly()
+      const endOnly = !untilRefused && !untilSuspect.has(observation) && observation.endOnly()
       const open = holdOpen(observation, signal, endOnly)
       observation.guardDeadlines(0)
       try {
