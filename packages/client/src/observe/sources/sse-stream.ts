@@ -30,8 +30,8 @@ const FIRST_EVENT_MS = 5_000
  */
 const EVENTLESS_MS = 300_000
 /**
- * So for a stream of the job's end alone (`?until=terminal`): no event is its way until the end,
- * so a look every 5 min made a 1-hour job 13 requests instead of 1; every 30 min, 3.
+ * The same for a stream of the job's end alone (`?until=terminal`), which brings no event until
+ * the end: looked beside every 5 min, a 1-hour job cost 13 requests instead of 1; every 30 min, 3.
  */
 const EVENTLESS_END_ONLY_MS = 1_800_000
 
