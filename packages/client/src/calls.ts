@@ -46,16 +46,10 @@ export class Calls {
   /** Runs a call under a signal `follow` gives, ending it when it settles. */
   run<T>(signal: AbortSignal | undefined, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const { signal: linked, end } = this.follow(signal)
-    let promise: Promise<T>
-    try {
+    return settled(end, () => {
       linked.throwIfAborted()
-      promise = call(linked)
-    } catch (error) {
-      end()
-      return Promise.reject(error)
-    }
-    promise.then(end, end)
-    return promise
+      return call(linked)
+    })
   }
 
   /**
@@ -69,16 +63,7 @@ export class Calls {
   single<T>(call: () => Promise<T>): Promise<T> {
     const closing = this.#closing.signal
     if (closing.aborted) return Promise.reject(closing.reason)
-    const end = this.#counted()
-    let promise: Promise<T>
-    try {
-      promise = call()
-    } catch (error) {
-      end()
-      return Promise.reject(error)
-    }
-    promise.then(end, end)
-    return promise
+    return settled(this.#counted(), call)
   }
 
   /** Counts a call out; what ends it (once). */
@@ -99,4 +84,17 @@ export class Calls {
     if (this.#open === 0) return Promise.resolve()
     return new Promise((resolve) => this.#onIdle.push(resolve))
   }
+}
+
+/** `call()`'s promise, `end` told once it settles (or at once when `call` throws). */
+function settled<T>(end: () => void, call: () => Promise<T>): Promise<T> {
+  let promise: Promise<T>
+  try {
+    promise = call()
+  } catch (error) {
+    end()
+    return Promise.reject(error)
+  }
+  promise.then(end, end)
+  return promise
 }

@@ -421,9 +421,13 @@ export class Monitor implements Planner {
    * for, in one request.
    */
   #sendGathered(pacer?: Pacer, turn?: Ticket): void {
+    /** The turn given for a request not sent. */
+    const giveBack = () => {
+      if (pacer && turn !== undefined) pacer.release(turn)
+    }
     // A batch went meanwhile and took the last room: the turn goes back, its return sends these.
     if (!this.#window.room) {
-      if (pacer && turn !== undefined) pacer.release(turn)
+      giveBack()
       return
     }
     const group = this.#gathering.take((observation) => {
@@ -432,18 +436,12 @@ export class Monitor implements Planner {
       return true
     })
     // Offline since they were gathered: parked until the network is back.
-    if (this.#page?.park(group)) {
-      if (pacer && turn !== undefined) pacer.release(turn)
-      if (pacer) this.#gathering.wait(pacer)
-      this.#arm()
-      return
-    }
+    const parked = this.#page?.park(group) ?? false
     // The server may have shown meanwhile that its batch endpoint does not work.
     const many = this.#batches()
-    if (many) this.#comeAlong(group, false)
-    if (group.length === 0) {
-      if (pacer && turn !== undefined) pacer.release(turn)
-    } else if (group.length === 1 || !many) {
+    if (many && !parked) this.#comeAlong(group, false)
+    if (parked || group.length === 0) giveBack()
+    else if (group.length === 1 || !many) {
       for (const [i, observation] of group.entries()) this.#one(observation, i ? undefined : turn)
     } else this.#many(many, group, turn)
     if (pacer) this.#sendGatheredAsRoom()
