@@ -1,6 +1,6 @@
 /** The client's events: each name with its payload. */
 
-import type { Transport } from './observe/observation.js'
+import type { Transport } from './observe/planner.js'
 import type { BatchProgress } from './observe/wait-many.js'
 import type { CircuitState } from './request/breaker.js'
 import type { Job } from './types.js'

@@ -49,7 +49,7 @@ export type {
 } from './job-options.js'
 export type { Jobs } from './jobs.js'
 export type { ProgressEstimate } from './observe/estimate.js'
-export type { Transport } from './observe/observation.js'
+export type { Transport } from './observe/planner.js'
 export type { WaitLimits, WaitState } from './observe/subscription.js'
 export type { OnProgress } from './observe/wait.js'
 export type { BatchProgress, WaitOutcome } from './observe/wait-many.js'

@@ -6,7 +6,7 @@ import { type Clock, systemClock } from './clock.js'
 import type { Logger } from './core.js'
 import { DEFAULTS, withDefaults } from './defaults.js'
 import { shown, VideoTranslationError } from './errors.js'
-import type { Transport } from './observe/observation.js'
+import type { Transport } from './observe/planner.js'
 import { type AdaptiveOptions, adaptivePolling } from './polling/adaptive.js'
 import type { ServerHints } from './polling/hints.js'
 import {

@@ -4,7 +4,7 @@
  * one does not work, and whether batches work. Both go back to the best RETRY_BEST_MS later (what
  * failed may have been a bad minute, a route missing during a deployment).
  */
-import type { Transport } from './observation.js'
+import type { Transport } from './planner.js'
 
 /** How long a transport (or batches) that failed is passed over for the client's next jobs. */
 const RETRY_BEST_MS = 600_000

@@ -8,7 +8,8 @@
 import { parseJob } from '../parse.js'
 import type { HttpConfig } from '../request/http.js'
 import type { Job } from '../types.js'
-import { InFlight, type Observation } from './observation.js'
+import type { Observation } from './observation.js'
+import { InFlight } from './planner.js'
 import { checkOnce } from './sources/poll.js'
 
 /** How long a tab taking over a job's lead waits for the last answer of the tab before it. */
