@@ -589,6 +589,96 @@ describe('transport: long-poll', () => {
     ])
   })
 
+  it('should poll jobs on a server that answers 404 to any query, once a plain check finds them', async () => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    // Routed by the whole URL: `/events`, `?wait=` and `&until=` are all unknown to it.
+    const fetch = fakeFetch((call) => {
+      const url = new URL(call.url)
+      if (url.search !== '' || url.pathname.endsWith('/events')) {
+        return new Response('Not Found', { status: 404 })
+      }
+      const id = url.pathname.split('/')[3]
+      const done = manual.now() - start >= 5_000
+      return json(jobBody({ id, status: done ? 'completed' : 'running', eta_ms: null }))
+    })
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      fetch,
+      clock,
+      polling: fixedInterval(1_000),
+    })
+    const fallbacks: string[] = []
+    client.on('transport:fallback', (e) => fallbacks.push(`${e.from} -> ${e.to}`))
+    const first = client.jobs.wait('job_1', { timeoutMs: 60_000 })
+    await manual.tickAsync(10_000)
+    await expect(first).resolves.toMatchObject({ status: 'completed' })
+    expect(fallbacks).toEqual(['sse -> long-poll', 'long-poll -> poll'])
+    const paths = fetch.calls.map((c) => c.url.replace('http://api.test', ''))
+    expect(paths.slice(0, 4)).toEqual([
+      '/v1/jobs/job_1/events?until=terminal',
+      '/v1/jobs/job_1',
+      '/v1/jobs/job_1?wait=30&until=terminal',
+      '/v1/jobs/job_1',
+    ])
+    // Remembered: the next job is polled from its first check.
+    const before = fetch.calls.length
+    const second = client.jobs.wait('job_2', { timeoutMs: 60_000 })
+    await manual.tickAsync(1_000)
+    await expect(second).resolves.toMatchObject({ status: 'completed' })
+    expect(fetch.calls.slice(before).map((c) => c.url)).toEqual(['http://api.test/v1/jobs/job_2'])
+  })
+
+  it("should keep a job's checks plain after held requests answered 404 (long-poll chosen)", async () => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    const fetch = fakeFetch((call) => {
+      if (call.url.includes('?')) return new Response('Not Found', { status: 404 })
+      const done = manual.now() - start >= 5_000
+      return json(jobBody({ id: 'job_1', status: done ? 'completed' : 'running', eta_ms: null }))
+    })
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      fetch,
+      clock,
+      transport: 'long-poll',
+      polling: fixedInterval(1_000),
+    })
+    const wait = client.jobs.wait('job_1', { timeoutMs: 60_000 })
+    await manual.tickAsync(10_000)
+    await expect(wait).resolves.toMatchObject({ status: 'completed' })
+    const held = fetch.calls.filter((c) => c.url.includes('?'))
+    expect(held.map((c) => c.url)).toEqual(['http://api.test/v1/jobs/job_1?wait=30&until=terminal'])
+    // Checked every second by the strategy meanwhile, not asked in a loop.
+    expect(fetch.calls.length).toBeGreaterThanOrEqual(5)
+    expect(fetch.calls.length).toBeLessThanOrEqual(8)
+  })
+
+  it('should fail a long-polled wait for a job that is not there with NotFoundError, after one plain check', async () => {
+    const { manual, clock } = virtualClock()
+    const fetch = fakeFetch((call) =>
+      call.url.includes('job_typo')
+        ? problemResponse(404, 'Not Found')
+        : json(jobBody({ id: 'job_2', status: 'completed' })),
+    )
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      fetch,
+      clock,
+      transport: 'long-poll',
+    })
+    const fallbacks: unknown[] = []
+    client.on('transport:fallback', (event) => fallbacks.push(event))
+    const wait = client.jobs.wait('job_typo').catch((e: unknown) => e)
+    await manual.tickAsync(1_000)
+    expect(isNotFoundError(await wait)).toBe(true)
+    expect(fetch.calls.map((c) => c.url.replace('http://api.test', ''))).toEqual([
+      '/v1/jobs/job_typo?wait=30&until=terminal',
+      '/v1/jobs/job_typo',
+    ])
+    expect(fallbacks).toEqual([])
+  })
+
   it.each([403, 410, 429, 502, 503])(
     'should ask a job whose stream and held requests are refused with a %i by polling (auto)',
     async (status) => {

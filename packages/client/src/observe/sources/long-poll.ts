@@ -20,8 +20,8 @@
  * from then on; vanished again for the same job, in a row, the job is polled (long-poll chosen:
  * holds halved again). Each hold was retried until the breaker opened: a fixed 20 s job known
  * 203 s after its end. A server that refuses the `wait` parameter (a 400 or
- * 422 to a held request, and again without `until`) is polled; one that ends an idle hold with
- * a 204 or a 304 is told nothing new.
+ * 422 to a held request, and again without `until`), or answers one 404 where a plain check
+ * finds the job, is polled; one that ends an idle hold with a 204 or a 304 is told nothing new.
  */
 import { type ClientCore, cutHolds } from '../../core.js'
 import { isApiError, isTimeoutError } from '../../errors.js'
@@ -80,6 +80,14 @@ export function longPollSource(core: ClientCore): Source {
   const untilSuspect = new WeakSet<object>()
   /** Held requests refused with a 400 or 422 even without `until` (see below). */
   let waitRefusals = 0
+  /**
+   * Observations whose held request was answered 404: a server routing by the whole URL (or
+   * answering so for parameters it does not know) says it of a job that exists. A plain check
+   * next tells: a 404 again, the job is missing (the wait fails with it); answered, held requests
+   * are refused here and the job is polled, the client's next jobs too (long-poll chosen: this
+   * job's checks stay plain).
+   */
+  const notFoundHeld = new WeakMap<object, 'asking' | 'refused'>()
   /** Observations whose last held request got no answer at all, with its hold: a plain check next. */
   const unanswered = new WeakMap<object, number>()
   /** Per observation: its held requests that vanished in a row (see `vanished`). */
@@ -129,7 +137,12 @@ export function longPollSource(core: ClientCore): Source {
       // Nothing known of the job yet, and someone wants every change (a watch): a plain check
       // first brings the job as it is now, where a held one would wait for its next change.
       const unknown = previous === undefined && !observation.endOnly()
-      const plain = probing || holdS < 1 || unknown || unanswered.has(observation)
+      const plain =
+        probing ||
+        holdS < 1 ||
+        unknown ||
+        unanswered.has(observation) ||
+        notFoundHeld.has(observation)
       const sentEtag = plain || !staleTags.has(observation) ? knownEtag : undefined
       // A wait for the end alone is held through the other status changes; someone who wants
       // them joining meanwhile ends the hold (`widen`), and the job is asked again at once.
@@ -159,6 +172,10 @@ export function longPollSource(core: ClientCore): Source {
         if (held.interrupted()) return observation.requeue()
         // Cut on the way after being held a while (core.ts, `isCutHold`): see below.
         const lastedMs = cutHolds.get(error as object)
+        if (!plain && isApiError(error) && error.status === 404 && lastedMs === undefined) {
+          notFoundHeld.set(observation, 'asking')
+          return observation.requeue()
+        }
         if (!plain && isApiError(error) && (error.status === 400 || error.status === 422)) {
           // Perhaps a server that knows no `until` and refuses what it does not know: asked
           // again without it, at once.
@@ -242,6 +259,11 @@ export function longPollSource(core: ClientCore): Source {
       // the first look at a job, held at once. One under a second before the deadline: the
       // next (if any) as the strategy says.
       if (plain) {
+        if (notFoundHeld.get(observation) === 'asking') {
+          notFoundHeld.set(observation, 'refused')
+          const reason = `GET ${jobPath(observation.id)}?wait= answered 404, the job found without`
+          observation.planner.fallback(observation, 'poll', reason)
+        }
         // After a held request unanswered: held again at once when still long-polled.
         const lostS = unanswered.get(observation)
         unanswered.delete(observation)
