@@ -33,6 +33,8 @@ interface Turn {
   background: boolean
   /** A write (POST): under the writes' learned limit too (write-limit.ts). */
   write: boolean
+  /** See `Asking.refuse`. */
+  refuse: ((pausedMs: number) => unknown) | undefined
 }
 
 /** What a request asking for a turn is (turns.ts says). */
@@ -45,6 +47,11 @@ export interface Asking {
   write?: boolean
   /** A wait's last look at its deadline: not under a limit learned (see `take`). */
   lastLook?: boolean
+  /**
+   * While it waits, the server says (a 503 with `Retry-After`) that it takes no request for
+   * `pausedMs`: the error to fail it with at once, or undefined to wait on (turns.ts).
+   */
+  refuse?: (pausedMs: number) => unknown
 }
 
 /** How many turns in a row creates with time to spare take while other requests wait (`#next`). */
@@ -139,6 +146,14 @@ export class Pacer {
     return Math.max(held, short / limit.perMs)
   }
 
+  /**
+   * How much is left of the time the server said it takes no request (a 503 with
+   * `Retry-After`), for a write or not (0: none).
+   */
+  pausedMs(write: boolean): number {
+    return this.#server.pausedMs(write)
+  }
+
   /** How many turns waiting would go before a request that is not a write (see `#next`). */
   #ahead(): number {
     if (!this.#server.writesHeld()) return this.waiting
@@ -174,7 +189,8 @@ export class Pacer {
       return Promise.resolve(this.#given(background, write))
     }
     return new Promise((resolve, reject) => {
-      const turn: Turn = { by, resolve, reject, unlink: () => {}, background, write }
+      const { refuse } = asking
+      const turn: Turn = { by, resolve, reject, unlink: () => {}, background, write, refuse }
       const queue = background ? this.#backgroundQueue : this.#queue
       if (signal) {
         turn.unlink = whenAborted(signal, () => {
@@ -262,7 +278,21 @@ export class Pacer {
     const later = ticket < 0 ? 0 : Math.min(out, this.#tickets - ticket)
     const tickets = this.#tickets
     this.#server.answered({ ticket, tickets, later, out, given, headers, outcome, held })
+    if (typeof outcome === 'object' && 'unavailable' in outcome) this.#refusePaused()
     this.#drain()
+  }
+
+  /** The server said it takes no request for a while: the turns that would not wait fail now. */
+  #refusePaused(): void {
+    for (const queue of [this.#queue, this.#backgroundQueue]) {
+      for (const turn of [...queue]) {
+        const error = turn.refuse?.(this.#server.pausedMs(turn.write))
+        if (error === undefined) continue
+        queue.splice(queue.indexOf(turn), 1)
+        turn.unlink()
+        turn.reject(error)
+      }
+    }
   }
 
   /**

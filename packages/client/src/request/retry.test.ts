@@ -9,7 +9,13 @@ import {
 } from '../../test/fake-fetch.js'
 import { drive, virtualClock } from '../../test/virtual-time.js'
 import { type ClientOptions, createClient } from '../client.js'
-import { isNotFoundError, isRateLimitError, isServerError, TimeoutError } from '../errors.js'
+import {
+  isNotFoundError,
+  isRateLimitError,
+  isServerError,
+  type ServerError,
+  TimeoutError,
+} from '../errors.js'
 import { MAX_PACED_RETRIES, RetryBudget } from './retry.js'
 
 /** A refusal that says when to come back (`Retry-After`, in seconds). */
@@ -279,6 +285,65 @@ describe('the create a wait follows', () => {
     const made = client.jobs.createAndWait(params, { timeoutMs: 3_600_000 })
     await expect(drive(manual, made, 5_000, 100)).resolves.toMatchObject({ status: 'completed' })
     expect(posts).toBe(2)
+  })
+
+  it('should fail calls at once, unsent, while the server said it is unavailable for longer than they wait', async () => {
+    // Down for maintenance from the first request on, saying two minutes.
+    const sentAt: number[] = []
+    const { client, fetch, manual } = setup(() => {
+      sentAt.push(manual.now() - (sentAt[0] ?? manual.now()))
+      return (sentAt.at(-1) ?? 0) < 120_000 ? paced(503, '120', 'maintenance') : json(jobBody())
+    })
+    const settled = (p: Promise<unknown>) =>
+      p.then(
+        () => 'resolved',
+        (e: unknown) => e,
+      )
+    const calls = [
+      client.jobs.get('job_1'),
+      client.jobs.get('job_2'),
+      client.jobs.create({ video_url: 'https://x/v.mp4', target_language: 'fr' }),
+    ].map(settled)
+    await manual.tickAsync(100)
+    const errors = await Promise.all(calls)
+    // The first was answered 503; the others, queued behind it, fail with its word, unsent.
+    expect(fetch.calls).toHaveLength(1)
+    for (const error of errors) {
+      expect(isServerError(error)).toBe(true)
+      expect((error as ServerError).retryAfterMs).toBeGreaterThan(119_000)
+    }
+    expect((errors[1] as Error).message).toMatch(/^GET \/v1\/jobs\/job_2 .*not sent.*12[01] s more/)
+    expect((errors[2] as Error).message).toMatch(/^POST \/v1\/jobs /)
+    // Made later, still unsent and at once.
+    await manual.tickAsync(30_000)
+    const later = settled(client.jobs.get('job_1'))
+    await manual.tickAsync(1)
+    expect(isServerError(await later)).toBe(true)
+    expect(fetch.calls).toHaveLength(1)
+    // Within a minute of the end: waited out, sent once the server said it would answer.
+    await manual.tickAsync(40_000)
+    const waited = settled(client.jobs.get('job_1'))
+    await manual.tickAsync(60_000)
+    expect(await waited).toBe('resolved')
+    expect(fetch.calls).toHaveLength(2)
+    expect(sentAt[1]).toBeGreaterThanOrEqual(120_000)
+  })
+
+  it('should let a createAndWait wait out a long unavailability its deadline allows', async () => {
+    const posts: number[] = []
+    let start: number | undefined
+    const { client, manual } = setup((call) => {
+      start ??= manual.now()
+      const down = manual.now() - start < 120_000
+      if (call.method === 'POST') posts.push(manual.now() - start)
+      if (down) return paced(503, '120', 'maintenance')
+      if (call.method === 'POST') return json(jobBody(), 202)
+      return json(jobBody({ status: 'completed', result: { url: 'https://x/y' } }))
+    })
+    const made = [1, 2].map(() => client.jobs.createAndWait(params, { timeoutMs: 3_600_000 }))
+    await expect(drive(manual, Promise.all(made), 5_000, 100)).resolves.toHaveLength(2)
+    // The second create waited for the end in its queue: not refused, not sent before it.
+    expect(posts.filter((at) => at < 120_000)).toHaveLength(1)
   })
 
   it('should end with a TimeoutError when refused with Retry-After until its deadline', async () => {

@@ -219,6 +219,16 @@ export class ServerLimit {
     return Math.max(0, this.#unavailable.untilMs(this.#clock.now()))
   }
 
+  /**
+   * How much is left of the time the server said it takes no request (a 503's `Retry-After`),
+   * for a write (`write`) or any request (0: none).
+   */
+  pausedMs(write: boolean): number {
+    const now = this.#clock.now()
+    const writes = write ? this.#writesUnavailable.saidMs(now) : 0
+    return Math.max(this.#unavailable.saidMs(now), writes)
+  }
+
   /** In how many ms the next turn may come by the limit alone (see `untilTurnMs`). */
   #limitTurnMs(now: number, soon: boolean, spreadMaxMs: number): number {
     const limit = this.#limit

@@ -6,14 +6,14 @@
  * itself (pacing.ts) spaces the turns and shares them between its two queues.
  */
 import { whenAborted } from '../abort.js'
-import type { Clock } from '../clock.js'
 import type { ClientCore } from '../core.js'
-import { isApiError, requestLine, TimeoutError } from '../errors.js'
+import { isApiError, requestLine, type ServerError, TimeoutError } from '../errors.js'
 import type { HttpRequest } from './http.js'
 import { notSent } from './key.js'
 import type { Pacer, Ticket } from './pacing.js'
 import { refusalDelay } from './rate-limit-headers.js'
 import type { Outcome } from './server-limit.js'
+import { stillUnavailable } from './unavailable.js'
 import { isWrite } from './write-limit.js'
 
 /**
@@ -61,8 +61,8 @@ export async function paced<T>(
       throw error
     }
     const api = isApiError(error) ? error : undefined
-    // No longer than a call waits out inside itself: the calls after it fail with the server's
-    // word instead of queueing silently for an hour.
+    // A 503's whole `Retry-After`: a request that would not wait so long fails at once with the
+    // server's word (core.ts), one that would (a createAndWait's create) waits for its turn.
     const { maxRetryAfterMs } = core.retry
     const again = refusedBefore.has(request)
     if (api?.status === 429) refusedBefore.add(request)
@@ -70,7 +70,7 @@ export async function paced<T>(
       api?.status === 429
         ? { refused: capped(refusalDelay(api.headers, clock.now()), maxRetryAfterMs), again }
         : plain && api?.status === 503 && api.retryAfterMs !== undefined
-          ? { unavailable: Math.min(api.retryAfterMs, maxRetryAfterMs) }
+          ? { unavailable: api.retryAfterMs }
           : 'failed'
     pacer.answered(ticket, api?.headers, outcome, held)
     throw error
@@ -107,7 +107,28 @@ export function takeTurn(
     : Math.min(turnMs ?? Infinity, core.http.timeoutMs, BACKGROUND_MS)
   const urgent = turnMs !== undefined && turnMs <= URGENT_MS
   const by = clock.now() + orderMs - (urgent ? URGENT_LEAD_MS : 0)
-  return waitForTurn(pacer, clock, request, turnMs, by)
+  return waitForTurn(core, pacer, request, turnMs, by)
+}
+
+/**
+ * The error `request` fails with, unsent, while the server says it takes no request for
+ * `pausedMs` more (a 503's `Retry-After` to another request): longer than a request waits one
+ * out inside itself (`maxRetryAfterMs`; a create of `createAndWait`, up to its `retryUntil`), or
+ * than its time left (`turnMs`). Undefined while it may wait for its turn. Queued instead, calls
+ * sat silent for a minute, then went against the server's word (a 503 asking for two minutes: a
+ * `get` took 60 s to fail, creates resolved after 61 s).
+ */
+function pauseRefusal(
+  core: ClientCore,
+  request: HttpRequest,
+  pausedMs: number,
+  turnMs: number | undefined,
+): ServerError | undefined {
+  if (pausedMs <= 0) return undefined
+  const untilMs = (request.retryUntil ?? Number.NEGATIVE_INFINITY) - core.clock.now()
+  const waitsOut = pausedMs <= core.retry.maxRetryAfterMs || pausedMs < untilMs
+  if (waitsOut && (turnMs === undefined || pausedMs < turnMs)) return undefined
+  return stillUnavailable(request, pausedMs)
 }
 
 function capped(ms: number | undefined, max: number): number | undefined {
@@ -120,18 +141,24 @@ function capped(ms: number | undefined, max: number): number | undefined {
  * instead of holding it. `by`: when its turn must come, its place in the queue.
  */
 async function waitForTurn(
+  core: ClientCore,
   pacer: Pacer,
-  clock: Clock,
   request: HttpRequest,
   timeoutMs: number | undefined,
   by: number,
 ): Promise<Ticket> {
+  const { clock } = core
   const { signal } = request
+  const write = isWrite(request)
+  const refuse = (pausedMs: number) => pauseRefusal(core, request, pausedMs, timeoutMs)
+  const refusal = refuse(pacer.pausedMs(write))
+  if (refusal) throw refusal
   const asking = {
     held: request.holdMs !== undefined,
     background: request.background === true,
-    write: isWrite(request),
+    write,
     lastLook: request.lastLook === true,
+    refuse,
   }
   if (timeoutMs === undefined) return pacer.take(signal, by, asking)
   // An aborted signal fires no more 'abort': the gate below would wait for the turn.

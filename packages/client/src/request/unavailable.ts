@@ -2,8 +2,11 @@
  * A server that said it is unavailable (a 503 with `Retry-After`: maintenance, overload) is sent
  * nothing until then, then one request alone until it answers: every call of a client waiting out
  * the same 503 came back at the same moment, each refused again (100 createAndWaits through ten
- * minutes of 503s asking for two: 500 refusals). The pacer's turns wait for it (server-limit.ts).
+ * minutes of 503s asking for two: 500 refusals). The pacer's turns wait for it (server-limit.ts);
+ * a request that would not wait out so long a `Retry-After` fails at once instead (core.ts,
+ * `stillUnavailable`).
  */
+import { type RequestInfo, ServerError } from '../errors.js'
 
 /** How long the request after the pause goes alone without an answer (one held by the server, say). */
 const ALONE_MS = 2_000
@@ -34,6 +37,11 @@ export class Unavailable {
     this.#outAt = now
   }
 
+  /** How much is left of the time the server said it takes no request (0: none). */
+  saidMs(now: number): number {
+    return this.#probe === 'due' ? Math.max(0, this.#until - now) : 0
+  }
+
   /** In how many ms a request may go by it. */
   untilMs(now: number): number {
     if (this.#probe === 'none') return 0
@@ -47,4 +55,21 @@ export class Unavailable {
   answered(ok: boolean): void {
     if (this.#probe === 'out') this.#probe = ok ? 'none' : 'due'
   }
+}
+
+/**
+ * The error of `request`, not sent: the server said (a 503 with `Retry-After` to an earlier
+ * request) that it takes none for `pausedMs` more, longer than this request would wait.
+ */
+export function stillUnavailable(request: RequestInfo, pausedMs: number): ServerError {
+  const retryAfterS = Math.ceil(pausedMs / 1_000)
+  const detail = `not sent: the server answered an earlier request 503 with Retry-After, unavailable ${retryAfterS} s more`
+  return new ServerError({
+    status: 503,
+    problem: { type: 'about:blank', title: 'Service Unavailable', status: 503, detail },
+    requestId: undefined,
+    headers: new Headers({ 'retry-after': String(retryAfterS) }),
+    request: { method: request.method, path: request.path },
+    retryAfterMs: pausedMs,
+  })
 }
