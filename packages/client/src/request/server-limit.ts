@@ -56,8 +56,11 @@ export type Outcome =
   | 'failed'
   /** `again`: a request refused before (a retry): it counts once as a proxy's refusal. */
   | { refused: number | undefined; again?: boolean }
-  /** A 503 saying when the server takes requests again (`Retry-After`, ms): see unavailable.ts. */
-  | { unavailable: number }
+  /**
+   * A 503 saying when the server takes requests again (`Retry-After`, ms), and how long the
+   * client holds its requests for it (at most a minute by default): see unavailable.ts.
+   */
+  | { unavailable: number; holdMs: number }
 
 /** A request's answer, and where its turn stands among the others (see `ServerLimit.answered`). */
 export interface Answer {
@@ -258,9 +261,10 @@ export class ServerLimit {
     const write = answer.given !== undefined && answer.given !== false
     if (typeof outcome === 'object' && 'unavailable' in outcome) {
       // Up to a second more at random: clients told together do not come back together.
-      const spreadMs = this.#random() * Math.min(1_000, outcome.unavailable)
+      const spreadMs = this.#random() * Math.min(1_000, outcome.holdMs)
       // A write's may be the writes' alone (creates refused, reads answered): reads go on.
       ;(write ? this.#writesUnavailable : this.#unavailable).said(
+        now + outcome.holdMs + spreadMs,
         now + outcome.unavailable + spreadMs,
       )
     } else {

@@ -61,8 +61,9 @@ export async function paced<T>(
       throw error
     }
     const api = isApiError(error) ? error : undefined
-    // A 503's whole `Retry-After`: a request that would not wait so long fails at once with the
-    // server's word (core.ts), one that would (a createAndWait's create) waits for its turn.
+    // Requests are held no longer than a call waits out inside itself (then one goes alone to
+    // see: a `Retry-After` of a day, by mistake, must not stop the client for a day); meanwhile
+    // a request that would not wait for the whole of it fails at once (`pauseRefusal`).
     const { maxRetryAfterMs } = core.retry
     const again = refusedBefore.has(request)
     if (api?.status === 429) refusedBefore.add(request)
@@ -70,7 +71,7 @@ export async function paced<T>(
       api?.status === 429
         ? { refused: capped(refusalDelay(api.headers, clock.now()), maxRetryAfterMs), again }
         : plain && api?.status === 503 && api.retryAfterMs !== undefined
-          ? { unavailable: api.retryAfterMs }
+          ? { unavailable: api.retryAfterMs, holdMs: Math.min(api.retryAfterMs, maxRetryAfterMs) }
           : 'failed'
     pacer.answered(ticket, api?.headers, outcome, held)
     throw error

@@ -12,15 +12,20 @@ import { type RequestInfo, ServerError } from '../errors.js'
 const ALONE_MS = 2_000
 
 export class Unavailable {
-  /** Until when the server said it takes no request. */
+  /** Until when requests are held (at most a minute by default: turns.ts). */
   #until = 0
+  /** Until when the server said it takes no request: a request that would not wait so long fails. */
+  #saidUntil = 0
   /** The request after the pause: still to go (`due`), or out since `#outAt`. */
   #probe: 'none' | 'due' | 'out' = 'none'
   #outAt = 0
 
-  /** The server said it is unavailable until `until` (client clock). */
-  said(until: number): void {
-    this.#until = Math.max(this.#until, until)
+  /** The server said it is unavailable until `saidUntil`; requests are held until `until`. */
+  said(until: number, saidUntil: number): void {
+    // Not after an earlier pause that is over: its times are no longer the server's word.
+    const over = this.#probe === 'none'
+    this.#until = over ? until : Math.max(this.#until, until)
+    this.#saidUntil = over ? saidUntil : Math.max(this.#saidUntil, saidUntil)
     this.#probe = 'due'
   }
 
@@ -37,9 +42,12 @@ export class Unavailable {
     this.#outAt = now
   }
 
-  /** How much is left of the time the server said it takes no request (0: none). */
+  /**
+   * While requests are held: how much is left of the time the server said it takes no request
+   * (0: none, or no longer held).
+   */
   saidMs(now: number): number {
-    return this.#probe === 'due' ? Math.max(0, this.#until - now) : 0
+    return this.#probe === 'due' && now < this.#until ? this.#saidUntil - now : 0
   }
 
   /** In how many ms a request may go by it. */
