@@ -78,6 +78,6 @@ export function stillUnavailable(request: RequestInfo, pausedMs: number): Server
     requestId: undefined,
     headers: new Headers({ 'retry-after': String(retryAfterS) }),
     request: { method: request.method, path: request.path },
-    retryAfterMs: pausedMs,
+    retryAfterMs: Math.ceil(pausedMs),
   })
 }
