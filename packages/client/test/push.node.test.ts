@@ -615,10 +615,13 @@ describe('transport: long-poll', () => {
     await expect(first).resolves.toMatchObject({ status: 'completed' })
     expect(fallbacks).toEqual(['sse -> long-poll', 'long-poll -> poll'])
     const paths = fetch.calls.map((c) => c.url.replace('http://api.test', ''))
-    expect(paths.slice(0, 4)).toEqual([
+    // Held without `until` too (a server may 404 that parameter alone), then polled.
+    expect(paths.slice(0, 6)).toEqual([
       '/v1/jobs/job_1/events?until=terminal',
       '/v1/jobs/job_1',
       '/v1/jobs/job_1?wait=30&until=terminal',
+      '/v1/jobs/job_1',
+      '/v1/jobs/job_1?wait=30',
       '/v1/jobs/job_1',
     ])
     // Remembered: the next job is polled from its first check.
@@ -648,10 +651,40 @@ describe('transport: long-poll', () => {
     await manual.tickAsync(10_000)
     await expect(wait).resolves.toMatchObject({ status: 'completed' })
     const held = fetch.calls.filter((c) => c.url.includes('?'))
-    expect(held.map((c) => c.url)).toEqual(['http://api.test/v1/jobs/job_1?wait=30&until=terminal'])
+    expect(held.map((c) => c.url)).toEqual([
+      'http://api.test/v1/jobs/job_1?wait=30&until=terminal',
+      'http://api.test/v1/jobs/job_1?wait=30',
+    ])
     // Checked every second by the strategy meanwhile, not asked in a loop.
     expect(fetch.calls.length).toBeGreaterThanOrEqual(5)
-    expect(fetch.calls.length).toBeLessThanOrEqual(8)
+    expect(fetch.calls.length).toBeLessThanOrEqual(10)
+  })
+
+  it('should hold without until on a server that answers 404 to that parameter alone', async () => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    const fetch = fakeFetch((call) => {
+      if (call.url.includes('until=')) return new Response('Not Found', { status: 404 })
+      const done = manual.now() - start >= 5_000
+      return json(jobBody({ id: 'job_1', status: done ? 'completed' : 'running', eta_ms: null }))
+    })
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      fetch,
+      clock,
+      transport: 'long-poll',
+    })
+    const fallbacks: unknown[] = []
+    client.on('transport:fallback', (event) => fallbacks.push(event))
+    const wait = client.jobs.wait('job_1', { timeoutMs: 60_000 })
+    await manual.tickAsync(10_000)
+    await expect(wait).resolves.toMatchObject({ status: 'completed' })
+    expect(fetch.calls.map((c) => c.url.replace('http://api.test', '')).slice(0, 3)).toEqual([
+      '/v1/jobs/job_1?wait=30&until=terminal',
+      '/v1/jobs/job_1',
+      '/v1/jobs/job_1?wait=30',
+    ])
+    expect(fallbacks).toEqual([])
   })
 
   it('should fail a long-polled wait for a job that is not there with NotFoundError, after one plain check', async () => {

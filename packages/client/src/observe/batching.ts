@@ -6,6 +6,7 @@
  */
 import type { ClientCore } from '../core.js'
 import { isApiError, isInvalidResponseError } from '../errors.js'
+import { notSent } from '../request/key.js'
 import type { Pacer, Ticket } from '../request/pacing.js'
 import { type BatchOutcome, BatchWindow, failureOutcome } from './batch-window.js'
 import { comeAlong, Gathering, MAX_BATCH } from './gathering.js'
@@ -202,7 +203,9 @@ export class Batching {
       (error: unknown) => {
         for (const observation of group) observation.failed(error)
         const tookMs = clock.now() - startedAt
-        const answered = isApiError(error) || isInvalidResponseError(error)
+        // (Not one never sent: refused while the server said it takes none, say.)
+        const answered =
+          !notSent.has(error as object) && (isApiError(error) || isInvalidResponseError(error))
         back(
           answered
             ? { answered, tookMs, limitMs: http.timeoutMs }

@@ -148,8 +148,16 @@ export class Gathering {
         if (this.#waiting === waiting) this.#waiting = undefined
         this.#send(pacer, turn)
       },
-      () => {
+      (error: unknown) => {
         if (this.#waiting === waiting) this.#waiting = undefined
+        if (waiting.signal.aborted) return
+        // Refused the turn (the server said it takes no request for longer than a call waits):
+        // each check gathered fails with its word, and is made again when it said.
+        while (this.#gathered.size > 0) {
+          for (const observation of this.take(() => true)) {
+            if (!observation.ended) observation.failed(error)
+          }
+        }
       },
     )
   }

@@ -61,8 +61,10 @@ export async function keyed(
 }
 
 /**
- * Errors of requests never sent (the key's function failed): nothing against the server's
- * health (the circuit breaker) nor a turn under its rate limit used (the pacer), core.ts and
- * turns.ts. Five failures of a token service opened the breaker with no request sent.
+ * Errors of requests never sent (the key's function failed; the server said it takes none for
+ * longer than the request waits: unavailable.ts): nothing against the server's health (the
+ * circuit breaker) nor a turn under its rate limit used (the pacer), core.ts and turns.ts, nor a
+ * sign of the link's speed (batching.ts). Five failures of a token service opened the breaker
+ * with no request sent.
  */
 export const notSent = new WeakSet<object>()

@@ -1,3 +1,4 @@
+import { sleep } from '@video-translation/mock-server'
 import { describe, expect, it } from 'vitest'
 import {
   type FetchCall,
@@ -334,6 +335,48 @@ describe('the create a wait follows', () => {
     expect(sentAt).toHaveLength(3)
     expect(sentAt[1]).toBeGreaterThanOrEqual(60_000)
     expect(sentAt[2]).toBeGreaterThanOrEqual(120_000)
+  })
+
+  it('should let calls queued behind a 503 asking for just maxRetryAfterMs wait it out', async () => {
+    let first = true
+    const { client, manual } = setup((call) => {
+      if (!first) return json(jobBody({ id: new URL(call.url).pathname.split('/').pop() }))
+      first = false
+      return paced(503, '60', 'maintenance')
+    })
+    const calls = ['job_1', 'job_2'].map((id) => client.jobs.get(id).then(() => 'ok'))
+    // (Not the spread of a second at random the hold adds: the server's word is 60 s.)
+    await expect(drive(manual, Promise.all(calls), 1_000, 300)).resolves.toEqual(['ok', 'ok'])
+  })
+
+  it('should check a waitAll’s jobs when the server said, after the turn they waited for was refused', async () => {
+    let start: number | undefined
+    const completed = (id: string | undefined) =>
+      jobBody({ id, status: 'completed', result: { url: 'https://x/y' } })
+    const { client, manual } = setup(async (call) => {
+      start ??= manual.now()
+      const at = manual.now() - start
+      const url = new URL(call.url)
+      // The first request hangs 5 s, then says two minutes; every other until then says what is left.
+      if (url.pathname === '/v1/jobs/z') {
+        await sleep(manual, 5_000)
+        return paced(503, '120', 'maintenance')
+      }
+      if (at < 125_000) return paced(503, String(Math.ceil((125_000 - at) / 1_000)), 'maintenance')
+      if (url.pathname !== '/v1/jobs') return json(completed(url.pathname.split('/').pop()))
+      const ids = (url.searchParams.get('ids') ?? '').split(',')
+      return json({ jobs: ids.map(completed), missing: [] })
+    })
+    const z = client.jobs.get('z').catch((e: unknown) => e)
+    await manual.tickAsync(100)
+    // Queued behind it: turns are short, so the waitAll's check is gathered for a turn.
+    const y = client.jobs.get('y').catch((e: unknown) => e)
+    await manual.tickAsync(900)
+    const all = client.jobs.waitAll(['c', 'd'])
+    const settled = await drive(manual, all, 10_000, 100)
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled'])
+    expect(isServerError(await z)).toBe(true)
+    expect(isServerError(await y)).toBe(true)
   })
 
   it('should let a createAndWait wait out a long unavailability its deadline allows', async () => {

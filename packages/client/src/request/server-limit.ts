@@ -265,7 +265,7 @@ export class ServerLimit {
       // A write's may be the writes' alone (creates refused, reads answered): reads go on.
       ;(write ? this.#writesUnavailable : this.#unavailable).said(
         now + outcome.holdMs + spreadMs,
-        now + outcome.unavailable + spreadMs,
+        now + outcome.unavailable,
       )
     } else {
       this.#unavailable.answered(outcome === 'ok')

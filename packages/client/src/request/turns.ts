@@ -151,7 +151,12 @@ async function waitForTurn(
   const { clock } = core
   const { signal } = request
   const write = isWrite(request)
-  const refuse = (pausedMs: number) => pauseRefusal(core, request, pausedMs, timeoutMs)
+  const askedAt = clock.now()
+  // Against what is left of its time when the server speaks, not what it had when it asked.
+  const refuse = (pausedMs: number) => {
+    const leftMs = timeoutMs === undefined ? undefined : timeoutMs - (clock.now() - askedAt)
+    return pauseRefusal(core, request, pausedMs, leftMs)
+  }
   const refusal = refuse(pacer.pausedMs(write))
   if (refusal) throw refusal
   const asking = {

@@ -7,6 +7,7 @@
  * `stillUnavailable`).
  */
 import { type RequestInfo, ServerError } from '../errors.js'
+import { notSent } from './key.js'
 
 /** How long the request after the pause goes alone without an answer (one held by the server, say). */
 const ALONE_MS = 2_000
@@ -72,7 +73,7 @@ export class Unavailable {
 export function stillUnavailable(request: RequestInfo, pausedMs: number): ServerError {
   const retryAfterS = Math.ceil(pausedMs / 1_000)
   const detail = `not sent: the server answered an earlier request 503 with Retry-After, unavailable ${retryAfterS} s more`
-  return new ServerError({
+  const error = new ServerError({
     status: 503,
     problem: { type: 'about:blank', title: 'Service Unavailable', status: 503, detail },
     requestId: undefined,
@@ -80,4 +81,6 @@ export function stillUnavailable(request: RequestInfo, pausedMs: number): Server
     request: { method: request.method, path: request.path },
     retryAfterMs: Math.ceil(pausedMs),
   })
+  notSent.add(error)
+  return error
 }

@@ -83,11 +83,12 @@ export function longPollSource(core: ClientCore): Source {
   /**
    * Observations whose held request was answered 404: a server routing by the whole URL (or
    * answering so for parameters it does not know) says it of a job that exists. A plain check
-   * next tells: a 404 again, the job is missing (the wait fails with it); answered, held requests
-   * are refused here and the job is polled, the client's next jobs too (long-poll chosen: this
-   * job's checks stay plain).
+   * next tells: a 404 again, the job is missing (the wait fails with it); answered, it was
+   * `until` (held again at once without it, as after a 400) or, without it, held requests are
+   * refused here and the job is polled, the client's next jobs too (long-poll chosen: this job's
+   * checks stay plain).
    */
-  const notFoundHeld = new WeakMap<object, 'asking' | 'refused'>()
+  const notFoundHeld = new WeakMap<object, 'asking' | 'asking without until' | 'refused'>()
   /** Observations whose last held request got no answer at all, with its hold: a plain check next. */
   const unanswered = new WeakMap<object, number>()
   /** Per observation: its held requests that vanished in a row (see `vanished`). */
@@ -173,7 +174,7 @@ export function longPollSource(core: ClientCore): Source {
         // Cut on the way after being held a while (core.ts, `isCutHold`): see below.
         const lastedMs = cutHolds.get(error as object)
         if (!plain && isApiError(error) && error.status === 404 && lastedMs === undefined) {
-          notFoundHeld.set(observation, 'asking')
+          notFoundHeld.set(observation, endOnly ? 'asking without until' : 'asking')
           return observation.requeue()
         }
         if (!plain && isApiError(error) && (error.status === 400 || error.status === 422)) {
@@ -259,7 +260,11 @@ export function longPollSource(core: ClientCore): Source {
       // the first look at a job, held at once. One under a second before the deadline: the
       // next (if any) as the strategy says.
       if (plain) {
-        if (notFoundHeld.get(observation) === 'asking') {
+        const asked = notFoundHeld.get(observation)
+        if (asked === 'asking without until') {
+          notFoundHeld.delete(observation)
+          untilSuspect.add(observation)
+        } else if (asked === 'asking') {
           notFoundHeld.set(observation, 'refused')
           const reason = `GET ${jobPath(observation.id)}?wait= answered 404, the job found without`
           observation.planner.fallback(observation, 'poll', reason)
@@ -269,7 +274,8 @@ export function longPollSource(core: ClientCore): Source {
         unanswered.delete(observation)
         if (lostS !== undefined) vanished(observation, lostS)
         const holdAgain = lostS !== undefined && observation.transport === 'long-poll'
-        const again = probing || (unknown && holdS >= 1) || holdAgain
+        const withoutUntil = asked === 'asking without until'
+        const again = probing || (unknown && holdS >= 1) || holdAgain || withoutUntil
         return observation.answered(job, hints, etag, again ? 'now' : 'plan')
       }
       // How long the server held the attempt that answered (not the pacer's wait or retries).
