@@ -632,54 +632,49 @@ describe('transport: long-poll', () => {
     expect(fetch.calls.slice(before).map((c) => c.url)).toEqual(['http://api.test/v1/jobs/job_2'])
   })
 
-  it("should keep a job's checks plain after held requests answered 404 (long-poll chosen)", async () => {
+  /**
+   * A 5 s job long-polled (chosen) on a server that answers 404 to the URLs `refuses` picks, and
+   * the job's address otherwise; the requests made and the fallbacks told.
+   */
+  async function longPolledThrough404s(refuses: (url: string) => boolean) {
     const { manual, clock } = virtualClock()
     const start = manual.now()
     const fetch = fakeFetch((call) => {
-      if (call.url.includes('?')) return new Response('Not Found', { status: 404 })
+      if (refuses(call.url)) return new Response('Not Found', { status: 404 })
       const done = manual.now() - start >= 5_000
       return json(jobBody({ id: 'job_1', status: done ? 'completed' : 'running', eta_ms: null }))
     })
+    const polling = fixedInterval(1_000)
     const client = createClient({
       baseUrl: 'http://api.test',
       fetch,
       clock,
       transport: 'long-poll',
-      polling: fixedInterval(1_000),
-    })
-    const wait = client.jobs.wait('job_1', { timeoutMs: 60_000 })
-    await manual.tickAsync(10_000)
-    await expect(wait).resolves.toMatchObject({ status: 'completed' })
-    const held = fetch.calls.filter((c) => c.url.includes('?'))
-    expect(held.map((c) => c.url)).toEqual([
-      'http://api.test/v1/jobs/job_1?wait=30&until=terminal',
-      'http://api.test/v1/jobs/job_1?wait=30',
-    ])
-    // Checked every second by the strategy meanwhile, not asked in a loop.
-    expect(fetch.calls.length).toBeGreaterThanOrEqual(5)
-    expect(fetch.calls.length).toBeLessThanOrEqual(10)
-  })
-
-  it('should hold without until on a server that answers 404 to that parameter alone', async () => {
-    const { manual, clock } = virtualClock()
-    const start = manual.now()
-    const fetch = fakeFetch((call) => {
-      if (call.url.includes('until=')) return new Response('Not Found', { status: 404 })
-      const done = manual.now() - start >= 5_000
-      return json(jobBody({ id: 'job_1', status: done ? 'completed' : 'running', eta_ms: null }))
-    })
-    const client = createClient({
-      baseUrl: 'http://api.test',
-      fetch,
-      clock,
-      transport: 'long-poll',
+      polling,
     })
     const fallbacks: unknown[] = []
     client.on('transport:fallback', (event) => fallbacks.push(event))
     const wait = client.jobs.wait('job_1', { timeoutMs: 60_000 })
     await manual.tickAsync(10_000)
     await expect(wait).resolves.toMatchObject({ status: 'completed' })
-    expect(fetch.calls.map((c) => c.url.replace('http://api.test', '')).slice(0, 3)).toEqual([
+    return { paths: fetch.calls.map((c) => c.url.replace('http://api.test', '')), fallbacks }
+  }
+
+  it("should keep a job's checks plain after held requests answered 404 (long-poll chosen)", async () => {
+    const { paths, fallbacks } = await longPolledThrough404s((url) => url.includes('?'))
+    expect(paths.filter((p) => p.includes('?'))).toEqual([
+      '/v1/jobs/job_1?wait=30&until=terminal',
+      '/v1/jobs/job_1?wait=30',
+    ])
+    expect(fallbacks).toEqual([])
+    // Checked every second by the strategy meanwhile, not asked in a loop.
+    expect(paths.length).toBeGreaterThanOrEqual(5)
+    expect(paths.length).toBeLessThanOrEqual(10)
+  })
+
+  it('should hold without until on a server that answers 404 to that parameter alone', async () => {
+    const { paths, fallbacks } = await longPolledThrough404s((url) => url.includes('until='))
+    expect(paths.slice(0, 3)).toEqual([
       '/v1/jobs/job_1?wait=30&until=terminal',
       '/v1/jobs/job_1',
       '/v1/jobs/job_1?wait=30',
