@@ -3,8 +3,8 @@
  * nothing until then, then one request alone until it answers: every call of a client waiting out
  * the same 503 came back at the same moment, each refused again (100 createAndWaits through ten
  * minutes of 503s asking for two: 500 refusals). The pacer's turns wait for it (server-limit.ts);
- * a request that would not wait out so long a `Retry-After` fails at once instead (core.ts,
- * `stillUnavailable`).
+ * meanwhile a request that would not wait out what is left of the server's word fails at once,
+ * unsent (turns.ts, `pauseRefusal`; its error is `stillUnavailable`'s).
  */
 import { type RequestInfo, ServerError } from '../errors.js'
 import { notSent } from './key.js'
