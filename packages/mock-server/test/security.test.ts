@@ -247,6 +247,21 @@ describe('headers on every response', () => {
       }
     }
     expect((await call('DELETE', '/v1/nothing')).status).toBe(404)
+    // Whatever body comes with it: no route reads it, so no 415 or 413 about it.
+    const bodies = [
+      { body: 'hi', headers: { 'content-type': 'text/plain' } },
+      { body: JSON.stringify({ pad: 'x'.repeat(100_000) }) },
+    ]
+    for (const init of bodies) {
+      const wrongMethod = await call('PUT', '/v1/jobs/job_x', init)
+      expect(wrongMethod.status).toBe(405)
+      expect(wrongMethod.headers.get('allow')).toBe('GET, HEAD, OPTIONS')
+      expect((await call('POST', '/healthz', init)).status).toBe(405)
+      expect((await call('POST', '/v1/nothing', init)).status).toBe(404)
+    }
+    // Where a route takes one, it is checked as ever.
+    expect((await call('POST', '/v1/jobs', bodies[0])).status).toBe(415)
+    expect((await call('POST', '/v1/jobs', bodies[1])).status).toBe(413)
     // A path's dot is a dot: `/openapi.json` takes GET, `/openapiXjson` is nowhere.
     expect((await call('GET', '/openapiXjson', { key: null })).status).toBe(404)
     for (const method of ['GET', 'HEAD', 'POST']) {
@@ -285,15 +300,21 @@ describe('headers on every response', () => {
       // Written percent-encoded, where a message quotes the path.
       call('GET', `/nowhere/${encodeAll(DEV_API_KEY)}`),
       call('DELETE', `/v1/jobs/${encodeAll(DEV_ADMIN_KEY)}`),
+      // Beside an escape that does not decode (`%zz`), in part or whole.
+      call('GET', `/nowhere/${partEncoded(DEV_API_KEY)}%zz`),
+      call('DELETE', `/v1/jobs/${encodeAll(DEV_API_KEY)}%zz`),
     ])
     for (const answer of answers) {
       const text = `${[...answer.headers].join('\n')}\n${await answer.text()}`
       for (const key of keys) {
         expect(text, answer.url).not.toContain(key)
         expect(text, answer.url).not.toContain(encodeAll(key))
+        expect(text, answer.url).not.toContain(partEncoded(key))
       }
     }
-    expect(answers.map((a) => a.status)).toEqual([404, 404, 200, 400, 400, 404, 404, 404, 404, 405])
+    expect(answers.map((a) => a.status)).toEqual([
+      404, 404, 200, 400, 400, 404, 404, 404, 404, 405, 404, 405,
+    ])
   })
 
   it('should refuse an admin key short enough to be found inside other words', () => {
@@ -306,6 +327,11 @@ describe('headers on every response', () => {
     expect(response.headers.get('access-control-allow-origin')).toBe('https://demo.example')
   })
 })
+
+/** `text` with its underscores percent-encoded (a key written so in a path). */
+function partEncoded(text: string): string {
+  return text.replaceAll('_', '%5F')
+}
 
 /** `text` with every character percent-encoded. */
 function encodeAll(text: string): string {

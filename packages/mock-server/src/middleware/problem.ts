@@ -102,15 +102,19 @@ export const notFoundProblem: NotFoundHandler<AppEnv> = (c) =>
 
 /**
  * The request's path as a message shows it: decoded, so that a key written in it percent-encoded
- * is found and redacted as any other (what cannot be decoded is shown as sent).
+ * is found and redacted as any other. Each run of escapes is decoded on its own: one that cannot
+ * be (`%zz`, a byte that is not UTF-8) is shown as sent, and does not keep the rest encoded (a
+ * key beside it was echoed).
  */
 function shownPath(c: Context<AppEnv>): string {
   const { pathname } = new URL(c.req.url)
-  try {
-    return decodeURIComponent(pathname)
-  } catch {
-    return pathname
-  }
+  return pathname.replace(/(?:%[0-9A-Fa-f]{2})+/g, (escapes) => {
+    try {
+      return decodeURIComponent(escapes)
+    } catch {
+      return escapes
+    }
+  })
 }
 
 /** A 405 for a path that exists, with the methods it takes in `Allow`. */
