@@ -24,6 +24,20 @@ describe('/v1/simulation', () => {
     expect(after.durations).toEqual(before.durations)
   })
 
+  it('should refuse a __proto__ key in a nested patch, as at the top level, changing nothing', async () => {
+    const { admin } = harness()
+    const before = await (await admin('GET', '/v1/simulation')).json()
+    for (const field of ['hints', 'faults', 'rate_limit', 'latency_ms', null]) {
+      const inner = '{"__proto__":{"rate_500":1,"mode":"none"}}'
+      const body = field === null ? inner : `{"${field}":${inner}}`
+      const response = await admin('PUT', '/v1/simulation', body)
+      expect(response.status, String(field)).toBe(400)
+      expect((await problemOf(response)).detail).toContain('__proto__')
+    }
+    expect(await (await admin('GET', '/v1/simulation')).json()).toEqual(before)
+    expect(({} as Record<string, unknown>).rate_500).toBeUndefined()
+  })
+
   it('should apply new settings to the very next request', async () => {
     const { admin, clock, call, createJob } = harness()
     const { id } = await createJob()

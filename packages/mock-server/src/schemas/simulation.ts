@@ -108,17 +108,33 @@ export const SimulationSettings = z
 /** Every simulator setting, validated. */
 export type SimulationSettings = z.infer<typeof SimulationSettings>
 
+/**
+ * A nested object of settings to merge. A `__proto__` key is refused, as at the top level: a
+ * record drops it, and the patch was answered 200 with nothing changed.
+ */
+const NestedPatch = z.preprocess(
+  (value, ctx) => {
+    if (value !== null && typeof value === 'object' && Object.hasOwn(value, '__proto__')) {
+      const input = value as Record<string, unknown>
+      const message = 'Unrecognized key: "__proto__"'
+      ctx.issues.push({ code: 'unrecognized_keys', keys: ['__proto__'], input, message })
+    }
+    return value
+  },
+  z.record(z.string(), z.unknown()),
+)
+
 /** Settings to change: some of the top-level fields; `hints`, `faults`, `rate_limit`, `latency_ms` merge. */
 export const SimulationPatch = z
   .strictObject({
     seed: z.unknown(),
     durations: z.unknown(),
     error_rate: z.unknown(),
-    hints: z.record(z.string(), z.unknown()),
+    hints: NestedPatch,
     progress_interval_ms: z.unknown(),
-    latency_ms: z.record(z.string(), z.unknown()),
-    faults: z.record(z.string(), z.unknown()),
-    rate_limit: z.record(z.string(), z.unknown()),
+    latency_ms: NestedPatch,
+    faults: NestedPatch,
+    rate_limit: NestedPatch,
     job_ttl_ms: z.unknown(),
     legacy_completion_time_s: z.unknown(),
   })
