@@ -50,3 +50,42 @@ export function holdOpen(observation: Observation, signal: AbortSignal, widens: 
 export function notHeld(signal: AbortSignal): Held {
   return { signal, interrupted: () => false, done: () => {} }
 }
+
+/**
+ * Whether a source's held requests or streams ask for the job's end alone (`until=terminal`), as
+ * far as the server showed. One with it refused (a 400 or 422, perhaps a server strict about
+ * parameters it does not know, or about the job itself) is asked once without it; answered so,
+ * `until` was what the server refused, and every later one goes without it (`said`, the debug
+ * line saying so). Until then one refusal does not take the end alone from every job.
+ */
+export class UntilTerminal {
+  #refused = false
+  readonly #suspect = new WeakSet<Observation>()
+  readonly #say: () => void
+
+  constructor(say: () => void) {
+    this.#say = say
+  }
+
+  /** Whether `observation`'s next request asks for its end alone (no one wants every change). */
+  asks(observation: Observation): boolean {
+    return !this.#refused && !this.#suspect.has(observation) && observation.endOnly()
+  }
+
+  /** Its request with `until` was refused: the next goes without it. */
+  suspect(observation: Observation): void {
+    this.#suspect.add(observation)
+  }
+
+  /** Refused without it too: the refusal was about something else. */
+  cleared(observation: Observation): void {
+    this.#suspect.delete(observation)
+  }
+
+  /** Answered: without `until` after a refusal with it, the server refuses `until`. */
+  answered(observation: Observation): void {
+    if (!this.#suspect.delete(observation)) return
+    this.#refused = true
+    this.#say()
+  }
+}

@@ -30,7 +30,7 @@ import { stageOf } from '../../types.js'
 import { jobPath } from '../../validate.js'
 import type { Observation } from '../observation.js'
 import { LAST_LOOK_MS } from '../subscription.js'
-import { holdOpen, notHeld } from './held.js'
+import { holdOpen, notHeld, UntilTerminal } from './held.js'
 import { getJob } from './poll.js'
 import type { Source } from './source.js'
 
@@ -72,12 +72,13 @@ export function longPollSource(core: ClientCore): Source {
   let fullHolds = 0
   let loweredAt = Number.NEGATIVE_INFINITY
   /**
-   * Set once the server refused `until` (a 400: strict about parameters it does not know) and
-   * then answered the same request without it; until then, the observations whose request with
-   * `until` got a 400 are asked once without it (a 400 may be about something else).
+   * Holds for the end alone while the server takes them: one with `until` refused (a 400: strict
+   * about parameters it does not know) is asked once without it (held.ts); a 400 may be about
+   * something else.
    */
-  let untilRefused = false
-  const untilSuspect = new WeakSet<object>()
+  const until = new UntilTerminal(() =>
+    core.logger.debug?.('the server refuses until=terminal: holds end at every change'),
+  )
   /** Held requests refused with a 400 or 422 even without `until` (see below). */
   let waitRefusals = 0
   /**
@@ -147,8 +148,7 @@ export function longPollSource(core: ClientCore): Source {
       const sentEtag = plain || !staleTags.has(observation) ? knownEtag : undefined
       // A wait for the end alone is held through the other status changes; someone who wants
       // them joining meanwhile ends the hold (`widen`), and the job is asked again at once.
-      const endOnly =
-        !plain && !untilRefused && !untilSuspect.has(observation) && observation.endOnly()
+      const endOnly = !plain && until.asks(observation)
       // A plain check is not interrupted: it is the look a deadline would want.
       const held = plain ? notHeld(signal) : holdOpen(observation, signal, endOnly)
       // The hold ends by the deadline, but the request may be held up on the way: a held request
@@ -181,7 +181,7 @@ export function longPollSource(core: ClientCore): Source {
           // Perhaps a server that knows no `until` and refuses what it does not know: asked
           // again without it, at once.
           if (endOnly) {
-            untilSuspect.add(observation)
+            until.suspect(observation)
             return observation.requeue()
           }
           // Nor `wait`: a strict server without long-poll, or a request wrong for this job
@@ -245,13 +245,8 @@ export function longPollSource(core: ClientCore): Source {
         return observation.requeue()
       }
       held.done()
-      if (untilSuspect.has(observation)) {
-        // Answered without `until`: it was what the server refused. Held at every change from
-        // now on, for every job.
-        untilSuspect.delete(observation)
-        untilRefused = true
-        core.logger.debug?.('the server refuses until=terminal: holds end at every change')
-      }
+      // Answered without `until` after a refusal with it: held at every change from now on.
+      until.answered(observation)
       const { job, response } = answer
       const now = clock.now()
       const hints = hintsOf(job ?? previous, response.headers, now)
@@ -263,7 +258,7 @@ export function longPollSource(core: ClientCore): Source {
         const asked = notFoundHeld.get(observation)
         if (asked === 'asking without until') {
           notFoundHeld.delete(observation)
-          untilSuspect.add(observation)
+          until.suspect(observation)
         } else if (asked === 'asking') {
           notFoundHeld.set(observation, 'refused')
           const reason = `GET ${jobPath(observation.id)}?wait= answered 404, the job found without`

@@ -35,7 +35,7 @@ import { isTerminalStatus } from '../../types.js'
 import { jobPath } from '../../validate.js'
 import type { Observation } from '../observation.js'
 import { LAST_LOOK_MS } from '../subscription.js'
-import { holdOpen } from './held.js'
+import { holdOpen, UntilTerminal } from './held.js'
 import { ask, pollSource } from './poll.js'
 import type { Source } from './source.js'
 import { fallBack, listen } from './sse-stream.js'
@@ -59,13 +59,13 @@ export function sseSource(core: ClientCore): Source {
   /** Observations whose last open was refused with a time to come back (a 429 or 503). */
   const paced = new WeakSet<object>()
   /**
-   * Whether the server refused streams of the end alone (`?until=terminal`): set once a job's
-   * open with it was refused (400, 422) and its open without it then answered. Until then, the
-   * jobs whose open with it was refused are opened once without it (`untilSuspect`): a 400 may
-   * be about the job (its id), and then every stream of the client lost the end alone.
+   * Streams of the end alone (`?until=terminal`) while the server takes them: a job's open with
+   * it refused (400, 422) is opened once without it (held.ts); a 400 may be about the job (its
+   * id), and then every stream of the client lost the end alone.
    */
-  let untilRefused = false
-  const untilSuspect = new WeakSet<object>()
+  const until = new UntilTerminal(() =>
+    core.logger.debug?.('the server refuses until=terminal on streams: every change streamed'),
+  )
 
   /** The job asked plainly, with a check's guard: nothing to interrupt at the deadline. */
   function plainCheck(observation: Observation, signal: AbortSignal, turn?: number): Promise<void> {
@@ -115,11 +115,11 @@ export function sseSource(core: ClientCore): Source {
       if (isCircuitOpenError(error)) return plainCheck(observation, signal)
       // A server strict about parameters it does not know? This job's stream opens without it.
       if (endOnly && isApiError(error) && PARAMETER_REFUSED.has(error.status)) {
-        untilSuspect.add(observation)
+        until.suspect(observation)
         return observation.requeue()
       }
       // Refused without it too: the refusal was about something else.
-      untilSuspect.delete(observation)
+      until.cleared(observation)
       // A job that does not exist (or not for this key) is not a server without streams.
       if (isApiError(error) && UNSUPPORTED.has(error.status) && !isJobNotFound(error)) {
         // A 404 worded otherwise may be the job's absence, not the endpoint's: a plain look
@@ -173,12 +173,8 @@ export function sseSource(core: ClientCore): Source {
     }
     lateOpens = 0
     paced.delete(observation)
-    if (untilSuspect.has(observation)) {
-      // Answered without `until`: it was what the server refused. Every stream without it now.
-      untilSuspect.delete(observation)
-      untilRefused = true
-      core.logger.debug?.('the server refuses until=terminal on streams: every change streamed')
-    }
+    // Answered without `until` after a refusal with it: every stream without it now.
+    until.answered(observation)
     const { response } = stream
     // The job ended and the stream has nothing newer: its last state is one GET away.
     if (response.status === 204) {
@@ -219,7 +215,7 @@ export function sseSource(core: ClientCore): Source {
       }
       // A stream has no time limit of its own: at a wait's deadline it is interrupted (its
       // opening too), and the job asked plainly again: the wait's last look.
-      const endOnly = !untilRefused && !untilSuspect.has(observation) && observation.endOnly()
+      const endOnly = until.asks(observation)
       const open = holdOpen(observation, signal, endOnly)
       observation.guardDeadlines(0)
       try {
