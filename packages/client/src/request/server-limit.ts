@@ -328,11 +328,12 @@ export class ServerLimit {
       // nothing back: 60 creates on a server of 5 a second all came back each second after it,
       // 251 refusals; 150 createAndWaits, 1,744 refusals, 31 waits failed, now 5 and 0). A
       // write's, of the writes' limit, and of every request's as the top of this file says.
-      if (write) this.writes.refused(ticket, tickets, now)
+      if (write) this.writes.refused(ticket, tickets, now, outcome.refused)
       else this.#readRefusedAt = now
       const forAll = !write || limit.kind === 'none' || now - this.#readRefusedAt < READS_REFUSED_MS
       const learnedPerMs = limit.kind === 'bucket' ? limit.perMs : undefined
-      const perMs = forAll ? this.#share.learn(ticket, tickets, now, learnedPerMs) : undefined
+      const said = outcome.refused
+      const perMs = forAll ? this.#share.learn(ticket, tickets, now, learnedPerMs, said) : undefined
       if (perMs !== undefined) {
         this.#limit = { kind: 'bucket', tokens: 0, at: now, perMs, capacity: 1, learned: true }
       }
