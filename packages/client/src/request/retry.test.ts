@@ -349,6 +349,38 @@ describe('the create a wait follows', () => {
     await expect(drive(manual, Promise.all(calls), 1_000, 300)).resolves.toEqual(['ok', 'ok'])
   })
 
+  it('should not take a 404 after a 503’s pause for the server being back', async () => {
+    // 503 with `Retry-After: 10` for a minute, but a stale id outside the maintenance: 404.
+    let start: number | undefined
+    let unavailable = 0
+    const { client, manual } = setup(
+      async (call) => {
+        start ??= manual.now()
+        await sleep(manual, 5)
+        const id = new URL(call.url).pathname.split('/').pop()
+        if (id === 'gone') return problemResponse(404, 'Not Found')
+        if (manual.now() - start >= 60_000) return json(jobBody({ id }))
+        unavailable++
+        return paced(503, '10', 'maintenance')
+      },
+      { transport: 'poll', retry: { maxRetryAfterMs: 120_000 } },
+    )
+    const first = client.jobs.get('job_0')
+    await manual.tickAsync(100)
+    // After each pause, the stale id goes first (alone), 100 gets queued behind it.
+    const gets: Promise<unknown>[] = []
+    for (let round = 0; round < 5; round++) {
+      void client.jobs.get('gone').catch(() => undefined)
+      await manual.tickAsync(10)
+      if (round === 0) for (let i = 1; i <= 100; i++) gets.push(client.jobs.get(`job_${i}`))
+      await manual.tickAsync(9_990)
+    }
+    const settled = await drive(manual, Promise.allSettled([first, ...gets]), 1_000, 300)
+    expect(settled.every((s) => s.status === 'fulfilled')).toBe(true)
+    // The queue let go after each 404 drew 406 503s (each pause: one alone, then the rest).
+    expect(unavailable).toBeLessThanOrEqual(20)
+  })
+
   it('should check a waitAll’s jobs when the server said, after the turn they waited for was refused', async () => {
     let start: number | undefined
     const completed = (id: string | undefined) =>

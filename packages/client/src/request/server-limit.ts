@@ -54,6 +54,12 @@ export type Limit =
 export type Outcome =
   | 'ok'
   | 'failed'
+  /**
+   * Answered with an error that shows the server took it (a 404, a 409): raises a limit learned
+   * from refusals as an answer does; a failure otherwise (it says nothing of the server being
+   * back after a 503, or of a proxy's limit: a route outside a maintenance may answer 404).
+   */
+  | 'taken'
   /** `again`: a request refused before (a retry): it counts once as a proxy's refusal. */
   | { refused: number | undefined; again?: boolean }
   /**
@@ -328,12 +334,11 @@ export class ServerLimit {
       // nothing back: 60 creates on a server of 5 a second all came back each second after it,
       // 251 refusals; 150 createAndWaits, 1,744 refusals, 31 waits failed, now 5 and 0). A
       // write's, of the writes' limit, and of every request's as the top of this file says.
-      if (write) this.writes.refused(ticket, tickets, now, outcome.refused)
+      if (write) this.writes.refused(ticket, tickets, now)
       else this.#readRefusedAt = now
       const forAll = !write || limit.kind === 'none' || now - this.#readRefusedAt < READS_REFUSED_MS
       const learnedPerMs = limit.kind === 'bucket' ? limit.perMs : undefined
-      const said = outcome.refused
-      const perMs = forAll ? this.#share.learn(ticket, tickets, now, learnedPerMs, said) : undefined
+      const perMs = forAll ? this.#share.learn(ticket, tickets, now, learnedPerMs) : undefined
       if (perMs !== undefined) {
         this.#limit = { kind: 'bucket', tokens: 0, at: now, perMs, capacity: 1, learned: true }
       }
@@ -358,7 +363,9 @@ export class ServerLimit {
     const roomy = left !== undefined && !held && left >= (stated?.quota ?? Infinity) / 2
     const behind = this.#front.there(now)
     if (outcome === 'ok' && stated) this.#front.answered(false)
-    if (outcome === 'ok') this.#learnFromAnswer(ticket, write, now, roomy, behind)
+    if (outcome === 'ok' || outcome === 'taken') {
+      this.#learnFromAnswer(ticket, write, now, roomy, behind)
+    }
   }
 
   /**

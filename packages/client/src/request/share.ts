@@ -15,15 +15,13 @@
  * A server that states no limit and refuses some requests (a 429, saying when to come back or
  * not) while it answers others has its limit learned, as TCP learns a path's: half the last
  * second's answered rate at the first refusal, halved again at a refusal of a request sent after
- * that, and forgotten after a minute without refusals; never below a request every
- * `Retry-After` the refusal said (the server takes one then). Between refusals it rises as
- * CUBIC's window does (RFC 9438), on a curve of time since the last refusal: back to the rate
- * refused at in 8 s, slowly near it, then faster past it, by half a request a second each
- * second at least (and back to a little less than it, when refused before reaching it: others
- * take some). Raised by 0.1 request a second each second, a rate halved from 5 a second took
- * 25 s to come back (150 createAndWaits of 40 s on a server of 5 a second stating nothing: 12
- * failed); raised half the way back each second, it came back too soon (a quota of a create a
- * second: every other create refused).
+ * that, and forgotten after a minute without refusals. Between refusals it rises as CUBIC's
+ * window does (RFC 9438), on a curve of time since the last refusal: back to the rate refused
+ * at in 8 s, slowly near it, then faster past it (and back to a little less than it, when
+ * refused before reaching it: others take some). Raised by 0.1 request a second each second, a
+ * rate halved from 5 a second took 25 s to come back (150 createAndWaits of 40 s on a server
+ * of 5 a second stating nothing: 12 failed); raised half the way back each second, it came
+ * back too soon (a quota of a create a second: every other create refused).
  *
  * Requests are known by their tickets (pacing.ts), which grow in the order turns are given: a
  * refusal of a request sent before the last halving was sent at the old rate and says nothing
@@ -48,13 +46,6 @@ const MIN_SHARE = 1 / 64
  * at, half the rate then at first and w again after k seconds (8 s when it starts from half w).
  */
 const CUBIC_C = 0.5 / 8 ** 3
-/**
- * Past `w`, a rise of at least half a request a second each second (as CUBIC's Reno-friendly
- * region, RFC 9438 4.3): the curve is scaled to the rate refused at, and from a request a second
- * took 12 s more to double (20 jobs of 4 s whose reads a server refused for 5 s: known at 27 s,
- * now 20 s).
- */
-const RISE_PER_MS = 0.5 / 1_000
 
 /** A client's share of the server's rate: of a stated limit, or of one learned from refusals. */
 export class RateShare {
@@ -66,11 +57,8 @@ export class RateShare {
   #halvedTicket = 0
   /** When the rate was last raised or halved. */
   #raisedAt = 0
-  /**
-   * The learned rate's curve since the last refusal (see CUBIC_C), `w` in requests a ms, and the
-   * least rate kept to meanwhile (what a `Retry-After` said, or the curve's start).
-   */
-  #curve = { w: 0, k: 0, floor: 0 }
+  /** The learned rate's curve since the last refusal (see CUBIC_C), `w` in requests a ms. */
+  #curve = { w: 0, k: 0 }
   /** Answers in the current second (from `since`) and in the one before; the last one's time. */
   #answers = { since: 0, current: 0, before: 0, lastAt: Number.NEGATIVE_INFINITY }
 
@@ -92,18 +80,11 @@ export class RateShare {
   }
 
   /**
-   * A 429 of `ticket`'s request (`last`: the last ticket given) where the server states no
+   * A bare 429 of `ticket`'s request (`last`: the last ticket given) where the server states no
    * limit (`learnedPerMs` undefined) or one was learned: the learned rate, half the last
-   * second's answers or half the learned one, and not below a request every `retryAfterMs`
-   * (the refusal's `Retry-After`, when it has one); undefined when the refusal says nothing new.
+   * second's answers or half the learned one; undefined when the refusal says nothing new.
    */
-  learn(
-    ticket: Ticket,
-    last: Ticket,
-    now: number,
-    learnedPerMs?: number,
-    retryAfterMs?: number,
-  ): number | undefined {
+  learn(ticket: Ticket, last: Ticket, now: number, learnedPerMs?: number): number | undefined {
     if (learnedPerMs !== undefined && ticket <= this.#halvedTicket) return undefined
     this.#halved(last, now)
     // The answers of the last two seconds (none for a first guess where none came lately: a
@@ -111,21 +92,12 @@ export class RateShare {
     const { current, before, lastAt } = this.#answers
     const answered = now - lastAt < 2_000 ? Math.max(current, before) : 0
     const refusedAt = Math.max(2 * LEARNED_MIN_PER_MS, learnedPerMs ?? answered / 1_000)
-    // A server saying when to come back takes a request of this client then: its limit is not
-    // slower than that. (A small client whose reads a server refused for 5 s, `Retry-After: 1`,
-    // while its creates were answered learned a request every 4 s from two refusals, and rose
-    // back on a curve scaled to that: 3 jobs of 4 s known at 20.9 s, 7.2 s when polled.)
-    // The curve starts from half the rate refused at all the same, and the rate is kept to that
-    // floor until the curve passes it: kept at what the server said for 8 s before rising past
-    // it (a curve from it rose past at once: a quota of a create a second, `Retry-After: 1`,
-    // refused 44 of 30 creates; so, 33, as when halved).
-    const start = refusedAt / 2
-    const floor = Math.max(start, retryAfterMs ? 1 / retryAfterMs : 0)
+    const perMs = refusedAt / 2
     // Refused before the rate was back where it was refused last: others take some of it, it
     // rises back to less.
-    const w = Math.max(floor, refusedAt < this.#curve.w ? refusedAt * 0.75 : refusedAt)
-    this.#curve = { w, k: Math.cbrt(Math.max(0, w - start) / (CUBIC_C * w)), floor }
-    return floor
+    const w = refusedAt < this.#curve.w ? refusedAt * 0.75 : refusedAt
+    this.#curve = { w, k: Math.cbrt(Math.max(0, w - perMs) / (CUBIC_C * w)) }
+    return perMs
   }
 
   /**
@@ -191,11 +163,9 @@ export class RateShare {
 
   /** A learned rate at `now`, on the curve since the last refusal (see CUBIC_C). */
   #learned(now: number): number {
-    const { w, k, floor } = this.#curve
+    const { w, k } = this.#curve
     const t = (now - this.#halvedAt) / 1_000
-    const cubic = w * (1 + CUBIC_C * (t - k) ** 3)
-    const past = t > k ? w + RISE_PER_MS * (t - k) : 0
-    return Math.max(LEARNED_MIN_PER_MS, floor, cubic, past)
+    return Math.max(LEARNED_MIN_PER_MS, w * (1 + CUBIC_C * (t - k) ** 3))
   }
 
   /** The rate halved at `now`, `last` the last ticket given by then. */

@@ -77,10 +77,10 @@ export class WriteLimit {
 
   /**
    * The write of `ticket` was refused with a 429 where no limit is stated (`last`: the last
-   * ticket given; `retryAfterMs`: when it said to come back): the limit learned, or halved.
+   * ticket given): the limit learned, or halved.
    */
-  refused(ticket: Ticket, last: Ticket, now: number, retryAfterMs?: number): void {
-    const perMs = this.#share.learn(ticket, last, now, this.#bucket?.perMs, retryAfterMs)
+  refused(ticket: Ticket, last: Ticket, now: number): void {
+    const perMs = this.#share.learn(ticket, last, now, this.#bucket?.perMs)
     if (perMs !== undefined) this.#bucket = { tokens: 0, at: now, perMs }
   }
 
