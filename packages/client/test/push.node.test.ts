@@ -1489,6 +1489,31 @@ describe('a transport chosen by the user', () => {
   })
 })
 
+describe('a cache answering 304 to everything', () => {
+  it("should see the end through it with transport: 'long-poll', without a deadline", async () => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    // Each held request answered at once: 304 when it names a version, the job otherwise.
+    const fetch = fakeFetch((call) => {
+      if (call.headers.get('if-none-match')) return new Response(null, { status: 304 })
+      const done = manual.now() - start >= 3_000
+      const body = jobBody({ status: done ? 'completed' : 'running', eta_ms: null })
+      return json(body, 200, { etag: '"v1"' })
+    })
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      fetch,
+      clock,
+      transport: 'long-poll',
+      polling: fixedInterval(1_000),
+    })
+    const wait = client.jobs.wait('job_1')
+    // Every tenth check asks for the body (as polling does): hidden for ever before.
+    await expect(drive(manual, wait, 500, 100)).resolves.toMatchObject({ status: 'completed' })
+    expect(manual.now() - start).toBeLessThanOrEqual(15_000)
+  })
+})
+
 describe("transport: 'auto'", () => {
   it('should fall back from SSE to long-poll to polling on a server with neither, and remember', async () => {
     const { manual, clock } = virtualClock()

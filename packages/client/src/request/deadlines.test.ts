@@ -105,6 +105,23 @@ describe('a body that comes slowly', () => {
     await vi.advanceTimersByTimeAsync(7_100)
     expect(isTimeoutError(await cut)).toBe(true)
   })
+
+  it('should end a wait at its deadline while a body trickles on', async () => {
+    const { createClient } = await import('../client.js')
+    const { isTimeoutError } = await import('../errors.js')
+    // A space every 500 ms without end, under the default limit (10 s): a wait of 3 s took 18 s
+    // (six of its requests' limits, cut to its time left).
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      fetch: async () => trickle(500, Number.POSITIVE_INFINITY),
+      transport: 'poll',
+    })
+    const wait = client.jobs.wait('job_1', { timeoutMs: 3_000 }).catch((e: unknown) => e)
+    // Its deadline, and its last look's second.
+    await vi.advanceTimersByTimeAsync(4_100)
+    const error = await wait
+    expect(isTimeoutError(error) && error.scope).toBe('wait')
+  })
 })
 
 describe('a request whose fetch ignores its abort', () => {

@@ -18,10 +18,10 @@ export interface Deadline {
   /** Stops the clock but keeps the caller's signal linked (a stream, once its headers came). */
   stopTimer(): void
   /**
-   * Starts the limit over (an answer's body still coming in: the limit is on its silence, not on
-   * the whole of it).
+   * Starts the limit over, for `ms` (the request's limit unless given): an answer's body still
+   * coming in, the limit is on its silence, not on the whole of it.
    */
-  restart(): void
+  restart(ms?: number): void
   /** Ends the request's claim: the timer and the link to the caller's signal go. */
   dispose(): void
   /** Aborts the request now (a stream closed by its reader). */
@@ -44,18 +44,18 @@ export function startDeadline(
     controller.abort()
   }
   let stopTimer = () => {}
-  const arm = () => {
-    if (timeoutMs > MAX_TIMER_MS) {
+  const arm = (ms = timeoutMs) => {
+    if (ms > MAX_TIMER_MS) {
       // No limit that a timer can hold: none.
     } else if (clock === systemClock) {
       // A timer of the system clock's kind (an answer already in the socket read before a late
       // verdict), not its `sleep`: a promise, an abort listener and a rejection when stopped
       // cost about 7 % of a loopback GET's client CPU, a ratio of 1.26 against the benchmark's
       // guard of 1.25 (docs/client-benchmarks.md).
-      stopTimer = readFirstTimeout(fire, timeoutMs)
+      stopTimer = readFirstTimeout(fire, ms)
     } else {
       const timer = new AbortController()
-      clock.sleep(timeoutMs, timer.signal).then(fire, () => {})
+      clock.sleep(ms, timer.signal).then(fire, () => {})
       // With a reason of its own: no DOMException made for a timer that was never to fire.
       stopTimer = () => timer.abort(STOPPED)
     }
@@ -68,10 +68,10 @@ export function startDeadline(
     signal: controller.signal,
     timedOut: () => timedOut,
     stopTimer: () => stopTimer(),
-    restart: () => {
+    restart: (ms) => {
       if (controller.signal.aborted) return
       stopTimer()
-      arm()
+      arm(ms)
     },
     dispose: () => {
       stopTimer()

@@ -122,6 +122,7 @@ export async function send(config: HttpConfig, request: HttpRequest): Promise<Ht
   const info: RequestInfo = { method: request.method, path: request.path }
   const timeoutMs =
     Math.min(config.timeoutMs, request.timeoutMs ?? Infinity) + (request.holdMs ?? 0)
+  const startedAt = config.clock.now()
   const deadline = startDeadline(request.signal, timeoutMs, config.clock)
   try {
     let response: Response | undefined
@@ -139,16 +140,27 @@ export async function send(config: HttpConfig, request: HttpRequest): Promise<Ht
       )
       response = await settleBy(answer, deadline.signal)
       // The limit was for the headers; the body's is on its silence, over again at each chunk,
-      // for BODY_LIMITS limits at most (a body trickling a byte now and then ends, too).
-      deadline.restart()
-      const until = config.clock.now() + BODY_LIMITS * timeoutMs
-      const progress = () => config.clock.now() < until && deadline.restart()
-      body = await settleBy(bodyOf(response, progress), deadline.signal)
+      // for BODY_LIMITS limits at most (a body trickling a byte now and then ends, too), and
+      // within a limit of the caller's own on the whole (a wait's time left: a body sending a
+      // byte every 2 s held a wait of 15 s for 70 s).
+      const caller = request.timeoutMs ?? Infinity
+      const until = Math.min(
+        config.clock.now() + BODY_LIMITS * timeoutMs,
+        startedAt + caller + (request.holdMs ?? 0),
+      )
+      const silence = () => deadline.restart(Math.min(timeoutMs, until - config.clock.now()))
+      silence()
+      body = await settleBy(bodyOf(response, silence), deadline.signal)
     } catch (cause) {
       request.signal?.throwIfAborted()
       // The key's function failed (or gave none in time): said so, not as the network's failure.
       if (isVideoTranslationError(cause)) throw cause
-      if (deadline.timedOut()) throw timeoutOf(info, timeoutMs)
+      if (deadline.timedOut()) {
+        // Its body still coming (or silent) past its limit: said so, with the time it took.
+        const tookMs = Math.round(config.clock.now() - startedAt)
+        const reading = response !== undefined && tookMs > timeoutMs
+        throw timeoutOf(info, timeoutMs, reading ? tookMs : undefined)
+      }
       throw new NetworkError(info, redactError(cause, config.redact), response !== undefined)
     }
     // A fetch that answers after its signal aborted (an in-process app: its server saw the
@@ -291,8 +303,14 @@ function redactHeaders(headers: Headers, redact: Redactor): Headers {
 }
 
 /** The error of a request whose time limit ran out. */
-function timeoutOf(info: RequestInfo, timeoutMs: number): TimeoutError {
-  return new TimeoutError({ scope: 'request', timeoutMs, what: requestLine(info) })
+/** A request's `TimeoutError`; `readingMs`: its answer came, its body had not ended after it. */
+function timeoutOf(info: RequestInfo, timeoutMs: number, readingMs?: number): TimeoutError {
+  const what = requestLine(info)
+  const message =
+    readingMs === undefined
+      ? undefined
+      : `${what} timed out: its body had not ended after ${readingMs} ms`
+  return new TimeoutError({ scope: 'request', timeoutMs, what, message })
 }
 
 /**

@@ -31,7 +31,7 @@ import { jobPath } from '../../validate.js'
 import type { Observation } from '../observation.js'
 import { LAST_LOOK_MS } from '../subscription.js'
 import { holdOpen, notHeld, UntilTerminal } from './held.js'
-import { getJob } from './poll.js'
+import { getJob, UNCONDITIONAL_EVERY } from './poll.js'
 import type { Source } from './source.js'
 
 /** How long the server is asked to hold a request, in seconds (the protocol allows up to 60). */
@@ -132,7 +132,10 @@ export function longPollSource(core: ClientCore): Source {
       // Sent from a page to another origin too, though it costs a preflight a hold there
       // (http.ts, `conditionalChecks`): it tells the server which version this client has, so a
       // change made between two holds ends the next one at once, not a hold later.
-      const knownEtag = previous && left > 0 ? state.etag : undefined
+      // Not every UNCONDITIONAL_EVERY-th (see checkOnce): a cache answering 304 whatever changed
+      // hid a job's end from held requests until the deadline, or for ever (28 holds in 100 s).
+      const asked = state.checks % UNCONDITIONAL_EVERY !== 0
+      const knownEtag = previous && left > 0 && asked ? state.etag : undefined
       // While the circuit breaker is not closed, a plain check: it may be the breaker's probe,
       // and a probe held for a hold would keep every other call refused meanwhile.
       const probing = core.breaker !== undefined && core.breaker.state.state !== 'closed'

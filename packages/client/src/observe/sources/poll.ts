@@ -12,8 +12,11 @@ import { jobPath } from '../../validate.js'
 import type { Observation } from '../observation.js'
 import type { Source } from './source.js'
 
-/** Every this many checks of a job, one goes without `If-None-Match` (see `checkOnce`). */
-const UNCONDITIONAL_EVERY = 10
+/**
+ * Every this many checks of a job, one goes without `If-None-Match` (see `checkOnce`; held
+ * requests too, long-poll.ts).
+ */
+export const UNCONDITIONAL_EVERY = 10
 
 /** One status check of job `id`, recorded in the history; `job` is undefined for nothing new. */
 export async function getJob(
