@@ -89,6 +89,19 @@ describe('NetworkError', () => {
     expect(error.retryable).toBe(false)
     expect(error.message).toMatch(/not allowed by the runtime: fetch failed \(bad port\)\.$/)
   })
+
+  it('should not retry a request redirected in a loop', async () => {
+    // Node's own fetch, for real, against a server on loopback redirecting to itself.
+    const { createServer } = await import('node:http')
+    const server = createServer((_req, res) => res.writeHead(302, { location: '/again' }).end())
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const { port } = server.address() as { port: number }
+    const cause = await fetch(`http://127.0.0.1:${port}/`).catch((e: unknown) => e)
+    server.close()
+    const error = new NetworkError(request, cause)
+    expect(error.retryable).toBe(false)
+    expect(error.message).toMatch(/was redirected in a loop: .*Check the base URL\.$/)
+  })
 })
 
 describe('guards', () => {

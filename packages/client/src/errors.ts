@@ -113,15 +113,20 @@ export class NetworkError extends VideoTranslationError {
     const refused =
       error?.cause?.message === 'bad port' ||
       ['NotCapable', 'PermissionDenied'].includes(String(error?.name))
+    // Redirected in a loop (undici's word, past 20 redirects): a wrong address, which no retry
+    // mends (a createAndWait sent 126 requests in 9.5 s before it failed).
+    const looped = error?.cause?.message === 'redirect count exceeded'
     super(
       refused
         ? `${what} was not allowed by the runtime: ${said}`
-        : cause === OFFLINE
-          ? `${what} was not sent: the browser stayed offline until its time limit.`
-          : midAnswer
-            ? `${what} lost its connection while the answer was read: ${said}`
-            : `${what} failed before a response arrived: ${said} Check that the server is reachable from here (base URL, network, CORS).`,
-      { retryable: !refused, cause },
+        : looped
+          ? `${what} was redirected in a loop: ${said} Check the base URL.`
+          : cause === OFFLINE
+            ? `${what} was not sent: the browser stayed offline until its time limit.`
+            : midAnswer
+              ? `${what} lost its connection while the answer was read: ${said}`
+              : `${what} failed before a response arrived: ${said} Check that the server is reachable from here (base URL, network, CORS).`,
+      { retryable: !refused && !looped, cause },
     )
     this.request = request
     this.midAnswer = midAnswer

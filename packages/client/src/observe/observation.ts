@@ -271,14 +271,25 @@ export class Observation {
   /**
    * A stream ended or dropped without the job's end: opened again after `retryMs` (the stream's
    * `retry:`), as a browser's `EventSource` would, or when the strategy says without one. No
-   * answer, and no check spent (a stream makes none).
+   * answer, and no check spent (a stream makes none). A `retry:` longer than `honouredMs` is
+   * waited out only until the strategy's next check (`honouredMs` at least): a stream ending
+   * after each event with a `retry:` of minutes (one set to keep browsers away after the end,
+   * behind a balancer cutting idle streams) left the job unwatched that long (a job of 3 s known
+   * 297 s late).
    */
-  dropped(retryMs: number | undefined): void {
+  dropped(retryMs: number | undefined, honouredMs = Number.POSITIVE_INFINITY): void {
     this.inFlight = undefined
     if (this.ended) return
     const now = this.core.clock.now()
-    if (retryMs === undefined) this.#next({}, now)
-    else this.#nextIn(retryMs, now)
+    if (retryMs === undefined) {
+      this.#next({}, now)
+      return
+    }
+    const { random } = this.core
+    const strategies = this.#strategies()
+    const planned = this.cursor.nextDelay(strategies, {}, now, this.startedAt, random, this.#fail)
+    if (this.ended) return
+    this.#nextIn(Math.min(retryMs, Math.max(planned, Math.min(retryMs, honouredMs))), now)
   }
 
   /** Ask again at once (the transport changed): the check in flight is over. */

@@ -47,6 +47,8 @@ const SILENT_MS = 45_000
  */
 const MIN_REOPEN_MS = 1_000
 const MAX_REOPEN_MS = 300_000
+/** A `retry:` up to this is waited out; a longer one until the strategy's next check at most. */
+const HONOURED_RETRY_MS = 10_000
 
 /**
  * This job (and the client's next ones, unless `remember` is false) go to long-poll, and the job
@@ -282,7 +284,7 @@ export async function listen(
   // Dropped or ended without the job's end, after it spoke: open it again after the server's
   // `retry:`, as a browser's EventSource would.
   if (broken) core.logger.debug?.('event stream dropped: opened again', { error: String(broken) })
-  observation.dropped(retryMs)
+  observation.dropped(retryMs, HONOURED_RETRY_MS)
 }
 
 /** An event's Job, also when wrapped in an envelope (`{ "type": …, "job": {…} }`, `data`). */
