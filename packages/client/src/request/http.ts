@@ -122,11 +122,15 @@ export async function send(config: HttpConfig, request: HttpRequest): Promise<Ht
   const info: RequestInfo = { method: request.method, path: request.path }
   const timeoutMs =
     Math.min(config.timeoutMs, request.timeoutMs ?? Infinity) + (request.holdMs ?? 0)
-  const startedAt = config.clock.now()
+  const caller = request.timeoutMs
+  // (Read only for a limit of the caller's own: a clock read is a guarded benchmark's CPU.)
+  const startedAt = caller === undefined ? 0 : config.clock.now()
   const deadline = startDeadline(request.signal, timeoutMs, config.clock)
   try {
     let response: Response | undefined
     let body: Body
+    /** When its headers came, and its body began. */
+    let bodyFrom: number | undefined
     try {
       // A fixed key's headers without an await: a request's CPU is a guarded benchmark.
       const headers = config.key
@@ -143,13 +147,11 @@ export async function send(config: HttpConfig, request: HttpRequest): Promise<Ht
       // for BODY_LIMITS limits at most (a body trickling a byte now and then ends, too), and
       // within a limit of the caller's own on the whole (a wait's time left: a body sending a
       // byte every 2 s held a wait of 15 s for 70 s).
-      const caller = request.timeoutMs ?? Infinity
-      const until = Math.min(
-        config.clock.now() + BODY_LIMITS * timeoutMs,
-        startedAt + caller + (request.holdMs ?? 0),
-      )
+      bodyFrom = config.clock.now()
+      const own = caller === undefined ? Infinity : startedAt + caller + (request.holdMs ?? 0)
+      const until = Math.min(bodyFrom + BODY_LIMITS * timeoutMs, own)
       const silence = () => deadline.restart(Math.min(timeoutMs, until - config.clock.now()))
-      silence()
+      deadline.restart(Math.min(timeoutMs, until - bodyFrom))
       body = await settleBy(bodyOf(response, silence), deadline.signal)
     } catch (cause) {
       request.signal?.throwIfAborted()
@@ -157,9 +159,8 @@ export async function send(config: HttpConfig, request: HttpRequest): Promise<Ht
       if (isVideoTranslationError(cause)) throw cause
       if (deadline.timedOut()) {
         // Its body still coming (or silent) past its limit: said so, with the time it took.
-        const tookMs = Math.round(config.clock.now() - startedAt)
-        const reading = response !== undefined && tookMs > timeoutMs
-        throw timeoutOf(info, timeoutMs, reading ? tookMs : undefined)
+        const readingMs = bodyFrom === undefined ? undefined : config.clock.now() - bodyFrom
+        throw timeoutOf(info, timeoutMs, readingMs && Math.round(readingMs))
       }
       throw new NetworkError(info, redactError(cause, config.redact), response !== undefined)
     }
@@ -303,7 +304,7 @@ function redactHeaders(headers: Headers, redact: Redactor): Headers {
 }
 
 /** The error of a request whose time limit ran out. */
-/** A request's `TimeoutError`; `readingMs`: its answer came, its body had not ended after it. */
+/** A request's `TimeoutError`; `readingMs`: its headers came, its body had not ended so long after. */
 function timeoutOf(info: RequestInfo, timeoutMs: number, readingMs?: number): TimeoutError {
   const what = requestLine(info)
   const message =
