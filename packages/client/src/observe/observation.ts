@@ -285,11 +285,14 @@ export class Observation {
       this.#next({}, now)
       return
     }
+    if (retryMs <= honouredMs) {
+      this.#nextIn(retryMs, now)
+      return
+    }
     const { random } = this.core
     const strategies = this.#strategies()
     const planned = this.cursor.nextDelay(strategies, {}, now, this.startedAt, random, this.#fail)
-    if (this.ended) return
-    this.#nextIn(Math.min(retryMs, Math.max(planned, Math.min(retryMs, honouredMs))), now)
+    if (!this.ended) this.#nextIn(Math.min(retryMs, Math.max(planned, honouredMs)), now)
   }
 
   /** Ask again at once (the transport changed): the check in flight is over. */
