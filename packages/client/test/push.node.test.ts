@@ -1548,6 +1548,48 @@ describe("transport: 'auto'", () => {
     expect(fetch.calls[later]?.url).toBe('http://api.test/v1/jobs/job_1/events?until=terminal')
   })
 
+  it('should poll on a server whose held requests end when their hold does, not at the change', async () => {
+    // `?wait=N` taken for a plain sleep of N s: each job's end is told up to a hold late.
+    const { manual, clock } = virtualClock()
+    const ends = new Map<string, number>()
+    const jobAt = (id: string) => {
+      const end = ends.get(id) ?? Number.POSITIVE_INFINITY
+      const done = manual.now() >= end
+      const updated = new Date(done ? end : end - 4_000).toISOString()
+      const body = jobBody({ id, status: done ? 'completed' : 'running', eta_ms: null })
+      const headers = { date: new Date(manual.now()).toUTCString() }
+      return json({ ...body, updated_at: updated }, 200, headers)
+    }
+    const fetch = fakeFetch(async (call) => {
+      if (call.url.includes('/events')) return problemResponse(404, 'Not Found')
+      const id = /jobs\/(job_\w+)/.exec(call.url)?.[1] ?? ''
+      const holdS = Number(/[?&]wait=(\d+)/.exec(call.url)?.[1] ?? 0)
+      if (holdS > 0) await sleep(manual, holdS * 1_000)
+      return jobAt(id)
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock })
+    const fallbacks: ClientEvents['transport:fallback'][] = []
+    client.on('transport:fallback', (e) => fallbacks.push(e))
+    const knownAfter = async (id: string) => {
+      const start = manual.now()
+      ends.set(id, start + 6_000)
+      await drive(manual, client.jobs.wait(id), 1_000, 120)
+      return manual.now() - ends.get(id)!
+    }
+    // The first job's end is told when its hold ends: that shows how the server holds.
+    expect(await knownAfter('job_1')).toBeGreaterThan(10_000)
+    expect(fallbacks.map((f) => `${f.from}->${f.to}`)).toEqual([
+      'sse->long-poll',
+      'long-poll->poll',
+    ])
+    expect(fallbacks[1]?.reason).toMatch(/held requests/)
+    // The next jobs are polled: known within seconds, without holds.
+    const before = fetch.calls.length
+    expect(await knownAfter('job_2')).toBeLessThan(6_000)
+    expect(await knownAfter('job_3')).toBeLessThan(6_000)
+    expect(fetch.calls.slice(before).some((c) => /wait=|events/.test(c.url))).toBe(false)
+  })
+
   it('should find out a server without streams or long-poll in three requests, conditional ones', async () => {
     // The mock server behind a gateway that has no event streams and drops `wait`.
     const seen: { at: number; status: number; tag: string | null }[] = []

@@ -25,8 +25,8 @@
  */
 import { type ClientCore, cutHolds } from '../../core.js'
 import { isApiError, isTimeoutError } from '../../errors.js'
-import { hintsOf } from '../../polling/hints.js'
-import { stageOf } from '../../types.js'
+import { hintsOf, serverTimeOf } from '../../polling/hints.js'
+import { isTerminalStatus, type Job, stageOf } from '../../types.js'
 import { jobPath } from '../../validate.js'
 import type { Observation } from '../observation.js'
 import { LAST_LOOK_MS } from '../subscription.js'
@@ -53,6 +53,36 @@ const MIN_HOLD_S = 5
  */
 const RETRY_LONGEST_AFTER = 20
 const RETRY_LONGER_MS = 300_000
+
+/**
+ * A change told this long after it happened, by a held request answered at the end of its hold,
+ * shows a server that does not end holds at changes (it sleeps through them): polling knows
+ * sooner. Long enough that a server waking its holds on a loop of its own of a few seconds,
+ * or whose job store's clock is a little behind its own, keeps them.
+ */
+const TOLD_LATE_MS = 10_000
+
+/**
+ * Whether the answer to a held request of `holdS` (`job`, after `previous`) tells a change of
+ * status that happened while it was held, at least TOLD_LATE_MS before the answer (its
+ * `updated_at` against the answer's `Date`, both the server's clock), and came at the hold's end.
+ * Without `previous` (the first look, held for the end alone), only the end counts: a server may
+ * hold through other changes.
+ */
+function toldLate(
+  job: Job,
+  previous: Job | undefined,
+  headers: Headers,
+  heldMs: number,
+  holdS: number,
+): boolean {
+  const changed = previous ? job.status !== previous.status : isTerminalStatus(job.status)
+  const answeredAt = serverTimeOf(headers)
+  if (!changed || answeredAt === undefined || heldMs < (holdS - 1) * 1_000) return false
+  // The `Date` is whole seconds, up to one before the answer: `lateMs` is never more than it was.
+  const lateMs = answeredAt - Date.parse(job.updated_at)
+  return lateMs >= TOLD_LATE_MS && lateMs < heldMs
+}
 
 /** Checks jobs with held requests. */
 export function longPollSource(core: ClientCore): Source {
@@ -286,6 +316,14 @@ export function longPollSource(core: ClientCore): Source {
       // Held: until something changed, or for a good part of the hold (a server may hold less
       // than asked). An unchanged answer after a second or two is a slow server ignoring wait.
       if (heldMs >= QUICK_MS && (changed || !early)) {
+        // Held to its end past the change it was for: the server sleeps through its holds. The
+        // job is polled, the client's next jobs too (a job of 6 s was known 24 s after its end).
+        if (job !== undefined && toldLate(job, previous, response.headers, heldMs, holdS)) {
+          const reason = 'held requests end when their hold does, not at the change'
+          if (observation.planner.fallback(observation, 'poll', reason)) {
+            return observation.answered(job, hints, etag, 'plan')
+          }
+        }
         // Not cut: ask again at once.
         cuts.delete(observation)
         ignored.set(observation, 0)
