@@ -1567,7 +1567,7 @@ describe("transport: 'auto'", () => {
       if (holdS > 0) await sleep(manual, holdS * 1_000)
       return jobAt(id)
     })
-    const client = createClient({ baseUrl: 'http://api.test', fetch, clock })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, random: () => 0.5 })
     const fallbacks: ClientEvents['transport:fallback'][] = []
     client.on('transport:fallback', (e) => fallbacks.push(e))
     const knownAfter = async (id: string) => {
@@ -1583,10 +1583,10 @@ describe("transport: 'auto'", () => {
       'long-poll->poll',
     ])
     expect(fallbacks[1]?.reason).toMatch(/held requests/)
-    // The next jobs are polled: known within seconds, without holds.
+    // The next jobs are polled: known within seconds (a hold is 30 s), without holds.
     const before = fetch.calls.length
-    expect(await knownAfter('job_2')).toBeLessThan(6_000)
-    expect(await knownAfter('job_3')).toBeLessThan(6_000)
+    expect(await knownAfter('job_2')).toBeLessThan(10_000)
+    expect(await knownAfter('job_3')).toBeLessThan(10_000)
     expect(fetch.calls.slice(before).some((c) => /wait=|events/.test(c.url))).toBe(false)
   })
 

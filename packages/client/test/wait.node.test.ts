@@ -522,6 +522,36 @@ describe('jobs.wait', () => {
     expect(contexts[1]?.ageMs).toBeGreaterThanOrEqual(39_500)
   })
 
+  it('should date a job it created by its create, whatever the server’s created_at says', async () => {
+    // The server's job store dates jobs three hours back; its updated_at and Date are right.
+    // Each create makes a job of 20 s.
+    const { manual, clock } = virtualClock()
+    let end = 0
+    const fetch = fakeFetch((call) => {
+      const now = manual.now()
+      if (call.method === 'POST') end = now + 20_000
+      const status = call.method === 'POST' ? 'queued' : now >= end ? 'completed' : 'running'
+      const createdAt = new Date(end - 20_000 - 3 * 3_600_000).toISOString()
+      const body = jobBody({ status, eta_ms: null, created_at: createdAt })
+      const updated = new Date(Math.min(now, end)).toISOString()
+      const headers = { date: new Date(now).toUTCString() }
+      return json({ ...body, updated_at: updated }, call.method === 'POST' ? 201 : 200, headers)
+    })
+    const contexts: PollContext[] = []
+    const client = plainPoller(fetch, clock, { random: () => 0.5 })
+    const nextDelay = (context: PollContext) => {
+      contexts.push(context)
+      return 2_000
+    }
+    await drive(manual, client.jobs.createAndWait(jobParams(20_000), { polling: { nextDelay } }))
+    // As old as since its create, at every check: not three hours.
+    expect(contexts.length).toBeGreaterThan(5)
+    expect(contexts.every((c) => (c.ageMs ?? 0) <= c.elapsedMs + 1_000)).toBe(true)
+    // The default strategy, so dated, checks it as a young job: known within seconds.
+    await drive(manual, client.jobs.createAndWait(jobParams(20_000)), 1_000, 200)
+    expect(manual.now() - end).toBeLessThan(10_000)
+  })
+
   it('should read a Retry-After HTTP-date on the client’s clock, whatever its epoch', async () => {
     // A virtual clock in 1990: against Date.now() every date it sends would be long past.
     const { manual, clock } = virtualClock(Date.UTC(1990, 0, 1))
@@ -843,7 +873,9 @@ describe('jobs.createAndWait and jobs.cancel', () => {
     const outcome = client.jobs.createAndWait(jobParams(), { timeoutMs: 4_000 })
     const job = await drive(manual, outcome, 100, 60)
     expect(job).toMatchObject({ id: 'job_back', status: 'completed' })
-    expect(manual.now() - start).toBeLessThan(4_000)
+    // Within its timeout (by its last look, at the deadline at the latest).
+    expect(manual.now() - start).toBeLessThanOrEqual(4_000)
+    expect(fetch.calls.filter((c) => c.method === 'POST')).toHaveLength(3)
   })
 
   it('should ride out a maintenance that asks for longer than a request waits, however long', async () => {

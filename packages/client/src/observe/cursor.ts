@@ -75,8 +75,12 @@ export class Cursor {
       const shown = known && shownAge(known)
       state.bornAt = shown !== undefined ? now - shown : undefined
     }
-    if (typeof datedAge === 'number' && datedAge >= 0) {
-      if (state.bornByDate !== false) state.bornByDate = true
+    // Its own create dated it, to within the create's round trip: no answer dates it better (a
+    // server whose job store dated jobs hours back made a 20 s job look hours old from its
+    // first check on: checks minutes apart).
+    const created = state.bornByDate === false
+    if (typeof datedAge === 'number' && datedAge >= 0 && !created) {
+      state.bornByDate = true
       // The answer's `Date` tells the age itself, a little short (it counts whole seconds): the
       // earliest birth stands while answers agree within that; one further off says the last
       // was wrong (a resumed token's, written on another process's clock; a wrong `Date`). An
@@ -97,18 +101,17 @@ export class Cursor {
     }
     state.seenAt = now
     state.job = job
-    if (typeof datedAge === 'number' && datedAge >= 0) return
+    if ((typeof datedAge === 'number' && datedAge >= 0) || created) return
     // Without one, `updated_at` says the job is at least that old: the oldest shown stands.
     const shown = shownAge(job)
     if (shown !== undefined) state.bornAt = Math.min(state.bornAt ?? Infinity, now - shown)
   }
 
-  /** The job was made by `at` (client clock) at the latest. */
+  /** The job was made at `at` (client clock), as its own create's round trip tells. */
   bornBy(at: number): void {
-    // Its own create dates it (a `Date` far from that was not read): no `Date` to take back,
-    // now or after later answers.
+    // Its own create dates it: no `Date` to take back, nor one or `updated_at` to move it later.
     this.state.bornByDate = false
-    this.state.bornAt = Math.min(this.state.bornAt ?? Infinity, at)
+    this.state.bornAt = at
   }
 
   /**
