@@ -28,6 +28,11 @@ export interface RequestInfo {
   method: string
   /** Path and query, without the base URL. */
   path: string
+  /**
+   * Where the server redirected it, when it did (the answer's origin and path, without its
+   * query): an error's message then says what a redirect does to a request.
+   */
+  redirectedTo?: string | undefined
 }
 
 /** The server answered with a non-2xx status. */
@@ -152,7 +157,7 @@ export class InvalidResponseError extends VideoTranslationError {
     retryable?: boolean
   }) {
     super(
-      `${requestLine(init.request)} returned ${init.status} with an invalid body: ${init.reason}${requestIdSuffix(init.requestId)}`,
+      `${requestLine(init.request)} returned ${init.status} with an invalid body: ${init.reason}${redirectNote(init.request, init.status)}${requestIdSuffix(init.requestId)}`,
       { retryable: init.retryable ?? true, cause: init.cause },
     )
     this.reason = init.reason
@@ -317,7 +322,27 @@ function apiErrorMessage(init: {
   // A server's text, kept to a sentence's length in the message (the whole is on `problem`):
   // an 8 MB detail made an 8 MB message, and each failed check's history entry held one.
   const what = said.length > 500 ? `${said.slice(0, 500)}…` : said
-  return `${requestLine(init.request)} failed with HTTP ${init.status}: ${what}${requestIdSuffix(init.requestId)}`
+  const note = redirectNote(init.request, init.status)
+  return `${requestLine(init.request)} failed with HTTP ${init.status}: ${what}${note}${requestIdSuffix(init.requestId)}`
+}
+
+/**
+ * What a message adds for a request the server redirected: fetch follows redirects, but sends no
+ * `Authorization` to another origin (an `http://` base URL redirected to `https://` answered 401,
+ * "invalid API key"), and sends a POST redirected with 301, 302 or 303 on as a GET (a create
+ * answered 404 or 405 from the list of jobs).
+ */
+function redirectNote({ method, redirectedTo }: RequestInfo, status: number): string {
+  if (redirectedTo === undefined) return ''
+  const where = `; it was redirected to ${shown(redirectedTo)}`
+  const advice = 'use that address in baseUrl'
+  if (status === 401) {
+    return `${where}, and fetch sends no Authorization header on to another origin: ${advice}`
+  }
+  if (method !== 'GET') {
+    return `${where}, and fetch sends a ${method} on as a GET after a 301, 302 or 303: ${advice}`
+  }
+  return where
 }
 
 /** The longest id or path a message quotes whole: a longer one (an id of 10,000 characters) is cut. */

@@ -1,15 +1,17 @@
 /**
  * The client against the mock server over a real loopback port, with the runtime's own fetch.
  */
-import { createServer, type ServerResponse } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { gzipSync } from 'node:zlib'
 import { DEV_API_KEY } from '@video-translation/mock-server'
 import { type RunningServer, startServer } from '@video-translation/mock-server/node'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import {
+  type ApiError,
   createClient,
   type InvalidResponseError,
+  isAuthenticationError,
   isInvalidResponseError,
   isNotFoundError,
   isServerError,
@@ -140,5 +142,91 @@ describe('client over loopback: bodies without bound', () => {
     })) as unknown as FetchLike
     const client = createClient({ baseUrl: 'http://api.test', fetch: nodeFetchLike })
     expect((await client.jobs.get('job_1')).id).toBe('job_1')
+  })
+})
+
+describe('client over loopback: redirects', () => {
+  type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void
+  /** Servers on loopback ports (each its own origin), stopped after the test. */
+  const servers: Server[] = []
+  async function serve(handle: Handler): Promise<string> {
+    const raw = createServer((req, res) => {
+      let body = ''
+      req.on('data', (chunk: Buffer) => {
+        body += chunk.toString()
+      })
+      req.on('end', () => handle(req, res, body))
+    })
+    servers.push(raw)
+    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve))
+    return `http://127.0.0.1:${(raw.address() as AddressInfo).port}`
+  }
+  afterEach(async () => {
+    for (const raw of servers.splice(0)) {
+      raw.closeAllConnections()
+      await new Promise((resolve) => raw.close(resolve))
+    }
+  })
+  const answer = (res: ServerResponse, status: number, body: unknown) => {
+    res.writeHead(status, { 'content-type': 'application/json' })
+    res.end(JSON.stringify(body))
+  }
+  const params = { video_url: 'https://example.com/a.mp4', target_language: 'es' }
+
+  it('should say a create redirected with 301 was sent on as a GET, and where to', async () => {
+    const seen: string[] = []
+    const base = await serve((req, res) => {
+      seen.push(`${req.method} ${req.url}`)
+      if (req.url === '/v1/jobs') {
+        res.writeHead(301, { location: '/api/v1/jobs?token=secret' })
+        return res.end()
+      }
+      answer(res, 405, { title: 'Method Not Allowed', status: 405 })
+    })
+    const client = createClient({ baseUrl: base, apiKey: DEV_API_KEY })
+    const error = (await client.jobs.create(params).catch((e: unknown) => e)) as ApiError
+    expect(seen).toEqual(['POST /v1/jobs', 'GET /api/v1/jobs?token=secret'])
+    expect(error.status).toBe(405)
+    expect(error.request).toMatchObject({ method: 'POST', redirectedTo: `${base}/api/v1/jobs` })
+    expect(error.message).toContain(`redirected to ${base}/api/v1/jobs, and fetch sends a POST`)
+    expect(error.message).not.toContain('secret')
+  })
+
+  it('should follow a 307 or 308 with the create as it was', async () => {
+    const base = await serve((req, res, body) => {
+      if (req.url === '/v1/jobs') {
+        res.writeHead(307, { location: '/api/v1/jobs' })
+        return res.end()
+      }
+      const asked = JSON.parse(body) as typeof params
+      const ok = req.method === 'POST' && asked.target_language === 'es'
+      answer(res, ok ? 201 : 400, jobBody({ id: 'job_moved', status: 'pending' }))
+    })
+    const client = createClient({ baseUrl: base, apiKey: DEV_API_KEY })
+    expect(await client.jobs.create(params)).toMatchObject({ id: 'job_moved' })
+  })
+
+  it('should say a 401 after a redirect to another origin lost the Authorization header', async () => {
+    const target = await serve((req, res) => {
+      const authorized = req.headers.authorization === `Bearer ${DEV_API_KEY}`
+      if (!authorized) return answer(res, 401, { title: 'Unauthorized', status: 401 })
+      answer(res, 200, jobBody({ id: 'job_1' }))
+    })
+    const base = await serve((req, res) => {
+      res.writeHead(308, { location: `${target}${req.url}` })
+      res.end()
+    })
+    const error = await createClient({ baseUrl: base, apiKey: DEV_API_KEY })
+      .jobs.get('job_1')
+      .catch((e: unknown) => e)
+    expect(isAuthenticationError(error)).toBe(true)
+    const { message } = error as ApiError
+    expect(message).toContain(
+      `redirected to ${target}/v1/jobs/job_1, and fetch sends no Authorization`,
+    )
+    expect(message).not.toContain(DEV_API_KEY)
+    // At the address it redirects to, the key goes with every request.
+    const direct = createClient({ baseUrl: target, apiKey: DEV_API_KEY })
+    expect(await direct.jobs.get('job_1')).toMatchObject({ id: 'job_1' })
   })
 })

@@ -243,6 +243,8 @@ function interpret(
 ): HttpResponse {
   const { status, headers } = response
   const failed = status < 200 || (status >= 300 && status !== 304)
+  // Redirected: its errors say so, and what it did to the request (errors.ts, `redirectNote`).
+  if (response.redirected) info = { ...info, redirectedTo: redirectTarget(response.url, redact) }
   if (cut && !failed) {
     // An error's body cut short still says what it can; a job's cannot be read in part.
     throw new InvalidResponseError({
@@ -284,6 +286,16 @@ function interpret(
     })
   }
   return { request: info, status, headers, data: json.value, redact }
+}
+
+/** A redirected answer's origin and path, for messages: no query (it may carry a token). */
+function redirectTarget(url: string, redact: Redactor): string | undefined {
+  try {
+    const { origin, pathname } = new URL(url)
+    return redact(origin + pathname)
+  } catch {
+    return undefined
+  }
 }
 
 /**
