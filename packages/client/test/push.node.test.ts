@@ -1619,6 +1619,67 @@ describe("transport: 'auto'", () => {
     expect(atCreate.slice(2).every((r) => r.tag?.startsWith('"'))).toBe(true)
   })
 
+  it('should not send the stream opens queued behind the rate limit once streams are known missing', async () => {
+    // The mock server (its rate limit: a burst of 100, then 50 a second) behind a gateway
+    // without event streams; 150 waits begin together.
+    let opens = 0
+    let refused = 0
+    const setup = virtualSetup({
+      simulation: { rate_limit: { capacity: 100, refill_per_s: 50 } },
+      client: {
+        transport: 'auto',
+        fetch: async (input, init) => {
+          if (new URL(input).pathname.endsWith('/events')) {
+            opens++
+            return problemResponse(404, 'Not Found')
+          }
+          const response = await setup.app.request(input, init)
+          if (response.status === 429) refused++
+          return response
+        },
+      },
+    })
+    const { client, manual, settle } = setup
+    const ids: string[] = []
+    for (let i = 0; i < 150; i++) ids.push((await settle(client.jobs.create(jobParams(20_000)))).id)
+    // The rate limit's burst back, before the waits begin.
+    await manual.tickAsync(5_000)
+    const waits = ids.map((id) => client.jobs.wait(id))
+    const jobs = await settle(Promise.all(waits))
+    expect(jobs.every((job) => job.status === 'completed')).toBe(true)
+    // The first open alone: its 404 (and a look at its job) told the server has no streams.
+    expect(opens).toBe(1)
+    expect(refused).toBe(0)
+    // 150 jobs created and waited for in virtual time: seconds on a slow machine.
+  }, 20_000)
+
+  it('should not hold the other opens for long behind a first open that gets no headers', async () => {
+    const { manual, clock } = virtualClock()
+    let opens = 0
+    const fetch = fakeFetch((call) => {
+      if (!call.url.includes('/events')) return json(jobBody({ status: 'running' }))
+      // The client's first open is held back (a proxy); the next ones stream the job's end.
+      if (opens++ === 0) return hangUntilAborted(call)
+      const stream = eventStream()
+      stream.write(statusEvent(jobBody({ id: 'job_2', status: 'completed', progress: 1 }), 1))
+      return stream.response
+    })
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      fetch,
+      clock,
+      requestTimeoutMs: 30_000,
+    })
+    const start = manual.now()
+    void client.jobs.wait('job_1').catch(() => {})
+    const second = client.jobs.wait('job_2')
+    await drive(manual, second, 500, 60)
+    await expect(second).resolves.toMatchObject({ status: 'completed' })
+    // Its open waited for the first one's answer 3 s at most, not the first's 30 s limit.
+    expect(manual.now() - start).toBeLessThanOrEqual(3_500)
+    client.close()
+  })
+
   it('should not hold every stream back for a 429 now and then that says tokens are left', async () => {
     // 15 % of the requests refused for a second (a gateway's), the limit stated (a burst of
     // 100, 50 a second: the mock's) nearly full.

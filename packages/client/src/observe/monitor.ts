@@ -257,7 +257,15 @@ export class Monitor implements Planner {
     const from = observation.transport
     if (!this.mayFallBack(observation, to)) return false
     observation.transport = to
-    if (remember) this.#memory.movedDown(to, this.#core.clock.now())
+    if (remember) {
+      this.#memory.movedDown(to, this.#core.clock.now())
+      // The other jobs' opens still out for nothing: interrupted, unsent if they wait for their
+      // turn, and asked again with `to` (`#catchUp`). 300 waits behind a rate limit each sent
+      // an open long after the first was answered 404.
+      for (const other of this.#observations.values()) {
+        if (other.opening && isBelow(to, other.transport)) other.interrupt?.()
+      }
+    }
     this.#core.events.emit('transport:fallback', { id: observation.id, from, to, reason })
     // Remembered: the server's (or the way to it); else this job's (a stream refused for now).
     this.#core.logger.warn?.(
@@ -310,6 +318,19 @@ export class Monitor implements Planner {
     else for (const observation of due) this.#one(observation)
   }
 
+  /**
+   * Under 'auto', an observation still on a transport the client has since found not to work
+   * here (another job's fallback) moves down to what does, before its next request.
+   */
+  #catchUp(observation: Observation): void {
+    const from = observation.transport
+    const to = this.#memory.transport(this.#core.clock.now())
+    if (!this.#auto || !isBelow(to, from)) return
+    observation.transport = to
+    const reason = 'another job found it does not work here'
+    this.#core.events.emit('transport:fallback', { id: observation.id, from, to, reason })
+  }
+
   /** The batch source, unless the server showed it cannot answer for many (lately). */
   #batches(): Source['many'] {
     return this.#memory.batches(this.#core.clock.now()) ? this.#sources.poll.many : undefined
@@ -324,6 +345,7 @@ export class Monitor implements Planner {
   }
 
   #one(observation: Observation, turn?: Ticket): void {
+    this.#catchUp(observation)
     const inFlight = new InFlight(1)
     observation.begin(inFlight)
     const source =

@@ -58,6 +58,11 @@ export class Observation {
   interrupt: (() => void) | undefined
   /** Set while a held request or a stream of this tab's own is out: ends it, as `interrupt`. */
   holding: (() => void) | undefined
+  /**
+   * Whether its stream's open waits for a turn or for its headers (sources/sse.ts): another job
+   * finding that streams do not work here interrupts it, unsent if it still waits (monitor.ts).
+   */
+  opening = false
 
   constructor(
     readonly id: string,

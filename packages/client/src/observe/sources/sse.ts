@@ -20,6 +20,7 @@
  * (a 400 or 422, then answering the open without it) has its streams opened without it from
  * then on.
  */
+import type { Clock } from '../../clock.js'
 import { type ClientCore, requestStream } from '../../core.js'
 import {
   isApiError,
@@ -29,6 +30,7 @@ import {
   shown,
 } from '../../errors.js'
 import { recordCheck } from '../../history.js'
+import { settleBy } from '../../request/deadlines.js'
 import type { HttpRequest, HttpStream } from '../../request/http.js'
 import { pacedDelay } from '../../request/retry.js'
 import { isTerminalStatus } from '../../types.js'
@@ -45,6 +47,9 @@ const UNSUPPORTED = new Set([404, 405, 406, 501])
 
 /** The longest `Retry-After` of a refused open waited out for a stream (see `stream`). */
 const COME_BACK_MS = 5_000
+
+/** The longest the other jobs' opens wait for the client's first (see `firstOpen`). */
+const FIRST_OPEN_WAIT_MS = 3_000
 
 /** Statuses of an open asking for the end alone that say the server refuses the parameter. */
 const PARAMETER_REFUSED = new Set([400, 422])
@@ -66,6 +71,7 @@ export function sseSource(core: ClientCore): Source {
   const until = new UntilTerminal(() =>
     core.logger.debug?.('the server refuses until=terminal on streams: every change streamed'),
   )
+  const first = firstOpen(core.clock)
 
   /** The job asked plainly, with a check's guard: nothing to interrupt at the deadline. */
   function plainCheck(observation: Observation, signal: AbortSignal, turn?: number): Promise<void> {
@@ -78,13 +84,14 @@ export function sseSource(core: ClientCore): Source {
   /**
    * Opens the job's stream and reads it until it ends; `signal` ends both. `turn`: the open's
    * turn under the rate limit, given before (see `HttpRequest.turn`); `endOnly`: asking for the
-   * job's end alone.
+   * job's end alone; `leads`: the client's first open, which the others wait for.
    */
-  async function stream(
+  async function streamOnce(
     observation: Observation,
     signal: AbortSignal,
     turn: number | undefined,
     endOnly: boolean,
+    leads: boolean,
   ): Promise<void> {
     const { state } = observation.cursor
     const path = `${jobPath(observation.id)}/events${endOnly ? '?until=terminal' : ''}`
@@ -108,7 +115,15 @@ export function sseSource(core: ClientCore): Source {
     // instead (by long-poll), which is what a failure below leads to anyway.
     const retry = !observation.planner.mayFallBack(observation, 'long-poll')
     try {
-      stream = await requestStream(core, request, retry)
+      // Another job's open may show meanwhile that streams do not work here (monitor.ts).
+      observation.opening = true
+      const opened = async () => {
+        if (!retry && !leads) await first.settled(signal)
+        return requestStream(core, request, retry)
+      }
+      stream = await opened().finally(() => {
+        observation.opening = false
+      })
     } catch (error) {
       signal.throwIfAborted()
       // The circuit opened meanwhile (retries of the open failing): so too.
@@ -201,7 +216,24 @@ export function sseSource(core: ClientCore): Source {
       return fallBack(observation, `${said} answered ${answered}`, how)
     }
     streamed = true
+    if (leads) first.done()
     await listen(core, observation, stream, signal, request.headers !== undefined, endOnly)
+  }
+
+  /** `streamOnce`, the client's first open going alone (see `firstOpen`). */
+  async function stream(
+    observation: Observation,
+    signal: AbortSignal,
+    turn: number | undefined,
+    endOnly: boolean,
+  ): Promise<void> {
+    // Under 'auto' (with 'sse' chosen, every open is the stream or the wait's failure).
+    const leads = observation.planner.mayFallBack(observation, 'long-poll') && first.claim()
+    try {
+      await streamOnce(observation, signal, turn, endOnly, leads)
+    } finally {
+      if (leads) first.done()
+    }
   }
 
   return {
@@ -226,6 +258,49 @@ export function sseSource(core: ClientCore): Source {
       } finally {
         open.done()
       }
+    },
+  }
+}
+
+/**
+ * The client's first stream open goes alone (`claim`): the other jobs' opens wait until it is
+ * answered and what its answer means is decided (`done`), FIRST_OPEN_WAIT_MS at most, so a server
+ * without streams is told by one open, not one per job (150 waits of 'auto' begun together sent
+ * 150 opens, each answered 404; its fallback now interrupts the waiting ones: monitor.ts). Then
+ * opens go as they come. The bound: a first open held back by a proxy until its time limit
+ * does not hold the others' as long.
+ */
+function firstOpen(clock: Clock) {
+  let out: { promise: Promise<void>; resolve: () => void } | undefined
+  let over = false
+  return {
+    /** Whether this open is the client's first (it calls `done`). */
+    claim(): boolean {
+      if (over || out) return false
+      let resolve = () => {}
+      const promise = new Promise<void>((r) => {
+        resolve = r
+      })
+      out = { promise, resolve }
+      return true
+    },
+    /**
+     * Resolves once the first open is decided (at once when it was), or FIRST_OPEN_WAIT_MS on;
+     * rejects as `signal` aborts.
+     */
+    async settled(signal: AbortSignal): Promise<void> {
+      if (!out || over) return
+      const timer = new AbortController()
+      try {
+        const bound = clock.sleep(FIRST_OPEN_WAIT_MS, timer.signal)
+        await Promise.race([settleBy(out.promise, signal), bound])
+      } finally {
+        timer.abort()
+      }
+    },
+    done(): void {
+      over = true
+      out?.resolve()
     },
   }
 }
