@@ -260,7 +260,7 @@ export class Monitor implements Planner {
     if (remember) {
       this.#memory.movedDown(to, this.#core.clock.now())
       // The other jobs' opens still out for nothing: interrupted, unsent if they wait for their
-      // turn, and asked again with `to` (`#catchUp`). 300 waits behind a rate limit each sent
+      // turn, and asked again with `to` (`#catchUp`). 150 waits behind a rate limit each sent
       // an open long after the first was answered 404.
       for (const other of this.#observations.values()) {
         if (other.opening && isBelow(to, other.transport)) other.interrupt?.()

@@ -16,6 +16,13 @@ export interface Body {
 }
 
 /**
+ * Errors of requests whose body was cut at its bound while its bytes kept coming (http.ts): the
+ * request does not try again, as the next would be as slow (a `jobs.get` of a body sending a
+ * byte every 2 s failed after four minutes, its retries each a minute: now one), retry.ts.
+ */
+export const tooSlow = new WeakSet<object>()
+
+/**
  * A body this long or shorter is read whole: a job's answer (about 1 kB) on the hot path; a
  * longer one (a batch's, 27 kB for 100 jobs) in chunks, each telling `progress`.
  */

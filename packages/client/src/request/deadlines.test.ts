@@ -106,6 +106,43 @@ describe('a body that comes slowly', () => {
     expect(isTimeoutError(await cut)).toBe(true)
   })
 
+  it('should not ask again for a body cut after its bytes kept coming for six limits', async () => {
+    const { createClient } = await import('../client.js')
+    const { isTimeoutError } = await import('../errors.js')
+    let asked = 0
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      fetch: async () => {
+        asked++
+        return trickle(500, Number.POSITIVE_INFINITY)
+      },
+      requestTimeoutMs: 1_000,
+    })
+    const cut = client.jobs.get('job_1').catch((e: unknown) => e)
+    await vi.advanceTimersByTimeAsync(20_000)
+    const error = await cut
+    expect(isTimeoutError(error)).toBe(true)
+    expect((error as Error).message).toMatch(/its bytes coming all the while/)
+    expect(asked).toBe(1)
+    // Still a transient failure: a wait's next check may find the link faster.
+    expect((error as { retryable: boolean }).retryable).toBe(true)
+    // A body that stops coming is the connection's failure: asked again.
+    asked = 0
+    const stalled = createClient({
+      baseUrl: 'http://api.test',
+      fetch: async () => {
+        asked++
+        return trickle(60_000)
+      },
+      requestTimeoutMs: 1_000,
+      retry: { maxRetries: 2, initialDelayMs: 10 },
+    })
+    const failed = stalled.jobs.get('job_1').catch((e: unknown) => e)
+    await vi.advanceTimersByTimeAsync(20_000)
+    expect(isTimeoutError(await failed)).toBe(true)
+    expect(asked).toBe(3)
+  })
+
   it('should end a wait at its deadline while a body trickles on', async () => {
     const { createClient } = await import('../client.js')
     const { isTimeoutError } = await import('../errors.js')

@@ -15,7 +15,7 @@ import {
 } from '../errors.js'
 import { NO_RESULT, parseProblem, textProblem } from '../parse.js'
 import { type Redactor, redactData, redactError } from '../redact.js'
-import { type Body, bodyOf, MAX_BODY_BYTES } from './body.js'
+import { type Body, bodyOf, MAX_BODY_BYTES, tooSlow } from './body.js'
 import { settleBy, startDeadline } from './deadlines.js'
 import { keyed } from './key.js'
 import { askedDelay } from './rate-limit-headers.js'
@@ -315,15 +315,20 @@ function redactHeaders(headers: Headers, redact: Redactor): Headers {
   return clean ?? headers
 }
 
-/** The error of a request whose time limit ran out. */
-/** A request's `TimeoutError`; `readingMs`: its headers came, its body had not ended so long after. */
+/**
+ * A request's `TimeoutError`; `readingMs`: its headers came, its body had not ended so long after.
+ * One cut at BODY_LIMITS limits, its bytes coming all the while, is not tried again by the
+ * request (`tooSlow`); a wait's next check may find the link faster.
+ */
 function timeoutOf(info: RequestInfo, timeoutMs: number, readingMs?: number): TimeoutError {
   const what = requestLine(info)
-  const message =
-    readingMs === undefined
-      ? undefined
-      : `${what} timed out: its body had not ended after ${readingMs} ms`
-  return new TimeoutError({ scope: 'request', timeoutMs, what, message })
+  if (readingMs === undefined) return new TimeoutError({ scope: 'request', timeoutMs, what })
+  const slow = readingMs >= BODY_LIMITS * timeoutMs
+  const why = slow ? ', its bytes coming all the while: a link too slow for it' : ''
+  const message = `${what} timed out: its body had not ended after ${readingMs} ms${why}`
+  const error = new TimeoutError({ scope: 'request', timeoutMs, what, message })
+  if (slow) tooSlow.add(error)
+  return error
 }
 
 /**

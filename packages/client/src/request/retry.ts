@@ -7,6 +7,7 @@
  */
 import { isApiError, isCircuitOpenError, isVideoTranslationError } from '../errors.js'
 import { retryAfterOf } from '../polling/hints.js'
+import { tooSlow } from './body.js'
 import { notSent } from './key.js'
 import { askedDelay } from './rate-limit-headers.js'
 import { isWrite } from './write-limit.js'
@@ -135,8 +136,11 @@ export function retryDelay(
   error: unknown,
   until?: number,
 ): Retry | undefined {
-  // An open circuit stays open for a while: retrying now would only spend the budget.
-  if (!isTransient(error) || isCircuitOpenError(error)) return undefined
+  // An open circuit stays open for a while: retrying now would only spend the budget. A body
+  // too slow for its link would be as slow again (body.ts).
+  if (!isTransient(error) || isCircuitOpenError(error) || tooSlow.has(error as object)) {
+    return undefined
+  }
   const { maxRetries, initialDelayMs, maxDelayMs, maxRetryAfterMs } = context.retry
   // `retry: false` (no retries at all) sends each request once, paced or not.
   if (maxRetries <= 0) return undefined
