@@ -335,12 +335,13 @@ function apiErrorMessage(init: {
 function redirectNote({ method, redirectedTo }: RequestInfo, status: number): string {
   if (redirectedTo === undefined) return ''
   const where = `; it was redirected to ${shown(redirectedTo)}`
-  const advice = 'use that address in baseUrl'
+  // Fetch tells neither the redirect's status nor its hops: said as what may have happened.
+  const advice = 'if so, use that address in baseUrl'
   if (status === 401) {
-    return `${where}, and fetch sends no Authorization header on to another origin: ${advice}`
+    return `${where} (fetch sends no Authorization header to another origin: ${advice})`
   }
   if (method !== 'GET') {
-    return `${where}, and fetch sends a ${method} on as a GET after a 301, 302 or 303: ${advice}`
+    return `${where} (after a 301, 302 or 303, fetch sends the ${method} on as a GET: ${advice})`
   }
   return where
 }

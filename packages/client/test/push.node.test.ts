@@ -1576,18 +1576,47 @@ describe("transport: 'auto'", () => {
       await drive(manual, client.jobs.wait(id), 1_000, 120)
       return manual.now() - end
     }
-    // The first job's end is told when its hold ends: that shows how the server holds.
+    // The first two jobs' ends are told when their holds end: that shows how the server holds.
     expect(await knownAfter('job_1')).toBeGreaterThan(10_000)
+    expect(await knownAfter('job_2')).toBeGreaterThan(10_000)
     expect(fallbacks.map((f) => `${f.from}->${f.to}`)).toEqual([
       'sse->long-poll',
       'long-poll->poll',
+      'long-poll->poll',
     ])
-    expect(fallbacks[1]?.reason).toMatch(/held requests/)
+    expect(fallbacks[2]?.reason).toMatch(/held requests end when their hold does/)
     // The next jobs are polled: known within seconds (a hold is 30 s), without holds.
     const before = fetch.calls.length
-    expect(await knownAfter('job_2')).toBeLessThan(10_000)
     expect(await knownAfter('job_3')).toBeLessThan(10_000)
+    expect(await knownAfter('job_4')).toBeLessThan(10_000)
     expect(fetch.calls.slice(before).some((c) => /wait=|events/.test(c.url))).toBe(false)
+  })
+
+  it('should keep holds on a server that holds through a job starting for its end alone', async () => {
+    // The mock server's long-poll (no streams): a hold for the end alone (`until=terminal`) is
+    // answered when the job ends, not when it starts running within it, as the protocol says.
+    let requests = 0
+    const setup = virtualSetup({
+      simulation: { hints: { mode: 'eta', eta_noise: 0, progress: false } },
+      client: {
+        transport: 'auto',
+        fetch: async (input, init) => {
+          requests++
+          if (new URL(input).pathname.endsWith('/events')) return problemResponse(404, 'Not Found')
+          return setup.app.request(input, init)
+        },
+      },
+    })
+    const { client, settle } = setup
+    const fallbacks: string[] = []
+    client.on('transport:fallback', (e) => fallbacks.push(`${e.from}->${e.to}`))
+    for (let i = 0; i < 2; i++) {
+      const job = await settle(client.jobs.createAndWait(jobParams(150_000)))
+      expect(job.status).toBe('completed')
+    }
+    expect(fallbacks).toEqual(['sse->long-poll'])
+    // Two creates, a stream's 404 and a look, then about one hold per 30 s of each job.
+    expect(requests).toBeLessThanOrEqual(16)
   })
 
   it('should find out a server without streams or long-poll in three requests, conditional ones', async () => {
@@ -1652,6 +1681,48 @@ describe("transport: 'auto'", () => {
     expect(refused).toBe(0)
     // 150 jobs created and waited for in virtual time: seconds on a slow machine.
   }, 20_000)
+
+  it('should keep a working stream when another job finds held requests refused', async () => {
+    const { manual, clock } = virtualClock()
+    const end = manual.now() + 150_000
+    const fetch = fakeFetch((call) => {
+      const { pathname, searchParams } = new URL(call.url)
+      if (pathname === '/v1/jobs/job_1/events') {
+        // job_1's streams work; a proxy ends each after 20 s, and the job ends at 150 s.
+        const stream = eventStream()
+        const done = () => statusEvent(jobBody({ status: 'completed', progress: 1 }), 2)
+        if (manual.now() >= end) {
+          stream.write(done())
+          stream.close()
+          return stream.response
+        }
+        stream.write(`retry: 1000\n\n${statusEvent(jobBody({ status: 'running' }), 1)}`)
+        const lasts = Math.min(20_000, end - manual.now())
+        void sleep(manual, lasts).then(() => {
+          if (manual.now() >= end) stream.write(done())
+          stream.close()
+        })
+        return stream.response
+      }
+      // job_2: its stream's proxy fails (it alone long-polls), its held requests are refused
+      // for this key (remembered: the client's next jobs poll).
+      if (pathname.endsWith('/events')) return problemResponse(502, 'Bad Gateway')
+      if (searchParams.has('wait')) return problemResponse(403, 'Forbidden')
+      const id = pathname.split('/').pop()
+      const done = id === 'job_1' && manual.now() >= end
+      return json(jobBody({ id, status: done ? 'completed' : 'running' }))
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock })
+    const first = client.jobs.wait('job_1', { timeoutMs: 300_000 })
+    await manual.tickAsync(100)
+    void client.jobs.wait('job_2', { timeoutMs: 300_000 }).catch(() => {})
+    await drive(manual, first, 1_000, 200)
+    await expect(first).resolves.toMatchObject({ status: 'completed' })
+    expect(manual.now() - end).toBeLessThanOrEqual(1_000)
+    const looks = fetch.calls.filter((c) => c.url.endsWith('/v1/jobs/job_1'))
+    expect(looks).toHaveLength(0)
+    client.close()
+  })
 
   it('should not hold the other opens for long behind a first open that gets no headers', async () => {
     const { manual, clock } = virtualClock()

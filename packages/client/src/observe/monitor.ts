@@ -260,10 +260,13 @@ export class Monitor implements Planner {
     if (remember) {
       this.#memory.movedDown(to, this.#core.clock.now())
       // The other jobs' opens still out for nothing: interrupted, unsent if they wait for their
-      // turn, and asked again with `to` (`#catchUp`). 150 waits behind a rate limit each sent
-      // an open long after the first was answered 404.
+      // turn, and asked again with `to`. 150 waits behind a rate limit each sent an open long
+      // after the first was answered 404. (Streams that opened are kept: they work.)
       for (const other of this.#observations.values()) {
-        if (other.opening && isBelow(to, other.transport)) other.interrupt?.()
+        if (other.opening && isBelow(to, other.transport)) {
+          this.#moveDown(other, to)
+          other.interrupt?.()
+        }
       }
     }
     this.#core.events.emit('transport:fallback', { id: observation.id, from, to, reason })
@@ -319,13 +322,19 @@ export class Monitor implements Planner {
   }
 
   /**
-   * Under 'auto', an observation still on a transport the client has since found not to work
-   * here (another job's fallback) moves down to what does, before its next request.
+   * Under 'auto', an observation yet to make its first check on a transport the client has since
+   * found not to work here (another job's fallback) moves down to what does. One that checked
+   * keeps its own: its stream may work (a job's failure is remembered for the next jobs).
    */
   #catchUp(observation: Observation): void {
-    const from = observation.transport
     const to = this.#memory.transport(this.#core.clock.now())
-    if (!this.#auto || !isBelow(to, from)) return
+    const fresh = observation.cursor.state.checks === 0
+    if (this.#auto && fresh && isBelow(to, observation.transport)) this.#moveDown(observation, to)
+  }
+
+  /** `observation` goes by `to`, as another job found its transport does not work here. */
+  #moveDown(observation: Observation, to: Transport): void {
+    const from = observation.transport
     observation.transport = to
     const reason = 'another job found it does not work here'
     this.#core.events.emit('transport:fallback', { id: observation.id, from, to, reason })

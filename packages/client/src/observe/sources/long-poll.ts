@@ -66,17 +66,21 @@ const TOLD_LATE_MS = 10_000
  * Whether the answer to a held request of `holdS` (`job`, after `previous`) tells a change of
  * status that happened while it was held, at least TOLD_LATE_MS before the answer (its
  * `updated_at` against the answer's `Date`, both the server's clock), and came at the hold's end.
- * Without `previous` (the first look, held for the end alone), only the end counts: a server may
- * hold through other changes.
+ * A hold for the end alone (`endOnly`), or without `previous`, is for the end only: the server
+ * holds through the other changes (a job started mid-hold is told at its end, rightly).
  */
 function toldLate(
   job: Job,
   previous: Job | undefined,
+  endOnly: boolean,
   headers: Headers,
   heldMs: number,
   holdS: number,
 ): boolean {
-  const changed = previous ? job.status !== previous.status : isTerminalStatus(job.status)
+  const changed =
+    previous && !endOnly
+      ? job.status !== previous.status
+      : isTerminalStatus(job.status) && job.status !== previous?.status
   const answeredAt = serverTimeOf(headers)
   if (!changed || answeredAt === undefined || heldMs < (holdS - 1) * 1_000) return false
   // The `Date` is whole seconds, up to one before the answer: `lateMs` is never more than it was.
@@ -126,6 +130,8 @@ export function longPollSource(core: ClientCore): Source {
   const vanishedInRow = new WeakMap<object, number>()
   /** Jobs polled since a held request was last answered, for held requests vanishing. */
   let vanishedJobs = 0
+  /** Held requests in a row that told a change long after it (see `toldLate`). */
+  let sleptThrough = 0
   /**
    * A plain check was answered where a held request of `lostS` got none: held requests vanish
    * on the way (or the server hung a while). Holds are at most half that from then on; the second
@@ -317,13 +323,17 @@ export function longPollSource(core: ClientCore): Source {
       // than asked). An unchanged answer after a second or two is a slow server ignoring wait.
       if (heldMs >= QUICK_MS && (changed || !early)) {
         // Held to its end past the change it was for: the server sleeps through its holds. The
-        // job is polled, the client's next jobs too (a job of 6 s was known 24 s after its end).
-        if (job !== undefined && toldLate(job, previous, response.headers, heldMs, holdS)) {
+        // job is polled, the client's next jobs too once two in a row showed it (a job of 6 s
+        // was known 24 s after its end). A hold ended early by a change says the opposite.
+        if (
+          job !== undefined &&
+          toldLate(job, previous, endOnly, response.headers, heldMs, holdS)
+        ) {
           const reason = 'held requests end when their hold does, not at the change'
-          if (observation.planner.fallback(observation, 'poll', reason)) {
+          if (observation.planner.fallback(observation, 'poll', reason, ++sleptThrough >= 2)) {
             return observation.answered(job, hints, etag, 'plan')
           }
-        }
+        } else if (changed && heldMs < (holdS - 1) * 1_000) sleptThrough = 0
         // Not cut: ask again at once.
         cuts.delete(observation)
         ignored.set(observation, 0)
