@@ -1679,6 +1679,14 @@ describe("transport: 'auto'", () => {
     // The first open alone: its 404 (and a look at its job) told the server has no streams.
     expect(opens).toBe(1)
     expect(refused).toBe(0)
+    // Ten minutes on, streams are tried anew: again one open for 50 waits begun together.
+    await manual.tickAsync(600_000)
+    const later: string[] = []
+    for (let i = 0; i < 50; i++)
+      later.push((await settle(client.jobs.create(jobParams(20_000)))).id)
+    await manual.tickAsync(5_000)
+    await settle(Promise.all(later.map((id) => client.jobs.wait(id))))
+    expect(opens).toBe(2)
     // 150 jobs created and waited for in virtual time: seconds on a slow machine.
   }, 20_000)
 

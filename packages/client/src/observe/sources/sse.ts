@@ -216,7 +216,7 @@ export function sseSource(core: ClientCore): Source {
       return fallBack(observation, `${said} answered ${answered}`, how)
     }
     streamed = true
-    if (leads) first.done()
+    if (leads) first.done(true)
     await listen(core, observation, stream, signal, request.headers !== undefined, endOnly)
   }
 
@@ -232,7 +232,7 @@ export function sseSource(core: ClientCore): Source {
     try {
       await streamOnce(observation, signal, turn, endOnly, leads)
     } finally {
-      if (leads) first.done()
+      if (leads) first.done(false)
     }
   }
 
@@ -263,18 +263,19 @@ export function sseSource(core: ClientCore): Source {
 }
 
 /**
- * The client's first stream open goes alone (`claim`): the other jobs' opens wait until it is
- * answered and what its answer means is decided (`done`), FIRST_OPEN_WAIT_MS at most, so a server
- * without streams is told by one open, not one per job (150 waits of 'auto' begun together sent
- * 150 opens, each answered 404; its fallback now interrupts the waiting ones: monitor.ts). Then
- * opens go as they come. The bound: a first open held back by a proxy until its time limit
- * does not hold the others' as long.
+ * Until a stream was read here, an open goes alone (`claim`): the other jobs' opens wait until it
+ * is answered and what its answer means is decided (`done`), FIRST_OPEN_WAIT_MS at most, so a
+ * server without streams is told by one open, not one per job (150 waits of 'auto' begun together
+ * sent 150 opens, each answered 404; its fallback now interrupts the waiting ones: monitor.ts),
+ * and so again when streams are tried anew ten minutes on. Once a stream was read, opens go as
+ * they come. The bound: an open held back by a proxy until its time limit does not hold the
+ * others' as long.
  */
 function firstOpen(clock: Clock) {
   let out: { promise: Promise<void>; resolve: () => void } | undefined
   let over = false
   return {
-    /** Whether this open is the client's first (it calls `done`). */
+    /** Whether this open leads (it calls `done`): none does once a stream was read. */
     claim(): boolean {
       if (over || out) return false
       let resolve = () => {}
@@ -285,7 +286,7 @@ function firstOpen(clock: Clock) {
       return true
     },
     /**
-     * Resolves once the first open is decided (at once when it was), or FIRST_OPEN_WAIT_MS on;
+     * Resolves once the leading open is decided (at once without one), or FIRST_OPEN_WAIT_MS on;
      * rejects as `signal` aborts.
      */
     async settled(signal: AbortSignal): Promise<void> {
@@ -298,9 +299,12 @@ function firstOpen(clock: Clock) {
         timer.abort()
       }
     },
-    done(): void {
-      over = true
-      out?.resolve()
+    /** The leading open is decided; `read`: a stream was read, and no open waits again. */
+    done(read: boolean): void {
+      if (read) over = true
+      const decided = out
+      out = undefined
+      decided?.resolve()
     },
   }
 }
