@@ -20,7 +20,6 @@
  * (a 400 or 422, then answering the open without it) has its streams opened without it from
  * then on.
  */
-import type { Clock } from '../../clock.js'
 import { type ClientCore, requestStream } from '../../core.js'
 import {
   isApiError,
@@ -30,13 +29,13 @@ import {
   shown,
 } from '../../errors.js'
 import { recordCheck } from '../../history.js'
-import { settleBy } from '../../request/deadlines.js'
 import type { HttpRequest, HttpStream } from '../../request/http.js'
 import { pacedDelay } from '../../request/retry.js'
 import { isTerminalStatus } from '../../types.js'
 import { jobPath } from '../../validate.js'
 import type { Observation } from '../observation.js'
 import { LAST_LOOK_MS } from '../subscription.js'
+import { firstOpen } from './first-open.js'
 import { holdOpen, UntilTerminal } from './held.js'
 import { ask, pollSource } from './poll.js'
 import type { Source } from './source.js'
@@ -47,9 +46,6 @@ const UNSUPPORTED = new Set([404, 405, 406, 501])
 
 /** The longest `Retry-After` of a refused open waited out for a stream (see `stream`). */
 const COME_BACK_MS = 5_000
-
-/** The longest the other jobs' opens wait for the client's first (see `firstOpen`). */
-const FIRST_OPEN_WAIT_MS = 3_000
 
 /** Statuses of an open asking for the end alone that say the server refuses the parameter. */
 const PARAMETER_REFUSED = new Set([400, 422])
@@ -258,53 +254,6 @@ export function sseSource(core: ClientCore): Source {
       } finally {
         open.done()
       }
-    },
-  }
-}
-
-/**
- * Until a stream was read here, an open goes alone (`claim`): the other jobs' opens wait until it
- * is answered and what its answer means is decided (`done`), FIRST_OPEN_WAIT_MS at most, so a
- * server without streams is told by one open, not one per job (150 waits of 'auto' begun together
- * sent 150 opens, each answered 404; its fallback now interrupts the waiting ones: monitor.ts),
- * and so again when streams are tried anew ten minutes on. Once a stream was read, opens go as
- * they come. The bound: an open held back by a proxy until its time limit does not hold the
- * others' as long.
- */
-function firstOpen(clock: Clock) {
-  let out: { promise: Promise<void>; resolve: () => void } | undefined
-  let over = false
-  return {
-    /** Whether this open leads (it calls `done`): none does once a stream was read. */
-    claim(): boolean {
-      if (over || out) return false
-      let resolve = () => {}
-      const promise = new Promise<void>((r) => {
-        resolve = r
-      })
-      out = { promise, resolve }
-      return true
-    },
-    /**
-     * Resolves once the leading open is decided (at once without one), or FIRST_OPEN_WAIT_MS on;
-     * rejects as `signal` aborts.
-     */
-    async settled(signal: AbortSignal): Promise<void> {
-      if (!out || over) return
-      const timer = new AbortController()
-      try {
-        const bound = clock.sleep(FIRST_OPEN_WAIT_MS, timer.signal)
-        await Promise.race([settleBy(out.promise, signal), bound])
-      } finally {
-        timer.abort()
-      }
-    },
-    /** The leading open is decided; `read`: a stream was read, and no open waits again. */
-    done(read: boolean): void {
-      if (read) over = true
-      const decided = out
-      out = undefined
-      decided?.resolve()
     },
   }
 }
