@@ -763,6 +763,37 @@ describe('checks near a wait’s deadline beside others', () => {
   })
 })
 
+describe('a batch answer listing a job twice', () => {
+  it('should take the newer copy, and a job’s end over any other', async () => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    // A gateway lists each job twice: as it is, and a lagging copy (running, an older time),
+    // after it for some jobs, before it for others.
+    const fetch = fakeFetch((call) => {
+      const ids = (call.url.split('ids=')[1] ?? '').split(',')
+      const done = manual.now() - start >= 20_000
+      const jobs = ids.flatMap((id, i) => {
+        const now = jobBody({ id, status: done ? 'completed' : 'running', updated_at: at(9) })
+        const lagging = jobBody({ id, status: 'running', updated_at: at(1) })
+        return i % 2 === 0 ? [now, lagging] : [lagging, now]
+      })
+      return json({ jobs, missing: [] })
+    })
+    const at = (s: number) => new Date(start + s * 1_000).toISOString()
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
+    const ids = ['job_a', 'job_b', 'job_c', 'job_d']
+    const all = client.jobs.waitAll(ids, { polling: fixedInterval(2_000), timeoutMs: 60_000 })
+    const outcomes = await drive(manual, all, 1_000, 70)
+    expect(outcomes.map((o) => o.status)).toEqual([
+      'fulfilled',
+      'fulfilled',
+      'fulfilled',
+      'fulfilled',
+    ])
+    expect(manual.now() - start).toBeLessThanOrEqual(23_000)
+  })
+})
+
 describe('a batch endpoint missing for a while', () => {
   it('should be tried again ten minutes after it failed, not given up for the client’s life', async () => {
     const { manual, clock } = virtualClock()

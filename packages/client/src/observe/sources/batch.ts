@@ -27,6 +27,8 @@ import { recordCheck } from '../../history.js'
 import { parseBatch } from '../../parse.js'
 import { serverTimeOf } from '../../polling/hints.js'
 import { readLimit } from '../../request/rate-limit-headers.js'
+import type { Job } from '../../types.js'
+import { isStale } from '../cursor.js'
 import type { Observation } from '../observation.js'
 import { requestLimitMs } from '../subscription.js'
 import { checkOnce, pollSource } from './poll.js'
@@ -235,7 +237,13 @@ async function checkMany(
   if (typeof parsed === 'string') return { alone: all, stop: true }
   const at = clock.now()
   const serverTime = serverTimeOf(response.headers)
-  const byId = new Map(parsed.jobs.map((job) => [job.id, job]))
+  // A job listed twice: the newer copy (a lagging one after it made 184 of 200 waits time out,
+  // their ends passed over), and an end over any other.
+  const byId = new Map<string, Job>()
+  for (const job of parsed.jobs) {
+    const other = byId.get(job.id)
+    if (!other || isStale(other, job)) byId.set(job.id, job)
+  }
   const told = new Set([...parsed.missing, ...parsed.unreadable])
   // A job neither answered nor listed: the server does not answer for the ids asked.
   let stop = false
