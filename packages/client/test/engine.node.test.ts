@@ -763,6 +763,34 @@ describe('checks near a wait’s deadline beside others', () => {
   })
 })
 
+describe('a batch endpoint a gateway answers for', () => {
+  it('should not take its bare 404 for a server without a rate limit (a new client)', async () => {
+    // The mock server (a burst of 100, then 50 a second) behind a gateway without the batch
+    // route, whose 404 states no limit.
+    let refused = 0
+    const setup = virtualSetup({
+      simulation: { rate_limit: { capacity: 100, refill_per_s: 50 } },
+      client: {
+        fetch: async (input, init) => {
+          if (new URL(input).searchParams.has('ids'))
+            return new Response('no route', { status: 404 })
+          const response = await setup.app.request(input, init)
+          if (response.status === 429) refused++
+          return response
+        },
+      },
+    })
+    const { simulator, client, settle } = setup
+    const ids = Array.from({ length: 300 }, () => {
+      const made = simulator.createJob(DEV_API_KEY, jobParams(20_000) as never)
+      return (made as { snapshot: { view: { id: string } } }).snapshot.view.id
+    })
+    const outcomes = await settle(client.jobs.waitAll(ids, { timeoutMs: 600_000 }))
+    expect(outcomes.every((o) => o.status === 'fulfilled')).toBe(true)
+    expect(refused).toBe(0)
+  }, 20_000)
+})
+
 describe('a batch answer listing a job twice', () => {
   it('should take the newer copy, and a job’s end over any other', async () => {
     const { manual, clock } = virtualClock()

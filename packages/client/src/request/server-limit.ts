@@ -342,7 +342,10 @@ export class ServerLimit {
       if (perMs !== undefined) {
         this.#limit = { kind: 'bucket', tokens: 0, at: now, perMs, capacity: 1, learned: true }
       }
-    } else if (headers && limit.kind === 'unknown') {
+    } else if (headers && limit.kind === 'unknown' && outcome === 'ok') {
+      // No limit stated by a success. (An error answer's may be a gateway's, not the API's: a
+      // bare 404 to a batch took the limit for none, and 1,000 single checks went at once, 801
+      // refused.)
       this.#limit = { kind: 'none' }
     } else if (limit.kind === 'unknown' && ticket >= 0 && answer.out === 0) {
       // No answer, and none of the requests let go is out any more (a held one never probes):
