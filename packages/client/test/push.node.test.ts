@@ -521,6 +521,29 @@ describe('transport: sse', () => {
 })
 
 describe('transport: long-poll', () => {
+  it('should not send a new client’s held requests all at once before the limit is known', async () => {
+    let refused = 0
+    const setup = virtualSetup({
+      simulation: { rate_limit: { capacity: 100, refill_per_s: 50 } },
+      client: {
+        transport: 'long-poll',
+        fetch: async (input, init) => {
+          const response = await setup.app.request(input, init)
+          if (response.status === 429) refused++
+          return response
+        },
+      },
+    })
+    const { simulator, client, settle } = setup
+    const ids = Array.from({ length: 300 }, () => {
+      const made = simulator.createJob(DEV_API_KEY, jobParams(20_000) as never)
+      return (made as { snapshot: { view: { id: string } } }).snapshot.view.id
+    })
+    const jobs = await settle(Promise.all(ids.map((id) => client.jobs.wait(id))))
+    expect(jobs.every((job) => job.status === 'completed')).toBe(true)
+    expect(refused).toBe(0)
+  }, 20_000)
+
   it('should hold one request at a time and learn of the end at once', async () => {
     const { client, manual, requests, settle } = virtualSetup({
       client: { transport: 'long-poll' },

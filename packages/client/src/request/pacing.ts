@@ -96,6 +96,11 @@ export class Pacer {
     return this.#queue.length + this.#backgroundQueue.length
   }
 
+  /** Whether no answer has told the server's limit yet (held requests then go unpaced: `take`). */
+  get unknown(): boolean {
+    return this.#server.limit.kind === 'unknown'
+  }
+
   /**
    * Whether creates with time to spare (`background`) wait for turns that other requests would
    * take: not while the writes' own limit alone holds them back, no other limit known (a stream

@@ -132,6 +132,8 @@ export function longPollSource(core: ClientCore): Source {
   let vanishedJobs = 0
   /** Held requests in a row that told a change long after it (see `toldLate`). */
   let sleptThrough = 0
+  /** Held requests out (see `cold`). */
+  let heldOut = 0
   /**
    * A plain check was answered where a held request of `lostS` got none: held requests vanish
    * on the way (or the server hung a while). Holds are at most half that from then on; the second
@@ -178,10 +180,16 @@ export function longPollSource(core: ClientCore): Source {
       // Nothing known of the job yet, and someone wants every change (a watch): a plain check
       // first brings the job as it is now, where a held one would wait for its next change.
       const unknown = previous === undefined && !observation.endOnly()
+      // A held request goes unpaced while the rate limit is unknown (it cannot be the probe: its
+      // answer may be a hold away): with one out already, a plain check in its place, which
+      // waits for the limit's probe. 1,000 waits on a new client sent 1,000 holds at once, 900
+      // refused with 429.
+      const cold = previous === undefined && core.pacer?.unknown === true && heldOut > 0
       const plain =
         probing ||
         holdS < 1 ||
         unknown ||
+        cold ||
         unanswered.has(observation) ||
         notFoundHeld.has(observation)
       const sentEtag = plain || !staleTags.has(observation) ? knownEtag : undefined
@@ -195,6 +203,7 @@ export function longPollSource(core: ClientCore): Source {
       // a second past it.
       observation.guardDeadlines(plain ? LAST_LOOK_MS : 0)
       let answer: Awaited<ReturnType<typeof getJob>>
+      if (!plain) heldOut++
       try {
         answer = await getJob(core, observation.id, {
           attempt: state.checks,
@@ -209,6 +218,7 @@ export function longPollSource(core: ClientCore): Source {
         })
       } catch (error) {
         held.done()
+        if (!plain) heldOut--
         if (held.interrupted()) return observation.requeue()
         // Cut on the way after being held a while (core.ts, `isCutHold`): see below.
         const lastedMs = cutHolds.get(error as object)
@@ -284,6 +294,7 @@ export function longPollSource(core: ClientCore): Source {
         return observation.requeue()
       }
       held.done()
+      if (!plain) heldOut--
       // Answered without `until` after a refusal with it: held at every change from now on.
       until.answered(observation)
       const { job, response } = answer
@@ -309,7 +320,7 @@ export function longPollSource(core: ClientCore): Source {
         if (lostS !== undefined) vanished(observation, lostS)
         const holdAgain = lostS !== undefined && observation.transport === 'long-poll'
         const withoutUntil = asked === 'asking without until'
-        const again = probing || (unknown && holdS >= 1) || holdAgain || withoutUntil
+        const again = probing || ((unknown || cold) && holdS >= 1) || holdAgain || withoutUntil
         return observation.answered(job, hints, etag, again ? 'now' : 'plan')
       }
       // How long the server held the attempt that answered (not the pacer's wait or retries).
