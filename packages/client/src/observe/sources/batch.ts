@@ -88,11 +88,12 @@ export function batchSource(core: ClientCore): Source {
   /** When the last batch refused with 429 (none answered since) asked to be sent again. */
   let rateLimitedUntil: number | undefined
   /**
-   * A job asked alone after a second such refusal: answered, the quota is the batch endpoint's
-   * own (`ownQuota`: the next batch stops batching for a while); refused too, the client's.
+   * A job asked alone after a second such refusal, or a batch failing with a 5xx: answered, the
+   * quota or the failure is the batch endpoint's own (`ownFault`: the next batch stops batching
+   * for a while); refused or failing too, the client's or the server's.
    */
   let probe: Observation | undefined
-  let ownQuota = false
+  let ownFault = false
   /** The quota of the limit the last batch answered stated. */
   let answeredQuota: number | undefined
   const answeredWith = (headers: Headers) => {
@@ -113,6 +114,13 @@ export function batchSource(core: ClientCore): Source {
     }
     refusals = refusals.filter((refusal) => refusal.left.size > 0)
   }
+  /** The first of `group` asked alone (`probe`); the others' checks failed with `error`. */
+  const probeAlone = (group: Observation[], error: unknown) => {
+    const [first, ...rest] = group as [Observation, ...Observation[]]
+    for (const o of rest) o.failed(error)
+    probe = first
+    return { alone: [first] }
+  }
   return {
     ...poll,
     async one(observation, signal, turn) {
@@ -124,7 +132,7 @@ export function batchSource(core: ClientCore): Source {
         if (probing) await checkOnce(core, observation, signal, undefined, turn, notToldRefusal)
         else await poll.one(observation, signal, turn)
         said = 'answered'
-        if (probing) ownQuota = true
+        if (probing) ownFault = true
       } catch (error) {
         // An answer about the job, whatever it said, but its id refused; no answer says nothing.
         if (isApiError(error)) said = ID_REFUSED.has(error.status) ? 'id refused' : 'answered'
@@ -134,8 +142,8 @@ export function batchSource(core: ClientCore): Source {
       }
     },
     async many(group, signal, turn) {
-      if (ownQuota) {
-        ownQuota = false
+      if (ownFault) {
+        ownFault = false
         rateLimitedUntil = undefined
         // No batch request: the turn given for one goes back (kept, the pacer counted it out
         // for ever, and took the server's tokens left for one fewer than they were).
@@ -151,6 +159,13 @@ export function batchSource(core: ClientCore): Source {
         // endpoint's own (a waitAll of 20 jobs behind one learned nothing in 4 hours): its jobs
         // go alone for a while. Refused too, it is the client's, and batches go on (one turn
         // for many jobs). The other jobs' checks come after the `Retry-After`.
+        // A batch failing (a 5xx, its retries spent): so too, a job asked alone at once. A gateway
+        // failing the batch route alone opened the circuit for every call, none asked alone
+        // (100 waits of 20 s: each failed after 318 s, 13 requests); the whole server down, the
+        // job alone fails too, and batches go on.
+        if (isApiError(error) && error.status >= 500 && group.length >= 2) {
+          return probeAlone(group, error)
+        }
         const refused = isApiError(error) && error.status === 429
         if (!refused || error.retryAfterMs === undefined) throw error
         const now = core.clock.now()
@@ -163,10 +178,7 @@ export function batchSource(core: ClientCore): Source {
         const again = !keys && rateLimitedUntil !== undefined && now >= rateLimitedUntil
         rateLimitedUntil = again || keys ? undefined : now + error.retryAfterMs
         if (!again || group.length < 2) throw error
-        const [first, ...rest] = group as [Observation, ...Observation[]]
-        for (const o of rest) o.failed(error)
-        probe = first
-        return { alone: [first] }
+        return probeAlone(group, error)
       }
       rateLimitedUntil = undefined
       if (asked !== 'refused') {
