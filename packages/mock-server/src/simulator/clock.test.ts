@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process'
+import { getEventListeners } from 'node:events'
 import { createRequire } from 'node:module'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createManualClock, createSystemClock, sleep } from './clock.js'
@@ -32,6 +33,25 @@ describe('createManualClock', () => {
     await clock.tickAsync(3_000)
     await done
     expect(seen).toEqual([1_000, 2_000, 3_000])
+  })
+
+  it('should hold one abort listener for many sleeps on one signal, and none once they end', async () => {
+    const clock = createManualClock(0)
+    const controller = new AbortController()
+    const sleeps = Array.from({ length: 50 }, (_, i) =>
+      sleep(clock, 1_000 * (i % 2 ? 1 : 2), controller.signal),
+    )
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1)
+    await clock.tickAsync(1_000)
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1)
+    const aborted = Promise.allSettled(sleeps)
+    controller.abort(new Error('stop'))
+    const outcomes = await aborted
+    expect(outcomes.filter((o) => o.status === 'rejected')).toHaveLength(25)
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0)
+    const other = new AbortController()
+    await Promise.all([sleep(clock, 0, other.signal), clock.tickAsync(0)])
+    expect(getEventListeners(other.signal, 'abort')).toHaveLength(0)
   })
 
   it('should cancel a sleep on abort, leaving no timer', async () => {

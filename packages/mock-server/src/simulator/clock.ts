@@ -37,20 +37,51 @@ export function sleep(
 ): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason)
-    const onAbort = () => {
-      cancel()
-      reject(signal?.reason)
-    }
+    let unlink = () => {}
     const cancel = clock.schedule(
       ms,
       () => {
-        signal?.removeEventListener('abort', onAbort)
+        unlink()
         resolve()
       },
       options,
     )
-    signal?.addEventListener('abort', onAbort, { once: true })
+    if (signal) {
+      unlink = whenAborted(signal, () => {
+        cancel()
+        reject(signal.reason)
+      })
+    }
   })
+}
+
+/** The sleeps waiting on each signal, run by its one listener. */
+const sleepers = new WeakMap<AbortSignal, { callbacks: Set<() => void>; fire: () => void }>()
+
+/**
+ * Calls `callback` once `signal` aborts; returns its unlink. One listener per signal however
+ * many sleeps share it (a client's hundred waits under one caller's signal): Node warns of a
+ * leak past ten listeners.
+ */
+function whenAborted(signal: AbortSignal, callback: () => void): () => void {
+  let entry = sleepers.get(signal)
+  if (!entry) {
+    const callbacks = new Set<() => void>()
+    const fire = () => {
+      sleepers.delete(signal)
+      for (const call of callbacks) call()
+    }
+    entry = { callbacks, fire }
+    sleepers.set(signal, entry)
+    signal.addEventListener('abort', fire, { once: true })
+  }
+  const { callbacks, fire } = entry
+  callbacks.add(callback)
+  return () => {
+    if (!callbacks.delete(callback) || callbacks.size > 0) return
+    sleepers.delete(signal)
+    signal.removeEventListener('abort', fire)
+  }
 }
 
 /**
