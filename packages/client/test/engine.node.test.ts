@@ -22,7 +22,7 @@ import { resolveOptions } from '../src/options.js'
 import { fixedInterval, type PollContext } from '../src/polling/strategy.js'
 import type { Job } from '../src/types.js'
 import { type FetchCall, fakeFetch, jobBody, json, problemResponse } from './fake-fetch.js'
-import { drive, jobParams, virtualClock, virtualSetup } from './virtual-time.js'
+import { drive, jobParams, limitedSetup, virtualClock, virtualSetup } from './virtual-time.js'
 
 /** A wait's time limit long enough for any backlog of these tests. */
 const LONG_WAIT = { timeoutMs: 3_600_000 }
@@ -765,52 +765,14 @@ describe('checks near a wait’s deadline beside others', () => {
 
 describe('a batch endpoint a gateway answers for', () => {
   it('should not take its bare 404 for a server without a rate limit (a new client)', async () => {
-    // The mock server (a burst of 100, then 50 a second) behind a gateway without the batch
-    // route, whose 404 states no limit.
-    let refused = 0
-    const setup = virtualSetup({
-      simulation: { rate_limit: { capacity: 100, refill_per_s: 50 } },
-      client: {
-        fetch: async (input, init) => {
-          if (new URL(input).searchParams.has('ids'))
-            return new Response('no route', { status: 404 })
-          const response = await setup.app.request(input, init)
-          if (response.status === 429) refused++
-          return response
-        },
-      },
-    })
-    const { simulator, client, settle } = setup
-    const ids = Array.from({ length: 300 }, () => {
-      const made = simulator.createJob(DEV_API_KEY, jobParams(20_000) as never)
-      return (made as { snapshot: { view: { id: string } } }).snapshot.view.id
-    })
-    const outcomes = await settle(client.jobs.waitAll(ids, { timeoutMs: 600_000 }))
+    // The mock server behind a gateway without the batch route, whose 404 states no limit.
+    const noBatch = (url: URL) =>
+      url.searchParams.has('ids') ? new Response('no route', { status: 404 }) : undefined
+    const { client, settle, refused, made } = limitedSetup({}, noBatch)
+    const outcomes = await settle(client.jobs.waitAll(made(300, 20_000), { timeoutMs: 600_000 }))
     expect(outcomes.every((o) => o.status === 'fulfilled')).toBe(true)
-    expect(refused).toBe(0)
+    expect(refused()).toBe(0)
   }, 20_000)
-})
-
-describe('a batch endpoint failing alone', () => {
-  it('should ask its jobs alone, not open the circuit for every call', async () => {
-    const { manual, clock } = virtualClock()
-    const start = manual.now()
-    // A gateway fails the batch route (500); the jobs' own addresses answer, each done at 20 s.
-    const fetch = fakeFetch((call) => {
-      if (call.url.includes('?ids=')) return problemResponse(500, 'Internal Server Error')
-      const id = call.url.split('/').pop() as string
-      const done = manual.now() - start >= 20_000
-      return json(jobBody({ id, status: done ? 'completed' : 'running', eta_ms: null }))
-    })
-    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
-    const ids = Array.from({ length: 20 }, (_, i) => `job_${i}`)
-    const all = client.jobs.waitAll(ids, { timeoutMs: 600_000 })
-    const outcomes = await drive(manual, all, 1_000, 120)
-    expect(outcomes.every((o) => o.status === 'fulfilled')).toBe(true)
-    expect(manual.now() - start).toBeLessThan(60_000)
-    // Another call meanwhile goes through: the circuit stayed closed.
-    await expect(client.jobs.get('job_x')).resolves.toMatchObject({ id: 'job_x' })
-  })
 })
 
 describe('a batch answer listing a job twice', () => {

@@ -23,7 +23,7 @@ import {
   json,
   problemResponse,
 } from './fake-fetch.js'
-import { drive, jobParams, virtualClock, virtualSetup } from './virtual-time.js'
+import { drive, jobParams, limitedSetup, virtualClock, virtualSetup } from './virtual-time.js'
 
 /**
  * A wait that wants every change (`onProgress`): its stream is a whole one, looked beside after
@@ -522,26 +522,10 @@ describe('transport: sse', () => {
 
 describe('transport: long-poll', () => {
   it('should not send a new client’s held requests all at once before the limit is known', async () => {
-    let refused = 0
-    const setup = virtualSetup({
-      simulation: { rate_limit: { capacity: 100, refill_per_s: 50 } },
-      client: {
-        transport: 'long-poll',
-        fetch: async (input, init) => {
-          const response = await setup.app.request(input, init)
-          if (response.status === 429) refused++
-          return response
-        },
-      },
-    })
-    const { simulator, client, settle } = setup
-    const ids = Array.from({ length: 300 }, () => {
-      const made = simulator.createJob(DEV_API_KEY, jobParams(20_000) as never)
-      return (made as { snapshot: { view: { id: string } } }).snapshot.view.id
-    })
-    const jobs = await settle(Promise.all(ids.map((id) => client.jobs.wait(id))))
+    const { client, settle, refused, made } = limitedSetup({ transport: 'long-poll' })
+    const jobs = await settle(Promise.all(made(300, 20_000).map((id) => client.jobs.wait(id))))
     expect(jobs.every((job) => job.status === 'completed')).toBe(true)
-    expect(refused).toBe(0)
+    expect(refused()).toBe(0)
   }, 20_000)
 
   it('should hold one request at a time and learn of the end at once', async () => {
@@ -1672,42 +1656,30 @@ describe("transport: 'auto'", () => {
   })
 
   it('should not send the stream opens queued behind the rate limit once streams are known missing', async () => {
-    // The mock server (its rate limit: a burst of 100, then 50 a second) behind a gateway
-    // without event streams; 150 waits begin together.
+    // The mock server behind a gateway without event streams; 150 waits begin together.
     let opens = 0
-    let refused = 0
-    const setup = virtualSetup({
-      simulation: { rate_limit: { capacity: 100, refill_per_s: 50 } },
-      client: {
-        transport: 'auto',
-        fetch: async (input, init) => {
-          if (new URL(input).pathname.endsWith('/events')) {
-            opens++
-            return problemResponse(404, 'Not Found')
-          }
-          const response = await setup.app.request(input, init)
-          if (response.status === 429) refused++
-          return response
-        },
-      },
-    })
-    const { client, manual, settle } = setup
-    const ids: string[] = []
-    for (let i = 0; i < 150; i++) ids.push((await settle(client.jobs.create(jobParams(20_000)))).id)
-    // The rate limit's burst back, before the waits begin.
-    await manual.tickAsync(5_000)
-    const waits = ids.map((id) => client.jobs.wait(id))
-    const jobs = await settle(Promise.all(waits))
+    const noStreams = (url: URL) => {
+      if (!url.pathname.endsWith('/events')) return undefined
+      opens++
+      return problemResponse(404, 'Not Found')
+    }
+    const { client, manual, settle, refused } = limitedSetup({ transport: 'auto' }, noStreams)
+    /** `count` jobs created through the client, then the limit's burst back. */
+    const created = async (count: number) => {
+      const ids: string[] = []
+      for (let i = 0; i < count; i++) ids.push((await settle(client.jobs.create(jobParams()))).id)
+      await manual.tickAsync(5_000)
+      return ids
+    }
+    const ids = await created(150)
+    const jobs = await settle(Promise.all(ids.map((id) => client.jobs.wait(id))))
     expect(jobs.every((job) => job.status === 'completed')).toBe(true)
     // The first open alone: its 404 (and a look at its job) told the server has no streams.
     expect(opens).toBe(1)
-    expect(refused).toBe(0)
+    expect(refused()).toBe(0)
     // Ten minutes on, streams are tried anew: again one open for 50 waits begun together.
     await manual.tickAsync(600_000)
-    const later: string[] = []
-    for (let i = 0; i < 50; i++)
-      later.push((await settle(client.jobs.create(jobParams(20_000)))).id)
-    await manual.tickAsync(5_000)
+    const later = await created(50)
     await settle(Promise.all(later.map((id) => client.jobs.wait(id))))
     expect(opens).toBe(2)
     // 150 jobs created and waited for in virtual time: seconds on a slow machine.

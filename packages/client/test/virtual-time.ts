@@ -126,6 +126,37 @@ export function virtualSetup(
   return { app, client, legacy, newClient, manual, simulator, requests, polls, settle, simulate }
 }
 
+/**
+ * `virtualSetup` with the mock server's default rate limit (a burst of 100, then 50 a second),
+ * behind `gateway` (its own answer to a URL, or undefined to pass the request on); `refused()`
+ * counts the mock's 429s, `made(n, ms)` makes n jobs of ms on the server without a request.
+ */
+export function limitedSetup(
+  client: Partial<ClientOptions> = {},
+  gateway: (url: URL) => Response | undefined = () => undefined,
+) {
+  let refused = 0
+  const setup = virtualSetup({
+    simulation: { rate_limit: { capacity: 100, refill_per_s: 50 } },
+    client: {
+      ...client,
+      fetch: async (input, init) => {
+        const own = gateway(new URL(input))
+        if (own) return own
+        const response = await setup.app.request(input, init)
+        if (response.status === 429) refused++
+        return response
+      },
+    },
+  })
+  const made = (count: number, durationMs: number) =>
+    Array.from({ length: count }, () => {
+      const job = setup.simulator.createJob(DEV_API_KEY, jobParams(durationMs) as never)
+      return (job as { snapshot: { view: { id: string } } }).snapshot.view.id
+    })
+  return { ...setup, refused: () => refused, made }
+}
+
 /** A valid create body with a fixed duration and outcome. */
 export function jobParams(duration_ms = 10_000, outcome: 'completed' | 'error' = 'completed') {
   return {
