@@ -775,6 +775,28 @@ describe('a batch endpoint a gateway answers for', () => {
   }, 20_000)
 })
 
+describe('a batch endpoint failing alone', () => {
+  it('should ask its jobs alone, not open the circuit for every call', async () => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    // A gateway fails the batch route (500); the jobs' own addresses answer, each done at 20 s.
+    const fetch = fakeFetch((call) => {
+      if (call.url.includes('?ids=')) return problemResponse(500, 'Internal Server Error')
+      const id = call.url.split('/').pop() as string
+      const done = manual.now() - start >= 20_000
+      return json(jobBody({ id, status: done ? 'completed' : 'running', eta_ms: null }))
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
+    const ids = Array.from({ length: 20 }, (_, i) => `job_${i}`)
+    const all = client.jobs.waitAll(ids, { timeoutMs: 600_000 })
+    const outcomes = await drive(manual, all, 1_000, 120)
+    expect(outcomes.every((o) => o.status === 'fulfilled')).toBe(true)
+    expect(manual.now() - start).toBeLessThan(60_000)
+    // Another call meanwhile goes through: the circuit stayed closed.
+    await expect(client.jobs.get('job_x')).resolves.toMatchObject({ id: 'job_x' })
+  })
+})
+
 describe('a batch answer listing a job twice', () => {
   it('should take the newer copy, and a job’s end over any other', async () => {
     const { manual, clock } = virtualClock()
