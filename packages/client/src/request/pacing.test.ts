@@ -1323,6 +1323,30 @@ describe('turns between checks and creates with time to spare', () => {
     expect(pacer.free()).toBe(0)
   })
 
+  it('should count a held request let go before the limit was known against the first answer', async () => {
+    const { clock } = virtualClock()
+    const pacer = new Pacer(clock, () => 0)
+    // The probe goes, then a held request (a long-poll) unpaced beside it: it may reach the
+    // server after the probe, whose answer then does not count it.
+    const probe = await pacer.take(undefined, 0)
+    const held = await pacer.take(undefined, 0, { held: true })
+    const headers = new Headers({
+      'ratelimit-policy': '"default";q=10;w=10',
+      ratelimit: '"default";r=9;t=1',
+    })
+    pacer.answered(probe, headers, 'ok')
+    expect(pacer.free()).toBe(8)
+    // Once answered, the next answers count what they say.
+    pacer.answered(held, undefined, 'ok', true)
+    const next = await pacer.take(undefined, 0)
+    pacer.answered(
+      next,
+      new Headers({ ...Object.fromEntries(headers), ratelimit: '"default";r=7;t=1' }),
+      'ok',
+    )
+    expect(pacer.free()).toBe(7)
+  })
+
   it('should give checks a turn in eight behind a backlog of creates older than theirs', async () => {
     const { manual, pacer } = await oneASecond()
     const order: string[] = []

@@ -82,6 +82,13 @@ export class Pacer {
    */
   readonly #inFlight = new Map<Ticket, boolean | WriteToken>()
   #tickets = 0
+  /**
+   * Held requests let go unpaced while the limit was unknown (ticket -1) and not yet answered:
+   * for each, the last ticket given before it. What an earlier request's answer says is left may
+   * not count them (they may reach the server after it): 150 waits on a new client, one hold
+   * let go beside the first check, ran the stated bucket one token over (a 429).
+   */
+  readonly #unpaced: Ticket[] = []
 
   /** What to do once no create with time to spare waits. */
   #afterBackground: (() => void)[] = []
@@ -183,7 +190,10 @@ export class Pacer {
     const { held = false, background = false } = asking
     const write = background || asking.write === true
     signal?.throwIfAborted()
-    if (held && this.#server.limit.kind === 'unknown') return Promise.resolve(-1)
+    if (held && this.#server.limit.kind === 'unknown') {
+      this.#unpaced.push(this.#tickets)
+      return Promise.resolve(-1)
+    }
     // A limit learned from refusals (none stated) may be one route's (every stream open
     // refused, its rate halved to a 64th): the look that finds a job done by the deadline goes.
     const { limit } = this.#server
@@ -280,7 +290,9 @@ export class Pacer {
     // flight, and at most those given their turn after this one.
     this.#inFlight.delete(ticket)
     const out = this.#inFlight.size
-    const later = ticket < 0 ? 0 : Math.min(out, this.#tickets - ticket)
+    if (ticket < 0) this.#unpaced.shift()
+    const unpacedLater = this.#unpaced.filter((before) => before >= ticket).length
+    const later = ticket < 0 ? 0 : Math.min(out, this.#tickets - ticket) + unpacedLater
     const tickets = this.#tickets
     this.#server.answered({ ticket, tickets, later, out, given, headers, outcome, held })
     if (typeof outcome === 'object' && 'unavailable' in outcome) this.#refusePaused()

@@ -22,6 +22,9 @@ interface Bucket {
   refillPerS: number
 }
 
+/** Less than any refill between two requests a millisecond apart, more than float drift. */
+const ROUNDING = 1e-9
+
 /** Token buckets by key. Keys are API keys, so their number is bounded by the configuration. */
 export class TokenBuckets {
   readonly #buckets = new Map<string, Bucket>()
@@ -34,12 +37,14 @@ export class TokenBuckets {
         ? kept
         : { tokens: capacity, at: now, capacity, refillPerS }
     const refilled = Math.min(capacity, bucket.tokens + ((now - bucket.at) / 1000) * refillPerS)
-    const allowed = refilled >= 1
+    // Within rounding of a whole token, one: the sum of many refills drifts below the exact
+    // figure (a client keeping exactly to the stated rate was refused at 0.9999999999999993).
+    const allowed = refilled >= 1 - ROUNDING
     const tokens = allowed ? refilled - 1 : refilled
     this.#buckets.set(key, { tokens, at: now, capacity, refillPerS })
     return {
       allowed,
-      remaining: Math.floor(tokens),
+      remaining: Math.max(0, Math.floor(tokens + ROUNDING)),
       retryAfterS: allowed ? 0 : Math.ceil((1 - tokens) / refillPerS),
       resetS: Math.ceil((capacity - tokens) / refillPerS),
     }
