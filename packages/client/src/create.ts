@@ -20,6 +20,7 @@ import { LAST_LOOK_MS } from './observe/subscription.js'
 import { parseJob } from './parse.js'
 import { hintsOf } from './polling/hints.js'
 import { randomId } from './random-id.js'
+import { redactData } from './redact.js'
 import { type HttpResponse, readBody } from './request/http.js'
 import { isTransient, pacedDelay } from './request/retry.js'
 import type { CreateJobParams, Job } from './types.js'
@@ -278,7 +279,9 @@ async function createdJob(
   const located = /\/jobs\/([\w.~-]+)\/?(?:[?#]|$)/.exec(response.headers.get('location') ?? '')
   const given = (response.data as { id?: unknown } | undefined)?.id
   const id = located?.[1] ?? (typeof given === 'number' ? String(given) : given)
-  if (typeof id !== 'string' || id === '') return { job: readBody(response, parseJob) }
+  // (Not an id holding the key: a `Location` is not redacted, and the id goes in messages.)
+  const unfit = typeof id !== 'string' || id === '' || redactData(core.http.redact, id) !== id
+  if (unfit) return { job: readBody(response, parseJob) }
   try {
     const looked = await getJob(core, id, { attempt: 0, signal })
     return { job: looked.job as Job, etag: etagOf(looked.response) }

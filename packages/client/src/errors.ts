@@ -246,8 +246,13 @@ export class JobFailedError extends VideoTranslationError {
   override name = 'JobFailedError'
   readonly job: Job
 
-  constructor(job: Job) {
-    const why = job.error ? `${job.error.code}: ${job.error.message}` : 'no error details'
+  /**
+   * `redact`: the client's redactor; the server's words are quoted in the message, where a key
+   * too short to be looked for in a job's fields is looked for too.
+   */
+  constructor(job: Job, redact: (text: string) => string = (text) => text) {
+    const said = job.error ? `${job.error.code}: ${job.error.message}` : 'no error details'
+    const why = redact(said)
     super(`Job ${job.id} ended ${job.status === 'canceled' ? 'canceled' : `in error (${why})`}.`)
     this.job = job
   }

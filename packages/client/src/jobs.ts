@@ -264,7 +264,7 @@ export class Jobs {
 
   #many() {
     const { core, monitor } = this.#engine()
-    return { monitor, events: core.events, logger: core.logger }
+    return { monitor, events: core.events, logger: core.logger, redact: core.http.redact }
   }
 
   /** Waits for `firstId`, resubmitting a job that ended in error when `retryOnError` asks. */
@@ -293,7 +293,7 @@ export class Jobs {
         continue
       }
       if (options.throwOnError === false) return job
-      throw new JobFailedError(job)
+      throw new JobFailedError(job, core.http.redact)
     }
   }
 }

@@ -316,6 +316,15 @@ function resolvePolling(polling: ClientOptions['polling']): PollingStrategy {
 
 const ACCEPT = { accept: 'application/json' }
 
+/**
+ * A base URL as a message quotes it: without what may hold credentials (user info, query,
+ * fragment, with or without a scheme), nor the key.
+ */
+function quotedUrl(url: string, apiKey: unknown): string {
+  const bare = url.replace(/[?#][\s\S]*$/, '…').replace(/^([^/]*\/\/)?[^/@]*@/, '$1…@')
+  return redactor(typeof apiKey === 'string' ? apiKey : undefined)(bare)
+}
+
 function resolveHttpConfig(options: ClientOptions, clock: Clock): HttpConfig {
   const given: unknown = options.baseUrl
   const baseUrl = given instanceof URL ? given.href : (options.baseUrl ?? readEnv('VT_BASE_URL'))
@@ -324,7 +333,7 @@ function resolveHttpConfig(options: ClientOptions, clock: Clock): HttpConfig {
   }
   if (baseUrl === undefined || !/^https?:\/\//i.test(baseUrl)) {
     throw new VideoTranslationError(
-      `createClient needs a baseUrl starting with http:// or https:// (got ${baseUrl === undefined ? 'none' : JSON.stringify(shown(baseUrl.replace(/\/\/[^/@]*@/, '//…@'), 100))}); pass { baseUrl } or set VT_BASE_URL${options.baseUrl !== undefined || envReadable() ? '' : ' (the runtime refused to read it: Deno needs --allow-env)'}.`,
+      `createClient needs a baseUrl starting with http:// or https:// (got ${baseUrl === undefined ? 'none' : JSON.stringify(shown(quotedUrl(baseUrl, options.apiKey), 100))}); pass { baseUrl } or set VT_BASE_URL${options.baseUrl !== undefined || envReadable() ? '' : ' (the runtime refused to read it: Deno needs --allow-env)'}.`,
     )
   }
   const unfitUrl = baseUrlFault(baseUrl)

@@ -398,6 +398,148 @@ describe('redaction of the API key', () => {
     expect(inspect(error, { depth: 10 })).not.toContain(KEY)
   })
 
+  it('should take out the key as the header carried it, trimmed or without its Bearer', async () => {
+    // Node's fetch, for real, against a server on loopback echoing the token it was sent.
+    const { createServer } = await import('node:http')
+    const server = createServer((req, res) => {
+      const token = String(req.headers.authorization).split(' ').pop()
+      res.writeHead(401, { 'content-type': 'application/json' })
+      res.end(JSON.stringify({ title: 'Unauthorized', detail: `invalid token '${token}'` }))
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const { port } = server.address() as { port: number }
+    const said: string[] = []
+    for (const apiKey of [`${KEY} `, `\t${KEY}`, `Bearer ${KEY}`]) {
+      const client = createClient({ baseUrl: `http://127.0.0.1:${port}`, apiKey, retry: false })
+      client.on('request:error', (event) => said.push(inspect(event, { depth: 10 })))
+      const error = (await client.jobs.get('job_1').catch((e: unknown) => e)) as ApiError
+      expect(error.message).toContain("invalid token '[redacted]'")
+      said.push(inspect(error, { depth: 10 }))
+    }
+    server.close()
+    expect(said.join('\n')).not.toContain(KEY)
+  })
+
+  it('should take out the key in base64, percent-encoded or as HTML references, however aligned', () => {
+    const key = 'vt_live_9f8e+7d6c/5b4a=3210~ZZ'
+    const redact = redactor(key)
+    const base64 = (text: string) => Buffer.from(text).toString('base64')
+    const urlSafe = (text: string) => base64(text).replaceAll('+', '-').replaceAll('/', '_')
+    // `Basic` credentials, a debug header's whole `Authorization` value, the key alone: the key
+    // starts at each of the three offsets of base64's groups of three bytes.
+    for (const encoded of [
+      base64(key),
+      base64(`:${key}`),
+      base64(`user:${key}`),
+      base64(`Bearer ${key}`),
+      urlSafe(`Bearer ${key}`),
+    ]) {
+      expect(redact(`Basic ${encoded}`)).not.toMatch(/[A-Za-z0-9+/_-]{20}/)
+    }
+    // The forms a form encoder, Python's quote, encodeURI and escape() write; HTML references
+    // (Go's templates write `+` as `&#43;`).
+    for (const written of [
+      new URLSearchParams({ key }).toString().slice(4),
+      encodeURIComponent(key).replaceAll('%2F', '/'),
+      encodeURI(key),
+      escape(key),
+      key.replace('+', '&#43;').replace('/', '&#x2f;'),
+    ]) {
+      expect(redact(`<title>${written} refused</title>`)).toBe('<title>[redacted] refused</title>')
+    }
+    // Base64 of ordinary text is left alone.
+    expect(redact(`x ${base64('an ordinary sentence of words')}`)).toBe(
+      `x ${base64('an ordinary sentence of words')}`,
+    )
+  })
+
+  it('should keep the key out of a job id a create’s Location names', async () => {
+    const warned: string[] = []
+    const paths: string[] = []
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      apiKey: KEY,
+      retry: false,
+      logger: { warn: (message: string) => warned.push(message) },
+      fetch: fakeFetch((call) => {
+        paths.push(call.url)
+        return new Response(null, { status: 202, headers: { location: `/v1/jobs/${KEY}` } })
+      }),
+    })
+    const error = await client.jobs
+      .create({ video_url: 'https://example.com/a.mp4', target_language: 'es' })
+      .catch((e: unknown) => e)
+    // Not asked for, not quoted: the create's answer is not a job.
+    expect(paths).toHaveLength(1)
+    expect(inspect(error, { depth: 10 }) + warned.join('\n')).not.toContain(KEY)
+  })
+
+  it('should keep a short key out of a failed job’s error message', async () => {
+    const short = 'k9Zq7x_'
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      apiKey: short,
+      transport: 'poll',
+      fetch: fakeFetch(() =>
+        json(jobBody({ status: 'error', error: { code: 'auth', message: `refused ${short}` } })),
+      ),
+    })
+    const error = (await client.jobs.wait('job_1').catch((e: unknown) => e)) as Error
+    expect(error.message).toContain('auth: refused [redacted]')
+    const [outcome] = await client.jobs.waitAll(['job_1'])
+    expect(String((outcome as { reason: Error }).reason.message)).not.toContain(short)
+  })
+
+  it('should keep the key out of a JSON body spelling its letters as \\u escapes', async () => {
+    const spelled = [...KEY].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      apiKey: KEY,
+      retry: false,
+      fetch: fakeFetch(
+        () =>
+          new Response(`{"title":"Unauthorized","status":401,"detail":"${spelled.join('')}"}`, {
+            status: 401,
+            headers: { 'content-type': 'application/problem+json' },
+          }),
+      ),
+    })
+    const error = (await client.jobs.get('job_1').catch((e: unknown) => e)) as ApiError
+    expect(error.problem?.detail).toBe('[redacted]')
+    expect(inspect(error, { depth: 10 })).not.toContain(KEY)
+  })
+
+  it('should make anew an error of another class, whose getters may hold the key', async () => {
+    class LibraryError extends Error {
+      get request() {
+        return { headers: { authorization: `Bearer ${KEY}` } }
+      }
+    }
+    const client = createClient({
+      baseUrl: 'http://api.test',
+      apiKey: KEY,
+      retry: false,
+      fetch: async () => {
+        throw new LibraryError('socket hang up')
+      },
+    })
+    const error = (await client.jobs.get('job_1').catch((e: unknown) => e)) as Error
+    expect(isNetworkError(error)).toBe(true)
+    expect((error.cause as { request?: unknown }).request).toBeUndefined()
+    expect((error.cause as Error).message).toBe('socket hang up')
+  })
+
+  it('should not quote the key, a query or user info of a base URL without a scheme', () => {
+    for (const baseUrl of [`api.test/?api_key=${KEY}`, `user:${KEY}@api.test`, `api.test/${KEY}`]) {
+      expect(() => createClient({ baseUrl, apiKey: KEY })).toThrow(/starting with http/)
+      try {
+        createClient({ baseUrl, apiKey: 'other' })
+      } catch (error) {
+        if (!baseUrl.endsWith(KEY)) expect(String(error)).not.toContain(KEY)
+      }
+    }
+  })
+
   it('should refuse a key no header can carry, without quoting it', () => {
     expect(() => createClient({ baseUrl: 'http://api.test', apiKey: `${KEY}\nx` })).toThrow(
       /no HTTP header can carry at position 15 \(a line break/,

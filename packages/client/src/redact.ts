@@ -26,10 +26,13 @@ const MIN_DATA_SECRET = 8
 
 /**
  * A redactor for the API key `secret` (and so for its `Bearer` form too), in any letter case,
- * as written plainly, percent-encoded (a server quoting a URL), or either escaped in JSON once or
- * twice (`\"`, `\\`, `\/` as some servers write `/`, `\u0026` as Go writes `&`): a server that
- * quotes the header as JSON inside its JSON body escapes it twice, and the body's text is
- * redacted before it is parsed.
+ * as written plainly, its characters percent-encoded or written as HTML references or not (a
+ * server quoting a URL or a form; an error page), or escaped in JSON once or twice (`\"`, `\\`,
+ * `\/` as some servers write `/`, `\u0026` as Go writes `&`): a server that quotes the header as
+ * JSON inside its JSON body escapes it twice, and the body's text is redacted before it is
+ * parsed. Also the key as the header carries it (fetch trims a key given with spaces around it,
+ * and one given as `Bearer …`), and in base64 (a server quoting a `Basic` header, or the header's
+ * value in a debug header) wherever it starts in the encoded text.
  */
 export function redactor(secret: string | undefined): Redactor {
   return redactorOf(secret ? [secret] : [])
@@ -73,12 +76,16 @@ function redactorOf(given: readonly string[]): Redactor {
 /** A function replacing every form of `secrets` (see `redactor`); the identity for none. */
 function replacer(secrets: readonly string[]): (text: string) => string {
   if (secrets.length === 0) return (text) => text
-  const plain = [...new Set(secrets.flatMap((secret) => [secret, encodeURIComponent(secret)]))]
+  const plain = [...new Set(secrets.flatMap(sentForms))]
+  // Base64 of a key long enough that its encoding is not in ordinary text (a short key's is a
+  // few characters): as is, no character of it escaped anywhere.
+  const encoded = plain.filter((form) => form.length >= MIN_DATA_SECRET).flatMap(base64Cores)
   // The longest first, so no form is cut into by a shorter one; in any case (a server may write
   // the header it quotes in lower case).
   plain.sort((a, b) => b.length - a.length)
   try {
     const source = plain.flatMap((form) => [2, 1, 0].map((depth) => formPattern(form, depth)))
+    source.push(...encoded.map(quoted))
     const pattern = new RegExp(source.join('|'), 'gi')
     // Compiled at its first use: a pattern too large fails here, not in a redaction.
     pattern.test('')
@@ -88,10 +95,40 @@ function replacer(secrets: readonly string[]): (text: string) => string {
     // JSON once or twice (the engine's message quotes the pattern, the key with it, so it is not
     // passed on).
     const once = plain.flatMap(escapedOnce)
-    const forms = [...new Set([...plain, ...once, ...once.flatMap(escapedOnce)])]
+    const percent = plain.map(encodeURIComponent)
+    const forms = [...new Set([...plain, ...percent, ...once, ...once.flatMap(escapedOnce)])]
+    forms.push(...encoded)
     return (text: string) =>
       forms.reduce((out, form) => (out.includes(form) ? out.split(form).join(REDACTED) : out), text)
   }
+}
+
+/**
+ * The key as given and as the `Authorization` header carries it: trimmed (fetch trims a header's
+ * value), and without a `Bearer ` the caller put in front of it (a server quotes the token).
+ */
+function sentForms(secret: string): string[] {
+  const trimmed = secret.trim()
+  const token = trimmed.replace(/^bearer\s+/i, '')
+  return [secret, trimmed, token].filter((form) => form !== '')
+}
+
+/**
+ * The parts of `secret`'s base64 (standard and URL-safe) that are the same wherever it starts in
+ * the text encoded (`base64(key)`, `base64(":" + key)`, `base64("user:" + key)`): for each of the
+ * three offsets, the characters made of its bytes alone.
+ */
+function base64Cores(secret: string): string[] {
+  let bytes = ''
+  for (const byte of new TextEncoder().encode(secret)) bytes += String.fromCharCode(byte)
+  const cores: string[] = []
+  for (const offset of [0, 1, 2]) {
+    const text = btoa('\0'.repeat(offset) + bytes)
+    const end = Math.floor(((offset + bytes.length) * 8) / 6)
+    const core = text.slice(Math.ceil((offset * 8) / 6), end)
+    cores.push(core, core.replaceAll('+', '-').replaceAll('/', '_'))
+  }
+  return [...new Set(cores)]
 }
 
 /**
@@ -109,18 +146,23 @@ function escapedOnce(text: string): string[] {
 /**
  * A pattern for `form` escaped in JSON `depth` times (0: as written; 2: a server quoting the
  * header as JSON inside its JSON body), each character that is not a letter or digit in any of
- * its ways at that depth: an encoder escapes some characters and not others. No two ways of a
- * character at one depth start alike, so a text is matched without backtracking (ways of every
- * depth together, a key of backslashes took minutes on a text of them).
+ * its ways at that depth (as is, percent-encoded, as an HTML reference; each escaped): an encoder
+ * escapes some characters and not others. A way that starts like a longer one fails at the
+ * character after it, so a text is matched without deep backtracking (ways of every depth
+ * together, a key of backslashes took minutes on a text of them; redact.test.ts times the worst).
  */
 function formPattern(form: string, depth: number): string {
   let source = ''
   for (const char of form) {
-    if (/\w/.test(char) || depth === 0) {
+    if (/\w/.test(char)) {
       source += quoted(char)
       continue
     }
-    let ways = [char]
+    const code = char.codePointAt(0) ?? 0
+    const percent = [...new TextEncoder().encode(char)]
+      .map((byte) => `%${byte.toString(16).padStart(2, '0')}`)
+      .join('')
+    let ways = [char, percent, `&#${code};`, `&#x${code.toString(16)};`]
     for (let d = 0; d < depth; d++) ways = [...new Set(ways.flatMap(escapedOnce))]
     ways.sort((a, b) => b.length - a.length)
     source += `(?:${ways.map(quoted).join('|')})`
@@ -139,9 +181,21 @@ export function redactData(redact: Redactor, text: string): string {
 }
 
 /**
+ * `JSON.parse` of a text `clean` redacted: where the text escapes characters as `\uXXXX`, its
+ * strings redacted again once parsed (escaped letters spell the key out only then). Throws as
+ * `JSON.parse` does.
+ */
+export function parseClean(text: string, clean: (text: string) => string): unknown {
+  if (!text.includes('\\u')) return JSON.parse(text)
+  return JSON.parse(text, (_key, value: unknown) =>
+    typeof value === 'string' ? clean(value) : value,
+  )
+}
+
+/**
  * `error` as one that cannot show the secret however it is printed (`util.inspect` shows every
  * field, down the causes): the client's own errors as they are (built from redacted text), and
- * any other as it is when nothing in it holds the secret and no field of it is an object (an
+ * the runtime's own as they are when nothing in it holds the secret and no field of it is an object (an
  * HTTP library's `request`, `options` or `response` may hold the key's header); otherwise a plain
  * `Error` of the same name, its message and stack redacted, keeping its fields of plain values
  * (strings redacted: `code`, `syscall`, a parser's `data` quoting the raw answer), its causes
@@ -161,6 +215,7 @@ export function redactError(error: unknown, redact: Redactor, depth = 0): unknow
   const fields = own.map((key) => [key, Reflect.get(error, key)] as const)
   const texts = [error.message, error.stack ?? '', ...fields.map(([, v]) => v)]
   const untouched =
+    BUILT_IN.has(Object.getPrototypeOf(error)) &&
     cause === error.cause &&
     (inner === undefined ||
       (Array.isArray(inner) && inner.every((e, i) => e === (errors as unknown[])[i]))) &&
@@ -179,6 +234,24 @@ export function redactError(error: unknown, redact: Redactor, depth = 0): unknow
   if (Array.isArray(errors)) Object.assign(clean, { errors })
   return clean
 }
+
+/**
+ * The prototypes of the runtime's own errors: an error of another class may hold the key where
+ * its fields do not show it (a getter of its class's, `request`), and is made anew.
+ */
+const BUILT_IN = new Set<unknown>(
+  [
+    Error,
+    TypeError,
+    RangeError,
+    SyntaxError,
+    ReferenceError,
+    URIError,
+    EvalError,
+    globalThis.AggregateError,
+    globalThis.DOMException,
+  ].map((type) => type?.prototype),
+)
 
 /** The keys every error has, each handled on its own. */
 const ERROR_KEYS = new Set<PropertyKey>(['stack', 'message', 'cause', 'errors'])

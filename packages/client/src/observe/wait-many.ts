@@ -9,6 +9,7 @@ import type { Logger } from '../core.js'
 import type { Emitter } from '../emitter.js'
 import { JobFailedError } from '../errors.js'
 import type { ClientEvents } from '../events.js'
+import type { Redactor } from '../redact.js'
 import { type CompletedJob, isTerminalStatus, type Job, type JobStatus } from '../types.js'
 import type { Monitor } from './monitor.js'
 import type { Subscription, WaitLimits } from './subscription.js'
@@ -37,6 +38,8 @@ export interface ManyContext {
   monitor: Monitor
   events: Emitter<ClientEvents>
   logger: Logger
+  /** The client's redactor, for the server's words a job's failure quotes. */
+  redact: Redactor
 }
 
 /**
@@ -87,7 +90,7 @@ export function waitAll(
           if (job.status === 'completed')
             settle(i, { status: 'fulfilled', job: job as CompletedJob })
           else if (isTerminalStatus(job.status)) {
-            settle(i, { status: 'rejected', reason: new JobFailedError(job), job })
+            settle(i, { status: 'rejected', reason: new JobFailedError(job, context.redact), job })
           } else report()
         },
         end: (i, error, job) => settle(i, { status: 'rejected', reason: error, job }),
@@ -123,7 +126,7 @@ export function waitAny(
           if (job.status === 'completed') {
             stop()
             resolve(job as CompletedJob)
-          } else if (isTerminalStatus(job.status)) fail(i, new JobFailedError(job))
+          } else if (isTerminalStatus(job.status)) fail(i, new JobFailedError(job, context.redact))
         },
         end: fail,
         aborted: reject,

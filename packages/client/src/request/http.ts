@@ -14,7 +14,7 @@ import {
   TimeoutError,
 } from '../errors.js'
 import { NO_RESULT, parseProblem, textProblem } from '../parse.js'
-import { type Redactor, redactData, redactError } from '../redact.js'
+import { parseClean, type Redactor, redactData, redactError } from '../redact.js'
 import { type Body, bodyOf, MAX_BODY_BYTES, tooSlow } from './body.js'
 import { settleBy, startDeadline } from './deadlines.js'
 import { keyed } from './key.js'
@@ -257,9 +257,10 @@ function interpret(
   }
   // A body becomes messages, events, logs and the job itself (its error's message, its title):
   // whatever it echoes, not the key.
+  const clean = failed ? redact : redact.data
   const body = failed ? redact(text) : redactData(redact, text)
   if (failed) {
-    const json = body === '' ? undefined : tryParseJson(body)
+    const json = body === '' ? undefined : tryParseJson(body, clean)
     const problem =
       json && !('error' in json) ? parseProblem(json.value, status) : textProblem(body, status)
     throw createApiError({
@@ -273,7 +274,7 @@ function interpret(
   }
   // Parsed before the content type is read: reading a response header costs undici about as
   // much as the rest of this function, and a valid body needs no look at it.
-  const json = body === '' ? undefined : tryParseJson(body)
+  const json = body === '' ? undefined : tryParseJson(body, clean)
   if (json === undefined) return { request: info, status, headers, data: undefined, redact }
   if ('error' in json) {
     const type = redact(headers.get('content-type') ?? 'none')
@@ -360,9 +361,12 @@ export function readBody<T extends object>(
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\b/i
 
-function tryParseJson(text: string): { value: unknown } | { value?: undefined; error: unknown } {
+function tryParseJson(
+  text: string,
+  clean: (text: string) => string,
+): { value: unknown } | { value?: undefined; error: unknown } {
   try {
-    return { value: JSON.parse(text) as unknown }
+    return { value: parseClean(text, clean) }
   } catch (error) {
     // Said without the engine's message, which quotes the body (and so perhaps part of a key cut
     // short): where the parser stopped is what helps.

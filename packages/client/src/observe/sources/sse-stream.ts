@@ -8,7 +8,7 @@ import { InvalidResponseError, NetworkError, VideoTranslationError } from '../..
 import { recordCheck } from '../../history.js'
 import { jobParser } from '../../parse.js'
 import { hintsOf, type ServerHints } from '../../polling/hints.js'
-import { redactData, redactError } from '../../redact.js'
+import { parseClean, redactData, redactError } from '../../redact.js'
 import { type HttpStream, requestIdOf } from '../../request/http.js'
 import type { Job } from '../../types.js'
 import { jobPath } from '../../validate.js'
@@ -104,7 +104,8 @@ export async function listen(
       const named = event.event === 'status'
       if (!named && event.event !== 'message') return
       // As a response's body: whatever the event echoes, not the key.
-      const job = parseJob(unwrap(safeJson(redactData(core.http.redact, event.data))))
+      const { redact } = core.http
+      const job = parseJob(unwrap(safeJson(redactData(redact, event.data), redact.data)))
       if (typeof job === 'string') {
         // A `message` that is no Job may be about something else.
         // Quoting the event: a key too short to be looked for in its fields is, in a message.
@@ -293,9 +294,9 @@ function unwrap(value: unknown): unknown {
   return body && body.status === undefined ? (body.job ?? body.data ?? body) : body
 }
 
-function safeJson(text: string): unknown {
+function safeJson(text: string, clean: (text: string) => string): unknown {
   try {
-    return JSON.parse(text) as unknown
+    return parseClean(text, clean)
   } catch {
     return undefined
   }
