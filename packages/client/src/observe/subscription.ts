@@ -224,7 +224,7 @@ export class Subscription implements WaitState {
       : early
         ? `${waiting} gave up ${this.deadline - now} ms before its deadline: the server asked for no request until ${nextAt - now} ms on`
         : fromToken
-          ? `${waiting} reached the deadline its resume token carried, ${elapsedMs} ms after it resumed`
+          ? `${waiting} reached the deadline its resume token carried, ${elapsedMs} ms after it resumed (pass timeoutMs with the token to wait longer)`
           : undefined
     this.subscriber.end(
       new TimeoutError({

@@ -101,6 +101,19 @@ describe('adaptivePolling', () => {
     expect(late).toBeLessThan(3_000)
   })
 
+  it('should space a fresh client’s checks out as a job ages past an hour, not crowd them before it', () => {
+    // Nothing learned: the prior (a second to an hour, and its tail to a day) places the checks.
+    const strategy = adaptivePolling()
+    const gapAt = (minutes: number) => strategy.nextDelay(context({ ageMs: minutes * 60_000 }))
+    // Longer near the hour than at 20 min (a prior ending at the hour shortened them to 15 s
+    // before it), and past it below the 2-minute ceiling (where they all were) yet longer than
+    // at 20 min.
+    expect(gapAt(55)).toBeGreaterThan(gapAt(20))
+    const past = [65, 90, 120, 180, 240].map(gapAt)
+    expect(Math.max(...past)).toBeLessThan(120_000)
+    expect(Math.min(...past)).toBeGreaterThan(gapAt(20))
+  })
+
   /** Teaches `strategy` `count` jobs of `durationMs`, each created after the one before ended. */
   function teachInTurn(strategy: AdaptivePolling, durationMs: number, count: number, from: number) {
     for (let i = 0; i < count; i++) {

@@ -178,6 +178,16 @@ export class LogSketch {
     return shape.map((x) => (share * x) / sum)
   }
 
+  /**
+   * The prior's tail: `share` of what the prior still holds a bin, in each bin past its range up
+   * to `to`. Added to `plan`'s weights, not kept: it fades with the prior as jobs are learned.
+   */
+  priorTail(to: number, share: number): number[] {
+    const { last, perBin } = this.#prior
+    const end = this.#bin(to)
+    return this.#weights.map((_, i) => (i > last && i <= end ? share * perBin : 0))
+  }
+
   /** The share of the weight (the floor's included) below `value`: where it falls, from 0 to 1. */
   shareBelow(value: number): number {
     return this.shares()(value)
