@@ -20,7 +20,6 @@ import { LAST_LOOK_MS } from './observe/subscription.js'
 import { parseJob } from './parse.js'
 import { hintsOf } from './polling/hints.js'
 import { randomId } from './random-id.js'
-import { redactData } from './redact.js'
 import { type HttpResponse, readBody } from './request/http.js'
 import { isTransient, pacedDelay } from './request/retry.js'
 import type { CreateJobParams, Job } from './types.js'
@@ -279,12 +278,15 @@ async function createdJob(
   const located = /\/jobs\/([\w.~-]+)\/?(?:[?#]|$)/.exec(response.headers.get('location') ?? '')
   const given = (response.data as { id?: unknown } | undefined)?.id
   const id = located?.[1] ?? (typeof given === 'number' ? String(given) : given)
-  // (Not an id holding the key: a `Location` is not redacted, and the id goes in messages.)
-  const unfit = typeof id !== 'string' || id === '' || redactData(core.http.redact, id) !== id
+  // (Not an id holding the key, however short: a `Location` is not redacted, and the id goes in
+  // messages.)
+  const unfit = typeof id !== 'string' || id === '' || core.http.redact(id) !== id
   if (unfit) return { job: readBody(response, parseJob) }
   try {
     const looked = await getJob(core, id, { attempt: 0, signal })
-    return { job: looked.job as Job, etag: etagOf(looked.response) }
+    if (looked.job) return { job: looked.job, etag: etagOf(looked.response) }
+    // Answered "still working" (a 202 without a body): pending, as far as anyone knows.
+    return { job: parseJob({ id, status: 'pending' }) as Job }
   } catch (error) {
     signal?.throwIfAborted()
     core.logger.warn?.(`job ${id} was created; its status did not read: taken as pending`, {

@@ -251,9 +251,9 @@ export class JobFailedError extends VideoTranslationError {
    * too short to be looked for in a job's fields is looked for too.
    */
   constructor(job: Job, redact: (text: string) => string = (text) => text) {
-    const said = job.error ? `${job.error.code}: ${job.error.message}` : 'no error details'
-    const why = redact(said)
-    super(`Job ${job.id} ended ${job.status === 'canceled' ? 'canceled' : `in error (${why})`}.`)
+    const why = job.error ? `${job.error.code}: ${job.error.message}` : 'no error details'
+    const ended = job.status === 'canceled' ? 'canceled' : `in error (${why})`
+    super(redact(`Job ${job.id} ended ${ended}.`))
     this.job = job
   }
 }

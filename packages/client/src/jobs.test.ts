@@ -549,6 +549,16 @@ describe('jobs.create', () => {
     ])
   })
 
+  it('should take the job it made as pending when its address says only "still working"', async () => {
+    // A status monitor: the create and the job's address both answer an empty 202.
+    const fetch = fakeFetch(
+      () => new Response(null, { status: 202, headers: { location: '/base/v1/jobs/job_9' } }),
+    )
+    const params = { video_url: 'https://example.com/a.mp4', target_language: 'es' }
+    const job = await clientWith(fetch).jobs.create(params)
+    expect(job).toMatchObject({ id: 'job_9', status: 'pending' })
+  })
+
   it('should not lose the job it made when its status does not read either: pending', async () => {
     const fetch = fakeFetch((call) =>
       call.method === 'POST'

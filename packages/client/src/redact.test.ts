@@ -453,6 +453,53 @@ describe('redaction of the API key', () => {
     )
   })
 
+  it('should not take out short forms a key given with spaces or a Bearer would make', async () => {
+    // `Bearer es` sends `es`; looked for, every language code `es` would go.
+    for (const apiKey of ['Bearer es', '  abc   ']) {
+      const client = createClient({
+        baseUrl: 'http://api.test',
+        apiKey,
+        fetch: fakeFetch(() =>
+          json(jobBody({ target_language: 'es', video_url: 'https://x/abc' })),
+        ),
+      })
+      const job = await client.jobs.get('job_1')
+      expect(job.target_language).toBe('es')
+      expect(job.video_url).toBe('https://x/abc')
+    }
+  })
+
+  it('should match a key of many signs without a pattern that backtracks', () => {
+    // 1,000 `%` against a text that nearly holds it, again and again: plain search.
+    const key = '%'.repeat(1_000)
+    const near = `${'%'.repeat(999)}~`.repeat(100)
+    expect(redactor(key)(near)).toBe(near)
+    expect(redactor(key)(`a ${key} b`)).toBe('a [redacted] b')
+  })
+
+  it('should take out the key from a member name spelled in \\u escapes, and named references', async () => {
+    const key = 'vt_live_S3CR&T'
+    const spelled = [...key].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+    const body = JSON.stringify({ title: 'Unauthorized', status: 401 }).slice(0, -1)
+    const raw = createClient({
+      baseUrl: 'http://api.test',
+      apiKey: key,
+      retry: false,
+      fetch: fakeFetch(
+        () =>
+          new Response(`${body},"${spelled.join('')}":"was refused"}`, {
+            status: 401,
+            headers: { 'content-type': 'application/problem+json' },
+          }),
+      ),
+    })
+    const error = (await raw.jobs.get('job_1').catch((e: unknown) => e)) as ApiError
+    expect(inspect(error, { depth: 10 })).not.toContain(key)
+    expect(error.problem).toMatchObject({ '[redacted]': 'was refused' })
+    const redact = redactor(key)
+    expect(redact('vt_live_S3CR&amp;T vt_live_S3CR&#038;T')).toBe('[redacted] [redacted]')
+  })
+
   it('should keep the key out of a job id a create’s Location names', async () => {
     const warned: string[] = []
     const paths: string[] = []
@@ -472,6 +519,20 @@ describe('redaction of the API key', () => {
     // Not asked for, not quoted: the create's answer is not a job.
     expect(paths).toHaveLength(1)
     expect(inspect(error, { depth: 10 }) + warned.join('\n')).not.toContain(KEY)
+    // A key too short to be looked for in a job's fields, too.
+    const short = 'k9Zq7x_'
+    const shortKeyed = createClient({
+      baseUrl: 'http://api.test',
+      apiKey: short,
+      retry: false,
+      fetch: fakeFetch(
+        () => new Response(null, { status: 202, headers: { location: `/v1/jobs/${short}` } }),
+      ),
+    })
+    const refused = await shortKeyed.jobs
+      .create({ video_url: 'https://example.com/a.mp4', target_language: 'es' })
+      .catch((e: unknown) => e)
+    expect(inspect(refused, { depth: 10 })).not.toContain(short)
   })
 
   it('should keep a short key out of a failed job’s error message', async () => {

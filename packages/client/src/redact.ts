@@ -38,6 +38,9 @@ export function redactor(secret: string | undefined): Redactor {
   return redactorOf(secret ? [secret] : [])
 }
 
+/** The most characters other than letters and digits a key looked for by a pattern has. */
+const MAX_PATTERN_SIGNS = 32
+
 /** How many of the keys a function gave are looked for (the latest). */
 const MAX_KEYS = 16
 
@@ -84,6 +87,11 @@ function replacer(secrets: readonly string[]): (text: string) => string {
   // the header it quotes in lower case).
   plain.sort((a, b) => b.length - a.length)
   try {
+    // A key of many characters other than letters and digits makes a pattern whose every step
+    // tries their ways (a key of 1,000 `%`: 23 s on a text of 100 kB that nearly matches it).
+    if (plain.some((form) => form.replace(/\w/g, '').length > MAX_PATTERN_SIGNS)) {
+      throw new RangeError('a key of too many signs for a pattern')
+    }
     const source = plain.flatMap((form) => [2, 1, 0].map((depth) => formPattern(form, depth)))
     source.push(...encoded.map(quoted))
     const pattern = new RegExp(source.join('|'), 'gi')
@@ -91,8 +99,8 @@ function replacer(secrets: readonly string[]): (text: string) => string {
     pattern.test('')
     return (text: string) => text.replace(pattern, REDACTED)
   } catch {
-    // A key too long for a pattern (tens of thousands of characters): as written, or escaped in
-    // JSON once or twice (the engine's message quotes the pattern, the key with it, so it is not
+    // A key too long for a pattern (tens of thousands of characters, or of signs: see above): as
+    // written, percent-encoded, or escaped in JSON once or twice (the engine's message quotes the pattern, the key with it, so it is not
     // passed on).
     const once = plain.flatMap(escapedOnce)
     const percent = plain.map(encodeURIComponent)
@@ -110,7 +118,9 @@ function replacer(secrets: readonly string[]): (text: string) => string {
 function sentForms(secret: string): string[] {
   const trimmed = secret.trim()
   const token = trimmed.replace(/^bearer\s+/i, '')
-  return [secret, trimmed, token].filter((form) => form !== '')
+  // (Not one made short so: `Bearer es` would take out every `es`, a language code.)
+  const derived = [trimmed, token].filter((form) => form.length >= MIN_DATA_SECRET)
+  return [secret, ...derived]
 }
 
 /**
@@ -162,12 +172,27 @@ function formPattern(form: string, depth: number): string {
     const percent = [...new TextEncoder().encode(char)]
       .map((byte) => `%${byte.toString(16).padStart(2, '0')}`)
       .join('')
-    let ways = [char, percent, `&#${code};`, `&#x${code.toString(16)};`]
+    const named = HTML_NAMES[char]
+    const references = [
+      `&#${code};`,
+      `&#${String(code).padStart(3, '0')};`,
+      `&#x${code.toString(16)};`,
+    ]
+    let ways = [...new Set([char, percent, ...references, ...(named ? [named] : [])])]
     for (let d = 0; d < depth; d++) ways = [...new Set(ways.flatMap(escapedOnce))]
     ways.sort((a, b) => b.length - a.length)
     source += `(?:${ways.map(quoted).join('|')})`
   }
   return source
+}
+
+/** The HTML names of characters a key may hold that an encoder writes by name. */
+const HTML_NAMES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&apos;',
 }
 
 /** `text` as a regular expression matching it. */
@@ -187,9 +212,14 @@ export function redactData(redact: Redactor, text: string): string {
  */
 export function parseClean(text: string, clean: (text: string) => string): unknown {
   if (!text.includes('\\u')) return JSON.parse(text)
-  return JSON.parse(text, (_key, value: unknown) =>
-    typeof value === 'string' ? clean(value) : value,
-  )
+  return JSON.parse(text, (_key, value: unknown) => {
+    if (typeof value === 'string') return clean(value)
+    // A member's name too (a problem's members are kept as they come).
+    if (!isObject(value) || Array.isArray(value)) return value
+    const names = Object.keys(value)
+    if (names.every((name) => clean(name) === name)) return value
+    return Object.fromEntries(names.map((name) => [clean(name), Reflect.get(value, name)]))
+  })
 }
 
 /**

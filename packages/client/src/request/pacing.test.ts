@@ -1347,6 +1347,24 @@ describe('turns between checks and creates with time to spare', () => {
     expect(pacer.free()).toBe(7)
   })
 
+  it('should count only the held requests still out, whichever answered first', async () => {
+    const { clock } = virtualClock()
+    const pacer = new Pacer(clock, () => 0)
+    // One hold let go before the probe (its answer counts it), one after (it may not).
+    const before = await pacer.take(undefined, 0, { held: true })
+    const probe = await pacer.take(undefined, 0)
+    const after = await pacer.take(undefined, 0, { held: true })
+    // The later one answers first: the earlier one, still out, was counted by the probe.
+    pacer.answered(after, undefined, 'ok', true)
+    const headers = new Headers({
+      'ratelimit-policy': '"default";q=10;w=10',
+      ratelimit: '"default";r=9;t=1',
+    })
+    pacer.answered(probe, headers, 'ok')
+    expect(pacer.free()).toBe(9)
+    pacer.answered(before, undefined, 'ok', true)
+  })
+
   it('should give checks a turn in eight behind a backlog of creates older than theirs', async () => {
     const { manual, pacer } = await oneASecond()
     const order: string[] = []

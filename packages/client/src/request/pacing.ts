@@ -83,12 +83,13 @@ export class Pacer {
   readonly #inFlight = new Map<Ticket, boolean | WriteToken>()
   #tickets = 0
   /**
-   * Held requests let go unpaced while the limit was unknown (ticket -1) and not yet answered:
-   * for each, the last ticket given before it. What an earlier request's answer says is left may
-   * not count them (they may reach the server after it): 150 waits on a new client, one hold
-   * let go beside the first check, ran the stated bucket one token over (a 429).
+   * Held requests let go unpaced while the limit was unknown (each a negative ticket of its own)
+   * and not yet answered: for each, the last ticket given before it. What an earlier request's
+   * answer says is left may not count them (they may reach the server after it): one hold let
+   * go beside a new client's first check ran the stated bucket a token over (a 429).
    */
-  readonly #unpaced: Ticket[] = []
+  readonly #unpaced = new Map<Ticket, Ticket>()
+  #unpacedGiven = 0
 
   /** What to do once no create with time to spare waits. */
   #afterBackground: (() => void)[] = []
@@ -191,8 +192,9 @@ export class Pacer {
     const write = background || asking.write === true
     signal?.throwIfAborted()
     if (held && this.#server.limit.kind === 'unknown') {
-      this.#unpaced.push(this.#tickets)
-      return Promise.resolve(-1)
+      const ticket = -++this.#unpacedGiven
+      this.#unpaced.set(ticket, this.#tickets)
+      return Promise.resolve(ticket)
     }
     // A limit learned from refusals (none stated) may be one route's (every stream open
     // refused, its rate halved to a 64th): the look that finds a job done by the deadline goes.
@@ -221,7 +223,7 @@ export class Pacer {
 
   /**
    * A turn given and not used (no request was sent: see `HttpRequest.turn`): its token back,
-   * and the next turn may come. (Not a held request's given while the limit was unknown, -1: it
+   * and the next turn may come. (Not a held request's given while the limit was unknown, negative: it
    * took no token.)
    */
   release(ticket: Ticket): void {
@@ -290,8 +292,9 @@ export class Pacer {
     // flight, and at most those given their turn after this one.
     this.#inFlight.delete(ticket)
     const out = this.#inFlight.size
-    if (ticket < 0) this.#unpaced.shift()
-    const unpacedLater = this.#unpaced.filter((before) => before >= ticket).length
+    this.#unpaced.delete(ticket)
+    let unpacedLater = 0
+    for (const before of this.#unpaced.values()) if (before >= ticket) unpacedLater++
     const later = ticket < 0 ? 0 : Math.min(out, this.#tickets - ticket) + unpacedLater
     const tickets = this.#tickets
     this.#server.answered({ ticket, tickets, later, out, given, headers, outcome, held })

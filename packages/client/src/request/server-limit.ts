@@ -70,7 +70,7 @@ export type Outcome =
 
 /** A request's answer, and where its turn stands among the others (see `ServerLimit.answered`). */
 export interface Answer {
-  /** Its turn's ticket (pacing.ts): -1 for a held request let go before the first answer. */
+  /** Its turn's ticket (pacing.ts): negative for a held request let go before the first answer. */
   ticket: number
   /** How many tickets were given so far. */
   tickets: number
