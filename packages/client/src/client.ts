@@ -9,6 +9,7 @@ import { Emitter, type Listener } from './emitter.js'
 import type { ClientEvents } from './events.js'
 import { History } from './history.js'
 import { Jobs } from './jobs.js'
+import { FreshJobs } from './observe/fresh-jobs.js'
 import { TransportMemory } from './observe/memory.js'
 import { Monitor } from './observe/monitor.js'
 import { batchSource } from './observe/sources/batch.js'
@@ -101,6 +102,7 @@ export function createCore(settings: Settings): ClientCore {
     logger,
     dates: new ServerDates(clock),
     trips: new RoundTrips(),
+    fresh: new FreshJobs(),
     ...gatesOf(settings, events),
   }
 }

@@ -8,6 +8,7 @@ import type { Emitter } from './emitter.js'
 import { isApiError, isNetworkError, isTimeoutError, NetworkError, OFFLINE } from './errors.js'
 import type { ClientEvents } from './events.js'
 import type { History } from './history.js'
+import type { FreshJobs } from './observe/fresh-jobs.js'
 import type { ServerDates } from './polling/hints.js'
 import type { PollingStrategy } from './polling/strategy.js'
 import type { CircuitBreaker } from './request/breaker.js'
@@ -54,6 +55,8 @@ export interface ClientCore {
   dates: ServerDates
   /** How long requests take to reach the server. */
   trips: RoundTrips
+  /** The jobs this client created lately (a read may not find one yet). */
+  fresh: FreshJobs
   /**
    * Aborted when the client is closed (calls.ts): no retry of a request starts after it, and a
    * pause before one ends at once with the close's reason.

@@ -58,6 +58,7 @@ export async function createJob(
   const { job, etag } = await createdJob(core, response, options.signal)
   core.events.emit('job:created', { job })
   const now = core.clock.now()
+  core.fresh.made(job.id, now)
   const hints = hintsOf(job, response.headers, now)
   const replayed = response.headers.get('idempotent-replayed') === 'true'
   const madeWithinMs = replayed ? undefined : now - (response.sentAt ?? now)

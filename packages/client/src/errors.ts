@@ -268,10 +268,12 @@ export function createApiError(init: ConstructorParameters<typeof ApiError>[0]):
   return new ApiError(init)
 }
 
-/** 408, 429 and 5xx may succeed on another try; other 4xx will not. */
+/** 408, 425, 429 and 5xx may succeed on another try; other 4xx will not. */
 function isRetryableStatus(status: number): boolean {
-  // 501 Not Implemented and 505 HTTP Version Not Supported do not pass with time.
-  return status === 408 || status === 429 || (status >= 500 && status !== 501 && status !== 505)
+  // 501 Not Implemented and 505 HTTP Version Not Supported do not pass with time; 425 Too Early
+  // asks for the request again later (RFC 8470).
+  if (status === 408 || status === 425 || status === 429) return true
+  return status >= 500 && status !== 501 && status !== 505
 }
 
 /** Every `ApiError`'s name (a test fails for a subclass left out). */

@@ -1047,3 +1047,66 @@ describe('jobs.createAndWait and jobs.cancel', () => {
     expect(getEventListeners(signal, 'abort')).toHaveLength(0)
   })
 })
+
+describe('a job just created that the server cannot show yet', () => {
+  /**
+   * The mock server behind a store whose reads lag its writes by `lagMs`: a job's own address
+   * (and its event stream) answers `status` until then.
+   */
+  function lagging(lagMs: number, status = 404, transport: 'poll' | 'auto' = 'poll') {
+    const madeAt = new Map<string, number>()
+    let hidden = 0
+    const setup = virtualSetup({
+      simulation: { hints: { mode: 'none', eta_noise: 0, progress: false } },
+      client: {
+        transport,
+        fetch: async (input, init) => {
+          const url = new URL(input)
+          const id = /^\/v1\/jobs\/([^/]+)/.exec(url.pathname)?.[1]
+          const made = id === undefined ? undefined : madeAt.get(id)
+          if (made !== undefined && setup.manual.now() - made < lagMs) {
+            hidden++
+            return problemResponse(status, status === 404 ? 'Not Found' : 'Not Ready')
+          }
+          const response = await setup.app.request(input, init)
+          if (init.method === 'POST' && response.status === 202) {
+            const { id: created } = (await response.clone().json()) as { id: string }
+            madeAt.set(created, setup.manual.now())
+          }
+          return response
+        },
+      },
+    })
+    return { ...setup, hidden: () => hidden }
+  }
+
+  for (const status of [404, 409, 425]) {
+    it(`should wait through a few seconds of ${status} for it, not fail`, async () => {
+      const { client, settle, hidden } = lagging(7_000, status)
+      const job = await settle(client.jobs.createAndWait(jobParams(10_000)))
+      expect(job.status).toBe('completed')
+      expect(hidden()).toBeGreaterThan(0)
+    })
+  }
+
+  it('should wait through it after create and wait, and with transport auto', async () => {
+    const { client, settle, hidden } = lagging(3_000, 404, 'auto')
+    const made = await settle(client.jobs.create(jobParams(10_000)))
+    const [one] = await settle(client.jobs.waitAll([made.id]))
+    expect(one?.status).toBe('fulfilled')
+    const job = await settle(client.jobs.createAndWait(jobParams(10_000)))
+    expect(job.status).toBe('completed')
+    expect(hidden()).toBeGreaterThan(0)
+  })
+
+  it('should still fail at once for a job it did not create, and after half a minute for one it did', async () => {
+    const { client, settle, manual } = lagging(3_600_000)
+    const unknown = await settle(client.jobs.wait('job_never_made').catch((e: unknown) => e))
+    expect(isNotFoundError(unknown)).toBe(true)
+    const startedAt = manual.now()
+    const lost = await settle(client.jobs.createAndWait(jobParams(10_000)).catch((e: unknown) => e))
+    expect(isNotFoundError(lost)).toBe(true)
+    expect(manual.now() - startedAt).toBeGreaterThanOrEqual(30_000)
+    expect(manual.now() - startedAt).toBeLessThan(40_000)
+  })
+})

@@ -3,7 +3,7 @@
  * spent: the rules behind `maxConsecutiveErrors` and the circuit breaker's refusals. The
  * observation acts on them (observation.ts).
  */
-import { isCircuitOpenError, isNetworkError } from '../errors.js'
+import { isApiError, isCircuitOpenError, isNetworkError } from '../errors.js'
 import type { CircuitBreaker } from '../request/breaker.js'
 import { isTransient, pacedDelay } from '../request/retry.js'
 
@@ -43,8 +43,15 @@ export type FailedCheck =
   | { kind: 'failed'; opening: number | undefined }
 
 /**
+ * Answers that say a job just created is not readable yet (fresh-jobs.ts): not there, not ready
+ * (a 409 to a read), too early.
+ */
+const NOT_YET = new Set([404, 409, 425])
+
+/**
  * Judges `error`; `lastLooking`: a wait is within the second after its deadline; `answered`:
- * whether the server ever answered this client (round-trips.ts).
+ * whether the server ever answered this client (round-trips.ts); `freshMs`: how long ago this
+ * client created the job, if lately (fresh-jobs.ts).
  */
 export function judgeFailure(
   error: unknown,
@@ -52,6 +59,7 @@ export function judgeFailure(
   breaker: CircuitBreaker | undefined,
   lastLooking: boolean,
   answered: boolean,
+  freshMs?: number,
 ): FailedCheck {
   // A server that could not be reached (refused, no such host) and never answered this client,
   // nor the circuit breaker's first probe, is more likely a wrong `baseUrl` or one not started
@@ -72,6 +80,12 @@ export function judgeFailure(
   }
   const pacedMs = pacedDelay(error, now)
   if (pacedMs !== undefined) return { kind: 'paced', retryAfterMs: pacedMs }
+  // A job this client created moments ago that the server cannot show yet (a store catching up):
+  // looked at again soon, later the older it is, as a check made and no failure. (It failed the
+  // wait at once; a job not there FRESH_MS after its create fails it.)
+  if (freshMs !== undefined && isApiError(error) && NOT_YET.has(error.status)) {
+    return { kind: 'paced', retryAfterMs: Math.min(2_000, Math.max(250, freshMs / 2)) }
+  }
   if (isCircuitOpenError(error)) {
     if (error.retryAfterMs === 0 && lastLooking)
       return { kind: 'look-again', inMs: PROBE_WAIT_MS / 4 }

@@ -324,7 +324,8 @@ export class Observation {
     if (this.ended) return
     const now = this.core.clock.now()
     const { breaker, trips } = this.core
-    const verdict = judgeFailure(error, now, breaker, this.#lastLooking(now), trips.answered)
+    const fresh = this.core.fresh.ageOf(this.id, now)
+    const verdict = judgeFailure(error, now, breaker, this.#lastLooking(now), trips.answered, fresh)
     for (const s of this.subscriptions) s.lastFailure = error
     if (verdict.kind === 'fatal') {
       this.#endAll(verdict.error ?? error)

@@ -134,14 +134,15 @@ export class CircuitBreaker {
   /**
    * A call that was let through (sent at `sentAt`) failed; `probe` is what `admit` said of it;
    * one sent before the newest call that succeeded was sent says nothing new. A 429 (too many
-   * requests, whatever it says of when) or a 503 with `Retry-After` is the server up and pacing
+   * requests, whatever it says of when), a 425 or a 503 with `Retry-After` is the server up and pacing
    * its clients: like a client error, it says nothing against the server's health (and a probe
    * so answered closes the circuit).
    */
   failed(error: unknown, probe: boolean, sentAt = this.#clock.now()): void {
     // Sent before a request that succeeded: the server was answering after it was sent.
     if (!probe && sentAt < this.#healthyAt) return
-    const pacing = isApiError(error) && error.status === 429
+    // (A 425 Too Early too: the server up, asking for the request later.)
+    const pacing = isApiError(error) && (error.status === 429 || error.status === 425)
     if (isTransient(error) && !pacing && pacedDelay(error, this.#clock.now()) === undefined) {
       // Closed, a failure counts, once for requests sent together; otherwise only the probe's is
       // the verdict: a call let through before the circuit opened, failing late, leaves the

@@ -90,14 +90,17 @@ export function isTransient(error: unknown): boolean {
   return isVideoTranslationError(error) && error.retryable
 }
 
+/** Statuses whose `Retry-After` paces the client: 429, 503, and 425 Too Early. */
+const PACING_STATUSES = new Set([425, 429, 503])
+
 /**
- * How long a 429 or 503 that says when to come back asks to wait, in ms from `now`: the server
- * pacing its clients rather than failing. Such an answer spends no retry budget and never trips
- * the circuit breaker. A 429 says it with `Retry-After` or with its limit's reset; one that says
- * neither (a quota used up, say) is a failure like any other. Undefined for any other error.
+ * How long a 429, 503 or 425 that says when to come back asks to wait, in ms from `now`: the
+ * server pacing its clients rather than failing. Such an answer spends no retry budget and never
+ * trips the circuit breaker. A 429 says it with `Retry-After` or with its limit's reset; one that
+ * says neither (a quota used up, say) is a failure like any other. Undefined for any other error.
  */
 export function pacedDelay(error: unknown, now: number): number | undefined {
-  if (!isApiError(error) || (error.status !== 429 && error.status !== 503)) return undefined
+  if (!isApiError(error) || !PACING_STATUSES.has(error.status)) return undefined
   return askedDelay(error.status, error.headers, now)
 }
 
