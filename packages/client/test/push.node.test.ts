@@ -1858,6 +1858,36 @@ describe("transport: 'auto'", () => {
   })
 })
 
+describe('push: a stream refused with a time to come back past the deadline', () => {
+  it('should end at once, saying why, a wait whose stream was refused past its deadline', async () => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    // The job made, then a quota used up: 429 with `Retry-After: 70` and nothing left (the
+    // limit's headers too); the wait has 20 s.
+    const fetch = fakeFetch((call) => {
+      if (call.method === 'POST') return json(jobBody({ status: 'pending' }), 202)
+      const refused = problemResponse(429, 'Quota exceeded')
+      refused.headers.set('retry-after', '70')
+      refused.headers.set('x-ratelimit-limit', '1000')
+      refused.headers.set('x-ratelimit-remaining', '0')
+      refused.headers.set('x-ratelimit-reset', String(Math.ceil(manual.now() / 1_000) + 70))
+      return refused
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock })
+    const { id } = await client.jobs.create(jobParams())
+    const error = await drive(
+      manual,
+      client.jobs.wait(id, { timeoutMs: 20_000 }).catch((e: unknown) => e),
+      100,
+      300,
+    )
+    expect(isTimeoutError(error)).toBe(true)
+    expect(manual.now() - start).toBeLessThan(1_000)
+    expect(String(error)).toMatch(/the server asked for no request until/)
+    expect((error as Error).cause).toMatchObject({ status: 429 })
+  })
+})
+
 describe('push: deadlines and failures, as polling has them', () => {
   it('should make its last look at the deadline though every stream open was refused', async () => {
     const { manual, clock } = virtualClock()

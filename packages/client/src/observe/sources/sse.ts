@@ -158,9 +158,16 @@ export function sseSource(core: ClientCore): Source {
       else if (isApiError(error) && error.status !== 401 && !isJobNotFound(error)) {
         const remember = error.status === 403 || error.status === 410
         const reason = `${said} answered ${error.status}`
-        if (observation.planner.fallback(observation, 'long-poll', reason, remember)) {
-          return observation.requeue()
-        }
+        const moved = observation.planner.fallback(observation, 'long-poll', reason, remember)
+        // Told to come back only past the wait's deadline, and no request goes before it (the
+        // rate limit stated used up): the failure below ends the wait now, saying so (a quota's
+        // 429: the held request that followed waited for its turn, the wait silent to its
+        // deadline). Otherwise the job's own address may answer (a limit of streams alone):
+        // asked at once.
+        const deadline = observation.nearestDeadline()
+        const untilFree = core.pacer?.untilFree() ?? 0
+        const blocked = untilFree < Infinity && now + untilFree >= deadline
+        if (moved && !(now + comeBackMs >= deadline && blocked)) return observation.requeue()
       }
       // No headers within the request's limit: held back on the way (a proxy that forwards a
       // response once it ends), or a server too slow to stream; or the connection refused or
