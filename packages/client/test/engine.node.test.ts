@@ -1116,6 +1116,39 @@ describe('jobs.waitAll and the server’s Retry-After', () => {
   })
 })
 
+describe('jobs.waitAll through a maintenance longer than its deadline', () => {
+  it('should fail each job quoting the request the server refused, and what it said', async () => {
+    const { manual, clock } = virtualClock()
+    // Every request answered 503 for 5 minutes, saying why; the wait has one.
+    const fetch = fakeFetch(() => {
+      const refused = json(
+        { title: 'Service Unavailable', status: 503, detail: 'Database migration in progress' },
+        503,
+        { 'retry-after': '300', 'content-type': 'application/problem+json' },
+      )
+      return refused
+    })
+    const client = createClient({ baseUrl: 'http://api.test', fetch, clock, transport: 'poll' })
+    const ids = ['job_1', 'job_2', 'job_3']
+    const outcomes = await drive(
+      manual,
+      client.jobs.waitAll(ids, { timeoutMs: 60_000 }),
+      1_000,
+      120,
+    )
+    for (const outcome of outcomes) {
+      expect(outcome.status).toBe('rejected')
+      const said = String((outcome as { reason: Error }).reason)
+      const cause = String((outcome as { reason: Error }).reason.cause)
+      expect(`${said} ${cause}`).toMatch(/Database migration in progress/)
+      // No message names a request that was never sent as the one refused.
+      expect(cause).not.toMatch(
+        /GET \/v1\/jobs\/job_\d failed with HTTP 503: not sent: the server answered an earlier request/,
+      )
+    }
+  })
+})
+
 describe('a server without a batch endpoint', () => {
   it('should be asked one job at a time when ?ids= answers something else with a 200', async () => {
     const { manual, clock } = virtualClock()

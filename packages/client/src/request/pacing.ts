@@ -13,8 +13,10 @@
  * random (server-limit.ts's `untilTurnMs`): a client taking each token as it came left none for
  * another on the key.
  */
+
 import { whenAborted } from '../abort.js'
 import { type Clock, WAKE_CHECK_MS } from '../clock.js'
+import type { ApiError } from '../errors.js'
 import { type Outcome, ServerLimit } from './server-limit.js'
 import type { WriteToken } from './write-limit.js'
 
@@ -165,6 +167,11 @@ export class Pacer {
    */
   pausedMs(write: boolean): number {
     return this.#server.pausedMs(write)
+  }
+
+  /** The 503 that said so (see `pausedMs`), when one does. */
+  pausedBy(write: boolean): ApiError | undefined {
+    return this.#server.pausedBy(write)
   }
 
   /** How many turns waiting would go before a request that is not a write (see `#next`). */

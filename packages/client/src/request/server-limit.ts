@@ -23,7 +23,9 @@
  * was every request's, took the turns that creates needed: 150 createAndWaits of 40 s on a server
  * of 5 a second stating none, 45 failed.)
  */
+
 import type { Clock } from '../clock.js'
+import type { ApiError } from '../errors.js'
 import { FrontLimit } from './front-limit.js'
 import { Probe } from './probe.js'
 import { readLimit, refusalDelay } from './rate-limit-headers.js'
@@ -66,7 +68,7 @@ export type Outcome =
    * A 503 saying when the server takes requests again (`Retry-After`, ms), and how long the
    * client holds its requests for it (at most a minute by default): see unavailable.ts.
    */
-  | { unavailable: number; holdMs: number }
+  | { unavailable: number; holdMs: number; by?: ApiError | undefined }
 
 /** A request's answer, and where its turn stands among the others (see `ServerLimit.answered`). */
 export interface Answer {
@@ -238,6 +240,15 @@ export class ServerLimit {
     return Math.max(this.#unavailable.saidMs(now), writes)
   }
 
+  /** The refusal that said so (see `pausedMs`), when one does. */
+  pausedBy(write: boolean): ApiError | undefined {
+    const now = this.#clock.now()
+    const writes = write ? this.#writesUnavailable.saidMs(now) : 0
+    const unavailable =
+      write && writes > this.#unavailable.saidMs(now) ? this.#writesUnavailable : this.#unavailable
+    return unavailable.refusal
+  }
+
   /** In how many ms the next turn may come by the limit alone (see `untilTurnMs`). */
   #limitTurnMs(now: number, soon: boolean, spreadMaxMs: number): number {
     const limit = this.#limit
@@ -272,6 +283,7 @@ export class ServerLimit {
       ;(write ? this.#writesUnavailable : this.#unavailable).said(
         now + outcome.holdMs + spreadMs,
         now + outcome.unavailable,
+        outcome.by,
       )
     } else {
       this.#unavailable.answered(outcome === 'ok')

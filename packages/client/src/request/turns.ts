@@ -71,7 +71,11 @@ export async function paced<T>(
       api?.status === 429
         ? { refused: capped(refusalDelay(api.headers, clock.now()), maxRetryAfterMs), again }
         : plain && api?.status === 503 && api.retryAfterMs !== undefined
-          ? { unavailable: api.retryAfterMs, holdMs: Math.min(api.retryAfterMs, maxRetryAfterMs) }
+          ? {
+              unavailable: api.retryAfterMs,
+              holdMs: Math.min(api.retryAfterMs, maxRetryAfterMs),
+              by: api,
+            }
           : api && isTaken(api.status, api.headers)
             ? 'taken'
             : 'failed'
@@ -131,7 +135,7 @@ function pauseRefusal(
   const untilMs = (request.retryUntil ?? Number.NEGATIVE_INFINITY) - core.clock.now()
   const waitsOut = pausedMs <= core.retry.maxRetryAfterMs || pausedMs < untilMs
   if (waitsOut && (turnMs === undefined || pausedMs < turnMs)) return undefined
-  return stillUnavailable(request, pausedMs)
+  return stillUnavailable(request, pausedMs, core.pacer?.pausedBy(isWrite(request)))
 }
 
 /**

@@ -6,7 +6,7 @@
  * meanwhile a request that would not wait out what is left of the server's word fails at once,
  * unsent (turns.ts, `pauseRefusal`; its error is `stillUnavailable`'s).
  */
-import { type RequestInfo, ServerError } from '../errors.js'
+import { type ApiError, type RequestInfo, requestLine, ServerError, shown } from '../errors.js'
 import { notSent } from './key.js'
 
 /** How long the request after the pause goes alone without an answer (one held by the server, say). */
@@ -21,13 +21,20 @@ export class Unavailable {
   #probe: 'none' | 'due' | 'out' = 'none'
   #outAt = 0
 
-  /** The server said it is unavailable until `saidUntil`; requests are held until `until`. */
-  said(until: number, saidUntil: number): void {
+  /** The refusal that said it last: what a request not sent meanwhile quotes. */
+  refusal: ApiError | undefined
+
+  /**
+   * The server said it is unavailable until `saidUntil` (in `refusal`); requests are held until
+   * `until`.
+   */
+  said(until: number, saidUntil: number, refusal?: ApiError): void {
     // Not after an earlier pause that is over: its times are no longer the server's word.
     const over = this.#probe === 'none'
     this.#until = over ? until : Math.max(this.#until, until)
     this.#saidUntil = over ? saidUntil : Math.max(this.#saidUntil, saidUntil)
     this.#probe = 'due'
+    if (refusal) this.refusal = refusal
   }
 
   /** Whether a request may go now by it (the pacer's limit may still say no). */
@@ -68,11 +75,20 @@ export class Unavailable {
 
 /**
  * The error of `request`, not sent: the server said (a 503 with `Retry-After` to an earlier
- * request) that it takes none for `pausedMs` more, longer than this request would wait.
+ * request, `refusal`) that it takes none for `pausedMs` more, longer than this request would
+ * wait. It quotes the refusal (its request and what the server said): a `waitAll`'s jobs each
+ * named their own request, never sent, and not the batch's "migration in progress".
  */
-export function stillUnavailable(request: RequestInfo, pausedMs: number): ServerError {
+export function stillUnavailable(
+  request: RequestInfo,
+  pausedMs: number,
+  refusal?: ApiError,
+): ServerError {
   const retryAfterS = Math.ceil(pausedMs / 1_000)
-  const detail = `not sent: the server answered an earlier request 503 with Retry-After, unavailable ${retryAfterS} s more`
+  const earlier = refusal ? requestLine(refusal.request) : 'an earlier request'
+  const said = refusal?.problem?.detail ?? refusal?.problem?.title
+  const quoted = said ? ` ("${shown(said, 200)}")` : ''
+  const detail = `not sent: the server answered ${earlier} 503 with Retry-After${quoted}, unavailable ${retryAfterS} s more`
   const error = new ServerError({
     status: 503,
     problem: { type: 'about:blank', title: 'Service Unavailable', status: 503, detail },
