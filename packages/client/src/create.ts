@@ -183,17 +183,26 @@ export async function createUntilMade(
   const idempotencyKey = options.idempotencyKey ?? randomId()
   const startedAt = core.clock.now()
   /** The wait's time ran out before a create went through: its TimeoutError, the create's cause. */
-  const outOfTime = (cause: unknown) => {
+  /** The wait's `TimeoutError`; `askedMs`: the server asked for no request that long. */
+  const outOfTime = (cause: unknown, askedMs?: number) => {
     const { timeoutMs } = options
+    const now = core.clock.now()
     // Without a timeoutMs of its own, the deadline is a resume token's (a resubmit's wait).
+    const which =
+      timeoutMs === undefined
+        ? 'the deadline its resume token carried'
+        : `the wait's deadline (timeoutMs: ${timeoutMs} ms)`
+    const what = timeoutMs === undefined ? 'Creating the job again' : 'Creating the job'
+    // Given up before the deadline, as the server asked to wait past it: said so, not as if the
+    // time had run out (it read "gave up within the wait's 60000 ms" 50 ms in).
+    const early = askedMs !== undefined && now < deadline
     return new TimeoutError({
       scope: 'wait',
-      timeoutMs: timeoutMs ?? Math.round(core.clock.now() - startedAt),
+      timeoutMs: timeoutMs ?? Math.round(now - startedAt),
       what: 'Creating the job',
-      message:
-        timeoutMs === undefined
-          ? 'Creating the job again gave up at the deadline its resume token carried'
-          : `Creating the job gave up within the wait's ${timeoutMs} ms (timeoutMs)`,
+      message: early
+        ? `${what} gave up ${Math.round(deadline - now)} ms before ${which}: the server asked for no request until ${Math.round(askedMs)} ms on`
+        : `${what} gave up at ${which}`,
       job: resubmitting,
       cause,
     })
@@ -255,7 +264,9 @@ export async function createUntilMade(
         delayMs = Math.min(core.retry.maxDelayMs * spread, (deadline - now) * (spread - 0.25))
       }
       const tooLate = verdict.kind === 'failed' ? deadline - now < LAST_LOOK_MS : false
-      if (tooLate || now + delayMs >= deadline) throw outOfTime(error)
+      if (tooLate || now + delayMs >= deadline) {
+        throw outOfTime(error, verdict.kind === 'paced' ? verdict.retryAfterMs : undefined)
+      }
       core.logger.debug?.('creating again', { attempt: failed + 1, delayMs, error: String(error) })
       await core.clock.sleep(delayMs, options.signal)
     }

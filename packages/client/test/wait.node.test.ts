@@ -1110,3 +1110,26 @@ describe('a job just created that the server cannot show yet', () => {
     expect(manual.now() - startedAt).toBeLessThan(40_000)
   })
 })
+
+describe('a create refused past the wait’s deadline', () => {
+  it('should say it gave up before the deadline, and when the server asked to come back', async () => {
+    const { manual, clock } = virtualClock()
+    const fetch = fakeFetch(() => {
+      const refused = problemResponse(503, 'Maintenance')
+      refused.headers.set('retry-after', '90')
+      return refused
+    })
+    const client = plainPoller(fetch, clock)
+    const done = client.jobs.createAndWait(jobParams(), { timeoutMs: 60_000 })
+    const error = await drive(
+      manual,
+      done.catch((e: unknown) => e),
+      100,
+      100,
+    )
+    expect(isTimeoutError(error)).toBe(true)
+    expect((error as Error).message).toMatch(
+      /^Creating the job gave up \d+ ms before the wait's deadline \(timeoutMs: 60000 ms\): the server asked for no request until 9\d{4} ms on/,
+    )
+  })
+})
