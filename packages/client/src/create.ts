@@ -195,14 +195,17 @@ export async function createUntilMade(
     const what = timeoutMs === undefined ? 'Creating the job again' : 'Creating the job'
     // Given up before the deadline, as the server asked to wait past it: said so, not as if the
     // time had run out (it read "gave up within the wait's 60000 ms" 50 ms in).
-    const early = askedMs !== undefined && now < deadline
+    const before = `${what} gave up ${Math.round(deadline - now)} ms before ${which}`
     return new TimeoutError({
       scope: 'wait',
       timeoutMs: timeoutMs ?? Math.round(now - startedAt),
       what: 'Creating the job',
-      message: early
-        ? `${what} gave up ${Math.round(deadline - now)} ms before ${which}: the server asked for no request until ${Math.round(askedMs)} ms on`
-        : `${what} gave up at ${which}`,
+      message:
+        now >= deadline
+          ? `${what} gave up at ${which}`
+          : askedMs !== undefined
+            ? `${before}: the server asked for no request until ${Math.round(askedMs)} ms on`
+            : `${before}: too little time left for another try`,
       job: resubmitting,
       cause,
     })
