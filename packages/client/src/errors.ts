@@ -204,10 +204,13 @@ export class TimeoutError extends VideoTranslationError {
     const { cause } = init
     // Quoted only when it is one of ours (already free of the key).
     const last = isVideoTranslationError(cause) ? `; its last request failed: ${cause.message}` : ''
-    super(`${init.message ?? `${init.what} timed out after ${init.timeoutMs} ms`}${last}`, {
-      retryable: init.scope === 'request',
-      cause,
-    })
+    super(
+      `${init.message ?? `${init.what} timed out after ${init.timeoutMs} ms`}${last}${lastSeen(init.job)}`,
+      {
+        retryable: init.scope === 'request',
+        cause,
+      },
+    )
     this.scope = init.scope
     this.reason = init.scope === 'request' ? 'request' : (init.reason ?? 'deadline')
     this.timeoutMs = init.timeoutMs
@@ -256,6 +259,16 @@ export class JobFailedError extends VideoTranslationError {
     super(redact(`Job ${job.id} ended ${ended}.`))
     this.job = job
   }
+}
+
+/** What a wait's timeout says of the job as last seen: its status, progress and ETA. */
+function lastSeen(job: Job | undefined): string {
+  if (!job) return ''
+  const { status, progress, eta_ms: etaMs } = job
+  const done =
+    typeof progress === 'number' && progress > 0 ? `, ${Math.floor(progress * 100)} %` : ''
+  const eta = typeof etaMs === 'number' ? `, its ETA ${Math.ceil(etaMs / 1_000)} s` : ''
+  return `; the job was last seen ${status}${done}${eta}`
 }
 
 /** Picks the `ApiError` subclass for a status code. */

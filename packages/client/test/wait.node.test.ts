@@ -674,7 +674,7 @@ describe('jobs.createAndWait and jobs.cancel', () => {
     expect(isTimeoutError(error)).toBe(true)
     expect(manual.now() - start).toBeLessThanOrEqual(5_000)
     expect(error.timeoutMs).toBe(5_000)
-    expect(error.message).toMatch(/timed out after 5000 ms/)
+    expect(error.message).toMatch(/timed out after 5000 ms; the job was last seen running, 50 %$/)
   })
 
   it('should ask for the body at its last look, past a cache that answers 304 to everything', async () => {
