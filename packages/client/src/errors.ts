@@ -204,13 +204,12 @@ export class TimeoutError extends VideoTranslationError {
     const { cause } = init
     // Quoted only when it is one of ours (already free of the key).
     const last = isVideoTranslationError(cause) ? `; its last request failed: ${cause.message}` : ''
-    super(
-      `${init.message ?? `${init.what} timed out after ${init.timeoutMs} ms`}${last}${lastSeen(init.job)}`,
-      {
-        retryable: init.scope === 'request',
-        cause,
-      },
-    )
+    // (A message of the caller's says what it knows of the job: the legacy API's, "still pending".)
+    const seen = init.message === undefined ? lastSeen(init.job) : ''
+    super(`${init.message ?? `${init.what} timed out after ${init.timeoutMs} ms`}${last}${seen}`, {
+      retryable: init.scope === 'request',
+      cause,
+    })
     this.scope = init.scope
     this.reason = init.scope === 'request' ? 'request' : (init.reason ?? 'deadline')
     this.timeoutMs = init.timeoutMs
