@@ -100,8 +100,8 @@ function replacer(secrets: readonly string[]): (text: string) => string {
     return (text: string) => text.replace(pattern, REDACTED)
   } catch {
     // A key too long for a pattern (tens of thousands of characters, or of signs: see above): as
-    // written, percent-encoded, or escaped in JSON once or twice (the engine's message quotes the pattern, the key with it, so it is not
-    // passed on).
+    // written, percent-encoded, or escaped in JSON once or twice (the engine's message quotes
+    // the pattern, the key with it, so it is not passed on).
     const once = plain.flatMap(escapedOnce)
     const percent = plain.map(encodeURIComponent)
     const forms = [...new Set([...plain, ...percent, ...once, ...once.flatMap(escapedOnce)])]
@@ -159,7 +159,7 @@ function escapedOnce(text: string): string[] {
  * its ways at that depth (as is, percent-encoded, as an HTML reference; each escaped): an encoder
  * escapes some characters and not others. A way that starts like a longer one fails at the
  * character after it, so a text is matched without deep backtracking (ways of every depth
- * together, a key of backslashes took minutes on a text of them; redact.test.ts times the worst).
+ * together, a key of backslashes took minutes on a text of them; redact.test.ts runs the worst).
  */
 function formPattern(form: string, depth: number): string {
   let source = ''
@@ -225,8 +225,9 @@ export function parseClean(text: string, clean: (text: string) => string): unkno
 /**
  * `error` as one that cannot show the secret however it is printed (`util.inspect` shows every
  * field, down the causes): the client's own errors as they are (built from redacted text), and
- * the runtime's own as they are when nothing in it holds the secret and no field of it is an object (an
- * HTTP library's `request`, `options` or `response` may hold the key's header); otherwise a plain
+ * the runtime's own as they are when nothing in it holds the secret and no field of it is an
+ * object (an HTTP library's `request`, `options` or `response` may hold the key's header; another
+ * class's getters may too); otherwise a plain
  * `Error` of the same name, its message and stack redacted, keeping its fields of plain values
  * (strings redacted: `code`, `syscall`, a parser's `data` quoting the raw answer), its causes
  * (and an `AggregateError`'s `errors`) made so too, and no object field. A string thrown or given

@@ -230,8 +230,8 @@ export class Pacer {
 
   /**
    * A turn given and not used (no request was sent: see `HttpRequest.turn`): its token back,
-   * and the next turn may come. (Not a held request's given while the limit was unknown, negative: it
-   * took no token.)
+   * and the next turn may come. (Not a held request's given while the limit was unknown, negative:
+   * it took no token.)
    */
   release(ticket: Ticket): void {
     if (ticket >= 0) this.#server.gaveBack(this.#inFlight.get(ticket))
