@@ -195,7 +195,7 @@ export async function createUntilMade(
     const what = timeoutMs === undefined ? 'Creating the job again' : 'Creating the job'
     // Given up before the deadline, as the server asked to wait past it: said so, not as if the
     // time had run out (it read "gave up within the wait's 60000 ms" 50 ms in).
-    const before = `${what} gave up ${Math.round(deadline - now)} ms before ${which}`
+    const before = `${what} gave up ${Math.max(1, Math.round(deadline - now))} ms before ${which}`
     return new TimeoutError({
       scope: 'wait',
       timeoutMs: timeoutMs ?? Math.round(now - startedAt),

@@ -43,10 +43,13 @@ export type FailedCheck =
   | { kind: 'failed'; opening: number | undefined }
 
 /**
- * Answers that say a job just created is not readable yet (fresh-jobs.ts): not there, not ready
- * (a 409 to a read), too early.
+ * Answers that say a job just created is not readable yet (fresh-jobs.ts): not there, too early.
+ * (Not a 409: a conflict is no lag.)
  */
-const NOT_YET = new Set([404, 409, 425])
+const NOT_YET = new Set([404, 425])
+
+/** The longest a job just created that is not readable yet waits for its next look. */
+export const FRESH_LOOK_MS = 2_000
 
 /**
  * Judges `error`; `lastLooking`: a wait is within the second after its deadline; `answered`:
@@ -82,9 +85,9 @@ export function judgeFailure(
   if (pacedMs !== undefined) return { kind: 'paced', retryAfterMs: pacedMs }
   // A job this client created moments ago that the server cannot show yet (a store catching up):
   // looked at again soon, later the older it is, as a check made and no failure. (It failed the
-  // wait at once; a job not there FRESH_MS after its create fails it.)
+  // wait at once; a job not there FRESH_MS after its create, or once read, fails it.)
   if (freshMs !== undefined && isApiError(error) && NOT_YET.has(error.status)) {
-    return { kind: 'paced', retryAfterMs: Math.min(2_000, Math.max(250, freshMs / 2)) }
+    return { kind: 'paced', retryAfterMs: Math.min(FRESH_LOOK_MS, Math.max(250, freshMs / 2)) }
   }
   if (isCircuitOpenError(error)) {
     if (error.retryAfterMs === 0 && lastLooking)

@@ -10,7 +10,7 @@ import type { ServerHints } from '../polling/hints.js'
 import type { PollingStrategy } from '../polling/strategy.js'
 import { isTerminalStatus, type Job } from '../types.js'
 import { type Cursor, isStale } from './cursor.js'
-import { givenUpOn, judgeFailure } from './failures.js'
+import { FRESH_LOOK_MS, givenUpOn, judgeFailure } from './failures.js'
 import type { Created } from './monitor.js'
 import type { InFlight, Planner, Transport } from './planner.js'
 import { LAST_LOOK_MS, requestLimitMs, type Subscription } from './subscription.js'
@@ -243,6 +243,8 @@ export class Observation {
     this.cursor.saw(job, stale ? undefined : etag, now, datedAge)
     const seen = job ?? previous
     this.answers++
+    // Read (a 304 too): its absence from now on is no lag (fresh-jobs.ts).
+    this.core.fresh.seen(this.id)
     if (seen) {
       const changed = !previous || seen.status !== previous.status
       if (!this.#observe(seen, now)) return
@@ -324,8 +326,18 @@ export class Observation {
     if (this.ended) return
     const now = this.core.clock.now()
     const { breaker, trips } = this.core
-    const fresh = this.core.fresh.ageOf(this.id, now)
-    const verdict = judgeFailure(error, now, breaker, this.#lastLooking(now), trips.answered, fresh)
+    // A job just created, not readable yet, looked at again (fresh-jobs.ts): unless a wait's
+    // deadline comes first, which ends with the failure itself (a `NotFoundError`).
+    const ageMs = this.core.fresh.ageOf(this.id, now)
+    const fresh = ageMs !== undefined && now + FRESH_LOOK_MS < this.nearestDeadline()
+    const verdict = judgeFailure(
+      error,
+      now,
+      breaker,
+      this.#lastLooking(now),
+      trips.answered,
+      fresh ? ageMs : undefined,
+    )
     for (const s of this.subscriptions) s.lastFailure = error
     if (verdict.kind === 'fatal') {
       this.#endAll(verdict.error ?? error)

@@ -167,7 +167,8 @@ export function sseSource(core: ClientCore): Source {
         const deadline = observation.nearestDeadline()
         const untilFree = core.pacer?.untilFree() ?? 0
         const blocked = untilFree < Infinity && now + untilFree >= deadline
-        if (moved && !(now + comeBackMs >= deadline && blocked)) return observation.requeue()
+        const pastDeadline = Number.isFinite(comeBackMs) && now + comeBackMs >= deadline
+        if (moved && !(pastDeadline && blocked)) return observation.requeue()
       }
       // No headers within the request's limit: held back on the way (a proxy that forwards a
       // response once it ends), or a server too slow to stream; or the connection refused or
