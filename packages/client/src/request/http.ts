@@ -14,7 +14,7 @@ import {
   TimeoutError,
 } from '../errors.js'
 import { NO_RESULT, parseProblem, textProblem } from '../parse.js'
-import { parseClean, type Redactor, redactData, redactError } from '../redact.js'
+import { parseClean, type Redactor, redactError } from '../redact.js'
 import { type Body, bodyOf, MAX_BODY_BYTES, tooSlow } from './body.js'
 import { settleBy, startDeadline } from './deadlines.js'
 import { keyed } from './key.js'
@@ -258,7 +258,7 @@ function interpret(
   // A body becomes messages, events, logs and the job itself (its error's message, its title):
   // whatever it echoes, not the key.
   const clean = failed ? redact : redact.data
-  const body = failed ? redact(text) : redactData(redact, text)
+  const body = clean(text)
   if (failed) {
     const json = body === '' ? undefined : tryParseJson(body, clean)
     const problem =
