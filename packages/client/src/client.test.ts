@@ -76,6 +76,36 @@ describe('createClient', () => {
     expect(() => createClient({ baseUrl: 'http://x.test', logger: quiet })).not.toThrow()
   })
 
+  it('should take an option given as undefined as not given (exactOptionalPropertyTypes)', async () => {
+    const fetch = fakeFetch(() => json(jobBody({ id: 'job_1', status: 'pending' }), 201))
+    const env: Record<string, string | undefined> = {}
+    const client = createClient({
+      baseUrl: 'http://x.test',
+      apiKey: env.VT_API_KEY,
+      fetch,
+      requestTimeoutMs: undefined,
+      polling: undefined,
+      transport: undefined,
+      retry: { maxRetries: undefined, budget: { maxTokens: undefined, tokenRatio: undefined } },
+      circuitBreaker: { failureThreshold: undefined, resetTimeoutMs: undefined },
+      clock: undefined,
+      random: undefined,
+      logger: undefined,
+    })
+    const title: string | undefined = env.TITLE
+    const job = await client.jobs.create({
+      video_url: 'https://example.com/a.mp4',
+      target_language: 'es',
+      title,
+      callback_url: undefined,
+    })
+    expect(job.id).toBe('job_1')
+    expect(JSON.parse(fetch.calls[0]?.body ?? '')).toEqual({
+      video_url: 'https://example.com/a.mp4',
+      target_language: 'es',
+    })
+  })
+
   it('should refuse options that are not an object, and a listener that is not a function', async () => {
     expect(() => createClient(null as never)).toThrow(TypeError)
     const client = createClient({ baseUrl: 'http://x.test', fetch: fakeFetch(() => json({})) })

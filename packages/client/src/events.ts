@@ -3,7 +3,7 @@
 import type { Transport } from './observe/planner.js'
 import type { BatchProgress } from './observe/wait-many.js'
 import type { CircuitState } from './request/breaker.js'
-import type { Job } from './types.js'
+import type { CompletedJob, Job } from './types.js'
 
 /** Every event the client emits, by name. */
 export interface ClientEvents {
@@ -12,7 +12,7 @@ export interface ClientEvents {
   /** A status check of a job being waited for answered (`changed` when the status moved). */
   'job:status': { job: Job; attempt: number; changed: boolean }
   /** A job being waited for completed. */
-  'job:completed': { job: Job }
+  'job:completed': { job: CompletedJob }
   /** A job being waited for ended in `error` or was canceled. */
   'job:failed': { job: Job }
   /** A wait ran out of time or attempts. */

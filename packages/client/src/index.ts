@@ -79,9 +79,11 @@ export {
   type CreateJobParams,
   isTerminalStatus,
   type Job,
+  type JobFields,
   type JobStatus,
   type Problem,
   type TerminalJobStatus,
+  type UncompletedJob,
 } from './types.js'
 export {
   isWebhookVerificationError,

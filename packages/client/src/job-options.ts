@@ -33,8 +33,12 @@ export interface WatchOptions extends WaitLimits {
   resume?: string | undefined
 }
 
-/** Options of `jobs.wait` and `jobs.createAndWait`. */
-export interface WaitOptions extends WatchOptions {
+/**
+ * Options of `jobs.wait` and `jobs.createAndWait`. `Throws`: whether `throwOnError` may be
+ * `false`: a wait given `WaitOptions` resolves with a `CompletedJob`, one given
+ * `WaitOptions<boolean>` (where `throwOnError` may be `false`) with a `Job`.
+ */
+export interface WaitOptions<Throws extends boolean = true> extends WatchOptions {
   /**
    * Called with the job after every status check, and the wait's state (estimate, resume token);
    * after a create (`createAndWait`'s, a resubmit's), first with the job as created, before any
@@ -53,7 +57,7 @@ export interface WaitOptions extends WatchOptions {
    * resolve with the failed job instead.
    * @default true
    */
-  throwOnError?: boolean | undefined
+  throwOnError?: Throws | undefined
 }
 
 /** Options of `jobs.waitAll` and `jobs.waitAny`: one deadline and one signal for every job. */

@@ -123,12 +123,9 @@ export class Jobs {
    * when a limit is reached, the signal's reason on abort.
    * @example const done = await client.jobs.wait(job.id, { timeoutMs: 600_000, signal })
    */
-  wait(
-    id: string,
-    options?: WaitOptions & { throwOnError?: true | undefined },
-  ): Promise<CompletedJob>
-  wait(id: string, options: WaitOptions): Promise<Job>
-  async wait(id: string, given: WaitOptions = {}): Promise<Job> {
+  wait(id: string, options?: WaitOptions): Promise<CompletedJob>
+  wait(id: string, options: WaitOptions<boolean>): Promise<Job>
+  async wait(id: string, given: WaitOptions<boolean> = {}): Promise<Job> {
     checkWaitOptions(given, OPTIONS.wait)
     const engine = this.#engine()
     const start = startOf(id, given, engine.core)
@@ -160,12 +157,15 @@ export class Jobs {
    */
   createAndWait(
     params: CreateJobParams,
-    options?: WaitOptions & CreateJobOptions & { throwOnError?: true | undefined },
+    options?: WaitOptions & CreateJobOptions,
   ): Promise<CompletedJob>
-  createAndWait(params: CreateJobParams, options: WaitOptions & CreateJobOptions): Promise<Job>
+  createAndWait(
+    params: CreateJobParams,
+    options: WaitOptions<boolean> & CreateJobOptions,
+  ): Promise<Job>
   async createAndWait(
     params: CreateJobParams,
-    given: WaitOptions & CreateJobOptions = {},
+    given: WaitOptions<boolean> & CreateJobOptions = {},
   ): Promise<Job> {
     // Checked before the create: a job nobody waits for would still be made (and billed).
     checkWaitOptions(given, OPTIONS.createAndWait)
@@ -272,7 +272,7 @@ export class Jobs {
     { core, monitor }: Engine,
     firstId: string,
     firstStart: Start,
-    options: WaitOptions,
+    options: WaitOptions<boolean>,
     deadline: number,
     resubmit: (failed: Job) => Promise<Created>,
   ): Promise<Job> {
@@ -299,7 +299,7 @@ export class Jobs {
 }
 
 /** When a wait given `options` ends at the latest: its timeout from now, else `otherwise`. */
-function deadlineOf(core: ClientCore, options: WaitOptions, otherwise = Infinity): number {
+function deadlineOf(core: ClientCore, options: WaitOptions<boolean>, otherwise = Infinity): number {
   const { timeoutMs } = options
   return timeoutMs === undefined ? otherwise : core.clock.now() + timeoutMs
 }

@@ -47,7 +47,7 @@ export interface ClientOptions {
    * @default process.env.VT_BASE_URL (where there is one)
    * @example 'http://127.0.0.1:8787'
    */
-  baseUrl?: string | URL
+  baseUrl?: string | URL | undefined
   /**
    * Sent as `Authorization: Bearer <apiKey>`; never logged, emitted or put in an error message.
    * In Node, Bun and Deno, `VT_API_KEY` is used when this is not given. A function giving the key
@@ -58,20 +58,20 @@ export interface ClientOptions {
    * @example 'vt_dev_key'
    * @example async () => (await tokens.current()).value
    */
-  apiKey?: string | (() => string | Promise<string>)
+  apiKey?: string | (() => string | Promise<string>) | undefined
   /**
    * The fetch to send requests with: a custom agent, ky, a test double.
    * @default globalThis.fetch
    * @example fetch: (input, init) => app.request(input, init)
    */
-  fetch?: FetchLike
+  fetch?: FetchLike | undefined
   /**
    * How long one request may take, in milliseconds, before it fails with a `TimeoutError`;
    * `Infinity` sets no limit (and no timer).
    * @default 10_000
    * @example requestTimeoutMs: 3_000
    */
-  requestTimeoutMs?: number
+  requestTimeoutMs?: number | undefined
   /**
    * How `wait` paces its status checks: a strategy, or settings of the default one,
    * `adaptivePolling` (it learns how long jobs take and how good the server's ETAs are, and
@@ -80,7 +80,7 @@ export interface ClientOptions {
    * @example polling: { requestCostMs: 1_000 } // fewer requests, later news
    * @example polling: fixedInterval(2_000)
    */
-  polling?: PollingOptions | PollingStrategy
+  polling?: PollingOptions | PollingStrategy | undefined
   /**
    * How a wait for one job learns of its changes: `'sse'` (the job's event stream: the end is
    * known the moment the server sends it), `'long-poll'` (requests the server holds until the
@@ -94,7 +94,7 @@ export interface ClientOptions {
    * @default 'auto'
    * @example transport: 'poll'
    */
-  transport?: 'auto' | Transport
+  transport?: 'auto' | Transport | undefined
   /**
    * In a browser: the tabs of one origin (with this base URL and key) observe each job once. The
    * tab holding the job's Web Lock asks the server and posts every answer to the others on a
@@ -103,7 +103,7 @@ export interface ClientOptions {
    * @default false
    * @example shareTabs: true
    */
-  shareTabs?: boolean
+  shareTabs?: boolean | undefined
   /**
    * A check of one job falling due takes along, in the same batch request (`GET /v1/jobs?ids=`),
    * the checks of other jobs planned within 1/8 of their delay: many waits at once cost fewer
@@ -120,7 +120,7 @@ export interface ClientOptions {
    * @default true
    * @example shareRequests: false
    */
-  shareRequests?: boolean
+  shareRequests?: boolean | undefined
   /**
    * Give each call (`wait`, `create`, `waitAll`…) its own monitor and pacer instead of one for
    * the whole client: calls then share no timer, request or promise. On by itself on Cloudflare
@@ -133,21 +133,21 @@ export interface ClientOptions {
    * held requests already out.
    * @default true on Cloudflare Workers, false elsewhere
    */
-  isolateCalls?: boolean
+  isolateCalls?: boolean | undefined
   /**
    * Retries of failed requests (network, 408, 429, 5xx), within a client-wide budget; `false`
    * sends each request once.
    * @default { maxRetries: 3, initialDelayMs: 200, maxDelayMs: 5_000, maxRetryAfterMs: 60_000, budget: { maxTokens: 100, tokenRatio: 0.2 } }
    * @example retry: { maxRetries: 5, budget: false }
    */
-  retry?: RetryOptions | false
+  retry?: RetryOptions | false | undefined
   /**
    * Fail fast while the server keeps failing; `false` turns it off. Open for `resetTimeoutMs`,
    * then twice as long after each failed probe, up to `maxResetTimeoutMs`.
    * @default { failureThreshold: 5, resetTimeoutMs: 5_000, maxResetTimeoutMs: 60_000 }
    * @example circuitBreaker: { failureThreshold: 3, resetTimeoutMs: 10_000 }
    */
-  circuitBreaker?: CircuitBreakerOptions | false
+  circuitBreaker?: CircuitBreakerOptions | false | undefined
   /**
    * Space requests to the rate limit the server states (`RateLimit-Policy` and `RateLimit`
    * headers), so that many waits together are not refused; the first request goes alone to
@@ -155,25 +155,25 @@ export interface ClientOptions {
    * @default true
    * @example pacing: false
    */
-  pacing?: boolean
+  pacing?: boolean | undefined
   /**
    * Where time comes from: `now()` and an abortable `sleep()`. Tests pass a virtual clock.
    * @default real time
    * @example clock: { now: () => virtual.now(), sleep: (ms, signal) => virtual.sleep(ms, signal) }
    */
-  clock?: Clock
+  clock?: Clock | undefined
   /**
    * Uniform random numbers in [0, 1) for jitter; pass a seeded one for reproducible schedules.
    * @default Math.random
    * @example random: () => 0.5 // the middle of every jitter range: a reproducible schedule
    */
-  random?: () => number
+  random?: (() => number) | undefined
   /**
    * Receives debug messages (retries) and errors thrown by event listeners and `onProgress`.
    * @default none, but for errors thrown by your callbacks: `console.error`
    * @example logger: console
    */
-  logger?: Logger
+  logger?: Logger | undefined
 }
 
 /** The options resolved: every default filled in, every part chosen. */

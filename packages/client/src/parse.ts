@@ -72,6 +72,7 @@ export function parseJob(value: unknown): Job | string {
   const result = parseResult(value.result)
   if (status === 'completed' && result === null) return NO_RESULT
   const { progress, eta_ms } = value
+  // A Job: a completed one has its result (checked above).
   return {
     id,
     status,
@@ -84,7 +85,7 @@ export function parseJob(value: unknown): Job | string {
     title: typeof value.title === 'string' ? value.title : null,
     result,
     error: parseJobError(value.error),
-  }
+  } as Job
 }
 
 function statusOf(value: unknown): JobStatus | undefined {

@@ -9,8 +9,8 @@ export type JobStatus = 'pending' | 'running' | 'completed' | 'error' | 'cancele
 /** The statuses a job never leaves. */
 export type TerminalJobStatus = 'completed' | 'error' | 'canceled'
 
-/** A video translation job as the server reports it. */
-export interface Job {
+/** What every job has, whatever its status (see `Job`). */
+export interface JobFields {
   /** Opaque identifier, `job_…`. */
   id: string
   status: JobStatus
@@ -31,11 +31,23 @@ export interface Job {
   error: { code: string; message: string } | null
 }
 
-/** A job that completed: what a successful wait resolves with. */
-export interface CompletedJob extends Job {
+/** A job that completed: what a successful wait resolves with; its `result` is there. */
+export interface CompletedJob extends JobFields {
   status: 'completed'
   result: { url: string }
 }
+
+/** A job not (or not yet) completed: pending, running, or ended in `error` or `canceled`. */
+export interface UncompletedJob extends JobFields {
+  status: Exclude<JobStatus, 'completed'>
+}
+
+/**
+ * A video translation job as the server reports it. A union on `status`, so checking it narrows:
+ * `if (job.status === 'completed') job.result.url` (a completed job without a result does not
+ * read: the client fails such an answer as invalid).
+ */
+export type Job = CompletedJob | UncompletedJob
 
 /** The body of `POST /v1/jobs`. */
 export interface CreateJobParams {
@@ -43,11 +55,13 @@ export interface CreateJobParams {
   video_url: string
   /** BCP 47 language tag of the translation, e.g. `es`. */
   target_language: string
-  title?: string
+  title?: string | undefined
   /** The server POSTs the terminal Job here, signed. */
-  callback_url?: string
+  callback_url?: string | undefined
   /** Mock server only: force the duration and outcome of this job. */
-  simulate?: { duration_ms?: number; outcome?: 'completed' | 'error' }
+  simulate?:
+    | { duration_ms?: number | undefined; outcome?: 'completed' | 'error' | undefined }
+    | undefined
 }
 
 /** An RFC 9457 problem details body (`application/problem+json`). */

@@ -31,15 +31,15 @@ export interface VerifyWebhookOptions {
    * replayed is refused.
    * @default 300
    */
-  toleranceSec?: number
+  toleranceSec?: number | undefined
   /** Now, in epoch ms (for tests). @default Date.now() */
-  now?: number
+  now?: number | undefined
   /**
    * The Web Crypto to use; Node 18 has no global one: pass `webcrypto.subtle` (`import { webcrypto }
    * from 'node:crypto'`).
    * @default globalThis.crypto.subtle
    */
-  subtle?: WebhookCrypto
+  subtle?: WebhookCrypto | undefined
 }
 
 /**

@@ -3,7 +3,7 @@
  */
 import { getEventListeners } from 'node:events'
 import { type ManualClock, sleep } from '@video-translation/mock-server'
-import { describe, expect, it, vi } from 'vitest'
+import { describe, expect, expectTypeOf, it, vi } from 'vitest'
 import { createClient } from '../src/client.js'
 import {
   isJobFailedError,
@@ -13,7 +13,9 @@ import {
   type JobFailedError,
   type TimeoutError,
 } from '../src/errors.js'
+import type { WaitOptions } from '../src/job-options.js'
 import { fixedInterval, type PollContext } from '../src/polling/strategy.js'
+import type { CompletedJob, Job } from '../src/types.js'
 import { fakeFetch, hangUntilAborted, jobBody, json, problemResponse } from './fake-fetch.js'
 import { drive, jobParams, virtualClock, virtualSetup } from './virtual-time.js'
 
@@ -130,6 +132,28 @@ describe('jobs.wait', () => {
     expect(await settle(client.jobs.wait(job.id, { throwOnError: false }))).toMatchObject({
       status: 'error',
     })
+  })
+
+  it('should type a wait by whether it may resolve a failed job, and narrow a Job by its status', async () => {
+    const { client, settle } = virtualSetup()
+    const job = await client.jobs.create(jobParams(2_000))
+    // Options typed apart (a helper's parameter) still resolve a completed job with its result.
+    const given: WaitOptions = { timeoutMs: 60_000 }
+    const done = await settle(client.jobs.wait(job.id, given))
+    expectTypeOf(done).toEqualTypeOf<CompletedJob>()
+    expect(done.result.url).toMatch(/^https?:/)
+    // `throwOnError` that may be false: any Job, narrowed by its status.
+    const throwOnError: boolean = Math.random() > 2
+    const maybe: WaitOptions<boolean> = { throwOnError }
+    const ended = await settle(client.jobs.wait(job.id, maybe))
+    expectTypeOf(ended).toEqualTypeOf<Job>()
+    if (ended.status === 'completed') expectTypeOf(ended.result).toEqualTypeOf<{ url: string }>()
+    else expectTypeOf(ended.result).toEqualTypeOf<{ url: string } | null>()
+    expect(ended.status).toBe('completed')
+    client.on('job:completed', ({ job }) => expectTypeOf(job).toEqualTypeOf<CompletedJob>())
+    // @ts-expect-error: `false` is not `WaitOptions`, whose waits resolve completed jobs only
+    const wrong: WaitOptions = { throwOnError: false }
+    expect(wrong.throwOnError).toBe(false)
   })
 
   it('should resubmit a failed job with retryOnError, bounded', async () => {

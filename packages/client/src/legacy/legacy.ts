@@ -23,13 +23,13 @@ export type LegacyResult = 'pending' | 'completed' | 'error'
 /** Options of `waitForResult`, named as in the original challenge's clients. */
 export interface LegacyWaitOptions {
   /** Status checks at most (the name the original clients gave it). */
-  maxRetries?: number
+  maxRetries?: number | undefined
   /** Seconds to wait in all; `Infinity` for no limit. */
-  maxWaitTime?: number
+  maxWaitTime?: number | undefined
   /** Seconds one request may take (seconds, as in the original clients; `createClient`'s options are in ms). */
-  timeout?: number
+  timeout?: number | undefined
   /** Retry failed requests (network, 5xx, 429); with `false` the first failure rejects. @default true */
-  retryOnError?: boolean
+  retryOnError?: boolean | undefined
   signal?: AbortSignal | undefined
 }
 
@@ -179,9 +179,8 @@ async function status(
 
 /** `/status`'s result as a Job: `pending` is a job still running; the rest are its end. */
 function legacyJob(result: LegacyResult): Job {
-  return {
+  const fields = {
     id: LEGACY_ID,
-    status: result === 'pending' ? 'running' : result,
     progress: result === 'pending' ? 0 : 1,
     eta_ms: null,
     // Unknown: the legacy API tells no times (so no age is read, and none learned).
@@ -190,7 +189,14 @@ function legacyJob(result: LegacyResult): Job {
     video_url: '',
     target_language: '',
     title: null,
-    result: result === 'completed' ? { url: '' } : null,
-    error: result === 'error' ? { code: 'error', message: 'GET /status reported error' } : null,
+    error: null,
+  }
+  if (result === 'completed') return { ...fields, status: result, result: { url: '' } }
+  if (result === 'pending') return { ...fields, status: 'running', result: null }
+  return {
+    ...fields,
+    status: result,
+    result: null,
+    error: { code: 'error', message: 'GET /status reported error' },
   }
 }

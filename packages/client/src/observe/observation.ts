@@ -257,7 +257,8 @@ export class Observation {
         s.subscriber.next(seen, changed, s)
       }
       if (isTerminalStatus(seen.status)) {
-        events.emit(seen.status === 'completed' ? 'job:completed' : 'job:failed', { job: seen })
+        if (seen.status === 'completed') events.emit('job:completed', { job: seen })
+        else events.emit('job:failed', { job: seen })
         // Every subscriber has the final job: the observation ends with the last of them.
         for (const s of [...this.subscriptions]) s.close()
         this.#end()

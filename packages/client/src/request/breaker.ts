@@ -24,15 +24,15 @@ const TOGETHER_MS = 100
 /** Options of the circuit breaker. */
 export interface CircuitBreakerOptions {
   /** Transient failures in a row that open the circuit. @default 5 */
-  failureThreshold?: number
+  failureThreshold?: number | undefined
   /** How long the circuit stays open before its first probe. @default 5_000 */
-  resetTimeoutMs?: number
+  resetTimeoutMs?: number | undefined
   /** The longest it stays open: each failed probe doubles the time, up to this. @default 60_000 */
-  maxResetTimeoutMs?: number
+  maxResetTimeoutMs?: number | undefined
 }
 
 /** `CircuitBreakerOptions`, every one set (options.ts resolves them). */
-export type CircuitBreakerSettings = Required<CircuitBreakerOptions>
+export type CircuitBreakerSettings = { [K in keyof CircuitBreakerOptions]-?: number }
 
 /** The breaker's state. */
 export type CircuitState =

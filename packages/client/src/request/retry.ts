@@ -19,11 +19,11 @@ export interface RetryOptions {
    * is waited out without counting here, up to 30 times, unless this is 0).
    * @default 3
    */
-  maxRetries?: number
+  maxRetries?: number | undefined
   /** First backoff delay; doubles per retry, with full jitter. @default 200 */
-  initialDelayMs?: number
+  initialDelayMs?: number | undefined
   /** Largest backoff delay (a longer `Retry-After` is still honoured). @default 5_000 */
-  maxDelayMs?: number
+  maxDelayMs?: number | undefined
   /**
    * The longest `Retry-After` waited out inside one call. A longer one fails the call at once
    * with the answer's error (its `headers` say when to come back), instead of a call that sleeps
@@ -31,7 +31,7 @@ export interface RetryOptions {
    * follows a server's hint up to `polling.maxHintMs`.
    * @default 60_000
    */
-  maxRetryAfterMs?: number
+  maxRetryAfterMs?: number | undefined
   /**
    * The retry budget: each retry spends a token, each success earns `tokenRatio`; retries stop
    * while fewer than half of `maxTokens` are left. So retries stay below about a fifth of the
@@ -39,11 +39,11 @@ export interface RetryOptions {
    * not. `false` turns the budget off.
    * @default { maxTokens: 100, tokenRatio: 0.2 }
    */
-  budget?: { maxTokens?: number; tokenRatio?: number } | false
+  budget?: { maxTokens?: number | undefined; tokenRatio?: number | undefined } | false | undefined
 }
 
 /** `RetryOptions` but the budget, every one set (options.ts resolves them). */
-export type RetrySettings = Required<Omit<RetryOptions, 'budget'>>
+export type RetrySettings = { [K in Exclude<keyof RetryOptions, 'budget'>]-?: number }
 
 /** The retry budget's settings, every one set. */
 export type BudgetSettings = { maxTokens: number; tokenRatio: number }
