@@ -6,7 +6,7 @@
 import { Calls } from './calls.js'
 import type { ClientCore } from './core.js'
 import { Emitter, type Listener } from './emitter.js'
-import type { ClientEvents } from './events.js'
+import type { ClientEvent, ClientEvents } from './events.js'
 import { History } from './history.js'
 import { Jobs } from './jobs.js'
 import { FreshJobs } from './observe/fresh-jobs.js'
@@ -32,8 +32,16 @@ export interface Client {
   readonly jobs: Jobs
   /** Calls `listener` on every `type` event; returns the function that stops it. */
   on<K extends keyof ClientEvents>(type: K, listener: Listener<ClientEvents[K]>): () => void
+  /**
+   * Calls `listener` on every event, given as `{ name, payload }` (a log of everything); returns
+   * the function that stops it.
+   * @example client.on('*', ({ name, payload }) => log.debug(name, payload))
+   */
+  on(type: '*', listener: Listener<ClientEvent>): () => void
   /** Stops calling `listener` on `type` events. */
   off<K extends keyof ClientEvents>(type: K, listener: Listener<ClientEvents[K]>): void
+  /** Stops calling `listener` on every event. */
+  off(type: '*', listener: Listener<ClientEvent>): void
   /**
    * Ends every wait, watch and batch out (`waitAll`, `waitAny`, `createAndWait`, `createBatch`:
    * their streams, held requests, retry pauses) as their own signal would, rejecting each with
@@ -69,16 +77,19 @@ export function createClient(options: ClientOptions = {}): Client {
       shareRequests,
     })
   })
+  type AnyListener = Listener<ClientEvent> & Listener<ClientEvents[keyof ClientEvents]>
   return {
     jobs: new Jobs(engine, calls),
-    on: (type, listener) => {
-      const off = events.on(type, listener)
+    on: (type: keyof ClientEvents | '*', listener: AnyListener) => {
+      const off = type === '*' ? events.onAny(listener) : events.on(type, listener)
       // Every status change is wanted from now on, also of the jobs already held for their end
       // (by the client's one monitor: isolated calls' holds keep to what they asked).
-      if (type === 'job:status' && !settings.isolateCalls) engine().monitor.widenHolds()
+      const statuses = type === 'job:status' || type === '*'
+      if (statuses && !settings.isolateCalls) engine().monitor.widenHolds()
       return off
     },
-    off: (type, listener) => events.off(type, listener),
+    off: (type: keyof ClientEvents | '*', listener: AnyListener) =>
+      type === '*' ? events.offAny(listener) : events.off(type, listener),
     close: (reason = new DOMException('The client was closed.', 'AbortError')) =>
       calls.close(reason),
   }

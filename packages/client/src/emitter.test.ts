@@ -54,6 +54,36 @@ describe('Emitter', () => {
     expect(seen).toEqual([])
   })
 
+  it('should call a listener of every event with its name, after those of the event, until stopped', () => {
+    const errors: unknown[] = []
+    const emitter = new Emitter<Events>((error, type) => errors.push([type, error]))
+    const seen: string[] = []
+    emitter.on('ping', ({ n }) => seen.push(`ping ${n}`))
+    expect(emitter.listens('pong')).toBe(false)
+    const off = emitter.onAny((event) => {
+      // A union on `name`: each case narrows the payload.
+      switch (event.name) {
+        case 'ping':
+          seen.push(`any ping ${event.payload.n}`)
+          break
+        case 'pong':
+          seen.push(`any pong ${event.payload.text}`)
+          throw new Error('listener broke')
+        default:
+          expectTypeOf(event).toBeNever()
+      }
+    })
+    expect(emitter.listens('pong')).toBe(true)
+    emitter.emit('ping', { n: 1 })
+    emitter.emit('pong', { text: 'a' })
+    off()
+    emitter.emit('ping', { n: 2 })
+    expect(emitter.listens('pong')).toBe(false)
+    expect(seen).toEqual(['ping 1', 'any ping 1', 'any pong a', 'ping 2'])
+    expect(errors).toEqual([['pong', new Error('listener broke')]])
+    expect(() => emitter.onAny('x' as never)).toThrow(/must be a function/)
+  })
+
   it('should type payloads by event name', () => {
     const emitter = new Emitter<Events>(() => undefined)
     emitter.on('pong', (e) => expectTypeOf(e).toEqualTypeOf<{ text: string }>())

@@ -23,9 +23,16 @@ export function callReporting(call: () => unknown, report: (error: unknown) => v
 /** A listener of one event type. */
 export type Listener<Payload> = (payload: Payload) => void
 
+/** Any one of `Events`: its name and payload, a union on `name`. */
+export type AnyEvent<Events extends object> = {
+  [K in keyof Events]: { name: K; payload: Events[K] }
+}[keyof Events]
+
 /** Emits the events of `Events`, a map from event name to payload. */
 export class Emitter<Events extends object> {
   readonly #listeners = new Map<keyof Events, Set<Listener<never>>>()
+  /** Listeners of every event. */
+  readonly #any = new Set<Listener<AnyEvent<Events>>>()
   readonly #onListenerError: (error: unknown, type: keyof Events) => void
 
   constructor(onListenerError: (error: unknown, type: keyof Events) => void) {
@@ -53,20 +60,35 @@ export class Emitter<Events extends object> {
     this.#listeners.get(type)?.delete(listener as Listener<never>)
   }
 
-  /** Whether anyone listens to `type`. */
-  listens(type: keyof Events): boolean {
-    return (this.#listeners.get(type)?.size ?? 0) > 0
+  /** Calls `listener` for every event, with its name; returns a function that stops it. */
+  onAny(listener: Listener<AnyEvent<Events>>): () => void {
+    if (typeof listener !== 'function') {
+      throw new TypeError(`A listener of '*' must be a function (got ${typeof listener}).`)
+    }
+    this.#any.add(listener)
+    return () => this.offAny(listener)
   }
 
-  /** Calls every listener of `type` with `payload`. */
+  /** Stops calling `listener` for every event. */
+  offAny(listener: Listener<AnyEvent<Events>>): void {
+    this.#any.delete(listener)
+  }
+
+  /** Whether anyone listens to `type`. */
+  listens(type: keyof Events): boolean {
+    return this.#any.size > 0 || (this.#listeners.get(type)?.size ?? 0) > 0
+  }
+
+  /** Calls every listener of `type` with `payload`, then every listener of every event. */
   emit<K extends keyof Events>(type: K, payload: Events[K]): void {
     const set = this.#listeners.get(type)
-    if (!set || set.size === 0) return
-    for (const listener of [...set]) {
-      callReporting(
-        () => (listener as Listener<Events[K]>)(payload),
-        (error) => this.#onListenerError(error, type),
-      )
+    if ((!set || set.size === 0) && this.#any.size === 0) return
+    const report = (error: unknown) => this.#onListenerError(error, type)
+    for (const listener of [...(set ?? [])]) {
+      callReporting(() => (listener as Listener<Events[K]>)(payload), report)
     }
+    if (this.#any.size === 0) return
+    const event = { name: type, payload } as AnyEvent<Events>
+    for (const listener of [...this.#any]) callReporting(() => listener(event), report)
   }
 }

@@ -51,3 +51,11 @@ export interface ClientEvents {
   /** The circuit breaker closed again. */
   'circuit:close': { state: CircuitState }
 }
+
+/**
+ * Any one of the client's events, as a listener of every event (`client.on('*', …)`) is given
+ * it: a union on `name`, so a `switch` on it narrows `payload` and can be checked exhaustive.
+ */
+export type ClientEvent = {
+  [K in keyof ClientEvents]: { name: K; payload: ClientEvents[K] }
+}[keyof ClientEvents]

@@ -36,7 +36,7 @@ export {
   TimeoutError,
   VideoTranslationError,
 } from './errors.js'
-export type { ClientEvents } from './events.js'
+export type { ClientEvent, ClientEvents } from './events.js'
 export type { HistoryEntry } from './history.js'
 export type {
   CreateBatchOptions,

@@ -664,6 +664,24 @@ describe('jobs.createAndWait and jobs.cancel', () => {
     expect(events.at(-2)).toBe('status:completed*')
   })
 
+  it('should tell a listener of every event each one by name, in order, until it stops', async () => {
+    const { client, settle } = virtualSetup()
+    const named: string[] = []
+    const off = client.on('*', (event) => {
+      named.push(event.name)
+      if (event.name === 'job:completed') expect(event.payload.job.result.url).toBeTruthy()
+    })
+    const done = await settle(client.jobs.createAndWait(jobParams(10_000)))
+    expect(named[0]).toBe('job:created')
+    expect(named.filter((n) => n === 'job:status').length).toBeGreaterThan(0)
+    expect(named.at(-1)).toBe('job:completed')
+    off()
+    const count = named.length
+    await settle(client.jobs.get(done.id))
+    await settle(client.jobs.createAndWait(jobParams(1_000)))
+    expect(named).toHaveLength(count)
+  })
+
   it('should resolve at once when the create’s answer is already over (its key replayed)', async () => {
     const { client, manual, requests, settle } = virtualSetup()
     const first = await settle(
