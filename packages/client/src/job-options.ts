@@ -26,6 +26,14 @@ export interface CreateJobOptions extends RequestOptions {
 /** Options of `jobs.watch`. */
 export interface WatchOptions extends WaitLimits {
   /**
+   * How long you expect the job to take from its creation, in ms, where you can tell (a video's
+   * length times what a second of it takes to translate): the adaptive strategy places the checks
+   * by it while the server gives no ETA, learning from the jobs that end how far off your
+   * estimates are (so the video's length alone, in ms, serves too). Waits sharing a job: the
+   * first given counts. Other strategies see it as `PollContext.expectedMs`.
+   */
+  expectedMs?: number | undefined
+  /**
    * A token from `resumeToken()` of an earlier wait or watch of the same job (in this process or
    * another): the schedule, deadline and last ETag go on from it, and the first check is at once.
    * A `timeoutMs` given with it replaces its deadline, counted from now.

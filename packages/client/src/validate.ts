@@ -46,7 +46,11 @@ export function checkNumber(name: string, value: unknown, rule: NumberRule = {})
  * anything starts, so a bad one leaves nothing behind (a half-made observation of the job).
  */
 export function checkWaitOptions(
-  options: WaitLimits & { retryOnError?: boolean | number | undefined; onProgress?: unknown },
+  options: WaitLimits & {
+    retryOnError?: boolean | number | undefined
+    onProgress?: unknown
+    expectedMs?: number | undefined
+  },
   known: string,
 ): void {
   checkCallOptions(options, known)
@@ -64,6 +68,7 @@ export function checkWaitOptions(
     throw new TypeError(`onProgress must be a function (got ${describe(onProgress)}).`)
   }
   checkNumber('timeoutMs', options.timeoutMs, { infinite: true })
+  checkNumber('expectedMs', options.expectedMs, { min: 1 })
   checkNumber('maxAttempts', options.maxAttempts, { min: 1, integer: true, infinite: true })
   checkNumber('maxConsecutiveErrors', options.maxConsecutiveErrors, {
     min: 1,
@@ -83,10 +88,10 @@ export const OPTIONS = {
   call: 'signal',
   create: 'signal idempotencyKey',
   createBatch: 'signal concurrency idempotencyKey',
-  watch: 'signal timeoutMs maxAttempts maxConsecutiveErrors polling resume',
-  wait: 'signal timeoutMs maxAttempts maxConsecutiveErrors polling resume onProgress retryOnError throwOnError',
+  watch: 'signal timeoutMs maxAttempts maxConsecutiveErrors polling resume expectedMs',
+  wait: 'signal timeoutMs maxAttempts maxConsecutiveErrors polling resume expectedMs onProgress retryOnError throwOnError',
   createAndWait:
-    'signal timeoutMs maxAttempts maxConsecutiveErrors polling resume onProgress retryOnError throwOnError idempotencyKey',
+    'signal timeoutMs maxAttempts maxConsecutiveErrors polling resume expectedMs onProgress retryOnError throwOnError idempotencyKey',
   waitMany: 'signal timeoutMs maxAttempts maxConsecutiveErrors polling onProgress',
   waitForResult: 'signal maxRetries maxWaitTime timeout retryOnError',
 }

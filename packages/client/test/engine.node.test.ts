@@ -2245,6 +2245,41 @@ describe('resume', () => {
     expect(done.status).toBe('completed')
   })
 
+  it('should hand the caller’s expectedMs to the strategy, and keep it in a resume token', async () => {
+    const { client, newClient, manual, settle } = virtualSetup()
+    const seen: (number | undefined)[] = []
+    const polling = {
+      nextDelay: ({ expectedMs }: PollContext) => {
+        seen.push(expectedMs)
+        return 5_000
+      },
+    }
+    let token: string | undefined
+    const controller = new AbortController()
+    const first = client.jobs.createAndWait(jobParams(60_000), {
+      polling,
+      expectedMs: 55_000,
+      signal: controller.signal,
+      onProgress: (_, state) => {
+        token = state.resumeToken()
+      },
+    })
+    await manual.tickAsync(12_000)
+    controller.abort('restart')
+    await expect(first).rejects.toBe('restart')
+    expect(seen.length).toBeGreaterThan(1)
+    expect(new Set(seen)).toEqual(new Set([55_000]))
+    // Elsewhere, from the token alone: the estimate goes on with it.
+    seen.length = 0
+    const id = JSON.parse(atob((token as string).slice(4).replace(/-/g, '+').replace(/_/g, '/'))).id
+    const done = await settle(newClient().jobs.wait(id, { resume: token, polling }))
+    expect(done.status).toBe('completed')
+    expect(new Set(seen)).toEqual(new Set([55_000]))
+    // Checked as the other limits are: a duration, not a zero or a word.
+    await expect(client.jobs.wait(id, { expectedMs: 0 })).rejects.toThrow(/expectedMs must be/)
+    expect(() => client.jobs.watch(id, { expectedMs: Number.NaN })).toThrow(/expectedMs must be/)
+  })
+
   it('should give createAndWait’s onProgress the job as created, before any check, to resume', async () => {
     const { client, newClient, manual, requests, settle } = virtualSetup()
     let token: string | undefined

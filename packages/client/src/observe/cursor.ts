@@ -39,6 +39,8 @@ export interface CursorState {
   /** When progress last moved, and its pace per ms then: for estimates between checks. */
   progressAt?: number | undefined
   progressRate?: number | undefined
+  /** How long the caller expects the job to take (`expectedMs`), ms from its creation. */
+  expectedMs?: number | undefined
 }
 
 /** A wait's own part: its deadline (client clock, ms; absent for none). */
@@ -145,6 +147,7 @@ export class Cursor {
       hints,
       previousDelayMs: state.previousDelayMs,
       random,
+      expectedMs: state.expectedMs,
     }
     let delay = Infinity
     for (const strategy of strategies) {
@@ -206,6 +209,8 @@ export function decodeToken(text: unknown): ResumeToken {
   }
   const rate = time(raw.progressRate)
   if (rate !== undefined && rate > 0) token.progressRate = rate
+  const expected = time(raw.expectedMs)
+  if (expected !== undefined && expected > 0) token.expectedMs = expected
   if (raw.bornByDate === true && token.bornAt !== undefined) token.bornByDate = true
   // A finished job's last answer is not taken on trust: the first check fetches it again.
   if (parsed && !isTerminalStatus(parsed.status)) {

@@ -131,12 +131,19 @@ export class Monitor implements Planner {
   }
 
   /** Subscribes to job `id`, starting its observation unless one is live. */
-  subscribe(id: string, limits: WaitLimits, subscriber: Subscriber, start: Start = {}) {
+  subscribe(
+    id: string,
+    limits: WaitLimits & { expectedMs?: number | undefined },
+    subscriber: Subscriber,
+    start: Start = {},
+  ) {
     const now = this.#core.clock.now()
     const live = this.#observations.get(id)
     const observation =
       live ??
       new Observation(id, this.#core, new Cursor(start.resume && stateOf(start.resume)), this)
+    // The caller's estimate of the job's duration: the first given (or resumed) counts.
+    observation.cursor.state.expectedMs ??= limits.expectedMs
     // Made before a new observation is kept: one that throws (its signal) leaves none behind.
     const subscription = new Subscription(observation, limits, subscriber, now, {
       deadline: start.deadline,

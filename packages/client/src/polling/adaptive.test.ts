@@ -552,6 +552,55 @@ describe('adaptivePolling', () => {
     expect(delayAt80(false)).toBeLessThan(30_000)
   })
 
+  it('should place checks by the caller’s estimates (expectedMs), learning how far off they are', () => {
+    // Jobs take half their video's length (±10 %), videos from 20 s to 40 min: one duration
+    // distribution fits them badly, the video's length tells each.
+    let seed = 7
+    const random = () => {
+      seed = (seed * 16_807) % 2_147_483_647
+      return seed / 2_147_483_647
+    }
+    const lengths = Array.from({ length: 80 }, () => 20_000 * 120 ** random())
+    const run = (given: boolean) => {
+      const strategy = adaptivePolling()
+      let requests = 0
+      let late = 0
+      for (const [i, length] of lengths.entries()) {
+        const duration = length * (0.45 + 0.1 * random())
+        const id = `job_${i}`
+        let age = 0
+        let count = 0
+        while (age < duration) {
+          const at = context({ ageMs: age, job: job(id, age) })
+          age += strategy.nextDelay(given ? { ...at, expectedMs: length } : at)
+          count++
+        }
+        strategy.observe?.(job(id, duration, { status: 'completed', progress: 1 }), age)
+        // The last 40 jobs, once both learned.
+        if (i >= 40) {
+          requests += count / 40
+          late += (age - duration) / 40 / duration
+        }
+      }
+      return { requests, late, state: strategy.exportState() }
+    }
+    const without = run(false)
+    const known = run(true)
+    expect(known.requests).toBeLessThan(without.requests * 0.8)
+    expect(known.late).toBeLessThan(without.late * 0.8)
+    // What it learned of the estimates is kept; a strategy never given one keeps none.
+    expect(known.state.expectedRatios?.length).toBe(95)
+    expect(without.state.expectedRatios).toBeUndefined()
+    // A video of 100 s, so a job of about 50 s: no look before about 40 s once learned; the
+    // prior of estimates (a factor of four either way) looks from 25 s.
+    const firstLook = (strategy: AdaptivePolling) =>
+      strategy.nextDelay(context({ ageMs: 0, job: job('job_new', 0), expectedMs: 100_000 }))
+    const learned = firstLook(adaptivePolling({ state: known.state }))
+    expect(learned).toBeGreaterThan(40_000)
+    expect(learned).toBeLessThan(50_000)
+    expect(firstLook(adaptivePolling())).toBeLessThan(30_000)
+  })
+
   it('should take a Retry-After given alone as the soonest look: above maxIntervalMs up to maxHintMs, the rule’s when later', () => {
     const strategy = adaptivePolling({ maxIntervalMs: 30_000, maxHintMs: 300_000 })
     const delay = (hints: PollContext['hints']) =>

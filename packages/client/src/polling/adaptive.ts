@@ -31,6 +31,11 @@ export interface AdaptiveState {
   durations: number[]
   /** Weights of (time the job really had left) / `eta_ms`, on the bins of ETA_RATIOS. */
   etaRatios: number[]
+  /**
+   * Weights of (the job's duration) / the caller's `expectedMs`, on the bins of ETA_RATIOS;
+   * absent until a wait gave one.
+   */
+  expectedRatios?: number[] | undefined
   /** How much of each duration bin from 1 s to 1 h is still the prior, not jobs seen. */
   prior?: number | undefined
   /**
@@ -116,6 +121,11 @@ const PRIOR_TAIL = { to: 86_400_000, share: 0.25 }
 /** ETA error ratios from 0.1 to 10, bins 5 % apart. */
 const ETA_RATIOS = { min: 0.1, ratio: 1.05, bins: 95 }
 /**
+ * What the caller's estimates (`expectedMs`) are taken to be off by before any job ends: a
+ * factor of four either way (an estimate may be a video's length, not the time it takes).
+ */
+const EXPECTED_PRIOR = { from: 0.25, to: 4, weight: 1 }
+/**
  * A job's weight fades to a third after 100 more jobs (an ETA error's after 50): the sketches
  * follow a change.
  */
@@ -193,6 +203,9 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
   if (durations.isEmpty()) durationsPrior()
   else durations.restorePrior(from, to, state?.prior ?? 0)
   if (ratios.isEmpty()) ratios.spread(0.7, 1.4, 1)
+  const expectedRatios = new LogSketch(ETA_RATIOS, RATIO_WEIGHTS, state?.expectedRatios)
+  /** Per job: the caller's estimate of its duration, until it ends. */
+  const expectations = new Map<string, number>()
   /** Per job: its ETAs as (age at `updated_at`, eta as given), newest last, until it ends. */
   const etas = new Map<string, [number, number][]>()
   /** Per job: the first progress seen, as (age at `updated_at`, progress), and the last. */
@@ -235,6 +248,17 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
       // Outlived past every error learned (10 times the ETA): the ETA says nothing of this job
       // any more, and the durations learned place its checks.
       if (Number.isFinite(next)) return seenAt + eta * next - age
+    }
+    // No ETA: the caller's estimate of the whole, from the job's creation, through the ratio
+    // learned of such estimates; outlived past every ratio learned, the durations place.
+    const expected = context.expectedMs
+    if (expected !== undefined && context.job) {
+      if (expectedRatios.isEmpty()) {
+        expectedRatios.spread(EXPECTED_PRIOR.from, EXPECTED_PRIOR.to, EXPECTED_PRIOR.weight)
+      }
+      if (!expectations.has(context.job.id)) follow(expectations, context.job.id, expected)
+      const next = expectedRatios.next(age / expected, budget / Math.sqrt(expected))
+      if (Number.isFinite(next)) return expected * next - age
     }
     const price = requestCostMs * PLAN_PRICE
     // A curve of a millisecond at least: a price near zero would make it divide by nothing.
@@ -291,6 +315,7 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
       version: 2,
       durations: durations.toJSON(),
       etaRatios: ratios.toJSON(),
+      ...(expectedRatios.isEmpty() ? {} : { expectedRatios: expectedRatios.toJSON() }),
       prior: roundWeight(durations.priorWeight()),
       ...change.toJSON(),
     }),
@@ -336,8 +361,10 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
   /** Learns from a job's end; `'replan'` when it told that jobs changed. */
   function learn(job: Job): 'replan' | undefined {
     const seen = etas.get(job.id)
+    const expected = expectations.get(job.id)
     etas.delete(job.id)
     paces.delete(job.id)
+    expectations.delete(job.id)
     if (ended.has(job.id)) return undefined
     if (ended.size >= JOBS_FOLLOWED) ended.delete(ended.keys().next().value as string)
     ended.add(job.id)
@@ -362,6 +389,7 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
     // Short ETAs say more about the server's rounding than about its estimates: not learned.
     const long = seen?.filter(([, eta]) => eta >= SHORT_ETA_MS) ?? []
     for (const [seenAt, eta] of long) ratios.add((duration - seenAt) / eta, 1 / long.length)
+    if (expected !== undefined) expectedRatios.add(duration / expected)
     return verdict.changed ? 'replan' : undefined
   }
 }

@@ -31,6 +31,8 @@ export interface PollContext {
   previousDelayMs: number | undefined
   /** Uniform random numbers in [0, 1); injectable for reproducible tests. */
   random: () => number
+  /** How long the caller expects the job to take from its creation, in ms (`expectedMs`). */
+  expectedMs?: number | undefined
 }
 
 /** Picks the delay before the next status check. */
