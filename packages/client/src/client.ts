@@ -17,14 +17,15 @@ import { longPollSource } from './observe/sources/long-poll.js'
 import type { Sources } from './observe/sources/source.js'
 import { sseSource } from './observe/sources/sse.js'
 import { tabsFor } from './observe/tabs.js'
-import { type ClientOptions, resolveOptions, type Settings } from './options.js'
+import { type ClientOptions, type ClientState, resolveOptions, type Settings } from './options.js'
+import type { AdaptivePolling } from './polling/adaptive.js'
 import { ServerDates } from './polling/hints.js'
 import { CircuitBreaker } from './request/breaker.js'
 import { Pacer } from './request/pacing.js'
 import { RetryBudget } from './request/retry.js'
 import { RoundTrips } from './request/round-trips.js'
 
-export type { ClientOptions, PollingOptions } from './options.js'
+export type { ClientOptions, ClientState, PollingOptions } from './options.js'
 
 /** A client of the video translation API. */
 export interface Client {
@@ -53,6 +54,12 @@ export interface Client {
    * @example process.once('SIGTERM', () => client.close())
    */
   close(reason?: unknown): Promise<void>
+  /**
+   * What this client learned, to pass as `state` to a later one (`JSON.stringify` it): the
+   * default strategy's durations and ETA errors, the transport that works here.
+   * @example await writeFile('client-state.json', JSON.stringify(client.exportState()))
+   */
+  exportState(): ClientState
 }
 
 /**
@@ -67,7 +74,7 @@ export function createClient(options: ClientOptions = {}): Client {
   const core = { ...createCore(settings), closing: calls.closing }
   const { events } = core
   const tabs = settings.shareTabs ? tabsFor(core.http) : undefined
-  const memory = new TransportMemory(settings.transport.transport)
+  const memory = new TransportMemory(settings.transport.transport, settings.savedTransport)
   const engine = enginesOf(settings, core, (callCore) => {
     const { transport, shareRequests } = settings
     return new Monitor(callCore, resolveSources(callCore), {
@@ -92,6 +99,15 @@ export function createClient(options: ClientOptions = {}): Client {
       type === '*' ? events.offAny(listener) : events.off(type, listener),
     close: (reason = new DOMException('The client was closed.', 'AbortError')) =>
       calls.close(reason),
+    exportState: () => {
+      const { exportState } = settings.polling as Partial<AdaptivePolling>
+      const transport = memory.toJSON(core.clock.now())
+      return {
+        version: 1,
+        ...(typeof exportState === 'function' && { polling: exportState() }),
+        ...(transport && { transport }),
+      }
+    },
   }
 }
 

@@ -5,6 +5,7 @@
 export {
   type Client,
   type ClientOptions,
+  type ClientState,
   createClient,
   type PollingOptions,
 } from './client.js'
@@ -49,6 +50,7 @@ export type {
 } from './job-options.js'
 export type { Jobs } from './jobs.js'
 export type { ProgressEstimate } from './observe/estimate.js'
+export type { SavedTransport } from './observe/memory.js'
 export type { Transport } from './observe/planner.js'
 export type { WaitLimits, WaitState } from './observe/subscription.js'
 export type { OnProgress } from './observe/wait.js'

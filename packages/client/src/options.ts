@@ -6,8 +6,9 @@ import { type Clock, systemClock } from './clock.js'
 import type { Logger } from './core.js'
 import { DEFAULTS, withDefaults } from './defaults.js'
 import { shown, VideoTranslationError } from './errors.js'
+import type { SavedTransport } from './observe/memory.js'
 import type { Transport } from './observe/planner.js'
-import { type AdaptiveOptions, adaptivePolling } from './polling/adaptive.js'
+import { type AdaptiveOptions, type AdaptiveState, adaptivePolling } from './polling/adaptive.js'
 import type { ServerHints } from './polling/hints.js'
 import {
   type BackoffOptions,
@@ -174,6 +175,22 @@ export interface ClientOptions {
    * @example logger: console
    */
   logger?: Logger | undefined
+  /**
+   * What an earlier client learned (`client.exportState()`), for a program that waits for one
+   * job a run (a CLI, a serverless function): the default strategy's durations and ETA errors,
+   * and the transport that works with this server (one found missing is not tried again for a
+   * day). Ignored where it does not fit; with a `polling` strategy of yours, its part is yours.
+   */
+  state?: ClientState | undefined
+}
+
+/** What a client learned, to save and pass back as `state` to a later one: a small JSON value. */
+export interface ClientState {
+  version: 1
+  /** The default (adaptive) strategy's state; absent with a strategy of yours. */
+  polling?: AdaptiveState | undefined
+  /** The transport `'auto'` found working, when a better one did not. */
+  transport?: SavedTransport | undefined
 }
 
 /** The options resolved: every default filled in, every part chosen. */
@@ -190,6 +207,8 @@ export interface Settings {
   breaker: CircuitBreakerSettings | false
   pacing: boolean
   polling: PollingStrategy
+  /** A saved state's part for the transports (memory.ts checks it). */
+  savedTransport: unknown
   /** How single-job waits start, and whether the client may fall back (`'auto'`). */
   transport: { transport: Transport; auto: boolean }
   shareTabs: boolean
@@ -199,7 +218,7 @@ export interface Settings {
 
 /** Every option's name, to tell a misnamed one (`baseURL`). */
 const CLIENT_OPTIONS =
-  'baseUrl apiKey fetch requestTimeoutMs polling transport shareTabs shareRequests isolateCalls retry circuitBreaker pacing clock random logger'
+  'baseUrl apiKey fetch requestTimeoutMs polling transport shareTabs shareRequests isolateCalls retry circuitBreaker pacing clock random logger state'
 
 /** Checks `options` and resolves them against the defaults. */
 export function resolveOptions(options: ClientOptions): Settings {
@@ -207,6 +226,8 @@ export function resolveOptions(options: ClientOptions): Settings {
   const { retry, circuitBreaker } = options
   const budget = retry === false ? undefined : retry?.budget
   const clock = options.clock ?? systemClock
+  // A saved state of a version it does not know is not read.
+  const saved = options.state?.version === 1 ? options.state : undefined
   return {
     http: resolveHttpConfig(options, clock),
     clock,
@@ -218,7 +239,8 @@ export function resolveOptions(options: ClientOptions): Settings {
     breaker:
       circuitBreaker === false ? false : withDefaults(DEFAULTS.circuitBreaker, circuitBreaker),
     pacing: options.pacing !== false,
-    polling: resolvePolling(options.polling),
+    polling: resolvePolling(options.polling, saved?.polling),
+    savedTransport: saved?.transport,
     transport: resolveTransport(options),
     shareTabs: options.shareTabs === true,
     shareRequests: options.shareRequests !== false,
@@ -288,11 +310,11 @@ function checkOptions(options: ClientOptions): void {
   }
 }
 
-function resolvePolling(polling: ClientOptions['polling']): PollingStrategy {
+function resolvePolling(polling: ClientOptions['polling'], saved: unknown): PollingStrategy {
   if (polling !== undefined && 'nextDelay' in polling) return polling
   const { initialIntervalMs, multiplier, jitter, ...adaptive } = polling ?? {}
   if (initialIntervalMs === undefined && multiplier === undefined && jitter === undefined) {
-    return adaptivePolling(adaptive)
+    return adaptivePolling({ ...adaptive, state: adaptive.state ?? (saved as AdaptiveState) })
   }
   const {
     useServerHints = DEFAULTS.polling.useServerHints,

@@ -4,7 +4,7 @@
  */
 import { DEV_API_KEY, type ManualClock, sleep } from '@video-translation/mock-server'
 import { describe, expect, it } from 'vitest'
-import { type ClientOptions, createClient } from '../src/client.js'
+import { type ClientOptions, type ClientState, createClient } from '../src/client.js'
 import {
   isCircuitOpenError,
   isNetworkError,
@@ -1553,6 +1553,44 @@ describe("transport: 'auto'", () => {
     const later = fetch.calls.length
     await drive(manual, client.jobs.wait('job_1'), 1_000, 10)
     expect(fetch.calls[later]?.url).toBe('http://api.test/v1/jobs/job_1/events?until=terminal')
+  })
+
+  it('should carry what it found in a saved state: a client of the next run starts polling, for a day', async () => {
+    const { manual, clock } = virtualClock()
+    const ends = new Map<string, number>()
+    const fetch = fakeFetch((call) => {
+      if (call.url.includes('/events')) return problemResponse(404, 'Not Found')
+      const id = /jobs\/(job_\w+)/.exec(call.url)?.[1] ?? ''
+      const done = manual.now() >= (ends.get(id) ?? Number.POSITIVE_INFINITY)
+      return json(jobBody({ id, status: done ? 'completed' : 'running', eta_ms: null }))
+    })
+    /** One run of a CLI: a new client from the state saved, a job of 20 s, the state saved. */
+    let saved: unknown
+    const run = async (id: string) => {
+      const state = saved === undefined ? undefined : (JSON.parse(JSON.stringify(saved)) as never)
+      const client = createClient({ baseUrl: 'http://api.test', fetch, clock, state })
+      ends.set(id, manual.now() + 20_000)
+      const before = fetch.calls.length
+      await drive(manual, client.jobs.wait(id), 1_000, 120)
+      saved = client.exportState()
+      return fetch.calls.slice(before).map((c) => new URL(c.url).search || '(plain)')
+    }
+    const first = await run('job_1')
+    expect(first.slice(0, 3)).toEqual(['?until=terminal', '(plain)', '?wait=30&until=terminal'])
+    expect(saved).toMatchObject({ version: 1, transport: { use: 'poll' } })
+    expect((saved as ClientState).polling?.durations.length).toBeGreaterThan(0)
+    // An hour on, the next run: no stream, no held request; what it learned of durations too.
+    await manual.tickAsync(3_600_000)
+    const second = await run('job_2')
+    expect(second.every((search) => search === '(plain)')).toBe(true)
+    // A day after it found so, the best is tried again (a server may have gained streams).
+    await manual.tickAsync(86_400_000)
+    expect((await run('job_3'))[0]).toBe('?until=terminal')
+    // A state that does not fit is ignored, not a failure.
+    const odd = { version: 1, transport: { use: 'smoke-signals', since: 'then' } } as never
+    expect(
+      createClient({ baseUrl: 'http://api.test', fetch, clock, state: odd }).exportState(),
+    ).toEqual({ version: 1, polling: expect.any(Object) })
   })
 
   it('should poll on a server whose held requests end when their hold does, not at the change', async () => {
