@@ -8,7 +8,8 @@
  *
  * - With an ETA (`eta_ms`, or one implied by `progress`), the time left is the ETA times a
  *   learned error ratio, so the first check comes near the earliest plausible end and each
- *   answer's fresher ETA tightens the next.
+ *   answer's fresher ETA tightens the next. Queued jobs' ETAs have a ratio of their own (a server
+ *   may leave the wait out of them); without one, the caller's `expectedMs` stands for one.
  * - A `Retry-After` without an ETA is a floor: no check before it (up to `maxHintMs`), and the
  *   rule's own when that is later.
  * - Without hints, checks follow the learned duration distribution from the job's age, so a wait
@@ -31,6 +32,11 @@ export interface AdaptiveState {
   durations: number[]
   /** Weights of (time the job really had left) / `eta_ms`, on the bins of ETA_RATIOS. */
   etaRatios: number[]
+  /**
+   * The same of ETAs given while jobs were queued (`pending`): absent until one was. A server
+   * may tell a queued job how long its work takes, not its wait.
+   */
+  queuedEtaRatios?: number[] | undefined
   /**
    * Weights of (the job's duration) / the caller's `expectedMs`, on the bins of ETA_RATIOS;
    * absent until a wait gave one.
@@ -203,11 +209,12 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
   if (durations.isEmpty()) durationsPrior()
   else durations.restorePrior(from, to, state?.prior ?? 0)
   if (ratios.isEmpty()) ratios.spread(0.7, 1.4, 1)
+  const queuedRatios = new LogSketch(ETA_RATIOS, RATIO_WEIGHTS, state?.queuedEtaRatios)
   const expectedRatios = new LogSketch(ETA_RATIOS, RATIO_WEIGHTS, state?.expectedRatios)
   /** Per job: the caller's estimate of its duration, until it ends. */
   const expectations = new Map<string, number>()
   /** Per job: its ETAs as (age at `updated_at`, eta as given), newest last, until it ends. */
-  const etas = new Map<string, [number, number][]>()
+  const etas = new Map<string, [at: number, eta: number, queued: boolean][]>()
   /** Per job: the first progress seen, as (age at `updated_at`, progress), and the last. */
   const paces = new Map<string, [number, number, number]>()
   /**
@@ -241,10 +248,13 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
     const age = context.ageMs ?? context.elapsedMs
     const seen = useServerHints && context.job ? etas.get(context.job.id)?.at(-1) : undefined
     if (seen) {
-      const [seenAt, given] = seen
+      const [seenAt, given, queued] = seen
       // An ETA of 0 on a job still running says "any moment".
       const eta = Math.max(minIntervalMs, given)
-      const next = ratios.next((age - seenAt) / eta, budget / Math.sqrt(eta))
+      const next = (queued ? queuedRatios : ratios).next(
+        (age - seenAt) / eta,
+        budget / Math.sqrt(eta),
+      )
       // Outlived past every error learned (10 times the ETA): the ETA says nothing of this job
       // any more, and the durations learned place its checks.
       if (Number.isFinite(next)) return seenAt + eta * next - age
@@ -293,6 +303,9 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
       if (seenAt === undefined) return
       const eta = useServerHints ? (job.eta_ms ?? etaFromProgress(job, seenAt, ageMs)) : null
       if (eta === null) return
+      // Queued, its ETA is learned apart: it may be of the work alone, not of the wait before.
+      const queued = job.status === 'pending'
+      if (queued && queuedRatios.isEmpty()) queuedRatios.spread(0.7, 1.4, 1)
       const seen = etas.get(job.id) ?? follow(etas, job.id, [])
       let last = seen.at(-1)
       if (!asOfAnswers && ageMs !== undefined && last?.[0] === seenAt && last[1] !== eta) {
@@ -307,14 +320,15 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
       if (eta < SHORT_ETA_MS && (last?.[1] ?? SHORT_ETA_MS) < SHORT_ETA_MS) return
       // The same ETA said again later is not counting down (an estimate the server froze): the
       // first stands, and once outlived the durations learned place the checks.
-      if (last && eta === last[1] && seenAt >= last[0]) return
-      seen.push([seenAt, eta])
+      if (last && eta === last[1] && seenAt >= last[0] && queued === last[2]) return
+      seen.push([seenAt, eta, queued])
       if (seen.length > ETAS_PER_JOB) seen.shift()
     },
     exportState: () => ({
       version: 2,
       durations: durations.toJSON(),
       etaRatios: ratios.toJSON(),
+      ...(queuedRatios.isEmpty() ? {} : { queuedEtaRatios: queuedRatios.toJSON() }),
       ...(expectedRatios.isEmpty() ? {} : { expectedRatios: expectedRatios.toJSON() }),
       prior: roundWeight(durations.priorWeight()),
       ...change.toJSON(),
@@ -388,7 +402,9 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
     if (++learned <= REPLAN_EVERY || learned % REPLAN_EVERY === 0) planned = undefined
     // Short ETAs say more about the server's rounding than about its estimates: not learned.
     const long = seen?.filter(([, eta]) => eta >= SHORT_ETA_MS) ?? []
-    for (const [seenAt, eta] of long) ratios.add((duration - seenAt) / eta, 1 / long.length)
+    for (const [seenAt, eta, queued] of long) {
+      ;(queued ? queuedRatios : ratios).add((duration - seenAt) / eta, 1 / long.length)
+    }
     if (expected !== undefined) expectedRatios.add(duration / expected)
     return verdict.changed ? 'replan' : undefined
   }
