@@ -1586,6 +1586,10 @@ describe("transport: 'auto'", () => {
     // A day after it found so, the best is tried again (a server may have gained streams).
     await manual.tickAsync(86_400_000)
     expect((await run('job_3'))[0]).toBe('?until=terminal')
+    // A state found in the future (a clock set back, a state edited) is not kept.
+    const ahead = { version: 1, transport: { use: 'poll', since: manual.now() + 7 * 86_400_000 } }
+    const later = createClient({ baseUrl: 'http://api.test', fetch, clock, state: ahead as never })
+    expect(later.exportState().transport).toBeUndefined()
     // A state that does not fit is ignored, not a failure.
     const odd = { version: 1, transport: { use: 'smoke-signals', since: 'then' } } as never
     expect(

@@ -59,7 +59,9 @@ export class TransportMemory {
 
   /** The transport a new observation starts with at `now`. */
   transport(now: number): Transport {
-    if (this.#preferred !== this.#best && now >= this.#retryBestAt) this.#preferred = this.#best
+    // (A saved time over an hour later than now, by a clock set back or a state edited, too.)
+    const over = now >= this.#retryBestAt || this.#retryBestAt - now > SAVED_MS + 3_600_000
+    if (this.#preferred !== this.#best && over) this.#preferred = this.#best
     return this.#preferred
   }
 
