@@ -74,7 +74,13 @@ export function createClient(options: ClientOptions = {}): Client {
   const core = { ...createCore(settings), closing: calls.closing }
   const { events } = core
   const tabs = settings.shareTabs ? tabsFor(core.http) : undefined
-  const memory = new TransportMemory(settings.transport.transport, settings.savedTransport)
+  // A transport the user chose is kept: a saved state's is read (and written) under 'auto' alone.
+  const { transport: best, auto } = settings.transport
+  const memory = new TransportMemory(
+    best,
+    settings.http.baseUrl,
+    auto ? settings.savedTransport : undefined,
+  )
   const engine = enginesOf(settings, core, (callCore) => {
     const { transport, shareRequests } = settings
     return new Monitor(callCore, resolveSources(callCore), {
@@ -101,12 +107,10 @@ export function createClient(options: ClientOptions = {}): Client {
       calls.close(reason),
     exportState: () => {
       const { exportState } = settings.polling as Partial<AdaptivePolling>
-      const transport = memory.toJSON(core.clock.now())
-      return {
-        version: 1,
-        ...(typeof exportState === 'function' && { polling: exportState() }),
-        ...(transport && { transport }),
-      }
+      // A strategy that keeps nothing (a fixed interval) passes the saved one's state on.
+      const polling = typeof exportState === 'function' ? exportState() : settings.savedPolling
+      const transport = auto ? memory.toJSON(core.clock.now()) : undefined
+      return { version: 1, ...(polling && { polling }), ...(transport && { transport }) }
     },
   }
 }

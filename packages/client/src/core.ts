@@ -30,11 +30,11 @@ import { paced } from './request/turns.js'
 /** Where the client reports what it does; every method is optional. */
 export interface Logger {
   /** Retries, with the attempt and the delay. */
-  debug?(message: string, data?: Record<string, unknown>): void
+  debug?: ((message: string, data?: Record<string, unknown>) => void) | undefined
   /** A transport that does not work with this server, and the one used instead. */
-  warn?(message: string, data?: Record<string, unknown>): void
+  warn?: ((message: string, data?: Record<string, unknown>) => void) | undefined
   /** A listener, `onProgress` or another callback of yours that threw (the wait goes on). */
-  error?(message: string, data?: Record<string, unknown>): void
+  error?: ((message: string, data?: Record<string, unknown>) => void) | undefined
 }
 
 /** The shared parts of one client. */

@@ -80,8 +80,21 @@ describe('Emitter', () => {
     emitter.emit('ping', { n: 2 })
     expect(emitter.listens('pong')).toBe(false)
     expect(seen).toEqual(['ping 1', 'any ping 1', 'any pong a', 'ping 2'])
-    expect(errors).toEqual([['pong', new Error('listener broke')]])
+    expect(errors).toEqual([['*', new Error('listener broke')]])
     expect(() => emitter.onAny('x' as never)).toThrow(/must be a function/)
+    // One added while an event is told hears the next; none can change it for the others.
+    const heard: string[] = []
+    const stopAdding = emitter.on('ping', () => {
+      emitter.onAny((event) => {
+        heard.push(`${event.name}`)
+        expect(() => Object.assign(event, { name: 'pong' })).toThrow(TypeError)
+      })
+      stopAdding()
+    })
+    emitter.emit('ping', { n: 3 })
+    expect(heard).toEqual([])
+    emitter.emit('ping', { n: 4 })
+    expect(heard).toEqual(['ping'])
   })
 
   it('should type payloads by event name', () => {

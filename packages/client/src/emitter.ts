@@ -33,9 +33,10 @@ export class Emitter<Events extends object> {
   readonly #listeners = new Map<keyof Events, Set<Listener<never>>>()
   /** Listeners of every event. */
   readonly #any = new Set<Listener<AnyEvent<Events>>>()
-  readonly #onListenerError: (error: unknown, type: keyof Events) => void
+  readonly #onListenerError: (error: unknown, type: keyof Events | '*') => void
 
-  constructor(onListenerError: (error: unknown, type: keyof Events) => void) {
+  /** `onListenerError`: told what a listener threw, and of which type (`'*'`: of every event). */
+  constructor(onListenerError: (error: unknown, type: keyof Events | '*') => void) {
     this.#onListenerError = onListenerError
   }
 
@@ -79,16 +80,22 @@ export class Emitter<Events extends object> {
     return this.#any.size > 0 || (this.#listeners.get(type)?.size ?? 0) > 0
   }
 
-  /** Calls every listener of `type` with `payload`, then every listener of every event. */
+  /**
+   * Calls every listener of `type` with `payload`, then every listener of every event (those
+   * listening when it began: one added meanwhile hears the next, as for `type`).
+   */
   emit<K extends keyof Events>(type: K, payload: Events[K]): void {
     const set = this.#listeners.get(type)
     if ((!set || set.size === 0) && this.#any.size === 0) return
+    const any = [...this.#any]
     const report = (error: unknown) => this.#onListenerError(error, type)
     for (const listener of [...(set ?? [])]) {
       callReporting(() => (listener as Listener<Events[K]>)(payload), report)
     }
-    if (this.#any.size === 0) return
-    const event = { name: type, payload } as AnyEvent<Events>
-    for (const listener of [...this.#any]) callReporting(() => listener(event), report)
+    if (any.length === 0) return
+    // One event for all of them, which none can change for the others.
+    const event = Object.freeze({ name: type, payload }) as AnyEvent<Events>
+    const reportAny = (error: unknown) => this.#onListenerError(error, '*')
+    for (const listener of any) callReporting(() => listener(event), reportAny)
   }
 }

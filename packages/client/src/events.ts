@@ -3,7 +3,7 @@
 import type { Transport } from './observe/planner.js'
 import type { BatchProgress } from './observe/wait-many.js'
 import type { CircuitState } from './request/breaker.js'
-import type { CompletedJob, Job } from './types.js'
+import type { CompletedJob, Job, UncompletedJob } from './types.js'
 
 /** Every event the client emits, by name. */
 export interface ClientEvents {
@@ -14,7 +14,7 @@ export interface ClientEvents {
   /** A job being waited for completed. */
   'job:completed': { job: CompletedJob }
   /** A job being waited for ended in `error` or was canceled. */
-  'job:failed': { job: Job }
+  'job:failed': { job: UncompletedJob }
   /** A wait ran out of time or attempts. */
   'job:timeout': { id: string; job: Job | undefined; elapsedMs: number; attempts: number }
   /**

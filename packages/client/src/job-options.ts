@@ -30,7 +30,8 @@ export interface WatchOptions extends WaitLimits {
    * length times what a second of it takes to translate): the adaptive strategy places the checks
    * by it while the server gives no ETA, learning from the jobs that end how far off your
    * estimates are (so the video's length alone, in ms, serves too). Waits sharing a job: the
-   * first given counts. Other strategies see it as `PollContext.expectedMs`.
+   * latest given counts; a resumed wait keeps its token's unless given one. Other strategies
+   * see it as `PollContext.expectedMs`.
    */
   expectedMs?: number | undefined
   /**

@@ -187,7 +187,10 @@ export interface ClientOptions {
 /** What a client learned, to save and pass back as `state` to a later one: a small JSON value. */
 export interface ClientState {
   version: 1
-  /** The default (adaptive) strategy's state; absent with a strategy of yours. */
+  /**
+   * The adaptive strategy's state (the default's, or an `adaptivePolling` of yours passed as
+   * `polling`); a strategy that keeps none passes on the one it was given.
+   */
   polling?: AdaptiveState | undefined
   /** The transport `'auto'` found working, when a better one did not. */
   transport?: SavedTransport | undefined
@@ -207,8 +210,9 @@ export interface Settings {
   breaker: CircuitBreakerSettings | false
   pacing: boolean
   polling: PollingStrategy
-  /** A saved state's part for the transports (memory.ts checks it). */
+  /** A saved state's parts, as given (memory.ts and adaptive.ts check them). */
   savedTransport: unknown
+  savedPolling: AdaptiveState | undefined
   /** How single-job waits start, and whether the client may fall back (`'auto'`). */
   transport: { transport: Transport; auto: boolean }
   shareTabs: boolean
@@ -241,6 +245,7 @@ export function resolveOptions(options: ClientOptions): Settings {
     pacing: options.pacing !== false,
     polling: resolvePolling(options.polling, saved?.polling),
     savedTransport: saved?.transport,
+    savedPolling: saved?.polling,
     transport: resolveTransport(options),
     shareTabs: options.shareTabs === true,
     shareRequests: options.shareRequests !== false,

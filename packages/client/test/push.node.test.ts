@@ -1590,11 +1590,41 @@ describe("transport: 'auto'", () => {
     const ahead = { version: 1, transport: { use: 'poll', since: manual.now() + 7 * 86_400_000 } }
     const later = createClient({ baseUrl: 'http://api.test', fetch, clock, state: ahead as never })
     expect(later.exportState().transport).toBeUndefined()
+    // Another server's is not taken for this one's; a transport the user chose is kept.
+    const found = { version: 1, transport: { use: 'poll', since: manual.now() - 60_000 } }
+    const other = { ...found, transport: { ...found.transport, server: 'http://staging.test' } }
+    const elsewhere = createClient({
+      baseUrl: 'http://api.test',
+      fetch,
+      clock,
+      state: other as never,
+    })
+    expect(elsewhere.exportState().transport).toBeUndefined()
+    const mine = { ...found, transport: { ...found.transport, server: 'http://api.test' } }
+    const own = { baseUrl: 'http://api.test', fetch, clock, state: mine as never }
+    expect(createClient(own).exportState().transport).toMatchObject({ use: 'poll' })
+    const forced = createClient({ ...own, transport: 'sse' })
+    expect(forced.exportState().transport).toBeUndefined()
+    const before = fetch.calls.length
+    ends.set('job_4', manual.now() + 5_000)
+    // (Its stream, not polling: on this server, that fails the wait saying why.)
+    const refused = drive(manual, forced.jobs.wait('job_4'), 1_000, 30)
+    await expect(refused).rejects.toThrow(/does not work with this server/)
+    expect(fetch.calls[before]?.url).toContain('/events')
     // A state that does not fit is ignored, not a failure.
     const odd = { version: 1, transport: { use: 'smoke-signals', since: 'then' } } as never
     expect(
       createClient({ baseUrl: 'http://api.test', fetch, clock, state: odd }).exportState(),
     ).toEqual({ version: 1, polling: expect.any(Object) })
+    for (const durations of [{ length: 275 }, 'x'.repeat(275)]) {
+      const shaped = { version: 1, polling: { version: 2, durations, etaRatios: durations } }
+      expect(() => createClient({ ...own, state: shaped as never })).not.toThrow()
+    }
+    // A strategy that keeps nothing passes the state it was given on, not a blank.
+    const learned = (saved as ClientState).polling
+    const polling = fixedInterval(1_000)
+    const fixed = createClient({ ...own, state: { version: 1, polling: learned }, polling })
+    expect(fixed.exportState().polling).toEqual(learned)
   })
 
   it('should poll on a server whose held requests end when their hold does, not at the change', async () => {

@@ -29,6 +29,13 @@ describe('resume tokens', () => {
     expect(() => decodeToken(encodeToken(otherJob))).toThrow(refused)
   })
 
+  it('should keep an expectedMs only in the range the option takes', () => {
+    const token = (expectedMs: unknown) =>
+      decodeToken(encodeToken({ id: 'j', checks: 1, delays: 0, expectedMs: expectedMs as number }))
+    expect(token(90_000).expectedMs).toBe(90_000)
+    for (const odd of [1e300, 0, -5, 0.5, '60000']) expect(token(odd).expectedMs).toBeUndefined()
+  })
+
   it('should leave out an ETag or event id that no header could carry', () => {
     const job = jobBody() as unknown as Job
     const token = {

@@ -7,6 +7,7 @@ import { parseJob } from '../parse.js'
 import { type ServerHints, shownAge } from '../polling/hints.js'
 import type { PollContext, PollingStrategy } from '../polling/strategy.js'
 import { isTerminalStatus, type Job, stageOf } from '../types.js'
+import { MAX_TIMER_MS } from '../validate.js'
 
 /** How far apart two answers' `Date`s may put a job's birth and still agree (whole seconds). */
 const DATE_RESOLUTION_MS = 2_000
@@ -209,8 +210,11 @@ export function decodeToken(text: unknown): ResumeToken {
   }
   const rate = time(raw.progressRate)
   if (rate !== undefined && rate > 0) token.progressRate = rate
+  // In the range the option takes (a token edited to 1e300 had a job checked at the ceiling).
   const expected = time(raw.expectedMs)
-  if (expected !== undefined && expected > 0) token.expectedMs = expected
+  if (expected !== undefined && expected >= 1 && expected <= MAX_TIMER_MS) {
+    token.expectedMs = expected
+  }
   if (raw.bornByDate === true && token.bornAt !== undefined) token.bornByDate = true
   // A finished job's last answer is not taken on trust: the first check fetches it again.
   if (parsed && !isTerminalStatus(parsed.status)) {

@@ -23,6 +23,8 @@ export interface SavedTransport {
   use: 'long-poll' | 'poll'
   /** When it found so (epoch ms, the client's clock). */
   since: number
+  /** The server it found so of (its base URL): another's is not taken for it. */
+  server: string
 }
 
 /** The transports from the best to the last resort. */
@@ -44,13 +46,21 @@ export class TransportMemory {
   /** When the server last showed it cannot answer for several jobs in one request. */
   #batchFailedAt = Number.NEGATIVE_INFINITY
 
-  /** `best`: the transport to start with, and to go back to; `saved`: a saved state's. */
-  constructor(best: Transport, saved?: unknown) {
+  /**
+   * `best`: the transport to start with, and to go back to; `saved`: a saved state's, for the
+   * server at `server` (read where the client chooses its transport, `'auto'`).
+   */
+  constructor(
+    best: Transport,
+    readonly server = '',
+    saved?: unknown,
+  ) {
     this.#best = best
     this.#preferred = best
-    const { use, since } = (saved ?? {}) as Partial<SavedTransport>
-    // Read from storage a user controls: only a transport below the best, at a time.
-    if (use && DOWNGRADES.includes(use) && isBelow(use, best) && Number.isFinite(since)) {
+    const { use, since, server: of } = (saved ?? {}) as Partial<SavedTransport>
+    // Read from storage a user controls: only a transport below the best, at a time, of this server.
+    const known = of === server && Number.isFinite(since)
+    if (known && use && DOWNGRADES.includes(use) && isBelow(use, best)) {
       this.#preferred = use
       this.#downgradedAt = since as number
       this.#retryBestAt = (since as number) + SAVED_MS
@@ -76,7 +86,8 @@ export class TransportMemory {
   /** What it found, for a saved state: undefined while the best works (or is tried again). */
   toJSON(now: number): SavedTransport | undefined {
     const use = this.transport(now)
-    return use === 'sse' || use === this.#best ? undefined : { use, since: this.#downgradedAt }
+    if (use === 'sse' || use === this.#best) return undefined
+    return { use, since: this.#downgradedAt, server: this.server }
   }
 
   /** Whether to ask for several jobs in one request at `now`. */

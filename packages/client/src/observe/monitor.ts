@@ -142,8 +142,9 @@ export class Monitor implements Planner {
     const observation =
       live ??
       new Observation(id, this.#core, new Cursor(start.resume && stateOf(start.resume)), this)
-    // The caller's estimate of the job's duration: the first given (or resumed) counts.
-    observation.cursor.state.expectedMs ??= limits.expectedMs
+    // The caller's estimate of the job's duration: the latest given, else a resumed one's.
+    const { expectedMs = start.resume?.expectedMs } = limits
+    if (expectedMs !== undefined) observation.cursor.state.expectedMs = expectedMs
     // Made before a new observation is kept: one that throws (its signal) leaves none behind.
     const subscription = new Subscription(observation, limits, subscriber, now, {
       deadline: start.deadline,

@@ -87,8 +87,7 @@ export function waitAll(
           counts[before]--
           counts[job.status]++
           seen[i] = job.status
-          if (job.status === 'completed')
-            settle(i, { status: 'fulfilled', job: job as CompletedJob })
+          if (job.status === 'completed') settle(i, { status: 'fulfilled', job })
           else if (isTerminalStatus(job.status)) {
             settle(i, { status: 'rejected', reason: new JobFailedError(job, context.redact), job })
           } else report()
@@ -125,7 +124,7 @@ export function waitAny(
         next(i, job) {
           if (job.status === 'completed') {
             stop()
-            resolve(job as CompletedJob)
+            resolve(job)
           } else if (isTerminalStatus(job.status)) fail(i, new JobFailedError(job, context.redact))
         },
         end: fail,

@@ -561,7 +561,8 @@ describe('adaptivePolling', () => {
       return seed / 2_147_483_647
     }
     const lengths = Array.from({ length: 80 }, () => 20_000 * 120 ** random())
-    const run = (given: boolean) => {
+    /** `given`: the factor the estimate is of the video's length (0: none given). */
+    const run = (given: number) => {
       const strategy = adaptivePolling()
       let requests = 0
       let late = 0
@@ -572,7 +573,7 @@ describe('adaptivePolling', () => {
         let count = 0
         while (age < duration) {
           const at = context({ ageMs: age, job: job(id, age) })
-          age += strategy.nextDelay(given ? { ...at, expectedMs: length } : at)
+          age += strategy.nextDelay(given ? { ...at, expectedMs: length * given } : at)
           count++
         }
         strategy.observe?.(job(id, duration, { status: 'completed', progress: 1 }), age)
@@ -584,12 +585,19 @@ describe('adaptivePolling', () => {
       }
       return { requests, late, state: strategy.exportState() }
     }
-    const without = run(false)
-    const known = run(true)
+    const without = run(0)
+    const known = run(1)
     expect(known.requests).toBeLessThan(without.requests * 0.8)
     expect(known.late).toBeLessThan(without.late * 0.8)
+    // Estimates far off, one way or the other (a service 20 times faster than the video): the
+    // error is learned, each as good once it is.
+    for (const factor of [20, 1 / 20]) {
+      const off = run(factor)
+      expect(off.requests).toBeLessThan(without.requests * 0.8)
+      expect(off.late).toBeLessThan(without.late * 0.8)
+    }
     // What it learned of the estimates is kept; a strategy never given one keeps none.
-    expect(known.state.expectedRatios?.length).toBe(95)
+    expect(known.state.expectedRatios?.length).toBe(145)
     expect(without.state.expectedRatios).toBeUndefined()
     // A video of 100 s, so a job of about 50 s: no look before about 40 s once learned; the
     // prior of estimates (a factor of four either way) looks from 25 s.

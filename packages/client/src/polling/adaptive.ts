@@ -38,7 +38,7 @@ export interface AdaptiveState {
    */
   queuedEtaRatios?: number[] | undefined
   /**
-   * Weights of (the job's duration) / the caller's `expectedMs`, on the bins of ETA_RATIOS;
+   * Weights of (the job's duration) / the caller's `expectedMs`, on the bins of EXPECTED_RATIOS;
    * absent until a wait gave one.
    */
   expectedRatios?: number[] | undefined
@@ -127,8 +127,13 @@ const PRIOR_TAIL = { to: 86_400_000, share: 0.25 }
 /** ETA error ratios from 0.1 to 10, bins 5 % apart. */
 const ETA_RATIOS = { min: 0.1, ratio: 1.05, bins: 95 }
 /**
- * What the caller's estimates (`expectedMs`) are taken to be off by before any job ends: a
- * factor of four either way (an estimate may be a video's length, not the time it takes).
+ * The caller's estimates' error ratios (`expectedMs`), from 0.001 to 1,000, bins 10 % apart: an
+ * estimate may be a video's length where the work takes a twentieth of it (ETA_RATIOS' tenth
+ * left such jobs checked from a tenth of the estimate on, a minute late).
+ */
+const EXPECTED_RATIOS = { min: 0.001, ratio: 1.1, bins: 145 }
+/**
+ * What they are taken to be off by before any job ends: a factor of four either way.
  */
 const EXPECTED_PRIOR = { from: 0.25, to: 4, weight: 1 }
 /**
@@ -210,7 +215,7 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
   else durations.restorePrior(from, to, state?.prior ?? 0)
   if (ratios.isEmpty()) ratios.spread(0.7, 1.4, 1)
   const queuedRatios = new LogSketch(ETA_RATIOS, RATIO_WEIGHTS, state?.queuedEtaRatios)
-  const expectedRatios = new LogSketch(ETA_RATIOS, RATIO_WEIGHTS, state?.expectedRatios)
+  const expectedRatios = new LogSketch(EXPECTED_RATIOS, RATIO_WEIGHTS, state?.expectedRatios)
   /** Per job: the caller's estimate of its duration, until it ends. */
   const expectations = new Map<string, number>()
   /** Per job: its ETAs as (age at `updated_at`, eta as given), newest last, until it ends. */

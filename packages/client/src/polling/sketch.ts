@@ -304,6 +304,8 @@ function fits(
   bins: number,
   decay: number,
 ): weights is readonly number[] {
-  if (weights?.length !== bins || !weights.every((w) => Number.isFinite(w) && w >= 0)) return false
+  // (Read from storage a user controls: an object with a length, a string, is not weights.)
+  if (!Array.isArray(weights) || weights.length !== bins) return false
+  if (!weights.every((w) => Number.isFinite(w) && w >= 0)) return false
   return weights.reduce((sum, w) => sum + w, 0) <= 10 / (1 - decay)
 }
