@@ -341,6 +341,26 @@ describe('adaptivePolling', () => {
     expect(checks(restored, 30_000)).toEqual(checks(trained, 30_000))
   })
 
+  it('should keep its state within 4 kB whatever it learned: durations, ETAs queued and running, estimates', () => {
+    const strategy = adaptivePolling()
+    for (let i = 0; i < 3_000; i++) {
+      const id = `j${i}`
+      const duration = 1_000 + ((i * 7_919) % 3_000_000)
+      const queuedEta = i % 3 === 0 ? 1_000 + ((i * 31) % 100_000) : null
+      strategy.observe?.(job(id, 0, { status: 'pending', eta_ms: queuedEta }), 0)
+      const runningEta = i % 3 === 1 ? 1_000 + ((i * 17) % 900_000) : null
+      const running = job(id, 10, { status: 'running', eta_ms: runningEta })
+      strategy.observe?.(running, 10)
+      const expectedMs = 1 + ((i * 7_717) % 10_000_000)
+      strategy.nextDelay(context({ ageMs: 10, job: running, expectedMs }))
+      strategy.observe?.(job(id, duration, { status: 'completed', progress: 1 }), duration)
+    }
+    const state = strategy.exportState()
+    expect(state.queuedEtaRatios).toBeDefined()
+    expect(state.expectedRatios).toBeDefined()
+    expect(JSON.stringify(state).length).toBeLessThanOrEqual(4_000)
+  })
+
   it('should place checks from a state read back as the strategy that saved it, while the prior still counts', () => {
     for (const jobs of [3, 20, 100]) {
       const trained = adaptivePolling()
