@@ -218,7 +218,10 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
   const expectedRatios = new LogSketch(EXPECTED_RATIOS, RATIO_WEIGHTS, state?.expectedRatios)
   /** Per job: the caller's estimate of its duration, until it ends. */
   const expectations = new Map<string, number>()
-  /** Per job: its ETAs as (age at `updated_at`, eta as given), newest last, until it ends. */
+  /**
+   * Per job: its ETAs as (age at `updated_at`, eta as given, whether it was queued then), newest
+   * last, until it ends.
+   */
   const etas = new Map<string, [at: number, eta: number, queued: boolean][]>()
   /** Per job: the first progress seen, as (age at `updated_at`, progress), and the last. */
   const paces = new Map<string, [number, number, number]>()
@@ -271,7 +274,10 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
       if (expectedRatios.isEmpty()) {
         expectedRatios.spread(EXPECTED_PRIOR.from, EXPECTED_PRIOR.to, EXPECTED_PRIOR.weight)
       }
-      if (!expectations.has(context.job.id)) follow(expectations, context.job.id, expected)
+      // (The latest given: its error is learned at the end.)
+      const { id } = context.job
+      if (expectations.has(id)) expectations.set(id, expected)
+      else follow(expectations, id, expected)
       const next = expectedRatios.next(age / expected, budget / Math.sqrt(expected))
       if (Number.isFinite(next)) return expected * next - age
     }
