@@ -126,6 +126,21 @@ describe('jobs.wait', () => {
     expect(error.message).toContain('translation_failed')
   })
 
+  it('should place a strategy’s check of 0 ms a millisecond on, not in a loop that starves the event loop', async () => {
+    const { manual, clock } = virtualClock()
+    const start = manual.now()
+    // An in-process fetch (no I/O between its answers): checks at 0 ms never let a timer run.
+    const fetch = fakeFetch(() => {
+      const done = manual.now() - start >= 300
+      return json(jobBody({ status: done ? 'completed' : 'running', eta_ms: null }))
+    })
+    const client = plainPoller(fetch, clock, { polling: { nextDelay: () => 0 } })
+    const wait = client.jobs.wait('job_1', { timeoutMs: 10_000 })
+    for (let i = 0; i < 5; i++) await manual.tickAsync(100)
+    await expect(wait).resolves.toMatchObject({ status: 'completed' })
+    expect(fetch.calls.length).toBeLessThanOrEqual(302)
+  })
+
   it('should resolve with the failed job when throwOnError is false', async () => {
     const { client, settle } = virtualSetup()
     const job = await client.jobs.create(jobParams(5_000, 'error'))

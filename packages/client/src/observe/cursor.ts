@@ -9,6 +9,9 @@ import type { PollContext, PollingStrategy } from '../polling/strategy.js'
 import { isTerminalStatus, type Job, stageOf } from '../types.js'
 import { MAX_TIMER_MS } from '../validate.js'
 
+/** The shortest delay a polling strategy's check is placed at. */
+const MIN_DELAY_MS = 1
+
 /** How far apart two answers' `Date`s may put a job's birth and still agree (whole seconds). */
 const DATE_RESOLUTION_MS = 2_000
 
@@ -155,7 +158,9 @@ export class Cursor {
       try {
         const ms = strategy.nextDelay(context)
         if (!(ms >= 0)) throw new TypeError(`The polling strategy returned a delay of ${ms} ms.`)
-        delay = Math.min(delay, ms)
+        // A millisecond at least, as the built-in strategies' `minIntervalMs`: a strategy of
+        // 0 asked in a loop (with an in-process fetch, the event loop starved: the wait hung).
+        delay = Math.min(delay, Math.max(MIN_DELAY_MS, ms))
       } catch (error) {
         failed(strategy, error)
       }
