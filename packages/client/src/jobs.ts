@@ -151,6 +151,18 @@ export class Jobs {
   }
 
   /**
+   * Goes on with a wait (or watch) from its resume token alone (`state.resumeToken()`, a
+   * `TimeoutError`'s `resumeToken`): `wait(id, { resume: token })` with the token's job. Throws a
+   * `TypeError` for what is not a token.
+   * @example const done = await client.jobs.resume(await readFile('wait.token', 'utf8'))
+   */
+  resume(token: string, options?: WaitOptions): Promise<CompletedJob>
+  resume(token: string, options: WaitOptions<boolean>): Promise<Job>
+  async resume(token: string, options: WaitOptions<boolean> = {}): Promise<Job> {
+    return this.wait(decodeToken(token).id, { ...options, resume: token })
+  }
+
+  /**
    * Creates a job and waits for it: `create` then `wait`, resubmitting with the same parameters
    * when `retryOnError` asks.
    * @example const done = await client.jobs.createAndWait({ video_url, target_language: 'de' })

@@ -2272,9 +2272,12 @@ describe('resume', () => {
     // Elsewhere, from the token alone: the estimate goes on with it.
     seen.length = 0
     const id = JSON.parse(atob((token as string).slice(4).replace(/-/g, '+').replace(/_/g, '/'))).id
-    const done = await settle(newClient().jobs.wait(id, { resume: token, polling }))
+    // From the token alone (`resume`): its job, its estimate.
+    const done = await settle(newClient().jobs.resume(token as string, { polling }))
     expect(done.status).toBe('completed')
+    expect(done.id).toBe(id)
     expect(new Set(seen)).toEqual(new Set([55_000]))
+    await expect(client.jobs.resume('not a token')).rejects.toThrow(/not a resume token/)
     // Checked as the other limits are: a duration, not a zero or a word.
     await expect(client.jobs.wait(id, { expectedMs: 0 })).rejects.toThrow(/expectedMs must be/)
     expect(() => client.jobs.watch(id, { expectedMs: Number.NaN })).toThrow(/expectedMs must be/)
