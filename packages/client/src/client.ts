@@ -109,7 +109,8 @@ export function createClient(options: ClientOptions = {}): Client {
       const { exportState } = settings.polling as Partial<AdaptivePolling>
       // A strategy that keeps nothing (a fixed interval) passes the saved one's state on.
       const polling = typeof exportState === 'function' ? exportState() : settings.savedPolling
-      const transport = auto ? memory.toJSON(core.clock.now()) : undefined
+      // (One not read, with a transport chosen, is passed on too.)
+      const transport = auto ? memory.toJSON(core.clock.now()) : settings.savedTransport
       return { version: 1, ...(polling && { polling }), ...(transport && { transport }) }
     },
   }

@@ -211,7 +211,7 @@ export interface Settings {
   pacing: boolean
   polling: PollingStrategy
   /** A saved state's parts, as given (memory.ts and adaptive.ts check them). */
-  savedTransport: unknown
+  savedTransport: SavedTransport | undefined
   savedPolling: AdaptiveState | undefined
   /** How single-job waits start, and whether the client may fall back (`'auto'`). */
   transport: { transport: Transport; auto: boolean }

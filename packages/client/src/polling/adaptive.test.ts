@@ -341,6 +341,31 @@ describe('adaptivePolling', () => {
     expect(checks(restored, 30_000)).toEqual(checks(trained, 30_000))
   })
 
+  it('should carry on that the server’s ETAs are as of its answers, not losing a run’s first ETAs', () => {
+    // Queued 5 s saying the work's 3 s, then 3 s at work, ETAs counting down at each answer while
+    // `updated_at` moves only with the status.
+    const follow = (strategy: AdaptivePolling, id: string) => {
+      for (let age = 0; age <= 8_000; age += 1_000) {
+        const status = age >= 8_000 ? 'completed' : age >= 5_000 ? 'running' : 'pending'
+        const eta = status === 'completed' ? 0 : status === 'running' ? 8_000 - age : 3_000
+        const updated = status === 'completed' ? 8_000 : status === 'running' ? 5_000 : 0
+        strategy.observe?.(job(id, updated, { status, eta_ms: eta, progress: 0.5 }), age)
+      }
+    }
+    const first = adaptivePolling()
+    follow(first, 'job_1')
+    const saved = first.exportState()
+    expect(saved.etasAsOfAnswers).toBe(true)
+    // The first run found it on its job's running ETAs, and lost that job's queued ones; a run
+    // from the state reads them from its first answer and learns them.
+    const next = adaptivePolling({ state: saved })
+    follow(next, 'job_2')
+    expect(next.exportState().queuedEtaRatios).not.toEqual(saved.queuedEtaRatios)
+    const unsaved = adaptivePolling({ state: { ...saved, etasAsOfAnswers: undefined } })
+    follow(unsaved, 'job_2')
+    expect(unsaved.exportState().queuedEtaRatios).toEqual(saved.queuedEtaRatios)
+  })
+
   it('should keep its state within 4 kB whatever it learned: durations, ETAs queued and running, estimates', () => {
     const strategy = adaptivePolling()
     for (let i = 0; i < 3_000; i++) {

@@ -56,6 +56,12 @@ export interface AdaptiveState {
    * `durations` until judged. Carried on to the next run alike.
    */
   sooner?: { ends: number; expected: number; durations: number[] } | undefined
+  /**
+   * Whether the server's ETAs and progress are as of its answers, not of the job's `updated_at`
+   * (found once one moved while `updated_at` did not): a later run reads them so from the start,
+   * rather than finding it again on each run's first job and losing that job's ETAs so far.
+   */
+  etasAsOfAnswers?: boolean | undefined
 }
 
 /** Options of `adaptivePolling`. */
@@ -231,7 +237,7 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
    * it with the status alone). They are then read as of the job's age at the answer: read as
    * of an `updated_at` left behind, each ETA seemed outlived, and a 10 s job was known 6 s late.
    */
-  let asOfAnswers = false
+  let asOfAnswers = state?.etasAsOfAnswers === true
   /** Jobs already learned from (a job seen ending by two waits counts once). */
   const ended = new Set<string>()
   const budget = Math.sqrt(2 * requestCostMs)
@@ -342,6 +348,7 @@ export function adaptivePolling(options: AdaptiveOptions = {}): AdaptivePolling 
       ...(queuedRatios.isEmpty() ? {} : { queuedEtaRatios: queuedRatios.toJSON() }),
       ...(expectedRatios.isEmpty() ? {} : { expectedRatios: expectedRatios.toJSON() }),
       prior: roundWeight(durations.priorWeight()),
+      ...(asOfAnswers && { etasAsOfAnswers: true }),
       ...change.toJSON(),
     }),
   }
