@@ -73,6 +73,12 @@ export interface WaitOptions<Throws extends boolean = true> extends WatchOptions
 export interface WaitManyOptions extends WaitLimits {
   /** Called on every change with the jobs by status (the `batch:progress` event's payload). */
   onProgress?: ((progress: BatchProgress) => void) | undefined
+  /**
+   * Each job's `expectedMs` (see `WaitOptions`), by its id and place in `ids`; undefined for a
+   * job you cannot tell. Called once a job, before anything is sent.
+   * @example expectedMs: (_, i) => videos[i].durationMs
+   */
+  expectedMs?: ((id: string, index: number) => number | undefined) | undefined
 }
 
 /** Options of `jobs.createBatch`. */

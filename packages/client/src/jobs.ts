@@ -244,10 +244,15 @@ export class Jobs {
     checkList('ids', ids)
     const { redact } = this.#engine().core.http
     for (const id of ids) checkJobId(id, redact)
-    checkWaitOptions(options, OPTIONS.waitMany)
-    const { onProgress, ...limits } = options
+    const { onProgress, expectedMs, ...limits } = options
+    checkWaitOptions({ ...limits, onProgress }, OPTIONS.waitMany)
+    if (expectedMs !== undefined && typeof expectedMs !== 'function') {
+      throw new TypeError('expectedMs must be a function of (id, index) here.')
+    }
+    const expected = expectedMs && ids.map((id, i) => expectedMs(id, i))
+    for (const ms of expected ?? []) checkNumber('expectedMs', ms, { min: 1 })
     return this.#calls.run(options.signal, (signal) =>
-      waitAll(this.#many(), ids, { ...limits, signal }, onProgress),
+      waitAll(this.#many(), ids, { ...limits, signal }, onProgress, expected),
     )
   }
 

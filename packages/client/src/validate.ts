@@ -92,7 +92,7 @@ export const OPTIONS = {
   wait: 'signal timeoutMs maxAttempts maxConsecutiveErrors polling resume expectedMs onProgress retryOnError throwOnError',
   createAndWait:
     'signal timeoutMs maxAttempts maxConsecutiveErrors polling resume expectedMs onProgress retryOnError throwOnError idempotencyKey',
-  waitMany: 'signal timeoutMs maxAttempts maxConsecutiveErrors polling onProgress',
+  waitMany: 'signal timeoutMs maxAttempts maxConsecutiveErrors polling onProgress expectedMs',
   waitForResult: 'signal maxRetries maxWaitTime timeout retryOnError',
 }
 

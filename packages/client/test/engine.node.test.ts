@@ -2283,6 +2283,34 @@ describe('resume', () => {
     expect(() => client.jobs.watch(id, { expectedMs: Number.NaN })).toThrow(/expectedMs must be/)
   })
 
+  it('should hand each job of a waitAll its own expectedMs, checked before anything is sent', async () => {
+    const { client, settle, requests } = virtualSetup()
+    const jobs = await settle(
+      client.jobs.createBatch([jobParams(5_000), jobParams(8_000), jobParams(6_000)]),
+    )
+    const ids = jobs.flatMap((j) => (j.status === 'fulfilled' ? [j.job.id] : []))
+    const seen = new Map<string, number | undefined>()
+    const polling = {
+      nextDelay: ({ job, expectedMs }: PollContext) => {
+        if (job) seen.set(job.id, expectedMs)
+        return 2_000
+      },
+    }
+    const expectedMs = (_: string, i: number) => (i === 1 ? undefined : 1_000 * (i + 5))
+    const outcomes = await settle(client.jobs.waitAll(ids, { polling, expectedMs }))
+    expect(outcomes.every((o) => o.status === 'fulfilled')).toBe(true)
+    expect(ids.map((id) => seen.get(id))).toEqual([5_000, undefined, 7_000])
+    const sent = requests.length
+    await expect(client.jobs.waitAll(ids, { expectedMs: () => 0 })).rejects.toThrow(
+      /expectedMs must be/,
+    )
+    const notAFunction = { expectedMs: 5_000 } as never
+    await expect(client.jobs.waitAll(ids, notAFunction)).rejects.toThrow(
+      /function of \(id, index\)/,
+    )
+    expect(requests.length).toBe(sent)
+  })
+
   it('should give createAndWait’s onProgress the job as created, before any check, to resume', async () => {
     const { client, newClient, manual, requests, settle } = virtualSetup()
     let token: string | undefined

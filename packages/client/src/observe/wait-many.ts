@@ -51,6 +51,8 @@ export function waitAll(
   ids: readonly string[],
   limits: WaitLimits,
   onProgress: ((progress: BatchProgress) => void) | undefined,
+  /** Each job's `expectedMs`, by its place in `ids`. */
+  expected?: readonly (number | undefined)[],
 ): Promise<WaitOutcome[]> {
   if (ids.length === 0) return Promise.resolve([])
   return new Promise((resolve, reject) => {
@@ -70,32 +72,42 @@ export function waitAll(
       context.events.emit('batch:progress', progress)
       callSafely(context.logger, 'onProgress', () => onProgress?.(progress))
     }
-    subscribeAll(context, ids, limits, (stop) => {
-      const settle = (i: number, outcome: WaitOutcome) => {
-        if (outcomes[i]) return
-        outcomes[i] = outcome
-        settled++
-        report()
-        if (settled < ids.length) return
-        stop()
-        resolve(outcomes as WaitOutcome[])
-      }
-      return {
-        next(i, job) {
-          const before = seen[i] as JobStatus | 'unknown'
-          if (before === job.status) return
-          counts[before]--
-          counts[job.status]++
-          seen[i] = job.status
-          if (job.status === 'completed') settle(i, { status: 'fulfilled', job })
-          else if (isTerminalStatus(job.status)) {
-            settle(i, { status: 'rejected', reason: new JobFailedError(job, context.redact), job })
-          } else report()
-        },
-        end: (i, error, job) => settle(i, { status: 'rejected', reason: error, job }),
-        aborted: reject,
-      }
-    })
+    subscribeAll(
+      context,
+      ids,
+      limits,
+      (stop) => {
+        const settle = (i: number, outcome: WaitOutcome) => {
+          if (outcomes[i]) return
+          outcomes[i] = outcome
+          settled++
+          report()
+          if (settled < ids.length) return
+          stop()
+          resolve(outcomes as WaitOutcome[])
+        }
+        return {
+          next(i, job) {
+            const before = seen[i] as JobStatus | 'unknown'
+            if (before === job.status) return
+            counts[before]--
+            counts[job.status]++
+            seen[i] = job.status
+            if (job.status === 'completed') settle(i, { status: 'fulfilled', job })
+            else if (isTerminalStatus(job.status)) {
+              settle(i, {
+                status: 'rejected',
+                reason: new JobFailedError(job, context.redact),
+                job,
+              })
+            } else report()
+          },
+          end: (i, error, job) => settle(i, { status: 'rejected', reason: error, job }),
+          aborted: reject,
+        }
+      },
+      expected,
+    )
   })
 }
 
@@ -151,6 +163,7 @@ function subscribeAll(
   ids: readonly string[],
   limits: WaitLimits,
   make: (stop: () => void) => ManySubscriber,
+  expected?: readonly (number | undefined)[],
 ): void {
   const { signal, ...own } = limits
   const subscriptions: Subscription[] = []
@@ -181,6 +194,8 @@ function subscribeAll(
     const end = (error: unknown) => subscriber.end(i, error, last)
     // Counts by status (`batch:progress`) follow every status change.
     const counted = { everyChange: true, next, end }
-    subscriptions.push(context.monitor.subscribe(id, own, counted, { align: true }))
+    const expectedMs = expected?.[i]
+    const its = expectedMs === undefined ? own : { ...own, expectedMs }
+    subscriptions.push(context.monitor.subscribe(id, its, counted, { align: true }))
   }
 }
