@@ -87,12 +87,12 @@ export class Emitter<Events extends object> {
   emit<K extends keyof Events>(type: K, payload: Events[K]): void {
     const set = this.#listeners.get(type)
     if ((!set || set.size === 0) && this.#any.size === 0) return
-    const any = [...this.#any]
+    const any = this.#any.size > 0 ? [...this.#any] : undefined
     const report = (error: unknown) => this.#onListenerError(error, type)
     for (const listener of [...(set ?? [])]) {
       callReporting(() => (listener as Listener<Events[K]>)(payload), report)
     }
-    if (any.length === 0) return
+    if (!any) return
     // One event for all of them, which none can change for the others.
     const event = Object.freeze({ name: type, payload }) as AnyEvent<Events>
     const reportAny = (error: unknown) => this.#onListenerError(error, '*')

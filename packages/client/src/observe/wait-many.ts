@@ -72,42 +72,32 @@ export function waitAll(
       context.events.emit('batch:progress', progress)
       callSafely(context.logger, 'onProgress', () => onProgress?.(progress))
     }
-    subscribeAll(
-      context,
-      ids,
-      limits,
-      (stop) => {
-        const settle = (i: number, outcome: WaitOutcome) => {
-          if (outcomes[i]) return
-          outcomes[i] = outcome
-          settled++
-          report()
-          if (settled < ids.length) return
-          stop()
-          resolve(outcomes as WaitOutcome[])
-        }
-        return {
-          next(i, job) {
-            const before = seen[i] as JobStatus | 'unknown'
-            if (before === job.status) return
-            counts[before]--
-            counts[job.status]++
-            seen[i] = job.status
-            if (job.status === 'completed') settle(i, { status: 'fulfilled', job })
-            else if (isTerminalStatus(job.status)) {
-              settle(i, {
-                status: 'rejected',
-                reason: new JobFailedError(job, context.redact),
-                job,
-              })
-            } else report()
-          },
-          end: (i, error, job) => settle(i, { status: 'rejected', reason: error, job }),
-          aborted: reject,
-        }
-      },
-      expected,
-    )
+    subscribeAll(context, ids, limits, expected, (stop) => {
+      const settle = (i: number, outcome: WaitOutcome) => {
+        if (outcomes[i]) return
+        outcomes[i] = outcome
+        settled++
+        report()
+        if (settled < ids.length) return
+        stop()
+        resolve(outcomes as WaitOutcome[])
+      }
+      return {
+        next(i, job) {
+          const before = seen[i] as JobStatus | 'unknown'
+          if (before === job.status) return
+          counts[before]--
+          counts[job.status]++
+          seen[i] = job.status
+          if (job.status === 'completed') settle(i, { status: 'fulfilled', job })
+          else if (isTerminalStatus(job.status)) {
+            settle(i, { status: 'rejected', reason: new JobFailedError(job, context.redact), job })
+          } else report()
+        },
+        end: (i, error, job) => settle(i, { status: 'rejected', reason: error, job }),
+        aborted: reject,
+      }
+    })
   })
 }
 
@@ -124,7 +114,7 @@ export function waitAny(
   return new Promise((resolve, reject) => {
     const reasons: unknown[] = ids.map(() => undefined)
     let failed = 0
-    subscribeAll(context, ids, limits, (stop) => {
+    subscribeAll(context, ids, limits, undefined, (stop) => {
       const fail = (i: number, reason: unknown) => {
         if (reasons[i] !== undefined) return
         reasons[i] = reason
@@ -162,8 +152,9 @@ function subscribeAll(
   context: ManyContext,
   ids: readonly string[],
   limits: WaitLimits,
+  /** Each job's `expectedMs`, by its place in `ids`. */
+  expected: readonly (number | undefined)[] | undefined,
   make: (stop: () => void) => ManySubscriber,
-  expected?: readonly (number | undefined)[],
 ): void {
   const { signal, ...own } = limits
   const subscriptions: Subscription[] = []
